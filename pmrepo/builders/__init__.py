@@ -1,0 +1,23 @@
+"""Build backends: turn a rendered spec + sources into an SRPM and binary RPMs.
+
+``rpmbuild`` builds on this host (dependencies from earlier jobs are unpacked
+into a private root the compiler is pointed at); ``mock`` builds in clean
+el6/el7 chroots. Both share the SRPM step and the RPM macro set.
+"""
+from __future__ import annotations
+
+from .base import Builder, BuildOutput, BuildRequest, rpm_macro_defines
+
+__all__ = ["Builder", "BuildOutput", "BuildRequest", "rpm_macro_defines", "get_builder"]
+
+
+def get_builder(name: str, **options: object) -> Builder:
+    from ..errors import UsageError
+
+    if name == "rpmbuild":
+        from .rpmbuild import RpmbuildBuilder
+        return RpmbuildBuilder(**options)  # type: ignore[arg-type]
+    if name == "mock":
+        from .mock import MockBuilder
+        return MockBuilder(**options)  # type: ignore[arg-type]
+    raise UsageError(f"unknown backend {name!r} — fix: use --backend rpmbuild or --backend mock")

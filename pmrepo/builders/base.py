@@ -1,0 +1,93 @@
+"""What every backend shares: the request/result types and the SRPM step."""
+from __future__ import annotations
+
+import abc
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import BuildError
+from ..manifest import Dist
+from ..run import run
+from ..specs import define_args
+
+MACROS_FILE = Path(__file__).with_name("pmrepo.macros")
+
+
+def rpm_macro_defines(dist: Dist, source_date_epoch: int) -> dict[str, str]:
+    """Macros for every package build: the dist's own, plus explicit payload
+    and digest choices that el6's rpm 4.8 reads (never the host's default)."""
+    defines = dist.rpm_defines()
+    defines.update({
+        "_binary_payload": "w9.gzdio",
+        "_source_payload": "w9.gzdio",
+        "_binary_filedigest_algorithm": "8",  # sha256: readable by rpm 4.8
+        "_source_filedigest_algorithm": "8",
+        "_buildhost": "pmrepo.build",
+        "use_source_date_epoch_as_buildtime": "1",
+        "clamp_mtime_to_source_date_epoch": "1",
+        "_use_weak_usergroup_deps": "1",
+        "_rpmformat": "4",
+    })
+    return defines
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    component: str
+    dist: Dist
+    spec: Path  # rendered spec
+    sources: Path  # directory holding the sources and patches
+    dep_rpms: tuple[Path, ...]  # RPMs from this run that the build may need
+    outdir: Path  # results go here (a temporary directory the caller renames)
+    source_date_epoch: int
+
+    @property
+    def log(self) -> Path:
+        return self.outdir / "build.log"
+
+
+@dataclass(frozen=True)
+class BuildOutput:
+    srpm: Path
+    rpms: tuple[Path, ...]
+    logs: tuple[Path, ...]
+
+
+class Builder(abc.ABC):
+    name: str = "base"
+
+    @abc.abstractmethod
+    def config_id(self, dist: Dist) -> str:
+        """Everything about the backend that changes its output, for build keys."""
+
+    @abc.abstractmethod
+    def build_binary(self, req: BuildRequest, srpm: Path) -> BuildOutput:
+        """Build binary RPMs from ``srpm`` into ``req.outdir``."""
+
+    def default_jobs(self, cores: int) -> int:
+        return max(1, cores)
+
+    def build(self, req: BuildRequest) -> BuildOutput:
+        srpm = self.build_srpm(req)
+        return self.build_binary(req, srpm)
+
+    def build_srpm(self, req: BuildRequest) -> Path:
+        """rpmbuild -bs with the dist's macros: SRPMs are arch-independent text."""
+        top = req.outdir / "srpm-top"
+        (top / "SOURCES").mkdir(parents=True, exist_ok=True)
+        for f in req.sources.iterdir():
+            shutil.copyfile(f, top / "SOURCES" / f.name)
+        defines = rpm_macro_defines(req.dist, req.source_date_epoch)
+        defines["_topdir"] = str(top)
+        run(["rpmbuild", "-bs", "--nodeps", *define_args(defines), str(req.spec)],
+            log_file=req.outdir / "srpm.log", error=BuildError,
+            env={"SOURCE_DATE_EPOCH": str(req.source_date_epoch)})
+        found = sorted((top / "SRPMS").glob("*.src.rpm"))
+        if len(found) != 1:
+            raise BuildError(f"{req.component} ({req.dist.name}): expected one SRPM, found {len(found)}",
+                             log=req.outdir / "srpm.log")
+        srpm = req.outdir / found[0].name
+        found[0].replace(srpm)
+        shutil.rmtree(top)
+        return srpm

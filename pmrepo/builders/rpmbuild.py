@@ -1,0 +1,76 @@
+"""The plain rpmbuild backend: builds on this host, no chroot.
+
+BuildRequires satisfied by packages built earlier in the same run are made
+available by unpacking those RPMs into a private root and pointing the
+compiler and linker at it (CPATH, LIBRARY_PATH, …). The result is a real RPM
+but not an el6/el7 binary: ELF dependencies reflect this host's libraries.
+Use the mock backend for production builds of arch-specific packages.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import BuildError
+from ..manifest import Dist
+from ..run import run
+from ..specs import define_args
+from .base import MACROS_FILE, Builder, BuildOutput, BuildRequest, rpm_macro_defines
+
+
+def _extract(rpm: Path, root: Path, log: Path) -> None:
+    """Unpack the payload of ``rpm`` under ``root`` (no rpmdb, no scriptlets)."""
+    workdir = root.parent / "unpack"
+    workdir.mkdir(parents=True, exist_ok=True)
+    copy = workdir / rpm.name
+    shutil.copyfile(rpm, copy)
+    run(["rpm2archive", str(copy)], log_file=log, error=BuildError, cwd=workdir)
+    tgz = workdir / f"{rpm.name}.tgz"
+    with tarfile.open(tgz) as tar:
+        tar.extractall(root, filter="tar")
+    copy.unlink()
+    tgz.unlink()
+
+
+@dataclass
+class RpmbuildBuilder(Builder):
+    name: str = "rpmbuild"
+
+    def config_id(self, dist: Dist) -> str:
+        return f"rpmbuild;{MACROS_FILE.read_text()}"
+
+    def build_binary(self, req: BuildRequest, srpm: Path) -> BuildOutput:
+        top = req.outdir / "top"
+        top.mkdir(parents=True, exist_ok=True)
+        env = {"SOURCE_DATE_EPOCH": str(req.source_date_epoch)}
+        if req.dep_rpms:
+            root = req.outdir / "deps-root"
+            for rpm in req.dep_rpms:
+                _extract(rpm, root, req.log)
+            inc = [root / "usr/include"]
+            libs = [root / "usr/lib64", root / "usr/lib"]
+            env.update({
+                "CPATH": os.pathsep.join(map(str, inc)),
+                "LIBRARY_PATH": os.pathsep.join(map(str, libs)),
+                "LD_LIBRARY_PATH": os.pathsep.join(map(str, libs)),
+                "PKG_CONFIG_PATH": os.pathsep.join(str(p / "pkgconfig") for p in libs),
+                "PATH": os.pathsep.join([str(root / "usr/bin"), str(root / "usr/sbin"), os.environ.get("PATH", "")]),
+            })
+        defines = rpm_macro_defines(req.dist, req.source_date_epoch)
+        defines["_topdir"] = str(top)
+        run(["rpmbuild", "--rebuild", "--nodeps", "--load", str(MACROS_FILE), *define_args(defines), str(srpm)],
+            log_file=req.log, env=env, error=BuildError)
+        rpms = []
+        for rpm in sorted((top / "RPMS").rglob("*.rpm")):
+            target = req.outdir / rpm.name
+            rpm.replace(target)
+            rpms.append(target)
+        if not rpms:
+            raise BuildError(f"{req.component} ({req.dist.name}): rpmbuild produced no RPMs", log=req.log)
+        shutil.rmtree(top)
+        shutil.rmtree(req.outdir / "deps-root", ignore_errors=True)
+        shutil.rmtree(req.outdir / "unpack", ignore_errors=True)
+        return BuildOutput(srpm=srpm, rpms=tuple(rpms), logs=(req.log,))

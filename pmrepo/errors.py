@@ -1,0 +1,97 @@
+"""One exception hierarchy for everything pmrepo reports to a user.
+
+Every error renders as a single line (``str(err)``); the CLI prints it and
+exits non-zero, never with a traceback.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class PmrepoError(Exception):
+    """Root of all pmrepo errors. ``exit_code`` is what the CLI returns."""
+
+    exit_code = 1
+
+
+class ManifestError(PmrepoError):
+    """An invalid release manifest: names the file, the field and the fix."""
+
+    exit_code = 2
+
+    def __init__(self, path: Path | str, field: str, problem: str, fix: str) -> None:
+        self.path = Path(path)
+        self.field = field
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{self.path}: {field}: {problem} — fix: {fix}")
+
+
+class UsageError(PmrepoError):
+    exit_code = 2
+
+
+class CommandError(PmrepoError):
+    """An external command failed; carries its log path and the log's tail."""
+
+    def __init__(self, argv: list[str], returncode: int, log: Path | None, tail: str) -> None:
+        self.argv = argv
+        self.returncode = returncode
+        self.log = log
+        self.tail = tail
+        where = f" (log: {log})" if log else ""
+        last = tail.strip().splitlines()[-1] if tail.strip() else "no output"
+        super().__init__(f"{argv[0]} exited {returncode}{where}: {last}")
+
+
+class ToolMissingError(PmrepoError):
+    """A required executable is not installed."""
+
+
+class SourceError(PmrepoError):
+    """A source could not be fetched, verified or packed."""
+
+
+class UnpinnedSourceError(SourceError):
+    """A URL source has no sha256: the tool refuses to build it."""
+
+
+class SpecError(PmrepoError):
+    """A spec template failed to render or parse."""
+
+
+class GraphError(PmrepoError):
+    """The build graph is unusable: a cycle or an unsatisfiable BuildRequires."""
+
+
+class BuildError(PmrepoError):
+    """A package build failed."""
+
+    def __init__(self, message: str, log: Path | None = None, tail: str = "") -> None:
+        self.log = log
+        self.tail = tail
+        super().__init__(message)
+
+
+class RepositoryError(PmrepoError):
+    """Repository metadata is missing or not readable by the targets."""
+
+
+class InstallCheckError(PmrepoError):
+    """The install check found a missing, extra or leftover package."""
+
+
+class GateError(PmrepoError):
+    """A release gate failed."""
+
+
+class LockError(PmrepoError):
+    """Another run holds the work directory."""
+
+
+class PublishError(PmrepoError):
+    """Publishing to the mirror failed or was refused."""
+
+
+class SigningError(PmrepoError):
+    """Signing or signature verification failed."""

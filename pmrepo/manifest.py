@@ -1,0 +1,449 @@
+"""Release manifests: TOML under ``releases/`` loaded into frozen dataclasses.
+
+The manifest is validated once, here. Every problem is a ``ManifestError``
+that names the file, the field and the fix. Names of the repository package,
+metapackage, prefix and repo id are manifest values (with the Linux-HA Japan
+defaults), never literals elsewhere in the code.
+
+Paths in a manifest are relative to the manifest file's directory.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import ManifestError
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+VERSION_RE = re.compile(r"^[A-Za-z0-9._+]+$")  # no '-', no '~'/'^' (el6 rpm 4.8 lacks them)
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+REQUIRE_OPS = ("=", ">=", "any", "none")
+
+DEFAULTS: dict[str, Any] = {
+    "name": "pacemaker-repo",
+    "arch": "x86_64",
+    "prefix": "/opt/linux-ha/pacemaker",
+    "repo_id": "linux-ha-ja-pacemaker",
+    "repo_name": "Linux-HA Japan Pacemaker repository",
+    "repo_file": "pacemaker.repo",
+    "metapackage": "pacemaker-all",
+    "group_id": "pacemaker-all",
+    "group_name": "Pacemaker cluster stack",
+    "license": "GPLv2+",
+    "url": "https://linux-ha.osdn.jp/",
+    "vendor": "Linux-HA Japan",
+    "packager": "Linux-HA Japan release engineering",
+    "spec_dir": "../specs",
+}
+
+
+@dataclass(frozen=True)
+class Dist:
+    """A target distribution: ``el6`` or ``el7``."""
+
+    name: str
+    tag: str  # the %{dist} value, e.g. ".el7"
+    rhel: int
+    macros: Mapping[str, str]
+    os_requires: tuple[str, ...]  # unversioned OS packages the metapackage requires
+    base_repos: Mapping[str, str]  # repo id -> baseurl of the dist's base repositories
+    image: str  # container image for the install test
+
+    def rpm_defines(self) -> dict[str, str]:
+        """The macros every rpm/rpmbuild/rpmspec call for this dist defines."""
+        defines = {"dist": self.tag, "rhel": str(self.rhel), self.name: "1"}
+        defines.update(self.macros)
+        return defines
+
+
+@dataclass(frozen=True)
+class Source:
+    """One source: a URL (with sha256) or a path to a tree/file in the project."""
+
+    url: str | None
+    path: Path | None
+    sha256: str | None
+    filename: str  # name it has in SOURCES/
+
+    @property
+    def pinned(self) -> bool:
+        return self.url is None or self.sha256 is not None
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    version: str
+    release: str
+    sources: tuple[Source, ...]
+    patches: tuple[Path, ...]
+    spec: Path  # jinja2 template
+    spec_from_tarball: bool  # build the SRPM from the spec shipped inside Source0
+    dists: tuple[str, ...]
+    packages: Mapping[str, tuple[str, ...]]  # dist -> binary packages shipped into the repo
+    debuginfo: Mapping[str, tuple[str, ...]]  # dist -> packages for the -debuginfo repo package
+    require: str  # how the metapackage requires it: "=", ">=", "any", "none"
+    group: str  # release-notes group key
+    smoke: str | None
+    changes: str
+    known_issues: str
+    summary: str
+
+    @property
+    def vr(self) -> str:
+        return f"{self.version}-{self.release}"
+
+    def packages_for(self, dist: str) -> tuple[str, ...]:
+        return self.packages.get(dist, ())
+
+
+@dataclass(frozen=True)
+class Release:
+    path: Path
+    root: Path  # the manifest's directory; relative paths resolve against it
+    name: str  # repository package name, e.g. pacemaker-repo
+    version: str
+    release: str
+    follows: str | None  # previous release manifest (path relative to root) or None
+    date: _dt.date
+    arch: str
+    prefix: str
+    repo_id: str
+    repo_name: str
+    repo_file: str
+    metapackage: str
+    group_id: str
+    group_name: str
+    license: str
+    url: str
+    vendor: str
+    packager: str
+    summary: str
+    description: str
+    spec_dir: Path
+    note_groups: Mapping[str, str]  # group key -> title, in order
+    dists: Mapping[str, Dist]
+    components: tuple[Component, ...]
+
+    @property
+    def vr(self) -> str:
+        return f"{self.version}-{self.release}"
+
+    @property
+    def release_id(self) -> str:
+        """Directory name under ``repo/``: e.g. ``pacemaker-repo-1.1.14-1.1``."""
+        return f"{self.name}-{self.vr}"
+
+    def component(self, name: str) -> Component:
+        for comp in self.components:
+            if comp.name == name:
+                return comp
+        raise KeyError(name)
+
+    def components_for(self, dist: str) -> tuple[Component, ...]:
+        return tuple(c for c in self.components if dist in c.dists)
+
+    def follows_path(self) -> Path | None:
+        return (self.root / self.follows).resolve() if self.follows else None
+
+
+class _Reader:
+    """Typed field access that turns every problem into a ManifestError."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, fld: str, problem: str, fix: str) -> ManifestError:
+        return ManifestError(self.path, fld, problem, fix)
+
+    def table(self, data: Mapping[str, Any], key: str, where: str, required: bool = True) -> dict[str, Any]:
+        fld = f"{where}.{key}" if where else key
+        if key not in data:
+            if required:
+                raise self.fail(fld, "missing table", f"add a [{fld}] table")
+            return {}
+        value = data[key]
+        if not isinstance(value, dict):
+            raise self.fail(fld, f"must be a table, got {type(value).__name__}", f"write [{fld}] as a table")
+        return value
+
+    def str_(self, data: Mapping[str, Any], key: str, where: str, default: str | None = None,
+             pattern: re.Pattern[str] | None = None, hint: str = "") -> str:
+        fld = f"{where}.{key}" if where else key
+        if key not in data:
+            if default is None:
+                raise self.fail(fld, "missing", f"add {key} = \"…\"{(' (' + hint + ')') if hint else ''}")
+            return default
+        value = data[key]
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(fld, f"must be a non-empty string, got {value!r}", f"set {key} = \"…\"")
+        if pattern is not None and not pattern.match(value):
+            raise self.fail(fld, f"invalid value {value!r}", hint or f"use a value matching {pattern.pattern}")
+        return value
+
+    def str_list(self, data: Mapping[str, Any], key: str, where: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        fld = f"{where}.{key}" if where else key
+        if key not in data:
+            return default
+        value = data[key]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise self.fail(fld, f"must be a list of strings, got {value!r}", f"write {key} = [\"a\", \"b\"]")
+        return tuple(value)
+
+    def unknown(self, data: Mapping[str, Any], allowed: set[str], where: str) -> None:
+        for key in data:
+            if key not in allowed:
+                fld = f"{where}.{key}" if where else key
+                raise self.fail(fld, "unknown field", f"remove it or use one of: {', '.join(sorted(allowed))}")
+
+
+def _per_dist(r: _Reader, value: Any, fld: str, dists: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """A package list given as a list (all dists) or a table dist -> list."""
+    if isinstance(value, list):
+        if not all(isinstance(v, str) and v for v in value):
+            raise r.fail(fld, f"must list package names, got {value!r}", "write [\"pkg\", …]")
+        return {d: tuple(value) for d in dists}
+    if isinstance(value, dict):
+        out: dict[str, tuple[str, ...]] = {}
+        for d, names in value.items():
+            if d not in dists:
+                raise r.fail(f"{fld}.{d}", f"'{d}' is not a target dist of this component",
+                             f"use one of: {', '.join(dists)}")
+            if not isinstance(names, list) or not all(isinstance(v, str) and v for v in names):
+                raise r.fail(f"{fld}.{d}", f"must list package names, got {names!r}", "write [\"pkg\", …]")
+            out[d] = tuple(names)
+        return out
+    raise r.fail(fld, f"must be a list or a table of lists per dist, got {type(value).__name__}",
+                 "write [\"pkg\"] or {el6 = [\"pkg\"], el7 = [\"pkg\"]}")
+
+
+def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
+    where = f"dists.{name}"
+    if not isinstance(data, dict):
+        raise r.fail(where, "must be a table", f"write [{where}] with tag and rhel")
+    r.unknown(data, {"tag", "rhel", "macros", "os_requires", "base_repos", "image"}, where)
+    if not NAME_RE.match(name):
+        raise r.fail(where, f"invalid dist name {name!r}", "use a name like el7")
+    tag = r.str_(data, "tag", where, default=f".{name}")
+    if not tag.startswith("."):
+        raise r.fail(f"{where}.tag", f"{tag!r} does not start with '.'", f"write tag = \".{name}\"")
+    rhel = data.get("rhel")
+    if not isinstance(rhel, int) or isinstance(rhel, bool) or rhel < 5:
+        raise r.fail(f"{where}.rhel", f"must be an integer RHEL major version, got {rhel!r}", "write rhel = 7")
+    macros = data.get("macros", {})
+    if not isinstance(macros, dict) or not all(isinstance(v, (str, int)) for v in macros.values()):
+        raise r.fail(f"{where}.macros", "must be a table of macro = \"value\"", "write macros = {_unitdir = \"/usr/lib/systemd/system\"}")
+    repos = data.get("base_repos", {})
+    if not isinstance(repos, dict) or not all(isinstance(v, str) for v in repos.values()):
+        raise r.fail(f"{where}.base_repos", "must be a table of repoid = \"baseurl\"", "write base_repos = {base = \"http://…\"}")
+    return Dist(
+        name=name,
+        tag=tag,
+        rhel=rhel,
+        macros={k: str(v) for k, v in macros.items()},
+        os_requires=r.str_list(data, "os_requires", where),
+        base_repos=dict(repos),
+        image=r.str_(data, "image", where, default=f"centos:{rhel}"),
+    )
+
+
+def _load_source(r: _Reader, root: Path, data: Any, where: str, comp: str, version: str) -> Source:
+    if isinstance(data, str):
+        data = {"url": data}
+    if not isinstance(data, dict):
+        raise r.fail(where, "must be a table with url or path", "write {url = \"https://…\", sha256 = \"…\"}")
+    r.unknown(data, {"url", "path", "sha256", "filename"}, where)
+    url = data.get("url")
+    rel = data.get("path")
+    if (url is None) == (rel is None):
+        raise r.fail(where, "needs exactly one of url or path", "give url = \"https://…\" or path = \"src/dir\"")
+    sha = data.get("sha256")
+    if sha is not None and (not isinstance(sha, str) or not SHA256_RE.match(sha)):
+        raise r.fail(f"{where}.sha256", f"not a lowercase 64-hex sha256: {sha!r}",
+                     f"run `build.py pin --release {r.path}` to record it")
+    path: Path | None = None
+    if url is not None:
+        if not isinstance(url, str) or not re.match(r"^(https?|file)://", url):
+            raise r.fail(f"{where}.url", f"must be an http(s):// or file:// URL, got {url!r}", "fix the URL")
+        default_name = url.rstrip("/").rsplit("/", 1)[-1].split("?")[0]
+    else:
+        if not isinstance(rel, str) or not rel:
+            raise r.fail(f"{where}.path", "must be a path string", "write path = \"src/name\"")
+        path = (root / rel).resolve()
+        if not path.exists():
+            raise r.fail(f"{where}.path", f"{path} does not exist", "point path at a file or directory in the project")
+        default_name = f"{comp}-{version}.tar.gz" if path.is_dir() else path.name
+    filename = data.get("filename", default_name)
+    if not isinstance(filename, str) or "/" in filename or not filename:
+        raise r.fail(f"{where}.filename", f"invalid file name {filename!r}", "give a plain file name")
+    return Source(url=url, path=path, sha256=sha, filename=filename)
+
+
+_COMPONENT_KEYS = {
+    "name", "version", "release", "sources", "patches", "spec", "spec_from_tarball", "dists",
+    "packages", "debuginfo", "require", "group", "smoke", "changes", "known_issues", "summary",
+}
+
+
+def _load_component(r: _Reader, root: Path, spec_dir: Path, idx: int, data: Any,
+                    all_dists: tuple[str, ...]) -> Component:
+    where = f"components[{idx}]"
+    if not isinstance(data, dict):
+        raise r.fail(where, "must be a table", "write [[components]] entries")
+    name = r.str_(data, "name", where, pattern=NAME_RE, hint="package names use letters, digits and ._+-")
+    where = f"components.{name}"
+    r.unknown(data, _COMPONENT_KEYS, where)
+    version = r.str_(data, "version", where, pattern=VERSION_RE,
+                     hint="a version has no '-', '~' or '^' (el6's rpm 4.8 cannot compare them)")
+    release = r.str_(data, "release", where, pattern=VERSION_RE, hint="a release has no '-', '~' or '^'")
+    dists = r.str_list(data, "dists", where, default=all_dists)
+    for d in dists:
+        if d not in all_dists:
+            raise r.fail(f"{where}.dists", f"'{d}' is not declared under [dists]", f"use one of: {', '.join(all_dists)}")
+    raw_sources = data.get("sources", [])
+    if not isinstance(raw_sources, list):
+        raise r.fail(f"{where}.sources", "must be a list", "write sources = [{url = \"…\", sha256 = \"…\"}]")
+    sources = tuple(_load_source(r, root, s, f"{where}.sources[{i}]", name, version) for i, s in enumerate(raw_sources))
+    names = [s.filename for s in sources]
+    if len(set(names)) != len(names):
+        raise r.fail(f"{where}.sources", f"two sources share a file name: {names}", "set filename = \"…\" on one")
+    patches: list[Path] = []
+    for i, p in enumerate(r.str_list(data, "patches", where)):
+        pp = (spec_dir / p).resolve()
+        if not pp.is_file():
+            raise r.fail(f"{where}.patches[{i}]", f"{pp} does not exist", "put the patch beside the spec templates")
+        patches.append(pp)
+    spec_name = r.str_(data, "spec", where, default=f"{name}.spec.j2")
+    spec = (spec_dir / spec_name).resolve()
+    from_tarball = data.get("spec_from_tarball", False)
+    if not isinstance(from_tarball, bool):
+        raise r.fail(f"{where}.spec_from_tarball", "must be true or false", "write spec_from_tarball = true")
+    if "packages" not in data:
+        raise r.fail(f"{where}.packages", "missing", "list the binary packages it ships: packages = [\"name\"]")
+    packages = _per_dist(r, data["packages"], f"{where}.packages", dists)
+    for d in dists:
+        if not packages.get(d):
+            raise r.fail(f"{where}.packages.{d}", "no packages listed for this dist",
+                         f"list the packages built for {d}, or drop {d} from dists")
+    debuginfo = _per_dist(r, data.get("debuginfo", []), f"{where}.debuginfo", dists)
+    require = data.get("require", "none")
+    if require not in REQUIRE_OPS:
+        raise r.fail(f"{where}.require", f"unknown operator {require!r}",
+                     "use \"=\" (exact V-R), \">=\", \"any\" (unversioned) or \"none\"")
+    return Component(
+        name=name,
+        version=version,
+        release=release,
+        sources=sources,
+        patches=tuple(patches),
+        spec=spec,
+        spec_from_tarball=from_tarball,
+        dists=dists,
+        packages=packages,
+        debuginfo=debuginfo,
+        require=require,
+        group=r.str_(data, "group", where, default="main"),
+        smoke=data.get("smoke") if isinstance(data.get("smoke"), str) else None,
+        changes=data.get("changes", "") if isinstance(data.get("changes", ""), str) else "",
+        known_issues=data.get("known_issues", "") if isinstance(data.get("known_issues", ""), str) else "",
+        summary=r.str_(data, "summary", where, default=name),
+    )
+
+
+_RELEASE_KEYS = set(DEFAULTS) | {"version", "release", "follows", "date", "summary", "description", "note_groups"}
+
+
+def load(path: Path | str) -> Release:
+    """Load and validate a release manifest."""
+    path = Path(path).resolve()
+    r = _Reader(path)
+    if not path.is_file():
+        raise ManifestError(path, "(file)", "no such manifest", "pass --release releases/<version>.toml")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ManifestError(path, "(syntax)", f"not valid TOML: {exc}", "fix the TOML syntax") from None
+    except UnicodeDecodeError:
+        raise ManifestError(path, "(file)", "not UTF-8 text", "save the manifest as UTF-8") from None
+    r.unknown(data, {"release", "dists", "components"}, "")
+    root = path.parent
+    rel = r.table(data, "release", "")
+    r.unknown(rel, _RELEASE_KEYS, "release")
+    values = {k: r.str_(rel, k, "release", default=v) for k, v in DEFAULTS.items()}
+    if not NAME_RE.match(values["name"]):
+        raise r.fail("release.name", f"invalid package name {values['name']!r}", "use letters, digits and ._+-")
+    if not values["prefix"].startswith("/") or values["prefix"].rstrip("/") != values["prefix"] or values["prefix"] == "/":
+        raise r.fail("release.prefix", f"{values['prefix']!r} is not an absolute directory", "write prefix = \"/opt/linux-ha/pacemaker\"")
+    if not values["repo_file"].endswith(".repo") or "/" in values["repo_file"]:
+        raise r.fail("release.repo_file", f"{values['repo_file']!r} is not a file name ending in .repo", "write repo_file = \"pacemaker.repo\"")
+    version = r.str_(rel, "version", "release", pattern=VERSION_RE, hint="e.g. version = \"1.1.14\"")
+    release = r.str_(rel, "release", "release", pattern=VERSION_RE, hint="e.g. release = \"1.1\"")
+    date = rel.get("date")
+    if isinstance(date, str):
+        try:
+            date = _dt.date.fromisoformat(date)
+        except ValueError:
+            date = None
+    if not isinstance(date, _dt.date):
+        raise r.fail("release.date", f"must be a date, got {rel.get('date')!r}", "write date = 2016-01-xx as YYYY-MM-DD")
+    follows = rel.get("follows")
+    if follows is not None:
+        if not isinstance(follows, str) or not follows:
+            raise r.fail("release.follows", "must be a path to the previous manifest", "write follows = \"1.1.13-1.1.toml\"")
+        if not (root / follows).is_file():
+            raise r.fail("release.follows", f"{root / follows} does not exist", "point it at the previous release's manifest or remove it")
+    note_groups = rel.get("note_groups", {"main": "Components"})
+    if not isinstance(note_groups, dict) or not all(isinstance(v, str) for v in note_groups.values()):
+        raise r.fail("release.note_groups", "must be a table key = \"title\"", "write note_groups = {main = \"Main components\"}")
+
+    raw_dists = r.table(data, "dists", "")
+    if not raw_dists:
+        raise r.fail("dists", "no target distributions", "add [dists.el7] with tag and rhel")
+    dists = {name: _load_dist(r, name, d) for name, d in raw_dists.items()}
+    spec_dir = (root / values["spec_dir"]).resolve()
+
+    raw_comps = data.get("components")
+    if not isinstance(raw_comps, list) or not raw_comps:
+        raise r.fail("components", "no components", "add [[components]] entries")
+    comps = tuple(_load_component(r, root, spec_dir, i, c, tuple(dists)) for i, c in enumerate(raw_comps))
+    seen: set[str] = set()
+    shipped: dict[tuple[str, str], str] = {}
+    for c in comps:
+        if c.name in seen:
+            raise r.fail(f"components.{c.name}", "declared twice", "keep one entry per component")
+        seen.add(c.name)
+        if c.group not in note_groups:
+            raise r.fail(f"components.{c.name}.group", f"unknown group {c.group!r}",
+                         f"use one of {', '.join(note_groups)} or add it to release.note_groups")
+        for d in c.dists:
+            for p in c.packages_for(d) + c.debuginfo.get(d, ()):
+                if (d, p) in shipped:
+                    raise r.fail(f"components.{c.name}.packages", f"{p} is also shipped by {shipped[(d, p)]} for {d}",
+                                 "ship each binary package from one component")
+                shipped[(d, p)] = c.name
+        for n in (values["metapackage"], values["name"]):
+            if any(n in c.packages_for(d) for d in c.dists):
+                raise r.fail(f"components.{c.name}.packages", f"{n} is built by the tool itself", "remove it from the list")
+    if not any(c.require != "none" for c in comps):
+        raise r.fail("components", f"{values['metapackage']} would require nothing",
+                     "set require = \"=\", \">=\" or \"any\" on at least one component")
+    return Release(
+        path=path,
+        root=root,
+        version=version,
+        release=release,
+        follows=follows,
+        date=date,
+        summary=r.str_(rel, "summary", "release", default=f"{values['repo_name']} package"),
+        description=r.str_(rel, "description", "release",
+                           default="Installs a local yum repository with the cluster stack and its .repo file."),
+        spec_dir=spec_dir,
+        note_groups=dict(note_groups),
+        dists=dists,
+        components=comps,
+        **{k: v for k, v in values.items() if k != "spec_dir"},
+    )

@@ -1,0 +1,212 @@
+"""Parallel, ordered, incremental builds over (component, dist) jobs.
+
+A job starts as soon as its build dependencies for that dist are built; up
+to ``jobs`` run at once, dists in parallel. Each job has a key (rendered
+spec, source digests, dist macros, backend config, keys of its build
+dependencies); a finished job's results live in the store under that key and
+an unchanged key is reused without running the builder. Results enter the
+store only when complete (temporary directory + rename), so a run killed at
+any moment leaves only whole entries behind.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import threading
+import time
+import uuid
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from .builders import Builder, BuildRequest
+from .errors import PmrepoError
+from .graph import BuildGraph
+from .manifest import Dist
+from .progress import Progress, table
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """Everything needed to build one component for one dist."""
+
+    component: str
+    dist: Dist
+    spec: Path
+    sources: Path
+    source_digests: tuple[str, ...]
+
+
+@dataclass
+class JobResult:
+    component: str
+    dist: str
+    status: str  # built / reused / failed / skipped
+    seconds: float = 0.0
+    key: str = ""
+    entry: Path | None = None  # store entry with the results
+    log: Path | None = None
+    error: str = ""
+
+    @property
+    def rpms(self) -> list[Path]:
+        return sorted(self.entry.glob("*.rpm")) if self.entry else []
+
+    @property
+    def binary_rpms(self) -> list[Path]:
+        return [p for p in self.rpms if not p.name.endswith(".src.rpm")]
+
+    @property
+    def srpm(self) -> Path | None:
+        found = [p for p in self.rpms if p.name.endswith(".src.rpm")]
+        return found[0] if found else None
+
+
+def job_key(job: JobSpec, backend_id: str, dep_keys: Iterable[str]) -> str:
+    payload = {
+        "spec": job.spec.read_text(),
+        "sources": list(job.source_digests),
+        "dist": job.dist.rpm_defines(),
+        "backend": backend_id,
+        "deps": sorted(dep_keys),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+class Store:
+    """Completed build results: ``<root>/<dist>/<component>/<key>/``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def entry(self, dist: str, component: str, key: str) -> Path:
+        return self.root / dist / component / key
+
+    def lookup(self, dist: str, component: str, key: str) -> Path | None:
+        e = self.entry(dist, component, key)
+        return e if (e / "meta.json").is_file() else None
+
+    def staging(self, dist: str, component: str) -> Path:
+        path = self.root / ".tmp" / f"{dist}-{component}-{uuid.uuid4().hex[:8]}"
+        path.mkdir(parents=True)
+        return path
+
+    def commit(self, staging: Path, dist: str, component: str, key: str, meta: dict[str, object]) -> Path:
+        (staging / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+        target = self.entry(dist, component, key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():  # a concurrent or earlier identical build: keep the first
+            shutil.rmtree(staging)
+            return target
+        staging.rename(target)
+        return target
+
+    def clean_staging(self) -> None:
+        shutil.rmtree(self.root / ".tmp", ignore_errors=True)
+
+
+@dataclass
+class Scheduler:
+    builder: Builder
+    store: Store
+    jobs: int
+    source_date_epoch: int
+    progress: Progress | None = None
+    force: frozenset[str] = frozenset()  # component names, or "*" for all
+    results: dict[tuple[str, str], JobResult] = field(default_factory=dict)
+
+    def _forced(self, component: str) -> bool:
+        return "*" in self.force or component in self.force
+
+    def run(self, graphs: Mapping[str, BuildGraph], specs: Mapping[tuple[str, str], JobSpec]) -> dict[tuple[str, str], JobResult]:
+        """Build every job in ``specs`` (keyed (component, dist)) in graph order."""
+        self.store.clean_staging()
+        pending = set(specs)
+        keys: dict[tuple[str, str], str] = {}
+        lock = threading.Lock()
+        if self.progress is None:
+            self.progress = Progress(len(specs))
+
+        def deps_of(j: tuple[str, str]) -> set[tuple[str, str]]:
+            comp, dist = j
+            return {(d, dist) for d in graphs[dist].deps[comp] if (d, dist) in specs}
+
+        def ready(j: tuple[str, str]) -> bool:
+            return all(d in self.results and self.results[d].status in ("built", "reused") for d in deps_of(j))
+
+        def blocked(j: tuple[str, str]) -> str | None:
+            for d in deps_of(j):
+                r = self.results.get(d)
+                if r is not None and r.status in ("failed", "skipped"):
+                    return d[0]
+            return None
+
+        running: dict[Future[JobResult], tuple[str, str]] = {}
+        with ThreadPoolExecutor(max_workers=max(1, self.jobs)) as pool:
+            while pending or running:
+                progressed = True
+                while progressed:
+                    progressed = False
+                    for j in sorted(pending):
+                        cause = blocked(j)
+                        if cause is not None:
+                            pending.discard(j)
+                            self.results[j] = JobResult(j[0], j[1], "skipped", error=f"dependency {cause} failed")
+                            self.progress.finished(j[0], j[1], f"skipped (needs {cause})", 0.0)
+                            progressed = True
+                for j in sorted(pending):
+                    if len(running) >= max(1, self.jobs):
+                        break
+                    if ready(j):
+                        pending.discard(j)
+                        closure = {d for d in specs if d[1] == j[1] and d[0] in graphs[j[1]].closure(j[0])}
+                        with lock:
+                            keys[j] = job_key(specs[j], self.builder.config_id(specs[j].dist), (keys[d] for d in deps_of(j)))
+                        dep_rpms = tuple(p for d in sorted(closure) for p in self.results[d].binary_rpms)
+                        running[pool.submit(self._one, specs[j], keys[j], dep_rpms)] = j
+                if not running:
+                    if pending:  # cannot happen with an acyclic graph; guard against a hang
+                        raise PmrepoError(f"scheduler stalled with pending jobs: {sorted(pending)}")
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    j = running.pop(fut)
+                    self.results[j] = fut.result()
+        return self.results
+
+    def _one(self, job: JobSpec, key: str, dep_rpms: tuple[Path, ...]) -> JobResult:
+        assert self.progress is not None
+        dist = job.dist.name
+        hit = None if self._forced(job.component) else self.store.lookup(dist, job.component, key)
+        if hit is not None:
+            self.progress.finished(job.component, dist, "reused", 0.0)
+            return JobResult(job.component, dist, "reused", 0.0, key, hit, hit / "build.log")
+        self.progress.started(job.component, dist)
+        t0 = time.monotonic()
+        staging = self.store.staging(dist, job.component)
+        req = BuildRequest(job.component, job.dist, job.spec, job.sources, dep_rpms, staging, self.source_date_epoch)
+        try:
+            self.builder.build(req)
+        except PmrepoError as exc:
+            secs = time.monotonic() - t0
+            failed = self.store.root / "failed" / dist / job.component
+            shutil.rmtree(failed, ignore_errors=True)
+            failed.parent.mkdir(parents=True, exist_ok=True)
+            staging.rename(failed)
+            log = failed / "build.log" if (failed / "build.log").exists() else failed / "srpm.log"
+            self.progress.finished(job.component, dist, f"FAILED ({exc})", secs)
+            return JobResult(job.component, dist, "failed", secs, key, None, log, str(exc))
+        secs = time.monotonic() - t0
+        entry = self.store.commit(staging, dist, job.component, key,
+                                  {"component": job.component, "dist": dist, "key": key, "seconds": round(secs, 3),
+                                   "backend": self.builder.name, "deps": [p.name for p in dep_rpms]})
+        self.progress.finished(job.component, dist, "built", secs)
+        return JobResult(job.component, dist, "built", secs, key, entry, entry / "build.log")
+
+
+def summary(results: Mapping[tuple[str, str], JobResult]) -> str:
+    rows = [(r.component, r.dist, r.status, f"{r.seconds:.1f}s", r.log or "-")
+            for _, r in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0]))]
+    return table(["component", "dist", "status", "time", "log"], rows)

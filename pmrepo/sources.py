@@ -1,0 +1,200 @@
+"""Sources: project-local trees packed deterministically, and URLs fetched
+into a content-addressed cache with sha256 verification.
+
+A download goes to a temporary file; only a complete file whose sha256
+matches enters the cache (``cache/<sha256>``), by rename.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import logging
+import os
+import re
+import shutil
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import requests
+
+from .errors import SourceError, UnpinnedSourceError
+from .manifest import Component, Release, Source
+
+log = logging.getLogger("pmrepo.sources")
+
+CHUNK = 1 << 16
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(CHUNK), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def pack_tree(tree: Path, top: str, out: Path, mtime: int) -> None:
+    """Pack ``tree`` as ``top/…`` into a gzip tarball that is byte-identical
+    for identical content: sorted entries, fixed owner, mode and mtime, and a
+    gzip header without a timestamp or file name."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        def add(path: Path, arcname: str) -> None:
+            info = tar.gettarinfo(str(path), arcname)
+            info.uid = info.gid = 0
+            info.uname = info.gname = "root"
+            info.mtime = mtime
+            if info.isdir():
+                info.mode = 0o755
+            elif info.isfile():
+                info.mode = 0o755 if os.access(path, os.X_OK) else 0o644
+            if info.isfile():
+                with path.open("rb") as fh:
+                    tar.addfile(info, fh)
+            else:
+                tar.addfile(info)
+        add(tree, top)
+        for path in sorted(tree.rglob("*")):
+            if "__pycache__" in path.parts or path.name.endswith((".o", ".so")):
+                continue
+            add(path, f"{top}/{path.relative_to(tree).as_posix()}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    with tmp.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz:
+        gz.write(buf.getvalue())
+    tmp.replace(out)
+
+
+@dataclass
+class Fetcher:
+    """Downloads URLs into ``cache_dir`` keyed by sha256."""
+
+    cache_dir: Path
+    timeout: float = 60.0
+
+    def cached(self, sha256: str) -> Path:
+        return self.cache_dir / sha256
+
+    def download(self, url: str) -> tuple[Path, str]:
+        """Download ``url`` to a temporary file in the cache dir; return it and its sha256.
+        The caller decides whether it enters the cache."""
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".part-", dir=self.cache_dir)
+        tmp = Path(name)
+        h = hashlib.sha256()
+        try:
+            with os.fdopen(fd, "wb") as out:
+                parsed = urlparse(url)
+                if parsed.scheme == "file":
+                    with open(unquote(parsed.path), "rb") as src:
+                        for block in iter(lambda: src.read(CHUNK), b""):
+                            h.update(block)
+                            out.write(block)
+                else:
+                    with requests.get(url, stream=True, timeout=self.timeout) as resp:
+                        resp.raise_for_status()
+                        expected = resp.headers.get("Content-Length")
+                        got = 0
+                        for block in resp.iter_content(CHUNK):
+                            h.update(block)
+                            out.write(block)
+                            got += len(block)
+                        if expected is not None and got != int(expected):
+                            raise SourceError(f"{url}: short download ({got} of {expected} bytes)")
+        except (requests.RequestException, OSError) as exc:
+            tmp.unlink(missing_ok=True)
+            raise SourceError(f"{url}: download failed: {exc.__class__.__name__}: {exc}") from None
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return tmp, h.hexdigest()
+
+    def fetch(self, url: str, sha256: str) -> Path:
+        """Return the cached file for ``sha256``, downloading ``url`` if needed."""
+        target = self.cached(sha256)
+        if target.is_file():
+            return target
+        tmp, got = self.download(url)
+        if got != sha256:
+            tmp.unlink(missing_ok=True)
+            raise SourceError(f"{url}: sha256 mismatch: manifest says {sha256}, server sent {got} — "
+                              "fix: check the upstream file, then re-pin deliberately")
+        tmp.replace(target)
+        return target
+
+
+def source_mtime(release: Release) -> int:
+    """The timestamp packed trees carry: the release date, midnight UTC."""
+    import calendar
+    return calendar.timegm(release.date.timetuple())
+
+
+def prepare(component: Component, release: Release, dest: Path, fetcher: Fetcher) -> list[Path]:
+    """Put every source and patch of ``component`` into ``dest``; return their paths.
+
+    Refuses an unpinned URL source (no sha256) with UnpinnedSourceError.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    out: list[Path] = []
+    for src in component.sources:
+        target = dest / src.filename
+        if src.path is not None:
+            if src.path.is_dir():
+                pack_tree(src.path, f"{component.name}-{component.version}", target, source_mtime(release))
+            else:
+                shutil.copyfile(src.path, target)
+        else:
+            assert src.url is not None
+            if src.sha256 is None:
+                raise UnpinnedSourceError(
+                    f"{release.path}: components.{component.name}.sources: {src.url} has no sha256 — "
+                    f"fix: run `./build.py pin --release {release.path}` (trust on first use) or add sha256 = \"…\"")
+            cached = fetcher.fetch(src.url, src.sha256)
+            if not target.exists() or sha256_file(target) != src.sha256:
+                shutil.copyfile(cached, target)
+        out.append(target)
+    for patch in component.patches:
+        target = dest / patch.name
+        shutil.copyfile(patch, target)
+        out.append(target)
+    return out
+
+
+def source_digests(component: Component, release: Release, prepared: list[Path]) -> list[str]:
+    """Content digests of the prepared sources (for build keys)."""
+    return [sha256_file(p) for p in prepared]
+
+
+def unpinned(release: Release) -> list[tuple[Component, Source]]:
+    return [(c, s) for c in release.components for s in c.sources if not s.pinned]
+
+
+def pin(release: Release, fetcher: Fetcher) -> list[tuple[str, str, str]]:
+    """Download every unpinned URL source and record its sha256 in the manifest.
+
+    Trust on first use: the checksum is whatever the server sends now. Returns
+    (component, url, sha256) for every source pinned. The manifest is rewritten
+    atomically; already pinned sources are left alone.
+    """
+    text = release.path.read_text()
+    pinned: list[tuple[str, str, str]] = []
+    for comp, src in unpinned(release):
+        assert src.url is not None
+        tmp, digest = fetcher.download(src.url)
+        target = fetcher.cached(digest)
+        tmp.replace(target)
+        pattern = re.compile(r'(url\s*=\s*"' + re.escape(src.url) + r'")(?!\s*,\s*sha256)')
+        text, n = pattern.subn(lambda m: f'{m.group(1)}, sha256 = "{digest}"', text, count=1)
+        if n != 1:
+            raise SourceError(f"{release.path}: components.{comp.name}.sources: cannot find `url = \"{src.url}\"` "
+                              "written as an inline table — fix: write the source as { url = \"…\" } on one line")
+        pinned.append((comp.name, src.url, digest))
+    if pinned:
+        tmp_manifest = release.path.with_name(f".{release.path.name}.tmp")
+        tmp_manifest.write_text(text)
+        tmp_manifest.replace(release.path)
+    return pinned

@@ -1,0 +1,111 @@
+"""Spec files: render component templates per dist, and ask ``rpmspec`` what a
+rendered spec builds, provides and BuildRequires under that dist's macros.
+
+Template context (all templates, component and tool specs alike):
+  ``rel``      the Release (rel.prefix, rel.repo_id, rel.metapackage, …)
+  ``dist``     the Dist (dist.name, dist.tag, dist.rhel, dist.os_requires)
+  ``changelog_date``  the release date as %changelog wants it
+Component specs additionally get:
+  ``name``, ``version``, ``release`` (without %{dist}), ``summary``,
+  ``sources`` (file names, Source0…), ``patches`` (file names, Patch0…),
+  ``changes`` (the manifest's change note), ``component`` (the Component).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import SpecError
+from .manifest import Component, Dist, Release
+from .render import render_file
+from .run import run
+
+
+def base_context(release: Release, dist: Dist) -> dict[str, Any]:
+    return {"rel": release, "dist": dist, "changelog_date": release.date.strftime("%a %b %d %Y")}
+
+
+def component_context(release: Release, dist: Dist, comp: Component) -> dict[str, Any]:
+    ctx = base_context(release, dist)
+    ctx.update(
+        name=comp.name,
+        version=comp.version,
+        release=comp.release,
+        summary=comp.summary,
+        sources=[s.filename for s in comp.sources],
+        patches=[p.name for p in comp.patches],
+        changes=comp.changes or f"Update to {comp.version}-{comp.release} for {release.name} {release.vr}",
+        component=comp,
+    )
+    return ctx
+
+
+def render_component(release: Release, dist: Dist, comp: Component) -> str:
+    if not comp.spec.is_file():
+        raise SpecError(f"{release.path}: components.{comp.name}.spec: {comp.spec} does not exist — "
+                        f"fix: write the template or set spec = \"…\" (spec_dir is {release.spec_dir})")
+    return render_file(comp.spec, component_context(release, dist, comp), what=f"{comp.name} ({dist.name})")
+
+
+def define_args(defines: dict[str, str]) -> list[str]:
+    args: list[str] = []
+    for key, value in defines.items():
+        args += ["--define", f"{key} {value}"]
+    return args
+
+
+@dataclass(frozen=True)
+class SpecInfo:
+    """What rpmspec says a rendered spec produces for one dist."""
+
+    path: Path
+    source_name: str
+    packages: tuple[str, ...]  # binary package names
+    evr: str  # version-release of the main package, with %{dist}
+    arches: dict[str, str]  # package -> BuildArch ("noarch" or "x86_64")
+    provides: dict[str, tuple[str, ...]]  # package -> capability names it provides
+    buildrequires: tuple[str, ...]  # capability names (operators stripped)
+
+
+def _query(spec: Path, dist: Dist, args: list[str], log: Path | None) -> list[str]:
+    res = run(["rpmspec", "-q", *define_args(dist.rpm_defines()), *args, str(spec)],
+              log_file=log, error=SpecError)
+    return [ln for ln in res.output.splitlines() if ln.strip() and not ln.startswith(("warning:", "error:"))]
+
+
+def _cap_name(dep: str) -> str:
+    return dep.split()[0] if dep.split() else dep
+
+
+def inspect(spec: Path, dist: Dist, log: Path | None = None) -> SpecInfo:
+    """Parse ``spec`` under ``dist``'s macros with rpmspec (real rpm parsing)."""
+    sep = "\x1f"
+    lines = _query(spec, dist, ["--qf", f"%{{NAME}}{sep}%{{VERSION}}-%{{RELEASE}}{sep}%{{ARCH}}{sep}[%{{PROVIDES}},]\n"], log)
+    packages: list[str] = []
+    arches: dict[str, str] = {}
+    provides: dict[str, tuple[str, ...]] = {}
+    evr = ""
+    for ln in lines:
+        parts = ln.split(sep)
+        if len(parts) != 4:
+            continue
+        name, vr, arch, provs = parts
+        packages.append(name)
+        arches[name] = arch
+        provides[name] = tuple(sorted({name} | {_cap_name(p) for p in provs.split(",") if p.strip()}))
+        if not evr:
+            evr = vr
+    if not packages:
+        raise SpecError(f"{spec}: rpmspec found no binary packages")
+    src = _query(spec, dist, ["--srpm", "--qf", "%{NAME}\n"], log)
+    brs = _query(spec, dist, ["--buildrequires"], log)
+    return SpecInfo(
+        path=spec,
+        source_name=src[0].strip() if src else packages[0],
+        packages=tuple(packages),
+        evr=evr,
+        arches=arches,
+        provides=provides,
+        buildrequires=tuple(sorted({_cap_name(b) for b in brs})),
+    )
