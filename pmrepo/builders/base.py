@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..errors import BuildError
 from ..manifest import Dist
-from ..run import run
+from ..run import require_tool, run
 from ..specs import define_args
 
 MACROS_FILE = Path(__file__).with_name("pmrepo.macros")
@@ -56,6 +56,17 @@ class BuildOutput:
 
 class Builder(abc.ABC):
     name: str = "base"
+    #: what to tell a user whose BuildRequires this backend cannot satisfy
+    remedy: str = "add the component that provides it to the release"
+
+    def check_available(self) -> None:
+        """Raise ToolMissingError when the backend cannot run on this host."""
+        require_tool("rpmbuild")
+
+    def can_provide(self, capability: str) -> bool:
+        """Whether a BuildRequires no component of the release provides can be
+        met from outside (the host, or the build root's repositories)."""
+        return True
 
     @abc.abstractmethod
     def config_id(self, dist: Dist) -> str:

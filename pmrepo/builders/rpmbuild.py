@@ -38,6 +38,20 @@ def _extract(rpm: Path, root: Path, log: Path) -> None:
 @dataclass
 class RpmbuildBuilder(Builder):
     name: str = "rpmbuild"
+    remedy: str = ("build with --backend mock (its el6/el7 chroot installs BuildRequires from the dist's "
+                   "repositories), or install it on this build host")
+
+    def can_provide(self, capability: str) -> bool:
+        """The host can provide an executable on PATH, an existing file path, or
+        (on an RPM-based host) a capability its rpmdb provides."""
+        if capability.startswith("/"):
+            return os.path.exists(capability)
+        if shutil.which(capability):
+            return True
+        if shutil.which("rpm"):
+            res = run(["rpm", "-q", "--whatprovides", capability], check=False)
+            return res.returncode == 0
+        return False
 
     def config_id(self, dist: Dist) -> str:
         return f"rpmbuild;{MACROS_FILE.read_text()}"

@@ -1,0 +1,95 @@
+"""Install what this project needs on a fresh Debian/Ubuntu or Fedora/RHEL host.
+
+Standard library only: it runs before the Python dependencies exist. It is
+idempotent and quick when everything is present (no package manager call).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from .errors import PmrepoError
+from .run import run
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+# command that must exist -> (Debian package, Fedora package)
+TOOLS: dict[str, tuple[str, str]] = {
+    "rpm": ("rpm", "rpm"),
+    "rpmbuild": ("rpm", "rpm-build"),
+    "rpmspec": ("rpm", "rpm-build"),
+    "rpmsign": ("rpm", "rpm-sign"),
+    "rpm2archive": ("rpm", "rpm"),
+    "createrepo_c": ("createrepo-c", "createrepo_c"),
+    "rpmlint": ("rpmlint", "rpmlint"),
+    "dnf": ("dnf", "dnf"),
+    "podman": ("podman", "podman"),
+    "runc": ("runc", "runc"),
+    "gpg": ("gnupg", "gnupg2"),
+    "rsync": ("rsync", "rsync"),
+    "eu-strip": ("elfutils", "elfutils"),
+    "find-debuginfo": ("debugedit", "debugedit"),
+    "cpio": ("cpio", "cpio"),
+    "gcc": ("gcc", "gcc"),
+    "make": ("make", "make"),
+    "unshare": ("util-linux", "util-linux"),
+    "debootstrap": ("debootstrap", "debootstrap"),
+}
+# extra packages with no single command to probe: (Debian, Fedora) -> a path that proves it is installed
+EXTRA: dict[tuple[str, str], str] = {
+    ("dnf-plugins-core", "dnf-plugins-core"): "/usr/share/doc/dnf-plugins-core",
+}
+
+
+LOG = PROJECT / "work" / "logs" / "setup.log"
+
+
+def _sh(argv: list[str]) -> None:
+    print("+", " ".join(argv), f"(log: {LOG})", flush=True)
+    run(argv, log_file=LOG, env={"DEBIAN_FRONTEND": "noninteractive"})
+
+
+def missing_packages(debian: bool) -> list[str]:
+    idx = 0 if debian else 1
+    pkgs = {pkgs[idx] for cmd, pkgs in TOOLS.items() if shutil.which(cmd) is None}
+    pkgs |= {names[idx] for names, path in EXTRA.items() if not Path(path).exists()}
+    return sorted(pkgs)
+
+
+def python_missing() -> bool:
+    try:
+        import jinja2  # noqa: F401
+        import pytest  # noqa: F401
+        import requests  # noqa: F401
+    except ImportError:
+        return True
+    return False
+
+
+def setup() -> int:
+    debian = shutil.which("apt-get") is not None
+    fedora = not debian and shutil.which("dnf") is not None and Path("/etc/redhat-release").exists()
+    try:
+        pkgs = missing_packages(debian)
+        if pkgs:
+            sudo = [] if os.geteuid() == 0 else ["sudo"]
+            if debian:
+                _sh([*sudo, "apt-get", "update", "-qq"])
+                _sh([*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *pkgs])
+            elif fedora:
+                _sh([*sudo, "dnf", "install", "-y", *pkgs, "mock"])
+            else:
+                print(f"setup: unknown host; install these yourself: {' '.join(pkgs)}", file=sys.stderr)
+                return 2
+        else:
+            print("setup: system tools present")
+        if python_missing():
+            _sh([sys.executable, "-m", "pip", "install", "-q", "-r", str(PROJECT / "requirements.txt")])
+        else:
+            print("setup: Python packages present")
+    except PmrepoError as exc:
+        print(f"setup: error: {exc}", file=sys.stderr)
+        return 1
+    return 0

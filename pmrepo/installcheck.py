@@ -1,0 +1,110 @@
+"""Install check in a fresh root, with the host's rpm and dnf.
+
+Into an empty root: ``rpm -i`` the repository package, then ``dnf install``
+the metapackage using only the ``.repo`` file that package installed. The
+.repo file's ``baseurl=file://<prefix>/`` is a path *inside* the root, so dnf
+runs in a private mount namespace where the root's ``<prefix>`` is mounted at
+``<prefix>`` — the .repo file is used unchanged. Then: exactly the expected
+packages at the manifest's versions; erase them and the repo package; nothing
+left under the prefix.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InstallCheckError
+from .manifest import Dist, Release
+from .run import run
+
+
+@dataclass
+class InstallReport:
+    dist: str
+    installed: dict[str, str]  # name -> version-release after `dnf install`
+    expected: dict[str, str]
+    leftovers: list[str] = field(default_factory=list)
+    method: str = ""
+
+
+def release_packages(release: Release, dist: Dist) -> dict[str, str]:
+    """Every package this release ships for ``dist`` -> its version-release."""
+    out = {p: f"{c.version}-{c.release}{dist.tag}"
+           for c in release.components_for(dist.name) for p in c.packages_for(dist.name)}
+    vr = f"{release.version}-{release.release}{dist.tag}"
+    out[release.metapackage] = vr
+    out[release.name] = vr
+    return out
+
+
+def required_mains(release: Release, dist: Dist) -> set[str]:
+    return {c.packages_for(dist.name)[0] for c in release.components_for(dist.name) if c.require != "none"}
+
+
+def _query(root: Path, log: Path) -> dict[str, str]:
+    res = run(["rpm", "--root", str(root), "-qa", "--qf", "%{NAME} %{VERSION}-%{RELEASE}\\n"], log_file=log,
+              error=InstallCheckError)
+    return dict(line.split(" ", 1) for line in res.output.splitlines() if " " in line)
+
+
+def _dnf(root: Path, release: Release, dist: Dist, args: list[str], log: Path) -> str:
+    """Run dnf against ``root`` with the root's own .repo files; returns the method used."""
+    repos = root / "etc/yum.repos.d"
+    dnf = ["dnf", "-y", f"--installroot={root}", f"--releasever={dist.rhel}",
+           f"--setopt=reposdir={repos}", f"--setopt=cachedir={root}/var/cache/dnf",
+           "--setopt=install_weak_deps=False", "--setopt=keepcache=False", "--disableplugin=*",
+           "--nogpgcheck", *args]
+    top = "/" + release.prefix.strip("/").split("/")[0]
+    can_mount = os.geteuid() == 0 and shutil.which("unshare") and top not in ("/usr", "/etc", "/var", "/tmp", "/")
+    if can_mount:
+        script = ("set -e; mount -t tmpfs pmrepo {top}; mkdir -p {prefix}; mount --bind {src} {prefix}; exec \"$@\"").format(
+            top=shlex.quote(top), prefix=shlex.quote(release.prefix), src=shlex.quote(str(root) + release.prefix))
+        run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", *dnf], log_file=log,
+            error=InstallCheckError)
+        return "private mount namespace, .repo file unchanged"
+    # Not root (or the prefix sits under a system directory): point the repo id at the root's copy.
+    run([*dnf, f"--setopt={release.repo_id}.baseurl=file://{root}{release.prefix}/"], log_file=log,
+        error=InstallCheckError)
+    return "baseurl redirected into the root (no mount namespace available)"
+
+
+def check(release: Release, dist: Dist, repo_rpm: Path, log: Path, keep: Path | None = None) -> InstallReport:
+    """Install, verify and erase in a throw-away root; raise InstallCheckError on any mismatch."""
+    root = Path(tempfile.mkdtemp(prefix=f"pmrepo-root-{dist.name}-", dir=keep))
+    try:
+        run(["rpm", "--root", str(root), "--initdb"], log_file=log, error=InstallCheckError)
+        run(["rpm", "--root", str(root), "-i", str(repo_rpm)], log_file=log, error=InstallCheckError)
+        repo_file = root / "etc/yum.repos.d" / release.repo_file
+        if not repo_file.is_file():
+            raise InstallCheckError(f"{repo_rpm.name}: did not install /etc/yum.repos.d/{release.repo_file}")
+        method = _dnf(root, release, dist, ["install", release.metapackage], log)
+        installed = _query(root, log)
+        ours = release_packages(release, dist)
+        problems: list[str] = []
+        for name, vr in installed.items():
+            if name not in ours:
+                problems.append(f"unexpected package {name}-{vr}")
+            elif ours[name] != vr:
+                problems.append(f"{name} is {vr}, manifest says {ours[name]}")
+        for name in sorted(required_mains(release, dist) | {release.metapackage, release.name}):
+            if name not in installed:
+                problems.append(f"{name} was not installed")
+        if problems:
+            raise InstallCheckError(f"{dist.name}: install of {release.metapackage}: " + "; ".join(problems) + f" (log: {log})")
+        expected = {n: ours[n] for n in installed}
+        stack = sorted(n for n in installed if n != release.name)
+        _dnf(root, release, dist, ["remove", *stack], log)
+        run(["rpm", "--root", str(root), "-e", release.name], log_file=log, error=InstallCheckError)
+        left = sorted(_query(root, log))
+        under = root / release.prefix.lstrip("/")
+        leftovers = [f"package {n}" for n in left] + ([f"{release.prefix}/{p.relative_to(under)}" for p in under.rglob("*")]
+                                                      if under.exists() else [])
+        if leftovers or under.exists():
+            raise InstallCheckError(f"{dist.name}: after erase, left behind: {', '.join(leftovers) or release.prefix}")
+        return InstallReport(dist.name, installed, expected, [], method)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

@@ -1,0 +1,123 @@
+"""The tool's own packages: the metapackage and the repository package.
+
+Both are rendered from templates in ``specs/`` with names taken from the
+manifest, and built with plain rpmbuild: they are noarch or payload-only,
+have no ELF auto-requires, and are therefore safe to build on any host.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from .builders.base import rpm_macro_defines
+from .errors import BuildError
+from .manifest import Component, Dist, Release
+from .render import PROJECT_ROOT, render_file, write_atomic
+from .run import run
+from .specs import base_context, define_args
+
+SPECS = PROJECT_ROOT / "specs"
+REPO_TEMPLATES = PROJECT_ROOT / "repo"
+COMPS = PROJECT_ROOT / "comps"
+
+
+def requirement(comp: Component, dist: Dist) -> str | None:
+    """The metapackage's Requires line for ``comp`` on ``dist``."""
+    main = comp.packages_for(dist.name)[0]
+    evr = f"{comp.version}-{comp.release}{dist.tag}"
+    return {"=": f"{main} = {evr}", ">=": f"{main} >= {evr}", "any": main, "none": None}[comp.require]
+
+
+def metapackage_requires(release: Release, dist: Dist) -> list[str]:
+    reqs = [r for c in release.components_for(dist.name) if (r := requirement(c, dist))]
+    return reqs + list(dist.os_requires)
+
+
+def group_members(release: Release, dist: Dist) -> tuple[list[str], list[str]]:
+    """(mandatory, optional) comps members: the metapackage and what it requires
+    directly are mandatory; every other shipped package is optional."""
+    mandatory = [release.metapackage]
+    optional: list[str] = []
+    for comp in release.components_for(dist.name):
+        pkgs = comp.packages_for(dist.name)
+        if comp.require != "none":
+            mandatory.append(pkgs[0])
+            optional.extend(pkgs[1:])
+        else:
+            optional.extend(pkgs)
+    return mandatory, optional
+
+
+def render_comps(release: Release, dist: Dist) -> str:
+    mandatory, optional = group_members(release, dist)
+    ctx = base_context(release, dist) | {"mandatory": mandatory, "optional": optional}
+    return render_file(COMPS / "comps.xml.j2", ctx)
+
+
+def render_repo_files(release: Release, dist: Dist, gpg_key_name: str | None) -> tuple[str, str]:
+    ctx = base_context(release, dist) | {"gpg_key_name": gpg_key_name}
+    return (render_file(REPO_TEMPLATES / "pacemaker.repo.j2", ctx),
+            render_file(REPO_TEMPLATES / "pacemaker-debuginfo.repo.j2", ctx))
+
+
+def debuginfo_repo_name(release: Release) -> str:
+    return release.repo_file[: -len(".repo")] + "-debuginfo.repo"
+
+
+def _rpmbuild(spec: Path, release: Release, dist: Dist, topdir: Path, log: Path, epoch: int, target: str | None) -> list[Path]:
+    defines = rpm_macro_defines(dist, epoch)
+    defines["_topdir"] = str(topdir)
+    defines["_binary_payload"] = "w1.gzdio"
+    args = ["rpmbuild", "-bb", *define_args(defines)]
+    if target:
+        args += ["--target", target]
+    run([*args, str(spec)], log_file=log, error=BuildError, env={"SOURCE_DATE_EPOCH": str(epoch)})
+    return sorted((topdir / "RPMS").rglob("*.rpm"))
+
+
+def build_metapackage(release: Release, dist: Dist, workdir: Path, log: Path, epoch: int) -> Path:
+    ctx = base_context(release, dist) | {"requires": metapackage_requires(release, dist)}
+    spec = workdir / "specs" / f"{release.metapackage}.spec"
+    write_atomic(spec, render_file(SPECS / "pacemaker-all.spec.j2", ctx))
+    top = workdir / "meta-top"
+    shutil.rmtree(top, ignore_errors=True)
+    rpms = _rpmbuild(spec, release, dist, top, log, epoch, None)
+    if len(rpms) != 1:
+        raise BuildError(f"{release.metapackage} ({dist.name}): expected one RPM, got {[p.name for p in rpms]}", log=log)
+    out = workdir / rpms[0].name
+    rpms[0].replace(out)
+    shutil.rmtree(top)
+    return out
+
+
+def build_repo_packages(release: Release, dist: Dist, workdir: Path, *, tree: Path, debuginfo_tree: Path,
+                        srpm_dir: Path, log: Path, epoch: int, gpg_key: Path | None = None) -> list[Path]:
+    """Build ``<name>``, ``<name>-debuginfo`` and ``<name>-src`` for ``dist``."""
+    key_name = f"RPM-GPG-KEY-{release.repo_id}" if gpg_key else None
+    repo_text, dbg_text = render_repo_files(release, dist, key_name)
+    repo_file = workdir / "specs" / release.repo_file
+    dbg_file = workdir / "specs" / debuginfo_repo_name(release)
+    write_atomic(repo_file, repo_text)
+    write_atomic(dbg_file, dbg_text)
+    ctx = base_context(release, dist) | {
+        "tree": tree, "debuginfo_tree": debuginfo_tree, "srpm_dir": srpm_dir,
+        "repo_file": repo_file, "debuginfo_repo_file": dbg_file, "debuginfo_repo_name": debuginfo_repo_name(release),
+        "gpg_key": gpg_key, "gpg_key_name": key_name,
+    }
+    spec = workdir / "specs" / f"{release.name}.spec"
+    write_atomic(spec, render_file(SPECS / "pacemaker-repo.spec.j2", ctx))
+    top = workdir / "repo-top"
+    shutil.rmtree(top, ignore_errors=True)
+    rpms = _rpmbuild(spec, release, dist, top, log, epoch, release.arch)
+    names = {p.name for p in rpms}
+    expected = {f"{n}-{release.vr}{dist.tag}.{release.arch}.rpm"
+                for n in (release.name, f"{release.name}-debuginfo", f"{release.name}-src")}
+    if names != expected:
+        raise BuildError(f"{release.name} ({dist.name}): built {sorted(names)}, expected {sorted(expected)}", log=log)
+    out = []
+    for p in rpms:
+        target = workdir / p.name
+        p.replace(target)
+        out.append(target)
+    shutil.rmtree(top)
+    return sorted(out)
