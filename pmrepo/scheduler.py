@@ -15,7 +15,6 @@ import json
 import shutil
 import threading
 import time
-import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,7 +88,11 @@ class Store:
         return e if (e / "meta.json").is_file() else None
 
     def staging(self, dist: str, component: str) -> Path:
-        path = self.root / ".tmp" / f"{dist}-{component}-{uuid.uuid4().hex[:8]}"
+        """A fresh build directory. Its path is fixed per job so that paths a
+        build records (debug info) are the same on every run: one run per work
+        directory at a time (see lock.py) makes that safe."""
+        path = self.root / ".tmp" / f"{dist}-{component}"
+        shutil.rmtree(path, ignore_errors=True)
         path.mkdir(parents=True)
         return path
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import abc
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +90,7 @@ class Builder(abc.ABC):
         (top / "SOURCES").mkdir(parents=True, exist_ok=True)
         for f in req.sources.iterdir():
             shutil.copyfile(f, top / "SOURCES" / f.name)
+            os.utime(top / "SOURCES" / f.name, (req.source_date_epoch, req.source_date_epoch))
         defines = rpm_macro_defines(req.dist, req.source_date_epoch)
         defines["_topdir"] = str(top)
         run(["rpmbuild", "-bs", "--nodeps", *define_args(defines), str(req.spec)],

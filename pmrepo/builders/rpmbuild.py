@@ -23,7 +23,7 @@ from .base import MACROS_FILE, Builder, BuildOutput, BuildRequest, rpm_macro_def
 
 def _extract(rpm: Path, root: Path, log: Path) -> None:
     """Unpack the payload of ``rpm`` under ``root`` (no rpmdb, no scriptlets)."""
-    workdir = root.parent / "unpack"
+    workdir = root.parent / ".pmrepo-unpack"
     workdir.mkdir(parents=True, exist_ok=True)
     copy = workdir / rpm.name
     shutil.copyfile(rpm, copy)
@@ -61,7 +61,9 @@ class RpmbuildBuilder(Builder):
         top.mkdir(parents=True, exist_ok=True)
         env = {"SOURCE_DATE_EPOCH": str(req.source_date_epoch)}
         if req.dep_rpms:
-            root = req.outdir / "deps-root"
+            # Inside rpmbuild's BUILD directory, so that debugedit rewrites the
+            # paths it leaves in debug info like the build's own (reproducible).
+            root = top / "BUILD" / ".pmrepo-deps"
             for rpm in req.dep_rpms:
                 _extract(rpm, root, req.log)
             inc = [root / "usr/include"]
@@ -85,6 +87,4 @@ class RpmbuildBuilder(Builder):
         if not rpms:
             raise BuildError(f"{req.component} ({req.dist.name}): rpmbuild produced no RPMs", log=req.log)
         shutil.rmtree(top)
-        shutil.rmtree(req.outdir / "deps-root", ignore_errors=True)
-        shutil.rmtree(req.outdir / "unpack", ignore_errors=True)
         return BuildOutput(srpm=srpm, rpms=tuple(rpms), logs=(req.log,))

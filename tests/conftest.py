@@ -1,0 +1,44 @@
+"""Shared fixtures: the demo release built once per test session, for real."""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pmrepo import manifest  # noqa: E402
+from pmrepo.pipeline import Options, Pipeline  # noqa: E402
+
+DEMO = ROOT / "examples" / "demo" / "release.toml"
+
+
+@dataclass
+class DemoBuild:
+    release: manifest.Release
+    workdir: Path
+    outdir: Path
+    outputs: dict[str, Path]
+    log: list[str]
+
+    def repo_rpm(self, dist: str, suffix: str = "") -> Path:
+        rel = self.release
+        tag = rel.dists[dist].tag
+        return self.outputs[dist] / f"{rel.name}{suffix}-{rel.vr}{tag}.{rel.arch}.rpm"
+
+    def tree(self, dist: str) -> Path:
+        return self.workdir / self.release.release_id / dist / "tree"
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
+    """`build.py demo` through the library: real rpmbuild, createrepo_c, dnf."""
+    base = tmp_path_factory.mktemp("demo")
+    lines: list[str] = []
+    opts = Options(release=DEMO, workdir=base / "work", outdir=base / "repo")
+    outputs = Pipeline(opts, say=lines.append).run_all()
+    return DemoBuild(manifest.load(DEMO), opts.workdir, opts.outdir, outputs, lines)

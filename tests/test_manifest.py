@@ -1,0 +1,102 @@
+"""Manifest loading: valid manifests load; every invalid one is a one-line
+error naming file, field and fix, and the CLI exits non-zero without a traceback."""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import DEMO, ROOT
+from pmrepo import manifest
+from pmrepo.errors import ManifestError
+
+
+def test_demo_manifest_loads() -> None:
+    rel = manifest.load(DEMO)
+    assert rel.release_id == "demo-repo-1.0-1"
+    assert rel.date == dt.date(2026, 11, 24)
+    assert [c.name for c in rel.components] == ["libdemo", "demod", "demo-plugin", "demo-tools", "demo-units", "demo-extras"]
+    assert rel.component("demo-units").dists == ("el7",)
+    assert rel.dists["el7"].rpm_defines() == {"dist": ".el7", "rhel": "7", "el7": "1", "_unitdir": "/usr/lib/systemd/system"}
+    assert rel.component("libdemo").sources[0].path == DEMO.parent / "src" / "libdemo"
+    assert rel.follows_path() == DEMO.parent / "release-0.9.toml"
+
+
+def test_defaults_are_the_linux_ha_japan_names(tmp_path: Path) -> None:
+    text = """
+[release]
+version = "1.1.14"
+release = "1.1"
+date = 2016-01-22
+[dists.el7]
+rhel = 7
+[[components]]
+name = "x"
+version = "1"
+release = "1"
+require = "="
+packages = ["x"]
+"""
+    path = tmp_path / "r.toml"
+    path.write_text(text)
+    rel = manifest.load(path)
+    assert (rel.name, rel.metapackage, rel.prefix, rel.repo_id, rel.repo_file) == (
+        "pacemaker-repo", "pacemaker-all", "/opt/linux-ha/pacemaker", "linux-ha-ja-pacemaker", "pacemaker.repo")
+    assert rel.dists["el7"].tag == ".el7" and rel.dists["el7"].image == "centos:7"
+
+
+BAD = [
+    # (description, replace-old, replace-new, field in message, fix fragment)
+    ("missing version", 'version = "1.0"\nrelease = "1"\nfollows', 'release = "1"\nfollows', "release.version", "add version"),
+    ("tilde version", 'name = "libdemo"\nversion = "1.2"', 'name = "libdemo"\nversion = "1.2~rc1"', "components.libdemo.version", "no '-', '~'"),
+    ("bad operator", 'require = ">="', 'require = "~>"', "components.demo-plugin.require", 'use "="'),
+    ("unknown dist", 'dists = ["el7"]', 'dists = ["el8"]', "components.demo-units.dists", "use one of: el6, el7"),
+    ("bad sha256", '{ path = "src/libdemo" }', '{ url = "https://example.org/x.tar.gz", sha256 = "abc" }',
+     "components.libdemo.sources[0].sha256", "build.py pin"),
+    ("missing path", '{ path = "src/libdemo" }', '{ path = "src/nope" }', "components.libdemo.sources[0].path", "point path"),
+    ("url and path", '{ path = "src/libdemo" }', '{ path = "src/libdemo", url = "https://x/y.tgz" }',
+     "components.libdemo.sources[0]", "exactly one"),
+    ("unknown key", 'group = "extra"', 'group = "extra"\ncolour = "red"', "components.demo-extras.colour", "remove it"),
+    ("no packages", 'packages = ["demo-extras"]', 'packages = []', "components.demo-extras.packages.el6", "list the packages"),
+    ("bad date", "date = 2026-11-24", 'date = "yesterday"', "release.date", "YYYY-MM-DD"),
+    ("bad prefix", 'prefix = "/opt/pmrepo-demo"', 'prefix = "opt/demo/"', "release.prefix", "absolute"),
+    ("duplicate", 'name = "demo-extras"', 'name = "demo-tools"', "components.demo-tools", "one entry"),
+    ("dup package", 'packages = ["demo-extras"]', 'packages = ["demod"]', "components.demo-extras.packages", "from one component"),
+    ("unknown group", 'group = "extra"', 'group = "misc"', "components.demo-extras.group", "note_groups"),
+    ("toml syntax", "[release]", "[release", "(syntax)", "fix the TOML syntax"),
+    ("missing follows", 'follows = "release-0.9.toml"', 'follows = "nope.toml"', "release.follows", "previous release"),
+]
+
+
+def _bad_manifest(tmp_path: Path, old: str, new: str) -> Path:
+    shutil.copytree(DEMO.parent, tmp_path / "demo")
+    path = tmp_path / "demo" / "release.toml"
+    text = path.read_text()
+    assert old in text, f"fixture drifted: {old!r} not in the demo manifest"
+    path.write_text(text.replace(old, new, 1))
+    return path
+
+
+@pytest.mark.parametrize("desc,old,new,field,fix", BAD, ids=[b[0] for b in BAD])
+def test_invalid_manifest_names_file_field_fix(tmp_path: Path, desc: str, old: str, new: str, field: str, fix: str) -> None:
+    path = _bad_manifest(tmp_path, old, new)
+    with pytest.raises(ManifestError) as err:
+        manifest.load(path)
+    msg = str(err.value)
+    assert "\n" not in msg
+    assert msg.startswith(f"{path}: {field}:"), msg
+    assert "fix:" in msg and fix in msg, msg
+
+
+def test_cli_prints_one_line_and_exits_nonzero(tmp_path: Path) -> None:
+    path = _bad_manifest(tmp_path, 'require = ">="', 'require = "~>"')
+    proc = subprocess.run([sys.executable, str(ROOT / "build.py"), "check", "--release", str(path)],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "components.demo-plugin.require" in lines[0] and "Traceback" not in proc.stderr
