@@ -48,6 +48,8 @@ class JobResult:
     entry: Path | None = None  # store entry with the results
     log: Path | None = None
     error: str = ""
+    started: float = 0.0  # wall clock, for ordering checks and the benchmark
+    finished: float = 0.0
 
     @property
     def rpms(self) -> list[Path]:
@@ -188,6 +190,7 @@ class Scheduler:
             return JobResult(job.component, dist, "reused", 0.0, key, hit, hit / "build.log")
         self.progress.started(job.component, dist)
         t0 = time.monotonic()
+        wall0 = time.time()
         staging = self.store.staging(dist, job.component)
         req = BuildRequest(job.component, job.dist, job.spec, job.sources, dep_rpms, staging, self.source_date_epoch)
         try:
@@ -200,13 +203,13 @@ class Scheduler:
             staging.rename(failed)
             log = failed / "build.log" if (failed / "build.log").exists() else failed / "srpm.log"
             self.progress.finished(job.component, dist, f"FAILED ({exc})", secs)
-            return JobResult(job.component, dist, "failed", secs, key, None, log, str(exc))
+            return JobResult(job.component, dist, "failed", secs, key, None, log, str(exc), wall0, time.time())
         secs = time.monotonic() - t0
         entry = self.store.commit(staging, dist, job.component, key,
                                   {"component": job.component, "dist": dist, "key": key, "seconds": round(secs, 3),
                                    "backend": self.builder.name, "deps": [p.name for p in dep_rpms]})
         self.progress.finished(job.component, dist, "built", secs)
-        return JobResult(job.component, dist, "built", secs, key, entry, entry / "build.log")
+        return JobResult(job.component, dist, "built", secs, key, entry, entry / "build.log", "", wall0, time.time())
 
 
 def summary(results: Mapping[tuple[str, str], JobResult]) -> str:
