@@ -95,3 +95,35 @@ class PublishError(PmrepoError):
 
 class SigningError(PmrepoError):
     """Signing or signature verification failed."""
+
+
+class MockError(BuildError):
+    """mock exited non-zero; ``log`` is the log that explains it, ``tail`` its end."""
+
+    def __init__(self, message: str, log: Path | None = None, tail: str = "", returncode: int = 1) -> None:
+        self.returncode = returncode
+        super().__init__(message, log=log, tail=tail)
+
+
+class MockArgumentError(MockError):
+    """mock exit 5: it rejected its command line or configuration."""
+
+
+class MockBuildError(MockError):
+    """mock exit 10: the package's own build failed (build.log)."""
+
+
+class MockPackageManagerError(MockError):
+    """mock exit 30: yum could not set up the build root (root.log)."""
+
+
+class MockLockedError(MockError):
+    """mock exit 60: another process holds the build root."""
+
+
+class MockResultDirError(MockError):
+    """mock exit 70: the result directory could not be created or written."""
+
+
+class MockBootstrapError(MockError):
+    """mock exit 90: the bootstrap chroot could not be set up."""

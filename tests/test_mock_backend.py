@@ -1,0 +1,393 @@
+"""The mock backend, driven against a stand-in ``mock`` (tests/fake_mock/mock).
+
+mock cannot be installed on this host. The stand-in records its argv and
+config, executes the config as mock does, installs BuildRequires from the
+file:// repositories it names (reading their createrepo_c metadata) and builds
+real RPMs with rpmbuild. What is asserted here is everything pmrepo controls:
+the command lines, the rendered configs, the local repository of earlier
+results, and how mock's exit codes and logs become errors.
+"""
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import io
+import json
+import os
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pmrepo import manifest
+from pmrepo.builders import BuildRequest, get_builder
+from pmrepo.builders.mock import MockBuilder
+from pmrepo.errors import (BuildError, MockArgumentError, MockBootstrapError, MockBuildError, MockError,
+                           MockLockedError, MockPackageManagerError, MockResultDirError, ToolMissingError, UsageError)
+from pmrepo.graph import build_graph
+from pmrepo.progress import Progress
+from pmrepo.render import write_atomic
+from pmrepo.run import run
+from pmrepo.scheduler import JobSpec, Scheduler, Store
+from pmrepo.sources import Fetcher, prepare, sha256_file, source_mtime
+from pmrepo.specs import inspect, render_component
+
+ROOT = Path(__file__).resolve().parent.parent
+FAKE_DIR = Path(__file__).resolve().parent / "fake_mock"
+DEMO = ROOT / "examples" / "demo" / "release.toml"
+NS = {"c": "http://linux.duke.edu/metadata/common", "repo": "http://linux.duke.edu/metadata/repo"}
+
+pytestmark = pytest.mark.skipif(not all(shutil.which(t) for t in ("rpmbuild", "createrepo_c", "rpm2archive")),
+                                reason="needs rpmbuild, createrepo_c and rpm2archive (make setup)")
+
+
+# -- helpers -----------------------------------------------------------------
+
+def exec_config(text: str) -> dict[str, Any]:
+    """Execute a mock config the way mock does: Python with ``config_opts`` in scope."""
+    opts: dict[str, Any] = {"macros": {}, "environment": {}, "plugin_conf": {}}
+    exec(compile(text, "mock.cfg", "exec"), {"config_opts": opts})
+    return opts
+
+
+def yum_conf(opts: dict[str, Any]) -> dict[str, dict[str, str]]:
+    import configparser
+    cp = configparser.ConfigParser(interpolation=None)
+    cp.read_string(opts["yum.conf"])
+    return {s: dict(cp[s]) for s in cp.sections()}
+
+
+def primary_packages(repo: Path) -> set[str]:
+    """Package names listed in a repository's primary metadata."""
+    repomd = ET.parse(repo / "repodata" / "repomd.xml")
+    href = repomd.find("repo:data[@type='primary']/repo:location", NS).get("href")  # type: ignore[union-attr]
+    with gzip.open(repo / href) as fh:
+        root = ET.parse(fh).getroot()
+    return {p.findtext("c:name", namespaces=NS) or "" for p in root.findall("c:package", NS)}
+
+
+def rpm_query(rpm: Path, *args: str) -> list[str]:
+    return run(["rpm", "-qp", *args, str(rpm)]).output.split()
+
+
+@pytest.fixture
+def fake_mock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The stand-in mock first on PATH; returns a reader of its recorded calls."""
+    monkeypatch.setenv("PATH", f"{FAKE_DIR}{os.pathsep}{os.environ['PATH']}")
+    record = tmp_path / "mock-calls.jsonl"
+    monkeypatch.setenv("FAKE_MOCK_RECORD", str(record))
+    monkeypatch.setenv("FAKE_MOCK_LOCKDIR", str(tmp_path / "locks"))
+    monkeypatch.delenv("FAKE_MOCK_FAIL", raising=False)
+    for var in list(os.environ):
+        if var.startswith("PMREPO_MIRROR_"):
+            monkeypatch.delenv(var)
+
+    def calls() -> list[dict[str, Any]]:
+        if not record.exists():
+            return []
+        return [json.loads(ln) for ln in record.read_text().splitlines()]
+    return calls
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory):
+    """The demo release with rendered specs and prepared sources per dist."""
+    rel = manifest.load(DEMO)
+    work = tmp_path_factory.mktemp("demo")
+    fetcher = Fetcher(work / "cache")
+    jobs: dict[tuple[str, str], JobSpec] = {}
+    for comp in rel.components:
+        dest = work / "sources" / comp.name
+        files = prepare(comp, rel, dest, fetcher)
+        digests = tuple(sha256_file(f) for f in files)
+        for d in comp.dists:
+            spec = work / d / "specs" / f"{comp.name}.spec"
+            write_atomic(spec, render_component(rel, rel.dists[d], comp))
+            jobs[(comp.name, d)] = JobSpec(comp.name, rel.dists[d], spec, dest, digests)
+    return rel, work, jobs
+
+
+@pytest.fixture(scope="module")
+def tools_srpm(demo, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SRPM (demo-tools, noarch, el7) for the tests that only need mock to be called."""
+    rel, _, jobs = demo
+    job = jobs[("demo-tools", "el7")]
+    out = tmp_path_factory.mktemp("srpm")
+    req = BuildRequest(job.component, job.dist, job.spec, job.sources, (), out, source_mtime(rel))
+    return MockBuilder().build_srpm(req)
+
+
+def request_for(demo, component: str, dist: str, outdir: Path, deps: tuple[Path, ...] = ()) -> BuildRequest:
+    rel, _, jobs = demo
+    job = jobs[(component, dist)]
+    outdir.mkdir(parents=True, exist_ok=True)
+    return BuildRequest(job.component, job.dist, job.spec, job.sources, deps, outdir, source_mtime(rel))
+
+
+# -- the rendered config --------------------------------------------------------
+
+def test_config_el7_defaults(demo, fake_mock) -> None:
+    rel = demo[0]
+    opts = exec_config(MockBuilder().render_config(rel.dists["el7"]))
+    assert opts["root"] == "pmrepo-el7-x86_64"
+    assert opts["target_arch"] == "x86_64"
+    assert opts["legal_host_arches"] == ("x86_64",)
+    assert opts["dist"] == "el7"
+    assert opts["releasever"] == "7"
+    assert opts["chroot_setup_cmd"] == "install @buildsys-build"
+    assert opts["package_manager"] == "yum"
+    assert "isolation" not in opts  # el7: mock's own default (nspawn)
+    assert opts["bootstrap_image"] == "centos:7"
+    assert opts["macros"]["%dist"] == ".el7"
+    assert opts["macros"]["%el7"] == "1"
+    assert opts["macros"]["%_unitdir"] == "/usr/lib/systemd/system"  # the manifest's dist macros
+    assert opts["macros"]["%_binary_payload"] == "w9.gzdio"
+    repos = yum_conf(opts)
+    assert repos["main"]["reposdir"] == "/dev/null"
+    assert repos["base"]["baseurl"] == "http://vault.centos.org/7.9.2009/os/$basearch/"
+    assert repos["updates"]["baseurl"] == "http://vault.centos.org/7.9.2009/updates/$basearch/"
+    assert repos["extras"]["baseurl"] == "http://vault.centos.org/7.9.2009/extras/$basearch/"
+    assert repos["epel"]["baseurl"] == "https://archives.fedoraproject.org/pub/archive/epel/7/$basearch/"
+    assert repos["base"]["gpgkey"].endswith("/RPM-GPG-KEY-CentOS-7")
+    assert repos["epel"]["gpgkey"].endswith("/RPM-GPG-KEY-EPEL-7")
+    assert "pmrepo-local" not in repos
+
+
+def test_config_el6_defaults(demo, fake_mock) -> None:
+    rel = demo[0]
+    opts = exec_config(MockBuilder().render_config(rel.dists["el6"]))
+    assert (opts["root"], opts["dist"], opts["releasever"]) == ("pmrepo-el6-x86_64", "el6", "6")
+    assert opts["isolation"] == "simple"  # el6 cannot run under nspawn
+    assert opts["macros"]["%dist"] == ".el6"
+    repos = yum_conf(opts)
+    assert repos["base"]["baseurl"] == "http://vault.centos.org/6.10/os/$basearch/"
+    assert repos["updates"]["baseurl"] == "http://vault.centos.org/6.10/updates/$basearch/"
+    assert repos["extras"]["baseurl"] == "http://vault.centos.org/6.10/extras/$basearch/"
+    assert repos["epel"]["baseurl"] == "https://archives.fedoraproject.org/pub/archive/epel/6/$basearch/"
+    assert repos["base"]["gpgkey"].endswith("/RPM-GPG-KEY-CentOS-6")
+    # an explicit isolation wins, in the config and on the command line
+    b = MockBuilder(isolation="nspawn")
+    assert exec_config(b.render_config(rel.dists["el6"]))["isolation"] == "nspawn"
+    assert "--isolation=nspawn" in b.command(Path("c.cfg"), Path("s.src.rpm"), Path("r"), "x", rel.dists["el6"])
+
+
+def test_mirror_overrides(demo, fake_mock, monkeypatch: pytest.MonkeyPatch) -> None:
+    rel = demo[0]
+    el7 = dataclasses.replace(rel.dists["el7"], base_repos={
+        "base": "http://manifest.example/centos/7/os/$basearch/",
+        "updates": "http://manifest.example/centos/7/updates/$basearch/",
+        "sclo": "http://manifest.example/centos/7/sclo/$basearch/",
+    })
+    b = MockBuilder(mirrors={"el6/extras": "http://option.example/el6-only/", "extras": "http://option.example/extras/"})
+    before = b.config_id(el7)
+    monkeypatch.setenv("PMREPO_MIRROR_EPEL", "http://env.example/epel/$releasever/$basearch/")
+    monkeypatch.setenv("PMREPO_MIRROR_UPDATES", "http://env.example/generic-updates/")
+    monkeypatch.setenv("PMREPO_MIRROR_EL7_UPDATES", "http://env.example/el7-updates/")
+    repos = yum_conf(exec_config(b.render_config(el7)))
+    assert repos["base"]["baseurl"] == "http://manifest.example/centos/7/os/$basearch/"  # manifest over default
+    assert repos["updates"]["baseurl"] == "http://env.example/el7-updates/"  # per-dist env over generic env
+    assert repos["extras"]["baseurl"] == "http://option.example/extras/"  # option; the el6-only one ignored
+    assert repos["epel"]["baseurl"] == "http://env.example/epel/$releasever/$basearch/"  # env over default
+    assert repos["sclo"]["baseurl"] == "http://manifest.example/centos/7/sclo/$basearch/"  # a new repo
+    assert repos["sclo"]["gpgcheck"] == "0"  # no known key for a repo the manifest adds
+    assert repos["base"]["gpgcheck"] == "1"  # a mirror of the vault serves the same signed packages
+    # a mirror change changes the backend config, hence every build key
+    assert b.config_id(el7) != before
+    monkeypatch.delenv("PMREPO_MIRROR_EPEL")
+    monkeypatch.delenv("PMREPO_MIRROR_UPDATES")
+    monkeypatch.delenv("PMREPO_MIRROR_EL7_UPDATES")
+    assert b.config_id(el7) == before
+
+
+@pytest.mark.parametrize("env, value, named", [
+    ("PMREPO_MIRROR_BASE", "http://mirror.example/a b/", "PMREPO_MIRROR_BASE"),
+    ("PMREPO_MIRROR_EL7_EPEL", 'http://x/"""', "PMREPO_MIRROR_EL7_EPEL"),
+    ("PMREPO_MIRROR_BASE", "mirror.example/centos", "PMREPO_MIRROR_BASE"),
+])
+def test_bad_mirror_is_a_one_line_error(demo, fake_mock, monkeypatch, env, value, named) -> None:
+    monkeypatch.setenv(env, value)
+    with pytest.raises(UsageError) as exc:
+        MockBuilder().render_config(demo[0].dists["el7"])
+    msg = str(exc.value)
+    assert named in msg and "fix:" in msg and "\n" not in msg
+
+
+def test_dist_without_builtin_mirrors_needs_base_repos(demo, fake_mock) -> None:
+    el8 = dataclasses.replace(demo[0].dists["el7"], name="el8", tag=".el8", rhel=8, base_repos={})
+    with pytest.raises(UsageError, match=r"\[dists.el8\] base_repos"):
+        MockBuilder().render_config(el8)
+    el8 = dataclasses.replace(el8, base_repos={"baseos": "http://m.example/8/BaseOS/$basearch/os/"})
+    assert set(yum_conf(exec_config(MockBuilder().render_config(el8)))) == {"main", "baseos"}
+
+
+# -- command line, outputs, logs -------------------------------------------------
+
+def test_single_build_command_line_and_outputs(demo, fake_mock, tmp_path: Path) -> None:
+    b = MockBuilder(isolation="nspawn", no_clean=True, root_cache=False, yum_cache=True)
+    req = request_for(demo, "libdemo", "el7", tmp_path / "out")
+    out = b.build(req)
+    [call] = fake_mock()
+    cfg = req.outdir.resolve() / "mock.cfg"
+    assert call["argv"] == [
+        "-r", str(cfg), "--rebuild", str(out.srpm.resolve()), "--resultdir", str(req.outdir.resolve() / "mock-result"),
+        "--uniqueext", "pmrepo0", "--isolation=nspawn", "--no-clean",
+        "--disable-plugin=root_cache", "--enable-plugin=yum_cache",
+    ]
+    assert call["config"] == cfg.read_text()  # mock got exactly the rendered config
+    opts = exec_config(call["config"])
+    assert opts["isolation"] == "nspawn"
+    assert opts["environment"]["SOURCE_DATE_EPOCH"] == str(req.source_date_epoch)
+    assert "pmrepo-local" not in yum_conf(opts)  # nothing built earlier: no local repo
+    assert not (req.outdir / "local-repo").exists()
+    names = sorted(p.name for p in out.rpms)
+    assert names == ["libdemo-1.2-1.el7.x86_64.rpm", "libdemo-debuginfo-1.2-1.el7.x86_64.rpm",
+                     "libdemo-devel-1.2-1.el7.x86_64.rpm"]  # %dist from the config's macros
+    assert all(p.parent == req.outdir and p.is_file() for p in out.rpms)
+    assert out.srpm.name == "libdemo-1.2-1.el7.src.rpm"
+    for log in ("build.log", "root.log", "state.log", "mock.log"):
+        assert (req.outdir / log).is_file(), log
+    assert req.log == req.outdir / "build.log"
+    assert "rpmbuild --rebuild" in req.log.read_text()  # mock's own build.log is the job's log
+    assert not (req.outdir / "mock-result").exists()
+
+
+def test_el6_default_command_line(demo) -> None:
+    rel = demo[0]
+    b = MockBuilder()
+    argv = b.command(Path("/w/mock.cfg"), Path("/w/x.src.rpm"), Path("/w/r"), "pmrepo0", rel.dists["el6"])
+    assert argv == ["mock", "-r", "/w/mock.cfg", "--rebuild", "/w/x.src.rpm", "--resultdir", "/w/r",
+                    "--uniqueext", "pmrepo0", "--isolation=simple"]
+    argv = b.command(Path("/w/mock.cfg"), Path("/w/x.src.rpm"), Path("/w/r"), "pmrepo0", rel.dists["el7"])
+    assert argv[-1] == "pmrepo0"  # el7 with no options: nothing added
+
+
+def test_three_deep_chain_sees_earlier_results(demo, fake_mock, tmp_path: Path) -> None:
+    """libdemo -> demod -> demo-plugin through the scheduler: each later build's
+    mock config holds a local repository with the earlier results, and the
+    stand-in really installed them from its metadata to compile."""
+    rel, _, jobs = demo
+    chosen = ("libdemo", "demod", "demo-plugin", "demo-tools")
+    specs = {(c, "el7"): jobs[(c, "el7")] for c in chosen}
+    builder = get_builder("mock")
+    infos = {c: inspect(specs[(c, "el7")].spec, rel.dists["el7"]) for c in chosen}
+    graph = build_graph("el7", infos, builder.can_provide, builder.remedy)
+    assert graph.deps["demo-plugin"] == {"demod"} and graph.deps["demod"] == {"libdemo"}
+    sched = Scheduler(builder, Store(tmp_path / "store"), jobs=2, source_date_epoch=source_mtime(rel),
+                      progress=Progress(len(specs), stream=io.StringIO()))
+    results = sched.run({"el7": graph}, specs)
+    assert {k: r.status for k, r in results.items()} == {k: "built" for k in specs}, \
+        {k: r.error for k, r in results.items()}
+
+    calls = {Path(c["argv"][c["argv"].index("--rebuild") + 1]).name.rsplit("-", 2)[0]: c for c in fake_mock()}
+    assert set(calls) == set(chosen)
+    # order: each starts after what it BuildRequires has finished
+    assert calls["demod"]["start"] >= calls["libdemo"]["end"]
+    assert calls["demo-plugin"]["start"] >= calls["demod"]["end"]
+
+    def local_repo(name: str) -> Path | None:
+        repos = yum_conf(exec_config(calls[name]["config"]))
+        if "pmrepo-local" not in repos:
+            return None
+        url = repos["pmrepo-local"]["baseurl"]
+        assert url.startswith("file:///")
+        return Path(url[len("file://"):])
+
+    assert local_repo("libdemo") is None and local_repo("demo-tools") is None
+    demod_repo, plugin_repo = local_repo("demod"), local_repo("demo-plugin")
+    assert demod_repo is not None and plugin_repo is not None
+    # the repo was built in the job's output dir, which then became its store entry;
+    # the metadata there lists exactly the earlier results
+    assert demod_repo.name == "local-repo" and plugin_repo.name == "local-repo"
+    demod_repo = results[("demod", "el7")].entry / "local-repo"
+    plugin_repo = results[("demo-plugin", "el7")].entry / "local-repo"
+    assert primary_packages(demod_repo) == {"libdemo", "libdemo-devel", "libdemo-debuginfo"}
+    assert primary_packages(plugin_repo) == {"libdemo", "libdemo-devel", "libdemo-debuginfo",
+                                             "demod", "demod-devel", "demod-debuginfo"}
+    assert {p.name for p in plugin_repo.glob("*.rpm")} >= {
+        "demod-1.0-3.el7.x86_64.rpm", "demod-devel-1.0-3.el7.x86_64.rpm"}
+    # the repodata is what yum 3 reads: gzip XML, sqlite, sha256
+    repomd = (plugin_repo / "repodata" / "repomd.xml").read_text()
+    assert "primary_db" in repomd and 'type="sha256"' in repomd and ".xml.zst" not in repomd
+    # what the stand-in installed into the chroot from the local repo, found through that metadata
+    installed = {i["nvra"].rsplit("-", 2)[0]: i["repo"] for i in calls["demod"]["installed"]}
+    assert installed == {"libdemo-devel": "pmrepo-local", "libdemo": "pmrepo-local"}
+    installed = {i["nvra"].rsplit("-", 2)[0] for i in calls["demo-plugin"]["installed"]}
+    assert "demod-devel" in installed
+    root_log = (results[("demod", "el7")].entry / "root.log").read_text()
+    assert "Installing libdemo-devel-1.2-1.el7.x86_64 from pmrepo-local" in root_log
+    # demod really linked the libdemo built earlier in this run
+    demod = results[("demod", "el7")].entry / "demod-1.0-3.el7.x86_64.rpm"
+    assert "libdemo.so.1()(64bit)" in rpm_query(demod, "--requires")
+    # concurrent jobs never shared a build root
+    spans = [(c["start"], c["end"], c["argv"][c["argv"].index("--uniqueext") + 1]) for c in calls.values()]
+    overlapping = [(a, b) for i, a in enumerate(spans) for b in spans[i + 1:] if a[0] < b[1] and b[0] < a[1]]
+    assert overlapping, "jobs=2 with independent components should overlap"
+    assert all(a[2] != b[2] for a, b in overlapping)
+    assert all(c["exit"] == 0 for c in calls.values())
+
+
+# -- exit codes and logs ------------------------------------------------------------
+
+@pytest.mark.parametrize("code, cls, log", [
+    (10, MockBuildError, "build.log"),
+    (30, MockPackageManagerError, "root.log"),
+    (60, MockLockedError, "mock.log"),
+    (5, MockArgumentError, "mock.log"),
+    (70, MockResultDirError, "mock.log"),
+    (90, MockBootstrapError, "root.log"),
+    (50, MockError, "mock.log"),
+    (1, MockError, "mock.log"),
+])
+def test_exit_code_mapping(demo, fake_mock, tools_srpm, tmp_path, monkeypatch, code, cls, log) -> None:
+    monkeypatch.setenv("FAKE_MOCK_FAIL", str(code))
+    req = request_for(demo, "demo-tools", "el7", tmp_path / "out")
+    with pytest.raises(cls) as exc:
+        MockBuilder().build_binary(req, tools_srpm)
+    err = exc.value
+    assert type(err) is cls and isinstance(err, BuildError)
+    assert err.returncode == code
+    assert err.log == req.outdir.resolve() / log
+    assert err.tail.strip().splitlines()[-1] == f"FAKE-MOCK-FAILURE code={code}"
+    msg = str(err)
+    assert "\n" not in msg
+    assert f"exit {code}" in msg and f"{log}: FAKE-MOCK-FAILURE code={code}" in msg and "demo-tools (el7)" in msg
+    assert req.log.is_file()  # the job always has a build.log to point at
+
+
+def test_real_build_failure_shows_rpmbuild_not_mock_traceback(demo, fake_mock, tmp_path: Path) -> None:
+    rel = demo[0]
+    spec = tmp_path / "broken.spec"
+    spec.write_text("Name: broken\nVersion: 1\nRelease: 1%{?dist}\nSummary: s\nLicense: MIT\n"
+                    "%description\nd\n%build\necho 'compiler says: boom' >&2\nexit 3\n%files\n")
+    src = tmp_path / "src"
+    src.mkdir()
+    req = BuildRequest("broken", rel.dists["el7"], spec, src, (), tmp_path / "out", source_mtime(rel))
+    req.outdir.mkdir()
+    with pytest.raises(MockBuildError) as exc:
+        MockBuilder().build(req)
+    err = exc.value
+    assert err.log == req.outdir.resolve() / "build.log"
+    assert "compiler says: boom" in err.tail
+    assert "mockbuild.exception" not in err.tail  # mock's epilogue is cut off
+    assert "build.log: Bad exit status from" in str(err) and "(%build)" in str(err)
+
+
+def test_missing_mock_names_the_build_host_setup(demo, tmp_path: Path, tools_srpm: Path) -> None:
+    b = MockBuilder(mock_cmd="mock-not-installed-here")
+    with pytest.raises(ToolMissingError, match="mock' group"):
+        b.check_available()
+    req = request_for(demo, "demo-tools", "el7", tmp_path / "out")
+    with pytest.raises(ToolMissingError):
+        b.build_binary(req, tools_srpm)
+
+
+def test_options_and_jobs() -> None:
+    b = MockBuilder()
+    assert b.default_jobs(1) == 1 and b.default_jobs(2) == 1 and b.default_jobs(8) == 4
+    with pytest.raises(UsageError):
+        MockBuilder(isolation="chroot")
+    with pytest.raises(UsageError):
+        MockBuilder(mirrors={"el7/bad id": "http://x/"}).repos_for(manifest.load(DEMO).dists["el7"])
+    assert isinstance(get_builder("mock", no_clean=True), MockBuilder)
