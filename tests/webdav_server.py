@@ -1,0 +1,210 @@
+"""A minimal WebDAV-style server for the publish tests (loopback only).
+
+Serves a directory with GET/HEAD/PUT/MKCOL/DELETE/MOVE/PROPFIND. Fault modes:
+``drop_put`` — on the n-th PUT (1-based, counted from when it is set), store
+half of the body and drop the connection without answering; ``corrupt`` —
+flip a byte of PUT bodies whose path ends with one of these names.
+Optional Basic auth.
+"""
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import socket
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
+from xml.sax.saxutils import escape
+
+
+@dataclass
+class DavState:
+    root: Path
+    auth: tuple[str, str] | None = None
+    drop_put: int | None = None
+    corrupt: tuple[str, ...] = ()
+    puts: int = 0
+    log: list[tuple[str, str, int]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class DavHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: "DavServer"
+
+    def log_message(self, format: str, *args: object) -> None:  # quiet
+        pass
+
+    # helpers
+    @property
+    def state(self) -> DavState:
+        return self.server.state
+
+    def _fs(self, url_or_path: str) -> Path | None:
+        path = unquote(urlsplit(url_or_path).path)
+        parts = [p for p in path.split("/") if p]
+        if any(p in (".", "..") for p in parts):
+            return None
+        return self.state.root.joinpath(*parts)
+
+    def _reply(self, code: int, body: bytes = b"", ctype: str = "text/plain", headers: dict[str, str] | None = None) -> None:
+        with self.state.lock:
+            self.state.log.append((self.command, self.path, code))
+        self.send_response(code)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _body(self) -> bytes:
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def _authorized(self) -> bool:
+        if self.state.auth is None:
+            return True
+        want = "Basic " + base64.b64encode(f"{self.state.auth[0]}:{self.state.auth[1]}".encode()).decode()
+        if self.headers.get("Authorization") == want:
+            return True
+        self._body()
+        self._reply(401, b"auth required", headers={"WWW-Authenticate": 'Basic realm="mirror"'})
+        return False
+
+    # methods
+    def do_GET(self) -> None:
+        if not self._authorized():
+            return
+        p = self._fs(self.path)
+        if p is None or not p.exists():
+            return self._reply(404)
+        if p.is_dir():
+            return self._reply(200, "\n".join(sorted(os.listdir(p))).encode())
+        self._reply(200, p.read_bytes(), "application/octet-stream")
+
+    do_HEAD = do_GET
+
+    def do_PUT(self) -> None:
+        if not self._authorized():
+            return
+        p = self._fs(self.path)
+        n = int(self.headers.get("Content-Length") or 0)
+        if p is None or not p.parent.is_dir():
+            self.rfile.read(n)
+            return self._reply(409, b"parent collection missing")
+        with self.state.lock:
+            self.state.puts += 1
+            drop = self.state.drop_put is not None and self.state.puts == self.state.drop_put
+        if drop:
+            p.write_bytes(self.rfile.read(n // 2))  # a partial file, as a real server would leave
+            with self.state.lock:
+                self.state.log.append(("PUT", self.path, -1))
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        data = self.rfile.read(n)
+        if data and any(self.path.endswith(c) for c in self.state.corrupt):
+            data = bytes([data[0] ^ 0xFF]) + data[1:]
+        existed = p.exists()
+        p.write_bytes(data)
+        self._reply(204 if existed else 201)
+
+    def do_MKCOL(self) -> None:
+        if not self._authorized():
+            return
+        self._body()
+        p = self._fs(self.path)
+        if p is None:
+            return self._reply(403)
+        if p.exists():
+            return self._reply(405, b"exists")
+        if not p.parent.is_dir():
+            return self._reply(409, b"parent missing")
+        p.mkdir()
+        self._reply(201)
+
+    def do_DELETE(self) -> None:
+        if not self._authorized():
+            return
+        self._body()
+        p = self._fs(self.path)
+        if p is None or p == self.state.root:
+            return self._reply(403)
+        if not p.exists():
+            return self._reply(404)
+        if p.is_dir():
+            shutil.rmtree(p)
+        else:
+            p.unlink()
+        self._reply(204)
+
+    def do_MOVE(self) -> None:
+        if not self._authorized():
+            return
+        self._body()
+        src = self._fs(self.path)
+        dest_hdr = self.headers.get("Destination")
+        dst = self._fs(dest_hdr) if dest_hdr else None
+        if src is None or dst is None or src == self.state.root:
+            return self._reply(400, b"bad destination")
+        if not src.exists():
+            return self._reply(404)
+        if not dst.parent.is_dir():
+            return self._reply(409)
+        existed = dst.exists()
+        if existed:
+            if self.headers.get("Overwrite", "T").upper() == "F":
+                return self._reply(412, b"destination exists")
+            shutil.rmtree(dst) if dst.is_dir() else dst.unlink()
+        os.rename(src, dst)
+        self._reply(204 if existed else 201)
+
+    def do_PROPFIND(self) -> None:
+        if not self._authorized():
+            return
+        self._body()
+        p = self._fs(self.path)
+        if p is None or not p.exists():
+            return self._reply(404)
+        entries = [p]
+        if p.is_dir() and self.headers.get("Depth", "infinity") != "0":
+            entries += sorted(p.iterdir())
+        out = ['<?xml version="1.0" encoding="utf-8"?>', '<D:multistatus xmlns:D="DAV:">']
+        for e in entries:
+            rel = e.relative_to(self.state.root).as_posix()
+            href = "/" + quote("" if rel == "." else rel) + ("/" if e.is_dir() and rel != "." else "")
+            rtype = "<D:collection/>" if e.is_dir() else ""
+            out.append(f"<D:response><D:href>{escape(href)}</D:href><D:propstat><D:prop><D:resourcetype>{rtype}"
+                       "</D:resourcetype></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>")
+        out.append("</D:multistatus>")
+        self._reply(207, "".join(out).encode(), 'application/xml; charset="utf-8"')
+
+
+class DavServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, state: DavState) -> None:
+        self.state = state
+        super().__init__(("127.0.0.1", 0), DavHandler)
+        self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/"
+
+    def __enter__(self) -> "DavServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+        self.server_close()
+        self.thread.join(timeout=5)
