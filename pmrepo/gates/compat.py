@@ -1,0 +1,441 @@
+"""Gate 2 — compatibility with each target dist's rpm and yum.
+
+Every RPM and SRPM is checked against what that dist's rpm can install:
+its ``rpmlib()`` requirements, payload compressor, file digest algorithm,
+package format (lead + v4 header) and header size. Every repository's
+``repodata/`` is checked against what that dist's yum reads: gzip XML for
+primary/filelists/other, sqlite databases (gz/bz2), sha256/sha1 checksums,
+the group file when one is expected, and that each listed file is there
+with the checksum repomd.xml gives.
+
+What each dist supports is table-driven: ``SUPPORT`` below, keyed by the
+dist's RHEL major version, is the one place to change. Headers are read
+with ``rpm -qp --qf`` (``base.query_rpm``); the lead and header sizes
+from the file's first bytes; repomd.xml with ElementTree.
+"""
+from __future__ import annotations
+
+import abc
+import hashlib
+import struct
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar, Mapping
+
+from ..errors import GateError
+from ..manifest import Dist
+from .base import Gate, GateContext, GateReport, RpmHeader, query_rpm
+
+# -- what each dist supports (the one table) --------------------------------
+
+# rpmlib() features rpm 4.8.0 (el6) provides: rpm's rpmlibProvides table as of
+# 4.8 (PayloadIsXz/Lzma: built with xz; FileCaps: built with libcap).
+_RPMLIB_4_8 = frozenset({
+    "VersionedDependencies", "CompressedFileNames", "PayloadIsBzip2", "PayloadIsXz", "PayloadIsLzma",
+    "PayloadFilesHavePrefix", "ExplicitPackageProvide", "HeaderLoadSortsTags", "ScriptletInterpreterArgs",
+    "PartialHardlinkSets", "ConcurrentAccess", "BuiltinLuaScripts", "FileDigests", "FileCaps",
+})
+# rpm 4.11 (el7) adds ScriptletExpansion (4.9) and TildeInVersions (4.10). Neither
+# has LargeFiles, RichDependencies (4.12/4.13), CaretInVersions,
+# DynamicBuildRequires (4.15) or PayloadIsZstd (4.14).
+_RPMLIB_4_11 = _RPMLIB_4_8 | {"ScriptletExpansion", "TildeInVersions"}
+
+# rpm 4.6+ file digests: the PGPHASHALGO numbers rpm 4.8/4.11 know.
+_DIGESTS_4_8 = {1: "md5", 2: "sha1", 8: "sha256", 9: "sha384", 10: "sha512"}
+
+# How to fix a package that needs a feature the target lacks.
+FEATURE_FIXES: Mapping[str, str] = {
+    "PayloadIsZstd": "build with --define '_binary_payload w9.gzdio' (and _source_payload)",
+    "RichDependencies": "replace boolean dependencies like (a or b) with plain Requires",
+    "CaretInVersions": "remove '^' from versions",
+    "TildeInVersions": "remove '~' from versions",
+    "LargeFiles": "ship no file over 4 GiB; under rpm >= 6 also define _rpmformat 4",
+    "ScriptletExpansion": "drop -e (runtime expansion) from scriptlets",
+    "DynamicBuildRequires": "replace %generate_buildrequires with static BuildRequires",
+}
+
+
+@dataclass(frozen=True)
+class DistSupport:
+    """What one target's rpm and yum can read."""
+
+    rpm: str  # version, for messages
+    yum: str
+    rpmlib: frozenset[str]  # rpmlib(<feature>) names provided
+    payload_compressors: frozenset[str]
+    file_digests: Mapping[int, str]
+    lead_majors: frozenset[int]  # RPM lead versions accepted
+    header_max_tags: int  # index entries per header
+    header_max_data: int  # bytes of a header's data store
+    header_max_bytes: int  # whole header
+    xml_compression: frozenset[str]  # primary/filelists/other(.xml.<c>)
+    db_compression: frozenset[str]  # *_db (sqlite.<c>)
+    checksums: frozenset[str]  # repomd checksum types
+    db_types: tuple[str, ...] = ("primary_db", "filelists_db", "other_db")
+    xml_types: tuple[str, ...] = ("primary", "filelists", "other")
+
+
+_EL_COMMON = dict(
+    payload_compressors=frozenset({"gzip", "bzip2", "xz", "lzma"}),
+    file_digests=_DIGESTS_4_8,
+    lead_majors=frozenset({3, 4}),
+    header_max_tags=0xFFFF,  # hdrchkTags
+    header_max_data=0xFFFFFF,  # hdrchkData: 16 MiB data store
+    header_max_bytes=32 * 1024 * 1024,  # headerMaxbytes
+    # yum 3.2.29 reads XML metadata in practice only gzip-compressed (xz needs
+    # pyliblzma); the same conservative rule is kept for el7's yum 3.4.
+    xml_compression=frozenset({"gz"}),
+    db_compression=frozenset({"gz", "bz2"}),
+    checksums=frozenset({"sha256", "sha1", "sha"}),  # "sha" is createrepo's name for sha1
+)
+
+SUPPORT: Mapping[int, DistSupport] = {
+    6: DistSupport(rpm="4.8", yum="3.2.29", rpmlib=_RPMLIB_4_8, **_EL_COMMON),  # type: ignore[arg-type]
+    7: DistSupport(rpm="4.11", yum="3.4.3", rpmlib=_RPMLIB_4_11, **_EL_COMMON),  # type: ignore[arg-type]
+}
+
+
+def support_for(dist: Dist) -> DistSupport:
+    try:
+        return SUPPORT[dist.rhel]
+    except KeyError:
+        raise GateError(f"compat gate: no compatibility table for dist {dist.name} (rhel {dist.rhel}) — fix: add "
+                        f"one to SUPPORT in {__file__}") from None
+
+
+# -- the file's own layout: lead and header sizes ------------------------------
+
+LEAD_MAGIC = b"\xed\xab\xee\xdb"
+HEADER_MAGIC = b"\x8e\xad\xe8"
+LEAD_SIZE = 96
+
+
+@dataclass(frozen=True)
+class RpmLayout:
+    lead_major: int
+    lead_minor: int
+    signature_type: int
+    header_version: int
+    header_tags: int
+    header_data: int
+
+    @property
+    def header_bytes(self) -> int:
+        return 16 + 16 * self.header_tags + self.header_data
+
+
+def read_layout(path: Path) -> RpmLayout:
+    """Parse the lead, skip the signature header, size the main header."""
+    with path.open("rb") as fh:
+        lead = fh.read(LEAD_SIZE)
+        if len(lead) < LEAD_SIZE or lead[:4] != LEAD_MAGIC:
+            raise ValueError("not an RPM file (bad lead magic)")
+        major, minor = lead[4], lead[5]
+        (sigtype,) = struct.unpack(">h", lead[78:80])
+        sig = fh.read(16)
+        if len(sig) < 16 or sig[:3] != HEADER_MAGIC:
+            raise ValueError("bad signature header magic")
+        il, dl = struct.unpack(">II", sig[8:16])
+        size = 16 * il + dl
+        fh.seek(LEAD_SIZE + 16 + size + (-size % 8))  # the signature header is padded to 8 bytes
+        hdr = fh.read(16)
+        if len(hdr) < 16 or hdr[:3] != HEADER_MAGIC:
+            raise ValueError("bad main header magic")
+        hil, hdl = struct.unpack(">II", hdr[8:16])
+        return RpmLayout(major, minor, sigtype, hdr[3], hil, hdl)
+
+
+# -- RPM checks (one class each) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RpmFacts:
+    path: Path
+    header: RpmHeader
+    layout: RpmLayout
+
+
+class RpmCheck(abc.ABC):
+    name: ClassVar[str]
+
+    @abc.abstractmethod
+    def check(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: GateReport) -> None: ...
+
+
+class RpmFormatCheck(RpmCheck):
+    """A v4 package old rpm can open: lead v3/v4, header-style signature, v1 header."""
+
+    name = "rpm-format"
+
+    def check(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: GateReport) -> None:
+        lay = rpm.layout
+        if lay.lead_major not in sup.lead_majors:
+            report.error(rpm.path, "rpm-format", f"lead version {lay.lead_major}.{lay.lead_minor}: {dist.name} "
+                         f"rpm {sup.rpm} reads only v3/v4 packages — fix: build a v4 package (define _rpmformat 4)")
+        if lay.signature_type != 5:
+            report.error(rpm.path, "rpm-format", f"signature type {lay.signature_type} (not a header signature): "
+                         f"{dist.name} rpm {sup.rpm} refuses it")
+        if lay.header_version != 1:
+            report.error(rpm.path, "rpm-format", f"header version {lay.header_version}: {dist.name} rpm {sup.rpm} "
+                         "reads only version 1 headers — fix: build a v4 package")
+        if rpm.header.payload_format not in ("", "cpio"):
+            report.error(rpm.path, "payload-format", f"payload format {rpm.header.payload_format!r}: {dist.name} "
+                         f"rpm {sup.rpm} reads only cpio payloads — fix: build a v4 package")
+
+
+class HeaderSizeCheck(RpmCheck):
+    name = "header-size"
+
+    def check(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: GateReport) -> None:
+        lay = rpm.layout
+        if lay.header_tags > sup.header_max_tags:
+            report.error(rpm.path, "header-size", f"{lay.header_tags} header tags exceed {dist.name} rpm {sup.rpm}'s "
+                         f"limit of {sup.header_max_tags}")
+        if lay.header_data > sup.header_max_data:
+            report.error(rpm.path, "header-size", f"header data store of {lay.header_data} bytes exceeds {dist.name} "
+                         f"rpm {sup.rpm}'s limit of {sup.header_max_data} — fix: split the package (fewer files)")
+        if lay.header_bytes > sup.header_max_bytes:
+            report.error(rpm.path, "header-size", f"header of {lay.header_bytes} bytes exceeds {dist.name} rpm "
+                         f"{sup.rpm}'s limit of {sup.header_max_bytes} (32 MiB) — fix: split the package")
+
+
+class RpmlibCheck(RpmCheck):
+    """Every rpmlib(X) requirement must be a feature the dist's rpm provides."""
+
+    name = "rpmlib"
+
+    def check(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: GateReport) -> None:
+        for req in rpm.header.requires:
+            if not (req.name.startswith("rpmlib(") and req.name.endswith(")")):
+                continue
+            feature = req.name[len("rpmlib("):-1]
+            if feature in sup.rpmlib:
+                continue
+            fix = FEATURE_FIXES.get(feature, "rebuild without it")
+            report.error(rpm.path, req.name, f"{dist.name}'s rpm {sup.rpm} does not support it ({req}) — fix: {fix}")
+
+
+class PayloadCheck(RpmCheck):
+    name = "payload"
+
+    def check(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: GateReport) -> None:
+        comp = rpm.header.payload_compressor or "gzip"  # rpm's default when the tag is absent
+        if comp not in sup.payload_compressors:
+            report.error(rpm.path, f"payload {comp}", f"{dist.name}'s rpm {sup.rpm} cannot decompress a {comp} payload "
+                         f"(it reads {', '.join(sorted(sup.payload_compressors))}) — fix: "
+                         f"build with --define '_binary_payload w9.gzdio'")
+
+
+class FileDigestCheck(RpmCheck):
+    name = "file-digest"
+
+    def check(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: GateReport) -> None:
+        algo = rpm.header.file_digest_algo
+        if algo is None or algo in sup.file_digests:
+            return
+        report.error(rpm.path, f"file digest algorithm {algo}", f"{dist.name}'s rpm {sup.rpm} cannot verify it "
+                     f"(it knows {', '.join(sup.file_digests.values())}) — fix: define _binary_filedigest_algorithm 8")
+
+
+RPM_CHECKS: tuple[RpmCheck, ...] = (RpmFormatCheck(), HeaderSizeCheck(), RpmlibCheck(), PayloadCheck(),
+                                    FileDigestCheck())
+
+# -- repository checks (one class each) ------------------------------------------
+
+REPO_NS = "{http://linux.duke.edu/metadata/repo}"
+_MAGIC = (  # (prefix, compression name)
+    (b"\x1f\x8b", "gz"),
+    (b"BZh", "bz2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"\x00ZCK1", "zck"),
+    (b"\x5d\x00\x00", "lzma"),
+    (b"<?xml", "none"),
+    (b"SQLite format 3\x00", "none"),
+)
+_HASHES = {"sha": "sha1", "sha1": "sha1", "sha224": "sha224", "sha256": "sha256", "sha384": "sha384",
+           "sha512": "sha512", "md5": "md5"}
+
+
+def compression_of(path: Path) -> str:
+    """What the file's first bytes say it is compressed with ("none": plain)."""
+    with path.open("rb") as fh:
+        head = fh.read(16)
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            return name
+    return "unknown"
+
+
+@dataclass(frozen=True)
+class RepomdEntry:
+    type: str
+    href: str
+    checksum_type: str
+    checksum: str
+    open_checksum_type: str
+
+
+@dataclass(frozen=True)
+class Repomd:
+    repo: Path
+    path: Path
+    entries: Mapping[str, RepomdEntry]
+
+
+def parse_repomd(repo: Path) -> Repomd:
+    path = repo / "repodata" / "repomd.xml"
+    try:
+        root = ET.parse(path).getroot()
+    except FileNotFoundError:
+        raise ValueError("no repodata/repomd.xml (createrepo_c did not run)") from None
+    except (OSError, ET.ParseError) as exc:
+        raise ValueError(f"unreadable: {exc}") from None
+    entries: dict[str, RepomdEntry] = {}
+    for data in root.findall(f"{REPO_NS}data"):
+        kind = data.get("type", "")
+        loc = data.find(f"{REPO_NS}location")
+        csum = data.find(f"{REPO_NS}checksum")
+        ocsum = data.find(f"{REPO_NS}open-checksum")
+        entries[kind] = RepomdEntry(
+            type=kind,
+            href=loc.get("href", "") if loc is not None else "",
+            checksum_type=csum.get("type", "") if csum is not None else "",
+            checksum=(csum.text or "").strip() if csum is not None else "",
+            open_checksum_type=ocsum.get("type", "") if ocsum is not None else "",
+        )
+    return Repomd(repo, path, entries)
+
+
+class RepoCheck(abc.ABC):
+    name: ClassVar[str]
+
+    @abc.abstractmethod
+    def check(self, md: Repomd, ctx: GateContext, sup: DistSupport, report: GateReport) -> None: ...
+
+
+class MetadataTypesCheck(RepoCheck):
+    """primary/filelists/other and their sqlite databases must all be listed."""
+
+    name = "metadata-types"
+
+    def check(self, md: Repomd, ctx: GateContext, sup: DistSupport, report: GateReport) -> None:
+        for kind in sup.xml_types:
+            if kind not in md.entries:
+                report.error(md.path, kind, f"no '{kind}' metadata — {ctx.dist.name}'s yum {sup.yum} needs it")
+        for kind in sup.db_types:
+            if kind not in md.entries:
+                report.error(md.path, kind, f"no sqlite database '{kind}' — {ctx.dist.name}'s yum {sup.yum} expects "
+                             "the databases — fix: run createrepo_c with --database")
+
+
+class CompressionCheck(RepoCheck):
+    """Each listed file is compressed with something the dist's yum reads (by its bytes)."""
+
+    name = "metadata-compression"
+
+    def check(self, md: Repomd, ctx: GateContext, sup: DistSupport, report: GateReport) -> None:
+        for kind, entry in md.entries.items():
+            file = md.repo / entry.href
+            if not file.is_file():
+                continue  # IntegrityCheck reports it
+            comp = compression_of(file)
+            if kind in sup.xml_types:
+                allowed = sup.xml_compression
+            elif kind in sup.db_types:
+                allowed = sup.db_compression
+            elif kind == "group":
+                allowed = frozenset({"none"})
+            elif kind == "group_gz" or kind.endswith("_gz"):
+                allowed = frozenset({"gz"})
+            elif kind.endswith("_zck"):
+                report.warning(file, f"{kind} (zck)", f"{ctx.dist.name}'s yum {sup.yum} ignores zchunk metadata")
+                continue
+            else:
+                allowed = frozenset({"gz", "bz2", "none"})  # updateinfo, modules, …
+            if comp not in allowed:
+                report.error(file, f"{kind} compression {comp}", f"{ctx.dist.name}'s yum {sup.yum} reads "
+                             f"{kind} only as {'/'.join(sorted(allowed))} — fix: createrepo_c "
+                             "--general-compress-type=gz --database (createrepo_c 1.x: --compatibility)")
+
+
+class ChecksumTypeCheck(RepoCheck):
+    name = "checksum-type"
+
+    def check(self, md: Repomd, ctx: GateContext, sup: DistSupport, report: GateReport) -> None:
+        bad: dict[str, list[str]] = {}  # checksum type -> entries using it
+        for kind, entry in md.entries.items():
+            for ctype in (entry.checksum_type, entry.open_checksum_type):
+                if ctype and ctype not in sup.checksums and kind not in bad.setdefault(ctype, []):
+                    bad[ctype].append(kind)
+        for ctype, kinds in bad.items():
+            if kinds:
+                report.error(md.path, f"checksum {ctype}", f"used by {', '.join(kinds)}; {ctx.dist.name}'s yum "
+                             f"{sup.yum} verifies only sha256/sha1 — fix: createrepo_c --checksum sha256 "
+                             "--repomd-checksum sha256")
+
+
+class GroupFileCheck(RepoCheck):
+    name = "group-file"
+
+    def check(self, md: Repomd, ctx: GateContext, sup: DistSupport, report: GateReport) -> None:
+        if ctx.expects_group(md.repo) and "group" not in md.entries:
+            report.error(md.path, "group", f"no comps group file, but the release defines a group — "
+                         f"`yum groupinstall` on {ctx.dist.name} would fail — fix: createrepo_c --groupfile comps.xml")
+
+
+class IntegrityCheck(RepoCheck):
+    """Every file repomd.xml lists exists and matches its checksum."""
+
+    name = "metadata-integrity"
+
+    def check(self, md: Repomd, ctx: GateContext, sup: DistSupport, report: GateReport) -> None:
+        for kind, entry in md.entries.items():
+            file = md.repo / entry.href
+            if not entry.href or not file.is_file():
+                report.error(md.path, kind, f"lists {entry.href or '(no location)'}, which does not exist")
+                continue
+            algo = _HASHES.get(entry.checksum_type)
+            if algo is None:
+                continue  # ChecksumTypeCheck reports unknown types
+            digest = hashlib.new(algo)
+            with file.open("rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(chunk)
+            if digest.hexdigest() != entry.checksum:
+                report.error(file, f"{kind} checksum", f"does not match repomd.xml ({entry.checksum_type}) — "
+                             "yum would refuse the repository — fix: re-run createrepo_c")
+
+
+REPO_CHECKS: tuple[RepoCheck, ...] = (MetadataTypesCheck(), CompressionCheck(), ChecksumTypeCheck(),
+                                      GroupFileCheck(), IntegrityCheck())
+
+
+class CompatGate(Gate):
+    name = "compat"
+
+    def run(self, ctx: GateContext) -> GateReport:
+        sup = support_for(ctx.dist)
+        report = GateReport(self.name, ctx.dist.name)
+        log = ctx.log(f"compat-{ctx.dist.name}.log")
+        for path in ctx.rpms:
+            report.items.append(str(path))
+            try:
+                facts = RpmFacts(path, query_rpm(path, log), read_layout(path))
+            except (GateError, ValueError, OSError) as exc:
+                report.error(path, "rpm-format", f"{ctx.dist.name}'s rpm {sup.rpm} cannot read it: {exc}")
+                continue
+            for check in RPM_CHECKS:
+                check.check(facts, ctx.dist, sup, report)
+        for repo in ctx.repos:
+            repomd = repo / "repodata" / "repomd.xml"
+            report.items.append(str(repomd))
+            try:
+                md = parse_repomd(repo)
+            except ValueError as exc:
+                report.error(repomd, "repomd.xml", str(exc))
+                continue
+            for rcheck in REPO_CHECKS:
+                rcheck.check(md, ctx, sup, report)
+        return report
