@@ -114,7 +114,8 @@ class Pipeline:
         for dist in self.dists:
             log = self.work / dist.name / "logs" / "rpmspec.log"
             log.unlink(missing_ok=True)
-            infos = {c.name: specs.inspect(rendered[(c.name, dist.name)], dist, log)
+            cache = self.opts.workdir / "cache" / "specinfo"
+            infos = {c.name: specs.inspect_cached(rendered[(c.name, dist.name)], dist, cache, log)
                      for c in self.release.components_for(dist.name)}
             for comp in self.release.components_for(dist.name):
                 built = set(infos[comp.name].packages)

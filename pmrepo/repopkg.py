@@ -67,7 +67,6 @@ def debuginfo_repo_name(release: Release) -> str:
 def _rpmbuild(spec: Path, release: Release, dist: Dist, topdir: Path, log: Path, epoch: int, target: str | None) -> list[Path]:
     defines = rpm_macro_defines(dist, epoch)
     defines["_topdir"] = str(topdir)
-    defines["_binary_payload"] = "w1.gzdio"
     args = ["rpmbuild", "-bb", *define_args(defines)]
     if target:
         args += ["--target", target]

@@ -12,6 +12,9 @@ Component specs additionally get:
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,6 +79,26 @@ def _query(spec: Path, dist: Dist, args: list[str], log: Path | None) -> list[st
 
 def _cap_name(dep: str) -> str:
     return dep.split()[0] if dep.split() else dep
+
+
+def inspect_cached(spec: Path, dist: Dist, cache: Path, log: Path | None = None) -> SpecInfo:
+    """``inspect``, remembered under ``cache`` by the spec's text and the dist's
+    macros: a no-op rerun does not start rpmspec again."""
+    key = hashlib.sha256(json.dumps([spec.read_text(), dist.rpm_defines()], sort_keys=True).encode()).hexdigest()
+    entry = cache / f"{key}.json"
+    if entry.is_file():
+        data = json.loads(entry.read_text())
+        return SpecInfo(path=spec, source_name=data["source_name"], packages=tuple(data["packages"]), evr=data["evr"],
+                        arches=data["arches"], provides={k: tuple(v) for k, v in data["provides"].items()},
+                        buildrequires=tuple(data["buildrequires"]))
+    info = inspect(spec, dist, log)
+    data = dataclasses.asdict(info)
+    del data["path"]
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = entry.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(entry)
+    return info
 
 
 def inspect(spec: Path, dist: Dist, log: Path | None = None) -> SpecInfo:

@@ -102,7 +102,8 @@ unsigned long {cname(name)}_w{index}_{k}(unsigned long x)
 
 def make_release(dest: Path, dag: Mapping[str, list[str]], *, work: Mapping[str, int] | int = 0,
                  sleep: Mapping[str, float | str] | None = None, fail: frozenset[str] = frozenset(),
-                 dists: tuple[str, ...] = ("el7",), version: str = "1.0", extra_br: Mapping[str, list[str]] | None = None) -> Path:
+                 dists: tuple[str, ...] = ("el7",), version: str = "1.0", extra_br: Mapping[str, list[str]] | None = None,
+                 macros: Mapping[str, str] | None = None) -> Path:
     """Write a release manifest, specs and sources under ``dest``; return the manifest path."""
     sleep = sleep or {}
     extra_br = extra_br or {}
@@ -138,7 +139,10 @@ sources = [{{ path = "src/{name}" }}]
 packages = ["{name}", "{name}-devel"]
 require = "="
 """)
-    dist_tables = "".join(f'\n[dists.{d}]\nrhel = {d[2:]}\n' for d in dists)
+    macro_line = ""
+    if macros:
+        macro_line = "macros = { " + ", ".join(f'{k} = "{v}"' for k, v in macros.items()) + " }\n"
+    dist_tables = "".join(f'\n[dists.{d}]\nrhel = {d[2:]}\n{macro_line}' for d in dists)
     manifest = f"""
 [release]
 name = "synth-repo"
