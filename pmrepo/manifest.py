@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -126,6 +126,7 @@ class Release:
     description: str
     spec_dir: Path
     note_groups: Mapping[str, str]  # group key -> title, in order
+    rpmlint_filters: Mapping[str, str]  # release-specific rpmlint filter regex -> why it is legitimate
     dists: Mapping[str, Dist]
     components: tuple[Component, ...]
 
@@ -354,7 +355,8 @@ def _load_component(r: _Reader, root: Path, spec_dir: Path, idx: int, data: Any,
     )
 
 
-_RELEASE_KEYS = set(DEFAULTS) | {"version", "release", "follows", "date", "summary", "description", "note_groups"}
+_RELEASE_KEYS = set(DEFAULTS) | {"version", "release", "follows", "date", "summary", "description", "note_groups",
+                                 "rpmlint_filters"}
 
 
 def load(path: Path | str) -> Release:
@@ -399,6 +401,17 @@ def load(path: Path | str) -> Release:
     note_groups = rel.get("note_groups", {"main": "Components"})
     if not isinstance(note_groups, dict) or not all(isinstance(v, str) for v in note_groups.values()):
         raise r.fail("release.note_groups", "must be a table key = \"title\"", "write note_groups = {main = \"Main components\"}")
+    filters = rel.get("rpmlint_filters", {})
+    if not isinstance(filters, dict):
+        raise r.fail("release.rpmlint_filters", "must be a table regex = \"why it is legitimate\"",
+                     "write rpmlint_filters = { \"regex\" = \"reason\" }")
+    for regex, why in filters.items():
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            raise r.fail(f"release.rpmlint_filters.{regex}", f"not a valid regex: {exc}", "fix the expression") from None
+        if not isinstance(why, str) or len(why.strip()) < 10:
+            raise r.fail(f"release.rpmlint_filters.{regex}", "needs a reason", "say why this is legitimate for el6/el7")
 
     raw_dists = r.table(data, "dists", "")
     if not raw_dists:
@@ -443,6 +456,7 @@ def load(path: Path | str) -> Release:
                            default="Installs a local yum repository with the cluster stack and its .repo file."),
         spec_dir=spec_dir,
         note_groups=dict(note_groups),
+        rpmlint_filters=dict(filters),
         dists=dists,
         components=comps,
         **{k: v for k, v in values.items() if k != "spec_dir"},

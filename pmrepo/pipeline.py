@@ -7,19 +7,18 @@ render → sources → plan (build graphs) → build (scheduler) → assemble
 from __future__ import annotations
 
 import calendar
-import hashlib
 import json
 import os
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import installcheck, manifest, repopkg, repository, sources, specs
+from . import manifest, sources, specs
+from .assemble import Assembly, Check, Signer
 from .builders import Builder, get_builder
-from .errors import BuildError, PmrepoError, SpecError, UsageError
+from .errors import BuildError, SpecError, UsageError
 from .graph import BuildGraph, build_graph
 from .manifest import Dist, Release
 from .progress import Progress, table
@@ -39,6 +38,9 @@ class Options:
     jobs: int | None = None
     force: frozenset[str] = frozenset()
     install_check: bool = True
+    gates: bool = True
+    signer: Signer | None = None
+    container: Check | None = None  # the container install test, when an engine is configured
     backend_options: dict[str, object] = field(default_factory=dict)
 
 
@@ -147,100 +149,17 @@ class Pipeline:
                              f"{f.error} (log: {f.log})")
         return results
 
+    def assembly(self, dist: Dist) -> Assembly:
+        checks: list[tuple[str, Check]] = []
+        if self.opts.gates:
+            checks.append(("gates", gates_check))
+        if self.opts.container is not None:
+            checks.append(("container install", self.opts.container))
+        return Assembly(self.release, dist, self.work / dist.name, self.opts.outdir, self.epoch, self.say,
+                        signer=self.opts.signer, install_check=self.opts.install_check, checks=checks)
+
     def assemble(self, dist: Dist, results: dict[tuple[str, str], JobResult]) -> Path:
-        """Repository, metapackage and repo packages for ``dist``, then the
-        install check; the output directory is renamed into place at the end.
-        Reused when none of its inputs changed."""
-        rel = self.release
-        comps = rel.components_for(dist.name)
-        by_name: dict[str, Path] = {}
-        srpms: list[Path] = []
-        for comp in comps:
-            res = results[(comp.name, dist.name)]
-            for rpm in res.binary_rpms:
-                by_name[_rpm_name(rpm)] = rpm
-            if res.srpm:
-                srpms.append(res.srpm)
-        ship, debug = [], []
-        for comp in comps:
-            for pkg in comp.packages_for(dist.name):
-                if pkg not in by_name:
-                    raise BuildError(f"{comp.name} ({dist.name}): package {pkg} listed in the manifest was not built "
-                                     f"(built: {', '.join(sorted(_rpm_name(p) for p in results[(comp.name, dist.name)].binary_rpms))})")
-                ship.append(by_name[pkg])
-            for pkg in comp.debuginfo.get(dist.name, ()):
-                if pkg not in by_name:
-                    raise BuildError(f"{comp.name} ({dist.name}): debuginfo package {pkg} was not built — fix: "
-                                     "correct components.*.debuginfo or build with debuginfo enabled")
-                debug.append(by_name[pkg])
-        comps_xml = repopkg.render_comps(rel, dist)
-        key = _digest({
-            "ship": [(p.name, results_key(results, p)) for p in ship],
-            "debug": [p.name for p in debug], "srpms": [p.name for p in srpms],
-            "keys": sorted(r.key for (c, d), r in results.items() if d == dist.name),
-            "comps": comps_xml, "requires": repopkg.metapackage_requires(rel, dist),
-            "templates": [_file_digest(p) for p in sorted((repopkg.SPECS).glob("pacemaker-*.spec.j2"))
-                          + sorted(repopkg.REPO_TEMPLATES.glob("*.j2"))],
-            "release": [rel.name, rel.vr, rel.prefix, rel.repo_id, rel.repo_file, rel.metapackage, rel.arch],
-            "install_check": self.opts.install_check,
-        })
-        final = self.opts.outdir / rel.release_id / dist.name
-        meta_path = final / "build.json"
-        if meta_path.is_file():
-            try:
-                if json.loads(meta_path.read_text()).get("key") == key:
-                    self.say(f"{dist.name}: repository and repo packages unchanged, reused {final}")
-                    return final
-            except ValueError:
-                pass
-        work = self.work / dist.name
-        for sub in ("tree", "debuginfo-tree", "srpms"):
-            shutil.rmtree(work / sub, ignore_errors=True)
-        log = work / "logs" / "assemble.log"
-        log.unlink(missing_ok=True)
-        t0 = time.monotonic()
-        meta_rpm = repopkg.build_metapackage(rel, dist, work, log, self.epoch)
-        comps_file = work / "comps.xml"
-        write_atomic(comps_file, comps_xml)
-        repository.make_repository(work / "tree", [*ship, meta_rpm], groupfile=comps_file, revision=self.epoch, log=log)
-        repository.make_repository(work / "debuginfo-tree", debug, groupfile=None, revision=self.epoch, log=log)
-        (work / "srpms").mkdir(parents=True)
-        for s in srpms:
-            shutil.copyfile(s, work / "srpms" / s.name)
-        self.say(f"{dist.name}: repository of {len(ship) + 1} packages, {len(debug)} debuginfo, {len(srpms)} SRPMs "
-                 f"({time.monotonic() - t0:.1f}s)")
-        repo_rpms = repopkg.build_repo_packages(rel, dist, work, tree=work / "tree", debuginfo_tree=work / "debuginfo-tree",
-                                                srpm_dir=work / "srpms", log=log, epoch=self.epoch)
-        main_rpm = next(p for p in repo_rpms if _rpm_name(p) == rel.name)
-        self.say(f"{dist.name}: built {', '.join(p.name for p in repo_rpms)} ({time.monotonic() - t0:.1f}s)")
-        check_note = "not run (--no-install-check)"
-        if self.opts.install_check:
-            report = installcheck.check(rel, dist, main_rpm, work / "logs" / "installcheck.log")
-            check_note = f"installed and erased {len(report.installed)} packages ({report.method})"
-            self.say(f"{dist.name}: install check: {check_note}")
-        self.opts.outdir.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".tmp-{rel.release_id}-{dist.name}-", dir=self.opts.outdir))
-        staging.chmod(0o755)
-        try:
-            for p in repo_rpms:
-                shutil.copyfile(p, staging / p.name)
-            files = {p.name: {"size": p.stat().st_size, "sha256": sources.sha256_file(p)} for p in repo_rpms}
-            meta = {"dist": dist.name, "key": key, "release": rel.release_id, "install_check": check_note,
-                    "packages": {_rpm_name(p): _rpm_vr(p, dist) for p in [*ship, meta_rpm]},
-                    "files": files}
-            (staging / "build.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
-            final.parent.mkdir(parents=True, exist_ok=True)
-            if final.exists():
-                old = final.with_name(f".old-{dist.name}-{os.getpid()}")
-                final.rename(old)
-                staging.rename(final)
-                shutil.rmtree(old)
-            else:
-                staging.rename(final)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        return final
+        return self.assembly(dist).run(results)
 
     def run_all(self) -> dict[str, Path]:
         from .lock import WorkdirLock
@@ -261,35 +180,25 @@ class Pipeline:
         for dname, out in outputs.items():
             meta = json.loads((out / "build.json").read_text())
             for fname, info in sorted(meta["files"].items()):
-                rows.append((dname, fname, f"{info['size'] / 1024:.0f} KiB", meta["install_check"]))
-        self.say(table(["dist", "repo package", "size", "install check"], rows))
+                rows.append((dname, fname, f"{info['size'] / 1024:.0f} KiB", info["sha256"][:16]))
+        self.say(table(["dist", "repo package", "size", "sha256"], rows))
+        for dname, out in outputs.items():
+            meta = json.loads((out / "build.json").read_text())
+            for check, note in meta.get("checks", {}).items():
+                self.say(f"{dname}: {check}: {note}")
         self.say(f"done in {time.monotonic() - t0:.1f}s: {', '.join(str(p) for p in outputs.values())}")
         return outputs
 
 
-def _rpm_name(path: Path) -> str:
-    """Package name from an RPM file name (name-version-release.arch.rpm)."""
-    stem = path.name[: -len(".rpm")]
-    stem = stem.rsplit(".", 1)[0]  # arch
-    return stem.rsplit("-", 2)[0]
+def gates_check(release: Release, dist: Dist, work: Path, repo_rpms: list[Path], staging: Path) -> str:
+    """rpmlint, compatibility and closure gates over the assembled dist; their
+    reports are kept in the output directory beside the packages."""
+    from .gates import default_gates, layout_context, run_gates
 
-
-def _rpm_vr(path: Path, dist: Dist) -> str:
-    stem = path.name[: -len(".rpm")].rsplit(".", 1)[0]
-    parts = stem.rsplit("-", 2)
-    return f"{parts[1]}-{parts[2]}"
-
-
-def results_key(results: dict[tuple[str, str], JobResult], rpm: Path) -> str:
-    for r in results.values():
-        if r.entry is not None and rpm.parent == r.entry:
-            return r.key
-    return ""
-
-
-def _digest(obj: object) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    ctx = layout_context(release, dist, work, report_dir=work / "gates", extra_rpms=repo_rpms)
+    try:
+        reports = run_gates(default_gates(release), ctx)
+    finally:
+        if (work / "gates").is_dir():
+            shutil.copytree(work / "gates", staging / "gates", dirs_exist_ok=True)
+    return ", ".join(f"{r.gate} passed" for r in reports)

@@ -11,7 +11,7 @@ import shutil
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .errors import RepositoryError
 from .run import run
@@ -88,13 +88,19 @@ def verify(repo: Path, *, group: bool) -> RepoMetadata:
 
 
 def make_repository(directory: Path, rpms: Iterable[Path], *, groupfile: Path | None, revision: int,
-                    log: Path) -> RepoMetadata:
-    """Copy ``rpms`` into ``directory/rpm/`` and write verified metadata."""
+                    log: Path, before_index: Callable[[list[Path]], None] | None = None) -> RepoMetadata:
+    """Copy ``rpms`` into ``directory/rpm/`` and write verified metadata.
+    ``before_index`` (e.g. signing) gets the copies before createrepo_c reads them."""
     rpm_dir = directory / "rpm"
     rpm_dir.mkdir(parents=True, exist_ok=True)
+    copies = []
     for rpm in rpms:
         target = rpm_dir / rpm.name
         shutil.copyfile(rpm, target)
+        copies.append(target)
+    if before_index is not None and copies:
+        before_index(copies)
+    for target in copies:
         os.utime(target, (revision, revision))  # primary.xml records file mtimes
     run(createrepo_args(directory, groupfile, revision), log_file=log, error=RepositoryError)
     for path in (directory / "repodata").iterdir():

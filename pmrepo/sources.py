@@ -164,11 +164,6 @@ def prepare(component: Component, release: Release, dest: Path, fetcher: Fetcher
     return out
 
 
-def source_digests(component: Component, release: Release, prepared: list[Path]) -> list[str]:
-    """Content digests of the prepared sources (for build keys)."""
-    return [sha256_file(p) for p in prepared]
-
-
 def unpinned(release: Release) -> list[tuple[Component, Source]]:
     return [(c, s) for c in release.components for s in c.sources if not s.pinned]
 

@@ -88,6 +88,7 @@ def release_filters(release: Release) -> dict[str, str]:
     prefix = re.escape(release.prefix)
     repo_pkgs = re.escape(release.name)
     return {
+        **release.rpmlint_filters,
         f" dir-or-file-in-opt {prefix}(/|$)":
             f"the repository packages install the local yum repository under the release's prefix "
             f"{release.prefix} (an add-on under /opt/<provider>, as the FHS intends), by design",

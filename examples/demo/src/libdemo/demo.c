@@ -1,6 +1,12 @@
+#include <stdlib.h>
 #include "demo.h"
 
-const char *demo_version(void) { return LIBDEMO_VERSION; }
+/* LIBDEMO_VERSION_OVERRIDE lets tests see which library a program loaded. */
+const char *demo_version(void)
+{
+    const char *override = getenv("LIBDEMO_VERSION_OVERRIDE");
+    return override ? override : LIBDEMO_VERSION;
+}
 
 /* FNV-1a: enough real code for a debuginfo package to describe. */
 unsigned long demo_checksum(const char *text)

@@ -1,0 +1,216 @@
+"""Assembly of one dist's release from finished builds.
+
+repository tree (+ comps group) → metapackage → createrepo_c → (signatures)
+→ repo packages → checks (fresh-root install, gates) → output directory
+``repo/<release_id>/<dist>/``, written to a temporary directory and renamed
+into place only after every check passed. Reused as a whole when none of its
+inputs changed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from . import installcheck, repopkg, repository
+from .errors import BuildError
+from .manifest import Dist, Release
+from .render import write_atomic
+from .scheduler import JobResult
+from .sources import sha256_file
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class Signer:
+    """Signs RPMs and repository metadata with one key; verifies afterwards."""
+
+    key: object  # pmrepo.sign.Key
+    log: Path
+
+    def sign_rpms(self, rpms: Sequence[Path]) -> None:
+        from . import sign
+        sign.sign_rpms(list(rpms), self.key, log=self.log)  # type: ignore[arg-type]
+
+    def sign_repo(self, repo: Path) -> None:
+        from . import sign
+        sign.sign_repomd(repo / "repodata", self.key, log=self.log)  # type: ignore[arg-type]
+
+    def public_key(self, dest: Path) -> Path:
+        from . import sign
+        return sign.export_public_key(self.key, dest, log_file=self.log)  # type: ignore[arg-type]
+
+    def verify(self, rpms: Sequence[Path], repos: Sequence[Path], pubkey: Path) -> None:
+        from . import sign
+        sign.verify_rpms(list(rpms), pubkey, log=self.log)
+        for repo in repos:
+            sign.verify_repomd(repo / "repodata", pubkey, log=self.log)
+
+
+# A check runs on the assembled dist before it is published; it may add files
+# (reports, installed.json) to the output staging directory and returns a note.
+Check = Callable[[Release, Dist, Path, list[Path], Path], str]
+
+
+@dataclass
+class Assembly:
+    release: Release
+    dist: Dist
+    work: Path  # work/<release_id>/<dist>
+    outdir: Path  # repo/
+    epoch: int
+    say: Say
+    signer: Signer | None = None
+    install_check: bool = True
+    checks: list[tuple[str, Check]] = field(default_factory=list)
+
+    @property
+    def final(self) -> Path:
+        return self.outdir / self.release.release_id / self.dist.name
+
+    def select(self, results: dict[tuple[str, str], JobResult]) -> tuple[list[Path], list[Path], list[Path]]:
+        """The manifest's packages for this dist: (shipped, debuginfo, SRPMs)."""
+        built: dict[str, Path] = {}
+        srpms: list[Path] = []
+        comps = self.release.components_for(self.dist.name)
+        for comp in comps:
+            res = results[(comp.name, self.dist.name)]
+            built.update({rpm_name(p): p for p in res.binary_rpms})
+            if res.srpm:
+                srpms.append(res.srpm)
+        ship, debug = [], []
+        for comp in comps:
+            for kind, names, out in (("package", comp.packages_for(self.dist.name), ship),
+                                     ("debuginfo package", comp.debuginfo.get(self.dist.name, ()), debug)):
+                for pkg in names:
+                    if pkg not in built:
+                        made = sorted(rpm_name(p) for p in results[(comp.name, self.dist.name)].binary_rpms)
+                        raise BuildError(f"{comp.name} ({self.dist.name}): {kind} {pkg} listed in {self.release.path} "
+                                         f"was not built (built: {', '.join(made)}) — fix: correct the manifest or the spec")
+                    out.append(built[pkg])
+        return ship, debug, srpms
+
+    def key(self, results: dict[tuple[str, str], JobResult], comps_xml: str) -> str:
+        rel = self.release
+        templates = sorted(repopkg.SPECS.glob("pacemaker-*.spec.j2")) + sorted(repopkg.REPO_TEMPLATES.glob("*.j2"))
+        return _digest({
+            "builds": sorted(r.key for (c, d), r in results.items() if d == self.dist.name),
+            "comps": comps_xml, "requires": repopkg.metapackage_requires(rel, self.dist),
+            "manifest": [[c.name, c.packages_for(self.dist.name), c.debuginfo.get(self.dist.name, ())]
+                         for c in rel.components_for(self.dist.name)],
+            "templates": [hashlib.sha256(p.read_bytes()).hexdigest() for p in templates],
+            "release": [rel.name, rel.vr, rel.prefix, rel.repo_id, rel.repo_file, rel.repo_name, rel.metapackage,
+                        rel.arch, rel.summary, rel.description, rel.license, rel.url, rel.vendor, rel.packager],
+            "signed": self.signer is not None, "install_check": self.install_check,
+            "checks": [name for name, _ in self.checks],
+        })
+
+    def run(self, results: dict[tuple[str, str], JobResult]) -> Path:
+        rel, dist, work = self.release, self.dist, self.work
+        ship, debug, srpms = self.select(results)
+        comps_xml = repopkg.render_comps(rel, dist)
+        key = self.key(results, comps_xml)
+        meta_path = self.final / "build.json"
+        if meta_path.is_file() and _json(meta_path).get("key") == key:
+            self.say(f"{dist.name}: repository and repo packages unchanged, reused {self.final}")
+            return self.final
+        t0 = time.monotonic()
+        for sub in ("tree", "debuginfo-tree", "srpms", "gates"):
+            shutil.rmtree(work / sub, ignore_errors=True)
+        log = work / "logs" / "assemble.log"
+        log.unlink(missing_ok=True)
+        meta_rpm = repopkg.build_metapackage(rel, dist, work, log, self.epoch)
+        comps_file = work / "comps.xml"
+        write_atomic(comps_file, comps_xml)
+        sign_hook = self.signer.sign_rpms if self.signer else None
+        tree, dtree = work / "tree", work / "debuginfo-tree"
+        repository.make_repository(tree, [*ship, meta_rpm], groupfile=comps_file, revision=self.epoch, log=log,
+                                   before_index=sign_hook)
+        repository.make_repository(dtree, debug, groupfile=None, revision=self.epoch, log=log, before_index=sign_hook)
+        (work / "srpms").mkdir(parents=True)
+        for s in srpms:
+            shutil.copyfile(s, work / "srpms" / s.name)
+        pubkey = None
+        if self.signer:
+            self.signer.sign_rpms(sorted((work / "srpms").glob("*.rpm")))
+            for repo in (tree, dtree):
+                self.signer.sign_repo(repo)
+            pubkey = self.signer.public_key(work / f"RPM-GPG-KEY-{rel.repo_id}")
+        self.say(f"{dist.name}: repository of {len(ship) + 1} packages, {len(debug)} debuginfo, {len(srpms)} SRPMs "
+                 f"({time.monotonic() - t0:.1f}s)")
+        repo_rpms = repopkg.build_repo_packages(rel, dist, work, tree=tree, debuginfo_tree=dtree, srpm_dir=work / "srpms",
+                                                log=log, epoch=self.epoch, gpg_key=pubkey)
+        if self.signer and pubkey:
+            self.signer.sign_rpms(repo_rpms)
+            everything = [*tree.glob("rpm/*.rpm"), *dtree.glob("rpm/*.rpm"), *(work / "srpms").glob("*.rpm"), *repo_rpms]
+            self.signer.verify(everything, [tree, dtree], pubkey)
+            self.say(f"{dist.name}: signed and verified {len(everything)} packages and 2 repomd.xml")
+        self.say(f"{dist.name}: built {', '.join(p.name for p in repo_rpms)} ({time.monotonic() - t0:.1f}s)")
+        return self._publish_local(key, ship, meta_rpm, repo_rpms, pubkey)
+
+    def _publish_local(self, key: str, ship: list[Path], meta_rpm: Path, repo_rpms: list[Path], pubkey: Path | None) -> Path:
+        rel, dist = self.release, self.dist
+        self.outdir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".tmp-{rel.release_id}-{dist.name}-", dir=self.outdir))
+        staging.chmod(0o755)
+        try:
+            for p in repo_rpms:
+                shutil.copyfile(p, staging / p.name)
+            if pubkey:
+                shutil.copyfile(pubkey, staging / pubkey.name)
+            notes: dict[str, str] = {}
+            main_rpm = next(p for p in repo_rpms if rpm_name(p) == rel.name)
+            if self.install_check:
+                report = installcheck.check(rel, dist, main_rpm, self.work / "logs" / "installcheck.log")
+                notes["fresh-root install"] = (f"installed and erased {len(report.installed)} packages "
+                                               f"({report.method})")
+                self.say(f"{dist.name}: fresh-root install check: {notes['fresh-root install']}")
+            for name, check in self.checks:
+                notes[name] = check(rel, dist, self.work, repo_rpms, staging)
+                self.say(f"{dist.name}: {name}: {notes[name]}")
+            files = {p.name: {"size": p.stat().st_size, "sha256": sha256_file(p)} for p in sorted(staging.iterdir())
+                     if p.is_file() and p.suffix == ".rpm"}
+            meta = {"dist": dist.name, "key": key, "release": rel.release_id, "checks": notes,
+                    "signed": pubkey is not None,
+                    "packages": {rpm_name(p): rpm_vr(p) for p in [*ship, meta_rpm]}, "files": files}
+            (staging / "build.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
+            self.final.parent.mkdir(parents=True, exist_ok=True)
+            if self.final.exists():
+                old = self.final.with_name(f".old-{dist.name}-{os.getpid()}")
+                self.final.rename(old)
+                staging.rename(self.final)
+                shutil.rmtree(old)
+            else:
+                staging.rename(self.final)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return self.final
+
+
+def rpm_name(path: Path) -> str:
+    """Package name from an RPM file name (name-version-release.arch.rpm)."""
+    return path.name[: -len(".rpm")].rsplit(".", 1)[0].rsplit("-", 2)[0]
+
+
+def rpm_vr(path: Path) -> str:
+    parts = path.name[: -len(".rpm")].rsplit(".", 1)[0].rsplit("-", 2)
+    return f"{parts[1]}-{parts[2]}"
+
+
+def _digest(obj: object) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except ValueError:
+        return {}
