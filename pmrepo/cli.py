@@ -29,6 +29,12 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", nargs="?", const="*", action="append", default=[], metavar="COMPONENT",
                    help="rebuild everything, or only COMPONENT (repeatable)")
     p.add_argument("--no-install-check", action="store_true", help="skip the fresh-root install check")
+    p.add_argument("--no-gates", action="store_true", help="skip the rpmlint/compatibility/closure gates")
+    p.add_argument("--sign", action="store_true",
+                   help="sign every RPM and repomd.xml with $PMREPO_GPG_KEY from $GNUPGHOME, ship the public key")
+    p.add_argument("--mock-opt", action="append", default=[], metavar="KEY=VALUE",
+                   help="mock backend option: isolation=simple|nspawn, no_clean=1, root_cache=0|1, yum_cache=0|1, "
+                        "ccache=0|1, use_bootstrap_image=0|1, mock_cmd=PATH, mirror.<repoid>=URL")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -48,6 +54,14 @@ def parser() -> argparse.ArgumentParser:
         _common(sub.add_parser(name, help=text))
     demo = sub.add_parser("demo", help="the offline demo release end to end (same as `all` with the demo manifest)")
     _common(demo)
+    gate = sub.add_parser("gate", help="run the release gates on what `all` assembled in the work directory")
+    _common(gate)
+    pub = sub.add_parser("publish", help="write SHA256SUMS and publish repo/<release_id>/ to a mirror atomically")
+    _common(pub)
+    pub.add_argument("--target", default=os.environ.get("PUBLISH_TARGET", ""),
+                     help="mirror: /path, file:///path, ssh://host/path, rsync://host/path or https://… ($PUBLISH_TARGET)")
+    pub.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    pub.add_argument("--replace", action="store_true", help="replace a release that is already published")
     return ap
 
 
@@ -55,9 +69,87 @@ def _options(args: argparse.Namespace):  # -> pipeline.Options
     from .pipeline import Options
 
     force = frozenset(args.force)
+    signer = None
+    if args.sign:
+        from .assemble import Signer
+        from .sign import key_from_env
+        log = args.workdir.resolve() / "logs" / "sign.log"
+        signer = Signer(key_from_env(log_file=log), log)
     return Options(release=args.release, workdir=args.workdir.resolve(), outdir=args.outdir.resolve(),
                    dists=tuple(args.dist), backend=args.backend, jobs=args.jobs, force=force,
-                   install_check=not args.no_install_check)
+                   install_check=not args.no_install_check, gates=not args.no_gates, signer=signer,
+                   backend_options=mock_options(args.mock_opt) if args.backend == "mock" else {})
+
+
+def mock_options(pairs: list[str]) -> dict[str, object]:
+    """--mock-opt KEY=VALUE pairs as MockBuilder fields."""
+    from .errors import UsageError
+
+    out: dict[str, object] = {}
+    mirrors: dict[str, str] = {}
+    flags = {"no_clean", "root_cache", "yum_cache", "ccache", "use_bootstrap_image"}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise UsageError(f"--mock-opt {pair}: expected KEY=VALUE — fix: e.g. --mock-opt isolation=simple")
+        if key.startswith("mirror."):
+            mirrors[key[len("mirror."):]] = value
+        elif key in flags:
+            if value not in ("0", "1"):
+                raise UsageError(f"--mock-opt {key}={value}: expected 0 or 1")
+            out[key] = value == "1"
+        elif key in ("isolation", "mock_cmd", "chroot_setup_cmd", "uniqueext_prefix"):
+            if key == "isolation" and value not in ("simple", "nspawn"):
+                raise UsageError(f"--mock-opt isolation={value}: expected simple or nspawn")
+            out[key] = value
+        else:
+            raise UsageError(f"--mock-opt {key}: unknown option — fix: see `build.py all --help`")
+    if mirrors:
+        out["mirrors"] = mirrors
+    return out
+
+
+def _cmd_gate(pipe) -> None:
+    from .gates import default_gates, layout_context, run_gates
+    from .progress import table
+
+    rows = []
+    failed = None
+    for dist in pipe.dists:
+        work = pipe.work / dist.name
+        final = pipe.opts.outdir / pipe.release.release_id / dist.name
+        if not (work / "tree" / "repodata").is_dir():
+            from .errors import GateError
+            raise GateError(f"{work}: nothing assembled for {dist.name} — fix: run `./build.py all --release "
+                            f"{pipe.release.path}` first")
+        ctx = layout_context(pipe.release, dist, work, report_dir=work / "gates",
+                             extra_rpms=sorted(final.glob("*.rpm")))
+        for report in run_gates(default_gates(pipe.release), ctx, fail=False):
+            rows.append((dist.name, report.gate, "passed" if report.passed else "FAILED", report.path))
+            if not report.passed and failed is None:
+                failed = report
+    print(table(["dist", "gate", "result", "report"], rows))
+    if failed is not None:
+        failed.raise_for_errors()
+
+
+def _cmd_publish(args: argparse.Namespace, pipe) -> None:
+    from .checksums import write_sha256sums
+    from .errors import UsageError
+    from .publish import publish
+
+    if not args.target:
+        raise UsageError("publish: no mirror given — fix: pass --target URL or set PUBLISH_TARGET")
+    source = pipe.opts.outdir / pipe.release.release_id
+    missing = [d.name for d in pipe.dists if not (source / d.name / "build.json").is_file()]
+    if missing:
+        raise UsageError(f"publish: {source} has no finished build for {', '.join(missing)} — fix: run "
+                         f"`./build.py all --release {pipe.release.path}` first")
+    write_sha256sums(source)  # local and derived: a dry run writes it too; the mirror is untouched
+    result = publish(source, args.target, pipe.release.release_id, force=args.replace, dry_run=args.dry_run,
+                     log=pipe.opts.workdir / "logs" / "publish.log", echo=print)
+    if not args.dry_run:
+        print(f"published {result.files} files to {result.url}")
 
 
 def _cmd_plan(pipe) -> None:
@@ -130,6 +222,10 @@ def dispatch(args: argparse.Namespace) -> int:
             pipe.build(rendered, pipe.fetch_sources(), pipe.plan(rendered))
     elif args.cmd in ("all", "demo"):
         pipe.run_all()
+    elif args.cmd == "gate":
+        _cmd_gate(pipe)
+    elif args.cmd == "publish":
+        _cmd_publish(args, pipe)
     return 0
 
 

@@ -200,5 +200,6 @@ def gates_check(release: Release, dist: Dist, work: Path, repo_rpms: list[Path],
         reports = run_gates(default_gates(release), ctx)
     finally:
         if (work / "gates").is_dir():
-            shutil.copytree(work / "gates", staging / "gates", dirs_exist_ok=True)
+            shutil.copytree(work / "gates", staging / "gates", dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("logs"))
     return ", ".join(f"{r.gate} passed" for r in reports)

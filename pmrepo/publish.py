@@ -524,7 +524,7 @@ def plan_actions(target: Target, release_id: str, files: Sequence[str], size: in
         exists = target.exists(release_id)
     if exists and not force:
         raise PublishError(f"release {release_id} is already published at {target.url_of(release_id)} — "
-                           "fix: bump the release, or pass --force to replace it")
+                           "fix: bump the release, or pass --replace (build.py publish) to replace it")
     stale = sorted(e for e in entries if staging_re(release_id).match(e))
     actions: list[Action] = []
     staging = f".staging-{release_id}-{_token()}"

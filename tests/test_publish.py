@@ -93,7 +93,7 @@ def test_directory_publish_refuse_force(src: Path, mirror: Path, tmp_path: Path)
     assert sorted(os.listdir(mirror)) == [RID]  # no staging left
     # re-publish is refused and changes nothing
     before = tree(mirror)
-    with pytest.raises(PublishError, match="already published.*--force"):
+    with pytest.raises(PublishError, match="already published.*--replace"):
         pub.publish(src, f"file://{mirror}", RID)
     assert tree(mirror) == before
     # --force replaces it with the new content, atomically
