@@ -1,24 +1,47 @@
 # Thin wrapper: every target calls build.py (the logic lives in pmrepo/).
+#   make test                 install what is missing, then run the test suite
+#   make repo                 build the real release (RELEASE=…, BACKEND=mock on a mock host)
+#   make demo                 the offline demo release end to end
+#   make release              build (signed) -> gates -> notes -> publish (PUBLISH_TARGET=…)
 PYTHON ?= python3
 RELEASE ?= releases/1.1.14-1.1.toml
+BACKEND ?= rpmbuild
+DIST ?=
+PUBLISH_TARGET ?=
+DIST_ARGS = $(foreach d,$(DIST),--dist $(d))
 BUILD = $(PYTHON) build.py
 
-.PHONY: setup test demo repo plan clean
+.PHONY: setup test demo repo plan gates notes sign release publish bench clean
 
 setup:
 	$(PYTHON) build.py setup
 
 test: setup
-	$(PYTHON) -m pytest -q tests
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests
 
 demo: setup
 	$(BUILD) demo
 
 repo: setup
-	$(BUILD) all --release $(RELEASE)
+	$(BUILD) all --release $(RELEASE) --backend $(BACKEND) $(DIST_ARGS)
 
 plan:
-	$(BUILD) plan --release $(RELEASE)
+	$(BUILD) plan --release $(RELEASE) $(DIST_ARGS)
+
+gates:
+	$(BUILD) gate --release $(RELEASE) $(DIST_ARGS)
+
+sign: setup
+	$(BUILD) all --sign --release $(RELEASE) --backend $(BACKEND) $(DIST_ARGS)
+
+publish:
+	$(BUILD) publish --release $(RELEASE) $(DIST_ARGS) --target "$(PUBLISH_TARGET)"
+
+release: sign gates publish
+
+bench: setup
+	$(PYTHON) bench/run.py
 
 clean:
-	rm -rf work repo/*/
+	rm -rf work bench/out
+	find repo -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +

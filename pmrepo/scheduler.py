@@ -202,8 +202,9 @@ class Scheduler:
             failed.parent.mkdir(parents=True, exist_ok=True)
             staging.rename(failed)
             log = failed / "build.log" if (failed / "build.log").exists() else failed / "srpm.log"
-            self.progress.finished(job.component, dist, f"FAILED ({exc})", secs)
-            return JobResult(job.component, dist, "failed", secs, key, None, log, str(exc), wall0, time.time())
+            self.progress.finished(job.component, dist, "FAILED", secs)
+            message = str(exc).replace(str(staging), str(failed))  # the logs moved with the directory
+            return JobResult(job.component, dist, "failed", secs, key, None, log, message, wall0, time.time())
         secs = time.monotonic() - t0
         entry = self.store.commit(staging, dist, job.component, key,
                                   {"component": job.component, "dist": dist, "key": key, "seconds": round(secs, 3),
