@@ -45,7 +45,7 @@ Headers and link library of {name}.
 make install DESTDIR=%{{buildroot}} LIBDIR=%{{_libdir}} INCLUDEDIR=%{{_includedir}}
 
 %files
-%{{_libdir}}/lib{cname}.so.1
+%attr(0755,root,root) %{{_libdir}}/lib{cname}.so.1
 
 %files devel
 %{{_libdir}}/lib{cname}.so
@@ -116,7 +116,8 @@ def make_release(dest: Path, dag: Mapping[str, list[str]], *, work: Mapping[str,
         includes = "".join(f"#include <{cname(d)}.h>\n" for d in deps)
         calls = " + ".join([f"{cname(d)}_value()" for d in deps] or ["0"])
         (src / f"{c}.h").write_text(f"unsigned long {c}_value(void);\n")
-        (src / f"{c}.c").write_text(f"{includes}#include \"{c}.h\"\nunsigned long {c}_value(void) {{ return 1 + {calls}; }}\n")
+        (src / f"{c}.c").write_text(f"{includes}#include <stdlib.h>\n#include \"{c}.h\"\n"
+                                    f"unsigned long {c}_value(void) {{ return (getenv(\"{c.upper()}_OFF\") ? 0 : 1) + {calls}; }}\n")
         n = work if isinstance(work, int) else work.get(name, 0)
         for i in range(n):
             (src / f"work{i}.c").write_text(_work_file(name, i, 120))
@@ -155,6 +156,7 @@ repo_file = "pmrepo-synth.repo"
 metapackage = "synth-all"
 group_id = "synth-all"
 spec_dir = "specs"
+rpmlint_filters = {{ "library-without-ldconfig-post(in|un) " = "synthetic releases install into bare roots without glibc: no ldconfig scriptlets" }}
 {dist_tables}{''.join(comps)}"""
     path = dest / "release.toml"
     path.write_text(manifest)

@@ -1,0 +1,748 @@
+"""Install test in a container: the operator's steps, for real, per dist.
+
+In a fresh container of the dist's image (``Dist.image``, e.g. ``centos:7``,
+or a local test image) with the repository package mounted read-only and no
+network:
+
+1. add ``exclude=<component>* …`` to ``[base]`` and ``[updates]`` of
+   ``/etc/yum.repos.d/CentOS-Base.repo`` (if the image has that file);
+2. ``rpm -ivh <repo package>``;
+3. ``yum install -y <metapackage>`` (``dnf`` where the image has no yum);
+4. check: every package the metapackage must bring is installed at the
+   manifest's version-release, nothing else came in, ``rpm -V`` is clean, each
+   component's smoke command runs;
+5. ``yum erase -y`` the stack, ``rpm -e <repo package>``; nothing of ours is
+   left, nothing remains under the release's prefix.
+
+The result is a table (step, status, detail), a JUnit XML file and a log; on
+success ``installed.json`` (what the metapackage actually pulled in) is
+written into the caller's output directory. Every container command runs
+through :func:`pmrepo.run.run`.
+
+Entry points: :func:`install_test` (one dist), :class:`InstallGate` (the
+``pmrepo.gates.base.Gate`` interface) and :func:`container_check` (a
+``pmrepo.assemble.Check`` for ``pipeline.Options(container=...)``). Podman
+gets ``containers.conf`` beside this file via ``CONTAINERS_CONF``. A real
+``centos:6``/``centos:7`` image has [base]/[updates] on the network: with the
+default ``network="none"`` pass e.g. ``pm_options=("--setopt=skip_if_unavailable=1",)``
+or point the image's repos at a mirror.
+"""
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import re
+import shlex
+import shutil
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, ClassVar, Mapping, Sequence
+
+from ..errors import GateError
+from ..manifest import Component, Dist, Release
+from ..progress import table
+from ..run import Result, run
+from .base import Gate, GateContext, GateReport, Severity
+
+HERE = Path(__file__).resolve().parent
+CONTAINERS_CONF = HERE / "containers.conf"
+ENGINES = ("podman", "docker")
+BASE_REPO_FILE = "/etc/yum.repos.d/CentOS-Base.repo"
+EXCLUDE_SECTIONS = ("base", "updates")
+MOUNT_DIR = "/tmp/pmrepo"  # where the repo package appears inside the container
+LABEL = "pmrepo.install-test"
+
+PASS, FAIL, SKIP, WARN = "pass", "fail", "skip", "warn"
+Say = Callable[[str], None]
+
+
+class ContainerError(GateError):
+    """No usable container engine, or the container could not be run."""
+
+
+# -- settings and engine -----------------------------------------------------
+
+
+def _default_conf() -> Path | None:
+    env = os.environ.get("PMREPO_CONTAINERS_CONF")
+    if env is None:
+        return CONTAINERS_CONF
+    return Path(env) if env else None
+
+
+@dataclass(frozen=True)
+class ContainerSettings:
+    """How the install test runs; the defaults are the operator's steps offline."""
+
+    engine: str = "auto"  # "auto" (podman, then docker), "podman" or "docker"
+    containers_conf: Path | None = field(default_factory=_default_conf)  # podman only; None: podman's own
+    image: str | None = None  # one image for every dist, overriding Dist.image
+    images: Mapping[str, str] = field(default_factory=dict)  # dist name -> image, overriding Dist.image
+    network: str = "none"  # our packages need no network
+    pm_options: tuple[str, ...] = ()  # extra yum/dnf options, e.g. ("--setopt=skip_if_unavailable=1",)
+    allow_os_extras: bool = False  # OS packages pulled in from base repos: warn instead of fail
+    command_timeout: float = 900.0
+    keep_container: bool = False  # leave the container for inspection (it is named in the log)
+
+    def image_for(self, dist: Dist) -> str:
+        return self.images.get(dist.name) or self.image or dist.image
+
+
+@dataclass(frozen=True)
+class Engine:
+    """A working container engine: its command and the environment it needs."""
+
+    name: str
+    path: str
+    env: Mapping[str, str]
+    version: str
+
+    def run(self, args: Sequence[str], log: Path | None, *, check: bool = True, input_text: str | None = None,
+            timeout: float | None = None) -> Result:
+        return run([self.path, *args], log_file=log, env=dict(self.env), check=check, input_text=input_text,
+                   error=ContainerError, timeout=timeout)
+
+    def image_labels(self, ref: str, log: Path | None = None) -> dict[str, str] | None:
+        """The image's labels, or None if the engine does not have it."""
+        res = self.run(["image", "inspect", "--format", "{{json .Config.Labels}}", ref], log, check=False, timeout=120)
+        if res.returncode != 0:
+            return None
+        try:
+            labels = json.loads(res.output.strip().splitlines()[-1] if res.output.strip() else "null")
+        except ValueError:
+            return {}
+        return labels if isinstance(labels, dict) else {}
+
+
+def detect_engine(choice: str = "auto", containers_conf: Path | None = CONTAINERS_CONF,
+                  log: Path | None = None) -> Engine:
+    """The engine to use: ``choice`` if it works, or for "auto" the first of podman, docker that does.
+
+    "Works" means ``<engine> info`` succeeds (for docker: the daemon answers).
+    Raises ContainerError naming why each candidate was rejected.
+    """
+    if choice not in ("auto", *ENGINES):
+        raise ContainerError(f"container engine {choice!r} is not supported — fix: use auto, podman or docker")
+    reasons: list[str] = []
+    for name in (ENGINES if choice == "auto" else (choice,)):
+        path = shutil.which(name)
+        if path is None:
+            reasons.append(f"{name}: not installed")
+            continue
+        env: dict[str, str] = {}
+        if name == "podman" and containers_conf is not None:
+            if not Path(containers_conf).is_file():
+                raise ContainerError(f"{containers_conf}: containers.conf for podman does not exist — fix: point "
+                                     "PMREPO_CONTAINERS_CONF at a file, or set it empty to use podman's own")
+            env["CONTAINERS_CONF"] = str(containers_conf)
+        res = run([path, "info"], log_file=log, env=env, check=False, timeout=120)
+        if res.returncode != 0:
+            lines = [ln for ln in res.output.strip().splitlines() if ln.strip()]
+            reasons.append(f"{name}: `{name} info` failed: {lines[-1] if lines else f'exit {res.returncode}'}")
+            continue
+        ver = run([path, "--version"], log_file=log, env=env, check=False, timeout=60).output.strip()
+        return Engine(name=name, path=path, env=env, version=ver.splitlines()[0] if ver else name)
+    raise ContainerError("no working container engine (" + "; ".join(reasons) + ") — fix: install podman (with runc) "
+                         "or start the docker daemon, or choose one with --engine")
+
+
+# -- what the release says ---------------------------------------------------
+
+
+def exclude_patterns(release: Release, dist: str | None = None) -> list[str]:
+    """``<name>*`` for each component (of ``dist``), in manifest order; a name
+    already matched by an earlier, shorter pattern adds nothing."""
+    comps = release.components_for(dist) if dist else release.components
+    pats: list[str] = []
+    for name in sorted((c.name for c in comps), key=len):
+        if not any(fnmatch.fnmatchcase(name, p) for p in pats):
+            pats.append(f"{name}*")
+    order = {c.name: i for i, c in enumerate(comps)}
+    return sorted(pats, key=lambda p: order[p[:-1]])
+
+
+def shipped_packages(release: Release, dist: Dist) -> dict[str, str]:
+    """Every package this release ships for ``dist`` -> version-release with dist tag
+    (the components' packages and the metapackage)."""
+    out = {p: f"{c.vr}{dist.tag}" for c in release.components_for(dist.name) for p in c.packages_for(dist.name)}
+    out[release.metapackage] = f"{release.vr}{dist.tag}"
+    return out
+
+
+def required_packages(release: Release, dist: Dist) -> list[str]:
+    """What the metapackage must bring: itself, then each required component's main package."""
+    mains = [c.packages_for(dist.name)[0] for c in release.components_for(dist.name) if c.require != "none"]
+    return [release.metapackage, *mains]
+
+
+def repo_package_names(release: Release) -> list[str]:
+    return [release.name, f"{release.name}-debuginfo", f"{release.name}-src"]
+
+
+def add_excludes(text: str, patterns: Sequence[str], sections: Sequence[str] = EXCLUDE_SECTIONS) -> tuple[str, list[str]]:
+    """Add ``exclude=<patterns>`` to each of ``sections`` of a yum .repo file.
+
+    An existing ``exclude=`` line in such a section is extended (no pattern
+    twice); otherwise the line is added right after the section header. Returns
+    the new text and the sections that were found.
+    """
+    lines = text.splitlines()
+    header = re.compile(r"^\s*\[([^\]]+)\]\s*$")
+    exclude = re.compile(r"^(\s*exclude\s*=\s*)(.*)$")
+    found: list[str] = []
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        m = header.match(line)
+        out.append(line)
+        i += 1
+        if not m or m.group(1).strip() not in sections:
+            continue
+        found.append(m.group(1).strip())
+        j = i
+        while j < len(lines) and not header.match(lines[j]):
+            j += 1
+        body = lines[i:j]
+        idx = next((k for k, ln in enumerate(body) if exclude.match(ln)), None)
+        if idx is None:
+            out.append("exclude=" + " ".join(patterns))
+        else:
+            em = exclude.match(body[idx])
+            assert em is not None
+            have = em.group(2).replace(",", " ").split()
+            body[idx] = em.group(1) + " ".join([*have, *(p for p in patterns if p not in have)])
+        out.extend(body)
+        i = j
+    return "\n".join(out) + ("\n" if text.endswith("\n") or not text else ""), found
+
+
+# -- report --------------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    name: str
+    status: str  # pass, fail, skip, warn
+    detail: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class ContainerReport:
+    release_id: str
+    dist: str
+    engine: str
+    image: str
+    repo_rpm: str
+    steps: list[Step] = field(default_factory=list)
+    installed: dict[str, str] = field(default_factory=dict)  # what the install step added: name -> V-R
+    extras: dict[str, str] = field(default_factory=dict)  # added packages the release does not ship
+    log: Path | None = None
+    junit: Path | None = None
+    installed_json: Path | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.steps) and all(s.status != FAIL for s in self.steps)
+
+    @property
+    def failures(self) -> list[Step]:
+        return [s for s in self.steps if s.status == FAIL]
+
+    def step(self, name: str) -> Step:
+        for s in self.steps:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def table(self) -> str:
+        rows = [(s.name, s.status.upper() if s.status == FAIL else s.status, f"{s.seconds:.1f}s", s.detail)
+                for s in self.steps]
+        return table(["step", "status", "time", "detail"], rows)
+
+    def summary(self) -> str:
+        if self.ok:
+            return (f"{self.dist}: install test passed in {self.image} ({self.engine}): "
+                    f"{len(self.installed)} packages installed and erased ({self.seconds:.0f}s)")
+        first = self.failures[0] if self.failures else Step("(no steps)", FAIL, "nothing ran")
+        more = f" (+{len(self.failures) - 1} more)" if len(self.failures) > 1 else ""
+        where = f" (log: {self.log})" if self.log else ""
+        return f"{self.dist}: install test failed at '{first.name}': {first.detail}{more}{where}"
+
+    def raise_for_failure(self) -> None:
+        if not self.ok:
+            raise GateError(self.summary())
+
+    def to_junit(self) -> ET.ElementTree:
+        suites = ET.Element("testsuites")
+        suite = ET.SubElement(suites, "testsuite", {
+            "name": f"install.{self.release_id}.{self.dist}",
+            "tests": str(len(self.steps)),
+            "failures": str(len(self.failures)),
+            "errors": "0",
+            "skipped": str(sum(1 for s in self.steps if s.status == SKIP)),
+            "time": f"{self.seconds:.3f}",
+        })
+        props = ET.SubElement(suite, "properties")
+        for k, v in (("engine", self.engine), ("image", self.image), ("repo_rpm", self.repo_rpm)):
+            ET.SubElement(props, "property", {"name": k, "value": v})
+        for s in self.steps:
+            case = ET.SubElement(suite, "testcase", {"classname": f"install.{self.dist}", "name": s.name,
+                                                     "time": f"{s.seconds:.3f}"})
+            if s.status == FAIL:
+                ET.SubElement(case, "failure", {"message": s.detail[:500]}).text = s.detail
+            elif s.status == SKIP:
+                ET.SubElement(case, "skipped", {"message": s.detail[:500]})
+            elif s.detail:
+                ET.SubElement(case, "system-out").text = f"{s.status}: {s.detail}"
+        tree = ET.ElementTree(suites)
+        ET.indent(tree)
+        return tree
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+# -- the test itself -------------------------------------------------------------
+
+
+def _first_lines(text: str, n: int = 6) -> str:
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    more = f" … (+{len(lines) - n} lines)" if len(lines) > n else ""
+    return "; ".join(lines[:n]) + more
+
+
+def _last_lines(text: str, n: int = 4) -> str:
+    """The end of a failed command's output, where yum, dnf and rpm say what went wrong."""
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    return ("… " if len(lines) > n else "") + "; ".join(lines[-n:])
+
+
+_QF = "%{NAME}\\t%{VERSION}-%{RELEASE}\\n"
+_MARK = "--pmrepo-file-mark--"
+# print a file between two marker lines: the engine may add its own warnings to the output
+_CAT_MARKED = f"echo {_MARK}; cat"
+
+
+def _between_marks(output: str) -> str:
+    """The file text printed by ``_CAT_MARKED`` (the engine's own lines before it dropped)."""
+    _, _, text = output.partition(_MARK + "\n")
+    return text
+
+
+class _Session:
+    """One container, the steps run in it, and what they found."""
+
+    def __init__(self, engine: Engine, settings: ContainerSettings, release: Release, dist: Dist,
+                 repo_rpm: Path, log: Path, say: Say) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.release = release
+        self.dist = dist
+        self.repo_rpm = repo_rpm
+        self.log = log
+        self.say = say
+        self.image = settings.image_for(dist)
+        self.name = f"pmrepo-install-{dist.name}-{uuid.uuid4().hex[:10]}"
+        self.inner_rpm = f"{MOUNT_DIR}/{repo_rpm.name}"
+        self.steps: list[Step] = []
+        self.started = False
+
+    # plumbing
+    def record(self, name: str, status: str, detail: str, t0: float) -> Step:
+        step = Step(name, status, detail, time.monotonic() - t0)
+        self.steps.append(step)
+        with self.log.open("a") as fh:
+            fh.write(f"# step {name}: {status}: {detail}\n")
+        self.say(f"  {self.dist.name}: {name}: {status}{': ' + detail if detail and status != PASS else ''}")
+        return step
+
+    def sh(self, script: str, *, input_text: str | None = None, timeout: float | None = None) -> Result:
+        args = ["exec", *(["-i"] if input_text is not None else []), self.name, "sh", "-c", script]
+        return self.engine.run(args, self.log, check=False, input_text=input_text,
+                               timeout=timeout or self.settings.command_timeout)
+
+    def rpm_qa(self) -> dict[str, str]:
+        res = self.sh(f"rpm -qa --qf '{_QF}'", timeout=300)
+        if res.returncode != 0:
+            raise ContainerError(f"rpm -qa failed in {self.image}: {_first_lines(res.output, 2)} (log: {self.log})")
+        out: dict[str, str] = {}
+        for line in res.output.splitlines():
+            parts = line.strip().split("\t")
+            if len(parts) == 2 and parts[0] != "gpg-pubkey":
+                out[parts[0]] = parts[1]
+        return out
+
+    # steps
+    def start(self) -> bool:
+        t0 = time.monotonic()
+        args = ["run", "-d", "--name", self.name, "--label", f"{LABEL}={self.release.release_id}.{self.dist.name}",
+                "--network", self.settings.network,
+                "-v", f"{self.repo_rpm.resolve()}:{self.inner_rpm}:ro",
+                self.image, "tail", "-f", "/dev/null"]
+        res = self.engine.run(args, self.log, check=False, timeout=self.settings.command_timeout)
+        if res.returncode != 0:
+            self.record("start container", FAIL, f"{self.engine.name} run {self.image}: {_first_lines(res.output, 3)}", t0)
+            return False
+        self.started = True
+        self.record("start container", PASS, f"{self.image} ({self.engine.version}), network={self.settings.network}", t0)
+        return True
+
+    def stop(self) -> None:
+        if self.started and not self.settings.keep_container:
+            # kill first: `tail -f` as PID 1 ignores SIGTERM, and `rm -f` would wait out the stop timeout
+            self.engine.run(["kill", self.name], self.log, check=False, timeout=300)
+            self.engine.run(["rm", "-f", self.name], self.log, check=False, timeout=300)
+
+    def exclude(self) -> None:
+        t0 = time.monotonic()
+        pats = exclude_patterns(self.release, self.dist.name)
+        res = self.sh(f"test -f {BASE_REPO_FILE} || exit 3; {_CAT_MARKED} {BASE_REPO_FILE}")
+        if res.returncode == 3:
+            self.record("exclude in CentOS-Base.repo", SKIP, f"the image has no {BASE_REPO_FILE}", t0)
+            return
+        if res.returncode != 0:
+            self.record("exclude in CentOS-Base.repo", FAIL, f"cannot read {BASE_REPO_FILE}: {_first_lines(res.output, 2)}", t0)
+            return
+        text, found = add_excludes(_between_marks(res.output), pats)
+        missing = [s for s in EXCLUDE_SECTIONS if s not in found]
+        wrote = self.sh(f"cat > {BASE_REPO_FILE}", input_text=text)
+        back = self.sh(f"{_CAT_MARKED} {BASE_REPO_FILE}")
+        if wrote.returncode != 0 or _between_marks(back.output) != text:
+            self.record("exclude in CentOS-Base.repo", FAIL, f"could not rewrite {BASE_REPO_FILE}: {_first_lines(wrote.output, 2)}", t0)
+        elif missing:
+            self.record("exclude in CentOS-Base.repo", FAIL,
+                        f"{BASE_REPO_FILE} has no [{'], ['.join(missing)}] section to exclude from", t0)
+        else:
+            self.record("exclude in CentOS-Base.repo", PASS,
+                        f"exclude={' '.join(pats)} in [{'], ['.join(found)}]", t0)
+
+    def install_repo_package(self) -> bool:
+        t0 = time.monotonic()
+        res = self.sh(f"rpm -ivh {shlex.quote(self.inner_rpm)}")
+        name = f"rpm -ivh {self.repo_rpm.name}"
+        if res.returncode != 0:
+            self.record(name, FAIL, _last_lines(res.output, 4), t0)
+            return False
+        repo_file = f"/etc/yum.repos.d/{self.release.repo_file}"
+        chk = self.sh(f"grep -q '^\\[{self.release.repo_id}\\]' {shlex.quote(repo_file)}")
+        if chk.returncode != 0:
+            self.record(name, FAIL, f"installed, but {repo_file} has no [{self.release.repo_id}] section", t0)
+            return False
+        self.record(name, PASS, f"{repo_file} [{self.release.repo_id}]", t0)
+        return True
+
+    def package_manager(self) -> str:
+        res = self.sh("command -v yum || command -v dnf")
+        path = res.output.strip().splitlines()[-1] if res.returncode == 0 and res.output.strip() else ""
+        return path.rsplit("/", 1)[-1] if path else ""
+
+    def pm(self, tool: str, verb: str, names: Sequence[str]) -> Result:
+        opts = " ".join(shlex.quote(o) for o in self.settings.pm_options)
+        return self.sh(f"{tool} -y {opts} {verb} " + " ".join(shlex.quote(n) for n in names))
+
+
+def install_test(release: Release, dist: Dist, repo_rpm: Path, *, outdir: Path, report_dir: Path,
+                 settings: ContainerSettings | None = None, engine: Engine | None = None,
+                 say: Say | None = None) -> ContainerReport:
+    """Run the operator's install and uninstall of ``repo_rpm`` in a container.
+
+    ``outdir`` receives ``installed.json`` when every step passed (a stale one
+    is removed otherwise); ``report_dir`` receives ``install-<dist>.log``,
+    ``install-<dist>.junit.xml`` and ``install-<dist>.table.txt`` (the table).
+    Raises ContainerError only when no engine works; a failing step is
+    reported, not raised (see ContainerReport.raise_for_failure).
+    """
+    settings = settings or ContainerSettings()
+    say = say or (lambda s: None)
+    repo_rpm = Path(repo_rpm)
+    if not repo_rpm.is_file():
+        raise ContainerError(f"{repo_rpm}: repository package not found — fix: build it first (build.py repo)")
+    report_dir.mkdir(parents=True, exist_ok=True)
+    log = report_dir / f"install-{dist.name}.log"
+    log.write_text(f"# pmrepo install test of {repo_rpm} ({release.release_id}, {dist.name})\n")
+    engine = engine or detect_engine(settings.engine, settings.containers_conf, log)
+    t_all = time.monotonic()
+    s = _Session(engine, settings, release, dist, repo_rpm, log, say)
+    report = ContainerReport(release.release_id, dist.name, engine.name, s.image, repo_rpm.name, s.steps, log=log)
+    ours = shipped_packages(release, dist)
+    try:
+        if s.start():
+            try:
+                _run_steps(s, report, ours)
+            except ContainerError as exc:  # the container itself misbehaved (e.g. rpm -qa failed)
+                s.record("(container)", FAIL, str(exc), time.monotonic())
+    finally:
+        s.stop()
+    report.seconds = time.monotonic() - t_all
+    installed_json = outdir / "installed.json"
+    if report.ok:
+        data = {"dist": dist.name, "metapackage": release.metapackage, "release": release.release_id,
+                "image": s.image, "engine": engine.name, "packages": dict(sorted(report.installed.items()))}
+        _write_atomic(installed_json, json.dumps(data, indent=2, sort_keys=True) + "\n")
+        report.installed_json = installed_json
+    else:
+        installed_json.unlink(missing_ok=True)
+    report.junit = report_dir / f"install-{dist.name}.junit.xml"
+    report.to_junit().write(report.junit, encoding="utf-8", xml_declaration=True)
+    _write_atomic(report_dir / f"install-{dist.name}.table.txt", report.table() + "\n\n" + report.summary() + "\n")
+    return report
+
+
+def _run_steps(s: _Session, report: ContainerReport, ours: dict[str, str]) -> None:
+    rel = s.release
+    before = s.rpm_qa()
+    s.exclude()
+    repo_ok = s.install_repo_package()
+
+    # 3. yum install -y <metapackage>
+    t0 = time.monotonic()
+    tool = s.package_manager()
+    install_ok = False
+    added: dict[str, str] = {}
+    if not repo_ok:
+        s.record(f"yum install {rel.metapackage}", SKIP, "the repository package did not install", t0)
+    elif not tool:
+        s.record(f"yum install {rel.metapackage}", FAIL, f"{s.image} has neither yum nor dnf", t0)
+    else:
+        res = s.pm(tool, "install", [rel.metapackage])
+        after = s.rpm_qa()
+        added = {n: vr for n, vr in after.items() if before.get(n) != vr and n not in repo_package_names(rel)}
+        gone = sorted(set(before) - set(after))
+        name = f"{tool} install {rel.metapackage}"
+        if res.returncode != 0:
+            s.record(name, FAIL, _last_lines(res.output, 6), t0)
+        else:
+            install_ok = True
+            extra = f"; removed: {', '.join(gone)}" if gone else ""
+            s.record(name, PASS, f"{len(added)} packages: {', '.join(sorted(added))}{extra}", t0)
+    report.installed = dict(added)
+
+    # 4. checks
+    if install_ok:
+        _check_packages(s, report, ours, added)
+        _check_verify(s, ours, added)
+        _check_smoke(s, added)
+    else:
+        for name in ("packages at manifest versions", "nothing unexpected", "rpm -V", "smoke"):
+            s.record(name, SKIP, "the install step failed", time.monotonic())
+
+    # 5. uninstall: the stack, then the repository package
+    t0 = time.monotonic()
+    stack = sorted(added)
+    if not stack:
+        s.record("yum erase stack", SKIP, "nothing was installed", t0)
+    elif not tool:
+        s.record("yum erase stack", SKIP, "no yum or dnf", t0)
+    else:
+        res = s.pm(tool, "erase", stack)
+        s.record(f"{tool} erase stack", PASS if res.returncode == 0 else FAIL,
+                 f"{len(stack)} packages" if res.returncode == 0 else _last_lines(res.output, 6), t0)
+    t0 = time.monotonic()
+    if repo_ok:
+        res = s.sh(f"rpm -e {shlex.quote(rel.name)}")
+        s.record(f"rpm -e {rel.name}", PASS if res.returncode == 0 else FAIL,
+                 "" if res.returncode == 0 else _last_lines(res.output, 4), t0)
+    else:
+        s.record(f"rpm -e {rel.name}", SKIP, "the repository package was not installed", t0)
+
+    t0 = time.monotonic()
+    problems: list[str] = []
+    ours_all = set(ours) | set(repo_package_names(rel))
+    left_pkgs = sorted(f"{n}-{vr}" for n, vr in s.rpm_qa().items() if n in ours_all)
+    if left_pkgs:
+        problems.append("packages still installed: " + ", ".join(left_pkgs))
+    prefix = shlex.quote(rel.prefix)
+    res = s.sh(f"if [ -e {prefix} ] || [ -L {prefix} ]; then find {prefix} | head -n 50; fi")
+    left_files = [ln.strip() for ln in res.output.splitlines() if ln.strip().startswith(rel.prefix)]
+    if left_files:
+        problems.append(f"left under {rel.prefix}: " + ", ".join(left_files[:10]) +
+                        (f" (+{len(left_files) - 10})" if len(left_files) > 10 else ""))
+    repo_file = shlex.quote(f"/etc/yum.repos.d/{rel.repo_file}")
+    res = s.sh(f"for f in {repo_file}*; do [ -e \"$f\" ] && echo \"$f\"; done; true")
+    left_repo = [ln.strip() for ln in res.output.splitlines() if ln.strip().startswith("/etc/yum.repos.d/")]
+    if left_repo:
+        problems.append("repo file left: " + ", ".join(left_repo))
+    s.record("nothing left", FAIL if problems else PASS,
+             "; ".join(problems) or f"no package of ours, no {rel.prefix}, no {rel.repo_file}", t0)
+
+
+def _check_packages(s: _Session, report: ContainerReport, ours: dict[str, str], added: dict[str, str]) -> None:
+    t0 = time.monotonic()
+    rel, dist = s.release, s.dist
+    required = required_packages(rel, dist)
+    problems = [f"{n} was not installed" for n in required if n not in added]
+    problems += [f"{n} is {vr}, manifest says {ours[n]}" for n, vr in sorted(added.items())
+                 if n in ours and vr != ours[n]]
+    if problems:
+        s.record("packages at manifest versions", FAIL, "; ".join(problems), t0)
+    else:
+        got = [f"{n}-{added[n]}" for n in required]
+        more = sorted(set(added) & set(ours) - set(required))
+        s.record("packages at manifest versions", PASS,
+                 ", ".join(got) + (f"; also pulled in: {', '.join(more)}" if more else ""), t0)
+
+    t0 = time.monotonic()
+    extras = {n: vr for n, vr in added.items() if n not in ours}
+    report.extras = extras
+    pats = exclude_patterns(rel, dist.name)
+    shadow = sorted(f"{n}-{vr}" for n, vr in extras.items() if any(fnmatch.fnmatchcase(n, p) for p in pats))
+    other = sorted(f"{n}-{vr}" for n, vr in extras.items() if not any(fnmatch.fnmatchcase(n, p) for p in pats))
+    if shadow:
+        s.record("nothing unexpected", FAIL, "packages matching our components that the release does not ship: "
+                 + ", ".join(shadow) + (f"; other extras: {', '.join(other)}" if other else ""), t0)
+    elif other:
+        s.record("nothing unexpected", WARN if s.settings.allow_os_extras else FAIL,
+                 "not shipped by the release: " + ", ".join(other), t0)
+    else:
+        s.record("nothing unexpected", PASS, "every installed package is shipped by the release", t0)
+
+
+def _check_verify(s: _Session, ours: dict[str, str], added: dict[str, str]) -> None:
+    t0 = time.monotonic()
+    names = sorted(n for n in added if n in ours) + [s.release.name]
+    res = s.sh("rpm -V " + " ".join(shlex.quote(n) for n in names))
+    if res.returncode != 0 or res.output.strip():
+        s.record("rpm -V", FAIL, _first_lines(res.output, 8) or f"exit {res.returncode}", t0)
+    else:
+        s.record("rpm -V", PASS, f"{len(names)} packages clean", t0)
+
+
+def _check_smoke(s: _Session, added: dict[str, str]) -> None:
+    comps: list[Component] = [c for c in s.release.components_for(s.dist.name) if c.smoke]
+    if not comps:
+        s.record("smoke", SKIP, "no component has a smoke command", time.monotonic())
+    for comp in comps:
+        t0 = time.monotonic()
+        name = f"smoke {comp.name}: {comp.smoke}"
+        if not any(p in added for p in comp.packages_for(s.dist.name)):
+            s.record(name, SKIP, f"{comp.name} is not installed by {s.release.metapackage}", t0)
+            continue
+        assert comp.smoke is not None
+        res = s.sh(comp.smoke, timeout=120)
+        s.record(name, PASS if res.returncode == 0 else FAIL,
+                 (_first_lines(res.output, 2) if res.returncode == 0
+                  else f"exit {res.returncode}: {_last_lines(res.output, 4)}"), t0)
+
+
+# -- as a release gate (pmrepo.gates.base) ------------------------------------------
+
+
+class InstallGate(Gate):
+    """The container install test as a :class:`~pmrepo.gates.base.Gate`.
+
+    The repository package is ``repo_rpms[dist]`` or, by default, the one in
+    ``ctx.rpms`` named ``<name>-<V>-<R><disttag>.<arch>.rpm``; ``installed.json``
+    goes to ``outdirs[dist]`` or, by default, beside that package (the release's
+    output directory). With ``local_image``, the Debian-based test image is
+    built (or reused) and used for every dist. Without a working engine the
+    gate fails, unless ``require_engine`` is false: then it passes with a
+    warning (the pipeline's fresh-root install check still ran).
+    """
+
+    name: ClassVar[str] = "install"
+
+    def __init__(self, release: Release, *, settings: ContainerSettings | None = None,
+                 repo_rpms: Mapping[str, Path] | None = None, outdirs: Mapping[str, Path] | None = None,
+                 local_image: bool = False, require_engine: bool = True, engine: Engine | None = None,
+                 say: Say | None = None) -> None:
+        self.release = release
+        self.settings = settings or ContainerSettings()
+        self.repo_rpms = dict(repo_rpms or {})
+        self.outdirs = dict(outdirs or {})
+        self.local_image = local_image
+        self.require_engine = require_engine
+        self.say = say
+        self.engine = engine  # detected on first use when None
+        self.reports: dict[str, ContainerReport] = {}
+
+    def repo_rpm(self, ctx: GateContext) -> Path | None:
+        if ctx.dist.name in self.repo_rpms:
+            return self.repo_rpms[ctx.dist.name]
+        rel = self.release
+        want = f"{rel.name}-{rel.vr}{ctx.dist.tag}.{rel.arch}.rpm"
+        return next((p for p in ctx.rpms if p.name == want), None)
+
+    def run(self, ctx: GateContext) -> GateReport:
+        report = GateReport(self.name, ctx.dist.name)
+        rpm = self.repo_rpm(ctx)
+        if rpm is None:
+            report.error(f"{self.release.name} ({ctx.dist.name})", "repo package",
+                         "no repository package among the gate's RPMs — fix: build it first (build.py repo)")
+            return report
+        settings = self.settings
+        try:
+            if self.engine is None:
+                self.engine = detect_engine(settings.engine, settings.containers_conf,
+                                             ctx.log(f"install-engine-{ctx.dist.name}.log"))
+            if self.local_image:
+                from .image import ensure_image  # the image module imports this one
+
+                info = ensure_image(self.engine, log_dir=ctx.report_dir / "logs", say=self.say)
+                settings = replace(settings, image=info.ref, images={})
+        except ContainerError as exc:
+            if self.require_engine:
+                report.error(rpm.name, "container engine", str(exc))
+            else:
+                report.items.append(rpm.name)
+                report.warning(rpm.name, "container engine", f"install test not run: {exc}")
+            return report
+        outdir = self.outdirs.get(ctx.dist.name, rpm.parent)
+        res = install_test(self.release, ctx.dist, rpm, outdir=outdir, report_dir=ctx.report_dir,
+                           settings=settings, engine=self.engine, say=self.say)
+        self.reports[ctx.dist.name] = res
+        for step in res.steps:
+            report.items.append(step.name)
+            if step.status == FAIL:
+                report.error(step.name, "install test", f"{step.detail} (log: {res.log})")
+            elif step.status == WARN:
+                report.warning(step.name, "install test", step.detail)
+            elif step.status == SKIP:
+                report.add(step.name, Severity.INFO, "skipped", step.detail)
+        return report
+
+
+# -- as a check of the pipeline's assembly (pmrepo.assemble.Check) --------------------------
+
+
+def container_check(settings: ContainerSettings | None = None, *, local_image: bool = False,
+                    require_engine: bool = True, say: Say | None = None
+                    ) -> Callable[[Release, Dist, Path, list[Path], Path], str]:
+    """A ``pmrepo.assemble.Check`` running the install test on each assembled dist.
+
+    Reports go to ``<work>/gates/install-<dist>.*`` and are copied to
+    ``<staging>/gates/``; ``installed.json`` is written into the staging
+    (output) directory. A failed test raises GateError (one line), so the
+    dist is not published. The engine is detected once for all dists.
+    """
+    state: dict[str, Engine | None] = {"engine": None}
+
+    def check(release: Release, dist: Dist, work: Path, repo_rpms: list[Path], staging: Path) -> str:
+        gate = InstallGate(release, settings=settings, outdirs={dist.name: staging}, local_image=local_image,
+                           require_engine=require_engine, engine=state["engine"], say=say)
+        ctx = GateContext(dist=dist, report_dir=work / "gates", rpms=tuple(repo_rpms))
+        report = gate.run(ctx)
+        state["engine"] = gate.engine
+        report.write(gate.report_path(ctx))
+        dest = staging / "gates"
+        dest.mkdir(parents=True, exist_ok=True)
+        for f in sorted(ctx.report_dir.glob(f"install-{dist.name}*")):
+            if f.is_file():
+                shutil.copyfile(f, dest / f.name)
+        report.raise_for_errors()
+        res = gate.reports.get(dist.name)
+        if res is None:  # no engine and require_engine=False
+            return "; ".join(w.message for w in report.warnings) or "not run"
+        return f"passed in {res.image} ({res.engine}): {len(res.installed)} packages installed, checked and erased"
+
+    return check

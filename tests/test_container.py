@@ -1,0 +1,267 @@
+"""The container install test (issue 4.4) and what it records (4.5).
+
+The fast tests check the pieces that need no container (exclude lines, the
+expected package set, the reports). The container tests run the operator's
+steps for real with podman (or docker) in the locally built Debian-based test
+image, on the demo release as the pipeline built it,
+and once on a deliberately mismatched manifest that must fail for the stated
+reasons. The demo is built here (not with conftest's demo_build) with the
+container install test as the pipeline's check and the other gates off, so
+this file tests this gate alone.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from conftest import DEMO, DemoBuild
+from pmrepo import manifest
+from pmrepo.pipeline import Options, Pipeline
+from pmrepo.errors import GateError
+from pmrepo.gates.base import GateContext
+from pmrepo.gates.container import (
+    FAIL, PASS, SKIP, ContainerError, ContainerReport, ContainerSettings, Engine, InstallGate, Step,
+    add_excludes, container_check, detect_engine, exclude_patterns, install_test, required_packages,
+    shipped_packages,
+)
+from pmrepo.gates.image import ImageInfo, ImageRecipe, ensure_image
+
+EXPECTED = {
+    "el7": {"demo-all": "1.0-1.el7", "libdemo": "1.2-1.el7", "demod": "1.0-3.el7", "demo-plugin": "0.5-1.el7",
+            "demo-tools": "2.0-1.el7", "demo-units": "1.0-1.el7"},
+    "el6": {"demo-all": "1.0-1.el6", "libdemo": "1.2-1.el6", "demod": "1.0-3.el6", "demo-plugin": "0.5-1.el6",
+            "demo-tools": "2.0-1.el6"},
+}
+
+
+@pytest.fixture(scope="module")
+def demo() -> manifest.Release:
+    return manifest.load(DEMO)
+
+
+# -- no container needed ---------------------------------------------------------------
+
+
+def test_exclude_patterns_come_from_the_components(demo: manifest.Release) -> None:
+    assert exclude_patterns(demo, "el7") == ["libdemo*", "demod*", "demo-plugin*", "demo-tools*", "demo-units*",
+                                             "demo-extras*"]
+    assert "demo-units*" not in exclude_patterns(demo, "el6")  # el7-only component
+    # a component already covered by a shorter name's pattern adds nothing
+    comps = list(demo.components)
+    comps[3] = replace(comps[3], name="demod-tools")
+    assert exclude_patterns(replace(demo, components=tuple(comps)), "el7") == [
+        "libdemo*", "demod*", "demo-plugin*", "demo-units*", "demo-extras*"]
+
+
+def test_add_excludes_edits_base_and_updates_only() -> None:
+    text = ("[base]\nname=CentOS-$releasever - Base\nbaseurl=http://mirror/os/\n\n"
+            "[updates]\nname=Updates\nexclude=kernel* pacemaker*\n\n"
+            "[extras]\nname=Extras\n")
+    pats = ["pacemaker*", "corosync*"]
+    new, found = add_excludes(text, pats)
+    assert found == ["base", "updates"]
+    assert new.splitlines()[:2] == ["[base]", "exclude=pacemaker* corosync*"]
+    assert "exclude=kernel* pacemaker* corosync*" in new.splitlines()  # extended, nothing twice
+    extras = new.split("[extras]")[1]
+    assert "exclude" not in extras
+    assert add_excludes(new, pats) == (new, found)  # idempotent
+    _, found = add_excludes("[base]\nname=x\n", pats)
+    assert found == ["base"]  # the caller reports the missing [updates]
+
+
+def test_expected_packages_per_dist(demo: manifest.Release) -> None:
+    el7, el6 = demo.dists["el7"], demo.dists["el6"]
+    assert required_packages(demo, el7) == ["demo-all", "libdemo", "demod", "demo-plugin", "demo-tools",
+                                            "demo-units"]
+    assert required_packages(demo, el6) == ["demo-all", "libdemo", "demod", "demo-plugin", "demo-tools"]
+    ours = shipped_packages(demo, el7)
+    assert ours["libdemo-devel"] == "1.2-1.el7" and ours["demo-all"] == "1.0-1.el7"
+    assert "demo-extras" in ours and "demo-units" not in shipped_packages(demo, el6)
+
+
+def test_no_engine_is_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ContainerError) as exc:
+        detect_engine("auto")
+    msg = str(exc.value)
+    assert "podman: not installed" in msg and "docker: not installed" in msg and "\n" not in msg
+    with pytest.raises(ContainerError, match="not supported"):
+        detect_engine("lxc")
+
+
+def test_gate_without_engine(demo: manifest.Release, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No engine: the gate fails with the reason, or (require_engine=False) passes with a warning."""
+    dist = demo.dists["el7"]
+    ctx = GateContext(dist=dist, report_dir=tmp_path, rpms=(tmp_path / "demo-repo-1.0-1.el7.x86_64.rpm",))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    strict = InstallGate(demo).run(ctx)
+    assert not strict.passed and "no working container engine" in strict.error_message()
+    lenient = InstallGate(demo, require_engine=False).run(ctx)
+    assert lenient.passed and "install test not run" in lenient.warnings[0].message
+    missing = InstallGate(demo).run(replace(ctx, rpms=()))
+    assert not missing.passed and "no repository package" in missing.error_message()
+
+
+def test_report_table_and_junit(tmp_path: Path) -> None:
+    rep = ContainerReport("demo-repo-1.0-1", "el7", "podman", "img", "demo-repo.rpm", seconds=3.0, steps=[
+        Step("start container", PASS, "img"), Step("rpm -V", FAIL, "S.5....T.  /usr/sbin/demod"),
+        Step("smoke x", SKIP, "not installed")])
+    assert not rep.ok
+    assert "install test failed at 'rpm -V'" in rep.summary()
+    lines = rep.table().splitlines()
+    assert lines[0].split() == ["step", "status", "time", "detail"] and "FAIL" in lines[3]
+    path = tmp_path / "j.xml"
+    rep.to_junit().write(path)
+    suite = ET.parse(path).getroot().find("testsuite")
+    assert suite is not None and (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("3", "1", "1")
+    with pytest.raises(GateError):
+        rep.raise_for_failure()
+
+
+# -- in containers, for real ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    try:
+        return detect_engine("auto", log=tmp_path_factory.mktemp("engine") / "engine.log")
+    except ContainerError as exc:
+        pytest.skip(f"no container engine works here, so the install test cannot run "
+                    f"(the pipeline's fresh-root install check still covers the install): {exc}")
+
+
+@pytest.fixture(scope="session")
+def test_image(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> ImageInfo:
+    """The Debian-based test image: built once (about 2-3 minutes), then reused."""
+    if os.geteuid() != 0:
+        pytest.skip("building the test image needs root (debootstrap, chroot)")
+    if shutil.which("debootstrap") is None:
+        pytest.skip("debootstrap is not installed (`./build.py setup` installs it): cannot build the test image")
+    info = ensure_image(engine, log_dir=tmp_path_factory.mktemp("image"), say=print)
+    print(f"test image {info.ref}: {'built' if info.built else 'reused'} in {info.seconds:.1f}s {info.phases}")
+    return info
+
+
+def test_image_is_cached_and_labelled(engine: Engine, test_image: ImageInfo, tmp_path: Path) -> None:
+    t0 = time.monotonic()
+    again = ensure_image(engine, log_dir=tmp_path)
+    assert not again.built and time.monotonic() - t0 < 30
+    assert again.digest == ImageRecipe().digest() == test_image.digest
+    labels = engine.image_labels(test_image.ref)
+    assert labels is not None and labels["pmrepo.recipe"] == test_image.digest
+    if test_image.built:
+        assert set(test_image.phases) == {"debootstrap", "configure", "import"}
+
+
+def test_install_and_uninstall_el7(container_build: DemoBuild, engine: Engine, test_image: ImageInfo,
+                                   tmp_path: Path) -> None:
+    rel, dist = container_build.release, container_build.release.dists["el7"]
+    outdir = container_build.outputs["el7"]  # installed.json goes beside the repo packages
+    rep = install_test(rel, dist, container_build.repo_rpm("el7"), outdir=outdir, report_dir=tmp_path,
+                       settings=ContainerSettings(image=test_image.ref), engine=engine)
+    assert rep.ok, rep.table()
+    names = [s.name for s in rep.steps]
+    assert names == ["start container", "exclude in CentOS-Base.repo", "rpm -ivh demo-repo-1.0-1.el7.x86_64.rpm",
+                     "dnf install demo-all", "packages at manifest versions", "nothing unexpected", "rpm -V",
+                     "smoke demod: demod --version", "smoke demo-tools: democtl --version", "dnf erase stack",
+                     "rpm -e demo-repo", "nothing left"]
+    assert all(s.status == PASS for s in rep.steps), rep.table()
+    assert rep.step("exclude in CentOS-Base.repo").detail == (
+        "exclude=libdemo* demod* demo-plugin* demo-tools* demo-units* demo-extras* in [base], [updates]")
+    assert rep.step("smoke demod: demod --version").detail == "demod 1.0 (libdemo 1.2)"
+    assert rep.installed == EXPECTED["el7"] and rep.extras == {}
+    data = json.loads((outdir / "installed.json").read_text())
+    assert data["dist"] == "el7" and data["packages"] == EXPECTED["el7"]
+    suite = ET.parse(rep.junit).getroot().find("testsuite")
+    assert suite is not None and suite.get("tests") == str(len(names)) and suite.get("failures") == "0"
+    assert "dnf install demo-all" in (tmp_path / "install-el7.table.txt").read_text()
+    assert rep.step("nothing left").detail == "no package of ours, no /opt/pmrepo-demo, no pmrepo-demo.repo"
+    log = (tmp_path / "install-el7.log").read_text()
+    assert "rpm -ivh /tmp/pmrepo/demo-repo-1.0-1.el7.x86_64.rpm" in log and "--network none" in log
+
+
+@pytest.fixture(scope="module")
+def container_build(test_image: ImageInfo, tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
+    """The demo release through the real pipeline, the container install test as its check."""
+    base = tmp_path_factory.mktemp("demo-container")
+    lines: list[str] = []
+    opts = Options(release=DEMO, workdir=base / "work", outdir=base / "repo", gates=False,
+                   container=container_check(local_image=True, say=lines.append))
+    outputs = Pipeline(opts, say=lines.append).run_all()
+    return DemoBuild(manifest.load(DEMO), opts.workdir, opts.outdir, outputs, lines)
+
+
+@pytest.mark.parametrize("dist", ["el6", "el7"])
+def test_pipeline_runs_the_install_test(container_build: DemoBuild, test_image: ImageInfo, dist: str) -> None:
+    out = container_build.outputs[dist]
+    data = json.loads((out / "installed.json").read_text())
+    assert data["dist"] == dist and data["packages"] == EXPECTED[dist]  # no demo-units on el6
+    assert data["image"] == test_image.ref
+    note = json.loads((out / "build.json").read_text())["checks"]["container install"]
+    assert note.startswith(f"passed in {test_image.ref}") and f"{len(EXPECTED[dist])} packages" in note
+    suite = ET.parse(out / "gates" / f"install-{dist}.junit.xml").getroot().find("testsuite")
+    assert suite is not None and suite.get("failures") == "0" and int(suite.get("tests") or 0) >= 11
+    assert "[ok] nothing left" in (out / "gates" / f"install-{dist}.txt").read_text()
+    assert "packages at manifest versions" in (out / "gates" / f"install-{dist}.table.txt").read_text()
+
+
+def test_mismatched_manifest_fails_for_the_stated_reasons(container_build: DemoBuild, engine: Engine,
+                                                          test_image: ImageInfo, tmp_path: Path) -> None:
+    """The same real repo package against a manifest that says otherwise: a wrong
+    version, a package the release does not ship, a failing smoke command and a
+    file left under the prefix must each fail their step."""
+    rel = container_build.release
+    comps = []
+    for c in rel.components:
+        if c.name == "libdemo":
+            c = replace(c, version="1.3")
+        elif c.name == "demod":
+            c = replace(c, smoke="demod --version && exit 3")
+        elif c.name == "demo-tools":
+            c = replace(c, smoke=f"mkdir -p {rel.prefix}/state && touch {rel.prefix}/state/stray")
+        elif c.name == "demo-units":
+            continue
+        comps.append(c)
+    wrong = replace(rel, components=tuple(comps))
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    (outdir / "installed.json").write_text("{}")  # stale: must not survive a failed test
+    rep = install_test(wrong, wrong.dists["el7"], container_build.repo_rpm("el7"), outdir=outdir,
+                       report_dir=tmp_path / "report", settings=ContainerSettings(image=test_image.ref), engine=engine)
+    assert not rep.ok
+    failed = {s.name: s.detail for s in rep.steps if s.status == FAIL}
+    assert set(failed) == {"packages at manifest versions", "nothing unexpected",
+                           "smoke demod: demod --version && exit 3", "nothing left"}, rep.table()
+    assert "libdemo is 1.2-1.el7, manifest says 1.3-1.el7" in failed["packages at manifest versions"]
+    assert "demo-units-1.0-1.el7" in failed["nothing unexpected"]
+    assert failed["smoke demod: demod --version && exit 3"].startswith("exit 3")
+    assert f"{rel.prefix}/state/stray" in failed["nothing left"]
+    assert rep.step("dnf erase stack").status == PASS  # the uninstall still ran
+    assert not (outdir / "installed.json").exists()
+    assert "install test failed at 'packages at manifest versions'" in rep.summary()
+    junit = ET.parse(rep.junit).getroot().find("testsuite")
+    assert junit is not None and junit.get("failures") == "4"
+
+
+def test_failed_check_raises_one_line_and_records_nothing(container_build: DemoBuild, test_image: ImageInfo,
+                                                          tmp_path: Path) -> None:
+    """As the pipeline's check: a failing install raises GateError (the dist is not
+    published), the reports still land in the staging directory, installed.json does not."""
+    rel, dist = container_build.release, container_build.release.dists["el7"]
+    check = container_check(ContainerSettings(image=test_image.ref, pm_options=("--no-such-option",)))
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    with pytest.raises(GateError) as exc:
+        check(rel, dist, tmp_path / "work", [container_build.repo_rpm("el7")], staging)
+    msg = str(exc.value)
+    assert "\n" not in msg and msg.startswith("install gate failed for el7: dnf install demo-all")
+    assert "--no-such-option" in msg or "no such option" in msg.lower()
+    assert not (staging / "installed.json").exists()
+    assert (staging / "gates" / "install-el7.junit.xml").is_file()
