@@ -32,6 +32,12 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-gates", action="store_true", help="skip the rpmlint/compatibility/closure gates")
     p.add_argument("--sign", action="store_true",
                    help="sign every RPM and repomd.xml with $PMREPO_GPG_KEY from $GNUPGHOME, ship the public key")
+    p.add_argument("--container", choices=["none", "auto", "podman", "docker"], default=None,
+                   help="container install test engine (default: none; `demo`: auto, skipped with a warning "
+                        "when no engine works)")
+    p.add_argument("--container-image", default=None, metavar="IMAGE|local",
+                   help="image for every dist (default: each dist's `image` from the manifest); `local` builds "
+                        "or reuses pmrepo's Debian-based test image (no registry needed)")
     p.add_argument("--mock-opt", action="append", default=[], metavar="KEY=VALUE",
                    help="mock backend option: isolation=simple|nspawn, no_clean=1, root_cache=0|1, yum_cache=0|1, "
                         "ccache=0|1, use_bootstrap_image=0|1, mock_cmd=PATH, mirror.<repoid>=URL")
@@ -75,9 +81,18 @@ def _options(args: argparse.Namespace):  # -> pipeline.Options
         from .sign import key_from_env
         log = args.workdir.resolve() / "logs" / "sign.log"
         signer = Signer(key_from_env(log_file=log), log)
+    container = None
+    engine = args.container or ("auto" if args.cmd == "demo" else "none")
+    image = args.container_image or ("local" if args.cmd == "demo" else None)
+    if engine != "none" and not args.no_gates:
+        from .gates.container import ContainerSettings, container_check
+        settings = ContainerSettings(engine=engine, image=None if image == "local" else image)
+        container = container_check(settings, local_image=image == "local", require_engine=engine != "auto",
+                                    say=lambda s: print(s, flush=True))
     return Options(release=args.release, workdir=args.workdir.resolve(), outdir=args.outdir.resolve(),
                    dists=tuple(args.dist), backend=args.backend, jobs=args.jobs, force=force,
                    install_check=not args.no_install_check, gates=not args.no_gates, signer=signer,
+                   container=container,
                    backend_options=mock_options(args.mock_opt) if args.backend == "mock" else {})
 
 
@@ -157,7 +172,7 @@ def _cmd_plan(pipe) -> None:
     from .repopkg import metapackage_requires
 
     rendered = pipe.render()
-    plans = pipe.plan(rendered)
+    plans = pipe.plan(rendered, strict=False)
     rel = pipe.release
     for dname, plan in plans.items():
         print(f"== {dname} ({plan.dist.tag}, rhel {plan.dist.rhel})")
@@ -173,6 +188,11 @@ def _cmd_plan(pipe) -> None:
         print(f"  {rel.name}-{rel.vr}{plan.dist.tag}.{rel.arch}.rpm installs {rel.prefix}/rpm/:")
         print("\n".join("    " + ln for ln in table(["package", "version-release", "component", "built after"], rows).splitlines()))
         print(f"  {rel.metapackage} requires: {', '.join(metapackage_requires(rel, plan.dist))}")
+        missing = sorted({br for brs in plan.graph.external.values() for br in brs if not pipe.builder.can_provide(br)})
+        if missing:
+            print(f"  from the build root, which backend {pipe.builder.name} cannot provide here "
+                  f"({len(missing)}): {', '.join(missing)}")
+            print(f"  → {pipe.builder.remedy}")
 
 
 def _cmd_pin(args: argparse.Namespace) -> int:

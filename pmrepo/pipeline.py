@@ -111,7 +111,10 @@ class Pipeline:
             out[comp.name] = (dest, tuple(sources.sha256_file(f) for f in files))
         return out
 
-    def plan(self, rendered: dict[tuple[str, str], Path]) -> dict[str, DistPlan]:
+    def plan(self, rendered: dict[tuple[str, str], Path], strict: bool = True) -> dict[str, DistPlan]:
+        """Build graphs per dist. ``strict``: a BuildRequires that no component
+        provides and the backend cannot satisfy is an error (``build``); else it
+        is only listed in ``graph.external`` (``plan`` shows it)."""
         plans: dict[str, DistPlan] = {}
         for dist in self.dists:
             log = self.work / dist.name / "logs" / "rpmspec.log"
@@ -126,7 +129,8 @@ class Pipeline:
                     raise SpecError(f"{self.release.path}: components.{comp.name}.packages.{dist.name}: "
                                     f"{', '.join(missing)} not built by {rendered[(comp.name, dist.name)]} "
                                     f"(it builds {', '.join(sorted(built))}) — fix: correct the list or the spec")
-            graph = build_graph(dist.name, infos, self.builder.can_provide, self.builder.remedy)
+            external = self.builder.can_provide if strict else (lambda cap: True)
+            graph = build_graph(dist.name, infos, external, self.builder.remedy)
             plans[dist.name] = DistPlan(dist, infos, graph)
         return plans
 

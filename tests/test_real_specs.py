@@ -387,3 +387,37 @@ def test_metapackage_requires_resolve(rel14: manifest.Release, parsed: dict[str,
         assert ok, f"{name} {flags} {version}: the spec builds {providers[name]}"
     mains = {c.packages_for(dist)[0] for c in rel14.components_for(dist) if c.require != "none"}
     assert seen == mains | set(d.os_requires)
+
+
+@pytest.mark.parametrize("dist", DISTS)
+def test_rendered_specs_pass_rpmlint(rel14: manifest.Release, parsed: dict[str, dict[str, Parsed]], dist: str,
+                                     tmp_path: Path) -> None:
+    """rpmlint on every rendered spec, with the project config and the release's filters."""
+    from pmrepo.gates import GateContext, RpmlintGate, release_filters
+
+    spec_paths = tuple(p.spec for p in parsed[dist].values())
+    assert len(spec_paths) == len(rel14.components_for(dist))
+    ctx = GateContext(dist=rel14.dists[dist], report_dir=tmp_path, specs=spec_paths)
+    report = RpmlintGate(extra_filters=release_filters(rel14)).run(ctx)
+    assert report.passed, report.text()
+    assert len(report.items) == len(spec_paths)
+
+
+def test_plan_command_prints_order_waves_and_package_list(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.run([sys.executable, str(root / "build.py"), "plan", "--release",
+                           str(root / "releases" / "1.1.14-1.1.toml"), "--workdir", str(tmp_path)],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for dist in DISTS:
+        section = out.split(f"== {dist} ")[1].split("\n== ")[0]
+        assert "  wave 3: pacemaker\n" in section and "  wave 4: pm_diskd, pm_extras\n" in section
+        order = section.split("build order: ")[1].splitlines()[0].split(" -> ")
+        assert order.index("libqb") < order.index("corosync") < order.index("pacemaker") < order.index("pm_diskd")
+        assert f"pacemaker-repo-1.1.14-1.1.{dist}.x86_64.rpm installs /opt/linux-ha/pacemaker/rpm/:" in section
+        assert f"ldirectord               3.9.7-1.{dist}" in section or f"ldirectord                 3.9.7-1.{dist}" in section
+        assert "pacemaker-all requires: pacemaker = 1.1.14-1." + dist in section
