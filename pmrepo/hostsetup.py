@@ -35,7 +35,9 @@ TOOLS: dict[str, tuple[str, str]] = {
     "gcc": ("gcc", "gcc"),
     "make": ("make", "make"),
     "unshare": ("util-linux", "util-linux"),
-    "debootstrap": ("debootstrap", "debootstrap"),
+    "debootstrap": ("debootstrap", "debootstrap"),  # the container install test's local image
+    "zstd": ("zstd", "zstd"),  # the compatibility gate's test makes zstd metadata with it
+    "sha256sum": ("coreutils", "coreutils"),
 }
 # extra packages with no single command to probe: (Debian, Fedora) -> a path that proves it is installed
 EXTRA: dict[tuple[str, str], str] = {
