@@ -103,7 +103,7 @@ unsigned long {cname(name)}_w{index}_{k}(unsigned long x)
 def make_release(dest: Path, dag: Mapping[str, list[str]], *, work: Mapping[str, int] | int = 0,
                  sleep: Mapping[str, float | str] | None = None, fail: frozenset[str] = frozenset(),
                  dists: tuple[str, ...] = ("el7",), version: str = "1.0", extra_br: Mapping[str, list[str]] | None = None,
-                 macros: Mapping[str, str] | None = None) -> Path:
+                 macros: Mapping[str, str] | None = None, requires: Mapping[str, list[str]] | None = None) -> Path:
     """Write a release manifest, specs and sources under ``dest``; return the manifest path."""
     sleep = sleep or {}
     extra_br = extra_br or {}
@@ -125,6 +125,7 @@ def make_release(dest: Path, dag: Mapping[str, list[str]], *, work: Mapping[str,
         (src / "Makefile").write_text(MAKEFILE.format(cname=c, libs=libs))
         brs = "\n".join(f"BuildRequires:  {d}-devel" for d in deps)
         brs += "".join(f"\nBuildRequires:  {x}" for x in extra_br.get(name, []))
+        brs += "".join(f"\nRequires:       {x}" for x in (requires or {}).get(name, []))
         pre = ""
         if name in sleep:
             pre += f"sleep {sleep[name]}\n"
