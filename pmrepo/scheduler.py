@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -89,6 +88,16 @@ class Store:
         e = self.entry(dist, component, key)
         return e if (e / "meta.json").is_file() else None
 
+    def last_seconds(self, dist: str, component: str, default: float = 1.0) -> float:
+        """How long the newest stored build of ``component`` for ``dist`` took."""
+        metas = sorted((self.root / dist / component).glob("*/meta.json"), key=lambda p: p.stat().st_mtime)
+        if not metas:
+            return default
+        try:
+            return max(0.1, float(json.loads(metas[-1].read_text()).get("seconds", default)))
+        except (ValueError, OSError):
+            return default
+
     def staging(self, dist: str, component: str) -> Path:
         """A fresh build directory. Its path is fixed per job so that paths a
         build records (debug info) are the same on every run: one run per work
@@ -130,7 +139,7 @@ class Scheduler:
         self.store.clean_staging()
         pending = set(specs)
         keys: dict[tuple[str, str], str] = {}
-        lock = threading.Lock()
+        priority = self._priorities(graphs, specs)
         if self.progress is None:
             self.progress = Progress(len(specs))
 
@@ -161,14 +170,13 @@ class Scheduler:
                             self.results[j] = JobResult(j[0], j[1], "skipped", error=f"dependency {cause} failed")
                             self.progress.finished(j[0], j[1], f"skipped (needs {cause})", 0.0)
                             progressed = True
-                for j in sorted(pending):
+                for j in sorted(pending, key=lambda j: (-priority[j], j)):
                     if len(running) >= max(1, self.jobs):
                         break
                     if ready(j):
                         pending.discard(j)
                         closure = {d for d in specs if d[1] == j[1] and d[0] in graphs[j[1]].closure(j[0])}
-                        with lock:
-                            keys[j] = job_key(specs[j], self.builder.config_id(specs[j].dist), (keys[d] for d in deps_of(j)))
+                        keys[j] = job_key(specs[j], self.builder.config_id(specs[j].dist), (keys[d] for d in deps_of(j)))
                         dep_rpms = tuple(p for d in sorted(closure) for p in self.results[d].binary_rpms)
                         running[pool.submit(self._one, specs[j], keys[j], dep_rpms)] = j
                 if not running:
@@ -180,6 +188,24 @@ class Scheduler:
                     j = running.pop(fut)
                     self.results[j] = fut.result()
         return self.results
+
+    def _priorities(self, graphs: Mapping[str, BuildGraph], specs: Mapping[tuple[str, str], JobSpec]) -> dict[tuple[str, str], float]:
+        """Critical-path priority: a job's own estimated time plus the longest
+        chain of jobs that wait for it. Estimates are the last recorded build
+        time of that component and dist (1.0 without history), so the longest
+        chain starts first and the run ends close to max(critical path, work/cores)."""
+        prio: dict[tuple[str, str], float] = {}
+
+        def visit(j: tuple[str, str]) -> float:
+            if j not in prio:
+                comp, dist = j
+                waiting = [(c, dist) for c, deps in graphs[dist].deps.items() if comp in deps and (c, dist) in specs]
+                prio[j] = self.store.last_seconds(dist, comp) + max((visit(w) for w in waiting), default=0.0)
+            return prio[j]
+
+        for j in specs:
+            visit(j)
+        return prio
 
     def _one(self, job: JobSpec, key: str, dep_rpms: tuple[Path, ...]) -> JobResult:
         assert self.progress is not None

@@ -148,3 +148,13 @@ def test_kill_9_mid_build_then_rerun_gives_the_same_repository(tmp_path: Path) -
     assert proc.returncode == 0, text
     assert "a el7: reused" in text and "b el7: built" in text and "c el7: built" in text
     assert _digests(out) == reference
+
+
+def test_longest_chain_starts_first(tmp_path: Path) -> None:
+    """With one slot, the head of the longest chain goes before an independent
+    job that sorts first by name (critical-path priority, not name order)."""
+    m = make_release(tmp_path / "rel", {"aaa-solo": [], "x1": [], "x2": ["x1"], "x3": ["x2"]})
+    res = build(pipeline(m, tmp_path, jobs=1))
+    order = [c for (c, _), r in sorted(res.items(), key=lambda kv: kv[1].started)]
+    # x1 (chain of 3) and x2 (chain of 2) outrank aaa-solo (1); x3 ties with it
+    assert order[:2] == ["x1", "x2"] and set(order[2:]) == {"x3", "aaa-solo"}
