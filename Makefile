@@ -2,12 +2,13 @@
 #   make test                 install what is missing, then run the test suite
 #   make repo                 build the real release (RELEASE=…, BACKEND=mock on a mock host)
 #   make demo                 the offline demo release end to end
-#   make release              build (signed) -> gates -> notes -> publish (PUBLISH_TARGET=…)
+#   make release              build (signed) -> gates -> notes -> publish (PUBLISH_TARGET=…, CONTAINER=podman)
 PYTHON ?= python3
 RELEASE ?= releases/1.1.14-1.1.toml
 BACKEND ?= rpmbuild
 DIST ?=
 PUBLISH_TARGET ?=
+CONTAINER ?= none
 DIST_ARGS = $(foreach d,$(DIST),--dist $(d))
 BUILD = $(PYTHON) build.py
 
@@ -29,7 +30,10 @@ plan:
 	$(BUILD) plan --release $(RELEASE) $(DIST_ARGS)
 
 gates:
-	$(BUILD) gate --release $(RELEASE) $(DIST_ARGS)
+	$(BUILD) gate --release $(RELEASE) $(DIST_ARGS) --container $(CONTAINER)
+
+notes:
+	$(BUILD) notes --release $(RELEASE)
 
 sign: setup
 	$(BUILD) all --sign --release $(RELEASE) --backend $(BACKEND) $(DIST_ARGS)
@@ -37,7 +41,7 @@ sign: setup
 publish:
 	$(BUILD) publish --release $(RELEASE) $(DIST_ARGS) --target "$(PUBLISH_TARGET)"
 
-release: sign gates publish
+release: sign gates notes publish
 
 bench: setup
 	$(PYTHON) bench/run.py

@@ -62,6 +62,8 @@ def parser() -> argparse.ArgumentParser:
     _common(demo)
     gate = sub.add_parser("gate", help="run the release gates on what `all` assembled in the work directory")
     _common(gate)
+    notes = sub.add_parser("notes", help="render the release notes (ja/en, Markdown and HTML) into repo/<release_id>/")
+    _common(notes)
     pub = sub.add_parser("publish", help="write SHA256SUMS and publish repo/<release_id>/ to a mirror atomically")
     _common(pub)
     pub.add_argument("--target", default=os.environ.get("PUBLISH_TARGET", ""),
@@ -143,6 +145,10 @@ def _cmd_gate(pipe) -> None:
             rows.append((dist.name, report.gate, "passed" if report.passed else "FAILED", report.path))
             if not report.passed and failed is None:
                 failed = report
+        if pipe.opts.container is not None and failed is None:
+            # the install test records installed.json beside the repo packages it tested
+            note = pipe.opts.container(pipe.release, dist, work, sorted(final.glob("*.rpm")), final)
+            rows.append((dist.name, "install (container)", "passed", note))
     print(table(["dist", "gate", "result", "report"], rows))
     if failed is not None:
         failed.raise_for_errors()
@@ -217,6 +223,14 @@ def dispatch(args: argparse.Namespace) -> int:
         return setup()
     if args.cmd == "pin":
         return _cmd_pin(args)
+    if args.cmd == "notes":
+        from . import manifest
+        from .notes import render_notes
+        rel = manifest.load(args.release)
+        outdir = args.outdir.resolve()
+        for path in render_notes(rel, outdir / rel.release_id, repo_dir=outdir):
+            print(path)
+        return 0
     from .pipeline import Pipeline
 
     pipe = Pipeline(_options(args))

@@ -127,3 +127,7 @@ class MockResultDirError(MockError):
 
 class MockBootstrapError(MockError):
     """mock exit 90: the bootstrap chroot could not be set up."""
+
+
+class NotesError(PmrepoError):
+    """Release notes could not be generated (e.g. build results that do not match the manifest)."""

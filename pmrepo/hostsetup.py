@@ -63,8 +63,10 @@ def missing_packages(debian: bool) -> list[str]:
 def python_missing() -> bool:
     try:
         import jinja2  # noqa: F401
+        import markdown_it  # noqa: F401
         import pytest  # noqa: F401
         import requests  # noqa: F401
+        import yaml  # noqa: F401
     except ImportError:
         return True
     return False

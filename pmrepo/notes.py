@@ -1,0 +1,358 @@
+"""Release notes (Japanese first, then English; Markdown and HTML) generated
+from the release manifest, its predecessor's manifest and the build results.
+
+Inputs
+    * the release manifest and, through ``release.follows``, its predecessor;
+    * per dist, when they exist, ``<repo_dir>/<release_id>/<dist>/build.json``
+      (the repo package files with size and sha256, the version-release of
+      every package in the repository) and ``installed.json`` (what the
+      container install test's ``yum install <metapackage>`` really put on
+      the machine, written by the gates).
+
+The version list (per dist, grouped by ``release.note_groups``)
+    * first group: the repository package, then the metapackage;
+    * then, per note group in manifest order, one line per component: its
+      *main* package (the first of its ``packages`` for the dist);
+    * *separately shipped* packages get a line of their own, directly after
+      their component's line. Rule: a package of a component other than its
+      main package is a **subpackage** (no line of its own) when its name
+      starts with the component's name or the main package's name
+      (``pacemaker-libs``, ``corosynclib``, ``fence-agents-apc``) or ends in
+      one of :data:`SUBPACKAGE_SUFFIXES`; every other package (e.g.
+      ``ldirectord`` of ``resource-agents``) is shipped separately;
+    * ★ when the documented install steps put the package on the machine:
+      the repository package itself (``rpm -ivh``) and every package in
+      ``installed.json``. Without ``installed.json`` for a dist the mark is the
+      manifest's *expectation* — the repository package, the metapackage and
+      the main package of every component the metapackage requires — and the
+      page says so;
+    * **bold** when the package's version-release differs from the
+      predecessor manifest's, or the package is new in this release (without
+      a predecessor nothing is bold, and the page says so).
+
+Dist-specific start commands of the stack are template data
+(``templates/notes/_stack.j2``, keyed by RHEL major version); no package
+name is a literal in this module.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import jinja2
+from markupsafe import Markup
+
+from . import manifest
+from .errors import NotesError, PmrepoError
+from .gates.container import exclude_patterns, repo_package_names
+from .installcheck import required_mains
+from .manifest import Component, Dist, Release
+from .render import write_atomic
+
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "notes"
+LANGS = ("ja", "en")
+SUBPACKAGE_SUFFIXES = ("-devel", "-libs", "-doc", "-debuginfo")
+BUILD_JSON = "build.json"
+INSTALLED_JSON = "installed.json"
+
+Role = Literal["repo", "metapackage", "main", "separate"]
+
+
+@dataclass(frozen=True)
+class PackageLine:
+    name: str
+    vr: str  # version-release including the dist tag, e.g. 1.1.14-1.el7
+    role: Role
+    component: str | None  # the component shipping it (None: the tool's own packages)
+    star: bool  # put on the machine by the documented install steps
+    bold: bool  # version-release differs from the predecessor's, or new
+    previous_vr: str | None  # the predecessor's version-release (without dist tag)
+
+    @property
+    def nvr(self) -> str:
+        return f"{self.name}-{self.vr}"
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str  # note group key; "" for the repository package's own group (the templates title it)
+    titles: dict[str, str]  # lang -> title
+    lines: tuple[PackageLine, ...]
+
+
+@dataclass(frozen=True)
+class RepoFile:
+    name: str
+    size: int | None  # None: not built yet
+    sha256: str | None
+
+
+@dataclass(frozen=True)
+class DistNotes:
+    dist: Dist
+    built: bool  # build.json exists
+    signed: bool
+    files: tuple[RepoFile, ...]  # main repo package first
+    star_source: Literal["installed", "expected"]
+    install_image: str  # the install test's image ("" when from the expectation)
+    groups: tuple[Group, ...]
+    erase: tuple[str, ...]  # `yum erase` list: packages of this release the install puts there
+    smoke: tuple[tuple[str, str], ...]  # (component, command) of the starred components
+
+    @property
+    def repo_file(self) -> RepoFile:
+        return self.files[0]
+
+    @property
+    def lines(self) -> tuple[PackageLine, ...]:
+        return tuple(ln for g in self.groups for ln in g.lines)
+
+
+@dataclass(frozen=True)
+class ComponentChange:
+    name: str
+    vr: str
+    previous_vr: str | None  # None: new (or no predecessor)
+    changed: bool
+    changes: str
+    known_issues: str
+
+
+@dataclass(frozen=True)
+class Notes:
+    release: Release
+    previous: Release | None
+    excludes: tuple[str, ...]
+    dists: tuple[DistNotes, ...]
+    components: tuple[ComponentChange, ...]
+    sums_file: bool  # SHA256SUMS exists beside the dist directories
+    component_names: tuple[str, ...] = field(default=())
+
+    @property
+    def any_built(self) -> bool:
+        return any(d.built for d in self.dists)
+
+
+# -- rules ---------------------------------------------------------------------
+
+
+def is_separate(comp: Component, dist: str, package: str) -> bool:
+    """True when ``package`` of ``comp`` gets its own line (see module docstring)."""
+    pkgs = comp.packages_for(dist)
+    if not pkgs or package == pkgs[0]:
+        return False
+    if package.startswith(comp.name) or package.startswith(pkgs[0]):
+        return False
+    return not package.endswith(SUBPACKAGE_SUFFIXES)
+
+
+def split_title(title: str) -> dict[str, str]:
+    """A note group title ``"日本語 / English"`` gives each page its half; any other title is used as is."""
+    parts = title.split(" / ")
+    if len(parts) == 2 and all(p.strip() for p in parts):
+        return {"ja": parts[0].strip(), "en": parts[1].strip()}
+    return {lang: title for lang in LANGS}
+
+
+def _previous_component(previous: Release | None, dist: str, package: str) -> Component | None:
+    if previous is None:
+        return None
+    for comp in previous.components_for(dist):
+        if package in comp.packages_for(dist):
+            return comp
+    return None
+
+
+# -- inputs ----------------------------------------------------------------------
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise NotesError(f"{path}: not readable JSON ({exc}) — fix: rerun the step that writes it") from None
+    if not isinstance(data, dict) or not isinstance(data.get("packages"), dict):
+        raise NotesError(f"{path}: no \"packages\" table — fix: rerun the step that writes it")
+    return data
+
+
+def _check_dist(path: Path, data: dict[str, Any], dist: Dist) -> None:
+    if data.get("dist", dist.name) != dist.name:
+        raise NotesError(f"{path}: written for dist {data.get('dist')!r}, expected {dist.name} — fix: rebuild {dist.name}")
+
+
+def load_previous(release: Release) -> Release | None:
+    path = release.follows_path()
+    if path is None:
+        return None
+    try:
+        return manifest.load(path)
+    except PmrepoError as exc:
+        raise NotesError(f"{release.path}: release.follows: the previous manifest is invalid: {exc}") from None
+
+
+# -- assembling the notes ----------------------------------------------------------
+
+
+def _dist_notes(release: Release, previous: Release | None, dist: Dist, dist_dir: Path | None) -> DistNotes:
+    tag = dist.tag
+    build_path = dist_dir / BUILD_JSON if dist_dir else None
+    inst_path = dist_dir / INSTALLED_JSON if dist_dir else None
+    build = _read_json(build_path) if build_path and build_path.is_file() else None
+    installed = _read_json(inst_path) if inst_path and inst_path.is_file() else None
+    if build is not None:
+        assert build_path is not None
+        _check_dist(build_path, build, dist)
+        if build.get("release", release.release_id) != release.release_id:
+            raise NotesError(f"{build_path}: built for {build.get('release')}, not {release.release_id} — fix: "
+                             f"point --outdir at the build of {release.path.name}")
+    if installed is not None:
+        assert inst_path is not None
+        _check_dist(inst_path, installed, dist)
+        if installed.get("release", release.release_id) != release.release_id:
+            raise NotesError(f"{inst_path}: install test of {installed.get('release')}, not {release.release_id} — "
+                             "fix: rerun the gates on this build")
+
+    # expected version-release of every package we list, checked against what was built/installed
+    own_vr = f"{release.vr}{tag}"
+
+    def vr_of(name: str, manifest_vr: str) -> str:
+        if build is not None and name != release.name:
+            built = build["packages"].get(name)
+            if built != manifest_vr:
+                raise NotesError(f"{build_path}: {name} is {built or 'missing'}, manifest {release.path.name} says "
+                                 f"{manifest_vr} — fix: rebuild (build.py all) before rendering the notes")
+        if installed is not None and name in installed["packages"] and installed["packages"][name] != manifest_vr:
+            raise NotesError(f"{inst_path}: {name} was installed at {installed['packages'][name]}, the release has "
+                             f"{manifest_vr} — fix: rerun the install test on this build")
+        return manifest_vr
+
+    if installed is not None:
+        star_set = set(installed["packages"]) | {release.name}
+        source: Literal["installed", "expected"] = "installed"
+    else:
+        star_set = {release.name, release.metapackage} | required_mains(release, dist)
+        source = "expected"
+
+    def own_line(name: str, role: Role, prev_name: str | None) -> PackageLine:
+        prev_vr = previous.vr if previous is not None and prev_name == name else None
+        bold = previous is not None and prev_vr != release.vr
+        return PackageLine(name, vr_of(name, own_vr), role, None, name in star_set, bold, prev_vr)
+
+    # the repo package's group: key "", titled by the templates
+    groups = [Group("", {}, (
+        own_line(release.name, "repo", previous.name if previous else None),
+        own_line(release.metapackage, "metapackage", previous.metapackage if previous else None),
+    ))]
+    smoke: list[tuple[str, str]] = []
+    for key, title in release.note_groups.items():
+        lines: list[PackageLine] = []
+        for comp in release.components_for(dist.name):
+            if comp.group != key:
+                continue
+            pkgs = comp.packages_for(dist.name)
+            for pkg in pkgs:
+                if pkg != pkgs[0] and not is_separate(comp, dist.name, pkg):
+                    continue
+                prev = _previous_component(previous, dist.name, pkg)
+                prev_vr = prev.vr if prev else None
+                line = PackageLine(pkg, vr_of(pkg, f"{comp.vr}{tag}"), "main" if pkg == pkgs[0] else "separate",
+                                   comp.name, pkg in star_set, previous is not None and prev_vr != comp.vr, prev_vr)
+                lines.append(line)
+                if line.role == "main" and line.star and comp.smoke:
+                    smoke.append((comp.name, comp.smoke))
+        if lines:
+            groups.append(Group(key, split_title(title), tuple(lines)))
+
+    # repo package files: from build.json, or the names the build will produce
+    names = [f"{n}-{release.vr}{tag}.{release.arch}.rpm" for n in repo_package_names(release)]
+    files: list[RepoFile] = []
+    for name in names:
+        if build is None:
+            files.append(RepoFile(name, None, None))
+            continue
+        info = build.get("files", {}).get(name)
+        if not isinstance(info, dict) or not isinstance(info.get("size"), int) or not isinstance(info.get("sha256"), str):
+            raise NotesError(f"{build_path}: no size/sha256 for {name} — fix: rebuild (build.py all)")
+        files.append(RepoFile(name, info["size"], info["sha256"]))
+
+    # `yum erase`: this release's packages the install put there (OS packages it pulled in stay), in manifest order
+    put = set(installed["packages"]) if installed is not None else {release.metapackage} | required_mains(release, dist)
+    order = [release.metapackage] + [p for c in release.components_for(dist.name) for p in c.packages_for(dist.name)]
+    erase = tuple(p for p in order if p in put)
+    return DistNotes(dist=dist, built=build is not None, signed=bool(build and build.get("signed")),
+                     files=tuple(files), star_source=source,
+                     install_image=str(installed.get("image", "")) if installed else "",
+                     groups=tuple(groups), erase=erase, smoke=tuple(smoke))
+
+
+def collect(release: Release, *, repo_dir: Path | None) -> Notes:
+    """Everything the templates show, computed and checked (no rendering)."""
+    previous = load_previous(release)
+    base = repo_dir / release.release_id if repo_dir else None
+    dists = tuple(_dist_notes(release, previous, d, base / d.name if base else None) for d in release.dists.values())
+    comps: list[ComponentChange] = []
+    for comp in release.components:
+        prev = None
+        if previous is not None:
+            prev = next((c for c in previous.components if c.name == comp.name), None)
+        prev_vr = prev.vr if prev else None
+        comps.append(ComponentChange(comp.name, comp.vr, prev_vr, previous is not None and prev_vr != comp.vr,
+                                     comp.changes.strip(), comp.known_issues.strip()))
+    return Notes(release=release, previous=previous, excludes=tuple(exclude_patterns(release)), dists=dists,
+                 components=tuple(comps), sums_file=bool(base and (base / "SHA256SUMS").is_file()),
+                 component_names=tuple(c.name for c in release.components))
+
+
+# -- rendering -------------------------------------------------------------------
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
+                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, autoescape=False)
+
+
+def _markdown_to_html(text: str) -> str:
+    from markdown_it import MarkdownIt  # requirements.txt: markdown-it-py
+
+    # html=False: text from the manifest (changes, known issues) is escaped, never passed through as HTML
+    return MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+
+
+def render_texts(notes: Notes) -> dict[str, str]:
+    """File name -> text of every page (Markdown and HTML, ja and en)."""
+    env = _environment()
+    html_env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
+                                  autoescape=True, keep_trailing_newline=True)
+    rel = notes.release
+    out: dict[str, str] = {}
+    try:
+        for lang in LANGS:
+            md = env.get_template(f"release-notes.{lang}.md.j2").render(notes=notes, rel=rel, prev=notes.previous)
+            out[f"RELEASE-NOTES.{lang}.md"] = md
+            out[f"RELEASE-NOTES.{lang}.html"] = html_env.get_template("release-notes.html.j2").render(
+                lang=lang, title=md.splitlines()[0].lstrip("# ").strip(), body=Markup(_markdown_to_html(md)))
+    except jinja2.TemplateError as exc:
+        where = getattr(exc, "filename", None) or TEMPLATES
+        line = getattr(exc, "lineno", None)
+        raise NotesError(f"{where}{':' + str(line) if line else ''}: release notes template: {exc.message} — fix: "
+                         "correct the template") from None
+    return out
+
+
+def render_notes(release: Release, outdir: Path, *, repo_dir: Path | None) -> list[Path]:
+    """Write ``RELEASE-NOTES.{ja,en}.{md,html}`` for ``release`` into ``outdir``.
+
+    ``repo_dir`` is the output root holding ``<release_id>/<dist>/build.json``
+    (and ``installed.json``); ``None`` or a missing directory means "from the
+    manifests alone". Returns the written paths, Japanese first.
+    """
+    texts = render_texts(collect(release, repo_dir=repo_dir))
+    outdir = Path(outdir)
+    paths = []
+    for name, text in texts.items():
+        write_atomic(outdir / name, text)
+        paths.append(outdir / name)
+    return paths
