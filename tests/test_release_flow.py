@@ -79,6 +79,9 @@ def test_publish_after_signed_build(signed, tmp_path: Path) -> None:
     assert proc.returncode == 0
     mirror = tmp_path / "mirror"
     mirror.mkdir()
+    notes = subprocess.run([sys.executable, str(ROOT / "build.py"), "notes", "--release", str(DEMO),
+                            "--outdir", str(base / "repo")], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert notes.returncode == 0, notes.stderr
     cmd = [sys.executable, str(ROOT / "build.py"), "publish", "--release", str(DEMO), "--dist", "el7",
            "--workdir", str(base / "work"), "--outdir", str(base / "repo"), "--target", str(mirror)]
     first = subprocess.run(cmd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
@@ -86,6 +89,8 @@ def test_publish_after_signed_build(signed, tmp_path: Path) -> None:
     published = mirror / "demo-repo-1.0-1"
     assert (published / "SHA256SUMS").is_file() and (published / "el7" / "demo-repo-1.0-1.el7.x86_64.rpm").is_file()
     run(["sha256sum", "-c", "--strict", "SHA256SUMS"], cwd=published)
+    for name in ("RELEASE-NOTES.ja.md", "RELEASE-NOTES.en.html"):
+        assert (published / name).is_file() and name in (published / "SHA256SUMS").read_text()
     again = subprocess.run(cmd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
     assert again.returncode != 0 and "already published" in again.stderr and "--replace" in again.stderr
     assert len(again.stderr.strip().splitlines()) == 1
