@@ -14,7 +14,7 @@ import os
 import shlex
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InstallCheckError
@@ -27,22 +27,7 @@ class InstallReport:
     dist: str
     installed: dict[str, str]  # name -> version-release after `dnf install`
     expected: dict[str, str]
-    leftovers: list[str] = field(default_factory=list)
     method: str = ""
-
-
-def release_packages(release: Release, dist: Dist) -> dict[str, str]:
-    """Every package this release ships for ``dist`` -> its version-release."""
-    out = {p: f"{c.version}-{c.release}{dist.tag}"
-           for c in release.components_for(dist.name) for p in c.packages_for(dist.name)}
-    vr = f"{release.version}-{release.release}{dist.tag}"
-    out[release.metapackage] = vr
-    out[release.name] = vr
-    return out
-
-
-def required_mains(release: Release, dist: Dist) -> set[str]:
-    return {c.packages_for(dist.name)[0] for c in release.components_for(dist.name) if c.require != "none"}
 
 
 def _query(root: Path, log: Path) -> dict[str, str]:
@@ -83,14 +68,14 @@ def check(release: Release, dist: Dist, repo_rpm: Path, log: Path, keep: Path | 
             raise InstallCheckError(f"{repo_rpm.name}: did not install /etc/yum.repos.d/{release.repo_file}")
         method = _dnf(root, release, dist, ["install", release.metapackage], log)
         installed = _query(root, log)
-        ours = release_packages(release, dist)
+        ours = release.shipped(dist) | {release.name: f"{release.vr}{dist.tag}"}
         problems: list[str] = []
         for name, vr in installed.items():
             if name not in ours:
                 problems.append(f"unexpected package {name}-{vr}")
             elif ours[name] != vr:
                 problems.append(f"{name} is {vr}, manifest says {ours[name]}")
-        for name in sorted(required_mains(release, dist) | {release.metapackage, release.name}):
+        for name in sorted({*release.required_mains(dist), release.metapackage, release.name}):
             if name not in installed:
                 problems.append(f"{name} was not installed")
         if problems:
@@ -105,6 +90,6 @@ def check(release: Release, dist: Dist, repo_rpm: Path, log: Path, keep: Path | 
                                                       if under.exists() else [])
         if leftovers or under.exists():
             raise InstallCheckError(f"{dist.name}: after erase, left behind: {', '.join(leftovers) or release.prefix}")
-        return InstallReport(dist.name, installed, expected, [], method)
+        return InstallReport(dist.name, installed, expected, method)
     finally:
         shutil.rmtree(root, ignore_errors=True)

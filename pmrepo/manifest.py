@@ -10,6 +10,7 @@ Paths in a manifest are relative to the manifest file's directory.
 from __future__ import annotations
 
 import datetime as _dt
+import fnmatch
 import re
 import tomllib
 from dataclasses import dataclass
@@ -150,6 +151,33 @@ class Release:
 
     def follows_path(self) -> Path | None:
         return (self.root / self.follows).resolve() if self.follows else None
+
+    # -- what the release says, per dist (used by checks, gates and notes) --
+    def shipped(self, dist: Dist) -> dict[str, str]:
+        """Every package shipped in ``dist``'s repository (the components' and the
+        metapackage) -> version-release with the dist tag."""
+        out = {p: f"{c.vr}{dist.tag}" for c in self.components_for(dist.name) for p in c.packages_for(dist.name)}
+        out[self.metapackage] = f"{self.vr}{dist.tag}"
+        return out
+
+    def required_mains(self, dist: Dist) -> list[str]:
+        """The main package of each component the metapackage requires, in manifest order."""
+        return [c.packages_for(dist.name)[0] for c in self.components_for(dist.name) if c.require != "none"]
+
+    def repo_package_names(self) -> list[str]:
+        return [self.name, f"{self.name}-debuginfo", f"{self.name}-src"]
+
+    def exclude_patterns(self, dist: str | None = None) -> list[str]:
+        """``<name>*`` for each component (of ``dist``), in manifest order, for the
+        operator's ``exclude=`` line; a name already matched by an earlier,
+        shorter pattern adds nothing."""
+        comps = self.components_for(dist) if dist else self.components
+        pats: list[str] = []
+        for name in sorted((c.name for c in comps), key=len):
+            if not any(fnmatch.fnmatchcase(name, p) for p in pats):
+                pats.append(f"{name}*")
+        order = {c.name: i for i, c in enumerate(comps)}
+        return sorted(pats, key=lambda p: order[p[:-1]])
 
 
 class _Reader:

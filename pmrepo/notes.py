@@ -46,8 +46,6 @@ from markupsafe import Markup
 
 from . import manifest
 from .errors import NotesError, PmrepoError
-from .gates.container import exclude_patterns, repo_package_names
-from .installcheck import required_mains
 from .manifest import Component, Dist, Release
 from .render import write_atomic
 
@@ -233,7 +231,7 @@ def _dist_notes(release: Release, previous: Release | None, dist: Dist, dist_dir
         star_set = set(installed["packages"]) | {release.name}
         source: Literal["installed", "expected"] = "installed"
     else:
-        star_set = {release.name, release.metapackage} | required_mains(release, dist)
+        star_set = {release.name, release.metapackage, *release.required_mains(dist)}
         source = "expected"
 
     def own_line(name: str, role: Role, prev_name: str | None) -> PackageLine:
@@ -267,7 +265,7 @@ def _dist_notes(release: Release, previous: Release | None, dist: Dist, dist_dir
             groups.append(Group(key, split_title(title), tuple(lines)))
 
     # repo package files: from build.json, or the names the build will produce
-    names = [f"{n}-{release.vr}{tag}.{release.arch}.rpm" for n in repo_package_names(release)]
+    names = [f"{n}-{release.vr}{tag}.{release.arch}.rpm" for n in release.repo_package_names()]
     files: list[RepoFile] = []
     for name in names:
         if build is None:
@@ -279,7 +277,7 @@ def _dist_notes(release: Release, previous: Release | None, dist: Dist, dist_dir
         files.append(RepoFile(name, info["size"], info["sha256"]))
 
     # `yum erase`: this release's packages the install put there (OS packages it pulled in stay), in manifest order
-    put = set(installed["packages"]) if installed is not None else {release.metapackage} | required_mains(release, dist)
+    put = set(installed["packages"]) if installed is not None else {release.metapackage, *release.required_mains(dist)}
     order = [release.metapackage] + [p for c in release.components_for(dist.name) for p in c.packages_for(dist.name)]
     erase = tuple(p for p in order if p in put)
     return DistNotes(dist=dist, built=build is not None, signed=bool(build and build.get("signed")),
@@ -301,7 +299,7 @@ def collect(release: Release, *, repo_dir: Path | None) -> Notes:
         prev_vr = prev.vr if prev else None
         comps.append(ComponentChange(comp.name, comp.vr, prev_vr, previous is not None and prev_vr != comp.vr,
                                      comp.changes.strip(), comp.known_issues.strip()))
-    return Notes(release=release, previous=previous, excludes=tuple(exclude_patterns(release)), dists=dists,
+    return Notes(release=release, previous=previous, excludes=tuple(release.exclude_patterns()), dists=dists,
                  components=tuple(comps), sums_file=bool(base and (base / "SHA256SUMS").is_file()),
                  component_names=tuple(c.name for c in release.components))
 

@@ -28,8 +28,7 @@ from pmrepo.errors import GateError
 from pmrepo.gates.base import GateContext
 from pmrepo.gates.container import (
     FAIL, PASS, SKIP, ContainerError, ContainerReport, ContainerSettings, Engine, InstallGate, Step,
-    add_excludes, container_check, detect_engine, exclude_patterns, install_test, required_packages,
-    shipped_packages,
+    add_excludes, container_check, detect_engine, install_test,
 )
 from pmrepo.gates.image import ImageInfo, ImageRecipe, ensure_image
 
@@ -50,13 +49,13 @@ def demo() -> manifest.Release:
 
 
 def test_exclude_patterns_come_from_the_components(demo: manifest.Release) -> None:
-    assert exclude_patterns(demo, "el7") == ["libdemo*", "demod*", "demo-plugin*", "demo-tools*", "demo-units*",
+    assert demo.exclude_patterns("el7") == ["libdemo*", "demod*", "demo-plugin*", "demo-tools*", "demo-units*",
                                              "demo-extras*"]
-    assert "demo-units*" not in exclude_patterns(demo, "el6")  # el7-only component
+    assert "demo-units*" not in demo.exclude_patterns("el6")  # el7-only component
     # a component already covered by a shorter name's pattern adds nothing
     comps = list(demo.components)
     comps[3] = replace(comps[3], name="demod-tools")
-    assert exclude_patterns(replace(demo, components=tuple(comps)), "el7") == [
+    assert replace(demo, components=tuple(comps)).exclude_patterns("el7") == [
         "libdemo*", "demod*", "demo-plugin*", "demo-units*", "demo-extras*"]
 
 
@@ -78,12 +77,12 @@ def test_add_excludes_edits_base_and_updates_only() -> None:
 
 def test_expected_packages_per_dist(demo: manifest.Release) -> None:
     el7, el6 = demo.dists["el7"], demo.dists["el6"]
-    assert required_packages(demo, el7) == ["demo-all", "libdemo", "demod", "demo-plugin", "demo-tools",
+    assert [demo.metapackage, *demo.required_mains(el7)] == ["demo-all", "libdemo", "demod", "demo-plugin", "demo-tools",
                                             "demo-units"]
-    assert required_packages(demo, el6) == ["demo-all", "libdemo", "demod", "demo-plugin", "demo-tools"]
-    ours = shipped_packages(demo, el7)
+    assert [demo.metapackage, *demo.required_mains(el6)] == ["demo-all", "libdemo", "demod", "demo-plugin", "demo-tools"]
+    ours = demo.shipped(el7)
     assert ours["libdemo-devel"] == "1.2-1.el7" and ours["demo-all"] == "1.0-1.el7"
-    assert "demo-extras" in ours and "demo-units" not in shipped_packages(demo, el6)
+    assert "demo-extras" in ours and "demo-units" not in demo.shipped(el6)
 
 
 def test_no_engine_is_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

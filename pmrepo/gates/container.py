@@ -153,36 +153,6 @@ def detect_engine(choice: str = "auto", containers_conf: Path | None = CONTAINER
 # -- what the release says ---------------------------------------------------
 
 
-def exclude_patterns(release: Release, dist: str | None = None) -> list[str]:
-    """``<name>*`` for each component (of ``dist``), in manifest order; a name
-    already matched by an earlier, shorter pattern adds nothing."""
-    comps = release.components_for(dist) if dist else release.components
-    pats: list[str] = []
-    for name in sorted((c.name for c in comps), key=len):
-        if not any(fnmatch.fnmatchcase(name, p) for p in pats):
-            pats.append(f"{name}*")
-    order = {c.name: i for i, c in enumerate(comps)}
-    return sorted(pats, key=lambda p: order[p[:-1]])
-
-
-def shipped_packages(release: Release, dist: Dist) -> dict[str, str]:
-    """Every package this release ships for ``dist`` -> version-release with dist tag
-    (the components' packages and the metapackage)."""
-    out = {p: f"{c.vr}{dist.tag}" for c in release.components_for(dist.name) for p in c.packages_for(dist.name)}
-    out[release.metapackage] = f"{release.vr}{dist.tag}"
-    return out
-
-
-def required_packages(release: Release, dist: Dist) -> list[str]:
-    """What the metapackage must bring: itself, then each required component's main package."""
-    mains = [c.packages_for(dist.name)[0] for c in release.components_for(dist.name) if c.require != "none"]
-    return [release.metapackage, *mains]
-
-
-def repo_package_names(release: Release) -> list[str]:
-    return [release.name, f"{release.name}-debuginfo", f"{release.name}-src"]
-
-
 def add_excludes(text: str, patterns: Sequence[str], sections: Sequence[str] = EXCLUDE_SECTIONS) -> tuple[str, list[str]]:
     """Add ``exclude=<patterns>`` to each of ``sections`` of a yum .repo file.
 
@@ -406,7 +376,7 @@ class _Session:
 
     def exclude(self) -> None:
         t0 = time.monotonic()
-        pats = exclude_patterns(self.release, self.dist.name)
+        pats = self.release.exclude_patterns(self.dist.name)
         res = self.sh(f"test -f {BASE_REPO_FILE} || exit 3; {_CAT_MARKED} {BASE_REPO_FILE}")
         if res.returncode == 3:
             self.record("exclude in CentOS-Base.repo", SKIP, f"the image has no {BASE_REPO_FILE}", t0)
@@ -475,7 +445,7 @@ def install_test(release: Release, dist: Dist, repo_rpm: Path, *, outdir: Path, 
     t_all = time.monotonic()
     s = _Session(engine, settings, release, dist, repo_rpm, log, say)
     report = ContainerReport(release.release_id, dist.name, engine.name, s.image, repo_rpm.name, s.steps, log=log)
-    ours = shipped_packages(release, dist)
+    ours = release.shipped(dist)
     try:
         if s.start():
             try:
@@ -517,7 +487,7 @@ def _run_steps(s: _Session, report: ContainerReport, ours: dict[str, str]) -> No
     else:
         res = s.pm(tool, "install", [rel.metapackage])
         after = s.rpm_qa()
-        added = {n: vr for n, vr in after.items() if before.get(n) != vr and n not in repo_package_names(rel)}
+        added = {n: vr for n, vr in after.items() if before.get(n) != vr and n not in rel.repo_package_names()}
         gone = sorted(set(before) - set(after))
         name = f"{tool} install {rel.metapackage}"
         if res.returncode != 0:
@@ -558,7 +528,7 @@ def _run_steps(s: _Session, report: ContainerReport, ours: dict[str, str]) -> No
 
     t0 = time.monotonic()
     problems: list[str] = []
-    ours_all = set(ours) | set(repo_package_names(rel))
+    ours_all = set(ours) | set(rel.repo_package_names())
     left_pkgs = sorted(f"{n}-{vr}" for n, vr in s.rpm_qa().items() if n in ours_all)
     if left_pkgs:
         problems.append("packages still installed: " + ", ".join(left_pkgs))
@@ -580,7 +550,7 @@ def _run_steps(s: _Session, report: ContainerReport, ours: dict[str, str]) -> No
 def _check_packages(s: _Session, report: ContainerReport, ours: dict[str, str], added: dict[str, str]) -> None:
     t0 = time.monotonic()
     rel, dist = s.release, s.dist
-    required = required_packages(rel, dist)
+    required = [rel.metapackage, *rel.required_mains(dist)]
     problems = [f"{n} was not installed" for n in required if n not in added]
     problems += [f"{n} is {vr}, manifest says {ours[n]}" for n, vr in sorted(added.items())
                  if n in ours and vr != ours[n]]
@@ -595,7 +565,7 @@ def _check_packages(s: _Session, report: ContainerReport, ours: dict[str, str], 
     t0 = time.monotonic()
     extras = {n: vr for n, vr in added.items() if n not in ours}
     report.extras = extras
-    pats = exclude_patterns(rel, dist.name)
+    pats = rel.exclude_patterns(dist.name)
     shadow = sorted(f"{n}-{vr}" for n, vr in extras.items() if any(fnmatch.fnmatchcase(n, p) for p in pats))
     other = sorted(f"{n}-{vr}" for n, vr in extras.items() if not any(fnmatch.fnmatchcase(n, p) for p in pats))
     if shadow:
