@@ -2,13 +2,16 @@
 #   make test                 install what is missing, then run the test suite
 #   make repo                 build the real release (RELEASE=…, BACKEND=mock on a mock host)
 #   make demo                 the offline demo release end to end
-#   make release              build (signed) -> gates -> notes -> publish (PUBLISH_TARGET=…, CONTAINER=podman)
+#   make release              build (signed) -> gates -> notes -> publish
+#                             (PUBLISH_TARGET=…; CONTAINER=podman, CONTAINER_IMAGE=local|<image>)
 PYTHON ?= python3
 RELEASE ?= releases/1.1.14-1.1.toml
 BACKEND ?= rpmbuild
 DIST ?=
 PUBLISH_TARGET ?=
 CONTAINER ?= none
+CONTAINER_IMAGE ?=
+CONTAINER_ARGS = --container $(CONTAINER) $(if $(CONTAINER_IMAGE),--container-image $(CONTAINER_IMAGE))
 DIST_ARGS = $(foreach d,$(DIST),--dist $(d))
 BUILD = $(PYTHON) build.py
 
@@ -30,7 +33,7 @@ plan:
 	$(BUILD) plan --release $(RELEASE) $(DIST_ARGS)
 
 gates:
-	$(BUILD) gate --release $(RELEASE) $(DIST_ARGS) --container $(CONTAINER)
+	$(BUILD) gate --release $(RELEASE) $(DIST_ARGS) $(CONTAINER_ARGS)
 
 notes:
 	$(BUILD) notes --release $(RELEASE)
