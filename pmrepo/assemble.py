@@ -8,6 +8,7 @@ inputs changed.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -26,6 +27,7 @@ from .scheduler import JobResult
 from .sources import sha256_file
 
 Say = Callable[[str], None]
+GATE_CONFIG = Path(__file__).resolve().parent / "gates" / "rpmlint.toml"
 
 
 @dataclass
@@ -97,7 +99,7 @@ class Assembly:
                     out.append(built[pkg])
         return ship, debug, srpms
 
-    def key(self, results: dict[tuple[str, str], JobResult], comps_xml: str) -> str:
+    def key(self, results: dict[tuple[str, str], JobResult], comps_xml: str, shipped: Sequence[Path]) -> str:
         rel = self.release
         templates = sorted(repopkg.SPECS.glob("pacemaker-*.spec.j2")) + sorted(repopkg.REPO_TEMPLATES.glob("*.j2"))
         return _digest({
@@ -108,15 +110,19 @@ class Assembly:
             "templates": [hashlib.sha256(p.read_bytes()).hexdigest() for p in templates],
             "release": [rel.name, rel.vr, rel.prefix, rel.repo_id, rel.repo_file, rel.repo_name, rel.metapackage,
                         rel.arch, rel.summary, rel.description, rel.license, rel.url, rel.vendor, rel.packager],
-            "signed": self.signer is not None, "install_check": self.install_check,
+            # the very files (a forced rebuild keeps its key but makes new files)
+            "files": sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in shipped),
+            "signed": getattr(self.signer.key, "fingerprint", "?") if self.signer else None,
+            "install_check": self.install_check,
             "checks": [name for name, _ in self.checks],
+            "gate_config": [rel.rpmlint_filters, hashlib.sha256(GATE_CONFIG.read_bytes()).hexdigest()],
         })
 
     def run(self, results: dict[tuple[str, str], JobResult]) -> Path:
         rel, dist, work = self.release, self.dist, self.work
         ship, debug, srpms = self.select(results)
         comps_xml = repopkg.render_comps(rel, dist)
-        key = self.key(results, comps_xml)
+        key = self.key(results, comps_xml, [*ship, *debug, *srpms])
         meta_path = self.final / "build.json"
         if meta_path.is_file() and _json(meta_path).get("key") == key:
             self.say(f"{dist.name}: repository and repo packages unchanged, reused {self.final}")
@@ -157,8 +163,9 @@ class Assembly:
 
     def _publish_local(self, key: str, ship: list[Path], meta_rpm: Path, repo_rpms: list[Path], pubkey: Path | None) -> Path:
         rel, dist = self.release, self.dist
-        self.outdir.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".tmp-{rel.release_id}-{dist.name}-", dir=self.outdir))
+        scratch = self.outdir / ".staging"  # outside repo/<release>/: never checksummed or published
+        scratch.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f"{rel.release_id}-{dist.name}-", dir=scratch))
         staging.chmod(0o755)
         try:
             for p in repo_rpms:
@@ -169,7 +176,8 @@ class Assembly:
             main_rpm = next(p for p in repo_rpms if rpm_name(p) == rel.name)
             if self.install_check:
                 report = installcheck.check(rel, dist, main_rpm, self.work / "logs" / "installcheck.log")
-                notes["fresh-root install"] = (f"installed and erased {len(report.installed)} packages "
+                extra = f" + {len(report.os_packages)} from base repositories" if report.os_packages else ""
+                notes["fresh-root install"] = (f"installed and erased {len(report.installed)} packages{extra} "
                                                f"({report.method})")
                 self.say(f"{dist.name}: fresh-root install check: {notes['fresh-root install']}")
             for name, check in self.checks:
@@ -181,18 +189,38 @@ class Assembly:
                     "signed": pubkey is not None,
                     "packages": {rpm_name(p): rpm_vr(p) for p in [*ship, meta_rpm]}, "files": files}
             (staging / "build.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
-            self.final.parent.mkdir(parents=True, exist_ok=True)
-            if self.final.exists():
-                old = self.final.with_name(f".old-{dist.name}-{os.getpid()}")
-                self.final.rename(old)
-                staging.rename(self.final)
-                shutil.rmtree(old)
-            else:
-                staging.rename(self.final)
+            replace_dir(staging, self.final, scratch)
+            with contextlib.suppress(OSError):
+                scratch.rmdir()  # only when empty
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         return self.final
+
+
+def replace_dir(new: Path, final: Path, scratch: Path) -> None:
+    """Put directory ``new`` at ``final``: an existing ``final`` is moved into
+    ``scratch`` first and moved back if the second rename fails. (Between the
+    two renames ``final`` is briefly absent; a run killed exactly there leaves
+    the previous output in ``scratch`` and the next run rebuilds it.)"""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if not final.exists():
+        new.rename(final)
+        return
+    old = scratch / f"old-{final.name}-{os.getpid()}"
+    final.rename(old)
+    try:
+        new.rename(final)
+    except OSError:
+        old.rename(final)
+        raise
+    shutil.rmtree(old)
+
+
+def clean_scratch(outdir: Path) -> None:
+    """Remove what an interrupted run left in ``<outdir>/.staging`` (the caller
+    holds the output directory's lock, so nothing there is in use)."""
+    shutil.rmtree(outdir / ".staging", ignore_errors=True)
 
 
 def rpm_name(path: Path) -> str:

@@ -221,25 +221,46 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.cmd == "setup":
         from .hostsetup import setup
         return setup()
+    from .lock import WorkdirLock
+
+    if args.mock_opt and args.backend != "mock":
+        from .errors import UsageError
+        raise UsageError("--mock-opt is for the mock backend — fix: add --backend mock or drop --mock-opt")
     if args.cmd == "pin":
-        return _cmd_pin(args)
+        with WorkdirLock(args.workdir.resolve()):
+            return _cmd_pin(args)
     if args.cmd == "notes":
         from . import manifest
         from .notes import render_notes
         rel = manifest.load(args.release)
         outdir = args.outdir.resolve()
-        for path in render_notes(rel, outdir / rel.release_id, repo_dir=outdir):
-            print(path)
+        with WorkdirLock(outdir):
+            for path in render_notes(rel, outdir / rel.release_id, repo_dir=outdir):
+                print(path)
         return 0
     from .pipeline import Pipeline
 
     pipe = Pipeline(_options(args))
+    if args.cmd in ("all", "demo"):
+        pipe.run_all()  # takes the locks itself, after the checks that write nothing
+        return 0
     if args.cmd == "check":
-        print(f"{pipe.release.path}: valid manifest for {pipe.release.release_id} "
-              f"({len(pipe.release.components)} components, dists {', '.join(pipe.release.dists)})")
-        pipe.preflight()
-        print("buildable here with backend", pipe.builder.name)
-    elif args.cmd == "render":
+        _cmd_check(pipe)
+        return 0
+    with pipe.locked():
+        _dispatch_locked(args, pipe)
+    return 0
+
+
+def _cmd_check(pipe) -> None:
+    print(f"{pipe.release.path}: valid manifest for {pipe.release.release_id} "
+          f"({len(pipe.release.components)} components, dists {', '.join(pipe.release.dists)})")
+    pipe.preflight()
+    print("buildable here with backend", pipe.builder.name)
+
+
+def _dispatch_locked(args: argparse.Namespace, pipe) -> None:
+    if args.cmd == "render":
         for (comp, dist), path in sorted(pipe.render().items()):
             print(f"{comp} {dist}: {path}")
     elif args.cmd == "sources":
@@ -250,17 +271,12 @@ def dispatch(args: argparse.Namespace) -> int:
         _cmd_plan(pipe)
     elif args.cmd == "build":
         pipe.preflight()
-        from .lock import WorkdirLock
-        with WorkdirLock(pipe.opts.workdir):
-            rendered = pipe.render()
-            pipe.build(rendered, pipe.fetch_sources(), pipe.plan(rendered))
-    elif args.cmd in ("all", "demo"):
-        pipe.run_all()
+        rendered = pipe.render()
+        pipe.build(rendered, pipe.fetch_sources(), pipe.plan(rendered))
     elif args.cmd == "gate":
         _cmd_gate(pipe)
     elif args.cmd == "publish":
         _cmd_publish(args, pipe)
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -281,6 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     except ModuleNotFoundError as exc:
         print(f"build.py: error: Python module {exc.name!r} is missing — fix: run `make setup`", file=sys.stderr)
         return 2
+    except OSError as exc:  # a path the user gave (workdir, outdir, …) that cannot be used
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"build.py: error: {exc.strerror or exc}{where} — fix: check that the path exists and is writable",
+              file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("build.py: interrupted", file=sys.stderr)
         return 130

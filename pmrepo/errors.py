@@ -5,7 +5,22 @@ exits non-zero, never with a traceback.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+_NOISE = re.compile(r"try to add '--skip-broken'|^RPM build errors:|Bad exit status from /var/tmp/rpm-tmp|^# (exit|cwd):|^\s*$")
+_SIGNAL = re.compile(r"error|nothing provides|conflict|no match|not found|cannot|can't|failed|denied|no such|missing",
+                     re.IGNORECASE)
+
+
+def summary_line(tail: str) -> str:
+    """The line of a command's output tail that best says what went wrong:
+    the last one that looks like an error, skipping tool boilerplate."""
+    lines = [ln.strip() for ln in tail.splitlines() if not _NOISE.search(ln)]
+    for line in reversed(lines):
+        if _SIGNAL.search(line):
+            return line
+    return lines[-1] if lines else "no output"
 
 
 class PmrepoError(Exception):
@@ -40,8 +55,7 @@ class CommandError(PmrepoError):
         self.log = log
         self.tail = tail
         where = f" (log: {log})" if log else ""
-        last = tail.strip().splitlines()[-1] if tail.strip() else "no output"
-        super().__init__(f"{argv[0]} exited {returncode}{where}: {last}")
+        super().__init__(f"{argv[0]} exited {returncode}{where}: {summary_line(tail)}")
 
 
 class ToolMissingError(PmrepoError):

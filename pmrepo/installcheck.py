@@ -25,8 +25,8 @@ from .run import run
 @dataclass
 class InstallReport:
     dist: str
-    installed: dict[str, str]  # name -> version-release after `dnf install`
-    expected: dict[str, str]
+    installed: dict[str, str]  # the release's packages `dnf install` put there: name -> version-release
+    os_packages: dict[str, str]  # pulled in from the dist's base repositories
     method: str = ""
 
 
@@ -36,13 +36,26 @@ def _query(root: Path, log: Path) -> dict[str, str]:
     return dict(line.split(" ", 1) for line in res.output.splitlines() if " " in line)
 
 
+def base_repo_args(release: Release, dist: Dist) -> list[str]:
+    """The dist's base repositories as dnf options, with the operator's
+    ``exclude=`` of the release's component names (so the OS never supplies
+    a package of ours)."""
+    excludes = ",".join(release.exclude_patterns(dist.name))
+    args: list[str] = []
+    for repoid, url in sorted(dist.base_repos.items()):
+        rid = f"pmrepo-base-{repoid}"
+        args += [f"--repofrompath={rid},{url}", f"--setopt={rid}.excludepkgs={excludes}"]
+    return args
+
+
 def _dnf(root: Path, release: Release, dist: Dist, args: list[str], log: Path) -> str:
-    """Run dnf against ``root`` with the root's own .repo files; returns the method used."""
+    """Run dnf against ``root`` with the root's own .repo files (plus the
+    dist's base repositories); returns the method used."""
     repos = root / "etc/yum.repos.d"
     dnf = ["dnf", "-y", f"--installroot={root}", f"--releasever={dist.rhel}",
            f"--setopt=reposdir={repos}", f"--setopt=cachedir={root}/var/cache/dnf",
            "--setopt=install_weak_deps=False", "--setopt=keepcache=False", "--disableplugin=*",
-           "--nogpgcheck", *args]
+           "--nogpgcheck", *base_repo_args(release, dist), *args]
     top = "/" + release.prefix.strip("/").split("/")[0]
     can_mount = os.geteuid() == 0 and shutil.which("unshare") and top not in ("/usr", "/etc", "/var", "/tmp", "/")
     if can_mount:
@@ -57,9 +70,12 @@ def _dnf(root: Path, release: Release, dist: Dist, args: list[str], log: Path) -
     return "baseurl redirected into the root (no mount namespace available)"
 
 
-def check(release: Release, dist: Dist, repo_rpm: Path, log: Path, keep: Path | None = None) -> InstallReport:
-    """Install, verify and erase in a throw-away root; raise InstallCheckError on any mismatch."""
-    root = Path(tempfile.mkdtemp(prefix=f"pmrepo-root-{dist.name}-", dir=keep))
+def check(release: Release, dist: Dist, repo_rpm: Path, log: Path) -> InstallReport:
+    """Install, verify and erase in a throw-away root; raise InstallCheckError on any mismatch.
+
+    Packages not shipped by the release are accepted only from the dist's
+    base repositories (``base_repos``; none: the release must be self-contained)."""
+    root = Path(tempfile.mkdtemp(prefix=f"pmrepo-root-{dist.name}-"))
     try:
         run(["rpm", "--root", str(root), "--initdb"], log_file=log, error=InstallCheckError)
         run(["rpm", "--root", str(root), "-i", str(repo_rpm)], log_file=log, error=InstallCheckError)
@@ -70,9 +86,13 @@ def check(release: Release, dist: Dist, repo_rpm: Path, log: Path, keep: Path | 
         installed = _query(root, log)
         ours = release.shipped(dist) | {release.name: f"{release.vr}{dist.tag}"}
         problems: list[str] = []
+        os_packages: dict[str, str] = {}
         for name, vr in installed.items():
             if name not in ours:
-                problems.append(f"unexpected package {name}-{vr}")
+                if dist.base_repos:
+                    os_packages[name] = vr
+                else:
+                    problems.append(f"unexpected package {name}-{vr} (no base_repos for {dist.name})")
             elif ours[name] != vr:
                 problems.append(f"{name} is {vr}, manifest says {ours[name]}")
         for name in sorted({*release.required_mains(dist), release.metapackage, release.name}):
@@ -80,16 +100,15 @@ def check(release: Release, dist: Dist, repo_rpm: Path, log: Path, keep: Path | 
                 problems.append(f"{name} was not installed")
         if problems:
             raise InstallCheckError(f"{dist.name}: install of {release.metapackage}: " + "; ".join(problems) + f" (log: {log})")
-        expected = {n: ours[n] for n in installed}
-        stack = sorted(n for n in installed if n != release.name)
+        stack = sorted(n for n in installed if n in ours and n != release.name)
         _dnf(root, release, dist, ["remove", *stack], log)
         run(["rpm", "--root", str(root), "-e", release.name], log_file=log, error=InstallCheckError)
-        left = sorted(_query(root, log))
+        left = sorted(n for n in _query(root, log) if n in ours)
         under = root / release.prefix.lstrip("/")
         leftovers = [f"package {n}" for n in left] + ([f"{release.prefix}/{p.relative_to(under)}" for p in under.rglob("*")]
                                                       if under.exists() else [])
         if leftovers or under.exists():
             raise InstallCheckError(f"{dist.name}: after erase, left behind: {', '.join(leftovers) or release.prefix}")
-        return InstallReport(dist.name, installed, expected, method)
+        return InstallReport(dist.name, {n: v for n, v in installed.items() if n in ours}, os_packages, method)
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -83,7 +83,6 @@ class Component:
     sources: tuple[Source, ...]
     patches: tuple[Path, ...]
     spec: Path  # jinja2 template
-    spec_from_tarball: bool  # build the SRPM from the spec shipped inside Source0
     dists: tuple[str, ...]
     packages: Mapping[str, tuple[str, ...]]  # dist -> binary packages shipped into the repo
     debuginfo: Mapping[str, tuple[str, ...]]  # dist -> packages for the -debuginfo repo package
@@ -230,6 +229,13 @@ class _Reader:
                 raise self.fail(fld, "unknown field", f"remove it or use one of: {', '.join(sorted(allowed))}")
 
 
+def _opt_text(r: _Reader, data: Mapping[str, Any], key: str, where: str) -> str:
+    value = data.get(key, "")
+    if not isinstance(value, str):
+        raise r.fail(f"{where}.{key}", f"must be a string, got {type(value).__name__}", f"write {key} = \"…\"")
+    return value
+
+
 def _per_dist(r: _Reader, value: Any, fld: str, dists: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     """A package list given as a list (all dists) or a table dist -> list."""
     if isinstance(value, list):
@@ -258,14 +264,18 @@ def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
     if not NAME_RE.match(name):
         raise r.fail(where, f"invalid dist name {name!r}", "use a name like el7")
     tag = r.str_(data, "tag", where, default=f".{name}")
-    if not tag.startswith("."):
-        raise r.fail(f"{where}.tag", f"{tag!r} does not start with '.'", f"write tag = \".{name}\"")
+    if not re.match(r"^\.[A-Za-z0-9_.+]+$", tag):
+        raise r.fail(f"{where}.tag", f"{tag!r} is not a dist tag ('.' then letters, digits, '_', '.', '+')",
+                     f"write tag = \".{name}\"")
     rhel = data.get("rhel")
     if not isinstance(rhel, int) or isinstance(rhel, bool) or rhel < 5:
         raise r.fail(f"{where}.rhel", f"must be an integer RHEL major version, got {rhel!r}", "write rhel = 7")
     macros = data.get("macros", {})
     if not isinstance(macros, dict) or not all(isinstance(v, (str, int)) for v in macros.values()):
         raise r.fail(f"{where}.macros", "must be a table of macro = \"value\"", "write macros = {_unitdir = \"/usr/lib/systemd/system\"}")
+    for key in macros:
+        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
+            raise r.fail(f"{where}.macros.{key}", "not an rpm macro name", "use letters, digits and '_' (e.g. _unitdir)")
     repos = data.get("base_repos", {})
     if not isinstance(repos, dict) or not all(isinstance(v, str) for v in repos.values()):
         raise r.fail(f"{where}.base_repos", "must be a table of repoid = \"baseurl\"", "write base_repos = {base = \"http://…\"}")
@@ -313,7 +323,7 @@ def _load_source(r: _Reader, root: Path, data: Any, where: str, comp: str, versi
 
 
 _COMPONENT_KEYS = {
-    "name", "version", "release", "sources", "patches", "spec", "spec_from_tarball", "dists",
+    "name", "version", "release", "sources", "patches", "spec", "dists",
     "packages", "debuginfo", "require", "group", "smoke", "changes", "known_issues", "summary",
 }
 
@@ -348,12 +358,13 @@ def _load_component(r: _Reader, root: Path, spec_dir: Path, idx: int, data: Any,
         patches.append(pp)
     spec_name = r.str_(data, "spec", where, default=f"{name}.spec.j2")
     spec = (spec_dir / spec_name).resolve()
-    from_tarball = data.get("spec_from_tarball", False)
-    if not isinstance(from_tarball, bool):
-        raise r.fail(f"{where}.spec_from_tarball", "must be true or false", "write spec_from_tarball = true")
     if "packages" not in data:
         raise r.fail(f"{where}.packages", "missing", "list the binary packages it ships: packages = [\"name\"]")
     packages = _per_dist(r, data["packages"], f"{where}.packages", dists)
+    for d, names in packages.items():
+        for pkg in names:
+            if not NAME_RE.match(pkg):
+                raise r.fail(f"{where}.packages.{d}", f"invalid package name {pkg!r}", "use letters, digits and ._+-")
     for d in dists:
         if not packages.get(d):
             raise r.fail(f"{where}.packages.{d}", "no packages listed for this dist",
@@ -370,15 +381,14 @@ def _load_component(r: _Reader, root: Path, spec_dir: Path, idx: int, data: Any,
         sources=sources,
         patches=tuple(patches),
         spec=spec,
-        spec_from_tarball=from_tarball,
         dists=dists,
         packages=packages,
         debuginfo=debuginfo,
         require=require,
         group=r.str_(data, "group", where, default="main"),
-        smoke=data.get("smoke") if isinstance(data.get("smoke"), str) else None,
-        changes=data.get("changes", "") if isinstance(data.get("changes", ""), str) else "",
-        known_issues=data.get("known_issues", "") if isinstance(data.get("known_issues", ""), str) else "",
+        smoke=_opt_text(r, data, "smoke", where) or None,
+        changes=_opt_text(r, data, "changes", where),
+        known_issues=_opt_text(r, data, "known_issues", where),
         summary=r.str_(data, "summary", where, default=name),
     )
 
@@ -406,7 +416,7 @@ def load(path: Path | str) -> Release:
     values = {k: r.str_(rel, k, "release", default=v) for k, v in DEFAULTS.items()}
     if not NAME_RE.match(values["name"]):
         raise r.fail("release.name", f"invalid package name {values['name']!r}", "use letters, digits and ._+-")
-    if not values["prefix"].startswith("/") or values["prefix"].rstrip("/") != values["prefix"] or values["prefix"] == "/":
+    if not re.match(r"^(/[A-Za-z0-9._+-]+)+$", values["prefix"]):
         raise r.fail("release.prefix", f"{values['prefix']!r} is not an absolute directory", "write prefix = \"/opt/linux-ha/pacemaker\"")
     if not values["repo_file"].endswith(".repo") or "/" in values["repo_file"]:
         raise r.fail("release.repo_file", f"{values['repo_file']!r} is not a file name ending in .repo", "write repo_file = \"pacemaker.repo\"")

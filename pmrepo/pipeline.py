@@ -7,19 +7,21 @@ render → sources → plan (build graphs) → build (scheduler) → assemble
 from __future__ import annotations
 
 import calendar
+import contextlib
 import json
 import os
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from . import manifest, sources, specs
-from .assemble import Assembly, Check, Signer
+from .assemble import Assembly, Check, Signer, clean_scratch
 from .builders import Builder, get_builder
 from .errors import BuildError, SpecError, UsageError
 from .graph import BuildGraph, build_graph
+from .lock import WorkdirLock
 from .manifest import Dist, Release
 from .progress import Progress, table
 from .render import write_atomic
@@ -55,6 +57,12 @@ class Pipeline:
     def __init__(self, opts: Options, say: Say | None = None) -> None:
         self.opts = opts
         self.release: Release = manifest.load(opts.release)
+        if opts.jobs is not None and opts.jobs < 1:
+            raise UsageError(f"--jobs {opts.jobs}: must be 1 or more")
+        unknown = sorted(set(opts.force) - {"*"} - {c.name for c in self.release.components})
+        if unknown:
+            raise UsageError(f"--force {unknown[0]}: no such component in {self.release.path} — fix: use one of "
+                             f"{', '.join(c.name for c in self.release.components)}")
         for d in opts.dists:
             if d not in self.release.dists:
                 raise UsageError(f"--dist {d}: not a target of {self.release.path} — fix: use one of "
@@ -149,8 +157,9 @@ class Pipeline:
         if failed:
             f = failed[0]
             skipped = sum(1 for r in results.values() if r.status == "skipped")
+            where = "" if str(f.log) in f.error else f" (log: {f.log})"
             raise BuildError(f"{len(failed)} build(s) failed, {skipped} skipped; first: {f.component} ({f.dist}): "
-                             f"{f.error} (log: {f.log})")
+                             f"{f.error}{where}")
         return results
 
     def assembly(self, dist: Dist) -> Assembly:
@@ -165,12 +174,16 @@ class Pipeline:
     def assemble(self, dist: Dist, results: dict[tuple[str, str], JobResult]) -> Path:
         return self.assembly(dist).run(results)
 
-    def run_all(self) -> dict[str, Path]:
-        from .lock import WorkdirLock
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """One run at a time per work directory and per output directory."""
+        with WorkdirLock(self.opts.workdir), WorkdirLock(self.opts.outdir):
+            yield
 
+    def run_all(self, lock: bool = True) -> dict[str, Path]:
         t0 = time.monotonic()
         self.preflight()
-        with WorkdirLock(self.opts.workdir):
+        with self.locked() if lock else contextlib.nullcontext():
             self.say(f"release {self.release.release_id} from {self.release.path}: "
                      f"{len(self.release.components)} components, dists {', '.join(d.name for d in self.dists)}")
             rendered = self.render()
@@ -179,6 +192,7 @@ class Pipeline:
             for d, p in plans.items():
                 self.say(f"{d}: build waves: " + " | ".join(", ".join(w) for w in p.graph.waves()))
             results = self.build(rendered, srcs, plans)
+            clean_scratch(self.opts.outdir)
             outputs = {d.name: self.assemble(d, results) for d in self.dists}
         rows = []
         for dname, out in outputs.items():

@@ -13,6 +13,7 @@ class Progress:
     def __init__(self, total: int, stream: TextIO | None = None) -> None:
         self.total = total
         self.done = 0
+        self.begun = 0
         self.start = time.monotonic()
         self.stream = stream or sys.stderr
         self._lock = threading.Lock()
@@ -25,7 +26,10 @@ class Progress:
             print(f"[{self.elapsed():7.1f}s] {text}", file=self.stream, flush=True)
 
     def started(self, what: str, dist: str) -> None:
-        self.say(f"[{self.done + 1:>2}/{self.total}] {what} {dist}: started")
+        with self._lock:
+            self.begun += 1
+            n = self.begun
+        self.say(f"[{n:>2}/{self.total}] {what} {dist}: started")
 
     def finished(self, what: str, dist: str, status: str, seconds: float) -> None:
         with self._lock:

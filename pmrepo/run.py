@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from .errors import CommandError, PmrepoError, ToolMissingError
+from .errors import CommandError, PmrepoError, ToolMissingError, summary_line
 
 log = logging.getLogger("pmrepo.run")
 
@@ -102,7 +102,6 @@ def run(
         tail = "\n".join(output.splitlines()[-TAIL_LINES:])
         if issubclass(error, CommandError):
             raise error(args, code, log_file, tail)
-        last = tail.strip().splitlines()[-1] if tail.strip() else "no output"
         where = f" (log: {log_file})" if log_file else ""
-        raise error(f"{args[0]} exited {code}{where}: {last}")
+        raise error(f"{args[0]} exited {code}{where}: {summary_line(tail)}")
     return result

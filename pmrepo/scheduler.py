@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from .builders import Builder, BuildRequest
+from .builders import Builder, BuildRequest, rpm_macro_defines
 from .errors import PmrepoError
 from .graph import BuildGraph
 from .manifest import Dist
@@ -64,11 +64,12 @@ class JobResult:
         return found[0] if found else None
 
 
-def job_key(job: JobSpec, backend_id: str, dep_keys: Iterable[str]) -> str:
+def job_key(job: JobSpec, backend_id: str, dep_keys: Iterable[str], source_date_epoch: int) -> str:
     payload = {
         "spec": job.spec.read_text(),
         "sources": list(job.source_digests),
-        "dist": job.dist.rpm_defines(),
+        "macros": rpm_macro_defines(job.dist, source_date_epoch),  # the dist's and the build's own
+        "epoch": source_date_epoch,
         "backend": backend_id,
         "deps": sorted(dep_keys),
     }
@@ -102,19 +103,26 @@ class Store:
         """A fresh build directory. Its path is fixed per job so that paths a
         build records (debug info) are the same on every run: one run per work
         directory at a time (see lock.py) makes that safe."""
-        path = self.root / ".tmp" / f"{dist}-{component}"
+        path = self.root / ".tmp" / dist / component
         shutil.rmtree(path, ignore_errors=True)
         path.mkdir(parents=True)
         return path
 
     def commit(self, staging: Path, dist: str, component: str, key: str, meta: dict[str, object]) -> Path:
+        """Rename a finished build into the store; an existing entry under the
+        same key (a forced rebuild) is replaced: moved aside, then removed."""
         (staging / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
         target = self.entry(dist, component, key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():  # a concurrent or earlier identical build: keep the first
-            shutil.rmtree(staging)
-            return target
+        old = None
+        if target.exists():
+            old = self.root / ".tmp" / "replaced" / dist / component
+            shutil.rmtree(old, ignore_errors=True)
+            old.parent.mkdir(parents=True, exist_ok=True)
+            target.rename(old)
         staging.rename(target)
+        if old is not None:
+            shutil.rmtree(old)
         return target
 
     def clean_staging(self) -> None:
@@ -176,7 +184,8 @@ class Scheduler:
                     if ready(j):
                         pending.discard(j)
                         closure = {d for d in specs if d[1] == j[1] and d[0] in graphs[j[1]].closure(j[0])}
-                        keys[j] = job_key(specs[j], self.builder.config_id(specs[j].dist), (keys[d] for d in deps_of(j)))
+                        keys[j] = job_key(specs[j], self.builder.config_id(specs[j].dist), (keys[d] for d in deps_of(j)),
+                                          self.source_date_epoch)
                         dep_rpms = tuple(p for d in sorted(closure) for p in self.results[d].binary_rpms)
                         running[pool.submit(self._one, specs[j], keys[j], dep_rpms)] = j
                 if not running:
@@ -221,7 +230,9 @@ class Scheduler:
         req = BuildRequest(job.component, job.dist, job.spec, job.sources, dep_rpms, staging, self.source_date_epoch)
         try:
             self.builder.build(req)
-        except PmrepoError as exc:
+        except Exception as exc:  # noqa: BLE001 - a job's failure must not take the run down
+            if not isinstance(exc, PmrepoError):
+                exc = PmrepoError(f"{type(exc).__name__}: {exc}")
             secs = time.monotonic() - t0
             failed = self.store.root / "failed" / dist / job.component
             shutil.rmtree(failed, ignore_errors=True)

@@ -38,7 +38,7 @@ def test_three_repo_packages_and_nothing_else(demo_build: DemoBuild, dist: str) 
     rpms = sorted(p.name for p in out.glob("*.rpm"))
     assert rpms == sorted([f"demo-repo-1.0-1.{dist}.x86_64.rpm", f"demo-repo-debuginfo-1.0-1.{dist}.x86_64.rpm",
                            f"demo-repo-src-1.0-1.{dist}.x86_64.rpm"])
-    assert not [p for p in demo_build.outdir.iterdir() if p.name.startswith(".")], "staging left behind"
+    assert [p.name for p in demo_build.outdir.iterdir() if p.name.startswith(".")] == [".pmrepo.lock"], "staging left behind"
 
 
 @pytest.mark.parametrize("dist", DISTS)

@@ -69,6 +69,12 @@ BAD = [
     ("unknown group", 'group = "extra"', 'group = "misc"', "components.demo-extras.group", "note_groups"),
     ("toml syntax", "[release]", "[release", "(syntax)", "fix the TOML syntax"),
     ("missing follows", 'follows = "release-0.9.toml"', 'follows = "nope.toml"', "release.follows", "previous release"),
+    ("tag with space", 'tag = ".el6"', 'tag = ".el 6"', "dists.el6.tag", 'tag = ".el6"'),
+    ("macro name", 'macros = { _unitdir', 'macros = { "bad name"', "dists.el7.macros.bad name", "rpm macro name"),
+    ("package name", 'packages = ["demo-tools"]', 'packages = ["demo tools"]', "components.demo-tools.packages.el6",
+     "letters, digits"),
+    ("smoke not text", 'smoke = "demod --version"', 'smoke = 3', "components.demod.smoke", "must be a string"),
+    ("space in prefix", 'prefix = "/opt/pmrepo-demo"', 'prefix = "/opt/pmrepo demo"', "release.prefix", "absolute"),
 ]
 
 
@@ -100,3 +106,25 @@ def test_cli_prints_one_line_and_exits_nonzero(tmp_path: Path) -> None:
     assert proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "components.demo-plugin.require" in lines[0] and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("args,expect", [
+    (["all", "--jobs", "0"], "--jobs 0: must be 1 or more"),
+    (["all", "--force", "nosuch"], "--force nosuch: no such component"),
+    (["all", "--mock-opt", "isolation=simple"], "--mock-opt is for the mock backend"),
+    (["all", "--backend", "mock", "--mock-opt", "colour=red"], "--mock-opt colour: unknown option"),
+    (["all", "--dist", "el9"], "--dist el9: not a target"),
+    (["plan", "--workdir", "/proc/pmrepo-nope"], "/proc/pmrepo-nope"),
+    (["publish"], "no mirror given"),
+])
+def test_cli_usage_errors_are_one_line(tmp_path: Path, args: list[str], expect: str) -> None:
+    env = {k: v for k, v in __import__("os").environ.items() if k != "PUBLISH_TARGET"}
+    if "--workdir" not in args:
+        args = [*args, "--workdir", str(tmp_path / "w")]
+    proc = subprocess.run([sys.executable, str(ROOT / "build.py"), *args, "--outdir", str(tmp_path / "o")],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert expect in lines[0], lines[0]
+    assert not list((tmp_path / "o").rglob("*.rpm"))

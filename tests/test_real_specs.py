@@ -231,7 +231,6 @@ def test_components_versions_and_requires(rel14: manifest.Release) -> None:
     for comp in rel14.components:
         assert comp.dists == DISTS
         assert comp.spec == ROOT / "specs" / f"{comp.name}.spec.j2" and comp.spec.is_file()
-        assert not comp.spec_from_tarball
 
 
 @pytest.mark.parametrize("dist", DISTS)
@@ -248,7 +247,9 @@ def test_sources_are_upstream_urls_without_invented_checksums(rel14: manifest.Re
             assert len(comp.sources) == 1, comp.name
             src = comp.sources[0]
             assert src.url is not None and src.url.startswith(("https://", "http://")), comp.name
-            assert src.sha256 is None, f"{comp.name}: a checksum nobody downloaded"
+            # unpinned until `build.py pin` downloads the file where the network reaches
+            # upstream (trust on first use); nothing here may carry a hand-written one
+            assert src.sha256 is None or re.fullmatch(r"[0-9a-f]{64}", src.sha256), comp.name
             assert comp.version in src.url and comp.version in src.filename, comp.name
     # written as one-line inline tables, so `pin` can insert the sha256
     text = REL14.read_text()

@@ -90,8 +90,13 @@ def test_rerun_runs_no_builder_and_touch_rebuilds_reverse_deps(tmp_path: Path) -
     spec.write_text(spec.read_text().replace("Synthetic component left", "Synthetic component left, touched"))
     third = build(pipeline(m, tmp_path))
     assert {c: r.status for (c, _), r in third.items()} == {"base": "reused", "left": "built", "right": "reused", "top": "built"}
+    # a forced rebuild replaces the stored result (here: one that was damaged)
+    damaged = third[("right", "el7")].binary_rpms[0]
+    damaged.write_bytes(b"not an rpm")
     forced = build(pipeline(m, tmp_path, force=frozenset({"right"})))
     assert {c: r.status for (c, _), r in forced.items()} == {"base": "reused", "left": "reused", "right": "built", "top": "reused"}
+    assert forced[("right", "el7")].entry == third[("right", "el7")].entry
+    assert damaged.read_bytes()[:4] == b"\xed\xab\xee\xdb"  # an RPM again (lead magic)
 
 
 def test_second_run_is_refused_by_the_lock(tmp_path: Path) -> None:

@@ -141,5 +141,11 @@ def test_make_repo_here_stops_with_one_line(tmp_path: Path) -> None:
     assert proc.returncode != 0
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
-    assert "without sha256" in lines[0] and "build.py pin" in lines[0]
-    assert not (tmp_path / "o").exists() and not (tmp_path / "w").exists()
+    # unpinned sources stop it before anything is written; once pinned, the
+    # BuildRequires this host cannot provide stop it (the remedy: mock)
+    if "without sha256" in lines[0]:
+        assert "build.py pin" in lines[0]
+        assert not (tmp_path / "o").exists() and not (tmp_path / "w").exists()
+    else:
+        assert "cannot be provided here" in lines[0] and "--backend mock" in lines[0], lines[0]
+    assert not list((tmp_path / "o").rglob("*.rpm"))

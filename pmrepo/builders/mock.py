@@ -153,8 +153,9 @@ class MockBuilder(Builder):
     def config_id(self, dist: Dist) -> str:
         """The rendered config without the per-build parts (the local repository's
         path, SOURCE_DATE_EPOCH): those are covered by the dependency keys and
-        the spec. A changed mirror, macro or isolation changes the build key."""
-        return self.render_config(dist)
+        the spec. A changed mirror, macro or isolation changes the build key,
+        and so does --no-clean (a build root reused from an earlier build)."""
+        return self.render_config(dist) + f"\n# no_clean={self.no_clean}\n"
 
     def isolation_for(self, dist: Dist) -> str | None:
         if self.isolation:
