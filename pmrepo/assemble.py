@@ -22,9 +22,9 @@ from typing import Callable, Sequence
 from . import installcheck, repopkg, repository
 from .errors import BuildError
 from .manifest import Dist, Release
-from .render import write_atomic
+from .fsutil import write_atomic
 from .scheduler import JobResult
-from .sources import sha256_file
+from .fsutil import sha256_file
 
 Say = Callable[[str], None]
 GATE_CONFIG = Path(__file__).resolve().parent / "gates" / "rpmlint.toml"

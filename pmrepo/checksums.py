@@ -10,29 +10,19 @@ listed in it.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Iterable
 
 from .errors import PmrepoError, PublishError
+from .fsutil import sha256_file, write_atomic
 
 SUMS_NAME = "SHA256SUMS"
 SUMS_SIGNATURE = "SHA256SUMS.asc"
 NOT_LISTED = frozenset({SUMS_NAME, SUMS_SIGNATURE})
 
 _LINE_RE = re.compile(r"^([0-9a-fA-F]{64}) [ *](.+)$")
-_CHUNK = 1024 * 1024
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(_CHUNK), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _relative_name(directory: Path, path: Path) -> str:
@@ -84,15 +74,7 @@ def write_sha256sums(directory: Path, files: Iterable[Path | str] | None = None)
             raise PublishError(f"{path}: no such file to checksum — fix: build it or drop it from the list")
         sums[name] = sha256_file(path)
     target = directory / SUMS_NAME
-    fd, tmp = tempfile.mkstemp(prefix=f".{SUMS_NAME}.", dir=directory)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(render(sums))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(target, render(sums))
     return target
 
 

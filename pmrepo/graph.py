@@ -46,10 +46,6 @@ class BuildGraph:
                 stack.extend(self.deps[c])
         return seen
 
-    def dependents(self, component: str) -> set[str]:
-        """Every component that needs ``component``, transitively."""
-        return {c for c in self.deps if component in self.closure(c)}
-
 
 def build_graph(dist: str, infos: Mapping[str, SpecInfo], external: Callable[[str], bool],
                 remedy: str = "") -> BuildGraph:

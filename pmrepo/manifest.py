@@ -9,6 +9,7 @@ Paths in a manifest are relative to the manifest file's directory.
 """
 from __future__ import annotations
 
+import calendar
 import datetime as _dt
 import fnmatch
 import re
@@ -133,6 +134,11 @@ class Release:
     @property
     def vr(self) -> str:
         return f"{self.version}-{self.release}"
+
+    @property
+    def epoch(self) -> int:
+        """The release date, midnight UTC, as SOURCE_DATE_EPOCH / repodata revision."""
+        return calendar.timegm(self.date.timetuple())
 
     @property
     def release_id(self) -> str:

@@ -47,7 +47,7 @@ from markupsafe import Markup
 from . import manifest
 from .errors import NotesError, PmrepoError
 from .manifest import Component, Dist, Release
-from .render import write_atomic
+from .fsutil import write_atomic
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "notes"
 LANGS = ("ja", "en")

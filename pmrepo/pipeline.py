@@ -6,7 +6,6 @@ render → sources → plan (build graphs) → build (scheduler) → assemble
 """
 from __future__ import annotations
 
-import calendar
 import contextlib
 import json
 import os
@@ -24,7 +23,7 @@ from .graph import BuildGraph, build_graph
 from .lock import WorkdirLock
 from .manifest import Dist, Release
 from .progress import Progress, table
-from .render import write_atomic
+from .fsutil import write_atomic
 from .scheduler import JobResult, JobSpec, Scheduler, Store, summary
 
 Say = Callable[[str], None]
@@ -69,7 +68,7 @@ class Pipeline:
                                  f"{', '.join(self.release.dists)}")
         self.dists = [self.release.dists[d] for d in (opts.dists or tuple(self.release.dists))]
         self.work = opts.workdir / self.release.release_id
-        self.epoch = calendar.timegm(self.release.date.timetuple())
+        self.epoch = self.release.epoch
         self.say: Say = say or (lambda s: print(s, flush=True))
         self._builder: Builder | None = None
 

@@ -1,7 +1,6 @@
 """jinja2 rendering with StrictUndefined: a missing value is an error, not ''."""
 from __future__ import annotations
 
-import datetime as _dt
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +9,6 @@ import jinja2
 from .errors import SpecError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def _rpm_date(value: _dt.date) -> str:
-    """The date format %changelog wants: 'Thu Jan 14 2016'."""
-    return value.strftime("%a %b %d %Y")
 
 
 def environment(search: list[Path]) -> jinja2.Environment:
@@ -26,7 +20,6 @@ def environment(search: list[Path]) -> jinja2.Environment:
         lstrip_blocks=True,
         autoescape=False,
     )
-    env.filters["rpm_date"] = _rpm_date
     return env
 
 
@@ -41,14 +34,3 @@ def render_file(template: Path, context: dict[str, Any], *, what: str = "") -> s
         raise SpecError(f"{template}: {exc.message} — fix: supply the value in the manifest or correct the template") from None
     except jinja2.TemplateSyntaxError as exc:
         raise SpecError(f"{exc.filename or template}:{exc.lineno}: template syntax error: {exc.message}") from None
-
-
-def write_atomic(path: Path, text: str | bytes) -> None:
-    """Write via a temporary file in the same directory, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    if isinstance(text, bytes):
-        tmp.write_bytes(text)
-    else:
-        tmp.write_text(text)
-    tmp.replace(path)

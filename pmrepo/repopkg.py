@@ -12,7 +12,8 @@ from pathlib import Path
 from .builders.base import rpm_macro_defines
 from .errors import BuildError
 from .manifest import Component, Dist, Release
-from .render import PROJECT_ROOT, render_file, write_atomic
+from .fsutil import write_atomic
+from .render import PROJECT_ROOT, render_file
 from .run import run
 from .specs import base_context, define_args
 

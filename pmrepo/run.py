@@ -29,14 +29,6 @@ class Result:
     log: Path | None
 
 
-def tail_of(path: Path, lines: int = TAIL_LINES) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
-
-
 def require_tool(name: str, hint: str = "") -> str:
     found = shutil.which(name)
     if not found:

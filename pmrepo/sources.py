@@ -22,19 +22,12 @@ from urllib.parse import unquote, urlparse
 import requests
 
 from .errors import SourceError, UnpinnedSourceError
+from .fsutil import sha256_file, write_atomic
 from .manifest import Component, Release, Source
 
 log = logging.getLogger("pmrepo.sources")
 
 CHUNK = 1 << 16
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(CHUNK), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def pack_tree(tree: Path, top: str, out: Path, mtime: int) -> None:
@@ -62,11 +55,10 @@ def pack_tree(tree: Path, top: str, out: Path, mtime: int) -> None:
             if "__pycache__" in path.parts or path.name.endswith((".o", ".so")):
                 continue
             add(path, f"{top}/{path.relative_to(tree).as_posix()}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    with tmp.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz:
+    packed = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=packed, mtime=0, compresslevel=9) as gz:
         gz.write(buf.getvalue())
-    tmp.replace(out)
+    write_atomic(out, packed.getvalue())
 
 
 @dataclass
@@ -127,12 +119,6 @@ class Fetcher:
         return target
 
 
-def source_mtime(release: Release) -> int:
-    """The timestamp packed trees carry: the release date, midnight UTC."""
-    import calendar
-    return calendar.timegm(release.date.timetuple())
-
-
 def prepare(component: Component, release: Release, dest: Path, fetcher: Fetcher) -> list[Path]:
     """Put every source and patch of ``component`` into ``dest``; return their paths.
 
@@ -144,7 +130,7 @@ def prepare(component: Component, release: Release, dest: Path, fetcher: Fetcher
         target = dest / src.filename
         if src.path is not None:
             if src.path.is_dir():
-                pack_tree(src.path, f"{component.name}-{component.version}", target, source_mtime(release))
+                pack_tree(src.path, f"{component.name}-{component.version}", target, release.epoch)
             else:
                 shutil.copyfile(src.path, target)
         else:
@@ -189,7 +175,5 @@ def pin(release: Release, fetcher: Fetcher) -> list[tuple[str, str, str]]:
                               "written as an inline table — fix: write the source as { url = \"…\" } on one line")
         pinned.append((comp.name, src.url, digest))
     if pinned:
-        tmp_manifest = release.path.with_name(f".{release.path.name}.tmp")
-        tmp_manifest.write_text(text)
-        tmp_manifest.replace(release.path)
+        write_atomic(release.path, text)
     return pinned

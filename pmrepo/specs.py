@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SpecError
+from .fsutil import write_atomic
 from .manifest import Component, Dist, Release
 from .render import render_file
 from .run import run
@@ -94,10 +95,7 @@ def inspect_cached(spec: Path, dist: Dist, cache: Path, log: Path | None = None)
     info = inspect(spec, dist, log)
     data = dataclasses.asdict(info)
     del data["path"]
-    cache.mkdir(parents=True, exist_ok=True)
-    tmp = entry.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data))
-    tmp.replace(entry)
+    write_atomic(entry, json.dumps(data))
     return info
 
 

@@ -28,10 +28,11 @@ from pmrepo.errors import (BuildError, MockArgumentError, MockBootstrapError, Mo
                            MockLockedError, MockPackageManagerError, MockResultDirError, ToolMissingError, UsageError)
 from pmrepo.graph import build_graph
 from pmrepo.progress import Progress
-from pmrepo.render import write_atomic
+from pmrepo.fsutil import write_atomic
 from pmrepo.run import run
 from pmrepo.scheduler import JobSpec, Scheduler, Store
-from pmrepo.sources import Fetcher, prepare, sha256_file, source_mtime
+from pmrepo.fsutil import sha256_file
+from pmrepo.sources import Fetcher, prepare
 from pmrepo.specs import inspect, render_component
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,7 +116,7 @@ def tools_srpm(demo, tmp_path_factory: pytest.TempPathFactory) -> Path:
     rel, _, jobs = demo
     job = jobs[("demo-tools", "el7")]
     out = tmp_path_factory.mktemp("srpm")
-    req = BuildRequest(job.component, job.dist, job.spec, job.sources, (), out, source_mtime(rel))
+    req = BuildRequest(job.component, job.dist, job.spec, job.sources, (), out, rel.epoch)
     return MockBuilder().build_srpm(req)
 
 
@@ -123,7 +124,7 @@ def request_for(demo, component: str, dist: str, outdir: Path, deps: tuple[Path,
     rel, _, jobs = demo
     job = jobs[(component, dist)]
     outdir.mkdir(parents=True, exist_ok=True)
-    return BuildRequest(job.component, job.dist, job.spec, job.sources, deps, outdir, source_mtime(rel))
+    return BuildRequest(job.component, job.dist, job.spec, job.sources, deps, outdir, rel.epoch)
 
 
 # -- the rendered config --------------------------------------------------------
@@ -274,7 +275,7 @@ def test_three_deep_chain_sees_earlier_results(demo, fake_mock, tmp_path: Path) 
     infos = {c: inspect(specs[(c, "el7")].spec, rel.dists["el7"]) for c in chosen}
     graph = build_graph("el7", infos, builder.can_provide, builder.remedy)
     assert graph.deps["demo-plugin"] == {"demod"} and graph.deps["demod"] == {"libdemo"}
-    sched = Scheduler(builder, Store(tmp_path / "store"), jobs=2, source_date_epoch=source_mtime(rel),
+    sched = Scheduler(builder, Store(tmp_path / "store"), jobs=2, source_date_epoch=rel.epoch,
                       progress=Progress(len(specs), stream=io.StringIO()))
     results = sched.run({"el7": graph}, specs)
     assert {k: r.status for k, r in results.items()} == {k: "built" for k in specs}, \
@@ -363,7 +364,7 @@ def test_real_build_failure_shows_rpmbuild_not_mock_traceback(demo, fake_mock, t
                     "%description\nd\n%build\necho 'compiler says: boom' >&2\nexit 3\n%files\n")
     src = tmp_path / "src"
     src.mkdir()
-    req = BuildRequest("broken", rel.dists["el7"], spec, src, (), tmp_path / "out", source_mtime(rel))
+    req = BuildRequest("broken", rel.dists["el7"], spec, src, (), tmp_path / "out", rel.epoch)
     req.outdir.mkdir()
     with pytest.raises(MockBuildError) as exc:
         MockBuilder().build(req)

@@ -40,7 +40,8 @@ from typing import Iterator, Mapping
 from ..errors import (BuildError, MockArgumentError, MockBootstrapError, MockBuildError, MockError,
                       MockLockedError, MockPackageManagerError, MockResultDirError, UsageError)
 from ..manifest import Dist
-from ..render import render_file, write_atomic
+from ..fsutil import write_atomic
+from ..render import render_file
 from ..run import TAIL_LINES, require_tool, run
 from .base import Builder, BuildOutput, BuildRequest, rpm_macro_defines
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import abc
 import enum
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Iterable, Mapping, Sequence
 
 from ..errors import GateError
+from ..fsutil import write_atomic
 from ..manifest import Dist
 from ..run import run
 
@@ -179,16 +179,7 @@ def run_gates(gates: Sequence[Gate], ctx: GateContext, *, fail: bool = True) -> 
     return reports
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+write_text_atomic = write_atomic  # the gates' name for the shared helper
 
 
 # -- RPM header queries -------------------------------------------------------

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Callable, ClassVar, Mapping, Sequence
 
 from ..errors import GateError
+from ..fsutil import write_atomic
 from ..manifest import Component, Dist, Release
 from ..progress import table
 from ..run import Result, run
@@ -276,16 +277,6 @@ class ContainerReport:
         return tree
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
-# -- the test itself -------------------------------------------------------------
-
-
 def _first_lines(text: str, n: int = 6) -> str:
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     more = f" … (+{len(lines) - n} lines)" if len(lines) > n else ""
@@ -459,13 +450,13 @@ def install_test(release: Release, dist: Dist, repo_rpm: Path, *, outdir: Path, 
     if report.ok:
         data = {"dist": dist.name, "metapackage": release.metapackage, "release": release.release_id,
                 "image": s.image, "engine": engine.name, "packages": dict(sorted(report.installed.items()))}
-        _write_atomic(installed_json, json.dumps(data, indent=2, sort_keys=True) + "\n")
+        write_atomic(installed_json, json.dumps(data, indent=2, sort_keys=True) + "\n")
         report.installed_json = installed_json
     else:
         installed_json.unlink(missing_ok=True)
     report.junit = report_dir / f"install-{dist.name}.junit.xml"
     report.to_junit().write(report.junit, encoding="utf-8", xml_declaration=True)
-    _write_atomic(report_dir / f"install-{dist.name}.table.txt", report.table() + "\n\n" + report.summary() + "\n")
+    write_atomic(report_dir / f"install-{dist.name}.table.txt", report.table() + "\n\n" + report.summary() + "\n")
     return report
 
 
