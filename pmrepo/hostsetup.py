@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import sysconfig
 from pathlib import Path
 
 from .errors import PmrepoError
@@ -90,7 +91,13 @@ def setup() -> int:
         else:
             print("setup: system tools present")
         if python_missing():
-            _sh([sys.executable, "-m", "pip", "install", "-q", "-r", str(PROJECT / "requirements.txt")])
+            pip = [sys.executable, "-m", "pip", "install", "-q", "-r", str(PROJECT / "requirements.txt")]
+            # a distribution's own Python (PEP 668, e.g. Debian 12's /usr/bin/python3) refuses
+            # plain pip installs; outside a virtualenv we install for this user instead
+            marker = Path(sysconfig.get_path("stdlib")) / "EXTERNALLY-MANAGED"
+            if marker.exists() and sys.prefix == sys.base_prefix:
+                pip += ["--user", "--break-system-packages"]
+            _sh(pip)
         else:
             print("setup: Python packages present")
     except PmrepoError as exc:
