@@ -50,5 +50,4 @@ bench: setup
 	$(PYTHON) bench/run.py
 
 clean:
-	rm -rf work bench/out
-	find repo -mindepth 1 -maxdepth 1 -type d -exec rm -rf {} +
+	rm -rf work repo bench/out

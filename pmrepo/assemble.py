@@ -101,7 +101,7 @@ class Assembly:
 
     def key(self, results: dict[tuple[str, str], JobResult], comps_xml: str, shipped: Sequence[Path]) -> str:
         rel = self.release
-        templates = sorted(repopkg.SPECS.glob("pacemaker-*.spec.j2")) + sorted(repopkg.REPO_TEMPLATES.glob("*.j2"))
+        templates = repopkg.template_files()
         return _digest({
             "builds": sorted(r.key for (c, d), r in results.items() if d == self.dist.name),
             "comps": comps_xml, "requires": repopkg.metapackage_requires(rel, self.dist),

@@ -48,8 +48,9 @@ from . import manifest
 from .errors import NotesError, PmrepoError
 from .manifest import Component, Dist, Release
 from .fsutil import write_atomic
+from .render import ENV, TEMPLATES as TEMPLATE_ROOT
 
-TEMPLATES = Path(__file__).resolve().parent / "templates" / "notes"
+TEMPLATES = TEMPLATE_ROOT / "notes"
 LANGS = ("ja", "en")
 SUBPACKAGE_SUFFIXES = ("-devel", "-libs", "-doc", "-debuginfo")
 BUILD_JSON = "build.json"
@@ -307,11 +308,6 @@ def collect(release: Release, *, repo_dir: Path | None) -> Notes:
 # -- rendering -------------------------------------------------------------------
 
 
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
-                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, autoescape=False)
-
-
 def _markdown_to_html(text: str) -> str:
     from markdown_it import MarkdownIt  # requirements.txt: markdown-it-py
 
@@ -321,16 +317,13 @@ def _markdown_to_html(text: str) -> str:
 
 def render_texts(notes: Notes) -> dict[str, str]:
     """File name -> text of every page (Markdown and HTML, ja and en)."""
-    env = _environment()
-    html_env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
-                                  autoescape=True, keep_trailing_newline=True)
     rel = notes.release
     out: dict[str, str] = {}
     try:
         for lang in LANGS:
-            md = env.get_template(f"release-notes.{lang}.md.j2").render(notes=notes, rel=rel, prev=notes.previous)
+            md = ENV.get_template(f"notes/release-notes.{lang}.md.j2").render(notes=notes, rel=rel, prev=notes.previous)
             out[f"RELEASE-NOTES.{lang}.md"] = md
-            out[f"RELEASE-NOTES.{lang}.html"] = html_env.get_template("release-notes.html.j2").render(
+            out[f"RELEASE-NOTES.{lang}.html"] = ENV.get_template("notes/release-notes.html.j2").render(
                 lang=lang, title=md.splitlines()[0].lstrip("# ").strip(), body=Markup(_markdown_to_html(md)))
     except jinja2.TemplateError as exc:
         where = getattr(exc, "filename", None) or TEMPLATES

@@ -1,7 +1,7 @@
 """The tool's own packages: the metapackage and the repository package.
 
-Both are rendered from templates in ``specs/`` with names taken from the
-manifest, and built with plain rpmbuild: they are noarch or payload-only,
+Both are rendered from the tool's templates (``pmrepo/templates/specs/``,
+``repo/``, ``comps/``) with names taken from the manifest, and built with plain rpmbuild: they are noarch or payload-only,
 have no ELF auto-requires, and are therefore safe to build on any host.
 """
 from __future__ import annotations
@@ -13,13 +13,15 @@ from .builders.base import rpm_macro_defines
 from .errors import BuildError
 from .manifest import Component, Dist, Release
 from .fsutil import write_atomic
-from .render import PROJECT_ROOT, render_file
+from .render import TEMPLATES, render_template
 from .run import run
 from .specs import base_context, define_args
 
-SPECS = PROJECT_ROOT / "specs"
-REPO_TEMPLATES = PROJECT_ROOT / "repo"
-COMPS = PROJECT_ROOT / "comps"
+
+
+def template_files() -> list[Path]:
+    """The tool's templates the metapackage and the repo packages are made from."""
+    return sorted(TEMPLATES.glob("specs/pacemaker-*.spec.j2")) + sorted(TEMPLATES.glob("repo/*.j2"))
 
 
 def requirement(comp: Component, dist: Dist) -> str | None:
@@ -52,13 +54,13 @@ def group_members(release: Release, dist: Dist) -> tuple[list[str], list[str]]:
 def render_comps(release: Release, dist: Dist) -> str:
     mandatory, optional = group_members(release, dist)
     ctx = base_context(release, dist) | {"mandatory": mandatory, "optional": optional}
-    return render_file(COMPS / "comps.xml.j2", ctx)
+    return render_template("comps/comps.xml.j2", ctx)
 
 
 def render_repo_files(release: Release, dist: Dist, gpg_key_name: str | None) -> tuple[str, str]:
     ctx = base_context(release, dist) | {"gpg_key_name": gpg_key_name}
-    return (render_file(REPO_TEMPLATES / "pacemaker.repo.j2", ctx),
-            render_file(REPO_TEMPLATES / "pacemaker-debuginfo.repo.j2", ctx))
+    return (render_template("repo/pacemaker.repo.j2", ctx),
+            render_template("repo/pacemaker-debuginfo.repo.j2", ctx))
 
 
 def debuginfo_repo_name(release: Release) -> str:
@@ -78,7 +80,7 @@ def _rpmbuild(spec: Path, release: Release, dist: Dist, topdir: Path, log: Path,
 def build_metapackage(release: Release, dist: Dist, workdir: Path, log: Path, epoch: int) -> Path:
     ctx = base_context(release, dist) | {"requires": metapackage_requires(release, dist)}
     spec = workdir / "specs" / f"{release.metapackage}.spec"
-    write_atomic(spec, render_file(SPECS / "pacemaker-all.spec.j2", ctx))
+    write_atomic(spec, render_template("specs/pacemaker-all.spec.j2", ctx))
     top = workdir / "meta-top"
     shutil.rmtree(top, ignore_errors=True)
     rpms = _rpmbuild(spec, release, dist, top, log, epoch, None)
@@ -105,7 +107,7 @@ def build_repo_packages(release: Release, dist: Dist, workdir: Path, *, tree: Pa
         "gpg_key": gpg_key, "gpg_key_name": key_name,
     }
     spec = workdir / "specs" / f"{release.name}.spec"
-    write_atomic(spec, render_file(SPECS / "pacemaker-repo.spec.j2", ctx))
+    write_atomic(spec, render_template("specs/pacemaker-repo.spec.j2", ctx))
     top = workdir / "repo-top"
     shutil.rmtree(top, ignore_errors=True)
     rpms = _rpmbuild(spec, release, dist, top, log, epoch, release.arch)

@@ -1,6 +1,6 @@
 """The mock backend: builds every package in a clean el6/el7 chroot.
 
-Per build, a mock config is rendered from ``mock.cfg.j2`` into the job's
+Per build, a mock config is rendered from ``pmrepo/templates/builders/mock.cfg.j2`` into the job's
 output directory: mock's own format, yum with ``reposdir=/dev/null`` and
 base/updates/extras from the CentOS vault plus EPEL from its archive. Repo
 URLs, from lowest to highest precedence:
@@ -41,11 +41,11 @@ from ..errors import (BuildError, MockArgumentError, MockBootstrapError, MockBui
                       MockLockedError, MockPackageManagerError, MockResultDirError, UsageError)
 from ..manifest import Dist
 from ..fsutil import write_atomic
-from ..render import render_file
+from ..render import render_template
 from ..run import TAIL_LINES, require_tool, run
 from .base import Builder, BuildOutput, BuildRequest, rpm_macro_defines
 
-TEMPLATE = Path(__file__).with_name("mock.cfg.j2")
+TEMPLATE = "builders/mock.cfg.j2"  # in pmrepo/templates/
 
 VAULT = "http://vault.centos.org"
 EPEL_ARCHIVE = "https://archives.fedoraproject.org/pub/archive/epel"
@@ -235,7 +235,7 @@ class MockBuilder(Builder):
             "repos": self.repos_for(dist),
             "local_repo": local_repo.resolve().as_uri() if local_repo is not None else None,
         }
-        return render_file(TEMPLATE, context, what=f"mock config ({dist.name})")
+        return render_template(TEMPLATE, context, what=f"mock config ({dist.name})")
 
     # -- building ------------------------------------------------------------
 
