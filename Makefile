@@ -1,5 +1,6 @@
 # Thin wrapper: every target calls build.py (the logic lives in pmrepo/).
-#   make test                 install what is missing, then run the test suite
+#   make test                 install what is missing, then run the test suite (fast unit layer first)
+#   make check                the fast unit layer alone (seconds, no external tools)
 #   make repo                 build the real release (RELEASE=…, BACKEND=mock on a mock host)
 #   make demo                 the offline demo release end to end
 #   make release              build (signed) -> gates -> notes -> publish
@@ -15,13 +16,17 @@ CONTAINER_ARGS = --container $(CONTAINER) $(if $(CONTAINER_IMAGE),--container-im
 DIST_ARGS = $(foreach d,$(DIST),--dist $(d))
 BUILD = $(PYTHON) build.py
 
-.PHONY: setup test demo repo plan gates notes sign release publish bench clean
+.PHONY: setup test check demo repo plan gates notes sign release publish bench clean
 
 setup:
 	$(PYTHON) build.py setup
 
 test: setup
-	$(PYTHON) -m pytest -q -p no:cacheprovider tests
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests/unit
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests --ignore=tests/unit
+
+check:
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests/unit
 
 demo: setup
 	$(BUILD) demo
@@ -47,7 +52,7 @@ publish:
 release: sign gates notes publish
 
 bench: setup
-	$(PYTHON) bench/run.py
+	$(PYTHON) -m bench.run
 
 clean:
 	rm -rf work repo bench/out

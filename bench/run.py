@@ -15,7 +15,7 @@ with the rpmbuild backend on this machine:
   P3  one component's spec touched: which jobs rebuilt, time.
   P4  repo-package assembly throughput vs a plain copy of the same bytes.
 
-Usage: python3 bench/run.py [--out bench/out] [--quick]
+Usage (from the checkout): python3 -m bench.run [--out bench/out] [--quick]
 """
 from __future__ import annotations
 
@@ -26,14 +26,12 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+from pmrepo.pipeline import Options, Pipeline
+from pmrepo.progress import table
+from pmrepo.run import run
+from tests.synthetic import _work_file, make_release
 
-from pmrepo.pipeline import Options, Pipeline  # noqa: E402
-from pmrepo.progress import table  # noqa: E402
-from pmrepo.run import run  # noqa: E402
-from synthetic import make_release  # noqa: E402
+OUT = Path(__file__).resolve().parent / "out"
 
 DAG = {
     "core": [], "util": [], "solo": [],
@@ -66,8 +64,6 @@ def effective_cores(work: Path, cores: int) -> float:
     """How many compiles this machine really runs at once: the same gcc -O2
     job ``cores`` times, one after another vs all at once (a shared or
     overcommitted VM gives less than ``cores``)."""
-    from synthetic import _work_file
-
     work.mkdir(parents=True, exist_ok=True)
     src = work / "w.c"
     src.write_text(_work_file("calib", 0, 120))
@@ -103,7 +99,7 @@ def verdict(ok: bool) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--quick", action="store_true", help="less compile work (a smoke run of the script)")
     args = ap.parse_args()
     cores = os.cpu_count() or 1

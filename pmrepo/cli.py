@@ -1,4 +1,7 @@
-"""Command line: ``./build.py <step> [--release FILE] [--dist D] [--backend B] [--workdir DIR]``.
+"""Command line: ``./build.py <step> [options]`` in a checkout, ``pmrepo <step> [options]`` installed.
+
+Each subcommand takes only the option groups it uses (argparse parent
+parsers); ``<step> --help`` lists them.
 
 Every failure a user can cause ends in one line on stderr and a non-zero exit.
 Modules are imported lazily so that ``setup`` runs before the Python
@@ -12,65 +15,113 @@ import os
 import sys
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
-DEMO = PROJECT / "examples" / "demo" / "release.toml"
-REAL = PROJECT / "releases" / "1.1.14-1.1.toml"
+from . import defaults
+
+DEMO = defaults.DEMO_RELEASE
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--release", type=Path, default=DEMO,
-                   help=f"release manifest (default: the offline demo, {DEMO.relative_to(PROJECT)})")
-    p.add_argument("--dist", action="append", default=[], help="build only this dist (repeatable)")
-    p.add_argument("--workdir", type=Path, default=PROJECT / "work", help="work directory (default: work/)")
-    p.add_argument("--outdir", type=Path, default=PROJECT / "repo", help="output directory (default: repo/)")
+def _group(*adders) -> argparse.ArgumentParser:
+    """A parent parser holding one group of options (subcommands pick the groups they use)."""
+    p = argparse.ArgumentParser(add_help=False)
+    for add in adders:
+        add(p)
+    return p
+
+
+def _release(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--release", type=Path, default=DEMO, help="release manifest (default: the offline demo)")
+
+
+def _dist(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dist", action="append", default=[], help="only this dist (repeatable)")
+
+
+def _workdir(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workdir", type=Path, default=defaults.workdir(),
+                   help="work directory (default: work/ of the checkout, or of the current directory)")
+
+
+def _outdir(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--outdir", type=Path, default=defaults.outdir(),
+                   help="output directory (default: repo/ of the checkout, or of the current directory)")
+
+
+def _backend(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=["rpmbuild", "mock"], default=os.environ.get("PMREPO_BACKEND", "rpmbuild"),
                    help="build backend (default: rpmbuild, or $PMREPO_BACKEND)")
+    p.add_argument("--mock-opt", action="append", default=[], metavar="KEY=VALUE",
+                   help="mock backend option: isolation=simple|nspawn, no_clean=1, root_cache=0|1, yum_cache=0|1, "
+                        "ccache=0|1, use_bootstrap_image=0|1, mock_cmd=PATH, mirror.<repoid>=URL")
+
+
+def _build(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", "-j", type=int, default=None, help="parallel build jobs (default: per backend and cores)")
     p.add_argument("--force", nargs="?", const="*", action="append", default=[], metavar="COMPONENT",
                    help="rebuild everything, or only COMPONENT (repeatable)")
+
+
+def _checks(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-install-check", action="store_true", help="skip the fresh-root install check")
     p.add_argument("--no-gates", action="store_true", help="skip the rpmlint/compatibility/closure gates")
     p.add_argument("--sign", action="store_true",
                    help="sign every RPM and repomd.xml with $PMREPO_GPG_KEY from $GNUPGHOME, ship the public key")
+
+
+def _container(p: argparse.ArgumentParser) -> None:
     p.add_argument("--container", choices=["none", "auto", "podman", "docker"], default=None,
                    help="container install test engine (default: none; `demo`: auto, skipped with a warning "
                         "when no engine works)")
     p.add_argument("--container-image", default=None, metavar="IMAGE|local",
                    help="image for every dist (default: each dist's `image` from the manifest); `local` builds "
                         "or reuses pmrepo's Debian-based test image (no registry needed)")
-    p.add_argument("--mock-opt", action="append", default=[], metavar="KEY=VALUE",
-                   help="mock backend option: isolation=simple|nspawn, no_clean=1, root_cache=0|1, yum_cache=0|1, "
-                        "ccache=0|1, use_bootstrap_image=0|1, mock_cmd=PATH, mirror.<repoid>=URL")
 
 
-def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="build.py", description="pmrepo: build, check and publish a Pacemaker repository package")
+def _publish(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target", default=os.environ.get("PUBLISH_TARGET", ""),
+                   help="mirror: /path, file:///path, ssh://host/path, rsync://host/path or https://… ($PUBLISH_TARGET)")
+    p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    p.add_argument("--replace", action="store_true", help="replace a release that is already published")
+
+
+_ALL_GROUPS = (_release, _dist, _workdir, _outdir, _backend, _build, _checks, _container, _publish)
+_PIPELINE = (_release, _dist, _workdir, _outdir, _backend, _build, _checks, _container)
+# subcommand -> (one-line description, its option groups)
+COMMANDS: dict[str, tuple[str, tuple]] = {
+    "setup": ("install the system tools and Python packages this project needs", ()),
+    "check": ("validate the manifest and say whether it can be built here",
+              (_release, _dist, _backend)),
+    "render": ("render the component specs per dist into the work directory",
+               (_release, _dist, _workdir, _outdir)),
+    "sources": ("fetch, verify and pack every source", (_release, _dist, _workdir, _outdir)),
+    "plan": ("print per dist the build order, parallel waves and the repo package's contents",
+             (_release, _dist, _workdir, _outdir, _backend)),
+    "build": ("build every component (SRPM + binary RPMs) in BuildRequires order",
+              (_release, _dist, _workdir, _outdir, _backend, _build)),
+    "all": ("the whole pipeline: build, repository, repo packages, checks", _PIPELINE),
+    "demo": ("the offline demo release end to end (`all` with the demo manifest)", _PIPELINE[1:]),
+    "pin": ("download unpinned URL sources and record their sha256 in the manifest (trust on first use)",
+            (_release, _workdir)),
+    "gate": ("run the release gates on what `all` assembled in the work directory",
+             (_release, _dist, _workdir, _outdir, _container)),
+    "notes": ("render the release notes (ja/en, Markdown and HTML) into <outdir>/<release_id>/",
+              (_release, _outdir)),
+    "publish": ("write SHA256SUMS and publish <outdir>/<release_id>/ to a mirror atomically",
+                (_release, _dist, _workdir, _outdir, _publish)),
+}
+
+
+def parser(prog: str = "build.py") -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog=prog, description="pmrepo: build, check and publish a Pacemaker repository package")
     ap.add_argument("-v", "--verbose", action="store_true", help="log every external command line")
     sub = ap.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
-    sub.add_parser("setup", help="install the system tools and Python packages this project needs")
-    for name, text in [
-        ("check", "validate the manifest (and say whether it can be built here)"),
-        ("render", "render the component specs per dist into the work directory"),
-        ("sources", "fetch, verify and pack every source"),
-        ("plan", "print per dist the build order, parallel waves and the repo package's contents"),
-        ("build", "build every component (SRPM + binary RPMs) in BuildRequires order"),
-        ("all", "the whole pipeline: build, repository, repo packages, install check"),
-        ("pin", "download unpinned URL sources and record their sha256 in the manifest (trust on first use)"),
-    ]:
-        _common(sub.add_parser(name, help=text))
-    demo = sub.add_parser("demo", help="the offline demo release end to end (same as `all` with the demo manifest)")
-    _common(demo)
-    gate = sub.add_parser("gate", help="run the release gates on what `all` assembled in the work directory")
-    _common(gate)
-    notes = sub.add_parser("notes", help="render the release notes (ja/en, Markdown and HTML) into repo/<release_id>/")
-    _common(notes)
-    pub = sub.add_parser("publish", help="write SHA256SUMS and publish repo/<release_id>/ to a mirror atomically")
-    _common(pub)
-    pub.add_argument("--target", default=os.environ.get("PUBLISH_TARGET", ""),
-                     help="mirror: /path, file:///path, ssh://host/path, rsync://host/path or https://… ($PUBLISH_TARGET)")
-    pub.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
-    pub.add_argument("--replace", action="store_true", help="replace a release that is already published")
+    for name, (text, groups) in COMMANDS.items():
+        sub.add_parser(name, help=text, description=text, parents=[_group(g) for g in groups])
     return ap
+
+
+def _fallbacks() -> dict[str, object]:
+    """The default of every option, for the subcommands that do not offer it."""
+    return vars(_group(*_ALL_GROUPS).parse_args([]))
 
 
 def _options(args: argparse.Namespace):  # -> pipeline.Options
@@ -279,29 +330,37 @@ def _dispatch_locked(args: argparse.Namespace, pipe) -> None:
         _cmd_publish(args, pipe)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "build.py") -> int:
+    args = parser(prog).parse_args(argv)
+    for name, value in _fallbacks().items():
+        if not hasattr(args, name):
+            setattr(args, name, value)
     if args.cmd == "demo":
         args.release = DEMO
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
     try:
         from .errors import PmrepoError
     except ImportError as exc:  # pragma: no cover - only before setup
-        print(f"build.py: error: {exc} — fix: run `make setup`", file=sys.stderr)
+        print(f"{prog}: error: {exc} — fix: run `{prog} setup`", file=sys.stderr)
         return 2
     try:
         return dispatch(args)
     except PmrepoError as exc:
-        print(f"build.py: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except ModuleNotFoundError as exc:
-        print(f"build.py: error: Python module {exc.name!r} is missing — fix: run `make setup`", file=sys.stderr)
+        print(f"{prog}: error: Python module {exc.name!r} is missing — fix: run `{prog} setup`", file=sys.stderr)
         return 2
     except OSError as exc:  # a path the user gave (workdir, outdir, …) that cannot be used
         where = f": {exc.filename}" if exc.filename else ""
-        print(f"build.py: error: {exc.strerror or exc}{where} — fix: check that the path exists and is writable",
+        print(f"{prog}: error: {exc.strerror or exc}{where} — fix: check that the path exists and is writable",
               file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("build.py: interrupted", file=sys.stderr)
+        print(f"{prog}: interrupted", file=sys.stderr)
         return 130
+
+
+def console() -> int:
+    """The ``pmrepo`` command of an installed package."""
+    return main(sys.argv[1:], prog="pmrepo")

@@ -5,16 +5,16 @@ idempotent and quick when everything is present (no package manager call).
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import sys
 import sysconfig
 from pathlib import Path
 
+from . import defaults
 from .errors import PmrepoError
 from .run import run
-
-PROJECT = Path(__file__).resolve().parent.parent
 
 # command that must exist -> (Debian package, Fedora package)
 TOOLS: dict[str, tuple[str, str]] = {
@@ -46,7 +46,11 @@ EXTRA: dict[tuple[str, str], str] = {
 }
 
 
-LOG = PROJECT / "work" / "logs" / "setup.log"
+LOG = defaults.workdir() / "logs" / "setup.log"
+# Python packages: runtime (requirements.txt, the package's dependencies) and, in a checkout, the
+# test suite's (requirements-test.txt), as the modules they provide
+RUNTIME_MODULES = ("jinja2", "markdown_it", "requests", "tomlkit")
+TEST_MODULES = ("pytest", "yaml")
 
 
 def _sh(argv: list[str]) -> None:
@@ -61,16 +65,8 @@ def missing_packages(debian: bool) -> list[str]:
     return sorted(pkgs)
 
 
-def python_missing() -> bool:
-    try:
-        import jinja2  # noqa: F401
-        import markdown_it  # noqa: F401
-        import pytest  # noqa: F401
-        import requests  # noqa: F401
-        import yaml  # noqa: F401
-    except ImportError:
-        return True
-    return False
+def python_missing(modules: tuple[str, ...]) -> list[str]:
+    return [m for m in modules if importlib.util.find_spec(m) is None]
 
 
 def setup() -> int:
@@ -90,8 +86,16 @@ def setup() -> int:
                 return 2
         else:
             print("setup: system tools present")
-        if python_missing():
-            pip = [sys.executable, "-m", "pip", "install", "-q", "-r", str(PROJECT / "requirements.txt")]
+        checkout = defaults.checkout()
+        missing = python_missing(RUNTIME_MODULES + (TEST_MODULES if checkout else ()))
+        if missing and checkout is None:
+            print(f"setup: Python modules {', '.join(missing)} are missing — fix: reinstall the package "
+                  "(pip install pmrepo pulls in its dependencies)", file=sys.stderr)
+            return 1
+        if missing:
+            assert checkout is not None
+            pip = [sys.executable, "-m", "pip", "install", "-q",
+                   "-r", str(checkout / "requirements.txt"), "-r", str(checkout / "requirements-test.txt")]
             # a distribution's own Python (PEP 668, e.g. Debian 12's /usr/bin/python3) refuses
             # plain pip installs; outside a virtualenv we install for this user instead
             marker = Path(sysconfig.get_path("stdlib")) / "EXTERNALLY-MANAGED"

@@ -1,20 +1,18 @@
 """Shared fixtures: the demo release built once per test session, for real."""
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from pmrepo import manifest
+from pmrepo.defaults import DEMO_RELEASE as DEMO
+from pmrepo.pipeline import Options, Pipeline
+
+# the checkout under test (build.py, releases/, Makefile, .github/); pmrepo itself is imported
+# through pytest's `pythonpath` setting in pyproject.toml, or from an installed package
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from pmrepo import manifest  # noqa: E402
-from pmrepo.pipeline import Options, Pipeline  # noqa: E402
-
-DEMO = ROOT / "examples" / "demo" / "release.toml"
 
 
 @dataclass

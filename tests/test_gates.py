@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import DEMO
 
 from pmrepo.errors import GateError
 from pmrepo.gates import (ClosureGate, CompatGate, GateContext, RpmlintGate, Severity, default_gates,
@@ -27,7 +28,6 @@ pytestmark = pytest.mark.skipif(
     reason="rpmbuild, createrepo_c and rpm are needed to build the test packages (make setup installs them)")
 
 GOOD_PAYLOAD = "w9.gzdio"
-DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo" / "release.toml"
 
 
 def make_dist(name: str, base_repos: dict[str, str] | None = None) -> Dist:

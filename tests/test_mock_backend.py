@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import DEMO
 
 from pmrepo import manifest
 from pmrepo.builders import BuildRequest, get_builder
@@ -35,9 +36,7 @@ from pmrepo.fsutil import sha256_file
 from pmrepo.sources import Fetcher, prepare
 from pmrepo.specs import inspect, render_component
 
-ROOT = Path(__file__).resolve().parent.parent
 FAKE_DIR = Path(__file__).resolve().parent / "fake_mock"
-DEMO = ROOT / "examples" / "demo" / "release.toml"
 NS = {"c": "http://linux.duke.edu/metadata/common", "repo": "http://linux.duke.edu/metadata/repo"}
 
 pytestmark = pytest.mark.skipif(not all(shutil.which(t) for t in ("rpmbuild", "createrepo_c", "rpm2archive")),

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from pmrepo import manifest, repopkg, specs
 from pmrepo.builders.base import MACROS_FILE
@@ -29,7 +30,6 @@ from pmrepo.graph import BuildGraph, build_graph
 from pmrepo.render import render_template
 from pmrepo.run import run
 
-ROOT = Path(__file__).resolve().parent.parent
 REL14 = ROOT / "releases" / "1.1.14-1.1.toml"
 REL13 = ROOT / "releases" / "1.1.13-1.1.toml"
 DISTS = ("el6", "el7")
@@ -408,9 +408,8 @@ def test_plan_command_prints_order_waves_and_package_list(tmp_path: Path) -> Non
     import subprocess
     import sys
 
-    root = Path(__file__).resolve().parent.parent
-    proc = subprocess.run([sys.executable, str(root / "build.py"), "plan", "--release",
-                           str(root / "releases" / "1.1.14-1.1.toml"), "--workdir", str(tmp_path)],
+    proc = subprocess.run([sys.executable, str(ROOT / "build.py"), "plan", "--release", str(REL14),
+                           "--workdir", str(tmp_path / "w"), "--outdir", str(tmp_path / "o")],
                           capture_output=True, text=True, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
