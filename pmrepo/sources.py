@@ -11,15 +11,17 @@ import hashlib
 import io
 import logging
 import os
-import re
 import shutil
 import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import requests
+import tomlkit
+from tomlkit.items import InlineTable
 
 from .errors import SourceError, UnpinnedSourceError
 from .fsutil import sha256_file, write_atomic
@@ -159,21 +161,48 @@ def pin(release: Release, fetcher: Fetcher) -> list[tuple[str, str, str]]:
 
     Trust on first use: the checksum is whatever the server sends now. Returns
     (component, url, sha256) for every source pinned. The manifest is rewritten
-    atomically; already pinned sources are left alone.
+    atomically, through tomlkit (its comments and layout stay as they are);
+    already pinned sources are left alone.
     """
-    text = release.path.read_text()
     pinned: list[tuple[str, str, str]] = []
     for comp, src in unpinned(release):
         assert src.url is not None
         tmp, digest = fetcher.download(src.url)
         target = fetcher.cached(digest)
         tmp.replace(target)
-        pattern = re.compile(r'(url\s*=\s*"' + re.escape(src.url) + r'")(?!\s*,\s*sha256)')
-        text, n = pattern.subn(lambda m: f'{m.group(1)}, sha256 = "{digest}"', text, count=1)
-        if n != 1:
-            raise SourceError(f"{release.path}: components.{comp.name}.sources: cannot find `url = \"{src.url}\"` "
-                              "written as an inline table — fix: write the source as { url = \"…\" } on one line")
         pinned.append((comp.name, src.url, digest))
     if pinned:
-        write_atomic(release.path, text)
+        write_atomic(release.path, record_pins(release.path.read_text(), release.path, pinned))
     return pinned
+
+
+def record_pins(text: str, path: Path, pins: list[tuple[str, str, str]]) -> str:
+    """``text`` (a manifest) with ``sha256 = digest`` added to each (component, url, digest)'s
+    source; everything else — comments, order, inline or expanded tables — is kept."""
+    doc = tomlkit.parse(text)
+    comps = doc.get("components", [])
+    for name, url, digest in pins:
+        where = f"{path}: components.{name}.sources"
+        comp = next((c for c in comps if c.get("name") == name), None)
+        if comp is None:
+            raise SourceError(f"{where}: no [[components]] entry named {name} — fix: reload the manifest and pin again")
+        srcs = [s for s in comp.get("sources", []) if s.get("url") == url and "sha256" not in s]
+        if len(srcs) != 1:
+            raise SourceError(f"{where}: {len(srcs)} unpinned sources with url = \"{url}\" — fix: list each URL once")
+        _add_key(srcs[0], "sha256", digest)
+    return tomlkit.dumps(doc)
+
+
+def _add_key(table: Any, key: str, value: str) -> None:
+    """Add ``key`` at the end of a table; an inline table keeps its spacing (``{ url = "…", sha256 = "…" }``)."""
+    if not isinstance(table, InlineTable):
+        table[key] = value
+        return
+    body = table.value.body  # tomlkit appends after the closing space: move that space behind the new key
+    trailing = []
+    while body and body[-1][0] is None:
+        trailing.insert(0, body.pop())
+    item = tomlkit.item(value)
+    item.trivia.indent = " "
+    table.append(key, item)
+    body.extend(trailing)
