@@ -47,7 +47,6 @@ from .run import require_tool, run
 log = logging.getLogger("pmrepo.sign")
 
 GPG = "/usr/bin/gpg" if os.path.exists("/usr/bin/gpg") else "gpg"
-KEY_ALGO = "rsa3072"
 MIN_RSA_BITS = 2048
 DIGEST = "sha256"
 GPG_DIGEST = "SHA256"
@@ -70,11 +69,6 @@ class Key:
     passphrase_file: Path | None = None
 
     @property
-    def key_id(self) -> str:
-        """The short id rpm prints (``key ID c74c8dd2``)."""
-        return self.fingerprint[-8:].lower()
-
-    @property
     def selector(self) -> str:
         """The primary key exactly (the ``!`` stops gpg from picking a subkey)."""
         return f"{self.fingerprint}!"
@@ -82,12 +76,6 @@ class Key:
 
 # --------------------------------------------------------------------------
 # keyrings
-
-def _private_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
-    return path
-
 
 def _kill_agent(gnupghome: Path) -> None:
     """Stop the gpg-agent that gpg started for *this* keyring only."""
@@ -143,29 +131,6 @@ def _check_key(key: dict[str, str], where: str) -> None:
         raise SigningError(f"{where}: key {key['fpr']} has {key['bits']} bits — fix: use an RSA key of at least {MIN_RSA_BITS} bits")
     if "s" not in key["caps"].lower():
         raise SigningError(f"{where}: primary key {key['fpr']} cannot sign — fix: use a key whose primary key has the sign capability")
-
-
-def generate_key(gnupghome: Path | None, name: str, email: str, *, log_file: Path | None = None) -> Key:
-    """A passphrase-less RSA-3072 sign-only primary key, no subkeys (batch mode).
-
-    Meant for tests and throwaway signing; ``gnupghome`` None makes a keyring
-    in the system temp dir (the caller removes it: ``Key.gnupghome``)."""
-    require_tool(GPG.rsplit("/", 1)[-1], "install gnupg")
-    home = _private_dir(Path(gnupghome)) if gnupghome is not None else Path(tempfile.mkdtemp(prefix="pmrepo-gpg-"))
-    os.chmod(home, 0o700)
-    uid = f"{name} <{email}>"
-    run(
-        _gpg(home, "--pinentry-mode", "loopback", "--passphrase", "", "--quick-generate-key", uid, KEY_ALGO, "sign", "never"),
-        log_file=log_file,
-        error=SigningError,
-    )
-    keys = [k for k in _secret_keys(home, uid, log_file) if k["uid"] == uid]
-    if len(keys) != 1:
-        raise SigningError(f"{home}: expected one new key for '{uid}', found {len(keys)} — fix: use an empty GNUPGHOME")
-    _check_key(keys[0], str(home))
-    if keys[0]["subkeys"] != "0":
-        raise SigningError(f"{home}: generated key has subkeys — fix: report this (gpg changed its defaults)")
-    return Key(fingerprint=keys[0]["fpr"], uid=uid, gnupghome=home)
 
 
 def key_from_env(env: dict[str, str] | None = None, *, log_file: Path | None = None) -> Key:
@@ -408,13 +373,7 @@ def verify_repomd(repodata_dir: Path, pubkey: Path, log: Path | None = None) -> 
     return verify_detached(repodata_dir / "repomd.xml", repodata_dir / "repomd.xml.asc", pubkey, log)
 
 
-def cleanup_keyring(key: Key) -> None:
-    """Stop the agent of a throwaway keyring and delete it (tests, demo)."""
-    _kill_agent(key.gnupghome)
-    shutil.rmtree(key.gnupghome, ignore_errors=True)
-
-
 __all__ = [
-    "Key", "RpmCheck", "generate_key", "key_from_env", "export_public_key", "sign_rpms",
-    "sign_repomd", "verify_rpms", "verify_repomd", "verify_detached", "temporary_gnupghome", "cleanup_keyring",
+    "Key", "RpmCheck", "key_from_env", "export_public_key", "sign_rpms",
+    "sign_repomd", "verify_rpms", "verify_repomd", "verify_detached", "temporary_gnupghome",
 ]

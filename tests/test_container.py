@@ -120,8 +120,6 @@ def test_report_table_and_junit(tmp_path: Path) -> None:
     rep.to_junit().write(path)
     suite = ET.parse(path).getroot().find("testsuite")
     assert suite is not None and (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("3", "1", "1")
-    with pytest.raises(GateError):
-        rep.raise_for_failure()
 
 
 # -- in containers, for real ---------------------------------------------------------------

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import DEMO, ROOT
+import gpgkeys
 from pmrepo import sign
 from pmrepo.run import run
 
@@ -21,13 +22,13 @@ from pmrepo.run import run
 @pytest.fixture(scope="module")
 def signed(tmp_path_factory: pytest.TempPathFactory):
     base = tmp_path_factory.mktemp("signed")
-    key = sign.generate_key(None, "pmrepo test", "test@pmrepo.invalid")
+    key = gpgkeys.generate_key("pmrepo test", "test@pmrepo.invalid")
     env = {**os.environ, "PMREPO_GPG_KEY": key.fingerprint, "GNUPGHOME": str(key.gnupghome)}
     cmd = [sys.executable, str(ROOT / "build.py"), "all", "--release", str(DEMO), "--dist", "el7", "--sign",
            "--workdir", str(base / "work"), "--outdir", str(base / "repo")]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
     yield base, key, proc, env
-    sign.cleanup_keyring(key)
+    gpgkeys.cleanup(key)
 
 
 def test_signed_build_verifies_everything(signed) -> None:

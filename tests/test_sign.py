@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import gpgkeys
 from pmrepo import sign
 from pmrepo.errors import SigningError
 from pmrepo.run import run
@@ -47,16 +48,16 @@ def unsigned_rpms(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def key() -> sign.Key:
-    k = sign.generate_key(None, "pmrepo test", "test@pmrepo.invalid")
+    k = gpgkeys.generate_key("pmrepo test", "test@pmrepo.invalid")
     yield k
-    sign.cleanup_keyring(k)
+    gpgkeys.cleanup(k)
 
 
 @pytest.fixture(scope="module")
 def other_key() -> sign.Key:
-    k = sign.generate_key(None, "someone else", "other@pmrepo.invalid")
+    k = gpgkeys.generate_key("someone else", "other@pmrepo.invalid")
     yield k
-    sign.cleanup_keyring(k)
+    gpgkeys.cleanup(k)
 
 
 @pytest.fixture
@@ -123,7 +124,7 @@ def test_unsigned_rpm_fails(key: sign.Key, rpms: list[Path], tmp_path: Path) -> 
 def test_rpm_signed_by_other_key_fails(key: sign.Key, other_key: sign.Key, rpms: list[Path], tmp_path: Path) -> None:
     pub = sign.export_public_key(key, tmp_path / "pub.asc")
     sign.sign_rpms(rpms, other_key)
-    with pytest.raises(SigningError, match=f"signed by key {other_key.key_id}"):
+    with pytest.raises(SigningError, match=f"signed by key {gpgkeys.key_id(other_key)}"):
         sign.verify_rpms(rpms, pub)
     # and the other key's own public key accepts them
     assert all(c.ok for c in sign.verify_rpms(rpms, sign.export_public_key(other_key, tmp_path / "other.asc")))

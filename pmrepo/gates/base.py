@@ -12,7 +12,7 @@ import enum
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Iterable, Mapping, Sequence
+from typing import ClassVar, Mapping, Sequence
 
 from ..errors import GateError
 from ..fsutil import write_atomic
@@ -24,10 +24,6 @@ class Severity(enum.Enum):
     ERROR = "E"
     WARNING = "W"
     INFO = "I"
-
-    @property
-    def word(self) -> str:
-        return self.name.lower()
 
 
 @dataclass(frozen=True)
@@ -112,7 +108,7 @@ class GateReport:
 
     def write(self, path: Path) -> Path:
         """Write the text report atomically (temp file renamed into place)."""
-        write_text_atomic(path, self.text())
+        write_atomic(path, self.text())
         self.path = path
         return path
 
@@ -133,14 +129,6 @@ class GateContext:
     arch: str = "x86_64"  # the target basearch
     grouped: tuple[Path, ...] = ()  # repositories (of ``repos``) that must carry a comps group file
     base_repos: Mapping[str, str] | None = None  # overrides dist.base_repos (id -> baseurl or path)
-
-    @property
-    def srpms(self) -> tuple[Path, ...]:
-        return tuple(p for p in self.rpms if p.name.endswith(".src.rpm"))
-
-    @property
-    def binary_rpms(self) -> tuple[Path, ...]:
-        return tuple(p for p in self.rpms if not p.name.endswith(".src.rpm"))
 
     def expects_group(self, repo: Path) -> bool:
         return repo.resolve() in {g.resolve() for g in self.grouped}
@@ -177,9 +165,6 @@ def run_gates(gates: Sequence[Gate], ctx: GateContext, *, fail: bool = True) -> 
         for report in reports:
             report.raise_for_errors()
     return reports
-
-
-write_text_atomic = write_atomic  # the gates' name for the shared helper
 
 
 # -- RPM header queries -------------------------------------------------------
@@ -261,7 +246,3 @@ def query_rpm(path: Path, log: Path | None = None) -> RpmHeader:
         file_digest_algo=int(algo) if algo.isdigit() else None,
         requires=tuple(requires),
     )
-
-
-def query_rpms(paths: Iterable[Path], log: Path | None = None) -> list[RpmHeader]:
-    return [query_rpm(p, log) for p in paths]

@@ -37,7 +37,8 @@ from typing import Mapping
 from ..errors import GateError
 from ..manifest import Release
 from ..run import require_tool, run
-from .base import Gate, GateContext, GateReport, Severity, query_rpm, write_text_atomic
+from ..fsutil import write_atomic
+from .base import Gate, GateContext, GateReport, Severity, query_rpm
 
 CONFIG = Path(__file__).with_name("rpmlint.toml")
 
@@ -198,5 +199,5 @@ class RpmlintGate(Gate):
             verdict = "FAIL" if any(f.severity is Severity.ERROR for f in found) else "ok"
             lines = [f"{Path(item).name}: rpmlint ({ctx.dist.name}, config {self.config.name}): {verdict}"]
             lines += [f"{f.severity.value}: {f.check}: {f.message}" for f in found]
-            write_text_atomic(outdir / f"{Path(item).name}.txt", "\n".join(lines) + "\n")
+            write_atomic(outdir / f"{Path(item).name}.txt", "\n".join(lines) + "\n")
 
