@@ -50,7 +50,7 @@ LOG = defaults.workdir() / "logs" / "setup.log"
 # Python packages: runtime (requirements.txt, the package's dependencies) and, in a checkout, the
 # test suite's (requirements-test.txt), as the modules they provide
 RUNTIME_MODULES = ("jinja2", "markdown_it", "requests", "tomlkit")
-TEST_MODULES = ("pytest", "yaml")
+TEST_MODULES = ("pytest", "yaml", "setuptools", "wheel")
 
 
 def _sh(argv: list[str]) -> None:

@@ -1,0 +1,111 @@
+"""The installable package: `pip install .` into a fresh virtualenv gives a `pmrepo` command that
+works from a directory outside the checkout (templates, macros, gate configs and the demo release
+are package data; work/ and repo/ default to the current directory)."""
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+# what a checkout holds that is not source: outputs and VCS at its top, caches anywhere
+TOP_NOT_SOURCE = {".git", "work", "repo", "build", "dist", ".pytest_cache"}
+
+
+def _not_source(directory: str, names: list[str]) -> set[str]:
+    ignored = {n for n in names if n == "__pycache__" or n.endswith(".egg-info")}
+    if Path(directory) == ROOT:
+        ignored |= TOP_NOT_SOURCE & set(names)
+    elif Path(directory) == ROOT / "bench":
+        ignored |= {"out"} & set(names)
+    return ignored
+
+
+def _run(argv: list[str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env,
+                          timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(the venv's pmrepo command, a directory outside the checkout to run it in)."""
+    if importlib.util.find_spec("pip") is None:
+        pytest.skip(f"{sys.executable} has no pip module (`make setup` needs it too: install python3-pip)")
+    base = tmp_path_factory.mktemp("pkg")
+    src = base / "src"
+    shutil.copytree(ROOT, src, ignore=_not_source)  # pip builds in the source tree: never in the checkout itself
+    venv = base / "venv"
+    # --system-site-packages: the dependencies setup installed (and pip itself) satisfy the package's
+    # requirements offline; pmrepo is not among them, so everything pmrepo comes from this install
+    proc = _run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)], cwd=base)
+    assert proc.returncode == 0, proc.stderr
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    if all(importlib.util.find_spec(m) is not None for m in ("setuptools", "wheel")):
+        pip += ["--no-build-isolation", "--no-index"]  # offline: the host's setuptools builds the wheel
+    # else pip fetches the build backend (pyproject's build-system) from PyPI, as a user's `pip install .` does
+    proc = _run([*pip, str(src)], cwd=base)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    run = base / "elsewhere"
+    run.mkdir()
+    return venv / "bin" / "pmrepo", run
+
+
+def test_pmrepo_help_lists_the_subcommands(installed: tuple[Path, Path]) -> None:
+    pmrepo, cwd = installed
+    proc = _run([str(pmrepo), "--help"], cwd)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("usage: pmrepo ")
+    for cmd in ("setup", "check", "plan", "all", "demo", "gate", "notes", "pin", "publish"):
+        assert f"\n    {cmd} " in proc.stdout, cmd
+    proc = _run([str(pmrepo), "notes", "--help"], cwd)
+    assert proc.returncode == 0 and "--backend" not in proc.stdout and "--outdir" in proc.stdout
+
+
+def test_installed_package_runs_from_its_own_files(installed: tuple[Path, Path]) -> None:
+    pmrepo, cwd = installed
+    python = pmrepo.parent / "python"
+    proc = _run([str(python), "-c", "import pmrepo.defaults as d; print(d.PACKAGE); print(d.checkout())"], cwd)
+    package, checkout = proc.stdout.split()
+    assert not package.startswith(str(ROOT)) and "site-packages" in package and checkout == "None"
+
+
+def test_check_plan_and_notes_of_the_demo_outside_the_checkout(installed: tuple[Path, Path]) -> None:
+    pmrepo, cwd = installed
+    proc = _run([str(pmrepo), "check"], cwd)
+    assert proc.returncode == 0, proc.stderr
+    assert "site-packages/pmrepo/demo/release.toml: valid manifest for demo-repo-1.0-1" in proc.stdout
+    proc = _run([str(pmrepo), "plan", "--dist", "el7"], cwd)
+    assert proc.returncode == 0, proc.stderr
+    order = proc.stdout.split("build order: ")[1].splitlines()[0].split(" -> ")
+    assert "== el7 " in proc.stdout and order.index("libdemo") < order.index("demod") < order.index("demo-plugin")
+    proc = _run([str(pmrepo), "notes"], cwd)
+    assert proc.returncode == 0, proc.stderr
+    assert (cwd / "work").is_dir()  # plan's rendered specs: work/ of the current directory
+    assert sorted(p.name for p in (cwd / "repo" / "demo-repo-1.0-1").glob("RELEASE-NOTES.*")) == [
+        "RELEASE-NOTES.en.html", "RELEASE-NOTES.en.md", "RELEASE-NOTES.ja.html", "RELEASE-NOTES.ja.md"]
+
+
+def test_demo_builds_from_the_installed_package(installed: tuple[Path, Path]) -> None:
+    """The whole pipeline for one dist (rpmbuild, createrepo_c, install check, gates) from package data."""
+    pmrepo, cwd = installed
+    proc = _run([str(pmrepo), "demo", "--dist", "el7", "--container", "none"], cwd)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = cwd / "repo" / "demo-repo-1.0-1" / "el7"
+    assert sorted(p.name for p in out.glob("*.rpm")) == [
+        "demo-repo-1.0-1.el7.x86_64.rpm", "demo-repo-debuginfo-1.0-1.el7.x86_64.rpm", "demo-repo-src-1.0-1.el7.x86_64.rpm"]
+    assert (out / "build.json").is_file()
+
+
+def test_a_bad_option_is_one_line(installed: tuple[Path, Path]) -> None:
+    pmrepo, cwd = installed
+    proc = _run([str(pmrepo), "all", "--jobs", "0", "--workdir", str(cwd / "w"), "--outdir", str(cwd / "o")], cwd)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pmrepo: error: --jobs 0"), proc.stderr

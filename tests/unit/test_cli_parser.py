@@ -1,0 +1,70 @@
+"""Each subcommand offers only its own options, with a one-line description; defaults of the
+options a subcommand lacks are the same everywhere; default directories follow the checkout."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from pmrepo import cli, defaults
+
+
+def options(cmd: str) -> set[str]:
+    sub = next(a for a in cli.parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return {s for a in sub.choices[cmd]._actions for s in a.option_strings if s.startswith("--")} - {"--help"}
+
+
+@pytest.mark.parametrize("cmd,has,lacks", [
+    ("setup", set(), {"--release", "--workdir"}),
+    ("notes", {"--release", "--outdir"}, {"--backend", "--jobs", "--sign", "--container", "--dist", "--target"}),
+    ("pin", {"--release", "--workdir"}, {"--outdir", "--backend", "--no-gates"}),
+    ("check", {"--release", "--dist", "--backend", "--mock-opt"}, {"--workdir", "--force", "--sign"}),
+    ("publish", {"--release", "--dist", "--workdir", "--outdir", "--target", "--dry-run", "--replace"},
+     {"--backend", "--sign", "--force"}),
+    ("gate", {"--container", "--container-image", "--workdir", "--outdir"}, {"--sign", "--jobs", "--target"}),
+    ("all", {"--release", "--backend", "--jobs", "--force", "--sign", "--no-gates", "--no-install-check",
+             "--container", "--mock-opt"}, {"--target", "--dry-run"}),
+    ("demo", {"--backend", "--container", "--sign"}, {"--release", "--target"}),
+])
+def test_subcommand_options(cmd: str, has: set[str], lacks: set[str]) -> None:
+    opts = options(cmd)
+    assert has <= opts, has - opts
+    assert not (lacks & opts), lacks & opts
+
+
+def test_every_subcommand_has_a_one_line_description() -> None:
+    sub = next(a for a in cli.parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(sub.choices) == set(cli.COMMANDS)
+    for name, p in sub.choices.items():
+        assert p.description and "\n" not in p.description and len(p.description) < 100, name
+
+
+def test_an_option_of_another_subcommand_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli.parser("pmrepo").parse_args(["notes", "--backend", "mock"])
+    assert exc.value.code == 2 and "unrecognized arguments: --backend mock" in capsys.readouterr().err
+
+
+def test_missing_options_get_the_same_defaults() -> None:
+    fallbacks = cli._fallbacks()
+    full = vars(cli.parser().parse_args(["all"])) | vars(cli.parser().parse_args(["publish"]))
+    assert {k: full[k] for k in fallbacks} == fallbacks
+    assert fallbacks["release"] == defaults.DEMO_RELEASE and fallbacks["sign"] is False
+
+
+def test_default_directories_in_the_checkout_and_outside(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    assert defaults.checkout() == ROOT
+    assert defaults.workdir() == ROOT / "work" and defaults.outdir() == ROOT / "repo"
+    installed = tmp_path / "site-packages" / "pmrepo"  # no build.py / pyproject.toml beside it
+    installed.mkdir(parents=True)
+    monkeypatch.setattr(defaults, "PACKAGE", installed)
+    monkeypatch.chdir(tmp_path)
+    assert defaults.checkout() is None
+    assert defaults.workdir() == tmp_path / "work" and defaults.outdir() == tmp_path / "repo"
+
+
+def test_the_demo_release_is_package_data() -> None:
+    assert defaults.DEMO_RELEASE.parent.parent == Path(cli.__file__).resolve().parent
+    assert defaults.DEMO_RELEASE.is_file()

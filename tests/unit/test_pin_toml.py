@@ -1,0 +1,71 @@
+"""pin's TOML editing (tomlkit): the sha256 is added, everything else stays as written."""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from conftest import DEMO
+from pmrepo import manifest
+from pmrepo.errors import SourceError
+from pmrepo.sources import record_pins
+
+A, B = "a" * 64, "b" * 64
+TEXT = """\
+# the release   (comment kept)
+[release]
+version = "1"   # trailing comment kept
+
+[[components]]
+name = "one"
+sources = [{ url = "https://x/one.tar.gz" }, { url = "https://x/two.tar.gz", filename = "two.tgz" }]  # kept
+
+[[components]]
+name = "two"
+
+[[components.sources]]
+url = "https://x/three.tar.gz"
+"""
+
+
+def test_adds_sha256_and_keeps_layout() -> None:
+    out = record_pins(TEXT, Path("r.toml"), [("one", "https://x/two.tar.gz", A), ("two", "https://x/three.tar.gz", B)])
+    assert out.splitlines()[0] == "# the release   (comment kept)"
+    assert 'version = "1"   # trailing comment kept' in out
+    assert ('sources = [{ url = "https://x/one.tar.gz" }, '
+            f'{{ url = "https://x/two.tar.gz", filename = "two.tgz", sha256 = "{A}" }}]  # kept') in out
+    assert f'url = "https://x/three.tar.gz"\nsha256 = "{B}"\n' in out
+    # only those lines changed
+    changed = [ln for ln in out.splitlines() if ln not in TEXT.splitlines()]
+    assert len(changed) == 2, changed
+    data = tomllib.loads(out)
+    assert data["components"][0]["sources"][1]["sha256"] == A and "sha256" not in data["components"][0]["sources"][0]
+    assert data["components"][1]["sources"][0]["sha256"] == B
+
+
+def test_one_key_inline_table_keeps_its_spacing() -> None:
+    out = record_pins(TEXT, Path("r.toml"), [("one", "https://x/one.tar.gz", A)])
+    assert f'[{{ url = "https://x/one.tar.gz", sha256 = "{A}" }}, ' in out
+
+
+@pytest.mark.parametrize("pin,match", [
+    (("nobody", "https://x/one.tar.gz", A), r"r\.toml: components\.nobody\.sources: no \[\[components\]\] entry"),
+    (("one", "https://x/none.tar.gz", A), r"r\.toml: components\.one\.sources: 0 unpinned sources"),
+])
+def test_unknown_source_is_a_one_line_error(pin: tuple[str, str, str], match: str) -> None:
+    with pytest.raises(SourceError, match=match):
+        record_pins(TEXT, Path("r.toml"), [pin])
+
+
+def test_demo_manifest_round_trips_and_loads(tmp_path: Path) -> None:
+    """Pinning a real manifest: the loader reads the result, nothing else moved."""
+    import shutil
+
+    shutil.copytree(DEMO.parent, tmp_path / "demo")
+    path = tmp_path / "demo" / "release.toml"
+    text = path.read_text().replace('sources = [{ path = "src/demo-extras" }]', 'sources = [{ url = "https://x/e.tgz" }]')
+    out = record_pins(text, path, [("demo-extras", "https://x/e.tgz", A)])
+    assert out == text.replace('{ url = "https://x/e.tgz" }', f'{{ url = "https://x/e.tgz", sha256 = "{A}" }}')
+    path.write_text(out)
+    assert manifest.load(path).component("demo-extras").sources[0].sha256 == A

@@ -1,0 +1,118 @@
+"""The one jinja environment: the tool's templates by name, a release's by path."""
+from __future__ import annotations
+
+import configparser
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from conftest import DEMO
+from pmrepo import manifest, repopkg
+from pmrepo.builders.mock import MockBuilder
+from pmrepo.errors import SpecError
+from pmrepo.render import ENV, TEMPLATES, render_file, render_template
+from pmrepo.specs import base_context, component_context
+
+
+@pytest.fixture(scope="module")
+def demo() -> manifest.Release:
+    return manifest.load(DEMO)
+
+
+def test_every_tool_template_is_package_data_in_one_tree() -> None:
+    names = sorted(str(p.relative_to(TEMPLATES)) for p in TEMPLATES.rglob("*.j2"))
+    assert {"specs/pacemaker-all.spec.j2", "specs/pacemaker-repo.spec.j2", "comps/comps.xml.j2",
+            "repo/pacemaker.repo.j2", "repo/pacemaker-debuginfo.repo.j2", "builders/mock.cfg.j2",
+            "notes/release-notes.en.md.j2", "notes/release-notes.ja.md.j2", "notes/release-notes.html.j2"} <= set(names)
+    # nothing outside the tree: no template beside the modules
+    pkg = TEMPLATES.parent
+    assert [p for p in pkg.rglob("*.j2") if TEMPLATES not in p.parents and "demo" not in p.relative_to(pkg).parts] == []
+
+
+def test_repo_file_parses_and_names_the_release(demo: manifest.Release) -> None:
+    text, debug = repopkg.render_repo_files(demo, demo.dists["el7"], None)
+    for body in (text, debug):
+        cfg = configparser.ConfigParser(interpolation=None)
+        cfg.read_string(body)
+        assert cfg.sections(), body
+    cfg = configparser.ConfigParser(interpolation=None)
+    cfg.read_string(text)
+    section = cfg[demo.repo_id]
+    assert section["baseurl"] == f"file://{demo.prefix}/rpm/" or demo.prefix in section["baseurl"]
+    assert section["gpgcheck"] == "0"
+    signed, _ = repopkg.render_repo_files(demo, demo.dists["el7"], "RPM-GPG-KEY-x")
+    cfg = configparser.ConfigParser(interpolation=None)
+    cfg.read_string(signed)
+    assert cfg[demo.repo_id]["gpgcheck"] == "1" and "RPM-GPG-KEY-x" in cfg[demo.repo_id]["gpgkey"]
+
+
+def test_comps_lists_the_metapackage_as_mandatory(demo: manifest.Release) -> None:
+    root = ET.fromstring(repopkg.render_comps(demo, demo.dists["el7"]))
+    group = root.find("group")
+    assert group is not None and group.findtext("id") == demo.group_id
+    mandatory = [p.text for p in group.iter("packagereq") if p.get("type") == "mandatory"]
+    assert mandatory[0] == demo.metapackage and "libdemo" in mandatory
+
+
+def test_metapackage_spec_requires_per_dist(demo: manifest.Release) -> None:
+    for dname, dist in demo.dists.items():
+        ctx = base_context(demo, dist) | {"requires": repopkg.metapackage_requires(demo, dist)}
+        spec = render_template("specs/pacemaker-all.spec.j2", ctx)
+        tags = [(k, v.strip()) for k, _, v in (ln.partition(":") for ln in spec.splitlines() if ln[:1].isupper())]
+        assert ("Name", demo.metapackage) in tags and ("BuildArch", "noarch") in tags
+        reqs = [v for k, v in tags if k == "Requires"]
+        assert reqs == repopkg.metapackage_requires(demo, dist), dname
+    assert ("demo-units" in " ".join(repopkg.metapackage_requires(demo, demo.dists["el7"]))) != \
+           ("demo-units" in " ".join(repopkg.metapackage_requires(demo, demo.dists["el6"])))
+
+
+def test_component_spec_renders_with_its_sibling_includes(demo: manifest.Release) -> None:
+    comp = demo.component("libdemo")
+    text = render_file(comp.spec, component_context(demo, demo.dists["el7"], comp))
+    assert "Name:" in text and "%changelog" in text  # from _header / _changelog beside it
+
+
+def test_mock_config_renders_as_python() -> None:
+    rel = manifest.load(DEMO)
+    cfg = MockBuilder().render_config(rel.dists["el6"], source_date_epoch=1)
+    opts: dict = {"macros": {}, "environment": {}, "plugin_conf": {}}
+    exec(compile(cfg, "mock.cfg", "exec"), {"config_opts": opts})  # mock reads its config as Python
+    assert opts["macros"]["%dist"] == ".el6" and opts["environment"]["SOURCE_DATE_EPOCH"] == "1"
+
+
+def test_missing_value_is_an_error_not_empty(tmp_path: Path) -> None:
+    (tmp_path / "t.spec.j2").write_text("Name: {{ name }}\nVersion: {{ nope }}\n")
+    with pytest.raises(SpecError, match=r"t\.spec\.j2: 'nope' is undefined — fix:"):
+        render_file(tmp_path / "t.spec.j2", {"name": "x"})
+
+
+def test_include_resolves_beside_the_including_file(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "main.j2").write_text('{% include "_part.j2" %}\n')
+    (tmp_path / "a" / "_part.j2").write_text("part of a")
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "main.j2").write_text('{% include "_part.j2" %}\n')
+    assert render_file(tmp_path / "a" / "main.j2", {}).startswith("part of a")
+    with pytest.raises(SpecError, match="_part.j2 not found"):
+        render_file(tmp_path / "b" / "main.j2", {})
+
+
+def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "bad.j2").write_text("ok\n{% if %}\n")
+    with pytest.raises(SpecError, match=r"bad\.j2:2: template syntax error"):
+        render_file(tmp_path / "bad.j2", {})
+
+
+def test_tool_names_stay_inside_the_template_tree() -> None:
+    with pytest.raises(SpecError, match="not found"):
+        render_template("../render.py", {})
+    with pytest.raises(SpecError, match="not found"):
+        render_template("specs/nope.spec.j2", {})
+
+
+def test_only_html_templates_are_autoescaped() -> None:
+    html = ENV.from_string("{{ x }}")  # a string template has no name: plain text
+    assert html.render(x="<b>") == "<b>"
+    page = ENV.get_template("notes/release-notes.html.j2").render(lang="en", title="<t>", body="<p>")
+    assert "<title>&lt;t&gt;</title>" in page and "&lt;p&gt;" in page
