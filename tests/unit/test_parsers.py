@@ -120,3 +120,29 @@ def test_error_lines() -> None:
     assert str(err) == "rpmbuild exited 1 (log: /w/build.log): make: *** [demod] Error 1"
     merr = ManifestError("/m/r.toml", "components.x.version", "contains '~'", "write 1.0")
     assert str(merr) == "/m/r.toml: components.x.version: contains '~' — fix: write 1.0" and merr.exit_code == 2
+
+
+def test_publish_target_urls(tmp_path: Path) -> None:
+    from pmrepo.publish import DirTarget, HttpTarget, RsyncTarget, make_target
+
+    assert isinstance(make_target(str(tmp_path)), DirTarget)
+    assert isinstance(make_target(f"file://{tmp_path}"), DirTarget)
+    ssh = make_target("ssh://rel@mirror.example:2222/srv/pm/")
+    assert isinstance(ssh, RsyncTarget) and (ssh.remote, ssh.port, ssh.root) == ("rel@mirror.example", 2222, "/srv/pm")
+    assert isinstance(make_target("https://mirror.example/pm/"), HttpTarget)
+    for bad, why in [("", "empty publish target"), ("file://host/x", "must be local"), ("ssh://u:pw@h/x", "password"),
+                     ("ssh:///x", "no host"), ("ftp://h/x", "unsupported publish target scheme")]:
+        with pytest.raises(PublishError, match=why):
+            make_target(bad)
+
+
+def test_mock_log_tail_stops_at_mocks_epilogue(tmp_path: Path) -> None:
+    from pmrepo.builders.mock import explaining_tail
+
+    log = tmp_path / "build.log"
+    log.write_text("Executing(%build)\n+ make\ndemod.c:3: error: 'x' undeclared\nmake: *** [demod] Error 1\n"
+                   "Child return code was: 1\nEXCEPTION: [Error('Command failed')]\nTraceback (most recent call last):\n")
+    tail, line = explaining_tail(log)
+    assert "Child return code" not in tail and "Traceback" not in tail
+    assert line in ("make: *** [demod] Error 1", "demod.c:3: error: 'x' undeclared")
+    assert explaining_tail(tmp_path / "missing.log") == ("", "no output")

@@ -1,0 +1,33 @@
+"""README's layout section names what the checkout holds."""
+from __future__ import annotations
+
+from conftest import ROOT
+from pmrepo.run import run
+
+OUTPUTS = {"work", "repo", "build", "dist", ".git", ".pytest_cache", "__pycache__"}
+NOT_DESCRIBED = {"README.md", ".gitignore"}
+
+
+def top_level() -> set[str]:
+    """What the repository tracks at its top (what is on disk, outside git)."""
+    if (ROOT / ".git").exists():
+        return {line.split("/", 1)[0] for line in run(["git", "-C", str(ROOT), "ls-files"]).output.splitlines()
+                if line.strip()}
+    return {p.name for p in ROOT.iterdir() if p.name not in OUTPUTS and not p.name.endswith(".egg-info")}
+
+
+def layout() -> str:
+    text = (ROOT / "README.md").read_text()
+    return text.split("## Layout\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_every_top_level_entry_and_template_dir_is_described() -> None:
+    section = layout()
+    missing = sorted(n for n in top_level() - NOT_DESCRIBED if n not in section)
+    assert not missing, f"README's layout section does not mention {missing}"
+    for sub in sorted(p.name for p in (ROOT / "pmrepo" / "templates").iterdir() if p.is_dir()):
+        assert f"    {sub}/" in section, f"pmrepo/templates/{sub}/ is not in README's layout"
+    for line in section.splitlines():
+        word = line.strip().split(" ", 1)[0]
+        if line.startswith("    ") and not line.startswith("     ") and word and "," not in word:
+            assert (ROOT / word.rstrip("/")).exists() or word.rstrip("/") in OUTPUTS, f"README names {word}, not in the tree"
