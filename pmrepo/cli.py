@@ -50,8 +50,12 @@ def _backend(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=["rpmbuild", "mock"], default=os.environ.get("PMREPO_BACKEND", "rpmbuild"),
                    help="build backend (default: rpmbuild, or $PMREPO_BACKEND)")
     p.add_argument("--mock-opt", action="append", default=[], metavar="KEY=VALUE",
-                   help="mock backend option: isolation=simple|nspawn, no_clean=1, root_cache=0|1, yum_cache=0|1, "
-                        "ccache=0|1, use_bootstrap_image=0|1, mock_cmd=PATH, mirror.<repoid>=URL")
+                   help="mock backend option: isolation=simple|nspawn, keep_roots=1, root_cache=0|1, yum_cache=0|1, "
+                        "ccache=0|1, use_bootstrap_image=0|1, bootstrap_image[.<dist>]=IMAGE, mock_cmd=PATH, "
+                        "mirror.[<dist>/]<repoid>=URL, enable.[<dist>/]<repoid>=0|1")
+    p.add_argument("--clean-roots", action="store_true",
+                   help="mock: give every build a freshly initialised build root (default: one root per dist and "
+                        "slot for the whole run, cleaned at its end)")
 
 
 def _build(p: argparse.ArgumentParser) -> None:
@@ -146,22 +150,31 @@ def _options(args: argparse.Namespace):  # -> pipeline.Options
                    dists=tuple(args.dist), backend=args.backend, jobs=args.jobs, force=force,
                    install_check=not args.no_install_check, gates=not args.no_gates, signer=signer,
                    container=container,
-                   backend_options=mock_options(args.mock_opt) if args.backend == "mock" else {})
+                   backend_options=mock_options(args.mock_opt, clean_roots=getattr(args, "clean_roots", False))
+                   if args.backend == "mock" else {})
 
 
-def mock_options(pairs: list[str]) -> dict[str, object]:
-    """--mock-opt KEY=VALUE pairs as MockBuilder fields."""
+def mock_options(pairs: list[str], clean_roots: bool = False) -> dict[str, object]:
+    """--mock-opt KEY=VALUE pairs (and --clean-roots) as MockBuilder fields."""
     from .errors import UsageError
 
-    out: dict[str, object] = {}
+    out: dict[str, object] = {"reuse_roots": False} if clean_roots else {}
     mirrors: dict[str, str] = {}
-    flags = {"no_clean", "root_cache", "yum_cache", "ccache", "use_bootstrap_image"}
+    enabled: dict[str, bool] = {}
+    images: dict[str, str] = {}
+    flags = {"keep_roots", "root_cache", "yum_cache", "ccache", "use_bootstrap_image"}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep:
             raise UsageError(f"--mock-opt {pair}: expected KEY=VALUE — fix: e.g. --mock-opt isolation=simple")
         if key.startswith("mirror."):
             mirrors[key[len("mirror."):]] = value
+        elif key.startswith("enable."):
+            if value not in ("0", "1"):
+                raise UsageError(f"--mock-opt {key}={value}: expected 0 or 1")
+            enabled[key[len("enable."):]] = value == "1"
+        elif key == "bootstrap_image" or key.startswith("bootstrap_image."):
+            images[key.partition(".")[2]] = value
         elif key in flags:
             if value not in ("0", "1"):
                 raise UsageError(f"--mock-opt {key}={value}: expected 0 or 1")
@@ -174,6 +187,10 @@ def mock_options(pairs: list[str]) -> dict[str, object]:
             raise UsageError(f"--mock-opt {key}: unknown option — fix: see `build.py all --help`")
     if mirrors:
         out["mirrors"] = mirrors
+    if enabled:
+        out["repo_enabled"] = enabled
+    if images:
+        out["bootstrap_images"] = images
     return out
 
 
@@ -274,6 +291,9 @@ def dispatch(args: argparse.Namespace) -> int:
         return setup()
     from .lock import WorkdirLock
 
+    if getattr(args, "clean_roots", False) and args.backend != "mock":
+        from .errors import UsageError
+        raise UsageError("--clean-roots is for the mock backend — fix: add --backend mock or drop --clean-roots")
     if args.mock_opt and args.backend != "mock":
         from .errors import UsageError
         raise UsageError("--mock-opt is for the mock backend — fix: add --backend mock or drop --mock-opt")

@@ -120,15 +120,43 @@ class MockError(BuildError):
 
 
 class MockArgumentError(MockError):
-    """mock exit 5: it rejected its command line or configuration."""
+    """mock exit 5 (or 2 from an optparse-era mock): it rejected its command line."""
+
+
+class MockConfigError(MockError):
+    """mock exit 3: invalid configuration."""
+
+
+class MockArchError(MockError):
+    """mock exit 6: invalid host/target architecture."""
 
 
 class MockBuildError(MockError):
     """mock exit 10: the package's own build failed (build.log)."""
 
 
+class MockTimeoutError(MockError):
+    """mock exit 11: a command inside the chroot timed out."""
+
+
+class MockRootError(MockError):
+    """mock exit 20: error in the chroot (root.log)."""
+
+
+class MockLvmError(MockError):
+    """mock exit 25 (LVM manipulation failed) or 65 (LVM thinpool locked)."""
+
+
 class MockPackageManagerError(MockError):
     """mock exit 30: yum could not set up the build root (root.log)."""
+
+
+class MockExternalDepsError(MockError):
+    """mock exit 31: an unknown external dependency (root.log)."""
+
+
+class MockPackageError(MockError):
+    """mock exit 40: the SRPM given to mock is unusable."""
 
 
 class MockLockedError(MockError):
@@ -139,8 +167,20 @@ class MockResultDirError(MockError):
     """mock exit 70: the result directory could not be created or written."""
 
 
+class MockUnshareError(MockError):
+    """mock exit 80: unshare(2) of a namespace failed."""
+
+
 class MockBootstrapError(MockError):
     """mock exit 90: the bootstrap chroot could not be set up."""
+
+
+class MockStateError(MockError):
+    """mock exit 110: unbalanced state calls inside mock (state.log)."""
+
+
+class MockVersionError(MockError):
+    """The installed mock is older than the features pmrepo uses."""
 
 
 class NotesError(PmrepoError):

@@ -150,7 +150,10 @@ class Pipeline:
                           Progress(len(jobs)), self.opts.force)
         self.say(f"building {len(jobs)} jobs ({len({c for c, _ in jobs})} components × "
                  f"{len(self.dists)} dists) with {self.builder.name}, {n} at a time")
-        results = sched.run({d: p.graph for d, p in plans.items()}, jobs)
+        try:
+            results = sched.run({d: p.graph for d, p in plans.items()}, jobs)
+        finally:
+            self.builder.finish(self.opts.workdir / "logs")
         self.say(summary(results))
         failed = [r for r in results.values() if r.status == "failed"]
         if failed:

@@ -78,7 +78,10 @@ def fake_mock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("PATH", f"{FAKE_DIR}{os.pathsep}{os.environ['PATH']}")
     record = tmp_path / "mock-calls.jsonl"
     monkeypatch.setenv("FAKE_MOCK_RECORD", str(record))
-    monkeypatch.setenv("FAKE_MOCK_LOCKDIR", str(tmp_path / "locks"))
+    monkeypatch.setenv("FAKE_MOCK_BASEDIR", str(tmp_path / "mock-lib"))
+    monkeypatch.setenv("FAKE_MOCK_CACHEDIR", str(tmp_path / "mock-cache"))
+    for var in ("FAKE_MOCK_INIT_SECONDS", "FAKE_MOCK_VERSION", "FAKE_MOCK_OPTPARSE"):
+        monkeypatch.delenv(var, raising=False)
     monkeypatch.delenv("FAKE_MOCK_FAIL", raising=False)
     for var in list(os.environ):
         if var.startswith("PMREPO_MIRROR_"):
@@ -128,49 +131,139 @@ def request_for(demo, component: str, dist: str, outdir: Path, deps: tuple[Path,
 
 # -- the rendered config --------------------------------------------------------
 
-def test_config_el7_defaults(demo, fake_mock) -> None:
+# What mock's own configs for these targets say, read from mock's source
+# (github.com/rpm-software-management/mock, mock-core-configs/etc/mock/eol/):
+#   el6 = epel-6-x86_64.cfg -> templates/epel-6.tpl -> templates/centos-6.tpl (commit 606bb74)
+#   el7 = centos+epel-7-x86_64.cfg -> templates/centos-7.tpl (commit e50bb84) + epel-7.tpl
+# Facts, copied by hand; pmrepo's template must agree with them (or the deviation is listed).
+MOCK_TEMPLATE = {
+    "el6": {
+        "opts": {"dist": "el6", "releasever": "6", "package_manager": "yum", "isolation": "simple",
+                 "chroot_setup_cmd": "install @buildsys-build",  # epel-6.tpl
+                 "ssl_ca_bundle_path": "/etc/pki/tls/certs/ca-bundle.crt",  # epel-6.tpl
+                 "bootstrap_image": "centos:6"},
+        "repos": {  # (baseurl, enabled, gpgcheck, gpgkey)
+            "base": ("https://vault.centos.org/6.10/os/$basearch/", "1", "1",
+                     "file:///usr/share/distribution-gpg-keys/centos/RPM-GPG-KEY-CentOS-6"),
+            "updates": ("https://vault.centos.org/6.10/updates/$basearch/", "0", "1",
+                        "file:///usr/share/distribution-gpg-keys/centos/RPM-GPG-KEY-CentOS-6"),
+            "extras": ("https://vault.centos.org/6.10/extras/$basearch/", "1", "1",
+                       "file:///usr/share/distribution-gpg-keys/centos/RPM-GPG-KEY-CentOS-6"),
+            "epel": (None, "1", "1", "file:///usr/share/distribution-gpg-keys/epel/RPM-GPG-KEY-EPEL-6"),
+        },
+    },
+    "el7": {
+        "opts": {"dist": "el7", "releasever": "7", "package_manager": "yum",
+                 "chroot_setup_cmd": "install @buildsys-build",  # epel-7.tpl
+                 "bootstrap_image": "quay.io/centos/centos:7"},
+        "repos": {
+            "base": ("https://vault.centos.org/7.9.2009/os/$basearch/", "1", "1",
+                     "file:///usr/share/distribution-gpg-keys/centos/RPM-GPG-KEY-CentOS-7"),
+            "updates": ("https://vault.centos.org/7.9.2009/updates/$basearch/", "1", "1",
+                        "file:///usr/share/distribution-gpg-keys/centos/RPM-GPG-KEY-CentOS-7"),
+            "extras": ("https://vault.centos.org/7.9.2009/extras/$basearch/", "1", "1",
+                       "file:///usr/share/distribution-gpg-keys/centos/RPM-GPG-KEY-CentOS-7"),
+            "epel": (None, "1", "1", "file:///usr/share/distribution-gpg-keys/epel/RPM-GPG-KEY-EPEL-7"),
+        },
+    },
+}
+# [main] of yum.conf, identical in centos-6.tpl and centos-7.tpl
+MOCK_TEMPLATE_MAIN = {
+    "keepcache": "1", "debuglevel": "2", "reposdir": "/dev/null", "logfile": "/var/log/yum.log",
+    "retries": "20", "obsoletes": "1", "gpgcheck": "0", "assumeyes": "1", "syslog_ident": "mock",
+    "syslog_device": "", "metadata_expire": "0", "mdpolicy": "group:primary", "best": "1",
+    "protected_packages": "", "user_agent": "{{ user_agent }}",
+}
+# every repo section of both templates: failovermethod=priority, skip_if_unavailable=False
+MOCK_TEMPLATE_REPO = {"failovermethod": "priority", "skip_if_unavailable": "False"}
+# Deliberate differences, each with its reason:
+#  - epel: mock's templates use a mirrorlist that no longer serves EOL EPEL; pmrepo uses the archive by baseurl.
+#  - el6 bootstrap image: mock's short name 'centos:6' needs a registries.conf alias; pmrepo names it fully.
+QUALIFIED = {"centos:6": "docker.io/library/centos:6"}
+EPEL_ARCHIVE = {"el6": "https://archives.fedoraproject.org/pub/archive/epel/6/$basearch/",
+                "el7": "https://archives.fedoraproject.org/pub/archive/epel/7/$basearch/"}
+
+
+@pytest.mark.parametrize("dist", ["el6", "el7"])
+def test_config_matches_mocks_own_templates(demo, fake_mock, dist) -> None:
+    rel = demo[0]
+    text = MockBuilder().render_config(rel.dists[dist])
+    opts = exec_config(text)
+    facts = MOCK_TEMPLATE[dist]
+    for key, value in facts["opts"].items():
+        assert opts.get(key) == QUALIFIED.get(value, value), (dist, key)
+    if "isolation" not in facts["opts"]:
+        assert "isolation" not in opts  # el7: mock's own default
+    if "ssl_ca_bundle_path" not in facts["opts"]:
+        assert "ssl_ca_bundle_path" not in opts
+    repos = yum_conf(opts)
+    assert repos["main"] == MOCK_TEMPLATE_MAIN
+    for repoid, (url, enabled, gpgcheck, gpgkey) in facts["repos"].items():
+        r = repos[repoid]
+        assert r["baseurl"] == (url or EPEL_ARCHIVE[dist]), (dist, repoid)
+        assert (r["enabled"], r["gpgcheck"], r["gpgkey"]) == (enabled, gpgcheck, gpgkey), (dist, repoid)
+        for key, value in MOCK_TEMPLATE_REPO.items():
+            assert r[key] == value, (dist, repoid, key)
+    assert set(repos) == {"main", *facts["repos"]}  # no local repo without earlier results
+    # what pmrepo adds on top: its own root name, arch and the explicit %dist
+    assert opts["root"] == f"pmrepo-{dist}-x86_64" and opts["target_arch"] == "x86_64"
+    assert opts["legal_host_arches"] == ("x86_64",)
+    assert opts["macros"]["%dist"] == f".{dist}" and opts["macros"]["%_binary_payload"] == "w9.gzdio"
+
+
+def test_config_table_check_can_fail(demo, fake_mock) -> None:
+    """The comparison above catches a template that drifts from mock's values."""
+    import pmrepo.builders.mock as mockmod
+    rel = demo[0]
+    broken = dict(mockmod.TEMPLATE_FACTS)
+    broken[6] = {**broken[6], "enabled": {**broken[6]["enabled"], "updates": True}}  # type: ignore[dict-item]
+    old = mockmod.TEMPLATE_FACTS
+    mockmod.TEMPLATE_FACTS = broken
+    try:
+        repos = yum_conf(exec_config(MockBuilder().render_config(rel.dists["el6"])))
+    finally:
+        mockmod.TEMPLATE_FACTS = old
+    assert repos["updates"]["enabled"] != MOCK_TEMPLATE["el6"]["repos"]["updates"][1]
+
+
+def test_config_el7_details(demo, fake_mock) -> None:
     rel = demo[0]
     opts = exec_config(MockBuilder().render_config(rel.dists["el7"]))
-    assert opts["root"] == "pmrepo-el7-x86_64"
-    assert opts["target_arch"] == "x86_64"
-    assert opts["legal_host_arches"] == ("x86_64",)
-    assert opts["dist"] == "el7"
-    assert opts["releasever"] == "7"
-    assert opts["chroot_setup_cmd"] == "install @buildsys-build"
-    assert opts["package_manager"] == "yum"
-    assert "isolation" not in opts  # el7: mock's own default (nspawn)
-    assert opts["bootstrap_image"] == "centos:7"
-    assert opts["macros"]["%dist"] == ".el7"
     assert opts["macros"]["%el7"] == "1"
     assert opts["macros"]["%_unitdir"] == "/usr/lib/systemd/system"  # the manifest's dist macros
-    assert opts["macros"]["%_binary_payload"] == "w9.gzdio"
-    repos = yum_conf(opts)
-    assert repos["main"]["reposdir"] == "/dev/null"
-    assert repos["base"]["baseurl"] == "http://vault.centos.org/7.9.2009/os/$basearch/"
-    assert repos["updates"]["baseurl"] == "http://vault.centos.org/7.9.2009/updates/$basearch/"
-    assert repos["extras"]["baseurl"] == "http://vault.centos.org/7.9.2009/extras/$basearch/"
-    assert repos["epel"]["baseurl"] == "https://archives.fedoraproject.org/pub/archive/epel/7/$basearch/"
-    assert repos["base"]["gpgkey"].endswith("/RPM-GPG-KEY-CentOS-7")
-    assert repos["epel"]["gpgkey"].endswith("/RPM-GPG-KEY-EPEL-7")
-    assert "pmrepo-local" not in repos
+    assert "pmrepo-local" not in yum_conf(opts)
 
 
-def test_config_el6_defaults(demo, fake_mock) -> None:
+def test_config_overrides_of_template_values(demo, fake_mock) -> None:
     rel = demo[0]
-    opts = exec_config(MockBuilder().render_config(rel.dists["el6"]))
-    assert (opts["root"], opts["dist"], opts["releasever"]) == ("pmrepo-el6-x86_64", "el6", "6")
-    assert opts["isolation"] == "simple"  # el6 cannot run under nspawn
-    assert opts["macros"]["%dist"] == ".el6"
+    el6 = rel.dists["el6"]
+    # --mock-opt enable.updates=1, bootstrap_image.el6=…, isolation=nspawn
+    b = MockBuilder(isolation="nspawn", repo_enabled={"el6/updates": True, "el7/extras": False},
+                    bootstrap_images={"el6": "registry.internal/centos:6"})
+    opts = exec_config(b.render_config(el6))
+    assert opts["isolation"] == "nspawn"
+    assert opts["bootstrap_image"] == "registry.internal/centos:6"
     repos = yum_conf(opts)
-    assert repos["base"]["baseurl"] == "http://vault.centos.org/6.10/os/$basearch/"
-    assert repos["updates"]["baseurl"] == "http://vault.centos.org/6.10/updates/$basearch/"
-    assert repos["extras"]["baseurl"] == "http://vault.centos.org/6.10/extras/$basearch/"
-    assert repos["epel"]["baseurl"] == "https://archives.fedoraproject.org/pub/archive/epel/6/$basearch/"
-    assert repos["base"]["gpgkey"].endswith("/RPM-GPG-KEY-CentOS-6")
-    # an explicit isolation wins, in the config and on the command line
-    b = MockBuilder(isolation="nspawn")
-    assert exec_config(b.render_config(rel.dists["el6"]))["isolation"] == "nspawn"
-    assert "--isolation=nspawn" in b.command(Path("c.cfg"), Path("s.src.rpm"), Path("r"), "x", rel.dists["el6"])
+    assert repos["updates"]["enabled"] == "1" and repos["extras"]["enabled"] == "1"
+    assert "--isolation=nspawn" in b.command(Path("c.cfg"), Path("s.src.rpm"), Path("r"), "x", el6)
+    assert yum_conf(exec_config(b.render_config(rel.dists["el7"])))["extras"]["enabled"] == "0"
+    # the manifest naming a repository enables it
+    el6m = dataclasses.replace(el6, base_repos={"updates": "http://m.example/6.10/updates/$basearch/"})
+    assert yum_conf(exec_config(MockBuilder().render_config(el6m)))["updates"]["enabled"] == "1"
+    with pytest.raises(UsageError, match="no repository 'nosuch'"):
+        MockBuilder(repo_enabled={"nosuch": True}).render_config(el6)
+    with pytest.raises(UsageError, match="bootstrap_image.el6"):
+        MockBuilder(bootstrap_images={"el6": "centos:{{ x }}"})
+
+
+def test_mock_opt_parsing() -> None:
+    from pmrepo.cli import mock_options
+    opts = mock_options(["enable.el6/updates=1", "bootstrap_image.el7=q.example/c:7", "bootstrap_image=x:1",
+                         "keep_roots=1"], clean_roots=True)
+    assert opts == {"reuse_roots": False, "keep_roots": True, "repo_enabled": {"el6/updates": True},
+                    "bootstrap_images": {"el7": "q.example/c:7", "": "x:1"}}
+    with pytest.raises(UsageError, match="expected 0 or 1"):
+        mock_options(["enable.updates=yes"])
 
 
 def test_mirror_overrides(demo, fake_mock, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -225,16 +318,18 @@ def test_dist_without_builtin_mirrors_needs_base_repos(demo, fake_mock) -> None:
 # -- command line, outputs, logs -------------------------------------------------
 
 def test_single_build_command_line_and_outputs(demo, fake_mock, tmp_path: Path) -> None:
-    b = MockBuilder(isolation="nspawn", no_clean=True, root_cache=False, yum_cache=True)
+    b = MockBuilder(isolation="nspawn", root_cache=False, yum_cache=True)
     req = request_for(demo, "libdemo", "el7", tmp_path / "out")
     out = b.build(req)
-    [call] = fake_mock()
+    [version, call] = fake_mock()
+    assert version["argv"] == ["--version"]
     cfg = req.outdir.resolve() / "mock.cfg"
     assert call["argv"] == [
         "-r", str(cfg), "--rebuild", str(out.srpm.resolve()), "--resultdir", str(req.outdir.resolve() / "mock-result"),
-        "--uniqueext", "pmrepo0", "--isolation=nspawn", "--no-clean",
+        "--uniqueext", "pmrepo0", "--isolation=nspawn", "--no-cleanup-after",
         "--disable-plugin=root_cache", "--enable-plugin=yum_cache",
     ]
+    assert call["init"] and call["isolation"] == "nspawn" and not call["cleaned_after"]
     assert call["config"] == cfg.read_text()  # mock got exactly the rendered config
     opts = exec_config(call["config"])
     assert opts["isolation"] == "nspawn"
@@ -246,8 +341,9 @@ def test_single_build_command_line_and_outputs(demo, fake_mock, tmp_path: Path) 
                      "libdemo-devel-1.2-1.el7.x86_64.rpm"]  # %dist from the config's macros
     assert all(p.parent == req.outdir and p.is_file() for p in out.rpms)
     assert out.srpm.name == "libdemo-1.2-1.el7.src.rpm"
-    for log in ("build.log", "root.log", "state.log", "mock.log"):
+    for log in ("build.log", "root.log", "state.log", "hw_info.log", "installed_pkgs.log", "mock.log"):
         assert (req.outdir / log).is_file(), log
+    assert {p.name for p in out.logs} >= {"hw_info.log", "installed_pkgs.log"}
     assert req.log == req.outdir / "build.log"
     assert "rpmbuild --rebuild" in req.log.read_text()  # mock's own build.log is the job's log
     assert not (req.outdir / "mock-result").exists()
@@ -258,9 +354,12 @@ def test_el6_default_command_line(demo) -> None:
     b = MockBuilder()
     argv = b.command(Path("/w/mock.cfg"), Path("/w/x.src.rpm"), Path("/w/r"), "pmrepo0", rel.dists["el6"])
     assert argv == ["mock", "-r", "/w/mock.cfg", "--rebuild", "/w/x.src.rpm", "--resultdir", "/w/r",
-                    "--uniqueext", "pmrepo0", "--isolation=simple"]
-    argv = b.command(Path("/w/mock.cfg"), Path("/w/x.src.rpm"), Path("/w/r"), "pmrepo0", rel.dists["el7"])
-    assert argv[-1] == "pmrepo0"  # el7 with no options: nothing added
+                    "--uniqueext", "pmrepo0", "--isolation=simple", "--no-cleanup-after"]
+    argv = b.command(Path("/w/mock.cfg"), Path("/w/x.src.rpm"), Path("/w/r"), "pmrepo0", rel.dists["el7"], True)
+    assert argv[-3:] == ["pmrepo0", "--no-clean", "--no-cleanup-after"]  # a root this run already set up
+    argv = MockBuilder(reuse_roots=False).command(Path("/w/mock.cfg"), Path("/w/x.src.rpm"), Path("/w/r"),
+                                                  "pmrepo0", rel.dists["el7"], True)
+    assert argv[-1] == "pmrepo0"  # --clean-roots: mock's own clean before and after
 
 
 def test_three_deep_chain_sees_earlier_results(demo, fake_mock, tmp_path: Path) -> None:
@@ -390,4 +489,4 @@ def test_options_and_jobs() -> None:
         MockBuilder(isolation="chroot")
     with pytest.raises(UsageError):
         MockBuilder(mirrors={"el7/bad id": "http://x/"}).repos_for(manifest.load(DEMO).dists["el7"])
-    assert isinstance(get_builder("mock", no_clean=True), MockBuilder)
+    assert isinstance(get_builder("mock", reuse_roots=False), MockBuilder)

@@ -80,6 +80,10 @@ class Builder(abc.ABC):
     def default_jobs(self, cores: int) -> int:
         return max(1, cores)
 
+    def finish(self, log_dir: Path) -> None:
+        """End of a run's builds (success or not): release what the backend kept
+        between jobs (mock: its build roots). Logs go under ``log_dir``."""
+
     def build(self, req: BuildRequest) -> BuildOutput:
         srpm = self.build_srpm(req)
         return self.build_binary(req, srpm)

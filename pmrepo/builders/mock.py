@@ -1,44 +1,69 @@
-"""The mock backend: builds every package in a clean el6/el7 chroot.
+"""The mock backend: builds every package in an el6/el7 chroot with mock.
 
 Per build, a mock config is rendered from ``pmrepo/templates/builders/mock.cfg.j2`` into the job's
-output directory: mock's own format, yum with ``reposdir=/dev/null`` and
-base/updates/extras from the CentOS vault plus EPEL from its archive. Repo
-URLs, from lowest to highest precedence:
+output directory. It follows mock's own end-of-life templates for these
+targets (mock-core-configs ``eol/templates/centos-6.tpl``/``epel-6.tpl``,
+``centos-7.tpl``/``epel-7.tpl``) in every key that changes a build:
+``[main]`` as mock writes it (``best=1``, ``user_agent``), the https vault,
+``failovermethod=priority``, ``[updates]`` disabled on el6 as in mock's
+template, ``ssl_ca_bundle_path`` on el6, fully qualified bootstrap images,
+``isolation='simple'`` on el6 (``TEMPLATE_FACTS``). Deliberate differences:
+EPEL from its archive by ``baseurl`` (the templates' mirrorlists no longer
+serve these releases), an explicit ``%dist``, and no SCLo/fasttrack/plus
+repos. Repo URLs, from lowest to highest precedence:
 
-1. built-in defaults (``DEFAULT_REPOS``; vault 6.10 / 7.9.2009, EPEL archive),
-2. the manifest's ``[dists.<d>] base_repos`` (repoid -> baseurl; new ids add repos),
+1. built-in defaults (``_default_repos``; vault 6.10 / 7.9.2009, EPEL archive),
+2. the manifest's ``[dists.<d>] base_repos`` (repoid -> baseurl; a repo named
+   there is enabled, new ids add repos),
 3. the backend's ``mirrors`` option (``repoid`` or ``<dist>/<repoid>`` -> baseurl),
 4. the environment: ``PMREPO_MIRROR_<REPOID>``, then ``PMREPO_MIRROR_<DIST>_<REPOID>``
    (uppercased, every non-alphanumeric character -> ``_``), for an internal mirror.
+``repo_enabled`` (``--mock-opt enable.<repoid>=0|1``) switches a repo on or off
+last; ``bootstrap_images`` (``--mock-opt bootstrap_image[.<dist>]=IMAGE``)
+replaces the bootstrap image.
 
 When the job has BuildRequires built earlier in this run (``req.dep_rpms``),
 those RPMs are hard-linked into ``<outdir>/local-repo``, indexed with
-createrepo_c and added to yum.conf as ``[pmrepo-local]``, so mock installs
-them into the chroot like any other package.
+createrepo_c and added to yum.conf as ``[pmrepo-local]`` — a fresh index
+per job, which mock writes into the (reused) root's yum.conf before it
+installs the BuildRequires, as ``mock --chain`` does with its local_build_repo.
 
-mock runs as ``mock -r <cfg> --rebuild <srpm> --resultdir <dir> --uniqueext <slot>``.
-The unique extension is a slot number per root that no concurrent job of this
-backend holds, so parallel jobs never share a build root, and a later job may
-reuse a finished one's (``--no-clean``). Results: binary RPMs and mock's
-``build.log``, ``root.log``, ``state.log`` land in the output directory
-(``build.log`` is ``req.log``); the commands this backend ran and mock's own
-output are in ``mock.log``. A failure becomes a typed ``MockError`` carrying
-the tail of the log that explains it (build.log for a build error, root.log
-for a package-manager error, mock's output for a lock or argument error).
+Build roots: one persistent root per (dist, slot) for the whole run. mock runs
+as ``mock -r <cfg> --rebuild <srpm> --resultdir <dir> --uniqueext <slot>
+--no-cleanup-after`` (mock otherwise cleans the root after every build that
+has a result dir: ``cleanup_on_success``/``cleanup_on_failure`` default true),
+plus ``--no-clean`` from the second job of a slot on, so the root is
+initialised once per slot and run (the first job cleans what an earlier run
+may have left). A slot is held by one job at a time, so parallel jobs never
+share a root. ``finish()`` (end of the run) runs ``mock --clean`` on every
+root it used unless ``keep_roots``; ``reuse_roots=False`` (``--clean-roots``)
+gives every job a freshly initialised root (nothing a previous job installed
+can reach a build). The mock version is checked once per run
+(``MIN_MOCK_VERSION``, named with the feature that needs it).
+
+Results: binary RPMs and mock's logs (``build.log``, ``root.log``,
+``state.log``, ``hw_info.log``, ``installed_pkgs.log``) land in the output
+directory (``build.log`` is ``req.log``); the commands this backend ran and
+mock's own output are in ``mock.log``. A failure becomes a typed ``MockError``
+(``EXIT_CODES``: every exit code mock defines) carrying the tail of the log
+that explains it.
 """
 from __future__ import annotations
 
 import os
 import re
 import shutil
+import tempfile
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Mapping
 
-from ..errors import (BuildError, MockArgumentError, MockBootstrapError, MockBuildError, MockError,
-                      MockLockedError, MockPackageManagerError, MockResultDirError, UsageError)
+from ..errors import (BuildError, MockArchError, MockArgumentError, MockBootstrapError, MockBuildError,
+                      MockConfigError, MockError, MockExternalDepsError, MockLockedError, MockLvmError,
+                      MockPackageError, MockPackageManagerError, MockResultDirError, MockRootError,
+                      MockStateError, MockTimeoutError, MockUnshareError, MockVersionError, UsageError)
 from ..manifest import Dist
 from ..fsutil import write_atomic
 from ..render import render_template
@@ -47,12 +72,34 @@ from .base import Builder, BuildOutput, BuildRequest, rpm_macro_defines
 
 TEMPLATE = "builders/mock.cfg.j2"  # in pmrepo/templates/
 
-VAULT = "http://vault.centos.org"
+VAULT = "https://vault.centos.org"  # mock's eol templates use https for the vault
 EPEL_ARCHIVE = "https://archives.fedoraproject.org/pub/archive/epel"
 GPG_KEYS = "file:///usr/share/distribution-gpg-keys"  # shipped by distribution-gpg-keys (a mock dependency)
 
 #: The last minor release of each major, as the CentOS vault names it.
 VAULT_RELEASE = {6: "6.10", 7: "7.9.2009"}
+
+#: What mock's own eol templates set for these targets, where pmrepo follows them.
+#: Sources: mock-core-configs/etc/mock/eol/templates/centos-6.tpl (commit 606bb74),
+#: epel-6.tpl (ssl_ca_bundle_path), centos-7.tpl (commit e50bb84), templates/epel-7.tpl.
+TEMPLATE_FACTS: dict[int, dict[str, object]] = {
+    6: {"isolation": "simple", "ssl_ca_bundle_path": "/etc/pki/tls/certs/ca-bundle.crt",
+        # mock's centos-6.tpl says 'centos:6' (a short name needing a registries.conf alias): the same image, qualified
+        "bootstrap_image": "docker.io/library/centos:6",
+        "enabled": {"base": True, "updates": False, "extras": True, "epel": True}},
+    7: {"isolation": None, "ssl_ca_bundle_path": None, "bootstrap_image": "quay.io/centos/centos:7",
+        "enabled": {"base": True, "updates": True, "extras": True, "epel": True}},
+}
+
+#: The oldest mock with every feature this backend uses, and why.
+MOCK_FEATURES: tuple[tuple[tuple[int, ...], str], ...] = (
+    ((1, 4, 5), "-N/--no-cleanup-after"),
+    ((2, 0), "--isolation and bootstrap images"),
+    ((2, 1), "config_opts['ssl_ca_bundle_path'] (el6 reaches EPEL over https)"),
+)
+MIN_MOCK_VERSION, MIN_MOCK_REASON = max(MOCK_FEATURES)
+#: mock >= 2.13 parses with parse_known_args: an unknown option becomes an SRPM path.
+KNOWN_ARGS_SINCE = (2, 13)
 
 
 @dataclass(frozen=True)
@@ -69,10 +116,11 @@ def _default_repos(rhel: int) -> list[RepoDefault]:
     centos_key = f"{GPG_KEYS}/centos/RPM-GPG-KEY-CentOS-{rhel}"
     epel_key = f"{GPG_KEYS}/epel/RPM-GPG-KEY-EPEL-{rhel}"
     return [
-        RepoDefault("base", f"CentOS-{vault} - Base", f"/{vault}/os/$basearch/", VAULT, centos_key),
-        RepoDefault("updates", f"CentOS-{vault} - Updates", f"/{vault}/updates/$basearch/", VAULT, centos_key),
-        RepoDefault("extras", f"CentOS-{vault} - Extras", f"/{vault}/extras/$basearch/", VAULT, centos_key),
-        RepoDefault("epel", f"EPEL {rhel} (archive)", f"/{rhel}/$basearch/", EPEL_ARCHIVE, epel_key),
+        RepoDefault("base", "CentOS-$releasever - Base", f"/{vault}/os/$basearch/", VAULT, centos_key),
+        RepoDefault("updates", "CentOS-$releasever - Updates", f"/{vault}/updates/$basearch/", VAULT, centos_key),
+        RepoDefault("extras", "CentOS-$releasever - Extras", f"/{vault}/extras/$basearch/", VAULT, centos_key),
+        RepoDefault("epel", "Extra Packages for Enterprise Linux $releasever - $basearch (archive)",
+                    f"/{rhel}/$basearch/", EPEL_ARCHIVE, epel_key),
     ]
 
 
@@ -87,25 +135,60 @@ def mirror_env_names(dist: str, repoid: str) -> tuple[str, str]:
 # also renders with jinja2: no whitespace, quotes, backslashes or braces.
 URL_RE = re.compile(r"^(https?|ftp|file)://[^\s\"'\\{}]+$")
 REPOID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+IMAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$")
+VERSION_RE = re.compile(r"\b(\d+)\.(\d+)(?:\.(\d+))?\b")
 
-#: mock's exit codes: (error class, what it means, logs that explain it (first present wins), fix)
+#: mock's exit codes (mockbuild/exception.py): (error class, what it means, logs that explain it
+#: (first non-empty wins), fix). 2 is optparse's exit for an unknown option (mock < 2.13).
 EXIT_CODES: dict[int, tuple[type[MockError], str, tuple[str, ...], str]] = {
-    5: (MockArgumentError, "rejected its arguments or configuration", ("mock.log",),
-        "check mock.log; an old mock may lack --isolation/--uniqueext (needs mock >= 2)"),
+    2: (MockArgumentError, "rejected an option (optparse-era mock, < 2.13)", ("mock.log",),
+        f"install mock >= {'.'.join(map(str, MIN_MOCK_VERSION))}"),
+    3: (MockConfigError, "found the configuration invalid", ("mock.log",),
+        "check mock.cfg in the job directory and the --mock-opt values"),
+    5: (MockArgumentError, "rejected its command line", ("mock.log",),
+        f"check mock.log; pmrepo needs mock >= {'.'.join(map(str, MIN_MOCK_VERSION))}"),
+    6: (MockArchError, "rejected the architecture", ("mock.log",),
+        "build x86_64 targets on an x86_64 host (legal_host_arches)"),
     10: (MockBuildError, "build failed", ("build.log", "mock.log"),
          "fix the spec or sources; the package's own build failed in the chroot"),
+    11: (MockTimeoutError, "command timed out", ("build.log", "mock.log"),
+         "the build exceeded mock's rpmbuild_timeout/opstimeout"),
+    20: (MockRootError, "could not set up the chroot", ("root.log", "mock.log"),
+         "check root.log (mounts, chroot_setup_cmd)"),
+    25: (MockLvmError, "LVM manipulation failed", ("mock.log",), "check the lvm_root plugin's volume group"),
     30: (MockPackageManagerError, "package manager failed", ("root.log", "mock.log"),
          "a BuildRequires is missing from the dist's repositories or a mirror is unreachable "
          "(set PMREPO_MIRROR_<REPOID> for an internal mirror)"),
+    31: (MockExternalDepsError, "could not resolve an external dependency", ("root.log", "mock.log"),
+         "the external: BuildRequires is unknown to mock"),
+    40: (MockPackageError, "could not use the SRPM", ("mock.log",), "check that the SRPM is readable by the mock group"),
     50: (MockError, "mode error", ("mock.log",), "check mock.log"),
     60: (MockLockedError, "build root is locked by another process", ("mock.log", "root.log"),
          "another mock run uses this root and unique extension; wait for it, or set a different uniqueext_prefix"),
+    65: (MockLvmError, "LVM thinpool is locked", ("mock.log",), "another mock run holds the thinpool; wait for it"),
     70: (MockResultDirError, "could not use the result directory", ("mock.log",),
          "make the work directory writable for the mock group"),
+    80: (MockUnshareError, "unshare(2) of a namespace failed", ("mock.log",),
+         "run mock on a host (or privileged container) that allows namespaces"),
     90: (MockBootstrapError, "bootstrap chroot failed", ("root.log", "mock.log"),
-         "check the bootstrap image / mirrors, or set use_bootstrap_image=False"),
+         "check the bootstrap image / mirrors, or set --mock-opt use_bootstrap_image=0"),
+    110: (MockStateError, "made unbalanced state calls", ("state.log", "mock.log"),
+          "a mock bug or plugin error: see state.log"),
 }
 RESULT_LOGS = ("build.log", "root.log", "state.log", "hw_info.log", "installed_pkgs.log")
+UNKNOWN_OPTION_RE = re.compile(r"no such option: (\S+)")  # optparse (mock < 2.13), exit 2
+OPTION_AS_SRPM_RE = re.compile(r"Cannot find/open srpm: (-\S*)")  # parse_known_args (mock >= 2.13), exit 1
+
+
+def parse_version(text: str) -> tuple[int, ...] | None:
+    m = VERSION_RE.search(text)
+    if not m:
+        return None
+    return tuple(int(g) for g in m.groups() if g is not None)
+
+
+def _fmt(v: tuple[int, ...]) -> str:
+    return ".".join(map(str, v))
 
 
 @dataclass
@@ -115,23 +198,32 @@ class MockBuilder(Builder):
                    "(base/updates/extras/EPEL or their mirrors) carry it")
     mock_cmd: str = "mock"
     arch: str = "x86_64"
-    isolation: str | None = None  # None: "simple" for el6 (no nspawn there), mock's default otherwise
-    no_clean: bool = False
+    isolation: str | None = None  # None: mock's template value ("simple" for el6, mock's default otherwise)
+    reuse_roots: bool = True  # one root per (dist, slot) for the run; False (--clean-roots): a fresh root per job
+    keep_roots: bool = False  # leave the roots after the run (debugging); default: mock --clean at the end
     root_cache: bool | None = None  # None: mock's default; True/False: --enable/--disable-plugin=root_cache
     yum_cache: bool | None = None
     ccache: bool | None = None
     use_bootstrap_image: bool = True
+    bootstrap_images: Mapping[str, str] = field(default_factory=dict)  # "" (all) or dist name -> image
     mirrors: Mapping[str, str] = field(default_factory=dict)  # "repoid" or "<dist>/repoid" -> baseurl
+    repo_enabled: Mapping[str, bool] = field(default_factory=dict)  # "repoid" or "<dist>/repoid" -> on/off
     uniqueext_prefix: str = "pmrepo"
     chroot_setup_cmd: str = "install @buildsys-build"
     _slot_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
     _slots: dict[str, set[int]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _roots: dict[tuple[str, str], Dist] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _version: tuple[int, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.isolation not in (None, "simple", "nspawn"):
             raise UsageError(f"mock isolation {self.isolation!r} is not supported — fix: use simple or nspawn")
         if not re.match(r"^[A-Za-z0-9_.-]+$", self.uniqueext_prefix):
             raise UsageError(f"mock uniqueext_prefix {self.uniqueext_prefix!r} — fix: use letters, digits and ._-")
+        for key, image in self.bootstrap_images.items():
+            if not IMAGE_RE.match(image):
+                raise UsageError(f"mock bootstrap_image{'.' + key if key else ''}={image!r}: not an image "
+                                 "reference — fix: e.g. quay.io/centos/centos:7")
 
     # -- backend interface -------------------------------------------------
 
@@ -139,6 +231,26 @@ class MockBuilder(Builder):
         require_tool(self.mock_cmd, hint="the mock backend needs a Fedora/RHEL build host with mock installed and "
                      "the user in the 'mock' group (README: mock build host), or use --backend rpmbuild")
         require_tool("createrepo_c")
+        self.check_version()
+
+    def check_version(self) -> tuple[int, ...]:
+        """``mock --version``, once per builder (= per run): refuse a mock older than MIN_MOCK_VERSION."""
+        with self._slot_lock:
+            if self._version is not None:
+                return self._version
+            res = run([self.mock_cmd, "--version"], check=False)
+            text = res.output.strip()
+            version = parse_version(text)
+            need = _fmt(MIN_MOCK_VERSION)
+            if res.returncode != 0 or version is None:
+                last = text.splitlines()[-1] if text else "no output"
+                raise MockVersionError(f"`{self.mock_cmd} --version` did not give a version (exit {res.returncode}: "
+                                       f"{last}) — fix: install a released mock >= {need}", returncode=res.returncode)
+            if version < MIN_MOCK_VERSION:
+                raise MockVersionError(f"mock {_fmt(version)} is too old: pmrepo needs mock >= {need} for "
+                                       f"{MIN_MOCK_REASON} — fix: install mock >= {need} (e.g. from EPEL/Fedora)")
+            self._version = version
+            return version
 
     def can_provide(self, capability: str) -> bool:
         """Anything outside the release is looked up by yum in the chroot's repositories."""
@@ -155,46 +267,70 @@ class MockBuilder(Builder):
         """The rendered config without the per-build parts (the local repository's
         path, SOURCE_DATE_EPOCH): those are covered by the dependency keys and
         the spec. A changed mirror, macro or isolation changes the build key,
-        and so does --no-clean (a build root reused from an earlier build)."""
-        return self.render_config(dist) + f"\n# no_clean={self.no_clean}\n"
+        and so does root reuse (packages an earlier job installed stay in the root)."""
+        return self.render_config(dist) + f"\n# reuse_roots={self.reuse_roots}\n"
 
     def isolation_for(self, dist: Dist) -> str | None:
         if self.isolation:
             return self.isolation
-        return "simple" if dist.rhel <= 6 else None
+        facts = TEMPLATE_FACTS.get(dist.rhel)
+        return facts["isolation"] if facts else None  # type: ignore[return-value]
+
+    def bootstrap_image_for(self, dist: Dist) -> str:
+        image = self.bootstrap_images.get(dist.name) or self.bootstrap_images.get("")
+        if image:
+            return image
+        facts = TEMPLATE_FACTS.get(dist.rhel)
+        return str(facts["bootstrap_image"]) if facts else dist.image
 
     def root_name(self, dist: Dist) -> str:
         return f"pmrepo-{dist.name}-{self.arch}"
 
     # -- config --------------------------------------------------------------
 
-    def repos_for(self, dist: Dist) -> list[dict[str, str]]:
-        """The dist's repositories: id, name, baseurl, gpgkey ('' = no check), origin."""
-        repos: dict[str, dict[str, str]] = {}
+    def repos_for(self, dist: Dist) -> list[dict[str, object]]:
+        """The dist's repositories: id, name, baseurl, gpgkey ('' = no check), enabled, origin."""
+        repos: dict[str, dict[str, object]] = {}
+        facts = TEMPLATE_FACTS.get(dist.rhel)
         if dist.rhel in VAULT_RELEASE:
+            enabled: Mapping[str, bool] = facts["enabled"] if facts else {}  # type: ignore[assignment]
             for d in _default_repos(dist.rhel):
                 repos[d.repoid] = {"id": d.repoid, "name": d.name, "baseurl": d.base + d.path,
-                                   "gpgkey": d.gpgkey, "origin": "built-in default"}
+                                   "gpgkey": d.gpgkey, "enabled": enabled.get(d.repoid, True),
+                                   "origin": "built-in default (mock's eol template)"}
         for repoid, url in dist.base_repos.items():
             self._check_repoid(repoid, f"manifest [dists.{dist.name}] base_repos")
             self._set_url(repos, repoid, url, f"manifest [dists.{dist.name}] base_repos.{repoid}")
+            repos[repoid]["enabled"] = True  # named in the manifest: used
         for key, url in self.mirrors.items():
-            target, _, repoid = key.rpartition("/")
-            self._check_repoid(repoid, f"mock backend option mirrors[{key!r}]")
-            if target and not REPOID_RE.match(target):
-                raise UsageError(f"mock backend option mirrors[{key!r}]: {target!r} is not a dist name — "
-                                 "fix: use \"repoid\" or \"<dist>/repoid\"")
-            if target and target != dist.name:
-                continue
-            self._set_url(repos, repoid, url, f"mock backend option mirrors[{key!r}]")
+            repoid = self._target(key, dist, "mirrors")
+            if repoid:
+                self._set_url(repos, repoid, url, f"mock backend option mirrors[{key!r}]")
         for repoid in list(repos):
             for var in mirror_env_names(dist.name, repoid):
                 if os.environ.get(var):
                     self._set_url(repos, repoid, os.environ[var], f"environment {var}")
+        for key, on in self.repo_enabled.items():
+            repoid = self._target(key, dist, "enable")
+            if not repoid:
+                continue
+            if repoid not in repos:
+                raise UsageError(f"mock backend option enable.{key}: dist {dist.name} has no repository "
+                                 f"{repoid!r} — fix: use one of {', '.join(repos)}")
+            repos[repoid]["enabled"] = on
         if not repos:
             raise UsageError(f"dist {dist.name} (rhel {dist.rhel}): no built-in mirrors for this release — fix: "
                              f"list its repositories in the manifest: [dists.{dist.name}] base_repos = {{base = \"http://…\"}}")
         return list(repos.values())
+
+    def _target(self, key: str, dist: Dist, option: str) -> str | None:
+        """``repoid`` or ``<dist>/repoid``: the repoid if it applies to ``dist``."""
+        target, _, repoid = key.rpartition("/")
+        self._check_repoid(repoid, f"mock backend option {option}[{key!r}]")
+        if target and not REPOID_RE.match(target):
+            raise UsageError(f"mock backend option {option}[{key!r}]: {target!r} is not a dist name — "
+                             "fix: use \"repoid\" or \"<dist>/repoid\"")
+        return None if target and target != dist.name else repoid
 
     @staticmethod
     def _check_repoid(repoid: str, where: str) -> None:
@@ -203,7 +339,7 @@ class MockBuilder(Builder):
                              "(not 'main' or 'pmrepo-local')")
 
     @staticmethod
-    def _set_url(repos: dict[str, dict[str, str]], repoid: str, url: str, where: str) -> None:
+    def _set_url(repos: dict[str, dict[str, object]], repoid: str, url: str, where: str) -> None:
         if not URL_RE.match(url):
             raise UsageError(f"{where}: {url!r} is not a usable baseurl — fix: give an http(s)://, ftp:// or file:// "
                              "URL without spaces, quotes, backslashes or braces ($releasever/$basearch are fine)")
@@ -212,12 +348,13 @@ class MockBuilder(Builder):
             repos[repoid]["origin"] = f"{where} (overrides {repos[repoid]['origin']})"
         else:
             repos[repoid] = {"id": repoid, "name": f"{repoid} ({where})", "baseurl": url,
-                             "gpgkey": "", "origin": where}
+                             "gpgkey": "", "enabled": True, "origin": where}
 
     def render_config(self, dist: Dist, local_repo: Path | None = None,
                       source_date_epoch: int | None = None) -> str:
         """mock's config for ``dist``; with ``local_repo``, a [pmrepo-local] section for it."""
         env = {"SOURCE_DATE_EPOCH": str(source_date_epoch)} if source_date_epoch is not None else {}
+        facts = TEMPLATE_FACTS.get(dist.rhel, {})
         context = {
             "py": repr,
             "root": self.root_name(dist),
@@ -228,8 +365,9 @@ class MockBuilder(Builder):
             "chroot_setup_cmd": self.chroot_setup_cmd,
             "package_manager": "yum",
             "isolation": self.isolation_for(dist),
+            "ssl_ca_bundle_path": facts.get("ssl_ca_bundle_path"),
             "use_bootstrap_image": self.use_bootstrap_image,
-            "bootstrap_image": dist.image,
+            "bootstrap_image": self.bootstrap_image_for(dist),
             "macros": rpm_macro_defines(dist, source_date_epoch or 0),
             "environment": env,
             "repos": self.repos_for(dist),
@@ -237,7 +375,7 @@ class MockBuilder(Builder):
         }
         return render_template(TEMPLATE, context, what=f"mock config ({dist.name})")
 
-    # -- building ------------------------------------------------------------
+    # -- build roots ----------------------------------------------------------
 
     @contextmanager
     def _slot(self, root: str) -> Iterator[str]:
@@ -254,19 +392,54 @@ class MockBuilder(Builder):
             with self._slot_lock:
                 used.discard(n)
 
-    def command(self, cfg: Path, srpm: Path, resultdir: Path, uniqueext: str, dist: Dist) -> list[str]:
+    def command(self, cfg: Path, srpm: Path, resultdir: Path, uniqueext: str, dist: Dist,
+                initialised: bool = False) -> list[str]:
+        """mock's command line; ``initialised``: this run already set up the root of this slot."""
         argv = [self.mock_cmd, "-r", str(cfg), "--rebuild", str(srpm), "--resultdir", str(resultdir),
                 "--uniqueext", uniqueext]
         isolation = self.isolation_for(dist)
         if isolation:
             argv.append(f"--isolation={isolation}")
-        if self.no_clean:
-            argv.append("--no-clean")
+        if self.reuse_roots:
+            if initialised:
+                argv.append("--no-clean")
+            argv.append("--no-cleanup-after")
         for plugin, enabled in (("root_cache", self.root_cache), ("yum_cache", self.yum_cache),
                                 ("ccache", self.ccache)):
             if enabled is not None:
                 argv.append(f"--{'enable' if enabled else 'disable'}-plugin={plugin}")
         return argv
+
+    def clean_command(self, cfg: Path, uniqueext: str, dist: Dist) -> list[str]:
+        argv = [self.mock_cmd, "-r", str(cfg), "--uniqueext", uniqueext]
+        isolation = self.isolation_for(dist)
+        if isolation:
+            argv.append(f"--isolation={isolation}")
+        return argv + ["--clean"]
+
+    def roots_in_use(self) -> list[tuple[str, str]]:
+        """(root, uniqueext) of every root this run initialised and has not cleaned."""
+        with self._slot_lock:
+            return sorted(self._roots)
+
+    def finish(self, log_dir: Path) -> None:
+        """End of the run: ``mock --clean`` every root this run left (unless keep_roots).
+        A failure to clean is logged, never fatal: the builds are done."""
+        if self.keep_roots:
+            return
+        log_dir.mkdir(parents=True, exist_ok=True)
+        log = log_dir / "mock-clean.log"
+        with tempfile.TemporaryDirectory(prefix="pmrepo-mock-clean-") as tmp:
+            for root, ext in self.roots_in_use():
+                dist = self._roots[(root, ext)]
+                cfg = Path(tmp) / f"{root}.cfg"
+                if not cfg.exists():
+                    write_atomic(cfg, self.render_config(dist))
+                run(self.clean_command(cfg, ext, dist), log_file=log, check=False)
+                with self._slot_lock:
+                    self._roots.pop((root, ext), None)
+
+    # -- building ------------------------------------------------------------
 
     def local_repo(self, req: BuildRequest, log: Path) -> Path:
         """Hard-link (or copy) ``req.dep_rpms`` into a yum repository under the output dir."""
@@ -295,8 +468,14 @@ class MockBuilder(Builder):
         resultdir = outdir / "mock-result"
         root = self.root_name(dist)
         with self._slot(root) as ext:
-            argv = self.command(cfg, srpm.resolve(), resultdir, ext, dist)
+            with self._slot_lock:
+                initialised = (root, ext) in self._roots
+            argv = self.command(cfg, srpm.resolve(), resultdir, ext, dist, initialised)
             res = run(argv, log_file=mock_log, check=False)
+            with self._slot_lock:
+                if self.reuse_roots:
+                    # mock kept the root (-N), whether the build succeeded or not
+                    self._roots[(root, ext)] = dist
         logs = self._collect_logs(resultdir, outdir, res.returncode)
         if res.returncode != 0:
             shutil.rmtree(resultdir, ignore_errors=True)  # its logs were moved out; partial RPMs are no result
@@ -331,8 +510,21 @@ class MockBuilder(Builder):
         found.append(outdir / "mock.log")
         return found
 
-    @staticmethod
-    def _error(req: BuildRequest, code: int, outdir: Path) -> MockError:
+    def _error(self, req: BuildRequest, code: int, outdir: Path) -> MockError:
+        mock_log = outdir / "mock.log"
+        output = mock_log.read_text(errors="replace") if mock_log.is_file() else ""
+        need = _fmt(MIN_MOCK_VERSION)
+        # an option this mock does not know: optparse-era mock exits 2; parse_known_args-era
+        # mock takes it as an SRPM path and fails to open it (exit 1)
+        m = UNKNOWN_OPTION_RE.search(output) if code == 2 else (OPTION_AS_SRPM_RE.search(output) if code == 1 else None)
+        if m:
+            how = ("rejected unknown option" if code == 2
+                   else "took unknown option as an SRPM path:")
+            tail, _ = explaining_tail(mock_log)
+            return MockArgumentError(f"{req.component} ({req.dist.name}): mock {how} {m.group(1)} (exit {code}); "
+                                     f"mock.log: {m.group(0)} — fix: install mock >= {need} "
+                                     f"(pmrepo needs it for {MIN_MOCK_REASON})", log=mock_log, tail=tail,
+                                     returncode=code)
         cls, meaning, candidates, fix = EXIT_CODES.get(
             code, (MockError, "failed", ("mock.log", "state.log"), "check mock.log and state.log"))
         log = outdir / candidates[-1]
