@@ -25,8 +25,12 @@ from conftest import DEMO
 from pmrepo import manifest
 from pmrepo.builders import BuildRequest, get_builder
 from pmrepo.builders.mock import MockBuilder
-from pmrepo.errors import (BuildError, MockArgumentError, MockBootstrapError, MockBuildError, MockError,
-                           MockLockedError, MockPackageManagerError, MockResultDirError, ToolMissingError, UsageError)
+from pmrepo.builders.mock import EXIT_CODES
+from pmrepo.errors import (BuildError, MockArchError, MockArgumentError, MockBootstrapError, MockBuildError,
+                           MockConfigError, MockError, MockExternalDepsError, MockLockedError, MockLvmError,
+                           MockPackageError, MockPackageManagerError, MockResultDirError, MockRootError,
+                           MockStateError, MockTimeoutError, MockUnshareError, MockVersionError, ToolMissingError,
+                           UsageError)
 from pmrepo.graph import build_graph
 from pmrepo.progress import Progress
 from pmrepo.fsutil import write_atomic
@@ -379,7 +383,8 @@ def test_three_deep_chain_sees_earlier_results(demo, fake_mock, tmp_path: Path) 
     assert {k: r.status for k, r in results.items()} == {k: "built" for k in specs}, \
         {k: r.error for k, r in results.items()}
 
-    calls = {Path(c["argv"][c["argv"].index("--rebuild") + 1]).name.rsplit("-", 2)[0]: c for c in fake_mock()}
+    calls = {Path(c["argv"][c["argv"].index("--rebuild") + 1]).name.rsplit("-", 2)[0]: c
+             for c in fake_mock() if c["mode"] == "rebuild"}
     assert set(calls) == set(chosen)
     # order: each starts after what it BuildRequires has finished
     assert calls["demod"]["start"] >= calls["libdemo"]["end"]
@@ -429,14 +434,27 @@ def test_three_deep_chain_sees_earlier_results(demo, fake_mock, tmp_path: Path) 
 
 # -- exit codes and logs ------------------------------------------------------------
 
+# mockbuild/exception.py (mock, commit 4bc80c3): every exit code mock defines, the class pmrepo
+# raises and the log that explains it (where mock writes the failure); 2 is optparse's "no such option".
 @pytest.mark.parametrize("code, cls, log", [
-    (10, MockBuildError, "build.log"),
-    (30, MockPackageManagerError, "root.log"),
-    (60, MockLockedError, "mock.log"),
+    (2, MockArgumentError, "mock.log"),
+    (3, MockConfigError, "mock.log"),
     (5, MockArgumentError, "mock.log"),
-    (70, MockResultDirError, "mock.log"),
-    (90, MockBootstrapError, "root.log"),
+    (6, MockArchError, "mock.log"),
+    (10, MockBuildError, "build.log"),
+    (11, MockTimeoutError, "build.log"),
+    (20, MockRootError, "root.log"),
+    (25, MockLvmError, "mock.log"),
+    (30, MockPackageManagerError, "root.log"),
+    (31, MockExternalDepsError, "root.log"),
+    (40, MockPackageError, "mock.log"),
     (50, MockError, "mock.log"),
+    (60, MockLockedError, "mock.log"),
+    (65, MockLvmError, "mock.log"),
+    (70, MockResultDirError, "mock.log"),
+    (80, MockUnshareError, "mock.log"),
+    (90, MockBootstrapError, "root.log"),
+    (110, MockStateError, "state.log"),
     (1, MockError, "mock.log"),
 ])
 def test_exit_code_mapping(demo, fake_mock, tools_srpm, tmp_path, monkeypatch, code, cls, log) -> None:
@@ -490,3 +508,169 @@ def test_options_and_jobs() -> None:
     with pytest.raises(UsageError):
         MockBuilder(mirrors={"el7/bad id": "http://x/"}).repos_for(manifest.load(DEMO).dists["el7"])
     assert isinstance(get_builder("mock", reuse_roots=False), MockBuilder)
+
+
+def test_exit_code_table_is_complete() -> None:
+    """Every code of mockbuild/exception.py that a build can end with (4 is --chain only)."""
+    assert set(EXIT_CODES) == {2, 3, 5, 6, 10, 11, 20, 25, 30, 31, 40, 50, 60, 65, 70, 80, 90, 110}
+
+
+# -- build roots: one per (dist, slot), reused for the run --------------------------------
+
+def chain_specs(demo, chosen: tuple[str, ...]):
+    rel, _, jobs = demo
+    specs = {(c, "el7"): jobs[(c, "el7")] for c in chosen}
+    infos = {c: inspect(specs[(c, "el7")].spec, rel.dists["el7"]) for c in chosen}
+    return specs, infos
+
+
+def run_chain(demo, builder, tmp_path: Path, chosen: tuple[str, ...], jobs: int):
+    rel = demo[0]
+    specs, infos = chain_specs(demo, chosen)
+    graph = build_graph("el7", infos, builder.can_provide, builder.remedy)
+    sched = Scheduler(builder, Store(tmp_path / "store"), jobs=jobs, source_date_epoch=rel.epoch,
+                      progress=Progress(len(specs), stream=io.StringIO()))
+    results = sched.run({"el7": graph}, specs)
+    assert {k: r.status for k, r in results.items()} == {k: "built" for k in specs}, \
+        {k: r.error for k, r in results.items()}
+    return results
+
+
+CHAIN = ("libdemo", "demod", "demo-plugin")  # each BuildRequires the one before
+
+
+def test_chain_of_three_initialises_one_root(demo, fake_mock, tmp_path: Path) -> None:
+    builder = MockBuilder()
+    results = run_chain(demo, builder, tmp_path, CHAIN, jobs=1)
+    calls = [c for c in fake_mock() if c["mode"] == "rebuild"]
+    assert len(calls) == 3
+    assert [c["init"] for c in calls] == [True, False, False]  # one root init for the whole chain
+    assert {c["argv"][c["argv"].index("--uniqueext") + 1] for c in calls} == {"pmrepo0"}
+    assert "--no-clean" not in calls[0]["argv"] and all("--no-clean" in c["argv"] for c in calls[1:])
+    assert all("--no-cleanup-after" in c["argv"] for c in calls) and not any(c["cleaned_after"] for c in calls)
+    root = tmp_path / "mock-lib" / "pmrepo-el7-x86_64-pmrepo0"
+    assert (root / "root" / ".initialized").is_file() and (root / "buildroot.lock").is_file()
+    # the reused root keeps what earlier jobs installed (as mock's does): demo-plugin's build root
+    # lists libdemo-devel, installed for demod
+    pkgs = (results[("demo-plugin", "el7")].entry / "installed_pkgs.log").read_text().split()
+    assert any(p.startswith("libdemo-devel-") for p in pkgs) and any(p.startswith("demod-devel-") for p in pkgs)
+    assert [n.rsplit("-", 2)[0] for n in sorted(
+        i["nvra"] for i in calls[2]["installed"])] == ["demod", "demod-devel"]  # only what was new
+    # the end of the run cleans the root it used
+    assert builder.roots_in_use() == [("pmrepo-el7-x86_64", "pmrepo0")]
+    builder.finish(tmp_path / "logs")
+    clean = [c for c in fake_mock() if c["mode"] == "clean"]
+    assert len(clean) == 1 and clean[0]["argv"][-1] == "--clean" and "pmrepo0" in clean[0]["argv"]
+    assert not (root / "root").exists() and builder.roots_in_use() == []
+
+
+def test_clean_roots_initialises_a_root_per_job(demo, fake_mock, tmp_path: Path) -> None:
+    builder = MockBuilder(reuse_roots=False)  # --clean-roots
+    run_chain(demo, builder, tmp_path, CHAIN, jobs=1)
+    calls = [c for c in fake_mock() if c["mode"] == "rebuild"]
+    assert [c["init"] for c in calls] == [True, True, True]
+    assert all(c["cleaned_after"] for c in calls)  # mock's own cleanup_on_success
+    assert not any("--no-clean" in c["argv"] or "--no-cleanup-after" in c["argv"] for c in calls)
+    assert builder.roots_in_use() == []
+
+
+def test_parallel_slots_have_own_roots_and_share_caches(demo, fake_mock, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("FAKE_MOCK_INIT_SECONDS", "0.5")  # long enough for the two first jobs to overlap
+    builder = MockBuilder()
+    run_chain(demo, builder, tmp_path, ("libdemo", "demo-tools", "demod", "demo-plugin"), jobs=2)
+    calls = [c for c in fake_mock() if c["mode"] == "rebuild"]
+    per_slot: dict[str, int] = {}
+    for c in calls:
+        ext = c["argv"][c["argv"].index("--uniqueext") + 1]
+        per_slot[ext] = per_slot.get(ext, 0) + int(c["init"])
+    assert set(per_slot) == {"pmrepo0", "pmrepo1"} and set(per_slot.values()) == {1}  # 1 init per slot
+    lib = tmp_path / "mock-lib"
+    assert sorted(p.name for p in lib.iterdir()) == ["pmrepo-el7-x86_64-pmrepo0", "pmrepo-el7-x86_64-pmrepo1"]
+    assert all((p / "buildroot.lock").is_file() for p in lib.iterdir())
+    cache = tmp_path / "mock-cache"
+    assert [p.name for p in cache.iterdir()] == ["pmrepo-el7-x86_64"]  # one cache, shared by both exts
+    assert (cache / "pmrepo-el7-x86_64" / "root_cache" / "rootcache.lock").is_file()
+    assert (cache / "pmrepo-el7-x86_64" / "yum_cache" / "yumcache.lock").is_file()
+    # the shared root cache lock serialised the two inits, as mock's root_cache plugin does
+    inits = sorted((c["start"], c["end"]) for c in calls if c["init"])
+    assert inits[1][1] - inits[0][0] >= 1.0
+    builder.finish(tmp_path / "logs")
+    assert not any((p / "root").exists() for p in lib.iterdir())
+
+
+def test_stand_in_cleans_after_a_build_unless_told(demo, fake_mock, tools_srpm: Path, tmp_path: Path) -> None:
+    """mock cleans the root after a --resultdir build (cleanup_on_success): the stand-in too."""
+    rel = demo[0]
+    cfg = tmp_path / "m.cfg"
+    cfg.write_text(MockBuilder().render_config(rel.dists["el7"]))
+    stand_in = str(FAKE_DIR / "mock")
+    root = tmp_path / "mock-lib" / "pmrepo-el7-x86_64-t"
+    base = [stand_in, "-r", str(cfg), "--rebuild", str(tools_srpm), "--resultdir", str(tmp_path / "r"),
+            "--uniqueext", "t"]
+    assert run(base, check=False).returncode == 0
+    assert not (root / "root").exists()
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == sorted(
+        ["build.log", "root.log", "state.log", "hw_info.log", "installed_pkgs.log", tools_srpm.name,
+         tools_srpm.name.replace(".src.rpm", ".noarch.rpm")])
+    assert run(base + ["-N"], check=False).returncode == 0
+    assert (root / "root" / ".initialized").is_file()
+    cfg.write_text(cfg.read_text() + "config_opts['cleanup_on_success'] = False\n")
+    assert run(base + ["--cleanup-after"], check=False).returncode == 0  # the command line wins
+    assert not (root / "root").exists()
+    assert run(base, check=False).returncode == 0  # the config's cleanup_on_success=False
+    assert (root / "root").exists()
+    # keys mock defaults are not required: a config with root and yum.conf only builds
+    cfg.write_text("config_opts['root'] = 'tiny'\nconfig_opts['legal_host_arches'] = ('x86_64',)\n"
+                   "config_opts['yum.conf'] = '[main]\\n[base]\\nbaseurl=http://x.example/\\n'\n")
+    assert run(base, check=False).returncode == 0
+    # ... but no enabled repository at all is a package-manager error, as in mock
+    cfg.write_text("config_opts['root'] = 'tiny'\nconfig_opts['legal_host_arches'] = ('x86_64',)\n")
+    assert run(base, check=False).returncode == 30
+
+
+class ExtraOption(MockBuilder):
+    def command(self, *args, **kw):  # type: ignore[no-untyped-def]
+        return super().command(*args, **kw) + ["--frobnicate"]
+
+
+def test_unknown_option_is_an_srpm_to_mock(demo, fake_mock, tools_srpm, tmp_path) -> None:
+    """mock >= 2.13 (parse_known_args) takes an option it does not know as an SRPM path
+    and fails to open it; pmrepo names the option and the mock version it needs."""
+    req = request_for(demo, "demo-tools", "el7", tmp_path / "out")
+    with pytest.raises(MockArgumentError) as exc:
+        ExtraOption().build_binary(req, tools_srpm)
+    err = exc.value
+    assert err.returncode == 1 and err.log == req.outdir.resolve() / "mock.log"
+    msg = str(err)
+    assert "took unknown option as an SRPM path: --frobnicate" in msg and "Cannot find/open srpm: --frobnicate" in msg
+    assert "mock >= 2.1" in msg and "\n" not in msg
+    [call] = [c for c in fake_mock() if c["mode"] == "rebuild"]
+    assert call["exit"] == 1 and not call["init"]  # it failed before touching the root
+
+
+def test_unknown_option_with_optparse_era_mock(demo, fake_mock, tools_srpm, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("FAKE_MOCK_OPTPARSE", "1")
+    monkeypatch.setenv("FAKE_MOCK_VERSION", "2.12")
+    req = request_for(demo, "demo-tools", "el7", tmp_path / "out")
+    with pytest.raises(MockArgumentError, match=r"rejected unknown option --frobnicate \(exit 2\)"):
+        ExtraOption().build_binary(req, tools_srpm)
+    # the options pmrepo really passes are all known to that mock generation too
+    MockBuilder().build_binary(request_for(demo, "demo-tools", "el7", tmp_path / "ok"), tools_srpm)
+
+
+@pytest.mark.parametrize("version, ok", [("6.1", True), ("2.1", True), ("2.0", False), ("1.4.15", False),
+                                         ("unreleased_version", False)])
+def test_mock_version_is_checked_once(demo, fake_mock, tools_srpm, tmp_path, monkeypatch, version, ok) -> None:
+    monkeypatch.setenv("FAKE_MOCK_VERSION", version)
+    b = MockBuilder()
+    if not ok:
+        with pytest.raises(MockVersionError) as exc:
+            b.check_available()
+        msg = str(exc.value)
+        assert "mock >= 2.1" in msg and "fix:" in msg and "\n" not in msg
+        if version[0].isdigit():
+            assert f"mock {version} is too old" in msg and "ssl_ca_bundle_path" in msg
+        return
+    for i in range(2):
+        b.build_binary(request_for(demo, "demo-tools", "el7", tmp_path / f"o{i}"), tools_srpm)
+    assert [c["mode"] for c in fake_mock()].count("version") == 1
