@@ -674,3 +674,27 @@ def test_mock_version_is_checked_once(demo, fake_mock, tools_srpm, tmp_path, mon
     for i in range(2):
         b.build_binary(request_for(demo, "demo-tools", "el7", tmp_path / f"o{i}"), tools_srpm)
     assert [c["mode"] for c in fake_mock()].count("version") == 1
+
+
+def test_pipeline_build_with_mock_cleans_its_roots_at_the_end(fake_mock, tmp_path: Path, monkeypatch) -> None:
+    """The whole demo (el7) through the pipeline with --backend mock: one root init per slot,
+    and at the end of the run every root is cleaned (mock --clean), logged in logs/mock-clean.log."""
+    from pmrepo.pipeline import Options, Pipeline
+    opts = Options(release=DEMO, workdir=tmp_path / "w", outdir=tmp_path / "o", dists=("el7",), backend="mock",
+                   jobs=1, install_check=False, gates=False)
+    p = Pipeline(opts, say=lambda _: None)
+    rendered = p.render()
+    results = p.build(rendered, p.fetch_sources(), p.plan(rendered))
+    rebuilds = [c for c in fake_mock() if c["mode"] == "rebuild"]
+    assert len(rebuilds) == len(results) >= 4
+    assert sum(c["init"] for c in rebuilds) == 1  # jobs=1: one slot, one root, one init
+    clean = [c for c in fake_mock() if c["mode"] == "clean"]
+    assert len(clean) == 1 and clean[0]["exit"] == 0
+    assert (tmp_path / "w" / "logs" / "mock-clean.log").is_file()
+    assert not (tmp_path / "mock-lib" / "pmrepo-el7-x86_64-pmrepo0" / "root").exists()
+
+
+def test_clean_roots_flag(capsys) -> None:
+    from pmrepo.cli import main
+    assert main(["build", "--clean-roots"]) == 2
+    assert "--clean-roots is for the mock backend" in capsys.readouterr().err
