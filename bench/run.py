@@ -1,27 +1,40 @@
 #!/usr/bin/env python3
-"""Benchmark of the build scheduler and repo-package assembly (issue 3).
+"""Benchmark of the build scheduler, repo-package assembly and mock root reuse.
 
 Prints ratios against targets; it is not a test and asserts nothing. Runs a
 synthetic release of 12 C components (real compile work, a DAG with fan-out)
-with the rpmbuild backend on this machine:
+with the rpmbuild backend on this machine. Every ratio is measured as
+interleaved repeated pairs in one run (A B A B ..., --pairs, at least 3) and
+printed as the median with its spread (min-max over the pairs), so that a
+busy neighbour on a shared machine moves both halves of a pair alike:
 
+  P0  machine: `cores` gcc -O2 one after another vs all at once, measured in
+      the same pairs as P1 (A = gcc one at a time + sequential build,
+      B = gcc all at once + scheduler build), so P0 describes the moments P1
+      ran in.
   P1  full build: scheduler (--jobs = cores) vs the same builds one at a time
       in dependency order (what `mock --chain` does), and vs the lower bound
-      max(critical path, total work / cores) computed from the sequential
-      run's per-job times. Each build runs `make -j1` so that the comparison
-      measures job-level parallelism; a second line shows builds with
-      `make -j<cores>` inside each job (the realistic mock --chain setting).
-  P2  no-op rerun as a fraction of the full build.
+      max(critical path, total work / cores) from the same pair's sequential
+      per-job times (and with that pair's P0 effective cores). Each build
+      runs `make -j1`; P1' repeats with `make -j<cores>` inside each job.
+  P2  no-op rerun as a fraction of the full build (after every B).
   P3  one component's spec touched: which jobs rebuilt, time.
   P4  repo-package assembly throughput vs a plain copy of the same bytes.
+  M1  mock backend with the stand-in (tests/fake_mock/mock): roots reused per
+      (dist, slot) vs --clean-roots, with a root init that costs
+      --mock-init seconds: jobs, roots initialised, setup time avoided.
 
-Usage (from the checkout): python3 -m bench.run [--out bench/out] [--quick]
+Usage (from the checkout): python3 -m bench.run [--out bench/out] [--quick] [--pairs N] [--mock-init S]
+       (PMREPO_BENCH_QUICK=1 and PMREPO_BENCH_PAIRS=N do the same as the flags)
+--quick: one work unit per component, a 16 MiB P4 payload, a 0.5 s mock
+init: a smoke run of the script's output (its numbers are not the targets').
 """
 from __future__ import annotations
 
 import argparse
 import os
 import shutil
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -32,6 +45,7 @@ from pmrepo.run import run
 from tests.synthetic import _work_file, make_release
 
 OUT = Path(__file__).resolve().parent / "out"
+ROOT = Path(__file__).resolve().parent.parent
 
 DAG = {
     "core": [], "util": [], "solo": [],
@@ -60,29 +74,6 @@ def timed_build(manifest: Path, work: Path, jobs: int, fresh: bool = True) -> tu
     return time.monotonic() - t0, results
 
 
-def effective_cores(work: Path, cores: int) -> float:
-    """How many compiles this machine really runs at once: the same gcc -O2
-    job ``cores`` times, one after another vs all at once (a shared or
-    overcommitted VM gives less than ``cores``)."""
-    work.mkdir(parents=True, exist_ok=True)
-    src = work / "w.c"
-    src.write_text(_work_file("calib", 0, 120))
-
-    def gcc(i: int) -> list[str]:
-        return ["gcc", "-O2", "-c", "-o", str(work / f"w{i}.o"), str(src)]
-
-    t0 = time.monotonic()
-    for i in range(cores):
-        run(gcc(i), log_file=work / "calib.log")
-    seq = time.monotonic() - t0
-    from concurrent.futures import ThreadPoolExecutor
-    t0 = time.monotonic()
-    with ThreadPoolExecutor(cores) as pool:
-        list(pool.map(lambda i: run(gcc(i), log_file=work / f"calib-{i}.log"), range(cores)))
-    par = time.monotonic() - t0
-    return seq / par
-
-
 def critical_path(seconds: dict[str, float]) -> float:
     memo: dict[str, float] = {}
 
@@ -97,11 +88,27 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
+def stats(values: list[float]) -> tuple[float, float, float]:
+    return statistics.median(values), min(values), max(values)
+
+
+def fmt_ratio(values: list[float], unit: str = "x", digits: int = 2) -> str:
+    med, lo, hi = stats(values)
+    return f"median {med:.{digits}f}{unit} ({lo:.{digits}f}-{hi:.{digits}f}, {len(values)} pairs)"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=OUT)
-    ap.add_argument("--quick", action="store_true", help="less compile work (a smoke run of the script)")
+    ap.add_argument("--quick", action="store_true", default=os.environ.get("PMREPO_BENCH_QUICK") == "1",
+                    help="less work per measurement (a smoke run of the script)")
+    ap.add_argument("--pairs", type=int, default=int(os.environ.get("PMREPO_BENCH_PAIRS", "3")),
+                    help="interleaved A/B pairs per ratio (>= 3; default 3)")
+    ap.add_argument("--mock-init", type=float, default=None,
+                    help="the mock stand-in's root init cost in seconds (default 2, quick 0.5)")
     args = ap.parse_args()
+    if args.pairs < 3:
+        ap.error("--pairs: at least 3 (a median and a spread need them)")
     cores = os.cpu_count() or 1
     work = {k: (1 if args.quick else v) for k, v in WORK.items()}
     out = args.out.resolve()
@@ -110,35 +117,50 @@ def main() -> int:
     smp = make_release(out / "rel-jn", DAG, work=work, macros={"_smp_mflags": f"-j{cores}"})
     started = time.monotonic()
     rows = []
+    n = args.pairs
 
-    print(f"bench: {len(DAG)} components, {sum(work.values())} work units, {cores} cores, rpmbuild backend", flush=True)
-    eff = effective_cores(out / "calib", cores)
-    rows.append((f"P0 machine: {cores} gcc -O2 at once vs one at a time", f"{eff:.2f} effective cores of {cores}", "(info)", ""))
-    seq_t, seq_res = timed_build(serial, out / "seq", 1)
-    par_t, par_res = timed_build(serial, out / "par", cores)
-    per_job = {c: r.seconds for (c, _), r in seq_res.items()}
-    total = sum(per_job.values())
-    cp = critical_path(per_job)
-    bound = max(cp, total / cores)
-    speedup = seq_t / par_t
-    rows.append(("P1 speed-up vs sequential (make -j1 per job)", f"{seq_t:.1f}s / {par_t:.1f}s = {speedup:.2f}x",
-                 ">= 1.8x", verdict(speedup >= 1.8)))
-    rows.append(("P1 scheduler vs bound max(cp, work/cores)", f"{par_t:.1f}s / {bound:.1f}s = {par_t / bound:.2f}",
-                 "<= 1.10", verdict(par_t / bound <= 1.10)))
-    rows.append(("    critical path / total work", f"{cp:.1f}s / {total:.1f}s", "", ""))
-    eff_bound = max(cp, total / min(cores, max(1.0, eff)))
-    rows.append(("    same bound with the measured effective cores", f"{par_t:.1f}s / {eff_bound:.1f}s = {par_t / eff_bound:.2f}",
+    print(f"bench: {len(DAG)} components, {sum(work.values())} work units, {cores} cores, rpmbuild backend, "
+          f"{n} interleaved pairs per ratio{' (quick)' if args.quick else ''}", flush=True)
+    p0, p1, p1_bound, p1_eff, noop = [], [], [], [], []
+    seq_ts, par_ts = [], []
+    for i in range(n):
+        gs = gcc_time(out / "calib", cores, parallel=False)
+        seq_t, seq_res = timed_build(serial, out / "seq", 1)
+        gp = gcc_time(out / "calib", cores, parallel=True)
+        par_t, _ = timed_build(serial, out / "par", cores)
+        noop_t, noop_res = timed_build(serial, out / "par", cores, fresh=False)
+        per_job = {c: r.seconds for (c, _), r in seq_res.items()}
+        total = sum(per_job.values())
+        cp = critical_path(per_job)
+        eff = gs / gp
+        p0.append(eff)
+        p1.append(seq_t / par_t)
+        p1_bound.append(par_t / max(cp, total / cores))
+        p1_eff.append(par_t / max(cp, total / min(cores, max(1.0, eff))))
+        noop.append(noop_t / par_t)
+        seq_ts.append(seq_t)
+        par_ts.append(par_t)
+        reused = sum(1 for r in noop_res.values() if r.status == "reused")
+        print(f"  pair {i + 1}/{n}: P0 {eff:.2f} cores, P1 {seq_t:.1f}s / {par_t:.1f}s, no-op {noop_t:.2f}s "
+              f"({reused}/{len(noop_res)} reused)", flush=True)
+    rows.append((f"P0 machine: {cores} gcc -O2 at once vs one at a time", fmt_ratio(p0, " cores"),
                  "(info)", ""))
-    seqn_t, _ = timed_build(smp, out / "seqn", 1)
-    parn_t, _ = timed_build(smp, out / "parn", cores)
-    rows.append((f"P1' make -j{cores} inside each job: sequential vs scheduler", f"{seqn_t:.1f}s / {parn_t:.1f}s = {seqn_t / parn_t:.2f}x",
-                 "(info)", ""))
-
-    noop_t, noop_res = timed_build(serial, out / "par", cores, fresh=False)
-    reused = sum(1 for r in noop_res.values() if r.status == "reused")
-    frac = noop_t / par_t
-    rows.append(("P2 no-op rerun / full build", f"{noop_t:.2f}s / {par_t:.1f}s = {frac * 100:.1f}% ({reused}/{len(noop_res)} reused)",
-                 "<= 2% and < 2s", verdict(frac <= 0.02 and noop_t < 2.0)))
+    rows.append(("P1 speed-up vs sequential (make -j1 per job)", fmt_ratio(p1), ">= 1.8x",
+                 verdict(statistics.median(p1) >= 1.8)))
+    rows.append(("P1 scheduler vs bound max(cp, work/cores)", fmt_ratio(p1_bound, ""), "<= 1.10",
+                 verdict(statistics.median(p1_bound) <= 1.10)))
+    rows.append(("    same bound with the pair's P0 effective cores", fmt_ratio(p1_eff, ""), "(info)", ""))
+    rows.append(("    sequential / scheduler seconds (median)",
+                 f"{statistics.median(seq_ts):.1f}s / {statistics.median(par_ts):.1f}s", "", ""))
+    p1n = []
+    for i in range(n):
+        seqn_t, _ = timed_build(smp, out / "seqn", 1)
+        parn_t, _ = timed_build(smp, out / "parn", cores)
+        p1n.append(seqn_t / parn_t)
+    rows.append((f"P1' make -j{cores} inside each job: sequential vs scheduler", fmt_ratio(p1n), "(info)", ""))
+    noop_s = statistics.median(par_ts) * statistics.median(noop)
+    rows.append(("P2 no-op rerun / full build", fmt_ratio([x * 100 for x in noop], "%", 1), "<= 2% and < 2s",
+                 verdict(statistics.median(noop) <= 0.02 and noop_s < 2.0)))
 
     spec = out / "rel-j1" / "specs" / "a2.spec.j2"
     spec.write_text(spec.read_text().replace("Synthetic component a2", "Synthetic component a2 (touched)"))
@@ -148,21 +170,45 @@ def main() -> int:
     rows.append(("P3 touch a2: rebuilt", f"{', '.join(rebuilt)} in {touch_t:.1f}s", "a2 + reverse deps only",
                  verdict(rebuilt == expected)))
 
-    rows.append(p4(out, serial, cores))
+    rows.append(p4(out, serial, n, 16 if args.quick else 64))
+    init = args.mock_init if args.mock_init is not None else (0.5 if args.quick else 2.0)
+    rows.extend(m1(out, n, init))
     print(table(["measure", "result", "target", "verdict"], rows))
     print(f"bench: total {time.monotonic() - started:.0f}s; outputs under {out}")
     return 0
 
 
-def p4(out: Path, manifest: Path, cores: int) -> tuple[str, str, str, str]:
-    """Assembly of the repo package over a tree with 64 MiB of incompressible RPM
-    payload (real repositories are RPMs: already compressed) vs copying it."""
+def gcc_time(work: Path, cores: int, parallel: bool) -> float:
+    """``cores`` identical gcc -O2 compiles, one after another or all at once (P0's halves)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    work.mkdir(parents=True, exist_ok=True)
+    src = work / "w.c"
+    if not src.exists():
+        src.write_text(_work_file("calib", 0, 120))
+
+    def gcc(i: int) -> None:
+        run(["gcc", "-O2", "-c", "-o", str(work / f"w{i}.o"), str(src)], log_file=work / f"calib-{i}.log")
+
+    t0 = time.monotonic()
+    if parallel:
+        with ThreadPoolExecutor(cores) as pool:
+            list(pool.map(gcc, range(cores)))
+    else:
+        for i in range(cores):
+            gcc(i)
+    return time.monotonic() - t0
+
+
+def p4(out: Path, manifest: Path, pairs: int, mib: int) -> tuple[str, str, str, str]:
+    """Assembly of the repo package over a tree with ``mib`` MiB of incompressible RPM
+    payload (real repositories are RPMs: already compressed) vs copying it, in pairs."""
     from pmrepo import repopkg
 
     blob_dir = out / "blob"
     (blob_dir / "SOURCES").mkdir(parents=True)
     with open(blob_dir / "SOURCES" / "blob.bin", "wb") as fh:
-        fh.write(os.urandom(64 << 20))
+        fh.write(os.urandom(mib << 20))
     spec = blob_dir / "blob.spec"
     spec.write_text("Name: blob\nVersion: 1\nRelease: 1\nSummary: b\nLicense: MIT\nBuildArch: noarch\n"
                     "%description\nb\n%install\nmkdir -p %{buildroot}/opt/b\ncp %{_sourcedir}/blob.bin %{buildroot}/opt/b/\n"
@@ -175,19 +221,79 @@ def p4(out: Path, manifest: Path, cores: int) -> tuple[str, str, str, str]:
     for rpm in (blob_dir / "RPMS").rglob("*.rpm"):
         shutil.copyfile(rpm, work / "tree" / "rpm" / rpm.name)
     nbytes = sum(f.stat().st_size for d in ("tree", "debuginfo-tree", "srpms") for f in (work / d).rglob("*") if f.is_file())
-    t0 = time.monotonic()
-    repopkg.build_repo_packages(p.release, dist, work, tree=work / "tree", debuginfo_tree=work / "debuginfo-tree",
-                                srpm_dir=work / "srpms", log=work / "logs" / "bench-p4.log", epoch=p.epoch)
-    asm = time.monotonic() - t0
-    copy_dir = out / "copy"
-    t0 = time.monotonic()
-    for d in ("tree", "debuginfo-tree", "srpms"):
-        shutil.copytree(work / d, copy_dir / d)
-    os.sync()
-    cp = time.monotonic() - t0
-    ratio = cp / asm
-    return ("P4 repo-package assembly vs copy (+sync)", f"{nbytes / asm / 2**20:.0f} MiB/s vs {nbytes / cp / 2**20:.0f} MiB/s = {ratio * 100:.0f}%",
-            ">= 50%", verdict(ratio >= 0.5))
+    ratios, asm_rates, cp_rates = [], [], []
+    for i in range(pairs):
+        t0 = time.monotonic()
+        repopkg.build_repo_packages(p.release, dist, work, tree=work / "tree", debuginfo_tree=work / "debuginfo-tree",
+                                    srpm_dir=work / "srpms", log=work / "logs" / "bench-p4.log", epoch=p.epoch)
+        asm = time.monotonic() - t0
+        copy_dir = out / "copy"
+        shutil.rmtree(copy_dir, ignore_errors=True)
+        t0 = time.monotonic()
+        for d in ("tree", "debuginfo-tree", "srpms"):
+            shutil.copytree(work / d, copy_dir / d)
+        os.sync()
+        cp = time.monotonic() - t0
+        ratios.append(cp / asm * 100)
+        asm_rates.append(nbytes / asm / 2**20)
+        cp_rates.append(nbytes / cp / 2**20)
+    return (f"P4 repo-package assembly vs copy (+sync), {nbytes >> 20} MiB",
+            f"{statistics.median(asm_rates):.0f} vs {statistics.median(cp_rates):.0f} MiB/s, "
+            + fmt_ratio(ratios, "%", 0), ">= 50%", verdict(statistics.median(ratios) >= 50))
+
+
+def m1(out: Path, pairs: int, init: float) -> list[tuple[str, str, str, str]]:
+    """The mock backend against the stand-in: reused roots vs --clean-roots, interleaved."""
+    import json
+
+    rel = make_release(out / "rel-mock", DAG, work=1, macros={"_smp_mflags": "-j1"})
+    stand_in = ROOT / "tests" / "fake_mock" / "mock"
+    saved = {k: os.environ.get(k) for k in ("FAKE_MOCK_RECORD", "FAKE_MOCK_BASEDIR", "FAKE_MOCK_CACHEDIR",
+                                            "FAKE_MOCK_INIT_SECONDS")}
+    times: dict[bool, list[float]] = {True: [], False: []}
+    inits: dict[bool, list[int]] = {True: [], False: []}
+    jobs = 0
+    slots = 1
+    try:
+        os.environ["FAKE_MOCK_INIT_SECONDS"] = str(init)
+        for i in range(pairs):
+            for reuse in (True, False):
+                work = out / f"mock-{'reuse' if reuse else 'clean'}"
+                shutil.rmtree(work, ignore_errors=True)
+                work.mkdir(parents=True)
+                record = work / "calls.jsonl"
+                os.environ.update(FAKE_MOCK_RECORD=str(record), FAKE_MOCK_BASEDIR=str(work / "lib"),
+                                  FAKE_MOCK_CACHEDIR=str(work / "cache"))
+                opts = Options(release=rel, workdir=work / "w", outdir=work / "o", install_check=False, gates=False,
+                               backend="mock", backend_options={"mock_cmd": str(stand_in), "reuse_roots": reuse})
+                t0 = time.monotonic()
+                pipe = Pipeline(opts, say=quiet)
+                rendered = pipe.render()
+                pipe.build(rendered, pipe.fetch_sources(), pipe.plan(rendered))
+                times[reuse].append(time.monotonic() - t0)
+                calls = [json.loads(ln) for ln in record.read_text().splitlines()]
+                builds = [c for c in calls if c.get("mode") == "rebuild"]
+                jobs = len(builds)
+                slots = pipe.builder.default_jobs(os.cpu_count() or 1)
+                inits[reuse].append(sum(1 for c in builds if c.get("init")))
+            print(f"  mock pair {i + 1}/{pairs}: reused roots {times[True][-1]:.1f}s ({inits[True][-1]} inits), "
+                  f"--clean-roots {times[False][-1]:.1f}s ({inits[False][-1]} inits)", flush=True)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    r_init, c_init = statistics.median(inits[True]), statistics.median(inits[False])
+    avoided = (c_init - r_init) * init
+    ratio = [c / r for c, r in zip(times[False], times[True])]
+    return [
+        (f"M1 mock stand-in, root init {init:g}s, {slots} slot(s)",
+         f"{jobs} jobs, roots initialised {r_init:.0f} (vs {c_init:.0f} with --clean-roots), "
+         f"setup avoided {c_init - r_init:.0f} x {init:g}s = {avoided:.1f}s", "1 init per slot",
+         verdict(r_init == slots)),
+        ("    --clean-roots / reused roots, wall time", fmt_ratio(ratio), "(info)", ""),
+    ]
 
 
 if __name__ == "__main__":

@@ -72,6 +72,7 @@ class Assembly:
     signer: Signer | None = None
     install_check: bool = True
     checks: list[tuple[str, Check]] = field(default_factory=list)
+    backend: str = ""  # the build backend's name, recorded in build.json (the notes say what it implies)
 
     @property
     def final(self) -> Path:
@@ -186,7 +187,7 @@ class Assembly:
             files = {p.name: {"size": p.stat().st_size, "sha256": sha256_file(p)} for p in sorted(staging.iterdir())
                      if p.is_file() and p.suffix == ".rpm"}
             meta = {"dist": dist.name, "key": key, "release": rel.release_id, "checks": notes,
-                    "signed": pubkey is not None,
+                    "signed": pubkey is not None, "backend": self.backend,
                     "packages": {rpm_name(p): rpm_vr(p) for p in [*ship, meta_rpm]}, "files": files}
             (staging / "build.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
             replace_dir(staging, self.final, scratch)

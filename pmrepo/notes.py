@@ -93,6 +93,7 @@ class DistNotes:
     dist: Dist
     built: bool  # build.json exists
     signed: bool
+    backend: str  # build.json's backend ("" when not built or not recorded)
     files: tuple[RepoFile, ...]  # main repo package first
     star_source: Literal["installed", "expected"]
     install_image: str  # the install test's image ("" when from the expectation)
@@ -282,6 +283,7 @@ def _dist_notes(release: Release, previous: Release | None, dist: Dist, dist_dir
     order = [release.metapackage] + [p for c in release.components_for(dist.name) for p in c.packages_for(dist.name)]
     erase = tuple(p for p in order if p in put)
     return DistNotes(dist=dist, built=build is not None, signed=bool(build and build.get("signed")),
+                     backend=str(build.get("backend", "")) if build else "",
                      files=tuple(files), star_source=source,
                      install_image=str(installed.get("image", "")) if installed else "",
                      groups=tuple(groups), erase=erase, smoke=tuple(smoke))

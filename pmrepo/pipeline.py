@@ -171,7 +171,8 @@ class Pipeline:
         if self.opts.container is not None:
             checks.append(("container install", self.opts.container))
         return Assembly(self.release, dist, self.work / dist.name, self.opts.outdir, self.epoch, self.say,
-                        signer=self.opts.signer, install_check=self.opts.install_check, checks=checks)
+                        signer=self.opts.signer, install_check=self.opts.install_check, checks=checks,
+                        backend=self.opts.backend)
 
     def assemble(self, dist: Dist, results: dict[tuple[str, str], JobResult]) -> Path:
         return self.assembly(dist).run(results)

@@ -642,7 +642,8 @@ def test_unknown_option_is_an_srpm_to_mock(demo, fake_mock, tools_srpm, tmp_path
     err = exc.value
     assert err.returncode == 1 and err.log == req.outdir.resolve() / "mock.log"
     msg = str(err)
-    assert "took unknown option as an SRPM path: --frobnicate" in msg and "Cannot find/open srpm: --frobnicate" in msg
+    assert "took unknown option as an SRPM path: --frobnicate (exit 1)" in msg
+    assert "mock.log: Cannot find/open srpm: --frobnicate —" in msg
     assert "mock >= 2.1" in msg and "\n" not in msg
     [call] = [c for c in fake_mock() if c["mode"] == "rebuild"]
     assert call["exit"] == 1 and not call["init"]  # it failed before touching the root
@@ -698,3 +699,19 @@ def test_clean_roots_flag(capsys) -> None:
     from pmrepo.cli import main
     assert main(["build", "--clean-roots"]) == 2
     assert "--clean-roots is for the mock backend" in capsys.readouterr().err
+
+
+class BadIsolation(MockBuilder):
+    def command(self, *args, **kw):  # type: ignore[no-untyped-def]
+        return [a.replace("--isolation=simple", "--isolation=chroot") for a in super().command(*args, **kw)]
+
+
+def test_bad_option_value_is_a_usage_error(demo, fake_mock, tools_srpm, tmp_path) -> None:
+    """An option value mock does not accept fails in the stand-in as in mock (exit 2)."""
+    rel, _, jobs = demo
+    job = jobs[("demo-tools", "el6")]
+    req = BuildRequest(job.component, job.dist, job.spec, job.sources, (), tmp_path / "out", rel.epoch)
+    req.outdir.mkdir()
+    with pytest.raises(MockArgumentError, match=r"exit 2\); mock.log: .*invalid choice: 'chroot'") as exc:
+        BadIsolation().build(req)
+    assert exc.value.returncode == 2

@@ -421,3 +421,21 @@ def test_changes_and_known_issues_come_from_the_manifest(tmp_path: Path) -> None
         assert not any(ln.startswith("- demo-tools") for ln in secs[changes].splitlines()), "unchanged, no note"
         html = (tmp_path / "out" / f"RELEASE-NOTES.{lang}.html").read_text()
         assert "democtl &lt;b&gt;status&lt;/b&gt; hangs" in html and "<b>status</b>" not in html
+
+
+def test_mock_builds_say_what_is_not_reproducible(demo_notes: DemoNotes, tmp_path: Path) -> None:
+    """build.json records the backend; for mock the notes say that el6/el7 build roots give
+    no byte-identical RPMs (their rpm predates SOURCE_DATE_EPOCH); for rpmbuild they do not."""
+    rel = demo_notes.build.release
+    assert "SOURCE_DATE_EPOCH" not in (demo_notes.notes_dir / "RELEASE-NOTES.en.md").read_text()
+    repo = tmp_path / "repo"
+    shutil.copytree(demo_notes.repo_dir, repo)
+    bj = repo / rel.release_id / "el6" / "build.json"
+    meta = json.loads(bj.read_text())
+    meta["backend"] = "mock"
+    bj.write_text(json.dumps(meta))
+    render_notes(rel, tmp_path / "out", repo_dir=repo)
+    en = (tmp_path / "out" / "RELEASE-NOTES.en.md").read_text()
+    assert "Built with mock in el6 build roots" in en and "Built with mock in el7" not in en
+    assert en.count("predates SOURCE_DATE_EPOCH") == 1  # el6 only: el7 was not built with mock
+    assert "SOURCE_DATE_EPOCH" in (tmp_path / "out" / "RELEASE-NOTES.ja.md").read_text()

@@ -139,10 +139,11 @@ IMAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$")
 VERSION_RE = re.compile(r"\b(\d+)\.(\d+)(?:\.(\d+))?\b")
 
 #: mock's exit codes (mockbuild/exception.py): (error class, what it means, logs that explain it
-#: (first non-empty wins), fix). 2 is optparse's exit for an unknown option (mock < 2.13).
+#: (first non-empty wins), fix). 2 is the option parser's usage error (an unknown option for
+#: optparse-era mock < 2.13, a bad option value for both generations).
 EXIT_CODES: dict[int, tuple[type[MockError], str, tuple[str, ...], str]] = {
-    2: (MockArgumentError, "rejected an option (optparse-era mock, < 2.13)", ("mock.log",),
-        f"install mock >= {'.'.join(map(str, MIN_MOCK_VERSION))}"),
+    2: (MockArgumentError, "rejected its command line (usage error)", ("mock.log",),
+        f"check the option values in mock.log; pmrepo needs mock >= {'.'.join(map(str, MIN_MOCK_VERSION))}"),
     3: (MockConfigError, "found the configuration invalid", ("mock.log",),
         "check mock.cfg in the job directory and the --mock-opt values"),
     5: (MockArgumentError, "rejected its command line", ("mock.log",),
@@ -521,8 +522,9 @@ class MockBuilder(Builder):
             how = ("rejected unknown option" if code == 2
                    else "took unknown option as an SRPM path:")
             tail, _ = explaining_tail(mock_log)
-            return MockArgumentError(f"{req.component} ({req.dist.name}): mock {how} {m.group(1)} (exit {code}); "
-                                     f"mock.log: {m.group(0)} — fix: install mock >= {need} "
+            option = m.group(1).rstrip(".")
+            return MockArgumentError(f"{req.component} ({req.dist.name}): mock {how} {option} (exit {code}); "
+                                     f"mock.log: {m.group(0).rstrip('.')} — fix: install mock >= {need} "
                                      f"(pmrepo needs it for {MIN_MOCK_REASON})", log=mock_log, tail=tail,
                                      returncode=code)
         cls, meaning, candidates, fix = EXIT_CODES.get(
