@@ -103,8 +103,8 @@ def test_rpm_kv_verdicts() -> None:
 
 
 def test_mock_options() -> None:
-    assert mock_options(["isolation=simple", "no_clean=1", "mirror.base=http://m/", "mock_cmd=/x/mock"]) == {
-        "isolation": "simple", "no_clean": True, "mock_cmd": "/x/mock", "mirrors": {"base": "http://m/"}}
+    assert mock_options(["isolation=simple", "keep_roots=1", "mirror.base=http://m/", "mock_cmd=/x/mock"]) == {
+        "isolation": "simple", "keep_roots": True, "mock_cmd": "/x/mock", "mirrors": {"base": "http://m/"}}
     for bad, why in [("isolation", "expected KEY=VALUE"), ("isolation=chroot", "simple or nspawn"),
                      ("ccache=yes", "expected 0 or 1"), ("colour=red", "unknown option")]:
         with pytest.raises(UsageError, match=why):
