@@ -12,17 +12,26 @@ from __future__ import annotations
 import calendar
 import datetime as _dt
 import fnmatch
+import os
 import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from . import defaults
 from .errors import ManifestError
 
-NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
-VERSION_RE = re.compile(r"^[A-Za-z0-9._+]+$")  # no '-', no '~'/'^' (el6 rpm 4.8 lacks them)
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+# Every pattern is anchored with \Z: ``$`` would accept a trailing newline.
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
+VERSION_RE = re.compile(r"^[A-Za-z0-9._+]+\Z")  # no '-', no '~'/'^' (el6 rpm 4.8 lacks them)
+SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
+ARCH_RE = re.compile(r"^[A-Za-z0-9_]+\Z")
+REPO_FILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*\.repo\Z")
+IMAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*\Z")  # an image reference, never an option
+URL_RE = re.compile(r"^(https?|file)://[^\s]+\Z")
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")  # one-line text: no newline, tab or other control character
+TEXT_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # multi-line text: newlines and tabs only
 REQUIRE_OPS = ("=", ">=", "any", "none")
 
 DEFAULTS: dict[str, Any] = {
@@ -215,17 +224,23 @@ class _Reader:
         value = data[key]
         if not isinstance(value, str) or not value.strip():
             raise self.fail(fld, f"must be a non-empty string, got {value!r}", f"set {key} = \"…\"")
+        if CONTROL_RE.search(value):
+            raise self.fail(fld, f"contains a newline or control character: {value!r}", f"write {key} on one line")
         if pattern is not None and not pattern.match(value):
             raise self.fail(fld, f"invalid value {value!r}", hint or f"use a value matching {pattern.pattern}")
         return value
 
-    def str_list(self, data: Mapping[str, Any], key: str, where: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+    def str_list(self, data: Mapping[str, Any], key: str, where: str, default: tuple[str, ...] = (),
+                 pattern: re.Pattern[str] | None = None, hint: str = "") -> tuple[str, ...]:
         fld = f"{where}.{key}" if where else key
         if key not in data:
             return default
         value = data[key]
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise self.fail(fld, f"must be a list of strings, got {value!r}", f"write {key} = [\"a\", \"b\"]")
+        for v in value:
+            if pattern is not None and not pattern.match(v):
+                raise self.fail(fld, f"invalid value {v!r}", hint or f"use values matching {pattern.pattern}")
         return tuple(value)
 
     def unknown(self, data: Mapping[str, Any], allowed: set[str], where: str) -> None:
@@ -235,11 +250,50 @@ class _Reader:
                 raise self.fail(fld, "unknown field", f"remove it or use one of: {', '.join(sorted(allowed))}")
 
 
-def _opt_text(r: _Reader, data: Mapping[str, Any], key: str, where: str) -> str:
-    value = data.get(key, "")
+def _opt_text(r: _Reader, data: Mapping[str, Any], key: str, where: str, multiline: bool = False,
+              default: str = "") -> str:
+    """Free text. One-line text rejects control characters; multi-line text
+    (changes, known_issues, description) allows newlines and tabs, but no line
+    may start with '%': rpm reads such a line as a section, conditional or
+    macro even after the % is escaped (rendering doubles every other %)."""
+    fld = f"{where}.{key}" if where else key
+    value = data.get(key, default)
     if not isinstance(value, str):
-        raise r.fail(f"{where}.{key}", f"must be a string, got {type(value).__name__}", f"write {key} = \"…\"")
+        raise r.fail(fld, f"must be a string, got {type(value).__name__}", f"write {key} = \"…\"")
+    if not multiline:
+        if CONTROL_RE.search(value):
+            raise r.fail(fld, f"contains a newline or control character: {value!r}", f"write {key} on one line")
+        return value
+    if TEXT_CONTROL_RE.search(value):
+        raise r.fail(fld, f"contains a control character: {value!r}", "use plain text (newlines and tabs only)")
+    for n, line in enumerate(value.splitlines(), 1):
+        if line.lstrip().startswith("%"):
+            raise r.fail(fld, f"line {n} starts with '%' ({line.strip()[:40]!r}), which rpm reads as a section or macro",
+                         "rephrase the line so it does not start with %")
     return value
+
+
+def _confined(r: _Reader, fld: str, root: Path, rel: str) -> Path:
+    """``root / rel`` resolved (symlinks too); it must stay inside the manifest's
+    directory tree or the project (the source checkout pmrepo runs from, if
+    any: defaults.checkout()). There is no switch to turn this off."""
+    path = (root / rel).resolve()
+    project = defaults.checkout()
+    for top in (root.resolve(), project):
+        if top is not None and (path == top or path.is_relative_to(top)):
+            return path
+    allowed = f"the release's tree ({root.resolve()})" + (f" and the project ({project})" if project else "")
+    raise r.fail(fld, f"{rel!r} resolves to {path}, outside {allowed}",
+                 "keep sources, specs and manifests inside the release's tree or the project")
+
+
+def _confined_tree(r: _Reader, fld: str, root: Path, tree: Path) -> None:
+    """Every symlink under a source directory points inside the allowed trees."""
+    for dirpath, dirnames, filenames in os.walk(tree, followlinks=False):
+        for name in [*dirnames, *filenames]:
+            p = Path(dirpath) / name
+            if p.is_symlink():
+                _confined(r, f"{fld} ({p.relative_to(tree)})", root, str(p))
 
 
 def _per_dist(r: _Reader, value: Any, fld: str, dists: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
@@ -270,7 +324,7 @@ def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
     if not NAME_RE.match(name):
         raise r.fail(where, f"invalid dist name {name!r}", "use a name like el7")
     tag = r.str_(data, "tag", where, default=f".{name}")
-    if not re.match(r"^\.[A-Za-z0-9_.+]+$", tag):
+    if not re.match(r"^\.[A-Za-z0-9_.+]+\Z", tag):
         raise r.fail(f"{where}.tag", f"{tag!r} is not a dist tag ('.' then letters, digits, '_', '.', '+')",
                      f"write tag = \".{name}\"")
     rhel = data.get("rhel")
@@ -280,19 +334,31 @@ def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
     if not isinstance(macros, dict) or not all(isinstance(v, (str, int)) for v in macros.values()):
         raise r.fail(f"{where}.macros", "must be a table of macro = \"value\"", "write macros = {_unitdir = \"/usr/lib/systemd/system\"}")
     for key in macros:
-        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
+        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*\Z", key):
             raise r.fail(f"{where}.macros.{key}", "not an rpm macro name", "use letters, digits and '_' (e.g. _unitdir)")
+    for key, value in macros.items():
+        if isinstance(value, str) and CONTROL_RE.search(value):
+            raise r.fail(f"{where}.macros.{key}", f"contains a newline or control character: {value!r}",
+                         "write the value on one line")
     repos = data.get("base_repos", {})
     if not isinstance(repos, dict) or not all(isinstance(v, str) for v in repos.values()):
         raise r.fail(f"{where}.base_repos", "must be a table of repoid = \"baseurl\"", "write base_repos = {base = \"http://…\"}")
+    for key, value in repos.items():
+        if not NAME_RE.match(key):
+            raise r.fail(f"{where}.base_repos.{key}", f"invalid repo id {key!r}", "use letters, digits and ._+-")
+        if not URL_RE.match(value):
+            raise r.fail(f"{where}.base_repos.{key}", f"{value!r} is not an http(s):// or file:// URL",
+                         "write base = \"http://…\" (no spaces or newlines)")
     return Dist(
         name=name,
         tag=tag,
         rhel=rhel,
         macros={k: str(v) for k, v in macros.items()},
-        os_requires=r.str_list(data, "os_requires", where),
+        os_requires=r.str_list(data, "os_requires", where, pattern=NAME_RE,
+                               hint="list package names (letters, digits and ._+-)"),
         base_repos=dict(repos),
-        image=r.str_(data, "image", where, default=f"centos:{rhel}"),
+        image=r.str_(data, "image", where, default=f"centos:{rhel}", pattern=IMAGE_RE,
+                     hint="an image reference like centos:7 (letters, digits, ._/:@-; not starting with '-')"),
     )
 
 
@@ -312,18 +378,20 @@ def _load_source(r: _Reader, root: Path, data: Any, where: str, comp: str, versi
                      f"run `build.py pin --release {r.path}` to record it")
     path: Path | None = None
     if url is not None:
-        if not isinstance(url, str) or not re.match(r"^(https?|file)://", url):
+        if not isinstance(url, str) or not URL_RE.match(url):
             raise r.fail(f"{where}.url", f"must be an http(s):// or file:// URL, got {url!r}", "fix the URL")
         default_name = url.rstrip("/").rsplit("/", 1)[-1].split("?")[0]
     else:
         if not isinstance(rel, str) or not rel:
             raise r.fail(f"{where}.path", "must be a path string", "write path = \"src/name\"")
-        path = (root / rel).resolve()
+        path = _confined(r, f"{where}.path", root, rel)
         if not path.exists():
             raise r.fail(f"{where}.path", f"{path} does not exist", "point path at a file or directory in the project")
+        if path.is_dir():
+            _confined_tree(r, f"{where}.path", root, path)
         default_name = f"{comp}-{version}.tar.gz" if path.is_dir() else path.name
     filename = data.get("filename", default_name)
-    if not isinstance(filename, str) or "/" in filename or not filename:
+    if not isinstance(filename, str) or not NAME_RE.match(filename):
         raise r.fail(f"{where}.filename", f"invalid file name {filename!r}", "give a plain file name")
     return Source(url=url, path=path, sha256=sha, filename=filename)
 
@@ -358,12 +426,12 @@ def _load_component(r: _Reader, root: Path, spec_dir: Path, idx: int, data: Any,
         raise r.fail(f"{where}.sources", f"two sources share a file name: {names}", "set filename = \"…\" on one")
     patches: list[Path] = []
     for i, p in enumerate(r.str_list(data, "patches", where)):
-        pp = (spec_dir / p).resolve()
+        pp = _confined(r, f"{where}.patches[{i}]", spec_dir, p)
         if not pp.is_file():
             raise r.fail(f"{where}.patches[{i}]", f"{pp} does not exist", "put the patch beside the spec templates")
         patches.append(pp)
     spec_name = r.str_(data, "spec", where, default=f"{name}.spec.j2")
-    spec = (spec_dir / spec_name).resolve()
+    spec = _confined(r, f"{where}.spec", spec_dir, spec_name)
     if "packages" not in data:
         raise r.fail(f"{where}.packages", "missing", "list the binary packages it ships: packages = [\"name\"]")
     packages = _per_dist(r, data["packages"], f"{where}.packages", dists)
@@ -391,10 +459,10 @@ def _load_component(r: _Reader, root: Path, spec_dir: Path, idx: int, data: Any,
         packages=packages,
         debuginfo=debuginfo,
         require=require,
-        group=r.str_(data, "group", where, default="main"),
+        group=r.str_(data, "group", where, default="main", pattern=NAME_RE, hint="a key of release.note_groups"),
         smoke=_opt_text(r, data, "smoke", where) or None,
-        changes=_opt_text(r, data, "changes", where),
-        known_issues=_opt_text(r, data, "known_issues", where),
+        changes=_opt_text(r, data, "changes", where, multiline=True),
+        known_issues=_opt_text(r, data, "known_issues", where, multiline=True),
         summary=r.str_(data, "summary", where, default=name),
     )
 
@@ -422,9 +490,16 @@ def load(path: Path | str) -> Release:
     values = {k: r.str_(rel, k, "release", default=v) for k, v in DEFAULTS.items()}
     if not NAME_RE.match(values["name"]):
         raise r.fail("release.name", f"invalid package name {values['name']!r}", "use letters, digits and ._+-")
-    if not re.match(r"^(/[A-Za-z0-9._+-]+)+$", values["prefix"]):
+    for key, pattern, fix in (("metapackage", NAME_RE, "use letters, digits and ._+-"),
+                              ("group_id", NAME_RE, "use letters, digits and ._+-"),
+                              ("repo_id", NAME_RE, "use letters, digits and ._+- (no brackets, no newline)"),
+                              ("arch", ARCH_RE, "write arch = \"x86_64\""),
+                              ("url", URL_RE, "write url = \"https://…\" (no spaces)")):
+        if not pattern.match(values[key]):
+            raise r.fail(f"release.{key}", f"invalid value {values[key]!r}", fix)
+    if not re.match(r"^(/[A-Za-z0-9._+-]+)+\Z", values["prefix"]) or "/../" in values["prefix"] + "/":
         raise r.fail("release.prefix", f"{values['prefix']!r} is not an absolute directory", "write prefix = \"/opt/linux-ha/pacemaker\"")
-    if not values["repo_file"].endswith(".repo") or "/" in values["repo_file"]:
+    if not REPO_FILE_RE.match(values["repo_file"]):
         raise r.fail("release.repo_file", f"{values['repo_file']!r} is not a file name ending in .repo", "write repo_file = \"pacemaker.repo\"")
     version = r.str_(rel, "version", "release", pattern=VERSION_RE, hint="e.g. version = \"1.1.14\"")
     release = r.str_(rel, "release", "release", pattern=VERSION_RE, hint="e.g. release = \"1.1\"")
@@ -440,11 +515,16 @@ def load(path: Path | str) -> Release:
     if follows is not None:
         if not isinstance(follows, str) or not follows:
             raise r.fail("release.follows", "must be a path to the previous manifest", "write follows = \"1.1.13-1.1.toml\"")
+        _confined(r, "release.follows", root, follows)
         if not (root / follows).is_file():
             raise r.fail("release.follows", f"{root / follows} does not exist", "point it at the previous release's manifest or remove it")
     note_groups = rel.get("note_groups", {"main": "Components"})
     if not isinstance(note_groups, dict) or not all(isinstance(v, str) for v in note_groups.values()):
         raise r.fail("release.note_groups", "must be a table key = \"title\"", "write note_groups = {main = \"Main components\"}")
+    for key, title in note_groups.items():
+        if not NAME_RE.match(key) or CONTROL_RE.search(title):
+            raise r.fail(f"release.note_groups.{key}", f"invalid group {key!r} = {title!r}",
+                         "use a key of letters, digits and ._+- and a one-line title")
     filters = rel.get("rpmlint_filters", {})
     if not isinstance(filters, dict):
         raise r.fail("release.rpmlint_filters", "must be a table regex = \"why it is legitimate\"",
@@ -454,14 +534,14 @@ def load(path: Path | str) -> Release:
             re.compile(regex)
         except re.error as exc:
             raise r.fail(f"release.rpmlint_filters.{regex}", f"not a valid regex: {exc}", "fix the expression") from None
-        if not isinstance(why, str) or len(why.strip()) < 10:
+        if not isinstance(why, str) or len(why.strip()) < 10 or CONTROL_RE.search(why):
             raise r.fail(f"release.rpmlint_filters.{regex}", "needs a reason", "say why this is legitimate for el6/el7")
 
     raw_dists = r.table(data, "dists", "")
     if not raw_dists:
         raise r.fail("dists", "no target distributions", "add [dists.el7] with tag and rhel")
     dists = {name: _load_dist(r, name, d) for name, d in raw_dists.items()}
-    spec_dir = (root / values["spec_dir"]).resolve()
+    spec_dir = _confined(r, "release.spec_dir", root, values["spec_dir"])
 
     raw_comps = data.get("components")
     if not isinstance(raw_comps, list) or not raw_comps:
@@ -496,8 +576,9 @@ def load(path: Path | str) -> Release:
         follows=follows,
         date=date,
         summary=r.str_(rel, "summary", "release", default=f"{values['repo_name']} package"),
-        description=r.str_(rel, "description", "release",
-                           default="Installs a local yum repository with the cluster stack and its .repo file."),
+        description=_opt_text(r, rel, "description", "release", multiline=True,
+                              default="Installs a local yum repository with the cluster stack and its .repo file.")
+        or "Installs a local yum repository with the cluster stack and its .repo file.",
         spec_dir=spec_dir,
         note_groups=dict(note_groups),
         rpmlint_filters=dict(filters),

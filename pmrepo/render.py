@@ -11,15 +11,33 @@ Two kinds of template go through it:
 
 An ``include``/``import`` is resolved beside the including template, so a
 release's templates see their own siblings and the tool's see theirs.
-``*.html.j2`` templates are autoescaped; everything else is plain text.
+
+Manifest values are data, never syntax. Every ``{{ … }}`` goes through the
+escaping of its template's output context, chosen by the template's file name
+(``finalize`` looks at the rendering template's name) and defined once, here:
+
+* ``*.spec.j2`` — :func:`spec_escape` (filter ``spec``): every ``%`` doubled,
+  so rpm never expands a value as a macro; continuation lines of multi-line
+  text indented, so no value line starts a section, a changelog entry or a
+  conditional; other control characters refused. The rendered spec is then
+  checked to contain exactly the sections and tags the template wrote
+  (:func:`check_structure`, through :func:`render_spec`).
+* ``*.repo.j2`` — :func:`repo_escape` (filter ``repo``): a value is one line
+  without ``[``/``]`` at its start, never a new key or section.
+* ``*.xml.j2`` and ``*.html.j2`` — XML/HTML escaping (autoescape; filter ``xml``).
+
+Everything else (the mock config, Markdown notes) is plain text.
 """
 from __future__ import annotations
 
+import dataclasses
 import posixpath
+import re
 from pathlib import Path
 from typing import Any, Callable
 
 import jinja2
+from markupsafe import escape as _xml_escape
 
 from .errors import SpecError
 
@@ -55,8 +73,64 @@ class _Environment(jinja2.Environment):
         return posixpath.join(posixpath.dirname(parent), template)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class Escaped(str):
+    """Text already escaped for its output context (finalize leaves it alone)."""
+
+
+def spec_escape(value: Any) -> str:
+    """A value as literal text in a spec file."""
+    if isinstance(value, Escaped):
+        return value
+    text = "" if value is None else str(value)
+    if _CONTROL.search(text):
+        raise SpecError(f"value {text[:60]!r} contains a control character — fix: correct the manifest value")
+    lines = text.replace("%", "%%").split("\n")
+    for line in lines[1:]:
+        if line.lstrip().startswith("%"):
+            raise SpecError(f"value line {line.strip()[:60]!r} starts with '%', which rpm reads as a section or "
+                            "macro — fix: rephrase it in the manifest")
+    # continuation lines indented: never a section (%…), entry (*) or tag at column 0
+    return Escaped("\n".join([lines[0]] + [f"  {ln}" if ln.strip() else "" for ln in lines[1:]]))
+
+
+def repo_escape(value: Any) -> str:
+    """A value in a yum ``.repo`` file: one line, not a section header."""
+    if isinstance(value, Escaped):
+        return value
+    text = "" if value is None else str(value)
+    if re.search(r"[\x00-\x1f\x7f]", text) or text.lstrip().startswith("["):
+        raise SpecError(f".repo value {text[:60]!r} contains a newline, a control character or starts with '[' — "
+                        "fix: correct the manifest value")
+    return Escaped(text)
+
+
+def xml_escape(value: Any) -> str:
+    return _xml_escape("" if value is None else value)
+
+
+FILTERS: dict[str, Callable[[Any], Any]] = {"spec": spec_escape, "repo": repo_escape, "xml": xml_escape}
+
+
+def _escaper(name: str) -> Callable[[Any], Any] | None:
+    if name.endswith(".spec.j2") or name.endswith(".spec"):
+        return spec_escape
+    if name.endswith(".repo.j2") or name.endswith(".repo"):
+        return repo_escape
+    return None
+
+
+@jinja2.pass_context
+def _finalize(context: jinja2.runtime.Context, value: Any) -> Any:
+    """Every ``{{ … }}`` escaped for the output context of the template it is in."""
+    escaper = _escaper(context.name or "")
+    return escaper(value) if escaper else value
+
+
 def _autoescape(name: str | None) -> bool:
-    return bool(name and name.endswith(".html.j2"))
+    return bool(name and (name.endswith(".html.j2") or name.endswith(".xml.j2")))
 
 
 ENV = _Environment(
@@ -66,7 +140,9 @@ ENV = _Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     autoescape=_autoescape,
+    finalize=_finalize,
 )
+ENV.filters.update(FILTERS)
 
 
 def template_path(name: str) -> Path:
@@ -94,3 +170,67 @@ def _render(name: str, context: dict[str, Any], *, what: str) -> str:
         raise SpecError(f"{shown}: {exc.message} — fix: supply the value in the manifest or correct the template") from None
     except jinja2.TemplateSyntaxError as exc:
         raise SpecError(f"{exc.filename or shown}:{exc.lineno}: template syntax error: {exc.message}") from None
+    except SpecError as exc:
+        raise SpecError(f"{what}: {exc}") from None
+
+
+# -- the rendered spec's structure ----------------------------------------------
+
+SECTIONS = ("package", "description", "prep", "build", "install", "check", "clean", "files", "changelog",
+            "pre", "post", "preun", "postun", "pretrans", "posttrans", "preuntrans", "postuntrans",
+            "verifyscript", "triggerprein", "triggerin", "triggerun", "triggerpostun", "filetriggerin",
+            "filetriggerun", "filetriggerpostun", "transfiletriggerin", "transfiletriggerun",
+            "transfiletriggerpostun", "sepolicy", "patchlist", "sourcelist", "generate_buildrequires", "conf")
+_SECTION_RE = re.compile(r"^\s*%(" + "|".join(SECTIONS) + r")\b(.*)$")
+_TAG_RE = re.compile(r"^([A-Za-z][A-Za-z0-9]*(?:\([^)]*\))?)\s*:")
+_MACRO_RE = re.compile(r"^\s*%(if|ifarch|ifnarch|ifos|ifnos|elif|elifarch|elifos|else|endif|define|global|undefine|include)\b")
+
+
+def structure(text: str) -> list[str]:
+    """What rpm reads as syntax: section lines (whole), tag names, conditionals
+    and macro definitions. ``%%`` is a literal ``%`` for rpm's parser, but a
+    line starting with it becomes ``%…`` after expansion: it counts as ``%``."""
+    out: list[str] = []
+    section = "preamble"
+    for line in text.splitlines():
+        probe = line.replace("%%", "%")
+        if m := _SECTION_RE.match(probe):
+            section = "preamble" if m.group(1) == "package" else m.group(1)
+            out.append(f"%{m.group(1)}")
+        elif m := _MACRO_RE.match(probe):
+            out.append(f"%{m.group(1)}")
+        elif section == "preamble" and (t := _TAG_RE.match(line)):
+            out.append(t.group(1).lower())
+        elif section == "changelog" and line.startswith("*"):
+            out.append("changelog entry")
+    return out
+
+
+def check_structure(rendered: str, neutral: str, what: str) -> None:
+    """``rendered`` (real values) must have the sections and tags of ``neutral``
+    (the same template, every free-text value a placeholder)."""
+    got, want = structure(rendered), structure(neutral)
+    if got != want:
+        extra = [x for x in got if x not in want] or [x for x in want if x not in got] or ["order"]
+        raise SpecError(f"{what}: the rendered spec's sections/tags differ from its template's ({extra[0]!r}) — "
+                        "a manifest value would be read as spec syntax; fix: correct that value")
+
+
+TEXT_PLACEHOLDER = "pmrepo-placeholder"
+RELEASE_TEXT_FIELDS = ("summary", "description", "repo_name", "group_name", "vendor", "url", "packager", "license")
+COMPONENT_TEXT_FIELDS = ("summary", "changes", "known_issues")
+
+
+def neutral(obj: Any, fields: tuple[str, ...]) -> Any:
+    """``obj`` (a Release or Component) with every free-text field a placeholder."""
+    return dataclasses.replace(obj, **{f: TEXT_PLACEHOLDER for f in fields if getattr(obj, f, None)})
+
+
+def render_spec(template: Path | str, context: dict[str, Any], neutral_context: dict[str, Any], *, what: str) -> str:
+    """Render a spec template — a release's file (``Path``) or the tool's own
+    (``str``, a name under ``pmrepo/templates/``) — and check its structure
+    against the neutral render."""
+    render = render_file if isinstance(template, Path) else render_template
+    text = render(template, context, what=what)  # type: ignore[arg-type]
+    check_structure(text, render(template, neutral_context, what=what), what)  # type: ignore[arg-type]
+    return text

@@ -13,7 +13,7 @@ from .builders.base import rpm_macro_defines
 from .errors import BuildError
 from .manifest import Component, Dist, Release
 from .fsutil import write_atomic
-from .render import TEMPLATES, render_template
+from .render import RELEASE_TEXT_FIELDS, TEMPLATES, neutral, render_spec, render_template
 from .run import run
 from .specs import base_context, define_args
 
@@ -78,9 +78,11 @@ def _rpmbuild(spec: Path, release: Release, dist: Dist, topdir: Path, log: Path,
 
 
 def build_metapackage(release: Release, dist: Dist, workdir: Path, log: Path, epoch: int) -> Path:
-    ctx = base_context(release, dist) | {"requires": metapackage_requires(release, dist)}
+    extra = {"requires": metapackage_requires(release, dist)}
     spec = workdir / "specs" / f"{release.metapackage}.spec"
-    write_atomic(spec, render_template("specs/pacemaker-all.spec.j2", ctx))
+    write_atomic(spec, render_spec("specs/pacemaker-all.spec.j2", base_context(release, dist) | extra,
+                                   base_context(neutral(release, RELEASE_TEXT_FIELDS), dist) | extra,
+                                   what=f"{release.metapackage} ({dist.name})"))
     top = workdir / "meta-top"
     shutil.rmtree(top, ignore_errors=True)
     rpms = _rpmbuild(spec, release, dist, top, log, epoch, None)
@@ -101,13 +103,15 @@ def build_repo_packages(release: Release, dist: Dist, workdir: Path, *, tree: Pa
     dbg_file = workdir / "specs" / debuginfo_repo_name(release)
     write_atomic(repo_file, repo_text)
     write_atomic(dbg_file, dbg_text)
-    ctx = base_context(release, dist) | {
+    extra = {
         "tree": tree, "debuginfo_tree": debuginfo_tree, "srpm_dir": srpm_dir,
         "repo_file": repo_file, "debuginfo_repo_file": dbg_file, "debuginfo_repo_name": debuginfo_repo_name(release),
         "gpg_key": gpg_key, "gpg_key_name": key_name,
     }
     spec = workdir / "specs" / f"{release.name}.spec"
-    write_atomic(spec, render_template("specs/pacemaker-repo.spec.j2", ctx))
+    write_atomic(spec, render_spec("specs/pacemaker-repo.spec.j2", base_context(release, dist) | extra,
+                                   base_context(neutral(release, RELEASE_TEXT_FIELDS), dist) | extra,
+                                   what=f"{release.name} ({dist.name})"))
     top = workdir / "repo-top"
     shutil.rmtree(top, ignore_errors=True)
     rpms = _rpmbuild(spec, release, dist, top, log, epoch, release.arch)

@@ -22,7 +22,7 @@ from typing import Any
 from .errors import SpecError
 from .fsutil import write_atomic
 from .manifest import Component, Dist, Release
-from .render import render_file
+from .render import COMPONENT_TEXT_FIELDS, RELEASE_TEXT_FIELDS, neutral, render_spec
 from .run import run
 
 
@@ -49,7 +49,8 @@ def render_component(release: Release, dist: Dist, comp: Component) -> str:
     if not comp.spec.is_file():
         raise SpecError(f"{release.path}: components.{comp.name}.spec: {comp.spec} does not exist — "
                         f"fix: write the template or set spec = \"…\" (spec_dir is {release.spec_dir})")
-    return render_file(comp.spec, component_context(release, dist, comp), what=f"{comp.name} ({dist.name})")
+    plain = component_context(neutral(release, RELEASE_TEXT_FIELDS), dist, neutral(comp, COMPONENT_TEXT_FIELDS))
+    return render_spec(comp.spec, component_context(release, dist, comp), plain, what=f"{comp.name} ({dist.name})")
 
 
 def define_args(defines: dict[str, str]) -> list[str]:

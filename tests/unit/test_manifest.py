@@ -30,6 +30,7 @@ def test_defaults_are_the_linux_ha_japan_names(tmp_path: Path) -> None:
 version = "1.1.14"
 release = "1.1"
 date = 2016-01-22
+spec_dir = "."  # the default, ../specs, is outside this temporary tree
 [dists.el7]
 rhel = 7
 [[components]]
