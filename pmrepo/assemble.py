@@ -28,6 +28,8 @@ from .fsutil import sha256_file
 
 Say = Callable[[str], None]
 GATE_CONFIG = Path(__file__).resolve().parent / "gates" / "rpmlint.toml"
+# checks every published output must have passed (publish refuses the others unless --allow-unchecked)
+REQUIRED_CHECKS = ("fresh-root install", "gates")
 
 
 @dataclass
@@ -117,6 +119,7 @@ class Assembly:
             "install_check": self.install_check,
             "checks": [name for name, _ in self.checks],
             "gate_config": [rel.rpmlint_filters, hashlib.sha256(GATE_CONFIG.read_bytes()).hexdigest()],
+            "release_key": rel.key,  # the manifest itself: build.json must name the one it was built from
         })
 
     def run(self, results: dict[tuple[str, str], JobResult]) -> Path:
@@ -187,6 +190,8 @@ class Assembly:
             files = {p.name: {"size": p.stat().st_size, "sha256": sha256_file(p)} for p in sorted(staging.iterdir())
                      if p.is_file() and p.suffix == ".rpm"}
             meta = {"dist": dist.name, "key": key, "release": rel.release_id, "checks": notes,
+                    "release_key": rel.key, "manifest": str(rel.path),
+                    "unchecked": [c for c in REQUIRED_CHECKS if c not in notes],
                     "signed": pubkey is not None, "backend": self.backend,
                     "packages": {rpm_name(p): rpm_vr(p) for p in [*ship, meta_rpm]}, "files": files}
             (staging / "build.json").write_text(json.dumps(meta, indent=2, sort_keys=True))

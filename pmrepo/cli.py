@@ -85,6 +85,9 @@ def _publish(p: argparse.ArgumentParser) -> None:
                    help="mirror: /path, file:///path, ssh://host/path, rsync://host/path or https://… ($PUBLISH_TARGET)")
     p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     p.add_argument("--replace", action="store_true", help="replace a release that is already published")
+    p.add_argument("--allow-unchecked", action="store_true",
+                   help="publish outputs built without their checks (--no-gates/--no-install-check); the release "
+                        "notes say so")
 
 
 _ALL_GROUPS = (_release, _dist, _workdir, _outdir, _backend, _build, _checks, _container, _publish)
@@ -225,15 +228,22 @@ def _cmd_gate(pipe) -> None:
 def _cmd_publish(args: argparse.Namespace, pipe) -> None:
     from .checksums import write_sha256sums
     from .errors import UsageError
-    from .publish import publish
+    from .notes import render_notes
+    from .publish import publish, vouch
 
     if not args.target:
         raise UsageError("publish: no mirror given — fix: pass --target URL or set PUBLISH_TARGET")
-    source = pipe.opts.outdir / pipe.release.release_id
-    missing = [d.name for d in pipe.dists if not (source / d.name / "build.json").is_file()]
+    rel = pipe.release
+    source = pipe.opts.outdir / rel.release_id
+    missing = [d for d in rel.dists if not (source / d / "build.json").is_file()]
     if missing:
         raise UsageError(f"publish: {source} has no finished build for {', '.join(missing)} — fix: run "
-                         f"`./build.py all --release {pipe.release.path}` first")
+                         f"`./build.py all --release {rel.path}` first")
+    unchecked = vouch(source, rel.key, rel.path, tuple(rel.dists), allow_unchecked=args.allow_unchecked)
+    for dist, skipped in unchecked.items():
+        print(f"publish: {dist} was built without {', '.join(skipped)} (--allow-unchecked; the notes say so)")
+    # the notes describe exactly the files being uploaded: regenerated from the build.json files just verified
+    render_notes(rel, source, repo_dir=pipe.opts.outdir)
     write_sha256sums(source)  # local and derived: a dry run writes it too; the mirror is untouched
     result = publish(source, args.target, pipe.release.release_id, force=args.replace, dry_run=args.dry_run,
                      log=pipe.opts.workdir / "logs" / "publish.log", echo=print)
@@ -305,7 +315,7 @@ def dispatch(args: argparse.Namespace) -> int:
         from .notes import render_notes
         rel = manifest.load(args.release)
         outdir = args.outdir.resolve()
-        with WorkdirLock(outdir):
+        with WorkdirLock(outdir, "output directory"):
             for path in render_notes(rel, outdir / rel.release_id, repo_dir=outdir):
                 print(path)
         return 0
@@ -372,9 +382,8 @@ def main(argv: list[str] | None = None, prog: str = "build.py") -> int:
         print(f"{prog}: error: Python module {exc.name!r} is missing — fix: run `{prog} setup`", file=sys.stderr)
         return 2
     except OSError as exc:  # a path the user gave (workdir, outdir, …) that cannot be used
-        where = f": {exc.filename}" if exc.filename else ""
-        print(f"{prog}: error: {exc.strerror or exc}{where} — fix: check that the path exists and is writable",
-              file=sys.stderr)
+        from .errors import describe_os_error
+        print(f"{prog}: error: {describe_os_error(exc, args.cmd)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)

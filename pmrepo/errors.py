@@ -5,8 +5,12 @@ exits non-zero, never with a traceback.
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import re
+import shutil
 from pathlib import Path
+from typing import Iterator
 
 _NOISE = re.compile(r"try to add '--skip-broken'|^RPM build errors:|Bad exit status from /var/tmp/rpm-tmp|^# (exit|cwd):|^\s*$")
 _SIGNAL = re.compile(r"error|nothing provides|conflict|no match|not found|cannot|can't|failed|denied|no such|missing",
@@ -27,6 +31,40 @@ class PmrepoError(Exception):
     """Root of all pmrepo errors. ``exit_code`` is what the CLI returns."""
 
     exit_code = 1
+
+
+class FileSystemError(PmrepoError):
+    """A file could not be written or read during a step (ENOSPC, EACCES, …)."""
+
+
+def describe_os_error(exc: OSError, step: str | None = None) -> str:
+    """One line for an OSError: the step, the path and the cause — also for
+    ``shutil.Error``, whose message is the list of every failed copy."""
+    what = f"{step}: " if step else ""
+    if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list) and exc.args[0]:
+        failures = exc.args[0]
+        src, dst, why = (list(failures[0]) + ["", "", ""])[:3]
+        more = f" (+{len(failures) - 1} more)" if len(failures) > 1 else ""
+        fix = "free space there" if "No space left" in str(why) else "check that the path is writable"
+        return f"{what}copying {src} to {dst} failed: {why}{more} — fix: {fix}"
+    path = exc.filename or ""
+    if exc.filename2:
+        path = f"{path} → {exc.filename2}"
+    cause = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        fix = f"free space on the file system holding {exc.filename or 'the work and output directories'}, then rerun"
+    else:
+        fix = "check that the path exists and is writable"
+    return f"{what}{path + ': ' if path else ''}{cause} — fix: {fix}"
+
+
+@contextlib.contextmanager
+def step(name: str) -> Iterator[None]:
+    """Run a pipeline step; an OSError escaping it becomes one line naming the step."""
+    try:
+        yield
+    except OSError as exc:
+        raise FileSystemError(describe_os_error(exc, name)) from None
 
 
 class ManifestError(PmrepoError):

@@ -14,8 +14,9 @@ from .errors import LockError
 
 
 class WorkdirLock:
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, what: str = "work directory") -> None:
         self.path = workdir / ".pmrepo.lock"
+        self.what = what
         self._fd: int | None = None
 
     def __enter__(self) -> "WorkdirLock":
@@ -30,7 +31,9 @@ class WorkdirLock:
                 holder = {}
             os.close(fd)
             who = f"pid {holder.get('pid', '?')} on {holder.get('host', '?')} since {holder.get('since', '?')} ({holder.get('cmd', '?')})"
-            raise LockError(f"{self.path.parent}: work directory is in use by {who} — fix: wait for it or pass another --workdir") from None
+            flag = "--outdir" if self.what == "output directory" else "--workdir"
+            raise LockError(f"{self.path.parent}: {self.what} {self.path.parent} is in use by {who} — fix: wait for it "
+                            f"or pass another {flag}") from None
         os.ftruncate(fd, 0)
         os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
                                  "since": time.strftime("%Y-%m-%d %H:%M:%S"), "cmd": " ".join(sys.argv)}).encode())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import datetime as _dt
 import fnmatch
+import hashlib
 import os
 import re
 import tomllib
@@ -139,6 +140,7 @@ class Release:
     rpmlint_filters: Mapping[str, str]  # release-specific rpmlint filter regex -> why it is legitimate
     dists: Mapping[str, Dist]
     components: tuple[Component, ...]
+    key: str = ""  # sha256 of the manifest's bytes: build.json records it, publish compares it
 
     @property
     def vr(self) -> str:
@@ -478,7 +480,8 @@ def load(path: Path | str) -> Release:
     if not path.is_file():
         raise ManifestError(path, "(file)", "no such manifest", "pass --release releases/<version>.toml")
     try:
-        data = tomllib.loads(path.read_text())
+        raw = path.read_bytes()
+        data = tomllib.loads(raw.decode())
     except tomllib.TOMLDecodeError as exc:
         raise ManifestError(path, "(syntax)", f"not valid TOML: {exc}", "fix the TOML syntax") from None
     except UnicodeDecodeError:
@@ -584,5 +587,6 @@ def load(path: Path | str) -> Release:
         rpmlint_filters=dict(filters),
         dists=dists,
         components=comps,
+        key=hashlib.sha256(raw).hexdigest(),
         **{k: v for k, v in values.items() if k != "spec_dir"},
     )

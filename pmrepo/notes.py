@@ -100,6 +100,7 @@ class DistNotes:
     groups: tuple[Group, ...]
     erase: tuple[str, ...]  # `yum erase` list: packages of this release the install puts there
     smoke: tuple[tuple[str, str], ...]  # (component, command) of the starred components
+    unchecked: tuple[str, ...] = ()  # checks that did not run for this output (published with --allow-unchecked)
 
     @property
     def repo_file(self) -> RepoFile:
@@ -286,7 +287,8 @@ def _dist_notes(release: Release, previous: Release | None, dist: Dist, dist_dir
                      backend=str(build.get("backend", "")) if build else "",
                      files=tuple(files), star_source=source,
                      install_image=str(installed.get("image", "")) if installed else "",
-                     groups=tuple(groups), erase=erase, smoke=tuple(smoke))
+                     groups=tuple(groups), erase=erase, smoke=tuple(smoke),
+                     unchecked=tuple(str(c) for c in (build or {}).get("unchecked", ()) or ()))
 
 
 def collect(release: Release, *, repo_dir: Path | None) -> Notes:

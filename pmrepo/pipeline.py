@@ -18,7 +18,7 @@ from typing import Callable, Iterator
 from . import manifest, sources, specs
 from .assemble import Assembly, Check, Signer, clean_scratch
 from .builders import Builder, get_builder
-from .errors import BuildError, SpecError, UsageError
+from .errors import BuildError, SpecError, UsageError, step
 from .graph import BuildGraph, build_graph
 from .lock import WorkdirLock
 from .manifest import Dist, Release
@@ -106,7 +106,7 @@ class Pipeline:
         return out
 
     def fetch_sources(self) -> dict[str, tuple[Path, tuple[str, ...]]]:
-        fetcher = sources.Fetcher(self.opts.workdir / "cache")
+        fetcher = sources.Fetcher(self.opts.workdir / "cache", say=self.say)
         out: dict[str, tuple[Path, tuple[str, ...]]] = {}
         wanted = {c.name for d in self.dists for c in self.release.components_for(d.name)}
         for comp in self.release.components:
@@ -180,7 +180,7 @@ class Pipeline:
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """One run at a time per work directory and per output directory."""
-        with WorkdirLock(self.opts.workdir), WorkdirLock(self.opts.outdir):
+        with WorkdirLock(self.opts.workdir), WorkdirLock(self.opts.outdir, "output directory"):
             yield
 
     def run_all(self, lock: bool = True) -> dict[str, Path]:
@@ -189,14 +189,22 @@ class Pipeline:
         with self.locked() if lock else contextlib.nullcontext():
             self.say(f"release {self.release.release_id} from {self.release.path}: "
                      f"{len(self.release.components)} components, dists {', '.join(d.name for d in self.dists)}")
-            rendered = self.render()
-            srcs = self.fetch_sources()
-            plans = self.plan(rendered)
+            with step("render"):
+                rendered = self.render()
+            with step("sources"):
+                srcs = self.fetch_sources()
+            with step("plan"):
+                plans = self.plan(rendered)
             for d, p in plans.items():
                 self.say(f"{d}: build waves: " + " | ".join(", ".join(w) for w in p.graph.waves()))
-            results = self.build(rendered, srcs, plans)
-            clean_scratch(self.opts.outdir)
-            outputs = {d.name: self.assemble(d, results) for d in self.dists}
+            with step("build"):
+                results = self.build(rendered, srcs, plans)
+            outputs = {}
+            with step("assemble"):
+                clean_scratch(self.opts.outdir)
+            for d in self.dists:
+                with step(f"assemble {d.name}"):
+                    outputs[d.name] = self.assemble(d, results)
         rows = []
         for dname, out in outputs.items():
             meta = json.loads((out / "build.json").read_text())

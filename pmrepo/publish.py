@@ -14,9 +14,16 @@
    for a directory, ``sha256sum`` over ssh for rsync, re-download with GET
    for HTTP) against ``SHA256SUMS``;
 6. switch it into place with one rename (directory, rsync) or WebDAV ``MOVE``
-   (``Overwrite: F``). With ``force`` the old release is first moved aside to
+   (``Overwrite: F``). With ``force`` on a directory target the new and the
+   old release trade places in one atomic step (``renameat2`` with
+   ``RENAME_EXCHANGE``): the mirror never lacks the release; the old one,
+   now under the staging name, is deleted afterwards. On rsync and HTTP
+   targets the old release is first moved aside to
    ``.old-<release_id>-<random>``, moved back if the switch fails, and
    deleted after it succeeded.
+
+Before any of this, :func:`vouch` checks that the local release directory is
+what this manifest built and checked (see there).
 
 A partial upload is therefore never visible under the final name, and a rerun
 after any failure starts clean. ``dry_run`` performs only the read-only
@@ -46,7 +53,10 @@ Target URLs (the mirror root, which must exist):
 from __future__ import annotations
 
 import abc
+import ctypes
+import errno
 import hashlib
+import json
 import logging
 import netrc
 import os
@@ -125,6 +135,9 @@ class Action:
             return f"move {root}{self.name}/ to {root}{self.dest}/"
         if self.op == "swap":
             return f"replace {root}{self.dest}/ with {root}{self.name}/ (old release moved aside, then deleted)"
+        if self.op == "exchange":
+            return (f"replace {root}{self.dest}/ with {root}{self.name}/ in one atomic exchange "
+                    "(the old release is deleted afterwards)")
         return f"{self.op} {root}{self.name}"
 
 
@@ -169,12 +182,42 @@ class Target(abc.ABC):
     def url_of(self, name: str) -> str:
         return f"{self.display}{name}/"
 
+    #: whether ``exchange`` swaps two entries in one atomic step
+    atomic_exchange: bool = False
+
+    def exchange(self, a: str, b: str) -> None:
+        """Swap two root entries atomically (targets with ``atomic_exchange``)."""
+        raise PublishError(f"internal: {type(self).__name__} cannot exchange entries atomically")
+
     def close(self) -> None:  # noqa: B027 - optional hook
         pass
 
 
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def rename_exchange(a: Path, b: Path) -> None:
+    """``renameat2(a, b, RENAME_EXCHANGE)``: both exist before and after; no
+    moment in which either name is missing. Linux ≥ 3.15, glibc ≥ 2.28."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    try:
+        fn = libc.renameat2
+    except AttributeError:
+        raise PublishError("this C library has no renameat2() — fix: publish from a host with glibc ≥ 2.28") from None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) != 0:
+        err = ctypes.get_errno()
+        if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+            raise PublishError(f"{a.parent}: the file system cannot exchange directories atomically "
+                               f"({os.strerror(err)}) — fix: publish to a local file system (ext4, xfs, btrfs, tmpfs)")
+        raise PublishError(f"exchanging {a} and {b} failed ({os.strerror(err)}) — fix: check permissions on the mirror")
+
+
 class DirTarget(Target):
     """A local or NFS-mounted directory; rename(2) is atomic within it."""
+
+    atomic_exchange = True
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -217,6 +260,9 @@ class DirTarget(Target):
             os.rename(s, d)
         except OSError as exc:
             raise PublishError(f"rename {s} → {d} failed ({exc.strerror}) — fix: check permissions on the mirror") from None
+
+    def exchange(self, a: str, b: str) -> None:
+        rename_exchange(self.root / _check_name(a), self.root / _check_name(b))
 
     def remove(self, name: str) -> None:
         p = self.root / _check_name(name)
@@ -534,7 +580,7 @@ def plan_actions(target: Target, release_id: str, files: Sequence[str], size: in
     actions.append(Action("upload", staging, files=tuple(files), size=size))
     actions.append(Action("verify", staging, files=tuple(files)))
     if exists:
-        actions.append(Action("swap", staging, dest=release_id))
+        actions.append(Action("exchange" if target.atomic_exchange else "swap", staging, dest=release_id))
     else:
         actions.append(Action("move", staging, dest=release_id))
     old = sorted(e for e in entries if old_re(release_id).match(e))
@@ -568,6 +614,9 @@ def _execute(target: Target, source_dir: Path, action: Action, expected: dict[st
                                    f"from {SUMS_NAME} ({expected[rel][:16]}…) — fix: rerun publish; check the mirror's storage")
     elif action.op == "move":
         target.rename(action.name, action.dest)
+    elif action.op == "exchange":
+        target.exchange(action.name, action.dest)  # the new release is in place; the old one has the staging name
+        _remove_quietly(target, action.name)
     elif action.op == "swap":
         old = f".old-{action.dest}-{_token()}"
         target.rename(action.dest, old)
@@ -623,3 +672,62 @@ def publish(
         return result
     finally:
         target.close()
+
+
+# --------------------------------------------------------------------------
+# what publish vouches for
+
+def vouch(source_dir: Path, release_key: str, manifest: Path, dists: Sequence[str], *,
+          allow_unchecked: bool = False) -> dict[str, list[str]]:
+    """Refuse (one line) unless ``source_dir`` (``repo/<release_id>/``) holds
+    exactly the outputs of the manifest whose key is ``release_key``:
+
+    * every directory in it is one of ``dists`` and has a ``build.json``
+      recording that key (a tree left by another manifest, or by this one
+      before an edit, is refused);
+    * every output's checks ran and passed: ``build.json`` lists none as
+      unchecked, unless ``allow_unchecked``;
+    * every RPM in a dist directory is in its ``build.json`` with that very
+      sha256, and every file ``build.json`` lists is there.
+
+    Returns {dist: checks that did not run} (non-empty only with ``allow_unchecked``)."""
+    rebuild = f"fix: rebuild with `./build.py all --release {manifest}`"
+    if not source_dir.is_dir():
+        raise PublishError(f"{source_dir}: no such release directory — {rebuild}")
+    unchecked: dict[str, list[str]] = {}
+    for entry in sorted(source_dir.iterdir()):
+        if entry.is_dir() and entry.name not in dists:
+            raise PublishError(f"{entry}: not a dist of {manifest} (dists: {', '.join(dists)}) — fix: remove it, "
+                               "it is left over from another build")
+    for dist in dists:
+        out = source_dir / dist
+        meta_path = out / "build.json"
+        try:
+            meta = json.loads(meta_path.read_text())
+        except (OSError, ValueError):
+            raise PublishError(f"{meta_path}: missing or unreadable — {rebuild}") from None
+        if meta.get("release_key") != release_key:
+            built = meta.get("manifest", "an unknown manifest")
+            raise PublishError(f"{out}: built from {built} with a different content than {manifest} "
+                               f"(release key {str(meta.get('release_key'))[:12]}… ≠ {release_key[:12]}…) — {rebuild}")
+        skipped = meta.get("unchecked")
+        if not isinstance(skipped, list):
+            skipped = ["(no record of its checks)"]
+        if skipped and not allow_unchecked:
+            raise PublishError(f"{out}: built without {', '.join(map(str, skipped))} — fix: rebuild with the checks, "
+                               "or pass --allow-unchecked (the release notes then say so)")
+        if skipped:
+            unchecked[dist] = [str(s) for s in skipped]
+        files = meta.get("files")
+        if not isinstance(files, dict):
+            raise PublishError(f"{meta_path}: records no files — {rebuild}")
+        present = {p.name for p in out.glob("*.rpm")}
+        for name in sorted(present | set(files)):
+            if name not in files:
+                raise PublishError(f"{out / name}: not recorded in {meta_path} — fix: remove it or rebuild")
+            if name not in present:
+                raise PublishError(f"{out / name}: recorded in {meta_path} but missing — {rebuild}")
+            got = sha256_file(out / name)
+            if got != files[name].get("sha256"):
+                raise PublishError(f"{out / name}: sha256 {got[:16]}… differs from {meta_path} — {rebuild}")
+    return unchecked

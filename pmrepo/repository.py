@@ -2,7 +2,9 @@
 
 ``createrepo_c`` is always called with explicit flags (gzip XML, sha256,
 sqlite databases, the group file) and its output is verified afterwards:
-a newer createrepo_c whose defaults changed (zstd, no sqlite) is caught here.
+a newer createrepo_c whose defaults changed (zstd, no sqlite) is caught here,
+and so is a package it skipped (it logs "invalid packages" and exits 0):
+the indexed packages must be exactly the files put into the tree.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import Callable, Iterable
 
 from .errors import RepositoryError
 from .run import run
+from .verify import check_index
 
 REPO_NS = "{http://linux.duke.edu/metadata/repo}"
 XML_TYPES = ("primary", "filelists", "other")
@@ -105,4 +108,6 @@ def make_repository(directory: Path, rpms: Iterable[Path], *, groupfile: Path | 
     run(createrepo_args(directory, groupfile, revision), log_file=log, error=RepositoryError)
     for path in (directory / "repodata").iterdir():
         os.utime(path, (revision, revision))
-    return verify(directory, group=groupfile is not None)
+    md = verify(directory, group=groupfile is not None)
+    check_index(directory, copies, log)
+    return md

@@ -6,7 +6,9 @@ spec, source digests, dist macros, backend config, keys of its build
 dependencies); a finished job's results live in the store under that key and
 an unchanged key is reused without running the builder. Results enter the
 store only when complete (temporary directory + rename), so a run killed at
-any moment leaves only whole entries behind.
+any moment leaves only whole entries behind. An entry records the sha256 of
+every RPM it holds; each reuse checks them again (and ``rpm -K`` digests): a
+damaged entry is discarded, with a line saying why, and the job rebuilt.
 """
 from __future__ import annotations
 
@@ -17,10 +19,11 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping
 
 from .builders import Builder, BuildRequest, rpm_macro_defines
 from .errors import PmrepoError
+from .fsutil import sha256_file
 from .graph import BuildGraph
 from .manifest import Dist
 from .progress import Progress, table
@@ -85,9 +88,48 @@ class Store:
     def entry(self, dist: str, component: str, key: str) -> Path:
         return self.root / dist / component / key
 
-    def lookup(self, dist: str, component: str, key: str) -> Path | None:
+    def lookup(self, dist: str, component: str, key: str, say: Callable[[str], None] | None = None) -> Path | None:
+        """The verified entry for ``key``, or None. A damaged entry is removed
+        (``say`` gets one line naming the file and what was done)."""
         e = self.entry(dist, component, key)
-        return e if (e / "meta.json").is_file() else None
+        if not e.is_dir():
+            return None
+        problem = self.verify(e)
+        if problem is None:
+            return e
+        self.discard(e)
+        (say or print)(f"build store: {problem}: entry {e} discarded, rebuilding {component} ({dist})")
+        return None
+
+    def verify(self, entry: Path) -> str | None:
+        """What is wrong with a stored entry (None: every RPM is the one recorded)."""
+        from .verify import rpm_digests
+
+        try:
+            meta = json.loads((entry / "meta.json").read_text())
+        except (OSError, ValueError):
+            return f"{entry / 'meta.json'} is missing or unreadable"
+        recorded = meta.get("rpms")
+        if not isinstance(recorded, dict) or not recorded:
+            return f"{entry / 'meta.json'} records no RPM checksums"
+        present = {p.name for p in entry.glob("*.rpm")}
+        for name in sorted(set(recorded) | present):
+            path = entry / name
+            if name not in present:
+                return f"{path} is missing"
+            if name not in recorded:
+                return f"{path} is not recorded in meta.json"
+            got = sha256_file(path)
+            if got != recorded[name]:
+                return f"{path} has sha256 {got[:16]}…, recorded {str(recorded[name])[:16]}…"
+        bad = rpm_digests(sorted(entry.glob("*.rpm")))
+        if bad:
+            path, why = next(iter(bad.items()))
+            return f"{path}: {why}"
+        return None
+
+    def discard(self, entry: Path) -> None:
+        shutil.rmtree(entry, ignore_errors=True)
 
     def last_seconds(self, dist: str, component: str, default: float = 1.0) -> float:
         """How long the newest stored build of ``component`` for ``dist`` took."""
@@ -111,6 +153,7 @@ class Store:
     def commit(self, staging: Path, dist: str, component: str, key: str, meta: dict[str, object]) -> Path:
         """Rename a finished build into the store; an existing entry under the
         same key (a forced rebuild) is replaced: moved aside, then removed."""
+        meta = dict(meta, rpms={p.name: sha256_file(p) for p in sorted(staging.glob("*.rpm"))})
         (staging / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
         target = self.entry(dist, component, key)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -219,7 +262,7 @@ class Scheduler:
     def _one(self, job: JobSpec, key: str, dep_rpms: tuple[Path, ...]) -> JobResult:
         assert self.progress is not None
         dist = job.dist.name
-        hit = None if self._forced(job.component) else self.store.lookup(dist, job.component, key)
+        hit = None if self._forced(job.component) else self.store.lookup(dist, job.component, key, self.progress.say)
         if hit is not None:
             self.progress.finished(job.component, dist, "reused", 0.0)
             return JobResult(job.component, dist, "reused", 0.0, key, hit, hit / "build.log")

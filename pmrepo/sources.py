@@ -2,7 +2,10 @@
 into a content-addressed cache with sha256 verification.
 
 A download goes to a temporary file; only a complete file whose sha256
-matches enters the cache (``cache/<sha256>``), by rename.
+matches enters the cache (``cache/<sha256>``), by rename. The cache is
+content-addressed: an entry's name is its hash, and that is checked again on
+every use. An entry whose content no longer matches its name is deleted (one
+line says so) and fetched again.
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import unquote, urlparse
 
 import requests
@@ -69,6 +72,7 @@ class Fetcher:
 
     cache_dir: Path
     timeout: float = 60.0
+    say: Callable[[str], None] = log.warning
 
     def cached(self, sha256: str) -> Path:
         return self.cache_dir / sha256
@@ -111,8 +115,19 @@ class Fetcher:
         """Return the cached file for ``sha256``, downloading ``url`` if needed."""
         target = self.cached(sha256)
         if target.is_file():
-            return target
-        tmp, got = self.download(url)
+            got = sha256_file(target)
+            if got == sha256:
+                return target
+            target.unlink()
+            self.say(f"source cache: {target} is corrupt (its content hashes to {got[:16]}…, not its name): "
+                     f"deleted, fetching {url} again")
+            try:
+                tmp, got = self.download(url)
+            except SourceError as exc:
+                raise SourceError(f"source cache: {target} was corrupt and has been deleted; fetching it again "
+                                  f"failed: {exc}") from None
+        else:
+            tmp, got = self.download(url)
         if got != sha256:
             tmp.unlink(missing_ok=True)
             raise SourceError(f"{url}: sha256 mismatch: manifest says {sha256}, server sent {got} — "
@@ -142,8 +157,11 @@ def prepare(component: Component, release: Release, dest: Path, fetcher: Fetcher
                     f"{release.path}: components.{component.name}.sources: {src.url} has no sha256 — "
                     f"fix: run `./build.py pin --release {release.path}` (trust on first use) or add sha256 = \"…\"")
             cached = fetcher.fetch(src.url, src.sha256)
-            if not target.exists() or sha256_file(target) != src.sha256:
-                shutil.copyfile(cached, target)
+            shutil.copyfile(cached, target)
+            if sha256_file(target) != src.sha256:  # the copy that is used is the one checked
+                target.unlink()
+                raise SourceError(f"{target}: copied from {cached} but its sha256 differs from the manifest's — "
+                                  "fix: check the disk, then rerun")
         out.append(target)
     for patch in component.patches:
         target = dest / patch.name

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,10 +74,34 @@ class SpecInfo:
     buildrequires: tuple[str, ...]  # capability names (operators stripped)
 
 
+_LINE_ERROR = re.compile(r"^error: line (\d+): (.*)$")
+
+
 def _query(spec: Path, dist: Dist, args: list[str], log: Path | None) -> list[str]:
     res = run(["rpmspec", "-q", *define_args(dist.rpm_defines()), *args, str(spec)],
-              log_file=log, error=SpecError)
+              log_file=log, check=False)
+    if res.returncode != 0:
+        raise SpecError(parse_failure(spec, res.output, log))
     return [ln for ln in res.output.splitlines() if ln.strip() and not ln.startswith(("warning:", "error:"))]
+
+
+def parse_failure(spec: Path, output: str, log: Path | None) -> str:
+    """One line for a spec rpmspec cannot parse: the first ``error: line N:``
+    with the cause, and the text of that line of the rendered spec."""
+    where = f" (log: {log})" if log else ""
+    errors = [ln.strip() for ln in output.splitlines() if ln.startswith("error:")]
+    for err in errors:
+        m = _LINE_ERROR.match(err)
+        if m:
+            n, cause = int(m.group(1)), m.group(2)
+            try:
+                text = spec.read_text().splitlines()[n - 1].strip()
+            except (OSError, IndexError):
+                text = ""
+            quoted = f" — the line reads: {text[:120]!r}" if text and text not in cause else ""
+            return f"{spec}: line {n}: {cause}{quoted}{where} — fix: correct the template or the manifest value"
+    first = errors[0][len("error:"):].strip() if errors else (output.strip().splitlines() or ["no output"])[-1]
+    return f"{spec}: rpmspec cannot parse it: {first}{where}"
 
 
 def _cap_name(dep: str) -> str:

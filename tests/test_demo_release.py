@@ -167,7 +167,7 @@ def test_fresh_root_install_and_erase_ran(demo_build: DemoBuild, dist: str) -> N
     meta = json.loads((demo_build.outputs[dist] / "build.json").read_text())
     n = 7 if dist == "el7" else 6
     assert meta["checks"]["fresh-root install"].startswith(f"installed and erased {n} packages")
-    assert meta["checks"]["gates"] == "compat passed, closure passed, rpmlint passed"
+    assert meta["checks"]["gates"] == "digest passed, compat passed, closure passed, rpmlint passed"
     assert (demo_build.outputs[dist] / "gates" / f"rpmlint-{dist}.txt").is_file()
     log = (demo_build.workdir / demo_build.release.release_id / dist / "logs" / "installcheck.log").read_text()
     assert "install demo-all" in log and "remove" in log
@@ -190,4 +190,4 @@ def test_summary_and_progress_printed(demo_build: DemoBuild) -> None:
     assert "el6: build waves: demo-extras, demo-tools, libdemo | demod | demo-plugin" in text
     assert "component    dist  status" in text
     assert "repo package" in text and "done in" in text
-    assert "el7: gates: compat passed, closure passed, rpmlint passed" in text
+    assert "el7: gates: digest passed, compat passed, closure passed, rpmlint passed" in text

@@ -1,4 +1,4 @@
-"""Release gates: rpmlint, el6/el7 compatibility, dependency closure.
+"""Release gates: RPM digests, rpmlint, el6/el7 compatibility, dependency closure.
 
 Usage::
 
@@ -18,19 +18,20 @@ from ..manifest import Dist, Release
 from .base import Finding, Gate, GateContext, GateReport, Severity, run_gates
 from .closure import ClosureGate
 from .compat import SUPPORT, CompatGate, DistSupport
+from .digest import DigestGate
 from .rpmlint import RpmlintGate, release_filters
 
 __all__ = [
-    "ClosureGate", "CompatGate", "DistSupport", "Finding", "Gate", "GateContext", "GateReport", "RpmlintGate",
+    "ClosureGate", "CompatGate", "DigestGate", "DistSupport", "Finding", "Gate", "GateContext", "GateReport", "RpmlintGate",
     "SUPPORT", "Severity", "default_gates", "layout_context", "release_filters", "run_gates",
 ]
 
 
 def default_gates(release: Release | None = None) -> list[Gate]:
-    """Cheapest first: compat reads headers, closure runs dnf, rpmlint is slowest.
+    """Cheapest first: digests, compat reads headers, closure runs dnf, rpmlint is slowest.
     With ``release``, rpmlint also gets that release's own filters (its prefix …)."""
     extra = release_filters(release) if release is not None else {}
-    return [CompatGate(), ClosureGate(), RpmlintGate(extra_filters=extra)]
+    return [DigestGate(), CompatGate(), ClosureGate(), RpmlintGate(extra_filters=extra)]
 
 
 def layout_context(release: Release, dist: Dist, dist_work: Path, report_dir: Path,

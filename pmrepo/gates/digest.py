@@ -1,0 +1,20 @@
+"""Gate 0 — RPM digests: every RPM in every repository of the dist, the
+SRPMs and the repo packages pass ``rpm -K --nosignature`` (header and payload
+digests). Signatures of a signed release are verified against its own key
+by the signing step (pmrepo.sign.verify_rpms) before the gates run."""
+from __future__ import annotations
+
+from .base import Gate, GateContext, GateReport
+from ..verify import rpm_digests
+
+
+class DigestGate(Gate):
+    name = "digest"
+
+    def run(self, ctx: GateContext) -> GateReport:
+        report = GateReport(self.name, ctx.dist.name)
+        rpms = sorted({p.resolve() for p in ctx.rpms} | {p.resolve() for r in ctx.repos for p in (r / "rpm").glob("*.rpm")})
+        report.items = [str(p) for p in rpms]
+        for path, why in rpm_digests(rpms, log=ctx.log("digest.log")).items():
+            report.error(str(path), "digests", why)
+        return report

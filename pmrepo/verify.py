@@ -1,0 +1,99 @@
+"""Verification of reused and assembled artifacts: RPM digests (``rpm -K``),
+and what createrepo_c really indexed compared with what was put in the tree.
+
+Used on every reuse of a build-store entry (scheduler), after every
+createrepo_c run (repository) and by the digest gate.
+"""
+from __future__ import annotations
+
+import gzip
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Sequence
+
+from .errors import RepositoryError
+from .run import run
+
+COMMON_NS = "{http://linux.duke.edu/metadata/common}"
+_K_LINE = re.compile(r"^(?P<path>/.+?):\s+(?P<verdict>.*)$")
+
+
+def rpm_digests(rpms: Sequence[Path], *, log: Path | None = None, signatures: bool = False) -> dict[Path, str]:
+    """``rpm -K`` every file; returns {file: what is wrong} for the bad ones.
+
+    Without ``signatures`` only digests are checked (``--nosignature``); with
+    it the signatures too, against the keys in rpm's keyring (the caller sets
+    ``_dbpath`` via the key it imported; see pmrepo.sign for signed releases)."""
+    if not rpms:
+        return {}
+    paths = [Path(p).resolve() for p in rpms]
+    argv = ["rpm", "-K", *([] if signatures else ["--nosignature"]), *map(str, paths)]
+    res = run(argv, log_file=log, check=False)
+    verdicts: dict[Path, str] = {}
+    errors: dict[Path, str] = {}
+    for line in res.output.splitlines():
+        m = _K_LINE.match(line.strip())
+        if m:
+            verdicts[Path(m["path"])] = m["verdict"].strip()
+        elif line.startswith("error:"):
+            for p in paths:
+                if str(p) in line:
+                    errors[p] = line[len("error:"):].replace(str(p) + ":", "").strip()
+    bad: dict[Path, str] = {}
+    for p in paths:
+        v = verdicts.get(p)
+        if p in errors:
+            bad[p] = errors[p]
+        elif v is None:
+            bad[p] = "rpm -K gave no verdict"
+        elif "NOT OK" in v or not v.endswith("OK"):
+            bad[p] = f"rpm -K: {v}"
+    if res.returncode != 0 and not bad:
+        bad[paths[0]] = f"rpm -K exited {res.returncode}"
+    return bad
+
+
+def indexed(repo: Path) -> dict[str, str]:
+    """{location href: name-version-release.arch.rpm} from primary.xml.gz."""
+    from .repository import read_repomd
+
+    md = read_repomd(repo)
+    if "primary" not in md.entries:
+        raise RepositoryError(f"{md.path}: no primary metadata")
+    primary = repo / md.href("primary")
+    try:
+        with gzip.open(primary) as fh:
+            root = ET.parse(fh).getroot()
+    except (OSError, ET.ParseError, EOFError) as exc:
+        raise RepositoryError(f"{primary}: unreadable primary metadata: {exc}") from None
+    out: dict[str, str] = {}
+    for pkg in root.findall(f"{COMMON_NS}package"):
+        name = pkg.findtext(f"{COMMON_NS}name", "")
+        arch = pkg.findtext(f"{COMMON_NS}arch", "")
+        ver = pkg.find(f"{COMMON_NS}version")
+        loc = pkg.find(f"{COMMON_NS}location")
+        v, r = (ver.get("ver", ""), ver.get("rel", "")) if ver is not None else ("", "")
+        out[loc.get("href", "") if loc is not None else ""] = f"{name}-{v}-{r}.{arch}.rpm"
+    return out
+
+
+def check_index(repo: Path, copies: Sequence[Path], log: Path | None = None) -> int:
+    """Every file put into ``repo`` is indexed under its own NEVRA, and nothing
+    else is; returns the count. createrepo_c skips an unreadable package with
+    a log line and exit 0: this is where that becomes an error."""
+    got = indexed(repo)
+    want = {p.relative_to(repo).as_posix(): p.name for p in copies}
+    missing = sorted(h for h in want if h not in got)
+    where = f" (createrepo_c log: {log})" if log else ""
+    if missing:
+        raise RepositoryError(f"{repo}: createrepo_c indexed {len(got)} of {len(want)} packages; not indexed: "
+                              f"{', '.join(missing)}{where} — fix: the file is damaged; rebuild it (--force)")
+    extra = sorted(h for h in got if h not in want)
+    if extra:
+        raise RepositoryError(f"{repo}: metadata lists {', '.join(extra)}, which was not put in the tree")
+    wrong = sorted(h for h in want if got[h] != want[h])
+    if wrong:
+        raise RepositoryError(f"{repo}: {wrong[0]} is indexed as {got[wrong[0]]} — its header does not match its "
+                              "file name; fix: rebuild it (--force)")
+    return len(got)
