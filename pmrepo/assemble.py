@@ -129,8 +129,11 @@ class Assembly:
         key = self.key(results, comps_xml, [*ship, *debug, *srpms])
         meta_path = self.final / "build.json"
         if meta_path.is_file() and _json(meta_path).get("key") == key:
-            self.say(f"{dist.name}: repository and repo packages unchanged, reused {self.final}")
-            return self.final
+            problem = verify_output(self.final, _json(meta_path))
+            if problem is None:
+                self.say(f"{dist.name}: repository and repo packages unchanged, reused {self.final}")
+                return self.final
+            self.say(f"{dist.name}: {problem}: the output is not reused, assembling {self.final} again")
         t0 = time.monotonic()
         for sub in ("tree", "debuginfo-tree", "srpms", "gates"):
             shutil.rmtree(work / sub, ignore_errors=True)
@@ -202,6 +205,28 @@ class Assembly:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         return self.final
+
+
+def verify_output(final: Path, meta: dict) -> str | None:
+    """What is wrong with an assembled output (None: every RPM is the one
+    build.json records, and its digests are intact)."""
+    from .verify import rpm_digests
+
+    files = meta.get("files")
+    if not isinstance(files, dict) or not files:
+        return f"{final / 'build.json'} records no files"
+    present = {p.name for p in final.glob("*.rpm")}
+    for name in sorted(set(files) | present):
+        if name not in files or name not in present:
+            return f"{final / name} is {'not recorded in build.json' if name not in files else 'missing'}"
+        got = sha256_file(final / name)
+        if got != files[name].get("sha256"):
+            return f"{final / name} has sha256 {got[:16]}…, build.json records {str(files[name].get('sha256'))[:16]}…"
+    bad = rpm_digests(sorted(final.glob("*.rpm")))
+    if bad:
+        path, why = next(iter(bad.items()))
+        return f"{path}: {why}"
+    return None
 
 
 def replace_dir(new: Path, final: Path, scratch: Path) -> None:

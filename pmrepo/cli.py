@@ -235,11 +235,12 @@ def _cmd_publish(args: argparse.Namespace, pipe) -> None:
         raise UsageError("publish: no mirror given — fix: pass --target URL or set PUBLISH_TARGET")
     rel = pipe.release
     source = pipe.opts.outdir / rel.release_id
-    missing = [d for d in rel.dists if not (source / d / "build.json").is_file()]
+    missing = [d.name for d in pipe.dists if not (source / d.name / "build.json").is_file()]
     if missing:
         raise UsageError(f"publish: {source} has no finished build for {', '.join(missing)} — fix: run "
                          f"`./build.py all --release {rel.path}` first")
-    unchecked = vouch(source, rel.key, rel.path, tuple(rel.dists), allow_unchecked=args.allow_unchecked)
+    unchecked = vouch(source, rel.key, rel.path, tuple(rel.dists), required=[d.name for d in pipe.dists],
+                      allow_unchecked=args.allow_unchecked)
     for dist, skipped in unchecked.items():
         print(f"publish: {dist} was built without {', '.join(skipped)} (--allow-unchecked; the notes say so)")
     # the notes describe exactly the files being uploaded: regenerated from the build.json files just verified

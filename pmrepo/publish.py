@@ -678,11 +678,12 @@ def publish(
 # what publish vouches for
 
 def vouch(source_dir: Path, release_key: str, manifest: Path, dists: Sequence[str], *,
-          allow_unchecked: bool = False) -> dict[str, list[str]]:
+          required: Sequence[str] | None = None, allow_unchecked: bool = False) -> dict[str, list[str]]:
     """Refuse (one line) unless ``source_dir`` (``repo/<release_id>/``) holds
     exactly the outputs of the manifest whose key is ``release_key``:
 
-    * every directory in it is one of ``dists`` and has a ``build.json``
+    * every directory in it is one of ``dists`` (the manifest's), each of
+      ``required`` (default: all of them) is there, and each has a ``build.json``
       recording that key (a tree left by another manifest, or by this one
       before an edit, is refused);
     * every output's checks ran and passed: ``build.json`` lists none as
@@ -699,7 +700,8 @@ def vouch(source_dir: Path, release_key: str, manifest: Path, dists: Sequence[st
         if entry.is_dir() and entry.name not in dists:
             raise PublishError(f"{entry}: not a dist of {manifest} (dists: {', '.join(dists)}) — fix: remove it, "
                                "it is left over from another build")
-    for dist in dists:
+    present = [d for d in dists if (source_dir / d).is_dir()]
+    for dist in sorted(set(present) | set(dists if required is None else required), key=list(dists).index):
         out = source_dir / dist
         meta_path = out / "build.json"
         try:

@@ -588,3 +588,23 @@ def test_outdir_lock_message_names_the_outdir(tmp_path: Path) -> None:
             _run(m, tmp_path, gates=False, install_check=False)
     msg = str(exc.value)
     assert f"output directory {tmp_path / 'out'}" in msg and "--outdir" in msg, msg
+
+
+def test_damaged_assembled_output_is_not_reused(tmp_path: Path) -> None:
+    m = make_release(tmp_path / "rel", {"a": []})
+    first, _ = _run(m, tmp_path, gates=False, install_check=False)
+    rpm = first["el7"] / "synth-repo-1.0-1.el7.x86_64.rpm"
+    _flip(rpm)
+    _, lines = _run(m, tmp_path, gates=False, install_check=False)
+    text = "\n".join(lines)
+    assert f"{rpm} has sha256" in text and "not reused, assembling" in text and "unchanged, reused" not in text, text
+    assert _digests_ok(rpm)
+
+
+def test_os_error_lists_become_one_short_line() -> None:
+    from pmrepo.errors import describe_os_error
+
+    failures = [(f"/w/src/{i}", f"/o/dst/{i}", "[Errno 28] No space left on device") for i in range(300)]
+    line = describe_os_error(shutil.Error(failures), "assemble el7")
+    assert line.startswith("assemble el7: copying /w/src/0 to /o/dst/0 failed: [Errno 28] No space left on device")
+    assert "(+299 more)" in line and "\n" not in line and len(line) < 300, line
