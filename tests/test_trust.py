@@ -22,7 +22,8 @@ from typing import Iterator
 
 import pytest
 
-from conftest import ROOT
+from conftest import DEMO, ROOT
+import pmrepo
 from pmrepo import manifest, repository, sources
 from pmrepo.errors import ManifestError, PmrepoError, RepositoryError, SourceError, SpecError
 from pmrepo.pipeline import Options, Pipeline
@@ -183,7 +184,7 @@ def test_digest_gate_fails_on_a_damaged_rpm(tmp_path: Path) -> None:
     _flip(rpm)
     gates = [g for g in default_gates() if g.name == "digest"]
     assert gates, "no digest gate among the default gates"
-    ctx = GateContext(dist=manifest.load(ROOT / "examples" / "demo" / "release.toml").dists["el7"],
+    ctx = GateContext(dist=manifest.load(DEMO).dists["el7"],
                       report_dir=tmp_path / "reports", rpms=(rpm,))
     with pytest.raises(PmrepoError) as exc:
         run_gates(gates, ctx)
@@ -483,8 +484,7 @@ def test_publish_regenerates_stale_release_notes(built: Path, tmp_path: Path) ->
 
 KILLER = textwrap.dedent("""\
     import os, shutil, signal, sys
-    sys.path.insert(0, sys.argv[1])
-    from pmrepo import publish
+    from pmrepo import publish  # importable through PYTHONPATH, set by the test
     budget = [int(sys.argv[2])]
     def counted(fn):
         def wrapper(*a, **kw):
@@ -521,8 +521,9 @@ def test_replace_is_atomic_even_when_killed_between_steps(tmp_path: Path) -> Non
     script.write_text(KILLER)
 
     def attempt(kill_after: int) -> tuple[subprocess.CompletedProcess[str], str]:
-        res = subprocess.run([sys.executable, str(script), str(ROOT), str(kill_after), str(tmp_path / "new" / rid),
-                              str(mirror), rid], capture_output=True, text=True)
+        res = subprocess.run([sys.executable, str(script), "-", str(kill_after), str(tmp_path / "new" / rid),
+                              str(mirror), rid], capture_output=True, text=True,
+                             env={**os.environ, "PYTHONPATH": str(Path(pmrepo.__file__).resolve().parent.parent)})
         published = mirror / rid
         assert published.is_dir(), f"killed after step {kill_after}: the mirror has no {rid} ({res.stderr[-300:]})"
         verify_sha256sums(published)

@@ -111,8 +111,26 @@ def test_tool_names_stay_inside_the_template_tree() -> None:
         render_template("specs/nope.spec.j2", {})
 
 
-def test_only_html_templates_are_autoescaped() -> None:
+def test_only_html_and_xml_templates_are_autoescaped() -> None:
     html = ENV.from_string("{{ x }}")  # a string template has no name: plain text
     assert html.render(x="<b>") == "<b>"
     page = ENV.get_template("notes/release-notes.html.j2").render(lang="en", title="<t>", body="<p>")
     assert "<title>&lt;t&gt;</title>" in page and "&lt;p&gt;" in page
+    comps = ENV.get_template("comps/comps.xml.j2")
+    assert comps.environment.autoescape(comps.name) is True
+
+
+def test_escaping_follows_the_file_name_of_the_template_being_rendered(tmp_path: Path) -> None:
+    """One environment, one escaping per output context: finalize looks at the
+    name of the template that holds the {{ … }} (an included one included)."""
+    (tmp_path / "t.spec.j2").write_text("Summary: {{ v }}\n")
+    (tmp_path / "t.txt.j2").write_text("{{ v }}|{% include '_part.spec.j2' %}")
+    (tmp_path / "_part.spec.j2").write_text("{{ v }}")
+    (tmp_path / "t.repo.j2").write_text("name={{ v }}\n")
+    assert render_file(tmp_path / "t.spec.j2", {"v": "100% %(touch x)"}) == "Summary: 100%% %%(touch x)\n"
+    assert render_file(tmp_path / "t.txt.j2", {"v": "5%"}) == "5%|5%%"
+    assert render_file(tmp_path / "t.repo.j2", {"v": "ok"}) == "name=ok\n"
+    with pytest.raises(SpecError, match=r"t\.repo\.j2: \.repo value .* fix:"):
+        render_file(tmp_path / "t.repo.j2", {"v": "x]\ngpgcheck=0\n[y"})
+    with pytest.raises(SpecError, match="starts with '%'"):
+        render_file(tmp_path / "t.spec.j2", {"v": "a\n%post"})
