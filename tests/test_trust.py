@@ -262,9 +262,8 @@ def test_hostile_field_is_rejected_with_one_line(tmp_path: Path, row: str, secti
 
 def test_cli_check_rejects_a_hostile_manifest_in_one_line(tmp_path: Path) -> None:
     path = _manifest(tmp_path, release='repo_id = "x]\\ngpgcheck=0\\n[y"')
-    res = subprocess.run([sys.executable, str(ROOT / "build.py"), "check", "--release", str(path),
-                          "--workdir", str(tmp_path / "w"), "--outdir", str(tmp_path / "o")],
-                         capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    res = subprocess.run([sys.executable, str(ROOT / "build.py"), "check", "--release", str(path)],
+                         capture_output=True, text=True, stdin=subprocess.DEVNULL)  # check takes no work/out dirs
     assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1 and "release.repo_id" in res.stderr
 
 
