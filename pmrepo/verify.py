@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .errors import RepositoryError
+from .repomd import read_repomd
 from .run import run
 
 COMMON_NS = "{http://linux.duke.edu/metadata/common}"
@@ -56,8 +57,6 @@ def rpm_digests(rpms: Sequence[Path], *, log: Path | None = None, signatures: bo
 
 def indexed(repo: Path) -> dict[str, str]:
     """{location href: name-version-release.arch.rpm} from primary.xml.gz."""
-    from .repository import read_repomd
-
     md = read_repomd(repo)
     if "primary" not in md.entries:
         raise RepositoryError(f"{md.path}: no primary metadata")

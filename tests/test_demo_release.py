@@ -98,12 +98,12 @@ def test_repodata_is_readable_by_old_yum(demo_build: DemoBuild, dist: str) -> No
     tree = demo_build.tree(dist)
     md = repository.read_repomd(tree)
     for kind in ("primary", "filelists", "other"):
-        href, csum = md.entries[kind]
+        href, csum = md.entries[kind].href, md.entries[kind].checksum_type
         assert href.endswith(".xml.gz") and csum == "sha256"
         with gzip.open(tree / href) as fh:  # really gzip
             fh.read(10)
     for kind in ("primary_db", "filelists_db", "other_db"):
-        href, csum = md.entries[kind]
+        href, csum = md.entries[kind].href, md.entries[kind].checksum_type
         assert href.endswith(".sqlite.gz") and csum == "sha256"
     # the sqlite database is a real one listing every package
     db = demo_build.workdir / f"primary-{dist}.sqlite"

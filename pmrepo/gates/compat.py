@@ -8,41 +8,29 @@ primary/filelists/other, sqlite databases (gz/bz2), sha256/sha1 checksums,
 the group file when one is expected, and that each listed file is there
 with the checksum repomd.xml gives.
 
-What each dist supports is table-driven: ``SUPPORT`` below, keyed by the
-dist's RHEL major version, is the one place to change. Headers are read
+What each dist supports is table-driven: ``pmrepo.targets.SUPPORT``, keyed by
+the dist's RHEL major version, is the one place to change (the repository
+step reads the same table). Headers are read
 with ``rpm -qp --qf`` (``base.query_rpm``); the lead and header sizes
-from the file's first bytes; repomd.xml with ElementTree.
+from the file's first bytes; repomd.xml with ``pmrepo.repomd.read_repomd``.
 """
 from __future__ import annotations
 
 import abc
 import hashlib
 import struct
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar, Mapping
 
 from ..errors import GateError
 from ..manifest import Dist
+from ..repomd import Repomd, RepomdError, read_repomd
+from ..targets import SUPPORT, DistSupport, support_for
 from .base import Gate, GateContext, GateReport, RpmHeader, query_rpm
 
-# -- what each dist supports (the one table) --------------------------------
+__all__ = ["SUPPORT", "CompatGate", "DistSupport", "support_for"]
 
-# rpmlib() features rpm 4.8.0 (el6) provides: rpm's rpmlibProvides table as of
-# 4.8 (PayloadIsXz/Lzma: built with xz; FileCaps: built with libcap).
-_RPMLIB_4_8 = frozenset({
-    "VersionedDependencies", "CompressedFileNames", "PayloadIsBzip2", "PayloadIsXz", "PayloadIsLzma",
-    "PayloadFilesHavePrefix", "ExplicitPackageProvide", "HeaderLoadSortsTags", "ScriptletInterpreterArgs",
-    "PartialHardlinkSets", "ConcurrentAccess", "BuiltinLuaScripts", "FileDigests", "FileCaps",
-})
-# rpm 4.11 (el7) adds ScriptletExpansion (4.9) and TildeInVersions (4.10). Neither
-# has LargeFiles, RichDependencies (4.12/4.13), CaretInVersions,
-# DynamicBuildRequires (4.15) or PayloadIsZstd (4.14).
-_RPMLIB_4_11 = _RPMLIB_4_8 | {"ScriptletExpansion", "TildeInVersions"}
-
-# rpm 4.6+ file digests: the PGPHASHALGO numbers rpm 4.8/4.11 know.
-_DIGESTS_4_8 = {1: "md5", 2: "sha1", 8: "sha256", 9: "sha384", 10: "sha512"}
 
 # How to fix a package that needs a feature the target lacks.
 FEATURE_FIXES: Mapping[str, str] = {
@@ -54,54 +42,6 @@ FEATURE_FIXES: Mapping[str, str] = {
     "ScriptletExpansion": "drop -e (runtime expansion) from scriptlets",
     "DynamicBuildRequires": "replace %generate_buildrequires with static BuildRequires",
 }
-
-
-@dataclass(frozen=True)
-class DistSupport:
-    """What one target's rpm and yum can read."""
-
-    rpm: str  # version, for messages
-    yum: str
-    rpmlib: frozenset[str]  # rpmlib(<feature>) names provided
-    payload_compressors: frozenset[str]
-    file_digests: Mapping[int, str]
-    lead_majors: frozenset[int]  # RPM lead versions accepted
-    header_max_tags: int  # index entries per header
-    header_max_data: int  # bytes of a header's data store
-    header_max_bytes: int  # whole header
-    xml_compression: frozenset[str]  # primary/filelists/other(.xml.<c>)
-    db_compression: frozenset[str]  # *_db (sqlite.<c>)
-    checksums: frozenset[str]  # repomd checksum types
-    db_types: tuple[str, ...] = ("primary_db", "filelists_db", "other_db")
-    xml_types: tuple[str, ...] = ("primary", "filelists", "other")
-
-
-_EL_COMMON = dict(
-    payload_compressors=frozenset({"gzip", "bzip2", "xz", "lzma"}),
-    file_digests=_DIGESTS_4_8,
-    lead_majors=frozenset({3, 4}),
-    header_max_tags=0xFFFF,  # hdrchkTags
-    header_max_data=0xFFFFFF,  # hdrchkData: 16 MiB data store
-    header_max_bytes=32 * 1024 * 1024,  # headerMaxbytes
-    # yum 3.2.29 reads XML metadata in practice only gzip-compressed (xz needs
-    # pyliblzma); the same conservative rule is kept for el7's yum 3.4.
-    xml_compression=frozenset({"gz"}),
-    db_compression=frozenset({"gz", "bz2"}),
-    checksums=frozenset({"sha256", "sha1", "sha"}),  # "sha" is createrepo's name for sha1
-)
-
-SUPPORT: Mapping[int, DistSupport] = {
-    6: DistSupport(rpm="4.8", yum="3.2.29", rpmlib=_RPMLIB_4_8, **_EL_COMMON),  # type: ignore[arg-type]
-    7: DistSupport(rpm="4.11", yum="3.4.3", rpmlib=_RPMLIB_4_11, **_EL_COMMON),  # type: ignore[arg-type]
-}
-
-
-def support_for(dist: Dist) -> DistSupport:
-    try:
-        return SUPPORT[dist.rhel]
-    except KeyError:
-        raise GateError(f"compat gate: no compatibility table for dist {dist.name} (rhel {dist.rhel}) — fix: add "
-                        f"one to SUPPORT in {__file__}") from None
 
 
 # -- the file's own layout: lead and header sizes ------------------------------
@@ -243,7 +183,6 @@ RPM_CHECKS: tuple[RpmCheck, ...] = (RpmFormatCheck(), HeaderSizeCheck(), RpmlibC
 
 # -- repository checks (one class each) ------------------------------------------
 
-REPO_NS = "{http://linux.duke.edu/metadata/repo}"
 _MAGIC = (  # (prefix, compression name)
     (b"\x1f\x8b", "gz"),
     (b"BZh", "bz2"),
@@ -266,46 +205,6 @@ def compression_of(path: Path) -> str:
         if head.startswith(magic):
             return name
     return "unknown"
-
-
-@dataclass(frozen=True)
-class RepomdEntry:
-    type: str
-    href: str
-    checksum_type: str
-    checksum: str
-    open_checksum_type: str
-
-
-@dataclass(frozen=True)
-class Repomd:
-    repo: Path
-    path: Path
-    entries: Mapping[str, RepomdEntry]
-
-
-def parse_repomd(repo: Path) -> Repomd:
-    path = repo / "repodata" / "repomd.xml"
-    try:
-        root = ET.parse(path).getroot()
-    except FileNotFoundError:
-        raise ValueError("no repodata/repomd.xml (createrepo_c did not run)") from None
-    except (OSError, ET.ParseError) as exc:
-        raise ValueError(f"unreadable: {exc}") from None
-    entries: dict[str, RepomdEntry] = {}
-    for data in root.findall(f"{REPO_NS}data"):
-        kind = data.get("type", "")
-        loc = data.find(f"{REPO_NS}location")
-        csum = data.find(f"{REPO_NS}checksum")
-        ocsum = data.find(f"{REPO_NS}open-checksum")
-        entries[kind] = RepomdEntry(
-            type=kind,
-            href=loc.get("href", "") if loc is not None else "",
-            checksum_type=csum.get("type", "") if csum is not None else "",
-            checksum=(csum.text or "").strip() if csum is not None else "",
-            open_checksum_type=ocsum.get("type", "") if ocsum is not None else "",
-        )
-    return Repomd(repo, path, entries)
 
 
 class RepoCheck(abc.ABC):
@@ -432,9 +331,9 @@ class CompatGate(Gate):
             repomd = repo / "repodata" / "repomd.xml"
             report.items.append(str(repomd))
             try:
-                md = parse_repomd(repo)
-            except ValueError as exc:
-                report.error(repomd, "repomd.xml", str(exc))
+                md = read_repomd(repo)
+            except RepomdError as exc:
+                report.error(repomd, "repomd.xml", exc.reason)
                 continue
             for rcheck in REPO_CHECKS:
                 rcheck.check(md, ctx, sup, report)

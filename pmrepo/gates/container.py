@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import os
 import re
 import shlex
 import shutil
@@ -42,16 +41,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, ClassVar, Mapping, Sequence
 
-from ..errors import GateError
 from ..fsutil import write_atomic
 from ..manifest import Component, Dist, Release
 from ..progress import table
-from ..run import Result, run
+from ..run import Result
 from .base import Gate, GateContext, GateReport, Severity
+from .engine import CONTAINERS_CONF, ContainerError, Engine, default_conf, detect_engine
+from .image import ensure_image
 
-HERE = Path(__file__).resolve().parent
-CONTAINERS_CONF = HERE / "containers.conf"
-ENGINES = ("podman", "docker")
+__all__ = ["CONTAINERS_CONF", "ContainerError", "ContainerSettings", "Engine", "InstallGate", "detect_engine",
+           "install_test"]
+
 BASE_REPO_FILE = "/etc/yum.repos.d/CentOS-Base.repo"
 EXCLUDE_SECTIONS = ("base", "updates")
 MOUNT_DIR = "/tmp/pmrepo"  # where the repo package appears inside the container
@@ -61,18 +61,7 @@ PASS, FAIL, SKIP, WARN = "pass", "fail", "skip", "warn"
 Say = Callable[[str], None]
 
 
-class ContainerError(GateError):
-    """No usable container engine, or the container could not be run."""
-
-
 # -- settings and engine -----------------------------------------------------
-
-
-def _default_conf() -> Path | None:
-    env = os.environ.get("PMREPO_CONTAINERS_CONF")
-    if env is None:
-        return CONTAINERS_CONF
-    return Path(env) if env else None
 
 
 @dataclass(frozen=True)
@@ -80,7 +69,7 @@ class ContainerSettings:
     """How the install test runs; the defaults are the operator's steps offline."""
 
     engine: str = "auto"  # "auto" (podman, then docker), "podman" or "docker"
-    containers_conf: Path | None = field(default_factory=_default_conf)  # podman only; None: podman's own
+    containers_conf: Path | None = field(default_factory=default_conf)  # podman only; None: podman's own
     image: str | None = None  # one image for every dist, overriding Dist.image
     images: Mapping[str, str] = field(default_factory=dict)  # dist name -> image, overriding Dist.image
     network: str = "none"  # our packages need no network
@@ -91,64 +80,6 @@ class ContainerSettings:
 
     def image_for(self, dist: Dist) -> str:
         return self.images.get(dist.name) or self.image or dist.image
-
-
-@dataclass(frozen=True)
-class Engine:
-    """A working container engine: its command and the environment it needs."""
-
-    name: str
-    path: str
-    env: Mapping[str, str]
-    version: str
-
-    def run(self, args: Sequence[str], log: Path | None, *, check: bool = True, input_text: str | None = None,
-            timeout: float | None = None) -> Result:
-        return run([self.path, *args], log_file=log, env=dict(self.env), check=check, input_text=input_text,
-                   error=ContainerError, timeout=timeout)
-
-    def image_labels(self, ref: str, log: Path | None = None) -> dict[str, str] | None:
-        """The image's labels, or None if the engine does not have it."""
-        res = self.run(["image", "inspect", "--format", "{{json .Config.Labels}}", ref], log, check=False, timeout=120)
-        if res.returncode != 0:
-            return None
-        try:
-            labels = json.loads(res.output.strip().splitlines()[-1] if res.output.strip() else "null")
-        except ValueError:
-            return {}
-        return labels if isinstance(labels, dict) else {}
-
-
-def detect_engine(choice: str = "auto", containers_conf: Path | None = CONTAINERS_CONF,
-                  log: Path | None = None) -> Engine:
-    """The engine to use: ``choice`` if it works, or for "auto" the first of podman, docker that does.
-
-    "Works" means ``<engine> info`` succeeds (for docker: the daemon answers).
-    Raises ContainerError naming why each candidate was rejected.
-    """
-    if choice not in ("auto", *ENGINES):
-        raise ContainerError(f"container engine {choice!r} is not supported — fix: use auto, podman or docker")
-    reasons: list[str] = []
-    for name in (ENGINES if choice == "auto" else (choice,)):
-        path = shutil.which(name)
-        if path is None:
-            reasons.append(f"{name}: not installed")
-            continue
-        env: dict[str, str] = {}
-        if name == "podman" and containers_conf is not None:
-            if not Path(containers_conf).is_file():
-                raise ContainerError(f"{containers_conf}: containers.conf for podman does not exist — fix: point "
-                                     "PMREPO_CONTAINERS_CONF at a file, or set it empty to use podman's own")
-            env["CONTAINERS_CONF"] = str(containers_conf)
-        res = run([path, "info"], log_file=log, env=env, check=False, timeout=120)
-        if res.returncode != 0:
-            lines = [ln for ln in res.output.strip().splitlines() if ln.strip()]
-            reasons.append(f"{name}: `{name} info` failed: {lines[-1] if lines else f'exit {res.returncode}'}")
-            continue
-        ver = run([path, "--version"], log_file=log, env=env, check=False, timeout=60).output.strip()
-        return Engine(name=name, path=path, env=env, version=ver.splitlines()[0] if ver else name)
-    raise ContainerError("no working container engine (" + "; ".join(reasons) + ") — fix: install podman (with runc) "
-                         "or start the docker daemon, or choose one with --engine")
 
 
 # -- what the release says ---------------------------------------------------
@@ -643,8 +574,6 @@ class InstallGate(Gate):
                 self.engine = detect_engine(settings.engine, settings.containers_conf,
                                              ctx.log(f"install-engine-{ctx.dist.name}.log"))
             if self.local_image:
-                from .image import ensure_image  # the image module imports this one
-
                 info = ensure_image(self.engine, log_dir=ctx.report_dir / "logs", say=self.say)
                 settings = replace(settings, image=info.ref, images={})
         except ContainerError as exc:

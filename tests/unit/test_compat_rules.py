@@ -149,3 +149,19 @@ def test_compression_is_read_from_the_bytes(tmp_path: Path) -> None:
                              ("c.zst", b"\x28\xb5\x2f\xfd....", "zstd"), ("d.xml.gz", b"<?xml ...", "none")]:
         (tmp_path / name).write_bytes(body)
         assert compression_of(tmp_path / name) == want, name
+
+
+def test_one_table_for_the_repository_step_and_the_gate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pmrepo.targets.SUPPORT is what both read: widen it and both accept bz2 XML."""
+    import dataclasses
+
+    from pmrepo import targets
+
+    repo = _repo(tmp_path, xml="bz2")
+    assert "primary compression bz2" in gate_errors(repo, "el6")
+    with pytest.raises(RepositoryError):
+        repository.verify(repo, group=False)
+    wide = {k: dataclasses.replace(v, xml_compression=frozenset({"gz", "bz2"})) for k, v in targets.SUPPORT.items()}
+    monkeypatch.setattr(targets, "SUPPORT", wide)
+    assert gate_errors(repo, "el6") == []
+    assert repository.verify(repo, group=False).href("primary") == "repodata/primary.xml.bz2"

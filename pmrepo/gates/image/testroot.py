@@ -35,7 +35,7 @@ from typing import Callable
 
 from ...errors import PmrepoError
 from ...run import run
-from ..container import ContainerError, Engine
+from ..engine import ContainerError, Engine
 
 HERE = Path(__file__).resolve().parent
 RECIPE_VERSION = 1  # bump when the build steps below change what the image contains

@@ -1,0 +1,87 @@
+"""Container engines (podman, docker): which one works here, and running its
+commands through :func:`pmrepo.run.run`. Used by the install test
+(``container.py``) and the local test image (``image/``); imports neither."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from ..errors import GateError
+from ..run import Result, run
+
+HERE = Path(__file__).resolve().parent
+CONTAINERS_CONF = HERE / "containers.conf"
+ENGINES = ("podman", "docker")
+
+
+class ContainerError(GateError):
+    """No usable container engine, or the container could not be run."""
+
+
+def default_conf() -> Path | None:
+    env = os.environ.get("PMREPO_CONTAINERS_CONF")
+    if env is None:
+        return CONTAINERS_CONF
+    return Path(env) if env else None
+
+
+@dataclass(frozen=True)
+class Engine:
+    """A working container engine: its command and the environment it needs."""
+
+    name: str
+    path: str
+    env: Mapping[str, str]
+    version: str
+
+    def run(self, args: Sequence[str], log: Path | None, *, check: bool = True, input_text: str | None = None,
+            timeout: float | None = None) -> Result:
+        return run([self.path, *args], log_file=log, env=dict(self.env), check=check, input_text=input_text,
+                   error=ContainerError, timeout=timeout)
+
+    def image_labels(self, ref: str, log: Path | None = None) -> dict[str, str] | None:
+        """The image's labels, or None if the engine does not have it."""
+        res = self.run(["image", "inspect", "--format", "{{json .Config.Labels}}", ref], log, check=False, timeout=120)
+        if res.returncode != 0:
+            return None
+        try:
+            labels = json.loads(res.output.strip().splitlines()[-1] if res.output.strip() else "null")
+        except ValueError:
+            return {}
+        return labels if isinstance(labels, dict) else {}
+
+
+def detect_engine(choice: str = "auto", containers_conf: Path | None = CONTAINERS_CONF,
+                  log: Path | None = None) -> Engine:
+    """The engine to use: ``choice`` if it works, or for "auto" the first of podman, docker that does.
+
+    "Works" means ``<engine> info`` succeeds (for docker: the daemon answers).
+    Raises ContainerError naming why each candidate was rejected.
+    """
+    if choice not in ("auto", *ENGINES):
+        raise ContainerError(f"container engine {choice!r} is not supported — fix: use auto, podman or docker")
+    reasons: list[str] = []
+    for name in (ENGINES if choice == "auto" else (choice,)):
+        path = shutil.which(name)
+        if path is None:
+            reasons.append(f"{name}: not installed")
+            continue
+        env: dict[str, str] = {}
+        if name == "podman" and containers_conf is not None:
+            if not Path(containers_conf).is_file():
+                raise ContainerError(f"{containers_conf}: containers.conf for podman does not exist — fix: point "
+                                     "PMREPO_CONTAINERS_CONF at a file, or set it empty to use podman's own")
+            env["CONTAINERS_CONF"] = str(containers_conf)
+        res = run([path, "info"], log_file=log, env=env, check=False, timeout=120)
+        if res.returncode != 0:
+            lines = [ln for ln in res.output.strip().splitlines() if ln.strip()]
+            reasons.append(f"{name}: `{name} info` failed: {lines[-1] if lines else f'exit {res.returncode}'}")
+            continue
+        ver = run([path, "--version"], log_file=log, env=env, check=False, timeout=60).output.strip()
+        return Engine(name=name, path=path, env=env, version=ver.splitlines()[0] if ver else name)
+    raise ContainerError("no working container engine (" + "; ".join(reasons) + ") — fix: install podman (with runc) "
+                         "or start the docker daemon, or choose one with --engine")
