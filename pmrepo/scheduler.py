@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
-from .builders import Builder, BuildRequest, rpm_macro_defines
+from .builders import Builder, BuildOutput, BuildRequest, rpm_macro_defines
 from .errors import PmrepoError
 from .fsutil import sha256_file
 from .graph import BuildGraph
@@ -52,19 +52,19 @@ class JobResult:
     error: str = ""
     started: float = 0.0  # wall clock, for ordering checks and the benchmark
     finished: float = 0.0
+    output: BuildOutput | None = None  # what the builder made (paths in the store entry)
 
     @property
     def rpms(self) -> list[Path]:
-        return sorted(self.entry.glob("*.rpm")) if self.entry else []
+        return sorted([*self.binary_rpms, *([self.srpm] if self.srpm else [])])
 
     @property
     def binary_rpms(self) -> list[Path]:
-        return [p for p in self.rpms if not p.name.endswith(".src.rpm")]
+        return sorted(self.output.rpms) if self.output else []
 
     @property
     def srpm(self) -> Path | None:
-        found = [p for p in self.rpms if p.name.endswith(".src.rpm")]
-        return found[0] if found else None
+        return self.output.srpm if self.output else None
 
 
 def job_key(job: JobSpec, backend_id: str, dep_keys: Iterable[str], source_date_epoch: int) -> str:
@@ -88,15 +88,17 @@ class Store:
     def entry(self, dist: str, component: str, key: str) -> Path:
         return self.root / dist / component / key
 
-    def lookup(self, dist: str, component: str, key: str, say: Callable[[str], None] | None = None) -> Path | None:
-        """The verified entry for ``key``, or None. A damaged entry is removed
-        (``say`` gets one line naming the file and what was done)."""
+    def lookup(self, dist: str, component: str, key: str,
+               say: Callable[[str], None] | None = None) -> BuildOutput | None:
+        """The verified entry for ``key`` as the builder's output, or None. A
+        damaged entry is removed (``say`` gets one line naming the file and
+        what was done)."""
         e = self.entry(dist, component, key)
         if not e.is_dir():
             return None
         problem = self.verify(e)
         if problem is None:
-            return e
+            return self.output(e)
         self.discard(e)
         (say or print)(f"build store: {problem}: entry {e} discarded, rebuilding {component} ({dist})")
         return None
@@ -112,6 +114,10 @@ class Store:
         recorded = meta.get("rpms")
         if not isinstance(recorded, dict) or not recorded:
             return f"{entry / 'meta.json'} records no RPM checksums"
+        srpm, binary = meta.get("srpm"), meta.get("binary")
+        if (not isinstance(srpm, str) or not isinstance(binary, list) or not binary
+                or set(recorded) != {srpm, *binary}):
+            return f"{entry / 'meta.json'} does not say which RPM is the SRPM and which are binary"
         present = {p.name for p in entry.glob("*.rpm")}
         for name in sorted(set(recorded) | present):
             path = entry / name
@@ -127,6 +133,13 @@ class Store:
             path, why = next(iter(bad.items()))
             return f"{path}: {why}"
         return None
+
+    @staticmethod
+    def output(entry: Path) -> BuildOutput:
+        """A verified entry's BuildOutput, from its meta.json (the files the builder returned)."""
+        meta = json.loads((entry / "meta.json").read_text())
+        return BuildOutput(srpm=entry / meta["srpm"], rpms=tuple(entry / n for n in meta["binary"]),
+                           logs=tuple(entry / n for n in meta.get("logs", [])))
 
     def discard(self, entry: Path) -> None:
         shutil.rmtree(entry, ignore_errors=True)
@@ -150,10 +163,18 @@ class Store:
         path.mkdir(parents=True)
         return path
 
-    def commit(self, staging: Path, dist: str, component: str, key: str, meta: dict[str, object]) -> Path:
+    def commit(self, staging: Path, dist: str, component: str, key: str, meta: dict[str, object],
+               out: BuildOutput) -> BuildOutput:
         """Rename a finished build into the store; an existing entry under the
-        same key (a forced rebuild) is replaced: moved aside, then removed."""
-        meta = dict(meta, rpms={p.name: sha256_file(p) for p in sorted(staging.glob("*.rpm"))})
+        same key (a forced rebuild) is replaced: moved aside, then removed.
+        Returns ``out`` with its paths in the entry."""
+        for p in (out.srpm, *out.rpms, *out.logs):
+            if p.parent.resolve() != staging.resolve():
+                raise PmrepoError(f"{component} ({dist}): the builder returned {p}, outside its output directory "
+                                  f"{staging}")
+        files = [out.srpm, *out.rpms]
+        meta = dict(meta, rpms={p.name: sha256_file(p) for p in sorted(files)}, srpm=out.srpm.name,
+                    binary=sorted(p.name for p in out.rpms), logs=sorted(p.name for p in out.logs))
         (staging / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
         target = self.entry(dist, component, key)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -166,7 +187,7 @@ class Store:
         staging.rename(target)
         if old is not None:
             shutil.rmtree(old)
-        return target
+        return self.output(target)
 
     def clean_staging(self) -> None:
         shutil.rmtree(self.root / ".tmp", ignore_errors=True)
@@ -265,14 +286,15 @@ class Scheduler:
         hit = None if self._forced(job.component) else self.store.lookup(dist, job.component, key, self.progress.say)
         if hit is not None:
             self.progress.finished(job.component, dist, "reused", 0.0)
-            return JobResult(job.component, dist, "reused", 0.0, key, hit, hit / "build.log")
+            entry = hit.srpm.parent
+            return JobResult(job.component, dist, "reused", 0.0, key, entry, entry / "build.log", output=hit)
         self.progress.started(job.component, dist)
         t0 = time.monotonic()
         wall0 = time.time()
         staging = self.store.staging(dist, job.component)
         req = BuildRequest(job.component, job.dist, job.spec, job.sources, dep_rpms, staging, self.source_date_epoch)
         try:
-            self.builder.build(req)
+            built = self.builder.build(req)
         except Exception as exc:  # noqa: BLE001 - a job's failure must not take the run down
             if not isinstance(exc, PmrepoError):
                 exc = PmrepoError(f"{type(exc).__name__}: {exc}")
@@ -286,11 +308,13 @@ class Scheduler:
             message = str(exc).replace(str(staging), str(failed))  # the logs moved with the directory
             return JobResult(job.component, dist, "failed", secs, key, None, log, message, wall0, time.time())
         secs = time.monotonic() - t0
-        entry = self.store.commit(staging, dist, job.component, key,
-                                  {"component": job.component, "dist": dist, "key": key, "seconds": round(secs, 3),
-                                   "backend": self.builder.name, "deps": [p.name for p in dep_rpms]})
+        out = self.store.commit(staging, dist, job.component, key,
+                                {"component": job.component, "dist": dist, "key": key, "seconds": round(secs, 3),
+                                 "backend": self.builder.name, "deps": [p.name for p in dep_rpms]}, built)
+        entry = out.srpm.parent
         self.progress.finished(job.component, dist, "built", secs)
-        return JobResult(job.component, dist, "built", secs, key, entry, entry / "build.log", "", wall0, time.time())
+        return JobResult(job.component, dist, "built", secs, key, entry, entry / "build.log", "", wall0, time.time(),
+                         output=out)
 
 
 def summary(results: Mapping[tuple[str, str], JobResult]) -> str:
