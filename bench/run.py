@@ -217,21 +217,21 @@ def p4(out: Path, manifest: Path, pairs: int, mib: int) -> tuple[str, str, str, 
          "--define", "__os_install_post %{nil}", str(spec)], log_file=blob_dir / "build.log")
     p = Pipeline(Options(release=manifest, workdir=out / "par" / "w", outdir=out / "par" / "o", install_check=False), say=quiet)
     dist = p.dists[0]
-    work = p.work / dist.name
+    where = p.layout.dist(dist.name)
+    trees = (where.tree, where.debuginfo_tree, where.srpms)
     for rpm in (blob_dir / "RPMS").rglob("*.rpm"):
-        shutil.copyfile(rpm, work / "tree" / "rpm" / rpm.name)
-    nbytes = sum(f.stat().st_size for d in ("tree", "debuginfo-tree", "srpms") for f in (work / d).rglob("*") if f.is_file())
+        shutil.copyfile(rpm, where.tree / "rpm" / rpm.name)
+    nbytes = sum(f.stat().st_size for d in trees for f in d.rglob("*") if f.is_file())
     ratios, asm_rates, cp_rates = [], [], []
     for i in range(pairs):
         t0 = time.monotonic()
-        repopkg.build_repo_packages(p.release, dist, work, tree=work / "tree", debuginfo_tree=work / "debuginfo-tree",
-                                    srpm_dir=work / "srpms", log=work / "logs" / "bench-p4.log", epoch=p.epoch)
+        repopkg.build_repo_packages(p.release, dist, where, log=where.log("bench-p4.log"))
         asm = time.monotonic() - t0
         copy_dir = out / "copy"
         shutil.rmtree(copy_dir, ignore_errors=True)
         t0 = time.monotonic()
-        for d in ("tree", "debuginfo-tree", "srpms"):
-            shutil.copytree(work / d, copy_dir / d)
+        for d in trees:
+            shutil.copytree(d, copy_dir / d.name)
         os.sync()
         cp = time.monotonic() - t0
         ratios.append(cp / asm * 100)

@@ -1,10 +1,11 @@
 """Assembly of one dist's release from finished builds.
 
 repository tree (+ comps group) → metapackage → createrepo_c → (signatures)
-→ repo packages → checks (fresh-root install, gates) → output directory
-``repo/<release_id>/<dist>/``, written to a temporary directory and renamed
-into place only after every check passed. Reused as a whole when none of its
-inputs changed.
+→ repo packages → the checks (``pmrepo.checks``: one ordered list) → output
+directory ``repo/<release_id>/<dist>/`` with its ``build.json``
+(``records.BuildRecord``), written to a staging directory and renamed into
+place only after every check passed. Reused as a whole when none of its
+inputs changed. Every path comes from ``layout.DistLayout``.
 """
 from __future__ import annotations
 
@@ -13,23 +14,26 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from . import installcheck, repopkg, repository
+from . import repopkg, repository
+from .checks import REQUIRED_CHECKS, Check, CheckContext, StepFn, run_checks
 from .errors import BuildError
+from .fsutil import sha256_file, write_atomic
+from .layout import DistLayout, Output
 from .manifest import Dist, Release
-from .fsutil import write_atomic
+from .records import BuildRecord, FileInfo, RecordError
 from .scheduler import JobResult
-from .fsutil import sha256_file
 
 Say = Callable[[str], None]
 GATE_CONFIG = Path(__file__).resolve().parent / "gates" / "rpmlint.toml"
-# checks every published output must have passed (publish refuses the others unless --allow-unchecked)
-REQUIRED_CHECKS = ("fresh-root install", "gates")
+
+
+def _quiet_step(label: str) -> contextlib.AbstractContextManager[None]:
+    return contextlib.nullcontext()
 
 
 @dataclass
@@ -58,27 +62,20 @@ class Signer:
             sign.verify_repomd(repo / "repodata", pubkey, log=self.log)
 
 
-# A check runs on the assembled dist before it is published; it may add files
-# (reports, installed.json) to the output staging directory and returns a note.
-Check = Callable[[Release, Dist, Path, list[Path], Path], str]
-
-
 @dataclass
 class Assembly:
     release: Release
     dist: Dist
-    work: Path  # work/<release_id>/<dist>
-    outdir: Path  # repo/
-    epoch: int
+    layout: DistLayout
     say: Say
     signer: Signer | None = None
-    install_check: bool = True
-    checks: list[tuple[str, Check]] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)  # run in this order (pmrepo.checks)
     backend: str = ""  # the build backend's name, recorded in build.json (the notes say what it implies)
+    step: StepFn = _quiet_step  # announces and times the slow parts
 
     @property
     def final(self) -> Path:
-        return self.outdir / self.release.release_id / self.dist.name
+        return self.layout.output.root
 
     def select(self, results: dict[tuple[str, str], JobResult]) -> tuple[list[Path], list[Path], list[Path]]:
         """The manifest's packages for this dist: (shipped, debuginfo, SRPMs)."""
@@ -116,113 +113,115 @@ class Assembly:
             # the very files (a forced rebuild keeps its key but makes new files)
             "files": sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in shipped),
             "signed": getattr(self.signer.key, "fingerprint", "?") if self.signer else None,
-            "install_check": self.install_check,
-            "checks": [name for name, _ in self.checks],
+            "checks": [c.name for c in self.checks],
             "gate_config": [rel.rpmlint_filters, hashlib.sha256(GATE_CONFIG.read_bytes()).hexdigest()],
             "release_key": rel.key,  # the manifest itself: build.json must name the one it was built from
         })
 
     def run(self, results: dict[tuple[str, str], JobResult]) -> Path:
-        rel, dist, work = self.release, self.dist, self.work
+        rel, dist = self.release, self.dist
         ship, debug, srpms = self.select(results)
         comps_xml = repopkg.render_comps(rel, dist)
         key = self.key(results, comps_xml, [*ship, *debug, *srpms])
-        meta_path = self.final / "build.json"
-        if meta_path.is_file() and _json(meta_path).get("key") == key:
-            problem = verify_output(self.final, _json(meta_path))
+        meta_path = self.layout.output.build_json
+        recorded = _record(meta_path)
+        if recorded is not None and recorded.key == key:
+            problem = verify_output(self.layout.output, recorded)
             if problem is None:
                 self.say(f"{dist.name}: repository and repo packages unchanged, reused {self.final}")
                 return self.final
             self.say(f"{dist.name}: {problem}: the output is not reused, assembling {self.final} again")
+        meta_rpm, repo_rpms, pubkey = self._assemble(ship, debug, srpms, comps_xml)
+        return self._publish_local(key, ship, meta_rpm, repo_rpms, pubkey)
+
+    def _assemble(self, ship: list[Path], debug: list[Path], srpms: list[Path],
+                  comps_xml: str) -> tuple[Path, list[Path], Path | None]:
+        rel, dist, where = self.release, self.dist, self.layout
         t0 = time.monotonic()
-        for sub in ("tree", "debuginfo-tree", "srpms", "gates"):
-            shutil.rmtree(work / sub, ignore_errors=True)
-        log = work / "logs" / "assemble.log"
+        for sub in where.assembled():
+            shutil.rmtree(sub, ignore_errors=True)
+        log = where.log("assemble.log")
         log.unlink(missing_ok=True)
-        meta_rpm = repopkg.build_metapackage(rel, dist, work, log, self.epoch)
-        comps_file = work / "comps.xml"
-        write_atomic(comps_file, comps_xml)
+        meta_rpm = repopkg.build_metapackage(rel, dist, where, log)
+        write_atomic(where.comps_xml, comps_xml)
         sign_hook = self.signer.sign_rpms if self.signer else None
-        tree, dtree = work / "tree", work / "debuginfo-tree"
-        repository.make_repository(tree, [*ship, meta_rpm], groupfile=comps_file, revision=self.epoch, log=log,
+        tree, dtree = where.tree, where.debuginfo_tree
+        repository.make_repository(tree, [*ship, meta_rpm], groupfile=where.comps_xml, revision=rel.epoch, log=log,
                                    before_index=sign_hook)
-        repository.make_repository(dtree, debug, groupfile=None, revision=self.epoch, log=log, before_index=sign_hook)
-        (work / "srpms").mkdir(parents=True)
+        repository.make_repository(dtree, debug, groupfile=None, revision=rel.epoch, log=log, before_index=sign_hook)
+        where.srpms.mkdir(parents=True)
         for s in srpms:
-            shutil.copyfile(s, work / "srpms" / s.name)
+            shutil.copyfile(s, where.srpms / s.name)
         pubkey = None
         if self.signer:
-            self.signer.sign_rpms(sorted((work / "srpms").glob("*.rpm")))
+            self.signer.sign_rpms(sorted(where.srpms.glob("*.rpm")))
             for repo in (tree, dtree):
                 self.signer.sign_repo(repo)
-            pubkey = self.signer.public_key(work / f"RPM-GPG-KEY-{rel.repo_id}")
+            pubkey = self.signer.public_key(where.public_key(rel.repo_id))
         self.say(f"{dist.name}: repository of {len(ship) + 1} packages, {len(debug)} debuginfo, {len(srpms)} SRPMs "
                  f"({time.monotonic() - t0:.1f}s)")
-        repo_rpms = repopkg.build_repo_packages(rel, dist, work, tree=tree, debuginfo_tree=dtree, srpm_dir=work / "srpms",
-                                                log=log, epoch=self.epoch, gpg_key=pubkey)
+        repo_rpms = repopkg.build_repo_packages(rel, dist, where, log=log, gpg_key=pubkey)
         if self.signer and pubkey:
             self.signer.sign_rpms(repo_rpms)
-            everything = [*tree.glob("rpm/*.rpm"), *dtree.glob("rpm/*.rpm"), *(work / "srpms").glob("*.rpm"), *repo_rpms]
+            everything = [*tree.glob("rpm/*.rpm"), *dtree.glob("rpm/*.rpm"), *where.srpms.glob("*.rpm"), *repo_rpms]
             self.signer.verify(everything, [tree, dtree], pubkey)
             self.say(f"{dist.name}: signed and verified {len(everything)} packages and 2 repomd.xml")
         self.say(f"{dist.name}: built {', '.join(p.name for p in repo_rpms)} ({time.monotonic() - t0:.1f}s)")
-        return self._publish_local(key, ship, meta_rpm, repo_rpms, pubkey)
+        return meta_rpm, repo_rpms, pubkey
 
     def _publish_local(self, key: str, ship: list[Path], meta_rpm: Path, repo_rpms: list[Path], pubkey: Path | None) -> Path:
         rel, dist = self.release, self.dist
-        scratch = self.outdir / ".staging"  # outside repo/<release>/: never checksummed or published
-        scratch.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f"{rel.release_id}-{dist.name}-", dir=scratch))
-        staging.chmod(0o755)
+        staging = self.layout.new_staging()
         try:
             for p in repo_rpms:
-                shutil.copyfile(p, staging / p.name)
+                shutil.copyfile(p, staging.root / p.name)
             if pubkey:
-                shutil.copyfile(pubkey, staging / pubkey.name)
-            notes: dict[str, str] = {}
-            main_rpm = next(p for p in repo_rpms if rpm_name(p) == rel.name)
-            if self.install_check:
-                report = installcheck.check(rel, dist, main_rpm, self.work / "logs" / "installcheck.log")
-                extra = f" + {len(report.os_packages)} from base repositories" if report.os_packages else ""
-                notes["fresh-root install"] = (f"installed and erased {len(report.installed)} packages{extra} "
-                                               f"({report.method})")
-                self.say(f"{dist.name}: fresh-root install check: {notes['fresh-root install']}")
-            for name, check in self.checks:
-                notes[name] = check(rel, dist, self.work, repo_rpms, staging)
-                self.say(f"{dist.name}: {name}: {notes[name]}")
-            files = {p.name: {"size": p.stat().st_size, "sha256": sha256_file(p)} for p in sorted(staging.iterdir())
-                     if p.is_file() and p.suffix == ".rpm"}
-            meta = {"dist": dist.name, "key": key, "release": rel.release_id, "checks": notes,
-                    "release_key": rel.key, "manifest": str(rel.path),
-                    "unchecked": [c for c in REQUIRED_CHECKS if c not in notes],
-                    "signed": pubkey is not None, "backend": self.backend,
-                    "packages": {rpm_name(p): rpm_vr(p) for p in [*ship, meta_rpm]}, "files": files}
-            (staging / "build.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
-            replace_dir(staging, self.final, scratch)
+                shutil.copyfile(pubkey, staging.root / pubkey.name)
+            ctx = CheckContext(rel, dist, self.layout, repo_rpms, staging, say=self.say, step=self.step)
+            found = run_checks(self.checks, ctx)
+            found.raise_for_failure()
+            notes = found.notes()
+            files = {p.name: FileInfo(p.stat().st_size, sha256_file(p)) for p in staging.rpms()}
+            BuildRecord(dist=dist.name, release=rel.release_id, key=key, checks=notes, release_key=rel.key,
+                        manifest=str(rel.path), unchecked=tuple(c for c in REQUIRED_CHECKS if c not in notes),
+                        signed=pubkey is not None, backend=self.backend,
+                        packages={rpm_name(p): rpm_vr(p) for p in [*ship, meta_rpm]},
+                        files=files).write(staging.build_json)
+            replace_dir(staging.root, self.final, self.layout.staging_root)
             with contextlib.suppress(OSError):
-                scratch.rmdir()  # only when empty
+                self.layout.staging_root.rmdir()  # only when empty
         except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(staging.root, ignore_errors=True)
             raise
         return self.final
 
 
-def verify_output(final: Path, meta: dict) -> str | None:
+def _record(path: Path) -> BuildRecord | None:
+    """The build.json of an earlier assembly (None: none, or not usable: assembled again)."""
+    if not path.is_file():
+        return None
+    try:
+        return BuildRecord.read(path)
+    except RecordError:
+        return None
+
+
+def verify_output(out: Output, meta: BuildRecord) -> str | None:
     """What is wrong with an assembled output (None: every RPM is the one
     build.json records, and its digests are intact)."""
     from .verify import rpm_digests
 
-    files = meta.get("files")
-    if not isinstance(files, dict) or not files:
-        return f"{final / 'build.json'} records no files"
-    present = {p.name for p in final.glob("*.rpm")}
+    files = meta.files
+    if not files:
+        return f"{out.build_json} records no files"
+    present = {p.name for p in out.rpms()}
     for name in sorted(set(files) | present):
         if name not in files or name not in present:
-            return f"{final / name} is {'not recorded in build.json' if name not in files else 'missing'}"
-        got = sha256_file(final / name)
-        if got != files[name].get("sha256"):
-            return f"{final / name} has sha256 {got[:16]}…, build.json records {str(files[name].get('sha256'))[:16]}…"
-    bad = rpm_digests(sorted(final.glob("*.rpm")))
+            return f"{out.root / name} is {'not recorded in build.json' if name not in files else 'missing'}"
+        got = sha256_file(out.root / name)
+        if got != files[name].sha256:
+            return f"{out.root / name} has sha256 {got[:16]}…, build.json records {files[name].sha256[:16]}…"
+    bad = rpm_digests(out.rpms())
     if bad:
         path, why = next(iter(bad.items()))
         return f"{path}: {why}"
@@ -248,10 +247,11 @@ def replace_dir(new: Path, final: Path, scratch: Path) -> None:
     shutil.rmtree(old)
 
 
-def clean_scratch(outdir: Path) -> None:
-    """Remove what an interrupted run left in ``<outdir>/.staging`` (the caller
-    holds the output directory's lock, so nothing there is in use)."""
-    shutil.rmtree(outdir / ".staging", ignore_errors=True)
+def clean_scratch(staging: Path) -> None:
+    """Remove what an interrupted run left in the staging directory
+    (``Layout.staging``; the caller holds the output directory's lock, so
+    nothing there is in use)."""
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def rpm_name(path: Path) -> str:
@@ -268,8 +268,4 @@ def _digest(obj: object) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except ValueError:
-        return {}
+

@@ -4,8 +4,10 @@ Each subcommand takes only the option groups it uses (argparse parent
 parsers); ``<step> --help`` lists them.
 
 Every failure a user can cause ends in one line on stderr and a non-zero exit.
-Modules are imported lazily so that ``setup`` runs before the Python
-dependencies exist.
+This module parses arguments and makes one :class:`pmrepo.pipeline.Pipeline`
+call per subcommand; it imports only the pipeline, the errors and the default
+directories (``defaults``). The pipeline is imported lazily so that ``setup``
+(``hostsetup``, which installs the pipeline's dependencies) runs before they exist.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import sys
 from pathlib import Path
 
 from . import defaults
+from .errors import PmrepoError, UsageError, describe_os_error
 
 DEMO = defaults.DEMO_RELEASE
 
@@ -132,35 +135,21 @@ def _fallbacks() -> dict[str, object]:
 
 
 def _options(args: argparse.Namespace):  # -> pipeline.Options
+    """The parsed arguments as the pipeline's options (the per-subcommand defaults decided here)."""
     from .pipeline import Options
 
-    force = frozenset(args.force)
-    signer = None
-    if args.sign:
-        from .assemble import Signer
-        from .sign import key_from_env
-        log = args.workdir.resolve() / "logs" / "sign.log"
-        signer = Signer(key_from_env(log_file=log), log)
-    container = None
     engine = args.container or ("auto" if args.cmd == "demo" else "none")
-    image = args.container_image or ("local" if args.cmd == "demo" else None)
-    if engine != "none" and not args.no_gates:
-        from .gates.container import ContainerSettings, container_check
-        settings = ContainerSettings(engine=engine, image=None if image == "local" else image)
-        container = container_check(settings, local_image=image == "local", require_engine=engine != "auto",
-                                    say=lambda s: print(s, flush=True))
     return Options(release=args.release, workdir=args.workdir.resolve(), outdir=args.outdir.resolve(),
-                   dists=tuple(args.dist), backend=args.backend, jobs=args.jobs, force=force,
-                   install_check=not args.no_install_check, gates=not args.no_gates, signer=signer,
-                   container=container,
+                   dists=tuple(args.dist), backend=args.backend, jobs=args.jobs, force=frozenset(args.force),
+                   install_check=not args.no_install_check, gates=not args.no_gates, sign=args.sign,
+                   container="none" if args.no_gates else engine,
+                   container_image=args.container_image or ("local" if args.cmd == "demo" else None),
                    backend_options=mock_options(args.mock_opt, clean_roots=getattr(args, "clean_roots", False))
                    if args.backend == "mock" else {})
 
 
 def mock_options(pairs: list[str], clean_roots: bool = False) -> dict[str, object]:
     """--mock-opt KEY=VALUE pairs (and --clean-roots) as MockBuilder fields."""
-    from .errors import UsageError
-
     out: dict[str, object] = {"reuse_roots": False} if clean_roots else {}
     mirrors: dict[str, str] = {}
     enabled: dict[str, bool] = {}
@@ -197,168 +186,39 @@ def mock_options(pairs: list[str], clean_roots: bool = False) -> dict[str, objec
     return out
 
 
-def _cmd_gate(pipe) -> None:
-    from .gates import default_gates, layout_context, run_gates
-    from .progress import table
-
-    rows = []
-    failed = None
-    for dist in pipe.dists:
-        work = pipe.work / dist.name
-        final = pipe.opts.outdir / pipe.release.release_id / dist.name
-        if not (work / "tree" / "repodata").is_dir():
-            from .errors import GateError
-            raise GateError(f"{work}: nothing assembled for {dist.name} — fix: run `./build.py all --release "
-                            f"{pipe.release.path}` first")
-        ctx = layout_context(pipe.release, dist, work, report_dir=work / "gates",
-                             extra_rpms=sorted(final.glob("*.rpm")))
-        for report in run_gates(default_gates(pipe.release), ctx, fail=False):
-            rows.append((dist.name, report.gate, "passed" if report.passed else "FAILED", report.path))
-            if not report.passed and failed is None:
-                failed = report
-        if pipe.opts.container is not None and failed is None:
-            # the install test records installed.json beside the repo packages it tested
-            note = pipe.opts.container(pipe.release, dist, work, sorted(final.glob("*.rpm")), final)
-            rows.append((dist.name, "install (container)", "passed", note))
-    print(table(["dist", "gate", "result", "report"], rows))
-    if failed is not None:
-        failed.raise_for_errors()
-
-
-def _cmd_publish(args: argparse.Namespace, pipe) -> None:
-    from .checksums import write_sha256sums
-    from .errors import UsageError
-    from .notes import render_notes
-    from .publish import publish, vouch
-
-    if not args.target:
-        raise UsageError("publish: no mirror given — fix: pass --target URL or set PUBLISH_TARGET")
-    rel = pipe.release
-    source = pipe.opts.outdir / rel.release_id
-    missing = [d.name for d in pipe.dists if not (source / d.name / "build.json").is_file()]
-    if missing:
-        raise UsageError(f"publish: {source} has no finished build for {', '.join(missing)} — fix: run "
-                         f"`./build.py all --release {rel.path}` first")
-    unchecked = vouch(source, rel.key, rel.path, tuple(rel.dists), required=[d.name for d in pipe.dists],
-                      allow_unchecked=args.allow_unchecked)
-    for dist, skipped in unchecked.items():
-        print(f"publish: {dist} was built without {', '.join(skipped)} (--allow-unchecked; the notes say so)")
-    # the notes describe exactly the files being uploaded: regenerated from the build.json files just verified
-    render_notes(rel, source, repo_dir=pipe.opts.outdir)
-    write_sha256sums(source)  # local and derived: a dry run writes it too; the mirror is untouched
-    result = publish(source, args.target, pipe.release.release_id, force=args.replace, dry_run=args.dry_run,
-                     log=pipe.opts.workdir / "logs" / "publish.log", echo=print)
-    if not args.dry_run:
-        print(f"published {result.files} files to {result.url}")
-
-
-def _cmd_plan(pipe) -> None:
-    from .progress import table
-    from .repopkg import metapackage_requires
-
-    rendered = pipe.render()
-    plans = pipe.plan(rendered, strict=False)
-    rel = pipe.release
-    for dname, plan in plans.items():
-        print(f"== {dname} ({plan.dist.tag}, rhel {plan.dist.rhel})")
-        for i, wave in enumerate(plan.graph.waves(), 1):
-            print(f"  wave {i}: {', '.join(wave)}")
-        print(f"  build order: {' -> '.join(plan.graph.order())}")
-        rows = []
-        for comp in rel.components_for(dname):
-            deps = ", ".join(sorted(plan.graph.deps[comp.name])) or "-"
-            for pkg in comp.packages_for(dname):
-                rows.append((pkg, comp.vr + plan.dist.tag, comp.name, deps))
-        rows.append((rel.metapackage, f"{rel.vr}{plan.dist.tag}", "(metapackage)", "-"))
-        print(f"  {rel.name}-{rel.vr}{plan.dist.tag}.{rel.arch}.rpm installs {rel.prefix}/rpm/:")
-        print("\n".join("    " + ln for ln in table(["package", "version-release", "component", "built after"], rows).splitlines()))
-        print(f"  {rel.metapackage} requires: {', '.join(metapackage_requires(rel, plan.dist))}")
-        missing = sorted({br for brs in plan.graph.external.values() for br in brs if not pipe.builder.can_provide(br)})
-        if missing:
-            print(f"  from the build root, which backend {pipe.builder.name} cannot provide here "
-                  f"({len(missing)}): {', '.join(missing)}")
-            print(f"  → {pipe.builder.remedy}")
-
-
-def _cmd_pin(args: argparse.Namespace) -> int:
-    from . import manifest, sources
-
-    rel = manifest.load(args.release)
-    todo = sources.unpinned(rel)
-    if not todo:
-        print(f"{rel.path}: every source is pinned")
-        return 0
-    print(f"pinning {len(todo)} source(s) by TRUST ON FIRST USE: the sha256 recorded is whatever the server sends "
-          "now; compare it with upstream's published checksums before you release.")
-    for comp, url, digest in sources.pin(rel, sources.Fetcher(args.workdir.resolve() / "cache")):
-        print(f"  {comp}: {url}\n    sha256 = {digest}")
-    manifest.load(args.release)
-    return 0
-
-
 def dispatch(args: argparse.Namespace) -> int:
-    if args.cmd == "setup":
+    """One pipeline call per subcommand."""
+    if args.cmd == "setup":  # before the pipeline's own dependencies exist
         from .hostsetup import setup
         return setup()
-    from .lock import WorkdirLock
-
     if getattr(args, "clean_roots", False) and args.backend != "mock":
-        from .errors import UsageError
         raise UsageError("--clean-roots is for the mock backend — fix: add --backend mock or drop --clean-roots")
     if args.mock_opt and args.backend != "mock":
-        from .errors import UsageError
         raise UsageError("--mock-opt is for the mock backend — fix: add --backend mock or drop --mock-opt")
-    if args.cmd == "pin":
-        with WorkdirLock(args.workdir.resolve()):
-            return _cmd_pin(args)
-    if args.cmd == "notes":
-        from . import manifest
-        from .notes import render_notes
-        rel = manifest.load(args.release)
-        outdir = args.outdir.resolve()
-        with WorkdirLock(outdir, "output directory"):
-            for path in render_notes(rel, outdir / rel.release_id, repo_dir=outdir):
-                print(path)
-        return 0
     from .pipeline import Pipeline
 
     pipe = Pipeline(_options(args))
     if args.cmd in ("all", "demo"):
         pipe.run_all()  # takes the locks itself, after the checks that write nothing
-        return 0
-    if args.cmd == "check":
-        _cmd_check(pipe)
-        return 0
-    with pipe.locked():
-        _dispatch_locked(args, pipe)
-    return 0
-
-
-def _cmd_check(pipe) -> None:
-    print(f"{pipe.release.path}: valid manifest for {pipe.release.release_id} "
-          f"({len(pipe.release.components)} components, dists {', '.join(pipe.release.dists)})")
-    pipe.preflight()
-    print("buildable here with backend", pipe.builder.name)
-
-
-def _dispatch_locked(args: argparse.Namespace, pipe) -> None:
-    if args.cmd == "render":
-        for (comp, dist), path in sorted(pipe.render().items()):
-            print(f"{comp} {dist}: {path}")
+    elif args.cmd == "check":
+        pipe.run_check()
+    elif args.cmd == "render":
+        pipe.run_render()
     elif args.cmd == "sources":
-        pipe.preflight()
-        for comp, (path, digests) in pipe.fetch_sources().items():
-            print(f"{comp}: {path} ({len(digests)} file(s))")
+        pipe.run_sources()
     elif args.cmd == "plan":
-        _cmd_plan(pipe)
+        pipe.run_plan()
     elif args.cmd == "build":
-        pipe.preflight()
-        rendered = pipe.render()
-        pipe.build(rendered, pipe.fetch_sources(), pipe.plan(rendered))
+        pipe.run_build()
     elif args.cmd == "gate":
-        _cmd_gate(pipe)
+        pipe.run_gate()
+    elif args.cmd == "notes":
+        pipe.run_notes()
+    elif args.cmd == "pin":
+        pipe.run_pin()
     elif args.cmd == "publish":
-        _cmd_publish(args, pipe)
+        pipe.run_publish(args.target, dry_run=args.dry_run, replace=args.replace, allow_unchecked=args.allow_unchecked)
+    return 0
 
 
 def main(argv: list[str] | None = None, prog: str = "build.py") -> int:
@@ -370,11 +230,6 @@ def main(argv: list[str] | None = None, prog: str = "build.py") -> int:
         args.release = DEMO
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
     try:
-        from .errors import PmrepoError
-    except ImportError as exc:  # pragma: no cover - only before setup
-        print(f"{prog}: error: {exc} — fix: run `{prog} setup`", file=sys.stderr)
-        return 2
-    try:
         return dispatch(args)
     except PmrepoError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
@@ -383,7 +238,6 @@ def main(argv: list[str] | None = None, prog: str = "build.py") -> int:
         print(f"{prog}: error: Python module {exc.name!r} is missing — fix: run `{prog} setup`", file=sys.stderr)
         return 2
     except OSError as exc:  # a path the user gave (workdir, outdir, …) that cannot be used
-        from .errors import describe_os_error
         print(f"{prog}: error: {describe_os_error(exc, args.cmd)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

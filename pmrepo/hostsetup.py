@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import defaults
 from .errors import PmrepoError
+from .layout import run_logs
 from .run import run
 
 # command that must exist -> (Debian package, Fedora package)
@@ -46,7 +47,7 @@ EXTRA: dict[tuple[str, str], str] = {
 }
 
 
-LOG = defaults.workdir() / "logs" / "setup.log"
+LOG = run_logs(defaults.workdir()) / "setup.log"
 # Python packages: runtime (requirements.txt, the package's dependencies) and, in a checkout, the
 # test suite's (requirements-test.txt), as the modules they provide
 RUNTIME_MODULES = ("jinja2", "markdown_it", "requests", "tomlkit")

@@ -36,7 +36,6 @@ name is a literal in this module.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -48,13 +47,13 @@ from . import manifest
 from .errors import NotesError, PmrepoError
 from .manifest import Component, Dist, Release
 from .fsutil import write_atomic
+from .layout import DistLayout, Layout
+from .records import BuildRecord, InstallRecord, RecordError
 from .render import ENV, TEMPLATES as TEMPLATE_ROOT
 
 TEMPLATES = TEMPLATE_ROOT / "notes"
 LANGS = ("ja", "en")
 SUBPACKAGE_SUFFIXES = ("-devel", "-libs", "-doc", "-debuginfo")
-BUILD_JSON = "build.json"
-INSTALLED_JSON = "installed.json"
 
 Role = Literal["repo", "metapackage", "main", "separate"]
 
@@ -169,19 +168,16 @@ def _previous_component(previous: Release | None, dist: str, package: str) -> Co
 # -- inputs ----------------------------------------------------------------------
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def _read(kind: type[BuildRecord] | type[InstallRecord], path: Path) -> Any:
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise NotesError(f"{path}: not readable JSON ({exc}) — fix: rerun the step that writes it") from None
-    if not isinstance(data, dict) or not isinstance(data.get("packages"), dict):
-        raise NotesError(f"{path}: no \"packages\" table — fix: rerun the step that writes it")
-    return data
+        return kind.read(path)
+    except RecordError as exc:
+        raise NotesError(str(exc)) from None
 
 
-def _check_dist(path: Path, data: dict[str, Any], dist: Dist) -> None:
-    if data.get("dist", dist.name) != dist.name:
-        raise NotesError(f"{path}: written for dist {data.get('dist')!r}, expected {dist.name} — fix: rebuild {dist.name}")
+def _check_dist(path: Path, recorded: str | None, dist: Dist) -> None:
+    if recorded is not None and recorded != dist.name:
+        raise NotesError(f"{path}: written for dist {recorded!r}, expected {dist.name} — fix: rebuild {dist.name}")
 
 
 def load_previous(release: Release) -> Release | None:
@@ -197,23 +193,23 @@ def load_previous(release: Release) -> Release | None:
 # -- assembling the notes ----------------------------------------------------------
 
 
-def _dist_notes(release: Release, previous: Release | None, dist: Dist, dist_dir: Path | None) -> DistNotes:
+def _dist_notes(release: Release, previous: Release | None, dist: Dist, where: DistLayout | None) -> DistNotes:
     tag = dist.tag
-    build_path = dist_dir / BUILD_JSON if dist_dir else None
-    inst_path = dist_dir / INSTALLED_JSON if dist_dir else None
-    build = _read_json(build_path) if build_path and build_path.is_file() else None
-    installed = _read_json(inst_path) if inst_path and inst_path.is_file() else None
+    build_path = where.output.build_json if where else None
+    inst_path = where.output.installed_json if where else None
+    build: BuildRecord | None = _read(BuildRecord, build_path) if build_path and build_path.is_file() else None
+    installed: InstallRecord | None = _read(InstallRecord, inst_path) if inst_path and inst_path.is_file() else None
     if build is not None:
         assert build_path is not None
-        _check_dist(build_path, build, dist)
-        if build.get("release", release.release_id) != release.release_id:
-            raise NotesError(f"{build_path}: built for {build.get('release')}, not {release.release_id} — fix: "
+        _check_dist(build_path, build.dist, dist)
+        if build.release is not None and build.release != release.release_id:
+            raise NotesError(f"{build_path}: built for {build.release}, not {release.release_id} — fix: "
                              f"point --outdir at the build of {release.path.name}")
     if installed is not None:
         assert inst_path is not None
-        _check_dist(inst_path, installed, dist)
-        if installed.get("release", release.release_id) != release.release_id:
-            raise NotesError(f"{inst_path}: install test of {installed.get('release')}, not {release.release_id} — "
+        _check_dist(inst_path, installed.dist, dist)
+        if installed.release is not None and installed.release != release.release_id:
+            raise NotesError(f"{inst_path}: install test of {installed.release}, not {release.release_id} — "
                              "fix: rerun the gates on this build")
 
     # expected version-release of every package we list, checked against what was built/installed
@@ -221,17 +217,17 @@ def _dist_notes(release: Release, previous: Release | None, dist: Dist, dist_dir
 
     def vr_of(name: str, manifest_vr: str) -> str:
         if build is not None and name != release.name:
-            built = build["packages"].get(name)
+            built = build.packages.get(name)
             if built != manifest_vr:
                 raise NotesError(f"{build_path}: {name} is {built or 'missing'}, manifest {release.path.name} says "
                                  f"{manifest_vr} — fix: rebuild (build.py all) before rendering the notes")
-        if installed is not None and name in installed["packages"] and installed["packages"][name] != manifest_vr:
-            raise NotesError(f"{inst_path}: {name} was installed at {installed['packages'][name]}, the release has "
+        if installed is not None and name in installed.packages and installed.packages[name] != manifest_vr:
+            raise NotesError(f"{inst_path}: {name} was installed at {installed.packages[name]}, the release has "
                              f"{manifest_vr} — fix: rerun the install test on this build")
         return manifest_vr
 
     if installed is not None:
-        star_set = set(installed["packages"]) | {release.name}
+        star_set = set(installed.packages) | {release.name}
         source: Literal["installed", "expected"] = "installed"
     else:
         star_set = {release.name, release.metapackage, *release.required_mains(dist)}
@@ -274,28 +270,29 @@ def _dist_notes(release: Release, previous: Release | None, dist: Dist, dist_dir
         if build is None:
             files.append(RepoFile(name, None, None))
             continue
-        info = build.get("files", {}).get(name)
-        if not isinstance(info, dict) or not isinstance(info.get("size"), int) or not isinstance(info.get("sha256"), str):
+        info = build.files.get(name)
+        if info is None:
             raise NotesError(f"{build_path}: no size/sha256 for {name} — fix: rebuild (build.py all)")
-        files.append(RepoFile(name, info["size"], info["sha256"]))
+        files.append(RepoFile(name, info.size, info.sha256))
 
     # `yum erase`: this release's packages the install put there (OS packages it pulled in stay), in manifest order
-    put = set(installed["packages"]) if installed is not None else {release.metapackage, *release.required_mains(dist)}
+    put = set(installed.packages) if installed is not None else {release.metapackage, *release.required_mains(dist)}
     order = [release.metapackage] + [p for c in release.components_for(dist.name) for p in c.packages_for(dist.name)]
     erase = tuple(p for p in order if p in put)
-    return DistNotes(dist=dist, built=build is not None, signed=bool(build and build.get("signed")),
-                     backend=str(build.get("backend", "")) if build else "",
+    return DistNotes(dist=dist, built=build is not None, signed=bool(build and build.signed),
+                     backend=build.backend if build else "",
                      files=tuple(files), star_source=source,
-                     install_image=str(installed.get("image", "")) if installed else "",
+                     install_image=installed.image if installed else "",
                      groups=tuple(groups), erase=erase, smoke=tuple(smoke),
-                     unchecked=tuple(str(c) for c in (build or {}).get("unchecked", ()) or ()))
+                     unchecked=tuple(build.unchecked or ()) if build else ())
 
 
 def collect(release: Release, *, repo_dir: Path | None) -> Notes:
     """Everything the templates show, computed and checked (no rendering)."""
     previous = load_previous(release)
-    base = repo_dir / release.release_id if repo_dir else None
-    dists = tuple(_dist_notes(release, previous, d, base / d.name if base else None) for d in release.dists.values())
+    layout = Layout(release.release_id, repo_dir) if repo_dir else None
+    dists = tuple(_dist_notes(release, previous, d, layout.dist(d.name) if layout else None)
+                  for d in release.dists.values())
     comps: list[ComponentChange] = []
     for comp in release.components:
         prev = None
@@ -305,7 +302,7 @@ def collect(release: Release, *, repo_dir: Path | None) -> Notes:
         comps.append(ComponentChange(comp.name, comp.vr, prev_vr, previous is not None and prev_vr != comp.vr,
                                      comp.changes.strip(), comp.known_issues.strip()))
     return Notes(release=release, previous=previous, excludes=tuple(release.exclude_patterns()), dists=dists,
-                 components=tuple(comps), sums_file=bool(base and (base / "SHA256SUMS").is_file()),
+                 components=tuple(comps), sums_file=bool(layout and layout.sums_file.is_file()),
                  component_names=tuple(c.name for c in release.components))
 
 

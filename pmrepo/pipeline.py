@@ -1,13 +1,15 @@
-"""The release pipeline, step by step; each step is also a CLI subcommand.
+"""The release pipeline: the one orchestrator. Every CLI subcommand is one
+``Pipeline.run_<command>`` method (cli.py only parses arguments).
 
 render → sources → plan (build graphs) → build (scheduler) → assemble
-(repository, metapackage, repo packages, install check) → output under
-``repo/<release_id>/<dist>/`` (temporary directory renamed into place).
+(repository, metapackage, repo packages) → the checks (``checks.py``: one
+ordered list, the same for ``all`` and ``gate``) → output under
+``repo/<release_id>/<dist>/`` (staging directory renamed into place) →
+notes, SHA256SUMS → publish. Every path comes from ``layout.Layout``.
 """
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import time
@@ -15,15 +17,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from . import manifest, sources, specs
-from .assemble import Assembly, Check, Signer, clean_scratch
+from . import checks, manifest, sources, specs
+from .assemble import Assembly, Signer, clean_scratch
 from .builders import Builder, get_builder
-from .errors import BuildError, SpecError, UsageError, step
+from .checksums import write_sha256sums
+from .errors import BuildError, GateError, SpecError, UsageError, step
+from .fsutil import write_atomic
+from .gates.container import ContainerSettings
 from .graph import BuildGraph, build_graph
+from .layout import Layout
 from .lock import WorkdirLock
 from .manifest import Dist, Release
+from .notes import render_notes
 from .progress import Progress, table
-from .fsutil import write_atomic
+from .publish import publish, vouch
+from .records import BuildRecord
+from .repopkg import metapackage_requires
 from .scheduler import JobResult, JobSpec, Scheduler, Store, summary
 
 Say = Callable[[str], None]
@@ -40,8 +49,9 @@ class Options:
     force: frozenset[str] = frozenset()
     install_check: bool = True
     gates: bool = True
-    signer: Signer | None = None
-    container: Check | None = None  # the container install test, when an engine is configured
+    sign: bool = False  # with $PMREPO_GPG_KEY from $GNUPGHOME
+    container: str = "none"  # container install test engine: none, auto (skipped with a warning if none works), podman, docker
+    container_image: str | None = None  # one image for every dist; "local": pmrepo's own test image
     backend_options: dict[str, object] = field(default_factory=dict)
 
 
@@ -67,10 +77,14 @@ class Pipeline:
                 raise UsageError(f"--dist {d}: not a target of {self.release.path} — fix: use one of "
                                  f"{', '.join(self.release.dists)}")
         self.dists = [self.release.dists[d] for d in (opts.dists or tuple(self.release.dists))]
-        self.work = opts.workdir / self.release.release_id
-        self.epoch = self.release.epoch
+        self.layout = Layout(self.release.release_id, opts.outdir, opts.workdir)
         self.say: Say = say or (lambda s: print(s, flush=True))
         self._builder: Builder | None = None
+        self.signer: Signer | None = None
+        if opts.sign:
+            from .sign import key_from_env
+            log = self.layout.log("sign.log")
+            self.signer = Signer(key_from_env(log_file=log), log)
 
     # -- preflight --------------------------------------------------------
     @property
@@ -100,19 +114,19 @@ class Pipeline:
         out: dict[tuple[str, str], Path] = {}
         for dist in self.dists:
             for comp in self.release.components_for(dist.name):
-                path = self.work / dist.name / "specs" / f"{comp.name}.spec"
+                path = self.layout.dist(dist.name).spec(comp.name)
                 write_atomic(path, specs.render_component(self.release, dist, comp))
                 out[(comp.name, dist.name)] = path
         return out
 
     def fetch_sources(self) -> dict[str, tuple[Path, tuple[str, ...]]]:
-        fetcher = sources.Fetcher(self.opts.workdir / "cache", say=self.say)
+        fetcher = sources.Fetcher(self.layout.cache, say=self.say)
         out: dict[str, tuple[Path, tuple[str, ...]]] = {}
         wanted = {c.name for d in self.dists for c in self.release.components_for(d.name)}
         for comp in self.release.components:
             if comp.name not in wanted:
                 continue
-            dest = self.work / "sources" / comp.name
+            dest = self.layout.sources(comp.name)
             shutil.rmtree(dest, ignore_errors=True)
             files = sources.prepare(comp, self.release, dest, fetcher)
             out[comp.name] = (dest, tuple(sources.sha256_file(f) for f in files))
@@ -124,9 +138,9 @@ class Pipeline:
         is only listed in ``graph.external`` (``plan`` shows it)."""
         plans: dict[str, DistPlan] = {}
         for dist in self.dists:
-            log = self.work / dist.name / "logs" / "rpmspec.log"
+            log = self.layout.dist(dist.name).log("rpmspec.log")
             log.unlink(missing_ok=True)
-            cache = self.opts.workdir / "cache" / "specinfo"
+            cache = self.layout.specinfo_cache
             infos = {c.name: specs.inspect_cached(rendered[(c.name, dist.name)], dist, cache, log)
                      for c in self.release.components_for(dist.name)}
             for comp in self.release.components_for(dist.name):
@@ -146,14 +160,14 @@ class Pipeline:
         jobs = {(c, d): JobSpec(c, plans[d].dist, rendered[(c, d)], srcs[c][0], srcs[c][1])
                 for (c, d) in rendered}
         n = self.opts.jobs or self.builder.default_jobs(os.cpu_count() or 1)
-        sched = Scheduler(self.builder, Store(self.opts.workdir / "store"), n, self.epoch,
+        sched = Scheduler(self.builder, Store(self.layout.store), n, self.release.epoch,
                           Progress(len(jobs)), self.opts.force)
         self.say(f"building {len(jobs)} jobs ({len({c for c, _ in jobs})} components × "
                  f"{len(self.dists)} dists) with {self.builder.name}, {n} at a time")
         try:
             results = sched.run({d: p.graph for d, p in plans.items()}, jobs)
         finally:
-            self.builder.finish(self.opts.workdir / "logs")
+            self.builder.finish(self.layout.logs)
         self.say(summary(results))
         failed = [r for r in results.values() if r.status == "failed"]
         if failed:
@@ -164,18 +178,27 @@ class Pipeline:
                              f"{f.error}{where}")
         return results
 
-    def assembly(self, dist: Dist) -> Assembly:
-        checks: list[tuple[str, Check]] = []
+    def checks(self) -> list[checks.Check]:
+        """The checks after assembly, in order: the same list for ``all`` and ``gate``."""
+        out: list[checks.Check] = []
+        if self.opts.install_check:
+            out.append(checks.FreshRootInstall())
         if self.opts.gates:
-            checks.append(("gates", gates_check))
-        if self.opts.container is not None:
-            checks.append(("container install", self.opts.container))
-        return Assembly(self.release, dist, self.work / dist.name, self.opts.outdir, self.epoch, self.say,
-                        signer=self.opts.signer, install_check=self.opts.install_check, checks=checks,
-                        backend=self.opts.backend)
+            out += checks.release_gates(self.release)
+        if self.opts.container != "none":
+            image = self.opts.container_image
+            settings = ContainerSettings(engine=self.opts.container, image=None if image == "local" else image)
+            out.append(checks.ContainerInstall(settings, local_image=image == "local",
+                                               require_engine=self.opts.container != "auto", say=self.say))
+        return out
 
-    def assemble(self, dist: Dist, results: dict[tuple[str, str], JobResult]) -> Path:
-        return self.assembly(dist).run(results)
+    def assembly(self, dist: Dist, check_list: list[checks.Check] | None = None) -> Assembly:
+        return Assembly(self.release, dist, self.layout.dist(dist.name), self.say, signer=self.signer,
+                        checks=self.checks() if check_list is None else check_list, backend=self.opts.backend)
+
+    def assemble(self, dist: Dist, results: dict[tuple[str, str], JobResult],
+                 check_list: list[checks.Check] | None = None) -> Path:
+        return self.assembly(dist, check_list).run(results)
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -183,7 +206,9 @@ class Pipeline:
         with WorkdirLock(self.opts.workdir), WorkdirLock(self.opts.outdir, "output directory"):
             yield
 
+    # -- the subcommands, one method each ---------------------------------------
     def run_all(self, lock: bool = True) -> dict[str, Path]:
+        """``all``: every step, the checks, the output in place; a summary table."""
         t0 = time.monotonic()
         self.preflight()
         with self.locked() if lock else contextlib.nullcontext():
@@ -201,34 +226,138 @@ class Pipeline:
                 results = self.build(rendered, srcs, plans)
             outputs = {}
             with step("assemble"):
-                clean_scratch(self.opts.outdir)
+                clean_scratch(self.layout.staging)
+            check_list = self.checks()  # one list for every dist (the container engine is detected once)
             for d in self.dists:
                 with step(f"assemble {d.name}"):
-                    outputs[d.name] = self.assemble(d, results)
+                    outputs[d.name] = self.assemble(d, results, check_list)
+        records = {d: BuildRecord.read(self.layout.dist(d).output.build_json) for d in outputs}
         rows = []
-        for dname, out in outputs.items():
-            meta = json.loads((out / "build.json").read_text())
-            for fname, info in sorted(meta["files"].items()):
-                rows.append((dname, fname, f"{info['size'] / 1024:.0f} KiB", info["sha256"][:16]))
+        for dname, rec in records.items():
+            for fname, info in sorted(rec.files.items()):
+                rows.append((dname, fname, f"{info.size / 1024:.0f} KiB", info.sha256[:16]))
         self.say(table(["dist", "repo package", "size", "sha256"], rows))
-        for dname, out in outputs.items():
-            meta = json.loads((out / "build.json").read_text())
-            for check, note in meta.get("checks", {}).items():
+        for dname, rec in records.items():
+            for check, note in rec.checks.items():
                 self.say(f"{dname}: {check}: {note}")
         self.say(f"done in {time.monotonic() - t0:.1f}s: {', '.join(str(p) for p in outputs.values())}")
         return outputs
 
+    def run_check(self) -> None:
+        """``check``: the manifest is valid and buildable here (writes nothing)."""
+        rel = self.release
+        self.say(f"{rel.path}: valid manifest for {rel.release_id} "
+                 f"({len(rel.components)} components, dists {', '.join(rel.dists)})")
+        self.preflight()
+        self.say(f"buildable here with backend {self.builder.name}")
 
-def gates_check(release: Release, dist: Dist, work: Path, repo_rpms: list[Path], staging: Path) -> str:
-    """rpmlint, compatibility and closure gates over the assembled dist; their
-    reports are kept in the output directory beside the packages."""
-    from .gates import default_gates, layout_context, run_gates
+    def run_render(self) -> None:
+        with self.locked():
+            for (comp, dist), path in sorted(self.render().items()):
+                self.say(f"{comp} {dist}: {path}")
 
-    ctx = layout_context(release, dist, work, report_dir=work / "gates", extra_rpms=repo_rpms)
-    try:
-        reports = run_gates(default_gates(release), ctx)
-    finally:
-        if (work / "gates").is_dir():
-            shutil.copytree(work / "gates", staging / "gates", dirs_exist_ok=True,
-                            ignore=shutil.ignore_patterns("logs"))
-    return ", ".join(f"{r.gate} passed" for r in reports)
+    def run_sources(self) -> None:
+        with self.locked():
+            self.preflight()
+            for comp, (path, digests) in self.fetch_sources().items():
+                self.say(f"{comp}: {path} ({len(digests)} file(s))")
+
+    def run_build(self) -> dict[tuple[str, str], JobResult]:
+        with self.locked():
+            self.preflight()
+            rendered = self.render()
+            return self.build(rendered, self.fetch_sources(), self.plan(rendered))
+
+    def run_plan(self) -> None:
+        """``plan``: per dist the build order, the waves and the repo package's contents."""
+        with self.locked():
+            rendered = self.render()
+            plans = self.plan(rendered, strict=False)
+        rel = self.release
+        for dname, plan in plans.items():
+            self.say(f"== {dname} ({plan.dist.tag}, rhel {plan.dist.rhel})")
+            for i, wave in enumerate(plan.graph.waves(), 1):
+                self.say(f"  wave {i}: {', '.join(wave)}")
+            self.say(f"  build order: {' -> '.join(plan.graph.order())}")
+            rows = []
+            for comp in rel.components_for(dname):
+                deps = ", ".join(sorted(plan.graph.deps[comp.name])) or "-"
+                for pkg in comp.packages_for(dname):
+                    rows.append((pkg, comp.vr + plan.dist.tag, comp.name, deps))
+            rows.append((rel.metapackage, f"{rel.vr}{plan.dist.tag}", "(metapackage)", "-"))
+            self.say(f"  {rel.name}-{rel.vr}{plan.dist.tag}.{rel.arch}.rpm installs {rel.prefix}/rpm/:")
+            self.say("\n".join("    " + ln for ln in
+                               table(["package", "version-release", "component", "built after"], rows).splitlines()))
+            self.say(f"  {rel.metapackage} requires: {', '.join(metapackage_requires(rel, plan.dist))}")
+            missing = sorted({br for brs in plan.graph.external.values() for br in brs
+                              if not self.builder.can_provide(br)})
+            if missing:
+                self.say(f"  from the build root, which backend {self.builder.name} cannot provide here "
+                         f"({len(missing)}): {', '.join(missing)}")
+                self.say(f"  → {self.builder.remedy}")
+
+    def run_gate(self) -> list[checks.CheckRun]:
+        """``gate``: the checks of ``all`` (the same list, the reports in the same
+        places) on what ``all`` assembled; a table, then the first failure."""
+        runs = []
+        with self.locked():
+            check_list = self.checks()
+            for dist in self.dists:
+                where = self.layout.dist(dist.name)
+                if not (where.tree / "repodata").is_dir():
+                    raise GateError(f"{where.work}: nothing assembled for {dist.name} — fix: run `./build.py all "
+                                    f"--release {self.release.path}` first")
+                ctx = checks.CheckContext(self.release, dist, where, where.output.rpms(), where.output, say=self.say)
+                runs.append(checks.run_checks(check_list, ctx))
+        self.say(checks.summary(runs))
+        for dist in self.dists:
+            self.say(f"reports: {self.layout.dist(dist.name).reports}")
+        for run in runs:
+            run.raise_for_failure()
+        return runs
+
+    def run_notes(self) -> list[Path]:
+        """``notes``: the release notes from the manifest and what was built (build.json, installed.json)."""
+        with WorkdirLock(self.opts.outdir, "output directory"):
+            paths = render_notes(self.release, self.layout.release_out, repo_dir=self.opts.outdir)
+        for path in paths:
+            self.say(str(path))
+        return paths
+
+    def run_pin(self) -> None:
+        """``pin``: record the sha256 of every unpinned URL source (trust on first use)."""
+        with WorkdirLock(self.opts.workdir):
+            rel = self.release
+            todo = sources.unpinned(rel)
+            if not todo:
+                self.say(f"{rel.path}: every source is pinned")
+                return
+            self.say(f"pinning {len(todo)} source(s) by TRUST ON FIRST USE: the sha256 recorded is whatever the "
+                     "server sends now; compare it with upstream's published checksums before you release.")
+            for comp, url, digest in sources.pin(rel, sources.Fetcher(self.layout.cache)):
+                self.say(f"  {comp}: {url}\n    sha256 = {digest}")
+            manifest.load(rel.path)
+
+    def run_publish(self, target: str, *, dry_run: bool = False, replace: bool = False,
+                    allow_unchecked: bool = False) -> None:
+        """``publish``: vouch for the outputs, regenerate the notes, SHA256SUMS, upload atomically."""
+        if not target:
+            raise UsageError("publish: no mirror given — fix: pass --target URL or set PUBLISH_TARGET")
+        rel = self.release
+        with self.locked():
+            source = self.layout.release_out
+            missing = [d.name for d in self.dists if not self.layout.dist(d.name).output.build_json.is_file()]
+            if missing:
+                raise UsageError(f"publish: {source} has no finished build for {', '.join(missing)} — fix: run "
+                                 f"`./build.py all --release {rel.path}` first")
+            unchecked = vouch(source, rel.key, rel.path, tuple(rel.dists), required=[d.name for d in self.dists],
+                              allow_unchecked=allow_unchecked)
+            for dist, skipped in unchecked.items():
+                self.say(f"publish: {dist} was built without {', '.join(skipped)} (--allow-unchecked; the notes say so)")
+            # the notes describe exactly the files being uploaded: regenerated from the build.json files just verified
+            render_notes(rel, source, repo_dir=self.opts.outdir)
+            write_sha256sums(source)  # local and derived: a dry run writes it too; the mirror is untouched
+            result = publish(source, target, rel.release_id, force=replace, dry_run=dry_run,
+                             log=self.layout.log("publish.log"), echo=self.say)
+        if not dry_run:
+            self.say(f"published {result.files} files to {result.url}")

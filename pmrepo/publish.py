@@ -56,7 +56,6 @@ import abc
 import ctypes
 import errno
 import hashlib
-import json
 import logging
 import netrc
 import os
@@ -73,6 +72,8 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from .checksums import NOT_LISTED, SUMS_NAME, list_files, sha256_file, verify_sha256sums
 from .errors import PublishError
+from .layout import Output
+from .records import BuildRecord, RecordError
 from .run import run
 
 logger = logging.getLogger("pmrepo.publish")
@@ -702,34 +703,30 @@ def vouch(source_dir: Path, release_key: str, manifest: Path, dists: Sequence[st
                                "it is left over from another build")
     present = [d for d in dists if (source_dir / d).is_dir()]
     for dist in sorted(set(present) | set(dists if required is None else required), key=list(dists).index):
-        out = source_dir / dist
-        meta_path = out / "build.json"
+        out = Output(source_dir / dist)
+        meta_path = out.build_json
         try:
-            meta = json.loads(meta_path.read_text())
-        except (OSError, ValueError):
+            meta = BuildRecord.read(meta_path)
+        except RecordError:
             raise PublishError(f"{meta_path}: missing or unreadable — {rebuild}") from None
-        if meta.get("release_key") != release_key:
-            built = meta.get("manifest", "an unknown manifest")
-            raise PublishError(f"{out}: built from {built} with a different content than {manifest} "
-                               f"(release key {str(meta.get('release_key'))[:12]}… ≠ {release_key[:12]}…) — {rebuild}")
-        skipped = meta.get("unchecked")
-        if not isinstance(skipped, list):
-            skipped = ["(no record of its checks)"]
+        if meta.release_key != release_key:
+            built = meta.manifest or "an unknown manifest"
+            raise PublishError(f"{out.root}: built from {built} with a different content than {manifest} "
+                               f"(release key {str(meta.release_key)[:12]}… ≠ {release_key[:12]}…) — {rebuild}")
+        skipped = list(meta.unchecked) if meta.unchecked is not None else ["(no record of its checks)"]
         if skipped and not allow_unchecked:
-            raise PublishError(f"{out}: built without {', '.join(map(str, skipped))} — fix: rebuild with the checks, "
+            raise PublishError(f"{out.root}: built without {', '.join(skipped)} — fix: rebuild with the checks, "
                                "or pass --allow-unchecked (the release notes then say so)")
         if skipped:
-            unchecked[dist] = [str(s) for s in skipped]
-        files = meta.get("files")
-        if not isinstance(files, dict):
-            raise PublishError(f"{meta_path}: records no files — {rebuild}")
-        present = {p.name for p in out.glob("*.rpm")}
-        for name in sorted(present | set(files)):
+            unchecked[dist] = skipped
+        files = meta.files
+        present_rpms = {p.name for p in out.rpms()}
+        for name in sorted(present_rpms | set(files)):
             if name not in files:
-                raise PublishError(f"{out / name}: not recorded in {meta_path} — fix: remove it or rebuild")
-            if name not in present:
-                raise PublishError(f"{out / name}: recorded in {meta_path} but missing — {rebuild}")
-            got = sha256_file(out / name)
-            if got != files[name].get("sha256"):
-                raise PublishError(f"{out / name}: sha256 {got[:16]}… differs from {meta_path} — {rebuild}")
+                raise PublishError(f"{out.root / name}: not recorded in {meta_path} — fix: remove it or rebuild")
+            if name not in present_rpms:
+                raise PublishError(f"{out.root / name}: recorded in {meta_path} but missing — {rebuild}")
+            got = sha256_file(out.root / name)
+            if got != files[name].sha256:
+                raise PublishError(f"{out.root / name}: sha256 {got[:16]}… differs from {meta_path} — {rebuild}")
     return unchecked

@@ -13,6 +13,7 @@ from .builders.base import rpm_macro_defines
 from .errors import BuildError
 from .manifest import Component, Dist, Release
 from .fsutil import write_atomic
+from .layout import DistLayout, public_key_name
 from .render import RELEASE_TEXT_FIELDS, TEMPLATES, neutral, render_spec, render_template
 from .run import run
 from .specs import base_context, define_args
@@ -67,7 +68,8 @@ def debuginfo_repo_name(release: Release) -> str:
     return release.repo_file[: -len(".repo")] + "-debuginfo.repo"
 
 
-def _rpmbuild(spec: Path, release: Release, dist: Dist, topdir: Path, log: Path, epoch: int, target: str | None) -> list[Path]:
+def _rpmbuild(spec: Path, release: Release, dist: Dist, topdir: Path, log: Path, target: str | None) -> list[Path]:
+    epoch = release.epoch
     defines = rpm_macro_defines(dist, epoch)
     defines["_topdir"] = str(topdir)
     args = ["rpmbuild", "-bb", *define_args(defines)]
@@ -77,44 +79,44 @@ def _rpmbuild(spec: Path, release: Release, dist: Dist, topdir: Path, log: Path,
     return sorted((topdir / "RPMS").rglob("*.rpm"))
 
 
-def build_metapackage(release: Release, dist: Dist, workdir: Path, log: Path, epoch: int) -> Path:
+def build_metapackage(release: Release, dist: Dist, where: DistLayout, log: Path) -> Path:
     extra = {"requires": metapackage_requires(release, dist)}
-    spec = workdir / "specs" / f"{release.metapackage}.spec"
+    spec = where.spec(release.metapackage)
     write_atomic(spec, render_spec("specs/pacemaker-all.spec.j2", base_context(release, dist) | extra,
                                    base_context(neutral(release, RELEASE_TEXT_FIELDS), dist) | extra,
                                    what=f"{release.metapackage} ({dist.name})"))
-    top = workdir / "meta-top"
+    top = where.rpmbuild_top("meta")
     shutil.rmtree(top, ignore_errors=True)
-    rpms = _rpmbuild(spec, release, dist, top, log, epoch, None)
+    rpms = _rpmbuild(spec, release, dist, top, log, None)
     if len(rpms) != 1:
         raise BuildError(f"{release.metapackage} ({dist.name}): expected one RPM, got {[p.name for p in rpms]}", log=log)
-    out = workdir / rpms[0].name
+    out = where.work / rpms[0].name
     rpms[0].replace(out)
     shutil.rmtree(top)
     return out
 
 
-def build_repo_packages(release: Release, dist: Dist, workdir: Path, *, tree: Path, debuginfo_tree: Path,
-                        srpm_dir: Path, log: Path, epoch: int, gpg_key: Path | None = None) -> list[Path]:
+def build_repo_packages(release: Release, dist: Dist, where: DistLayout, *, log: Path,
+                        gpg_key: Path | None = None) -> list[Path]:
     """Build ``<name>``, ``<name>-debuginfo`` and ``<name>-src`` for ``dist``."""
-    key_name = f"RPM-GPG-KEY-{release.repo_id}" if gpg_key else None
+    key_name = public_key_name(release.repo_id) if gpg_key else None
     repo_text, dbg_text = render_repo_files(release, dist, key_name)
-    repo_file = workdir / "specs" / release.repo_file
-    dbg_file = workdir / "specs" / debuginfo_repo_name(release)
+    repo_file = where.spec(release.repo_file)
+    dbg_file = where.spec(debuginfo_repo_name(release))
     write_atomic(repo_file, repo_text)
     write_atomic(dbg_file, dbg_text)
     extra = {
-        "tree": tree, "debuginfo_tree": debuginfo_tree, "srpm_dir": srpm_dir,
+        "tree": where.tree, "debuginfo_tree": where.debuginfo_tree, "srpm_dir": where.srpms,
         "repo_file": repo_file, "debuginfo_repo_file": dbg_file, "debuginfo_repo_name": debuginfo_repo_name(release),
         "gpg_key": gpg_key, "gpg_key_name": key_name,
     }
-    spec = workdir / "specs" / f"{release.name}.spec"
+    spec = where.spec(release.name)
     write_atomic(spec, render_spec("specs/pacemaker-repo.spec.j2", base_context(release, dist) | extra,
                                    base_context(neutral(release, RELEASE_TEXT_FIELDS), dist) | extra,
                                    what=f"{release.name} ({dist.name})"))
-    top = workdir / "repo-top"
+    top = where.rpmbuild_top("repo")
     shutil.rmtree(top, ignore_errors=True)
-    rpms = _rpmbuild(spec, release, dist, top, log, epoch, release.arch)
+    rpms = _rpmbuild(spec, release, dist, top, log, release.arch)
     names = {p.name for p in rpms}
     expected = {f"{n}-{release.vr}{dist.tag}.{release.arch}.rpm"
                 for n in (release.name, f"{release.name}-debuginfo", f"{release.name}-src")}
@@ -122,7 +124,7 @@ def build_repo_packages(release: Release, dist: Dist, workdir: Path, *, tree: Pa
         raise BuildError(f"{release.name} ({dist.name}): built {sorted(names)}, expected {sorted(expected)}", log=log)
     out = []
     for p in rpms:
-        target = workdir / p.name
+        target = where.work / p.name
         p.replace(target)
         out.append(target)
     shutil.rmtree(top)

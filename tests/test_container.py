@@ -23,13 +23,15 @@ import pytest
 
 from conftest import DEMO, DemoBuild
 from pmrepo import manifest
+from pmrepo.checks import CheckContext, ContainerInstall, run_checks
 from pmrepo.pipeline import Options, Pipeline
 from pmrepo.errors import GateError
 from pmrepo.gates.base import GateContext
 from pmrepo.gates.container import (
     FAIL, PASS, SKIP, ContainerError, ContainerReport, ContainerSettings, Engine, InstallGate, Step,
-    add_excludes, container_check, detect_engine, install_test,
+    add_excludes, detect_engine, install_test,
 )
+from pmrepo.layout import Layout, Output
 from pmrepo.gates.image import ImageInfo, ImageRecipe, ensure_image
 
 EXPECTED = {
@@ -190,7 +192,7 @@ def container_build(test_image: ImageInfo, tmp_path_factory: pytest.TempPathFact
     base = tmp_path_factory.mktemp("demo-container")
     lines: list[str] = []
     opts = Options(release=DEMO, workdir=base / "work", outdir=base / "repo", gates=False,
-                   container=container_check(local_image=True, say=lines.append))
+                   container="auto", container_image="local")
     outputs = Pipeline(opts, say=lines.append).run_all()
     return DemoBuild(manifest.load(DEMO), opts.workdir, opts.outdir, outputs, lines)
 
@@ -252,11 +254,13 @@ def test_failed_check_raises_one_line_and_records_nothing(container_build: DemoB
     """As the pipeline's check: a failing install raises GateError (the dist is not
     published), the reports still land in the staging directory, installed.json does not."""
     rel, dist = container_build.release, container_build.release.dists["el7"]
-    check = container_check(ContainerSettings(image=test_image.ref, pm_options=("--no-such-option",)))
+    check = ContainerInstall(ContainerSettings(image=test_image.ref, pm_options=("--no-such-option",)))
     staging = tmp_path / "staging"
     staging.mkdir()
+    where = Layout(rel.release_id, tmp_path / "out", tmp_path / "work").dist("el7")
+    found = run_checks([check], CheckContext(rel, dist, where, [container_build.repo_rpm("el7")], Output(staging)))
     with pytest.raises(GateError) as exc:
-        check(rel, dist, tmp_path / "work", [container_build.repo_rpm("el7")], staging)
+        found.raise_for_failure()
     msg = str(exc.value)
     assert "\n" not in msg and msg.startswith("install gate failed for el7: dnf install demo-all")
     assert "--no-such-option" in msg or "no such option" in msg.lower()

@@ -2,19 +2,18 @@
 
 Usage::
 
-    ctx = layout_context(release, release.dists["el7"], work / release.release_id / "el7",
-                         report_dir=..., extra_rpms=repo_packages)
-    reports = run_gates(default_gates(release), ctx)   # raises a one-line GateError on failure
+    reports = run_gates(default_gates(release), GateContext(dist=..., report_dir=..., rpms=..., repos=...))
+    # raises a one-line GateError on failure
+
+The pipeline runs each gate as one of its checks (``pmrepo.checks.GateCheck``,
+context from ``CheckContext.gate_context``).
 
 Each gate writes ``<report_dir>/<gate>-<dist>.txt``; rpmlint also writes
 ``<report_dir>/rpmlint-<dist>/<file>.txt`` per package.
 """
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Iterable
-
-from ..manifest import Dist, Release
+from ..manifest import Release
 from .base import Finding, Gate, GateContext, GateReport, Severity, run_gates
 from .closure import ClosureGate
 from .compat import SUPPORT, CompatGate, DistSupport
@@ -23,7 +22,7 @@ from .rpmlint import RpmlintGate, release_filters
 
 __all__ = [
     "ClosureGate", "CompatGate", "DigestGate", "DistSupport", "Finding", "Gate", "GateContext", "GateReport", "RpmlintGate",
-    "SUPPORT", "Severity", "default_gates", "layout_context", "release_filters", "run_gates",
+    "SUPPORT", "Severity", "default_gates", "release_filters", "run_gates",
 ]
 
 
@@ -32,17 +31,3 @@ def default_gates(release: Release | None = None) -> list[Gate]:
     With ``release``, rpmlint also gets that release's own filters (its prefix …)."""
     extra = release_filters(release) if release is not None else {}
     return [DigestGate(), CompatGate(), ClosureGate(), RpmlintGate(extra_filters=extra)]
-
-
-def layout_context(release: Release, dist: Dist, dist_work: Path, report_dir: Path,
-                   extra_rpms: Iterable[Path] = ()) -> GateContext:
-    """The gate context for one dist of the work-dir layout: ``tree/`` (the
-    repository, with the group file), ``debuginfo-tree/``, ``srpms/`` and
-    ``specs/*.spec``; ``extra_rpms`` are e.g. the repository packages."""
-    tree, debug = dist_work / "tree", dist_work / "debuginfo-tree"
-    repos = tuple(r for r in (tree, debug) if (r / "repodata").is_dir())
-    rpms = [*sorted((tree / "rpm").glob("*.rpm")), *sorted((debug / "rpm").glob("*.rpm")),
-            *sorted((dist_work / "srpms").glob("*.src.rpm")), *extra_rpms]
-    return GateContext(dist=dist, report_dir=report_dir, rpms=tuple(rpms),
-                       specs=tuple(sorted((dist_work / "specs").glob("*.spec"))), repos=repos,
-                       arch=release.arch, grouped=(tree,) if tree in repos else ())

@@ -16,6 +16,7 @@ from typing import ClassVar, Mapping, Sequence
 
 from ..errors import GateError
 from ..fsutil import write_atomic
+from ..layout import REPORT_LOGS
 from ..manifest import Dist
 from ..run import run
 
@@ -136,8 +137,12 @@ class GateContext:
     def bases(self) -> Mapping[str, str]:
         return self.dist.base_repos if self.base_repos is None else self.base_repos
 
+    @property
+    def log_dir(self) -> Path:
+        return self.report_dir / REPORT_LOGS
+
     def log(self, name: str) -> Path:
-        return self.report_dir / "logs" / name
+        return self.log_dir / name
 
 
 class Gate(abc.ABC):

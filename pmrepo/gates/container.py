@@ -19,9 +19,9 @@ success ``installed.json`` (what the metapackage actually pulled in) is
 written into the caller's output directory. Every container command runs
 through :func:`pmrepo.run.run`.
 
-Entry points: :func:`install_test` (one dist), :class:`InstallGate` (the
-``pmrepo.gates.base.Gate`` interface) and :func:`container_check` (a
-``pmrepo.assemble.Check`` for ``pipeline.Options(container=...)``). Podman
+Entry points: :func:`install_test` (one dist) and :class:`InstallGate` (the
+``pmrepo.gates.base.Gate`` interface; the pipeline runs it as
+``pmrepo.checks.ContainerInstall``). Podman
 gets ``containers.conf`` beside this file via ``CONTAINERS_CONF``. A real
 ``centos:6``/``centos:7`` image has [base]/[updates] on the network: with the
 default ``network="none"`` pass e.g. ``pm_options=("--setopt=skip_if_unavailable=1",)``
@@ -30,10 +30,8 @@ or point the image's repos at a mirror.
 from __future__ import annotations
 
 import fnmatch
-import json
 import re
 import shlex
-import shutil
 import time
 import uuid
 import xml.etree.ElementTree as ET
@@ -43,7 +41,9 @@ from typing import Callable, ClassVar, Mapping, Sequence
 
 from ..fsutil import write_atomic
 from ..manifest import Component, Dist, Release
+from ..layout import Output
 from ..progress import table
+from ..records import InstallRecord
 from ..run import Result
 from .base import Gate, GateContext, GateReport, Severity
 from .engine import CONTAINERS_CONF, ContainerError, Engine, default_conf, detect_engine
@@ -373,11 +373,10 @@ def install_test(release: Release, dist: Dist, repo_rpm: Path, *, outdir: Path, 
     finally:
         s.stop()
     report.seconds = time.monotonic() - t_all
-    installed_json = outdir / "installed.json"
+    installed_json = Output(outdir).installed_json
     if report.ok:
-        data = {"dist": dist.name, "metapackage": release.metapackage, "release": release.release_id,
-                "image": s.image, "engine": engine.name, "packages": dict(sorted(report.installed.items()))}
-        write_atomic(installed_json, json.dumps(data, indent=2, sort_keys=True) + "\n")
+        InstallRecord(dist=dist.name, release=release.release_id, packages=dict(report.installed),
+                      metapackage=release.metapackage, image=s.image, engine=engine.name).write(installed_json)
         report.installed_json = installed_json
     else:
         installed_json.unlink(missing_ok=True)
@@ -574,7 +573,7 @@ class InstallGate(Gate):
                 self.engine = detect_engine(settings.engine, settings.containers_conf,
                                              ctx.log(f"install-engine-{ctx.dist.name}.log"))
             if self.local_image:
-                info = ensure_image(self.engine, log_dir=ctx.report_dir / "logs", say=self.say)
+                info = ensure_image(self.engine, log_dir=ctx.log_dir, say=self.say)
                 settings = replace(settings, image=info.ref, images={})
         except ContainerError as exc:
             if self.require_engine:
@@ -596,39 +595,3 @@ class InstallGate(Gate):
             elif step.status == SKIP:
                 report.add(step.name, Severity.INFO, "skipped", step.detail)
         return report
-
-
-# -- as a check of the pipeline's assembly (pmrepo.assemble.Check) --------------------------
-
-
-def container_check(settings: ContainerSettings | None = None, *, local_image: bool = False,
-                    require_engine: bool = True, say: Say | None = None
-                    ) -> Callable[[Release, Dist, Path, list[Path], Path], str]:
-    """A ``pmrepo.assemble.Check`` running the install test on each assembled dist.
-
-    Reports go to ``<work>/gates/install-<dist>.*`` and are copied to
-    ``<staging>/gates/``; ``installed.json`` is written into the staging
-    (output) directory. A failed test raises GateError (one line), so the
-    dist is not published. The engine is detected once for all dists.
-    """
-    state: dict[str, Engine | None] = {"engine": None}
-
-    def check(release: Release, dist: Dist, work: Path, repo_rpms: list[Path], staging: Path) -> str:
-        gate = InstallGate(release, settings=settings, outdirs={dist.name: staging}, local_image=local_image,
-                           require_engine=require_engine, engine=state["engine"], say=say)
-        ctx = GateContext(dist=dist, report_dir=work / "gates", rpms=tuple(repo_rpms))
-        report = gate.run(ctx)
-        state["engine"] = gate.engine
-        report.write(gate.report_path(ctx))
-        dest = staging / "gates"
-        dest.mkdir(parents=True, exist_ok=True)
-        for f in sorted(ctx.report_dir.glob(f"install-{dist.name}*")):
-            if f.is_file():
-                shutil.copyfile(f, dest / f.name)
-        report.raise_for_errors()
-        res = gate.reports.get(dist.name)
-        if res is None:  # no engine and require_engine=False
-            return "; ".join(w.message for w in report.warnings) or "not run"
-        return f"passed in {res.image} ({res.engine}): {len(res.installed)} packages installed, checked and erased"
-
-    return check

@@ -1,0 +1,205 @@
+"""Where everything goes: the one owner of the work and output trees.
+
+::
+
+    <workdir>/                         work files (``--workdir``, default work/)
+      cache/                           fetched sources (content-addressed), specinfo/ (rpmspec results)
+      store/                           finished builds: <dist>/<component>/<key>/ (scheduler.Store)
+      logs/                            run-wide logs: sign.log, publish.log, the backend's
+      <release>/
+        sources/<component>/           the sources and patches of one component
+        <dist>/
+          specs/                       rendered component specs, the metapackage's and repo packages' specs, .repo files
+          logs/                        rpmspec.log, assemble.log, installcheck.log, build-summary.txt
+          tree/                        the repository (rpm/, repodata/ with the comps group)
+          debuginfo-tree/              the debuginfo repository
+          srpms/                       the SRPMs
+          gates/                       every check's report (+ logs/)
+          comps.xml                    the comps group file
+          meta-top/, repo-top/         rpmbuild trees of the metapackage and the repo packages (removed after)
+          RPM-GPG-KEY-<repo_id>        the public key of a signed release
+    <outdir>/                          the output (``--outdir``, default repo/)
+      .staging/                        an output being assembled (renamed into place when every check passed)
+      <release>/                       what publish uploads: SHA256SUMS, release notes, and per dist:
+        <dist>/                        the repo packages, build.json, installed.json, gates/
+
+``Layout`` is one release in one work and output directory; ``DistLayout``
+one dist of it; ``Output`` an output directory of one dist (the final one,
+or a staging directory that becomes it).
+"""
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .checksums import SUMS_NAME
+
+BUILD_JSON = "build.json"
+INSTALLED_JSON = "installed.json"
+REPORTS = "gates"
+REPORT_LOGS = "logs"  # inside a reports directory: the checks' command logs (not copied to the output)
+STAGING = ".staging"
+
+
+def run_logs(workdir: Path) -> Path:
+    """``<workdir>/logs``: run-wide logs (setup.log, sign.log, publish.log, the backend's)."""
+    return workdir / "logs"
+
+
+def public_key_name(repo_id: str) -> str:
+    """The release's public key file, in the work tree and inside the repo package."""
+    return f"RPM-GPG-KEY-{repo_id}"
+
+
+@dataclass(frozen=True)
+class Output:
+    """One dist's output directory: final (``<outdir>/<release>/<dist>``) or staging."""
+
+    root: Path
+
+    @property
+    def build_json(self) -> Path:
+        return self.root / BUILD_JSON
+
+    @property
+    def installed_json(self) -> Path:
+        return self.root / INSTALLED_JSON
+
+    @property
+    def reports(self) -> Path:
+        """The check reports, copied from the work tree."""
+        return self.root / REPORTS
+
+    def rpms(self) -> list[Path]:
+        return sorted(self.root.glob("*.rpm"))
+
+
+@dataclass(frozen=True)
+class DistLayout:
+    """The work and output paths of one release × dist."""
+
+    work_root: Path | None  # <workdir>/<release>/<dist> (None: a layout of the output tree only)
+    output: Output  # <outdir>/<release>/<dist>
+    staging_root: Path  # <outdir>/.staging
+    dist: str
+    release_id: str
+
+    @property
+    def work(self) -> Path:
+        if self.work_root is None:
+            raise ValueError(f"{self.output.root}: this layout has no work directory")
+        return self.work_root
+
+    @property
+    def specs(self) -> Path:
+        return self.work / "specs"
+
+    def spec(self, name: str) -> Path:
+        """A rendered spec (``name`` without .spec) or another file rendered beside them (a .repo file)."""
+        return self.specs / (name if name.endswith(".repo") else f"{name}.spec")
+
+    @property
+    def logs(self) -> Path:
+        return self.work / "logs"
+
+    def log(self, name: str) -> Path:
+        return self.logs / name
+
+    @property
+    def tree(self) -> Path:
+        return self.work / "tree"
+
+    @property
+    def debuginfo_tree(self) -> Path:
+        return self.work / "debuginfo-tree"
+
+    @property
+    def srpms(self) -> Path:
+        return self.work / "srpms"
+
+    @property
+    def reports(self) -> Path:
+        """Where every check writes its report (``all`` and ``gate`` alike)."""
+        return self.work / REPORTS
+
+    @property
+    def comps_xml(self) -> Path:
+        return self.work / "comps.xml"
+
+    def rpmbuild_top(self, what: str) -> Path:
+        """A scratch rpmbuild tree: ``meta`` (the metapackage) or ``repo`` (the repo packages)."""
+        return self.work / f"{what}-top"
+
+    def public_key(self, repo_id: str) -> Path:
+        return self.work / public_key_name(repo_id)
+
+    def assembled(self) -> tuple[Path, ...]:
+        """What one assembly writes in the work tree (removed before the next)."""
+        return (self.tree, self.debuginfo_tree, self.srpms, self.reports)
+
+    def new_staging(self) -> Output:
+        """A fresh staging output directory (outside ``<outdir>/<release>/``: never checksummed or published)."""
+        self.staging_root.mkdir(parents=True, exist_ok=True)
+        path = Path(tempfile.mkdtemp(prefix=f"{self.release_id}-{self.dist}-", dir=self.staging_root))
+        path.chmod(0o755)
+        return Output(path)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Every path of one release's work tree (``workdir``) and output tree (``outdir``)."""
+
+    release_id: str
+    outdir: Path
+    workdir: Path | None = None  # None: only the output tree is used (notes)
+
+    def _work(self) -> Path:
+        if self.workdir is None:
+            raise ValueError("this layout has no work directory")
+        return self.workdir
+
+    # -- shared by every release of a work directory
+    @property
+    def cache(self) -> Path:
+        return self._work() / "cache"
+
+    @property
+    def specinfo_cache(self) -> Path:
+        return self.cache / "specinfo"
+
+    @property
+    def store(self) -> Path:
+        return self._work() / "store"
+
+    @property
+    def logs(self) -> Path:
+        return run_logs(self._work())
+
+    def log(self, name: str) -> Path:
+        return self.logs / name
+
+    @property
+    def staging(self) -> Path:
+        return self.outdir / STAGING
+
+    # -- this release
+    @property
+    def work(self) -> Path:
+        return self._work() / self.release_id
+
+    def sources(self, component: str) -> Path:
+        return self.work / "sources" / component
+
+    @property
+    def release_out(self) -> Path:
+        """``<outdir>/<release>/``: what publish uploads."""
+        return self.outdir / self.release_id
+
+    @property
+    def sums_file(self) -> Path:
+        return self.release_out / SUMS_NAME
+
+    def dist(self, name: str) -> DistLayout:
+        return DistLayout(work_root=self.work / name if self.workdir is not None else None, output=Output(self.release_out / name), staging_root=self.staging,
+                          dist=name, release_id=self.release_id)

@@ -1,0 +1,166 @@
+"""The records an output directory carries, read and written only here.
+
+* ``build.json`` (:class:`BuildRecord`): what assembly made — the release and
+  manifest key it was built from, every shipped package's version-release,
+  every repo package file with size and sha256, which checks ran (with their
+  notes) and which did not, signing, the build backend.
+* ``installed.json`` (:class:`InstallRecord`): what the container install
+  test's metapackage install really put there (name -> version-release).
+
+Each carries ``format`` (a file without one is format 1, the layout before
+the field existed); a file of a newer format, unreadable JSON or a field of
+the wrong type is a one-line :class:`RecordError` naming the file and field.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import PmrepoError
+from .fsutil import write_atomic
+
+BUILD_FORMAT = 1
+INSTALL_FORMAT = 1
+
+
+class RecordError(PmrepoError):
+    """A build.json/installed.json that cannot be used."""
+
+
+def _load(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise RecordError(f"{path}: not readable JSON ({exc}) — fix: rerun the step that writes it") from None
+    if not isinstance(data, dict):
+        raise RecordError(f"{path}: not a JSON object — fix: rerun the step that writes it")
+    return data
+
+
+class _Fields:
+    """Typed access to one record's fields, each error naming the file and field."""
+
+    def __init__(self, path: Path, data: Mapping[str, Any], supported: int) -> None:
+        self.path, self.data = path, data
+        fmt = data.get("format", 1)
+        if not isinstance(fmt, int) or fmt < 1:
+            self.fail("format", "a positive integer")
+        if fmt > supported:
+            raise RecordError(f"{path}: format {fmt} is newer than this pmrepo reads ({supported}) — fix: use the "
+                              "pmrepo that wrote it, or rebuild")
+
+    def fail(self, name: str, what: str) -> None:
+        if name not in self.data:
+            raise RecordError(f"{self.path}: no \"{name}\" {what} — fix: rerun the step that writes it")
+        raise RecordError(f"{self.path}: \"{name}\" is not {what} — fix: rerun the step that writes it")
+
+    def text(self, name: str, default: str | None = None) -> str | None:
+        value = self.data.get(name, default)
+        if value is not None and not isinstance(value, str):
+            self.fail(name, "a string")
+        return value
+
+    def flag(self, name: str) -> bool:
+        value = self.data.get(name, False)
+        if not isinstance(value, bool):
+            self.fail(name, "true or false")
+        return value
+
+    def table(self, name: str, *, required: bool = False) -> dict[str, str]:
+        if name not in self.data and not required:
+            return {}
+        value = self.data.get(name)
+        if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            self.fail(name, "table")
+        return dict(value)  # type: ignore[arg-type]
+
+    def names(self, name: str) -> tuple[str, ...] | None:
+        value = self.data.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(name, "a list of names")
+        return tuple(value)
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class BuildRecord:
+    """``build.json``: one assembled dist."""
+
+    dist: str | None
+    release: str | None
+    packages: dict[str, str]  # shipped package -> version-release (with the metapackage)
+    files: dict[str, FileInfo]  # repo package file -> size, sha256
+    key: str = ""  # the assembly's input key (reuse)
+    release_key: str | None = None  # the manifest's content key
+    manifest: str | None = None
+    checks: dict[str, str] = field(default_factory=dict)  # check -> note
+    unchecked: tuple[str, ...] | None = None  # required checks that did not run (None: not recorded)
+    signed: bool = False
+    backend: str = ""
+    format: int = BUILD_FORMAT
+
+    @classmethod
+    def read(cls, path: Path) -> "BuildRecord":
+        data = _load(path)
+        f = _Fields(path, data, BUILD_FORMAT)
+        files_raw = data.get("files")
+        if not isinstance(files_raw, dict):
+            f.fail("files", "table")
+        files: dict[str, FileInfo] = {}
+        for name, info in files_raw.items():  # type: ignore[union-attr]
+            if not isinstance(info, dict) or not isinstance(info.get("size"), int) or not isinstance(info.get("sha256"), str):
+                raise RecordError(f"{path}: no size/sha256 for {name} — fix: rebuild (build.py all)")
+            files[name] = FileInfo(info["size"], info["sha256"])
+        return cls(dist=f.text("dist"), release=f.text("release"), packages=f.table("packages", required=True),
+                   files=files, key=f.text("key", "") or "", release_key=f.text("release_key"),
+                   manifest=f.text("manifest"), checks=f.table("checks"), unchecked=f.names("unchecked"),
+                   signed=f.flag("signed"), backend=f.text("backend", "") or "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": self.format, "dist": self.dist, "release": self.release, "key": self.key,
+                "release_key": self.release_key, "manifest": self.manifest, "checks": dict(self.checks),
+                "unchecked": list(self.unchecked or ()), "signed": self.signed, "backend": self.backend,
+                "packages": dict(self.packages),
+                "files": {n: {"size": i.size, "sha256": i.sha256} for n, i in sorted(self.files.items())}}
+
+    def write(self, path: Path) -> Path:
+        write_atomic(path, json.dumps(self.to_json(), indent=2, sort_keys=True))
+        return path
+
+
+@dataclass(frozen=True)
+class InstallRecord:
+    """``installed.json``: what the metapackage's install put there."""
+
+    dist: str | None
+    release: str | None
+    packages: dict[str, str]  # name -> version-release
+    metapackage: str = ""
+    image: str = ""
+    engine: str = ""
+    format: int = INSTALL_FORMAT
+
+    @classmethod
+    def read(cls, path: Path) -> "InstallRecord":
+        data = _load(path)
+        f = _Fields(path, data, INSTALL_FORMAT)
+        return cls(dist=f.text("dist"), release=f.text("release"), packages=f.table("packages", required=True),
+                   metapackage=f.text("metapackage", "") or "", image=f.text("image", "") or "",
+                   engine=f.text("engine", "") or "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": self.format, "dist": self.dist, "release": self.release, "metapackage": self.metapackage,
+                "image": self.image, "engine": self.engine, "packages": dict(sorted(self.packages.items()))}
+
+    def write(self, path: Path) -> Path:
+        write_atomic(path, json.dumps(self.to_json(), indent=2, sort_keys=True) + "\n")
+        return path

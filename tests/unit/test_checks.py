@@ -1,0 +1,78 @@
+"""The one ordered list of checks: order, what a failure stops, notes per record, reports' place."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from conftest import DEMO
+from pmrepo import manifest
+from pmrepo.checks import Check, CheckContext, CheckResult, run_checks
+from pmrepo.errors import GateError
+from pmrepo.layout import Layout, Output
+
+
+class Fake(Check):
+    ran: ClassVar[list[str]] = []
+
+    def __init__(self, name: str, record: str, ok: bool = True, needs_passed: bool = False) -> None:
+        self._name, self._record, self.ok, self._needs = name, record, ok, needs_passed
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return self._name
+
+    @property
+    def record(self) -> str:  # type: ignore[override]
+        return self._record
+
+    @property
+    def needs_passed(self) -> bool:  # type: ignore[override]
+        return self._needs
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        Fake.ran.append(self._name)
+        report = ctx.layout.reports / f"{self._name}-{ctx.dist.name}.txt"
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text("ok\n" if self.ok else "bad\n")
+        (ctx.layout.reports / "logs").mkdir(exist_ok=True)
+        (ctx.layout.reports / "logs" / f"{self._name}.log").write_text("log\n")
+        if self.ok:
+            return CheckResult(self._name, self._record, True, f"{self._name} passed", report)
+        return CheckResult(self._name, self._record, False, f"{self._name} failed", report,
+                           GateError(f"{self._name} failed"))
+
+
+@pytest.fixture
+def ctx(tmp_path: Path) -> CheckContext:
+    rel = manifest.load(DEMO)
+    where = Layout(rel.release_id, tmp_path / "out", tmp_path / "work").dist("el7")
+    out = Output(tmp_path / "staging")
+    out.root.mkdir()
+    Fake.ran = []
+    return CheckContext(rel, rel.dists["el7"], where, [], out, say=lambda s: None)
+
+
+def test_in_order_notes_per_record_reports_copied(ctx: CheckContext) -> None:
+    checks = [Fake("install", "fresh-root install"), Fake("digest", "gates"), Fake("compat", "gates"),
+              Fake("container", "container install", needs_passed=True)]
+    found = run_checks(checks, ctx)
+    assert Fake.ran == ["install", "digest", "compat", "container"]
+    assert found.notes() == {"fresh-root install": "install passed", "gates": "digest passed, compat passed",
+                             "container install": "container passed"}
+    found.raise_for_failure()  # nothing failed
+    assert sorted(p.name for p in ctx.output.reports.iterdir()) == [
+        "compat-el7.txt", "container-el7.txt", "digest-el7.txt", "install-el7.txt"]  # no logs/
+
+
+def test_a_failure_runs_the_cheap_checks_skips_the_container_and_raises_the_first(ctx: CheckContext) -> None:
+    checks = [Fake("install", "fresh-root install", ok=False), Fake("digest", "gates", ok=False),
+              Fake("compat", "gates"), Fake("container", "container install", needs_passed=True)]
+    found = run_checks(checks, ctx)
+    assert Fake.ran == ["install", "digest", "compat"]
+    assert [r[2] for r in found.rows()] == ["FAILED", "FAILED", "passed", "not run"]
+    assert found.notes() == {"gates": "compat passed"}
+    with pytest.raises(GateError, match="^install failed$"):
+        found.raise_for_failure()
+    assert (ctx.output.reports / "install-el7.txt").read_text() == "bad\n"  # reports even of a failed run
