@@ -31,3 +31,28 @@ def test_every_top_level_entry_and_template_dir_is_described() -> None:
         word = line.strip().split(" ", 1)[0]
         if line.startswith("    ") and not line.startswith("     ") and word and "," not in word:
             assert (ROOT / word.rstrip("/")).exists() or word.rstrip("/") in OUTPUTS, f"README names {word}, not in the tree"
+
+
+def test_work_and_output_trees_match_the_layout() -> None:
+    """Every path pmrepo.layout builds is named in README's layout section."""
+    from pathlib import Path
+
+    from pmrepo.layout import DistLayout, Layout, Output
+
+    lay = Layout("REL", Path("/out"), Path("/work"))
+    dist = lay.dist("DIST")
+    paths = [lay.sources("COMP").parent, lay.sums_file, dist.rpmbuild_top("meta"), dist.rpmbuild_top("repo"),
+             dist.public_key("ID").parent]
+    for obj, cls in ((lay, Layout), (dist, DistLayout), (dist.output, Output)):
+        for name, attr in vars(cls).items():
+            if isinstance(attr, property):
+                value = getattr(obj, name)
+                if isinstance(value, Path):
+                    paths.append(value)
+    assert len(paths) > 15
+    section = layout()
+    for path in paths:
+        if path.name in ("REL", "DIST", "work", "out"):
+            continue
+        assert path.name in section, f"README's layout section does not name {path.name} ({path})"
+    assert "RELEASE-NOTES" in section and "SHA256SUMS" in section
