@@ -27,6 +27,11 @@ from .scheduler import JobResult
 from .fsutil import sha256_file
 
 Say = Callable[[str], None]
+StepFn = Callable[[str], contextlib.AbstractContextManager[None]]
+
+
+def _quiet_step(label: str) -> contextlib.AbstractContextManager[None]:
+    return contextlib.nullcontext()
 GATE_CONFIG = Path(__file__).resolve().parent / "gates" / "rpmlint.toml"
 # checks every published output must have passed (publish refuses the others unless --allow-unchecked)
 REQUIRED_CHECKS = ("fresh-root install", "gates")
@@ -75,6 +80,7 @@ class Assembly:
     install_check: bool = True
     checks: list[tuple[str, Check]] = field(default_factory=list)
     backend: str = ""  # the build backend's name, recorded in build.json (the notes say what it implies)
+    step: StepFn = _quiet_step  # announces and times the slow parts (e.g. Console.step)
 
     @property
     def final(self) -> Path:
@@ -134,6 +140,13 @@ class Assembly:
                 self.say(f"{dist.name}: repository and repo packages unchanged, reused {self.final}")
                 return self.final
             self.say(f"{dist.name}: {problem}: the output is not reused, assembling {self.final} again")
+        with self.step(f"{dist.name}: repository and repo packages"):
+            meta_rpm, repo_rpms, pubkey = self._assemble(ship, debug, srpms, comps_xml)
+        return self._publish_local(key, ship, meta_rpm, repo_rpms, pubkey)
+
+    def _assemble(self, ship: list[Path], debug: list[Path], srpms: list[Path],
+                  comps_xml: str) -> tuple[Path, list[Path], Path | None]:
+        rel, dist, work = self.release, self.dist, self.work
         t0 = time.monotonic()
         for sub in ("tree", "debuginfo-tree", "srpms", "gates"):
             shutil.rmtree(work / sub, ignore_errors=True)
@@ -166,7 +179,7 @@ class Assembly:
             self.signer.verify(everything, [tree, dtree], pubkey)
             self.say(f"{dist.name}: signed and verified {len(everything)} packages and 2 repomd.xml")
         self.say(f"{dist.name}: built {', '.join(p.name for p in repo_rpms)} ({time.monotonic() - t0:.1f}s)")
-        return self._publish_local(key, ship, meta_rpm, repo_rpms, pubkey)
+        return meta_rpm, repo_rpms, pubkey
 
     def _publish_local(self, key: str, ship: list[Path], meta_rpm: Path, repo_rpms: list[Path], pubkey: Path | None) -> Path:
         rel, dist = self.release, self.dist
@@ -182,13 +195,15 @@ class Assembly:
             notes: dict[str, str] = {}
             main_rpm = next(p for p in repo_rpms if rpm_name(p) == rel.name)
             if self.install_check:
-                report = installcheck.check(rel, dist, main_rpm, self.work / "logs" / "installcheck.log")
+                with self.step(f"{dist.name}: fresh-root install check"):
+                    report = installcheck.check(rel, dist, main_rpm, self.work / "logs" / "installcheck.log")
                 extra = f" + {len(report.os_packages)} from base repositories" if report.os_packages else ""
                 notes["fresh-root install"] = (f"installed and erased {len(report.installed)} packages{extra} "
                                                f"({report.method})")
                 self.say(f"{dist.name}: fresh-root install check: {notes['fresh-root install']}")
             for name, check in self.checks:
-                notes[name] = check(rel, dist, self.work, repo_rpms, staging)
+                with self.step(f"{dist.name}: {name}"):
+                    notes[name] = check(rel, dist, self.work, repo_rpms, staging)
                 self.say(f"{dist.name}: {name}: {notes[name]}")
             files = {p.name: {"size": p.stat().st_size, "sha256": sha256_file(p)} for p in sorted(staging.iterdir())
                      if p.is_file() and p.suffix == ".rpm"}

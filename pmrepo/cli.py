@@ -147,8 +147,9 @@ def _options(args: argparse.Namespace):  # -> pipeline.Options
     if engine != "none" and not args.no_gates:
         from .gates.container import ContainerSettings, container_check
         settings = ContainerSettings(engine=engine, image=None if image == "local" else image)
+        from .progress import default_console
         container = container_check(settings, local_image=image == "local", require_engine=engine != "auto",
-                                    say=lambda s: print(s, flush=True))
+                                    say=default_console().say)
     return Options(release=args.release, workdir=args.workdir.resolve(), outdir=args.outdir.resolve(),
                    dists=tuple(args.dist), backend=args.backend, jobs=args.jobs, force=force,
                    install_check=not args.no_install_check, gates=not args.no_gates, signer=signer,
@@ -202,6 +203,7 @@ def _cmd_gate(pipe) -> None:
     from .progress import table
 
     rows = []
+    report_dirs = []
     failed = None
     for dist in pipe.dists:
         work = pipe.work / dist.name
@@ -212,15 +214,20 @@ def _cmd_gate(pipe) -> None:
                             f"{pipe.release.path}` first")
         ctx = layout_context(pipe.release, dist, work, report_dir=work / "gates",
                              extra_rpms=sorted(final.glob("*.rpm")))
-        for report in run_gates(default_gates(pipe.release), ctx, fail=False):
-            rows.append((dist.name, report.gate, "passed" if report.passed else "FAILED", report.path))
+        report_dirs.append(work / "gates")
+        for report in run_gates(default_gates(pipe.release), ctx, fail=False, step=pipe.console.step):
+            rows.append((dist.name, report.gate, "passed" if report.passed else "FAILED",
+                         report.path.name if report.path else "-"))
             if not report.passed and failed is None:
                 failed = report
         if pipe.opts.container is not None and failed is None:
             # the install test records installed.json beside the repo packages it tested
-            note = pipe.opts.container(pipe.release, dist, work, sorted(final.glob("*.rpm")), final)
-            rows.append((dist.name, "install (container)", "passed", note))
-    print(table(["dist", "gate", "result", "report"], rows))
+            with pipe.console.step(f"{dist.name}: container install test"):
+                pipe.opts.container(pipe.release, dist, work, sorted(final.glob("*.rpm")), final)
+            rows.append((dist.name, "install (container)", "passed", f"install-{dist.name}.txt"))
+    pipe.say(table(["dist", "gate", "result", "report"], rows))
+    for d in report_dirs:
+        pipe.say(f"reports: {d}")
     if failed is not None:
         failed.raise_for_errors()
 

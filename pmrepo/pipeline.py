@@ -7,6 +7,7 @@ render → sources → plan (build graphs) → build (scheduler) → assemble
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -22,11 +23,12 @@ from .errors import BuildError, SpecError, UsageError, step
 from .graph import BuildGraph, build_graph
 from .lock import WorkdirLock
 from .manifest import Dist, Release
-from .progress import Progress, table
+from .progress import Console, Progress, default_console, table
 from .fsutil import write_atomic
 from .scheduler import JobResult, JobSpec, Scheduler, Store, summary
 
 Say = Callable[[str], None]
+StepFn = Callable[[str], contextlib.AbstractContextManager[None]]
 
 
 @dataclass
@@ -69,7 +71,8 @@ class Pipeline:
         self.dists = [self.release.dists[d] for d in (opts.dists or tuple(self.release.dists))]
         self.work = opts.workdir / self.release.release_id
         self.epoch = self.release.epoch
-        self.say: Say = say or (lambda s: print(s, flush=True))
+        self.console: Console = default_console() if say is None else Console(say)
+        self.say: Say = self.console.say
         self._builder: Builder | None = None
 
     # -- preflight --------------------------------------------------------
@@ -147,14 +150,16 @@ class Pipeline:
                 for (c, d) in rendered}
         n = self.opts.jobs or self.builder.default_jobs(os.cpu_count() or 1)
         sched = Scheduler(self.builder, Store(self.opts.workdir / "store"), n, self.epoch,
-                          Progress(len(jobs)), self.opts.force)
+                          Progress(len(jobs), console=self.console), self.opts.force)
         self.say(f"building {len(jobs)} jobs ({len({c for c, _ in jobs})} components × "
                  f"{len(self.dists)} dists) with {self.builder.name}, {n} at a time")
         try:
             results = sched.run({d: p.graph for d, p in plans.items()}, jobs)
         finally:
             self.builder.finish(self.opts.workdir / "logs")
-        self.say(summary(results))
+        logs = self.work / "logs" / "build-summary.txt"
+        self.say(summary(results, logs))
+        self.say(f"build logs: {logs}")
         failed = [r for r in results.values() if r.status == "failed"]
         if failed:
             f = failed[0]
@@ -167,12 +172,12 @@ class Pipeline:
     def assembly(self, dist: Dist) -> Assembly:
         checks: list[tuple[str, Check]] = []
         if self.opts.gates:
-            checks.append(("gates", gates_check))
+            checks.append(("gates", functools.partial(gates_check, step=self.console.step)))
         if self.opts.container is not None:
             checks.append(("container install", self.opts.container))
         return Assembly(self.release, dist, self.work / dist.name, self.opts.outdir, self.epoch, self.say,
                         signer=self.opts.signer, install_check=self.opts.install_check, checks=checks,
-                        backend=self.opts.backend)
+                        backend=self.opts.backend, step=self.console.step)
 
     def assemble(self, dist: Dist, results: dict[tuple[str, str], JobResult]) -> Path:
         return self.assembly(dist).run(results)
@@ -189,11 +194,11 @@ class Pipeline:
         with self.locked() if lock else contextlib.nullcontext():
             self.say(f"release {self.release.release_id} from {self.release.path}: "
                      f"{len(self.release.components)} components, dists {', '.join(d.name for d in self.dists)}")
-            with step("render"):
+            with step("render"), self.console.step("render specs"):
                 rendered = self.render()
-            with step("sources"):
+            with step("sources"), self.console.step("sources"):
                 srcs = self.fetch_sources()
-            with step("plan"):
+            with step("plan"), self.console.step("build plan (rpmspec)"):
                 plans = self.plan(rendered)
             for d, p in plans.items():
                 self.say(f"{d}: build waves: " + " | ".join(", ".join(w) for w in p.graph.waves()))
@@ -219,14 +224,15 @@ class Pipeline:
         return outputs
 
 
-def gates_check(release: Release, dist: Dist, work: Path, repo_rpms: list[Path], staging: Path) -> str:
+def gates_check(release: Release, dist: Dist, work: Path, repo_rpms: list[Path], staging: Path, *,
+                step: StepFn | None = None) -> str:
     """rpmlint, compatibility and closure gates over the assembled dist; their
     reports are kept in the output directory beside the packages."""
     from .gates import default_gates, layout_context, run_gates
 
     ctx = layout_context(release, dist, work, report_dir=work / "gates", extra_rpms=repo_rpms)
     try:
-        reports = run_gates(default_gates(release), ctx)
+        reports = run_gates(default_gates(release), ctx, step=step)
     finally:
         if (work / "gates").is_dir():
             shutil.copytree(work / "gates", staging / "gates", dirs_exist_ok=True,
