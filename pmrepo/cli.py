@@ -90,6 +90,12 @@ def _publish(p: argparse.ArgumentParser) -> None:
                         "notes say so")
 
 
+def _preflight(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target", default=None,
+                   help="also check this publish target (path or URL; given empty: reported as missing)")
+    p.add_argument("--replace", action="store_true", help="publishing will replace a release already there")
+
+
 _ALL_GROUPS = (_release, _dist, _workdir, _outdir, _backend, _build, _checks, _container, _publish)
 _PIPELINE = (_release, _dist, _workdir, _outdir, _backend, _build, _checks, _container)
 # subcommand -> (one-line description, its option groups)
@@ -114,6 +120,9 @@ COMMANDS: dict[str, tuple[str, tuple]] = {
               (_release, _outdir)),
     "publish": ("write SHA256SUMS and publish <outdir>/<release_id>/ to a mirror atomically",
                 (_release, _dist, _workdir, _outdir, _publish)),
+    "preflight": ("check everything a release run needs (sources, backend, disk, signing key, container, mirror) "
+                  "before any work; one line per problem",
+                  (_release, _dist, _workdir, _outdir, _backend, _checks, _container, _preflight)),
 }
 
 
@@ -236,6 +245,7 @@ def _cmd_publish(args: argparse.Namespace, pipe) -> None:
     from .checksums import write_sha256sums
     from .errors import UsageError
     from .notes import render_notes
+    from .preflight import Needs, PreflightError, problems
     from .publish import publish, vouch
 
     if not args.target:
@@ -243,9 +253,11 @@ def _cmd_publish(args: argparse.Namespace, pipe) -> None:
     rel = pipe.release
     source = pipe.opts.outdir / rel.release_id
     missing = [d.name for d in pipe.dists if not (source / d.name / "build.json").is_file()]
-    if missing:
-        raise UsageError(f"publish: {source} has no finished build for {', '.join(missing)} — fix: run "
-                         f"`./build.py all --release {rel.path}` first")
+    found = [f"publish: {source} has no finished build for {', '.join(missing)} — fix: run "
+             f"`./build.py all --release {rel.path}` first"] if missing else []
+    found += problems(pipe, Needs(build=False, target=args.target, replace=args.replace))[0]
+    if found:  # everything publishing needs, reported at once before anything is written
+        raise PreflightError(found)
     unchecked = vouch(source, rel.key, rel.path, tuple(rel.dists), required=[d.name for d in pipe.dists],
                       allow_unchecked=args.allow_unchecked)
     for dist, skipped in unchecked.items():
@@ -329,6 +341,8 @@ def dispatch(args: argparse.Namespace) -> int:
         return 0
     from .pipeline import Pipeline
 
+    if args.cmd == "preflight":
+        return _cmd_preflight(args)
     pipe = Pipeline(_options(args))
     if args.cmd in ("all", "demo"):
         pipe.run_all()  # takes the locks itself, after the checks that write nothing
@@ -338,6 +352,22 @@ def dispatch(args: argparse.Namespace) -> int:
         return 0
     with pipe.locked():
         _dispatch_locked(args, pipe)
+    return 0
+
+
+def _cmd_preflight(args: argparse.Namespace) -> int:
+    from .pipeline import Options, Pipeline
+    from .preflight import Needs, check
+
+    opts = Options(release=args.release, workdir=args.workdir.resolve(), outdir=args.outdir.resolve(),
+                   dists=tuple(args.dist), backend=args.backend,
+                   backend_options=mock_options(args.mock_opt) if args.backend == "mock" else {})
+    pipe = Pipeline(opts)
+    engine = "none" if args.no_gates else (args.container or "none")
+    needs = Needs(build=True, sign=args.sign, target=args.target, replace=args.replace, container=engine,
+                  container_image=args.container_image)
+    for line in check(pipe, needs):
+        print(f"preflight: ok: {line}")
     return 0
 
 
@@ -384,7 +414,8 @@ def main(argv: list[str] | None = None, prog: str = "build.py") -> int:
     try:
         return dispatch(args)
     except PmrepoError as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines() or [type(exc).__name__]:  # a preflight lists one problem a line
+            print(f"{prog}: error: {line}", file=sys.stderr)
         return exc.exit_code
     except ModuleNotFoundError as exc:
         print(f"{prog}: error: Python module {exc.name!r} is missing — fix: run `{prog} setup`", file=sys.stderr)

@@ -19,7 +19,7 @@ from typing import Callable, Iterator
 from . import manifest, sources, specs
 from .assemble import Assembly, Check, Signer, clean_scratch
 from .builders import Builder, get_builder
-from .errors import BuildError, SpecError, UsageError, step
+from .errors import BuildError, PmrepoError, SpecError, UsageError, step
 from .graph import BuildGraph, build_graph
 from .lock import WorkdirLock
 from .manifest import Dist, Release
@@ -83,19 +83,30 @@ class Pipeline:
         return self._builder
 
     def preflight(self) -> None:
-        """Everything that can be refused before anything is written."""
+        """Everything that can be refused before anything is written (the first problem)."""
+        found = self.preflight_problems()
+        if found:
+            raise found[0]
+
+    def preflight_problems(self) -> list[PmrepoError]:
+        """Every problem with the manifest's sources, spec templates and the backend."""
+        out: list[PmrepoError] = []
         unpinned = sources.unpinned(self.release)
         if unpinned:
             comp, src = unpinned[0]
-            raise sources.UnpinnedSourceError(
+            out.append(sources.UnpinnedSourceError(
                 f"{self.release.path}: components.{comp.name}.sources: {len(unpinned)} source(s) without sha256 "
                 f"(first: {src.url}) — fix: run `./build.py pin --release {self.release.path}` where the network "
-                "reaches upstream (trust on first use), review the diff, commit")
+                "reaches upstream (trust on first use), review the diff, commit"))
         missing = [c for c in self.release.components if not c.spec.is_file()]
         if missing:
-            raise SpecError(f"{self.release.path}: components.{missing[0].name}.spec: {missing[0].spec} does not exist "
-                            f"({len(missing)} component(s) without a spec template) — fix: write the template")
-        self.builder.check_available()
+            out.append(SpecError(f"{self.release.path}: components.{missing[0].name}.spec: {missing[0].spec} does not "
+                                 f"exist ({len(missing)} component(s) without a spec template) — fix: write the template"))
+        try:
+            self.builder.check_available()
+        except PmrepoError as exc:
+            out.append(exc)
+        return out
 
     # -- steps --------------------------------------------------------------
     def render(self) -> dict[tuple[str, str], Path]:
