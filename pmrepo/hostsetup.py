@@ -46,6 +46,8 @@ TOOLS: dict[str, tuple[str, str]] = {
 # extra packages with no single command to probe: (Debian, Fedora) -> a path that proves it is installed
 EXTRA: dict[tuple[str, str], str] = {
     ("dnf-plugins-core", "dnf-plugins-core"): "/usr/share/doc/dnf-plugins-core",
+    # Japanese glyphs for the release page test's screenshots (and its line wrapping)
+    ("fonts-ipafont-gothic", "ipa-gothic-fonts"): "/usr/share/fonts/opentype/ipafont-gothic",
 }
 
 
