@@ -12,7 +12,7 @@ from conftest import CliRun
 from pmrepo.progress import Console, Progress
 from pmrepo.scheduler import JobResult, summary
 
-STEP = re.compile(r"^(?P<label>.+): (?P<what>started|done in [\d.]+s|failed after [\d.]+s)$")
+STEP = re.compile(r"^(?!\[)(?P<label>.+): (?P<what>started|done in [\d.]+s|failed after [\d.]+s)$")
 JOB = re.compile(r"^\[\s*[\d.]+s\] \[\s*(?P<n>\d+)/(?P<m>\d+)\] (?P<job>\S+ \S+): (?P<status>.+)$")
 
 
@@ -106,6 +106,9 @@ def test_demo_run_has_no_silent_step(demo_cli_run: CliRun) -> None:
             owners.setdefault(int(m["n"]), set()).add(m["job"])
     assert len(jobs) == 11 and all(len(n) == 1 for n in jobs.values()), jobs
     assert all(len(j) == 1 for j in owners.values()), owners
+    for job in jobs:  # each build started and ended
+        statuses = [m["status"] for ln in texts if (m := JOB.match(ln)) and m["job"] == job]
+        assert statuses[0] == "started" and re.match(r"built in [\d.]+s$", statuses[-1]), (job, statuses)
     # the tables (build summary, repo packages) fit 100 columns; the paths are in a log
     for i, line in enumerate(texts):
         if set(line) <= {"-", " "} and "--" in line:  # a table's rule line: the table around it
