@@ -265,8 +265,9 @@ def _cmd_publish(args: argparse.Namespace, pipe) -> None:
     # the notes describe exactly the files being uploaded: regenerated from the build.json files just verified
     render_notes(rel, source, repo_dir=pipe.opts.outdir)
     write_sha256sums(source)  # local and derived: a dry run writes it too; the mirror is untouched
-    result = publish(source, args.target, pipe.release.release_id, force=args.replace, dry_run=args.dry_run,
-                     log=pipe.opts.workdir / "logs" / "publish.log", echo=print)
+    with pipe.console.step(f"publish {pipe.release.release_id} to {args.target}"):
+        result = publish(source, args.target, pipe.release.release_id, force=args.replace, dry_run=args.dry_run,
+                         log=pipe.opts.workdir / "logs" / "publish.log", echo=pipe.console.say)
     if not args.dry_run:
         print(f"published {result.files} files to {result.url}")
 

@@ -127,3 +127,33 @@ def test_demo_run_has_no_silent_step(demo_cli_run: CliRun) -> None:
     # "still running" reports come every 1.5 s of silence: a gap far beyond 2 s means a step printed
     # nothing and was not reported (4 s of slack for a busy shared machine)
     assert gaps[-1][0] < 6, gaps[-3:]
+
+
+class _Tty:
+    def __init__(self) -> None:
+        self.written = ""
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.written += text
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_live_line_on_a_terminal_plain_lines_under_ci(monkeypatch) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    tty = _Tty()
+    con = Console(stream=tty, interval=0.2)
+    assert con.live
+    with con.step("el7: rpmlint gate"):
+        time.sleep(0.7)
+    # the report rewrites one line in place (carriage return + erase), then is cleared before the next line
+    reports = tty.written.count("\r\x1b[K[")
+    assert reports >= 2 and "still running: el7: rpmlint gate" in tty.written
+    assert tty.written.count("\n") == 2  # only "started" and "done" are lines of their own
+    monkeypatch.setenv("CI", "true")
+    assert not Console(stream=_Tty()).live
