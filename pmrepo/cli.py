@@ -120,8 +120,7 @@ COMMANDS: dict[str, tuple[str, tuple]] = {
               (_release, _outdir)),
     "publish": ("write SHA256SUMS and publish <outdir>/<release_id>/ to a mirror atomically",
                 (_release, _dist, _workdir, _outdir, _publish)),
-    "preflight": ("check everything a release run needs (sources, backend, disk, signing key, container, mirror) "
-                  "before any work; one line per problem",
+    "preflight": ("check what a release run needs (key, mirror, container, disk, …) before any work",
                   (_release, _dist, _workdir, _outdir, _backend, _checks, _container, _preflight)),
 }
 
