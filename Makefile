@@ -3,8 +3,9 @@
 #   make check                the fast unit layer alone (seconds, no external tools)
 #   make repo                 build the real release (RELEASE=…, BACKEND=mock on a mock host)
 #   make demo                 the offline demo release end to end
-#   make release              build (signed) -> gates -> notes -> publish
+#   make release              preflight -> build (signed) -> gates -> notes -> publish
 #                             (PUBLISH_TARGET=…; CONTAINER=podman, CONTAINER_IMAGE=local|<image>)
+#   make preflight            what `make release` needs (key, mirror, container, disk), checked at once
 PYTHON ?= python3
 RELEASE ?= releases/1.1.14-1.1.toml
 BACKEND ?= rpmbuild
@@ -16,7 +17,7 @@ CONTAINER_ARGS = --container $(CONTAINER) $(if $(CONTAINER_IMAGE),--container-im
 DIST_ARGS = $(foreach d,$(DIST),--dist $(d))
 BUILD = $(PYTHON) build.py
 
-.PHONY: setup test check demo repo plan gates notes sign release publish bench clean
+.PHONY: setup test check demo repo plan gates notes sign preflight release publish bench clean
 
 setup:
 	$(PYTHON) build.py setup
@@ -49,7 +50,13 @@ sign: setup
 publish:
 	$(BUILD) publish --release $(RELEASE) $(DIST_ARGS) --target "$(PUBLISH_TARGET)"
 
-release: sign gates notes publish
+preflight:
+	$(BUILD) preflight --release $(RELEASE) --backend $(BACKEND) $(DIST_ARGS) --sign $(CONTAINER_ARGS) --target "$(PUBLISH_TARGET)"
+
+# preflight first, on its own: nothing is built when something the release needs is missing
+release: setup
+	@$(MAKE) --no-print-directory preflight
+	@$(MAKE) --no-print-directory sign gates notes publish
 
 bench: setup
 	$(PYTHON) -m bench.run

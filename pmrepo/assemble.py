@@ -131,7 +131,8 @@ class Assembly:
                 self.say(f"{dist.name}: repository and repo packages unchanged, reused {self.final}")
                 return self.final
             self.say(f"{dist.name}: {problem}: the output is not reused, assembling {self.final} again")
-        meta_rpm, repo_rpms, pubkey = self._assemble(ship, debug, srpms, comps_xml)
+        with self.step(f"{dist.name}: repository and repo packages"):
+            meta_rpm, repo_rpms, pubkey = self._assemble(ship, debug, srpms, comps_xml)
         return self._publish_local(key, ship, meta_rpm, repo_rpms, pubkey)
 
     def _assemble(self, ship: list[Path], debug: list[Path], srpms: list[Path],

@@ -107,6 +107,9 @@ class FreshRootInstall(Check):
     name = "fresh-root install"
     record = "fresh-root install"
 
+    def label(self, ctx: CheckContext) -> str:
+        return f"{ctx.dist.name}: fresh-root install check"
+
     def run(self, ctx: CheckContext) -> CheckResult:
         report = ctx.layout.reports / f"fresh-root-install-{ctx.dist.name}.txt"
         report.parent.mkdir(parents=True, exist_ok=True)
@@ -216,17 +219,27 @@ def run_checks(checks: Sequence[Check], ctx: CheckContext) -> CheckRun:
     and is copied (without the logs) to ``ctx.output.reports``."""
     out = CheckRun(ctx.dist.name)
     where = ctx.layout.reports
+    # consecutive checks of one record (the release gates) also run as one step, named by the record
+    groups: list[list[Check]] = []
+    for check in checks:
+        if groups and groups[-1][0].record == check.record:
+            groups[-1].append(check)
+        else:
+            groups.append([check])
     try:
-        for check in checks:
-            if check.needs_passed and out.failed is not None:
-                out.results.append(CheckResult(check.name, check.record, False,
-                                               f"not run: {out.failed.check} failed", ran=False))
-                continue
-            with ctx.step(check.label(ctx)):
-                result = check.run(ctx)
-            out.results.append(result)
-            ctx.say(f"{ctx.dist.name}: {result.check}: {'passed' if result.passed else 'FAILED'}"
-                    f"{'' if result.passed and result.note.endswith('passed') else ': ' + result.note}")
+        for group in groups:
+            outer = ctx.step(f"{ctx.dist.name}: {group[0].record}") if len(group) > 1 else contextlib.nullcontext()
+            with outer:
+                for check in group:
+                    if check.needs_passed and out.failed is not None:
+                        out.results.append(CheckResult(check.name, check.record, False,
+                                                       f"not run: {out.failed.check} failed", ran=False))
+                        continue
+                    with ctx.step(check.label(ctx)):
+                        result = check.run(ctx)
+                    out.results.append(result)
+                    ctx.say(f"{ctx.dist.name}: {result.check}: {'passed' if result.passed else 'FAILED'}"
+                            f"{'' if result.passed and result.note.endswith('passed') else ': ' + result.note}")
     finally:
         if where.is_dir():
             shutil.copytree(where, ctx.output.reports, dirs_exist_ok=True, ignore=shutil.ignore_patterns(REPORT_LOGS))

@@ -93,6 +93,12 @@ def _publish(p: argparse.ArgumentParser) -> None:
                         "notes say so")
 
 
+def _preflight(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--target", default=None,
+                   help="also check this publish target (path or URL; given empty: reported as missing)")
+    p.add_argument("--replace", action="store_true", help="publishing will replace a release already there")
+
+
 _ALL_GROUPS = (_release, _dist, _workdir, _outdir, _backend, _build, _checks, _container, _publish)
 _PIPELINE = (_release, _dist, _workdir, _outdir, _backend, _build, _checks, _container)
 # subcommand -> (one-line description, its option groups)
@@ -117,6 +123,8 @@ COMMANDS: dict[str, tuple[str, tuple]] = {
               (_release, _outdir)),
     "publish": ("write SHA256SUMS and publish <outdir>/<release_id>/ to a mirror atomically",
                 (_release, _dist, _workdir, _outdir, _publish)),
+    "preflight": ("check what a release run needs (key, mirror, container, disk, …) before any work",
+                  (_release, _dist, _workdir, _outdir, _backend, _checks, _container, _preflight)),
 }
 
 
@@ -141,8 +149,9 @@ def _options(args: argparse.Namespace):  # -> pipeline.Options
     engine = args.container or ("auto" if args.cmd == "demo" else "none")
     return Options(release=args.release, workdir=args.workdir.resolve(), outdir=args.outdir.resolve(),
                    dists=tuple(args.dist), backend=args.backend, jobs=args.jobs, force=frozenset(args.force),
-                   install_check=not args.no_install_check, gates=not args.no_gates, sign=args.sign,
-                   container="none" if args.no_gates else engine,
+                   install_check=not args.no_install_check, gates=not args.no_gates,
+                   sign=args.sign and args.cmd != "preflight",  # preflight checks the key itself, with the rest
+                   container="none" if args.no_gates or args.cmd == "preflight" else engine,
                    container_image=args.container_image or ("local" if args.cmd == "demo" else None),
                    backend_options=mock_options(args.mock_opt, clean_roots=getattr(args, "clean_roots", False))
                    if args.backend == "mock" else {})
@@ -216,6 +225,10 @@ def dispatch(args: argparse.Namespace) -> int:
         pipe.run_notes()
     elif args.cmd == "pin":
         pipe.run_pin()
+    elif args.cmd == "preflight":
+        pipe.run_preflight(sign=args.sign, target=args.target, replace=args.replace,
+                           container="none" if args.no_gates else (args.container or "none"),
+                           container_image=args.container_image)
     elif args.cmd == "publish":
         pipe.run_publish(args.target, dry_run=args.dry_run, replace=args.replace, allow_unchecked=args.allow_unchecked)
     return 0
@@ -232,7 +245,8 @@ def main(argv: list[str] | None = None, prog: str = "build.py") -> int:
     try:
         return dispatch(args)
     except PmrepoError as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+        for line in str(exc).splitlines() or [type(exc).__name__]:  # a preflight lists one problem a line
+            print(f"{prog}: error: {line}", file=sys.stderr)
         return exc.exit_code
     except ModuleNotFoundError as exc:
         print(f"{prog}: error: Python module {exc.name!r} is missing — fix: run `{prog} setup`", file=sys.stderr)

@@ -40,10 +40,15 @@ TOOLS: dict[str, tuple[str, str]] = {
     "debootstrap": ("debootstrap", "debootstrap"),  # the container install test's local image
     "zstd": ("zstd", "zstd"),  # the compatibility gate's test makes zstd metadata with it
     "sha256sum": ("coreutils", "coreutils"),
+    # the release page test renders the notes in a real browser (headless, driven by selenium)
+    "chromium": ("chromium", "chromium"),
+    "chromedriver": ("chromium-driver", "chromedriver"),
 }
 # extra packages with no single command to probe: (Debian, Fedora) -> a path that proves it is installed
 EXTRA: dict[tuple[str, str], str] = {
     ("dnf-plugins-core", "dnf-plugins-core"): "/usr/share/doc/dnf-plugins-core",
+    # Japanese glyphs for the release page test's screenshots (and its line wrapping)
+    ("fonts-ipafont-gothic", "ipa-gothic-fonts"): "/usr/share/fonts/opentype/ipafont-gothic",
 }
 
 
@@ -51,7 +56,7 @@ LOG = run_logs(defaults.workdir()) / "setup.log"
 # Python packages: runtime (requirements.txt, the package's dependencies) and, in a checkout, the
 # test suite's (requirements-test.txt), as the modules they provide
 RUNTIME_MODULES = ("jinja2", "markdown_it", "requests", "tomlkit")
-TEST_MODULES = ("pytest", "yaml", "setuptools", "wheel")
+TEST_MODULES = ("pytest", "yaml", "setuptools", "wheel", "selenium")
 
 
 def _sh(argv: list[str]) -> None:

@@ -7,6 +7,7 @@
       store/                           finished builds: <dist>/<component>/<key>/ (scheduler.Store)
       logs/                            run-wide logs: sign.log, publish.log, the backend's
       <release>/
+        logs/                          build-summary.txt: every job's status and log
         sources/<component>/           the sources and patches of one component
         <dist>/
           specs/                       rendered component specs, the metapackage's and repo packages' specs, .repo files
@@ -187,6 +188,11 @@ class Layout:
     @property
     def work(self) -> Path:
         return self._work() / self.release_id
+
+    @property
+    def release_logs(self) -> Path:
+        """``<workdir>/<release>/logs``: build-summary.txt (every job's log)."""
+        return self.work / "logs"
 
     def sources(self, component: str) -> Path:
         return self.work / "sources" / component

@@ -309,23 +309,132 @@ def collect(release: Release, *, repo_dir: Path | None) -> Notes:
 # -- rendering -------------------------------------------------------------------
 
 
-def _markdown_to_html(text: str) -> str:
+ADMONITIONS = {  # "> [!KIND]" blocks in the Markdown: kind -> title per language
+    "NOTE": {"ja": "注記", "en": "Note"},
+    "TIP": {"ja": "ヒント", "en": "Tip"},
+    "IMPORTANT": {"ja": "重要", "en": "Important"},
+    "WARNING": {"ja": "警告", "en": "Warning"},
+    "CAUTION": {"ja": "注意", "en": "Caution"},
+}
+TOC_TITLE = {"ja": "目次", "en": "Contents"}
+CSS_FILE = TEMPLATES / "release-notes.css"
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    id: str
+    title: str
+    children: tuple["TocEntry", ...] = ()
+
+
+@dataclass(frozen=True)
+class HtmlParts:
+    heading: str  # the page's <h1>
+    toc: tuple[TocEntry, ...]  # its sections (h2) and their subsections (h3)
+    body: str  # everything after the <h1>
+
+
+def _admonition(tokens: list, i: int, lang: str) -> None:
+    """``tokens[i]`` opens a blockquote: when its first paragraph starts with
+    ``[!WARNING]`` (or another of ADMONITIONS), mark it up as that block."""
+    from markdown_it.token import Token
+
+    if i + 2 >= len(tokens) or tokens[i + 1].type != "paragraph_open" or tokens[i + 2].type != "inline":
+        return
+    inline = tokens[i + 2]
+    head = inline.content.split("\n", 1)[0].strip()
+    kind = head[2:-1].upper() if head.startswith("[!") and head.endswith("]") else ""
+    if kind not in ADMONITIONS:
+        return
+    tokens[i].attrSet("class", f"admonition {kind.lower()}")
+    children = list(inline.children or [])
+    if children and children[0].type == "text" and children[0].content.strip() == head:
+        children = children[1:]
+        if children and children[0].type in ("softbreak", "hardbreak"):
+            children = children[1:]
+    inline.children = children
+    inline.content = inline.content.split("\n", 1)[1] if "\n" in inline.content else ""
+    title = Token("html_block", "", 0)
+    title.content = f'<p class="admonition-title">{ADMONITIONS[kind][lang]}</p>\n'
+    tokens.insert(i + 1, title)
+    if not children:  # the marker was the whole first paragraph
+        del tokens[i + 2:i + 5]
+
+
+def markdown_to_html(text: str, lang: str) -> HtmlParts:
+    """The page's Markdown as HTML: ids on the h2/h3 headings (``sec-2``,
+    ``sec-2-1``) and their table of contents, tables in a box that scrolls
+    by itself, ★ marked up, ``> [!WARNING]`` blocks as warnings."""
     from markdown_it import MarkdownIt  # requirements.txt: markdown-it-py
 
     # html=False: text from the manifest (changes, known issues) is escaped, never passed through as HTML
-    return MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    tokens = md.parse(text)
+    i = 0
+    while i < len(tokens):
+        if tokens[i].type == "blockquote_open":
+            _admonition(tokens, i, lang)
+        i += 1
+    toc: list[TocEntry] = []
+    subs: list[TocEntry] = []
+    h2 = h3 = 0
+    heading_end = 0
+    for i, tok in enumerate(tokens):
+        if tok.type == "heading_close" and tok.tag == "h1" and not heading_end:
+            heading_end = i + 1
+        if tok.type != "heading_open" or tok.tag not in ("h2", "h3"):
+            continue
+        title = tokens[i + 1].content
+        if tok.tag == "h2":
+            if toc:
+                toc[-1] = TocEntry(toc[-1].id, toc[-1].title, tuple(subs))
+            h2, h3, subs = h2 + 1, 0, []
+            tok.attrSet("id", f"sec-{h2}")
+            toc.append(TocEntry(f"sec-{h2}", title))
+        else:
+            h3 += 1
+            tok.attrSet("id", f"sec-{h2}-{h3}")
+            subs.append(TocEntry(f"sec-{h2}-{h3}", title))
+    if toc:
+        toc[-1] = TocEntry(toc[-1].id, toc[-1].title, tuple(subs))
+    rules = md.renderer.rules
+    rules["table_open"] = lambda *a: '<div class="table-scroll">\n<table>\n'
+    rules["table_close"] = lambda *a: "</table>\n</div>\n"
+    default_text = rules["text"]
+
+    def text_rule(tokens, idx, options, env):  # ★ gets a class (the legend's colour); the rest as usual
+        return default_text(tokens, idx, options, env).replace(
+            "★", '<span class="star">★</span>')
+
+    rules["text"] = text_rule
+    heading = md.renderer.render(tokens[:heading_end], md.options, {})
+    body = md.renderer.render(tokens[heading_end:], md.options, {})
+    return HtmlParts(heading, tuple(toc), body)
+
+
+def html_pages(md: str, lang: str) -> tuple[str, str]:
+    """(the self-contained HTML page, the fragment for pasting) of one page's Markdown.
+    Both carry the one stylesheet (``release-notes.css``, scoped to ``.pmrepo-notes``)."""
+    title = md.splitlines()[0].lstrip("# ").strip() if md.strip() else ""
+    css = Markup(CSS_FILE.read_text())
+    parts = markdown_to_html(md, lang)
+    content = Markup(ENV.get_template("notes/_content.html.j2").render(
+        lang=lang, heading=Markup(parts.heading), toc=parts.toc, toc_title=TOC_TITLE[lang], body=Markup(parts.body)))
+    page = ENV.get_template("notes/release-notes.html.j2").render(lang=lang, title=title, css=css, content=content)
+    fragment = ENV.get_template("notes/release-notes.fragment.html.j2").render(title=title, css=css, content=content)
+    return page, fragment
 
 
 def render_texts(notes: Notes) -> dict[str, str]:
-    """File name -> text of every page (Markdown and HTML, ja and en)."""
+    """File name -> text of every page: Markdown, the HTML page and the HTML
+    fragment for pasting into a site, Japanese and English."""
     rel = notes.release
     out: dict[str, str] = {}
     try:
         for lang in LANGS:
             md = ENV.get_template(f"notes/release-notes.{lang}.md.j2").render(notes=notes, rel=rel, prev=notes.previous)
             out[f"RELEASE-NOTES.{lang}.md"] = md
-            out[f"RELEASE-NOTES.{lang}.html"] = ENV.get_template("notes/release-notes.html.j2").render(
-                lang=lang, title=md.splitlines()[0].lstrip("# ").strip(), body=Markup(_markdown_to_html(md)))
+            out[f"RELEASE-NOTES.{lang}.html"], out[f"RELEASE-NOTES.{lang}.fragment.html"] = html_pages(md, lang)
     except jinja2.TemplateError as exc:
         where = getattr(exc, "filename", None) or TEMPLATES
         line = getattr(exc, "lineno", None)
@@ -335,7 +444,7 @@ def render_texts(notes: Notes) -> dict[str, str]:
 
 
 def render_notes(release: Release, outdir: Path, *, repo_dir: Path | None) -> list[Path]:
-    """Write ``RELEASE-NOTES.{ja,en}.{md,html}`` for ``release`` into ``outdir``.
+    """Write ``RELEASE-NOTES.{ja,en}.{md,html,fragment.html}`` for ``release`` into ``outdir``.
 
     ``repo_dir`` is the output root holding ``<release_id>/<dist>/build.json``
     (and ``installed.json``); ``None`` or a missing directory means "from the

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from . import checks, manifest, sources, specs
+from . import checks, manifest, preflight, sources, specs
 from .assemble import Assembly, Signer, clean_scratch
 from .builders import Builder, get_builder
 from .checksums import write_sha256sums
-from .errors import BuildError, GateError, SpecError, UsageError, step
+from .errors import BuildError, GateError, PmrepoError, SpecError, UsageError, step
 from .fsutil import write_atomic
 from .gates.container import ContainerSettings
 from .graph import BuildGraph, build_graph
@@ -29,13 +29,14 @@ from .layout import Layout
 from .lock import WorkdirLock
 from .manifest import Dist, Release
 from .notes import render_notes
-from .progress import Progress, table
+from .progress import Console, Progress, default_console, table
 from .publish import publish, vouch
 from .records import BuildRecord
 from .repopkg import metapackage_requires
 from .scheduler import JobResult, JobSpec, Scheduler, Store, summary
 
 Say = Callable[[str], None]
+StepFn = Callable[[str], contextlib.AbstractContextManager[None]]
 
 
 @dataclass
@@ -78,7 +79,8 @@ class Pipeline:
                                  f"{', '.join(self.release.dists)}")
         self.dists = [self.release.dists[d] for d in (opts.dists or tuple(self.release.dists))]
         self.layout = Layout(self.release.release_id, opts.outdir, opts.workdir)
-        self.say: Say = say or (lambda s: print(s, flush=True))
+        self.console: Console = default_console() if say is None else Console(say)
+        self.say: Say = self.console.say
         self._builder: Builder | None = None
         self.signer: Signer | None = None
         if opts.sign:
@@ -94,19 +96,30 @@ class Pipeline:
         return self._builder
 
     def preflight(self) -> None:
-        """Everything that can be refused before anything is written."""
+        """Everything that can be refused before anything is written (the first problem)."""
+        found = self.preflight_problems()
+        if found:
+            raise found[0]
+
+    def preflight_problems(self) -> list[PmrepoError]:
+        """Every problem with the manifest's sources, spec templates and the backend."""
+        out: list[PmrepoError] = []
         unpinned = sources.unpinned(self.release)
         if unpinned:
             comp, src = unpinned[0]
-            raise sources.UnpinnedSourceError(
+            out.append(sources.UnpinnedSourceError(
                 f"{self.release.path}: components.{comp.name}.sources: {len(unpinned)} source(s) without sha256 "
                 f"(first: {src.url}) — fix: run `./build.py pin --release {self.release.path}` where the network "
-                "reaches upstream (trust on first use), review the diff, commit")
+                "reaches upstream (trust on first use), review the diff, commit"))
         missing = [c for c in self.release.components if not c.spec.is_file()]
         if missing:
-            raise SpecError(f"{self.release.path}: components.{missing[0].name}.spec: {missing[0].spec} does not exist "
-                            f"({len(missing)} component(s) without a spec template) — fix: write the template")
-        self.builder.check_available()
+            out.append(SpecError(f"{self.release.path}: components.{missing[0].name}.spec: {missing[0].spec} does not "
+                                 f"exist ({len(missing)} component(s) without a spec template) — fix: write the template"))
+        try:
+            self.builder.check_available()
+        except PmrepoError as exc:
+            out.append(exc)
+        return out
 
     # -- steps --------------------------------------------------------------
     def render(self) -> dict[tuple[str, str], Path]:
@@ -161,14 +174,16 @@ class Pipeline:
                 for (c, d) in rendered}
         n = self.opts.jobs or self.builder.default_jobs(os.cpu_count() or 1)
         sched = Scheduler(self.builder, Store(self.layout.store), n, self.release.epoch,
-                          Progress(len(jobs)), self.opts.force)
+                          Progress(len(jobs), console=self.console), self.opts.force)
         self.say(f"building {len(jobs)} jobs ({len({c for c, _ in jobs})} components × "
                  f"{len(self.dists)} dists) with {self.builder.name}, {n} at a time")
         try:
             results = sched.run({d: p.graph for d, p in plans.items()}, jobs)
         finally:
             self.builder.finish(self.layout.logs)
-        self.say(summary(results))
+        logs = self.layout.release_logs / "build-summary.txt"
+        self.say(summary(results, logs))
+        self.say(f"build logs: {logs}")
         failed = [r for r in results.values() if r.status == "failed"]
         if failed:
             f = failed[0]
@@ -194,7 +209,8 @@ class Pipeline:
 
     def assembly(self, dist: Dist, check_list: list[checks.Check] | None = None) -> Assembly:
         return Assembly(self.release, dist, self.layout.dist(dist.name), self.say, signer=self.signer,
-                        checks=self.checks() if check_list is None else check_list, backend=self.opts.backend)
+                        checks=self.checks() if check_list is None else check_list, backend=self.opts.backend,
+                        step=self.console.step)
 
     def assemble(self, dist: Dist, results: dict[tuple[str, str], JobResult],
                  check_list: list[checks.Check] | None = None) -> Path:
@@ -214,11 +230,11 @@ class Pipeline:
         with self.locked() if lock else contextlib.nullcontext():
             self.say(f"release {self.release.release_id} from {self.release.path}: "
                      f"{len(self.release.components)} components, dists {', '.join(d.name for d in self.dists)}")
-            with step("render"):
+            with step("render"), self.console.step("render specs"):
                 rendered = self.render()
-            with step("sources"):
+            with step("sources"), self.console.step("sources"):
                 srcs = self.fetch_sources()
-            with step("plan"):
+            with step("plan"), self.console.step("build plan (rpmspec)"):
                 plans = self.plan(rendered)
             for d, p in plans.items():
                 self.say(f"{d}: build waves: " + " | ".join(", ".join(w) for w in p.graph.waves()))
@@ -307,7 +323,8 @@ class Pipeline:
                 if not (where.tree / "repodata").is_dir():
                     raise GateError(f"{where.work}: nothing assembled for {dist.name} — fix: run `./build.py all "
                                     f"--release {self.release.path}` first")
-                ctx = checks.CheckContext(self.release, dist, where, where.output.rpms(), where.output, say=self.say)
+                ctx = checks.CheckContext(self.release, dist, where, where.output.rpms(), where.output, say=self.say,
+                                          step=self.console.step)
                 runs.append(checks.run_checks(check_list, ctx))
         self.say(checks.summary(runs))
         for dist in self.dists:
@@ -347,9 +364,11 @@ class Pipeline:
         with self.locked():
             source = self.layout.release_out
             missing = [d.name for d in self.dists if not self.layout.dist(d.name).output.build_json.is_file()]
-            if missing:
-                raise UsageError(f"publish: {source} has no finished build for {', '.join(missing)} — fix: run "
-                                 f"`./build.py all --release {rel.path}` first")
+            found = [f"publish: {source} has no finished build for {', '.join(missing)} — fix: run "
+                     f"`./build.py all --release {rel.path}` first"] if missing else []
+            found += preflight.problems(self, preflight.Needs(build=False, target=target, replace=replace))[0]
+            if found:  # everything publishing needs, reported at once before anything is written
+                raise preflight.PreflightError(found)
             unchecked = vouch(source, rel.key, rel.path, tuple(rel.dists), required=[d.name for d in self.dists],
                               allow_unchecked=allow_unchecked)
             for dist, skipped in unchecked.items():
@@ -357,7 +376,18 @@ class Pipeline:
             # the notes describe exactly the files being uploaded: regenerated from the build.json files just verified
             render_notes(rel, source, repo_dir=self.opts.outdir)
             write_sha256sums(source)  # local and derived: a dry run writes it too; the mirror is untouched
-            result = publish(source, target, rel.release_id, force=replace, dry_run=dry_run,
-                             log=self.layout.log("publish.log"), echo=self.say)
+            with self.console.step(f"publish {rel.release_id} to {target}"):
+                result = publish(source, target, rel.release_id, force=replace, dry_run=dry_run,
+                                 log=self.layout.log("publish.log"), echo=self.console.say)
         if not dry_run:
             self.say(f"published {result.files} files to {result.url}")
+
+    def run_preflight(self, *, sign: bool = False, target: str | None = None, replace: bool = False,
+                      container: str = "none", container_image: str | None = None) -> list[str]:
+        """``preflight``: everything a release run needs, checked at once; one line per problem."""
+        needs = preflight.Needs(build=True, sign=sign, target=target, replace=replace, container=container,
+                                container_image=container_image)
+        good = preflight.check(self, needs)
+        for line in good:
+            self.say(f"preflight: ok: {line}")
+        return good

@@ -730,3 +730,25 @@ def vouch(source_dir: Path, release_key: str, manifest: Path, dists: Sequence[st
             if got != files[name].sha256:
                 raise PublishError(f"{out.root / name}: sha256 {got[:16]}… differs from {meta_path} — {rebuild}")
     return unchecked
+
+
+# --------------------------------------------------------------------------
+# preflight
+
+def preflight(target_url: str, release_id: str, *, replace: bool = False, log: Path | None = None) -> list[str]:
+    """What publishing ``release_id`` to ``target_url`` needs from the mirror,
+    checked without changing anything there: one line per problem (none: ready)."""
+    try:
+        target = make_target(target_url, log)
+        try:
+            names = target.list_root()
+        finally:
+            target.close()
+    except PublishError as exc:
+        return [str(exc)]
+    if isinstance(target, DirTarget) and not os.access(target.root, os.W_OK | os.X_OK):
+        return [f"mirror root {target.root} is not writable — fix: check its permissions or the publish target"]
+    if release_id in names and not replace:
+        return [f"release {release_id} is already published at {target.url_of(release_id)} — fix: pass --replace "
+                "to replace it, or publish a new release"]
+    return []

@@ -317,7 +317,14 @@ class Scheduler:
                          output=out)
 
 
-def summary(results: Mapping[tuple[str, str], JobResult]) -> str:
-    rows = [(r.component, r.dist, r.status, f"{r.seconds:.1f}s", r.log or "-")
-            for _, r in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0]))]
-    return table(["component", "dist", "status", "time", "log"], rows)
+def summary(results: Mapping[tuple[str, str], JobResult], log: Path | None = None) -> str:
+    """The build summary table (component, dist, status, time): narrow enough
+    for a 100-column terminal. The log of every job goes to ``log`` when given
+    (a table with the paths), not into the printed table."""
+    ordered = [r for _, r in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0]))]
+    rows = [(r.component, r.dist, r.status, f"{r.seconds:.1f}s") for r in ordered]
+    if log is not None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(table(["component", "dist", "status", "log"],
+                             [(r.component, r.dist, r.status, r.log or "-") for r in ordered]) + "\n")
+    return table(["component", "dist", "status", "time"], rows)

@@ -1,6 +1,7 @@
 """Shared fixtures: the demo release built once per test session, for real."""
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,3 +41,37 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
     opts = Options(release=DEMO, workdir=base / "work", outdir=base / "repo")
     outputs = Pipeline(opts, say=lines.append).run_all()
     return DemoBuild(manifest.load(DEMO), opts.workdir, opts.outdir, outputs, lines)
+
+
+@dataclass
+class CliRun:
+    """`build.py demo` as a user runs it: from another directory, CI=true, output lines timed as they arrive."""
+
+    workdir: Path
+    outdir: Path
+    returncode: int
+    lines: list[tuple[float, str]]  # (seconds since start, line)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line for _, line in self.lines)
+
+
+@pytest.fixture(scope="session")
+def demo_cli_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
+    import os
+    import subprocess
+    import time
+
+    base = tmp_path_factory.mktemp("demo-cli")
+    cwd = base / "elsewhere"
+    cwd.mkdir()
+    work, out = base / "w" / "work", base / "r" / "repo"
+    env = dict(os.environ, CI="true")
+    t0 = time.monotonic()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "demo", "--workdir", str(work), "--outdir", str(out)],
+                            cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, bufsize=1)
+    assert proc.stdout is not None
+    lines = [(time.monotonic() - t0, line.rstrip("\n")) for line in proc.stdout]
+    return CliRun(work, out, proc.wait(timeout=600), lines)

@@ -183,7 +183,8 @@ def demo_notes(demo_build: DemoBuild, tmp_path_factory: pytest.TempPathFactory) 
 def test_writes_four_pages_japanese_first(demo_notes: DemoNotes) -> None:
     names = [p.name for p in demo_notes.paths]
     assert names[0] == "RELEASE-NOTES.ja.md"
-    assert sorted(names) == sorted(f"RELEASE-NOTES.{lang}.{ext}" for lang in ("ja", "en") for ext in ("md", "html"))
+    assert sorted(names) == sorted(f"RELEASE-NOTES.{lang}.{ext}" for lang in ("ja", "en")
+                                   for ext in ("md", "html", "fragment.html"))
     assert all(p.is_file() and p.parent == demo_notes.notes_dir for p in demo_notes.paths)
     ja = (demo_notes.notes_dir / "RELEASE-NOTES.ja.md").read_text()
     assert ja.startswith("# demo-repo 1.0-1 リリースノート\n")

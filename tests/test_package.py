@@ -88,8 +88,11 @@ def test_check_plan_and_notes_of_the_demo_outside_the_checkout(installed: tuple[
     proc = _run([str(pmrepo), "notes"], cwd)
     assert proc.returncode == 0, proc.stderr
     assert (cwd / "work").is_dir()  # plan's rendered specs: work/ of the current directory
-    assert sorted(p.name for p in (cwd / "repo" / "demo-repo-1.0-1").glob("RELEASE-NOTES.*")) == [
-        "RELEASE-NOTES.en.html", "RELEASE-NOTES.en.md", "RELEASE-NOTES.ja.html", "RELEASE-NOTES.ja.md"]
+    notes = cwd / "repo" / "demo-repo-1.0-1"
+    assert sorted(p.name for p in notes.glob("RELEASE-NOTES.*")) == [
+        "RELEASE-NOTES.en.fragment.html", "RELEASE-NOTES.en.html", "RELEASE-NOTES.en.md",
+        "RELEASE-NOTES.ja.fragment.html", "RELEASE-NOTES.ja.html", "RELEASE-NOTES.ja.md"]
+    assert ".pmrepo-notes pre {" in (notes / "RELEASE-NOTES.en.html").read_text()  # the stylesheet is package data
 
 
 def test_demo_builds_from_the_installed_package(installed: tuple[Path, Path]) -> None:

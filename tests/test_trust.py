@@ -144,9 +144,10 @@ def test_damaged_store_entry_is_discarded_and_rebuilt(tmp_path: Path, fault: str
             fh.truncate(size // 2)
     capfd.readouterr()
     outputs, lines = _run(m, tmp_path, gates=False, install_check=False)
-    err = capfd.readouterr().err
-    said = [ln for ln in err.splitlines() if "build store:" in ln]
-    assert len(said) == 1 and str(stored) in said[0] and "discarded, rebuilding a (el7)" in said[0], err
+    out = capfd.readouterr()
+    # said in the run's own output (its progress lines go through the pipeline's console)
+    said = [ln for ln in lines + out.err.splitlines() if "build store:" in ln]
+    assert len(said) == 1 and str(stored) in said[0] and "discarded, rebuilding a (el7)" in said[0], lines
     shipped = tmp_path / "work" / "synth-repo-1.0-1" / "el7" / "tree" / "rpm" / "a-1.0-1.el7.x86_64.rpm"
     assert _digests_ok(shipped) and _digests_ok(_stored_rpm(tmp_path))
 

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import abc
+import contextlib
+import fcntl
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from ..errors import BuildError
 from ..manifest import Dist
@@ -13,6 +16,32 @@ from ..run import require_tool, run
 from ..specs import define_args
 
 MACROS_FILE = Path(__file__).with_name("pmrepo.macros")
+#: Where every rpmbuild tree (_topdir) lives while it builds: a path that depends only on the
+#: dist and the component, never on the work directory, so the paths a build records (the
+#: expanded spec in an SRPM, debug info, __FILE__) are the same for every checkout and engineer.
+BUILD_TREES = Path(os.environ.get("PMREPO_BUILD_TREES") or f"/var/tmp/pmrepo-build-{os.getuid()}")
+
+
+@contextlib.contextmanager
+def fixed_topdir(dist: str, component: str, kind: str) -> Iterator[Path]:
+    """An empty rpmbuild ``_topdir`` at ``BUILD_TREES/<dist>/<component>/<kind>``.
+
+    The path is shared by every run on this host, so it is held under an
+    exclusive lock (a second run building the same job waits) and removed
+    afterwards; whatever a killed run left there is removed first."""
+    for name in (dist, component, kind):
+        if not name or "/" in name or name.startswith("."):
+            raise BuildError(f"internal: '{name}' is not a plain path component")
+    path = BUILD_TREES / dist / component / kind
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent / f".{kind}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir()
+        try:
+            yield path
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def rpm_macro_defines(dist: Dist, source_date_epoch: int) -> dict[str, str]:
@@ -90,21 +119,21 @@ class Builder(abc.ABC):
 
     def build_srpm(self, req: BuildRequest) -> Path:
         """rpmbuild -bs with the dist's macros: SRPMs are arch-independent text."""
-        top = req.outdir / "srpm-top"
-        (top / "SOURCES").mkdir(parents=True, exist_ok=True)
-        for f in req.sources.iterdir():
-            shutil.copyfile(f, top / "SOURCES" / f.name)
-            os.utime(top / "SOURCES" / f.name, (req.source_date_epoch, req.source_date_epoch))
-        defines = rpm_macro_defines(req.dist, req.source_date_epoch)
-        defines["_topdir"] = str(top)
-        run(["rpmbuild", "-bs", "--nodeps", *define_args(defines), str(req.spec)],
-            log_file=req.outdir / "srpm.log", error=BuildError,
-            env={"SOURCE_DATE_EPOCH": str(req.source_date_epoch)})
-        found = sorted((top / "SRPMS").glob("*.src.rpm"))
-        if len(found) != 1:
-            raise BuildError(f"{req.component} ({req.dist.name}): expected one SRPM, found {len(found)}",
-                             log=req.outdir / "srpm.log")
-        srpm = req.outdir / found[0].name
-        found[0].replace(srpm)
-        shutil.rmtree(top)
+        # the SRPM records the expanded spec, with _topdir in it: a fixed path (see fixed_topdir)
+        with fixed_topdir(req.dist.name, req.component, "srpm") as top:
+            (top / "SOURCES").mkdir(parents=True, exist_ok=True)
+            for f in req.sources.iterdir():
+                shutil.copyfile(f, top / "SOURCES" / f.name)
+                os.utime(top / "SOURCES" / f.name, (req.source_date_epoch, req.source_date_epoch))
+            defines = rpm_macro_defines(req.dist, req.source_date_epoch)
+            defines["_topdir"] = str(top)
+            run(["rpmbuild", "-bs", "--nodeps", *define_args(defines), str(req.spec)],
+                log_file=req.outdir / "srpm.log", error=BuildError,
+                env={"SOURCE_DATE_EPOCH": str(req.source_date_epoch)})
+            found = sorted((top / "SRPMS").glob("*.src.rpm"))
+            if len(found) != 1:
+                raise BuildError(f"{req.component} ({req.dist.name}): expected one SRPM, found {len(found)}",
+                                 log=req.outdir / "srpm.log")
+            srpm = req.outdir / found[0].name
+            shutil.move(found[0], srpm)
         return srpm

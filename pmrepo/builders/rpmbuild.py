@@ -18,7 +18,7 @@ from ..errors import BuildError
 from ..manifest import Dist
 from ..run import run
 from ..specs import define_args
-from .base import MACROS_FILE, Builder, BuildOutput, BuildRequest, rpm_macro_defines
+from .base import MACROS_FILE, Builder, BuildOutput, BuildRequest, fixed_topdir, rpm_macro_defines
 
 
 def _extract(rpm: Path, root: Path, log: Path) -> None:
@@ -57,8 +57,11 @@ class RpmbuildBuilder(Builder):
         return f"rpmbuild;{MACROS_FILE.read_text()}"
 
     def build_binary(self, req: BuildRequest, srpm: Path) -> BuildOutput:
-        top = req.outdir / "top"
-        top.mkdir(parents=True, exist_ok=True)
+        # _topdir at a path independent of the work directory: reproducible from any checkout
+        with fixed_topdir(req.dist.name, req.component, "rpmbuild") as top:
+            return self._build_in(req, srpm, top)
+
+    def _build_in(self, req: BuildRequest, srpm: Path, top: Path) -> BuildOutput:
         env = {"SOURCE_DATE_EPOCH": str(req.source_date_epoch)}
         if req.dep_rpms:
             # Inside rpmbuild's BUILD directory, so that debugedit rewrites the
@@ -82,9 +85,8 @@ class RpmbuildBuilder(Builder):
         rpms = []
         for rpm in sorted((top / "RPMS").rglob("*.rpm")):
             target = req.outdir / rpm.name
-            rpm.replace(target)
+            shutil.move(rpm, target)
             rpms.append(target)
         if not rpms:
             raise BuildError(f"{req.component} ({req.dist.name}): rpmbuild produced no RPMs", log=req.log)
-        shutil.rmtree(top)
         return BuildOutput(srpm=srpm, rpms=tuple(rpms), logs=(req.log,))

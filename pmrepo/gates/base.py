@@ -10,9 +10,10 @@ from __future__ import annotations
 import abc
 import enum
 import os
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Mapping, Sequence
+from typing import Callable, ClassVar, Mapping, Sequence
 
 from ..errors import GateError
 from ..fsutil import write_atomic
@@ -158,12 +159,15 @@ class Gate(abc.ABC):
         return ctx.report_dir / f"{self.name}-{ctx.dist.name}.txt"
 
 
-def run_gates(gates: Sequence[Gate], ctx: GateContext, *, fail: bool = True) -> list[GateReport]:
+def run_gates(gates: Sequence[Gate], ctx: GateContext, *, fail: bool = True,
+              step: Callable[[str], AbstractContextManager[None]] | None = None) -> list[GateReport]:
     """Run every gate, write each report to ``<report_dir>/<gate>-<dist>.txt``;
-    with ``fail``, raise the first failing gate's one-line GateError after all ran."""
+    with ``fail``, raise the first failing gate's one-line GateError after all ran.
+    ``step`` (e.g. ``Console.step``) announces and times each gate."""
     reports = []
     for gate in gates:
-        report = gate.run(ctx)
+        with step(f"{ctx.dist.name}: {gate.name} gate") if step else nullcontext():
+            report = gate.run(ctx)
         report.write(gate.report_path(ctx))
         reports.append(report)
     if fail:

@@ -17,9 +17,9 @@ def demo_pages() -> dict[str, str]:
     return render_texts(collect(manifest.load(DEMO), repo_dir=None))
 
 
-def test_four_pages(demo_pages: dict[str, str]) -> None:
-    assert sorted(demo_pages) == ["RELEASE-NOTES.en.html", "RELEASE-NOTES.en.md", "RELEASE-NOTES.ja.html",
-                                  "RELEASE-NOTES.ja.md"]
+def test_six_pages(demo_pages: dict[str, str]) -> None:
+    assert sorted(demo_pages) == ["RELEASE-NOTES.en.fragment.html", "RELEASE-NOTES.en.html", "RELEASE-NOTES.en.md",
+                                  "RELEASE-NOTES.ja.fragment.html", "RELEASE-NOTES.ja.html", "RELEASE-NOTES.ja.md"]
     rel = manifest.load(DEMO)
     for lang in ("en", "ja"):
         md = demo_pages[f"RELEASE-NOTES.{lang}.md"]

@@ -114,7 +114,7 @@ def test_tool_names_stay_inside_the_template_tree() -> None:
 def test_only_html_and_xml_templates_are_autoescaped() -> None:
     html = ENV.from_string("{{ x }}")  # a string template has no name: plain text
     assert html.render(x="<b>") == "<b>"
-    page = ENV.get_template("notes/release-notes.html.j2").render(lang="en", title="<t>", body="<p>")
+    page = ENV.get_template("notes/release-notes.html.j2").render(lang="en", title="<t>", css="", content="<p>")
     assert "<title>&lt;t&gt;</title>" in page and "&lt;p&gt;" in page
     comps = ENV.get_template("comps/comps.xml.j2")
     assert comps.environment.autoescape(comps.name) is True

@@ -1,0 +1,180 @@
+"""Everything a release run will need, checked before any work starts.
+
+``make release`` (and ``build.py publish``) call :func:`check` first: the
+manifest and its sources, the build backend, the signing key (it must really
+sign), the mirror, the container engine and image, and the free disk space
+for the work and output directories. Every problem found is one line; all
+of them are reported together (:class:`PreflightError`), nothing is written.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import PmrepoError
+
+ENV_MIN_FREE = "PMREPO_MIN_FREE_MIB"
+DEFAULT_MIN_FREE_MIB = 1024  # work tree + store + output of a release with mock-built binaries
+
+
+class PreflightError(PmrepoError):
+    """One or more things a run needs are missing; ``problems`` has one line each."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What the run about to start will use."""
+
+    build: bool = True  # build/assemble: backend, sources, disk space
+    sign: bool = False
+    target: str | None = None  # publish target (None: not publishing)
+    replace: bool = False
+    container: str = "none"  # engine of the container install test: none, auto, podman, docker
+    container_image: str | None = None  # one image for every dist, "local", or None (each dist's image)
+
+
+def min_free_bytes() -> int:
+    raw = os.environ.get(ENV_MIN_FREE, "").strip()
+    if not raw:
+        return DEFAULT_MIN_FREE_MIB * 1024 * 1024
+    if not raw.isdigit():
+        raise PreflightError([f"{ENV_MIN_FREE}={raw}: not a whole number of MiB — fix: e.g. {ENV_MIN_FREE}=2048"])
+    return int(raw) * 1024 * 1024
+
+
+def _existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def disk_problems(paths: list[Path], need: int) -> list[str]:
+    """``need`` bytes free on the filesystem of each path (one need per filesystem)."""
+    seen: set[int] = set()
+    out: list[str] = []
+    for p in paths:
+        base = _existing(p.resolve())
+        dev = base.stat().st_dev
+        if dev in seen:
+            continue
+        seen.add(dev)
+        free = shutil.disk_usage(base).free
+        if free < need:
+            out.append(f"{p}: {free // 2**20} MiB free on its filesystem, the run needs {need // 2**20} MiB — fix: "
+                       f"free space, use --workdir/--outdir elsewhere, or set {ENV_MIN_FREE}")
+    return out
+
+
+def signing_problems(log: Path) -> tuple[list[str], str]:
+    """The key from $PMREPO_GPG_KEY must exist and really sign (passphrase, agent): a
+    throw-away detached signature is made and verified with the exported public key."""
+    from . import sign
+
+    try:
+        key = sign.key_from_env(log_file=log)
+        with tempfile.TemporaryDirectory(prefix="pmrepo-preflight-") as tmp:
+            repodata = Path(tmp) / "repodata"
+            repodata.mkdir()
+            (repodata / "repomd.xml").write_text("<repomd/>\n")
+            asc = sign.sign_repomd(repodata, key, log=log)
+            pub = sign.export_public_key(key, Path(tmp) / "key.asc", log_file=log)
+            sign.verify_detached(repodata / "repomd.xml", asc, pub, log=log)
+    except PmrepoError as exc:
+        return [f"signing: {exc}"], ""
+    return [], f"signing key {key.fingerprint} signs"
+
+
+def container_problems(pipe, engine_choice: str, image: str | None, log: Path) -> tuple[list[str], str]:  # pipe: Pipeline
+    from .gates.container import ContainerError, ContainerSettings, detect_engine
+
+    settings = ContainerSettings(engine=engine_choice, image=None if image == "local" else image)
+    try:
+        engine = detect_engine(settings.engine, settings.containers_conf, log)
+    except ContainerError as exc:
+        return [f"container: {exc}"], ""
+    if image == "local":
+        from .gates.image.testroot import ImageRecipe, image_is_current
+
+        recipe = ImageRecipe()
+        if image_is_current(engine, recipe, log):
+            return [], f"{engine.name} with {recipe.ref}"
+        if shutil.which("debootstrap") is None:
+            return [f"container: image {recipe.ref} is not built and debootstrap is missing — fix: run `make setup`"], ""
+        return [], f"{engine.name} ({recipe.ref} will be built)"
+    out: list[str] = []
+    refs = sorted({settings.image_for(d) for d in pipe.dists})
+    for ref in refs:
+        if not ref:
+            out.append(f"container: {pipe.release.path}: a dist has no `image` — fix: set dists.<dist>.image or "
+                       "pass --container-image")
+        elif engine.image_labels(ref, log) is None:
+            out.append(f"container: image {ref} is not in {engine.name}'s local store — fix: `{engine.name} pull "
+                       f"{ref}` (or load it), or use --container-image local")
+    return out, f"{engine.name} with {', '.join(refs)}"
+
+
+def problems(pipe, needs: Needs) -> tuple[list[str], list[str]]:  # pipe: pmrepo.pipeline.Pipeline
+    """(problems, what is fine) for the run ``needs`` describes."""
+    log = pipe.layout.log("preflight.log") if pipe.opts.workdir.is_dir() else None
+    if log is None:
+        log = Path(tempfile.gettempdir()) / f"pmrepo-preflight-{os.getuid()}.log"
+    from concurrent.futures import ThreadPoolExecutor
+
+    # the slow probes (gpg, `podman info`, the mirror) run side by side
+    pool = ThreadPoolExecutor(max_workers=3)
+    signing = pool.submit(signing_problems, log) if needs.sign else None
+    container = (pool.submit(container_problems, pipe, needs.container, needs.container_image, log)
+                 if needs.container != "none" else None)
+    mirror = None
+    if needs.target:
+        from .publish import preflight as publish_preflight
+
+        mirror = pool.submit(publish_preflight, needs.target, pipe.release.release_id, replace=needs.replace, log=log)
+    pool.shutdown(wait=False)
+    bad: list[str] = []
+    good: list[str] = []
+    if needs.build:
+        found = [str(e) for e in pipe.preflight_problems()]
+        bad += found
+        if not found:
+            good.append(f"sources pinned, specs present, backend {pipe.builder.name} available")
+        try:
+            need = min_free_bytes()
+        except PreflightError as exc:
+            bad += exc.problems
+        else:
+            space = disk_problems([pipe.opts.workdir, pipe.opts.outdir], need)
+            bad += space
+            if not space:
+                good.append(f"at least {need // 2**20} MiB free for {pipe.opts.workdir} and {pipe.opts.outdir}")
+    for fut in (signing, container):
+        if fut is not None:
+            found, ok = fut.result()
+            bad += found
+            good += [ok] if ok else []
+    if needs.target is not None:
+        if mirror is None:
+            bad.append("publish: no mirror given — fix: pass --target URL or set PUBLISH_TARGET")
+        else:
+            found = mirror.result()
+            bad += [f"publish: {p}" for p in found]
+            if not found:
+                good.append(f"mirror {needs.target} reachable")
+    return bad, good
+
+
+def check(pipe, needs: Needs) -> list[str]:
+    """Raise PreflightError listing every problem; return what was found fine."""
+    bad, good = problems(pipe, needs)
+    if bad:
+        raise PreflightError(bad)
+    return good
