@@ -62,8 +62,8 @@ class _Fields:
             self.fail(name, "a string")
         return value
 
-    def flag(self, name: str) -> bool:
-        value = self.data.get(name, False)
+    def flag(self, name: str, default: bool = False) -> bool:
+        value = self.data.get(name, default)
         if not isinstance(value, bool):
             self.fail(name, "true or false")
         return value
@@ -106,6 +106,9 @@ class BuildRecord:
     unchecked: tuple[str, ...] | None = None  # required checks that did not run (None: not recorded)
     signed: bool = False
     backend: str = ""
+    shippable: bool = True  # False: built with BuildRequires assumed from the build host; publish refuses it
+    not_shippable: str = ""  # why not
+    expected_install: tuple[str, ...] | None = None  # what installing the metapackage must put there (the ★)
     format: int = BUILD_FORMAT
 
     @classmethod
@@ -123,13 +126,17 @@ class BuildRecord:
         return cls(dist=f.text("dist"), release=f.text("release"), packages=f.table("packages", required=True),
                    files=files, key=f.text("key", "") or "", release_key=f.text("release_key"),
                    manifest=f.text("manifest"), checks=f.table("checks"), unchecked=f.names("unchecked"),
-                   signed=f.flag("signed"), backend=f.text("backend", "") or "")
+                   signed=f.flag("signed"), backend=f.text("backend", "") or "",
+                   shippable=f.flag("shippable", True), not_shippable=f.text("not_shippable", "") or "",
+                   expected_install=f.names("expected_install"))
 
     def to_json(self) -> dict[str, Any]:
         return {"format": self.format, "dist": self.dist, "release": self.release, "key": self.key,
                 "release_key": self.release_key, "manifest": self.manifest, "checks": dict(self.checks),
                 "unchecked": list(self.unchecked or ()), "signed": self.signed, "backend": self.backend,
-                "packages": dict(self.packages),
+                "packages": dict(self.packages), "shippable": self.shippable,
+                **({"not_shippable": self.not_shippable} if self.not_shippable else {}),
+                **({"expected_install": list(self.expected_install)} if self.expected_install is not None else {}),
                 "files": {n: {"size": i.size, "sha256": i.sha256} for n, i in sorted(self.files.items())}}
 
     def write(self, path: Path) -> Path:

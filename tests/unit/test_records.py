@@ -13,7 +13,8 @@ def _build() -> BuildRecord:
     return BuildRecord(dist="el7", release="r-1-1", packages={"demo-all": "1.0-1.el7"},
                        files={"r-1-1.el7.x86_64.rpm": FileInfo(12, "ab" * 32)}, key="k", release_key="rk",
                        manifest="release.toml", checks={"gates": "digest passed"}, unchecked=("fresh-root install",),
-                       signed=True, backend="rpmbuild")
+                       signed=True, backend="rpmbuild", shippable=False, not_shippable="host BuildRequires",
+                       expected_install=("demo-all", "libdemo"))
 
 
 def test_build_record_round_trip(tmp_path: Path) -> None:
@@ -41,6 +42,8 @@ def test_a_record_without_format_is_format_1(tmp_path: Path) -> None:
     (lambda d: d.update(packages=["a"]), '"packages" is not table'),
     (lambda d: d.update(signed="yes"), '"signed" is not true or false'),
     (lambda d: d.update(unchecked="gates"), '"unchecked" is not a list of names'),
+    (lambda d: d.update(shippable=0), '"shippable" is not true or false'),
+    (lambda d: d.update(expected_install=[1]), '"expected_install" is not a list of names'),
     (lambda d: d["files"]["r-1-1.el7.x86_64.rpm"].pop("sha256"), "no size/sha256 for r-1-1.el7.x86_64.rpm"),
     (lambda d: d.pop("files"), 'no "files" table'),
 ])
