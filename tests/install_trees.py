@@ -244,6 +244,8 @@ class Replay:
                 out.append(f"{pkg}: recorded, but the spec builds no such package")
                 continue
             if pkg not in self.recorded:
+                if not self.built[pkg]:
+                    continue  # a package without files (a metapackage) has no lines in a recorded tree
                 out.append(f"{pkg}: built, but not in the recorded tree")
                 continue
             for k in sorted(self.recorded[pkg] - self.built[pkg]):
