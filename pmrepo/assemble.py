@@ -81,6 +81,7 @@ class Assembly:
     checks: list[tuple[str, Check]] = field(default_factory=list)
     backend: str = ""  # the build backend's name, recorded in build.json (the notes say what it implies)
     step: StepFn = _quiet_step  # announces and times the slow parts (e.g. Console.step)
+    unshippable: str = ""  # why the builds may not be published (build.json says so); "" = shippable
 
     @property
     def final(self) -> Path:
@@ -126,6 +127,7 @@ class Assembly:
             "checks": [name for name, _ in self.checks],
             "gate_config": [rel.rpmlint_filters, hashlib.sha256(GATE_CONFIG.read_bytes()).hexdigest()],
             "release_key": rel.key,  # the manifest itself: build.json must name the one it was built from
+            "unshippable": self.unshippable,
         })
 
     def run(self, results: dict[tuple[str, str], JobResult]) -> Path:
@@ -211,7 +213,10 @@ class Assembly:
                     "release_key": rel.key, "manifest": str(rel.path),
                     "unchecked": [c for c in REQUIRED_CHECKS if c not in notes],
                     "signed": pubkey is not None, "backend": self.backend,
-                    "packages": {rpm_name(p): rpm_vr(p) for p in [*ship, meta_rpm]}, "files": files}
+                    "packages": {rpm_name(p): rpm_vr(p) for p in [*ship, meta_rpm]}, "files": files,
+                    "shippable": not self.unshippable}
+            if self.unshippable:
+                meta["not_shippable"] = self.unshippable
             (staging / "build.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
             replace_dir(staging, self.final, scratch)
             with contextlib.suppress(OSError):

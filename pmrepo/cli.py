@@ -56,6 +56,15 @@ def _backend(p: argparse.ArgumentParser) -> None:
     p.add_argument("--clean-roots", action="store_true",
                    help="mock: give every build a freshly initialised build root (default: one root per dist and "
                         "slot for the whole run, cleaned at its end)")
+    p.add_argument("--host-buildrequires", action="store_true",
+                   help="rpmbuild backend, for spec development: take BuildRequires this host cannot show (no rpmdb, "
+                        "e.g. Debian's -dev packages) as provided by its own packages; the result is marked NOT "
+                        "shippable and publish refuses it")
+
+
+def _component(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--component", action="append", default=[], metavar="NAME",
+                   help="build only NAME and what it needs from the chain (repeatable)")
 
 
 def _build(p: argparse.ArgumentParser) -> None:
@@ -109,7 +118,7 @@ COMMANDS: dict[str, tuple[str, tuple]] = {
     "plan": ("print per dist the build order, parallel waves and the repo package's contents",
              (_release, _dist, _workdir, _outdir, _backend)),
     "build": ("build every component (SRPM + binary RPMs) in BuildRequires order",
-              (_release, _dist, _workdir, _outdir, _backend, _build)),
+              (_release, _dist, _workdir, _outdir, _backend, _build, _component)),
     "all": ("the whole pipeline: build, repository, repo packages, checks", _PIPELINE),
     "demo": ("the offline demo release end to end (`all` with the demo manifest)", _PIPELINE[1:]),
     "pin": ("download unpinned URL sources and record their sha256 in the manifest (trust on first use)",
@@ -161,9 +170,14 @@ def _options(args: argparse.Namespace):  # -> pipeline.Options
     return Options(release=args.release, workdir=args.workdir.resolve(), outdir=args.outdir.resolve(),
                    dists=tuple(args.dist), backend=args.backend, jobs=args.jobs, force=force,
                    install_check=not args.no_install_check, gates=not args.no_gates, signer=signer,
-                   container=container,
-                   backend_options=mock_options(args.mock_opt, clean_roots=getattr(args, "clean_roots", False))
-                   if args.backend == "mock" else {})
+                   container=container, components=tuple(getattr(args, "component", [])),
+                   backend_options=_backend_options(args))
+
+
+def _backend_options(args: argparse.Namespace) -> dict[str, object]:
+    if args.backend == "mock":
+        return mock_options(args.mock_opt, clean_roots=getattr(args, "clean_roots", False))
+    return {"host_buildrequires": True} if getattr(args, "host_buildrequires", False) else {}
 
 
 def mock_options(pairs: list[str], clean_roots: bool = False) -> dict[str, object]:
@@ -292,11 +306,22 @@ def _cmd_plan(pipe) -> None:
         print(f"  {rel.name}-{rel.vr}{plan.dist.tag}.{rel.arch}.rpm installs {rel.prefix}/rpm/:")
         print("\n".join("    " + ln for ln in table(["package", "version-release", "component", "built after"], rows).splitlines()))
         print(f"  {rel.metapackage} requires: {', '.join(metapackage_requires(rel, plan.dist))}")
-        missing = sorted({br for brs in plan.graph.external.values() for br in brs if not pipe.builder.can_provide(br)})
-        if missing:
-            print(f"  from the build root, which backend {pipe.builder.name} cannot provide here "
-                  f"({len(missing)}): {', '.join(missing)}")
-            print(f"  → {pipe.builder.remedy}")
+        _print_lacking(pipe, plan)
+
+
+def _print_lacking(pipe, plan, say_none: bool = False) -> None:
+    """Which of the dist's BuildRequires from outside the release this host lacks."""
+    lacking = sorted({br for brs in plan.graph.external.values() for br in brs if pipe.builder.lacks(br)})
+    if not lacking:
+        if say_none:
+            print(f"  this host has every BuildRequires from outside the release (backend {pipe.builder.name})")
+        return
+    print(f"  BuildRequires this host lacks for backend {pipe.builder.name} ({len(lacking)}): {', '.join(lacking)}")
+    if not pipe.builder.shippable:
+        print("  → taken as provided by the host's own packages (--host-buildrequires, unverified): "
+              "builds are NOT shippable")
+    else:
+        print(f"  → {pipe.builder.remedy}")
 
 
 def _cmd_pin(args: argparse.Namespace) -> int:
@@ -327,6 +352,10 @@ def dispatch(args: argparse.Namespace) -> int:
     if args.mock_opt and args.backend != "mock":
         from .errors import UsageError
         raise UsageError("--mock-opt is for the mock backend — fix: add --backend mock or drop --mock-opt")
+    if getattr(args, "host_buildrequires", False) and args.backend != "rpmbuild":
+        from .errors import UsageError
+        raise UsageError("--host-buildrequires is for the rpmbuild backend — fix: drop it (mock installs "
+                         "BuildRequires from the dist's repositories)")
     if args.cmd == "pin":
         with WorkdirLock(args.workdir.resolve()):
             return _cmd_pin(args)
@@ -374,6 +403,20 @@ def _cmd_preflight(args: argparse.Namespace) -> int:
 def _cmd_check(pipe) -> None:
     print(f"{pipe.release.path}: valid manifest for {pipe.release.release_id} "
           f"({len(pipe.release.components)} components, dists {', '.join(pipe.release.dists)})")
+    import dataclasses
+    import shutil
+    import tempfile
+    from .pipeline import Pipeline
+
+    if shutil.which("rpmspec"):
+        # rendered and parsed in a scratch directory: `check` writes nothing of the user's
+        with tempfile.TemporaryDirectory(prefix="pmrepo-check-") as tmp:
+            scratch = Pipeline(dataclasses.replace(pipe.opts, workdir=Path(tmp) / "work", outdir=Path(tmp) / "out"),
+                               say=lambda s: None)
+            plans = scratch.plan(scratch.render(), strict=False)
+            for dname, plan in plans.items():
+                print(f"== {dname}")
+                _print_lacking(scratch, plan, say_none=True)
     pipe.preflight()
     print("buildable here with backend", pipe.builder.name)
 
@@ -389,9 +432,18 @@ def _dispatch_locked(args: argparse.Namespace, pipe) -> None:
     elif args.cmd == "plan":
         _cmd_plan(pipe)
     elif args.cmd == "build":
-        pipe.preflight()
+        if not pipe.opts.components:
+            pipe.preflight()
+            rendered = pipe.render()
+            pipe.build(rendered, pipe.fetch_sources(), pipe.plan(rendered))
+            return
+        # --component: the chain comes from the build graph, so only its sources must be pinned
         rendered = pipe.render()
-        pipe.build(rendered, pipe.fetch_sources(), pipe.plan(rendered))
+        plans = pipe.plan(rendered)
+        only = pipe.selection(plans)
+        names = {c for c, _ in only or ()}
+        pipe.preflight(names)
+        pipe.build(rendered, pipe.fetch_sources(names), plans, only)
     elif args.cmd == "gate":
         _cmd_gate(pipe)
     elif args.cmd == "publish":

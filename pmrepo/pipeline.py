@@ -45,6 +45,7 @@ class Options:
     signer: Signer | None = None
     container: Check | None = None  # the container install test, when an engine is configured
     backend_options: dict[str, object] = field(default_factory=dict)
+    components: tuple[str, ...] = ()  # `build --component`: only these and what they need from the chain
 
 
 @dataclass
@@ -60,10 +61,12 @@ class Pipeline:
         self.release: Release = manifest.load(opts.release)
         if opts.jobs is not None and opts.jobs < 1:
             raise UsageError(f"--jobs {opts.jobs}: must be 1 or more")
-        unknown = sorted(set(opts.force) - {"*"} - {c.name for c in self.release.components})
-        if unknown:
-            raise UsageError(f"--force {unknown[0]}: no such component in {self.release.path} — fix: use one of "
-                             f"{', '.join(c.name for c in self.release.components)}")
+        names = {c.name for c in self.release.components}
+        for flag, given in (("--force", set(opts.force) - {"*"}), ("--component", set(opts.components))):
+            unknown = sorted(given - names)
+            if unknown:
+                raise UsageError(f"{flag} {unknown[0]}: no such component in {self.release.path} — fix: use one of "
+                                 f"{', '.join(c.name for c in self.release.components)}")
         for d in opts.dists:
             if d not in self.release.dists:
                 raise UsageError(f"--dist {d}: not a target of {self.release.path} — fix: use one of "
@@ -82,16 +85,17 @@ class Pipeline:
             self._builder = get_builder(self.opts.backend, **self.opts.backend_options)
         return self._builder
 
-    def preflight(self) -> None:
-        """Everything that can be refused before anything is written (the first problem)."""
-        found = self.preflight_problems()
+    def preflight(self, components: set[str] | None = None) -> None:
+        """Everything that can be refused before anything is written (the first problem;
+        ``components``: only their sources must be pinned)."""
+        found = self.preflight_problems(components)
         if found:
             raise found[0]
 
-    def preflight_problems(self) -> list[PmrepoError]:
+    def preflight_problems(self, components: set[str] | None = None) -> list[PmrepoError]:
         """Every problem with the manifest's sources, spec templates and the backend."""
         out: list[PmrepoError] = []
-        unpinned = sources.unpinned(self.release)
+        unpinned = [(c, s) for c, s in sources.unpinned(self.release) if components is None or c.name in components]
         if unpinned:
             comp, src = unpinned[0]
             out.append(sources.UnpinnedSourceError(
@@ -119,10 +123,12 @@ class Pipeline:
                 out[(comp.name, dist.name)] = path
         return out
 
-    def fetch_sources(self) -> dict[str, tuple[Path, tuple[str, ...]]]:
+    def fetch_sources(self, components: set[str] | None = None) -> dict[str, tuple[Path, tuple[str, ...]]]:
         fetcher = sources.Fetcher(self.opts.workdir / "cache", say=self.say)
         out: dict[str, tuple[Path, tuple[str, ...]]] = {}
         wanted = {c.name for d in self.dists for c in self.release.components_for(d.name)}
+        if components is not None:
+            wanted &= components
         for comp in self.release.components:
             if comp.name not in wanted:
                 continue
@@ -155,10 +161,25 @@ class Pipeline:
             plans[dist.name] = DistPlan(dist, infos, graph)
         return plans
 
+    def selection(self, plans: dict[str, DistPlan]) -> set[tuple[str, str]] | None:
+        """The jobs ``--component`` asks for: each named component and every
+        component it needs built first, per dist (None: every job)."""
+        if not self.opts.components:
+            return None
+        out: set[tuple[str, str]] = set()
+        for dname, plan in plans.items():
+            for name in self.opts.components:
+                if name in plan.graph.deps:
+                    out |= {(c, dname) for c in plan.graph.closure(name) | {name}}
+        if not out:
+            raise UsageError(f"--component {', '.join(self.opts.components)}: not built for "
+                             f"{', '.join(d.name for d in self.dists)} — fix: choose another --dist")
+        return out
+
     def build(self, rendered: dict[tuple[str, str], Path], srcs: dict[str, tuple[Path, tuple[str, ...]]],
-              plans: dict[str, DistPlan]) -> dict[tuple[str, str], JobResult]:
+              plans: dict[str, DistPlan], only: set[tuple[str, str]] | None = None) -> dict[tuple[str, str], JobResult]:
         jobs = {(c, d): JobSpec(c, plans[d].dist, rendered[(c, d)], srcs[c][0], srcs[c][1])
-                for (c, d) in rendered}
+                for (c, d) in rendered if only is None or (c, d) in only}
         n = self.opts.jobs or self.builder.default_jobs(os.cpu_count() or 1)
         sched = Scheduler(self.builder, Store(self.opts.workdir / "store"), n, self.epoch,
                           Progress(len(jobs), console=self.console), self.opts.force)
@@ -171,6 +192,8 @@ class Pipeline:
         logs = self.work / "logs" / "build-summary.txt"
         self.say(summary(results, logs))
         self.say(f"build logs: {logs}")
+        if not self.builder.shippable:
+            self.say(f"NOT SHIPPABLE: {self.builder.unshippable_reason()}")
         failed = [r for r in results.values() if r.status == "failed"]
         if failed:
             f = failed[0]
@@ -188,7 +211,8 @@ class Pipeline:
             checks.append(("container install", self.opts.container))
         return Assembly(self.release, dist, self.work / dist.name, self.opts.outdir, self.epoch, self.say,
                         signer=self.opts.signer, install_check=self.opts.install_check, checks=checks,
-                        backend=self.opts.backend, step=self.console.step)
+                        backend=self.opts.backend, step=self.console.step,
+                        unshippable=self.builder.unshippable_reason())
 
     def assemble(self, dist: Dist, results: dict[tuple[str, str], JobResult]) -> Path:
         return self.assembly(dist).run(results)
@@ -231,6 +255,8 @@ class Pipeline:
             meta = json.loads((out / "build.json").read_text())
             for check, note in meta.get("checks", {}).items():
                 self.say(f"{dname}: {check}: {note}")
+            if meta.get("shippable") is False:
+                self.say(f"{dname}: NOT SHIPPABLE ({meta.get('not_shippable', '')}); publish refuses it")
         self.say(f"done in {time.monotonic() - t0:.1f}s: {', '.join(str(p) for p in outputs.values())}")
         return outputs
 

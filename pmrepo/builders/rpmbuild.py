@@ -116,10 +116,20 @@ class RpmbuildBuilder(Builder):
             return True
         return False
 
+    def lacks(self, capability: str) -> bool:
+        return not self.host_has(capability)
+
     @property
     def shippable(self) -> bool:
         """Builds whose BuildRequires were assumed from the host are not shippable."""
         return not self.host_buildrequires
+
+    def unshippable_reason(self) -> str:
+        if self.host_buildrequires:
+            taken = f": {', '.join(sorted(self.assumed))}" if self.assumed else ""
+            return ("built with --host-buildrequires: BuildRequires taken as provided by this host's own "
+                    f"packages, unverified{taken}")
+        return ""
 
     def uses_namespace(self) -> bool:
         return namespace_available() if self.namespace is None else (self.namespace and namespace_available())
