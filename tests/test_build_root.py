@@ -19,6 +19,7 @@ from pmrepo.builders.rpmbuild import namespace_available
 from pmrepo.errors import BuildError
 from pmrepo.pipeline import Options, Pipeline
 
+ROOT = Path(__file__).resolve().parent.parent
 SUB = "pmrepo-synth-sub"
 
 needs_rpmbuild = pytest.mark.skipif(shutil.which("rpmbuild") is None,
@@ -81,6 +82,8 @@ USER_C = '#include "x.h"\nint main(void) { return X_VALUE - 42; }\n'
 
 def _release(tmp_path: Path) -> Path:
     (tmp_path / "specs").mkdir(parents=True)
+    for name in ("_comp_header.spec.j2", "_comp_changelog.spec.j2"):  # includes resolve beside the template
+        shutil.copyfile(ROOT / "specs" / name, tmp_path / "specs" / name)
     (tmp_path / "specs" / "base.spec.j2").write_text(BASE_SPEC)
     (tmp_path / "specs" / "user.spec.j2").write_text(USER_SPEC)
     base, user = tmp_path / "src" / "base", tmp_path / "src" / "user"

@@ -121,8 +121,13 @@ demo-devel\t-rw-r--r--\t\t/usr/include/demo.h\t
 """
 
 
+PARTIALS = ("_comp_header.spec.j2", "_comp_changelog.spec.j2")  # the real specs' shared parts
+
+
 def _demo(tmp_path: Path, spec: str = SPEC, tsv: str = TSV) -> Replay:
     (tmp_path / "specs").mkdir(parents=True)
+    for name in PARTIALS:  # includes resolve beside the including template
+        shutil.copyfile(ROOT / "specs" / name, tmp_path / "specs" / name)
     (tmp_path / "specs" / "demo.spec.j2").write_text(spec)
     (tmp_path / "release.toml").write_text("""
 [release]

@@ -75,6 +75,9 @@ all:
 
 def _build(tmp_path: Path, stamp: bool, tarball_version: str | None = None) -> str:
     (tmp_path / "specs").mkdir(parents=True)
+    # includes resolve beside the including template: the real specs' shared parts, the stamp among them
+    for name in ("_comp_header.spec.j2", "_comp_changelog.spec.j2", "_comp_tarball_version.spec.j2"):
+        shutil.copyfile(ROOT / "specs" / name, tmp_path / "specs" / name)
     include = '{% include "_comp_tarball_version.spec.j2" %}' if stamp else ""
     (tmp_path / "specs" / "stamped.spec.j2").write_text(SPEC.replace("STAMP", include))
     src = tmp_path / "src" / "stamped"
