@@ -259,7 +259,7 @@ def _cmd_publish(args: argparse.Namespace, pipe) -> None:
     from .errors import UsageError
     from .notes import render_notes
     from .preflight import Needs, PreflightError, problems
-    from .publish import publish, vouch
+    from .publish import publish, refuse_unshippable, vouch
 
     if not args.target:
         raise UsageError("publish: no mirror given — fix: pass --target URL or set PUBLISH_TARGET")
@@ -271,6 +271,7 @@ def _cmd_publish(args: argparse.Namespace, pipe) -> None:
     found += problems(pipe, Needs(build=False, target=args.target, replace=args.replace))[0]
     if found:  # everything publishing needs, reported at once before anything is written
         raise PreflightError(found)
+    refuse_unshippable(source)  # before anything is written (notes, SHA256SUMS)
     unchecked = vouch(source, rel.key, rel.path, tuple(rel.dists), required=[d.name for d in pipe.dists],
                       allow_unchecked=args.allow_unchecked)
     for dist, skipped in unchecked.items():
