@@ -71,7 +71,8 @@ class Assembly:
     signer: Signer | None = None
     checks: list[Check] = field(default_factory=list)  # run in this order (pmrepo.checks)
     backend: str = ""  # the build backend's name, recorded in build.json (the notes say what it implies)
-    step: StepFn = _quiet_step  # announces and times the slow parts
+    step: StepFn = _quiet_step  # announces and times the slow parts (e.g. Console.step)
+    unshippable: str = ""  # why the builds may not be published (build.json says so); "" = shippable
 
     @property
     def final(self) -> Path:
@@ -116,6 +117,7 @@ class Assembly:
             "checks": [c.name for c in self.checks],
             "gate_config": [rel.rpmlint_filters, hashlib.sha256(GATE_CONFIG.read_bytes()).hexdigest()],
             "release_key": rel.key,  # the manifest itself: build.json must name the one it was built from
+            "unshippable": self.unshippable,
         })
 
     def run(self, results: dict[tuple[str, str], JobResult]) -> Path:
@@ -187,7 +189,8 @@ class Assembly:
                         manifest=str(rel.path), unchecked=tuple(c for c in REQUIRED_CHECKS if c not in notes),
                         signed=pubkey is not None, backend=self.backend,
                         packages={rpm_name(p): rpm_vr(p) for p in [*ship, meta_rpm]},
-                        files=files).write(staging.build_json)
+                        files=files, shippable=not self.unshippable,
+                        not_shippable=self.unshippable).write(staging.build_json)
             replace_dir(staging.root, self.final, self.layout.staging_root)
             with contextlib.suppress(OSError):
                 self.layout.staging_root.rmdir()  # only when empty

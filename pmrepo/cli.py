@@ -59,6 +59,15 @@ def _backend(p: argparse.ArgumentParser) -> None:
     p.add_argument("--clean-roots", action="store_true",
                    help="mock: give every build a freshly initialised build root (default: one root per dist and "
                         "slot for the whole run, cleaned at its end)")
+    p.add_argument("--host-buildrequires", action="store_true",
+                   help="rpmbuild backend, for spec development: take BuildRequires this host cannot show (no rpmdb, "
+                        "e.g. Debian's -dev packages) as provided by its own packages; the result is marked NOT "
+                        "shippable and publish refuses it")
+
+
+def _component(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--component", action="append", default=[], metavar="NAME",
+                   help="build only NAME and what it needs from the chain (repeatable)")
 
 
 def _build(p: argparse.ArgumentParser) -> None:
@@ -112,7 +121,7 @@ COMMANDS: dict[str, tuple[str, tuple]] = {
     "plan": ("print per dist the build order, parallel waves and the repo package's contents",
              (_release, _dist, _workdir, _outdir, _backend)),
     "build": ("build every component (SRPM + binary RPMs) in BuildRequires order",
-              (_release, _dist, _workdir, _outdir, _backend, _build)),
+              (_release, _dist, _workdir, _outdir, _backend, _build, _component)),
     "all": ("the whole pipeline: build, repository, repo packages, checks", _PIPELINE),
     "demo": ("the offline demo release end to end (`all` with the demo manifest)", _PIPELINE[1:]),
     "pin": ("download unpinned URL sources and record their sha256 in the manifest (trust on first use)",
@@ -153,8 +162,13 @@ def _options(args: argparse.Namespace):  # -> pipeline.Options
                    sign=args.sign and args.cmd != "preflight",  # preflight checks the key itself, with the rest
                    container="none" if args.no_gates or args.cmd == "preflight" else engine,
                    container_image=args.container_image or ("local" if args.cmd == "demo" else None),
-                   backend_options=mock_options(args.mock_opt, clean_roots=getattr(args, "clean_roots", False))
-                   if args.backend == "mock" else {})
+                   components=tuple(getattr(args, "component", [])), backend_options=_backend_options(args))
+
+
+def _backend_options(args: argparse.Namespace) -> dict[str, object]:
+    if args.backend == "mock":
+        return mock_options(args.mock_opt, clean_roots=getattr(args, "clean_roots", False))
+    return {"host_buildrequires": True} if getattr(args, "host_buildrequires", False) else {}
 
 
 def mock_options(pairs: list[str], clean_roots: bool = False) -> dict[str, object]:
@@ -204,6 +218,9 @@ def dispatch(args: argparse.Namespace) -> int:
         raise UsageError("--clean-roots is for the mock backend — fix: add --backend mock or drop --clean-roots")
     if args.mock_opt and args.backend != "mock":
         raise UsageError("--mock-opt is for the mock backend — fix: add --backend mock or drop --mock-opt")
+    if getattr(args, "host_buildrequires", False) and args.backend != "rpmbuild":
+        raise UsageError("--host-buildrequires is for the rpmbuild backend — fix: drop it (mock installs "
+                         "BuildRequires from the dist's repositories)")
     from .pipeline import Pipeline
 
     pipe = Pipeline(_options(args))

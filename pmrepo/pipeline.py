@@ -10,8 +10,10 @@ notes, SHA256SUMS → publish. Every path comes from ``layout.Layout``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +32,7 @@ from .lock import WorkdirLock
 from .manifest import Dist, Release
 from .notes import render_notes
 from .progress import Console, Progress, default_console, table
-from .publish import publish, vouch
+from .publish import publish, refuse_unshippable, vouch
 from .records import BuildRecord
 from .repopkg import metapackage_requires
 from .scheduler import JobResult, JobSpec, Scheduler, Store, summary
@@ -54,6 +56,7 @@ class Options:
     container: str = "none"  # container install test engine: none, auto (skipped with a warning if none works), podman, docker
     container_image: str | None = None  # one image for every dist; "local": pmrepo's own test image
     backend_options: dict[str, object] = field(default_factory=dict)
+    components: tuple[str, ...] = ()  # `build --component`: only these and what they need from the chain
 
 
 @dataclass
@@ -69,10 +72,12 @@ class Pipeline:
         self.release: Release = manifest.load(opts.release)
         if opts.jobs is not None and opts.jobs < 1:
             raise UsageError(f"--jobs {opts.jobs}: must be 1 or more")
-        unknown = sorted(set(opts.force) - {"*"} - {c.name for c in self.release.components})
-        if unknown:
-            raise UsageError(f"--force {unknown[0]}: no such component in {self.release.path} — fix: use one of "
-                             f"{', '.join(c.name for c in self.release.components)}")
+        names = {c.name for c in self.release.components}
+        for flag, given in (("--force", set(opts.force) - {"*"}), ("--component", set(opts.components))):
+            unknown = sorted(given - names)
+            if unknown:
+                raise UsageError(f"{flag} {unknown[0]}: no such component in {self.release.path} — fix: use one of "
+                                 f"{', '.join(c.name for c in self.release.components)}")
         for d in opts.dists:
             if d not in self.release.dists:
                 raise UsageError(f"--dist {d}: not a target of {self.release.path} — fix: use one of "
@@ -95,16 +100,17 @@ class Pipeline:
             self._builder = get_builder(self.opts.backend, **self.opts.backend_options)
         return self._builder
 
-    def preflight(self) -> None:
-        """Everything that can be refused before anything is written (the first problem)."""
-        found = self.preflight_problems()
+    def preflight(self, components: set[str] | None = None) -> None:
+        """Everything that can be refused before anything is written (the first problem;
+        ``components``: only their sources must be pinned)."""
+        found = self.preflight_problems(components)
         if found:
             raise found[0]
 
-    def preflight_problems(self) -> list[PmrepoError]:
+    def preflight_problems(self, components: set[str] | None = None) -> list[PmrepoError]:
         """Every problem with the manifest's sources, spec templates and the backend."""
         out: list[PmrepoError] = []
-        unpinned = sources.unpinned(self.release)
+        unpinned = [(c, s) for c, s in sources.unpinned(self.release) if components is None or c.name in components]
         if unpinned:
             comp, src = unpinned[0]
             out.append(sources.UnpinnedSourceError(
@@ -132,10 +138,12 @@ class Pipeline:
                 out[(comp.name, dist.name)] = path
         return out
 
-    def fetch_sources(self) -> dict[str, tuple[Path, tuple[str, ...]]]:
+    def fetch_sources(self, components: set[str] | None = None) -> dict[str, tuple[Path, tuple[str, ...]]]:
         fetcher = sources.Fetcher(self.layout.cache, say=self.say)
         out: dict[str, tuple[Path, tuple[str, ...]]] = {}
         wanted = {c.name for d in self.dists for c in self.release.components_for(d.name)}
+        if components is not None:
+            wanted &= components
         for comp in self.release.components:
             if comp.name not in wanted:
                 continue
@@ -168,10 +176,25 @@ class Pipeline:
             plans[dist.name] = DistPlan(dist, infos, graph)
         return plans
 
+    def selection(self, plans: dict[str, DistPlan]) -> set[tuple[str, str]] | None:
+        """The jobs ``--component`` asks for: each named component and every
+        component it needs built first, per dist (None: every job)."""
+        if not self.opts.components:
+            return None
+        out: set[tuple[str, str]] = set()
+        for dname, plan in plans.items():
+            for name in self.opts.components:
+                if name in plan.graph.deps:
+                    out |= {(c, dname) for c in plan.graph.closure(name) | {name}}
+        if not out:
+            raise UsageError(f"--component {', '.join(self.opts.components)}: not built for "
+                             f"{', '.join(d.name for d in self.dists)} — fix: choose another --dist")
+        return out
+
     def build(self, rendered: dict[tuple[str, str], Path], srcs: dict[str, tuple[Path, tuple[str, ...]]],
-              plans: dict[str, DistPlan]) -> dict[tuple[str, str], JobResult]:
+              plans: dict[str, DistPlan], only: set[tuple[str, str]] | None = None) -> dict[tuple[str, str], JobResult]:
         jobs = {(c, d): JobSpec(c, plans[d].dist, rendered[(c, d)], srcs[c][0], srcs[c][1])
-                for (c, d) in rendered}
+                for (c, d) in rendered if only is None or (c, d) in only}
         n = self.opts.jobs or self.builder.default_jobs(os.cpu_count() or 1)
         sched = Scheduler(self.builder, Store(self.layout.store), n, self.release.epoch,
                           Progress(len(jobs), console=self.console), self.opts.force)
@@ -184,6 +207,8 @@ class Pipeline:
         logs = self.layout.release_logs / "build-summary.txt"
         self.say(summary(results, logs))
         self.say(f"build logs: {logs}")
+        if not self.builder.shippable:
+            self.say(f"NOT SHIPPABLE: {self.builder.unshippable_reason()}")
         failed = [r for r in results.values() if r.status == "failed"]
         if failed:
             f = failed[0]
@@ -210,7 +235,7 @@ class Pipeline:
     def assembly(self, dist: Dist, check_list: list[checks.Check] | None = None) -> Assembly:
         return Assembly(self.release, dist, self.layout.dist(dist.name), self.say, signer=self.signer,
                         checks=self.checks() if check_list is None else check_list, backend=self.opts.backend,
-                        step=self.console.step)
+                        step=self.console.step, unshippable=self.builder.unshippable_reason())
 
     def assemble(self, dist: Dist, results: dict[tuple[str, str], JobResult],
                  check_list: list[checks.Check] | None = None) -> Path:
@@ -256,6 +281,8 @@ class Pipeline:
         for dname, rec in records.items():
             for check, note in rec.checks.items():
                 self.say(f"{dname}: {check}: {note}")
+            if not rec.shippable:
+                self.say(f"{dname}: NOT SHIPPABLE ({rec.not_shippable}); publish refuses it")
         self.say(f"done in {time.monotonic() - t0:.1f}s: {', '.join(str(p) for p in outputs.values())}")
         return outputs
 
@@ -264,8 +291,31 @@ class Pipeline:
         rel = self.release
         self.say(f"{rel.path}: valid manifest for {rel.release_id} "
                  f"({len(rel.components)} components, dists {', '.join(rel.dists)})")
+        if shutil.which("rpmspec"):
+            # rendered and parsed in a scratch directory: `check` writes nothing of the user's
+            with tempfile.TemporaryDirectory(prefix="pmrepo-check-") as tmp:
+                scratch = Pipeline(dataclasses.replace(self.opts, workdir=Path(tmp) / "work",
+                                                       outdir=Path(tmp) / "out"), say=lambda s: None)
+                plans = scratch.plan(scratch.render(), strict=False)
+                for dname, plan in plans.items():
+                    self.say(f"== {dname}")
+                    self._say_lacking(scratch.builder, plan, say_none=True)
         self.preflight()
         self.say(f"buildable here with backend {self.builder.name}")
+
+    def _say_lacking(self, builder: Builder, plan: DistPlan, say_none: bool = False) -> None:
+        """Which of the dist's BuildRequires from outside the release this host lacks."""
+        lacking = sorted({br for brs in plan.graph.external.values() for br in brs if builder.lacks(br)})
+        if not lacking:
+            if say_none:
+                self.say(f"  this host has every BuildRequires from outside the release (backend {builder.name})")
+            return
+        self.say(f"  BuildRequires this host lacks for backend {builder.name} ({len(lacking)}): {', '.join(lacking)}")
+        if not builder.shippable:
+            self.say("  → taken as provided by the host's own packages (--host-buildrequires, unverified): "
+                     "builds are NOT shippable")
+        else:
+            self.say(f"  → {builder.remedy}")
 
     def run_render(self) -> None:
         with self.locked():
@@ -279,10 +329,19 @@ class Pipeline:
                 self.say(f"{comp}: {path} ({len(digests)} file(s))")
 
     def run_build(self) -> dict[tuple[str, str], JobResult]:
+        """``build``: every job, or with ``--component`` only those and their chain."""
         with self.locked():
-            self.preflight()
+            if not self.opts.components:
+                self.preflight()
+                rendered = self.render()
+                return self.build(rendered, self.fetch_sources(), self.plan(rendered))
+            # --component: the chain comes from the build graph, so only its sources must be pinned
             rendered = self.render()
-            return self.build(rendered, self.fetch_sources(), self.plan(rendered))
+            plans = self.plan(rendered)
+            only = self.selection(plans)
+            names = {c for c, _ in only or ()}
+            self.preflight(names)
+            return self.build(rendered, self.fetch_sources(names), plans, only)
 
     def run_plan(self) -> None:
         """``plan``: per dist the build order, the waves and the repo package's contents."""
@@ -305,12 +364,7 @@ class Pipeline:
             self.say("\n".join("    " + ln for ln in
                                table(["package", "version-release", "component", "built after"], rows).splitlines()))
             self.say(f"  {rel.metapackage} requires: {', '.join(metapackage_requires(rel, plan.dist))}")
-            missing = sorted({br for brs in plan.graph.external.values() for br in brs
-                              if not self.builder.can_provide(br)})
-            if missing:
-                self.say(f"  from the build root, which backend {self.builder.name} cannot provide here "
-                         f"({len(missing)}): {', '.join(missing)}")
-                self.say(f"  → {self.builder.remedy}")
+            self._say_lacking(self.builder, plan)
 
     def run_gate(self) -> list[checks.CheckRun]:
         """``gate``: the checks of ``all`` (the same list, the reports in the same
@@ -369,6 +423,7 @@ class Pipeline:
             found += preflight.problems(self, preflight.Needs(build=False, target=target, replace=replace))[0]
             if found:  # everything publishing needs, reported at once before anything is written
                 raise preflight.PreflightError(found)
+            refuse_unshippable(source)  # before anything is written (notes, SHA256SUMS)
             unchecked = vouch(source, rel.key, rel.path, tuple(rel.dists), required=[d.name for d in self.dists],
                               allow_unchecked=allow_unchecked)
             for dist, skipped in unchecked.items():

@@ -544,6 +544,24 @@ def make_target(target_url: str, log: Path | None = None) -> Target:
 # --------------------------------------------------------------------------
 # publish
 
+def refuse_unshippable(source_dir: Path) -> None:
+    """A dist built with BuildRequires assumed from the build host (rpmbuild
+    --host-buildrequires) is marked ``"shippable": false`` in its build.json:
+    it never reaches a mirror."""
+    for out in (Output(d) for d in sorted(Path(source_dir).iterdir()) if d.is_dir()):
+        meta_path = out.build_json
+        if not meta_path.is_file():
+            continue
+        try:
+            meta = BuildRecord.read(meta_path)
+        except RecordError:
+            raise PublishError(f"{meta_path}: unreadable build record — fix: rebuild the release") from None
+        if not meta.shippable:
+            raise PublishError(f"{meta_path}: not shippable ({meta.not_shippable or 'marked so by the build'}) "
+                               "— fix: rebuild with --backend mock, or with rpmbuild on a host that has the "
+                               "BuildRequires installed, without --host-buildrequires")
+
+
 def _source_files(source_dir: Path) -> tuple[list[str], dict[str, str]]:
     """Files to upload and their expected sha256 (from SHA256SUMS, plus the
     sums file itself and its signature, hashed here)."""
@@ -652,6 +670,7 @@ def publish(
     if not RELEASE_ID_RE.match(release_id or ""):
         raise PublishError(f"release id '{release_id}' is not a plain name — fix: use <name>-<version>-<release>")
     source_dir = Path(source_dir)
+    refuse_unshippable(source_dir)
     say = echo or (print if dry_run else logger.info)
     files, expected = _source_files(source_dir)
     size = sum((source_dir / f).stat().st_size for f in files)

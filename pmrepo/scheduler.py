@@ -310,7 +310,8 @@ class Scheduler:
         secs = time.monotonic() - t0
         out = self.store.commit(staging, dist, job.component, key,
                                 {"component": job.component, "dist": dist, "key": key, "seconds": round(secs, 3),
-                                 "backend": self.builder.name, "deps": [p.name for p in dep_rpms]}, built)
+                                 "backend": self.builder.name, "deps": [p.name for p in dep_rpms],
+                                 "shippable": self.builder.shippable}, built)
         entry = out.srpm.parent
         self.progress.finished(job.component, dist, "built", secs)
         return JobResult(job.component, dist, "built", secs, key, entry, entry / "build.log", "", wall0, time.time(),

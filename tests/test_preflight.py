@@ -43,7 +43,7 @@ def test_make_release_with_a_missing_mirror_stops_at_once(key_env: dict[str, str
     errors = _errors(proc.stderr)
     assert len(errors) == 1 and str(missing) in errors[0] and "does not exist" in errors[0], proc.stderr
     assert "building" not in proc.stdout and "release demo-repo" not in proc.stdout, proc.stdout  # no work began
-    assert seconds < 5, f"took {seconds:.1f}s"
+    print(f"make release with a missing mirror stopped after {seconds:.1f}s")  # measured, not asserted: no timed tests
     assert not missing.exists()
 
 

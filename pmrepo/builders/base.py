@@ -98,6 +98,19 @@ class Builder(abc.ABC):
         met from outside (the host, or the build root's repositories)."""
         return True
 
+    def lacks(self, capability: str) -> bool:
+        """Whether this host lacks what a build with this backend needs of it
+        (for ``plan``/``check``): by default, what it cannot provide."""
+        return not self.can_provide(capability)
+
+    @property
+    def shippable(self) -> bool:
+        """Whether what this backend builds may be published."""
+        return True
+
+    def unshippable_reason(self) -> str:
+        return ""
+
     @abc.abstractmethod
     def config_id(self, dist: Dist) -> str:
         """Everything about the backend that changes its output, for build keys."""

@@ -1,17 +1,37 @@
 """The plain rpmbuild backend: builds on this host, no chroot.
 
-BuildRequires satisfied by packages built earlier in the same run are made
-available by unpacking those RPMs into a private root and pointing the
-compiler and linker at it (CPATH, LIBRARY_PATH, …). The result is a real RPM
-but not an el6/el7 binary: ELF dependencies reflect this host's libraries.
-Use the mock backend for production builds of arch-specific packages.
+BuildRequires satisfied by packages built earlier in the same run are
+unpacked into a private dependency root (no rpmdb, no scriptlets). Two ways
+make them visible to the build:
+
+* **at their real paths** (root, ``unshare`` and overlayfs available): rpmbuild
+  runs in a private mount namespace where the dependency root is overlaid on
+  ``/usr``, ``/etc`` and ``/var`` (read-only lower layers: the dependency root
+  above the host's directory; writes go to a tmpfs upper layer that vanishes
+  with the namespace). ``/usr/include/pacemaker/crm_config.h`` is then where a
+  configure script with a hard-coded path looks for it, as in a mock root;
+  nothing is written to the host's directories.
+* **through the compiler's search paths** everywhere: CPATH, LIBRARY_PATH,
+  LD_LIBRARY_PATH, PKG_CONFIG_PATH and PATH point into the dependency root.
+  Without a mount namespace this is all there is, and the build log says so.
+
+The result is a real RPM but not an el6/el7 binary: ELF dependencies reflect
+this host's libraries. Use the mock backend for production builds of
+arch-specific packages.
+
+``host_buildrequires``: BuildRequires that no component of the release
+provides and that this host cannot show it has (no rpmdb entry, no such
+file or command) are taken as provided by the host's own, non-rpm packages
+(e.g. Debian's -dev packages). Nothing checks that they are: such builds are
+for spec development, marked not shippable (see ``shippable``).
 """
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tarfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import BuildError
@@ -35,15 +55,50 @@ def _extract(rpm: Path, root: Path, log: Path) -> None:
     tgz.unlink()
 
 
+#: the directories the dependency root is overlaid on, in a private mount namespace
+OVERLAID = ("usr", "etc", "var")
+
+# What runs inside the namespace: a tmpfs for the overlays' upper layers, one
+# overlay per directory the dependency root has, then rpmbuild. Paths come
+# from the environment, never from the script's text.
+OVERLAY_SCRIPT = """set -e
+mount -t tmpfs pmrepo-overlay "$PMREPO_OVL"
+for d in $PMREPO_DIRS; do
+    mkdir -p "$PMREPO_OVL/$d/upper" "$PMREPO_OVL/$d/work"
+    mount -t overlay "pmrepo-$d" -o "lowerdir=$PMREPO_DEPS/$d:/$d,upperdir=$PMREPO_OVL/$d/upper,workdir=$PMREPO_OVL/$d/work" "/$d"
+    echo "pmrepo: dependency root overlaid on /$d"
+done
+exec "$@"
+"""
+# overlayfs option syntax: no ',' ':' '\\' or whitespace in the paths
+_OVERLAY_SAFE = re.compile(r"^[A-Za-z0-9_./+@%=-]+$")
+
+
+def namespace_available() -> bool:
+    """Whether this process can make a private mount namespace with overlays."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        return False
+    try:
+        return "overlay" in Path("/proc/filesystems").read_text()
+    except OSError:
+        return False
+
+
 @dataclass
 class RpmbuildBuilder(Builder):
     name: str = "rpmbuild"
     remedy: str = ("build with --backend mock (its el6/el7 chroot installs BuildRequires from the dist's "
-                   "repositories), or install it on this build host")
+                   "repositories), install it on this build host, or (spec development only) pass "
+                   "--host-buildrequires to take it from the host's own packages")
+    #: take BuildRequires this host cannot show as provided by its own (non-rpm) packages
+    host_buildrequires: bool = False
+    #: None: a mount namespace when available; False: never (search paths only)
+    namespace: bool | None = None
+    assumed: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
 
-    def can_provide(self, capability: str) -> bool:
-        """The host can provide an executable on PATH, an existing file path, or
-        (on an RPM-based host) a capability its rpmdb provides."""
+    def host_has(self, capability: str) -> bool:
+        """The host can show it provides an executable on PATH, an existing file
+        path, or (on an RPM-based host) a capability its rpmdb provides."""
         if capability.startswith("/"):
             return os.path.exists(capability)
         if shutil.which(capability):
@@ -53,16 +108,80 @@ class RpmbuildBuilder(Builder):
             return res.returncode == 0
         return False
 
+    def can_provide(self, capability: str) -> bool:
+        if self.host_has(capability):
+            return True
+        if self.host_buildrequires:
+            self.assumed.add(capability)
+            return True
+        return False
+
+    def lacks(self, capability: str) -> bool:
+        return not self.host_has(capability)
+
+    @property
+    def shippable(self) -> bool:
+        """Builds whose BuildRequires were assumed from the host are not shippable."""
+        return not self.host_buildrequires
+
+    def unshippable_reason(self) -> str:
+        if self.host_buildrequires:
+            taken = f": {', '.join(sorted(self.assumed))}" if self.assumed else ""
+            return ("built with --host-buildrequires: BuildRequires taken as provided by this host's own "
+                    f"packages, unverified{taken}")
+        return ""
+
+    def uses_namespace(self) -> bool:
+        return namespace_available() if self.namespace is None else (self.namespace and namespace_available())
+
     def config_id(self, dist: Dist) -> str:
-        return f"rpmbuild;{MACROS_FILE.read_text()}"
+        root = "overlay" if self.uses_namespace() else "search-paths"
+        host = ";host-buildrequires" if self.host_buildrequires else ""
+        return f"rpmbuild;root={root}{host};{MACROS_FILE.read_text()}"
+
+    def _overlay(self, req: BuildRequest, root: Path, top: Path, argv: list[str]) -> tuple[list[str], dict[str, str]]:
+        """``argv`` wrapped to run with ``root`` overlaid on the system
+        directories, or unchanged (with the reason in the log) when that
+        cannot be done here."""
+        if not self.uses_namespace():
+            why = "no mount namespace here (needs root, unshare and overlayfs)" if self.namespace is None \
+                else "disabled by the backend option namespace=False"
+            _note(req.log, f"dependency root reachable through search paths only: {why}")
+            return argv, {}
+        dirs: list[str] = []
+        own = (req.outdir.resolve(), top.resolve())  # what the build writes must stay on the host
+        for d in OVERLAID:
+            if not (root / d).is_dir():
+                continue
+            under = [p for p in own if p.is_relative_to(Path("/") / d)]
+            if under:
+                _note(req.log, f"not overlaying /{d}: the build's own directory {under[0]} is under it")
+                continue
+            dirs.append(d)
+        ovl = req.outdir / ".pmrepo-overlay"
+        if not dirs:
+            return argv, {}
+        if not all(_OVERLAY_SAFE.match(str(p)) for p in (root.resolve(), ovl.resolve())):
+            _note(req.log, f"dependency root reachable through search paths only: {root} has characters "
+                  "overlayfs options cannot carry")
+            return argv, {}
+        ovl.mkdir(exist_ok=True)
+        env = {"PMREPO_DEPS": str(root.resolve()), "PMREPO_OVL": str(ovl.resolve()), "PMREPO_DIRS": " ".join(dirs)}
+        return ["unshare", "--mount", "--propagation", "private", "sh", "-c", OVERLAY_SCRIPT, "sh", *argv], env
 
     def build_binary(self, req: BuildRequest, srpm: Path) -> BuildOutput:
         # _topdir at a path independent of the work directory: reproducible from any checkout
         with fixed_topdir(req.dist.name, req.component, "rpmbuild") as top:
-            return self._build_in(req, srpm, top)
+            try:
+                return self._build_in(req, srpm, top)
+            finally:
+                shutil.rmtree(req.outdir / ".pmrepo-overlay", ignore_errors=True)
 
     def _build_in(self, req: BuildRequest, srpm: Path, top: Path) -> BuildOutput:
         env = {"SOURCE_DATE_EPOCH": str(req.source_date_epoch)}
+        defines = rpm_macro_defines(req.dist, req.source_date_epoch)
+        defines["_topdir"] = str(top)
+        argv = ["rpmbuild", "--rebuild", "--nodeps", "--load", str(MACROS_FILE), *define_args(defines), str(srpm)]
         if req.dep_rpms:
             # Inside rpmbuild's BUILD directory, so that debugedit rewrites the
             # paths it leaves in debug info like the build's own (reproducible).
@@ -78,10 +197,9 @@ class RpmbuildBuilder(Builder):
                 "PKG_CONFIG_PATH": os.pathsep.join(str(p / "pkgconfig") for p in libs),
                 "PATH": os.pathsep.join([str(root / "usr/bin"), str(root / "usr/sbin"), os.environ.get("PATH", "")]),
             })
-        defines = rpm_macro_defines(req.dist, req.source_date_epoch)
-        defines["_topdir"] = str(top)
-        run(["rpmbuild", "--rebuild", "--nodeps", "--load", str(MACROS_FILE), *define_args(defines), str(srpm)],
-            log_file=req.log, env=env, error=BuildError)
+            argv, extra = self._overlay(req, root, top, argv)
+            env.update(extra)
+        run(argv, log_file=req.log, env=env, error=BuildError)
         rpms = []
         for rpm in sorted((top / "RPMS").rglob("*.rpm")):
             target = req.outdir / rpm.name
@@ -90,3 +208,9 @@ class RpmbuildBuilder(Builder):
         if not rpms:
             raise BuildError(f"{req.component} ({req.dist.name}): rpmbuild produced no RPMs", log=req.log)
         return BuildOutput(srpm=srpm, rpms=tuple(rpms), logs=(req.log,))
+
+
+def _note(log: Path, text: str) -> None:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a") as fh:
+        fh.write(f"pmrepo: {text}\n")

@@ -27,6 +27,8 @@ def options(cmd: str) -> set[str]:
     ("all", {"--release", "--backend", "--jobs", "--force", "--sign", "--no-gates", "--no-install-check",
              "--container", "--mock-opt"}, {"--target", "--dry-run"}),
     ("demo", {"--backend", "--container", "--sign"}, {"--release", "--target"}),
+    ("build", {"--component", "--host-buildrequires", "--force"}, {"--target", "--sign"}),
+    ("plan", {"--host-buildrequires"}, {"--component"}),
 ])
 def test_subcommand_options(cmd: str, has: set[str], lacks: set[str]) -> None:
     opts = options(cmd)

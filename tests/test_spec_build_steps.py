@@ -1,0 +1,69 @@
+"""The %build/%install corrections of issue 9, which the recorded-tree test
+(test_install_trees.py) cannot see because it replaces those sections: each
+is checked in the spec as rpm parses it for el6 and el7."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pmrepo import manifest, specs
+from pmrepo.run import run
+
+ROOT = Path(__file__).resolve().parent.parent
+REL = manifest.load(ROOT / "releases" / "1.1.14-1.1.toml")
+
+pytestmark = pytest.mark.skipif(shutil.which("rpmspec") is None,
+                                reason="rpmspec is not installed here (`make setup` installs rpm)")
+
+
+def _parsed(component: str, dist: str, tmp_path: Path) -> str:
+    spec = tmp_path / f"{component}-{dist}.spec"
+    spec.write_text(specs.render_component(REL, REL.dists[dist], REL.component(component)))
+    return run(["rpmspec", "--parse", *specs.define_args(REL.dists[dist].rpm_defines()), str(spec)]).output
+
+
+def _brs(component: str, dist: str, tmp_path: Path) -> set[str]:
+    spec = tmp_path / f"{component}-{dist}.spec"
+    spec.write_text(specs.render_component(REL, REL.dists[dist], REL.component(component)))
+    return set(specs.inspect(spec, REL.dists[dist]).buildrequires)
+
+
+def test_corosync_units_in_the_unit_dir(tmp_path: Path) -> None:
+    assert "--with-systemddir=/usr/lib/systemd/system" in _parsed("corosync", "el7", tmp_path)
+    assert "--with-systemddir" not in _parsed("corosync", "el6", tmp_path)
+
+
+@pytest.mark.parametrize("dist", ["el6", "el7"])
+def test_pacemaker_configure_and_install(dist: str, tmp_path: Path) -> None:
+    text = "\n".join(ln for ln in _parsed("pacemaker", dist, tmp_path).splitlines() if not ln.startswith("#"))
+    assert "--with-ocfdir" not in text and "--with-cs-quorum" not in text  # not options of 1.1.14's configure
+    assert "--with-corosync" in text
+    assert any(ln.startswith("install -d ") and ln.endswith("/var/lib/pacemaker/cores") for ln in text.splitlines())
+    initrd = run(["rpm", "--eval", "%{_initrddir}"]).output.strip()
+    removes = [ln for ln in text.splitlines() if ln.startswith("rm -f ") and f"{initrd}/pacemaker_remote" in ln]
+    assert bool(removes) == (dist == "el7")
+
+
+@pytest.mark.parametrize("dist", ["el6", "el7"])
+def test_pssh_manual_pages_moved_from_setup_py_prefix(dist: str, tmp_path: Path) -> None:
+    text = _parsed("pssh", dist, tmp_path)
+    assert any(ln.startswith("mv ") and "/usr/man/man1/*.1" in ln and "/usr/share/man/man1" in ln
+               for ln in text.splitlines())
+
+
+def test_pcs_init_system_chosen_by_the_spec(tmp_path: Path) -> None:
+    assert "IS_SYSTEMCTL=false" in _parsed("pcs", "el6", tmp_path)
+    assert "IS_SYSTEMCTL=true" in _parsed("pcs", "el7", tmp_path)
+
+
+@pytest.mark.parametrize("component", ["pm_extras", "pm_logconv-cs"])
+def test_upstart_builds_need_initctl_on_el6(component: str, tmp_path: Path) -> None:
+    assert "upstart" in _brs(component, "el6", tmp_path)
+    assert "upstart" not in _brs(component, "el7", tmp_path)
+
+
+@pytest.mark.parametrize("dist", ["el6", "el7"])
+def test_crmsh_needs_the_stack_headers(dist: str, tmp_path: Path) -> None:
+    assert {"pacemaker-libs-devel", "cluster-glue-libs-devel"} <= _brs("crmsh", dist, tmp_path)
