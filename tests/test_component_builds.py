@@ -16,6 +16,7 @@ import pytest
 
 from pmrepo.errors import PublishError
 from pmrepo.publish import refuse_unshippable
+from pmrepo.records import BuildRecord
 from synthetic import make_release
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,11 +100,18 @@ def test_host_buildrequires_is_for_rpmbuild_only(tmp_path: Path) -> None:
     assert proc.returncode != 0 and "--host-buildrequires is for the rpmbuild backend" in proc.stderr
 
 
+def _record(dist: str, **kw: object) -> BuildRecord:
+    return BuildRecord(dist=dist, release="r-1-1", packages={"a": "1-1"}, files={}, **kw)  # type: ignore[arg-type]
+
+
 def test_publish_refuses_an_unshippable_build_record(tmp_path: Path) -> None:
     (tmp_path / "el6").mkdir()
-    (tmp_path / "el6" / "build.json").write_text(json.dumps({"shippable": True}))
+    _record("el6", shippable=True).write(tmp_path / "el6" / "build.json")
     refuse_unshippable(tmp_path)  # shippable: nothing to refuse
     (tmp_path / "el7").mkdir()
-    (tmp_path / "el7" / "build.json").write_text(json.dumps({"shippable": False, "not_shippable": "because"}))
+    _record("el7", shippable=False, not_shippable="because").write(tmp_path / "el7" / "build.json")
     with pytest.raises(PublishError, match="el7/build.json: not shippable \\(because\\)"):
+        refuse_unshippable(tmp_path)
+    (tmp_path / "el7" / "build.json").write_text(json.dumps({"shippable": False}))  # no record pmrepo wrote
+    with pytest.raises(PublishError, match="el7/build.json: unreadable build record"):
         refuse_unshippable(tmp_path)
