@@ -220,18 +220,19 @@ def p4(out: Path, manifest: Path, pairs: int, mib: int) -> tuple[str, str, str, 
     work = p.work / dist.name
     for rpm in (blob_dir / "RPMS").rglob("*.rpm"):
         shutil.copyfile(rpm, work / "tree" / "rpm" / rpm.name)
-    nbytes = sum(f.stat().st_size for d in ("tree", "debuginfo-tree", "srpms") for f in (work / d).rglob("*") if f.is_file())
+    trees = repopkg.work_trees(work)
+    nbytes = sum(f.stat().st_size for d in trees.values() for f in d.rglob("*") if f.is_file())
     ratios, asm_rates, cp_rates = [], [], []
     for i in range(pairs):
         t0 = time.monotonic()
-        repopkg.build_repo_packages(p.release, dist, work, tree=work / "tree", debuginfo_tree=work / "debuginfo-tree",
-                                    srpm_dir=work / "srpms", log=work / "logs" / "bench-p4.log", epoch=p.epoch)
+        repopkg.build_repo_packages(p.release, dist, work, trees=trees, log=work / "logs" / "bench-p4.log",
+                                    epoch=p.epoch)
         asm = time.monotonic() - t0
         copy_dir = out / "copy"
         shutil.rmtree(copy_dir, ignore_errors=True)
         t0 = time.monotonic()
-        for d in ("tree", "debuginfo-tree", "srpms"):
-            shutil.copytree(work / d, copy_dir / d)
+        for d in trees.values():
+            shutil.copytree(d, copy_dir / d.name)
         os.sync()
         cp = time.monotonic() - t0
         ratios.append(cp / asm * 100)

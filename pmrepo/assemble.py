@@ -9,6 +9,7 @@ inputs changed.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from . import installcheck, repopkg, repository
+from . import installcheck, installset, repopkg, repository
 from .errors import BuildError
 from .manifest import Dist, Release
 from .fsutil import write_atomic
@@ -118,7 +119,7 @@ class Assembly:
             "manifest": [[c.name, c.packages_for(self.dist.name), c.debuginfo.get(self.dist.name, ())]
                          for c in rel.components_for(self.dist.name)],
             "templates": [hashlib.sha256(p.read_bytes()).hexdigest() for p in templates],
-            "release": [rel.name, rel.vr, rel.prefix, rel.repo_id, rel.repo_file, rel.repo_name, rel.metapackage,
+            "release": [rel.name, rel.vr, [dataclasses.astuple(r) for r in rel.repos], rel.parent_dir, rel.metapackage,
                         rel.arch, rel.summary, rel.description, rel.license, rel.url, rel.vendor, rel.packager],
             # the very files (a forced rebuild keeps its key but makes new files)
             "files": sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in shipped),
@@ -150,36 +151,33 @@ class Assembly:
                   comps_xml: str) -> tuple[Path, list[Path], Path | None]:
         rel, dist, work = self.release, self.dist, self.work
         t0 = time.monotonic()
-        for sub in ("tree", "debuginfo-tree", "srpms", "gates"):
-            shutil.rmtree(work / sub, ignore_errors=True)
+        trees = repopkg.work_trees(work)
+        for sub in (*trees.values(), work / "srpms", work / "gates"):
+            shutil.rmtree(sub, ignore_errors=True)
         log = work / "logs" / "assemble.log"
         log.unlink(missing_ok=True)
         meta_rpm = repopkg.build_metapackage(rel, dist, work, log, self.epoch)
         comps_file = work / "comps.xml"
         write_atomic(comps_file, comps_xml)
         sign_hook = self.signer.sign_rpms if self.signer else None
-        tree, dtree = work / "tree", work / "debuginfo-tree"
-        repository.make_repository(tree, [*ship, meta_rpm], groupfile=comps_file, revision=self.epoch, log=log,
-                                   before_index=sign_hook)
-        repository.make_repository(dtree, debug, groupfile=None, revision=self.epoch, log=log, before_index=sign_hook)
-        (work / "srpms").mkdir(parents=True)
-        for s in srpms:
-            shutil.copyfile(s, work / "srpms" / s.name)
+        # three self-contained repositories; the comps group only in the main one
+        for kind, rpms in (("main", [*ship, meta_rpm]), ("debuginfo", debug), ("src", srpms)):
+            repository.make_repository(trees[kind], rpms, groupfile=comps_file if kind == "main" else None,
+                                       revision=self.epoch, log=log, before_index=sign_hook)
         pubkey = None
         if self.signer:
-            self.signer.sign_rpms(sorted((work / "srpms").glob("*.rpm")))
-            for repo in (tree, dtree):
+            for repo in trees.values():
                 self.signer.sign_repo(repo)
             pubkey = self.signer.public_key(work / f"RPM-GPG-KEY-{rel.repo_id}")
-        self.say(f"{dist.name}: repository of {len(ship) + 1} packages, {len(debug)} debuginfo, {len(srpms)} SRPMs "
+        self.say(f"{dist.name}: repositories of {len(ship) + 1} packages, {len(debug)} debuginfo, {len(srpms)} SRPMs "
                  f"({time.monotonic() - t0:.1f}s)")
-        repo_rpms = repopkg.build_repo_packages(rel, dist, work, tree=tree, debuginfo_tree=dtree, srpm_dir=work / "srpms",
-                                                log=log, epoch=self.epoch, gpg_key=pubkey)
+        repo_rpms = repopkg.build_repo_packages(rel, dist, work, trees=trees, log=log, epoch=self.epoch,
+                                                gpg_key=pubkey)
         if self.signer and pubkey:
             self.signer.sign_rpms(repo_rpms)
-            everything = [*tree.glob("rpm/*.rpm"), *dtree.glob("rpm/*.rpm"), *(work / "srpms").glob("*.rpm"), *repo_rpms]
-            self.signer.verify(everything, [tree, dtree], pubkey)
-            self.say(f"{dist.name}: signed and verified {len(everything)} packages and 2 repomd.xml")
+            everything = [*(p for t in trees.values() for p in t.glob("rpm/*.rpm")), *repo_rpms]
+            self.signer.verify(everything, list(trees.values()), pubkey)
+            self.say(f"{dist.name}: signed and verified {len(everything)} packages and {len(trees)} repomd.xml")
         self.say(f"{dist.name}: built {', '.join(p.name for p in repo_rpms)} ({time.monotonic() - t0:.1f}s)")
         return meta_rpm, repo_rpms, pubkey
 
@@ -195,13 +193,12 @@ class Assembly:
             if pubkey:
                 shutil.copyfile(pubkey, staging / pubkey.name)
             notes: dict[str, str] = {}
-            main_rpm = next(p for p in repo_rpms if rpm_name(p) == rel.name)
             if self.install_check:
                 with self.step(f"{dist.name}: fresh-root install check"):
-                    report = installcheck.check(rel, dist, main_rpm, self.work / "logs" / "installcheck.log")
+                    report = installcheck.check(rel, dist, repo_rpms, self.work / "logs" / "installcheck.log")
                 extra = f" + {len(report.os_packages)} from base repositories" if report.os_packages else ""
-                notes["fresh-root install"] = (f"installed and erased {len(report.installed)} packages{extra} "
-                                               f"({report.method})")
+                notes["fresh-root install"] = (f"{len(rel.repos)} repositories seen; installed and erased "
+                                               f"{len(report.installed)} packages{extra} ({report.method})")
                 self.say(f"{dist.name}: fresh-root install check: {notes['fresh-root install']}")
             for name, check in self.checks:
                 with self.step(f"{dist.name}: {name}"):
@@ -209,9 +206,11 @@ class Assembly:
                 self.say(f"{dist.name}: {name}: {notes[name]}")
             files = {p.name: {"size": p.stat().st_size, "sha256": sha256_file(p)} for p in sorted(staging.iterdir())
                      if p.is_file() and p.suffix == ".rpm"}
+            expected = installset.expected(rel, dist, rpms=[*ship, meta_rpm], log=self.work / "logs" / "assemble.log")
             meta = {"dist": dist.name, "key": key, "release": rel.release_id, "checks": notes,
                     "release_key": rel.key, "manifest": str(rel.path),
                     "unchecked": [c for c in REQUIRED_CHECKS if c not in notes],
+                    "expected_install": list(expected.packages),
                     "signed": pubkey is not None, "backend": self.backend,
                     "packages": {rpm_name(p): rpm_vr(p) for p in [*ship, meta_rpm]}, "files": files,
                     "shippable": not self.unshippable}

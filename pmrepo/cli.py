@@ -84,6 +84,9 @@ def _container(p: argparse.ArgumentParser) -> None:
     p.add_argument("--container", choices=["none", "auto", "podman", "docker"], default=None,
                    help="container install test engine (default: none; `demo`: auto, skipped with a warning "
                         "when no engine works)")
+    p.add_argument("--upgrade-from", type=Path, default=None, metavar="DIR",
+                   help="with --container: also test the upgrade in place from the previous release (release.follows), "
+                        "whose repository packages are in the output root DIR")
     p.add_argument("--container-image", default=None, metavar="IMAGE|local",
                    help="image for every dist (default: each dist's `image` from the manifest); `local` builds "
                         "or reuses pmrepo's Debian-based test image (no registry needed)")
@@ -166,7 +169,8 @@ def _options(args: argparse.Namespace):  # -> pipeline.Options
         settings = ContainerSettings(engine=engine, image=None if image == "local" else image)
         from .progress import default_console
         container = container_check(settings, local_image=image == "local", require_engine=engine != "auto",
-                                    say=default_console().say)
+                                    say=default_console().say,
+                                    upgrade_from=args.upgrade_from.resolve() if args.upgrade_from else None)
     return Options(release=args.release, workdir=args.workdir.resolve(), outdir=args.outdir.resolve(),
                    dists=tuple(args.dist), backend=args.backend, jobs=args.jobs, force=force,
                    install_check=not args.no_install_check, gates=not args.no_gates, signer=signer,

@@ -37,12 +37,14 @@ def default_gates(release: Release | None = None) -> list[Gate]:
 def layout_context(release: Release, dist: Dist, dist_work: Path, report_dir: Path,
                    extra_rpms: Iterable[Path] = ()) -> GateContext:
     """The gate context for one dist of the work-dir layout: ``tree/`` (the
-    repository, with the group file), ``debuginfo-tree/``, ``srpms/`` and
-    ``specs/*.spec``; ``extra_rpms`` are e.g. the repository packages."""
-    tree, debug = dist_work / "tree", dist_work / "debuginfo-tree"
+    repository, with the group file), ``debuginfo-tree/``, ``src-tree/`` (the
+    SRPM repository: its packages are checked, but it is no binary
+    repository for the closure) and ``specs/*.spec``; ``extra_rpms`` are e.g.
+    the repository packages."""
+    tree, debug, src = dist_work / "tree", dist_work / "debuginfo-tree", dist_work / "src-tree"
     repos = tuple(r for r in (tree, debug) if (r / "repodata").is_dir())
     rpms = [*sorted((tree / "rpm").glob("*.rpm")), *sorted((debug / "rpm").glob("*.rpm")),
-            *sorted((dist_work / "srpms").glob("*.src.rpm")), *extra_rpms]
+            *sorted((src / "rpm").glob("*.src.rpm")), *extra_rpms]
     return GateContext(dist=dist, report_dir=report_dir, rpms=tuple(rpms),
                        specs=tuple(sorted((dist_work / "specs").glob("*.spec"))), repos=repos,
                        arch=release.arch, grouped=(tree,) if tree in repos else ())
