@@ -377,9 +377,10 @@ def _confined_tree(r: _Reader, fld: str, root: Path, tree: Path) -> None:
 
 def _items(r: _Reader, value: Any, fld: str) -> tuple[str, ...]:
     texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    where, _, key = fld.rpartition(".")
     for t in texts:
-        if isinstance(t, str) and TEXT_CONTROL_RE.search(t):
-            raise r.fail(fld, "contains control characters", "write plain text (newlines are fine)")
+        if isinstance(t, str):  # the same rules as every multi-line text (control characters, '%' lines)
+            _opt_text(r, {key: t}, key, where, multiline=True)
     if isinstance(value, str):
         return (value.strip("\n"),) if value.strip() else ()
     if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
