@@ -4,7 +4,8 @@
 #   make repo                 build the real release (RELEASE=…, BACKEND=mock on a mock host)
 #   make demo                 the offline demo release end to end
 #   make release              preflight -> build (signed) -> gates -> notes -> publish
-#                             (PUBLISH_TARGET=…; CONTAINER=podman, CONTAINER_IMAGE=local|<image>)
+#                             (PUBLISH_TARGET=…; CONTAINER=podman, CONTAINER_IMAGE=local|<image>;
+#                             UPGRADE_FROM=<output root of the previous release> adds the upgrade test)
 #   make preflight            what `make release` needs (key, mirror, container, disk), checked at once
 PYTHON ?= python3
 RELEASE ?= releases/1.1.14-1.1.toml
@@ -13,7 +14,8 @@ DIST ?=
 PUBLISH_TARGET ?=
 CONTAINER ?= none
 CONTAINER_IMAGE ?=
-CONTAINER_ARGS = --container $(CONTAINER) $(if $(CONTAINER_IMAGE),--container-image $(CONTAINER_IMAGE))
+UPGRADE_FROM ?=
+CONTAINER_ARGS = --container $(CONTAINER) $(if $(CONTAINER_IMAGE),--container-image $(CONTAINER_IMAGE)) $(if $(UPGRADE_FROM),--upgrade-from $(UPGRADE_FROM))
 DIST_ARGS = $(foreach d,$(DIST),--dist $(d))
 BUILD = $(PYTHON) build.py
 

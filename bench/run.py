@@ -218,7 +218,7 @@ def p4(out: Path, manifest: Path, pairs: int, mib: int) -> tuple[str, str, str, 
     p = Pipeline(Options(release=manifest, workdir=out / "par" / "w", outdir=out / "par" / "o", install_check=False), say=quiet)
     dist = p.dists[0]
     where = p.layout.dist(dist.name)
-    trees = (where.tree, where.debuginfo_tree, where.srpms)
+    trees = tuple(where.trees().values())
     for rpm in (blob_dir / "RPMS").rglob("*.rpm"):
         shutil.copyfile(rpm, where.tree / "rpm" / rpm.name)
     nbytes = sum(f.stat().st_size for d in trees for f in d.rglob("*") if f.is_file())

@@ -10,6 +10,7 @@ inputs changed. Every path comes from ``layout.DistLayout``.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from . import repopkg, repository
+from . import installset, repopkg, repository
 from .checks import REQUIRED_CHECKS, Check, CheckContext, StepFn, run_checks
 from .errors import BuildError
 from .fsutil import sha256_file, write_atomic
@@ -109,7 +110,7 @@ class Assembly:
             "manifest": [[c.name, c.packages_for(self.dist.name), c.debuginfo.get(self.dist.name, ())]
                          for c in rel.components_for(self.dist.name)],
             "templates": [hashlib.sha256(p.read_bytes()).hexdigest() for p in templates],
-            "release": [rel.name, rel.vr, rel.prefix, rel.repo_id, rel.repo_file, rel.repo_name, rel.metapackage,
+            "release": [rel.name, rel.vr, [dataclasses.astuple(r) for r in rel.repos], rel.parent_dir, rel.metapackage,
                         rel.arch, rel.summary, rel.description, rel.license, rel.url, rel.vendor, rel.packager],
             # the very files (a forced rebuild keeps its key but makes new files)
             "files": sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in shipped),
@@ -148,27 +149,24 @@ class Assembly:
         meta_rpm = repopkg.build_metapackage(rel, dist, where, log)
         write_atomic(where.comps_xml, comps_xml)
         sign_hook = self.signer.sign_rpms if self.signer else None
-        tree, dtree = where.tree, where.debuginfo_tree
-        repository.make_repository(tree, [*ship, meta_rpm], groupfile=where.comps_xml, revision=rel.epoch, log=log,
-                                   before_index=sign_hook)
-        repository.make_repository(dtree, debug, groupfile=None, revision=rel.epoch, log=log, before_index=sign_hook)
-        where.srpms.mkdir(parents=True)
-        for s in srpms:
-            shutil.copyfile(s, where.srpms / s.name)
+        trees = where.trees()
+        # three self-contained repositories; the comps group only in the main one
+        for kind, rpms in (("main", [*ship, meta_rpm]), ("debuginfo", debug), ("src", srpms)):
+            repository.make_repository(trees[kind], rpms, groupfile=where.comps_xml if kind == "main" else None,
+                                       revision=rel.epoch, log=log, before_index=sign_hook)
         pubkey = None
         if self.signer:
-            self.signer.sign_rpms(sorted(where.srpms.glob("*.rpm")))
-            for repo in (tree, dtree):
+            for repo in trees.values():
                 self.signer.sign_repo(repo)
             pubkey = self.signer.public_key(where.public_key(rel.repo_id))
-        self.say(f"{dist.name}: repository of {len(ship) + 1} packages, {len(debug)} debuginfo, {len(srpms)} SRPMs "
+        self.say(f"{dist.name}: repositories of {len(ship) + 1} packages, {len(debug)} debuginfo, {len(srpms)} SRPMs "
                  f"({time.monotonic() - t0:.1f}s)")
-        repo_rpms = repopkg.build_repo_packages(rel, dist, where, log=log, gpg_key=pubkey)
+        repo_rpms = repopkg.build_repo_packages(rel, dist, where, trees=trees, log=log, gpg_key=pubkey)
         if self.signer and pubkey:
             self.signer.sign_rpms(repo_rpms)
-            everything = [*tree.glob("rpm/*.rpm"), *dtree.glob("rpm/*.rpm"), *where.srpms.glob("*.rpm"), *repo_rpms]
-            self.signer.verify(everything, [tree, dtree], pubkey)
-            self.say(f"{dist.name}: signed and verified {len(everything)} packages and 2 repomd.xml")
+            everything = [*(p for t in trees.values() for p in t.glob("rpm/*.rpm")), *repo_rpms]
+            self.signer.verify(everything, list(trees.values()), pubkey)
+            self.say(f"{dist.name}: signed and verified {len(everything)} packages and {len(trees)} repomd.xml")
         self.say(f"{dist.name}: built {', '.join(p.name for p in repo_rpms)} ({time.monotonic() - t0:.1f}s)")
         return meta_rpm, repo_rpms, pubkey
 
@@ -185,12 +183,14 @@ class Assembly:
             found.raise_for_failure()
             notes = found.notes()
             files = {p.name: FileInfo(p.stat().st_size, sha256_file(p)) for p in staging.rpms()}
+            expected = installset.expected(rel, dist, rpms=[*ship, meta_rpm], log=self.layout.log("assemble.log"))
             BuildRecord(dist=dist.name, release=rel.release_id, key=key, checks=notes, release_key=rel.key,
                         manifest=str(rel.path), unchecked=tuple(c for c in REQUIRED_CHECKS if c not in notes),
                         signed=pubkey is not None, backend=self.backend,
                         packages={rpm_name(p): rpm_vr(p) for p in [*ship, meta_rpm]},
                         files=files, shippable=not self.unshippable,
-                        not_shippable=self.unshippable).write(staging.build_json)
+                        not_shippable=self.unshippable,
+                        expected_install=tuple(expected.packages)).write(staging.build_json)
             replace_dir(staging.root, self.final, self.layout.staging_root)
             with contextlib.suppress(OSError):
                 self.layout.staging_root.rmdir()  # only when empty

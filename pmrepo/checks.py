@@ -3,7 +3,8 @@
 (on the output already in place).
 
 Order: fresh-root install, then the release gates (digest, compat, closure,
-rpmlint), then the container install test. Every check writes its report to
+rpmlint), then the container install test and, when the previous release's
+packages are given, the upgrade in place from them. Every check writes its report to
 ``DistLayout.reports`` (``work/<release>/<dist>/gates/``; the reports are then
 copied to the output's ``gates/``) and returns a one-line note; a failed check
 does not stop the cheaper ones after it, but a check that ``needs_passed``
@@ -11,21 +12,23 @@ does not stop the cheaper ones after it, but a check that ``needs_passed``
 list, the first failure is raised (one line).
 
 ``build.json`` records the notes per ``record`` name: ``fresh-root install``,
-``gates`` (the four release gates, one note) and ``container install``.
+``gates`` (the four release gates, one note) and ``container install`` (the
+install test, and the upgrade's note after a ``;``).
 """
 from __future__ import annotations
 
 import abc
 import contextlib
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, ClassVar, Sequence
 
 from . import installcheck
 from .errors import GateError, PmrepoError
 from .gates import Gate, GateContext, default_gates
-from .gates.container import ContainerSettings, Engine, InstallGate
+from .gates.container import (ContainerReport, ContainerSettings, Engine, InstallGate, previous_repo_packages,
+                              upgrade_test)
 from .layout import REPORT_LOGS, DistLayout, Output
 from .manifest import Dist, Release
 from .progress import table
@@ -53,6 +56,17 @@ class CheckContext:
     say: Say = print
     step: StepFn = _quiet_step
 
+    def repo_package_set(self) -> list[Path]:
+        """The release's repo packages (main, -debuginfo, -src) among ``repo_rpms``, in that order."""
+        rel = self.release
+        names = [f"{n}-{rel.vr}{self.dist.tag}.{rel.arch}.rpm" for n in rel.repo_package_names()]
+        by_name = {p.name: p for p in self.repo_rpms}
+        missing = [n for n in names if n not in by_name]
+        if missing:
+            raise GateError(f"{self.layout.output.root}: no {', '.join(missing)} among the repo packages — fix: run "
+                            f"`./build.py all --release {rel.path}` first")
+        return [by_name[n] for n in names]
+
     def main_repo_rpm(self) -> Path:
         rel = self.release
         want = f"{rel.name}-{rel.vr}{self.dist.tag}.{rel.arch}.rpm"
@@ -66,10 +80,11 @@ class CheckContext:
         """The gates' view: the repository ``tree`` (with the group file), the
         debuginfo tree, the SRPMs, the rendered specs and the repo packages."""
         where = self.layout
-        tree, debug = where.tree, where.debuginfo_tree
+        tree, debug, src = where.tree, where.debuginfo_tree, where.src_tree
+        # the SRPM repository's packages are checked, but it is no binary repository for the closure
         repos = tuple(r for r in (tree, debug) if (r / "repodata").is_dir())
         rpms = [*sorted((tree / "rpm").glob("*.rpm")), *sorted((debug / "rpm").glob("*.rpm")),
-                *sorted(where.srpms.glob("*.src.rpm")), *self.repo_rpms]
+                *sorted((src / "rpm").glob("*.src.rpm")), *self.repo_rpms]
         return GateContext(dist=self.dist, report_dir=where.reports, rpms=tuple(rpms),
                            specs=tuple(sorted(where.specs.glob("*.spec"))), repos=repos,
                            arch=self.release.arch, grouped=(tree,) if tree in repos else ())
@@ -114,12 +129,13 @@ class FreshRootInstall(Check):
         report = ctx.layout.reports / f"fresh-root-install-{ctx.dist.name}.txt"
         report.parent.mkdir(parents=True, exist_ok=True)
         try:
-            res = installcheck.check(ctx.release, ctx.dist, ctx.main_repo_rpm(), ctx.layout.log("installcheck.log"))
+            res = installcheck.check(ctx.release, ctx.dist, ctx.repo_package_set(), ctx.layout.log("installcheck.log"))
         except PmrepoError as exc:
             report.write_text(f"fresh-root install ({ctx.dist.name}): FAILED — {exc}\n")
             return CheckResult(self.name, self.record, False, str(exc), report, exc)
         extra = f" + {len(res.os_packages)} from base repositories" if res.os_packages else ""
-        note = f"installed and erased {len(res.installed)} packages{extra} ({res.method})"
+        note = (f"{len(ctx.release.repos)} repositories seen; installed and erased {len(res.installed)} packages"
+                f"{extra} ({res.method})")
         report.write_text(f"fresh-root install ({ctx.dist.name}): PASSED — {note}\n\n"
                           + "".join(f"[ok] {n}-{vr}\n" for n, vr in sorted(res.installed.items())))
         return CheckResult(self.name, self.record, True, note, report)
@@ -160,6 +176,7 @@ class ContainerInstall(Check):
         self.require_engine = require_engine
         self.say = say
         self.engine: Engine | None = None  # detected once for every dist
+        self.results: dict[str, ContainerReport] = {}  # dist -> the install test's report (the upgrade reuses its image)
 
     def run(self, ctx: CheckContext) -> CheckResult:
         gate = InstallGate(ctx.release, settings=self.settings, outdirs={ctx.dist.name: ctx.output.root},
@@ -173,11 +190,45 @@ class ContainerInstall(Check):
             return CheckResult(self.name, self.record, False, report.error_message(), path,
                                GateError(report.error_message()))
         res = gate.reports.get(ctx.dist.name)
+        if res is not None:
+            self.results[ctx.dist.name] = res
         if res is None:  # no engine and require_engine=False
             return CheckResult(self.name, self.record, True,
                                "; ".join(w.message for w in report.warnings) or "not run", path)
         return CheckResult(self.name, self.record, True, f"passed in {res.image} ({res.engine}): "
                            f"{len(res.installed)} packages installed, checked and erased", path)
+
+
+class Upgrade(Check):
+    """Upgrade in place from the previous release (``release.follows``), whose repo packages are under the
+    output root ``upgrade_from``, in the image and engine of the container install test before it."""
+
+    name = "upgrade"
+    record = "container install"
+    needs_passed = True
+
+    def __init__(self, install: ContainerInstall, upgrade_from: Path) -> None:
+        self.install = install
+        self.upgrade_from = upgrade_from
+
+    def run(self, ctx: CheckContext) -> CheckResult:
+        res = self.install.results.get(ctx.dist.name)
+        if res is None:  # the install test did not run (no engine, and none required)
+            return CheckResult(self.name, self.record, True, "not run: no container engine", ran=False)
+        try:
+            prev, olds = previous_repo_packages(ctx.release, ctx.dist, self.upgrade_from)
+            news = ctx.repo_package_set()
+        except GateError as exc:
+            return CheckResult(self.name, self.record, False, str(exc), None, exc)
+        up = upgrade_test(prev, ctx.release, ctx.dist, olds, news, report_dir=ctx.layout.reports,
+                          settings=replace(self.install.settings, image=res.image, images={}),
+                          engine=self.install.engine, say=self.install.say or ctx.say)
+        report = up.junit
+        if not up.ok:
+            msg = f"upgrade gate failed for {ctx.dist.name}: {up.summary()}"
+            return CheckResult(self.name, self.record, False, msg, report, GateError(msg))
+        return CheckResult(self.name, self.record, True, f"upgrade from {prev.release_id} passed "
+                           f"({len(up.installed)} packages at the new versions)", report)
 
 
 def release_gates(release: Release) -> list[Check]:
@@ -201,7 +252,8 @@ class CheckRun:
         out: dict[str, str] = {}
         for r in self.results:
             if r.ran and r.passed:
-                out[r.record] = f"{out[r.record]}, {r.note}" if r.record in out else r.note
+                sep = ", " if r.record == "gates" else "; "
+                out[r.record] = f"{out[r.record]}{sep}{r.note}" if r.record in out else r.note
         return out
 
     def rows(self) -> list[tuple[str, str, str, str]]:
@@ -251,4 +303,4 @@ def summary(runs: Sequence[CheckRun]) -> str:
 
 
 __all__ = ["REQUIRED_CHECKS", "Check", "CheckContext", "CheckResult", "CheckRun", "ContainerInstall",
-           "FreshRootInstall", "GateCheck", "release_gates", "run_checks", "summary"]
+           "FreshRootInstall", "GateCheck", "Upgrade", "release_gates", "run_checks", "summary"]

@@ -87,6 +87,9 @@ def _container(p: argparse.ArgumentParser) -> None:
     p.add_argument("--container", choices=["none", "auto", "podman", "docker"], default=None,
                    help="container install test engine (default: none; `demo`: auto, skipped with a warning "
                         "when no engine works)")
+    p.add_argument("--upgrade-from", type=Path, default=None, metavar="DIR",
+                   help="with --container: also test the upgrade in place from the previous release (release.follows), "
+                        "whose repository packages are in the output root DIR")
     p.add_argument("--container-image", default=None, metavar="IMAGE|local",
                    help="image for every dist (default: each dist's `image` from the manifest); `local` builds "
                         "or reuses pmrepo's Debian-based test image (no registry needed)")
@@ -162,6 +165,7 @@ def _options(args: argparse.Namespace):  # -> pipeline.Options
                    sign=args.sign and args.cmd != "preflight",  # preflight checks the key itself, with the rest
                    container="none" if args.no_gates or args.cmd == "preflight" else engine,
                    container_image=args.container_image or ("local" if args.cmd == "demo" else None),
+                   upgrade_from=args.upgrade_from.resolve() if getattr(args, "upgrade_from", None) else None,
                    components=tuple(getattr(args, "component", [])), backend_options=_backend_options(args))
 
 

@@ -1,12 +1,14 @@
 """Install check in a fresh root, with the host's rpm and dnf.
 
-Into an empty root: ``rpm -i`` the repository package, then ``dnf install``
-the metapackage using only the ``.repo`` file that package installed. The
-.repo file's ``baseurl=file://<prefix>/`` is a path *inside* the root, so dnf
-runs in a private mount namespace where the root's ``<prefix>`` is mounted at
-``<prefix>`` — the .repo file is used unchanged. Then: exactly the expected
-packages at the manifest's versions; erase them and the repo package; nothing
-left under the prefix.
+Into an empty root: ``rpm -i`` the three repository packages, check that
+dnf sees each of their repositories with every package its tree holds, then
+``dnf install`` the metapackage using only the ``.repo`` files those
+packages installed. The .repo files' ``baseurl=file://<root>/`` are paths
+*inside* the root, so dnf runs in a private mount namespace where the root's
+parent directory (``release.parent_dir``) is mounted at that directory — the
+.repo files are used unchanged. Then: exactly the expected packages at the
+manifest's versions; erase them and the repo packages; nothing left under
+any repository's root, nor the parent directory.
 """
 from __future__ import annotations
 
@@ -48,43 +50,62 @@ def base_repo_args(release: Release, dist: Dist) -> list[str]:
     return args
 
 
-def _dnf(root: Path, release: Release, dist: Dist, args: list[str], log: Path) -> str:
+def _dnf(root: Path, release: Release, dist: Dist, args: list[str], log: Path) -> tuple[str, str]:
     """Run dnf against ``root`` with the root's own .repo files (plus the
-    dist's base repositories); returns the method used."""
+    dist's base repositories); returns the method used and dnf's output."""
     repos = root / "etc/yum.repos.d"
     dnf = ["dnf", "-y", f"--installroot={root}", f"--releasever={dist.rhel}",
            f"--setopt=reposdir={repos}", f"--setopt=cachedir={root}/var/cache/dnf",
            "--setopt=install_weak_deps=False", "--setopt=keepcache=False", "--disableplugin=*",
            "--nogpgcheck", *base_repo_args(release, dist), *args]
-    top = "/" + release.prefix.strip("/").split("/")[0]
+    top = "/" + release.parent_dir.strip("/").split("/")[0]
     can_mount = os.geteuid() == 0 and shutil.which("unshare") and top not in ("/usr", "/etc", "/var", "/tmp", "/")
     if can_mount:
-        script = ("set -e; mount -t tmpfs pmrepo {top}; mkdir -p {prefix}; mount --bind {src} {prefix}; exec \"$@\"").format(
-            top=shlex.quote(top), prefix=shlex.quote(release.prefix), src=shlex.quote(str(root) + release.prefix))
-        run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", *dnf], log_file=log,
-            error=InstallCheckError)
-        return "private mount namespace, .repo file unchanged"
-    # Not root (or the prefix sits under a system directory): point the repo id at the root's copy.
-    run([*dnf, f"--setopt={release.repo_id}.baseurl=file://{root}{release.prefix}/"], log_file=log,
-        error=InstallCheckError)
-    return "baseurl redirected into the root (no mount namespace available)"
+        script = ("set -e; mount -t tmpfs pmrepo {top}; mkdir -p {parent}; mount --bind {src} {parent}; exec \"$@\"").format(
+            top=shlex.quote(top), parent=shlex.quote(release.parent_dir),
+            src=shlex.quote(str(root) + release.parent_dir))
+        res = run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", *dnf], log_file=log,
+                  error=InstallCheckError)
+        return "private mount namespace, .repo files unchanged", res.output
+    # Not root (or the parent sits under a system directory): point the repo ids at the root's copies.
+    redirect = [f"--setopt={r.repo_id}.baseurl=file://{root}{r.prefix}/" for r in release.repos]
+    res = run([*dnf, *redirect], log_file=log, error=InstallCheckError)
+    return "baseurl redirected into the root (no mount namespace available)", res.output
 
 
-def check(release: Release, dist: Dist, repo_rpm: Path, log: Path) -> InstallReport:
+def _tree_rpms(root: Path, prefix: str) -> list[str]:
+    return sorted(p.name[: -len(".rpm")] for p in (root / prefix.lstrip("/") / "rpm").glob("*.rpm"))
+
+
+def check(release: Release, dist: Dist, repo_rpms: list[Path], log: Path) -> InstallReport:
     """Install, verify and erase in a throw-away root; raise InstallCheckError on any mismatch.
 
-    Packages not shipped by the release are accepted only from the dist's
-    base repositories (``base_repos``; none: the release must be self-contained)."""
+    ``repo_rpms`` are the three repository packages. Packages not shipped by
+    the release are accepted only from the dist's base repositories
+    (``base_repos``; none: the release must be self-contained)."""
     root = Path(tempfile.mkdtemp(prefix=f"pmrepo-root-{dist.name}-"))
     try:
         run(["rpm", "--root", str(root), "--initdb"], log_file=log, error=InstallCheckError)
-        run(["rpm", "--root", str(root), "-i", str(repo_rpm)], log_file=log, error=InstallCheckError)
-        repo_file = root / "etc/yum.repos.d" / release.repo_file
-        if not repo_file.is_file():
-            raise InstallCheckError(f"{repo_rpm.name}: did not install /etc/yum.repos.d/{release.repo_file}")
-        method = _dnf(root, release, dist, ["install", release.metapackage], log)
+        run(["rpm", "--root", str(root), "-i", *map(str, repo_rpms)], log_file=log, error=InstallCheckError)
+        for repo in release.repos:
+            repo_file = root / "etc/yum.repos.d" / repo.repo_file
+            if not repo_file.is_file() or f"[{repo.repo_id}]" not in repo_file.read_text().splitlines():
+                raise InstallCheckError(f"{repo.package}: did not install /etc/yum.repos.d/{repo.repo_file} with "
+                                        f"[{repo.repo_id}]")
+        # dnf sees each repository, with every package its tree holds
+        qf = "%{name}-%{version}-%{release}.%{arch}"
+        for repo in release.repos:
+            _, out = _dnf(root, release, dist, ["-q", "repoquery", f"--repo={repo.repo_id}", "--qf", qf], log)
+            seen = sorted(ln.strip() for ln in out.splitlines() if ln.strip() and " " not in ln.strip())
+            want = _tree_rpms(root, repo.prefix)
+            if seen != want:
+                raise InstallCheckError(f"{dist.name}: dnf sees {len(seen)} packages in [{repo.repo_id}], its tree "
+                                        f"{repo.prefix}/rpm holds {len(want)} (missing: "
+                                        f"{', '.join(sorted(set(want) - set(seen))) or 'none'}) (log: {log})")
+        method, _ = _dnf(root, release, dist, ["install", release.metapackage], log)
         installed = _query(root, log)
-        ours = release.shipped(dist) | {release.name: f"{release.vr}{dist.tag}"}
+        own = {n: f"{release.vr}{dist.tag}" for n in release.repo_package_names()}
+        ours = release.shipped(dist) | own
         problems: list[str] = []
         os_packages: dict[str, str] = {}
         for name, vr in installed.items():
@@ -95,20 +116,24 @@ def check(release: Release, dist: Dist, repo_rpm: Path, log: Path) -> InstallRep
                     problems.append(f"unexpected package {name}-{vr} (no base_repos for {dist.name})")
             elif ours[name] != vr:
                 problems.append(f"{name} is {vr}, manifest says {ours[name]}")
-        for name in sorted({*release.required_mains(dist), release.metapackage, release.name}):
+        for name in sorted({*release.required_mains(dist), release.metapackage, *own}):
             if name not in installed:
                 problems.append(f"{name} was not installed")
         if problems:
             raise InstallCheckError(f"{dist.name}: install of {release.metapackage}: " + "; ".join(problems) + f" (log: {log})")
-        stack = sorted(n for n in installed if n in ours and n != release.name)
+        stack = sorted(n for n in installed if n in ours and n not in own)
         _dnf(root, release, dist, ["remove", *stack], log)
-        run(["rpm", "--root", str(root), "-e", release.name], log_file=log, error=InstallCheckError)
+        run(["rpm", "--root", str(root), "-e", *own], log_file=log, error=InstallCheckError)
         left = sorted(n for n in _query(root, log) if n in ours)
-        under = root / release.prefix.lstrip("/")
-        leftovers = [f"package {n}" for n in left] + ([f"{release.prefix}/{p.relative_to(under)}" for p in under.rglob("*")]
-                                                      if under.exists() else [])
-        if leftovers or under.exists():
-            raise InstallCheckError(f"{dist.name}: after erase, left behind: {', '.join(leftovers) or release.prefix}")
+        leftovers = [f"package {n}" for n in left]
+        parent = root / release.parent_dir.lstrip("/")
+        if parent.exists():
+            leftovers += [f"{release.parent_dir}/{p.relative_to(parent)}" for p in sorted(parent.rglob("*"))] or [
+                release.parent_dir]
+        leftovers += [f"/etc/yum.repos.d/{p.name}" for r in release.repos
+                      for p in (root / "etc/yum.repos.d").glob(r.repo_file + "*")]
+        if leftovers:
+            raise InstallCheckError(f"{dist.name}: after erase, left behind: {', '.join(leftovers[:20])}")
         return InstallReport(dist.name, {n: v for n, v in installed.items() if n in ours}, os_packages, method)
     finally:
         shutil.rmtree(root, ignore_errors=True)

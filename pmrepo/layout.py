@@ -12,9 +12,9 @@
         <dist>/
           specs/                       rendered component specs, the metapackage's and repo packages' specs, .repo files
           logs/                        rpmspec.log, assemble.log, installcheck.log, build-summary.txt
-          tree/                        the repository (rpm/, repodata/ with the comps group)
+          tree/                        the main repository (rpm/, repodata/ with the comps group)
           debuginfo-tree/              the debuginfo repository
-          srpms/                       the SRPMs
+          src-tree/                    the SRPM repository
           gates/                       every check's report (+ logs/)
           comps.xml                    the comps group file
           meta-top/, repo-top/         rpmbuild trees of the metapackage and the repo packages (removed after)
@@ -116,8 +116,12 @@ class DistLayout:
         return self.work / "debuginfo-tree"
 
     @property
-    def srpms(self) -> Path:
-        return self.work / "srpms"
+    def src_tree(self) -> Path:
+        return self.work / "src-tree"
+
+    def trees(self) -> dict[str, Path]:
+        """Where each of the three repositories is assembled, by kind (main, debuginfo, src)."""
+        return {"main": self.tree, "debuginfo": self.debuginfo_tree, "src": self.src_tree}
 
     @property
     def reports(self) -> Path:
@@ -137,7 +141,7 @@ class DistLayout:
 
     def assembled(self) -> tuple[Path, ...]:
         """What one assembly writes in the work tree (removed before the next)."""
-        return (self.tree, self.debuginfo_tree, self.srpms, self.reports)
+        return (*self.trees().values(), self.reports)
 
     def new_staging(self) -> Output:
         """A fresh staging output directory (outside ``<outdir>/<release>/``: never checksummed or published)."""

@@ -34,13 +34,17 @@ URL_RE = re.compile(r"^(https?|file)://[^\s]+\Z")
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")  # one-line text: no newline, tab or other control character
 TEXT_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # multi-line text: newlines and tabs only
 REQUIRE_OPS = ("=", ">=", "any", "none")
+LANGS = ("ja", "en")
+DIR_RE = re.compile(r"^(/[A-Za-z0-9._+-]+)+\Z")
+REPO_KINDS = ("main", "debuginfo", "src")
+# Directories a repository package must never own (they belong to the OS).
+SYSTEM_DIRS = {"/", "/opt", "/srv", "/usr", "/usr/local", "/var", "/var/lib", "/etc", "/tmp", "/home", "/mnt"}
 
 DEFAULTS: dict[str, Any] = {
     "name": "pacemaker-repo",
     "arch": "x86_64",
     "prefix": "/opt/linux-ha/pacemaker",
     "repo_id": "linux-ha-ja-pacemaker",
-    "repo_name": "Linux-HA Japan Pacemaker repository",
     "repo_file": "pacemaker.repo",
     "metapackage": "pacemaker-all",
     "group_id": "pacemaker-all",
@@ -51,6 +55,50 @@ DEFAULTS: dict[str, Any] = {
     "packager": "Linux-HA Japan release engineering",
     "spec_dir": "../specs",
 }
+
+
+@dataclass(frozen=True)
+class Text:
+    """Release-notes text in each language: a tuple of items (bullets).
+    An item starting with two spaces is a sub-item of the one before it;
+    an item may span lines."""
+
+    ja: tuple[str, ...] = ()
+    en: tuple[str, ...] = ()
+
+    def get(self, lang: str) -> tuple[str, ...]:
+        return getattr(self, lang)
+
+    def __bool__(self) -> bool:
+        return bool(self.ja or self.en)
+
+
+@dataclass(frozen=True)
+class NoteSection:
+    """A free section of the notes (configuration guidance): a Markdown file
+    per language, next to the manifest."""
+
+    title: Mapping[str, str]  # lang -> title
+    files: Mapping[str, Path]  # lang -> Markdown file
+
+    def text(self, lang: str) -> str:
+        return self.files[lang].read_text()
+
+
+@dataclass(frozen=True)
+class RepoLayout:
+    """One of the three repository packages: its own tree, metadata and .repo file."""
+
+    kind: str  # "main", "debuginfo", "src"
+    package: str  # e.g. pacemaker-repo-debuginfo
+    prefix: str  # its root: rpm/ and repodata/ live here
+    repo_id: str  # the .repo section
+    repo_name: str  # name= of the section
+    repo_file: str  # file name under /etc/yum.repos.d/
+
+    @property
+    def baseurl(self) -> str:
+        return f"file://{self.prefix}/"
 
 
 @dataclass(frozen=True)
@@ -100,9 +148,11 @@ class Component:
     require: str  # how the metapackage requires it: "=", ">=", "any", "none"
     group: str  # release-notes group key
     smoke: str | None
-    changes: str
-    known_issues: str
+    changes: str  # one line: the spec's %changelog entry (and the notes' fallback)
+    known_issues: Text
     summary: str
+    change_notes: Text = Text()  # the notes' bulleted changes (default: ``changes``)
+    upgrade_warnings: Text = Text()
 
     @property
     def vr(self) -> str:
@@ -126,6 +176,15 @@ class Release:
     repo_id: str
     repo_name: str
     repo_file: str
+    debuginfo_prefix: str
+    debuginfo_repo_id: str
+    debuginfo_repo_name: str
+    debuginfo_repo_file: str
+    src_prefix: str
+    src_repo_id: str
+    src_repo_name: str
+    src_repo_file: str
+    parent_dir: str  # owned by every repo package; the three prefixes live under it
     metapackage: str
     group_id: str
     group_name: str
@@ -141,6 +200,24 @@ class Release:
     dists: Mapping[str, Dist]
     components: tuple[Component, ...]
     key: str = ""  # sha256 of the manifest's bytes: build.json records it, publish compares it
+    change_notes: Text = Text()
+    known_issues: Text = Text()
+    upgrade_warnings: Text = Text()
+    sections: tuple[NoteSection, ...] = ()
+
+    @property
+    def repos(self) -> tuple[RepoLayout, ...]:
+        """The three repository packages, main first."""
+        return (
+            RepoLayout("main", self.name, self.prefix, self.repo_id, self.repo_name, self.repo_file),
+            RepoLayout("debuginfo", f"{self.name}-debuginfo", self.debuginfo_prefix, self.debuginfo_repo_id,
+                       self.debuginfo_repo_name, self.debuginfo_repo_file),
+            RepoLayout("src", f"{self.name}-src", self.src_prefix, self.src_repo_id, self.src_repo_name,
+                       self.src_repo_file),
+        )
+
+    def repo(self, kind: str) -> RepoLayout:
+        return next(r for r in self.repos if r.kind == kind)
 
     @property
     def vr(self) -> str:
@@ -181,7 +258,7 @@ class Release:
         return [c.packages_for(dist.name)[0] for c in self.components_for(dist.name) if c.require != "none"]
 
     def repo_package_names(self) -> list[str]:
-        return [self.name, f"{self.name}-debuginfo", f"{self.name}-src"]
+        return [r.package for r in self.repos]
 
     def exclude_patterns(self, dist: str | None = None) -> list[str]:
         """``<name>*`` for each component (of ``dist``), in manifest order, for the
@@ -298,6 +375,109 @@ def _confined_tree(r: _Reader, fld: str, root: Path, tree: Path) -> None:
                 _confined(r, f"{fld} ({p.relative_to(tree)})", root, str(p))
 
 
+def _items(r: _Reader, value: Any, fld: str) -> tuple[str, ...]:
+    texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    where, _, key = fld.rpartition(".")
+    for t in texts:
+        if isinstance(t, str):  # the same rules as every multi-line text (control characters, '%' lines)
+            _opt_text(r, {key: t}, key, where, multiline=True)
+    if isinstance(value, str):
+        return (value.strip("\n"),) if value.strip() else ()
+    if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
+        return tuple(v.rstrip() for v in value)
+    raise r.fail(fld, f"must be text or a list of non-empty strings, got {type(value).__name__}",
+                 f"write {fld.rsplit('.', 1)[-1]} = [\"first point\", \"  a sub-point\"]")
+
+
+def _text(r: _Reader, data: Mapping[str, Any], key: str, where: str) -> Text:
+    """Notes text: a string or list (the same in every language), or a table
+    ``{ja = …, en = …}`` giving each language its own."""
+    fld = f"{where}.{key}"
+    if key not in data:
+        return Text()
+    value = data[key]
+    if isinstance(value, dict):
+        r.unknown(value, set(LANGS), fld)
+        missing = [lang for lang in LANGS if lang not in value]
+        if missing:
+            raise r.fail(f"{fld}.{missing[0]}", "missing", f"give the text in every language ({', '.join(LANGS)})")
+        return Text(**{lang: _items(r, value[lang], f"{fld}.{lang}") for lang in LANGS})
+    items = _items(r, value, fld)
+    return Text(items, items)
+
+
+def _sections(r: _Reader, root: Path, value: Any) -> tuple[NoteSection, ...]:
+    if not isinstance(value, list):
+        raise r.fail("release.sections", "must be a list of tables",
+                     'write sections = [{ title = "日本語 / English", ja = "notes/x.ja.md", en = "notes/x.en.md" }]')
+    out = []
+    for i, sec in enumerate(value):
+        fld = f"release.sections[{i}]"
+        if not isinstance(sec, dict):
+            raise r.fail(fld, "must be a table", 'write { title = "…", ja = "x.ja.md", en = "x.en.md" }')
+        r.unknown(sec, {"title", *LANGS}, fld)
+        title = r.str_(sec, "title", fld, hint='a title, "日本語 / English" for one per language')
+        parts = title.split(" / ")
+        titles = dict(zip(LANGS, parts)) if len(parts) == len(LANGS) else {lang: title for lang in LANGS}
+        files: dict[str, Path] = {}
+        for lang in LANGS:
+            rel = r.str_(sec, lang, fld, hint=f"the {lang} Markdown file, relative to the manifest")
+            path = (root / rel).resolve()
+            if not path.is_relative_to(root.resolve()) or path.suffix != ".md":
+                raise r.fail(f"{fld}.{lang}", f"{rel!r} is not a Markdown file next to the manifest",
+                             "name a .md file in the manifest's directory or below it")
+            if not path.is_file():
+                raise r.fail(f"{fld}.{lang}", f"{path} does not exist", "write the file or fix the name")
+            try:
+                path.read_text()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise r.fail(f"{fld}.{lang}", f"{path} is not readable UTF-8 text ({exc})", "save it as UTF-8") from None
+            files[lang] = path
+        out.append(NoteSection(titles, files))
+    return tuple(out)
+
+
+def _layout(r: _Reader, rel: Mapping[str, Any], values: dict[str, str]) -> dict[str, str]:
+    """The three repositories' roots, ids, names and files (defaults: the
+    predecessor's layout, derived from prefix, repo_id and repo_file) and the
+    parent directory they share."""
+    stem = values["repo_file"][: -len(".repo")]
+    out: dict[str, str] = {"repo_name": r.str_(rel, "repo_name", "release", default=values["repo_id"])}
+    for kind in ("debuginfo", "src"):
+        out[f"{kind}_prefix"] = r.str_(rel, f"{kind}_prefix", "release", default=f"{values['prefix']}-{kind}")
+        out[f"{kind}_repo_id"] = r.str_(rel, f"{kind}_repo_id", "release", default=f"{values['repo_id']}-{kind}",
+                                        pattern=NAME_RE, hint="a repo id uses letters, digits and ._+-")
+        out[f"{kind}_repo_name"] = r.str_(rel, f"{kind}_repo_name", "release", default=out[f"{kind}_repo_id"])
+        out[f"{kind}_repo_file"] = r.str_(rel, f"{kind}_repo_file", "release", default=f"{stem}-{kind}.repo")
+    prefixes = {"prefix": values["prefix"], "debuginfo_prefix": out["debuginfo_prefix"], "src_prefix": out["src_prefix"]}
+    out["parent_dir"] = r.str_(rel, "parent_dir", "release", default=values["prefix"].rsplit("/", 1)[0] or "/")
+    parent = out["parent_dir"]
+    if not DIR_RE.match(parent) or parent in SYSTEM_DIRS:
+        raise r.fail("release.parent_dir", f"{parent!r} cannot be owned by the repository packages (an OS directory "
+                     "or not an absolute path)", 'put the prefixes under a directory of your own, e.g. parent_dir = '
+                     '"/opt/linux-ha" with prefix = "/opt/linux-ha/pacemaker"')
+    for key, pre in prefixes.items():
+        if not DIR_RE.match(pre):
+            raise r.fail(f"release.{key}", f"{pre!r} is not an absolute directory", f'write {key} = "{parent}/<dir>"')
+        if not pre.startswith(parent + "/"):
+            raise r.fail(f"release.{key}", f"{pre} is not under parent_dir {parent}",
+                         f"put it under {parent}/ or change parent_dir")
+    for a, pa in prefixes.items():
+        for b, pb in prefixes.items():
+            if a != b and (pa == pb or pb.startswith(pa + "/")):
+                raise r.fail(f"release.{b}", f"{pb} is inside (or equal to) {a} {pa}: each repository needs its own root",
+                             f'write {b} = "{pa}-{b.split("_")[0]}"')
+    files = [values["repo_file"], out["debuginfo_repo_file"], out["src_repo_file"]]
+    for key, name in zip(("repo_file", "debuginfo_repo_file", "src_repo_file"), files):
+        if not name.endswith(".repo") or "/" in name or not NAME_RE.match(name):
+            raise r.fail(f"release.{key}", f"{name!r} is not a file name ending in .repo", f'write {key} = "x.repo"')
+    ids = [values["repo_id"], out["debuginfo_repo_id"], out["src_repo_id"]]
+    if len(set(files)) != 3 or len(set(ids)) != 3:
+        raise r.fail("release.repo_file", f"the three repositories need distinct .repo files and ids, got {files} {ids}",
+                     "give debuginfo_/src_repo_file and _repo_id their own values")
+    return out
+
+
 def _per_dist(r: _Reader, value: Any, fld: str, dists: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     """A package list given as a list (all dists) or a table dist -> list."""
     if isinstance(value, list):
@@ -401,6 +581,7 @@ def _load_source(r: _Reader, root: Path, data: Any, where: str, comp: str, versi
 _COMPONENT_KEYS = {
     "name", "version", "release", "sources", "patches", "spec", "dists",
     "packages", "debuginfo", "require", "group", "smoke", "changes", "known_issues", "summary",
+    "change_notes", "upgrade_warnings",
 }
 
 
@@ -464,13 +645,18 @@ def _load_component(r: _Reader, root: Path, spec_dir: Path, idx: int, data: Any,
         group=r.str_(data, "group", where, default="main", pattern=NAME_RE, hint="a key of release.note_groups"),
         smoke=_opt_text(r, data, "smoke", where) or None,
         changes=_opt_text(r, data, "changes", where, multiline=True),
-        known_issues=_opt_text(r, data, "known_issues", where, multiline=True),
+        known_issues=_text(r, data, "known_issues", where),
         summary=r.str_(data, "summary", where, default=name),
+        change_notes=_text(r, data, "change_notes", where),
+        upgrade_warnings=_text(r, data, "upgrade_warnings", where),
     )
 
 
-_RELEASE_KEYS = set(DEFAULTS) | {"version", "release", "follows", "date", "summary", "description", "note_groups",
-                                 "rpmlint_filters"}
+_LAYOUT_KEYS = {"repo_name", "parent_dir"} | {f"{k}_{f}" for k in ("debuginfo", "src")
+                                              for f in ("prefix", "repo_id", "repo_name", "repo_file")}
+_RELEASE_KEYS = set(DEFAULTS) | _LAYOUT_KEYS | {
+    "version", "release", "follows", "date", "summary", "description", "note_groups", "rpmlint_filters",
+    "change_notes", "known_issues", "upgrade_warnings", "sections"}
 
 
 def load(path: Path | str) -> Release:
@@ -504,6 +690,7 @@ def load(path: Path | str) -> Release:
         raise r.fail("release.prefix", f"{values['prefix']!r} is not an absolute directory", "write prefix = \"/opt/linux-ha/pacemaker\"")
     if not REPO_FILE_RE.match(values["repo_file"]):
         raise r.fail("release.repo_file", f"{values['repo_file']!r} is not a file name ending in .repo", "write repo_file = \"pacemaker.repo\"")
+    layout = _layout(r, rel, values)
     version = r.str_(rel, "version", "release", pattern=VERSION_RE, hint="e.g. version = \"1.1.14\"")
     release = r.str_(rel, "release", "release", pattern=VERSION_RE, hint="e.g. release = \"1.1\"")
     date = rel.get("date")
@@ -578,7 +765,7 @@ def load(path: Path | str) -> Release:
         release=release,
         follows=follows,
         date=date,
-        summary=r.str_(rel, "summary", "release", default=f"{values['repo_name']} package"),
+        summary=r.str_(rel, "summary", "release", default=f"{layout['repo_name']} package"),
         description=_opt_text(r, rel, "description", "release", multiline=True,
                               default="Installs a local yum repository with the cluster stack and its .repo file.")
         or "Installs a local yum repository with the cluster stack and its .repo file.",
@@ -588,5 +775,10 @@ def load(path: Path | str) -> Release:
         dists=dists,
         components=comps,
         key=hashlib.sha256(raw).hexdigest(),
+        change_notes=_text(r, rel, "change_notes", "release"),
+        known_issues=_text(r, rel, "known_issues", "release"),
+        upgrade_warnings=_text(r, rel, "upgrade_warnings", "release"),
+        sections=_sections(r, root, rel.get("sections", [])),
         **{k: v for k, v in values.items() if k != "spec_dir"},
+        **layout,
     )

@@ -11,8 +11,9 @@ Inputs
 
 The version list (per dist, grouped by ``release.note_groups``)
     * first group: the repository package, then the metapackage;
-    * then, per note group in manifest order, one line per component: its
-      *main* package (the first of its ``packages`` for the dist);
+    * then, per note group in manifest order, one line per component, in
+      manifest order: named after the component (its source package), marked
+      by its *main* package (the first of its ``packages`` for the dist);
     * *separately shipped* packages get a line of their own, directly after
       their component's line. Rule: a package of a component other than its
       main package is a **subpackage** (no line of its own) when its name
@@ -22,10 +23,11 @@ The version list (per dist, grouped by ``release.note_groups``)
       ``ldirectord`` of ``resource-agents``) is shipped separately;
     * ★ when the documented install steps put the package on the machine:
       the repository package itself (``rpm -ivh``) and every package in
-      ``installed.json``. Without ``installed.json`` for a dist the mark is the
-      manifest's *expectation* — the repository package, the metapackage and
-      the main package of every component the metapackage requires — and the
-      page says so;
+      ``installed.json`` (the install record wins). Without it, the expected
+      install set (:mod:`pmrepo.installset`): the metapackage's Requires
+      resolved over the Requires/Provides of the built RPMs (recorded in
+      ``build.json`` by the assembly) or, before a build, of the rendered
+      specs. The page says which of the three it is;
     * **bold** when the package's version-release differs from the
       predecessor manifest's, or the package is new in this release (without
       a predecessor nothing is bold, and the page says so).
@@ -43,9 +45,9 @@ from typing import Any, Literal
 import jinja2
 from markupsafe import Markup
 
-from . import manifest
+from . import installset, manifest
 from .errors import NotesError, PmrepoError
-from .manifest import Component, Dist, Release
+from .manifest import Component, Dist, Release, Text
 from .fsutil import write_atomic
 from .layout import DistLayout, Layout
 from .records import BuildRecord, InstallRecord, RecordError
@@ -56,6 +58,7 @@ LANGS = ("ja", "en")
 SUBPACKAGE_SUFFIXES = ("-devel", "-libs", "-doc", "-debuginfo")
 
 Role = Literal["repo", "metapackage", "main", "separate"]
+StarSource = Literal["installed", "built RPMs", "rendered specs"]
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ class DistNotes:
     signed: bool
     backend: str  # build.json's backend ("" when not built or not recorded)
     files: tuple[RepoFile, ...]  # main repo package first
-    star_source: Literal["installed", "expected"]
+    star_source: StarSource
     install_image: str  # the install test's image ("" when from the expectation)
     groups: tuple[Group, ...]
     erase: tuple[str, ...]  # `yum erase` list: packages of this release the install puts there
@@ -116,8 +119,9 @@ class ComponentChange:
     vr: str
     previous_vr: str | None  # None: new (or no predecessor)
     changed: bool
-    changes: str
-    known_issues: str
+    changes: Text  # the manifest's change_notes, else its one-line ``changes``
+    known_issues: Text
+    upgrade_warnings: Text
 
 
 @dataclass(frozen=True)
@@ -226,12 +230,17 @@ def _dist_notes(release: Release, previous: Release | None, dist: Dist, where: D
                              f"{manifest_vr} — fix: rerun the install test on this build")
         return manifest_vr
 
+    source: StarSource
     if installed is not None:
-        star_set = set(installed.packages) | {release.name}
-        source: Literal["installed", "expected"] = "installed"
+        put = set(installed.packages)
+        source = "installed"
+    elif build is not None and build.expected_install is not None:
+        put = set(build.expected_install)
+        source = "built RPMs"
     else:
-        star_set = {release.name, release.metapackage, *release.required_mains(dist)}
-        source = "expected"
+        put = set(installset.expected(release, dist).packages)
+        source = "rendered specs"
+    star_set = put | {release.name}
 
     def own_line(name: str, role: Role, prev_name: str | None) -> PackageLine:
         prev_vr = previous.vr if previous is not None and prev_name == name else None
@@ -255,8 +264,12 @@ def _dist_notes(release: Release, previous: Release | None, dist: Dist, where: D
                     continue
                 prev = _previous_component(previous, dist.name, pkg)
                 prev_vr = prev.vr if prev else None
-                line = PackageLine(pkg, vr_of(pkg, f"{comp.vr}{tag}"), "main" if pkg == pkgs[0] else "separate",
-                                   comp.name, pkg in star_set, previous is not None and prev_vr != comp.vr, prev_vr)
+                main = pkg == pkgs[0]
+                # a component's line carries its own (source package) name, as the published pages do:
+                # fence-agents on el7, whose main binary package is fence-agents-all
+                line = PackageLine(comp.name if main else pkg, vr_of(pkg, f"{comp.vr}{tag}"),
+                                   "main" if main else "separate", comp.name, pkg in star_set,
+                                   previous is not None and prev_vr != comp.vr, prev_vr)
                 lines.append(line)
                 if line.role == "main" and line.star and comp.smoke:
                     smoke.append((comp.name, comp.smoke))
@@ -275,8 +288,7 @@ def _dist_notes(release: Release, previous: Release | None, dist: Dist, where: D
             raise NotesError(f"{build_path}: no size/sha256 for {name} — fix: rebuild (build.py all)")
         files.append(RepoFile(name, info.size, info.sha256))
 
-    # `yum erase`: this release's packages the install put there (OS packages it pulled in stay), in manifest order
-    put = set(installed.packages) if installed is not None else {release.metapackage, *release.required_mains(dist)}
+    # `yum erase`: this release's packages the install puts there (OS packages it pulled in stay), in manifest order
     order = [release.metapackage] + [p for c in release.components_for(dist.name) for p in c.packages_for(dist.name)]
     erase = tuple(p for p in order if p in put)
     return DistNotes(dist=dist, built=build is not None, signed=bool(build and build.signed),
@@ -299,8 +311,10 @@ def collect(release: Release, *, repo_dir: Path | None) -> Notes:
         if previous is not None:
             prev = next((c for c in previous.components if c.name == comp.name), None)
         prev_vr = prev.vr if prev else None
+        one_line = (comp.changes.strip(),) if comp.changes.strip() else ()
         comps.append(ComponentChange(comp.name, comp.vr, prev_vr, previous is not None and prev_vr != comp.vr,
-                                     comp.changes.strip(), comp.known_issues.strip()))
+                                     comp.change_notes or Text(one_line, one_line), comp.known_issues,
+                                     comp.upgrade_warnings))
     return Notes(release=release, previous=previous, excludes=tuple(release.exclude_patterns()), dists=dists,
                  components=tuple(comps), sums_file=bool(layout and layout.sums_file.is_file()),
                  component_names=tuple(c.name for c in release.components))
@@ -359,6 +373,36 @@ def _admonition(tokens: list, i: int, lang: str) -> None:
     tokens.insert(i + 1, title)
     if not children:  # the marker was the whole first paragraph
         del tokens[i + 2:i + 5]
+
+
+def bullets(items: tuple[str, ...] | list[str], depth: int = 0) -> str:
+    """Markdown bullets; an item indented by 2·n spaces is n levels deeper
+    than the list; an item's further lines continue it."""
+    lines = []
+    for item in items:
+        level = depth + (len(item) - len(item.lstrip(" "))) // 2
+        pad = "  " * level
+        body = item.strip().replace("\n", "\n" + pad + "  ")
+        lines.append(f"{pad}- {body}")
+    return "\n".join(lines)
+
+
+def entry(head: str, items: tuple[str, ...]) -> str:
+    """``- head: item`` for one plain item, else ``- head`` with the items as sub-bullets."""
+    if not items:
+        return f"- {head}"
+    if len(items) == 1 and not items[0].startswith(" "):
+        return f"- {head}: " + items[0].strip().replace("\n", "\n  ")
+    return f"- {head}\n" + bullets(items, 1)
+
+
+def _quote(text: str) -> str:
+    """A Markdown block quote."""
+    return "\n".join(("> " + ln).rstrip() for ln in text.splitlines())
+
+
+# the notes templates' filters, on the one environment (pmrepo.render.ENV)
+ENV.filters.update(bullets=bullets, entry=entry, quote=_quote)
 
 
 def markdown_to_html(text: str, lang: str) -> HtmlParts:

@@ -55,6 +55,7 @@ class Options:
     sign: bool = False  # with $PMREPO_GPG_KEY from $GNUPGHOME
     container: str = "none"  # container install test engine: none, auto (skipped with a warning if none works), podman, docker
     container_image: str | None = None  # one image for every dist; "local": pmrepo's own test image
+    upgrade_from: Path | None = None  # with a container engine: the output root of the previous release (upgrade test)
     backend_options: dict[str, object] = field(default_factory=dict)
     components: tuple[str, ...] = ()  # `build --component`: only these and what they need from the chain
 
@@ -228,8 +229,11 @@ class Pipeline:
         if self.opts.container != "none":
             image = self.opts.container_image
             settings = ContainerSettings(engine=self.opts.container, image=None if image == "local" else image)
-            out.append(checks.ContainerInstall(settings, local_image=image == "local",
-                                               require_engine=self.opts.container != "auto", say=self.say))
+            install = checks.ContainerInstall(settings, local_image=image == "local",
+                                              require_engine=self.opts.container != "auto", say=self.say)
+            out.append(install)
+            if self.opts.upgrade_from is not None:
+                out.append(checks.Upgrade(install, self.opts.upgrade_from))
         return out
 
     def assembly(self, dist: Dist, check_list: list[checks.Check] | None = None) -> Assembly:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Callable, Mapping
 
 from .builders.base import rpm_macro_defines
 from .errors import BuildError
-from .manifest import Component, Dist, Release
+from .manifest import Component, Dist, Release, RepoLayout
 from .fsutil import write_atomic
 from .layout import DistLayout, public_key_name
 from .render import RELEASE_TEXT_FIELDS, TEMPLATES, neutral, render_spec, render_template
@@ -58,14 +59,9 @@ def render_comps(release: Release, dist: Dist) -> str:
     return render_template("comps/comps.xml.j2", ctx)
 
 
-def render_repo_files(release: Release, dist: Dist, gpg_key_name: str | None) -> tuple[str, str]:
-    ctx = base_context(release, dist) | {"gpg_key_name": gpg_key_name}
-    return (render_template("repo/pacemaker.repo.j2", ctx),
-            render_template("repo/pacemaker-debuginfo.repo.j2", ctx))
-
-
-def debuginfo_repo_name(release: Release) -> str:
-    return release.repo_file[: -len(".repo")] + "-debuginfo.repo"
+def render_repo_file(release: Release, dist: Dist, repo: RepoLayout, gpg_key_name: str | None) -> str:
+    ctx = base_context(release, dist) | {"repo": repo, "gpg_key_name": gpg_key_name}
+    return render_template("repo/pacemaker.repo.j2", ctx)
 
 
 def _rpmbuild(spec: Path, release: Release, dist: Dist, topdir: Path, log: Path, target: str | None) -> list[Path]:
@@ -97,29 +93,34 @@ def build_metapackage(release: Release, dist: Dist, where: DistLayout, log: Path
 
 
 def build_repo_packages(release: Release, dist: Dist, where: DistLayout, *, log: Path,
-                        gpg_key: Path | None = None) -> list[Path]:
-    """Build ``<name>``, ``<name>-debuginfo`` and ``<name>-src`` for ``dist``."""
+                        trees: Mapping[str, Path] | None = None, gpg_key: Path | None = None,
+                        spec_text: Callable[[str], str] | None = None) -> list[Path]:
+    """Build ``<name>``, ``<name>-debuginfo`` and ``<name>-src`` for ``dist``:
+    each installs ``trees[kind]`` (``rpm/`` and ``repodata/``; default: the
+    dist's work trees, ``where.trees()``) under its own root with its own
+    .repo file. ``spec_text`` may rewrite the rendered spec (tests build
+    deliberately broken packages with it)."""
+    trees = where.trees() if trees is None else trees
     key_name = public_key_name(release.repo_id) if gpg_key else None
-    repo_text, dbg_text = render_repo_files(release, dist, key_name)
-    repo_file = where.spec(release.repo_file)
-    dbg_file = where.spec(debuginfo_repo_name(release))
-    write_atomic(repo_file, repo_text)
-    write_atomic(dbg_file, dbg_text)
-    extra = {
-        "tree": where.tree, "debuginfo_tree": where.debuginfo_tree, "srpm_dir": where.srpms,
-        "repo_file": repo_file, "debuginfo_repo_file": dbg_file, "debuginfo_repo_name": debuginfo_repo_name(release),
-        "gpg_key": gpg_key, "gpg_key_name": key_name,
-    }
+    repo_files: dict[str, Path] = {}
+    for repo in release.repos:
+        path = where.spec(repo.repo_file)
+        write_atomic(path, render_repo_file(release, dist, repo, key_name))
+        repo_files[repo.kind] = path
+    for kind, tree in trees.items():
+        if not (tree / "repodata" / "repomd.xml").is_file():
+            raise BuildError(f"{release.name} ({dist.name}): the {kind} repository {tree} has no repodata", log=log)
+    extra = {"trees": dict(trees), "repo_files": repo_files, "gpg_key": gpg_key, "gpg_key_name": key_name}
     spec = where.spec(release.name)
-    write_atomic(spec, render_spec("specs/pacemaker-repo.spec.j2", base_context(release, dist) | extra,
-                                   base_context(neutral(release, RELEASE_TEXT_FIELDS), dist) | extra,
-                                   what=f"{release.name} ({dist.name})"))
+    text = render_spec("specs/pacemaker-repo.spec.j2", base_context(release, dist) | extra,
+                       base_context(neutral(release, RELEASE_TEXT_FIELDS), dist) | extra,
+                       what=f"{release.name} ({dist.name})")
+    write_atomic(spec, spec_text(text) if spec_text else text)
     top = where.rpmbuild_top("repo")
     shutil.rmtree(top, ignore_errors=True)
     rpms = _rpmbuild(spec, release, dist, top, log, release.arch)
     names = {p.name for p in rpms}
-    expected = {f"{n}-{release.vr}{dist.tag}.{release.arch}.rpm"
-                for n in (release.name, f"{release.name}-debuginfo", f"{release.name}-src")}
+    expected = {f"{n}-{release.vr}{dist.tag}.{release.arch}.rpm" for n in release.repo_package_names()}
     if names != expected:
         raise BuildError(f"{release.name} ({dist.name}): built {sorted(names)}, expected {sorted(expected)}", log=log)
     out = []

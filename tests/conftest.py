@@ -29,6 +29,10 @@ class DemoBuild:
         tag = rel.dists[dist].tag
         return self.outputs[dist] / f"{rel.name}{suffix}-{rel.vr}{tag}.{rel.arch}.rpm"
 
+    def repo_rpms(self, dist: str) -> list[Path]:
+        """The three repository packages, main first."""
+        return [self.repo_rpm(dist, suffix) for suffix in ("", "-debuginfo", "-src")]
+
     def tree(self, dist: str) -> Path:
         return self.workdir / self.release.release_id / dist / "tree"
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+import predecessor
 from conftest import DEMO, DemoBuild
 from pmrepo import manifest
 from pmrepo.checks import CheckContext, ContainerInstall, run_checks
@@ -29,8 +30,9 @@ from pmrepo.errors import GateError
 from pmrepo.gates.base import GateContext
 from pmrepo.gates.container import (
     FAIL, PASS, SKIP, ContainerError, ContainerReport, ContainerSettings, Engine, InstallGate, Step,
-    add_excludes, detect_engine, install_test,
+    add_excludes, detect_engine, install_test, previous_repo_packages, upgrade_test,
 )
+from pmrepo import repopkg
 from pmrepo.layout import Layout, Output
 from pmrepo.gates.image import ImageInfo, ImageRecipe, ensure_image
 
@@ -167,10 +169,11 @@ def test_install_and_uninstall_el7(container_build: DemoBuild, engine: Engine, t
                        settings=ContainerSettings(image=test_image.ref), engine=engine)
     assert rep.ok, rep.table()
     names = [s.name for s in rep.steps]
-    assert names == ["start container", "exclude in CentOS-Base.repo", "rpm -ivh demo-repo-1.0-1.el7.x86_64.rpm",
-                     "dnf install demo-all", "packages at manifest versions", "nothing unexpected", "rpm -V",
+    assert names == ["start container", "exclude in CentOS-Base.repo", "rpm -ivh demo-repo-1.0-1.el7.x86_64.rpm "
+                     "demo-repo-debuginfo-1.0-1.el7.x86_64.rpm demo-repo-src-1.0-1.el7.x86_64.rpm",
+                     "dnf sees the repositories", "dnf install demo-all", "packages at manifest versions", "nothing unexpected", "rpm -V",
                      "smoke demod: demod --version", "smoke demo-tools: democtl --version", "dnf erase stack",
-                     "rpm -e demo-repo", "nothing left"]
+                     "rpm -e demo-repo demo-repo-debuginfo demo-repo-src", "nothing left"]
     assert all(s.status == PASS for s in rep.steps), rep.table()
     assert rep.step("exclude in CentOS-Base.repo").detail == (
         "exclude=libdemo* demod* demo-plugin* demo-tools* demo-units* demo-extras* in [base], [updates]")
@@ -181,18 +184,22 @@ def test_install_and_uninstall_el7(container_build: DemoBuild, engine: Engine, t
     suite = ET.parse(rep.junit).getroot().find("testsuite")
     assert suite is not None and suite.get("tests") == str(len(names)) and suite.get("failures") == "0"
     assert "dnf install demo-all" in (tmp_path / "install-el7.table.txt").read_text()
-    assert rep.step("nothing left").detail == "no package of ours, no /opt/pmrepo-demo, no pmrepo-demo.repo"
+    assert rep.step("nothing left").detail == "no package of ours, nothing under /opt/pmrepo-demo, no .repo file of ours"
+    # three repositories, each with every package of its tree
+    assert rep.step("dnf sees the repositories").detail == (
+        "[pmrepo-demo] 9, [pmrepo-demo-debuginfo] 3, [pmrepo-demo-src] 6")
     log = (tmp_path / "install-el7.log").read_text()
     assert "rpm -ivh /tmp/pmrepo/demo-repo-1.0-1.el7.x86_64.rpm" in log and "--network none" in log
 
 
 @pytest.fixture(scope="module")
-def container_build(test_image: ImageInfo, tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
-    """The demo release through the real pipeline, the container install test as its check."""
+def container_build(test_image: ImageInfo, previous_build: DemoBuild, tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
+    """The demo release through the real pipeline, the container install test (and the
+    upgrade test from the previous release's packages) as its check."""
     base = tmp_path_factory.mktemp("demo-container")
     lines: list[str] = []
     opts = Options(release=DEMO, workdir=base / "work", outdir=base / "repo", gates=False,
-                   container="auto", container_image="local")
+                   container="auto", container_image="local", upgrade_from=previous_build.outdir)
     outputs = Pipeline(opts, say=lines.append).run_all()
     return DemoBuild(manifest.load(DEMO), opts.workdir, opts.outdir, outputs, lines)
 
@@ -209,6 +216,21 @@ def test_pipeline_runs_the_install_test(container_build: DemoBuild, test_image: 
     assert suite is not None and suite.get("failures") == "0" and int(suite.get("tests") or 0) >= 11
     assert "[ok] nothing left" in (out / "gates" / f"install-{dist}.txt").read_text()
     assert "packages at manifest versions" in (out / "gates" / f"install-{dist}.table.txt").read_text()
+    # and the upgrade in place from release-0.9's packages
+    assert f"; upgrade from demo-repo-0.9-1 passed ({len(EXPECTED[dist])} packages at the new versions)" in note
+    suite = ET.parse(out / "gates" / f"upgrade-{dist}.junit.xml").getroot().find("testsuite")
+    assert suite is not None and suite.get("failures") == "0" and int(suite.get("tests") or 0) == len(UPGRADE_STEPS)
+
+
+def test_upgrade_needs_the_previous_packages(demo: manifest.Release, tmp_path: Path) -> None:
+    """--upgrade-from pointing where the previous release was not built: one line naming the files and the fix."""
+    with pytest.raises(GateError) as exc:
+        previous_repo_packages(demo, demo.dists["el7"], tmp_path)
+    msg = str(exc.value)
+    assert "\n" not in msg and f"{tmp_path}/demo-repo-0.9-1/el7/demo-repo-0.9-1.el7.x86_64.rpm" in msg
+    assert "fix: build release-0.9.toml" in msg
+    with pytest.raises(GateError, match="release.follows is not set"):
+        previous_repo_packages(replace(demo, follows=None), demo.dists["el7"], tmp_path)
 
 
 def test_mismatched_manifest_fails_for_the_stated_reasons(container_build: DemoBuild, engine: Engine,
@@ -266,3 +288,103 @@ def test_failed_check_raises_one_line_and_records_nothing(container_build: DemoB
     assert "--no-such-option" in msg or "no such option" in msg.lower()
     assert not (staging / "installed.json").exists()
     assert (staging / "gates" / "install-el7.junit.xml").is_file()
+
+
+# -- upgrade in place ---------------------------------------------------------------------------
+
+DEMO_PREVIOUS = DEMO.parent / "release-0.9.toml"
+UPGRADE_STEPS = ["start container", "exclude in CentOS-Base.repo", "rpm -ivh {old}", "dnf install demo-all (previous)",
+                 "edit /etc/yum.repos.d/{edited} locally", "rpm -Uvh {new}", "dnf clean all; dnf update",
+                 "new versions installed", ".repo files", "dnf sees the repositories", "rpm -V",
+                 "nothing of the old repositories left", "dnf erase stack",
+                 "rpm -e demo-repo demo-repo-debuginfo demo-repo-src", "nothing left"]
+
+
+def _names(rpms: list[Path]) -> str:
+    return " ".join(p.name for p in rpms)
+
+
+@pytest.fixture(scope="module")
+def previous_build(test_image: ImageInfo, tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
+    """The demo's previous release (release-0.9.toml, the one release.toml follows), built for real."""
+    base = tmp_path_factory.mktemp("demo-0.9")
+    lines: list[str] = []
+    opts = Options(release=DEMO_PREVIOUS, workdir=base / "work", outdir=base / "repo", gates=False, install_check=False)
+    outputs = Pipeline(opts, say=lines.append).run_all()
+    return DemoBuild(manifest.load(DEMO_PREVIOUS), opts.workdir, opts.outdir, outputs, lines)
+
+
+@pytest.mark.parametrize("dist", ["el6", "el7"])
+def test_upgrade_from_the_previous_release(container_build: DemoBuild, previous_build: DemoBuild, engine: Engine,
+                                           test_image: ImageInfo, tmp_path: Path, dist: str) -> None:
+    """0.9 installed and in use (its debuginfo .repo edited locally), then rpm -Uvh 1.0 and yum update."""
+    old, new = previous_build.release, container_build.release
+    assert manifest.load(DEMO).follows_path() == DEMO_PREVIOUS
+    olds, news = previous_build.repo_rpms(dist), container_build.repo_rpms(dist)
+    rep = upgrade_test(old, new, new.dists[dist], olds, news, report_dir=tmp_path,
+                       settings=ContainerSettings(image=test_image.ref), engine=engine)
+    assert rep.ok, rep.table()
+    assert [s.name for s in rep.steps] == [n.format(old=_names(olds), new=_names(news), edited="pmrepo-demo-debuginfo.repo")
+                                           for n in UPGRADE_STEPS], rep.table()
+    assert all(s.status == PASS for s in rep.steps), rep.table()
+    assert rep.installed == EXPECTED[dist]
+    upgraded = rep.step("new versions installed").detail
+    assert "libdemo" in upgraded and "demod" in upgraded and "demo-all" in upgraded
+    # the 0.9 and 1.0 .repo files are the same text: the edited one is kept, no .rpmnew
+    assert rep.step(".repo files").detail == ("pmrepo-demo.repo new, pmrepo-demo-debuginfo.repo kept (edited), "
+                                              "pmrepo-demo-src.repo new")
+    assert "but the local edit of /etc/yum.repos.d/pmrepo-demo-debuginfo.repo" in rep.step("rpm -V").detail
+    assert rep.summary().startswith(f"{dist}: upgrade test passed")
+    assert (tmp_path / f"upgrade-{dist}.junit.xml").is_file()
+
+
+def test_upgrade_from_the_predecessor_tools_layout(container_build: DemoBuild, previous_build: DemoBuild,
+                                                   engine: Engine, test_image: ImageInfo, tmp_path: Path) -> None:
+    """What operators have: repository packages the predecessor's script made (three
+    specs, facts file's layout), carrying the 0.9 RPMs; their main .repo file edited."""
+    old, new = previous_build.release, container_build.release
+    trees = Layout(old.release_id, previous_build.outdir, previous_build.workdir).dist("el7").trees()
+    olds = predecessor.build(old, old.dists["el7"], trees, tmp_path / "predecessor")
+    assert [p.name for p in olds] == [p.name for p in previous_build.repo_rpms("el7")]
+    news = container_build.repo_rpms("el7")
+    rep = upgrade_test(old, new, new.dists["el7"], olds, news, report_dir=tmp_path / "r", edit="main",
+                       settings=ContainerSettings(image=test_image.ref), engine=engine)
+    assert rep.ok, rep.table()
+    # name= changed (the section id then, the manifest's repo_name now): the edit stays, the new file is .rpmnew
+    assert rep.step(".repo files").detail == ("pmrepo-demo.repo kept (edited) + .rpmnew, pmrepo-demo-debuginfo.repo new, "
+                                              "pmrepo-demo-src.repo new")
+    assert rep.installed == EXPECTED["el7"]
+
+
+BROKEN = {
+    # the new debuginfo package no longer owns its .repo file: rpm -U removes the old one
+    "repo file dropped": (lambda text: "\n".join(ln for ln in text.splitlines()
+                                                 if "yum.repos.d/pmrepo-demo-debuginfo.repo" not in ln) + "\n",
+                          {"rpm -Uvh": "installed, but /etc/yum.repos.d/pmrepo-demo-debuginfo.repo has no "
+                                       "[pmrepo-demo-debuginfo] section",
+                           ".repo files": "demo-repo-debuginfo does not carry /etc/yum.repos.d/pmrepo-demo-debuginfo.repo",
+                           "dnf sees the repositories": "[pmrepo-demo-debuginfo] not listed"}),
+    # the .repo file without %config(noreplace): the operator's edit is overwritten
+    "not noreplace": (lambda text: text.replace("%config(noreplace) %{_sysconfdir}/yum.repos.d/pmrepo-demo-debuginfo.repo",
+                                                "%{_sysconfdir}/yum.repos.d/pmrepo-demo-debuginfo.repo"),
+                      {".repo files": "/etc/yum.repos.d/pmrepo-demo-debuginfo.repo: the local edit was not kept"}),
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN))
+def test_broken_upgrade_fails(container_build: DemoBuild, previous_build: DemoBuild, engine: Engine,
+                              test_image: ImageInfo, tmp_path: Path, case: str) -> None:
+    old, new = previous_build.release, container_build.release
+    dist = new.dists["el7"]
+    rewrite, expected = BROKEN[case]
+    where = Layout(new.release_id, tmp_path / "out", tmp_path / "work").dist("el7")
+    trees = Layout(new.release_id, container_build.outdir, container_build.workdir).dist("el7").trees()
+    news = repopkg.build_repo_packages(new, dist, where, trees=trees, log=tmp_path / "build.log", spec_text=rewrite)
+    rep = upgrade_test(old, new, dist, previous_build.repo_rpms("el7"), news, report_dir=tmp_path / "r",
+                       settings=ContainerSettings(image=test_image.ref), engine=engine)
+    assert not rep.ok
+    failed = {s.name.split(" demo-repo")[0]: s.detail for s in rep.steps if s.status == FAIL}
+    assert set(failed) == set(expected), rep.table()
+    for step, text in expected.items():
+        assert text in failed[step], (step, failed[step])
+    assert rep.summary().startswith("el7: upgrade test failed at")

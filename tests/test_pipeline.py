@@ -78,7 +78,7 @@ def test_os_requires_come_from_the_dists_base_repositories(tmp_path: Path) -> No
     m.write_text(plain.replace("[dists.el7]\nrhel = 7\n",
                                f'[dists.el7]\nrhel = 7\nos_requires = ["pmrepo-os-tool"]\nbase_repos = {{ os = "file://{repo}" }}\n'))
     outputs, lines = _run(m, tmp_path / "with")
-    assert "installed and erased 3 packages + 1 from base repositories" in "\n".join(lines)
+    assert "installed and erased 5 packages + 1 from base repositories" in "\n".join(lines)
     assert outputs["el7"].is_dir()
     m.write_text(plain.replace("[dists.el7]\nrhel = 7\n", '[dists.el7]\nrhel = 7\nos_requires = ["pmrepo-os-tool"]\n'))
     with pytest.raises(PmrepoError, match="pmrepo-os-tool"):

@@ -51,8 +51,8 @@ def test_repo_file_turns_on_gpgcheck_and_ships_the_key(signed, tmp_path: Path) -
     assert proc.returncode == 0
     rpm = base / "repo" / "demo-repo-1.0-1" / "el7" / "demo-repo-1.0-1.el7.x86_64.rpm"
     files = run(["rpm", "-qpl", str(rpm)]).output.split()
-    assert "/opt/pmrepo-demo/RPM-GPG-KEY-pmrepo-demo" in files
-    assert "/opt/pmrepo-demo/repodata/repomd.xml.asc" in files
+    assert "/opt/pmrepo-demo/demo/RPM-GPG-KEY-pmrepo-demo" in files
+    assert "/opt/pmrepo-demo/demo/repodata/repomd.xml.asc" in files
     copy = tmp_path / "r.rpm"
     copy.write_bytes(rpm.read_bytes())
     run(["rpm2archive", str(copy)], cwd=tmp_path)
@@ -62,7 +62,13 @@ def test_repo_file_turns_on_gpgcheck_and_ships_the_key(signed, tmp_path: Path) -
         cp = configparser.ConfigParser()
         cp.read_string(member.read().decode())
     sec = cp["pmrepo-demo"]
-    assert (sec["gpgcheck"], sec["repo_gpgcheck"], sec["gpgkey"]) == ("1", "1", "file:///opt/pmrepo-demo/RPM-GPG-KEY-pmrepo-demo")
+    assert (sec["gpgcheck"], sec["repo_gpgcheck"], sec["gpgkey"]) == ("1", "1", "file:///opt/pmrepo-demo/demo/RPM-GPG-KEY-pmrepo-demo")
+    # the -debuginfo and -src packages: their own signed repositories, their own copy of the key
+    for suffix, root in (("-debuginfo", "demo-debuginfo"), ("-src", "demo-src")):
+        other = rpm.parent / rpm.name.replace("demo-repo-", f"demo-repo{suffix}-")
+        files = run(["rpm", "-qpl", str(other)]).output.split()
+        assert f"/opt/pmrepo-demo/{root}/RPM-GPG-KEY-pmrepo-demo" in files
+        assert f"/opt/pmrepo-demo/{root}/repodata/repomd.xml.asc" in files
 
 
 def test_no_private_key_material_in_work_tree_or_logs(signed) -> None:

@@ -22,8 +22,8 @@ def _digests(root: Path, patterns: tuple[str, ...]) -> dict[str, str]:
 
 
 OUTPUTS = ("*/*.rpm",)  # repo/<release>/<dist>/: the three repo packages per dist
-WORK = ("*/tree/rpm/*.rpm", "*/debuginfo-tree/rpm/*.rpm", "*/srpms/*.rpm", "*/tree/repodata/*",
-        "*/debuginfo-tree/repodata/*")
+WORK = ("*/tree/rpm/*.rpm", "*/debuginfo-tree/rpm/*.rpm", "*/src-tree/rpm/*.rpm", "*/tree/repodata/*",
+        "*/debuginfo-tree/repodata/*", "*/src-tree/repodata/*")
 
 
 def test_two_directories_byte_identical(demo_build: DemoBuild, demo_cli_run: CliRun) -> None:
@@ -39,7 +39,7 @@ def test_two_directories_byte_identical(demo_build: DemoBuild, demo_cli_run: Cli
     differ = sorted(k for k in a if a[k] != b[k])
     assert differ == [], differ
     # and no build path in them: the SRPMs' recorded spec shows the fixed build tree only
-    srpm = next(a_work.glob("el7/srpms/demod-*.src.rpm"))
+    srpm = next(a_work.glob("el7/src-tree/rpm/demod-*.src.rpm"))
     spec = run(["rpm", "-qp", "--nosignature", "--qf", "%{SPEC}", str(srpm)]).output
     assert str(demo_build.workdir) not in spec and "/pmrepo-build-" in spec
 

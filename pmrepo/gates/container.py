@@ -40,11 +40,12 @@ from pathlib import Path
 from typing import Callable, ClassVar, Mapping, Sequence
 
 from ..fsutil import write_atomic
+from ..errors import GateError
 from ..manifest import Component, Dist, Release
-from ..layout import Output
+from ..layout import Layout, Output
 from ..progress import table
 from ..records import InstallRecord
-from ..run import Result
+from ..run import Result, run
 from .base import Gate, GateContext, GateReport, Severity
 from .engine import CONTAINERS_CONF, ContainerError, Engine, default_conf, detect_engine
 from .image import ensure_image
@@ -148,6 +149,7 @@ class ContainerReport:
     junit: Path | None = None
     installed_json: Path | None = None
     seconds: float = 0.0
+    kind: str = "install"  # "install" or "upgrade"
 
     @property
     def ok(self) -> bool:
@@ -170,12 +172,12 @@ class ContainerReport:
 
     def summary(self) -> str:
         if self.ok:
-            return (f"{self.dist}: install test passed in {self.image} ({self.engine}): "
+            return (f"{self.dist}: {self.kind} test passed in {self.image} ({self.engine}): "
                     f"{len(self.installed)} packages installed and erased ({self.seconds:.0f}s)")
         first = self.failures[0] if self.failures else Step("(no steps)", FAIL, "nothing ran")
         more = f" (+{len(self.failures) - 1} more)" if len(self.failures) > 1 else ""
         where = f" (log: {self.log})" if self.log else ""
-        return f"{self.dist}: install test failed at '{first.name}': {first.detail}{more}{where}"
+        return f"{self.dist}: {self.kind} test failed at '{first.name}': {first.detail}{more}{where}"
 
     def to_junit(self) -> ET.ElementTree:
         suites = ET.Element("testsuites")
@@ -232,17 +234,21 @@ class _Session:
     """One container, the steps run in it, and what they found."""
 
     def __init__(self, engine: Engine, settings: ContainerSettings, release: Release, dist: Dist,
-                 repo_rpm: Path, log: Path, say: Say) -> None:
+                 repo_rpms: Sequence[Path], log: Path, say: Say, *, mounts: Mapping[str, Path] | None = None) -> None:
         self.engine = engine
         self.settings = settings
         self.release = release
         self.dist = dist
-        self.repo_rpm = repo_rpm
+        self.repo_rpms = list(repo_rpms)
+        self.repo_rpm = self.repo_rpms[0]
         self.log = log
         self.say = say
         self.image = settings.image_for(dist)
         self.name = f"pmrepo-install-{dist.name}-{uuid.uuid4().hex[:10]}"
-        self.inner_rpm = f"{MOUNT_DIR}/{repo_rpm.name}"
+        # inner path -> host file, mounted read-only
+        self.mounts = dict(mounts) if mounts is not None else {f"{MOUNT_DIR}/{p.name}": p for p in self.repo_rpms}
+        self.inner = {p: inner for inner, p in self.mounts.items()}
+        self.inner_rpm = self.inner[self.repo_rpm]
         self.steps: list[Step] = []
         self.started = False
 
@@ -276,7 +282,7 @@ class _Session:
         t0 = time.monotonic()
         args = ["run", "-d", "--name", self.name, "--label", f"{LABEL}={self.release.release_id}.{self.dist.name}",
                 "--network", self.settings.network,
-                "-v", f"{self.repo_rpm.resolve()}:{self.inner_rpm}:ro",
+                *(a for inner, host in sorted(self.mounts.items()) for a in ("-v", f"{host.resolve()}:{inner}:ro")),
                 self.image, "tail", "-f", "/dev/null"]
         res = self.engine.run(args, self.log, check=False, timeout=self.settings.command_timeout)
         if res.returncode != 0:
@@ -315,19 +321,69 @@ class _Session:
             self.record("exclude in CentOS-Base.repo", PASS,
                         f"exclude={' '.join(pats)} in [{'], ['.join(found)}]", t0)
 
-    def install_repo_package(self) -> bool:
+    def install_repo_package(self, rpms: Sequence[Path] | None = None, release: Release | None = None,
+                             verb: str = "-ivh") -> bool:
+        """``rpm -ivh`` (or ``-Uvh``) the repository packages; each must leave its
+        .repo file with its section."""
         t0 = time.monotonic()
-        res = self.sh(f"rpm -ivh {shlex.quote(self.inner_rpm)}")
-        name = f"rpm -ivh {self.repo_rpm.name}"
+        rpms = list(rpms or self.repo_rpms)
+        rel = release or self.release
+        res = self.sh(f"rpm {verb} " + " ".join(shlex.quote(self.inner[p]) for p in rpms))
+        name = f"rpm {verb} {' '.join(p.name for p in rpms)}"
         if res.returncode != 0:
             self.record(name, FAIL, _last_lines(res.output, 4), t0)
             return False
-        repo_file = f"/etc/yum.repos.d/{self.release.repo_file}"
-        chk = self.sh(f"grep -q '^\\[{self.release.repo_id}\\]' {shlex.quote(repo_file)}")
-        if chk.returncode != 0:
-            self.record(name, FAIL, f"installed, but {repo_file} has no [{self.release.repo_id}] section", t0)
+        names = {n for p in rpms for n in rel.repo_package_names() if p.name.startswith(f"{n}-{rel.version}-")}
+        problems, found = [], []
+        for repo in rel.repos:
+            if repo.package not in names:
+                continue
+            repo_file = f"/etc/yum.repos.d/{repo.repo_file}"
+            chk = self.sh(f"grep -qx '\\[{repo.repo_id}\\]' {shlex.quote(repo_file)}")
+            if chk.returncode != 0:
+                problems.append(f"{repo_file} has no [{repo.repo_id}] section")
+            else:
+                found.append(f"{repo_file} [{repo.repo_id}]")
+        if problems:
+            self.record(name, FAIL, "installed, but " + "; ".join(problems), t0)
             return False
-        self.record(name, PASS, f"{repo_file} [{self.release.repo_id}]", t0)
+        self.record(name, PASS, ", ".join(found), t0)
+        return True
+
+    def check_repositories(self, tool: str, release: Release | None = None) -> bool:
+        """The package manager lists each repository, with as many packages as its tree holds."""
+        t0 = time.monotonic()
+        rel = release or self.release
+        name = f"{tool} sees the repositories"
+        if not tool:
+            self.record(name, SKIP, "no yum or dnf", t0)
+            return False
+        res = self.sh(f"{tool} -v repolist enabled 2>&1; echo {_MARK}; "
+                      + "; ".join(f"echo {shlex.quote(r.repo_id)} $(ls {shlex.quote(r.prefix)}/rpm 2>/dev/null | "
+                                  f"grep -c '\\.rpm$')" for r in rel.repos))
+        listing, _, counts = res.output.partition(_MARK + "\n")
+        seen: dict[str, int] = {}
+        current = None
+        for ln in listing.splitlines():
+            m = re.match(r"^Repo-id\s*:\s*(\S+)", ln)
+            if m:
+                current = m.group(1).split("/")[0]
+                continue
+            m = re.match(r"^Repo-pkgs\s*:\s*([\d,]+)", ln)
+            if m and current:
+                seen[current] = int(m.group(1).replace(",", ""))
+        tree = {parts[0]: int(parts[1]) for parts in (ln.split() for ln in counts.splitlines()) if len(parts) == 2}
+        problems = []
+        for repo in rel.repos:
+            if repo.repo_id not in seen:
+                problems.append(f"[{repo.repo_id}] not listed")
+            elif seen[repo.repo_id] != tree.get(repo.repo_id, -1):
+                problems.append(f"[{repo.repo_id}] has {seen[repo.repo_id]} packages, {repo.prefix}/rpm holds "
+                                f"{tree.get(repo.repo_id, 0)}")
+        if problems:
+            self.record(name, FAIL, "; ".join(problems), t0)
+            return False
+        self.record(name, PASS, ", ".join(f"[{r.repo_id}] {seen[r.repo_id]}" for r in rel.repos), t0)
         return True
 
     def package_manager(self) -> str:
@@ -340,10 +396,27 @@ class _Session:
         return self.sh(f"{tool} -y {opts} {verb} " + " ".join(shlex.quote(n) for n in names))
 
 
-def install_test(release: Release, dist: Dist, repo_rpm: Path, *, outdir: Path, report_dir: Path,
+def repo_package_set(release: Release, dist: Dist, repo_rpm: Path | Sequence[Path]) -> list[Path]:
+    """The three repository packages: given, or found beside the main one."""
+    if not isinstance(repo_rpm, (str, Path)):
+        rpms = [Path(p) for p in repo_rpm]
+    else:
+        main = Path(repo_rpm)
+        rest = [main.parent / f"{n}-{release.vr}{dist.tag}.{release.arch}.rpm" for n in release.repo_package_names()[1:]]
+        rpms = [main, *rest]
+    for p in rpms:
+        if not p.is_file():
+            raise ContainerError(f"{p}: repository package not found — fix: build it first (build.py repo)")
+    return rpms
+
+
+def install_test(release: Release, dist: Dist, repo_rpm: Path | Sequence[Path], *, outdir: Path, report_dir: Path,
                  settings: ContainerSettings | None = None, engine: Engine | None = None,
                  say: Say | None = None) -> ContainerReport:
-    """Run the operator's install and uninstall of ``repo_rpm`` in a container.
+    """Run the operator's install and uninstall of the repository packages in a container.
+
+    ``repo_rpm`` is the main repository package (its -debuginfo and -src
+    siblings are taken from the same directory) or the list of all three.
 
     ``outdir`` receives ``installed.json`` when every step passed (a stale one
     is removed otherwise); ``report_dir`` receives ``install-<dist>.log``,
@@ -353,16 +426,14 @@ def install_test(release: Release, dist: Dist, repo_rpm: Path, *, outdir: Path, 
     """
     settings = settings or ContainerSettings()
     say = say or (lambda s: None)
-    repo_rpm = Path(repo_rpm)
-    if not repo_rpm.is_file():
-        raise ContainerError(f"{repo_rpm}: repository package not found — fix: build it first (build.py repo)")
+    rpms = repo_package_set(release, dist, repo_rpm)
     report_dir.mkdir(parents=True, exist_ok=True)
     log = report_dir / f"install-{dist.name}.log"
-    log.write_text(f"# pmrepo install test of {repo_rpm} ({release.release_id}, {dist.name})\n")
+    log.write_text(f"# pmrepo install test of {', '.join(map(str, rpms))} ({release.release_id}, {dist.name})\n")
     engine = engine or detect_engine(settings.engine, settings.containers_conf, log)
     t_all = time.monotonic()
-    s = _Session(engine, settings, release, dist, repo_rpm, log, say)
-    report = ContainerReport(release.release_id, dist.name, engine.name, s.image, repo_rpm.name, s.steps, log=log)
+    s = _Session(engine, settings, release, dist, rpms, log, say)
+    report = ContainerReport(release.release_id, dist.name, engine.name, s.image, rpms[0].name, s.steps, log=log)
     ours = release.shipped(dist)
     try:
         if s.start():
@@ -386,15 +457,212 @@ def install_test(release: Release, dist: Dist, repo_rpm: Path, *, outdir: Path, 
     return report
 
 
+def packaged_files(rpms: Sequence[Path], log: Path | None = None) -> dict[str, tuple[str, str]]:
+    """path -> (package name, sha256) of the regular files in ``rpms`` (from their headers)."""
+    qf = "[%{=NAME}\\t%{FILENAMES}\\t%{FILEDIGESTS}\\t%{FILEMODES:perms}\\n]"
+    res = run(["rpm", "-qp", "--nosignature", "--nodigest", "--qf", qf, *map(str, rpms)], log_file=log,
+              error=ContainerError)
+    out: dict[str, tuple[str, str]] = {}
+    for line in res.output.splitlines():
+        parts = line.split("\t")
+        if len(parts) == 4:
+            out[parts[1]] = (parts[0], parts[2] if parts[3].startswith("-") else "")
+    return out
+
+
+UPGRADE_MOUNT = {"old": f"{MOUNT_DIR}/old", "new": f"{MOUNT_DIR}/new"}
+LOCAL_EDIT = "# edited locally by the pmrepo upgrade test"
+
+
+def upgrade_test(old: Release, new: Release, dist: Dist, old_rpms: Path | Sequence[Path],
+                 new_rpms: Path | Sequence[Path], *, report_dir: Path, settings: ContainerSettings | None = None,
+                 engine: Engine | None = None, edit: str | None = "debuginfo", name: str = "upgrade",
+                 say: Say | None = None) -> ContainerReport:
+    """Upgrade in place, as an operator does: the previous release's repository
+    packages and ``yum install <metapackage>`` from them; then ``rpm -Uvh`` the
+    new repository packages, ``yum clean all`` and ``yum update``.
+
+    Checked: every package of ours is the new release's version-release (and
+    each package the new metapackage needs is there); each .repo file is the
+    one the new package carries — or, for the one edited locally before the
+    upgrade (repository ``edit``: "main", "debuginfo", "src" or None), the
+    edited file is kept and the new one lies beside it as ``.rpmnew`` when
+    the packaged file changed, as ``%config(noreplace)`` promises; yum sees
+    each new repository; ``rpm -V`` is clean (but for that edit); nothing of
+    the old repositories is left (every file under the old and new roots
+    belongs to a new repository package, no .repo file nor .rpmsave of the
+    old ones remains); then the erase leaves nothing. ``old_rpms`` may be
+    repository packages of another layout (e.g. the predecessor tool's).
+    """
+    settings = settings or ContainerSettings()
+    say = say or (lambda s: None)
+    olds = repo_package_set(old, dist, old_rpms)
+    news = repo_package_set(new, dist, new_rpms)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    log = report_dir / f"{name}-{dist.name}.log"
+    log.write_text(f"# pmrepo upgrade test {old.release_id} -> {new.release_id} ({dist.name})\n")
+    engine = engine or detect_engine(settings.engine, settings.containers_conf, log)
+    mounts = {f"{UPGRADE_MOUNT['old']}/{p.name}": p for p in olds} | {f"{UPGRADE_MOUNT['new']}/{p.name}": p for p in news}
+    t_all = time.monotonic()
+    s = _Session(engine, settings, new, dist, news, log, say, mounts=mounts)
+    report = ContainerReport(new.release_id, dist.name, engine.name, s.image, news[0].name, s.steps, log=log,
+                             kind="upgrade")
+    try:
+        if s.start():
+            try:
+                _run_upgrade(s, report, old, olds, news, edit)
+            except ContainerError as exc:
+                s.record("(container)", FAIL, str(exc), time.monotonic())
+    finally:
+        s.stop()
+    report.seconds = time.monotonic() - t_all
+    report.junit = report_dir / f"{name}-{dist.name}.junit.xml"
+    report.to_junit().write(report.junit, encoding="utf-8", xml_declaration=True)
+    write_atomic(report_dir / f"{name}-{dist.name}.table.txt", report.table() + "\n\n" + report.summary() + "\n")
+    return report
+
+
+def _run_upgrade(s: _Session, report: ContainerReport, old: Release, olds: list[Path], news: list[Path],
+                 edit: str | None) -> None:
+    new, dist = s.release, s.dist
+    before = s.rpm_qa()
+    s.release = replace(new, components=tuple({c.name: c for c in (*old.components, *new.components)}.values()))
+    s.exclude()  # the patterns of both releases' components
+    s.release = new
+    tool = s.package_manager()
+    # 1. the previous release, as installed then
+    if not s.install_repo_package(olds, old):
+        for step in ("yum install (previous)", "rpm -Uvh", "yum update", "checks"):
+            s.record(step, SKIP, "the previous repository packages did not install", time.monotonic())
+        return
+    t0 = time.monotonic()
+    res = s.pm(tool, "install", [old.metapackage])
+    old_added = {n: vr for n, vr in s.rpm_qa().items() if before.get(n) != vr}
+    s.record(f"{tool} install {old.metapackage} (previous)", PASS if res.returncode == 0 else FAIL,
+             f"{len(old_added)} packages" if res.returncode == 0 else _last_lines(res.output, 6), t0)
+    if res.returncode != 0:
+        return
+    edited: str | None = None
+    if edit is not None:
+        t0 = time.monotonic()
+        target = f"/etc/yum.repos.d/{old.repo(edit).repo_file}"
+        res = s.sh(f"echo {shlex.quote(LOCAL_EDIT)} >> {shlex.quote(target)}")
+        edited = target if res.returncode == 0 else None
+        s.record(f"edit {target} locally", PASS if edited else FAIL, LOCAL_EDIT if edited else _last_lines(res.output, 2), t0)
+    # 2. the upgrade
+    upgraded = s.install_repo_package(news, new, verb="-Uvh")
+    t0 = time.monotonic()
+    res = s.sh(f"{tool} -y clean all && {tool} -y " + " ".join(shlex.quote(o) for o in s.settings.pm_options)
+               + " update")
+    s.record(f"{tool} clean all; {tool} update", PASS if res.returncode == 0 else FAIL,
+             _last_lines(res.output, 3 if res.returncode == 0 else 6), t0)
+    after = s.rpm_qa()
+    ours = new.shipped(dist)
+    # 3. checks
+    t0 = time.monotonic()
+    problems = []
+    own_vr = f"{new.vr}{dist.tag}"
+    for n in new.repo_package_names():
+        if after.get(n) != own_vr:
+            problems.append(f"{n} is {after.get(n, 'not installed')}, expected {own_vr}")
+    for n in [new.metapackage, *new.required_mains(dist)]:
+        if n not in after:
+            problems.append(f"{n} is not installed")
+    old_names = set(old.shipped(dist)) | set(old.repo_package_names())
+    for n, vr in sorted(after.items()):
+        if n in ours and vr != ours[n]:
+            problems.append(f"{n} is {vr}, the new release has {ours[n]}")
+        elif n in old_names and n not in ours and n not in new.repo_package_names():
+            problems.append(f"{n}-{vr} of {old.release_id} is still installed, the new release does not ship it")
+    changed = sorted(n for n in after if n in ours and old_added.get(n) not in (None, after[n]))
+    s.record("new versions installed", FAIL if problems else PASS,
+             "; ".join(problems) or f"{len(changed)} packages upgraded: {', '.join(changed)}", t0)
+
+    t0 = time.monotonic()
+    new_files = packaged_files(news, s.log)
+    old_files = packaged_files(olds, s.log)
+    problems, notes = [], []
+    for repo in new.repos:
+        path = f"/etc/yum.repos.d/{repo.repo_file}"
+        want = new_files.get(path, ("", ""))[1]
+        if not want:
+            problems.append(f"{repo.package} does not carry {path}")
+            continue
+        res = s.sh(f"for f in {shlex.quote(path)} {shlex.quote(path + '.rpmnew')}; do "
+                   "if [ -f \"$f\" ]; then sha256sum \"$f\"; else echo \"- $f\"; fi; done")
+        sums = {ln.split()[1]: ln.split()[0] for ln in res.output.splitlines() if len(ln.split()) == 2}
+        if path == edited:
+            packaged_changed = old_files.get(path, ("", ""))[1] != want
+            kept = s.sh(f"tail -n 1 {shlex.quote(path)}").output.strip().endswith(LOCAL_EDIT)
+            if not kept:
+                problems.append(f"{path}: the local edit was not kept")
+            if packaged_changed and sums.get(path + ".rpmnew") != want:
+                problems.append(f"{path}: edited and changed by the new package, but no matching {path}.rpmnew")
+            if not packaged_changed and sums.get(path + ".rpmnew", "-") != "-":
+                problems.append(f"{path}.rpmnew although the packaged file did not change")
+            notes.append(f"{repo.repo_file} kept (edited)" + (" + .rpmnew" if packaged_changed else ""))
+        elif sums.get(path) != want:
+            problems.append(f"{path} is not the new package's file ({'missing' if path not in sums else 'differs'})")
+        else:
+            notes.append(f"{repo.repo_file} new")
+    ours_repo = {f"/etc/yum.repos.d/{r.repo_file}" for r in new.repos}
+    stale = sorted({p for p in old_files if p.startswith("/etc/yum.repos.d/") and p not in ours_repo})
+    if stale:
+        res = s.sh("for f in " + " ".join(shlex.quote(p) + "*" for p in stale) + "; do [ -e \"$f\" ] && echo \"$f\"; done; true")
+        left = [ln.strip() for ln in res.output.splitlines() if ln.strip().startswith("/etc/yum.repos.d/")]
+        if left:
+            problems.append("left from the previous packages: " + ", ".join(left))
+    s.record(".repo files", FAIL if problems else PASS, "; ".join(problems) or ", ".join(notes), t0)
+
+    s.check_repositories(tool)
+
+    t0 = time.monotonic()
+    names = sorted(n for n in after if n in ours) + [n for n in new.repo_package_names() if n in after]
+    res = s.sh("rpm -V " + " ".join(shlex.quote(n) for n in names))
+    lines = [ln for ln in res.output.splitlines() if ln.strip() and not (edited and ln.rstrip().endswith(" " + edited))]
+    s.record("rpm -V", FAIL if lines else PASS,
+             _first_lines("\n".join(lines), 8) if lines else f"{len(names)} packages clean"
+             + (f" (but the local edit of {edited})" if edited else ""), t0)
+
+    t0 = time.monotonic()
+    dirs = sorted({d for r in (old, new) for d in (r.parent_dir, *(x.prefix for x in r.repos))})
+    res = s.sh("for d in " + " ".join(shlex.quote(d) for d in dirs) + "; do [ -e \"$d\" ] && find \"$d\"; done; true")
+    present = {ln.strip() for ln in res.output.splitlines() if ln.strip().startswith(tuple(dirs))}
+    owned = {p for p in new_files} | {str(Path(p).parent) for p in new_files}
+    owned |= {str(q) for p in new_files for q in Path(p).parents}
+    stray = sorted(present - owned)
+    s.record("nothing of the old repositories left", FAIL if stray else PASS,
+             ("not in the new packages: " + ", ".join(stray[:10]) + (f" (+{len(stray) - 10})" if len(stray) > 10 else ""))
+             if stray else f"{len(present)} paths under {', '.join(dirs)}, all the new packages'", t0)
+    report.installed = {n: vr for n, vr in after.items() if n in ours}
+
+    # 4. uninstall
+    t0 = time.monotonic()
+    stack = sorted(n for n in after if n in ours or n in old_names - set(old.repo_package_names()))
+    if stack:
+        res = s.pm(tool, "erase", stack)
+        s.record(f"{tool} erase stack", PASS if res.returncode == 0 else FAIL,
+                 f"{len(stack)} packages" if res.returncode == 0 else _last_lines(res.output, 6), t0)
+    _erase_repo_packages(s, upgraded or any(n in s.rpm_qa() for n in new.repo_package_names()))
+    if edited:  # the operator's own files: the edited %config kept as .rpmsave on erase, and the .rpmnew
+        s.sh(f"rm -f {shlex.quote(edited)}.rpmsave {shlex.quote(edited)}.rpmnew")
+    _nothing_left(s, ours, also=(old,))
+
+
 def _run_steps(s: _Session, report: ContainerReport, ours: dict[str, str]) -> None:
     rel = s.release
     before = s.rpm_qa()
     s.exclude()
     repo_ok = s.install_repo_package()
 
+    tool = s.package_manager()
+    if repo_ok:
+        s.check_repositories(tool)
+    else:
+        s.record(f"{tool or 'yum'} sees the repositories", SKIP, "the repository packages did not install", time.monotonic())
+
     # 3. yum install -y <metapackage>
     t0 = time.monotonic()
-    tool = s.package_manager()
     install_ok = False
     added: dict[str, str] = {}
     if not repo_ok:
@@ -435,33 +703,49 @@ def _run_steps(s: _Session, report: ContainerReport, ours: dict[str, str]) -> No
         res = s.pm(tool, "erase", stack)
         s.record(f"{tool} erase stack", PASS if res.returncode == 0 else FAIL,
                  f"{len(stack)} packages" if res.returncode == 0 else _last_lines(res.output, 6), t0)
-    t0 = time.monotonic()
-    if repo_ok:
-        res = s.sh(f"rpm -e {shlex.quote(rel.name)}")
-        s.record(f"rpm -e {rel.name}", PASS if res.returncode == 0 else FAIL,
-                 "" if res.returncode == 0 else _last_lines(res.output, 4), t0)
-    else:
-        s.record(f"rpm -e {rel.name}", SKIP, "the repository package was not installed", t0)
+    _erase_repo_packages(s, repo_ok)
+    _nothing_left(s, ours)
 
+
+def _erase_repo_packages(s: _Session, installed: bool, release: Release | None = None) -> None:
+    rel = release or s.release
+    t0 = time.monotonic()
+    names = rel.repo_package_names()
+    step = f"rpm -e {' '.join(names)}"
+    if installed:
+        res = s.sh("rpm -e " + " ".join(shlex.quote(n) for n in names))
+        s.record(step, PASS if res.returncode == 0 else FAIL, "" if res.returncode == 0 else _last_lines(res.output, 4), t0)
+    else:
+        s.record(step, SKIP, "the repository packages were not installed", t0)
+
+
+def _nothing_left(s: _Session, ours: Mapping[str, str], also: Sequence[Release] = ()) -> None:
+    """No package of ours, nothing under any repository's root or the parent
+    directory, no .repo file (nor .rpmnew/.rpmsave) of any repository — of
+    the release and of ``also`` (e.g. the release upgraded from)."""
+    rel = s.release
     t0 = time.monotonic()
     problems: list[str] = []
-    ours_all = set(ours) | set(rel.repo_package_names())
+    rels = [rel, *also]
+    ours_all = set(ours) | {n for r in rels for n in r.repo_package_names()}
     left_pkgs = sorted(f"{n}-{vr}" for n, vr in s.rpm_qa().items() if n in ours_all)
     if left_pkgs:
         problems.append("packages still installed: " + ", ".join(left_pkgs))
-    prefix = shlex.quote(rel.prefix)
-    res = s.sh(f"if [ -e {prefix} ] || [ -L {prefix} ]; then find {prefix} | head -n 50; fi")
-    left_files = [ln.strip() for ln in res.output.splitlines() if ln.strip().startswith(rel.prefix)]
+    dirs = sorted({d for r in rels for d in (r.parent_dir, *(x.prefix for x in r.repos))})
+    res = s.sh("; ".join(f"if [ -e {shlex.quote(d)} ] || [ -L {shlex.quote(d)} ]; then find {shlex.quote(d)} | head -n 50; fi"
+                         for d in dirs))
+    left_files = sorted({ln.strip() for ln in res.output.splitlines() if ln.strip().startswith(tuple(dirs))})
     if left_files:
-        problems.append(f"left under {rel.prefix}: " + ", ".join(left_files[:10]) +
+        problems.append(f"left under {', '.join(dirs)}: " + ", ".join(left_files[:10]) +
                         (f" (+{len(left_files) - 10})" if len(left_files) > 10 else ""))
-    repo_file = shlex.quote(f"/etc/yum.repos.d/{rel.repo_file}")
-    res = s.sh(f"for f in {repo_file}*; do [ -e \"$f\" ] && echo \"$f\"; done; true")
+    files = sorted({x.repo_file for r in rels for x in r.repos})
+    res = s.sh("for f in " + " ".join(shlex.quote(f"/etc/yum.repos.d/{f}") + "*" for f in files)
+               + "; do [ -e \"$f\" ] && echo \"$f\"; done; true")
     left_repo = [ln.strip() for ln in res.output.splitlines() if ln.strip().startswith("/etc/yum.repos.d/")]
     if left_repo:
         problems.append("repo file left: " + ", ".join(left_repo))
     s.record("nothing left", FAIL if problems else PASS,
-             "; ".join(problems) or f"no package of ours, no {rel.prefix}, no {rel.repo_file}", t0)
+             "; ".join(problems) or f"no package of ours, nothing under {rel.parent_dir}, no .repo file of ours", t0)
 
 
 def _check_packages(s: _Session, report: ContainerReport, ours: dict[str, str], added: dict[str, str]) -> None:
@@ -497,7 +781,7 @@ def _check_packages(s: _Session, report: ContainerReport, ours: dict[str, str], 
 
 def _check_verify(s: _Session, ours: dict[str, str], added: dict[str, str]) -> None:
     t0 = time.monotonic()
-    names = sorted(n for n in added if n in ours) + [s.release.name]
+    names = sorted(n for n in added if n in ours) + s.release.repo_package_names()
     res = s.sh("rpm -V " + " ".join(shlex.quote(n) for n in names))
     if res.returncode != 0 or res.output.strip():
         s.record("rpm -V", FAIL, _first_lines(res.output, 8) or f"exit {res.returncode}", t0)
@@ -595,3 +879,28 @@ class InstallGate(Gate):
             elif step.status == SKIP:
                 report.add(step.name, Severity.INFO, "skipped", step.detail)
         return report
+
+
+# -- the previous release, for the upgrade test (pmrepo.checks.Upgrade) ----------------------
+
+
+def previous_repo_packages(release: Release, dist: Dist, upgrade_from: Path) -> tuple[Release, list[Path]]:
+    """The release ``release`` follows, and its repository packages for ``dist``
+    under the output root ``upgrade_from`` (``<release_id>/<dist>/``)."""
+    from .. import manifest
+
+    where = release.follows_path()
+    if where is None:
+        raise GateError(f"{release.path}: release.follows is not set, so there is no previous release to upgrade from "
+                        "— fix: set follows, or drop --upgrade-from")
+    prev = manifest.load(where)
+    d = prev.dists.get(dist.name)
+    if d is None:
+        raise GateError(f"{where}: the previous release has no dist {dist.name} to upgrade from — fix: drop --upgrade-from")
+    base = Layout(prev.release_id, upgrade_from).dist(dist.name).output.root
+    rpms = [base / f"{n}-{prev.vr}{d.tag}.{prev.arch}.rpm" for n in prev.repo_package_names()]
+    missing = [str(p) for p in rpms if not p.is_file()]
+    if missing:
+        raise GateError(f"upgrade test ({dist.name}): the previous release's repository packages are not there: "
+                        f"{', '.join(missing)} — fix: build {where.name} into {upgrade_from} (build.py all --outdir …)")
+    return prev, rpms

@@ -86,13 +86,13 @@ class _Outcome:
 
 def release_filters(release: Release) -> dict[str, str]:
     """Filters that depend on the release: regex -> why it is legitimate."""
-    prefix = re.escape(release.prefix)
+    prefix = re.escape(release.parent_dir)
     repo_pkgs = re.escape(release.name)
     return {
         **release.rpmlint_filters,
         f" dir-or-file-in-opt {prefix}(/|$)":
-            f"the repository packages install the local yum repository under the release's prefix "
-            f"{release.prefix} (an add-on under /opt/<provider>, as the FHS intends), by design",
+            f"the repository packages install the local yum repositories under the release's directory "
+            f"{release.parent_dir} (an add-on under /opt/<provider>, as the FHS intends), by design",
         f"^{repo_pkgs}(-debuginfo|-src)?\\.{re.escape(release.arch)}: E: no-binary$":
             f"the repository packages are {release.arch} packages because the RPMs they carry are, "
             "yet contain no ELF files themselves",

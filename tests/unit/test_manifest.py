@@ -45,6 +45,14 @@ packages = ["x"]
     rel = manifest.load(path)
     assert (rel.name, rel.metapackage, rel.prefix, rel.repo_id, rel.repo_file) == (
         "pacemaker-repo", "pacemaker-all", "/opt/linux-ha/pacemaker", "linux-ha-ja-pacemaker", "pacemaker.repo")
+    # the predecessor's three repositories (../shared/reference/predecessor-layout.md)
+    assert [(r.package, r.prefix, r.repo_file, r.repo_id, r.repo_name) for r in rel.repos] == [
+        ("pacemaker-repo", "/opt/linux-ha/pacemaker", "pacemaker.repo", "linux-ha-ja-pacemaker", "linux-ha-ja-pacemaker"),
+        ("pacemaker-repo-debuginfo", "/opt/linux-ha/pacemaker-debuginfo", "pacemaker-debuginfo.repo",
+         "linux-ha-ja-pacemaker-debuginfo", "linux-ha-ja-pacemaker-debuginfo"),
+        ("pacemaker-repo-src", "/opt/linux-ha/pacemaker-src", "pacemaker-src.repo", "linux-ha-ja-pacemaker-src",
+         "linux-ha-ja-pacemaker-src")]
+    assert rel.parent_dir == "/opt/linux-ha" and rel.repos[0].baseurl == "file:///opt/linux-ha/pacemaker/"
     assert rel.dists["el7"].tag == ".el7" and rel.dists["el7"].image == "centos:7"
 
 
@@ -62,7 +70,7 @@ BAD = [
     ("unknown key", 'group = "extra"', 'group = "extra"\ncolour = "red"', "components.demo-extras.colour", "remove it"),
     ("no packages", 'packages = ["demo-extras"]', 'packages = []', "components.demo-extras.packages.el6", "list the packages"),
     ("bad date", "date = 2026-11-24", 'date = "yesterday"', "release.date", "YYYY-MM-DD"),
-    ("bad prefix", 'prefix = "/opt/pmrepo-demo"', 'prefix = "opt/demo/"', "release.prefix", "absolute"),
+    ("bad prefix", 'prefix = "/opt/pmrepo-demo/demo"', 'prefix = "opt/demo/"', "release.prefix", "absolute"),
     ("duplicate", 'name = "demo-extras"', 'name = "demo-tools"', "components.demo-tools", "one entry"),
     ("dup package", 'packages = ["demo-extras"]', 'packages = ["demod"]', "components.demo-extras.packages", "from one component"),
     ("unknown group", 'group = "extra"', 'group = "misc"', "components.demo-extras.group", "note_groups"),
@@ -73,7 +81,24 @@ BAD = [
     ("package name", 'packages = ["demo-tools"]', 'packages = ["demo tools"]', "components.demo-tools.packages.el6",
      "letters, digits"),
     ("smoke not text", 'smoke = "demod --version"', 'smoke = 3', "components.demod.smoke", "must be a string"),
-    ("space in prefix", 'prefix = "/opt/pmrepo-demo"', 'prefix = "/opt/pmrepo demo"', "release.prefix", "absolute"),
+    ("space in prefix", 'prefix = "/opt/pmrepo-demo/demo"', 'prefix = "/opt/pmrepo demo"', "release.prefix", "absolute"),
+    ("parent is /opt", 'parent_dir = "/opt/pmrepo-demo"', 'parent_dir = "/opt"', "release.parent_dir", "a directory of your own"),
+    ("root outside parent", 'src_prefix = "/opt/pmrepo-demo/demo-src"', 'src_prefix = "/srv/demo-src"',
+     "release.src_prefix", "under /opt/pmrepo-demo/"),
+    ("nested roots", 'debuginfo_prefix = "/opt/pmrepo-demo/demo-debuginfo"',
+     'debuginfo_prefix = "/opt/pmrepo-demo/demo/debuginfo"', "release.debuginfo_prefix", "its own root"),
+    ("shared repo file", 'src_repo_file = "pmrepo-demo-src.repo"', 'src_repo_file = "pmrepo-demo.repo"',
+     "release.repo_file", "distinct"),
+    ("repo file name", 'src_repo_file = "pmrepo-demo-src.repo"', 'src_repo_file = "src.conf"',
+     "release.src_repo_file", ".repo"),
+    ("notes text one language", 'group = "extra"', 'group = "extra"\nknown_issues = { ja = "x" }',
+     "components.demo-extras.known_issues.en", "every language"),
+    ("notes text type", 'group = "extra"', 'group = "extra"\nchange_notes = 3', "components.demo-extras.change_notes",
+     "list of non-empty strings"),
+    ("section file missing", 'spec_dir = "specs"', 'spec_dir = "specs"\nsections = [{ title = "a / b", ja = "x.ja.md", en = "x.en.md" }]',
+     "release.sections[0].ja", "does not exist"),
+    ("section file outside", 'spec_dir = "specs"', 'spec_dir = "specs"\nsections = [{ title = "a / b", ja = "../x.md", en = "x.md" }]',
+     "release.sections[0].ja", "next to the manifest"),
 ]
 
 

@@ -23,7 +23,7 @@ def demo() -> manifest.Release:
 def test_every_tool_template_is_package_data_in_one_tree() -> None:
     names = sorted(str(p.relative_to(TEMPLATES)) for p in TEMPLATES.rglob("*.j2"))
     assert {"specs/pacemaker-all.spec.j2", "specs/pacemaker-repo.spec.j2", "comps/comps.xml.j2",
-            "repo/pacemaker.repo.j2", "repo/pacemaker-debuginfo.repo.j2", "builders/mock.cfg.j2",
+            "repo/pacemaker.repo.j2", "builders/mock.cfg.j2",
             "notes/release-notes.en.md.j2", "notes/release-notes.ja.md.j2", "notes/release-notes.html.j2"} <= set(names)
     # nothing outside the tree: no template beside the modules
     pkg = TEMPLATES.parent
@@ -31,20 +31,18 @@ def test_every_tool_template_is_package_data_in_one_tree() -> None:
 
 
 def test_repo_file_parses_and_names_the_release(demo: manifest.Release) -> None:
-    text, debug = repopkg.render_repo_files(demo, demo.dists["el7"], None)
-    for body in (text, debug):
+    """One template, one .repo file per repository: its own section, name= and root."""
+    for repo in demo.repos:
+        body = repopkg.render_repo_file(demo, demo.dists["el7"], repo, None)
         cfg = configparser.ConfigParser(interpolation=None)
         cfg.read_string(body)
-        assert cfg.sections(), body
-    cfg = configparser.ConfigParser(interpolation=None)
-    cfg.read_string(text)
-    section = cfg[demo.repo_id]
-    assert section["baseurl"] == f"file://{demo.prefix}/rpm/" or demo.prefix in section["baseurl"]
-    assert section["gpgcheck"] == "0"
-    signed, _ = repopkg.render_repo_files(demo, demo.dists["el7"], "RPM-GPG-KEY-x")
-    cfg = configparser.ConfigParser(interpolation=None)
-    cfg.read_string(signed)
-    assert cfg[demo.repo_id]["gpgcheck"] == "1" and "RPM-GPG-KEY-x" in cfg[demo.repo_id]["gpgkey"]
+        assert cfg.sections() == [repo.repo_id], body
+        assert dict(cfg[repo.repo_id]) == {"name": repo.repo_name, "baseurl": f"file://{repo.prefix}/",
+                                           "enabled": "1", "gpgcheck": "0"}
+        signed = configparser.ConfigParser(interpolation=None)
+        signed.read_string(repopkg.render_repo_file(demo, demo.dists["el7"], repo, "RPM-GPG-KEY-x"))
+        sec = signed[repo.repo_id]
+        assert (sec["gpgcheck"], sec["repo_gpgcheck"], sec["gpgkey"]) == ("1", "1", f"file://{repo.prefix}/RPM-GPG-KEY-x")
 
 
 def test_comps_lists_the_metapackage_as_mandatory(demo: manifest.Release) -> None:
