@@ -213,23 +213,11 @@ def _record(path: Path) -> BuildRecord | None:
 def verify_output(out: Output, meta: BuildRecord) -> str | None:
     """What is wrong with an assembled output (None: every RPM is the one
     build.json records, and its digests are intact)."""
-    from .verify import rpm_digests
+    from .verify import recorded_rpms
 
-    files = meta.files
-    if not files:
+    if not meta.files:
         return f"{out.build_json} records no files"
-    present = {p.name for p in out.rpms()}
-    for name in sorted(set(files) | present):
-        if name not in files or name not in present:
-            return f"{out.root / name} is {'not recorded in build.json' if name not in files else 'missing'}"
-        got = sha256_file(out.root / name)
-        if got != files[name].sha256:
-            return f"{out.root / name} has sha256 {got[:16]}…, build.json records {files[name].sha256[:16]}…"
-    bad = rpm_digests(out.rpms())
-    if bad:
-        path, why = next(iter(bad.items()))
-        return f"{path}: {why}"
-    return None
+    return recorded_rpms(out.root, {name: f.sha256 for name, f in meta.files.items()}, out.build_json)
 
 
 def replace_dir(new: Path, final: Path, scratch: Path) -> None:

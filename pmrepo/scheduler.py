@@ -105,7 +105,7 @@ class Store:
 
     def verify(self, entry: Path) -> str | None:
         """What is wrong with a stored entry (None: every RPM is the one recorded)."""
-        from .verify import rpm_digests
+        from .verify import recorded_rpms
 
         try:
             meta = json.loads((entry / "meta.json").read_text())
@@ -118,21 +118,7 @@ class Store:
         if (not isinstance(srpm, str) or not isinstance(binary, list) or not binary
                 or set(recorded) != {srpm, *binary}):
             return f"{entry / 'meta.json'} does not say which RPM is the SRPM and which are binary"
-        present = {p.name for p in entry.glob("*.rpm")}
-        for name in sorted(set(recorded) | present):
-            path = entry / name
-            if name not in present:
-                return f"{path} is missing"
-            if name not in recorded:
-                return f"{path} is not recorded in meta.json"
-            got = sha256_file(path)
-            if got != recorded[name]:
-                return f"{path} has sha256 {got[:16]}…, recorded {str(recorded[name])[:16]}…"
-        bad = rpm_digests(sorted(entry.glob("*.rpm")))
-        if bad:
-            path, why = next(iter(bad.items()))
-            return f"{path}: {why}"
-        return None
+        return recorded_rpms(entry, recorded, entry / "meta.json")
 
     @staticmethod
     def output(entry: Path) -> BuildOutput:

@@ -10,14 +10,37 @@ import gzip
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from .errors import RepositoryError
+from .fsutil import sha256_file
 from .repomd import read_repomd
 from .run import run
 
 COMMON_NS = "{http://linux.duke.edu/metadata/common}"
 _K_LINE = re.compile(r"^(?P<path>/.+?):\s+(?P<verdict>.*)$")
+
+
+def recorded_rpms(directory: Path, recorded: Mapping[str, str], record: Path) -> str | None:
+    """What is wrong with the RPMs in ``directory`` compared with ``recorded``
+    ({file name: sha256}, as ``record`` holds it), or None when every RPM is
+    the one recorded and its digests are intact (``rpm -K --nosignature``)."""
+    rpms = sorted(directory.glob("*.rpm"))
+    present = {p.name for p in rpms}
+    for name in sorted(set(recorded) | present):
+        path = directory / name
+        if name not in present:
+            return f"{path} is missing"
+        if name not in recorded:
+            return f"{path} is not recorded in {record.name}"
+        got = sha256_file(path)
+        if got != recorded[name]:
+            return f"{path} has sha256 {got[:16]}…, {record.name} records {str(recorded[name])[:16]}…"
+    bad = rpm_digests(rpms)
+    if bad:
+        path, why = next(iter(bad.items()))
+        return f"{path}: {why}"
+    return None
 
 
 def rpm_digests(rpms: Sequence[Path], *, log: Path | None = None, signatures: bool = False) -> dict[Path, str]:
