@@ -9,8 +9,15 @@ component cannot compile before its dependencies' -devel packages exist.
 """
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Sequence
+
+import pytest
+
+needs_rpmbuild = pytest.mark.skipif(shutil.which("rpmbuild") is None,
+                                    reason="rpmbuild is not installed here (`make setup` installs rpm)")
 
 SPEC = """\
 Name:           {{{{ name }}}}
@@ -162,3 +169,17 @@ rpmlint_filters = {{ "library-without-ldconfig-post(in|un) " = "synthetic releas
     path = dest / "release.toml"
     path.write_text(manifest)
     return path
+
+
+def small_manifest(name: str, components: Sequence[Mapping[str, object]]) -> str:
+    """A one-dist (el7) release manifest named ``name`` with its specs in ``specs/``;
+    each component: name, version, packages and optionally a source ``path``."""
+    out = [f"[release]\nname = {json.dumps(name)}\nversion = \"1\"\nrelease = \"1\"\ndate = 2026-01-01\n"
+           "spec_dir = \"specs\"\n[dists.el7]\nrhel = 7\n"]
+    for comp in components:
+        lines = [f"name = {json.dumps(comp['name'])}", f"version = {json.dumps(comp['version'])}", 'release = "1"']
+        if "path" in comp:
+            lines.append(f"sources = [{{ path = {json.dumps(comp['path'])} }}]")
+        lines += [f"packages = {json.dumps(list(comp['packages']))}", 'require = "="']
+        out.append("[[components]]\n" + "\n".join(lines) + "\n")
+    return "".join(out)

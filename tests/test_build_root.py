@@ -18,12 +18,11 @@ import pytest
 from pmrepo.builders.rpmbuild import namespace_available
 from pmrepo.errors import BuildError
 from pmrepo.pipeline import Options, Pipeline
+from synthetic import needs_rpmbuild, small_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 SUB = "pmrepo-synth-sub"
 
-needs_rpmbuild = pytest.mark.skipif(shutil.which("rpmbuild") is None,
-                                    reason="rpmbuild is not installed here (`make setup` installs rpm)")
 needs_namespace = pytest.mark.skipif(not namespace_available(),
                                      reason="needs root, unshare and overlayfs for a private mount namespace")
 
@@ -94,30 +93,9 @@ def _release(tmp_path: Path) -> Path:
     (user / "Makefile").write_text(MAKEFILE)
     (user / "user.c").write_text(USER_C)
     path = tmp_path / "release.toml"
-    path.write_text("""
-[release]
-name = "root-repo"
-version = "1"
-release = "1"
-date = 2026-01-01
-spec_dir = "specs"
-[dists.el7]
-rhel = 7
-[[components]]
-name = "base"
-version = "1.0"
-release = "1"
-sources = [{ path = "src/base" }]
-packages = ["base", "base-devel"]
-require = "="
-[[components]]
-name = "user"
-version = "1.0"
-release = "1"
-sources = [{ path = "src/user" }]
-packages = ["user"]
-require = "="
-""")
+    path.write_text(small_manifest("root-repo", [
+        {"name": "base", "version": "1.0", "path": "src/base", "packages": ["base", "base-devel"]},
+        {"name": "user", "version": "1.0", "path": "src/user", "packages": ["user"]}]))
     return path
 
 

@@ -7,7 +7,6 @@ the result not shippable (build.json, summary) and publish refuses it;
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,13 +16,11 @@ import pytest
 from pmrepo.errors import PublishError
 from pmrepo.publish import refuse_unshippable
 from pmrepo.records import BuildRecord
-from synthetic import make_release
+from synthetic import make_release, needs_rpmbuild
 
 ROOT = Path(__file__).resolve().parent.parent
 MISSING = "pmrepo-no-such-devel"
 
-needs_rpmbuild = pytest.mark.skipif(shutil.which("rpmbuild") is None,
-                                    reason="rpmbuild is not installed here (`make setup` installs rpm)")
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:

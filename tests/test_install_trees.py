@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from install_trees import Replay, mode_bits, read_tsv, replay, replay_spec
+from synthetic import needs_rpmbuild, small_manifest
 from pmrepo import manifest, specs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,8 +24,6 @@ TREES = ROOT.parent / "shared" / "reference" / "install-trees"
 REL14 = ROOT / "releases" / "1.1.14-1.1.toml"
 DISTS = ("el6", "el7")
 
-needs_rpmbuild = pytest.mark.skipif(shutil.which("rpmbuild") is None,
-                                    reason="rpmbuild is not installed here (`make setup` installs rpm)")
 needs_trees = pytest.mark.skipif(not TREES.is_dir(),
                                  reason=f"recorded install trees not found at {TREES} (../shared/reference/install-trees "
                                         "beside the checkout)")
@@ -129,22 +128,8 @@ def _demo(tmp_path: Path, spec: str = SPEC, tsv: str = TSV) -> Replay:
     for name in PARTIALS:  # includes resolve beside the including template
         shutil.copyfile(ROOT / "specs" / name, tmp_path / "specs" / name)
     (tmp_path / "specs" / "demo.spec.j2").write_text(spec)
-    (tmp_path / "release.toml").write_text("""
-[release]
-name = "t-repo"
-version = "1"
-release = "1"
-date = 2026-01-01
-spec_dir = "specs"
-[dists.el7]
-rhel = 7
-[[components]]
-name = "demo"
-version = "1.0"
-release = "1"
-packages = ["demo", "demo-devel"]
-require = "="
-""")
+    (tmp_path / "release.toml").write_text(small_manifest("t-repo", [
+        {"name": "demo", "version": "1.0", "packages": ["demo", "demo-devel"]}]))
     rel = manifest.load(tmp_path / "release.toml")
     (tmp_path / "demo.tsv").write_text(tsv)
     work = tmp_path / "work"

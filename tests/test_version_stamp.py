@@ -22,6 +22,7 @@ from pmrepo import manifest, specs
 from pmrepo.errors import BuildError
 from pmrepo.pipeline import Options, Pipeline
 from pmrepo.run import run
+from synthetic import small_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 REL14 = ROOT / "releases" / "1.1.14-1.1.toml"
@@ -85,23 +86,8 @@ def _build(tmp_path: Path, stamp: bool, tarball_version: str | None = None) -> s
     (src / "Makefile").write_text(MAKEFILE)
     if tarball_version is not None:
         (src / ".tarball-version").write_text(tarball_version + "\n")
-    (tmp_path / "release.toml").write_text("""
-[release]
-name = "stamp-repo"
-version = "1"
-release = "1"
-date = 2026-01-01
-spec_dir = "specs"
-[dists.el7]
-rhel = 7
-[[components]]
-name = "stamped"
-version = "2.5.1"
-release = "1"
-sources = [{ path = "src/stamped" }]
-packages = ["stamped"]
-require = "="
-""")
+    (tmp_path / "release.toml").write_text(small_manifest("stamp-repo", [
+        {"name": "stamped", "version": "2.5.1", "path": "src/stamped", "packages": ["stamped"]}]))
     pipe = Pipeline(Options(release=tmp_path / "release.toml", workdir=tmp_path / "work", outdir=tmp_path / "repo"),
                     say=lambda s: None)
     rendered = pipe.render()
