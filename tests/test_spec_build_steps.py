@@ -3,6 +3,7 @@
 is checked in the spec as rpm parses it for el6 and el7."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -67,3 +68,41 @@ def test_upstart_builds_need_initctl_on_el6(component: str, tmp_path: Path) -> N
 @pytest.mark.parametrize("dist", ["el6", "el7"])
 def test_crmsh_needs_the_stack_headers(dist: str, tmp_path: Path) -> None:
     assert {"pacemaker-libs-devel", "cluster-glue-libs-devel"} <= _brs("crmsh", dist, tmp_path)
+
+
+def _files_section(parsed: str, header: str) -> list[str]:
+    """The lines of the ``%files`` section whose header line is ``header``, as rpm parsed them."""
+    lines = parsed.splitlines()
+    start = lines.index(header) + 1
+    section_starts = re.compile(r"^%(files|package|description|prep|build|install|check|clean|changelog"
+                                r"|pre|post|preun|postun|pretrans|posttrans|trigger\w*)\b")
+    end = next((i for i in range(start, len(lines)) if section_starts.match(lines[i])), len(lines))
+    return [ln.strip() for ln in lines[start:end] if ln.strip()]
+
+
+@pytest.mark.parametrize("dist", ["el6", "el7"])
+def test_ldirectord_sysv_script_is_packaged_or_left_out(dist: str, tmp_path: Path) -> None:
+    """resource-agents 3.9.7's ldirectord/init.d/Makefile.am installs the SysV script into
+    --with-initdir on every platform (issue 21): el6 ships it; el7 ships the unit and leaves
+    the script out (upstream's spec: %exclude on systemd platforms; an rm in %install has the
+    same effect). With neither, rpmbuild stops with "Installed (but unpackaged) file(s) found"."""
+    text = _parsed("resource-agents", dist, tmp_path)
+    initdirs = re.findall(r"--with-initdir=(\S+)", text)
+    assert len(initdirs) == 1, initdirs
+    script = f"{initdirs[0]}/ldirectord"
+    files = _files_section(text, "%files -n ldirectord")
+    excluded = f"%exclude {script}" in files
+    install = text.split("\n%install\n", 1)[1].split("\n%files", 1)[0]
+    buildroot = re.findall(r"^make install DESTDIR=(\S+)$", install, re.M)
+    assert len(buildroot) == 1, buildroot
+    removed = any(ln.startswith("rm -f ") and ln.split()[-1] == f"{buildroot[0]}{script}"
+                  for ln in install.splitlines())
+    listed = [ln for ln in text.splitlines() if ln.strip() == script]  # in any package's %files
+    if dist == "el7":
+        assert excluded or removed, f"{script} is installed but neither excluded nor removed"
+        assert not listed, listed
+        assert any(ln.endswith("/ldirectord.service") for ln in files), files
+    else:
+        assert not excluded and not removed
+        assert script in files and len(listed) == 1, files
+        assert not any("ldirectord.service" in ln for ln in files), files
