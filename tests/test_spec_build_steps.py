@@ -106,3 +106,22 @@ def test_ldirectord_sysv_script_is_packaged_or_left_out(dist: str, tmp_path: Pat
         assert not excluded and not removed
         assert script in files and len(listed) == 1, files
         assert not any("ldirectord.service" in ln for ln in files), files
+
+
+def test_libqb_1_0_builds_its_docs_without_parallel_make(tmp_path: Path) -> None:
+    """libqb 1.0's docs/Makefile.am fails under a parallel make ("multiple target patterns",
+    issue 21; fixed upstream in 1.0.1, 85b82bd). With rpm's parallel flags set (the path every
+    rpmbuild on a multi-core host takes), no make in %build may run with jobs."""
+    comp = REL.component("libqb")
+    assert comp.version == "1.0", "the serial build is for 1.0 only: with >= 1.0.1 use %{?_smp_mflags} again"
+    for dist in ("el6", "el7"):
+        spec = tmp_path / f"libqb-{dist}.spec"
+        spec.write_text(specs.render_component(REL, REL.dists[dist], comp))
+        parsed = run(["rpmspec", "--parse", *specs.define_args(REL.dists[dist].rpm_defines()),
+                      "--define", "_smp_mflags -j2", str(spec)]).output
+        # rpmspec --parse drops the section headers: every make but `make install` is %build's
+        makes = [ln.split() for ln in parsed.splitlines() if ln.split()[:1] == ["make"] and "install" not in ln.split()]
+        assert makes, "no make in %build"
+        for words in makes:
+            jobs = [w for w in words[1:] if w.startswith(("-j", "--jobs"))]
+            assert not jobs, f"{dist}: {' '.join(words)} runs the 1.0 docs build in parallel"
