@@ -93,7 +93,7 @@ def test_ldirectord_sysv_script_is_packaged_or_left_out(dist: str, tmp_path: Pat
     files = _files_section(text, "%files -n ldirectord")
     excluded = f"%exclude {script}" in files
     install = text.split("\n%install\n", 1)[1].split("\n%files", 1)[0]
-    buildroot = re.findall(r"^make install DESTDIR=(\S+)$", install, re.M)
+    buildroot = re.findall(r"^make install DESTDIR=(\S+)$", install, re.MULTILINE)
     assert len(buildroot) == 1, buildroot
     removed = any(ln.startswith("rm -f ") and ln.split()[-1] == f"{buildroot[0]}{script}"
                   for ln in install.splitlines())
