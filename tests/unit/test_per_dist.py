@@ -76,3 +76,35 @@ def test_per_dist_entries_refused(tmp_path: Path, el6: str, el7: str, fix: str) 
 def test_release_with_letters_loads(tmp_path: Path) -> None:
     rel = manifest.load(per_dist_demo(tmp_path, el7_vr=("1.2.6", "1.2.6f56")))
     assert rel.component_for("demo-plugin", "el7").release == "1.2.6f56"  # type: ignore[union-attr]
+
+
+def _lines(notes, dist: str, name: str):  # type: ignore[no-untyped-def]
+    d = next(d for d in notes.dists if d.dist.name == dist)
+    return [ln for ln in d.lines if ln.name == name]
+
+
+def test_notes_mark_per_dist(tmp_path: Path) -> None:
+    """el7 ships demo-plugin 0.6-1.1f56, el6 keeps 0.5-1 (as in 0.9): bold on el7 only, each line names its dist;
+    the next release (new-release alone) bumps el6 only: bold on el6 only, judged against per-dist predecessors."""
+    from pmrepo.newrelease import derive
+    from pmrepo.notes import collect, render_texts
+    path = per_dist_demo(tmp_path)
+    notes = collect(manifest.load(path), repo_dir=None)
+    (l6,), (l7,) = _lines(notes, "el6", "demo-plugin"), _lines(notes, "el7", "demo-plugin")
+    assert (l6.vr, l6.bold, l6.dist_label, l6.star) == ("0.5-1.el6", False, "RHEL 6", True)
+    assert (l7.vr, l7.bold, l7.dist_label, l7.star) == ("0.6-1.1f56.el7", True, "RHEL 7", True)
+    assert _lines(notes, "el7", "demod")[0].dist_label == ""  # one version everywhere: no dist named
+    changes = [(c.name, c.dist_label, c.changed, c.previous_vr) for c in notes.components if c.name == "demo-plugin"]
+    assert changes == [("demo-plugin", "RHEL 6", False, "0.5-1"), ("demo-plugin", "RHEL 7", True, "0.5-1")]
+    md = render_texts(notes)["RELEASE-NOTES.en.md"]
+    assert "★ **demo-plugin-0.6-1.1f56.el7** (RHEL 7)" in md and "★ demo-plugin-0.5-1.el6 (RHEL 6)" in md
+    assert "demo-plugin (RHEL 7) 0.5-1 → 0.6-1.1f56" in md
+
+    nxt = manifest.load(derive(path, "1.1", "1", "2026-12-20", ["el6:demo-plugin=0.5-2"]).path)
+    notes = collect(nxt, repo_dir=None)
+    (l6,), (l7,) = _lines(notes, "el6", "demo-plugin"), _lines(notes, "el7", "demo-plugin")
+    assert (l6.vr, l6.bold, l6.previous_vr) == ("0.5-2.el6", True, "0.5-1")
+    assert (l7.vr, l7.bold, l7.previous_vr) == ("0.6-1.1f56.el7", False, "0.6-1.1f56")
+    assert not _lines(notes, "el7", "demod")[0].bold
+    unchanged = [c for c in notes.components if c.name == "demod"]
+    assert [(c.changed, c.changes.en) for c in unchanged] == [(False, ())]  # carried-over text is no change
