@@ -84,6 +84,15 @@ def _rewrite_sources(entry: Any, old: str, new: str) -> list[str]:
     return notes
 
 
+def _keep_dists(entry: Any, dists: list[str]) -> None:
+    """Per-dist tables (``packages.el7 = …``) keep only the entry's own dists."""
+    for key in ("packages", "debuginfo"):
+        table = entry.get(key)
+        if hasattr(table, "keys"):
+            for d in [str(k) for k in table.keys() if str(k) not in dists]:
+                del table[d]
+
+
 def _apply(rel: Release, entries: list[Any], s: Setting, res: Result) -> None:
     """One --set on the tomlkit [[components]] array ``entries`` (as earlier --set left it)."""
     indices = [i for i, e in enumerate(entries) if e.get("name") == s.name]
@@ -119,6 +128,10 @@ def _apply(rel: Release, entries: list[Any], s: Setting, res: Result) -> None:
             order = list(rel.dists)  # the entries stay in dist order (el6's first)
             entries.insert(i if order.index(s.dist) < order.index(entry["dists"][0]) else i + 1, split)
             res.changed.append(f"{s.name}: split into per-dist entries ({', '.join(entry['dists'])} | {s.dist})")
+            for part in (entry, split):
+                _keep_dists(part, [str(d) for d in part["dists"]])
+                if not part.as_string().endswith("\n\n"):  # a blank line between the entries
+                    part.add(tomlkit.nl())
             entry = split
         entry["version"] = s.version
         entry["release"] = s.release
@@ -178,6 +191,9 @@ def derive(source: Path, version: str, release: str, date: str, sets: list[str],
     unpinned = sum(1 for c in new.components for s in c.sources if not s.pinned)
     if unpinned:
         res.todo.insert(0, f"pin {unpinned} source(s): ./build.py pin --release {path}")
+    if new.known_issues or any(c.known_issues for c in new.components):
+        res.todo.append(f"review the known issues carried over from {rel.vr} (release.known_issues, "
+                        "components.*.known_issues)")
     if not settings:
         res.todo.append("no --set given: every component is unchanged")
     return res

@@ -34,7 +34,8 @@ name = "fence-agents"
 version = "4.0.22"
 release = "1"
 require = "="  # an inline comment stays
-packages = ["fence-agents-all"]
+packages.el6 = ["fence-agents"]
+packages.el7 = ["fence-agents-all", "fence-agents-common"]
 sources = [{{ url = "https://example.org/fence-agents-4.0.22.tar.xz", sha256 = "{SHA}" }},
            {{ url = "https://example.org/extra.tar.gz", sha256 = "{SHA}" }}]
 changes = "Old text."
@@ -85,6 +86,8 @@ def test_dist_prefix_splits_then_updates(small: Path) -> None:
     assert (e7.dists, e7.vr, e7.sources[0].sha256) == (("el7",), "4.0.25-1", None)
     assert e7.sources[0].url == "https://example.org/fence-agents-4.0.25.tar.xz"
     assert e7.sources[1].sha256 is None  # an unchanged URL loses its sha256 too: the file may differ
+    assert (e6.packages, e7.packages) == ({"el6": ("fence-agents",)}, {"el7": ("fence-agents-all", "fence-agents-common")})
+    assert "\n\n[[components]]\nname = \"fence-agents\"\nversion = \"4.0.25\"" in res.path.read_text()
     # the next release updates the existing el6 entry (no third entry), rebuilt with a git-hash release
     nxt = manifest.load(derive(res.path, "2.2", "1", "2017-05-01", ["el6:fence-agents=4.0.22-2.1f56"]).path)
     assert [(c.dists, c.vr) for c in nxt.entries("fence-agents")] == [(("el6",), "4.0.22-2.1f56"),
