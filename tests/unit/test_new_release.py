@@ -159,3 +159,37 @@ def test_vercmp_agrees_with_rpm() -> None:
     want = [int(x) for x in out]
     got = [v for a, b in PAIRS for v in (vercmp(a, b), vercmp(b, a))]
     assert got == want and len(want) == 2 * len(PAIRS)
+
+
+def test_three_releases_of_the_real_manifest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """1.1.14-1.1 -> 1.1.15-1.1 -> 1.1.16-1.1 -> 1.1.16-1.2 by new-release alone (in a copy of releases/ and specs/,
+    taken as the project): each loads, only the unpinned sources are left, the notes mark per dist."""
+    from conftest import ROOT
+    from pmrepo import defaults
+    from pmrepo.notes import collect
+    for d in ("releases", "specs"):
+        shutil.copytree(ROOT / d, tmp_path / d)
+    monkeypatch.setattr(defaults, "checkout", lambda: tmp_path)
+    path = tmp_path / "releases" / "1.1.14-1.1.toml"
+    steps = [("1.1.15", "1.1", "2017-01-06", ["pacemaker=1.1.15-1", "el7:fence-agents=4.0.25-1"]),
+             ("1.1.16", "1.1", "2017-06-01", ["el6:libqb=1.0.1-1", "el7:libqb=1.0.1-2.1f56", "el6:fence-agents=4.0.22-2"]),
+             ("1.1.16", "1.2", "2017-07-01", ["el6:pcs=0.9.158-1", "el7:resource-agents=3.9.7-2"])]
+    for version, release, date, sets in steps:
+        res = derive(path, version, release, date, sets)
+        assert res.path.name == f"{version}-{release}.toml" and any(t.startswith("pin ") for t in res.todo)
+        path = res.path
+    rel = manifest.load(path)
+    assert [(c.dists, c.vr) for c in rel.entries("fence-agents")] == [(("el6",), "4.0.22-2"), (("el7",), "4.0.25-1")]
+    assert [(c.dists, c.vr) for c in rel.entries("libqb")] == [(("el6",), "1.0.1-1"), (("el7",), "1.0.1-2.1f56")]
+    assert rel.component_for("fence-agents", "el7").packages_for("el7")[0] == "fence-agents-all"  # type: ignore[union-attr]
+    mid = collect(manifest.load(tmp_path / "releases" / "1.1.16-1.1.toml"), repo_dir=None)
+    marks = {(d.dist.name, ln.name): (ln.bold, ln.dist_label) for d in mid.dists for ln in d.lines}
+    assert marks[("el6", "libqb")] == (True, "RHEL 6") and marks[("el7", "libqb")] == (True, "RHEL 7")
+    assert marks[("el6", "fence-agents")] == (True, "RHEL 6") and marks[("el7", "fence-agents")] == (False, "RHEL 7")
+    assert marks[("el7", "pacemaker")] == (False, "") and marks[("el6", "ldirectord")] == (False, "")
+    notes = collect(rel, repo_dir=None)
+    marks = {(d.dist.name, ln.name): (ln.bold, ln.dist_label) for d in notes.dists for ln in d.lines}
+    assert marks[("el6", "pcs")] == (True, "RHEL 6") and marks[("el7", "pcs")] == (False, "RHEL 7")
+    assert marks[("el6", "libqb")] == (False, "RHEL 6")
+    # a subpackage on its own line follows its component per dist
+    assert marks[("el7", "ldirectord")] == (True, "RHEL 7") and marks[("el6", "ldirectord")] == (False, "RHEL 6")
