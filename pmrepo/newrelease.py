@@ -89,7 +89,7 @@ def _keep_dists(entry: Any, dists: list[str]) -> None:
     for key in ("packages", "debuginfo"):
         table = entry.get(key)
         if hasattr(table, "keys"):
-            for d in [str(k) for k in table.keys() if str(k) not in dists]:
+            for d in [str(k) for k in table if str(k) not in dists]:
                 del table[d]
 
 

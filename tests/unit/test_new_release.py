@@ -3,12 +3,11 @@ tomlkit, --set per component or per dist, refusals in one line; rpm's order."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import DEMO
+
 from pmrepo import cli, manifest
 from pmrepo.errors import UsageError
 from pmrepo.newrelease import derive, parse_set
@@ -165,6 +164,7 @@ def test_three_releases_of_the_real_manifest(tmp_path: Path, monkeypatch: pytest
     """1.1.14-1.1 -> 1.1.15-1.1 -> 1.1.16-1.1 -> 1.1.16-1.2 by new-release alone (in a copy of releases/ and specs/,
     taken as the project): each loads, only the unpinned sources are left, the notes mark per dist."""
     from conftest import ROOT
+
     from pmrepo import defaults
     from pmrepo.notes import collect
     for d in ("releases", "specs"):

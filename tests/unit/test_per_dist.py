@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import DEMO
+
 from pmrepo import manifest
 from pmrepo.errors import ManifestError
 
