@@ -62,7 +62,7 @@ def line(tmp_path_factory: pytest.TempPathFactory) -> Line:
     outputs: dict[str, dict[str, Path]] = {}
     engine, _ = _container()
     for i, path in enumerate(manifests):
-        opts = Options(release=path, workdir=work, outdir=out, gates=False, install_check=i > 0,
+        opts = Options(release=path, workdir=work, outdir=out, gates=i == 1, install_check=i > 0,
                        container=engine if i == 1 else "none", container_image="local",
                        upgrade_from=out if i == 1 and engine != "none" else None)
         pipe = Pipeline(opts, say=lines.append)
@@ -98,6 +98,8 @@ def test_install_and_upgrade_pass_on_both_dists(line: Line) -> None:
         checks = json.loads((line.outputs[rel.release_id][dist] / "build.json").read_text())["checks"]
         note = checks["container install"]
         assert note.startswith("passed") and "upgrade from demo-repo-1.0-1 passed" in note, note
+        assert "fresh-root install" in checks, checks  # and the gates on the per-dist builds
+        assert all(f"{g} passed" in checks["gates"] for g in ("digest", "compat", "closure", "rpmlint")), checks
         installed = json.loads((line.outputs[rel.release_id][dist] / "installed.json").read_text())["packages"]
         assert installed["demo-plugin"] == {"el6": "0.5-1.el6", "el7": "0.6-1.1f56.el7"}[dist]
 
