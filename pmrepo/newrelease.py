@@ -149,6 +149,9 @@ def _apply(rel: Release, entries: list[Any], s: Setting, res: Result) -> None:
 def derive(source: Path, version: str, release: str, date: str, sets: list[str],
            target: Path | None = None) -> Result:
     """Write the next release's manifest; return what changed and what is left to do."""
+    if not Path(source).is_file():
+        raise _fail(f"--from {source}", "no such manifest", "pass the current release's manifest, e.g. "
+                    "--from releases/1.1.14-1.1.toml")
     rel = manifest.load(source)
     for what, value in (("--version", version), ("--release", release)):
         if not VERSION_RE.match(value):

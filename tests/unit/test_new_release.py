@@ -115,6 +115,11 @@ def test_refusals_are_one_line(small: Path, args: list[str], problem: str) -> No
     assert not (small.parent / "2.1-1.toml").exists()  # nothing half-written
 
 
+def test_refuses_missing_source(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="--from .*no such manifest — fix: pass the current"):
+        derive(tmp_path / "nope.toml", "2.1", "1", "2017-03-01", [])
+
+
 def test_refuses_existing_target_and_older_release(small: Path) -> None:
     (small.parent / "2.1-1.toml").write_text("keep me")
     with pytest.raises(UsageError, match="already exists"):
