@@ -111,6 +111,18 @@ def _preflight(p: argparse.ArgumentParser) -> None:
     p.add_argument("--replace", action="store_true", help="publishing will replace a release already there")
 
 
+def _new_release(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--from", dest="from_", type=Path, required=True, metavar="MANIFEST",
+                   help="the current release's manifest (the new one follows it)")
+    p.add_argument("--version", required=True, help="the new repository package version, e.g. 1.1.15")
+    p.add_argument("--release", dest="new_release", required=True, help="its release, e.g. 1.1")
+    p.add_argument("--date", required=True, help="the release date, YYYY-MM-DD")
+    p.add_argument("--set", action="append", default=[], metavar="[DIST:]NAME=VERSION-RELEASE",
+                   help="a component's new version-release, on every dist or (DIST:) on one (repeatable)")
+    p.add_argument("--output", type=Path, default=None,
+                   help="the new manifest (default: <version>-<release>.toml beside --from)")
+
+
 _ALL_GROUPS = (_release, _dist, _workdir, _outdir, _backend, _build, _checks, _container, _publish)
 _PIPELINE = (_release, _dist, _workdir, _outdir, _backend, _build, _checks, _container)
 # subcommand -> (one-line description, its option groups)
@@ -135,6 +147,8 @@ COMMANDS: dict[str, tuple[str, tuple]] = {
               (_release, _outdir)),
     "publish": ("write SHA256SUMS and publish <outdir>/<release_id>/ to a mirror atomically",
                 (_release, _dist, _workdir, _outdir, _publish)),
+    "new-release": ("write the next release's manifest from the current one (follows, date, --set versions)",
+                    (_new_release,)),
     "preflight": ("check what a release run needs (key, mirror, container, disk, …) before any work",
                   (_release, _dist, _workdir, _outdir, _backend, _checks, _container, _preflight)),
 }
@@ -225,6 +239,10 @@ def dispatch(args: argparse.Namespace) -> int:
     if getattr(args, "host_buildrequires", False) and args.backend != "rpmbuild":
         raise UsageError("--host-buildrequires is for the rpmbuild backend — fix: drop it (mock installs "
                          "BuildRequires from the dist's repositories)")
+    if args.cmd == "new-release":  # no pipeline: it writes a manifest
+        from .newrelease import derive, report
+        print(report(derive(args.from_, args.version, args.new_release, args.date, args.set, args.output)))
+        return 0
     from .pipeline import Pipeline
 
     pipe = Pipeline(_options(args))

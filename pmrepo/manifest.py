@@ -16,7 +16,7 @@ import hashlib
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -153,10 +153,17 @@ class Component:
     summary: str
     change_notes: Text = Text()  # the notes' bulleted changes (default: ``changes``)
     upgrade_warnings: Text = Text()
+    split: bool = False  # one of several per-dist entries with this name (disjoint ``dists``)
 
     @property
     def vr(self) -> str:
         return f"{self.version}-{self.release}"
+
+    @property
+    def key(self) -> str:
+        """Unique per entry: the name, or ``name.el6+…`` for one of several per-dist entries
+        (its sources' directory; the notes' and errors' label)."""
+        return f"{self.name}.{'+'.join(self.dists)}" if self.split else self.name
 
     def packages_for(self, dist: str) -> tuple[str, ...]:
         return self.packages.get(dist, ())
@@ -234,10 +241,23 @@ class Release:
         return f"{self.name}-{self.vr}"
 
     def component(self, name: str) -> Component:
+        """The (first) entry named ``name``; with per-dist entries use component_for."""
         for comp in self.components:
             if comp.name == name:
                 return comp
         raise KeyError(name)
+
+    def component_for(self, name: str, dist: str) -> Component | None:
+        """The entry of ``name`` that covers ``dist`` (None: not built for it)."""
+        return next((c for c in self.components if c.name == name and dist in c.dists), None)
+
+    def entries(self, name: str) -> tuple[Component, ...]:
+        """Every entry named ``name`` (one, or several per-dist ones)."""
+        return tuple(c for c in self.components if c.name == name)
+
+    def component_names(self) -> list[str]:
+        """Component names in manifest order, each once."""
+        return list(dict.fromkeys(c.name for c in self.components))
 
     def components_for(self, dist: str) -> tuple[Component, ...]:
         return tuple(c for c in self.components if dist in c.dists)
@@ -652,6 +672,33 @@ def _load_component(r: _Reader, root: Path, spec_dir: Path, idx: int, data: Any,
     )
 
 
+def _per_dist_entries(r: _Reader, raw: list[Any], comps: tuple[Component, ...]) -> tuple[Component, ...]:
+    """Several ``[[components]]`` entries may share a name when each names its
+    own, disjoint ``dists``: each is the whole component for those dists."""
+    by_name: dict[str, list[int]] = {}
+    for i, c in enumerate(comps):
+        by_name.setdefault(c.name, []).append(i)
+    out = list(comps)
+    for name, idx in by_name.items():
+        if len(idx) == 1:
+            continue
+        nums = " and ".join(f"#{i + 1}" for i in idx)
+        for i in idx:
+            if "dists" not in raw[i]:
+                raise r.fail(f"components.{name}.dists", f"{len(idx)} entries ({nums} of [[components]]) share this "
+                             f"name and entry #{i + 1} names no dists",
+                             "give each entry of the component its own dists = [\"el6\"] / [\"el7\"]")
+        owner: dict[str, int] = {}
+        for i in idx:
+            for d in comps[i].dists:
+                if d in owner:
+                    raise r.fail(f"components.{name}.dists", f"entries #{owner[d] + 1} and #{i + 1} of [[components]] "
+                                 f"both cover {d}", "give each dist to one entry only (disjoint dists)")
+                owner[d] = i
+            out[i] = replace(comps[i], split=True)
+    return tuple(out)
+
+
 _LAYOUT_KEYS = {"repo_name", "parent_dir"} | {f"{k}_{f}" for k in ("debuginfo", "src")
                                               for f in ("prefix", "repo_id", "repo_name", "repo_file")}
 _RELEASE_KEYS = set(DEFAULTS) | _LAYOUT_KEYS | {
@@ -736,13 +783,10 @@ def load(path: Path | str) -> Release:
     raw_comps = data.get("components")
     if not isinstance(raw_comps, list) or not raw_comps:
         raise r.fail("components", "no components", "add [[components]] entries")
-    comps = tuple(_load_component(r, root, spec_dir, i, c, tuple(dists)) for i, c in enumerate(raw_comps))
-    seen: set[str] = set()
+    comps = _per_dist_entries(r, raw_comps, tuple(_load_component(r, root, spec_dir, i, c, tuple(dists))
+                                                   for i, c in enumerate(raw_comps)))
     shipped: dict[tuple[str, str], str] = {}
     for c in comps:
-        if c.name in seen:
-            raise r.fail(f"components.{c.name}", "declared twice", "keep one entry per component")
-        seen.add(c.name)
         if c.group not in note_groups:
             raise r.fail(f"components.{c.name}.group", f"unknown group {c.group!r}",
                          f"use one of {', '.join(note_groups)} or add it to release.note_groups")

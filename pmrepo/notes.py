@@ -70,6 +70,7 @@ class PackageLine:
     star: bool  # put on the machine by the documented install steps
     bold: bool  # version-release differs from the predecessor's, or new
     previous_vr: str | None  # the predecessor's version-release (without dist tag)
+    dist_label: str = ""  # "RHEL 6" when the component's version differs between dists
 
     @property
     def nvr(self) -> str:
@@ -122,6 +123,7 @@ class ComponentChange:
     changes: Text  # the manifest's change_notes, else its one-line ``changes``
     known_issues: Text
     upgrade_warnings: Text
+    dist_label: str = ""  # "RHEL 6" (or "RHEL 6, RHEL 7"): this entry is for these dists only
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,15 @@ def split_title(title: str) -> dict[str, str]:
     if len(parts) == 2 and all(p.strip() for p in parts):
         return {"ja": parts[0].strip(), "en": parts[1].strip()}
     return {lang: title for lang in LANGS}
+
+
+def _rhel(release: Release, dists: list[str] | tuple[str, ...]) -> str:
+    return ", ".join(f"RHEL {release.dists[d].rhel}" for d in dists)
+
+
+def _varies(release: Release, name: str) -> bool:
+    """True when component ``name`` ships different version-releases on different dists."""
+    return len({c.vr for c in release.entries(name)}) > 1
 
 
 def _previous_component(previous: Release | None, dist: str, package: str) -> Component | None:
@@ -269,7 +280,8 @@ def _dist_notes(release: Release, previous: Release | None, dist: Dist, where: D
                 # fence-agents on el7, whose main binary package is fence-agents-all
                 line = PackageLine(comp.name if main else pkg, vr_of(pkg, f"{comp.vr}{tag}"),
                                    "main" if main else "separate", comp.name, pkg in star_set,
-                                   previous is not None and prev_vr != comp.vr, prev_vr)
+                                   previous is not None and prev_vr != comp.vr, prev_vr,
+                                   _rhel(release, (dist.name,)) if _varies(release, comp.name) else "")
                 lines.append(line)
                 if line.role == "main" and line.star and comp.smoke:
                     smoke.append((comp.name, comp.smoke))
@@ -305,19 +317,34 @@ def collect(release: Release, *, repo_dir: Path | None) -> Notes:
     layout = Layout(release.release_id, repo_dir) if repo_dir else None
     dists = tuple(_dist_notes(release, previous, d, layout.dist(d.name) if layout else None)
                   for d in release.dists.values())
-    comps: list[ComponentChange] = []
-    for comp in release.components:
-        prev = None
-        if previous is not None:
-            prev = next((c for c in previous.components if c.name == comp.name), None)
-        prev_vr = prev.vr if prev else None
-        one_line = (comp.changes.strip(),) if comp.changes.strip() else ()
-        comps.append(ComponentChange(comp.name, comp.vr, prev_vr, previous is not None and prev_vr != comp.vr,
-                                     comp.change_notes or Text(one_line, one_line), comp.known_issues,
-                                     comp.upgrade_warnings))
+    comps = [change for comp in release.components for change in _changes(release, previous, comp)]
     return Notes(release=release, previous=previous, excludes=tuple(release.exclude_patterns()), dists=dists,
                  components=tuple(comps), sums_file=bool(layout and layout.sums_file.is_file()),
-                 component_names=tuple(c.name for c in release.components))
+                 component_names=tuple(release.component_names()))
+
+
+def _changes(release: Release, previous: Release | None, comp: Component) -> list[ComponentChange]:
+    """The changes entry of one component entry: one per group of its dists with
+    the same predecessor (a component split per dist, now or before, names its dists).
+    A change text carried over unchanged with an unchanged component is no change."""
+    by_prev: dict[str | None, list[str]] = {}
+    prevs: dict[str | None, Component | None] = {}
+    for d in comp.dists:
+        prev = previous.component_for(comp.name, d) if previous is not None else None
+        by_prev.setdefault(prev.vr if prev else None, []).append(d)
+        prevs[prev.vr if prev else None] = prev
+    split = comp.split or len(by_prev) > 1 or (previous is not None and len(previous.entries(comp.name)) > 1)
+    out = []
+    for prev_vr, ds in by_prev.items():
+        prev = prevs[prev_vr]
+        changed = previous is not None and prev_vr != comp.vr
+        one_line = (comp.changes.strip(),) if comp.changes.strip() else ()
+        text = comp.change_notes or Text(one_line, one_line)
+        if not changed and prev is not None and (prev.changes, prev.change_notes) == (comp.changes, comp.change_notes):
+            text = Text()
+        out.append(ComponentChange(comp.name, comp.vr, prev_vr, changed, text, comp.known_issues,
+                                   comp.upgrade_warnings, _rhel(release, ds) if split else ""))
+    return out
 
 
 # -- rendering -------------------------------------------------------------------

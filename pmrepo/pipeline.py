@@ -78,7 +78,7 @@ class Pipeline:
             unknown = sorted(given - names)
             if unknown:
                 raise UsageError(f"{flag} {unknown[0]}: no such component in {self.release.path} — fix: use one of "
-                                 f"{', '.join(c.name for c in self.release.components)}")
+                                 f"{', '.join(self.release.component_names())}")
         for d in opts.dists:
             if d not in self.release.dists:
                 raise UsageError(f"--dist {d}: not a target of {self.release.path} — fix: use one of "
@@ -140,18 +140,19 @@ class Pipeline:
         return out
 
     def fetch_sources(self, components: set[str] | None = None) -> dict[str, tuple[Path, tuple[str, ...]]]:
+        """The sources of each wanted component entry, keyed by ``Component.key`` (per-dist
+        entries of one component have their own sources)."""
         fetcher = sources.Fetcher(self.layout.cache, say=self.say)
         out: dict[str, tuple[Path, tuple[str, ...]]] = {}
-        wanted = {c.name for d in self.dists for c in self.release.components_for(d.name)}
-        if components is not None:
-            wanted &= components
+        wanted = {c.key for d in self.dists for c in self.release.components_for(d.name)
+                  if components is None or c.name in components}
         for comp in self.release.components:
-            if comp.name not in wanted:
+            if comp.key not in wanted:
                 continue
-            dest = self.layout.sources(comp.name)
+            dest = self.layout.sources(comp.key)
             shutil.rmtree(dest, ignore_errors=True)
             files = sources.prepare(comp, self.release, dest, fetcher)
-            out[comp.name] = (dest, tuple(sources.sha256_file(f) for f in files))
+            out[comp.key] = (dest, tuple(sources.sha256_file(f) for f in files))
         return out
 
     def plan(self, rendered: dict[tuple[str, str], Path], strict: bool = True) -> dict[str, DistPlan]:
@@ -194,7 +195,12 @@ class Pipeline:
 
     def build(self, rendered: dict[tuple[str, str], Path], srcs: dict[str, tuple[Path, tuple[str, ...]]],
               plans: dict[str, DistPlan], only: set[tuple[str, str]] | None = None) -> dict[tuple[str, str], JobResult]:
-        jobs = {(c, d): JobSpec(c, plans[d].dist, rendered[(c, d)], srcs[c][0], srcs[c][1])
+        def src(c: str, d: str) -> tuple[Path, tuple[str, ...]]:
+            entry = self.release.component_for(c, d)
+            assert entry is not None, (c, d)
+            return srcs[entry.key]
+
+        jobs = {(c, d): JobSpec(c, plans[d].dist, rendered[(c, d)], *src(c, d))
                 for (c, d) in rendered if only is None or (c, d) in only}
         n = self.opts.jobs or self.builder.default_jobs(os.cpu_count() or 1)
         sched = Scheduler(self.builder, Store(self.layout.store), n, self.release.epoch,
@@ -258,7 +264,7 @@ class Pipeline:
         self.preflight()
         with self.locked() if lock else contextlib.nullcontext():
             self.say(f"release {self.release.release_id} from {self.release.path}: "
-                     f"{len(self.release.components)} components, dists {', '.join(d.name for d in self.dists)}")
+                     f"{len(self.release.component_names())} components, dists {', '.join(d.name for d in self.dists)}")
             with step("render"), self.console.step("render specs"):
                 rendered = self.render()
             with step("sources"), self.console.step("sources"):
@@ -294,7 +300,7 @@ class Pipeline:
         """``check``: the manifest is valid and buildable here (writes nothing)."""
         rel = self.release
         self.say(f"{rel.path}: valid manifest for {rel.release_id} "
-                 f"({len(rel.components)} components, dists {', '.join(rel.dists)})")
+                 f"({len(rel.component_names())} components, dists {', '.join(rel.dists)})")
         if shutil.which("rpmspec"):
             # rendered and parsed in a scratch directory: `check` writes nothing of the user's
             with tempfile.TemporaryDirectory(prefix="pmrepo-check-") as tmp:

@@ -199,15 +199,22 @@ def record_pins(text: str, path: Path, pins: list[tuple[str, str, str]]) -> str:
     source; everything else — comments, order, inline or expanded tables — is kept."""
     doc = tomlkit.parse(text)
     comps = doc.get("components", [])
+    done: set[tuple[str, str]] = set()
     for name, url, digest in pins:
+        if (name, url) in done:  # one URL in several per-dist entries: pinned in all of them at once
+            continue
+        done.add((name, url))
         where = f"{path}: components.{name}.sources"
-        comp = next((c for c in comps if c.get("name") == name), None)
-        if comp is None:
+        entries = [c for c in comps if c.get("name") == name]
+        if not entries:
             raise SourceError(f"{where}: no [[components]] entry named {name} — fix: reload the manifest and pin again")
-        srcs = [s for s in comp.get("sources", []) if s.get("url") == url and "sha256" not in s]
-        if len(srcs) != 1:
-            raise SourceError(f"{where}: {len(srcs)} unpinned sources with url = \"{url}\" — fix: list each URL once")
-        _add_key(srcs[0], "sha256", digest)
+        per_entry = [[s for s in c.get("sources", []) if s.get("url") == url and "sha256" not in s] for c in entries]
+        if not any(per_entry) or any(len(srcs) > 1 for srcs in per_entry):
+            n = max(len(srcs) for srcs in per_entry)
+            raise SourceError(f"{where}: {n} unpinned sources with url = \"{url}\" — fix: list each URL once")
+        for srcs in per_entry:
+            if srcs:
+                _add_key(srcs[0], "sha256", digest)
     return tomlkit.dumps(doc)
 
 

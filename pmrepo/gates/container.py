@@ -526,7 +526,7 @@ def _run_upgrade(s: _Session, report: ContainerReport, old: Release, olds: list[
                  edit: str | None) -> None:
     new, dist = s.release, s.dist
     before = s.rpm_qa()
-    s.release = replace(new, components=tuple({c.name: c for c in (*old.components, *new.components)}.values()))
+    s.release = replace(new, components=tuple({c.key: c for c in (*old.components, *new.components)}.values()))
     s.exclude()  # the patterns of both releases' components
     s.release = new
     tool = s.package_manager()

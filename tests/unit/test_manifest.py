@@ -71,7 +71,7 @@ BAD = [
     ("no packages", 'packages = ["demo-extras"]', 'packages = []', "components.demo-extras.packages.el6", "list the packages"),
     ("bad date", "date = 2026-11-24", 'date = "yesterday"', "release.date", "YYYY-MM-DD"),
     ("bad prefix", 'prefix = "/opt/pmrepo-demo/demo"', 'prefix = "opt/demo/"', "release.prefix", "absolute"),
-    ("duplicate", 'name = "demo-extras"', 'name = "demo-tools"', "components.demo-tools", "one entry"),
+    ("duplicate", 'name = "demo-extras"', 'name = "demo-tools"', "components.demo-tools.dists", "its own dists"),
     ("dup package", 'packages = ["demo-extras"]', 'packages = ["demod"]', "components.demo-extras.packages", "from one component"),
     ("unknown group", 'group = "extra"', 'group = "misc"', "components.demo-extras.group", "note_groups"),
     ("toml syntax", "[release]", "[release", "(syntax)", "fix the TOML syntax"),

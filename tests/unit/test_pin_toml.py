@@ -69,3 +69,22 @@ def test_demo_manifest_round_trips_and_loads(tmp_path: Path) -> None:
     assert out == text.replace('{ url = "https://x/e.tgz" }', f'{{ url = "https://x/e.tgz", sha256 = "{A}" }}')
     path.write_text(out)
     assert manifest.load(path).component("demo-extras").sources[0].sha256 == A
+
+
+def test_one_url_in_per_dist_entries_is_pinned_in_each() -> None:
+    """Per-dist entries of one component (issue 17): the same URL in both gets the sha256 once downloaded;
+    a URL of one entry only is pinned there."""
+    text = """\
+[[components]]
+name = "fa"
+dists = ["el6"]
+sources = [{ url = "https://x/fa.tar.gz" }]
+
+[[components]]
+name = "fa"
+dists = ["el7"]
+sources = [{ url = "https://x/fa.tar.gz" }, { url = "https://x/el7.patch.gz" }]
+"""
+    pins = [("fa", "https://x/fa.tar.gz", A), ("fa", "https://x/fa.tar.gz", A), ("fa", "https://x/el7.patch.gz", B)]
+    data = tomllib.loads(record_pins(text, Path("r.toml"), pins))
+    assert [[s.get("sha256") for s in c["sources"]] for c in data["components"]] == [[A], [A, B]]

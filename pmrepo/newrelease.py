@@ -1,0 +1,227 @@
+"""``new-release``: the next release's manifest derived from the current one.
+
+The manifest is rewritten through tomlkit (comments and layout kept):
+``follows``, version, release and date set; each ``--set [dist:]name=V-R``
+applied to the component's entry for that dist (a ``dist:`` prefix splits a
+component into per-dist entries, or updates the per-dist entry that exists):
+version and release, the old version in source URLs and file names replaced,
+every sha256 of its sources removed (``pin`` must record the new files), its
+change texts emptied. Refused, each in one line: an existing target, an
+unknown component or dist, a version-release that does not sort after the
+previous one for that dist (rpm's ordering, :mod:`pmrepo.vercmp`).
+"""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+
+from . import manifest
+from .errors import PmrepoError, UsageError
+from .manifest import VERSION_RE, Release
+from .vercmp import vr_cmp
+
+CHANGE_TEXTS = ("change_notes", "upgrade_warnings")  # emptied by removal; ``changes`` is set to ""
+
+
+@dataclass(frozen=True)
+class Setting:
+    dist: str | None
+    name: str
+    version: str
+    release: str
+
+    @property
+    def vr(self) -> str:
+        return f"{self.version}-{self.release}"
+
+
+@dataclass
+class Result:
+    path: Path
+    changed: list[str] = field(default_factory=list)
+    todo: list[str] = field(default_factory=list)
+
+
+def parse_set(text: str) -> Setting:
+    """``[dist:]name=version-release``."""
+    head, sep, vr = text.partition("=")
+    dist, colon, name = head.rpartition(":")
+    version, dash, release = vr.partition("-")
+    if not sep or not name or not dash or (colon and not dist) \
+            or not VERSION_RE.match(version) or not VERSION_RE.match(release):
+        raise UsageError(f"--set {text}: expected [dist:]name=version-release (version and release without '-', "
+                         "'~' or '^') — fix: e.g. --set pacemaker=1.1.15-1 or --set el7:fence-agents=4.0.25-1")
+    return Setting(dist or None, name, version, release)
+
+
+def _fail(what: str, problem: str, fix: str) -> UsageError:
+    return UsageError(f"new-release: {what}: {problem} — fix: {fix}")
+
+
+def _rewrite_sources(entry: Any, old: str, new: str) -> list[str]:
+    """The old version in URLs and file names replaced; every sha256 removed."""
+    notes: list[str] = []
+    for src in entry.get("sources", []):
+        if old == new:  # a new release only: the files are the same, their sha256 still goes
+            old = "\0"
+        if not hasattr(src, "get"):
+            continue
+        for key in ("url", "filename"):
+            value = src.get(key)
+            if isinstance(value, str) and old in value:
+                src[key] = value.replace(old, new)
+                notes.append(f"{key} {value} -> {src[key]}")
+        if "sha256" in src:
+            del src["sha256"]
+            notes.append(f"sha256 removed ({src.get('url') or src.get('path')})")
+    return notes
+
+
+def _keep_dists(entry: Any, dists: list[str]) -> None:
+    """Per-dist tables (``packages.el7 = …``) keep only the entry's own dists."""
+    for key in ("packages", "debuginfo"):
+        table = entry.get(key)
+        if hasattr(table, "keys"):
+            for d in [str(k) for k in table if str(k) not in dists]:
+                del table[d]
+
+
+def _apply(rel: Release, entries: list[Any], s: Setting, res: Result) -> None:
+    """One --set on the tomlkit [[components]] array ``entries`` (as earlier --set left it)."""
+    indices = [i for i, e in enumerate(entries) if e.get("name") == s.name]
+    if not indices:
+        raise _fail(f"--set {s.name}", f"no component {s.name} in {rel.path.name}",
+                    f"use one of {', '.join(rel.component_names())}")
+    if s.dist is not None and s.dist not in rel.dists:
+        raise _fail(f"--set {s.dist}:{s.name}", f"{s.dist} is not a dist of {rel.path.name}",
+                    f"use one of {', '.join(rel.dists)}")
+
+    def dists_of(entry: Any) -> list[str]:
+        return [str(d) for d in entry.get("dists", list(rel.dists))]
+
+    targets = [i for i in indices if s.dist is None or s.dist in dists_of(entries[i])]
+    if not targets:
+        raise _fail(f"--set {s.dist}:{s.name}", f"{s.name} is not built for {s.dist}",
+                    f"use one of its dists: {', '.join(d for i in indices for d in dists_of(entries[i]))}")
+    name = f"{s.dist + ':' if s.dist else ''}{s.name}={s.vr}"
+    for i in targets:
+        old = (str(entries[i]["version"]), str(entries[i]["release"]))
+        if vr_cmp((s.version, s.release), old) <= 0:
+            where = s.dist or ", ".join(dists_of(entries[i]))
+            raise _fail(f"--set {name}", f"does not sort after {old[0]}-{old[1]} on {where} (rpm's version order)",
+                        "give a newer version or release")
+    for i in reversed(targets):  # from the end: a split inserts after i
+        entry = entries[i]
+        old_version, old_vr = str(entry["version"]), f"{entry['version']}-{entry['release']}"
+        label = s.name if s.dist is None else f"{s.name} ({s.dist})"
+        if s.dist is not None and dists_of(entry) != [s.dist]:  # split: the dist gets its own entry
+            split = copy.deepcopy(entry)
+            entry["dists"] = [d for d in dists_of(entry) if d != s.dist]
+            split["dists"] = [s.dist]
+            order = list(rel.dists)  # the entries stay in dist order (el6's first)
+            entries.insert(i if order.index(s.dist) < order.index(entry["dists"][0]) else i + 1, split)
+            res.changed.append(f"{s.name}: split into per-dist entries ({', '.join(entry['dists'])} | {s.dist})")
+            for part in (entry, split):
+                _keep_dists(part, [str(d) for d in part["dists"]])
+                if not part.as_string().endswith("\n\n"):  # a blank line between the entries
+                    part.add(tomlkit.nl())
+            entry = split
+        entry["version"] = s.version
+        entry["release"] = s.release
+        res.changed.append(f"{label}: {old_vr} -> {s.vr}")
+        res.changed += [f"{label}: {n}" for n in _rewrite_sources(entry, old_version, s.version)]
+        entry["changes"] = ""
+        for key in CHANGE_TEXTS:
+            if key in entry:
+                del entry[key]
+        spec = entry.get("spec", f"{s.name}.spec.j2")
+        res.todo.append(f"write the change notes of {label}: components.{s.name}.changes (and change_notes)")
+        res.todo.append(f"check that {spec} still builds {s.name} {s.version} (patches, file lists)")
+
+
+def derive(source: Path, version: str, release: str, date: str, sets: list[str],
+           target: Path | None = None) -> Result:
+    """Write the next release's manifest; return what changed and what is left to do."""
+    if not Path(source).is_file():
+        raise _fail(f"--from {source}", "no such manifest", "pass the current release's manifest, e.g. "
+                    "--from releases/1.1.14-1.1.toml")
+    rel = manifest.load(source)
+    for what, value in (("--version", version), ("--release", release)):
+        if not VERSION_RE.match(value):
+            raise _fail(what, f"invalid value {value!r}", "use letters, digits and ._+ (no '-', '~' or '^')")
+    try:
+        day = dt.date.fromisoformat(date)
+    except ValueError:
+        raise _fail("--date", f"{date!r} is not a date", "write --date YYYY-MM-DD") from None
+    if vr_cmp((version, release), (rel.version, rel.release)) <= 0:
+        raise _fail(f"--version {version} --release {release}", f"does not sort after {rel.vr}",
+                    "give a newer version or release")
+    if day < rel.date:
+        raise _fail("--date", f"{day} is before {rel.path.name}'s date {rel.date}", "give the new release's date")
+    path = (target or rel.root / f"{version}-{release}.toml").absolute()
+    if path.exists():
+        raise _fail(str(path), "already exists", "remove it or choose another --version/--release")
+    settings = [parse_set(s) for s in sets]
+    seen: set[tuple[str | None, str]] = set()
+    for s in settings:
+        if (s.dist, s.name) in seen:
+            raise _fail(f"--set {s.name}", "given twice", "give each component (and dist) once")
+        seen.add((s.dist, s.name))
+    doc = tomlkit.parse(rel.path.read_text())
+    res = Result(path)
+    head = doc["release"]
+    head["follows"] = os.path.relpath(rel.path, path.parent)
+    head["version"] = version
+    head["release"] = release
+    head["date"] = day
+    res.changed.append(f"release: {rel.vr} -> {version}-{release}, date {day}, follows {head['follows']}")
+    for key in CHANGE_TEXTS:
+        if key in head:
+            del head[key]
+            res.changed.append(f"release.{key}: emptied (it described {rel.vr})")
+    entries = doc["components"]
+    for s in settings:
+        _apply(rel, entries, s, res)
+    _write_checked(path, tomlkit.dumps(doc))
+    new = manifest.load(path)
+    unpinned = sum(1 for c in new.components for s in c.sources if not s.pinned)
+    if unpinned:
+        res.todo.insert(0, f"pin {unpinned} source(s): ./build.py pin --release {path}")
+    if new.known_issues or any(c.known_issues for c in new.components):
+        res.todo.append(f"review the known issues carried over from {rel.vr} (release.known_issues, "
+                        "components.*.known_issues)")
+    if not settings:
+        res.todo.append("no --set given: every component is unchanged")
+    return res
+
+
+def _write_checked(path: Path, text: str) -> None:
+    """Write ``path`` only if it loads as a manifest; never over an existing file."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".toml", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        try:
+            manifest.load(Path(tmp))
+        except PmrepoError as exc:
+            raise UsageError(f"new-release: the derived manifest is invalid ({exc}) — fix: correct the --set values")
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise _fail(str(path), "already exists", "remove it or choose another --version/--release") from None
+    finally:
+        os.unlink(tmp)
+
+
+def report(res: Result) -> str:
+    """What ``new-release`` prints: what it changed, then what is left to do."""
+    lines = [f"wrote {res.path}", "changed:"] + [f"  {c}" for c in res.changed]
+    lines += ["left to do:"] + [f"  - {t}" for t in res.todo]
+    return "\n".join(lines)
