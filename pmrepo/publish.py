@@ -276,6 +276,12 @@ class DirTarget(Target):
             raise PublishError(f"cannot remove {p} ({exc.strerror}) — fix: check permissions on the mirror") from None
 
 
+def _shq(value: str) -> str:
+    """The one quoting of a value placed in a shell line (local ``sh -c`` or the
+    mirror's shell over ssh): every word the scripts below build goes through it."""
+    return shlex.quote(value)
+
+
 class RsyncTarget(Target):
     """rsync over ssh (``remote`` user@host) or, with ``remote`` None, to a
     local path with the same commands (``sh -c`` instead of ssh)."""
@@ -326,8 +332,9 @@ class RsyncTarget(Target):
         return res.output
 
     def list_root(self) -> set[str]:
-        q = shlex.quote(self.root)
-        out = self._sh(f"test -d {q} || {{ echo 'no such directory: {self.root}' >&2; exit 3; }}; cd {q} && ls -1A", "listing the mirror root")
+        q = _shq(self.root)
+        say = _shq(f"no such directory: {self.root}")
+        out = self._sh(f"test -d {q} || {{ echo {say} >&2; exit 3; }}; cd {q} && ls -1A", "listing the mirror root")
         return {ln for ln in out.splitlines() if ln and "/" not in ln}
 
     def upload(self, source_dir: Path, files: Sequence[str], staging: str) -> None:
@@ -340,8 +347,8 @@ class RsyncTarget(Target):
     def hashes(self, staging: str, files: Sequence[str]) -> dict[str, str]:
         if not files:
             return {}
-        names = " ".join(shlex.quote("./" + _check_rel(f)) for f in files)
-        out = self._sh(f"cd {shlex.quote(self.path(staging))} && sha256sum -- {names}", "hashing the staged files")
+        names = " ".join(_shq("./" + _check_rel(f)) for f in files)
+        out = self._sh(f"cd {_shq(self.path(staging))} && sha256sum -- {names}", "hashing the staged files")
         got: dict[str, str] = {}
         for line in out.splitlines():
             m = re.match(r"^([0-9a-f]{64}) [ *]\./(.+)$", line)
@@ -350,11 +357,12 @@ class RsyncTarget(Target):
         return got
 
     def rename(self, src: str, dst: str) -> None:
-        s, d = shlex.quote(self.path(src)), shlex.quote(self.path(dst))
-        self._sh(f"if test -e {d}; then echo 'already exists: {self.path(dst)}' >&2; exit 1; fi; mv -- {s} {d}", f"renaming {src} to {dst}")
+        s, d = _shq(self.path(src)), _shq(self.path(dst))
+        say = _shq(f"already exists: {self.path(dst)}")
+        self._sh(f"if test -e {d}; then echo {say} >&2; exit 1; fi; mv -- {s} {d}", f"renaming {src} to {dst}")
 
     def remove(self, name: str) -> None:
-        self._sh(f"rm -rf -- {shlex.quote(self.path(name))}", f"removing {name}")
+        self._sh(f"rm -rf -- {_shq(self.path(name))}", f"removing {name}")
 
 
 def _credentials(host: str) -> tuple[tuple[str, str] | None, str]:
