@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from pmrepo import publish
-from pmrepo.errors import PmrepoError
+from pmrepo import manifest, publish
+from pmrepo.errors import PmrepoError, SpecError
 from pmrepo.run import Result
+from pmrepo.specs import render_component
+from synthetic import make_release
 
 # -- 1. no shell on the mirror --------------------------------------------------------
 
@@ -47,3 +49,52 @@ def test_remote_command_lines_quote_every_path(tmp_path: Path, template: str, mo
     assert not (root / "c").exists()
     assert not canary.exists() and not (root / "canary").exists(), f"the mirror's shell ran a command from the path: {sent}"
     assert len(sent) == 5
+
+
+# -- 3. spec templates read no host file ----------------------------------------------
+
+
+def _release_with_spec_line(tmp: Path, line: bytes | str) -> tuple[manifest.Release, Path]:
+    """A one-component synthetic release whose spec template's %description gets ``line``."""
+    path = make_release(tmp / "rel", {"a": []})
+    spec = tmp / "rel" / "specs" / "a.spec.j2"
+    data = spec.read_bytes().replace(b"%description\n", b"%description\n" + (line.encode() if isinstance(line, str) else line) + b"\n", 1)
+    spec.write_bytes(data)
+    return manifest.load(path), spec
+
+
+@pytest.mark.parametrize("how", ["absolute", "dotdot", "symlink", "symlinked dir"])
+def test_spec_template_cannot_include_a_host_file(tmp_path: Path, how: str) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("TOP-SECRET-HOST-DATA\n")
+    if how == "absolute":
+        line = f"{{% include '{secret}' %}}"
+    elif how == "dotdot":
+        line = "{% include '../../secret' %}"
+    elif how == "symlink":
+        line = "{% include 'inc.j2' %}"
+    else:
+        line = "{% include 'sub/secret' %}"
+    rel, spec = _release_with_spec_line(tmp_path, line)
+    if how == "symlink":
+        (spec.parent / "inc.j2").symlink_to(secret)
+    elif how == "symlinked dir":
+        (spec.parent / "sub").symlink_to(tmp_path)
+    comp = rel.component("a")
+    with pytest.raises(SpecError, match=r"outside the release's spec directory .* fix: keep spec templates"):
+        render_component(rel, rel.dists["el7"], comp)
+
+
+def test_spec_template_includes_its_siblings(tmp_path: Path) -> None:
+    rel, spec = _release_with_spec_line(tmp_path, "{% include 'parts/desc.j2' %}")
+    (spec.parent / "parts").mkdir()
+    (spec.parent / "parts" / "desc.j2").write_text("{% include '../common.j2' %} and a sibling part\n")
+    (spec.parent / "common.j2").write_text("common text")
+    text = render_component(rel, rel.dists["el7"], rel.component("a"))
+    assert "common text and a sibling part" in text
+
+
+def test_spec_template_with_a_non_utf8_byte_is_one_line(tmp_path: Path) -> None:
+    rel, spec = _release_with_spec_line(tmp_path, b"caf\xe9")
+    with pytest.raises(SpecError, match=r"a\.spec\.j2: byte \d+ is not UTF-8 — fix: save the template as UTF-8"):
+        render_component(rel, rel.dists["el7"], rel.component("a"))
