@@ -498,6 +498,44 @@ def _per_dist(r: _Reader, value: Any, fld: str, dists: tuple[str, ...]) -> dict[
                  "write [\"pkg\"] or {el6 = [\"pkg\"], el7 = [\"pkg\"]}")
 
 
+# macros the tool defines itself (from tag/rhel, for reproducible payloads, or rpm's own
+# build paths): a manifest's macros table must not redefine them
+TOOL_MACROS = frozenset({
+    "dist", "rhel", "_binary_payload", "_source_payload", "_binary_filedigest_algorithm",
+    "_source_filedigest_algorithm", "_buildhost", "use_source_date_epoch_as_buildtime",
+    "clamp_mtime_to_source_date_epoch", "_use_weak_usergroup_deps", "_rpmformat", "_enable_debug_packages",
+    "_topdir", "_builddir", "_buildrootdir", "buildroot", "_sourcedir", "_specdir", "_srcrpmdir", "_rpmdir",
+    "_tmppath", "_dbpath", "_rpmfilename", "source_date_epoch",
+})
+# a '%' in a macro value may only reference another macro: %name, %{name}, %{?name}, %{!?name}
+_MACRO_REF = re.compile(r"%(?:[A-Za-z_][A-Za-z0-9_]*|\{!?\??[A-Za-z_][A-Za-z0-9_]*\})")
+
+
+def _no_template(r: _Reader, fld: str, value: str) -> None:
+    """Values that reach mock's config are rendered there by jinja: no template syntax."""
+    for bad in ("{{", "{%", "{#"):
+        if bad in value:
+            raise r.fail(fld, f"contains {bad!r}, which mock's config expands as a jinja template",
+                         "write the value without '{{', '{%' or '{#'")
+
+
+def _check_macro(r: _Reader, fld: str, key: str, value: str, dist: str) -> None:
+    """A macro value is data for rpm and for mock's config: it runs nothing
+    (no %(…), %{lua:…}, %[…], %{expand:…}; no jinja for mock), redefines no
+    macro the tool owns, and is not empty (mock refuses empty macros)."""
+    if key in TOOL_MACROS or key == dist or key.startswith("__"):
+        what = "a command or helper rpm runs" if key.startswith("__") else "a macro pmrepo defines itself"
+        raise r.fail(fld, f"{key} is {what}", f"remove it (the dist tag comes from [dists.{dist}] tag, rhel from rhel)")
+    if not value.strip():
+        raise r.fail(fld, "is empty (mock refuses an empty macro: 'Bad macros')", f"give {key} a value or remove it")
+    _no_template(r, fld, value)
+    for m in re.finditer("%", value):
+        if not _MACRO_REF.match(value, m.start()):
+            rest = value[m.start():m.start() + 8]
+            raise r.fail(fld, f"contains {rest!r}: rpm would run or expand it as code (%(…), %{{lua:…}}, %[…], "
+                         "%{expand:…} and %% are not allowed)", "use plain text or a plain %{macro} reference")
+
+
 def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
     where = f"dists.{name}"
     if not isinstance(data, dict):
@@ -513,7 +551,8 @@ def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
     if not isinstance(rhel, int) or isinstance(rhel, bool) or rhel < 5:
         raise r.fail(f"{where}.rhel", f"must be an integer RHEL major version, got {rhel!r}", "write rhel = 7")
     macros = data.get("macros", {})
-    if not isinstance(macros, dict) or not all(isinstance(v, (str, int)) for v in macros.values()):
+    if not isinstance(macros, dict) or not all(isinstance(v, (str, int)) and not isinstance(v, bool)
+                                               for v in macros.values()):
         raise r.fail(f"{where}.macros", "must be a table of macro = \"value\"", "write macros = {_unitdir = \"/usr/lib/systemd/system\"}")
     for key in macros:
         if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*\Z", key):
@@ -522,6 +561,7 @@ def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
         if isinstance(value, str) and CONTROL_RE.search(value):
             raise r.fail(f"{where}.macros.{key}", f"contains a newline or control character: {value!r}",
                          "write the value on one line")
+        _check_macro(r, f"{where}.macros.{key}", key, str(value), name)
     repos = data.get("base_repos", {})
     if not isinstance(repos, dict) or not all(isinstance(v, str) for v in repos.values()):
         raise r.fail(f"{where}.base_repos", "must be a table of repoid = \"baseurl\"", "write base_repos = {base = \"http://…\"}")
@@ -531,6 +571,7 @@ def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
         if not URL_RE.match(value):
             raise r.fail(f"{where}.base_repos.{key}", f"{value!r} is not an http(s):// or file:// URL",
                          "write base = \"http://…\" (no spaces or newlines)")
+        _no_template(r, f"{where}.base_repos.{key}", value)
     return Dist(
         name=name,
         tag=tag,

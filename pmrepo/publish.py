@@ -82,18 +82,18 @@ ENV_USER = "PMREPO_PUBLISH_USER"
 ENV_PASSWORD = "PMREPO_PUBLISH_PASSWORD"
 ENV_SSH = "PMREPO_PUBLISH_SSH"
 
-RELEASE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+RELEASE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
 TOKEN_HEX = 12
 HTTP_TIMEOUT = (10.0, 120.0)  # connect, read (seconds)
 CHUNK = 1024 * 1024
 
 
 def staging_re(release_id: str) -> re.Pattern[str]:
-    return re.compile(rf"^\.staging-{re.escape(release_id)}-[0-9a-f]{{{TOKEN_HEX}}}$")
+    return re.compile(rf"^\.staging-{re.escape(release_id)}-[0-9a-f]{{{TOKEN_HEX}}}\Z")
 
 
 def old_re(release_id: str) -> re.Pattern[str]:
-    return re.compile(rf"^\.old-{re.escape(release_id)}-[0-9a-f]{{{TOKEN_HEX}}}$")
+    return re.compile(rf"^\.old-{re.escape(release_id)}-[0-9a-f]{{{TOKEN_HEX}}}\Z")
 
 
 def _token() -> str:

@@ -3,13 +3,15 @@ Each test feeds the hostile or careless input and asserts the refusal; each
 failed on the code before issue 18."""
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from pmrepo import manifest, publish
-from pmrepo.errors import PmrepoError, SpecError
+from pmrepo.builders.base import rpm_macro_defines
+from pmrepo.errors import ManifestError, PmrepoError, SpecError
 from pmrepo.run import Result
 from pmrepo.specs import render_component
 from synthetic import make_release
@@ -98,3 +100,74 @@ def test_spec_template_with_a_non_utf8_byte_is_one_line(tmp_path: Path) -> None:
     rel, spec = _release_with_spec_line(tmp_path, b"caf\xe9")
     with pytest.raises(SpecError, match=r"a\.spec\.j2: byte \d+ is not UTF-8 — fix: save the template as UTF-8"):
         render_component(rel, rel.dists["el7"], rel.component("a"))
+
+
+# -- 5. macro values run nothing ------------------------------------------------------
+
+BAD_MACROS = [
+    ("x", "%(touch /tmp/pmrepo-pwned)", "rpm would run or expand it"),
+    ("x", "%{lua: os.execute('touch /tmp/pmrepo-pwned')}", "rpm would run or expand it"),
+    ("x", "%[1 + 1]", "rpm would run or expand it"),
+    ("x", "%{expand:%%%{?nothing}(touch /tmp/pmrepo-pwned)}", "rpm would run or expand it"),
+    ("x", "%%(id)", "rpm would run or expand it"),
+    ("x", "{{ os.system('touch /tmp/pmrepo-pwned') }}", "mock's config expands as a jinja template"),
+    ("x", "{% for a in b %}{% endfor %}", "mock's config expands as a jinja template"),
+    ("dist", ".el7.evil", "a macro pmrepo defines itself"),
+    ("rhel", "8", "a macro pmrepo defines itself"),
+    ("el7", "0", "a macro pmrepo defines itself"),
+    ("_binary_payload", "w0.ufdio", "a macro pmrepo defines itself"),
+    ("_topdir", "/tmp/elsewhere", "a macro pmrepo defines itself"),
+    ("__rm", "touch /tmp/pmrepo-pwned;", "a command or helper rpm runs"),
+    ("x", "", "is empty"),
+    ("x", "   ", "is empty"),
+]
+
+
+@pytest.mark.parametrize("key,value,why", BAD_MACROS, ids=[f"{k}={v}" for k, v, _ in BAD_MACROS])
+def test_macro_values_that_run_code_or_redefine_the_tools_macros_are_refused(tmp_path: Path, key: str, value: str,
+                                                                             why: str) -> None:
+    path = make_release(tmp_path, {"a": []})
+    text = path.read_text().replace("rhel = 7\n", f"rhel = 7\nmacros = {{ {key} = {json.dumps(value)} }}\n", 1)
+    path.write_text(text)
+    with pytest.raises(ManifestError) as info:
+        manifest.load(path)
+    line = str(info.value)
+    assert f"dists.el7.macros.{key}:" in line and why in line and "— fix:" in line and "\n" not in line
+
+
+def test_plain_macro_values_and_references_load(tmp_path: Path) -> None:
+    path = make_release(tmp_path, {"a": []}, macros={"_unitdir": "/usr/lib/systemd/system",
+                                                     "my_dir": "%{_prefix}/lib/%{?name}/%_libdir"})
+    rel = manifest.load(path)
+    assert rel.dists["el7"].rpm_defines()["my_dir"] == "%{_prefix}/lib/%{?name}/%_libdir"
+
+
+def test_every_macro_the_builders_define_is_tool_owned() -> None:
+    dist = manifest.Dist("el7", ".el7", 7, {}, (), {}, "centos:7")
+    assert set(rpm_macro_defines(dist, 0)) - {"el7"} <= manifest.TOOL_MACROS
+
+
+def test_base_repo_url_with_jinja_is_refused(tmp_path: Path) -> None:
+    path = make_release(tmp_path, {"a": []})
+    path.write_text(path.read_text().replace("rhel = 7\n", 'rhel = 7\nbase_repos = { base = "http://x/{{7*7}}/" }\n', 1))
+    with pytest.raises(ManifestError, match=r"dists\.el7\.base_repos\.base: contains '\{\{'"):
+        manifest.load(path)
+
+
+# -- 10. a trailing newline is not a valid value ($ vs \Z) ------------------------------
+
+
+def test_trailing_newline_fails_every_validating_pattern() -> None:
+    from pmrepo.builders import mock, rpmbuild
+
+    for pattern, good in [(mock.URL_RE, "http://mirror/centos/7/os/x86_64/"), (mock.REPOID_RE, "base"),
+                          (mock.IMAGE_RE, "centos:7"), (rpmbuild._OVERLAY_SAFE, "/opt/x"),
+                          (publish.RELEASE_ID_RE, "demo-repo-1.0-1"),
+                          (publish.staging_re("demo-1"), ".staging-demo-1-0123456789ab"),
+                          (publish.old_re("demo-1"), ".old-demo-1-0123456789ab")]:
+        assert pattern.match(good), pattern.pattern
+        assert not pattern.match(good + "\n"), f"{pattern.pattern} accepts a trailing newline"
+    with pytest.raises(PmrepoError, match="not a usable baseurl"):
+        mock.MockBuilder._set_url({}, "base", "http://mirror/x/\n", "environment PMREPO_MIRROR_EL7_BASE")
+    with pytest.raises(PmrepoError, match="invalid repository id"):
+        mock.MockBuilder._check_repoid("base\n", "manifest")
