@@ -19,6 +19,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import unquote, urlsplit
 
 from . import defaults
 from .errors import ManifestError
@@ -366,6 +367,19 @@ def _confined(r: _Reader, fld: str, root: Path, rel: str) -> Path:
                  "keep sources, specs and manifests inside the release's tree or the project")
 
 
+def _file_url(r: _Reader, fld: str, root: Path, url: str) -> Path:
+    """A ``file://`` source URL is a path like ``path =``: on this host, confined
+    to the release's tree or the project, a regular file."""
+    parts = urlsplit(url)
+    if parts.netloc not in ("", "localhost") or parts.query or parts.fragment:
+        raise r.fail(fld, f"{url!r} is not a local file:///path URL", "write url = \"file:///path/in/the/release\" "
+                     "or path = \"src/file\"")
+    path = _confined(r, fld, root, unquote(parts.path))
+    if not path.is_file():
+        raise r.fail(fld, f"{path} is not a regular file", "point the URL at a file in the release's tree")
+    return path
+
+
 def _confined_tree(r: _Reader, fld: str, root: Path, tree: Path) -> None:
     """Every symlink under a source directory points inside the allowed trees."""
     for dirpath, dirnames, filenames in os.walk(tree, followlinks=False):
@@ -604,6 +618,8 @@ def _load_source(r: _Reader, root: Path, data: Any, where: str, comp: str, versi
         if not isinstance(url, str) or not URL_RE.match(url):
             raise r.fail(f"{where}.url", f"must be an http(s):// or file:// URL, got {url!r}", "fix the URL")
         default_name = url.rstrip("/").rsplit("/", 1)[-1].split("?")[0]
+        if url.startswith("file:"):
+            _file_url(r, f"{where}.url", root, url)
     else:
         if not isinstance(rel, str) or not rel:
             raise r.fail(f"{where}.path", "must be a path string", "write path = \"src/name\"")

@@ -136,6 +136,18 @@ class Fetcher:
         return target
 
 
+def copy_private(src: Path, target: Path, original: Path | None) -> None:
+    """Copy ``src`` to ``target`` with no more permission than the original file
+    had (``original``'s mode, at most 0644; 0644 for a download), never
+    following a symlink at ``target``."""
+    mode = 0o644 if original is None else original.stat().st_mode & 0o644
+    target.unlink(missing_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), mode)
+    with os.fdopen(fd, "wb") as out, src.open("rb") as inp:
+        os.fchmod(out.fileno(), mode)
+        shutil.copyfileobj(inp, out, CHUNK)
+
+
 def prepare(component: Component, release: Release, dest: Path, fetcher: Fetcher) -> list[Path]:
     """Put every source and patch of ``component`` into ``dest``; return their paths.
 
@@ -149,7 +161,7 @@ def prepare(component: Component, release: Release, dest: Path, fetcher: Fetcher
             if src.path.is_dir():
                 pack_tree(src.path, f"{component.name}-{component.version}", target, release.epoch)
             else:
-                shutil.copyfile(src.path, target)
+                copy_private(src.path, target, src.path)
         else:
             assert src.url is not None
             if src.sha256 is None:
@@ -157,7 +169,8 @@ def prepare(component: Component, release: Release, dest: Path, fetcher: Fetcher
                     f"{release.path}: components.{component.name}.sources: {src.url} has no sha256 — "
                     f"fix: run `./build.py pin --release {release.path}` (trust on first use) or add sha256 = \"…\"")
             cached = fetcher.fetch(src.url, src.sha256)
-            shutil.copyfile(cached, target)
+            parsed = urlparse(src.url)
+            copy_private(cached, target, Path(unquote(parsed.path)) if parsed.scheme == "file" else None)
             if sha256_file(target) != src.sha256:  # the copy that is used is the one checked
                 target.unlink()
                 raise SourceError(f"{target}: copied from {cached} but its sha256 differs from the manifest's — "
@@ -165,7 +178,7 @@ def prepare(component: Component, release: Release, dest: Path, fetcher: Fetcher
         out.append(target)
     for patch in component.patches:
         target = dest / patch.name
-        shutil.copyfile(patch, target)
+        copy_private(patch, target, patch)
         out.append(target)
     return out
 

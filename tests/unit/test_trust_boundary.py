@@ -3,6 +3,7 @@ Each test feeds the hostile or careless input and asserts the refusal; each
 failed on the code before issue 18."""
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from pathlib import Path
@@ -171,3 +172,42 @@ def test_trailing_newline_fails_every_validating_pattern() -> None:
         mock.MockBuilder._set_url({}, "base", "http://mirror/x/\n", "environment PMREPO_MIRROR_EL7_BASE")
     with pytest.raises(PmrepoError, match="invalid repository id"):
         mock.MockBuilder._check_repoid("base\n", "manifest")
+
+
+# -- 4. file:// sources are confined like path = --------------------------------------
+
+
+def _with_source(tmp: Path, source: str) -> Path:
+    path = make_release(tmp / "rel", {"a": []})
+    path.write_text(path.read_text().replace('sources = [{ path = "src/a" }]', f"sources = [{source}]", 1))
+    return path
+
+
+@pytest.mark.parametrize("where", ["/etc/shadow", "outside", "symlink out", "remote host"])
+def test_file_url_outside_the_release_tree_is_refused(tmp_path: Path, where: str) -> None:
+    secret = tmp_path / "secret.tar.gz"
+    secret.write_bytes(b"TOP-SECRET")
+    url = {"/etc/shadow": "file:///etc/shadow", "outside": f"file://{secret}",
+           "symlink out": f"file://{tmp_path}/rel/src/link.tar.gz", "remote host": "file://otherhost/x.tar.gz"}[where]
+    path = _with_source(tmp_path, f'{{ url = "{url}", sha256 = "{"0" * 64}" }}')
+    if where == "symlink out":
+        (tmp_path / "rel" / "src" / "link.tar.gz").symlink_to(secret)
+    with pytest.raises(ManifestError) as info:
+        manifest.load(path)
+    assert "release.toml: components.a.sources[0].url: " in str(info.value) and "— fix:" in str(info.value)
+
+
+def test_copied_sources_keep_no_more_permission_than_the_original(tmp_path: Path) -> None:
+    from pmrepo import sources
+
+    data = b"private source\n"
+    path = _with_source(tmp_path, f'{{ url = "file://{tmp_path}/rel/src/a/private.tar.gz", '
+                                  f'sha256 = "{hashlib.sha256(data).hexdigest()}" }}')
+    private = tmp_path / "rel" / "src" / "a" / "private.tar.gz"
+    private.write_bytes(data)
+    private.chmod(0o640)
+    rel = manifest.load(path)
+    dest = tmp_path / "work"
+    out = sources.prepare(rel.component("a"), rel, dest, sources.Fetcher(tmp_path / "cache"))
+    assert out == [dest / "private.tar.gz"] and out[0].read_bytes() == data
+    assert out[0].stat().st_mode & 0o777 == 0o640
