@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -211,3 +212,60 @@ def test_copied_sources_keep_no_more_permission_than_the_original(tmp_path: Path
     out = sources.prepare(rel.component("a"), rel, dest, sources.Fetcher(tmp_path / "cache"))
     assert out == [dest / "private.tar.gz"] and out[0].read_bytes() == data
     assert out[0].stat().st_mode & 0o777 == 0o640
+
+
+# -- 2. a build tree nobody else can touch ---------------------------------------------
+
+
+def _other_uid() -> int:
+    import pwd
+
+    try:
+        return pwd.getpwnam("nobody").pw_uid
+    except KeyError:
+        return 65534
+
+
+@pytest.mark.parametrize("fault", ["owned by another user", "world-writable", "symlinked top", "symlinked lock"])
+def test_build_tree_that_another_user_could_touch_is_refused(tmp_path: Path, fault: str,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from pmrepo.builders import base
+    from pmrepo.errors import BuildError
+
+    trees = tmp_path / "trees"
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    if fault == "symlinked top":
+        real = tmp_path / "elsewhere"
+        real.mkdir(mode=0o700)
+        trees.symlink_to(real)
+    else:
+        trees.mkdir(mode=0o700)
+    if fault == "owned by another user":
+        if os.geteuid() != 0:
+            pytest.skip("chown to another user needs root (this case is what a root build meets)")
+        os.chown(trees, _other_uid(), -1)
+    elif fault == "world-writable":
+        trees.chmod(0o777)
+    elif fault == "symlinked lock":
+        (trees / "el7" / "a").mkdir(parents=True, mode=0o700)
+        (trees / "el7" / "a" / ".srpm.lock").symlink_to(victim)
+    monkeypatch.setattr(base, "BUILD_TREES", trees)
+    with pytest.raises(BuildError) as info:
+        with base.fixed_topdir("el7", "a", "srpm"):
+            pass
+    line = str(info.value)
+    assert "\n" not in line and "— fix:" in line and str(trees) in line
+    assert victim.read_text() == "precious\n"
+
+
+def test_build_tree_is_created_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pmrepo.builders import base
+
+    monkeypatch.setattr(base, "BUILD_TREES", tmp_path / "new" / "trees")
+    with base.fixed_topdir("el7", "a", "srpm") as top:
+        assert top.is_dir()
+    for d in (tmp_path / "new" / "trees", tmp_path / "new" / "trees" / "el7", tmp_path / "new" / "trees" / "el7" / "a"):
+        assert d.stat().st_mode & 0o777 == 0o700, d
+    lock = tmp_path / "new" / "trees" / "el7" / "a" / ".srpm.lock"
+    assert lock.stat().st_mode & 0o777 == 0o600
