@@ -129,6 +129,7 @@ class Source:
     path: Path | None
     sha256: str | None
     filename: str  # name it has in SOURCES/
+    size: int | None = None  # bytes, recorded by pin: the download's cap
 
     @property
     def pinned(self) -> bool:
@@ -604,7 +605,7 @@ def _load_source(r: _Reader, root: Path, data: Any, where: str, comp: str, versi
         data = {"url": data}
     if not isinstance(data, dict):
         raise r.fail(where, "must be a table with url or path", "write {url = \"https://…\", sha256 = \"…\"}")
-    r.unknown(data, {"url", "path", "sha256", "filename"}, where)
+    r.unknown(data, {"url", "path", "sha256", "filename", "size"}, where)
     url = data.get("url")
     rel = data.get("path")
     if (url is None) == (rel is None):
@@ -632,7 +633,11 @@ def _load_source(r: _Reader, root: Path, data: Any, where: str, comp: str, versi
     filename = data.get("filename", default_name)
     if not isinstance(filename, str) or not NAME_RE.match(filename):
         raise r.fail(f"{where}.filename", f"invalid file name {filename!r}", "give a plain file name")
-    return Source(url=url, path=path, sha256=sha, filename=filename)
+    size = data.get("size")
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0 or url is None):
+        raise r.fail(f"{where}.size", f"must be the URL source's size in bytes, got {size!r}",
+                     f"remove it and run `build.py pin --release {r.path}` to record it")
+    return Source(url=url, path=path, sha256=sha, filename=filename, size=size)
 
 
 _COMPONENT_KEYS = {

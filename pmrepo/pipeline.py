@@ -409,8 +409,8 @@ class Pipeline:
                 return
             self.say(f"pinning {len(todo)} source(s) by TRUST ON FIRST USE: the sha256 recorded is whatever the "
                      "server sends now; compare it with upstream's published checksums before you release.")
-            for comp, url, digest in sources.pin(rel, sources.Fetcher(self.layout.cache)):
-                self.say(f"  {comp}: {url}\n    sha256 = {digest}")
+            for comp, url, digest in sources.pin(rel, sources.Fetcher(self.layout.cache, say=self.say)):
+                self.say(f"  {comp}: {sources.redact(url)}\n    sha256 = {digest}")
             manifest.load(rel.path)
 
     def run_publish(self, target: str, *, dry_run: bool = False, replace: bool = False,

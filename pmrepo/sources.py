@@ -17,12 +17,14 @@ import os
 import shutil
 import tarfile
 import tempfile
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
-from urllib.parse import unquote, urlparse
+from typing import IO, Any, Callable
+from urllib.parse import unquote, urlparse, urlsplit, urlunsplit
 
 import requests
+import urllib3
 import tomlkit
 from tomlkit.items import InlineTable
 
@@ -66,24 +68,78 @@ def pack_tree(tree: Path, top: str, out: Path, mtime: int) -> None:
     write_atomic(out, packed.getvalue())
 
 
+def _env_number(name: str, default: float) -> float:
+    value = os.environ.get(name, "")
+    try:
+        return float(value) if value else default
+    except ValueError:
+        raise SourceError(f"environment {name}={value!r} is not a number — fix: unset it or give a number") from None
+
+
+def redact(url: str) -> str:
+    """``url`` without the password of a ``user:password@`` part: what is printed."""
+    parts = urlsplit(url)
+    if parts.password is None and not parts.username:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=f"***@{host}"))
+
+
+ARCHIVE_MAGIC = {  # file name ending -> (offset, magic) of what pin accepts as that archive
+    (".tar.gz", ".tgz", ".gz"): (0, b"\x1f\x8b"),
+    (".tar.bz2", ".tbz2", ".bz2"): (0, b"BZh"),
+    (".tar.xz", ".txz", ".xz"): (0, b"\xfd7zXZ\x00"),
+    (".zip",): (0, b"PK\x03\x04"),
+    (".tar",): (257, b"ustar"),
+    (".rpm",): (0, b"\xed\xab\xee\xdb"),
+}
+
+
+def check_archive(path: Path, filename: str, url: str) -> None:
+    """A body that is not an archive of the type its name says (an HTML error
+    page served with 200, say) is refused; names of other types pass."""
+    for endings, (offset, magic) in ARCHIVE_MAGIC.items():
+        if filename.endswith(endings):
+            with path.open("rb") as fh:
+                fh.seek(offset)
+                head = fh.read(len(magic))
+            if head != magic:
+                with path.open("rb") as fh:
+                    start = fh.read(16)
+                raise SourceError(f"{redact(url)}: the server sent {path.stat().st_size} bytes starting {start!r}, "
+                                  f"not a {endings[0]} archive — fix: check the URL (an error page?) and pin again")
+            return
+
+
 @dataclass
 class Fetcher:
-    """Downloads URLs into ``cache_dir`` keyed by sha256."""
+    """Downloads URLs into ``cache_dir`` keyed by sha256, bounded: the raw bytes
+    (``Accept-Encoding: identity``, nothing decoded) are hashed; at most
+    ``size`` bytes (a source's pinned size) or ``max_bytes``; within
+    ``deadline`` seconds per file and ``timeout`` per read; progress every
+    ``progress_every`` seconds. The bounds come from the environment
+    (``PMREPO_FETCH_MAX_BYTES``, ``PMREPO_FETCH_DEADLINE``) when not given."""
 
     cache_dir: Path
     timeout: float = 60.0
     say: Callable[[str], None] = log.warning
+    max_bytes: int = field(default_factory=lambda: int(_env_number("PMREPO_FETCH_MAX_BYTES", 2 << 30)))
+    deadline: float = field(default_factory=lambda: _env_number("PMREPO_FETCH_DEADLINE", 1800.0))
+    progress_every: float = 2.0
 
     def cached(self, sha256: str) -> Path:
         return self.cache_dir / sha256
 
-    def download(self, url: str) -> tuple[Path, str]:
+    def download(self, url: str, size: int | None = None) -> tuple[Path, str]:
         """Download ``url`` to a temporary file in the cache dir; return it and its sha256.
         The caller decides whether it enters the cache."""
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=".part-", dir=self.cache_dir)
         tmp = Path(name)
         h = hashlib.sha256()
+        shown = redact(url)
         try:
             with os.fdopen(fd, "wb") as out:
                 parsed = urlparse(url)
@@ -93,25 +149,46 @@ class Fetcher:
                             h.update(block)
                             out.write(block)
                 else:
-                    with requests.get(url, stream=True, timeout=self.timeout) as resp:
-                        resp.raise_for_status()
-                        expected = resp.headers.get("Content-Length")
-                        got = 0
-                        for block in resp.iter_content(CHUNK):
-                            h.update(block)
-                            out.write(block)
-                            got += len(block)
-                        if expected is not None and got != int(expected):
-                            raise SourceError(f"{url}: short download ({got} of {expected} bytes)")
-        except (requests.RequestException, OSError) as exc:
+                    self._http(url, shown, size, out, h)
+        except (requests.RequestException, OSError, urllib3.exceptions.HTTPError) as exc:
             tmp.unlink(missing_ok=True)
-            raise SourceError(f"{url}: download failed: {exc.__class__.__name__}: {exc}") from None
+            raise SourceError(f"{shown}: download failed: {exc.__class__.__name__}: "
+                              f"{str(exc).replace(url, shown)}") from None
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
         return tmp, h.hexdigest()
 
-    def fetch(self, url: str, sha256: str) -> Path:
+    def _http(self, url: str, shown: str, size: int | None, out: IO[bytes], h: Any) -> None:
+        cap = size if size is not None else self.max_bytes
+        why = "its pinned size" if size is not None else "PMREPO_FETCH_MAX_BYTES"
+        t0 = last = time.monotonic()
+        with requests.get(url, stream=True, timeout=self.timeout, headers={"Accept-Encoding": "identity"}) as resp:
+            resp.raise_for_status()
+            expected = resp.headers.get("Content-Length")
+            if expected is not None and expected.isdigit() and int(expected) > cap:
+                raise SourceError(f"{shown}: the server announces {expected} bytes, more than {cap} ({why}) — "
+                                  "fix: check the URL, or raise PMREPO_FETCH_MAX_BYTES for a large unpinned source")
+            got = 0
+            while block := resp.raw.read1(CHUNK, decode_content=False):
+                got += len(block)
+                if got > cap:
+                    raise SourceError(f"{shown}: more than {cap} bytes ({why}) — fix: check the URL, or raise "
+                                      "PMREPO_FETCH_MAX_BYTES for a large unpinned source")
+                h.update(block)
+                out.write(block)
+                now = time.monotonic()
+                if now - t0 > self.deadline:
+                    raise SourceError(f"{shown}: not finished after {self.deadline:.0f}s ({got} bytes so far) — "
+                                      "fix: use a faster mirror, or raise PMREPO_FETCH_DEADLINE")
+                if now - last >= self.progress_every:
+                    last = now
+                    total = f" of {expected}" if expected else ""
+                    self.say(f"  fetching {shown}: {got}{total} bytes, {now - t0:.0f}s")
+            if expected is not None and expected.isdigit() and got != int(expected):
+                raise SourceError(f"{shown}: short download ({got} of {expected} bytes)")
+
+    def fetch(self, url: str, sha256: str, size: int | None = None) -> Path:
         """Return the cached file for ``sha256``, downloading ``url`` if needed."""
         target = self.cached(sha256)
         if target.is_file():
@@ -120,17 +197,17 @@ class Fetcher:
                 return target
             target.unlink()
             self.say(f"source cache: {target} is corrupt (its content hashes to {got[:16]}…, not its name): "
-                     f"deleted, fetching {url} again")
+                     f"deleted, fetching {redact(url)} again")
             try:
-                tmp, got = self.download(url)
+                tmp, got = self.download(url, size)
             except SourceError as exc:
                 raise SourceError(f"source cache: {target} was corrupt and has been deleted; fetching it again "
                                   f"failed: {exc}") from None
         else:
-            tmp, got = self.download(url)
+            tmp, got = self.download(url, size)
         if got != sha256:
             tmp.unlink(missing_ok=True)
-            raise SourceError(f"{url}: sha256 mismatch: manifest says {sha256}, server sent {got} — "
+            raise SourceError(f"{redact(url)}: sha256 mismatch: manifest says {sha256}, server sent {got} — "
                               "fix: check the upstream file, then re-pin deliberately")
         tmp.replace(target)
         return target
@@ -166,9 +243,9 @@ def prepare(component: Component, release: Release, dest: Path, fetcher: Fetcher
             assert src.url is not None
             if src.sha256 is None:
                 raise UnpinnedSourceError(
-                    f"{release.path}: components.{component.name}.sources: {src.url} has no sha256 — "
+                    f"{release.path}: components.{component.name}.sources: {redact(src.url)} has no sha256 — "
                     f"fix: run `./build.py pin --release {release.path}` (trust on first use) or add sha256 = \"…\"")
-            cached = fetcher.fetch(src.url, src.sha256)
+            cached = fetcher.fetch(src.url, src.sha256, src.size)
             parsed = urlparse(src.url)
             copy_private(cached, target, Path(unquote(parsed.path)) if parsed.scheme == "file" else None)
             if sha256_file(target) != src.sha256:  # the copy that is used is the one checked
@@ -196,20 +273,28 @@ def pin(release: Release, fetcher: Fetcher) -> list[tuple[str, str, str]]:
     already pinned sources are left alone.
     """
     pinned: list[tuple[str, str, str]] = []
+    sizes: dict[str, int] = {}
     for comp, src in unpinned(release):
         assert src.url is not None
         tmp, digest = fetcher.download(src.url)
+        try:
+            check_archive(tmp, src.filename, src.url)
+        except SourceError:
+            tmp.unlink(missing_ok=True)
+            raise
+        sizes[src.url] = tmp.stat().st_size
         target = fetcher.cached(digest)
         tmp.replace(target)
         pinned.append((comp.name, src.url, digest))
     if pinned:
-        write_atomic(release.path, record_pins(release.path.read_text(), release.path, pinned))
+        write_atomic(release.path, record_pins(release.path.read_text(), release.path, pinned, sizes))
     return pinned
 
 
-def record_pins(text: str, path: Path, pins: list[tuple[str, str, str]]) -> str:
-    """``text`` (a manifest) with ``sha256 = digest`` added to each (component, url, digest)'s
-    source; everything else — comments, order, inline or expanded tables — is kept."""
+def record_pins(text: str, path: Path, pins: list[tuple[str, str, str]], sizes: dict[str, int] | None = None) -> str:
+    """``text`` (a manifest) with ``sha256 = digest`` (and ``size``, when known) added to each
+    (component, url, digest)'s source; everything else — comments, order, inline or expanded
+    tables — is kept. A source written as a bare URL string becomes ``{ url = …, sha256 = … }``."""
     doc = tomlkit.parse(text)
     comps = doc.get("components", [])
     for name, url, digest in pins:
@@ -217,14 +302,23 @@ def record_pins(text: str, path: Path, pins: list[tuple[str, str, str]]) -> str:
         comp = next((c for c in comps if c.get("name") == name), None)
         if comp is None:
             raise SourceError(f"{where}: no [[components]] entry named {name} — fix: reload the manifest and pin again")
-        srcs = [s for s in comp.get("sources", []) if s.get("url") == url and "sha256" not in s]
+        entries = comp.get("sources", [])
+        for i, entry in enumerate(entries):
+            if isinstance(entry, str) and str(entry) == url:
+                table = tomlkit.inline_table()
+                table.append("url", url)
+                entries[i] = table
+        srcs = [s for s in entries if isinstance(s, dict) and s.get("url") == url and "sha256" not in s]
         if len(srcs) != 1:
-            raise SourceError(f"{where}: {len(srcs)} unpinned sources with url = \"{url}\" — fix: list each URL once")
+            raise SourceError(f"{where}: {len(srcs)} unpinned sources with url = \"{redact(url)}\" — "
+                              "fix: list each URL once")
         _add_key(srcs[0], "sha256", digest)
+        if sizes and url in sizes:
+            _add_key(srcs[0], "size", sizes[url])
     return tomlkit.dumps(doc)
 
 
-def _add_key(table: Any, key: str, value: str) -> None:
+def _add_key(table: Any, key: str, value: str | int) -> None:
     """Add ``key`` at the end of a table; an inline table keeps its spacing (``{ url = "…", sha256 = "…" }``)."""
     if not isinstance(table, InlineTable):
         table[key] = value
