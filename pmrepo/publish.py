@@ -80,6 +80,7 @@ logger = logging.getLogger("pmrepo.publish")
 
 ENV_USER = "PMREPO_PUBLISH_USER"
 ENV_PASSWORD = "PMREPO_PUBLISH_PASSWORD"
+ENV_INSECURE_AUTH = "PMREPO_ALLOW_INSECURE_AUTH"  # "1": credentials over plain http:// (--allow-insecure-auth)
 ENV_SSH = "PMREPO_PUBLISH_SSH"
 
 RELEASE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
@@ -383,10 +384,19 @@ def _credentials(host: str) -> tuple[tuple[str, str] | None, str]:
     return None, "none"
 
 
+def _refuse_plain_auth(scheme: str, host: str, has_auth: bool, source: str, allowed: bool) -> None:
+    """Credentials go only over https (or ssh): never in clear text, unless the user says so."""
+    allowed = allowed or os.environ.get(ENV_INSECURE_AUTH) == "1"
+    if has_auth and scheme.lower() != "https" and not allowed:
+        raise PublishError(f"publish credentials ({source}) would be sent in clear text over {scheme}:// to {host} — "
+                           "fix: use an https:// URL, or pass --allow-insecure-auth on a network you trust")
+
+
 class HttpTarget(Target):
     """A WebDAV-style HTTP(S) server (PROPFIND, MKCOL, PUT, GET, MOVE, DELETE)."""
 
-    def __init__(self, root_url: str, log: Path | None = None, timeout: tuple[float, float] = HTTP_TIMEOUT) -> None:
+    def __init__(self, root_url: str, log: Path | None = None, timeout: tuple[float, float] = HTTP_TIMEOUT,
+                 allow_insecure_auth: bool = False) -> None:
         import requests  # local: only HTTP publishing needs it
 
         parts = urlsplit(root_url)
@@ -403,6 +413,7 @@ class HttpTarget(Target):
         self.requests = requests
         self.session = requests.Session()
         auth, self.auth_source = _credentials(parts.hostname)
+        _refuse_plain_auth(parts.scheme, parts.hostname, auth is not None, self.auth_source, allow_insecure_auth)
         self.session.auth = auth
         self.session.headers["User-Agent"] = "pmrepo-publish"
         self.propfind_supported = True
@@ -520,7 +531,7 @@ class HttpTarget(Target):
         self.session.close()
 
 
-def make_target(target_url: str, log: Path | None = None) -> Target:
+def make_target(target_url: str, log: Path | None = None, allow_insecure_auth: bool = False) -> Target:
     """The Target for a publish URL (see the module docstring)."""
     url = str(target_url).strip()
     if not url:
@@ -545,7 +556,7 @@ def make_target(target_url: str, log: Path | None = None) -> Target:
         remote = f"{parts.username}@{parts.hostname}" if parts.username else parts.hostname
         return RsyncTarget(path, remote, parts.port, os.environ.get(ENV_SSH), log=log)
     if scheme in ("http", "https"):
-        return HttpTarget(url, log=log)
+        return HttpTarget(url, log=log, allow_insecure_auth=allow_insecure_auth)
     raise PublishError(f"unsupported publish target scheme '{scheme}://' — fix: use a path, file://, ssh://, rsync:// or http(s)://")
 
 
@@ -669,6 +680,7 @@ def publish(
     dry_run: bool = False,
     log: Path | None = None,
     echo: Callable[[str], None] | None = None,
+    allow_insecure_auth: bool = False,
 ) -> PublishResult:
     """Publish ``source_dir`` as ``<target>/<release_id>/`` (see module doc).
 
@@ -682,7 +694,7 @@ def publish(
     say = echo or (print if dry_run else logger.info)
     files, expected = _source_files(source_dir)
     size = sum((source_dir / f).stat().st_size for f in files)
-    target = make_target(target_url, log=log)
+    target = make_target(target_url, log=log, allow_insecure_auth=allow_insecure_auth)
     try:
         actions, exists, _staging = plan_actions(target, release_id, files, size, force)
         root = target.display
