@@ -721,6 +721,58 @@ _RELEASE_KEYS = set(DEFAULTS) | _LAYOUT_KEYS | {
     "change_notes", "known_issues", "upgrade_warnings", "sections"}
 
 
+def _check_tool_names(r: _Reader, values: Mapping[str, str], comps: tuple[Component, ...]) -> None:
+    """No component and no package may take a name of the packages the tool
+    builds itself: the three repository packages and the metapackage."""
+    name, meta = values["name"], values["metapackage"]
+    repo_pkgs = (name, f"{name}-debuginfo", f"{name}-src")
+    if meta in repo_pkgs:
+        raise r.fail("release.metapackage", f"{meta} is also the name of a repository package",
+                     f"give the metapackage its own name (e.g. {name.removesuffix('-repo')}-all)")
+    own = {*repo_pkgs, meta}
+    for c in comps:
+        if c.name in own:
+            raise r.fail(f"components.{c.name}.name", f"{c.name} is a package the tool builds itself",
+                         "rename the component")
+        for d in c.dists:
+            for p in c.packages_for(d) + c.debuginfo.get(d, ()):
+                if p in own:
+                    raise r.fail(f"components.{c.name}.packages", f"{p} is a package the tool builds itself "
+                                 f"({', '.join(sorted(own))})", "remove or rename it")
+
+
+# rpm keeps times as 32-bit numbers (el6's rpm and yum read them signed); createrepo_c refuses times before 1970
+DATE_MIN, DATE_MAX = _dt.date(1970, 1, 2), _dt.date(2038, 1, 18)
+
+
+def _check_release_range(r: _Reader, path: Path, date: _dt.date, follows: str | None,
+                         dists: Mapping[str, Dist]) -> None:
+    """A date rpm and createrepo_c can store, one dist per tag, and a ``follows`` chain without a cycle."""
+    if not DATE_MIN <= date <= DATE_MAX:
+        raise r.fail("release.date", f"{date} is outside what rpm and createrepo_c store ({DATE_MIN} to {DATE_MAX})",
+                     "write the release's real date")
+    tags: dict[str, str] = {}
+    for name, dist in dists.items():
+        if dist.tag in tags:
+            raise r.fail(f"dists.{name}.tag", f"{dist.tag} is also the tag of dists.{tags[dist.tag]}",
+                         "give each dist its own tag")
+        tags[dist.tag] = name
+    chain, current, nxt = [path], path, follows
+    while nxt:
+        current = (current.parent / nxt).resolve()
+        if current in chain:
+            shown = " → ".join(p.name for p in [*chain, current])
+            raise r.fail("release.follows", f"the follows chain has a cycle ({shown})",
+                         "point follows at the previous release's manifest")
+        chain.append(current)
+        try:
+            nxt = tomllib.loads(current.read_text()).get("release", {}).get("follows")
+        except (OSError, ValueError):
+            return  # that manifest's own load reports it
+        if not isinstance(nxt, str) or len(chain) > 1000:
+            return
+
+
 def load(path: Path | str) -> Release:
     """Load and validate a release manifest."""
     path = Path(path).resolve()
@@ -817,6 +869,8 @@ def load(path: Path | str) -> Release:
         for n in (values["metapackage"], values["name"]):
             if any(n in c.packages_for(d) for d in c.dists):
                 raise r.fail(f"components.{c.name}.packages", f"{n} is built by the tool itself", "remove it from the list")
+    _check_tool_names(r, values, comps)
+    _check_release_range(r, path, date, follows, dists)
     if not any(c.require != "none" for c in comps):
         raise r.fail("components", f"{values['metapackage']} would require nothing",
                      "set require = \"=\", \">=\" or \"any\" on at least one component")

@@ -269,3 +269,47 @@ def test_build_tree_is_created_private(tmp_path: Path, monkeypatch: pytest.Monke
         assert d.stat().st_mode & 0o777 == 0o700, d
     lock = tmp_path / "new" / "trees" / "el7" / "a" / ".srpm.lock"
     assert lock.stat().st_mode & 0o777 == 0o600
+
+
+# -- 8. names, tags, follows and dates the tool cannot ship ----------------------------
+
+COLLISIONS = [
+    ("component named <repo>-src", [('name = "a"', 'name = "synth-repo-src"'),
+                                   ('packages = ["a", "a-devel"]', 'packages = ["synth-repo-src"]')],
+     r"components\.synth-repo-src\.name: synth-repo-src is a package the tool builds itself"),
+    ("package named <repo>-debuginfo", [('packages = ["a", "a-devel"]', 'packages = ["a", "synth-repo-debuginfo"]')],
+     r"components\.a\.packages: synth-repo-debuginfo is a package the tool builds itself"),
+    ("metapackage named like a repo package", [('metapackage = "synth-all"', 'metapackage = "synth-repo-src"')],
+     r"release\.metapackage: synth-repo-src is also the name of a repository package"),
+    ("duplicate dist tag", [("[dists.el6]\nrhel = 6\n", '[dists.el6]\nrhel = 6\ntag = ".el7"\n')],
+     r"dists\.el\d\.tag: \.el7 is also the tag of dists\.el\d"),
+    ("date before 1970", [("date = 2026-01-01", "date = 1969-12-31")],
+     r"release\.date: 1969-12-31 is outside what rpm and createrepo_c store"),
+    ("date after 2038", [("date = 2026-01-01", "date = 9999-12-31")],
+     r"release\.date: 9999-12-31 is outside what rpm and createrepo_c store"),
+    ("follows itself", [("date = 2026-01-01", 'date = 2026-01-01\nfollows = "release.toml"')],
+     r"release\.follows: the follows chain has a cycle \(release\.toml → release\.toml\)"),
+]
+
+
+@pytest.mark.parametrize("edits,expected", [c[1:] for c in COLLISIONS], ids=[c[0] for c in COLLISIONS])
+def test_names_tags_dates_and_follows_the_tool_cannot_ship_are_refused(tmp_path: Path, edits: list[tuple[str, str]],
+                                                                       expected: str) -> None:
+    path = make_release(tmp_path, {"a": []}, dists=("el6", "el7"))
+    text = path.read_text()
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path.write_text(text)
+    with pytest.raises(ManifestError, match=expected) as info:
+        manifest.load(path)
+    assert "— fix:" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_follows_cycle_through_two_manifests_is_refused(tmp_path: Path) -> None:
+    path = make_release(tmp_path, {"a": []})
+    text = path.read_text()
+    path.write_text(text.replace("date = 2026-01-01", 'date = 2026-01-01\nfollows = "older.toml"', 1))
+    (tmp_path / "older.toml").write_text(text.replace("date = 2026-01-01", 'date = 2025-01-01\nfollows = "release.toml"', 1))
+    with pytest.raises(ManifestError, match=r"cycle \(release\.toml → older\.toml → release\.toml\)"):
+        manifest.load(path)
