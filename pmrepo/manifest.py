@@ -358,7 +358,10 @@ def _confined(r: _Reader, fld: str, root: Path, rel: str) -> Path:
     """``root / rel`` resolved (symlinks too); it must stay inside the manifest's
     directory tree or the project (the source checkout pmrepo runs from, if
     any: defaults.checkout()). There is no switch to turn this off."""
-    path = (root / rel).resolve()
+    try:
+        path = (root / rel).resolve()
+    except (RuntimeError, OSError) as exc:  # a symlink loop
+        raise r.fail(fld, f"{rel!r} cannot be resolved ({exc})", "remove the symlink loop") from None
     project = defaults.checkout()
     for top in (root.resolve(), project):
         if top is not None and (path == top or path.is_relative_to(top)):
@@ -781,6 +784,9 @@ def load(path: Path | str) -> Release:
         raise ManifestError(path, "(file)", "no such manifest", "pass --release releases/<version>.toml")
     try:
         raw = path.read_bytes()
+        if raw.startswith(b"\xef\xbb\xbf"):
+            raise ManifestError(path, "(file)", "starts with a UTF-8 byte-order mark, which TOML does not allow",
+                                "save the manifest as UTF-8 without a BOM")
         data = tomllib.loads(raw.decode())
     except tomllib.TOMLDecodeError as exc:
         raise ManifestError(path, "(syntax)", f"not valid TOML: {exc}", "fix the TOML syntax") from None

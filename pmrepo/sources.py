@@ -15,6 +15,7 @@ import io
 import logging
 import os
 import shutil
+import stat
 import tarfile
 import tempfile
 import time
@@ -35,6 +36,24 @@ from .manifest import Component, Release, Source
 log = logging.getLogger("pmrepo.sources")
 
 CHUNK = 1 << 16
+
+
+def check_packable(tree: Path, path: Path) -> None:
+    """What a packed tree may hold: files, directories, and symlinks that stay
+    inside the tree (relative, resolving under it) — no FIFO, socket or device."""
+    st = path.lstat()
+    if stat.S_ISLNK(st.st_mode):
+        target = os.readlink(path)
+        try:
+            inside = not os.path.isabs(target) and path.resolve().is_relative_to(tree.resolve())
+        except (RuntimeError, OSError):  # a symlink loop
+            inside = False
+        if not inside:
+            raise SourceError(f"{path}: symlink to {target!r} leads outside the packed tree {tree} — fix: replace it "
+                              "with the file, or a relative link inside the tree")
+    elif not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+        raise SourceError(f"{path}: a FIFO, socket or device cannot be packed into a source tarball — fix: remove it "
+                          f"from {tree}")
 
 
 def pack_tree(tree: Path, top: str, out: Path, mtime: int) -> None:
@@ -61,6 +80,7 @@ def pack_tree(tree: Path, top: str, out: Path, mtime: int) -> None:
         for path in sorted(tree.rglob("*")):
             if "__pycache__" in path.parts or path.name.endswith((".o", ".so")):
                 continue
+            check_packable(tree, path)
             add(path, f"{top}/{path.relative_to(tree).as_posix()}")
     packed = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=packed, mtime=0, compresslevel=9) as gz:

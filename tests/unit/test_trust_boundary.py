@@ -313,3 +313,58 @@ def test_a_follows_cycle_through_two_manifests_is_refused(tmp_path: Path) -> Non
     (tmp_path / "older.toml").write_text(text.replace("date = 2026-01-01", 'date = 2025-01-01\nfollows = "release.toml"', 1))
     with pytest.raises(ManifestError, match=r"cycle \(release\.toml → older\.toml → release\.toml\)"):
         manifest.load(path)
+
+
+# -- 9. one line, no traceback ----------------------------------------------------------
+
+
+def test_a_symlink_loop_in_a_source_tree_is_one_line(tmp_path: Path) -> None:
+    path = make_release(tmp_path, {"a": []})
+    (tmp_path / "src" / "a" / "loop").symlink_to("loop")
+    with pytest.raises(ManifestError, match=r"components\.a\.sources\[0\]\.path \(loop\): .* cannot be resolved .* "
+                                            r"fix: remove the symlink loop"):
+        manifest.load(path)
+
+
+def test_a_manifest_with_a_byte_order_mark_is_named_as_such(tmp_path: Path) -> None:
+    path = make_release(tmp_path, {"a": []})
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    with pytest.raises(ManifestError, match=r"release\.toml: \(file\): starts with a UTF-8 byte-order mark"):
+        manifest.load(path)
+
+
+# -- 10. packed trees hold no escaping symlink and no FIFO ------------------------------
+
+
+@pytest.mark.parametrize("entry", ["symlink up", "absolute symlink", "fifo"])
+def test_packed_tree_refuses_escaping_symlinks_and_fifos(tmp_path: Path, entry: str) -> None:
+    from pmrepo import sources
+    from pmrepo.errors import SourceError
+
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "README").write_text("x\n")
+    (tmp_path / "outside").write_text("not part of the source\n")
+    if entry == "symlink up":
+        (tree / "sub" / "link").symlink_to("../../outside")
+    elif entry == "absolute symlink":
+        (tree / "sub" / "link").symlink_to(tree / "README")
+    else:
+        os.mkfifo(tree / "sub" / "link")
+    with pytest.raises(SourceError, match=r"sub/link: .* — fix:"):
+        sources.pack_tree(tree, "x-1", tmp_path / "x.tar.gz", 1_700_000_000)
+    assert not (tmp_path / "x.tar.gz").exists()
+
+
+def test_packed_tree_keeps_a_relative_symlink_inside_it(tmp_path: Path) -> None:
+    import tarfile
+
+    from pmrepo import sources
+
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "README").write_text("x\n")
+    (tree / "sub" / "link").symlink_to("../README")
+    sources.pack_tree(tree, "x-1", tmp_path / "x.tar.gz", 1_700_000_000)
+    with tarfile.open(tmp_path / "x.tar.gz") as tar:
+        assert tar.getmember("x-1/sub/link").linkname == "../README"
