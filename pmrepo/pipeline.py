@@ -327,7 +327,7 @@ class Pipeline:
                 self.say(f"{comp} {dist}: {path}")
 
     def run_sources(self) -> None:
-        with self.locked():
+        with WorkdirLock(self.opts.workdir):  # writes only the work directory: the output's lock stays free
             self.preflight()
             for comp, (path, digests) in self.fetch_sources().items():
                 self.say(f"{comp}: {path} ({len(digests)} file(s))")
@@ -349,7 +349,7 @@ class Pipeline:
 
     def run_plan(self) -> None:
         """``plan``: per dist the build order, the waves and the repo package's contents."""
-        with self.locked():
+        with WorkdirLock(self.opts.workdir):  # writes only the work directory: the output's lock stays free
             rendered = self.render()
             plans = self.plan(rendered, strict=False)
         rel = self.release
