@@ -126,7 +126,22 @@ class Pipeline:
             self.builder.check_available()
         except PmrepoError as exc:
             out.append(exc)
+        out += self.upgrade_from_problems()
         return out
+
+    def upgrade_from_problems(self) -> list[PmrepoError]:
+        """``--upgrade-from`` checked before anything is built: the previous release
+        (release.follows) and its repository packages are there for every dist."""
+        if self.opts.upgrade_from is None or self.opts.container == "none":
+            return []
+        from .gates.container import previous_repo_packages
+
+        for dist in self.dists:
+            try:
+                previous_repo_packages(self.release, dist, self.opts.upgrade_from)
+            except PmrepoError as exc:
+                return [exc]
+        return []
 
     # -- steps --------------------------------------------------------------
     def render(self) -> dict[tuple[str, str], Path]:
