@@ -27,8 +27,9 @@ escaping of its template's output context, chosen by the template's file name
 * ``*.repo.j2`` — :func:`repo_escape` (filter ``repo``): a value is one line
   without ``[``/``]`` at its start, never a new key or section.
 * ``*.xml.j2`` and ``*.html.j2`` — XML/HTML escaping (autoescape; filter ``xml``).
+* ``*.md.j2`` — :func:`md_escape`: no raw HTML, no ``javascript:`` (entities).
 
-Everything else (the mock config, Markdown notes) is plain text.
+Everything else (the mock config) is plain text.
 """
 from __future__ import annotations
 
@@ -148,7 +149,22 @@ def xml_escape(value: Any) -> str:
 FILTERS: dict[str, Callable[[Any], Any]] = {"spec": spec_escape, "repo": repo_escape, "xml": xml_escape}
 
 
+_SCRIPT_SCHEME = re.compile(r"\b(javascript|vbscript|data)(\s*):", re.IGNORECASE)
+
+
+def md_escape(value: Any) -> str:
+    """A value in a Markdown file: no raw HTML (``<`` written as ``&lt;``) and no
+    script URL scheme (``javascript:`` written ``javascript&#58;``) — entities
+    any Markdown renderer shows as the same characters, and never runs."""
+    if isinstance(value, Escaped):
+        return value
+    text = "" if value is None else str(value)
+    return Escaped(_SCRIPT_SCHEME.sub(r"\1\2&#58;", text.replace("<", "&lt;")))
+
+
 def _escaper(name: str) -> Callable[[Any], Any] | None:
+    if name.endswith(".md.j2"):
+        return md_escape
     if name.endswith(".spec.j2") or name.endswith(".spec"):
         return spec_escape
     if name.endswith(".repo.j2") or name.endswith(".repo"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -368,3 +369,25 @@ def test_packed_tree_keeps_a_relative_symlink_inside_it(tmp_path: Path) -> None:
     sources.pack_tree(tree, "x-1", tmp_path / "x.tar.gz", 1_700_000_000)
     with tarfile.open(tmp_path / "x.tar.gz") as tar:
         assert tar.getmember("x-1/sub/link").linkname == "../README"
+
+
+# -- 10. the Markdown notes carry no raw HTML and no script link -------------------------
+
+
+def test_release_notes_markdown_carries_no_script_from_the_manifest() -> None:
+    import dataclasses
+
+    from conftest import DEMO
+    from pmrepo.notes import collect, render_texts
+
+    rel = manifest.load(DEMO)
+    hostile = "<script>alert(1)</script> see [the fix](javascript:alert(2)) or <JavaScript:alert(3)>"
+    comps = tuple(dataclasses.replace(c, changes=hostile) if c.name == "demod" else c for c in rel.components)
+    pages = render_texts(collect(dataclasses.replace(rel, components=comps), repo_dir=None))
+    for lang in ("en", "ja"):
+        md = pages[f"RELEASE-NOTES.{lang}.md"]
+        assert "<script>" not in md and not re.search(r"(?i)javascript:", md), lang
+        assert "&lt;script>alert(1)&lt;/script>" in md
+        html = pages[f"RELEASE-NOTES.{lang}.html"]
+        assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        assert not re.search(r'href="javascript', html, re.IGNORECASE)
