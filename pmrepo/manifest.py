@@ -19,7 +19,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from . import defaults
 from .errors import ManifestError
@@ -371,12 +371,20 @@ def _confined(r: _Reader, fld: str, root: Path, rel: str) -> Path:
                  "keep sources, specs and manifests inside the release's tree or the project")
 
 
+def redact_url(url: str) -> str:
+    """``url`` without a ``user:password@`` part (``***@host``): what is printed of a URL."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+
+
 def _file_url(r: _Reader, fld: str, root: Path, url: str) -> Path:
     """A ``file://`` source URL is a path like ``path =``: on this host, confined
     to the release's tree or the project, a regular file."""
     parts = urlsplit(url)
     if parts.netloc not in ("", "localhost") or parts.query or parts.fragment:
-        raise r.fail(fld, f"{url!r} is not a local file:///path URL", "write url = \"file:///path/in/the/release\" "
+        raise r.fail(fld, f"{redact_url(url)!r} is not a local file:///path URL", "write url = \"file:///path/in/the/release\" "
                      "or path = \"src/file\"")
     path = _confined(r, fld, root, unquote(parts.path))
     if not path.is_file():
@@ -620,7 +628,8 @@ def _load_source(r: _Reader, root: Path, data: Any, where: str, comp: str, versi
     path: Path | None = None
     if url is not None:
         if not isinstance(url, str) or not URL_RE.match(url):
-            raise r.fail(f"{where}.url", f"must be an http(s):// or file:// URL, got {url!r}", "fix the URL")
+            raise r.fail(f"{where}.url", "must be an http(s):// or file:// URL, got "
+                         f"{redact_url(url) if isinstance(url, str) else url!r}", "fix the URL")
         default_name = url.rstrip("/").rsplit("/", 1)[-1].split("?")[0]
         if url.startswith("file:"):
             _file_url(r, f"{where}.url", root, url)

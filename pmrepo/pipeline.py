@@ -116,7 +116,7 @@ class Pipeline:
             comp, src = unpinned[0]
             out.append(sources.UnpinnedSourceError(
                 f"{self.release.path}: components.{comp.name}.sources: {len(unpinned)} source(s) without sha256 "
-                f"(first: {src.url}) — fix: run `./build.py pin --release {self.release.path}` where the network "
+                f"(first: {sources.redact(src.url or '')}) — fix: run `./build.py pin --release {self.release.path}` where the network "
                 "reaches upstream (trust on first use), review the diff, commit"))
         missing = [c for c in self.release.components if not c.spec.is_file()]
         if missing:

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Callable
-from urllib.parse import unquote, urlparse, urlsplit, urlunsplit
+from urllib.parse import unquote, urlparse
 
 import requests
 import urllib3
@@ -32,6 +32,7 @@ from tomlkit.items import InlineTable
 from .errors import SourceError, UnpinnedSourceError
 from .fsutil import sha256_file, write_atomic
 from .manifest import Component, Release, Source
+from .manifest import redact_url as redact
 
 log = logging.getLogger("pmrepo.sources")
 
@@ -94,17 +95,6 @@ def _env_number(name: str, default: float) -> float:
         return float(value) if value else default
     except ValueError:
         raise SourceError(f"environment {name}={value!r} is not a number — fix: unset it or give a number") from None
-
-
-def redact(url: str) -> str:
-    """``url`` without the password of a ``user:password@`` part: what is printed."""
-    parts = urlsplit(url)
-    if parts.password is None and not parts.username:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"***@{host}"))
 
 
 ARCHIVE_MAGIC = {  # file name ending -> (offset, magic) of what pin accepts as that archive

@@ -16,7 +16,7 @@ from typing import Iterator
 import pytest
 
 from pmrepo import manifest, sources
-from pmrepo.errors import SourceError
+from pmrepo.errors import ManifestError, SourceError
 from pmrepo.pipeline import Options, Pipeline
 from synthetic import make_release
 
@@ -165,3 +165,14 @@ def test_credentials_in_a_source_url_are_never_printed(server: str, tmp_path: Pa
     with pytest.raises(SourceError) as info:
         sources.Fetcher(tmp_path / "cache").fetch(f"http://user:s3cr3t-pw@{host}/x-1.tar.gz", "0" * 64)
     assert "sha256 mismatch" in str(info.value) and "s3cr3t" not in str(info.value)
+
+
+def test_credentials_in_an_unpinned_or_bad_source_url_stay_out_of_error_lines(tmp_path: Path) -> None:
+    path = _url_release(tmp_path, '{ url = "https://user:s3cr3t-pw@example.invalid/x-1.tar.gz" }')
+    pipe = Pipeline(Options(release=path, workdir=tmp_path / "w", outdir=tmp_path / "o"), say=lambda s: None)
+    found = [str(e) for e in pipe.preflight_problems() if "without sha256" in str(e)]
+    assert len(found) == 1 and "***@example.invalid/x-1.tar.gz" in found[0] and "s3cr3t" not in found[0]
+    bad = _url_release(tmp_path / "b", '{ url = "file://user:s3cr3t-pw@host/x-1.tar.gz" }')
+    with pytest.raises(ManifestError) as info:
+        manifest.load(bad)
+    assert "file://***@host/x-1.tar.gz" in str(info.value) and "s3cr3t" not in str(info.value)
