@@ -64,8 +64,7 @@ def _read_template(path: Path, name: str) -> tuple[str, str, Callable[[], bool]]
         raise jinja2.TemplateNotFound(name) from None
     except UnicodeDecodeError as exc:
         raise SpecError(f"{path}: byte {exc.start} is not UTF-8 — fix: save the template as UTF-8") from None
-    if source.startswith("\ufeff"):
-        source = source[1:]  # a byte-order mark is not template text
+    source = source.removeprefix("\ufeff")  # a byte-order mark is not template text
 
     def uptodate() -> bool:
         try:

@@ -25,8 +25,8 @@ from typing import IO, Any, Callable
 from urllib.parse import unquote, urlparse
 
 import requests
-import urllib3
 import tomlkit
+import urllib3
 from tomlkit.items import InlineTable
 
 from .errors import SourceError, UnpinnedSourceError

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from synthetic import make_release
 
 from pmrepo import manifest, sources
 from pmrepo.errors import ManifestError, SourceError
 from pmrepo.pipeline import Options, Pipeline
-from synthetic import make_release
 
 
 def _tarball() -> bytes:

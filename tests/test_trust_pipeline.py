@@ -8,10 +8,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from synthetic import make_release
 
 from pmrepo.lock import WorkdirLock
 from pmrepo.pipeline import Options, Pipeline
-from synthetic import make_release
 
 
 @pytest.mark.parametrize("cmd", ["plan", "sources"])

@@ -11,13 +11,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from synthetic import make_release
 
 from pmrepo import manifest, publish
 from pmrepo.builders.base import rpm_macro_defines
 from pmrepo.errors import ManifestError, PmrepoError, SpecError
 from pmrepo.run import Result
 from pmrepo.specs import render_component
-from synthetic import make_release
 
 # -- 1. no shell on the mirror --------------------------------------------------------
 
@@ -35,7 +35,7 @@ def test_remote_command_lines_quote_every_path(tmp_path: Path, template: str, mo
     def fake_run(argv: list[str], **kw: object) -> Result:
         assert argv[:1] == ["ssh"] and argv[-2] == "mirror.example"
         sent.append(argv[-1])
-        proc = subprocess.run(["sh", "-c", argv[-1]], capture_output=True, text=True, cwd=tmp_path)
+        proc = subprocess.run(["sh", "-c", argv[-1]], capture_output=True, text=True, cwd=tmp_path, check=False)
         return Result(argv, proc.returncode, proc.stdout + proc.stderr, None)
 
     monkeypatch.setattr(publish, "run", fake_run)
@@ -100,7 +100,7 @@ def test_spec_template_includes_its_siblings(tmp_path: Path) -> None:
 
 
 def test_spec_template_with_a_non_utf8_byte_is_one_line(tmp_path: Path) -> None:
-    rel, spec = _release_with_spec_line(tmp_path, b"caf\xe9")
+    rel, _spec = _release_with_spec_line(tmp_path, b"caf\xe9")
     with pytest.raises(SpecError, match=r"a\.spec\.j2: byte \d+ is not UTF-8 — fix: save the template as UTF-8"):
         render_component(rel, rel.dists["el7"], rel.component("a"))
 
@@ -252,9 +252,8 @@ def test_build_tree_that_another_user_could_touch_is_refused(tmp_path: Path, fau
         (trees / "el7" / "a").mkdir(parents=True, mode=0o700)
         (trees / "el7" / "a" / ".srpm.lock").symlink_to(victim)
     monkeypatch.setattr(base, "BUILD_TREES", trees)
-    with pytest.raises(BuildError) as info:
-        with base.fixed_topdir("el7", "a", "srpm"):
-            pass
+    with pytest.raises(BuildError) as info, base.fixed_topdir("el7", "a", "srpm"):
+        pass
     line = str(info.value)
     assert "\n" not in line and "— fix:" in line and str(trees) in line
     assert victim.read_text() == "precious\n"
@@ -378,6 +377,7 @@ def test_release_notes_markdown_carries_no_script_from_the_manifest() -> None:
     import dataclasses
 
     from conftest import DEMO
+
     from pmrepo.notes import collect, render_texts
 
     rel = manifest.load(DEMO)
