@@ -103,6 +103,8 @@ def _publish(p: argparse.ArgumentParser) -> None:
     p.add_argument("--allow-unchecked", action="store_true",
                    help="publish outputs built without their checks (--no-gates/--no-install-check); the release "
                         "notes say so")
+    p.add_argument("--allow-insecure-auth", action="store_true",
+                   help="send publish credentials over plain http:// (default: only https:// or ssh)")
 
 
 def _preflight(p: argparse.ArgumentParser) -> None:
@@ -244,6 +246,7 @@ def dispatch(args: argparse.Namespace) -> int:
         print(report(derive(args.from_, args.version, args.new_release, args.date, args.set, args.output)))
         return 0
     from .pipeline import Pipeline
+    from .publish import ENV_INSECURE_AUTH
 
     pipe = Pipeline(_options(args))
     if args.cmd in ("all", "demo"):
@@ -269,6 +272,8 @@ def dispatch(args: argparse.Namespace) -> int:
                            container="none" if args.no_gates else (args.container or "none"),
                            container_image=args.container_image)
     elif args.cmd == "publish":
+        if args.allow_insecure_auth:  # read by publish.make_target, also in the preflight run_publish makes
+            os.environ[ENV_INSECURE_AUTH] = "1"
         pipe.run_publish(args.target, dry_run=args.dry_run, replace=args.replace, allow_unchecked=args.allow_unchecked)
     return 0
 

@@ -19,6 +19,7 @@ import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from . import defaults
 from .errors import ManifestError
@@ -128,6 +129,7 @@ class Source:
     path: Path | None
     sha256: str | None
     filename: str  # name it has in SOURCES/
+    size: int | None = None  # bytes, recorded by pin: the download's cap
 
     @property
     def pinned(self) -> bool:
@@ -376,7 +378,10 @@ def _confined(r: _Reader, fld: str, root: Path, rel: str) -> Path:
     """``root / rel`` resolved (symlinks too); it must stay inside the manifest's
     directory tree or the project (the source checkout pmrepo runs from, if
     any: defaults.checkout()). There is no switch to turn this off."""
-    path = (root / rel).resolve()
+    try:
+        path = (root / rel).resolve()
+    except (RuntimeError, OSError) as exc:  # a symlink loop
+        raise r.fail(fld, f"{rel!r} cannot be resolved ({exc})", "remove the symlink loop") from None
     project = defaults.checkout()
     for top in (root.resolve(), project):
         if top is not None and (path == top or path.is_relative_to(top)):
@@ -384,6 +389,27 @@ def _confined(r: _Reader, fld: str, root: Path, rel: str) -> Path:
     allowed = f"the release's tree ({root.resolve()})" + (f" and the project ({project})" if project else "")
     raise r.fail(fld, f"{rel!r} resolves to {path}, outside {allowed}",
                  "keep sources, specs and manifests inside the release's tree or the project")
+
+
+def redact_url(url: str) -> str:
+    """``url`` without a ``user:password@`` part (``***@host``): what is printed of a URL."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+
+
+def _file_url(r: _Reader, fld: str, root: Path, url: str) -> Path:
+    """A ``file://`` source URL is a path like ``path =``: on this host, confined
+    to the release's tree or the project, a regular file."""
+    parts = urlsplit(url)
+    if parts.netloc not in ("", "localhost") or parts.query or parts.fragment:
+        raise r.fail(fld, f"{redact_url(url)!r} is not a local file:///path URL", "write url = \"file:///path/in/the/release\" "
+                     "or path = \"src/file\"")
+    path = _confined(r, fld, root, unquote(parts.path))
+    if not path.is_file():
+        raise r.fail(fld, f"{path} is not a regular file", "point the URL at a file in the release's tree")
+    return path
 
 
 def _confined_tree(r: _Reader, fld: str, root: Path, tree: Path) -> None:
@@ -518,6 +544,44 @@ def _per_dist(r: _Reader, value: Any, fld: str, dists: tuple[str, ...]) -> dict[
                  "write [\"pkg\"] or {el6 = [\"pkg\"], el7 = [\"pkg\"]}")
 
 
+# macros the tool defines itself (from tag/rhel, for reproducible payloads, or rpm's own
+# build paths): a manifest's macros table must not redefine them
+TOOL_MACROS = frozenset({
+    "dist", "rhel", "_binary_payload", "_source_payload", "_binary_filedigest_algorithm",
+    "_source_filedigest_algorithm", "_buildhost", "use_source_date_epoch_as_buildtime",
+    "clamp_mtime_to_source_date_epoch", "_use_weak_usergroup_deps", "_rpmformat", "_enable_debug_packages",
+    "_topdir", "_builddir", "_buildrootdir", "buildroot", "_sourcedir", "_specdir", "_srcrpmdir", "_rpmdir",
+    "_tmppath", "_dbpath", "_rpmfilename", "source_date_epoch",
+})
+# a '%' in a macro value may only reference another macro: %name, %{name}, %{?name}, %{!?name}
+_MACRO_REF = re.compile(r"%(?:[A-Za-z_][A-Za-z0-9_]*|\{!?\??[A-Za-z_][A-Za-z0-9_]*\})")
+
+
+def _no_template(r: _Reader, fld: str, value: str) -> None:
+    """Values that reach mock's config are rendered there by jinja: no template syntax."""
+    for bad in ("{{", "{%", "{#"):
+        if bad in value:
+            raise r.fail(fld, f"contains {bad!r}, which mock's config expands as a jinja template",
+                         "write the value without '{{', '{%' or '{#'")
+
+
+def _check_macro(r: _Reader, fld: str, key: str, value: str, dist: str) -> None:
+    """A macro value is data for rpm and for mock's config: it runs nothing
+    (no %(…), %{lua:…}, %[…], %{expand:…}; no jinja for mock), redefines no
+    macro the tool owns, and is not empty (mock refuses empty macros)."""
+    if key in TOOL_MACROS or key == dist or key.startswith("__"):
+        what = "a command or helper rpm runs" if key.startswith("__") else "a macro pmrepo defines itself"
+        raise r.fail(fld, f"{key} is {what}", f"remove it (the dist tag comes from [dists.{dist}] tag, rhel from rhel)")
+    if not value.strip():
+        raise r.fail(fld, "is empty (mock refuses an empty macro: 'Bad macros')", f"give {key} a value or remove it")
+    _no_template(r, fld, value)
+    for m in re.finditer("%", value):
+        if not _MACRO_REF.match(value, m.start()):
+            rest = value[m.start():m.start() + 8]
+            raise r.fail(fld, f"contains {rest!r}: rpm would run or expand it as code (%(…), %{{lua:…}}, %[…], "
+                         "%{expand:…} and %% are not allowed)", "use plain text or a plain %{macro} reference")
+
+
 def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
     where = f"dists.{name}"
     if not isinstance(data, dict):
@@ -533,7 +597,8 @@ def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
     if not isinstance(rhel, int) or isinstance(rhel, bool) or rhel < 5:
         raise r.fail(f"{where}.rhel", f"must be an integer RHEL major version, got {rhel!r}", "write rhel = 7")
     macros = data.get("macros", {})
-    if not isinstance(macros, dict) or not all(isinstance(v, (str, int)) for v in macros.values()):
+    if not isinstance(macros, dict) or not all(isinstance(v, (str, int)) and not isinstance(v, bool)
+                                               for v in macros.values()):
         raise r.fail(f"{where}.macros", "must be a table of macro = \"value\"", "write macros = {_unitdir = \"/usr/lib/systemd/system\"}")
     for key in macros:
         if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*\Z", key):
@@ -542,6 +607,7 @@ def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
         if isinstance(value, str) and CONTROL_RE.search(value):
             raise r.fail(f"{where}.macros.{key}", f"contains a newline or control character: {value!r}",
                          "write the value on one line")
+        _check_macro(r, f"{where}.macros.{key}", key, str(value), name)
     repos = data.get("base_repos", {})
     if not isinstance(repos, dict) or not all(isinstance(v, str) for v in repos.values()):
         raise r.fail(f"{where}.base_repos", "must be a table of repoid = \"baseurl\"", "write base_repos = {base = \"http://…\"}")
@@ -551,6 +617,7 @@ def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
         if not URL_RE.match(value):
             raise r.fail(f"{where}.base_repos.{key}", f"{value!r} is not an http(s):// or file:// URL",
                          "write base = \"http://…\" (no spaces or newlines)")
+        _no_template(r, f"{where}.base_repos.{key}", value)
     return Dist(
         name=name,
         tag=tag,
@@ -569,7 +636,7 @@ def _load_source(r: _Reader, root: Path, data: Any, where: str, comp: str, versi
         data = {"url": data}
     if not isinstance(data, dict):
         raise r.fail(where, "must be a table with url or path", "write {url = \"https://…\", sha256 = \"…\"}")
-    r.unknown(data, {"url", "path", "sha256", "filename"}, where)
+    r.unknown(data, {"url", "path", "sha256", "filename", "size"}, where)
     url = data.get("url")
     rel = data.get("path")
     if (url is None) == (rel is None):
@@ -581,8 +648,11 @@ def _load_source(r: _Reader, root: Path, data: Any, where: str, comp: str, versi
     path: Path | None = None
     if url is not None:
         if not isinstance(url, str) or not URL_RE.match(url):
-            raise r.fail(f"{where}.url", f"must be an http(s):// or file:// URL, got {url!r}", "fix the URL")
+            raise r.fail(f"{where}.url", "must be an http(s):// or file:// URL, got "
+                         f"{redact_url(url) if isinstance(url, str) else url!r}", "fix the URL")
         default_name = url.rstrip("/").rsplit("/", 1)[-1].split("?")[0]
+        if url.startswith("file:"):
+            _file_url(r, f"{where}.url", root, url)
     else:
         if not isinstance(rel, str) or not rel:
             raise r.fail(f"{where}.path", "must be a path string", "write path = \"src/name\"")
@@ -595,7 +665,11 @@ def _load_source(r: _Reader, root: Path, data: Any, where: str, comp: str, versi
     filename = data.get("filename", default_name)
     if not isinstance(filename, str) or not NAME_RE.match(filename):
         raise r.fail(f"{where}.filename", f"invalid file name {filename!r}", "give a plain file name")
-    return Source(url=url, path=path, sha256=sha, filename=filename)
+    size = data.get("size")
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0 or url is None):
+        raise r.fail(f"{where}.size", f"must be the URL source's size in bytes, got {size!r}",
+                     f"remove it and run `build.py pin --release {r.path}` to record it")
+    return Source(url=url, path=path, sha256=sha, filename=filename, size=size)
 
 
 _COMPONENT_KEYS = {
@@ -706,6 +780,58 @@ _RELEASE_KEYS = set(DEFAULTS) | _LAYOUT_KEYS | {
     "change_notes", "known_issues", "upgrade_warnings", "sections"}
 
 
+def _check_tool_names(r: _Reader, values: Mapping[str, str], comps: tuple[Component, ...]) -> None:
+    """No component and no package may take a name of the packages the tool
+    builds itself: the three repository packages and the metapackage."""
+    name, meta = values["name"], values["metapackage"]
+    repo_pkgs = (name, f"{name}-debuginfo", f"{name}-src")
+    if meta in repo_pkgs:
+        raise r.fail("release.metapackage", f"{meta} is also the name of a repository package",
+                     f"give the metapackage its own name (e.g. {name.removesuffix('-repo')}-all)")
+    own = {*repo_pkgs, meta}
+    for c in comps:
+        if c.name in own:
+            raise r.fail(f"components.{c.name}.name", f"{c.name} is a package the tool builds itself",
+                         "rename the component")
+        for d in c.dists:
+            for p in c.packages_for(d) + c.debuginfo.get(d, ()):
+                if p in own:
+                    raise r.fail(f"components.{c.name}.packages", f"{p} is a package the tool builds itself "
+                                 f"({', '.join(sorted(own))})", "remove or rename it")
+
+
+# rpm keeps times as 32-bit numbers (el6's rpm and yum read them signed); createrepo_c refuses times before 1970
+DATE_MIN, DATE_MAX = _dt.date(1970, 1, 2), _dt.date(2038, 1, 18)
+
+
+def _check_release_range(r: _Reader, path: Path, date: _dt.date, follows: str | None,
+                         dists: Mapping[str, Dist]) -> None:
+    """A date rpm and createrepo_c can store, one dist per tag, and a ``follows`` chain without a cycle."""
+    if not DATE_MIN <= date <= DATE_MAX:
+        raise r.fail("release.date", f"{date} is outside what rpm and createrepo_c store ({DATE_MIN} to {DATE_MAX})",
+                     "write the release's real date")
+    tags: dict[str, str] = {}
+    for name, dist in dists.items():
+        if dist.tag in tags:
+            raise r.fail(f"dists.{name}.tag", f"{dist.tag} is also the tag of dists.{tags[dist.tag]}",
+                         "give each dist its own tag")
+        tags[dist.tag] = name
+    chain, current, nxt = [path], path, follows
+    while nxt:
+        current = (current.parent / nxt).resolve()
+        if current in chain:
+            shown = " → ".join(p.name for p in [*chain, current])
+            raise r.fail("release.follows", f"the follows chain has a cycle ({shown})",
+                         "point follows at the previous release's manifest")
+        chain.append(current)
+        try:
+            nxt = tomllib.loads(current.read_text()).get("release", {}).get("follows")
+        except (OSError, ValueError):
+            return  # that manifest's own load reports it
+        if not isinstance(nxt, str) or len(chain) > 1000:
+            return
+
+
 def load(path: Path | str) -> Release:
     """Load and validate a release manifest."""
     path = Path(path).resolve()
@@ -714,6 +840,9 @@ def load(path: Path | str) -> Release:
         raise ManifestError(path, "(file)", "no such manifest", "pass --release releases/<version>.toml")
     try:
         raw = path.read_bytes()
+        if raw.startswith(b"\xef\xbb\xbf"):
+            raise ManifestError(path, "(file)", "starts with a UTF-8 byte-order mark, which TOML does not allow",
+                                "save the manifest as UTF-8 without a BOM")
         data = tomllib.loads(raw.decode())
     except tomllib.TOMLDecodeError as exc:
         raise ManifestError(path, "(syntax)", f"not valid TOML: {exc}", "fix the TOML syntax") from None
@@ -799,6 +928,8 @@ def load(path: Path | str) -> Release:
         for n in (values["metapackage"], values["name"]):
             if any(n in c.packages_for(d) for d in c.dists):
                 raise r.fail(f"components.{c.name}.packages", f"{n} is built by the tool itself", "remove it from the list")
+    _check_tool_names(r, values, comps)
+    _check_release_range(r, path, date, follows, dists)
     if not any(c.require != "none" for c in comps):
         raise r.fail("components", f"{values['metapackage']} would require nothing",
                      "set require = \"=\", \">=\" or \"any\" on at least one component")

@@ -116,7 +116,7 @@ class Pipeline:
             comp, src = unpinned[0]
             out.append(sources.UnpinnedSourceError(
                 f"{self.release.path}: components.{comp.name}.sources: {len(unpinned)} source(s) without sha256 "
-                f"(first: {src.url}) — fix: run `./build.py pin --release {self.release.path}` where the network "
+                f"(first: {sources.redact(src.url or '')}) — fix: run `./build.py pin --release {self.release.path}` where the network "
                 "reaches upstream (trust on first use), review the diff, commit"))
         missing = [c for c in self.release.components if not c.spec.is_file()]
         if missing:
@@ -126,7 +126,22 @@ class Pipeline:
             self.builder.check_available()
         except PmrepoError as exc:
             out.append(exc)
+        out += self.upgrade_from_problems()
         return out
+
+    def upgrade_from_problems(self) -> list[PmrepoError]:
+        """``--upgrade-from`` checked before anything is built: the previous release
+        (release.follows) and its repository packages are there for every dist."""
+        if self.opts.upgrade_from is None or self.opts.container == "none":
+            return []
+        from .gates.container import previous_repo_packages
+
+        for dist in self.dists:
+            try:
+                previous_repo_packages(self.release, dist, self.opts.upgrade_from)
+            except PmrepoError as exc:
+                return [exc]
+        return []
 
     # -- steps --------------------------------------------------------------
     def render(self) -> dict[tuple[str, str], Path]:
@@ -333,7 +348,7 @@ class Pipeline:
                 self.say(f"{comp} {dist}: {path}")
 
     def run_sources(self) -> None:
-        with self.locked():
+        with WorkdirLock(self.opts.workdir):  # writes only the work directory: the output's lock stays free
             self.preflight()
             for comp, (path, digests) in self.fetch_sources().items():
                 self.say(f"{comp}: {path} ({len(digests)} file(s))")
@@ -355,7 +370,7 @@ class Pipeline:
 
     def run_plan(self) -> None:
         """``plan``: per dist the build order, the waves and the repo package's contents."""
-        with self.locked():
+        with WorkdirLock(self.opts.workdir):  # writes only the work directory: the output's lock stays free
             rendered = self.render()
             plans = self.plan(rendered, strict=False)
         rel = self.release
@@ -415,8 +430,8 @@ class Pipeline:
                 return
             self.say(f"pinning {len(todo)} source(s) by TRUST ON FIRST USE: the sha256 recorded is whatever the "
                      "server sends now; compare it with upstream's published checksums before you release.")
-            for comp, url, digest in sources.pin(rel, sources.Fetcher(self.layout.cache)):
-                self.say(f"  {comp}: {url}\n    sha256 = {digest}")
+            for comp, url, digest in sources.pin(rel, sources.Fetcher(self.layout.cache, say=self.say)):
+                self.say(f"  {comp}: {sources.redact(url)}\n    sha256 = {digest}")
             manifest.load(rel.path)
 
     def run_publish(self, target: str, *, dry_run: bool = False, replace: bool = False,

@@ -126,7 +126,8 @@ def problems(pipe, needs: Needs) -> tuple[list[str], list[str]]:  # pipe: pmrepo
     """(problems, what is fine) for the run ``needs`` describes."""
     log = pipe.layout.log("preflight.log") if pipe.opts.workdir.is_dir() else None
     if log is None:
-        log = Path(tempfile.gettempdir()) / f"pmrepo-preflight-{os.getuid()}.log"
+        # a private directory of its own: never a predictable name in the shared /tmp (a symlink there)
+        log = Path(tempfile.mkdtemp(prefix="pmrepo-preflight-")) / "preflight.log"
     from concurrent.futures import ThreadPoolExecutor
 
     # the slow probes (gpg, `podman info`, the mirror) run side by side

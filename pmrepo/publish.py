@@ -80,20 +80,21 @@ logger = logging.getLogger("pmrepo.publish")
 
 ENV_USER = "PMREPO_PUBLISH_USER"
 ENV_PASSWORD = "PMREPO_PUBLISH_PASSWORD"
+ENV_INSECURE_AUTH = "PMREPO_ALLOW_INSECURE_AUTH"  # "1": credentials over plain http:// (--allow-insecure-auth)
 ENV_SSH = "PMREPO_PUBLISH_SSH"
 
-RELEASE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+RELEASE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
 TOKEN_HEX = 12
 HTTP_TIMEOUT = (10.0, 120.0)  # connect, read (seconds)
 CHUNK = 1024 * 1024
 
 
 def staging_re(release_id: str) -> re.Pattern[str]:
-    return re.compile(rf"^\.staging-{re.escape(release_id)}-[0-9a-f]{{{TOKEN_HEX}}}$")
+    return re.compile(rf"^\.staging-{re.escape(release_id)}-[0-9a-f]{{{TOKEN_HEX}}}\Z")
 
 
 def old_re(release_id: str) -> re.Pattern[str]:
-    return re.compile(rf"^\.old-{re.escape(release_id)}-[0-9a-f]{{{TOKEN_HEX}}}$")
+    return re.compile(rf"^\.old-{re.escape(release_id)}-[0-9a-f]{{{TOKEN_HEX}}}\Z")
 
 
 def _token() -> str:
@@ -276,6 +277,12 @@ class DirTarget(Target):
             raise PublishError(f"cannot remove {p} ({exc.strerror}) — fix: check permissions on the mirror") from None
 
 
+def _shq(value: str) -> str:
+    """The one quoting of a value placed in a shell line (local ``sh -c`` or the
+    mirror's shell over ssh): every word the scripts below build goes through it."""
+    return shlex.quote(value)
+
+
 class RsyncTarget(Target):
     """rsync over ssh (``remote`` user@host) or, with ``remote`` None, to a
     local path with the same commands (``sh -c`` instead of ssh)."""
@@ -326,8 +333,9 @@ class RsyncTarget(Target):
         return res.output
 
     def list_root(self) -> set[str]:
-        q = shlex.quote(self.root)
-        out = self._sh(f"test -d {q} || {{ echo 'no such directory: {self.root}' >&2; exit 3; }}; cd {q} && ls -1A", "listing the mirror root")
+        q = _shq(self.root)
+        say = _shq(f"no such directory: {self.root}")
+        out = self._sh(f"test -d {q} || {{ echo {say} >&2; exit 3; }}; cd {q} && ls -1A", "listing the mirror root")
         return {ln for ln in out.splitlines() if ln and "/" not in ln}
 
     def upload(self, source_dir: Path, files: Sequence[str], staging: str) -> None:
@@ -340,8 +348,8 @@ class RsyncTarget(Target):
     def hashes(self, staging: str, files: Sequence[str]) -> dict[str, str]:
         if not files:
             return {}
-        names = " ".join(shlex.quote("./" + _check_rel(f)) for f in files)
-        out = self._sh(f"cd {shlex.quote(self.path(staging))} && sha256sum -- {names}", "hashing the staged files")
+        names = " ".join(_shq("./" + _check_rel(f)) for f in files)
+        out = self._sh(f"cd {_shq(self.path(staging))} && sha256sum -- {names}", "hashing the staged files")
         got: dict[str, str] = {}
         for line in out.splitlines():
             m = re.match(r"^([0-9a-f]{64}) [ *]\./(.+)$", line)
@@ -350,11 +358,12 @@ class RsyncTarget(Target):
         return got
 
     def rename(self, src: str, dst: str) -> None:
-        s, d = shlex.quote(self.path(src)), shlex.quote(self.path(dst))
-        self._sh(f"if test -e {d}; then echo 'already exists: {self.path(dst)}' >&2; exit 1; fi; mv -- {s} {d}", f"renaming {src} to {dst}")
+        s, d = _shq(self.path(src)), _shq(self.path(dst))
+        say = _shq(f"already exists: {self.path(dst)}")
+        self._sh(f"if test -e {d}; then echo {say} >&2; exit 1; fi; mv -- {s} {d}", f"renaming {src} to {dst}")
 
     def remove(self, name: str) -> None:
-        self._sh(f"rm -rf -- {shlex.quote(self.path(name))}", f"removing {name}")
+        self._sh(f"rm -rf -- {_shq(self.path(name))}", f"removing {name}")
 
 
 def _credentials(host: str) -> tuple[tuple[str, str] | None, str]:
@@ -375,10 +384,19 @@ def _credentials(host: str) -> tuple[tuple[str, str] | None, str]:
     return None, "none"
 
 
+def _refuse_plain_auth(scheme: str, host: str, has_auth: bool, source: str, allowed: bool) -> None:
+    """Credentials go only over https (or ssh): never in clear text, unless the user says so."""
+    allowed = allowed or os.environ.get(ENV_INSECURE_AUTH) == "1"
+    if has_auth and scheme.lower() != "https" and not allowed:
+        raise PublishError(f"publish credentials ({source}) would be sent in clear text over {scheme}:// to {host} — "
+                           "fix: use an https:// URL, or pass --allow-insecure-auth on a network you trust")
+
+
 class HttpTarget(Target):
     """A WebDAV-style HTTP(S) server (PROPFIND, MKCOL, PUT, GET, MOVE, DELETE)."""
 
-    def __init__(self, root_url: str, log: Path | None = None, timeout: tuple[float, float] = HTTP_TIMEOUT) -> None:
+    def __init__(self, root_url: str, log: Path | None = None, timeout: tuple[float, float] = HTTP_TIMEOUT,
+                 allow_insecure_auth: bool = False) -> None:
         import requests  # local: only HTTP publishing needs it
 
         parts = urlsplit(root_url)
@@ -395,6 +413,7 @@ class HttpTarget(Target):
         self.requests = requests
         self.session = requests.Session()
         auth, self.auth_source = _credentials(parts.hostname)
+        _refuse_plain_auth(parts.scheme, parts.hostname, auth is not None, self.auth_source, allow_insecure_auth)
         self.session.auth = auth
         self.session.headers["User-Agent"] = "pmrepo-publish"
         self.propfind_supported = True
@@ -512,7 +531,7 @@ class HttpTarget(Target):
         self.session.close()
 
 
-def make_target(target_url: str, log: Path | None = None) -> Target:
+def make_target(target_url: str, log: Path | None = None, allow_insecure_auth: bool = False) -> Target:
     """The Target for a publish URL (see the module docstring)."""
     url = str(target_url).strip()
     if not url:
@@ -537,7 +556,7 @@ def make_target(target_url: str, log: Path | None = None) -> Target:
         remote = f"{parts.username}@{parts.hostname}" if parts.username else parts.hostname
         return RsyncTarget(path, remote, parts.port, os.environ.get(ENV_SSH), log=log)
     if scheme in ("http", "https"):
-        return HttpTarget(url, log=log)
+        return HttpTarget(url, log=log, allow_insecure_auth=allow_insecure_auth)
     raise PublishError(f"unsupported publish target scheme '{scheme}://' — fix: use a path, file://, ssh://, rsync:// or http(s)://")
 
 
@@ -661,6 +680,7 @@ def publish(
     dry_run: bool = False,
     log: Path | None = None,
     echo: Callable[[str], None] | None = None,
+    allow_insecure_auth: bool = False,
 ) -> PublishResult:
     """Publish ``source_dir`` as ``<target>/<release_id>/`` (see module doc).
 
@@ -674,7 +694,7 @@ def publish(
     say = echo or (print if dry_run else logger.info)
     files, expected = _source_files(source_dir)
     size = sum((source_dir / f).stat().st_size for f in files)
-    target = make_target(target_url, log=log)
+    target = make_target(target_url, log=log, allow_insecure_auth=allow_insecure_auth)
     try:
         actions, exists, _staging = plan_actions(target, release_id, files, size, force)
         root = target.display

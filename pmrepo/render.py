@@ -6,8 +6,10 @@ Two kinds of template go through it:
   (``specs/pacemaker-all.spec.j2``, ``repo/pacemaker.repo.j2``,
   ``comps/comps.xml.j2``, ``builders/mock.cfg.j2``, ``notes/…``) —
   package data, found the same way in a checkout and in an installed package;
-* a release's component spec templates (release data, in its ``spec_dir``),
-  named by their absolute path.
+* a release's component spec templates (release data), rendered by an
+  environment whose loader (:class:`ReleaseLoader`) is confined to the
+  release's ``spec_dir``: no absolute name, no ``..`` out of it, no symlink
+  resolving outside it, UTF-8 only.
 
 An ``include``/``import`` is resolved beside the including template, so a
 release's templates see their own siblings and the tool's see theirs.
@@ -25,8 +27,9 @@ escaping of its template's output context, chosen by the template's file name
 * ``*.repo.j2`` — :func:`repo_escape` (filter ``repo``): a value is one line
   without ``[``/``]`` at its start, never a new key or section.
 * ``*.xml.j2`` and ``*.html.j2`` — XML/HTML escaping (autoescape; filter ``xml``).
+* ``*.md.j2`` — :func:`md_escape`: no raw HTML, no ``javascript:`` (entities).
 
-Everything else (the mock config, Markdown notes) is plain text.
+Everything else (the mock config) is plain text.
 """
 from __future__ import annotations
 
@@ -45,24 +48,47 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 class _Loader(jinja2.BaseLoader):
-    """``name`` under TEMPLATES, or an absolute path."""
+    """The tool's own templates: ``name`` under TEMPLATES (no absolute path, no ``..``)."""
 
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
-        path = Path(template) if posixpath.isabs(template) else TEMPLATES / template
-        if not posixpath.isabs(template) and ".." in Path(template).parts:
+        if posixpath.isabs(template) or ".." in Path(template).parts:
             raise jinja2.TemplateNotFound(template)
-        try:
-            source = path.read_text(encoding="utf-8")
-            mtime = path.stat().st_mtime_ns
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            raise jinja2.TemplateNotFound(template) from None
+        return _read_template(TEMPLATES / template, template)
 
-        def uptodate() -> bool:
-            try:
-                return path.stat().st_mtime_ns == mtime
-            except OSError:
-                return False
-        return source, str(path), uptodate
+
+def _read_template(path: Path, name: str) -> tuple[str, str, Callable[[], bool]]:
+    try:
+        source = path.read_bytes().decode("utf-8")
+        mtime = path.stat().st_mtime_ns
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise jinja2.TemplateNotFound(name) from None
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: byte {exc.start} is not UTF-8 — fix: save the template as UTF-8") from None
+    source = source.removeprefix("\ufeff")  # a byte-order mark is not template text
+
+    def uptodate() -> bool:
+        try:
+            return path.stat().st_mtime_ns == mtime
+        except OSError:
+            return False
+    return source, str(path), uptodate
+
+
+class ReleaseLoader(jinja2.BaseLoader):
+    """A release's templates: names relative to ``root`` (the release's spec
+    directory), confined to it like the manifest's paths — no absolute path,
+    no ``..`` out of it, no symlink resolving outside it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        rel = posixpath.normpath(template)
+        path = (self.root / rel).resolve()
+        if posixpath.isabs(template) or rel == ".." or rel.startswith("../") or not path.is_relative_to(self.root):
+            raise SpecError(f"template {template!r} resolves to {path}, outside the release's spec directory "
+                            f"({self.root}) — fix: keep spec templates and what they include inside spec_dir")
+        return _read_template(path, template)
 
 
 class _Environment(jinja2.Environment):
@@ -71,6 +97,14 @@ class _Environment(jinja2.Environment):
         if posixpath.isabs(template):
             return template
         return posixpath.join(posixpath.dirname(parent), template)
+
+
+class _ReleaseEnvironment(jinja2.Environment):
+    def join_path(self, template: str, parent: str) -> str:
+        """Includes are relative to the including template (absolute names are refused by the loader)."""
+        if posixpath.isabs(template):
+            return template
+        return posixpath.normpath(posixpath.join(posixpath.dirname(parent), template))
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -114,7 +148,22 @@ def xml_escape(value: Any) -> str:
 FILTERS: dict[str, Callable[[Any], Any]] = {"spec": spec_escape, "repo": repo_escape, "xml": xml_escape}
 
 
+_SCRIPT_SCHEME = re.compile(r"\b(javascript|vbscript|data)(\s*):", re.IGNORECASE)
+
+
+def md_escape(value: Any) -> str:
+    """A value in a Markdown file: no raw HTML (``<`` written as ``&lt;``) and no
+    script URL scheme (``javascript:`` written ``javascript&#58;``) — entities
+    any Markdown renderer shows as the same characters, and never runs."""
+    if isinstance(value, Escaped):
+        return value
+    text = "" if value is None else str(value)
+    return Escaped(_SCRIPT_SCHEME.sub(r"\1\2&#58;", text.replace("<", "&lt;")))
+
+
 def _escaper(name: str) -> Callable[[Any], Any] | None:
+    if name.endswith(".md.j2"):
+        return md_escape
     if name.endswith(".spec.j2") or name.endswith(".spec"):
         return spec_escape
     if name.endswith(".repo.j2") or name.endswith(".repo"):
@@ -155,15 +204,29 @@ def render_template(name: str, context: dict[str, Any], *, what: str = "") -> st
     return _render(name, context, what=what or name)
 
 
-def render_file(template: Path, context: dict[str, Any], *, what: str = "") -> str:
-    """Render a release's template file (which may include its siblings)."""
-    return _render(str(Path(template).resolve()), context, what=what or str(template))
+def release_environment(root: Path) -> jinja2.Environment:
+    """The environment for a release's templates, confined to ``root`` (its spec directory)."""
+    env = _ReleaseEnvironment(loader=ReleaseLoader(root), undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                              trim_blocks=True, lstrip_blocks=True, autoescape=_autoescape, finalize=_finalize)
+    env.filters.update(FILTERS)
+    return env
 
 
-def _render(name: str, context: dict[str, Any], *, what: str) -> str:
-    shown = name if posixpath.isabs(name) else str(TEMPLATES / name)
+def render_file(template: Path, context: dict[str, Any], *, what: str = "", root: Path | None = None) -> str:
+    """Render a release's template file (which may include its siblings), confined
+    to ``root`` (the release's spec directory; the template's own directory if not given)."""
+    path = Path(template).resolve()
+    top = Path(root).resolve() if root is not None else path.parent
+    if not path.is_relative_to(top):
+        top = path.parent
+    return _render(str(path.relative_to(top)), context, what=what or str(template), env=release_environment(top))
+
+
+def _render(name: str, context: dict[str, Any], *, what: str, env: jinja2.Environment = ENV) -> str:
+    loader = env.loader
+    shown = str(loader.root / name) if isinstance(loader, ReleaseLoader) else str(TEMPLATES / name)
     try:
-        return ENV.get_template(name).render(**context)
+        return env.get_template(name).render(**context)
     except jinja2.TemplateNotFound as exc:
         raise SpecError(f"{what}: template {exc.name} not found — fix: create it or correct the manifest's spec field") from None
     except jinja2.UndefinedError as exc:
@@ -226,11 +289,16 @@ def neutral(obj: Any, fields: tuple[str, ...]) -> Any:
     return dataclasses.replace(obj, **{f: TEXT_PLACEHOLDER for f in fields if getattr(obj, f, None)})
 
 
-def render_spec(template: Path | str, context: dict[str, Any], neutral_context: dict[str, Any], *, what: str) -> str:
-    """Render a spec template — a release's file (``Path``) or the tool's own
-    (``str``, a name under ``pmrepo/templates/``) — and check its structure
-    against the neutral render."""
-    render = render_file if isinstance(template, Path) else render_template
-    text = render(template, context, what=what)  # type: ignore[arg-type]
-    check_structure(text, render(template, neutral_context, what=what), what)  # type: ignore[arg-type]
+def render_spec(template: Path | str, context: dict[str, Any], neutral_context: dict[str, Any], *, what: str,
+                root: Path | None = None) -> str:
+    """Render a spec template — a release's file (``Path``, confined to ``root``,
+    its spec directory) or the tool's own (``str``, a name under
+    ``pmrepo/templates/``) — and check its structure against the neutral render."""
+    if isinstance(template, Path):
+        def render(t: Any, ctx: dict[str, Any], what: str) -> str:
+            return render_file(t, ctx, what=what, root=root)
+    else:
+        render = render_template  # type: ignore[assignment]
+    text = render(template, context, what=what)
+    check_structure(text, render(template, neutral_context, what=what), what)
     return text

@@ -15,24 +15,46 @@ import io
 import logging
 import os
 import shutil
+import stat
 import tarfile
 import tempfile
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import IO, Any, Callable
 from urllib.parse import unquote, urlparse
 
 import requests
 import tomlkit
+import urllib3
 from tomlkit.items import InlineTable
 
 from .errors import SourceError, UnpinnedSourceError
 from .fsutil import sha256_file, write_atomic
 from .manifest import Component, Release, Source
+from .manifest import redact_url as redact
 
 log = logging.getLogger("pmrepo.sources")
 
 CHUNK = 1 << 16
+
+
+def check_packable(tree: Path, path: Path) -> None:
+    """What a packed tree may hold: files, directories, and symlinks that stay
+    inside the tree (relative, resolving under it) — no FIFO, socket or device."""
+    st = path.lstat()
+    if stat.S_ISLNK(st.st_mode):
+        target = os.readlink(path)
+        try:
+            inside = not os.path.isabs(target) and path.resolve().is_relative_to(tree.resolve())
+        except (RuntimeError, OSError):  # a symlink loop
+            inside = False
+        if not inside:
+            raise SourceError(f"{path}: symlink to {target!r} leads outside the packed tree {tree} — fix: replace it "
+                              "with the file, or a relative link inside the tree")
+    elif not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+        raise SourceError(f"{path}: a FIFO, socket or device cannot be packed into a source tarball — fix: remove it "
+                          f"from {tree}")
 
 
 def pack_tree(tree: Path, top: str, out: Path, mtime: int) -> None:
@@ -59,6 +81,7 @@ def pack_tree(tree: Path, top: str, out: Path, mtime: int) -> None:
         for path in sorted(tree.rglob("*")):
             if "__pycache__" in path.parts or path.name.endswith((".o", ".so")):
                 continue
+            check_packable(tree, path)
             add(path, f"{top}/{path.relative_to(tree).as_posix()}")
     packed = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=packed, mtime=0, compresslevel=9) as gz:
@@ -66,24 +89,67 @@ def pack_tree(tree: Path, top: str, out: Path, mtime: int) -> None:
     write_atomic(out, packed.getvalue())
 
 
+def _env_number(name: str, default: float) -> float:
+    value = os.environ.get(name, "")
+    try:
+        return float(value) if value else default
+    except ValueError:
+        raise SourceError(f"environment {name}={value!r} is not a number — fix: unset it or give a number") from None
+
+
+ARCHIVE_MAGIC = {  # file name ending -> (offset, magic) of what pin accepts as that archive
+    (".tar.gz", ".tgz", ".gz"): (0, b"\x1f\x8b"),
+    (".tar.bz2", ".tbz2", ".bz2"): (0, b"BZh"),
+    (".tar.xz", ".txz", ".xz"): (0, b"\xfd7zXZ\x00"),
+    (".zip",): (0, b"PK\x03\x04"),
+    (".tar",): (257, b"ustar"),
+    (".rpm",): (0, b"\xed\xab\xee\xdb"),
+}
+
+
+def check_archive(path: Path, filename: str, url: str) -> None:
+    """A body that is not an archive of the type its name says (an HTML error
+    page served with 200, say) is refused; names of other types pass."""
+    for endings, (offset, magic) in ARCHIVE_MAGIC.items():
+        if filename.endswith(endings):
+            with path.open("rb") as fh:
+                fh.seek(offset)
+                head = fh.read(len(magic))
+            if head != magic:
+                with path.open("rb") as fh:
+                    start = fh.read(16)
+                raise SourceError(f"{redact(url)}: the server sent {path.stat().st_size} bytes starting {start!r}, "
+                                  f"not a {endings[0]} archive — fix: check the URL (an error page?) and pin again")
+            return
+
+
 @dataclass
 class Fetcher:
-    """Downloads URLs into ``cache_dir`` keyed by sha256."""
+    """Downloads URLs into ``cache_dir`` keyed by sha256, bounded: the raw bytes
+    (``Accept-Encoding: identity``, nothing decoded) are hashed; at most
+    ``size`` bytes (a source's pinned size) or ``max_bytes``; within
+    ``deadline`` seconds per file and ``timeout`` per read; progress every
+    ``progress_every`` seconds. The bounds come from the environment
+    (``PMREPO_FETCH_MAX_BYTES``, ``PMREPO_FETCH_DEADLINE``) when not given."""
 
     cache_dir: Path
     timeout: float = 60.0
     say: Callable[[str], None] = log.warning
+    max_bytes: int = field(default_factory=lambda: int(_env_number("PMREPO_FETCH_MAX_BYTES", 2 << 30)))
+    deadline: float = field(default_factory=lambda: _env_number("PMREPO_FETCH_DEADLINE", 1800.0))
+    progress_every: float = 2.0
 
     def cached(self, sha256: str) -> Path:
         return self.cache_dir / sha256
 
-    def download(self, url: str) -> tuple[Path, str]:
+    def download(self, url: str, size: int | None = None) -> tuple[Path, str]:
         """Download ``url`` to a temporary file in the cache dir; return it and its sha256.
         The caller decides whether it enters the cache."""
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=".part-", dir=self.cache_dir)
         tmp = Path(name)
         h = hashlib.sha256()
+        shown = redact(url)
         try:
             with os.fdopen(fd, "wb") as out:
                 parsed = urlparse(url)
@@ -93,25 +159,46 @@ class Fetcher:
                             h.update(block)
                             out.write(block)
                 else:
-                    with requests.get(url, stream=True, timeout=self.timeout) as resp:
-                        resp.raise_for_status()
-                        expected = resp.headers.get("Content-Length")
-                        got = 0
-                        for block in resp.iter_content(CHUNK):
-                            h.update(block)
-                            out.write(block)
-                            got += len(block)
-                        if expected is not None and got != int(expected):
-                            raise SourceError(f"{url}: short download ({got} of {expected} bytes)")
-        except (requests.RequestException, OSError) as exc:
+                    self._http(url, shown, size, out, h)
+        except (requests.RequestException, OSError, urllib3.exceptions.HTTPError) as exc:
             tmp.unlink(missing_ok=True)
-            raise SourceError(f"{url}: download failed: {exc.__class__.__name__}: {exc}") from None
+            raise SourceError(f"{shown}: download failed: {exc.__class__.__name__}: "
+                              f"{str(exc).replace(url, shown)}") from None
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
         return tmp, h.hexdigest()
 
-    def fetch(self, url: str, sha256: str) -> Path:
+    def _http(self, url: str, shown: str, size: int | None, out: IO[bytes], h: Any) -> None:
+        cap = size if size is not None else self.max_bytes
+        why = "its pinned size" if size is not None else "PMREPO_FETCH_MAX_BYTES"
+        t0 = last = time.monotonic()
+        with requests.get(url, stream=True, timeout=self.timeout, headers={"Accept-Encoding": "identity"}) as resp:
+            resp.raise_for_status()
+            expected = resp.headers.get("Content-Length")
+            if expected is not None and expected.isdigit() and int(expected) > cap:
+                raise SourceError(f"{shown}: the server announces {expected} bytes, more than {cap} ({why}) — "
+                                  "fix: check the URL, or raise PMREPO_FETCH_MAX_BYTES for a large unpinned source")
+            got = 0
+            while block := resp.raw.read1(CHUNK, decode_content=False):
+                got += len(block)
+                if got > cap:
+                    raise SourceError(f"{shown}: more than {cap} bytes ({why}) — fix: check the URL, or raise "
+                                      "PMREPO_FETCH_MAX_BYTES for a large unpinned source")
+                h.update(block)
+                out.write(block)
+                now = time.monotonic()
+                if now - t0 > self.deadline:
+                    raise SourceError(f"{shown}: not finished after {self.deadline:.0f}s ({got} bytes so far) — "
+                                      "fix: use a faster mirror, or raise PMREPO_FETCH_DEADLINE")
+                if now - last >= self.progress_every:
+                    last = now
+                    total = f" of {expected}" if expected else ""
+                    self.say(f"  fetching {shown}: {got}{total} bytes, {now - t0:.0f}s")
+            if expected is not None and expected.isdigit() and got != int(expected):
+                raise SourceError(f"{shown}: short download ({got} of {expected} bytes)")
+
+    def fetch(self, url: str, sha256: str, size: int | None = None) -> Path:
         """Return the cached file for ``sha256``, downloading ``url`` if needed."""
         target = self.cached(sha256)
         if target.is_file():
@@ -120,20 +207,32 @@ class Fetcher:
                 return target
             target.unlink()
             self.say(f"source cache: {target} is corrupt (its content hashes to {got[:16]}…, not its name): "
-                     f"deleted, fetching {url} again")
+                     f"deleted, fetching {redact(url)} again")
             try:
-                tmp, got = self.download(url)
+                tmp, got = self.download(url, size)
             except SourceError as exc:
                 raise SourceError(f"source cache: {target} was corrupt and has been deleted; fetching it again "
                                   f"failed: {exc}") from None
         else:
-            tmp, got = self.download(url)
+            tmp, got = self.download(url, size)
         if got != sha256:
             tmp.unlink(missing_ok=True)
-            raise SourceError(f"{url}: sha256 mismatch: manifest says {sha256}, server sent {got} — "
+            raise SourceError(f"{redact(url)}: sha256 mismatch: manifest says {sha256}, server sent {got} — "
                               "fix: check the upstream file, then re-pin deliberately")
         tmp.replace(target)
         return target
+
+
+def copy_private(src: Path, target: Path, original: Path | None) -> None:
+    """Copy ``src`` to ``target`` with no more permission than the original file
+    had (``original``'s mode, at most 0644; 0644 for a download), never
+    following a symlink at ``target``."""
+    mode = 0o644 if original is None else original.stat().st_mode & 0o644
+    target.unlink(missing_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), mode)
+    with os.fdopen(fd, "wb") as out, src.open("rb") as inp:
+        os.fchmod(out.fileno(), mode)
+        shutil.copyfileobj(inp, out, CHUNK)
 
 
 def prepare(component: Component, release: Release, dest: Path, fetcher: Fetcher) -> list[Path]:
@@ -149,15 +248,16 @@ def prepare(component: Component, release: Release, dest: Path, fetcher: Fetcher
             if src.path.is_dir():
                 pack_tree(src.path, f"{component.name}-{component.version}", target, release.epoch)
             else:
-                shutil.copyfile(src.path, target)
+                copy_private(src.path, target, src.path)
         else:
             assert src.url is not None
             if src.sha256 is None:
                 raise UnpinnedSourceError(
-                    f"{release.path}: components.{component.name}.sources: {src.url} has no sha256 — "
+                    f"{release.path}: components.{component.name}.sources: {redact(src.url)} has no sha256 — "
                     f"fix: run `./build.py pin --release {release.path}` (trust on first use) or add sha256 = \"…\"")
-            cached = fetcher.fetch(src.url, src.sha256)
-            shutil.copyfile(cached, target)
+            cached = fetcher.fetch(src.url, src.sha256, src.size)
+            parsed = urlparse(src.url)
+            copy_private(cached, target, Path(unquote(parsed.path)) if parsed.scheme == "file" else None)
             if sha256_file(target) != src.sha256:  # the copy that is used is the one checked
                 target.unlink()
                 raise SourceError(f"{target}: copied from {cached} but its sha256 differs from the manifest's — "
@@ -165,7 +265,7 @@ def prepare(component: Component, release: Release, dest: Path, fetcher: Fetcher
         out.append(target)
     for patch in component.patches:
         target = dest / patch.name
-        shutil.copyfile(patch, target)
+        copy_private(patch, target, patch)
         out.append(target)
     return out
 
@@ -183,20 +283,28 @@ def pin(release: Release, fetcher: Fetcher) -> list[tuple[str, str, str]]:
     already pinned sources are left alone.
     """
     pinned: list[tuple[str, str, str]] = []
+    sizes: dict[str, int] = {}
     for comp, src in unpinned(release):
         assert src.url is not None
         tmp, digest = fetcher.download(src.url)
+        try:
+            check_archive(tmp, src.filename, src.url)
+        except SourceError:
+            tmp.unlink(missing_ok=True)
+            raise
+        sizes[src.url] = tmp.stat().st_size
         target = fetcher.cached(digest)
         tmp.replace(target)
         pinned.append((comp.name, src.url, digest))
     if pinned:
-        write_atomic(release.path, record_pins(release.path.read_text(), release.path, pinned))
+        write_atomic(release.path, record_pins(release.path.read_text(), release.path, pinned, sizes))
     return pinned
 
 
-def record_pins(text: str, path: Path, pins: list[tuple[str, str, str]]) -> str:
-    """``text`` (a manifest) with ``sha256 = digest`` added to each (component, url, digest)'s
-    source; everything else — comments, order, inline or expanded tables — is kept."""
+def record_pins(text: str, path: Path, pins: list[tuple[str, str, str]], sizes: dict[str, int] | None = None) -> str:
+    """``text`` (a manifest) with ``sha256 = digest`` (and ``size``, when known) added to each
+    (component, url, digest)'s source; everything else — comments, order, inline or expanded
+    tables — is kept. A source written as a bare URL string becomes ``{ url = …, sha256 = … }``."""
     doc = tomlkit.parse(text)
     comps = doc.get("components", [])
     done: set[tuple[str, str]] = set()
@@ -208,17 +316,27 @@ def record_pins(text: str, path: Path, pins: list[tuple[str, str, str]]) -> str:
         entries = [c for c in comps if c.get("name") == name]
         if not entries:
             raise SourceError(f"{where}: no [[components]] entry named {name} — fix: reload the manifest and pin again")
-        per_entry = [[s for s in c.get("sources", []) if s.get("url") == url and "sha256" not in s] for c in entries]
+        per_entry = []
+        for comp in entries:
+            srcs = comp.get("sources", [])
+            for i, entry in enumerate(srcs):  # a bare URL string becomes a table that can hold the digest
+                if isinstance(entry, str) and str(entry) == url:
+                    table = tomlkit.inline_table()
+                    table.append("url", url)
+                    srcs[i] = table
+            per_entry.append([s for s in srcs if isinstance(s, dict) and s.get("url") == url and "sha256" not in s])
         if not any(per_entry) or any(len(srcs) > 1 for srcs in per_entry):
             n = max(len(srcs) for srcs in per_entry)
-            raise SourceError(f"{where}: {n} unpinned sources with url = \"{url}\" — fix: list each URL once")
+            raise SourceError(f"{where}: {n} unpinned sources with url = \"{redact(url)}\" — fix: list each URL once")
         for srcs in per_entry:
             if srcs:
                 _add_key(srcs[0], "sha256", digest)
+                if sizes and url in sizes:
+                    _add_key(srcs[0], "size", sizes[url])
     return tomlkit.dumps(doc)
 
 
-def _add_key(table: Any, key: str, value: str) -> None:
+def _add_key(table: Any, key: str, value: str | int) -> None:
     """Add ``key`` at the end of a table; an inline table keeps its spacing (``{ url = "…", sha256 = "…" }``)."""
     if not isinstance(table, InlineTable):
         table[key] = value

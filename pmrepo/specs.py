@@ -51,7 +51,8 @@ def render_component(release: Release, dist: Dist, comp: Component) -> str:
         raise SpecError(f"{release.path}: components.{comp.name}.spec: {comp.spec} does not exist — "
                         f"fix: write the template or set spec = \"…\" (spec_dir is {release.spec_dir})")
     plain = component_context(neutral(release, RELEASE_TEXT_FIELDS), dist, neutral(comp, COMPONENT_TEXT_FIELDS))
-    return render_spec(comp.spec, component_context(release, dist, comp), plain, what=f"{comp.name} ({dist.name})")
+    return render_spec(comp.spec, component_context(release, dist, comp), plain, what=f"{comp.name} ({dist.name})",
+                       root=release.spec_dir)
 
 
 def define_args(defines: dict[str, str]) -> list[str]:

@@ -281,6 +281,13 @@ def test_http_credentials_env_and_netrc(src: Path, tmp_path: Path, monkeypatch: 
         with pytest.raises(PublishError, match="HTTP 401.*PMREPO_PUBLISH_USER") as err:
             pub.publish(src, url, RID, log=log)
         monkeypatch.setenv(pub.ENV_USER, "uploader")
+        monkeypatch.setenv(pub.ENV_PASSWORD, "s3cret-pw")
+        puts = len(server.state.log)
+        with pytest.raises(PublishError, match=r"credentials \(environment\) would be sent in clear text over http:// "
+                                               r"to 127\.0\.0\.1 — fix: use an https:// URL, or pass --allow-insecure-auth") as plain:
+            pub.publish(src, url, RID, log=log)
+        assert len(server.state.log) == puts and "s3cret" not in str(plain.value)  # nothing was sent
+        monkeypatch.setenv(pub.ENV_INSECURE_AUTH, "1")  # what --allow-insecure-auth sets: this test's server is http
         monkeypatch.setenv(pub.ENV_PASSWORD, "wrong")
         with pytest.raises(PublishError, match="HTTP 401.*environment"):
             pub.publish(src, url, RID, log=log)

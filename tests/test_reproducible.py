@@ -9,6 +9,7 @@ from pathlib import Path
 
 from conftest import CliRun, DemoBuild
 
+from pmrepo.builders.base import BUILD_TREES
 from pmrepo.run import run
 
 
@@ -41,7 +42,8 @@ def test_two_directories_byte_identical(demo_build: DemoBuild, demo_cli_run: Cli
     # and no build path in them: the SRPMs' recorded spec shows the fixed build tree only
     srpm = next(a_work.glob("el7/src-tree/rpm/demod-*.src.rpm"))
     spec = run(["rpm", "-qp", "--nosignature", "--qf", "%{SPEC}", str(srpm)]).output
-    assert str(demo_build.workdir) not in spec and "/pmrepo-build-" in spec
+    # the fixed build tree: /var/tmp/pmrepo-build-<uid>, or PMREPO_BUILD_TREES when set
+    assert str(demo_build.workdir) not in spec and f"{BUILD_TREES}/" in spec
 
 
 def test_build_time_is_the_release_date(demo_build: DemoBuild) -> None:

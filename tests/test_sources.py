@@ -21,7 +21,7 @@ from pmrepo import manifest, sources
 from pmrepo.errors import SourceError, UnpinnedSourceError
 from pmrepo.pipeline import Options, Pipeline
 
-PAYLOAD = os.urandom(300_000)
+PAYLOAD = b"\x1f\x8b" + os.urandom(300_000)  # gzip's magic: pin checks that a .tar.gz is one
 PAYLOAD_SHA = hashlib.sha256(PAYLOAD).hexdigest()
 
 
@@ -118,7 +118,7 @@ def test_pin_records_sha256_then_build_accepts_it(server: str, tmp_path: Path) -
                            "--workdir", str(tmp_path / "w")], capture_output=True, text=True, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
     assert "TRUST ON FIRST USE" in proc.stdout and PAYLOAD_SHA in proc.stdout
-    assert f'{{ url = "{server}/good.tar.gz", sha256 = "{PAYLOAD_SHA}" }}' in path.read_text()
+    assert f'{{ url = "{server}/good.tar.gz", sha256 = "{PAYLOAD_SHA}", size = {len(PAYLOAD)} }}' in path.read_text()
     rel = manifest.load(path)
     assert rel.component("demo-extras").sources[0].sha256 == PAYLOAD_SHA
     got = sources.prepare(rel.component("demo-extras"), rel, tmp_path / "s", sources.Fetcher(tmp_path / "w" / "cache"))

@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import os
 import shutil
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -22,6 +23,29 @@ MACROS_FILE = Path(__file__).with_name("pmrepo.macros")
 BUILD_TREES = Path(os.environ.get("PMREPO_BUILD_TREES") or f"/var/tmp/pmrepo-build-{os.getuid()}")
 
 
+def private_dir(path: Path) -> None:
+    """``path`` is a directory of this user's, not a symlink, that nobody else can
+    write to: created with mode 0700 if missing, refused in one line otherwise."""
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise BuildError(f"{path}: cannot create the build tree directory ({exc.strerror}) — fix: set "
+                         "PMREPO_BUILD_TREES to a directory of your own") from None
+    st = os.lstat(path)
+    problem = ""
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+        problem = "is a symlink or not a directory"
+    elif st.st_uid != os.geteuid():
+        problem = f"is owned by uid {st.st_uid}, not by you (uid {os.geteuid()})"
+    elif st.st_mode & 0o022:
+        problem = f"is group- or world-writable (mode {stat.S_IMODE(st.st_mode):04o})"
+    if problem:
+        raise BuildError(f"{path}: the build tree directory {problem}, so another user could replace what builds "
+                         "there — fix: remove it, or set PMREPO_BUILD_TREES to a directory of your own (mode 0700)")
+
+
 @contextlib.contextmanager
 def fixed_topdir(dist: str, component: str, kind: str) -> Iterator[Path]:
     """An empty rpmbuild ``_topdir`` at ``BUILD_TREES/<dist>/<component>/<kind>``.
@@ -32,9 +56,18 @@ def fixed_topdir(dist: str, component: str, kind: str) -> Iterator[Path]:
     for name in (dist, component, kind):
         if not name or "/" in name or name.startswith("."):
             raise BuildError(f"internal: '{name}' is not a plain path component")
-    path = BUILD_TREES / dist / component / kind
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.parent / f".{kind}.lock", "w") as lock:
+    top = BUILD_TREES
+    top.parent.mkdir(parents=True, exist_ok=True)
+    for d in (top, top / dist, top / dist / component):
+        private_dir(d)
+    path = top / dist / component / kind
+    lock_path = path.parent / f".{kind}.lock"
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise BuildError(f"{lock_path}: cannot open the build lock ({exc.strerror}; a symlink is never followed) — "
+                         "fix: remove it") from None
+    with os.fdopen(fd, "r+b") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         shutil.rmtree(path, ignore_errors=True)
         path.mkdir()

@@ -133,9 +133,9 @@ def mirror_env_names(dist: str, repoid: str) -> tuple[str, str]:
 
 # A baseurl goes into yum.conf inside a Python triple-quoted string that mock
 # also renders with jinja2: no whitespace, quotes, backslashes or braces.
-URL_RE = re.compile(r"^(https?|ftp|file)://[^\s\"'\\{}]+$")
-REPOID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
-IMAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$")
+URL_RE = re.compile(r"^(https?|ftp|file)://[^\s\"'\\{}]+\Z")
+REPOID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*\Z")
+IMAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*\Z")
 VERSION_RE = re.compile(r"\b(\d+)\.(\d+)(?:\.(\d+))?\b")
 
 #: mock's exit codes (mockbuild/exception.py): (error class, what it means, logs that explain it
@@ -219,7 +219,7 @@ class MockBuilder(Builder):
     def __post_init__(self) -> None:
         if self.isolation not in (None, "simple", "nspawn"):
             raise UsageError(f"mock isolation {self.isolation!r} is not supported — fix: use simple or nspawn")
-        if not re.match(r"^[A-Za-z0-9_.-]+$", self.uniqueext_prefix):
+        if not re.match(r"^[A-Za-z0-9_.-]+\Z", self.uniqueext_prefix):
             raise UsageError(f"mock uniqueext_prefix {self.uniqueext_prefix!r} — fix: use letters, digits and ._-")
         for key, image in self.bootstrap_images.items():
             if not IMAGE_RE.match(image):

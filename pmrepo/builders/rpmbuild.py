@@ -71,7 +71,7 @@ done
 exec "$@"
 """
 # overlayfs option syntax: no ',' ':' '\\' or whitespace in the paths
-_OVERLAY_SAFE = re.compile(r"^[A-Za-z0-9_./+@%=-]+$")
+_OVERLAY_SAFE = re.compile(r"^[A-Za-z0-9_./+@%=-]+\Z")
 
 
 def namespace_available() -> bool:

@@ -339,7 +339,7 @@ class _Session:
             if repo.package not in names:
                 continue
             repo_file = f"/etc/yum.repos.d/{repo.repo_file}"
-            chk = self.sh(f"grep -qx '\\[{repo.repo_id}\\]' {shlex.quote(repo_file)}")
+            chk = self.sh(f"grep -qxF {shlex.quote('[' + repo.repo_id + ']')} {shlex.quote(repo_file)}")
             if chk.returncode != 0:
                 problems.append(f"{repo_file} has no [{repo.repo_id}] section")
             else:
