@@ -98,7 +98,11 @@ class Pipeline:
     @property
     def builder(self) -> Builder:
         if self._builder is None:
-            self._builder = get_builder(self.opts.backend, **self.opts.backend_options)
+            options = dict(self.opts.backend_options)
+            if self.opts.backend == "mock":
+                # mock's roots are named per work directory (its owner) and their stable configs live there
+                options.setdefault("state_dir", self.opts.workdir.resolve() / "mock")
+            self._builder = get_builder(self.opts.backend, **options)
         return self._builder
 
     def preflight(self, components: set[str] | None = None) -> None:
@@ -124,6 +128,10 @@ class Pipeline:
                                  f"exist ({len(missing)} component(s) without a spec template) — fix: write the template"))
         try:
             self.builder.check_available()
+        except PmrepoError as exc:
+            out.append(exc)
+        try:
+            self.builder.check_dists(self.release.dists.values())  # what build would refuse (check says it too)
         except PmrepoError as exc:
             out.append(exc)
         return out

@@ -50,6 +50,7 @@ that explains it.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -58,11 +59,12 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Iterable, Iterator, Mapping
 
-from ..errors import (BuildError, MockArchError, MockArgumentError, MockBootstrapError, MockBuildError,
-                      MockConfigError, MockError, MockExternalDepsError, MockLockedError, MockLvmError,
-                      MockPackageError, MockPackageManagerError, MockResultDirError, MockRootError,
+from ..errors import (BuildError, MockArchError, MockArgumentError, MockBootstrapError, MockBuildDepsToolError,
+                      MockBuildError, MockChainError, MockConfigError, MockError, MockExternalDepsError,
+                      MockInterruptedError, MockLockedError, MockLvmError, MockPackageError,
+                      MockPackageManagerError, MockPrivilegeError, MockResultDirError, MockRootError,
                       MockStateError, MockTimeoutError, MockUnshareError, MockVersionError, UsageError)
 from ..manifest import Dist
 from ..fsutil import write_atomic
@@ -138,18 +140,26 @@ REPOID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 IMAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*$")
 VERSION_RE = re.compile(r"\b(\d+)\.(\d+)(?:\.(\d+))?\b")
 
-#: mock's exit codes (mockbuild/exception.py): (error class, what it means, logs that explain it
-#: (first non-empty wins), fix). 2 is the option parser's usage error (an unknown option for
-#: optparse-era mock < 2.13, a bad option value for both generations).
+#: mock's exit codes: (error class, what it means, logs that explain it (first non-empty wins), fix).
+#: Written from mockbuild/exception.py (the result-code comment and get_class_by_code, commit 4bc80c3)
+#: and the exits of mock.py (commit 08c4e28: EPERM -> 2, KeyboardInterrupt -> 7, handle_signals ->
+#: 128 + signal for SIGHUP/SIGPIPE/SIGTERM) and package_manager.py (sys.exit(120)). 2 has two
+#: meanings: the option parser's usage error (an unknown option for optparse-era mock < 2.13, a bad
+#: option value for both generations) and "run without the setuid wrapper" (EPERM): the message
+#: tells them apart from mock's output (EPERM_RE). 4 comes from --chain only (pmrepo does not use it).
 EXIT_CODES: dict[int, tuple[type[MockError], str, tuple[str, ...], str]] = {
     2: (MockArgumentError, "rejected its command line (usage error)", ("mock.log",),
         f"check the option values in mock.log; pmrepo needs mock >= {'.'.join(map(str, MIN_MOCK_VERSION))}"),
     3: (MockConfigError, "found the configuration invalid", ("mock.log",),
         "check mock.cfg in the job directory and the --mock-opt values"),
+    4: (MockChainError, "built only some packages of a --chain", ("mock.log",),
+        "pmrepo runs --rebuild, not --chain: check mock_cmd is mock itself, not a wrapper"),
     5: (MockArgumentError, "rejected its command line", ("mock.log",),
         f"check mock.log; pmrepo needs mock >= {'.'.join(map(str, MIN_MOCK_VERSION))}"),
     6: (MockArchError, "rejected the architecture", ("mock.log",),
         "build x86_64 targets on an x86_64 host (legal_host_arches)"),
+    7: (MockInterruptedError, "was interrupted (Ctrl-C)", ("mock.log",),
+        "rerun the build; nothing of the interrupted job is kept"),
     10: (MockBuildError, "build failed", ("build.log", "mock.log"),
          "fix the spec or sources; the package's own build failed in the chroot"),
     11: (MockTimeoutError, "command timed out", ("build.log", "mock.log"),
@@ -175,7 +185,21 @@ EXIT_CODES: dict[int, tuple[type[MockError], str, tuple[str, ...], str]] = {
          "check the bootstrap image / mirrors, or set --mock-opt use_bootstrap_image=0"),
     110: (MockStateError, "made unbalanced state calls", ("state.log", "mock.log"),
           "a mock bug or plugin error: see state.log"),
+    120: (MockBuildDepsToolError, "found no builddep tool for the package manager", ("root.log", "mock.log"),
+          "install yum-utils (el6/el7 roots: add it to chroot_setup_cmd) or dnf-plugins-core on the build host"),
+    129: (MockInterruptedError, "was stopped by SIGHUP (its console closed)", ("mock.log",),
+          "run long builds detached from the terminal (nohup, tmux, CI); rerun the build"),
+    141: (MockInterruptedError, "was stopped by SIGPIPE (its output pipe closed)", ("mock.log",),
+          "keep the reader of pmrepo's output open (e.g. no `| head`); rerun the build"),
+    143: (MockInterruptedError, "was stopped by SIGTERM (something killed it)", ("mock.log",),
+          "check what killed it (CI timeout, OOM handling, a shutdown); rerun the build"),
 }
+#: mock.py's EPERM path (exit 2): "... running /usr/libexec/mock/mock as an unprivileged user."
+EPERM_RE = re.compile(r"(Operation not permitted|/usr/libexec/mock/mock|setuid wrapper)")
+EPERM_FIX = ("run mock through its wrapper as a user in the 'mock' group (usermod -a -G mock USER), "
+             "or as root under sudo; never /usr/libexec/mock/mock directly")
+#: mock.py's rootcheck(): the root account without SUDO_UID/USERHELPER_UID is refused (exit 1).
+PLAIN_ROOT_RE = re.compile(r"will not run from the root account")
 RESULT_LOGS = ("build.log", "root.log", "state.log", "hw_info.log", "installed_pkgs.log")
 UNKNOWN_OPTION_RE = re.compile(r"no such option: (\S+)")  # optparse (mock < 2.13), exit 2
 OPTION_AS_SRPM_RE = re.compile(r"Cannot find/open srpm: (-\S*)")  # parse_known_args (mock >= 2.13), exit 1
@@ -211,12 +235,26 @@ class MockBuilder(Builder):
     repo_enabled: Mapping[str, bool] = field(default_factory=dict)  # "repoid" or "<dist>/repoid" -> on/off
     uniqueext_prefix: str = "pmrepo"
     chroot_setup_cmd: str = "install @buildsys-build"
+    #: where the run owner keeps each root's stable config (``<root>.cfg``) between runs (the
+    #: pipeline: ``<workdir>/mock``); None: a private directory for this builder's lifetime
+    state_dir: Path | None = None
+    #: the run owner's tag in root names (two work directories never share a root or its cache);
+    #: None: a short hash of state_dir
+    owner: str | None = None
     _slot_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
     _slots: dict[str, set[int]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _roots: dict[tuple[str, str], Dist] = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: every (root, uniqueext) a job of this run used: mock keeps its bootstrap root even after --clean
+    _used: dict[tuple[str, str], Dist] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _config_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
     _version: tuple[int, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if self.owner is None:
+            who = str(Path(self.state_dir).resolve()) if self.state_dir is not None else os.urandom(8).hex()
+            self.owner = hashlib.sha256(who.encode()).hexdigest()[:8]
+        if not re.match(r"^[A-Za-z0-9_.-]*$", self.owner):
+            raise UsageError(f"mock owner {self.owner!r} — fix: use letters, digits and ._-")
         if self.isolation not in (None, "simple", "nspawn"):
             raise UsageError(f"mock isolation {self.isolation!r} is not supported — fix: use simple or nspawn")
         if not re.match(r"^[A-Za-z0-9_.-]+$", self.uniqueext_prefix):
@@ -243,6 +281,14 @@ class MockBuilder(Builder):
             text = res.output.strip()
             version = parse_version(text)
             need = _fmt(MIN_MOCK_VERSION)
+            if res.returncode != 0 and PLAIN_ROOT_RE.search(text):
+                raise MockPrivilegeError(f"`{self.mock_cmd} --version` refused to run: mock will not run from the "
+                                         f"plain root account (exit {res.returncode}) — fix: run pmrepo as a user "
+                                         "in the 'mock' group (usermod -a -G mock USER), or as root through sudo "
+                                         "(mock needs SUDO_UID to drop privileges)", returncode=res.returncode)
+            if res.returncode != 0 and EPERM_RE.search(text):
+                raise MockPrivilegeError(f"`{self.mock_cmd} --version`: mock was run without its setuid wrapper "
+                                         f"(exit {res.returncode}) — fix: {EPERM_FIX}", returncode=res.returncode)
             if res.returncode != 0 or version is None:
                 last = text.splitlines()[-1] if text else "no output"
                 raise MockVersionError(f"`{self.mock_cmd} --version` did not give a version (exit {res.returncode}: "
@@ -252,6 +298,24 @@ class MockBuilder(Builder):
                                        f"{MIN_MOCK_REASON} — fix: install mock >= {need} (e.g. from EPEL/Fedora)")
             self._version = version
             return version
+
+    def check_dists(self, dists: Iterable[Dist]) -> None:
+        """What ``build`` would refuse about the dists' repositories, refused up front (``check``
+        and ``build`` share it): every repository URL and id (``repos_for``), and no
+        ``PMREPO_MIRROR_*`` variable that names no repository of these dists (a misspelt mirror
+        would otherwise be ignored and the build would reach the public mirror)."""
+        dists = list(dists)
+        known: set[str] = set()
+        ids: set[str] = set()
+        for dist in dists:
+            for repo in self.repos_for(dist):
+                ids.add(str(repo["id"]))
+                known.update(mirror_env_names(dist.name, str(repo["id"])))
+        for var in sorted(os.environ):
+            if var.startswith("PMREPO_MIRROR_") and var not in known:
+                raise UsageError(f"environment {var}: names no repository of dists "
+                                 f"{', '.join(d.name for d in dists)} — fix: use PMREPO_MIRROR_<REPOID> or "
+                                 f"PMREPO_MIRROR_<DIST>_<REPOID> with a repo id of {', '.join(sorted(ids))}")
 
     def can_provide(self, capability: str) -> bool:
         """Anything outside the release is looked up by yum in the chroot's repositories."""
@@ -269,7 +333,7 @@ class MockBuilder(Builder):
         path, SOURCE_DATE_EPOCH): those are covered by the dependency keys and
         the spec. A changed mirror, macro or isolation changes the build key,
         and so does root reuse (packages an earlier job installed stay in the root)."""
-        return self.render_config(dist) + f"\n# reuse_roots={self.reuse_roots}\n"
+        return self.render_config(dist, owned=False) + f"\n# reuse_roots={self.reuse_roots}\n"
 
     def isolation_for(self, dist: Dist) -> str | None:
         if self.isolation:
@@ -284,8 +348,13 @@ class MockBuilder(Builder):
         facts = TEMPLATE_FACTS.get(dist.rhel)
         return str(facts["bootstrap_image"]) if facts else dist.image
 
-    def root_name(self, dist: Dist) -> str:
-        return f"pmrepo-{dist.name}-{self.arch}"
+    def root_name(self, dist: Dist, owned: bool = True) -> str:
+        """``pmrepo-<dist>-<arch>-<owner>``: the run owner (work directory) is part of the root name,
+        so mock's basedir entries, its root_cache/yum_cache directories and its buildroot.lock are
+        per owner: two runs on one host never share or clean each other's roots, and the root cache
+        always holds a root installed from this owner's repositories."""
+        base = f"pmrepo-{dist.name}-{self.arch}"
+        return f"{base}-{self.owner}" if owned and self.owner else base
 
     # -- config --------------------------------------------------------------
 
@@ -352,13 +421,14 @@ class MockBuilder(Builder):
                              "gpgkey": "", "enabled": True, "origin": where}
 
     def render_config(self, dist: Dist, local_repo: Path | None = None,
-                      source_date_epoch: int | None = None) -> str:
-        """mock's config for ``dist``; with ``local_repo``, a [pmrepo-local] section for it."""
+                      source_date_epoch: int | None = None, owned: bool = True) -> str:
+        """mock's config for ``dist``; with ``local_repo``, a [pmrepo-local] section for it;
+        ``owned=False``: the root name without the owner (build keys do not depend on the work dir)."""
         env = {"SOURCE_DATE_EPOCH": str(source_date_epoch)} if source_date_epoch is not None else {}
         facts = TEMPLATE_FACTS.get(dist.rhel, {})
         context = {
             "py": repr,
-            "root": self.root_name(dist),
+            "root": self.root_name(dist, owned),
             "target_arch": self.arch,
             "legal_host_arches": (self.arch,),
             "dist": dist.name,
@@ -411,12 +481,34 @@ class MockBuilder(Builder):
                 argv.append(f"--{'enable' if enabled else 'disable'}-plugin={plugin}")
         return argv
 
-    def clean_command(self, cfg: Path, uniqueext: str, dist: Dist) -> list[str]:
+    def clean_command(self, cfg: Path, uniqueext: str, dist: Dist, scrub: str | None = None) -> list[str]:
+        """``mock --clean`` (the build root); ``scrub="bootstrap"``: ``--scrub=bootstrap``, the
+        bootstrap root ``<root>-bootstrap-<ext>`` that --clean leaves."""
         argv = [self.mock_cmd, "-r", str(cfg), "--uniqueext", uniqueext]
         isolation = self.isolation_for(dist)
         if isolation:
             argv.append(f"--isolation={isolation}")
-        return argv + ["--clean"]
+        return argv + ([f"--scrub={scrub}"] if scrub else ["--clean"])
+
+    def root_config(self, dist: Dist) -> Path:
+        """The root's stable config ``<state_dir>/<root>.cfg``: the config without the per-job
+        parts (local repository, SOURCE_DATE_EPOCH), rewritten only when its bytes change, so its
+        mtime is when the root's content last changed. mock's root_cache plugin deletes
+        ``cache.tar.gz`` when any config path is newer than it (root_cache.py, the config_paths
+        mtime loop): each job's config gets this mtime (``build_binary``), so the cache survives
+        from job to job and run to run until the root's content really changes."""
+        text = self.render_config(dist).encode()
+        with self._config_lock:
+            if self.state_dir is None:  # private (0700) and this builder's own
+                self.state_dir = Path(tempfile.mkdtemp(prefix="pmrepo-mock-state-"))
+            path = Path(self.state_dir) / f"{self.root_name(dist)}.cfg"
+            try:
+                same = path.read_bytes() == text
+            except OSError:
+                same = False
+            if not same:
+                write_atomic(path, text.decode())
+        return path
 
     def roots_in_use(self) -> list[tuple[str, str]]:
         """(root, uniqueext) of every root this run initialised and has not cleaned."""
@@ -430,15 +522,16 @@ class MockBuilder(Builder):
             return
         log_dir.mkdir(parents=True, exist_ok=True)
         log = log_dir / "mock-clean.log"
-        with tempfile.TemporaryDirectory(prefix="pmrepo-mock-clean-") as tmp:
-            for root, ext in self.roots_in_use():
-                dist = self._roots[(root, ext)]
-                cfg = Path(tmp) / f"{root}.cfg"
-                if not cfg.exists():
-                    write_atomic(cfg, self.render_config(dist))
+        with self._slot_lock:
+            used = sorted(self._used.items())
+        for (root, ext), dist in used:
+            cfg = self.root_config(dist)  # the same bytes and mtime: the root cache stays valid
+            if (root, ext) in self._roots:
                 run(self.clean_command(cfg, ext, dist), log_file=log, check=False)
-                with self._slot_lock:
-                    self._roots.pop((root, ext), None)
+            run(self.clean_command(cfg, ext, dist, scrub="bootstrap"), log_file=log, check=False)
+            with self._slot_lock:
+                self._roots.pop((root, ext), None)
+                self._used.pop((root, ext), None)
 
     # -- building ------------------------------------------------------------
 
@@ -465,7 +558,9 @@ class MockBuilder(Builder):
         self.check_available()
         repo = self.local_repo(req, mock_log) if req.dep_rpms else None
         cfg = outdir / "mock.cfg"  # mock -r takes a path only when it ends in .cfg
+        stable = self.root_config(dist).stat()
         write_atomic(cfg, self.render_config(dist, repo, req.source_date_epoch))
+        os.utime(cfg, ns=(stable.st_atime_ns, stable.st_mtime_ns))  # see root_config
         resultdir = outdir / "mock-result"
         root = self.root_name(dist)
         with self._slot(root) as ext:
@@ -474,6 +569,7 @@ class MockBuilder(Builder):
             argv = self.command(cfg, srpm.resolve(), resultdir, ext, dist, initialised)
             res = run(argv, log_file=mock_log, check=False)
             with self._slot_lock:
+                self._used[(root, ext)] = dist
                 if self.reuse_roots:
                     # mock kept the root (-N), whether the build succeeded or not
                     self._roots[(root, ext)] = dist
@@ -517,6 +613,11 @@ class MockBuilder(Builder):
         need = _fmt(MIN_MOCK_VERSION)
         # an option this mock does not know: optparse-era mock exits 2; parse_known_args-era
         # mock takes it as an SRPM path and fails to open it (exit 1)
+        if code == 2 and EPERM_RE.search(output):
+            tail, last = explaining_tail(mock_log)
+            return MockPrivilegeError(f"{req.component} ({req.dist.name}): mock was run without its setuid wrapper "
+                                      f"(exit 2, EPERM); mock.log: {last} — fix: {EPERM_FIX}", log=mock_log,
+                                      tail=tail, returncode=code)
         m = UNKNOWN_OPTION_RE.search(output) if code == 2 else (OPTION_AS_SRPM_RE.search(output) if code == 1 else None)
         if m:
             how = ("rejected unknown option" if code == 2
