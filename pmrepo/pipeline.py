@@ -131,7 +131,8 @@ class Pipeline:
         except PmrepoError as exc:
             out.append(exc)
         try:
-            self.builder.check_dists(self.release.dists.values())  # what build would refuse (check says it too)
+            # what build would refuse about the dists' repositories: check refuses it too
+            self.builder.check_dists(self.release.dists.values(), self.release.path)
         except PmrepoError as exc:
             out.append(exc)
         return out

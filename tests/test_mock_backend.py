@@ -904,3 +904,44 @@ def test_two_runs_from_different_work_dirs_keep_apart(fake_mock, tmp_path: Path)
     assert a0["start"] < b0["end"] and b0["start"] < a0["end"], "the two runs should overlap"
     assert all(c["lock"] == "exclusive" for c in calls)  # nobody fell back to another run's root
     assert list((tmp_path / "mock-lib").iterdir()) == []
+
+
+def cli(*args: str) -> "subprocess.CompletedProcess[str]":
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, str(Path(__file__).resolve().parent.parent / "build.py"), *args],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600)
+
+
+def test_check_refuses_what_build_refuses(fake_mock, tmp_path: Path, monkeypatch) -> None:
+    """`check --backend mock` and `build --backend mock` share one validation of the dists'
+    repositories: a base_repos URL build would reject is not "buildable"."""
+    shutil.copytree(DEMO.parent, tmp_path / "demo")
+    path = tmp_path / "demo" / "release.toml"
+    text = path.read_text()
+    old = 'macros = { _unitdir = "/usr/lib/systemd/system" }\n'
+    assert old in text
+    path.write_text(text.replace(old, old + 'base_repos = { main = "http://m.example/7/os/$basearch/" }\n', 1))
+    for cmd in ("check", "build"):
+        where = ["--workdir", str(tmp_path / "w"), "--outdir", str(tmp_path / "o")] if cmd == "build" else []
+        proc = cli(cmd, "--release", str(path), "--backend", "mock", *where)
+        assert proc.returncode == 2, (cmd, proc.stdout, proc.stderr)
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and "buildable" not in proc.stdout, (cmd, proc.stdout, proc.stderr)
+        assert f"{path}: [dists.el7] base_repos: invalid repository id 'main'" in lines[0] and "fix:" in lines[0] and "Traceback" not in lines[0]
+    assert rebuild_calls(fake_mock) == []
+
+
+def test_misspelt_mirror_variable_is_reported(fake_mock, tmp_path: Path, monkeypatch) -> None:
+    """PMREPO_MIRROR_UPDATE (no S) names no repository: one line naming it and the ids that exist,
+    where before it was silently ignored (the build reached the public mirror)."""
+    monkeypatch.setenv("PMREPO_MIRROR_UPDATE", "http://mirror.internal/centos/updates/")
+    common = ["--backend", "mock"]
+    proc = cli("check", *common)
+    assert proc.returncode == 2 and "buildable" not in proc.stdout
+    [line] = proc.stderr.strip().splitlines()
+    assert "PMREPO_MIRROR_UPDATE" in line and "base, epel, extras, updates" in line and "fix:" in line
+    monkeypatch.delenv("PMREPO_MIRROR_UPDATE")
+    monkeypatch.setenv("PMREPO_MIRROR_EL6_UPDATES", "http://mirror.internal/centos/6/updates/")
+    proc = cli("check", *common)
+    assert proc.returncode == 0 and "buildable here with backend mock" in proc.stdout, proc.stderr

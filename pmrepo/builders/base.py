@@ -93,7 +93,7 @@ class Builder(abc.ABC):
         """Raise ToolMissingError when the backend cannot run on this host."""
         require_tool("rpmbuild")
 
-    def check_dists(self, dists: Iterable[Dist]) -> None:
+    def check_dists(self, dists: Iterable[Dist], manifest_path: Path | None = None) -> None:
         """Raise what a build would refuse about these dists' backend settings (``check`` and
         ``build`` both call it): by default nothing."""
 

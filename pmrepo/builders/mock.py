@@ -299,7 +299,7 @@ class MockBuilder(Builder):
             self._version = version
             return version
 
-    def check_dists(self, dists: Iterable[Dist]) -> None:
+    def check_dists(self, dists: Iterable[Dist], manifest_path: Path | None = None) -> None:
         """What ``build`` would refuse about the dists' repositories, refused up front (``check``
         and ``build`` share it): every repository URL and id (``repos_for``), and no
         ``PMREPO_MIRROR_*`` variable that names no repository of these dists (a misspelt mirror
@@ -308,7 +308,13 @@ class MockBuilder(Builder):
         known: set[str] = set()
         ids: set[str] = set()
         for dist in dists:
-            for repo in self.repos_for(dist):
+            try:
+                repos = self.repos_for(dist)
+            except UsageError as exc:
+                if manifest_path is None or not str(exc).startswith("manifest ["):
+                    raise
+                raise UsageError(f"{manifest_path}: {str(exc)[len('manifest '):]}") from None
+            for repo in repos:
                 ids.add(str(repo["id"]))
                 known.update(mirror_env_names(dist.name, str(repo["id"])))
         for var in sorted(os.environ):
