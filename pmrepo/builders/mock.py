@@ -35,8 +35,13 @@ has a result dir: ``cleanup_on_success``/``cleanup_on_failure`` default true),
 plus ``--no-clean`` from the second job of a slot on, so the root is
 initialised once per slot and run (the first job cleans what an earlier run
 may have left). A slot is held by one job at a time, so parallel jobs never
-share a root. ``finish()`` (end of the run) runs ``mock --clean`` on every
-root it used unless ``keep_roots``; ``reuse_roots=False`` (``--clean-roots``)
+share a root. Root names carry the run owner (a hash of ``state_dir``, the
+work directory's ``mock/``), so two runs on one host never share a root, its
+lock or its cache. Each job's config gets the mtime of the root's stable
+config (``root_config``), so mock's root cache survives until the root's
+content changes. ``finish()`` (end of the run) runs ``mock --clean`` on every
+root it kept and ``--scrub=bootstrap`` on every one it used, unless
+``keep_roots``; ``reuse_roots=False`` (``--clean-roots``)
 gives every job a freshly initialised root (nothing a previous job installed
 can reach a build). The mock version is checked once per run
 (``MIN_MOCK_VERSION``, named with the feature that needs it).
