@@ -101,7 +101,7 @@ class Pipeline:
             options = dict(self.opts.backend_options)
             if self.opts.backend == "mock":
                 # mock's roots are named per work directory (its owner) and their stable configs live there
-                options.setdefault("state_dir", self.opts.workdir.resolve() / "mock")
+                options.setdefault("state_dir", self.layout.mock_state.resolve())
             self._builder = get_builder(self.opts.backend, **options)
         return self._builder
 
