@@ -877,13 +877,15 @@ def test_stand_in_locks_like_mock(demo, fake_mock, tools_srpm: Path, tmp_path: P
                                 stdout=subprocess.PIPE, text=True)
         try:
             assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
-            assert run(build, check=False).returncode == build_exit, mode
+            assert run(build + ["-n"], check=False).returncode == build_exit, mode
+            assert run(build, check=False).returncode == 60, mode  # without -n mock cleans first: exclusive
             assert run(clean, check=False).returncode == 60, mode
         finally:
             proc.kill()
             proc.wait()
     calls = rebuild_calls(fake_mock)
-    assert [c["exit"] for c in calls] == [0, 0, 60] and calls[1]["lock"] == "shared" and not calls[1]["init"]
+    assert [c["exit"] for c in calls] == [0, 0, 60, 60, 60]
+    assert calls[1]["lock"] == "shared" and not calls[1]["init"]  # built in the held root, no init
     assert run(clean, check=False).returncode == 0 and not rootdir.exists()
 
 
