@@ -61,6 +61,7 @@ import re
 import shutil
 import tempfile
 import threading
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,6 +170,7 @@ class MockBuilder(Builder):
     #: every (root, uniqueext) a job of this run used: mock keeps its bootstrap root even after --clean
     _used: dict[tuple[str, str], Dist] = field(default_factory=dict, init=False, repr=False, compare=False)
     _config_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+    _private_state: bool = field(default=False, init=False, repr=False, compare=False)
     _version: tuple[int, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -429,6 +431,8 @@ class MockBuilder(Builder):
         with self._config_lock:
             if self.state_dir is None:  # private (0700) and this builder's own
                 self.state_dir = Path(tempfile.mkdtemp(prefix="pmrepo-mock-state-"))
+                self._private_state = True
+                weakref.finalize(self, shutil.rmtree, self.state_dir, True)  # also without finish()
             path = Path(self.state_dir) / f"{self.root_name(dist)}.cfg"
             try:
                 same = path.read_bytes() == text
@@ -444,7 +448,8 @@ class MockBuilder(Builder):
             return sorted(self._roots)
 
     def finish(self, log_dir: Path) -> None:
-        """End of the run: ``mock --clean`` every root this run left (unless keep_roots).
+        """End of the run (unless keep_roots): ``mock --clean`` every root this run left and
+        ``mock --scrub=bootstrap`` every (root, slot) it used (--clean keeps the bootstrap root).
         A failure to clean is logged, never fatal: the builds are done."""
         if self.keep_roots:
             return
@@ -460,6 +465,9 @@ class MockBuilder(Builder):
             with self._slot_lock:
                 self._roots.pop((root, ext), None)
                 self._used.pop((root, ext), None)
+        if self._private_state and self.state_dir is not None:
+            shutil.rmtree(self.state_dir, ignore_errors=True)  # this builder's own: no later run can use it
+            self.state_dir, self._private_state = None, False
 
     # -- building ------------------------------------------------------------
 
