@@ -252,6 +252,7 @@ def m1(out: Path, pairs: int, init: float) -> list[tuple[str, str, str, str]]:
                                             "FAKE_MOCK_INIT_SECONDS")}
     times: dict[bool, list[float]] = {True: [], False: []}
     inits: dict[bool, list[int]] = {True: [], False: []}
+    network: dict[bool, list[int]] = {True: [], False: []}  # inits that did not come from mock's root cache
     jobs = 0
     slots = 1
     try:
@@ -276,6 +277,7 @@ def m1(out: Path, pairs: int, init: float) -> list[tuple[str, str, str, str]]:
                 jobs = len(builds)
                 slots = pipe.builder.default_jobs(os.cpu_count() or 1)
                 inits[reuse].append(sum(1 for c in builds if c.get("init")))
+                network[reuse].append(sum(1 for c in builds if c.get("init_from") == "network"))
             print(f"  mock pair {i + 1}/{pairs}: reused roots {times[True][-1]:.1f}s ({inits[True][-1]} inits), "
                   f"--clean-roots {times[False][-1]:.1f}s ({inits[False][-1]} inits)", flush=True)
     finally:
@@ -290,7 +292,9 @@ def m1(out: Path, pairs: int, init: float) -> list[tuple[str, str, str, str]]:
     return [
         (f"M1 mock stand-in, root init {init:g}s, {slots} slot(s)",
          f"{jobs} jobs, roots initialised {r_init:.0f} (vs {c_init:.0f} with --clean-roots), "
-         f"setup avoided {c_init - r_init:.0f} x {init:g}s = {avoided:.1f}s", "1 init per slot",
+         f"setup avoided {c_init - r_init:.0f} x {init:g}s = {avoided:.1f}s; from the network "
+         f"{statistics.median(network[True]):.0f} (vs {statistics.median(network[False]):.0f}), "
+         "the rest unpacked from mock's root cache", "1 init per slot",
          verdict(r_init == slots)),
         ("    --clean-roots / reused roots, wall time", fmt_ratio(ratio), "(info)", ""),
     ]

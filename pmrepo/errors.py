@@ -221,5 +221,22 @@ class MockVersionError(MockError):
     """The installed mock is older than the features pmrepo uses."""
 
 
+class MockPrivilegeError(MockError):
+    """mock exit 2 from its EPERM path (run without the setuid wrapper / consolehelper), or mock
+    refusing the plain root account (no SUDO_UID/USERHELPER_UID), even for ``--version``."""
+
+
+class MockChainError(MockError):
+    """mock exit 4: only some packages were built during --chain."""
+
+
+class MockInterruptedError(MockError):
+    """mock exit 7 (Ctrl-C) or 128+n (SIGHUP 129, SIGPIPE 141, SIGTERM 143): mock was stopped."""
+
+
+class MockBuildDepsToolError(MockError):
+    """mock exit 120: the package manager's builddep tool (yum-utils / dnf-plugins-core) is missing."""
+
+
 class NotesError(PmrepoError):
     """Release notes could not be generated (e.g. build results that do not match the manifest)."""

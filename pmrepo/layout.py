@@ -178,6 +178,12 @@ class Layout:
         return self._work() / "store"
 
     @property
+    def mock_state(self) -> Path:
+        """``<workdir>/mock``: each mock root's stable config (its mtime keeps mock's root cache);
+        its path also names the run owner in the roots' names."""
+        return self._work() / "mock"
+
+    @property
     def logs(self) -> Path:
         return run_logs(self._work())
 

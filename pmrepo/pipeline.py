@@ -98,7 +98,11 @@ class Pipeline:
     @property
     def builder(self) -> Builder:
         if self._builder is None:
-            self._builder = get_builder(self.opts.backend, **self.opts.backend_options)
+            options = dict(self.opts.backend_options)
+            if self.opts.backend == "mock":
+                # mock's roots are named per work directory (its owner) and their stable configs live there
+                options.setdefault("state_dir", self.layout.mock_state.resolve())
+            self._builder = get_builder(self.opts.backend, **options)
         return self._builder
 
     def preflight(self, components: set[str] | None = None) -> None:
@@ -127,6 +131,11 @@ class Pipeline:
         except PmrepoError as exc:
             out.append(exc)
         out += self.upgrade_from_problems()
+        try:
+            # what build would refuse about the dists' repositories: check refuses it too
+            self.builder.check_dists(self.release.dists.values(), self.release.path)
+        except PmrepoError as exc:
+            out.append(exc)
         return out
 
     def upgrade_from_problems(self) -> list[PmrepoError]:

@@ -15,12 +15,14 @@ import io
 import json
 import os
 import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DEMO
+from conftest import DEMO, ROOT
 
 from pmrepo import manifest
 from pmrepo.builders import BuildRequest, get_builder
@@ -30,7 +32,8 @@ from pmrepo.errors import (BuildError, MockArchError, MockArgumentError, MockBoo
                            MockConfigError, MockError, MockExternalDepsError, MockLockedError, MockLvmError,
                            MockPackageError, MockPackageManagerError, MockResultDirError, MockRootError,
                            MockStateError, MockTimeoutError, MockUnshareError, MockVersionError, ToolMissingError,
-                           UsageError)
+                           UsageError, MockBuildDepsToolError, MockChainError, MockInterruptedError,
+                           MockPrivilegeError)
 from pmrepo.graph import build_graph
 from pmrepo.progress import Progress
 from pmrepo.fsutil import write_atomic
@@ -183,15 +186,27 @@ MOCK_TEMPLATE_REPO = {"failovermethod": "priority", "skip_if_unavailable": "Fals
 # Deliberate differences, each with its reason:
 #  - epel: mock's templates use a mirrorlist that no longer serves EOL EPEL; pmrepo uses the archive by baseurl.
 #  - el6 bootstrap image: mock's short name 'centos:6' needs a registries.conf alias; pmrepo names it fully.
+#  - no [centos-sclo-sclo]/[centos-sclo-rh] (centos-7.tpl, commit 9ae3cd6, enables them for x86_64): they carry
+#    only devtoolset* (includepkgs) and are disabled for the root install (yum_install_command
+#    --disablerepo=centos-sclo*); no component BuildRequires a devtoolset, so they could only add two
+#    more network repositories to every root (README: mock build host, deliberate differences).
+#  - no [fastrack]/[centosplus]: disabled in the template.
 QUALIFIED = {"centos:6": "docker.io/library/centos:6"}
 EPEL_ARCHIVE = {"el6": "https://archives.fedoraproject.org/pub/archive/epel/6/$basearch/",
                 "el7": "https://archives.fedoraproject.org/pub/archive/epel/7/$basearch/"}
 
 
+REAL_RELEASES = [ROOT / "releases" / "1.1.14-1.1.toml", ROOT / "releases" / "1.1.13-1.1.toml"]
+
+
+@pytest.mark.parametrize("release", [DEMO, *REAL_RELEASES], ids=["demo", "1.1.14-1.1", "1.1.13-1.1"])
 @pytest.mark.parametrize("dist", ["el6", "el7"])
-def test_config_matches_mocks_own_templates(demo, fake_mock, dist) -> None:
-    rel = demo[0]
-    text = MockBuilder().render_config(rel.dists[dist])
+def test_config_matches_mocks_own_templates(fake_mock, dist, release) -> None:
+    """The demo's and the real releases' configs use mock's template values: https vault URLs,
+    el6 [updates] disabled; the differences that remain are listed below with their reasons."""
+    rel = manifest.load(release)
+    b = MockBuilder()
+    text = b.render_config(rel.dists[dist])
     opts = exec_config(text)
     facts = MOCK_TEMPLATE[dist]
     for key, value in facts["opts"].items():
@@ -209,8 +224,8 @@ def test_config_matches_mocks_own_templates(demo, fake_mock, dist) -> None:
         for key, value in MOCK_TEMPLATE_REPO.items():
             assert r[key] == value, (dist, repoid, key)
     assert set(repos) == {"main", *facts["repos"]}  # no local repo without earlier results
-    # what pmrepo adds on top: its own root name, arch and the explicit %dist
-    assert opts["root"] == f"pmrepo-{dist}-x86_64" and opts["target_arch"] == "x86_64"
+    # what pmrepo adds on top: its own root name (per run owner), arch and the explicit %dist
+    assert opts["root"] == f"pmrepo-{dist}-x86_64-{b.owner}" and opts["target_arch"] == "x86_64"
     assert opts["legal_host_arches"] == ("x86_64",)
     assert opts["macros"]["%dist"] == f".{dist}" and opts["macros"]["%_binary_payload"] == "w9.gzdio"
 
@@ -456,6 +471,12 @@ def test_three_deep_chain_sees_earlier_results(demo, fake_mock, tmp_path: Path) 
     (90, MockBootstrapError, "root.log"),
     (110, MockStateError, "state.log"),
     (1, MockError, "mock.log"),
+    (4, MockChainError, "mock.log"),
+    (7, MockInterruptedError, "mock.log"),
+    (120, MockBuildDepsToolError, "root.log"),
+    (129, MockInterruptedError, "mock.log"),
+    (141, MockInterruptedError, "mock.log"),
+    (143, MockInterruptedError, "mock.log"),
 ])
 def test_exit_code_mapping(demo, fake_mock, tools_srpm, tmp_path, monkeypatch, code, cls, log) -> None:
     monkeypatch.setenv("FAKE_MOCK_FAIL", str(code))
@@ -510,9 +531,56 @@ def test_options_and_jobs() -> None:
     assert isinstance(get_builder("mock", reuse_roots=False), MockBuilder)
 
 
+# Every exit code mock returns, written by hand from mock's source (github.com/rpm-software-management/mock):
+#  - mock/py/mockbuild/exception.py, commit 4bc80c32c8b30e5ea10b5543e5ee21a066d230df: the result-code
+#    comment and get_class_by_code (1..110, 120 weak-dependency/builddep tool, 129/141/143 signals);
+#  - mock/py/mock.py, commit 08c4e28c780f2a2f83d8b037aa8ee5d544626d0a: EPERM -> 2 ("run without the
+#    setuid wrapper"), KeyboardInterrupt -> 7, handle_signals -> sys.exit(128 + n) for SIGHUP, SIGPIPE,
+#    SIGTERM, a failed unshare -> sys.exit(80), Error.resultcode otherwise, and 1 for anything else;
+#  - mockbuild/package_manager.py (commit 49f25ef): sys.exit(120) when the builddep tool is missing.
+# 2 means two things (argparse/optparse usage error; EPERM); 1 has no class of its own (MockError).
+MOCK_EXIT_CODES = {1: "unknown error", 2: "setuid wrapper (EPERM) / usage error", 3: "invalid configuration",
+                   4: "--chain built only some packages", 5: "command line error", 6: "invalid architecture",
+                   7: "Ctrl-C", 10: "rpmbuild failed", 11: "command timed out", 20: "chroot error",
+                   25: "LVM manipulation failed", 30: "package manager error", 31: "unknown external dependency",
+                   40: "bad SRPM", 50: "mock command error", 60: "build root locked", 65: "LVM thinpool locked",
+                   70: "result dir not accessible", 80: "unshare(2) failed", 90: "bootstrap error",
+                   110: "unbalanced state calls", 120: "builddep tool missing", 129: "SIGHUP", 141: "SIGPIPE",
+                   143: "SIGTERM"}
+
+
 def test_exit_code_table_is_complete() -> None:
-    """Every code of mockbuild/exception.py that a build can end with (4 is --chain only)."""
-    assert set(EXIT_CODES) == {2, 3, 5, 6, 10, 11, 20, 25, 30, 31, 40, 50, 60, 65, 70, 80, 90, 110}
+    """Every code mock returns has an entry (1: the generic MockError, by design)."""
+    assert set(EXIT_CODES) | {1} == set(MOCK_EXIT_CODES)
+    assert 1 not in EXIT_CODES
+
+
+def test_exit_2_without_setuid_wrapper_is_not_a_usage_error(demo, fake_mock, tools_srpm, tmp_path,
+                                                              monkeypatch) -> None:
+    """mock's EPERM path exits 2 like a usage error; the message says what it is and how to run mock."""
+    req = request_for(demo, "demo-tools", "el7", tmp_path / "out")
+    b = MockBuilder()
+    b.check_version()
+    monkeypatch.setenv("FAKE_MOCK_EPERM", "1")
+    with pytest.raises(MockPrivilegeError) as exc:
+        b.build_binary(req, tools_srpm)
+    msg = str(exc.value)
+    assert exc.value.returncode == 2 and "setuid wrapper" in msg and "'mock' group" in msg and "\n" not in msg
+
+
+def test_mock_version_as_plain_root_says_how_to_run(fake_mock, monkeypatch) -> None:
+    """mock refuses the plain root account (rootcheck), even for --version: pmrepo says so."""
+    if os.getuid() != 0:
+        pytest.skip("mock's rootcheck only refuses uid 0; this test runs as a normal user")
+    monkeypatch.setenv("FAKE_MOCK_ROOTCHECK", "1")
+    monkeypatch.delenv("SUDO_UID", raising=False)
+    monkeypatch.delenv("USERHELPER_UID", raising=False)
+    with pytest.raises(MockPrivilegeError) as exc:
+        MockBuilder().check_version()
+    msg = str(exc.value)
+    assert "plain root account" in msg and "'mock' group" in msg and "sudo" in msg and "\n" not in msg
+    monkeypatch.setenv("SUDO_UID", "1000")  # as under sudo: mock runs
+    assert MockBuilder().check_version() >= (2, 1)
 
 
 # -- build roots: one per (dist, slot), reused for the run --------------------------------
@@ -548,7 +616,7 @@ def test_chain_of_three_initialises_one_root(demo, fake_mock, tmp_path: Path) ->
     assert {c["argv"][c["argv"].index("--uniqueext") + 1] for c in calls} == {"pmrepo0"}
     assert "--no-clean" not in calls[0]["argv"] and all("--no-clean" in c["argv"] for c in calls[1:])
     assert all("--no-cleanup-after" in c["argv"] for c in calls) and not any(c["cleaned_after"] for c in calls)
-    root = tmp_path / "mock-lib" / "pmrepo-el7-x86_64-pmrepo0"
+    root = tmp_path / "mock-lib" / f"pmrepo-el7-x86_64-{builder.owner}-pmrepo0"
     assert (root / "root" / ".initialized").is_file() and (root / "buildroot.lock").is_file()
     # the reused root keeps what earlier jobs installed (as mock's does): demo-plugin's build root
     # lists libdemo-devel, installed for demod
@@ -557,11 +625,14 @@ def test_chain_of_three_initialises_one_root(demo, fake_mock, tmp_path: Path) ->
     assert [n.rsplit("-", 2)[0] for n in sorted(
         i["nvra"] for i in calls[2]["installed"])] == ["demod", "demod-devel"]  # only what was new
     # the end of the run cleans the root it used
-    assert builder.roots_in_use() == [("pmrepo-el7-x86_64", "pmrepo0")]
+    assert builder.roots_in_use() == [(f"pmrepo-el7-x86_64-{builder.owner}", "pmrepo0")]
+    boot = tmp_path / "mock-lib" / f"pmrepo-el7-x86_64-{builder.owner}-bootstrap-pmrepo0"
+    assert (boot / "root" / ".initialized").is_file()  # mock's bootstrap root, prepared with the first init
     builder.finish(tmp_path / "logs")
-    clean = [c for c in fake_mock() if c["mode"] == "clean"]
-    assert len(clean) == 1 and clean[0]["argv"][-1] == "--clean" and "pmrepo0" in clean[0]["argv"]
-    assert not (root / "root").exists() and builder.roots_in_use() == []
+    clean = [c for c in fake_mock() if c["mode"] in ("clean", "scrub")]
+    assert [c["argv"][-1] for c in clean] == ["--clean", "--scrub=bootstrap"]
+    assert all("pmrepo0" in c["argv"] and c["exit"] == 0 for c in clean)
+    assert not root.exists() and not boot.exists() and builder.roots_in_use() == []
 
 
 def test_clean_roots_initialises_a_root_per_job(demo, fake_mock, tmp_path: Path) -> None:
@@ -585,25 +656,27 @@ def test_parallel_slots_have_own_roots_and_share_caches(demo, fake_mock, tmp_pat
         per_slot[ext] = per_slot.get(ext, 0) + int(c["init"])
     assert set(per_slot) == {"pmrepo0", "pmrepo1"} and set(per_slot.values()) == {1}  # 1 init per slot
     lib = tmp_path / "mock-lib"
-    assert sorted(p.name for p in lib.iterdir()) == ["pmrepo-el7-x86_64-pmrepo0", "pmrepo-el7-x86_64-pmrepo1"]
-    assert all((p / "buildroot.lock").is_file() for p in lib.iterdir())
+    root = f"pmrepo-el7-x86_64-{builder.owner}"
+    assert sorted(p.name for p in lib.iterdir()) == [f"{root}-bootstrap-pmrepo0", f"{root}-bootstrap-pmrepo1",
+                                                     f"{root}-pmrepo0", f"{root}-pmrepo1"]
+    assert all((p / "buildroot.lock").is_file() for p in lib.iterdir() if "bootstrap" not in p.name)
     cache = tmp_path / "mock-cache"
-    assert [p.name for p in cache.iterdir()] == ["pmrepo-el7-x86_64"]  # one cache, shared by both exts
-    assert (cache / "pmrepo-el7-x86_64" / "root_cache" / "rootcache.lock").is_file()
-    assert (cache / "pmrepo-el7-x86_64" / "yum_cache" / "yumcache.lock").is_file()
+    assert [p.name for p in cache.iterdir()] == [root]  # one cache, shared by both exts
+    assert (cache / root / "root_cache" / "rootcache.lock").is_file()
+    assert (cache / root / "yum_cache" / "yumcache.lock").is_file()
     # the shared root cache lock serialised the two inits, as mock's root_cache plugin does
     # (ordering, not timing: the second init took the lock only after the first released it)
     held = sorted(tuple(c["init_locked"]) for c in calls if c["init"])
     assert len(held) == 2 and held[1][0] >= held[0][1]
     builder.finish(tmp_path / "logs")
-    assert not any((p / "root").exists() for p in lib.iterdir())
+    assert list(lib.iterdir()) == []  # build and bootstrap roots: nothing left in mock's basedir
 
 
 def test_stand_in_cleans_after_a_build_unless_told(demo, fake_mock, tools_srpm: Path, tmp_path: Path) -> None:
     """mock cleans the root after a --resultdir build (cleanup_on_success): the stand-in too."""
     rel = demo[0]
     cfg = tmp_path / "m.cfg"
-    cfg.write_text(MockBuilder().render_config(rel.dists["el7"]))
+    cfg.write_text(MockBuilder(owner="").render_config(rel.dists["el7"]))
     stand_in = str(FAKE_DIR / "mock")
     root = tmp_path / "mock-lib" / "pmrepo-el7-x86_64-t"
     base = [stand_in, "-r", str(cfg), "--rebuild", str(tools_srpm), "--resultdir", str(tmp_path / "r"),
@@ -690,10 +763,10 @@ def test_pipeline_build_with_mock_cleans_its_roots_at_the_end(fake_mock, tmp_pat
     rebuilds = [c for c in fake_mock() if c["mode"] == "rebuild"]
     assert len(rebuilds) == len(results) >= 4
     assert sum(c["init"] for c in rebuilds) == 1  # jobs=1: one slot, one root, one init
-    clean = [c for c in fake_mock() if c["mode"] == "clean"]
-    assert len(clean) == 1 and clean[0]["exit"] == 0
+    clean = [c for c in fake_mock() if c["mode"] in ("clean", "scrub")]
+    assert [c["argv"][-1] for c in clean] == ["--clean", "--scrub=bootstrap"] and all(c["exit"] == 0 for c in clean)
     assert (tmp_path / "w" / "logs" / "mock-clean.log").is_file()
-    assert not (tmp_path / "mock-lib" / "pmrepo-el7-x86_64-pmrepo0" / "root").exists()
+    assert list((tmp_path / "mock-lib").iterdir()) == []  # build and bootstrap roots removed
 
 
 def test_clean_roots_flag(capsys) -> None:
@@ -716,3 +789,167 @@ def test_bad_option_value_is_a_usage_error(demo, fake_mock, tools_srpm, tmp_path
     with pytest.raises(MockArgumentError, match=r"exit 2\); mock.log: .*invalid choice: 'chroot'") as exc:
         BadIsolation().build(req)
     assert exc.value.returncode == 2
+
+
+# -- issue 19: mock on a real build host ----------------------------------------------------
+
+def rebuild_calls(fake_mock) -> list[dict[str, Any]]:
+    return [c for c in fake_mock() if c["mode"] == "rebuild"]
+
+
+def run_owner(demo, tmp_path: Path, state_dir: Path, store: str, **kw: Any) -> tuple[MockBuilder, dict]:
+    """One run of the chain with a builder owned by ``state_dir`` (as the pipeline's work
+    directory owns it), ended as the pipeline ends it (``finish``)."""
+    builder = MockBuilder(state_dir=state_dir, **kw)
+    results = run_chain(demo, builder, tmp_path / store, CHAIN, jobs=1)
+    builder.finish(tmp_path / "logs")
+    return builder, results
+
+
+def test_second_run_unpacks_the_root_cache(demo, fake_mock, tmp_path: Path) -> None:
+    """mock's root_cache deletes cache.tar.gz when a config path is newer than it: the backend
+    keeps each job's config at the root's stable mtime, so the second run's first job (and every
+    later job) unpacks the cache instead of installing the root from the network."""
+    state = tmp_path / "work" / "mock"
+    run_owner(demo, tmp_path, state, "store1")
+    first = rebuild_calls(fake_mock)
+    assert [c.get("init_from") for c in first] == ["network", None, None]
+    b2, _ = run_owner(demo, tmp_path, state, "store2")
+    second = rebuild_calls(fake_mock)[len(first):]
+    assert [c.get("init_from") for c in second] == ["cache", None, None], \
+        [c.get("cache_invalidated_by") for c in second]
+    # the root's stable config is in the owner's state dir, written once
+    stable = state / f"pmrepo-el7-x86_64-{b2.owner}.cfg"
+    assert stable.is_file() and second[0]["config_mtime_ns"] == stable.stat().st_mtime_ns
+    # ... and the rule is not bypassed: a real change of the root's content rebuilds the cache
+    run_owner(demo, tmp_path, state, "store3", chroot_setup_cmd="install @buildsys-build ccache")
+    third = rebuild_calls(fake_mock)[len(first) + len(second):]
+    assert third[0]["init_from"] == "network" and third[0]["cache_invalidated_by"] == third[0]["config_path"]
+
+
+def test_clean_roots_unpacks_the_root_cache_per_job(demo, fake_mock, tmp_path: Path) -> None:
+    """--clean-roots: a fresh root per job, each from the root cache after the first."""
+    state = tmp_path / "work" / "mock"
+    run_owner(demo, tmp_path, state, "store1", reuse_roots=False)
+    assert [c["init_from"] for c in rebuild_calls(fake_mock)] == ["network", "cache", "cache"]
+    run_owner(demo, tmp_path, state, "store2", reuse_roots=False)
+    assert [c["init_from"] for c in rebuild_calls(fake_mock)[3:]] == ["cache", "cache", "cache"]
+    assert list((tmp_path / "mock-lib").iterdir()) == []  # the bootstrap roots, too
+
+
+def test_stand_in_root_cache_age_rule(demo, fake_mock, tools_srpm: Path, tmp_path: Path) -> None:
+    """The stand-in follows root_cache.py: a config newer than cache.tar.gz deletes it; an older
+    one keeps it; --disable-plugin=root_cache neither uses nor makes a cache."""
+    cfg = tmp_path / "m.cfg"
+    cfg.write_text(MockBuilder(owner="").render_config(demo[0].dists["el7"]))
+    base = [str(FAKE_DIR / "mock"), "-r", str(cfg), "--rebuild", str(tools_srpm), "--resultdir",
+            str(tmp_path / "r"), "--uniqueext", "t"]
+    cache = tmp_path / "mock-cache" / "pmrepo-el7-x86_64" / "root_cache" / "cache.tar.gz"
+    assert run(base, check=False).returncode == 0 and cache.is_file()
+    assert run(base, check=False).returncode == 0
+    cfg.touch()  # the config is now newer than the cache
+    os.utime(cache, (cache.stat().st_atime - 10, cache.stat().st_mtime - 10))
+    assert run(base, check=False).returncode == 0
+    os.utime(cfg, (1, 1))  # older than the cache: kept
+    assert run(base, check=False).returncode == 0
+    assert run(base + ["--disable-plugin=root_cache"], check=False).returncode == 0
+    assert [c["init_from"] for c in rebuild_calls(fake_mock)] == ["network", "cache", "network", "cache", "network"]
+
+
+def test_stand_in_locks_like_mock(demo, fake_mock, tools_srpm: Path, tmp_path: Path) -> None:
+    """mockbuild/buildroot.py: a build falls back to the shared lock when another process holds
+    the root (and then builds in it without an init); 60 only when even that is refused, and from
+    --clean/--scrub, which need the exclusive lock."""
+    cfg = tmp_path / "m.cfg"
+    cfg.write_text(MockBuilder(owner="").render_config(demo[0].dists["el7"]))
+    stand_in = str(FAKE_DIR / "mock")
+    build = [stand_in, "-r", str(cfg), "--rebuild", str(tools_srpm), "--resultdir", str(tmp_path / "r"),
+             "--uniqueext", "t", "-N"]
+    clean = [stand_in, "-r", str(cfg), "--uniqueext", "t", "--clean"]
+    rootdir = tmp_path / "mock-lib" / "pmrepo-el7-x86_64-t"
+    assert run(build, check=False).returncode == 0
+    # another process (a helper holding a lock, as a second mock would) holds the root
+    holder = ("import fcntl, sys, time; fh = open(sys.argv[1], 'a+'); "
+              "fcntl.lockf(fh.fileno(), fcntl.LOCK_SH if sys.argv[2] == 'sh' else fcntl.LOCK_EX); "
+              "print('locked', flush=True); time.sleep(60)")
+    for mode, build_exit in (("sh", 0), ("ex", 60)):
+        proc = subprocess.Popen(["python3", "-c", holder, str(rootdir / "buildroot.lock"), mode],
+                                stdout=subprocess.PIPE, text=True)
+        try:
+            assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
+            assert run(build + ["-n"], check=False).returncode == build_exit, mode
+            assert run(build, check=False).returncode == 60, mode  # without -n mock cleans first: exclusive
+            assert run(clean, check=False).returncode == 60, mode
+        finally:
+            proc.kill()
+            proc.wait()
+    calls = rebuild_calls(fake_mock)
+    assert [c["exit"] for c in calls] == [0, 0, 60, 60, 60]
+    assert calls[1]["lock"] == "shared" and not calls[1]["init"]  # built in the held root, no init
+    assert run(clean, check=False).returncode == 0 and not rootdir.exists()
+
+
+def test_two_runs_from_different_work_dirs_keep_apart(fake_mock, tmp_path: Path) -> None:
+    """Two demo builds at once from two work directories (the stand-in's slow root init makes
+    them overlap): each uses only roots named for its own work directory, both finish, and
+    each cleans only its own roots (nothing is left in mock's basedir)."""
+    env = dict(os.environ, FAKE_MOCK_INIT_SECONDS="1", CI="true")
+    root = Path(__file__).resolve().parent.parent
+    procs = []
+    for name in ("a", "b"):
+        argv = [sys.executable, str(root / "build.py"), "build", "--release", str(DEMO), "--dist", "el7",
+                "--backend", "mock", "--jobs", "1", "--workdir", str(tmp_path / name / "work"),
+                "--outdir", str(tmp_path / name / "out")]
+        procs.append(subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    outs = [p.communicate(timeout=600)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    calls = rebuild_calls(fake_mock)
+    by_run = {name: [c for c in calls if c["config_path"].startswith(str(tmp_path / name))] for name in ("a", "b")}
+    assert all(by_run.values()) and len(by_run["a"]) + len(by_run["b"]) == len(calls)
+    roots = {name: {c["root_dir"] for c in cs} | {c["bootstrap_dir"] for c in cs} for name, cs in by_run.items()}
+    assert not roots["a"] & roots["b"]
+    caches = {name: {c["cache_dir"] for c in cs} for name, cs in by_run.items()}
+    assert not caches["a"] & caches["b"]
+    span = {name: (min(c["start"] for c in cs), max(c["end"] for c in cs)) for name, cs in by_run.items()}
+    assert span["a"][0] < span["b"][1] and span["b"][0] < span["a"][1], f"the two runs should overlap: {span}"
+    assert all(c["lock"] == "exclusive" for c in calls)  # nobody fell back to another run's root
+    assert list((tmp_path / "mock-lib").iterdir()) == []
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(ROOT / "build.py"), *args], check=False,
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600)
+
+
+def test_check_refuses_what_build_refuses(fake_mock, tmp_path: Path, monkeypatch) -> None:
+    """`check --backend mock` and `build --backend mock` share one validation of the dists'
+    repositories: a base_repos URL build would reject is not "buildable"."""
+    shutil.copytree(DEMO.parent, tmp_path / "demo")
+    path = tmp_path / "demo" / "release.toml"
+    text = path.read_text()
+    old = 'macros = { _unitdir = "/usr/lib/systemd/system" }\n'
+    assert old in text
+    path.write_text(text.replace(old, old + 'base_repos = { main = "http://m.example/7/os/$basearch/" }\n', 1))
+    for cmd in ("check", "build"):
+        where = ["--workdir", str(tmp_path / "w"), "--outdir", str(tmp_path / "o")] if cmd == "build" else []
+        proc = cli(cmd, "--release", str(path), "--backend", "mock", *where)
+        assert proc.returncode == 2, (cmd, proc.stdout, proc.stderr)
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and "buildable" not in proc.stdout, (cmd, proc.stdout, proc.stderr)
+        assert f"{path}: [dists.el7] base_repos: invalid repository id 'main'" in lines[0] and "fix:" in lines[0] and "Traceback" not in lines[0]
+    assert rebuild_calls(fake_mock) == []
+
+
+def test_misspelt_mirror_variable_is_reported(fake_mock, tmp_path: Path, monkeypatch) -> None:
+    """PMREPO_MIRROR_UPDATE (no S) names no repository: one line naming it and the ids that exist,
+    where before it was silently ignored (the build reached the public mirror)."""
+    monkeypatch.setenv("PMREPO_MIRROR_UPDATE", "http://mirror.internal/centos/updates/")
+    common = ["--backend", "mock"]
+    proc = cli("check", *common)
+    assert proc.returncode == 2 and "buildable" not in proc.stdout
+    [line] = proc.stderr.strip().splitlines()
+    assert "PMREPO_MIRROR_UPDATE" in line and "base, epel, extras, updates" in line and "fix:" in line
+    monkeypatch.delenv("PMREPO_MIRROR_UPDATE")
+    monkeypatch.setenv("PMREPO_MIRROR_EL6_UPDATES", "http://mirror.internal/centos/6/updates/")
+    proc = cli("check", *common)
+    assert proc.returncode == 0 and "buildable here with backend mock" in proc.stdout, proc.stderr

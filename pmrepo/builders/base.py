@@ -9,7 +9,7 @@ import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from ..errors import BuildError
 from ..manifest import Dist
@@ -125,6 +125,10 @@ class Builder(abc.ABC):
     def check_available(self) -> None:
         """Raise ToolMissingError when the backend cannot run on this host."""
         require_tool("rpmbuild")
+
+    def check_dists(self, dists: Iterable[Dist], manifest_path: Path | None = None) -> None:
+        """Raise what a build would refuse about these dists' backend settings (``check`` and
+        ``build`` both call it): by default nothing."""
 
     def can_provide(self, capability: str) -> bool:
         """Whether a BuildRequires no component of the release provides can be

@@ -35,8 +35,13 @@ has a result dir: ``cleanup_on_success``/``cleanup_on_failure`` default true),
 plus ``--no-clean`` from the second job of a slot on, so the root is
 initialised once per slot and run (the first job cleans what an earlier run
 may have left). A slot is held by one job at a time, so parallel jobs never
-share a root. ``finish()`` (end of the run) runs ``mock --clean`` on every
-root it used unless ``keep_roots``; ``reuse_roots=False`` (``--clean-roots``)
+share a root. Root names carry the run owner (a hash of ``state_dir``, the
+work directory's ``mock/``), so two runs on one host never share a root, its
+lock or its cache. Each job's config gets the mtime of the root's stable
+config (``root_config``), so mock's root cache survives until the root's
+content changes. ``finish()`` (end of the run) runs ``mock --clean`` on every
+root it kept and ``--scrub=bootstrap`` on every one it used, unless
+``keep_roots``; ``reuse_roots=False`` (``--clean-roots``)
 gives every job a freshly initialised root (nothing a previous job installed
 can reach a build). The mock version is checked once per run
 (``MIN_MOCK_VERSION``, named with the feature that needs it).
@@ -50,25 +55,29 @@ that explains it.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
 import tempfile
 import threading
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Iterable, Iterator, Mapping
 
-from ..errors import (BuildError, MockArchError, MockArgumentError, MockBootstrapError, MockBuildError,
-                      MockConfigError, MockError, MockExternalDepsError, MockLockedError, MockLvmError,
-                      MockPackageError, MockPackageManagerError, MockResultDirError, MockRootError,
-                      MockStateError, MockTimeoutError, MockUnshareError, MockVersionError, UsageError)
+from ..errors import BuildError, MockPrivilegeError, MockVersionError, UsageError
 from ..manifest import Dist
 from ..fsutil import write_atomic
 from ..render import render_template
-from ..run import TAIL_LINES, require_tool, run
+from ..run import require_tool, run
 from .base import Builder, BuildOutput, BuildRequest, rpm_macro_defines
+from .mock_exits import (EPERM_FIX, EPERM_RE, EXIT_CODES, KNOWN_ARGS_SINCE, MIN_MOCK_REASON, MIN_MOCK_VERSION,
+                         MOCK_FEATURES, PLAIN_ROOT_RE, RESULT_LOGS, _fmt, explaining_tail, mock_error, parse_version)
+
+__all__ = ["EXIT_CODES", "KNOWN_ARGS_SINCE", "MIN_MOCK_VERSION", "MOCK_FEATURES", "MockBuilder",
+           "explaining_tail", "mirror_env_names", "mock_error", "parse_version"]
 
 TEMPLATE = "builders/mock.cfg.j2"  # in pmrepo/templates/
 
@@ -91,15 +100,6 @@ TEMPLATE_FACTS: dict[int, dict[str, object]] = {
         "enabled": {"base": True, "updates": True, "extras": True, "epel": True}},
 }
 
-#: The oldest mock with every feature this backend uses, and why.
-MOCK_FEATURES: tuple[tuple[tuple[int, ...], str], ...] = (
-    ((1, 4, 5), "-N/--no-cleanup-after"),
-    ((2, 0), "--isolation and bootstrap images"),
-    ((2, 1), "config_opts['ssl_ca_bundle_path'] (el6 reaches EPEL over https)"),
-)
-MIN_MOCK_VERSION, MIN_MOCK_REASON = max(MOCK_FEATURES)
-#: mock >= 2.13 parses with parse_known_args: an unknown option becomes an SRPM path.
-KNOWN_ARGS_SINCE = (2, 13)
 
 
 @dataclass(frozen=True)
@@ -136,60 +136,6 @@ def mirror_env_names(dist: str, repoid: str) -> tuple[str, str]:
 URL_RE = re.compile(r"^(https?|ftp|file)://[^\s\"'\\{}]+\Z")
 REPOID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*\Z")
 IMAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*\Z")
-VERSION_RE = re.compile(r"\b(\d+)\.(\d+)(?:\.(\d+))?\b")
-
-#: mock's exit codes (mockbuild/exception.py): (error class, what it means, logs that explain it
-#: (first non-empty wins), fix). 2 is the option parser's usage error (an unknown option for
-#: optparse-era mock < 2.13, a bad option value for both generations).
-EXIT_CODES: dict[int, tuple[type[MockError], str, tuple[str, ...], str]] = {
-    2: (MockArgumentError, "rejected its command line (usage error)", ("mock.log",),
-        f"check the option values in mock.log; pmrepo needs mock >= {'.'.join(map(str, MIN_MOCK_VERSION))}"),
-    3: (MockConfigError, "found the configuration invalid", ("mock.log",),
-        "check mock.cfg in the job directory and the --mock-opt values"),
-    5: (MockArgumentError, "rejected its command line", ("mock.log",),
-        f"check mock.log; pmrepo needs mock >= {'.'.join(map(str, MIN_MOCK_VERSION))}"),
-    6: (MockArchError, "rejected the architecture", ("mock.log",),
-        "build x86_64 targets on an x86_64 host (legal_host_arches)"),
-    10: (MockBuildError, "build failed", ("build.log", "mock.log"),
-         "fix the spec or sources; the package's own build failed in the chroot"),
-    11: (MockTimeoutError, "command timed out", ("build.log", "mock.log"),
-         "the build exceeded mock's rpmbuild_timeout/opstimeout"),
-    20: (MockRootError, "could not set up the chroot", ("root.log", "mock.log"),
-         "check root.log (mounts, chroot_setup_cmd)"),
-    25: (MockLvmError, "LVM manipulation failed", ("mock.log",), "check the lvm_root plugin's volume group"),
-    30: (MockPackageManagerError, "package manager failed", ("root.log", "mock.log"),
-         "a BuildRequires is missing from the dist's repositories or a mirror is unreachable "
-         "(set PMREPO_MIRROR_<REPOID> for an internal mirror)"),
-    31: (MockExternalDepsError, "could not resolve an external dependency", ("root.log", "mock.log"),
-         "the external: BuildRequires is unknown to mock"),
-    40: (MockPackageError, "could not use the SRPM", ("mock.log",), "check that the SRPM is readable by the mock group"),
-    50: (MockError, "mode error", ("mock.log",), "check mock.log"),
-    60: (MockLockedError, "build root is locked by another process", ("mock.log", "root.log"),
-         "another mock run uses this root and unique extension; wait for it, or set a different uniqueext_prefix"),
-    65: (MockLvmError, "LVM thinpool is locked", ("mock.log",), "another mock run holds the thinpool; wait for it"),
-    70: (MockResultDirError, "could not use the result directory", ("mock.log",),
-         "make the work directory writable for the mock group"),
-    80: (MockUnshareError, "unshare(2) of a namespace failed", ("mock.log",),
-         "run mock on a host (or privileged container) that allows namespaces"),
-    90: (MockBootstrapError, "bootstrap chroot failed", ("root.log", "mock.log"),
-         "check the bootstrap image / mirrors, or set --mock-opt use_bootstrap_image=0"),
-    110: (MockStateError, "made unbalanced state calls", ("state.log", "mock.log"),
-          "a mock bug or plugin error: see state.log"),
-}
-RESULT_LOGS = ("build.log", "root.log", "state.log", "hw_info.log", "installed_pkgs.log")
-UNKNOWN_OPTION_RE = re.compile(r"no such option: (\S+)")  # optparse (mock < 2.13), exit 2
-OPTION_AS_SRPM_RE = re.compile(r"Cannot find/open srpm: (-\S*)")  # parse_known_args (mock >= 2.13), exit 1
-
-
-def parse_version(text: str) -> tuple[int, ...] | None:
-    m = VERSION_RE.search(text)
-    if not m:
-        return None
-    return tuple(int(g) for g in m.groups() if g is not None)
-
-
-def _fmt(v: tuple[int, ...]) -> str:
-    return ".".join(map(str, v))
 
 
 @dataclass
@@ -211,12 +157,27 @@ class MockBuilder(Builder):
     repo_enabled: Mapping[str, bool] = field(default_factory=dict)  # "repoid" or "<dist>/repoid" -> on/off
     uniqueext_prefix: str = "pmrepo"
     chroot_setup_cmd: str = "install @buildsys-build"
+    #: where the run owner keeps each root's stable config (``<root>.cfg``) between runs (the
+    #: pipeline: ``<workdir>/mock``); None: a private directory for this builder's lifetime
+    state_dir: Path | None = None
+    #: the run owner's tag in root names (two work directories never share a root or its cache);
+    #: None: a short hash of state_dir
+    owner: str | None = None
     _slot_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
     _slots: dict[str, set[int]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _roots: dict[tuple[str, str], Dist] = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: every (root, uniqueext) a job of this run used: mock keeps its bootstrap root even after --clean
+    _used: dict[tuple[str, str], Dist] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _config_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+    _private_state: bool = field(default=False, init=False, repr=False, compare=False)
     _version: tuple[int, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if self.owner is None:
+            who = str(Path(self.state_dir).resolve()) if self.state_dir is not None else os.urandom(8).hex()
+            self.owner = hashlib.sha256(who.encode()).hexdigest()[:8]
+        if not re.match(r"^[A-Za-z0-9_.-]*\Z", self.owner):
+            raise UsageError(f"mock owner {self.owner!r} — fix: use letters, digits and ._-")
         if self.isolation not in (None, "simple", "nspawn"):
             raise UsageError(f"mock isolation {self.isolation!r} is not supported — fix: use simple or nspawn")
         if not re.match(r"^[A-Za-z0-9_.-]+\Z", self.uniqueext_prefix):
@@ -243,6 +204,14 @@ class MockBuilder(Builder):
             text = res.output.strip()
             version = parse_version(text)
             need = _fmt(MIN_MOCK_VERSION)
+            if res.returncode != 0 and PLAIN_ROOT_RE.search(text):
+                raise MockPrivilegeError(f"`{self.mock_cmd} --version` refused to run: mock will not run from the "
+                                         f"plain root account (exit {res.returncode}) — fix: run pmrepo as a user "
+                                         "in the 'mock' group (usermod -a -G mock USER), or as root through sudo "
+                                         "(mock needs SUDO_UID to drop privileges)", returncode=res.returncode)
+            if res.returncode != 0 and EPERM_RE.search(text):
+                raise MockPrivilegeError(f"`{self.mock_cmd} --version`: mock was run without its setuid wrapper "
+                                         f"(exit {res.returncode}) — fix: {EPERM_FIX}", returncode=res.returncode)
             if res.returncode != 0 or version is None:
                 last = text.splitlines()[-1] if text else "no output"
                 raise MockVersionError(f"`{self.mock_cmd} --version` did not give a version (exit {res.returncode}: "
@@ -252,6 +221,30 @@ class MockBuilder(Builder):
                                        f"{MIN_MOCK_REASON} — fix: install mock >= {need} (e.g. from EPEL/Fedora)")
             self._version = version
             return version
+
+    def check_dists(self, dists: Iterable[Dist], manifest_path: Path | None = None) -> None:
+        """What ``build`` would refuse about the dists' repositories, refused up front (``check``
+        and ``build`` share it): every repository URL and id (``repos_for``), and no
+        ``PMREPO_MIRROR_*`` variable that names no repository of these dists (a misspelt mirror
+        would otherwise be ignored and the build would reach the public mirror)."""
+        dists = list(dists)
+        known: set[str] = set()
+        ids: set[str] = set()
+        for dist in dists:
+            try:
+                repos = self.repos_for(dist)
+            except UsageError as exc:
+                if manifest_path is None or not str(exc).startswith("manifest ["):
+                    raise
+                raise UsageError(f"{manifest_path}: {str(exc)[len('manifest '):]}") from None
+            for repo in repos:
+                ids.add(str(repo["id"]))
+                known.update(mirror_env_names(dist.name, str(repo["id"])))
+        for var in sorted(os.environ):
+            if var.startswith("PMREPO_MIRROR_") and var not in known:
+                raise UsageError(f"environment {var}: names no repository of dists "
+                                 f"{', '.join(d.name for d in dists)} — fix: use PMREPO_MIRROR_<REPOID> or "
+                                 f"PMREPO_MIRROR_<DIST>_<REPOID> with a repo id of {', '.join(sorted(ids))}")
 
     def can_provide(self, capability: str) -> bool:
         """Anything outside the release is looked up by yum in the chroot's repositories."""
@@ -269,7 +262,7 @@ class MockBuilder(Builder):
         path, SOURCE_DATE_EPOCH): those are covered by the dependency keys and
         the spec. A changed mirror, macro or isolation changes the build key,
         and so does root reuse (packages an earlier job installed stay in the root)."""
-        return self.render_config(dist) + f"\n# reuse_roots={self.reuse_roots}\n"
+        return self.render_config(dist, owned=False) + f"\n# reuse_roots={self.reuse_roots}\n"
 
     def isolation_for(self, dist: Dist) -> str | None:
         if self.isolation:
@@ -284,8 +277,13 @@ class MockBuilder(Builder):
         facts = TEMPLATE_FACTS.get(dist.rhel)
         return str(facts["bootstrap_image"]) if facts else dist.image
 
-    def root_name(self, dist: Dist) -> str:
-        return f"pmrepo-{dist.name}-{self.arch}"
+    def root_name(self, dist: Dist, owned: bool = True) -> str:
+        """``pmrepo-<dist>-<arch>-<owner>``: the run owner (work directory) is part of the root name,
+        so mock's basedir entries, its root_cache/yum_cache directories and its buildroot.lock are
+        per owner: two runs on one host never share or clean each other's roots, and the root cache
+        always holds a root installed from this owner's repositories."""
+        base = f"pmrepo-{dist.name}-{self.arch}"
+        return f"{base}-{self.owner}" if owned and self.owner else base
 
     # -- config --------------------------------------------------------------
 
@@ -352,13 +350,14 @@ class MockBuilder(Builder):
                              "gpgkey": "", "enabled": True, "origin": where}
 
     def render_config(self, dist: Dist, local_repo: Path | None = None,
-                      source_date_epoch: int | None = None) -> str:
-        """mock's config for ``dist``; with ``local_repo``, a [pmrepo-local] section for it."""
+                      source_date_epoch: int | None = None, owned: bool = True) -> str:
+        """mock's config for ``dist``; with ``local_repo``, a [pmrepo-local] section for it;
+        ``owned=False``: the root name without the owner (build keys do not depend on the work dir)."""
         env = {"SOURCE_DATE_EPOCH": str(source_date_epoch)} if source_date_epoch is not None else {}
         facts = TEMPLATE_FACTS.get(dist.rhel, {})
         context = {
             "py": repr,
-            "root": self.root_name(dist),
+            "root": self.root_name(dist, owned),
             "target_arch": self.arch,
             "legal_host_arches": (self.arch,),
             "dist": dist.name,
@@ -411,12 +410,36 @@ class MockBuilder(Builder):
                 argv.append(f"--{'enable' if enabled else 'disable'}-plugin={plugin}")
         return argv
 
-    def clean_command(self, cfg: Path, uniqueext: str, dist: Dist) -> list[str]:
+    def clean_command(self, cfg: Path, uniqueext: str, dist: Dist, scrub: str | None = None) -> list[str]:
+        """``mock --clean`` (the build root); ``scrub="bootstrap"``: ``--scrub=bootstrap``, the
+        bootstrap root ``<root>-bootstrap-<ext>`` that --clean leaves."""
         argv = [self.mock_cmd, "-r", str(cfg), "--uniqueext", uniqueext]
         isolation = self.isolation_for(dist)
         if isolation:
             argv.append(f"--isolation={isolation}")
-        return argv + ["--clean"]
+        return argv + ([f"--scrub={scrub}"] if scrub else ["--clean"])
+
+    def root_config(self, dist: Dist) -> Path:
+        """The root's stable config ``<state_dir>/<root>.cfg``: the config without the per-job
+        parts (local repository, SOURCE_DATE_EPOCH), rewritten only when its bytes change, so its
+        mtime is when the root's content last changed. mock's root_cache plugin deletes
+        ``cache.tar.gz`` when any config path is newer than it (root_cache.py, the config_paths
+        mtime loop): each job's config gets this mtime (``build_binary``), so the cache survives
+        from job to job and run to run until the root's content really changes."""
+        text = self.render_config(dist).encode()
+        with self._config_lock:
+            if self.state_dir is None:  # private (0700) and this builder's own
+                self.state_dir = Path(tempfile.mkdtemp(prefix="pmrepo-mock-state-"))
+                self._private_state = True
+                weakref.finalize(self, shutil.rmtree, self.state_dir, True)  # also without finish()
+            path = Path(self.state_dir) / f"{self.root_name(dist)}.cfg"
+            try:
+                same = path.read_bytes() == text
+            except OSError:
+                same = False
+            if not same:
+                write_atomic(path, text.decode())
+        return path
 
     def roots_in_use(self) -> list[tuple[str, str]]:
         """(root, uniqueext) of every root this run initialised and has not cleaned."""
@@ -424,21 +447,26 @@ class MockBuilder(Builder):
             return sorted(self._roots)
 
     def finish(self, log_dir: Path) -> None:
-        """End of the run: ``mock --clean`` every root this run left (unless keep_roots).
+        """End of the run (unless keep_roots): ``mock --clean`` every root this run left and
+        ``mock --scrub=bootstrap`` every (root, slot) it used (--clean keeps the bootstrap root).
         A failure to clean is logged, never fatal: the builds are done."""
         if self.keep_roots:
             return
         log_dir.mkdir(parents=True, exist_ok=True)
         log = log_dir / "mock-clean.log"
-        with tempfile.TemporaryDirectory(prefix="pmrepo-mock-clean-") as tmp:
-            for root, ext in self.roots_in_use():
-                dist = self._roots[(root, ext)]
-                cfg = Path(tmp) / f"{root}.cfg"
-                if not cfg.exists():
-                    write_atomic(cfg, self.render_config(dist))
+        with self._slot_lock:
+            used = sorted(self._used.items())
+        for (root, ext), dist in used:
+            cfg = self.root_config(dist)  # the same bytes and mtime: the root cache stays valid
+            if (root, ext) in self._roots:
                 run(self.clean_command(cfg, ext, dist), log_file=log, check=False)
-                with self._slot_lock:
-                    self._roots.pop((root, ext), None)
+            run(self.clean_command(cfg, ext, dist, scrub="bootstrap"), log_file=log, check=False)
+            with self._slot_lock:
+                self._roots.pop((root, ext), None)
+                self._used.pop((root, ext), None)
+        if self._private_state and self.state_dir is not None:
+            shutil.rmtree(self.state_dir, ignore_errors=True)  # this builder's own: no later run can use it
+            self.state_dir, self._private_state = None, False
 
     # -- building ------------------------------------------------------------
 
@@ -465,7 +493,9 @@ class MockBuilder(Builder):
         self.check_available()
         repo = self.local_repo(req, mock_log) if req.dep_rpms else None
         cfg = outdir / "mock.cfg"  # mock -r takes a path only when it ends in .cfg
+        stable = self.root_config(dist).stat()
         write_atomic(cfg, self.render_config(dist, repo, req.source_date_epoch))
+        os.utime(cfg, ns=(stable.st_atime_ns, stable.st_mtime_ns))  # see root_config
         resultdir = outdir / "mock-result"
         root = self.root_name(dist)
         with self._slot(root) as ext:
@@ -474,13 +504,14 @@ class MockBuilder(Builder):
             argv = self.command(cfg, srpm.resolve(), resultdir, ext, dist, initialised)
             res = run(argv, log_file=mock_log, check=False)
             with self._slot_lock:
+                self._used[(root, ext)] = dist
                 if self.reuse_roots:
                     # mock kept the root (-N), whether the build succeeded or not
                     self._roots[(root, ext)] = dist
         logs = self._collect_logs(resultdir, outdir, res.returncode)
         if res.returncode != 0:
             shutil.rmtree(resultdir, ignore_errors=True)  # its logs were moved out; partial RPMs are no result
-            raise self._error(req, res.returncode, outdir)
+            raise mock_error(req, res.returncode, outdir)
         rpms: list[Path] = []
         for rpm in sorted(resultdir.glob("*.rpm")):
             if rpm.name.endswith(".src.rpm"):
@@ -510,56 +541,3 @@ class MockBuilder(Builder):
             found.insert(0, build_log)
         found.append(outdir / "mock.log")
         return found
-
-    def _error(self, req: BuildRequest, code: int, outdir: Path) -> MockError:
-        mock_log = outdir / "mock.log"
-        output = mock_log.read_text(errors="replace") if mock_log.is_file() else ""
-        need = _fmt(MIN_MOCK_VERSION)
-        # an option this mock does not know: optparse-era mock exits 2; parse_known_args-era
-        # mock takes it as an SRPM path and fails to open it (exit 1)
-        m = UNKNOWN_OPTION_RE.search(output) if code == 2 else (OPTION_AS_SRPM_RE.search(output) if code == 1 else None)
-        if m:
-            how = ("rejected unknown option" if code == 2
-                   else "took unknown option as an SRPM path:")
-            tail, _ = explaining_tail(mock_log)
-            option = m.group(1).rstrip(".")
-            return MockArgumentError(f"{req.component} ({req.dist.name}): mock {how} {option} (exit {code}); "
-                                     f"mock.log: {m.group(0).rstrip('.')} — fix: install mock >= {need} "
-                                     f"(pmrepo needs it for {MIN_MOCK_REASON})", log=mock_log, tail=tail,
-                                     returncode=code)
-        cls, meaning, candidates, fix = EXIT_CODES.get(
-            code, (MockError, "failed", ("mock.log", "state.log"), "check mock.log and state.log"))
-        log = outdir / candidates[-1]
-        for name in candidates:
-            path = outdir / name
-            if path.is_file() and path.read_text(errors="replace").strip():
-                log = path
-                break
-        tail, last = explaining_tail(log)
-        return cls(f"{req.component} ({req.dist.name}): mock {meaning} (exit {code}); {log.name}: {last} — fix: {fix}",
-                   log=log, tail=tail, returncode=code)
-
-
-ERROR_LINE = re.compile(r"(?i)error|bad exit status|fail|not found|no package")
-
-
-def explaining_tail(log: Path, lines: int = TAIL_LINES) -> tuple[str, str]:
-    """The end of ``log`` that explains a failure, and its most telling line.
-
-    mock appends its own epilogue to build.log/root.log after the command that
-    failed ("Child return code was: N", then an exception and traceback): the
-    tail is cut there so it shows rpmbuild's or yum's own last words."""
-    try:
-        text = log.read_text(errors="replace").splitlines()
-    except OSError:
-        return "", "no output"
-    text = [ln for ln in text if not ln.startswith(("$ ", "# exit:", "# cwd:"))]  # run()'s own lines in mock.log
-    for i in range(len(text) - 1, -1, -1):
-        if "Child return code was:" in text[i]:
-            text = text[:i]
-            break
-    tail = text[-lines:]
-    meaningful = [ln.strip() for ln in tail if ln.strip()]
-    telling = [ln for ln in meaningful if ERROR_LINE.search(ln)]
-    last = telling[-1] if telling else (meaningful[-1] if meaningful else "no output")
-    return "\n".join(tail), last
