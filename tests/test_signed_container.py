@@ -10,7 +10,6 @@ prompt and the check failed with "[pmrepo-demo] not listed".
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Iterator
 
