@@ -335,7 +335,8 @@ class Pipeline:
 
     def _say_lacking(self, builder: Builder, plan: DistPlan, say_none: bool = False) -> None:
         """Which of the dist's BuildRequires from outside the release this host lacks."""
-        lacking = sorted({br for brs in plan.graph.external.values() for br in brs if builder.lacks(br)})
+        with self.console.watch(f"{plan.dist.name}: BuildRequires from outside the release on this host"):
+            lacking = sorted({br for brs in plan.graph.external.values() for br in brs if builder.lacks(br)})
         if not lacking:
             if say_none:
                 self.say(f"  this host has every BuildRequires from outside the release (backend {builder.name})")
