@@ -172,9 +172,13 @@ def test_zizmor_finds_nothing_above_informational(tmp_path: Path) -> None:
     exe = shutil.which("zizmor")
     if exe is None:
         pytest.fail("zizmor is not installed — fix: pip install -r requirements-test.txt (make setup)")
-    res = run([exe, "--offline", "--format", "json", str(WORKFLOW)], check=False, log_file=tmp_path / "zizmor.log")
+    res = run([exe, "--offline", "--quiet", "--no-progress", "--format", "json", str(WORKFLOW)], check=False,
+              log_file=tmp_path / "zizmor.log")
     assert res.returncode in (0, 10, 11, 12, 13, 14), res.output  # 1x: findings (exit code by severity)
-    findings = json.loads(res.output[res.output.index("["):res.output.rindex("]") + 1])
+    # stdout is the JSON list; stderr (merged by run.py) may carry coloured log lines before it
+    text = re.sub(r"\x1b\[[0-9;]*m", "", res.output)
+    start = 0 if text.startswith("[") else text.index("\n[") + 1
+    findings = json.loads(text[start:text.rindex("]") + 1])
     above = [f"{f['ident']} ({f['determinations']['severity']}) at line "
              f"{f['locations'][0]['concrete']['location']['start_point']['row'] + 1}"
              for f in findings if f["determinations"]["severity"] not in ("Informational", "Unknown")]
