@@ -350,7 +350,9 @@ class Pipeline:
 
     def run_render(self) -> None:
         with self.locked():
-            for (comp, dist), path in sorted(self.render().items()):
+            with self.console.step(f"render specs ({self._jobs_text()})"):
+                rendered = self.render()
+            for (comp, dist), path in sorted(rendered.items()):
                 self.say(f"{comp} {dist}: {path}")
 
     def run_sources(self) -> None:
@@ -422,7 +424,7 @@ class Pipeline:
 
     def run_notes(self) -> list[Path]:
         """``notes``: the release notes from the manifest and what was built (build.json, installed.json)."""
-        with WorkdirLock(self.opts.outdir, "output directory"):
+        with WorkdirLock(self.opts.outdir, "output directory"), self.console.step("release notes"):
             paths = render_notes(self.release, self.layout.release_out, repo_dir=self.opts.outdir)
         for path in paths:
             self.say(str(path))
