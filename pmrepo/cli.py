@@ -131,7 +131,7 @@ _PIPELINE = (_release, _dist, _workdir, _outdir, _backend, _build, _checks, _con
 COMMANDS: dict[str, tuple[str, tuple]] = {
     "setup": ("install the system tools and Python packages this project needs", ()),
     "check": ("validate the manifest and say whether it can be built here",
-              (_release, _dist, _backend)),
+              (_release, _dist, _workdir, _backend)),
     "render": ("render the component specs per dist into the work directory",
                (_release, _dist, _workdir, _outdir)),
     "sources": ("fetch, verify and pack every source", (_release, _dist, _workdir, _outdir)),

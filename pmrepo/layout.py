@@ -174,6 +174,11 @@ class Layout:
         return self.cache / "specinfo"
 
     @property
+    def template_cache(self) -> Path:
+        """Compiled spec templates (jinja2 bytecode), reused by the next render."""
+        return self.cache / "templates"
+
+    @property
     def store(self) -> Path:
         return self._work() / "store"
 

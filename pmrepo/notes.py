@@ -38,7 +38,7 @@ name is a literal in this module.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,6 +52,7 @@ from .fsutil import write_atomic
 from .layout import DistLayout, Layout
 from .records import BuildRecord, InstallRecord, RecordError
 from .render import ENV, TEMPLATES as TEMPLATE_ROOT
+from .repofiles import RepoFileChange, changed_repo_files
 
 TEMPLATES = TEMPLATE_ROOT / "notes"
 LANGS = ("ja", "en")
@@ -104,6 +105,9 @@ class DistNotes:
     erase: tuple[str, ...]  # `yum erase` list: packages of this release the install puts there
     smoke: tuple[tuple[str, str], ...]  # (component, command) of the starred components
     unchecked: tuple[str, ...] = ()  # checks that did not run for this output (published with --allow-unchecked)
+    # .repo files the upgrade from the previous release changes (an edited one gets a .rpmnew to merge)
+    repo_changes: tuple[RepoFileChange, ...] = ()
+    previous_signed: bool | None = None  # from the previous release's build.json; None: not found, taken as this one
 
     @property
     def repo_file(self) -> RepoFile:
@@ -311,12 +315,25 @@ def _dist_notes(release: Release, previous: Release | None, dist: Dist, where: D
                      unchecked=tuple(build.unchecked or ()) if build else ())
 
 
+def _with_repo_changes(release: Release, previous: Release | None, d: DistNotes, layout: Layout | None) -> DistNotes:
+    """``d`` with the .repo files the upgrade changes: the previous release signed as its
+    build.json (in the same output directory) says, else taken as built like this one."""
+    if previous is None:
+        return d
+    prev_json = Layout(previous.release_id, layout.outdir).dist(d.dist.name).output.build_json if layout else None
+    prev_signed = _read(BuildRecord, prev_json).signed if prev_json is not None and prev_json.is_file() else None
+    changes = changed_repo_files(release, previous, d.dist, signed=d.signed,
+                                 previous_signed=d.signed if prev_signed is None else prev_signed)
+    return replace(d, repo_changes=changes, previous_signed=prev_signed)
+
+
 def collect(release: Release, *, repo_dir: Path | None) -> Notes:
     """Everything the templates show, computed and checked (no rendering)."""
     previous = load_previous(release)
     layout = Layout(release.release_id, repo_dir) if repo_dir else None
     dists = tuple(_dist_notes(release, previous, d, layout.dist(d.name) if layout else None)
                   for d in release.dists.values())
+    dists = tuple(_with_repo_changes(release, previous, d, layout) for d in dists)
     comps = [change for comp in release.components for change in _changes(release, previous, comp)]
     return Notes(release=release, previous=previous, excludes=tuple(release.exclude_patterns()), dists=dists,
                  components=tuple(comps), sums_file=bool(layout and layout.sums_file.is_file()),

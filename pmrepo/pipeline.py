@@ -34,6 +34,7 @@ from .notes import render_notes
 from .progress import Console, Progress, default_console, table
 from .publish import publish, refuse_unshippable, vouch
 from .records import BuildRecord
+from .render import use_bytecode_cache
 from .repopkg import metapackage_requires
 from .scheduler import JobResult, JobSpec, Scheduler, Store, summary
 
@@ -68,9 +69,13 @@ class DistPlan:
 
 
 class Pipeline:
-    def __init__(self, opts: Options, say: Say | None = None) -> None:
+    def __init__(self, opts: Options, say: Say | None = None, release: Release | None = None) -> None:
         self.opts = opts
-        self.release: Release = manifest.load(opts.release)
+        self.console: Console = default_console() if say is None else Console(say)
+        if release is None:
+            with self.console.watch(f"load {opts.release}"):
+                release = manifest.load(opts.release)
+        self.release: Release = release
         if opts.jobs is not None and opts.jobs < 1:
             raise UsageError(f"--jobs {opts.jobs}: must be 1 or more")
         names = {c.name for c in self.release.components}
@@ -85,7 +90,7 @@ class Pipeline:
                                  f"{', '.join(self.release.dists)}")
         self.dists = [self.release.dists[d] for d in (opts.dists or tuple(self.release.dists))]
         self.layout = Layout(self.release.release_id, opts.outdir, opts.workdir)
-        self.console: Console = default_console() if say is None else Console(say)
+        self.template_cache: Path = self.layout.template_cache
         self.say: Say = self.console.say
         self._builder: Builder | None = None
         self.signer: Signer | None = None
@@ -156,11 +161,17 @@ class Pipeline:
     def render(self) -> dict[tuple[str, str], Path]:
         """Render every component spec per dist into the work directory."""
         out: dict[tuple[str, str], Path] = {}
+        use_bytecode_cache(self.template_cache)
         for dist in self.dists:
-            for comp in self.release.components_for(dist.name):
+            comps = self.release.components_for(dist.name)
+            tick = self.console.counter(f"{dist.name}: specs rendered", len(comps))
+            for n, comp in enumerate(comps, 1):
                 path = self.layout.dist(dist.name).spec(comp.name)
-                write_atomic(path, specs.render_component(self.release, dist, comp))
+                text = specs.render_component(self.release, dist, comp)
+                if not (path.is_file() and path.read_text() == text):  # a rerun rewrites nothing
+                    write_atomic(path, text)
                 out[(comp.name, dist.name)] = path
+                tick(n)
         return out
 
     def fetch_sources(self, components: set[str] | None = None) -> dict[str, tuple[Path, tuple[str, ...]]]:
@@ -179,7 +190,8 @@ class Pipeline:
             out[comp.key] = (dest, tuple(sources.sha256_file(f) for f in files))
         return out
 
-    def plan(self, rendered: dict[tuple[str, str], Path], strict: bool = True) -> dict[str, DistPlan]:
+    def plan(self, rendered: dict[tuple[str, str], Path], strict: bool = True,
+             cache: Path | None = None) -> dict[str, DistPlan]:
         """Build graphs per dist. ``strict``: a BuildRequires that no component
         provides and the backend cannot satisfy is an error (``build``); else it
         is only listed in ``graph.external`` (``plan`` shows it)."""
@@ -187,9 +199,13 @@ class Pipeline:
         for dist in self.dists:
             log = self.layout.dist(dist.name).log("rpmspec.log")
             log.unlink(missing_ok=True)
-            cache = self.layout.specinfo_cache
-            infos = {c.name: specs.inspect_cached(rendered[(c.name, dist.name)], dist, cache, log)
-                     for c in self.release.components_for(dist.name)}
+            comps = self.release.components_for(dist.name)
+            tick = self.console.counter(f"{dist.name}: specs parsed", len(comps))
+            infos = {}
+            for n, c in enumerate(comps, 1):
+                infos[c.name] = specs.inspect_cached(rendered[(c.name, dist.name)], dist,
+                                                     cache or self.layout.specinfo_cache, log)
+                tick(n)
             for comp in self.release.components_for(dist.name):
                 built = set(infos[comp.name].packages)
                 missing = [p for p in comp.packages_for(dist.name) if p not in built and not p.endswith("-debuginfo")]
@@ -326,20 +342,31 @@ class Pipeline:
         self.say(f"{rel.path}: valid manifest for {rel.release_id} "
                  f"({len(rel.component_names())} components, dists {', '.join(rel.dists)})")
         if shutil.which("rpmspec"):
-            # rendered and parsed in a scratch directory: `check` writes nothing of the user's
+            # rendered and parsed in a scratch directory: `check` writes nothing of the user's but
+            # the work directory's specinfo cache (shared with plan and build: a rerun parses nothing)
             with tempfile.TemporaryDirectory(prefix="pmrepo-check-") as tmp:
                 scratch = Pipeline(dataclasses.replace(self.opts, workdir=Path(tmp) / "work",
-                                                       outdir=Path(tmp) / "out"), say=lambda s: None)
-                plans = scratch.plan(scratch.render(), strict=False)
+                                                       outdir=Path(tmp) / "out"), say=lambda s: None, release=rel)
+                scratch.console, scratch.template_cache = self.console, self.template_cache
+                with self.console.step(f"render specs ({self._jobs_text()})"):
+                    rendered = scratch.render()
+                with self.console.step(f"parse specs (rpmspec, cache {self.layout.specinfo_cache})"):
+                    plans = scratch.plan(rendered, strict=False, cache=self.layout.specinfo_cache)
                 for dname, plan in plans.items():
                     self.say(f"== {dname}")
                     self._say_lacking(scratch.builder, plan, say_none=True)
-        self.preflight()
+        with self.console.step("preflight (sources, spec templates, backend)"):
+            self.preflight()
         self.say(f"buildable here with backend {self.builder.name}")
+
+    def _jobs_text(self) -> str:
+        n = sum(len(self.release.components_for(d.name)) for d in self.dists)
+        return f"{n} component specs for {', '.join(d.name for d in self.dists)}"
 
     def _say_lacking(self, builder: Builder, plan: DistPlan, say_none: bool = False) -> None:
         """Which of the dist's BuildRequires from outside the release this host lacks."""
-        lacking = sorted({br for brs in plan.graph.external.values() for br in brs if builder.lacks(br)})
+        with self.console.watch(f"{plan.dist.name}: BuildRequires from outside the release on this host"):
+            lacking = sorted({br for brs in plan.graph.external.values() for br in brs if builder.lacks(br)})
         if not lacking:
             if say_none:
                 self.say(f"  this host has every BuildRequires from outside the release (backend {builder.name})")
@@ -353,7 +380,9 @@ class Pipeline:
 
     def run_render(self) -> None:
         with self.locked():
-            for (comp, dist), path in sorted(self.render().items()):
+            with self.console.step(f"render specs ({self._jobs_text()})"):
+                rendered = self.render()
+            for (comp, dist), path in sorted(rendered.items()):
                 self.say(f"{comp} {dist}: {path}")
 
     def run_sources(self) -> None:
@@ -380,8 +409,10 @@ class Pipeline:
     def run_plan(self) -> None:
         """``plan``: per dist the build order, the waves and the repo package's contents."""
         with WorkdirLock(self.opts.workdir):  # writes only the work directory: the output's lock stays free
-            rendered = self.render()
-            plans = self.plan(rendered, strict=False)
+            with self.console.step(f"render specs ({self._jobs_text()})"):
+                rendered = self.render()
+            with self.console.step(f"parse specs (rpmspec, cache {self.layout.specinfo_cache})"):
+                plans = self.plan(rendered, strict=False)
         rel = self.release
         for dname, plan in plans.items():
             self.say(f"== {dname} ({plan.dist.tag}, rhel {plan.dist.rhel})")
@@ -423,7 +454,7 @@ class Pipeline:
 
     def run_notes(self) -> list[Path]:
         """``notes``: the release notes from the manifest and what was built (build.json, installed.json)."""
-        with WorkdirLock(self.opts.outdir, "output directory"):
+        with WorkdirLock(self.opts.outdir, "output directory"), self.console.step("release notes"):
             paths = render_notes(self.release, self.layout.release_out, repo_dir=self.opts.outdir)
         for path in paths:
             self.say(str(path))
@@ -439,7 +470,9 @@ class Pipeline:
                 return
             self.say(f"pinning {len(todo)} source(s) by TRUST ON FIRST USE: the sha256 recorded is whatever the "
                      "server sends now; compare it with upstream's published checksums before you release.")
-            for comp, url, digest in sources.pin(rel, sources.Fetcher(self.layout.cache, say=self.say)):
+            with self.console.step(f"download {len(todo)} source(s)"):
+                pinned = sources.pin(rel, sources.Fetcher(self.layout.cache, say=self.say))
+            for comp, url, digest in pinned:
                 self.say(f"  {comp}: {sources.redact(url)}\n    sha256 = {digest}")
             manifest.load(rel.path)
 

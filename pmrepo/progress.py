@@ -109,6 +109,28 @@ class Console:
         self.end(token)
         self.say(f"{label}: done in {time.monotonic() - t0:.1f}s")
 
+    @contextlib.contextmanager
+    def watch(self, label: str) -> Iterator[None]:
+        """A step that prints no started/done lines (it is usually quick, e.g. loading
+        the manifest), but a "still running" line when it is silent for too long."""
+        token = self.begin(label)
+        try:
+            yield
+        finally:
+            self.end(token)
+
+    def counter(self, label: str, total: int, every: float = 1.0) -> Callable[[int], None]:
+        """``tick(n)`` after each of ``total`` items: prints ``label: n/total`` at most every
+        ``every`` seconds, so a long loop says how far it is (not only that it still runs)."""
+        last = [time.monotonic()]
+
+        def tick(n: int) -> None:
+            now = time.monotonic()
+            if n < total and now - last[0] >= every:
+                last[0] = now
+                self.say(f"  {label}: {n}/{total}")
+        return tick
+
     def _watch(self) -> None:
         while True:
             if self._wake.wait(0.2):

@@ -34,6 +34,7 @@ Everything else (the mock config) is plain text.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import posixpath
 import re
 from pathlib import Path
@@ -192,6 +193,20 @@ ENV = _Environment(
     finalize=_finalize,
 )
 ENV.filters.update(FILTERS)
+
+
+def use_bytecode_cache(directory: Path | None) -> None:
+    """Keep compiled templates in ``directory`` (None: in memory only): a release of many
+    components compiles each spec template once, not on every run. Bytecode is reused only
+    for the same template source (jinja2 checks it), the same jinja2 and Python versions
+    and the same environment (this module's text is part of the directory name)."""
+    if directory is None:
+        ENV.bytecode_cache = None
+        return
+    where = directory / hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    where.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not isinstance(ENV.bytecode_cache, jinja2.FileSystemBytecodeCache) or ENV.bytecode_cache.directory != str(where):
+        ENV.bytecode_cache = jinja2.FileSystemBytecodeCache(str(where))
 
 
 def template_path(name: str) -> Path:

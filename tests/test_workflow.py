@@ -4,8 +4,10 @@ matrix covers the real manifest's dists, and signing/publishing happen on
 release tags only."""
 from __future__ import annotations
 
+import json
 import re
 import shlex
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ import yaml
 
 from conftest import ROOT
 from pmrepo import manifest
+from pmrepo.run import run
 
 WORKFLOW = ROOT / ".github" / "workflows" / "release.yml"
 MAKEFILE = ROOT / "Makefile"
@@ -81,7 +84,7 @@ def test_parses_as_a_github_workflow(workflow: dict) -> None:
     for job_id, step in steps(workflow):
         assert ("run" in step) != ("uses" in step), f"{job_id}: a step needs exactly one of run/uses: {step}"
         if "uses" in step:
-            assert re.match(r"^[\w.-]+/[\w.-]+@v\d+$", step["uses"]), f"unpinned action {step['uses']}"
+            assert re.match(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}$", step["uses"]), f"unpinned action {step['uses']}"
     assert workflow["jobs"]["release"]["needs"] == "build"
 
 
@@ -145,4 +148,38 @@ def test_release_notes_are_rendered_kept_and_attached(workflow: dict) -> None:
     assert uploads and attached
     files = attached[0]["with"]["files"].split()
     assert {Path(f).name for f in files} >= {f"RELEASE-NOTES.{lang}.{ext}" for lang in ("ja", "en") for ext in ("md", "html")}
-    assert release["permissions"]["contents"] == "write" and workflow["permissions"]["contents"] == "read"
+    assert release["permissions"] == {"contents": "write"} and workflow["permissions"] == {}
+
+
+def test_actions_pinned_with_the_tag_in_a_comment_and_no_persisted_credentials(workflow: dict) -> None:
+    text = WORKFLOW.read_text()
+    uses = re.findall(r"^\s*(?:- )?uses: (\S+)(.*)$", text, re.M)
+    assert len(uses) == sum(1 for _, s in steps(workflow) if "uses" in s)
+    for ref, rest in uses:
+        assert re.match(r"^\s+# v\d+\.\d+\.\d+$", rest), f"{ref}: the tag it pins belongs in a comment ({rest!r})"
+    checkouts = [s for _, s in steps(workflow) if s.get("uses", "").startswith("actions/checkout@")]
+    assert checkouts and all(s["with"]["persist-credentials"] is False for s in checkouts)
+    # least privilege: nothing at the top, each job its own
+    assert workflow["permissions"] == {}
+    assert {j: job["permissions"] for j, job in workflow["jobs"].items()} == {
+        "build": {"contents": "read"}, "release": {"contents": "write"}}
+
+
+def test_zizmor_finds_nothing_above_informational(tmp_path: Path) -> None:
+    """zizmor (pinned in requirements-test.txt), offline: no unpinned action, no persisted
+    credentials, no excessive permissions, no template injection — any finding above
+    informational fails, named with its rule and line."""
+    exe = shutil.which("zizmor")
+    if exe is None:
+        pytest.fail("zizmor is not installed — fix: pip install -r requirements-test.txt (make setup)")
+    res = run([exe, "--offline", "--quiet", "--no-progress", "--format", "json", str(WORKFLOW)], check=False,
+              log_file=tmp_path / "zizmor.log")
+    assert res.returncode in (0, 10, 11, 12, 13, 14), res.output  # 1x: findings (exit code by severity)
+    # stdout is the JSON list; stderr (merged by run.py) may carry coloured log lines before it
+    text = re.sub(r"\x1b\[[0-9;]*m", "", res.output)
+    start = 0 if text.startswith("[") else text.index("\n[") + 1
+    findings = json.loads(text[start:text.rindex("]") + 1])
+    above = [f"{f['ident']} ({f['determinations']['severity']}) at line "
+             f"{f['locations'][0]['concrete']['location']['start_point']['row'] + 1}"
+             for f in findings if f["determinations"]["severity"] not in ("Informational", "Unknown")]
+    assert not above, "zizmor findings above informational: " + "; ".join(above)

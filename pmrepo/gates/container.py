@@ -230,6 +230,22 @@ def _between_marks(output: str) -> str:
     return text
 
 
+def _imported_keys(output: str) -> list[str]:
+    """``0x<id> (<file>)`` of each key yum/dnf imported (``Importing GPG key 0x…`` … ``From : …``)."""
+    keys: list[str] = []
+    key = None
+    for ln in output.splitlines():
+        m = re.match(r"^Importing GPG key (0x[0-9A-Fa-f]+)", ln.strip())
+        if m:
+            key = m.group(1)
+            continue
+        m = re.match(r"^From\s*:\s*(\S+)", ln.strip())
+        if m and key:
+            keys.append(f"{key} ({m.group(1).removeprefix('file://')})")
+            key = None
+    return sorted(set(keys))
+
+
 class _Session:
     """One container, the steps run in it, and what they found."""
 
@@ -358,7 +374,10 @@ class _Session:
         if not tool:
             self.record(name, SKIP, "no yum or dnf", t0)
             return False
-        res = self.sh(f"{tool} -v repolist enabled 2>&1; echo {_MARK}; "
+        # -y: a signed repository (repo_gpgcheck=1) has its key imported from the .repo file's
+        # gpgkey= on first use, as yum does for an operator's `yum -y install`; without it the
+        # import prompt is declined and repomd.xml fails to verify. A bad signature still fails.
+        res = self.sh(f"{tool} -y -v repolist enabled 2>&1; echo {_MARK}; "
                       + "; ".join(f"echo {shlex.quote(r.repo_id)} $(ls {shlex.quote(r.prefix)}/rpm 2>/dev/null | "
                                   f"grep -c '\\.rpm$')" for r in rel.repos))
         listing, _, counts = res.output.partition(_MARK + "\n")
@@ -383,7 +402,9 @@ class _Session:
         if problems:
             self.record(name, FAIL, "; ".join(problems), t0)
             return False
-        self.record(name, PASS, ", ".join(f"[{r.repo_id}] {seen[r.repo_id]}" for r in rel.repos), t0)
+        keys = _imported_keys(listing)
+        self.record(name, PASS, ", ".join(f"[{r.repo_id}] {seen[r.repo_id]}" for r in rel.repos)
+                    + (f"; GPG key imported from gpgkey=: {', '.join(keys)}" if keys else ""), t0)
         return True
 
     def package_manager(self) -> str:

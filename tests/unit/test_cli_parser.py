@@ -20,7 +20,7 @@ def options(cmd: str) -> set[str]:
     ("setup", set(), {"--release", "--workdir"}),
     ("notes", {"--release", "--outdir"}, {"--backend", "--jobs", "--sign", "--container", "--dist", "--target"}),
     ("pin", {"--release", "--workdir"}, {"--outdir", "--backend", "--no-gates"}),
-    ("check", {"--release", "--dist", "--backend", "--mock-opt"}, {"--workdir", "--force", "--sign"}),
+    ("check", {"--release", "--dist", "--workdir", "--backend", "--mock-opt"}, {"--outdir", "--force", "--sign"}),
     ("publish", {"--release", "--dist", "--workdir", "--outdir", "--target", "--dry-run", "--replace"},
      {"--backend", "--sign", "--force"}),
     ("gate", {"--container", "--container-image", "--workdir", "--outdir"}, {"--sign", "--jobs", "--target"}),

@@ -51,3 +51,47 @@ def test_real_release_notes_mark_what_changed_since_1_1_13() -> None:
     pages = render_texts(collect(manifest.load(REAL), repo_dir=None))
     md = pages["RELEASE-NOTES.en.md"]
     assert "1.1.13-1.1" in md and "**pacemaker-1.1.14-1" in md  # bold: changed since the predecessor
+
+
+def _demo_copy(tmp_path, edit=None):
+    import shutil
+    shutil.copytree(DEMO.parent, tmp_path / "demo")
+    path = tmp_path / "demo" / DEMO.name
+    if edit:
+        path.write_text(edit(path.read_text()))
+    return manifest.load(path)
+
+
+def test_upgrade_section_says_which_repo_files_to_merge_per_dist(tmp_path) -> None:
+    """An operator who edited a .repo file keeps it on upgrade (%config(noreplace)); when the
+    shipped file changed, the notes name the .rpmnew to merge and the settings that changed."""
+    rel = _demo_copy(tmp_path, lambda t: t.replace('repo_name = "pmrepo demo repository"',
+                                                    'repo_name = "pmrepo demo repository (new name)"'))
+    md = render_texts(collect(rel, repo_dir=None))["RELEASE-NOTES.en.md"]
+    upgrade = md.split("## Upgrade from demo-repo-0.9-1", 1)[1].split("\n## ", 1)[0]
+    for dist in ("el6", "el7"):
+        part = upgrade.split(f"({dist})", 1)[1].split("### ", 1)[0]
+        assert ("- /etc/yum.repos.d/pmrepo-demo.repo (demo-repo): merge /etc/yum.repos.d/pmrepo-demo.repo.rpmnew; "
+                "no longer: `name=pmrepo demo repository`; new: `name=pmrepo demo repository (new name)`") in part, part
+        assert "pmrepo-demo-src.repo" not in part  # unchanged: nothing to merge
+    ja = render_texts(collect(rel, repo_dir=None))["RELEASE-NOTES.ja.md"]
+    assert ja.count("/etc/yum.repos.d/pmrepo-demo.repo.rpmnew を取り込む") == 2
+
+
+def test_upgrade_section_says_nothing_to_merge_when_the_repo_files_are_the_same() -> None:
+    md = render_texts(collect(manifest.load(DEMO), repo_dir=None))["RELEASE-NOTES.en.md"]
+    assert md.count("The .repo files are the same as in demo-repo-0.9-1: a file you edited is kept as it is, "
+                    "and no .rpmnew is written.") == 2
+    assert ".rpmnew;" not in md
+
+
+def test_unsigned_to_signed_changes_every_repo_file() -> None:
+    """Moving from an unsigned to a signed release: the kept, edited files still say gpgcheck=0."""
+    from pmrepo.repofiles import changed_repo_files
+    rel = manifest.load(DEMO)
+    prev = manifest.load(rel.follows_path())
+    changes = changed_repo_files(rel, prev, rel.dists["el7"], signed=True, previous_signed=False)
+    assert [c.path for c in changes] == [f"/etc/yum.repos.d/{r.repo_file}" for r in rel.repos]
+    assert all(c.removed == ("gpgcheck=0",) and c.added[:2] == ("gpgcheck=1", "repo_gpgcheck=1")
+               and c.added[2].startswith("gpgkey=file:///opt/pmrepo-demo/") for c in changes)
+    assert changed_repo_files(rel, prev, rel.dists["el7"], signed=True, previous_signed=True) == ()
