@@ -223,10 +223,12 @@ def test_release_manifest_fields(rel14: manifest.Release) -> None:
     assert rel14.dists["el7"].os_requires == ("ipmitool", "psmisc")
     assert rel14.dists["el7"].macros["_unitdir"] == "/usr/lib/systemd/system"
     assert (rel14.dists["el6"].image, rel14.dists["el7"].image) == ("centos:6", "centos:7")
-    for d, ver in (("el6", "6.10"), ("el7", "7.9.2009")):
+    # mock's templates: https vault URLs; el6's [updates] is disabled in centos-6.tpl, so it is not named
+    for d, ver, repos in (("el6", "6.10", ("base", "extras")), ("el7", "7.9.2009", ("base", "updates", "extras"))):
         urls = rel14.dists[d].base_repos
-        for repo in ("base", "updates", "extras"):
-            assert f"vault.centos.org/{ver}/" in urls[repo] and "$basearch" in urls[repo]
+        assert set(repos) | {"epel"} == set(urls)
+        for repo in repos:
+            assert urls[repo].startswith(f"https://vault.centos.org/{ver}/") and "$basearch" in urls[repo]
         assert "archives.fedoraproject.org/pub/archive/epel/" in urls["epel"]
 
 
