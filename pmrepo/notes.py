@@ -293,7 +293,7 @@ def _dist_notes(release: Release, previous: Release | None, dist: Dist, where: D
             groups.append(Group(key, split_title(title), tuple(lines)))
 
     # repo package files: from build.json, or the names the build will produce
-    names = [f"{n}-{release.vr}{tag}.{release.arch}.rpm" for n in release.repo_package_names()]
+    names = release.repo_rpm_names(dist)
     files: list[RepoFile] = []
     for name in names:
         if build is None:
