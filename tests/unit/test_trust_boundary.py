@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from synthetic import make_release
 
-from pmrepo import manifest, publish
+from pmrepo import manifest, manifest_read, publish
 from pmrepo.builders.base import rpm_macro_defines
 from pmrepo.errors import ManifestError, PmrepoError, SpecError
 from pmrepo.run import Result
@@ -147,7 +147,7 @@ def test_plain_macro_values_and_references_load(tmp_path: Path) -> None:
 
 def test_every_macro_the_builders_define_is_tool_owned() -> None:
     dist = manifest.Dist("el7", ".el7", 7, {}, (), {}, "centos:7")
-    assert set(rpm_macro_defines(dist, 0)) - {"el7"} <= manifest.TOOL_MACROS
+    assert set(rpm_macro_defines(dist, 0)) - {"el7"} <= manifest_read.TOOL_MACROS
 
 
 def test_base_repo_url_with_jinja_is_refused(tmp_path: Path) -> None:
