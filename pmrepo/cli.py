@@ -17,9 +17,8 @@ import argparse
 import logging
 import os
 import sys
-from pathlib import Path
-
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from . import defaults
@@ -180,12 +179,11 @@ def _preflight(pipe: Pipeline, args: argparse.Namespace) -> object:
                               container_image=args.container_image)
 
 
-def _publish(pipe: Pipeline, args: argparse.Namespace) -> object:
+def _publish(pipe: Pipeline, args: argparse.Namespace) -> None:
     from .publish import ENV_INSECURE_AUTH
     if args.allow_insecure_auth:  # read by publish.make_target, also in the preflight run_publish makes
         os.environ[ENV_INSECURE_AUTH] = "1"
-    return pipe.run_publish(args.target, dry_run=args.dry_run, replace=args.replace,
-                            allow_unchecked=args.allow_unchecked)
+    pipe.run_publish(args.target, dry_run=args.dry_run, replace=args.replace, allow_unchecked=args.allow_unchecked)
 
 
 @dataclass(frozen=True)

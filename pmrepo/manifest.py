@@ -65,7 +65,8 @@ class Text:
     en: tuple[str, ...] = ()
 
     def get(self, lang: str) -> tuple[str, ...]:
-        return getattr(self, lang)
+        items: tuple[str, ...] = getattr(self, lang)
+        return items
 
     def __bool__(self) -> bool:
         return bool(self.ja or self.en)

@@ -188,8 +188,8 @@ def _load_component(r: _Reader, root: Path, spec_dir: Path, idx: int, data: Any,
     if "packages" not in data:
         raise r.fail(f"{where}.packages", "missing", "list the binary packages it ships: packages = [\"name\"]")
     packages = _per_dist(r, data["packages"], f"{where}.packages", dists)
-    for d, names in packages.items():
-        for pkg in names:
+    for d, listed in packages.items():
+        for pkg in listed:
             if not NAME_RE.match(pkg):
                 raise r.fail(f"{where}.packages.{d}", f"invalid package name {pkg!r}", "use letters, digits and ._+-")
     for d in dists:

@@ -40,12 +40,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .checksums import NOT_LISTED, SUMS_NAME, list_files, sha256_file, verify_sha256sums
+from .checksums import NOT_LISTED, SUMS_NAME, list_files, verify_sha256sums
 from .errors import PublishError
+from .fsutil import sha256_file
 from .layout import Output
+from .publish_targets import (ENV_INSECURE_AUTH, RELEASE_ID_RE, DirTarget, HttpTarget, RsyncTarget, Target, _token,
+                              make_target, old_re, rename_exchange, staging_re)
 from .records import BuildRecord, RecordError
-from .publish_targets import (ENV_INSECURE_AUTH, RELEASE_ID_RE, DirTarget, HttpTarget, RsyncTarget, Target, make_target,
-                              _token, old_re, rename_exchange, staging_re)
 
 # the targets' names used with ``publish.`` before they moved to publish_targets keep working
 __all__ = ["Action", "DirTarget", "ENV_INSECURE_AUTH", "HttpTarget", "PublishResult", "RELEASE_ID_RE", "RsyncTarget",

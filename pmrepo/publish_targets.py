@@ -37,12 +37,16 @@ import shlex
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
-from .checksums import SUMS_NAME, sha256_file
+from .checksums import SUMS_NAME
 from .errors import PublishError
+from .fsutil import sha256_file
 from .run import run
+
+if TYPE_CHECKING:
+    import requests
 
 logger = logging.getLogger("pmrepo.publish")
 
@@ -365,7 +369,7 @@ class HttpTarget(Target):
             with self.log.open("a") as fh:
                 fh.write(line + "\n")
 
-    def request(self, method: str, url: str, ok: Iterable[int], what: str, **kwargs):  # -> requests.Response
+    def request(self, method: str, url: str, ok: Iterable[int], what: str, **kwargs: Any) -> requests.Response:
         try:
             resp = self.session.request(method, url, timeout=self.timeout, allow_redirects=False, **kwargs)
         except self.requests.RequestException as exc:
@@ -414,7 +418,7 @@ class HttpTarget(Target):
 
     def exists(self, name: str) -> bool:
         resp = self.request("HEAD", self.url(name, SUMS_NAME), ok=(200, 404, 410), what=f"checking {name}")
-        return resp.status_code == 200
+        return bool(resp.status_code == 200)
 
     def upload(self, source_dir: Path, files: Sequence[str], staging: str) -> None:
         self.request("MKCOL", self.url(staging, collection=True), ok=(201,), what="creating the staging collection")
