@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import ManifestError
-from .manifest import (ARCH_RE, CONTROL_RE, DEFAULTS, DIR_RE, IMAGE_RE, NAME_RE, REPO_FILE_RE, REQUIRE_OPS, SHA256_RE,
-                       SYSTEM_DIRS, URL_RE, VERSION_RE, Component, Dist, Release, Source, redact_url)
+from .manifest import (ARCH_RE, CONTROL_RE, DEFAULTS, DIR_RE, IMAGE_RE, NAME_RE, REPO_FIELDS, REPO_FILE_RE, REPO_KINDS,
+                       REQUIRE_OPS, SHA256_RE, SYSTEM_DIRS, URL_RE, VERSION_RE, Component, Dist, Release, Source,
+                       redact_url)
 from .manifest_read import (_check_macro, _confined, _confined_tree, _file_url, _no_template, _opt_text, _per_dist,
                             _Reader, _sections, _text)
 
@@ -249,8 +250,7 @@ def _per_dist_entries(r: _Reader, raw: list[Any], comps: tuple[Component, ...]) 
     return tuple(out)
 
 
-_LAYOUT_KEYS = {"repo_name", "parent_dir"} | {f"{k}_{f}" for k in ("debuginfo", "src")
-                                              for f in ("prefix", "repo_id", "repo_name", "repo_file")}
+_LAYOUT_KEYS = {"repo_name", "parent_dir"} | {f"{k}_{f}" for k in REPO_KINDS[1:] for f in REPO_FIELDS}
 _RELEASE_KEYS = set(DEFAULTS) | _LAYOUT_KEYS | {
     "version", "release", "follows", "date", "summary", "description", "note_groups", "rpmlint_filters",
     "change_notes", "known_issues", "upgrade_warnings", "sections"}
