@@ -38,12 +38,13 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 from .checksums import NOT_LISTED, SUMS_NAME, list_files, verify_sha256sums
 from .errors import PublishError
 from .fsutil import sha256_file
 from .layout import Output
+from .progress import Say
 from .publish_targets import (ENV_INSECURE_AUTH, RELEASE_ID_RE, DirTarget, HttpTarget, RsyncTarget, Target, _token,
                               make_target, old_re, rename_exchange, staging_re)
 from .records import BuildRecord, RecordError
@@ -211,7 +212,7 @@ def publish(
     force: bool = False,
     dry_run: bool = False,
     log: Path | None = None,
-    echo: Callable[[str], None] | None = None,
+    echo: Say | None = None,
     allow_insecure_auth: bool = False,
 ) -> PublishResult:
     """Publish ``source_dir`` as ``<target>/<release_id>/`` (see module doc).
