@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Sequence, cast
 
 import jinja2
 from markupsafe import Markup
@@ -53,6 +53,10 @@ from .layout import DistLayout, Layout
 from .records import BuildRecord, InstallRecord, RecordError
 from .render import ENV, TEMPLATES as TEMPLATE_ROOT
 from .repofiles import RepoFileChange, changed_repo_files
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
+    from markdown_it.utils import EnvType, OptionsDict
 
 TEMPLATES = TEMPLATE_ROOT / "notes"
 LANGS = ("ja", "en")
@@ -418,7 +422,7 @@ class HtmlParts:
     body: str  # everything after the <h1>
 
 
-def _admonition(tokens: list, i: int, lang: str) -> None:
+def _admonition(tokens: list[Token], i: int, lang: str) -> None:
     """``tokens[i]`` opens a blockquote: when its first paragraph starts with
     ``[!WARNING]`` (or another of ADMONITIONS), mark it up as that block."""
     from markdown_it.token import Token
@@ -480,6 +484,7 @@ def markdown_to_html(text: str, lang: str) -> HtmlParts:
     ``sec-2-1``) and their table of contents, tables in a box that scrolls
     by itself, ★ marked up, ``> [!WARNING]`` blocks as warnings."""
     from markdown_it import MarkdownIt  # requirements.txt: markdown-it-py
+    from markdown_it.renderer import RendererHTML
 
     # html=False: text from the manifest (changes, known issues) is escaped, never passed through as HTML
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
@@ -511,13 +516,14 @@ def markdown_to_html(text: str, lang: str) -> HtmlParts:
             subs.append(TocEntry(f"sec-{h2}-{h3}", title))
     if toc:
         toc[-1] = TocEntry(toc[-1].id, toc[-1].title, tuple(subs))
-    rules = md.renderer.rules
+    rules = cast("dict[str, Any]", cast(RendererHTML, md.renderer).rules)  # the HTML renderer's rule table
     rules["table_open"] = lambda *a: '<div class="table-scroll">\n<table>\n'
     rules["table_close"] = lambda *a: "</table>\n</div>\n"
     default_text = rules["text"]
 
-    def text_rule(tokens, idx, options, env):  # ★ gets a class (the legend's colour); the rest as usual
-        return default_text(tokens, idx, options, env).replace(
+    def text_rule(tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        """★ gets a class (the legend's colour); the rest as usual."""
+        return str(default_text(tokens, idx, options, env)).replace(
             "★", '<span class="star">★</span>')
 
     rules["text"] = text_rule

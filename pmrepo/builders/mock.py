@@ -302,21 +302,21 @@ class MockBuilder(Builder):
             self._set_url(repos, repoid, url, f"manifest [dists.{dist.name}] base_repos.{repoid}")
             repos[repoid]["enabled"] = True  # named in the manifest: used
         for key, url in self.mirrors.items():
-            repoid = self._target(key, dist, "mirrors")
-            if repoid:
-                self._set_url(repos, repoid, url, f"mock backend option mirrors[{key!r}]")
+            mirrored = self._target(key, dist, "mirrors")
+            if mirrored:
+                self._set_url(repos, mirrored, url, f"mock backend option mirrors[{key!r}]")
         for repoid in list(repos):
             for var in mirror_env_names(dist.name, repoid):
                 if os.environ.get(var):
                     self._set_url(repos, repoid, os.environ[var], f"environment {var}")
         for key, on in self.repo_enabled.items():
-            repoid = self._target(key, dist, "enable")
-            if not repoid:
+            switched = self._target(key, dist, "enable")
+            if not switched:
                 continue
-            if repoid not in repos:
+            if switched not in repos:
                 raise UsageError(f"mock backend option enable.{key}: dist {dist.name} has no repository "
-                                 f"{repoid!r} — fix: use one of {', '.join(repos)}")
-            repos[repoid]["enabled"] = on
+                                 f"{switched!r} — fix: use one of {', '.join(repos)}")
+            repos[switched]["enabled"] = on
         if not repos:
             raise UsageError(f"dist {dist.name} (rhel {dist.rhel}): no built-in mirrors for this release — fix: "
                              f"list its repositories in the manifest: [dists.{dist.name}] base_repos = {{base = \"http://…\"}}")
