@@ -1,11 +1,13 @@
 """Command line: ``./build.py <step> [options]`` in a checkout, ``pmrepo <step> [options]`` installed.
 
-Each subcommand takes only the option groups it uses (argparse parent
-parsers); ``<step> --help`` lists them.
+``COMMANDS`` is the one table of subcommands: each names its option groups (``GROUPS``: one row
+per option; argparse parent parsers, so ``<step> --help`` lists only its own), its per-command
+policy and its ``Pipeline`` call. An option fills the ``options.Options`` field of its ``dest``:
+a new option is one row in ``GROUPS`` and one field of ``Options``.
 
 Every failure a user can cause ends in one line on stderr and a non-zero exit.
 This module parses arguments and makes one :class:`pmrepo.pipeline.Pipeline`
-call per subcommand; it imports only the pipeline, the errors and the default
+call per subcommand; it imports only the pipeline, its options, the errors and the default
 directories (``defaults``). The pipeline is imported lazily so that ``setup``
 (``hostsetup``, which installs the pipeline's dependencies) runs before they exist.
 """
@@ -15,153 +17,225 @@ import argparse
 import logging
 import os
 import sys
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from . import defaults
 from .errors import PmrepoError, UsageError, describe_os_error
+from .options import Options
+
+if TYPE_CHECKING:
+    from .pipeline import Pipeline
 
 DEMO = defaults.DEMO_RELEASE
 
 
-def _group(*adders) -> argparse.ArgumentParser:
-    """A parent parser holding one group of options (subcommands pick the groups they use)."""
+@dataclass(frozen=True)
+class Opt:
+    """One CLI option: its flags, argparse's keywords, and how its value becomes the ``Options``
+    field of the same name (``dest``); options that name no ``Options`` field are read by the
+    command itself (``Command.call``) or by ``_backend_options``."""
+
+    flags: tuple[str, ...]
+    kw: Mapping[str, Any]
+    convert: Callable[[Any], Any] | None = None  # applied to a value that is not None
+
+    @property
+    def dest(self) -> str:
+        return str(self.kw.get("dest") or self.flags[0].lstrip("-").replace("-", "_"))
+
+
+def opt(*flags: str, convert: Callable[[Any], Any] | None = None, **kw: Any) -> Opt:
+    return Opt(flags, kw, convert)
+
+
+def _resolved(path: Path) -> Path:
+    return path.resolve()
+
+
+# option group -> its options (subcommands pick the groups they use)
+GROUPS: dict[str, tuple[Opt, ...]] = {
+    "release": (opt("--release", type=Path, default=DEMO, help="release manifest (default: the offline demo)"),),
+    "dist": (opt("--dist", dest="dists", action="append", default=[], metavar="DIST", convert=tuple,
+                 help="only this dist (repeatable)"),),
+    "workdir": (opt("--workdir", type=Path, default=defaults.workdir(), convert=_resolved,
+                    help="work directory (default: work/ of the checkout, or of the current directory)"),),
+    "outdir": (opt("--outdir", type=Path, default=defaults.outdir(), convert=_resolved,
+                   help="output directory (default: repo/ of the checkout, or of the current directory)"),),
+    "backend": (
+        opt("--backend", choices=["rpmbuild", "mock"], default=os.environ.get("PMREPO_BACKEND", "rpmbuild"),
+            help="build backend (default: rpmbuild, or $PMREPO_BACKEND)"),
+        opt("--mock-opt", action="append", default=[], metavar="KEY=VALUE",
+            help="mock backend option: isolation=simple|nspawn, keep_roots=1, root_cache=0|1, yum_cache=0|1, "
+                 "ccache=0|1, use_bootstrap_image=0|1, bootstrap_image[.<dist>]=IMAGE, mock_cmd=PATH, "
+                 "mirror.[<dist>/]<repoid>=URL, enable.[<dist>/]<repoid>=0|1"),
+        opt("--clean-roots", action="store_true",
+            help="mock: give every build a freshly initialised build root (default: one root per dist and "
+                 "slot for the whole run, cleaned at its end)"),
+        opt("--host-buildrequires", action="store_true",
+            help="rpmbuild backend, for spec development: take BuildRequires this host cannot show (no rpmdb, "
+                 "e.g. Debian's -dev packages) as provided by its own packages; the result is marked NOT "
+                 "shippable and publish refuses it"),
+    ),
+    "component": (opt("--component", dest="components", action="append", default=[], metavar="NAME", convert=tuple,
+                      help="build only NAME and what it needs from the chain (repeatable)"),),
+    "build": (
+        opt("--jobs", "-j", type=int, default=None, help="parallel build jobs (default: per backend and cores)"),
+        opt("--force", nargs="?", const="*", action="append", default=[], metavar="COMPONENT", convert=frozenset,
+            help="rebuild everything, or only COMPONENT (repeatable)"),
+    ),
+    "checks": (
+        opt("--no-install-check", dest="install_check", action="store_false", help="skip the fresh-root install check"),
+        opt("--no-gates", dest="gates", action="store_false", help="skip the rpmlint/compatibility/closure gates"),
+        opt("--sign", action="store_true",
+            help="sign every RPM and repomd.xml with $PMREPO_GPG_KEY from $GNUPGHOME, ship the public key"),
+    ),
+    "container": (
+        opt("--container", choices=["none", "auto", "podman", "docker"], default=None,
+            help="container install test engine (default: none; `demo`: auto, skipped with a warning "
+                 "when no engine works)"),
+        opt("--upgrade-from", type=Path, default=None, metavar="DIR", convert=_resolved,
+            help="with --container: also test the upgrade in place from the previous release (release.follows), "
+                 "whose repository packages are in the output root DIR"),
+        opt("--container-image", default=None, metavar="IMAGE|local",
+            help="image for every dist (default: each dist's `image` from the manifest); `local` builds "
+                 "or reuses pmrepo's Debian-based test image (no registry needed)"),
+    ),
+    "publish": (
+        opt("--target", default=os.environ.get("PUBLISH_TARGET", ""),
+            help="mirror: /path, file:///path, ssh://host/path, rsync://host/path or https://… ($PUBLISH_TARGET)"),
+        opt("--dry-run", action="store_true", help="print the plan, change nothing"),
+        opt("--replace", action="store_true", help="replace a release that is already published"),
+        opt("--allow-unchecked", action="store_true",
+            help="publish outputs built without their checks (--no-gates/--no-install-check); the release "
+                 "notes say so"),
+        opt("--allow-insecure-auth", action="store_true",
+            help="send publish credentials over plain http:// (default: only https:// or ssh)"),
+    ),
+    "preflight": (
+        opt("--target", default=None,
+            help="also check this publish target (path or URL; given empty: reported as missing)"),
+        opt("--replace", action="store_true", help="publishing will replace a release already there"),
+    ),
+    "new_release": (
+        opt("--from", dest="from_", type=Path, required=True, metavar="MANIFEST",
+            help="the current release's manifest (the new one follows it)"),
+        opt("--version", required=True, help="the new repository package version, e.g. 1.1.15"),
+        opt("--release", dest="new_release", required=True, help="its release, e.g. 1.1"),
+        opt("--date", required=True, help="the release date, YYYY-MM-DD"),
+        opt("--set", action="append", default=[], metavar="[DIST:]NAME=VERSION-RELEASE",
+            help="a component's new version-release, on every dist or (DIST:) on one (repeatable)"),
+        opt("--output", type=Path, default=None,
+            help="the new manifest (default: <version>-<release>.toml beside --from)"),
+    ),
+}
+# the groups whose defaults every subcommand gets (for the options it does not offer)
+_ALL_GROUPS = ("release", "dist", "workdir", "outdir", "backend", "build", "checks", "container", "publish")
+_PIPELINE = ("release", "dist", "workdir", "outdir", "backend", "build", "checks", "container")
+
+
+def _group(*names: str) -> argparse.ArgumentParser:
+    """A parent parser holding the options of the named groups."""
     p = argparse.ArgumentParser(add_help=False)
-    for add in adders:
-        add(p)
+    for name in names:
+        for o in GROUPS[name]:
+            p.add_argument(*o.flags, **o.kw)
     return p
 
 
-def _release(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--release", type=Path, default=DEMO, help="release manifest (default: the offline demo)")
+# -- per-command policy: overrides of the Options the parsed arguments give
+def _engine(args: argparse.Namespace, default: str = "none") -> str:
+    """The container engine: none without gates, else --container or the command's default."""
+    return "none" if not args.gates else (args.container or default)
 
 
-def _dist(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dist", action="append", default=[], help="only this dist (repeatable)")
+def _policy(args: argparse.Namespace) -> dict[str, object]:
+    return {"container": _engine(args)}
 
 
-def _workdir(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workdir", type=Path, default=defaults.workdir(),
-                   help="work directory (default: work/ of the checkout, or of the current directory)")
+def _demo_policy(args: argparse.Namespace) -> dict[str, object]:
+    return {"release": DEMO, "container": _engine(args, "auto"), "container_image": args.container_image or "local"}
 
 
-def _outdir(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--outdir", type=Path, default=defaults.outdir(),
-                   help="output directory (default: repo/ of the checkout, or of the current directory)")
+def _preflight_policy(args: argparse.Namespace) -> dict[str, object]:
+    return {"sign": False, "container": "none"}  # preflight checks the key and the engine itself, with the rest
 
 
-def _backend(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--backend", choices=["rpmbuild", "mock"], default=os.environ.get("PMREPO_BACKEND", "rpmbuild"),
-                   help="build backend (default: rpmbuild, or $PMREPO_BACKEND)")
-    p.add_argument("--mock-opt", action="append", default=[], metavar="KEY=VALUE",
-                   help="mock backend option: isolation=simple|nspawn, keep_roots=1, root_cache=0|1, yum_cache=0|1, "
-                        "ccache=0|1, use_bootstrap_image=0|1, bootstrap_image[.<dist>]=IMAGE, mock_cmd=PATH, "
-                        "mirror.[<dist>/]<repoid>=URL, enable.[<dist>/]<repoid>=0|1")
-    p.add_argument("--clean-roots", action="store_true",
-                   help="mock: give every build a freshly initialised build root (default: one root per dist and "
-                        "slot for the whole run, cleaned at its end)")
-    p.add_argument("--host-buildrequires", action="store_true",
-                   help="rpmbuild backend, for spec development: take BuildRequires this host cannot show (no rpmdb, "
-                        "e.g. Debian's -dev packages) as provided by its own packages; the result is marked NOT "
-                        "shippable and publish refuses it")
+# -- what a command does
+def _setup(args: argparse.Namespace) -> int:
+    from .hostsetup import setup  # before the pipeline's own dependencies exist
+    return setup()
 
 
-def _component(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--component", action="append", default=[], metavar="NAME",
-                   help="build only NAME and what it needs from the chain (repeatable)")
+def _new_release(args: argparse.Namespace) -> int:  # no pipeline: it writes a manifest
+    from .newrelease import derive, report
+    print(report(derive(args.from_, args.version, args.new_release, args.date, args.set, args.output)))
+    return 0
 
 
-def _build(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--jobs", "-j", type=int, default=None, help="parallel build jobs (default: per backend and cores)")
-    p.add_argument("--force", nargs="?", const="*", action="append", default=[], metavar="COMPONENT",
-                   help="rebuild everything, or only COMPONENT (repeatable)")
+def _preflight(pipe: Pipeline, args: argparse.Namespace) -> object:
+    return pipe.run_preflight(sign=args.sign, target=args.target, replace=args.replace, container=_engine(args),
+                              container_image=args.container_image)
 
 
-def _checks(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--no-install-check", action="store_true", help="skip the fresh-root install check")
-    p.add_argument("--no-gates", action="store_true", help="skip the rpmlint/compatibility/closure gates")
-    p.add_argument("--sign", action="store_true",
-                   help="sign every RPM and repomd.xml with $PMREPO_GPG_KEY from $GNUPGHOME, ship the public key")
+def _publish(pipe: Pipeline, args: argparse.Namespace) -> None:
+    from .publish import ENV_INSECURE_AUTH
+    if args.allow_insecure_auth:  # read by publish.make_target, also in the preflight run_publish makes
+        os.environ[ENV_INSECURE_AUTH] = "1"
+    pipe.run_publish(args.target, dry_run=args.dry_run, replace=args.replace, allow_unchecked=args.allow_unchecked)
 
 
-def _container(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--container", choices=["none", "auto", "podman", "docker"], default=None,
-                   help="container install test engine (default: none; `demo`: auto, skipped with a warning "
-                        "when no engine works)")
-    p.add_argument("--upgrade-from", type=Path, default=None, metavar="DIR",
-                   help="with --container: also test the upgrade in place from the previous release (release.follows), "
-                        "whose repository packages are in the output root DIR")
-    p.add_argument("--container-image", default=None, metavar="IMAGE|local",
-                   help="image for every dist (default: each dist's `image` from the manifest); `local` builds "
-                        "or reuses pmrepo's Debian-based test image (no registry needed)")
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: its one-line description, option groups, the Pipeline call (or a
+    call without the pipeline: ``standalone``) and its per-command policy."""
+
+    name: str
+    text: str
+    groups: tuple[str, ...]
+    call: Callable[[Pipeline, argparse.Namespace], object] | None = None
+    policy: Callable[[argparse.Namespace], dict[str, object]] = _policy
+    standalone: Callable[[argparse.Namespace], int] | None = None
 
 
-def _publish(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--target", default=os.environ.get("PUBLISH_TARGET", ""),
-                   help="mirror: /path, file:///path, ssh://host/path, rsync://host/path or https://… ($PUBLISH_TARGET)")
-    p.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
-    p.add_argument("--replace", action="store_true", help="replace a release that is already published")
-    p.add_argument("--allow-unchecked", action="store_true",
-                   help="publish outputs built without their checks (--no-gates/--no-install-check); the release "
-                        "notes say so")
-    p.add_argument("--allow-insecure-auth", action="store_true",
-                   help="send publish credentials over plain http:// (default: only https:// or ssh)")
-
-
-def _preflight(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--target", default=None,
-                   help="also check this publish target (path or URL; given empty: reported as missing)")
-    p.add_argument("--replace", action="store_true", help="publishing will replace a release already there")
-
-
-def _new_release(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--from", dest="from_", type=Path, required=True, metavar="MANIFEST",
-                   help="the current release's manifest (the new one follows it)")
-    p.add_argument("--version", required=True, help="the new repository package version, e.g. 1.1.15")
-    p.add_argument("--release", dest="new_release", required=True, help="its release, e.g. 1.1")
-    p.add_argument("--date", required=True, help="the release date, YYYY-MM-DD")
-    p.add_argument("--set", action="append", default=[], metavar="[DIST:]NAME=VERSION-RELEASE",
-                   help="a component's new version-release, on every dist or (DIST:) on one (repeatable)")
-    p.add_argument("--output", type=Path, default=None,
-                   help="the new manifest (default: <version>-<release>.toml beside --from)")
-
-
-_ALL_GROUPS = (_release, _dist, _workdir, _outdir, _backend, _build, _checks, _container, _publish)
-_PIPELINE = (_release, _dist, _workdir, _outdir, _backend, _build, _checks, _container)
-# subcommand -> (one-line description, its option groups)
-COMMANDS: dict[str, tuple[str, tuple]] = {
-    "setup": ("install the system tools and Python packages this project needs", ()),
-    "check": ("validate the manifest and say whether it can be built here",
-              (_release, _dist, _workdir, _backend)),
-    "render": ("render the component specs per dist into the work directory",
-               (_release, _dist, _workdir, _outdir)),
-    "sources": ("fetch, verify and pack every source", (_release, _dist, _workdir, _outdir)),
-    "plan": ("print per dist the build order, parallel waves and the repo package's contents",
-             (_release, _dist, _workdir, _outdir, _backend)),
-    "build": ("build every component (SRPM + binary RPMs) in BuildRequires order",
-              (_release, _dist, _workdir, _outdir, _backend, _build, _component)),
-    "all": ("the whole pipeline: build, repository, repo packages, checks", _PIPELINE),
-    "demo": ("the offline demo release end to end (`all` with the demo manifest)", _PIPELINE[1:]),
-    "pin": ("download unpinned URL sources and record their sha256 in the manifest (trust on first use)",
-            (_release, _workdir)),
-    "gate": ("run the release gates on what `all` assembled in the work directory",
-             (_release, _dist, _workdir, _outdir, _container)),
-    "notes": ("render the release notes (ja/en, Markdown and HTML) into <outdir>/<release_id>/",
-              (_release, _outdir)),
-    "publish": ("write SHA256SUMS and publish <outdir>/<release_id>/ to a mirror atomically",
-                (_release, _dist, _workdir, _outdir, _publish)),
-    "new-release": ("write the next release's manifest from the current one (follows, date, --set versions)",
-                    (_new_release,)),
-    "preflight": ("check what a release run needs (key, mirror, container, disk, …) before any work",
-                  (_release, _dist, _workdir, _outdir, _backend, _checks, _container, _preflight)),
-}
+_BASE = ("release", "dist", "workdir", "outdir")
+COMMANDS: dict[str, Command] = {c.name: c for c in (
+    Command("setup", "install the system tools and Python packages this project needs", (), standalone=_setup),
+    Command("check", "validate the manifest and say whether it can be built here",
+            ("release", "dist", "workdir", "backend"), lambda p, a: p.run_check()),
+    Command("render", "render the component specs per dist into the work directory", _BASE,
+            lambda p, a: p.run_render()),
+    Command("sources", "fetch, verify and pack every source", _BASE, lambda p, a: p.run_sources()),
+    Command("plan", "print per dist the build order, parallel waves and the repo package's contents",
+            (*_BASE, "backend"), lambda p, a: p.run_plan()),
+    Command("build", "build every component (SRPM + binary RPMs) in BuildRequires order",
+            (*_BASE, "backend", "build", "component"), lambda p, a: p.run_build()),
+    Command("all", "the whole pipeline: build, repository, repo packages, checks", _PIPELINE,
+            lambda p, a: p.run_all()),  # takes the locks itself, after the checks that write nothing
+    Command("demo", "the offline demo release end to end (`all` with the demo manifest)", _PIPELINE[1:],
+            lambda p, a: p.run_all(), policy=_demo_policy),
+    Command("pin", "download unpinned URL sources and record their sha256 in the manifest (trust on first use)",
+            ("release", "workdir"), lambda p, a: p.run_pin()),
+    Command("gate", "run the release gates on what `all` assembled in the work directory",
+            (*_BASE, "container"), lambda p, a: p.run_gate()),
+    Command("notes", "render the release notes (ja/en, Markdown and HTML) into <outdir>/<release_id>/",
+            ("release", "outdir"), lambda p, a: p.run_notes()),
+    Command("publish", "write SHA256SUMS and publish <outdir>/<release_id>/ to a mirror atomically",
+            (*_BASE, "publish"), _publish),
+    Command("new-release", "write the next release's manifest from the current one (follows, date, --set versions)",
+            ("new_release",), standalone=_new_release),
+    Command("preflight", "check what a release run needs (key, mirror, container, disk, …) before any work",
+            (*_BASE, "backend", "checks", "container", "preflight"), _preflight, policy=_preflight_policy),
+)}
 
 
 def parser(prog: str = "build.py") -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog=prog, description="pmrepo: build, check and publish a Pacemaker repository package")
     ap.add_argument("-v", "--verbose", action="store_true", help="log every external command line")
     sub = ap.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
-    for name, (text, groups) in COMMANDS.items():
-        sub.add_parser(name, help=text, description=text, parents=[_group(g) for g in groups])
+    for cmd in COMMANDS.values():
+        sub.add_parser(cmd.name, help=cmd.text, description=cmd.text, parents=[_group(g) for g in cmd.groups])
     return ap
 
 
@@ -170,19 +244,18 @@ def _fallbacks() -> dict[str, object]:
     return vars(_group(*_ALL_GROUPS).parse_args([]))
 
 
-def _options(args: argparse.Namespace):  # -> pipeline.Options
-    """The parsed arguments as the pipeline's options (the per-subcommand defaults decided here)."""
-    from .pipeline import Options
-
-    engine = args.container or ("auto" if args.cmd == "demo" else "none")
-    return Options(release=args.release, workdir=args.workdir.resolve(), outdir=args.outdir.resolve(),
-                   dists=tuple(args.dist), backend=args.backend, jobs=args.jobs, force=frozenset(args.force),
-                   install_check=not args.no_install_check, gates=not args.no_gates,
-                   sign=args.sign and args.cmd != "preflight",  # preflight checks the key itself, with the rest
-                   container="none" if args.no_gates or args.cmd == "preflight" else engine,
-                   container_image=args.container_image or ("local" if args.cmd == "demo" else None),
-                   upgrade_from=args.upgrade_from.resolve() if getattr(args, "upgrade_from", None) else None,
-                   components=tuple(getattr(args, "component", [])), backend_options=_backend_options(args))
+def _options(args: argparse.Namespace, cmd: Command | None = None) -> Options:
+    """The parsed arguments as the pipeline's options: each option fills the ``Options`` field of
+    its name (converted), then the command's policy decides the per-command defaults."""
+    names = {f.name for f in fields(Options)}
+    values: dict[str, Any] = {}
+    for o in (o for group in GROUPS.values() for o in group):
+        if o.dest in names and hasattr(args, o.dest):
+            value = getattr(args, o.dest)
+            values[o.dest] = o.convert(value) if o.convert and value is not None else value
+    values["backend_options"] = _backend_options(args)
+    policy = (cmd or COMMANDS[args.cmd]).policy
+    return Options(**(values | policy(args)))
 
 
 def _backend_options(args: argparse.Namespace) -> dict[str, object]:
@@ -230,10 +303,10 @@ def mock_options(pairs: list[str], clean_roots: bool = False) -> dict[str, objec
 
 
 def dispatch(args: argparse.Namespace) -> int:
-    """One pipeline call per subcommand."""
-    if args.cmd == "setup":  # before the pipeline's own dependencies exist
-        from .hostsetup import setup
-        return setup()
+    """One pipeline call per subcommand (the command table says which)."""
+    cmd = COMMANDS[args.cmd]
+    if cmd.standalone is not None:
+        return cmd.standalone(args)
     if getattr(args, "clean_roots", False) and args.backend != "mock":
         raise UsageError("--clean-roots is for the mock backend — fix: add --backend mock or drop --clean-roots")
     if args.mock_opt and args.backend != "mock":
@@ -241,40 +314,10 @@ def dispatch(args: argparse.Namespace) -> int:
     if getattr(args, "host_buildrequires", False) and args.backend != "rpmbuild":
         raise UsageError("--host-buildrequires is for the rpmbuild backend — fix: drop it (mock installs "
                          "BuildRequires from the dist's repositories)")
-    if args.cmd == "new-release":  # no pipeline: it writes a manifest
-        from .newrelease import derive, report
-        print(report(derive(args.from_, args.version, args.new_release, args.date, args.set, args.output)))
-        return 0
     from .pipeline import Pipeline
-    from .publish import ENV_INSECURE_AUTH
 
-    pipe = Pipeline(_options(args))
-    if args.cmd in ("all", "demo"):
-        pipe.run_all()  # takes the locks itself, after the checks that write nothing
-    elif args.cmd == "check":
-        pipe.run_check()
-    elif args.cmd == "render":
-        pipe.run_render()
-    elif args.cmd == "sources":
-        pipe.run_sources()
-    elif args.cmd == "plan":
-        pipe.run_plan()
-    elif args.cmd == "build":
-        pipe.run_build()
-    elif args.cmd == "gate":
-        pipe.run_gate()
-    elif args.cmd == "notes":
-        pipe.run_notes()
-    elif args.cmd == "pin":
-        pipe.run_pin()
-    elif args.cmd == "preflight":
-        pipe.run_preflight(sign=args.sign, target=args.target, replace=args.replace,
-                           container="none" if args.no_gates else (args.container or "none"),
-                           container_image=args.container_image)
-    elif args.cmd == "publish":
-        if args.allow_insecure_auth:  # read by publish.make_target, also in the preflight run_publish makes
-            os.environ[ENV_INSECURE_AUTH] = "1"
-        pipe.run_publish(args.target, dry_run=args.dry_run, replace=args.replace, allow_unchecked=args.allow_unchecked)
+    assert cmd.call is not None, cmd.name
+    cmd.call(Pipeline(_options(args, cmd)), args)
     return 0
 
 
@@ -283,8 +326,6 @@ def main(argv: list[str] | None = None, prog: str = "build.py") -> int:
     for name, value in _fallbacks().items():
         if not hasattr(args, name):
             setattr(args, name, value)
-    if args.cmd == "demo":
-        args.release = DEMO
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
     try:
         return dispatch(args)

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Sequence, cast
 
 import jinja2
 from markupsafe import Markup
@@ -53,6 +53,10 @@ from .layout import DistLayout, Layout
 from .records import BuildRecord, InstallRecord, RecordError
 from .render import ENV, TEMPLATES as TEMPLATE_ROOT
 from .repofiles import RepoFileChange, changed_repo_files
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
+    from markdown_it.utils import EnvType, OptionsDict
 
 TEMPLATES = TEMPLATE_ROOT / "notes"
 LANGS = ("ja", "en")
@@ -212,61 +216,76 @@ def load_previous(release: Release) -> Release | None:
 # -- assembling the notes ----------------------------------------------------------
 
 
-def _dist_notes(release: Release, previous: Release | None, dist: Dist, where: DistLayout | None) -> DistNotes:
-    tag = dist.tag
-    build_path = where.output.build_json if where else None
-    inst_path = where.output.installed_json if where else None
-    build: BuildRecord | None = _read(BuildRecord, build_path) if build_path and build_path.is_file() else None
-    installed: InstallRecord | None = _read(InstallRecord, inst_path) if inst_path and inst_path.is_file() else None
-    if build is not None:
-        assert build_path is not None
-        _check_dist(build_path, build.dist, dist)
-        if build.release is not None and build.release != release.release_id:
-            raise NotesError(f"{build_path}: built for {build.release}, not {release.release_id} — fix: "
-                             f"point --outdir at the build of {release.path.name}")
-    if installed is not None:
-        assert inst_path is not None
-        _check_dist(inst_path, installed.dist, dist)
-        if installed.release is not None and installed.release != release.release_id:
-            raise NotesError(f"{inst_path}: install test of {installed.release}, not {release.release_id} — "
-                             "fix: rerun the gates on this build")
+@dataclass(frozen=True)
+class _Results:
+    """One dist's build and install records (either may be absent), checked against the release."""
 
-    # expected version-release of every package we list, checked against what was built/installed
-    own_vr = f"{release.vr}{tag}"
+    release: Release
+    build: BuildRecord | None
+    build_path: Path | None
+    installed: InstallRecord | None
+    inst_path: Path | None
 
-    def vr_of(name: str, manifest_vr: str) -> str:
-        if build is not None and name != release.name:
+    @classmethod
+    def read(cls, release: Release, dist: Dist, where: DistLayout | None) -> _Results:
+        build_path = where.output.build_json if where else None
+        inst_path = where.output.installed_json if where else None
+        build: BuildRecord | None = _read(BuildRecord, build_path) if build_path and build_path.is_file() else None
+        installed: InstallRecord | None = _read(InstallRecord, inst_path) if inst_path and inst_path.is_file() else None
+        if build is not None:
+            assert build_path is not None
+            _check_dist(build_path, build.dist, dist)
+            if build.release is not None and build.release != release.release_id:
+                raise NotesError(f"{build_path}: built for {build.release}, not {release.release_id} — fix: "
+                                 f"point --outdir at the build of {release.path.name}")
+        if installed is not None:
+            assert inst_path is not None
+            _check_dist(inst_path, installed.dist, dist)
+            if installed.release is not None and installed.release != release.release_id:
+                raise NotesError(f"{inst_path}: install test of {installed.release}, not {release.release_id} — "
+                                 "fix: rerun the gates on this build")
+        return cls(release, build, build_path, installed, inst_path)
+
+    def vr_of(self, name: str, manifest_vr: str) -> str:
+        """The expected version-release of a package we list, checked against what was built/installed."""
+        build, installed = self.build, self.installed
+        if build is not None and name != self.release.name:
             built = build.packages.get(name)
             if built != manifest_vr:
-                raise NotesError(f"{build_path}: {name} is {built or 'missing'}, manifest {release.path.name} says "
-                                 f"{manifest_vr} — fix: rebuild (build.py all) before rendering the notes")
+                raise NotesError(f"{self.build_path}: {name} is {built or 'missing'}, manifest "
+                                 f"{self.release.path.name} says {manifest_vr} — fix: rebuild (build.py all) "
+                                 "before rendering the notes")
         if installed is not None and name in installed.packages and installed.packages[name] != manifest_vr:
-            raise NotesError(f"{inst_path}: {name} was installed at {installed.packages[name]}, the release has "
+            raise NotesError(f"{self.inst_path}: {name} was installed at {installed.packages[name]}, the release has "
                              f"{manifest_vr} — fix: rerun the install test on this build")
         return manifest_vr
 
-    source: StarSource
-    if installed is not None:
-        put = set(installed.packages)
-        source = "installed"
-    elif build is not None and build.expected_install is not None:
-        put = set(build.expected_install)
-        source = "built RPMs"
-    else:
-        put = set(installset.expected(release, dist).packages)
-        source = "rendered specs"
-    star_set = put | {release.name}
+    def put(self, dist: Dist) -> tuple[set[str], StarSource]:
+        """What the install puts there (the starred packages) and where that is known from."""
+        if self.installed is not None:
+            return set(self.installed.packages), "installed"
+        if self.build is not None and self.build.expected_install is not None:
+            return set(self.build.expected_install), "built RPMs"
+        return set(installset.expected(self.release, dist).packages), "rendered specs"
 
-    def own_line(name: str, role: Role, prev_name: str | None) -> PackageLine:
-        prev_vr = previous.vr if previous is not None and prev_name == name else None
-        bold = previous is not None and prev_vr != release.vr
-        return PackageLine(name, vr_of(name, own_vr), role, None, name in star_set, bold, prev_vr)
+    def files(self, dist: Dist) -> tuple[RepoFile, ...]:
+        """The repo package files: from build.json, or the names the build will produce."""
+        files: list[RepoFile] = []
+        for name in self.release.repo_rpm_names(dist):
+            if self.build is None:
+                files.append(RepoFile(name, None, None))
+                continue
+            info = self.build.files.get(name)
+            if info is None:
+                raise NotesError(f"{self.build_path}: no size/sha256 for {name} — fix: rebuild (build.py all)")
+            files.append(RepoFile(name, info.size, info.sha256))
+        return tuple(files)
 
-    # the repo package's group: key "", titled by the templates
-    groups = [Group("", {}, (
-        own_line(release.name, "repo", previous.name if previous else None),
-        own_line(release.metapackage, "metapackage", previous.metapackage if previous else None),
-    ))]
+
+def _component_groups(release: Release, previous: Release | None, dist: Dist, res: _Results,
+                      star_set: set[str]) -> tuple[list[Group], list[tuple[str, str]]]:
+    """The components' groups of lines (in note_groups order) and the smoke tests of the starred mains."""
+    groups: list[Group] = []
     smoke: list[tuple[str, str]] = []
     for key, title in release.note_groups.items():
         lines: list[PackageLine] = []
@@ -282,7 +301,7 @@ def _dist_notes(release: Release, previous: Release | None, dist: Dist, where: D
                 main = pkg == pkgs[0]
                 # a component's line carries its own (source package) name, as the published pages do:
                 # fence-agents on el7, whose main binary package is fence-agents-all
-                line = PackageLine(comp.name if main else pkg, vr_of(pkg, f"{comp.vr}{tag}"),
+                line = PackageLine(comp.name if main else pkg, res.vr_of(pkg, f"{comp.vr}{dist.tag}"),
                                    "main" if main else "separate", comp.name, pkg in star_set,
                                    previous is not None and prev_vr != comp.vr, prev_vr,
                                    _rhel(release, (dist.name,)) if _varies(release, comp.name) else "")
@@ -291,25 +310,36 @@ def _dist_notes(release: Release, previous: Release | None, dist: Dist, where: D
                     smoke.append((comp.name, comp.smoke))
         if lines:
             groups.append(Group(key, split_title(title), tuple(lines)))
+    return groups, smoke
 
-    # repo package files: from build.json, or the names the build will produce
-    names = [f"{n}-{release.vr}{tag}.{release.arch}.rpm" for n in release.repo_package_names()]
-    files: list[RepoFile] = []
-    for name in names:
-        if build is None:
-            files.append(RepoFile(name, None, None))
-            continue
-        info = build.files.get(name)
-        if info is None:
-            raise NotesError(f"{build_path}: no size/sha256 for {name} — fix: rebuild (build.py all)")
-        files.append(RepoFile(name, info.size, info.sha256))
+
+def _dist_notes(release: Release, previous: Release | None, dist: Dist, where: DistLayout | None) -> DistNotes:
+    res = _Results.read(release, dist, where)
+    build, installed = res.build, res.installed
+    own_vr = f"{release.vr}{dist.tag}"
+    put, source = res.put(dist)
+    star_set = put | {release.name}
+
+    def own_line(name: str, role: Role, prev_name: str | None) -> PackageLine:
+        prev_vr = previous.vr if previous is not None and prev_name == name else None
+        bold = previous is not None and prev_vr != release.vr
+        return PackageLine(name, res.vr_of(name, own_vr), role, None, name in star_set, bold, prev_vr)
+
+    # the repo package's group: key "", titled by the templates
+    groups = [Group("", {}, (
+        own_line(release.name, "repo", previous.name if previous else None),
+        own_line(release.metapackage, "metapackage", previous.metapackage if previous else None),
+    ))]
+    comp_groups, smoke = _component_groups(release, previous, dist, res, star_set)
+    groups += comp_groups
+    files = res.files(dist)
 
     # `yum erase`: this release's packages the install puts there (OS packages it pulled in stay), in manifest order
     order = [release.metapackage] + [p for c in release.components_for(dist.name) for p in c.packages_for(dist.name)]
     erase = tuple(p for p in order if p in put)
     return DistNotes(dist=dist, built=build is not None, signed=bool(build and build.signed),
                      backend=build.backend if build else "",
-                     files=tuple(files), star_source=source,
+                     files=files, star_source=source,
                      install_image=installed.image if installed else "",
                      groups=tuple(groups), erase=erase, smoke=tuple(smoke),
                      unchecked=tuple(build.unchecked or ()) if build else ())
@@ -392,7 +422,7 @@ class HtmlParts:
     body: str  # everything after the <h1>
 
 
-def _admonition(tokens: list, i: int, lang: str) -> None:
+def _admonition(tokens: list[Token], i: int, lang: str) -> None:
     """``tokens[i]`` opens a blockquote: when its first paragraph starts with
     ``[!WARNING]`` (or another of ADMONITIONS), mark it up as that block."""
     from markdown_it.token import Token
@@ -454,6 +484,7 @@ def markdown_to_html(text: str, lang: str) -> HtmlParts:
     ``sec-2-1``) and their table of contents, tables in a box that scrolls
     by itself, ★ marked up, ``> [!WARNING]`` blocks as warnings."""
     from markdown_it import MarkdownIt  # requirements.txt: markdown-it-py
+    from markdown_it.renderer import RendererHTML
 
     # html=False: text from the manifest (changes, known issues) is escaped, never passed through as HTML
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
@@ -485,13 +516,14 @@ def markdown_to_html(text: str, lang: str) -> HtmlParts:
             subs.append(TocEntry(f"sec-{h2}-{h3}", title))
     if toc:
         toc[-1] = TocEntry(toc[-1].id, toc[-1].title, tuple(subs))
-    rules = md.renderer.rules
+    rules = cast("dict[str, Any]", cast(RendererHTML, md.renderer).rules)  # the HTML renderer's rule table
     rules["table_open"] = lambda *a: '<div class="table-scroll">\n<table>\n'
     rules["table_close"] = lambda *a: "</table>\n</div>\n"
     default_text = rules["text"]
 
-    def text_rule(tokens, idx, options, env):  # ★ gets a class (the legend's colour); the rest as usual
-        return default_text(tokens, idx, options, env).replace(
+    def text_rule(tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        """★ gets a class (the legend's colour); the rest as usual."""
+        return str(default_text(tokens, idx, options, env)).replace(
             "★", '<span class="star">★</span>')
 
     rules["text"] = text_rule

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Mapping
 
 from .errors import RepositoryError
+from .layout import repomd_xml
 
 REPO_NS = "{http://linux.duke.edu/metadata/repo}"
 
@@ -43,7 +44,7 @@ class Repomd:
 
 
 def read_repomd(repo: Path) -> Repomd:
-    path = repo / "repodata" / "repomd.xml"
+    path = repomd_xml(repo)
     try:
         root = ET.parse(path).getroot()
     except FileNotFoundError:

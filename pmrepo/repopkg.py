@@ -12,9 +12,9 @@ from typing import Callable, Mapping
 
 from .builders.base import rpm_macro_defines
 from .errors import BuildError
-from .manifest import Component, Dist, Release, RepoLayout
+from .manifest import Component, Dist, Release, Repository
 from .fsutil import write_atomic
-from .layout import DistLayout, public_key_name
+from .layout import DistLayout, public_key_name, repo_rpm_dir, repodata_dir, repomd_xml
 from .render import RELEASE_TEXT_FIELDS, TEMPLATES, neutral, render_spec, render_template
 from .run import run
 from .specs import base_context, define_args
@@ -59,7 +59,7 @@ def render_comps(release: Release, dist: Dist) -> str:
     return render_template("comps/comps.xml.j2", ctx)
 
 
-def render_repo_file(release: Release, dist: Dist, repo: RepoLayout, gpg_key_name: str | None) -> str:
+def render_repo_file(release: Release, dist: Dist, repo: Repository, gpg_key_name: str | None) -> str:
     ctx = base_context(release, dist) | {"repo": repo, "gpg_key_name": gpg_key_name}
     return render_template("repo/pacemaker.repo.j2", ctx)
 
@@ -108,9 +108,10 @@ def build_repo_packages(release: Release, dist: Dist, where: DistLayout, *, log:
         write_atomic(path, render_repo_file(release, dist, repo, key_name))
         repo_files[repo.kind] = path
     for kind, tree in trees.items():
-        if not (tree / "repodata" / "repomd.xml").is_file():
+        if not repomd_xml(tree).is_file():
             raise BuildError(f"{release.name} ({dist.name}): the {kind} repository {tree} has no repodata", log=log)
-    extra = {"trees": dict(trees), "repo_files": repo_files, "gpg_key": gpg_key, "gpg_key_name": key_name}
+    extra = {"tree_rpms": {k: repo_rpm_dir(t) for k, t in trees.items()},
+             "tree_repodata": {k: repodata_dir(t) for k, t in trees.items()}, "repo_files": repo_files, "gpg_key": gpg_key, "gpg_key_name": key_name}
     spec = where.spec(release.name)
     text = render_spec("specs/pacemaker-repo.spec.j2", base_context(release, dist) | extra,
                        base_context(neutral(release, RELEASE_TEXT_FIELDS), dist) | extra,
@@ -120,7 +121,7 @@ def build_repo_packages(release: Release, dist: Dist, where: DistLayout, *, log:
     shutil.rmtree(top, ignore_errors=True)
     rpms = _rpmbuild(spec, release, dist, top, log, release.arch)
     names = {p.name for p in rpms}
-    expected = {f"{n}-{release.vr}{dist.tag}.{release.arch}.rpm" for n in release.repo_package_names()}
+    expected = set(release.repo_rpm_names(dist))
     if names != expected:
         raise BuildError(f"{release.name} ({dist.name}): built {sorted(names)}, expected {sorted(expected)}", log=log)
     out = []

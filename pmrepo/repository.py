@@ -15,6 +15,7 @@ from typing import Callable, Iterable
 
 from . import targets
 from .errors import RepositoryError
+from .layout import repo_rpm_dir, repodata_dir
 from .repomd import Repomd, read_repomd
 from .run import run
 from .verify import check_index
@@ -66,7 +67,7 @@ def make_repository(directory: Path, rpms: Iterable[Path], *, groupfile: Path | 
                     log: Path, before_index: Callable[[list[Path]], None] | None = None) -> Repomd:
     """Copy ``rpms`` into ``directory/rpm/`` and write verified metadata.
     ``before_index`` (e.g. signing) gets the copies before createrepo_c reads them."""
-    rpm_dir = directory / "rpm"
+    rpm_dir = repo_rpm_dir(directory)
     rpm_dir.mkdir(parents=True, exist_ok=True)
     copies = []
     for rpm in rpms:
@@ -78,7 +79,7 @@ def make_repository(directory: Path, rpms: Iterable[Path], *, groupfile: Path | 
     for target in copies:
         os.utime(target, (revision, revision))  # primary.xml records file mtimes
     run(createrepo_args(directory, groupfile, revision), log_file=log, error=RepositoryError)
-    for path in (directory / "repodata").iterdir():
+    for path in repodata_dir(directory).iterdir():
         os.utime(path, (revision, revision))
     md = verify(directory, group=groupfile is not None)
     check_index(directory, copies, log)

@@ -25,9 +25,8 @@ class DemoBuild:
     log: list[str]
 
     def repo_rpm(self, dist: str, suffix: str = "") -> Path:
-        rel = self.release
-        tag = rel.dists[dist].tag
-        return self.outputs[dist] / f"{rel.name}{suffix}-{rel.vr}{tag}.{rel.arch}.rpm"
+        kind = suffix.lstrip("-") or "main"
+        return self.outputs[dist] / self.release.repo_rpm_name(self.release.dists[dist], kind)
 
     def repo_rpms(self, dist: str) -> list[Path]:
         """The three repository packages, main first."""

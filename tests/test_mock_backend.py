@@ -28,12 +28,13 @@ from pmrepo import manifest
 from pmrepo.builders import BuildRequest, get_builder
 from pmrepo.builders.mock import MockBuilder
 from pmrepo.builders.mock import EXIT_CODES
-from pmrepo.errors import (BuildError, MockArchError, MockArgumentError, MockBootstrapError, MockBuildError,
-                           MockConfigError, MockError, MockExternalDepsError, MockLockedError, MockLvmError,
-                           MockPackageError, MockPackageManagerError, MockResultDirError, MockRootError,
-                           MockStateError, MockTimeoutError, MockUnshareError, MockVersionError, ToolMissingError,
-                           UsageError, MockBuildDepsToolError, MockChainError, MockInterruptedError,
-                           MockPrivilegeError)
+from pmrepo.builders.mock_exits import (MockArchError, MockArgumentError, MockBootstrapError, MockBuildError,
+                                        MockConfigError, MockError, MockExternalDepsError, MockLockedError,
+                                        MockLvmError, MockPackageError, MockPackageManagerError, MockResultDirError,
+                                        MockRootError, MockStateError, MockTimeoutError, MockUnshareError,
+                                        MockVersionError, MockBuildDepsToolError, MockChainError,
+                                        MockInterruptedError, MockPrivilegeError)
+from pmrepo.errors import BuildError, ToolMissingError, UsageError
 from pmrepo.graph import build_graph
 from pmrepo.progress import Progress
 from pmrepo.fsutil import write_atomic
@@ -953,3 +954,14 @@ def test_misspelt_mirror_variable_is_reported(fake_mock, tmp_path: Path, monkeyp
     monkeypatch.setenv("PMREPO_MIRROR_EL6_UPDATES", "http://mirror.internal/centos/6/updates/")
     proc = cli("check", *common)
     assert proc.returncode == 0 and "buildable here with backend mock" in proc.stdout, proc.stderr
+
+
+def test_mock_errors_live_beside_the_backend_under_one_root() -> None:
+    from pmrepo import errors
+    from pmrepo.builders import mock_exits
+    for cls, *_ in EXIT_CODES.values():
+        assert cls.__module__ == "pmrepo.builders.mock_exits" and issubclass(cls, errors.PmrepoError)
+        assert getattr(errors, cls.__name__) is cls  # the old import path keeps working
+    assert errors.MockVersionError is mock_exits.MockVersionError
+    with pytest.raises(AttributeError):
+        errors.NoSuchError  # noqa: B018

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pmrepo import checksums, publish as pub
+from pmrepo import checksums, publish as pub, publish_targets as tg
 from pmrepo.errors import PublishError
 from pmrepo.run import run
 
@@ -160,16 +160,16 @@ def test_bad_targets(src: Path, tmp_path: Path) -> None:
 # ---------------------------------------------------------------- rsync
 
 def test_ssh_command_lines(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(pub.ENV_SSH, raising=False)
-    t = pub.make_target("ssh://deploy@mirror.example.org:2222/srv/mirror")
-    assert isinstance(t, pub.RsyncTarget)
+    monkeypatch.delenv(tg.ENV_SSH, raising=False)
+    t = tg.make_target("ssh://deploy@mirror.example.org:2222/srv/mirror")
+    assert isinstance(t, tg.RsyncTarget)
     argv = t.rsync_argv(Path("/work/repo/r1"), ".staging-r1-0123456789ab")
     assert argv[0] == "rsync" and "--delete" in argv and "--protect-args" in argv
     assert argv[argv.index("--rsh") + 1] == "ssh -o BatchMode=yes -p 2222"
     assert argv[-2:] == ["/work/repo/r1/", "deploy@mirror.example.org:/srv/mirror/.staging-r1-0123456789ab/"]
     assert t.shell_argv("ls -1A") == ["ssh", "-o", "BatchMode=yes", "-p", "2222", "--", "deploy@mirror.example.org", "ls -1A"]
-    monkeypatch.setenv(pub.ENV_SSH, "ssh -i /keys/mirror")
-    t = pub.make_target("rsync://mirror.example.org/srv/my mirror")
+    monkeypatch.setenv(tg.ENV_SSH, "ssh -i /keys/mirror")
+    t = tg.make_target("rsync://mirror.example.org/srv/my mirror")
     assert t.shell_argv("true")[:4] == ["ssh", "-i", "/keys/mirror", "-o"]
     assert t.shell_argv("true")[-2] == "mirror.example.org"
     assert t.path("r1") == "/srv/my mirror/r1"
@@ -273,28 +273,28 @@ def test_http_credentials_env_and_netrc(src: Path, tmp_path: Path, monkeypatch: 
     (www / "mirror").mkdir(parents=True)
     netrc_file = tmp_path / "netrc"
     monkeypatch.setenv("NETRC", str(netrc_file))
-    monkeypatch.delenv(pub.ENV_USER, raising=False)
-    monkeypatch.delenv(pub.ENV_PASSWORD, raising=False)
+    monkeypatch.delenv(tg.ENV_USER, raising=False)
+    monkeypatch.delenv(tg.ENV_PASSWORD, raising=False)
     log = tmp_path / "http.log"
     with DavServer(DavState(root=www, auth=("uploader", "s3cret-pw"))) as server:
         url = server.url + "mirror/"
         with pytest.raises(PublishError, match="HTTP 401.*PMREPO_PUBLISH_USER") as err:
             pub.publish(src, url, RID, log=log)
-        monkeypatch.setenv(pub.ENV_USER, "uploader")
-        monkeypatch.setenv(pub.ENV_PASSWORD, "s3cret-pw")
+        monkeypatch.setenv(tg.ENV_USER, "uploader")
+        monkeypatch.setenv(tg.ENV_PASSWORD, "s3cret-pw")
         puts = len(server.state.log)
         with pytest.raises(PublishError, match=r"credentials \(environment\) would be sent in clear text over http:// "
                                                r"to 127\.0\.0\.1 — fix: use an https:// URL, or pass --allow-insecure-auth") as plain:
             pub.publish(src, url, RID, log=log)
         assert len(server.state.log) == puts and "s3cret" not in str(plain.value)  # nothing was sent
-        monkeypatch.setenv(pub.ENV_INSECURE_AUTH, "1")  # what --allow-insecure-auth sets: this test's server is http
-        monkeypatch.setenv(pub.ENV_PASSWORD, "wrong")
+        monkeypatch.setenv(tg.ENV_INSECURE_AUTH, "1")  # what --allow-insecure-auth sets: this test's server is http
+        monkeypatch.setenv(tg.ENV_PASSWORD, "wrong")
         with pytest.raises(PublishError, match="HTTP 401.*environment"):
             pub.publish(src, url, RID, log=log)
-        monkeypatch.setenv(pub.ENV_PASSWORD, "s3cret-pw")
+        monkeypatch.setenv(tg.ENV_PASSWORD, "s3cret-pw")
         pub.publish(src, url, RID, log=log)
-        monkeypatch.delenv(pub.ENV_USER)
-        monkeypatch.delenv(pub.ENV_PASSWORD)
+        monkeypatch.delenv(tg.ENV_USER)
+        monkeypatch.delenv(tg.ENV_PASSWORD)
         netrc_file.write_text("machine 127.0.0.1 login uploader password s3cret-pw\n")
         netrc_file.chmod(0o600)
         src2 = make_release(tmp_path / "repo2", RID2)

@@ -67,16 +67,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
-from ..errors import BuildError, MockPrivilegeError, MockVersionError, UsageError
+from ..errors import BuildError, UsageError
 from ..manifest import Dist
 from ..fsutil import write_atomic
 from ..render import render_template
 from ..run import require_tool, run
 from .base import Builder, BuildOutput, BuildRequest, rpm_macro_defines
-from .mock_exits import (EPERM_FIX, EPERM_RE, EXIT_CODES, KNOWN_ARGS_SINCE, MIN_MOCK_REASON, MIN_MOCK_VERSION,
+from .mock_exits import (EPERM_FIX, MockError, MockPrivilegeError, MockVersionError, EPERM_RE, EXIT_CODES, KNOWN_ARGS_SINCE, MIN_MOCK_REASON, MIN_MOCK_VERSION,
                          MOCK_FEATURES, PLAIN_ROOT_RE, RESULT_LOGS, _fmt, explaining_tail, mock_error, parse_version)
 
-__all__ = ["EXIT_CODES", "KNOWN_ARGS_SINCE", "MIN_MOCK_VERSION", "MOCK_FEATURES", "MockBuilder",
+__all__ = ["EXIT_CODES", "KNOWN_ARGS_SINCE", "MIN_MOCK_VERSION", "MOCK_FEATURES", "MockBuilder", "MockError",
            "explaining_tail", "mirror_env_names", "mock_error", "parse_version"]
 
 TEMPLATE = "builders/mock.cfg.j2"  # in pmrepo/templates/
@@ -302,21 +302,21 @@ class MockBuilder(Builder):
             self._set_url(repos, repoid, url, f"manifest [dists.{dist.name}] base_repos.{repoid}")
             repos[repoid]["enabled"] = True  # named in the manifest: used
         for key, url in self.mirrors.items():
-            repoid = self._target(key, dist, "mirrors")
-            if repoid:
-                self._set_url(repos, repoid, url, f"mock backend option mirrors[{key!r}]")
+            mirrored = self._target(key, dist, "mirrors")
+            if mirrored:
+                self._set_url(repos, mirrored, url, f"mock backend option mirrors[{key!r}]")
         for repoid in list(repos):
             for var in mirror_env_names(dist.name, repoid):
                 if os.environ.get(var):
                     self._set_url(repos, repoid, os.environ[var], f"environment {var}")
         for key, on in self.repo_enabled.items():
-            repoid = self._target(key, dist, "enable")
-            if not repoid:
+            switched = self._target(key, dist, "enable")
+            if not switched:
                 continue
-            if repoid not in repos:
+            if switched not in repos:
                 raise UsageError(f"mock backend option enable.{key}: dist {dist.name} has no repository "
-                                 f"{repoid!r} — fix: use one of {', '.join(repos)}")
-            repos[repoid]["enabled"] = on
+                                 f"{switched!r} — fix: use one of {', '.join(repos)}")
+            repos[switched]["enabled"] = on
         if not repos:
             raise UsageError(f"dist {dist.name} (rhel {dist.rhel}): no built-in mirrors for this release — fix: "
                              f"list its repositories in the manifest: [dists.{dist.name}] base_repos = {{base = \"http://…\"}}")

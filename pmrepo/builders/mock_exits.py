@@ -1,18 +1,105 @@
-"""mock's versions and exit codes: what pmrepo needs of mock, and what each way mock can
-end means (the error class, the log that explains it, the fix). Used by the mock backend
+"""mock's versions, exit codes and errors: what pmrepo needs of mock, and what each way mock can
+end means (the error class, defined here, the log that explains it, the fix). Used by the mock backend
 (``mock.py``)."""
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from ..errors import (MockArchError, MockArgumentError, MockBootstrapError, MockBuildDepsToolError,
-                      MockBuildError, MockChainError, MockConfigError, MockError, MockExternalDepsError,
-                      MockInterruptedError, MockLockedError, MockLvmError, MockPackageError,
-                      MockPackageManagerError, MockPrivilegeError, MockResultDirError, MockRootError,
-                      MockStateError, MockTimeoutError, MockUnshareError)
+from ..errors import BuildError
 from ..run import TAIL_LINES
 from .base import BuildRequest
+
+
+# -- the errors: one class per way mock can end (all BuildError, under PmrepoError)
+
+class MockError(BuildError):
+    """mock exited non-zero; ``log`` is the log that explains it, ``tail`` its end."""
+
+    def __init__(self, message: str, log: Path | None = None, tail: str = "", returncode: int = 1) -> None:
+        self.returncode = returncode
+        super().__init__(message, log=log, tail=tail)
+
+
+class MockArgumentError(MockError):
+    """mock exit 5 (or 2 from an optparse-era mock): it rejected its command line."""
+
+
+class MockConfigError(MockError):
+    """mock exit 3: invalid configuration."""
+
+
+class MockArchError(MockError):
+    """mock exit 6: invalid host/target architecture."""
+
+
+class MockBuildError(MockError):
+    """mock exit 10: the package's own build failed (build.log)."""
+
+
+class MockTimeoutError(MockError):
+    """mock exit 11: a command inside the chroot timed out."""
+
+
+class MockRootError(MockError):
+    """mock exit 20: error in the chroot (root.log)."""
+
+
+class MockLvmError(MockError):
+    """mock exit 25 (LVM manipulation failed) or 65 (LVM thinpool locked)."""
+
+
+class MockPackageManagerError(MockError):
+    """mock exit 30: yum could not set up the build root (root.log)."""
+
+
+class MockExternalDepsError(MockError):
+    """mock exit 31: an unknown external dependency (root.log)."""
+
+
+class MockPackageError(MockError):
+    """mock exit 40: the SRPM given to mock is unusable."""
+
+
+class MockLockedError(MockError):
+    """mock exit 60: another process holds the build root."""
+
+
+class MockResultDirError(MockError):
+    """mock exit 70: the result directory could not be created or written."""
+
+
+class MockUnshareError(MockError):
+    """mock exit 80: unshare(2) of a namespace failed."""
+
+
+class MockBootstrapError(MockError):
+    """mock exit 90: the bootstrap chroot could not be set up."""
+
+
+class MockStateError(MockError):
+    """mock exit 110: unbalanced state calls inside mock (state.log)."""
+
+
+class MockVersionError(MockError):
+    """The installed mock is older than the features pmrepo uses."""
+
+
+class MockPrivilegeError(MockError):
+    """mock exit 2 from its EPERM path (run without the setuid wrapper / consolehelper), or mock
+    refusing the plain root account (no SUDO_UID/USERHELPER_UID), even for ``--version``."""
+
+
+class MockChainError(MockError):
+    """mock exit 4: only some packages were built during --chain."""
+
+
+class MockInterruptedError(MockError):
+    """mock exit 7 (Ctrl-C) or 128+n (SIGHUP 129, SIGPIPE 141, SIGTERM 143): mock was stopped."""
+
+
+class MockBuildDepsToolError(MockError):
+    """mock exit 120: the package manager's builddep tool (yum-utils / dnf-plugins-core) is missing."""
 
 #: The oldest mock with every feature this backend uses, and why.
 MOCK_FEATURES: tuple[tuple[tuple[int, ...], str], ...] = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,3 +71,52 @@ def test_default_directories_in_the_checkout_and_outside(monkeypatch: pytest.Mon
 def test_the_demo_release_is_package_data() -> None:
     assert defaults.DEMO_RELEASE.parent.parent == Path(cli.__file__).resolve().parent
     assert defaults.DEMO_RELEASE.is_file()
+
+
+def test_every_option_fills_an_options_field_or_is_read_by_its_command() -> None:
+    from dataclasses import fields
+
+    from pmrepo.options import Options
+    read_by_commands = {"mock_opt", "clean_roots", "host_buildrequires",  # -> backend_options
+                        "target", "dry_run", "replace", "allow_unchecked", "allow_insecure_auth",  # publish/preflight
+                        "from_", "version", "new_release", "date", "set", "output"}  # new-release
+    names = {f.name for f in fields(Options)}
+    dests = {o.dest for group in cli.GROUPS.values() for o in group}
+    assert dests - names == read_by_commands
+    assert all(g in cli.GROUPS for c in cli.COMMANDS.values() for g in c.groups)
+    assert all((c.call is None) != (c.standalone is None) for c in cli.COMMANDS.values())
+
+
+def opts(*argv: str) -> Any:
+    """The Options of a command line, as main() makes them."""
+    args = cli.parser().parse_args(list(argv))
+    for name, value in cli._fallbacks().items():
+        if not hasattr(args, name):
+            setattr(args, name, value)
+    return cli._options(args)
+
+
+def test_a_new_option_is_one_row_and_one_options_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from pmrepo.options import Options
+    wider = dataclasses.make_dataclass("Wider", [("keep_staging", bool, dataclasses.field(default=False))],
+                                       bases=(Options,))
+    monkeypatch.setattr(cli, "Options", wider)  # the one Options field
+    monkeypatch.setitem(cli.GROUPS, "build", (*cli.GROUPS["build"],  # the one row
+                                             cli.opt("--keep-staging", action="store_true", help="keep it")))
+    given = opts("all", "--keep-staging", "--no-gates", "--container", "podman")
+    assert given.keep_staging is True and given.gates is False and given.container == "none"
+    assert opts("build").keep_staging is False
+
+
+def test_per_command_policy() -> None:
+    demo = opts("demo")
+    assert (demo.release, demo.container, demo.container_image) == (defaults.DEMO_RELEASE, "auto", "local")
+    assert opts("demo", "--no-gates").container == "none"
+    pre = opts("preflight", "--sign", "--container", "podman")
+    assert (pre.sign, pre.container) == (False, "none")
+    full = opts("all", "--dist", "el7", "--force", "-j", "2", "--no-install-check", "--workdir", "w")
+    assert (full.dists, full.force, full.jobs, full.install_check, full.container) == (
+        ("el7",), frozenset({"*"}), 2, False, "none")
+    assert full.workdir == Path("w").resolve()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from synthetic import make_release
 
-from pmrepo import manifest, publish
+from pmrepo import manifest, manifest_read, publish, publish_targets
 from pmrepo.builders.base import rpm_macro_defines
 from pmrepo.errors import ManifestError, PmrepoError, SpecError
 from pmrepo.run import Result
@@ -38,8 +38,8 @@ def test_remote_command_lines_quote_every_path(tmp_path: Path, template: str, mo
         proc = subprocess.run(["sh", "-c", argv[-1]], capture_output=True, text=True, cwd=tmp_path, check=False)
         return Result(argv, proc.returncode, proc.stdout + proc.stderr, None)
 
-    monkeypatch.setattr(publish, "run", fake_run)
-    target = publish.RsyncTarget(str(root), remote="mirror.example")
+    monkeypatch.setattr(publish_targets, "run", fake_run)
+    target = publish_targets.RsyncTarget(str(root), remote="mirror.example")
     with pytest.raises(PmrepoError, match="no such directory"):
         target.list_root()
     root.mkdir()
@@ -147,7 +147,7 @@ def test_plain_macro_values_and_references_load(tmp_path: Path) -> None:
 
 def test_every_macro_the_builders_define_is_tool_owned() -> None:
     dist = manifest.Dist("el7", ".el7", 7, {}, (), {}, "centos:7")
-    assert set(rpm_macro_defines(dist, 0)) - {"el7"} <= manifest.TOOL_MACROS
+    assert set(rpm_macro_defines(dist, 0)) - {"el7"} <= manifest_read.TOOL_MACROS
 
 
 def test_base_repo_url_with_jinja_is_refused(tmp_path: Path) -> None:

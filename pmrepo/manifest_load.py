@@ -1,0 +1,464 @@
+"""Loading a release manifest: the TOML read, validated and turned into the model of
+``manifest`` (``manifest.load`` is the entry point)."""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import re
+import tomllib
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import ManifestError
+from .manifest import (ARCH_RE, CONTROL_RE, DEFAULTS, DIR_RE, IMAGE_RE, NAME_RE, REPO_FIELDS, REPO_FILE_RE, REPO_KINDS,
+                       REQUIRE_OPS, SHA256_RE, SYSTEM_DIRS, URL_RE, VERSION_RE, Component, Dist, Release, Source,
+                       redact_url)
+from .manifest_read import (_check_macro, _confined, _confined_tree, _file_url, _no_template, _opt_text, _per_dist,
+                            _Reader, _sections, _text)
+
+
+def _layout(r: _Reader, rel: Mapping[str, Any], values: dict[str, str]) -> dict[str, str]:
+    """The three repositories' roots, ids, names and files (defaults: the
+    predecessor's layout, derived from prefix, repo_id and repo_file) and the
+    parent directory they share."""
+    stem = values["repo_file"][: -len(".repo")]
+    out: dict[str, str] = {"repo_name": r.str_(rel, "repo_name", "release", default=values["repo_id"])}
+    for kind in ("debuginfo", "src"):
+        out[f"{kind}_prefix"] = r.str_(rel, f"{kind}_prefix", "release", default=f"{values['prefix']}-{kind}")
+        out[f"{kind}_repo_id"] = r.str_(rel, f"{kind}_repo_id", "release", default=f"{values['repo_id']}-{kind}",
+                                        pattern=NAME_RE, hint="a repo id uses letters, digits and ._+-")
+        out[f"{kind}_repo_name"] = r.str_(rel, f"{kind}_repo_name", "release", default=out[f"{kind}_repo_id"])
+        out[f"{kind}_repo_file"] = r.str_(rel, f"{kind}_repo_file", "release", default=f"{stem}-{kind}.repo")
+    prefixes = {"prefix": values["prefix"], "debuginfo_prefix": out["debuginfo_prefix"], "src_prefix": out["src_prefix"]}
+    out["parent_dir"] = r.str_(rel, "parent_dir", "release", default=values["prefix"].rsplit("/", 1)[0] or "/")
+    parent = out["parent_dir"]
+    if not DIR_RE.match(parent) or parent in SYSTEM_DIRS:
+        raise r.fail("release.parent_dir", f"{parent!r} cannot be owned by the repository packages (an OS directory "
+                     "or not an absolute path)", 'put the prefixes under a directory of your own, e.g. parent_dir = '
+                     '"/opt/linux-ha" with prefix = "/opt/linux-ha/pacemaker"')
+    for key, pre in prefixes.items():
+        if not DIR_RE.match(pre):
+            raise r.fail(f"release.{key}", f"{pre!r} is not an absolute directory", f'write {key} = "{parent}/<dir>"')
+        if not pre.startswith(parent + "/"):
+            raise r.fail(f"release.{key}", f"{pre} is not under parent_dir {parent}",
+                         f"put it under {parent}/ or change parent_dir")
+    for a, pa in prefixes.items():
+        for b, pb in prefixes.items():
+            if a != b and (pa == pb or pb.startswith(pa + "/")):
+                raise r.fail(f"release.{b}", f"{pb} is inside (or equal to) {a} {pa}: each repository needs its own root",
+                             f'write {b} = "{pa}-{b.split("_")[0]}"')
+    files = [values["repo_file"], out["debuginfo_repo_file"], out["src_repo_file"]]
+    for key, name in zip(("repo_file", "debuginfo_repo_file", "src_repo_file"), files):
+        if not name.endswith(".repo") or "/" in name or not NAME_RE.match(name):
+            raise r.fail(f"release.{key}", f"{name!r} is not a file name ending in .repo", f'write {key} = "x.repo"')
+    ids = [values["repo_id"], out["debuginfo_repo_id"], out["src_repo_id"]]
+    if len(set(files)) != 3 or len(set(ids)) != 3:
+        raise r.fail("release.repo_file", f"the three repositories need distinct .repo files and ids, got {files} {ids}",
+                     "give debuginfo_/src_repo_file and _repo_id their own values")
+    return out
+
+
+def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
+    where = f"dists.{name}"
+    if not isinstance(data, dict):
+        raise r.fail(where, "must be a table", f"write [{where}] with tag and rhel")
+    r.unknown(data, {"tag", "rhel", "macros", "os_requires", "base_repos", "image"}, where)
+    if not NAME_RE.match(name):
+        raise r.fail(where, f"invalid dist name {name!r}", "use a name like el7")
+    tag = r.str_(data, "tag", where, default=f".{name}")
+    if not re.match(r"^\.[A-Za-z0-9_.+]+\Z", tag):
+        raise r.fail(f"{where}.tag", f"{tag!r} is not a dist tag ('.' then letters, digits, '_', '.', '+')",
+                     f"write tag = \".{name}\"")
+    rhel = data.get("rhel")
+    if not isinstance(rhel, int) or isinstance(rhel, bool) or rhel < 5:
+        raise r.fail(f"{where}.rhel", f"must be an integer RHEL major version, got {rhel!r}", "write rhel = 7")
+    macros = data.get("macros", {})
+    if not isinstance(macros, dict) or not all(isinstance(v, (str, int)) and not isinstance(v, bool)
+                                               for v in macros.values()):
+        raise r.fail(f"{where}.macros", "must be a table of macro = \"value\"", "write macros = {_unitdir = \"/usr/lib/systemd/system\"}")
+    for key in macros:
+        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*\Z", key):
+            raise r.fail(f"{where}.macros.{key}", "not an rpm macro name", "use letters, digits and '_' (e.g. _unitdir)")
+    for key, value in macros.items():
+        if isinstance(value, str) and CONTROL_RE.search(value):
+            raise r.fail(f"{where}.macros.{key}", f"contains a newline or control character: {value!r}",
+                         "write the value on one line")
+        _check_macro(r, f"{where}.macros.{key}", key, str(value), name)
+    repos = data.get("base_repos", {})
+    if not isinstance(repos, dict) or not all(isinstance(v, str) for v in repos.values()):
+        raise r.fail(f"{where}.base_repos", "must be a table of repoid = \"baseurl\"", "write base_repos = {base = \"http://…\"}")
+    for key, value in repos.items():
+        if not NAME_RE.match(key):
+            raise r.fail(f"{where}.base_repos.{key}", f"invalid repo id {key!r}", "use letters, digits and ._+-")
+        if not URL_RE.match(value):
+            raise r.fail(f"{where}.base_repos.{key}", f"{value!r} is not an http(s):// or file:// URL",
+                         "write base = \"http://…\" (no spaces or newlines)")
+        _no_template(r, f"{where}.base_repos.{key}", value)
+    return Dist(
+        name=name,
+        tag=tag,
+        rhel=rhel,
+        macros={k: str(v) for k, v in macros.items()},
+        os_requires=r.str_list(data, "os_requires", where, pattern=NAME_RE,
+                               hint="list package names (letters, digits and ._+-)"),
+        base_repos=dict(repos),
+        image=r.str_(data, "image", where, default=f"centos:{rhel}", pattern=IMAGE_RE,
+                     hint="an image reference like centos:7 (letters, digits, ._/:@-; not starting with '-')"),
+    )
+
+
+def _load_source(r: _Reader, root: Path, data: Any, where: str, comp: str, version: str) -> Source:
+    if isinstance(data, str):
+        data = {"url": data}
+    if not isinstance(data, dict):
+        raise r.fail(where, "must be a table with url or path", "write {url = \"https://…\", sha256 = \"…\"}")
+    r.unknown(data, {"url", "path", "sha256", "filename", "size"}, where)
+    url = data.get("url")
+    rel = data.get("path")
+    if (url is None) == (rel is None):
+        raise r.fail(where, "needs exactly one of url or path", "give url = \"https://…\" or path = \"src/dir\"")
+    sha = data.get("sha256")
+    if sha is not None and (not isinstance(sha, str) or not SHA256_RE.match(sha)):
+        raise r.fail(f"{where}.sha256", f"not a lowercase 64-hex sha256: {sha!r}",
+                     f"run `build.py pin --release {r.path}` to record it")
+    path: Path | None = None
+    if url is not None:
+        if not isinstance(url, str) or not URL_RE.match(url):
+            raise r.fail(f"{where}.url", "must be an http(s):// or file:// URL, got "
+                         f"{redact_url(url) if isinstance(url, str) else url!r}", "fix the URL")
+        default_name = url.rstrip("/").rsplit("/", 1)[-1].split("?")[0]
+        if url.startswith("file:"):
+            _file_url(r, f"{where}.url", root, url)
+    else:
+        if not isinstance(rel, str) or not rel:
+            raise r.fail(f"{where}.path", "must be a path string", "write path = \"src/name\"")
+        path = _confined(r, f"{where}.path", root, rel)
+        if not path.exists():
+            raise r.fail(f"{where}.path", f"{path} does not exist", "point path at a file or directory in the project")
+        if path.is_dir():
+            _confined_tree(r, f"{where}.path", root, path)
+        default_name = f"{comp}-{version}.tar.gz" if path.is_dir() else path.name
+    filename = data.get("filename", default_name)
+    if not isinstance(filename, str) or not NAME_RE.match(filename):
+        raise r.fail(f"{where}.filename", f"invalid file name {filename!r}", "give a plain file name")
+    size = data.get("size")
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0 or url is None):
+        raise r.fail(f"{where}.size", f"must be the URL source's size in bytes, got {size!r}",
+                     f"remove it and run `build.py pin --release {r.path}` to record it")
+    return Source(url=url, path=path, sha256=sha, filename=filename, size=size)
+
+
+_COMPONENT_KEYS = {
+    "name", "version", "release", "sources", "patches", "spec", "dists",
+    "packages", "debuginfo", "require", "group", "smoke", "changes", "known_issues", "summary",
+    "change_notes", "upgrade_warnings",
+}
+
+
+def _load_component(r: _Reader, root: Path, spec_dir: Path, idx: int, data: Any,
+                    all_dists: tuple[str, ...]) -> Component:
+    where = f"components[{idx}]"
+    if not isinstance(data, dict):
+        raise r.fail(where, "must be a table", "write [[components]] entries")
+    name = r.str_(data, "name", where, pattern=NAME_RE, hint="package names use letters, digits and ._+-")
+    where = f"components.{name}"
+    r.unknown(data, _COMPONENT_KEYS, where)
+    version = r.str_(data, "version", where, pattern=VERSION_RE,
+                     hint="a version has no '-', '~' or '^' (el6's rpm 4.8 cannot compare them)")
+    release = r.str_(data, "release", where, pattern=VERSION_RE, hint="a release has no '-', '~' or '^'")
+    dists = r.str_list(data, "dists", where, default=all_dists)
+    for d in dists:
+        if d not in all_dists:
+            raise r.fail(f"{where}.dists", f"'{d}' is not declared under [dists]", f"use one of: {', '.join(all_dists)}")
+    raw_sources = data.get("sources", [])
+    if not isinstance(raw_sources, list):
+        raise r.fail(f"{where}.sources", "must be a list", "write sources = [{url = \"…\", sha256 = \"…\"}]")
+    sources = tuple(_load_source(r, root, s, f"{where}.sources[{i}]", name, version) for i, s in enumerate(raw_sources))
+    names = [s.filename for s in sources]
+    if len(set(names)) != len(names):
+        raise r.fail(f"{where}.sources", f"two sources share a file name: {names}", "set filename = \"…\" on one")
+    patches: list[Path] = []
+    for i, p in enumerate(r.str_list(data, "patches", where)):
+        pp = _confined(r, f"{where}.patches[{i}]", spec_dir, p)
+        if not pp.is_file():
+            raise r.fail(f"{where}.patches[{i}]", f"{pp} does not exist", "put the patch beside the spec templates")
+        patches.append(pp)
+    spec_name = r.str_(data, "spec", where, default=f"{name}.spec.j2")
+    spec = _confined(r, f"{where}.spec", spec_dir, spec_name)
+    if "packages" not in data:
+        raise r.fail(f"{where}.packages", "missing", "list the binary packages it ships: packages = [\"name\"]")
+    packages = _per_dist(r, data["packages"], f"{where}.packages", dists)
+    for d, listed in packages.items():
+        for pkg in listed:
+            if not NAME_RE.match(pkg):
+                raise r.fail(f"{where}.packages.{d}", f"invalid package name {pkg!r}", "use letters, digits and ._+-")
+    for d in dists:
+        if not packages.get(d):
+            raise r.fail(f"{where}.packages.{d}", "no packages listed for this dist",
+                         f"list the packages built for {d}, or drop {d} from dists")
+    debuginfo = _per_dist(r, data.get("debuginfo", []), f"{where}.debuginfo", dists)
+    require = data.get("require", "none")
+    if require not in REQUIRE_OPS:
+        raise r.fail(f"{where}.require", f"unknown operator {require!r}",
+                     "use \"=\" (exact V-R), \">=\", \"any\" (unversioned) or \"none\"")
+    return Component(
+        name=name,
+        version=version,
+        release=release,
+        sources=sources,
+        patches=tuple(patches),
+        spec=spec,
+        dists=dists,
+        packages=packages,
+        debuginfo=debuginfo,
+        require=require,
+        group=r.str_(data, "group", where, default="main", pattern=NAME_RE, hint="a key of release.note_groups"),
+        smoke=_opt_text(r, data, "smoke", where) or None,
+        changes=_opt_text(r, data, "changes", where, multiline=True),
+        known_issues=_text(r, data, "known_issues", where),
+        summary=r.str_(data, "summary", where, default=name),
+        change_notes=_text(r, data, "change_notes", where),
+        upgrade_warnings=_text(r, data, "upgrade_warnings", where),
+    )
+
+
+def _per_dist_entries(r: _Reader, raw: list[Any], comps: tuple[Component, ...]) -> tuple[Component, ...]:
+    """Several ``[[components]]`` entries may share a name when each names its
+    own, disjoint ``dists``: each is the whole component for those dists."""
+    by_name: dict[str, list[int]] = {}
+    for i, c in enumerate(comps):
+        by_name.setdefault(c.name, []).append(i)
+    out = list(comps)
+    for name, idx in by_name.items():
+        if len(idx) == 1:
+            continue
+        nums = " and ".join(f"#{i + 1}" for i in idx)
+        for i in idx:
+            if "dists" not in raw[i]:
+                raise r.fail(f"components.{name}.dists", f"{len(idx)} entries ({nums} of [[components]]) share this "
+                             f"name and entry #{i + 1} names no dists",
+                             "give each entry of the component its own dists = [\"el6\"] / [\"el7\"]")
+        owner: dict[str, int] = {}
+        for i in idx:
+            for d in comps[i].dists:
+                if d in owner:
+                    raise r.fail(f"components.{name}.dists", f"entries #{owner[d] + 1} and #{i + 1} of [[components]] "
+                                 f"both cover {d}", "give each dist to one entry only (disjoint dists)")
+                owner[d] = i
+            out[i] = replace(comps[i], split=True)
+    return tuple(out)
+
+
+_LAYOUT_KEYS = {"repo_name", "parent_dir"} | {f"{k}_{f}" for k in REPO_KINDS[1:] for f in REPO_FIELDS}
+_RELEASE_KEYS = set(DEFAULTS) | _LAYOUT_KEYS | {
+    "version", "release", "follows", "date", "summary", "description", "note_groups", "rpmlint_filters",
+    "change_notes", "known_issues", "upgrade_warnings", "sections"}
+
+
+def _check_tool_names(r: _Reader, values: Mapping[str, str], comps: tuple[Component, ...]) -> None:
+    """No component and no package may take a name of the packages the tool
+    builds itself: the three repository packages and the metapackage."""
+    name, meta = values["name"], values["metapackage"]
+    repo_pkgs = (name, f"{name}-debuginfo", f"{name}-src")
+    if meta in repo_pkgs:
+        raise r.fail("release.metapackage", f"{meta} is also the name of a repository package",
+                     f"give the metapackage its own name (e.g. {name.removesuffix('-repo')}-all)")
+    own = {*repo_pkgs, meta}
+    for c in comps:
+        if c.name in own:
+            raise r.fail(f"components.{c.name}.name", f"{c.name} is a package the tool builds itself",
+                         "rename the component")
+        for d in c.dists:
+            for p in c.packages_for(d) + c.debuginfo.get(d, ()):
+                if p in own:
+                    raise r.fail(f"components.{c.name}.packages", f"{p} is a package the tool builds itself "
+                                 f"({', '.join(sorted(own))})", "remove or rename it")
+
+
+# rpm keeps times as 32-bit numbers (el6's rpm and yum read them signed); createrepo_c refuses times before 1970
+DATE_MIN, DATE_MAX = _dt.date(1970, 1, 2), _dt.date(2038, 1, 18)
+
+
+def _check_release_range(r: _Reader, path: Path, date: _dt.date, follows: str | None,
+                         dists: Mapping[str, Dist]) -> None:
+    """A date rpm and createrepo_c can store, one dist per tag, and a ``follows`` chain without a cycle."""
+    if not DATE_MIN <= date <= DATE_MAX:
+        raise r.fail("release.date", f"{date} is outside what rpm and createrepo_c store ({DATE_MIN} to {DATE_MAX})",
+                     "write the release's real date")
+    tags: dict[str, str] = {}
+    for name, dist in dists.items():
+        if dist.tag in tags:
+            raise r.fail(f"dists.{name}.tag", f"{dist.tag} is also the tag of dists.{tags[dist.tag]}",
+                         "give each dist its own tag")
+        tags[dist.tag] = name
+    chain, current, nxt = [path], path, follows
+    while nxt:
+        current = (current.parent / nxt).resolve()
+        if current in chain:
+            shown = " → ".join(p.name for p in [*chain, current])
+            raise r.fail("release.follows", f"the follows chain has a cycle ({shown})",
+                         "point follows at the previous release's manifest")
+        chain.append(current)
+        try:
+            nxt = tomllib.loads(current.read_text()).get("release", {}).get("follows")
+        except (OSError, ValueError):
+            return  # that manifest's own load reports it
+        if not isinstance(nxt, str) or len(chain) > 1000:
+            return
+
+
+def _read_toml(r: _Reader, path: Path) -> tuple[bytes, dict[str, Any]]:
+    """The manifest's bytes (its key) and its TOML."""
+    if not path.is_file():
+        raise ManifestError(path, "(file)", "no such manifest", "pass --release releases/<version>.toml")
+    try:
+        raw = path.read_bytes()
+        if raw.startswith(b"\xef\xbb\xbf"):
+            raise ManifestError(path, "(file)", "starts with a UTF-8 byte-order mark, which TOML does not allow",
+                                "save the manifest as UTF-8 without a BOM")
+        return raw, tomllib.loads(raw.decode())
+    except tomllib.TOMLDecodeError as exc:
+        raise ManifestError(path, "(syntax)", f"not valid TOML: {exc}", "fix the TOML syntax") from None
+    except UnicodeDecodeError:
+        raise ManifestError(path, "(file)", "not UTF-8 text", "save the manifest as UTF-8") from None
+
+
+def _release_values(r: _Reader, rel: Mapping[str, Any]) -> dict[str, str]:
+    """``[release]``'s string values with their defaults, each checked."""
+    values = {k: r.str_(rel, k, "release", default=v) for k, v in DEFAULTS.items()}
+    if not NAME_RE.match(values["name"]):
+        raise r.fail("release.name", f"invalid package name {values['name']!r}", "use letters, digits and ._+-")
+    for key, pattern, fix in (("metapackage", NAME_RE, "use letters, digits and ._+-"),
+                              ("group_id", NAME_RE, "use letters, digits and ._+-"),
+                              ("repo_id", NAME_RE, "use letters, digits and ._+- (no brackets, no newline)"),
+                              ("arch", ARCH_RE, "write arch = \"x86_64\""),
+                              ("url", URL_RE, "write url = \"https://…\" (no spaces)")):
+        if not pattern.match(values[key]):
+            raise r.fail(f"release.{key}", f"invalid value {values[key]!r}", fix)
+    if not re.match(r"^(/[A-Za-z0-9._+-]+)+\Z", values["prefix"]) or "/../" in values["prefix"] + "/":
+        raise r.fail("release.prefix", f"{values['prefix']!r} is not an absolute directory", "write prefix = \"/opt/linux-ha/pacemaker\"")
+    if not REPO_FILE_RE.match(values["repo_file"]):
+        raise r.fail("release.repo_file", f"{values['repo_file']!r} is not a file name ending in .repo", "write repo_file = \"pacemaker.repo\"")
+    return values
+
+
+def _date_follows(r: _Reader, rel: Mapping[str, Any], root: Path) -> tuple[_dt.date, str | None]:
+    """``release.date`` and ``release.follows`` (the previous manifest, inside the tree)."""
+    date = rel.get("date")
+    if isinstance(date, str):
+        try:
+            date = _dt.date.fromisoformat(date)
+        except ValueError:
+            date = None
+    if not isinstance(date, _dt.date):
+        raise r.fail("release.date", f"must be a date, got {rel.get('date')!r}", "write date = 2016-01-xx as YYYY-MM-DD")
+    follows = rel.get("follows")
+    if follows is not None:
+        if not isinstance(follows, str) or not follows:
+            raise r.fail("release.follows", "must be a path to the previous manifest", "write follows = \"1.1.13-1.1.toml\"")
+        _confined(r, "release.follows", root, follows)
+        if not (root / follows).is_file():
+            raise r.fail("release.follows", f"{root / follows} does not exist", "point it at the previous release's manifest or remove it")
+    return date, follows
+
+
+def _note_groups_filters(r: _Reader, rel: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """``release.note_groups`` (key -> title) and ``release.rpmlint_filters`` (regex -> why)."""
+    note_groups = rel.get("note_groups", {"main": "Components"})
+    if not isinstance(note_groups, dict) or not all(isinstance(v, str) for v in note_groups.values()):
+        raise r.fail("release.note_groups", "must be a table key = \"title\"", "write note_groups = {main = \"Main components\"}")
+    for key, title in note_groups.items():
+        if not NAME_RE.match(key) or CONTROL_RE.search(title):
+            raise r.fail(f"release.note_groups.{key}", f"invalid group {key!r} = {title!r}",
+                         "use a key of letters, digits and ._+- and a one-line title")
+    filters = rel.get("rpmlint_filters", {})
+    if not isinstance(filters, dict):
+        raise r.fail("release.rpmlint_filters", "must be a table regex = \"why it is legitimate\"",
+                     "write rpmlint_filters = { \"regex\" = \"reason\" }")
+    for regex, why in filters.items():
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            raise r.fail(f"release.rpmlint_filters.{regex}", f"not a valid regex: {exc}", "fix the expression") from None
+        if not isinstance(why, str) or len(why.strip()) < 10 or CONTROL_RE.search(why):
+            raise r.fail(f"release.rpmlint_filters.{regex}", "needs a reason", "say why this is legitimate for el6/el7")
+    return dict(note_groups), dict(filters)
+
+
+def _check_components(r: _Reader, values: Mapping[str, str], comps: tuple[Component, ...],
+                      note_groups: Mapping[str, str]) -> None:
+    """Each component's group exists; each binary package ships from one component, never the tool's own."""
+    shipped: dict[tuple[str, str], str] = {}
+    for c in comps:
+        if c.group not in note_groups:
+            raise r.fail(f"components.{c.name}.group", f"unknown group {c.group!r}",
+                         f"use one of {', '.join(note_groups)} or add it to release.note_groups")
+        for d in c.dists:
+            for p in c.packages_for(d) + c.debuginfo.get(d, ()):
+                if (d, p) in shipped:
+                    raise r.fail(f"components.{c.name}.packages", f"{p} is also shipped by {shipped[(d, p)]} for {d}",
+                                 "ship each binary package from one component")
+                shipped[(d, p)] = c.name
+        for n in (values["metapackage"], values["name"]):
+            if any(n in c.packages_for(d) for d in c.dists):
+                raise r.fail(f"components.{c.name}.packages", f"{n} is built by the tool itself", "remove it from the list")
+
+
+def load(path: Path | str) -> Release:
+    """Load and validate a release manifest."""
+    path = Path(path).resolve()
+    r = _Reader(path)
+    raw, data = _read_toml(r, path)
+    r.unknown(data, {"release", "dists", "components"}, "")
+    root = path.parent
+    rel = r.table(data, "release", "")
+    r.unknown(rel, _RELEASE_KEYS, "release")
+    values = _release_values(r, rel)
+    layout = _layout(r, rel, values)
+    version = r.str_(rel, "version", "release", pattern=VERSION_RE, hint="e.g. version = \"1.1.14\"")
+    release = r.str_(rel, "release", "release", pattern=VERSION_RE, hint="e.g. release = \"1.1\"")
+    date, follows = _date_follows(r, rel, root)
+    note_groups, filters = _note_groups_filters(r, rel)
+
+    raw_dists = r.table(data, "dists", "")
+    if not raw_dists:
+        raise r.fail("dists", "no target distributions", "add [dists.el7] with tag and rhel")
+    dists = {name: _load_dist(r, name, d) for name, d in raw_dists.items()}
+    spec_dir = _confined(r, "release.spec_dir", root, values["spec_dir"])
+
+    raw_comps = data.get("components")
+    if not isinstance(raw_comps, list) or not raw_comps:
+        raise r.fail("components", "no components", "add [[components]] entries")
+    comps = _per_dist_entries(r, raw_comps, tuple(_load_component(r, root, spec_dir, i, c, tuple(dists))
+                                                   for i, c in enumerate(raw_comps)))
+    _check_components(r, values, comps, note_groups)
+    _check_tool_names(r, values, comps)
+    _check_release_range(r, path, date, follows, dists)
+    if not any(c.require != "none" for c in comps):
+        raise r.fail("components", f"{values['metapackage']} would require nothing",
+                     "set require = \"=\", \">=\" or \"any\" on at least one component")
+    return Release(
+        path=path,
+        root=root,
+        version=version,
+        release=release,
+        follows=follows,
+        date=date,
+        summary=r.str_(rel, "summary", "release", default=f"{layout['repo_name']} package"),
+        description=_opt_text(r, rel, "description", "release", multiline=True,
+                              default="Installs a local yum repository with the cluster stack and its .repo file.")
+        or "Installs a local yum repository with the cluster stack and its .repo file.",
+        spec_dir=spec_dir,
+        note_groups=dict(note_groups),
+        rpmlint_filters=dict(filters),
+        dists=dists,
+        components=comps,
+        key=hashlib.sha256(raw).hexdigest(),
+        change_notes=_text(r, rel, "change_notes", "release"),
+        known_issues=_text(r, rel, "known_issues", "release"),
+        upgrade_warnings=_text(r, rel, "upgrade_warnings", "release"),
+        sections=_sections(r, root, rel.get("sections", [])),
+        **{k: v for k, v in values.items() if k != "spec_dir"},
+        **layout,
+    )
