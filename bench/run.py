@@ -62,7 +62,9 @@ def quiet(_: str) -> None:
     pass
 
 
-def timed_build(manifest: Path, work: Path, jobs: int, fresh: bool = True) -> tuple[float, dict[tuple[str, str], JobResult]]:
+def timed_build(
+    manifest: Path, work: Path, jobs: int, fresh: bool = True
+) -> tuple[float, dict[tuple[str, str], JobResult]]:
     """Render, plan, build and assemble (no install check, no gates); ``fresh``
     wipes the work directory first, otherwise it is an incremental rerun."""
     if fresh:

@@ -34,9 +34,9 @@ from .errors import SourceError
 from .errors import UnpinnedSourceError as UnpinnedSourceError  # re-exported: callers use sources.*
 from .fsutil import sha256_file as sha256_file  # re-exported
 from .fsutil import write_atomic
-from .manifest import Component, Release, Source
-from .manifest import redact_url as redact  # re-exported
+from .manifest import Component, Release, Source, redact_url
 
+redact = redact_url  # exported: callers print URLs through sources.redact
 log = logging.getLogger("pmrepo.sources")
 
 CHUNK = 1 << 16
