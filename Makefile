@@ -1,6 +1,7 @@
 # Thin wrapper: every target calls build.py (the logic lives in pmrepo/).
 #   make test                 install what is missing, then run the test suite (fast unit layer first)
-#   make check                the fast unit layer alone (seconds, no external tools)
+#   make check                lint (ruff) and types (mypy) of pmrepo/, then the fast unit layer (seconds)
+#                             (their config: pyproject.toml; their versions: requirements-test.txt)
 #   make repo                 build the real release (RELEASE=…, BACKEND=mock on a mock host)
 #   make demo                 the offline demo release end to end
 #   make release              preflight -> build (signed) -> gates -> notes -> publish
@@ -28,7 +29,11 @@ test: setup
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/unit
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests --ignore=tests/unit
 
+LINTED = pmrepo bench build.py
+
 check:
+	$(PYTHON) -m ruff check $(LINTED)
+	$(PYTHON) -m mypy
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/unit
 
 demo: setup

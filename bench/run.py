@@ -42,6 +42,7 @@ from pathlib import Path
 from pmrepo.pipeline import Options, Pipeline
 from pmrepo.progress import table
 from pmrepo.run import run
+from pmrepo.scheduler import JobResult
 from tests.synthetic import _work_file, make_release
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -53,14 +54,17 @@ DAG = {
     "b1": ["a1"], "b2": ["a2", "a3"], "b3": ["a4"],
     "c1": ["b1", "b2"], "top": ["c1", "b3"],
 }
-WORK = {"core": 6, "util": 3, "solo": 4, "a1": 3, "a2": 5, "a3": 3, "a4": 2, "b1": 4, "b2": 3, "b3": 5, "c1": 4, "top": 3}
+WORK = {"core": 6, "util": 3, "solo": 4, "a1": 3, "a2": 5, "a3": 3, "a4": 2, "b1": 4, "b2": 3, "b3": 5, "c1": 4,
+        "top": 3}
 
 
 def quiet(_: str) -> None:
     pass
 
 
-def timed_build(manifest: Path, work: Path, jobs: int, fresh: bool = True) -> tuple[float, dict]:
+def timed_build(
+    manifest: Path, work: Path, jobs: int, fresh: bool = True
+) -> tuple[float, dict[tuple[str, str], JobResult]]:
     """Render, plan, build and assemble (no install check, no gates); ``fresh``
     wipes the work directory first, otherwise it is an incremental rerun."""
     if fresh:
@@ -152,12 +156,7 @@ def main() -> int:
     rows.append(("    same bound with the pair's P0 effective cores", fmt_ratio(p1_eff, ""), "(info)", ""))
     rows.append(("    sequential / scheduler seconds (median)",
                  f"{statistics.median(seq_ts):.1f}s / {statistics.median(par_ts):.1f}s", "", ""))
-    p1n = []
-    for i in range(n):
-        seqn_t, _ = timed_build(smp, out / "seqn", 1)
-        parn_t, _ = timed_build(smp, out / "parn", cores)
-        p1n.append(seqn_t / parn_t)
-    rows.append((f"P1' make -j{cores} inside each job: sequential vs scheduler", fmt_ratio(p1n), "(info)", ""))
+    rows.append(p1_smp(out, smp, n, cores))
     noop_s = statistics.median(par_ts) * statistics.median(noop)
     rows.append(("P2 no-op rerun / full build", fmt_ratio([x * 100 for x in noop], "%", 1), "<= 2% and < 2s",
                  verdict(statistics.median(noop) <= 0.02 and noop_s < 2.0)))
@@ -176,6 +175,16 @@ def main() -> int:
     print(table(["measure", "result", "target", "verdict"], rows))
     print(f"bench: total {time.monotonic() - started:.0f}s; outputs under {out}")
     return 0
+
+
+def p1_smp(out: Path, smp: Path, pairs: int, cores: int) -> tuple[str, str, str, str]:
+    """P1': the release whose jobs run make -j<cores> themselves, sequential vs scheduler, in pairs."""
+    p1n = []
+    for _ in range(pairs):
+        seqn_t, _ = timed_build(smp, out / "seqn", 1)
+        parn_t, _ = timed_build(smp, out / "parn", cores)
+        p1n.append(seqn_t / parn_t)
+    return (f"P1' make -j{cores} inside each job: sequential vs scheduler", fmt_ratio(p1n), "(info)", "")
 
 
 def gcc_time(work: Path, cores: int, parallel: bool) -> float:
@@ -211,11 +220,13 @@ def p4(out: Path, manifest: Path, pairs: int, mib: int) -> tuple[str, str, str, 
         fh.write(os.urandom(mib << 20))
     spec = blob_dir / "blob.spec"
     spec.write_text("Name: blob\nVersion: 1\nRelease: 1\nSummary: b\nLicense: MIT\nBuildArch: noarch\n"
-                    "%description\nb\n%install\nmkdir -p %{buildroot}/opt/b\ncp %{_sourcedir}/blob.bin %{buildroot}/opt/b/\n"
+                    "%description\nb\n%install\nmkdir -p %{buildroot}/opt/b\n"
+                    "cp %{_sourcedir}/blob.bin %{buildroot}/opt/b/\n"
                     "%files\n/opt/b/blob.bin\n")
     run(["rpmbuild", "-bb", "--define", f"_topdir {blob_dir}", "--define", "_binary_payload w0.gzdio",
          "--define", "__os_install_post %{nil}", str(spec)], log_file=blob_dir / "build.log")
-    p = Pipeline(Options(release=manifest, workdir=out / "par" / "w", outdir=out / "par" / "o", install_check=False), say=quiet)
+    p = Pipeline(Options(release=manifest, workdir=out / "par" / "w", outdir=out / "par" / "o", install_check=False),
+                 say=quiet)
     dist = p.dists[0]
     where = p.layout.dist(dist.name)
     trees = tuple(where.trees().values())
@@ -223,7 +234,7 @@ def p4(out: Path, manifest: Path, pairs: int, mib: int) -> tuple[str, str, str, 
         shutil.copyfile(rpm, where.tree / "rpm" / rpm.name)
     nbytes = sum(f.stat().st_size for d in trees for f in d.rglob("*") if f.is_file())
     ratios, asm_rates, cp_rates = [], [], []
-    for i in range(pairs):
+    for _ in range(pairs):
         t0 = time.monotonic()
         repopkg.build_repo_packages(p.release, dist, where, log=where.log("bench-p4.log"))
         asm = time.monotonic() - t0
@@ -288,7 +299,7 @@ def m1(out: Path, pairs: int, init: float) -> list[tuple[str, str, str, str]]:
                 os.environ[k] = v
     r_init, c_init = statistics.median(inits[True]), statistics.median(inits[False])
     avoided = (c_init - r_init) * init
-    ratio = [c / r for c, r in zip(times[False], times[True])]
+    ratio = [c / r for c, r in zip(times[False], times[True], strict=True)]
     return [
         (f"M1 mock stand-in, root init {init:g}s, {slots} slot(s)",
          f"{jobs} jobs, roots initialised {r_init:.0f} (vs {c_init:.0f} with --clean-roots), "

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from .errors import PmrepoError, PublishError
-from .fsutil import sha256_file, write_atomic
+from .fsutil import sha256_file as sha256_file  # re-exported: publish checks files with it
+from .fsutil import write_atomic
 
 SUMS_NAME = "SHA256SUMS"
 SUMS_SIGNATURE = "SHA256SUMS.asc"
@@ -30,7 +31,8 @@ def _relative_name(directory: Path, path: Path) -> str:
     try:
         rel = full.resolve().relative_to(directory.resolve())
     except ValueError:
-        raise PublishError(f"{full}: not inside {directory} — fix: list only files under the release directory") from None
+        raise PublishError(f"{full}: not inside {directory} — fix: list only files under the release "
+                           "directory") from None
     name = rel.as_posix()
     if "\n" in name or "\\" in name:
         raise PublishError(f"{full}: file name contains a newline or backslash — fix: rename the file")
@@ -110,7 +112,8 @@ def verify_sha256sums(directory: Path, *, error: type[PmrepoError] = PublishErro
     for name, expected in sums.items():
         path = directory / name
         if not path.is_file():
-            raise error(f"{path}: listed in {SUMS_NAME} but missing — fix: rebuild the release or regenerate {SUMS_NAME}")
+            raise error(f"{path}: listed in {SUMS_NAME} but missing — fix: rebuild the release or regenerate "
+                        f"{SUMS_NAME}")
         actual = sha256_file(path)
         if actual != expected:
             raise error(

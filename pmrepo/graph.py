@@ -8,8 +8,8 @@ dist. What no component provides must come from outside: the caller decides
 from __future__ import annotations
 
 import graphlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 from .errors import GraphError
 from .specs import SpecInfo
@@ -67,7 +67,8 @@ def build_graph(dist: str, infos: Mapping[str, SpecInfo], external: Callable[[st
                 if not external(br):
                     raise GraphError(
                         f"{comp} ({dist}): BuildRequires '{br}' is built by no component of this release "
-                        f"and cannot be provided here — fix: {remedy or 'add the component that provides it, or install it on the build host'}")
+                        f"and cannot be provided here — fix: "
+                        f"{remedy or 'add the component that provides it, or install it on the build host'}")
                 outside.append(br)
         deps[comp] = frozenset(mine)
         ext[comp] = tuple(outside)
@@ -75,5 +76,6 @@ def build_graph(dist: str, infos: Mapping[str, SpecInfo], external: Callable[[st
         graphlib.TopologicalSorter(deps).prepare()
     except graphlib.CycleError as exc:
         cycle = exc.args[1]
-        raise GraphError(f"{dist}: BuildRequires cycle: {' -> '.join(cycle)} — fix: break the cycle in one of these specs") from None
+        raise GraphError(f"{dist}: BuildRequires cycle: {' -> '.join(cycle)} — fix: break the cycle in one of "
+                         "these specs") from None
     return BuildGraph(dist=dist, deps=deps, external=ext)

@@ -5,6 +5,7 @@ idempotent and quick when everything is present (no package manager call).
 """
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import os
 import shutil
@@ -56,7 +57,8 @@ LOG = run_logs(defaults.workdir()) / "setup.log"
 # Python packages: runtime (requirements.txt, the package's dependencies) and, in a checkout, the
 # test suite's (requirements-test.txt), as the modules they provide
 RUNTIME_MODULES = ("jinja2", "markdown_it", "requests", "tomlkit")
-TEST_MODULES = ("pytest", "yaml", "setuptools", "wheel", "selenium")
+# (ruff, mypy and the stubs mypy needs: `make check`; "requests-stubs" is what types-requests installs)
+TEST_MODULES = ("pytest", "yaml", "setuptools", "wheel", "selenium", "ruff", "mypy", "requests-stubs")
 
 
 def _sh(argv: list[str]) -> None:
@@ -73,6 +75,23 @@ def missing_packages(debian: bool) -> list[str]:
 
 def python_missing(modules: tuple[str, ...]) -> list[str]:
     return [m for m in modules if importlib.util.find_spec(m) is None]
+
+
+def pins_unmet(requirements: Path) -> list[str]:
+    """The ``name==version`` pins of a requirements file whose distribution is missing or
+    another version (the linters' findings change between releases: the pin is what counts)."""
+    unmet = []
+    for line in requirements.read_text(encoding="utf-8").splitlines():
+        name, sep, version = line.split("#", 1)[0].strip().partition("==")
+        if not sep:
+            continue
+        try:
+            installed = importlib.metadata.version(name.strip())
+        except importlib.metadata.PackageNotFoundError:
+            installed = None
+        if installed != version.strip():
+            unmet.append(f"{name.strip()}=={version.strip()}")
+    return unmet
 
 
 def setup() -> int:
@@ -94,6 +113,8 @@ def setup() -> int:
             print("setup: system tools present")
         checkout = defaults.checkout()
         missing = python_missing(RUNTIME_MODULES + (TEST_MODULES if checkout else ()))
+        if checkout is not None:
+            missing += pins_unmet(checkout / "requirements-test.txt")
         if missing and checkout is None:
             print(f"setup: Python modules {', '.join(missing)} are missing — fix: reinstall the package "
                   "(pip install pmrepo pulls in its dependencies)", file=sys.stderr)

@@ -19,7 +19,7 @@ class WorkdirLock:
         self.what = what
         self._fd: int | None = None
 
-    def __enter__(self) -> "WorkdirLock":
+    def __enter__(self) -> WorkdirLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
@@ -34,7 +34,8 @@ class WorkdirLock:
             except ValueError:
                 holder = {}
             os.close(fd)
-            who = f"pid {holder.get('pid', '?')} on {holder.get('host', '?')} since {holder.get('since', '?')} ({holder.get('cmd', '?')})"
+            who = (f"pid {holder.get('pid', '?')} on {holder.get('host', '?')} since {holder.get('since', '?')} "
+                   f"({holder.get('cmd', '?')})")
             flag = "--outdir" if self.what == "output directory" else "--workdir"
             raise LockError(f"{self.path.parent}: {self.what} {self.path.parent} is in use by {who} — fix: wait for it "
                             f"or pass another {flag}") from None

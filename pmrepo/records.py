@@ -14,9 +14,10 @@ the wrong type is a one-line :class:`RecordError` naming the file and field.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, NoReturn
 
 from .errors import PmrepoError
 from .fsutil import write_atomic
@@ -51,7 +52,7 @@ class _Fields:
             raise RecordError(f"{path}: format {fmt} is newer than this pmrepo reads ({supported}) — fix: use the "
                               "pmrepo that wrote it, or rebuild")
 
-    def fail(self, name: str, what: str) -> None:
+    def fail(self, name: str, what: str) -> NoReturn:
         if name not in self.data:
             raise RecordError(f"{self.path}: no \"{name}\" {what} — fix: rerun the step that writes it")
         raise RecordError(f"{self.path}: \"{name}\" is not {what} — fix: rerun the step that writes it")
@@ -74,7 +75,7 @@ class _Fields:
         value = self.data.get(name)
         if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
             self.fail(name, "table")
-        return dict(value)  # type: ignore[arg-type]
+        return dict(value)
 
     def names(self, name: str) -> tuple[str, ...] | None:
         value = self.data.get(name)
@@ -112,15 +113,16 @@ class BuildRecord:
     format: int = BUILD_FORMAT
 
     @classmethod
-    def read(cls, path: Path) -> "BuildRecord":
+    def read(cls, path: Path) -> BuildRecord:
         data = _load(path)
         f = _Fields(path, data, BUILD_FORMAT)
         files_raw = data.get("files")
         if not isinstance(files_raw, dict):
             f.fail("files", "table")
         files: dict[str, FileInfo] = {}
-        for name, info in files_raw.items():  # type: ignore[union-attr]
-            if not isinstance(info, dict) or not isinstance(info.get("size"), int) or not isinstance(info.get("sha256"), str):
+        for name, info in files_raw.items():
+            if (not isinstance(info, dict) or not isinstance(info.get("size"), int)
+                    or not isinstance(info.get("sha256"), str)):
                 raise RecordError(f"{path}: no size/sha256 for {name} — fix: rebuild (build.py all)")
             files[name] = FileInfo(info["size"], info["sha256"])
         return cls(dist=f.text("dist"), release=f.text("release"), packages=f.table("packages", required=True),
@@ -157,7 +159,7 @@ class InstallRecord:
     format: int = INSTALL_FORMAT
 
     @classmethod
-    def read(cls, path: Path) -> "InstallRecord":
+    def read(cls, path: Path) -> InstallRecord:
         data = _load(path)
         f = _Fields(path, data, INSTALL_FORMAT)
         return cls(dist=f.text("dist"), release=f.text("release"), packages=f.table("packages", required=True),

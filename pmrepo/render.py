@@ -37,8 +37,9 @@ import dataclasses
 import hashlib
 import posixpath
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import jinja2
 from markupsafe import escape as _xml_escape
@@ -243,9 +244,11 @@ def _render(name: str, context: dict[str, Any], *, what: str, env: jinja2.Enviro
     try:
         return env.get_template(name).render(**context)
     except jinja2.TemplateNotFound as exc:
-        raise SpecError(f"{what}: template {exc.name} not found — fix: create it or correct the manifest's spec field") from None
+        raise SpecError(f"{what}: template {exc.name} not found — fix: create it or correct the manifest's spec "
+                        "field") from None
     except jinja2.UndefinedError as exc:
-        raise SpecError(f"{shown}: {exc.message} — fix: supply the value in the manifest or correct the template") from None
+        raise SpecError(f"{shown}: {exc.message} — fix: supply the value in the manifest or correct the "
+                        "template") from None
     except jinja2.TemplateSyntaxError as exc:
         raise SpecError(f"{exc.filename or shown}:{exc.lineno}: template syntax error: {exc.message}") from None
     except SpecError as exc:
@@ -261,7 +264,8 @@ SECTIONS = ("package", "description", "prep", "build", "install", "check", "clea
             "transfiletriggerpostun", "sepolicy", "patchlist", "sourcelist", "generate_buildrequires", "conf")
 _SECTION_RE = re.compile(r"^\s*%(" + "|".join(SECTIONS) + r")\b(.*)$")
 _TAG_RE = re.compile(r"^([A-Za-z][A-Za-z0-9]*(?:\([^)]*\))?)\s*:")
-_MACRO_RE = re.compile(r"^\s*%(if|ifarch|ifnarch|ifos|ifnos|elif|elifarch|elifos|else|endif|define|global|undefine|include)\b")
+_MACRO_RE = re.compile(r"^\s*%(if|ifarch|ifnarch|ifos|ifnos|elif|elifarch|elifos|else|endif"
+                       r"|define|global|undefine|include)\b")
 
 
 def structure(text: str) -> list[str]:
@@ -309,11 +313,11 @@ def render_spec(template: Path | str, context: dict[str, Any], neutral_context: 
     """Render a spec template — a release's file (``Path``, confined to ``root``,
     its spec directory) or the tool's own (``str``, a name under
     ``pmrepo/templates/``) — and check its structure against the neutral render."""
-    if isinstance(template, Path):
-        def render(t: Any, ctx: dict[str, Any], what: str) -> str:
-            return render_file(t, ctx, what=what, root=root)
-    else:
-        render = render_template  # type: ignore[assignment]
-    text = render(template, context, what=what)
-    check_structure(text, render(template, neutral_context, what=what), what)
+    def render(ctx: dict[str, Any]) -> str:
+        if isinstance(template, Path):
+            return render_file(template, ctx, what=what, root=root)
+        return render_template(template, ctx, what=what)
+
+    text = render(context)
+    check_structure(text, render(neutral_context), what)
     return text

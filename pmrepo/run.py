@@ -10,9 +10,9 @@ import os
 import shlex
 import shutil
 import subprocess
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from .errors import CommandError, PmrepoError, ToolMissingError, summary_line
 

@@ -16,10 +16,10 @@ import hashlib
 import json
 import shutil
 import time
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
 
 from .builders import Builder, BuildOutput, BuildRequest, rpm_macro_defines
 from .errors import PmrepoError
@@ -192,7 +192,9 @@ class Scheduler:
     def _forced(self, component: str) -> bool:
         return "*" in self.force or component in self.force
 
-    def run(self, graphs: Mapping[str, BuildGraph], specs: Mapping[tuple[str, str], JobSpec]) -> dict[tuple[str, str], JobResult]:
+    def run(
+        self, graphs: Mapping[str, BuildGraph], specs: Mapping[tuple[str, str], JobSpec]
+    ) -> dict[tuple[str, str], JobResult]:
         """Build every job in ``specs`` (keyed (component, dist)) in graph order."""
         self.store.clean_staging()
         pending = set(specs)
@@ -200,44 +202,16 @@ class Scheduler:
         priority = self._priorities(graphs, specs)
         if self.progress is None:
             self.progress = Progress(len(specs))
-
-        def deps_of(j: tuple[str, str]) -> set[tuple[str, str]]:
-            comp, dist = j
-            return {(d, dist) for d in graphs[dist].deps[comp] if (d, dist) in specs}
-
-        def ready(j: tuple[str, str]) -> bool:
-            return all(d in self.results and self.results[d].status in ("built", "reused") for d in deps_of(j))
-
-        def blocked(j: tuple[str, str]) -> str | None:
-            for d in deps_of(j):
-                r = self.results.get(d)
-                if r is not None and r.status in ("failed", "skipped"):
-                    return d[0]
-            return None
-
         running: dict[Future[JobResult], tuple[str, str]] = {}
         with ThreadPoolExecutor(max_workers=max(1, self.jobs)) as pool:
             while pending or running:
-                progressed = True
-                while progressed:
-                    progressed = False
-                    for j in sorted(pending):
-                        cause = blocked(j)
-                        if cause is not None:
-                            pending.discard(j)
-                            self.results[j] = JobResult(j[0], j[1], "skipped", error=f"dependency {cause} failed")
-                            self.progress.finished(j[0], j[1], f"skipped (needs {cause})", 0.0)
-                            progressed = True
+                self._skip_blocked(pending, graphs, specs)
                 for j in sorted(pending, key=lambda j: (-priority[j], j)):
                     if len(running) >= max(1, self.jobs):
                         break
-                    if ready(j):
+                    if self._ready(j, graphs, specs):
                         pending.discard(j)
-                        closure = {d for d in specs if d[1] == j[1] and d[0] in graphs[j[1]].closure(j[0])}
-                        keys[j] = job_key(specs[j], self.builder.config_id(specs[j].dist), (keys[d] for d in deps_of(j)),
-                                          self.source_date_epoch)
-                        dep_rpms = tuple(p for d in sorted(closure) for p in self.results[d].binary_rpms)
-                        running[pool.submit(self._one, specs[j], keys[j], dep_rpms)] = j
+                        running[self._submit(pool, j, graphs, specs, keys)] = j
                 if not running:
                     if pending:  # cannot happen with an acyclic graph; guard against a hang
                         raise PmrepoError(f"scheduler stalled with pending jobs: {sorted(pending)}")
@@ -248,7 +222,52 @@ class Scheduler:
                     self.results[j] = fut.result()
         return self.results
 
-    def _priorities(self, graphs: Mapping[str, BuildGraph], specs: Mapping[tuple[str, str], JobSpec]) -> dict[tuple[str, str], float]:
+    @staticmethod
+    def _deps_of(
+        j: tuple[str, str], graphs: Mapping[str, BuildGraph], specs: Mapping[tuple[str, str], JobSpec]
+    ) -> set[tuple[str, str]]:
+        comp, dist = j
+        return {(d, dist) for d in graphs[dist].deps[comp] if (d, dist) in specs}
+
+    def _ready(
+        self, j: tuple[str, str], graphs: Mapping[str, BuildGraph], specs: Mapping[tuple[str, str], JobSpec]
+    ) -> bool:
+        return all(d in self.results and self.results[d].status in ("built", "reused")
+                   for d in self._deps_of(j, graphs, specs))
+
+    def _skip_blocked(
+        self, pending: set[tuple[str, str]], graphs: Mapping[str, BuildGraph],
+        specs: Mapping[tuple[str, str], JobSpec],
+    ) -> None:
+        """Mark every pending job one of whose dependencies failed or was skipped as skipped, until none is left."""
+        assert self.progress is not None
+        progressed = True
+        while progressed:
+            progressed = False
+            for j in sorted(pending):
+                failed = [d for d in self._deps_of(j, graphs, specs)
+                          if d in self.results and self.results[d].status in ("failed", "skipped")]
+                if failed:
+                    cause = failed[0][0]
+                    pending.discard(j)
+                    self.results[j] = JobResult(j[0], j[1], "skipped", error=f"dependency {cause} failed")
+                    self.progress.finished(j[0], j[1], f"skipped (needs {cause})", 0.0)
+                    progressed = True
+
+    def _submit(
+        self, pool: ThreadPoolExecutor, j: tuple[str, str], graphs: Mapping[str, BuildGraph],
+        specs: Mapping[tuple[str, str], JobSpec], keys: dict[tuple[str, str], str],
+    ) -> Future[JobResult]:
+        """Start job ``j`` (its dependencies are built): its key from its inputs and its dependencies' keys."""
+        closure = {d for d in specs if d[1] == j[1] and d[0] in graphs[j[1]].closure(j[0])}
+        keys[j] = job_key(specs[j], self.builder.config_id(specs[j].dist),
+                          (keys[d] for d in self._deps_of(j, graphs, specs)), self.source_date_epoch)
+        dep_rpms = tuple(p for d in sorted(closure) for p in self.results[d].binary_rpms)
+        return pool.submit(self._one, specs[j], keys[j], dep_rpms)
+
+    def _priorities(
+        self, graphs: Mapping[str, BuildGraph], specs: Mapping[tuple[str, str], JobSpec]
+    ) -> dict[tuple[str, str], float]:
         """Critical-path priority: a job's own estimated time plus the longest
         chain of jobs that wait for it. Estimates are the last recorded build
         time of that component and dist (1.0 without history), so the longest
@@ -281,7 +300,7 @@ class Scheduler:
         req = BuildRequest(job.component, job.dist, job.spec, job.sources, dep_rpms, staging, self.source_date_epoch)
         try:
             built = self.builder.build(req)
-        except Exception as exc:  # noqa: BLE001 - a job's failure must not take the run down
+        except Exception as exc:
             if not isinstance(exc, PmrepoError):
                 exc = PmrepoError(f"{type(exc).__name__}: {exc}")
             secs = time.monotonic() - t0

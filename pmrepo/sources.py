@@ -19,9 +19,10 @@ import stat
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import IO, Any
 from urllib.parse import unquote, urlparse
 
 import requests
@@ -29,11 +30,13 @@ import tomlkit
 import urllib3
 from tomlkit.items import InlineTable
 
-from .errors import SourceError, UnpinnedSourceError
-from .fsutil import sha256_file, write_atomic
-from .manifest import Component, Release, Source
-from .manifest import redact_url as redact
+from .errors import SourceError
+from .errors import UnpinnedSourceError as UnpinnedSourceError  # re-exported: callers use sources.*
+from .fsutil import sha256_file as sha256_file  # re-exported
+from .fsutil import write_atomic
+from .manifest import Component, Release, Source, redact_url
 
+redact = redact_url  # exported: callers print URLs through sources.redact
 log = logging.getLogger("pmrepo.sources")
 
 CHUNK = 1 << 16
@@ -342,7 +345,7 @@ def _add_key(table: Any, key: str, value: str | int) -> None:
         table[key] = value
         return
     body = table.value.body  # tomlkit appends after the closing space: move that space behind the new key
-    trailing = []
+    trailing: list[Any] = []
     while body and body[-1][0] is None:
         trailing.insert(0, body.pop())
     item = tomlkit.item(value)

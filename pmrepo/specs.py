@@ -129,7 +129,8 @@ def inspect_cached(spec: Path, dist: Dist, cache: Path, log: Path | None = None)
 def inspect(spec: Path, dist: Dist, log: Path | None = None) -> SpecInfo:
     """Parse ``spec`` under ``dist``'s macros with rpmspec (real rpm parsing)."""
     sep = "\x1f"
-    lines = _query(spec, dist, ["--qf", f"%{{NAME}}{sep}%{{VERSION}}-%{{RELEASE}}{sep}%{{ARCH}}{sep}[%{{PROVIDES}},]\n"], log)
+    qf = f"%{{NAME}}{sep}%{{VERSION}}-%{{RELEASE}}{sep}%{{ARCH}}{sep}[%{{PROVIDES}},]\n"
+    lines = _query(spec, dist, ["--qf", qf], log)
     packages: list[str] = []
     arches: dict[str, str] = {}
     provides: dict[str, tuple[str, ...]] = {}

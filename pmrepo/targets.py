@@ -5,8 +5,8 @@ any target could not read (``common()``: what every row allows)."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from .errors import GateError
 from .manifest import Dist
@@ -46,7 +46,10 @@ class DistSupport:
     xml_types: tuple[str, ...] = ("primary", "filelists", "other")
 
 
-_EL_COMMON = dict(
+_EL6 = DistSupport(
+    rpm="4.8",
+    yum="3.2.29",
+    rpmlib=_RPMLIB_4_8,
     payload_compressors=frozenset({"gzip", "bzip2", "xz", "lzma"}),
     file_digests=_DIGESTS_4_8,
     lead_majors=frozenset({3, 4}),
@@ -61,8 +64,8 @@ _EL_COMMON = dict(
 )
 
 SUPPORT: Mapping[int, DistSupport] = {
-    6: DistSupport(rpm="4.8", yum="3.2.29", rpmlib=_RPMLIB_4_8, **_EL_COMMON),  # type: ignore[arg-type]
-    7: DistSupport(rpm="4.11", yum="3.4.3", rpmlib=_RPMLIB_4_11, **_EL_COMMON),  # type: ignore[arg-type]
+    6: _EL6,
+    7: dataclasses.replace(_EL6, rpm="4.11", yum="3.4.3", rpmlib=_RPMLIB_4_11),  # the rest as el6
 }
 
 

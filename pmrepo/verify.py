@@ -9,8 +9,8 @@ from __future__ import annotations
 import gzip
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from .errors import RepositoryError
 from .fsutil import sha256_file

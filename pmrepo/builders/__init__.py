@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .base import Builder, BuildOutput, BuildRequest, rpm_macro_defines
 
-__all__ = ["Builder", "BuildOutput", "BuildRequest", "rpm_macro_defines", "get_builder"]
+__all__ = ["BuildOutput", "BuildRequest", "Builder", "get_builder", "rpm_macro_defines"]
 
 
 def get_builder(name: str, **options: object) -> Builder:
@@ -16,6 +16,7 @@ def get_builder(name: str, **options: object) -> Builder:
 
     if name == "rpmbuild":
         from .rpmbuild import RpmbuildBuilder
+        # the options are the user's --backend-option values: the backend's constructor takes its own names
         return RpmbuildBuilder(**options)  # type: ignore[arg-type]
     if name == "mock":
         from .mock import MockBuilder

@@ -7,9 +7,9 @@ import fcntl
 import os
 import shutil
 import stat
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from ..errors import BuildError
 from ..manifest import Dist
@@ -126,7 +126,7 @@ class Builder(abc.ABC):
         """Raise ToolMissingError when the backend cannot run on this host."""
         require_tool("rpmbuild")
 
-    def check_dists(self, dists: Iterable[Dist], manifest_path: Path | None = None) -> None:
+    def check_dists(self, dists: Iterable[Dist], manifest_path: Path | None = None) -> None:  # noqa: B027 - optional hook
         """Raise what a build would refuse about these dists' backend settings (``check`` and
         ``build`` both call it): by default nothing."""
 
@@ -159,7 +159,7 @@ class Builder(abc.ABC):
     def default_jobs(self, cores: int) -> int:
         return max(1, cores)
 
-    def finish(self, log_dir: Path) -> None:
+    def finish(self, log_dir: Path) -> None:  # noqa: B027 - optional hook
         """End of a run's builds (success or not): release what the backend kept
         between jobs (mock: its build roots). Logs go under ``log_dir``."""
 

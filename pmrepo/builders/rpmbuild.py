@@ -65,7 +65,8 @@ OVERLAY_SCRIPT = """set -e
 mount -t tmpfs pmrepo-overlay "$PMREPO_OVL"
 for d in $PMREPO_DIRS; do
     mkdir -p "$PMREPO_OVL/$d/upper" "$PMREPO_OVL/$d/work"
-    mount -t overlay "pmrepo-$d" -o "lowerdir=$PMREPO_DEPS/$d:/$d,upperdir=$PMREPO_OVL/$d/upper,workdir=$PMREPO_OVL/$d/work" "/$d"
+    opts="lowerdir=$PMREPO_DEPS/$d:/$d,upperdir=$PMREPO_OVL/$d/upper"
+    mount -t overlay "pmrepo-$d" -o "$opts,workdir=$PMREPO_OVL/$d/work" "/$d"
     echo "pmrepo: dependency root overlaid on /$d"
 done
 exec "$@"

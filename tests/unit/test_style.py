@@ -1,0 +1,187 @@
+"""Style and types are enforced, not hoped for: ruff and mypy (configured in pyproject.toml, pinned in
+requirements-test.txt) pass on the package and fail on a planted violation of each kind; modules stay
+under 600 lines, functions under 80, and the package has no import cycle."""
+from __future__ import annotations
+
+import ast
+import graphlib
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pmrepo import hostsetup
+
+ROOT = Path(__file__).resolve().parents[2]
+PYPROJECT = ROOT / "pyproject.toml"
+PACKAGE = ROOT / "pmrepo"
+# not Python of the tool: the release's and the demo's own files
+NOT_CODE = (PACKAGE / "templates", PACKAGE / "demo")
+MAX_MODULE_LINES = 600
+MAX_FUNCTION_LINES = 80
+
+
+def _tool(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", *argv], cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def _linted() -> list[str]:
+    """What `make check` lints: the Makefile's LINTED line (one list, not two that can drift)."""
+    m = re.search(r"^LINTED = (.+)$", (ROOT / "Makefile").read_text(), re.M)
+    assert m, "Makefile: no LINTED = … line for `make check`"
+    return m.group(1).split()
+
+
+def _modules() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if not any(p.is_relative_to(d) for d in NOT_CODE))
+
+
+# -- planted violations: the config must catch each kind ------------------------------------------
+
+PLANTED = {
+    # an unannotated function: ruff's ANN rules and mypy --strict's no-untyped-def
+    "unannotated": "def double(x):\n    return 2 * x\n",
+    # a wrong type: only a type checker sees it
+    "wrong_type": "def count() -> int:\n    return 'three'\n",
+    # a lint error (an unused import, a bare except, a line of 130 columns)
+    "lint": ("import os\n\n\ndef f() -> None:\n    try:\n        pass\n    except:\n        pass\n\n\n"
+             f"X = {'1' * 124}\n"),
+    # the control: the same tools pass on a clean module, so the failures above are the violations'
+    "clean": "def double(x: int) -> int:\n    return 2 * x\n",
+}
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("planted")
+    out = {}
+    for name, text in PLANTED.items():
+        (d / f"planted_{name}.py").write_text('"""A planted module."""\n' + text)
+        out[name] = d / f"planted_{name}.py"
+    return out
+
+
+@pytest.fixture(scope="module")
+def ruff_planted(planted: dict[str, Path]) -> str:
+    r = _tool("ruff", "check", "--config", str(PYPROJECT), "--output-format", "concise", "--no-cache",
+              *map(str, planted.values()))
+    assert r.returncode == 1, r.stdout + r.stderr
+    return r.stdout
+
+
+@pytest.fixture(scope="module")
+def mypy_planted(planted: dict[str, Path]) -> str:
+    r = _tool("mypy", "--config-file", str(PYPROJECT), "--no-incremental", *map(str, planted.values()))
+    assert r.returncode == 1, r.stdout + r.stderr
+    return r.stdout
+
+
+def _findings(output: str, path: Path) -> str:
+    return "\n".join(line for line in output.splitlines() if line.startswith(str(path)))
+
+
+def test_ruff_fails_on_an_unannotated_function(planted: dict[str, Path], ruff_planted: str) -> None:
+    found = _findings(ruff_planted, planted["unannotated"])
+    assert "ANN001" in found and "ANN201" in found, ruff_planted
+
+
+def test_ruff_fails_on_lint_errors(planted: dict[str, Path], ruff_planted: str) -> None:
+    found = _findings(ruff_planted, planted["lint"])
+    for code in ("F401", "E722", "E501"):
+        assert code in found, (code, ruff_planted)
+
+
+def test_mypy_fails_on_an_unannotated_function(planted: dict[str, Path], mypy_planted: str) -> None:
+    assert "[no-untyped-def]" in _findings(mypy_planted, planted["unannotated"]), mypy_planted
+
+
+def test_mypy_fails_on_a_wrong_type(planted: dict[str, Path], mypy_planted: str) -> None:
+    assert "[return-value]" in _findings(mypy_planted, planted["wrong_type"]), mypy_planted
+
+
+def test_the_clean_control_passes_both(planted: dict[str, Path], ruff_planted: str, mypy_planted: str) -> None:
+    assert _findings(ruff_planted, planted["clean"]) == ""
+    assert _findings(mypy_planted, planted["clean"]) == ""
+
+
+# -- the package itself ---------------------------------------------------------------------------
+
+def test_ruff_passes_on_the_package() -> None:
+    r = _tool("ruff", "check", "--output-format", "concise", *_linted())
+    assert r.returncode == 0, f"ruff check {' '.join(_linted())}:\n{r.stdout}{r.stderr}"
+
+
+def test_mypy_passes_on_the_package() -> None:
+    r = _tool("mypy")  # files and strictness from pyproject.toml
+    assert r.returncode == 0, f"mypy (pyproject.toml: pmrepo, strict):\n{r.stdout}{r.stderr}"
+
+
+def test_no_module_over_600_lines_and_no_function_over_80() -> None:
+    over = []
+    for path in _modules():
+        text = path.read_text(encoding="utf-8")
+        rel = path.relative_to(ROOT)
+        if len(text.splitlines()) > MAX_MODULE_LINES:
+            over.append(f"{rel}: {len(text.splitlines())} lines (module)")
+        for node in ast.walk(ast.parse(text, str(path))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                assert node.end_lineno is not None
+                n = node.end_lineno - node.lineno + 1
+                if n > MAX_FUNCTION_LINES:
+                    over.append(f"{rel}:{node.lineno}: {node.name}: {n} lines (function)")
+    assert not over, "over the limits:\n" + "\n".join(over)
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports(path: Path, known: set[str]) -> set[str]:
+    """The package's modules ``path`` imports (at the top or inside a function: a deferred import
+    still ties the two modules together), resolved to module names in ``known``."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                target = f"{base}.{node.module}" if node.module else base
+            else:
+                target = node.module or ""
+            found.add(target)
+            found |= {f"{target}.{a.name}" for a in node.names}  # `from . import x`: the module x
+    return {m for m in found if m in known and m != name}
+
+
+def test_no_import_cycle_in_the_package() -> None:
+    modules = {_module_name(p): p for p in _modules()}
+    graph = {name: _imports(path, set(modules)) for name, path in modules.items()}
+    assert graph["pmrepo.pipeline"], "the import graph is empty: the resolver is broken"
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as exc:
+        pytest.fail(f"import cycle: {' -> '.join(exc.args[1])}")
+
+
+# -- make setup installs the pinned tools --------------------------------------------------------
+
+def test_setup_installs_the_pinned_linters(tmp_path: Path) -> None:
+    pins = (ROOT / "requirements-test.txt").read_text()
+    for pin in ("ruff==", "mypy==", "types-requests=="):
+        assert re.search(rf"^{re.escape(pin)}\S+", pins, re.M), f"requirements-test.txt: no {pin} pin"
+    for module in ("ruff", "mypy", "requests-stubs"):
+        assert module in hostsetup.TEST_MODULES
+    assert hostsetup.python_missing(("ruff", "mypy", "requests-stubs", "pmrepo_no_such_module")) == [
+        "pmrepo_no_such_module"]
+    assert hostsetup.pins_unmet(ROOT / "requirements-test.txt") == [], "make setup would reinstall the pins"
+    other = tmp_path / "requirements-test.txt"
+    other.write_text("pytest>=7\nruff==0.0.1  # an older ruff\npmrepo-no-such-dist==1.0\n")
+    assert hostsetup.pins_unmet(other) == ["ruff==0.0.1", "pmrepo-no-such-dist==1.0"]
