@@ -151,16 +151,3 @@ class SigningError(PmrepoError):
 
 class NotesError(PmrepoError):
     """Release notes could not be generated (e.g. build results that do not match the manifest)."""
-
-
-# The mock backend's errors live beside it (builders/mock_exits.py); these names keep working
-# here, imported on first use (errors.py imports nothing of pmrepo: no cycle).
-_MOCK_ERRORS = frozenset({"MockError", "MockArgumentError", "MockConfigError", "MockArchError", "MockBuildError", "MockTimeoutError", "MockRootError", "MockLvmError", "MockPackageManagerError", "MockExternalDepsError", "MockPackageError", "MockLockedError", "MockResultDirError", "MockUnshareError", "MockBootstrapError", "MockStateError", "MockVersionError", "MockPrivilegeError", "MockChainError", "MockInterruptedError", "MockBuildDepsToolError"})
-
-
-def __getattr__(name: str) -> type[BuildError]:
-    if name in _MOCK_ERRORS:
-        from .builders import mock_exits
-        cls: type[BuildError] = getattr(mock_exits, name)
-        return cls
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import ManifestError
-from .manifest import (ARCH_RE, CONTROL_RE, DEFAULTS, DIR_RE, IMAGE_RE, NAME_RE, REPO_FIELDS, REPO_FILE_RE, REPO_KINDS,
+from .manifest_model import (ARCH_RE, CONTROL_RE, DEFAULTS, DIR_RE, IMAGE_RE, NAME_RE, REPO_FIELDS, REPO_FILE_RE, REPO_KINDS,
                        REQUIRE_OPS, SHA256_RE, SYSTEM_DIRS, URL_RE, VERSION_RE, Component, Dist, Release, Source,
                        redact_url)
 from .manifest_read import (_check_macro, _confined, _confined_tree, _file_url, _no_template, _opt_text, _per_dist,

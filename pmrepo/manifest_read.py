@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit
 
 from . import defaults
 from .errors import ManifestError
-from .manifest import CONTROL_RE, LANGS, TEXT_CONTROL_RE, NoteSection, Text, redact_url
+from .manifest_model import CONTROL_RE, LANGS, TEXT_CONTROL_RE, NoteSection, Text, redact_url
 
 
 class _Reader:
