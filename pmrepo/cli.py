@@ -17,9 +17,10 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from . import defaults
 from .errors import PmrepoError, UsageError, describe_os_error

@@ -9,8 +9,8 @@ import contextlib
 import errno
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 _NOISE = re.compile(r"try to add '--skip-broken'|^RPM build errors:|Bad exit status from /var/tmp/rpm-tmp|^# (exit|cwd):|^\s*$")
 _SIGNAL = re.compile(r"error|nothing provides|conflict|no match|not found|cannot|can't|failed|denied|no such|missing",
@@ -43,7 +43,7 @@ def describe_os_error(exc: OSError, step: str | None = None) -> str:
     what = f"{step}: " if step else ""
     if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list) and exc.args[0]:
         failures = exc.args[0]
-        src, dst, why = (list(failures[0]) + ["", "", ""])[:3]
+        src, dst, why = [*list(failures[0]), "", "", ""][:3]
         more = f" (+{len(failures) - 1} more)" if len(failures) > 1 else ""
         fix = "free space there" if "No space left" in str(why) else "check that the path is writable"
         return f"{what}copying {src} to {dst} failed: {why}{more} — fix: {fix}"

@@ -103,7 +103,7 @@ class Output:
 
 @dataclass(frozen=True)
 class DistLayout:
-    """The work and output paths of one release × dist."""
+    """The work and output paths of one release and dist."""
 
     work_root: Path | None  # <workdir>/<release>/<dist> (None: a layout of the output tree only)
     output: Output  # <outdir>/<release>/<dist>

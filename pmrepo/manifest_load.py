@@ -6,16 +6,45 @@ import datetime as _dt
 import hashlib
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import ManifestError
-from .manifest_model import (ARCH_RE, CONTROL_RE, DEFAULTS, DIR_RE, IMAGE_RE, NAME_RE, REPO_FIELDS, REPO_FILE_RE, REPO_KINDS,
-                       REQUIRE_OPS, SHA256_RE, SYSTEM_DIRS, URL_RE, VERSION_RE, Component, Dist, Release, Source,
-                       redact_url)
-from .manifest_read import (_check_macro, _confined, _confined_tree, _file_url, _no_template, _opt_text, _per_dist,
-                            _Reader, _sections, _text)
+from .manifest_model import (
+    ARCH_RE,
+    CONTROL_RE,
+    DEFAULTS,
+    DIR_RE,
+    IMAGE_RE,
+    NAME_RE,
+    REPO_FIELDS,
+    REPO_FILE_RE,
+    REPO_KINDS,
+    REQUIRE_OPS,
+    SHA256_RE,
+    SYSTEM_DIRS,
+    URL_RE,
+    VERSION_RE,
+    Component,
+    Dist,
+    Release,
+    Source,
+    redact_url,
+)
+from .manifest_read import (
+    _check_macro,
+    _confined,
+    _confined_tree,
+    _file_url,
+    _no_template,
+    _opt_text,
+    _per_dist,
+    _Reader,
+    _sections,
+    _text,
+)
 
 
 def _layout(r: _Reader, rel: Mapping[str, Any], values: dict[str, str]) -> dict[str, str]:
@@ -49,7 +78,7 @@ def _layout(r: _Reader, rel: Mapping[str, Any], values: dict[str, str]) -> dict[
                 raise r.fail(f"release.{b}", f"{pb} is inside (or equal to) {a} {pa}: each repository needs its own root",
                              f'write {b} = "{pa}-{b.split("_")[0]}"')
     files = [values["repo_file"], out["debuginfo_repo_file"], out["src_repo_file"]]
-    for key, name in zip(("repo_file", "debuginfo_repo_file", "src_repo_file"), files):
+    for key, name in zip(("repo_file", "debuginfo_repo_file", "src_repo_file"), files, strict=True):
         if not name.endswith(".repo") or "/" in name or not NAME_RE.match(name):
             raise r.fail(f"release.{key}", f"{name!r} is not a file name ending in .repo", f'write {key} = "x.repo"')
     ids = [values["repo_id"], out["debuginfo_repo_id"], out["src_repo_id"]]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from . import defaults
@@ -174,7 +175,7 @@ def _sections(r: _Reader, root: Path, value: Any) -> tuple[NoteSection, ...]:
         r.unknown(sec, {"title", *LANGS}, fld)
         title = r.str_(sec, "title", fld, hint='a title, "日本語 / English" for one per language')
         parts = title.split(" / ")
-        titles = dict(zip(LANGS, parts)) if len(parts) == len(LANGS) else {lang: title for lang in LANGS}
+        titles = dict(zip(LANGS, parts, strict=True)) if len(parts) == len(LANGS) else dict.fromkeys(LANGS, title)
         files: dict[str, Path] = {}
         for lang in LANGS:
             rel = r.str_(sec, lang, fld, hint=f"the {lang} Markdown file, relative to the manifest")

@@ -146,13 +146,9 @@ def _apply(rel: Release, entries: list[Any], s: Setting, res: Result) -> None:
         res.todo.append(f"check that {spec} still builds {s.name} {s.version} (patches, file lists)")
 
 
-def derive(source: Path, version: str, release: str, date: str, sets: list[str],
-           target: Path | None = None) -> Result:
-    """Write the next release's manifest; return what changed and what is left to do."""
-    if not Path(source).is_file():
-        raise _fail(f"--from {source}", "no such manifest", "pass the current release's manifest, e.g. "
-                    "--from releases/1.1.14-1.1.toml")
-    rel = manifest.load(source)
+def _checked_args(rel: manifest.Release, version: str, release: str, date: str, sets: list[str],
+                  target: Path | None) -> tuple[dt.date, Path, list[Setting]]:
+    """The new release's date, manifest path and settings, each refused in one line when wrong."""
     for what, value in (("--version", version), ("--release", release)):
         if not VERSION_RE.match(value):
             raise _fail(what, f"invalid value {value!r}", "use letters, digits and ._+ (no '-', '~' or '^')")
@@ -174,6 +170,17 @@ def derive(source: Path, version: str, release: str, date: str, sets: list[str],
         if (s.dist, s.name) in seen:
             raise _fail(f"--set {s.name}", "given twice", "give each component (and dist) once")
         seen.add((s.dist, s.name))
+    return day, path, settings
+
+
+def derive(source: Path, version: str, release: str, date: str, sets: list[str],
+           target: Path | None = None) -> Result:
+    """Write the next release's manifest; return what changed and what is left to do."""
+    if not Path(source).is_file():
+        raise _fail(f"--from {source}", "no such manifest", "pass the current release's manifest, e.g. "
+                    "--from releases/1.1.14-1.1.toml")
+    rel = manifest.load(source)
+    day, path, settings = _checked_args(rel, version, release, date, sets, target)
     doc = tomlkit.parse(rel.path.read_text())
     res = Result(path)
     head = doc["release"]
@@ -211,7 +218,7 @@ def _write_checked(path: Path, text: str) -> None:
         try:
             manifest.load(Path(tmp))
         except PmrepoError as exc:
-            raise UsageError(f"new-release: the derived manifest is invalid ({exc}) — fix: correct the --set values")
+            raise UsageError(f"new-release: the derived manifest is invalid ({exc}) — fix: correct the --set values") from exc
         try:
             os.link(tmp, path)
         except FileExistsError:

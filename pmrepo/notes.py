@@ -38,20 +38,22 @@ name is a literal in this module.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Sequence, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import jinja2
 from markupsafe import Markup
 
 from . import installset, manifest
 from .errors import NotesError, PmrepoError
-from .manifest import Component, Dist, Release, Text
 from .fsutil import write_atomic
 from .layout import DistLayout, Layout
+from .manifest import Component, Dist, Release, Text
 from .records import BuildRecord, InstallRecord, RecordError
-from .render import ENV, TEMPLATES as TEMPLATE_ROOT
+from .render import ENV
+from .render import TEMPLATES as TEMPLATE_ROOT
 from .repofiles import RepoFileChange, changed_repo_files
 
 if TYPE_CHECKING:
@@ -167,7 +169,7 @@ def split_title(title: str) -> dict[str, str]:
     parts = title.split(" / ")
     if len(parts) == 2 and all(p.strip() for p in parts):
         return {"ja": parts[0].strip(), "en": parts[1].strip()}
-    return {lang: title for lang in LANGS}
+    return dict.fromkeys(LANGS, title)
 
 
 def _rhel(release: Release, dists: list[str] | tuple[str, ...]) -> str:
@@ -412,7 +414,7 @@ CSS_FILE = TEMPLATES / "release-notes.css"
 class TocEntry:
     id: str
     title: str
-    children: tuple["TocEntry", ...] = ()
+    children: tuple[TocEntry, ...] = ()
 
 
 @dataclass(frozen=True)

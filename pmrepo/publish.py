@@ -36,23 +36,50 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from .checksums import NOT_LISTED, SUMS_NAME, list_files, verify_sha256sums
 from .errors import PublishError
 from .fsutil import sha256_file
 from .layout import Output
 from .progress import Say
-from .publish_targets import (ENV_INSECURE_AUTH, RELEASE_ID_RE, DirTarget, HttpTarget, RsyncTarget, Target, _token,
-                              make_target, old_re, rename_exchange, staging_re)
+from .publish_targets import (
+    ENV_INSECURE_AUTH,
+    RELEASE_ID_RE,
+    DirTarget,
+    HttpTarget,
+    RsyncTarget,
+    Target,
+    _token,
+    make_target,
+    old_re,
+    rename_exchange,
+    staging_re,
+)
 from .records import BuildRecord, RecordError
 
 # the targets' names used with ``publish.`` before they moved to publish_targets keep working
-__all__ = ["Action", "DirTarget", "ENV_INSECURE_AUTH", "HttpTarget", "PublishResult", "RELEASE_ID_RE", "RsyncTarget",
-           "Target", "make_target", "old_re", "plan_actions", "preflight", "publish", "refuse_unshippable",
-           "rename_exchange", "staging_re", "vouch"]
+__all__ = [
+    "ENV_INSECURE_AUTH",
+    "RELEASE_ID_RE",
+    "Action",
+    "DirTarget",
+    "HttpTarget",
+    "PublishResult",
+    "RsyncTarget",
+    "Target",
+    "make_target",
+    "old_re",
+    "plan_actions",
+    "preflight",
+    "publish",
+    "refuse_unshippable",
+    "rename_exchange",
+    "staging_re",
+    "vouch",
+]
 
 logger = logging.getLogger("pmrepo.publish")
 

@@ -4,9 +4,9 @@ gate: which metadata files a repository lists, where, with which checksums."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from .errors import RepositoryError
 from .layout import repomd_xml

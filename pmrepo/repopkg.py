@@ -7,18 +7,17 @@ have no ELF auto-requires, and are therefore safe to build on any host.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Callable, Mapping
 
 from .builders.base import rpm_macro_defines
 from .errors import BuildError
-from .manifest import Component, Dist, Release, Repository
 from .fsutil import write_atomic
 from .layout import DistLayout, public_key_name, repo_rpm_dir, repodata_dir, repomd_xml
+from .manifest import Component, Dist, Release, Repository
 from .render import RELEASE_TEXT_FIELDS, TEMPLATES, neutral, render_spec, render_template
 from .run import run
 from .specs import base_context, define_args
-
 
 
 def template_files() -> list[Path]:

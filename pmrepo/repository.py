@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from . import targets
 from .errors import RepositoryError
@@ -19,6 +19,7 @@ from .layout import repo_rpm_dir, repodata_dir
 from .repomd import Repomd, read_repomd
 from .run import run
 from .verify import check_index
+
 
 def createrepo_args(directory: Path, groupfile: Path | None, revision: int) -> list[str]:
     """The createrepo_c command line: every choice explicit, none a default."""

@@ -62,19 +62,35 @@ import shutil
 import tempfile
 import threading
 import weakref
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
 
 from ..errors import BuildError, UsageError
-from ..manifest import Dist
 from ..fsutil import write_atomic
+from ..manifest import Dist
 from ..render import render_template
 from ..run import require_tool, run
 from .base import Builder, BuildOutput, BuildRequest, rpm_macro_defines
-from .mock_exits import (EPERM_FIX, MockError, MockPrivilegeError, MockVersionError, EPERM_RE, EXIT_CODES, KNOWN_ARGS_SINCE, MIN_MOCK_REASON, MIN_MOCK_VERSION,
-                         MOCK_FEATURES, PLAIN_ROOT_RE, RESULT_LOGS, _fmt, explaining_tail, mock_error, parse_version)
+from .mock_exits import (
+    EPERM_FIX,
+    EPERM_RE,
+    EXIT_CODES,
+    KNOWN_ARGS_SINCE,
+    MIN_MOCK_REASON,
+    MIN_MOCK_VERSION,
+    MOCK_FEATURES,
+    PLAIN_ROOT_RE,
+    RESULT_LOGS,
+    MockError,
+    MockPrivilegeError,
+    MockVersionError,
+    _fmt,
+    explaining_tail,
+    mock_error,
+    parse_version,
+)
 
 __all__ = ["EXIT_CODES", "KNOWN_ARGS_SINCE", "MIN_MOCK_VERSION", "MOCK_FEATURES", "MockBuilder", "MockError",
            "explaining_tail", "mirror_env_names", "mock_error", "parse_version"]

@@ -10,7 +10,6 @@ from ..errors import BuildError
 from ..run import TAIL_LINES
 from .base import BuildRequest
 
-
 # -- the errors: one class per way mock can end (all BuildError, under PmrepoError)
 
 class MockError(BuildError):
