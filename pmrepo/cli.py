@@ -232,7 +232,8 @@ COMMANDS: dict[str, Command] = {c.name: c for c in (
 
 
 def parser(prog: str = "build.py") -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog=prog, description="pmrepo: build, check and publish a Pacemaker repository package")
+    ap = argparse.ArgumentParser(prog=prog,
+                                 description="pmrepo: build, check and publish a Pacemaker repository package")
     ap.add_argument("-v", "--verbose", action="store_true", help="log every external command line")
     sub = ap.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
     for cmd in COMMANDS.values():

@@ -12,7 +12,8 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-_NOISE = re.compile(r"try to add '--skip-broken'|^RPM build errors:|Bad exit status from /var/tmp/rpm-tmp|^# (exit|cwd):|^\s*$")
+_NOISE = re.compile(r"try to add '--skip-broken'|^RPM build errors:|Bad exit status from /var/tmp/rpm-tmp"
+                    r"|^# (exit|cwd):|^\s*$")
 _SIGNAL = re.compile(r"error|nothing provides|conflict|no match|not found|cannot|can't|failed|denied|no such|missing",
                      re.IGNORECASE)
 

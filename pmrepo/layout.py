@@ -247,5 +247,6 @@ class Layout:
         return self.release_out / SUMS_NAME
 
     def dist(self, name: str) -> DistLayout:
-        return DistLayout(work_root=self.work / name if self.workdir is not None else None, output=Output(self.release_out / name), staging_root=self.staging,
+        return DistLayout(work_root=self.work / name if self.workdir is not None else None,
+                          output=Output(self.release_out / name), staging_root=self.staging,
                           dist=name, release_id=self.release_id)

@@ -59,7 +59,8 @@ def _layout(r: _Reader, rel: Mapping[str, Any], values: dict[str, str]) -> dict[
                                         pattern=NAME_RE, hint="a repo id uses letters, digits and ._+-")
         out[f"{kind}_repo_name"] = r.str_(rel, f"{kind}_repo_name", "release", default=out[f"{kind}_repo_id"])
         out[f"{kind}_repo_file"] = r.str_(rel, f"{kind}_repo_file", "release", default=f"{stem}-{kind}.repo")
-    prefixes = {"prefix": values["prefix"], "debuginfo_prefix": out["debuginfo_prefix"], "src_prefix": out["src_prefix"]}
+    prefixes = {"prefix": values["prefix"], "debuginfo_prefix": out["debuginfo_prefix"],
+                "src_prefix": out["src_prefix"]}
     out["parent_dir"] = r.str_(rel, "parent_dir", "release", default=values["prefix"].rsplit("/", 1)[0] or "/")
     parent = out["parent_dir"]
     if not DIR_RE.match(parent) or parent in SYSTEM_DIRS:
@@ -75,7 +76,8 @@ def _layout(r: _Reader, rel: Mapping[str, Any], values: dict[str, str]) -> dict[
     for a, pa in prefixes.items():
         for b, pb in prefixes.items():
             if a != b and (pa == pb or pb.startswith(pa + "/")):
-                raise r.fail(f"release.{b}", f"{pb} is inside (or equal to) {a} {pa}: each repository needs its own root",
+                raise r.fail(f"release.{b}",
+                             f"{pb} is inside (or equal to) {a} {pa}: each repository needs its own root",
                              f'write {b} = "{pa}-{b.split("_")[0]}"')
     files = [values["repo_file"], out["debuginfo_repo_file"], out["src_repo_file"]]
     for key, name in zip(("repo_file", "debuginfo_repo_file", "src_repo_file"), files, strict=True):
@@ -83,7 +85,8 @@ def _layout(r: _Reader, rel: Mapping[str, Any], values: dict[str, str]) -> dict[
             raise r.fail(f"release.{key}", f"{name!r} is not a file name ending in .repo", f'write {key} = "x.repo"')
     ids = [values["repo_id"], out["debuginfo_repo_id"], out["src_repo_id"]]
     if len(set(files)) != 3 or len(set(ids)) != 3:
-        raise r.fail("release.repo_file", f"the three repositories need distinct .repo files and ids, got {files} {ids}",
+        raise r.fail("release.repo_file",
+                     f"the three repositories need distinct .repo files and ids, got {files} {ids}",
                      "give debuginfo_/src_repo_file and _repo_id their own values")
     return out
 
@@ -105,10 +108,12 @@ def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
     macros = data.get("macros", {})
     if not isinstance(macros, dict) or not all(isinstance(v, (str, int)) and not isinstance(v, bool)
                                                for v in macros.values()):
-        raise r.fail(f"{where}.macros", "must be a table of macro = \"value\"", "write macros = {_unitdir = \"/usr/lib/systemd/system\"}")
+        raise r.fail(f"{where}.macros", "must be a table of macro = \"value\"",
+                     "write macros = {_unitdir = \"/usr/lib/systemd/system\"}")
     for key in macros:
         if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*\Z", key):
-            raise r.fail(f"{where}.macros.{key}", "not an rpm macro name", "use letters, digits and '_' (e.g. _unitdir)")
+            raise r.fail(f"{where}.macros.{key}", "not an rpm macro name",
+                         "use letters, digits and '_' (e.g. _unitdir)")
     for key, value in macros.items():
         if isinstance(value, str) and CONTROL_RE.search(value):
             raise r.fail(f"{where}.macros.{key}", f"contains a newline or control character: {value!r}",
@@ -199,7 +204,8 @@ def _load_component(r: _Reader, root: Path, spec_dir: Path, idx: int, data: Any,
     dists = r.str_list(data, "dists", where, default=all_dists)
     for d in dists:
         if d not in all_dists:
-            raise r.fail(f"{where}.dists", f"'{d}' is not declared under [dists]", f"use one of: {', '.join(all_dists)}")
+            raise r.fail(f"{where}.dists", f"'{d}' is not declared under [dists]",
+                         f"use one of: {', '.join(all_dists)}")
     raw_sources = data.get("sources", [])
     if not isinstance(raw_sources, list):
         raise r.fail(f"{where}.sources", "must be a list", "write sources = [{url = \"…\", sha256 = \"…\"}]")
@@ -366,9 +372,11 @@ def _release_values(r: _Reader, rel: Mapping[str, Any]) -> dict[str, str]:
         if not pattern.match(values[key]):
             raise r.fail(f"release.{key}", f"invalid value {values[key]!r}", fix)
     if not re.match(r"^(/[A-Za-z0-9._+-]+)+\Z", values["prefix"]) or "/../" in values["prefix"] + "/":
-        raise r.fail("release.prefix", f"{values['prefix']!r} is not an absolute directory", "write prefix = \"/opt/linux-ha/pacemaker\"")
+        raise r.fail("release.prefix", f"{values['prefix']!r} is not an absolute directory",
+                     "write prefix = \"/opt/linux-ha/pacemaker\"")
     if not REPO_FILE_RE.match(values["repo_file"]):
-        raise r.fail("release.repo_file", f"{values['repo_file']!r} is not a file name ending in .repo", "write repo_file = \"pacemaker.repo\"")
+        raise r.fail("release.repo_file", f"{values['repo_file']!r} is not a file name ending in .repo",
+                     "write repo_file = \"pacemaker.repo\"")
     return values
 
 
@@ -381,14 +389,17 @@ def _date_follows(r: _Reader, rel: Mapping[str, Any], root: Path) -> tuple[_dt.d
         except ValueError:
             date = None
     if not isinstance(date, _dt.date):
-        raise r.fail("release.date", f"must be a date, got {rel.get('date')!r}", "write date = 2016-01-xx as YYYY-MM-DD")
+        raise r.fail("release.date", f"must be a date, got {rel.get('date')!r}",
+                     "write date = 2016-01-xx as YYYY-MM-DD")
     follows = rel.get("follows")
     if follows is not None:
         if not isinstance(follows, str) or not follows:
-            raise r.fail("release.follows", "must be a path to the previous manifest", "write follows = \"1.1.13-1.1.toml\"")
+            raise r.fail("release.follows", "must be a path to the previous manifest",
+                         "write follows = \"1.1.13-1.1.toml\"")
         _confined(r, "release.follows", root, follows)
         if not (root / follows).is_file():
-            raise r.fail("release.follows", f"{root / follows} does not exist", "point it at the previous release's manifest or remove it")
+            raise r.fail("release.follows", f"{root / follows} does not exist",
+                         "point it at the previous release's manifest or remove it")
     return date, follows
 
 
@@ -396,7 +407,8 @@ def _note_groups_filters(r: _Reader, rel: Mapping[str, Any]) -> tuple[dict[str, 
     """``release.note_groups`` (key -> title) and ``release.rpmlint_filters`` (regex -> why)."""
     note_groups = rel.get("note_groups", {"main": "Components"})
     if not isinstance(note_groups, dict) or not all(isinstance(v, str) for v in note_groups.values()):
-        raise r.fail("release.note_groups", "must be a table key = \"title\"", "write note_groups = {main = \"Main components\"}")
+        raise r.fail("release.note_groups", "must be a table key = \"title\"",
+                     "write note_groups = {main = \"Main components\"}")
     for key, title in note_groups.items():
         if not NAME_RE.match(key) or CONTROL_RE.search(title):
             raise r.fail(f"release.note_groups.{key}", f"invalid group {key!r} = {title!r}",
@@ -409,7 +421,8 @@ def _note_groups_filters(r: _Reader, rel: Mapping[str, Any]) -> tuple[dict[str, 
         try:
             re.compile(regex)
         except re.error as exc:
-            raise r.fail(f"release.rpmlint_filters.{regex}", f"not a valid regex: {exc}", "fix the expression") from None
+            raise r.fail(f"release.rpmlint_filters.{regex}", f"not a valid regex: {exc}",
+                         "fix the expression") from None
         if not isinstance(why, str) or len(why.strip()) < 10 or CONTROL_RE.search(why):
             raise r.fail(f"release.rpmlint_filters.{regex}", "needs a reason", "say why this is legitimate for el6/el7")
     return dict(note_groups), dict(filters)
@@ -431,7 +444,8 @@ def _check_components(r: _Reader, values: Mapping[str, str], comps: tuple[Compon
                 shipped[(d, p)] = c.name
         for n in (values["metapackage"], values["name"]):
             if any(n in c.packages_for(d) for d in c.dists):
-                raise r.fail(f"components.{c.name}.packages", f"{n} is built by the tool itself", "remove it from the list")
+                raise r.fail(f"components.{c.name}.packages", f"{n} is built by the tool itself",
+                             "remove it from the list")
 
 
 def load(path: Path | str) -> Release:

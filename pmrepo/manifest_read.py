@@ -88,7 +88,8 @@ def _opt_text(r: _Reader, data: Mapping[str, Any], key: str, where: str, multili
         raise r.fail(fld, f"contains a control character: {value!r}", "use plain text (newlines and tabs only)")
     for n, line in enumerate(value.splitlines(), 1):
         if line.lstrip().startswith("%"):
-            raise r.fail(fld, f"line {n} starts with '%' ({line.strip()[:40]!r}), which rpm reads as a section or macro",
+            raise r.fail(fld, f"line {n} starts with '%' ({line.strip()[:40]!r}), "
+                         "which rpm reads as a section or macro",
                          "rephrase the line so it does not start with %")
     return value
 
@@ -115,7 +116,8 @@ def _file_url(r: _Reader, fld: str, root: Path, url: str) -> Path:
     to the release's tree or the project, a regular file."""
     parts = urlsplit(url)
     if parts.netloc not in ("", "localhost") or parts.query or parts.fragment:
-        raise r.fail(fld, f"{redact_url(url)!r} is not a local file:///path URL", "write url = \"file:///path/in/the/release\" "
+        raise r.fail(fld, f"{redact_url(url)!r} is not a local file:///path URL",
+                     "write url = \"file:///path/in/the/release\" "
                      "or path = \"src/file\"")
     path = _confined(r, fld, root, unquote(parts.path))
     if not path.is_file():
@@ -188,7 +190,8 @@ def _sections(r: _Reader, root: Path, value: Any) -> tuple[NoteSection, ...]:
             try:
                 path.read_text()
             except (OSError, UnicodeDecodeError) as exc:
-                raise r.fail(f"{fld}.{lang}", f"{path} is not readable UTF-8 text ({exc})", "save it as UTF-8") from None
+                raise r.fail(f"{fld}.{lang}", f"{path} is not readable UTF-8 text ({exc})",
+                             "save it as UTF-8") from None
             files[lang] = path
         out.append(NoteSection(titles, files))
     return tuple(out)

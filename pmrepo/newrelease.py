@@ -218,7 +218,8 @@ def _write_checked(path: Path, text: str) -> None:
         try:
             manifest.load(Path(tmp))
         except PmrepoError as exc:
-            raise UsageError(f"new-release: the derived manifest is invalid ({exc}) — fix: correct the --set values") from exc
+            raise UsageError(f"new-release: the derived manifest is invalid ({exc}) "
+                             "— fix: correct the --set values") from exc
         try:
             os.link(tmp, path)
         except FileExistsError:

@@ -20,7 +20,8 @@ class Options:
     install_check: bool = True
     gates: bool = True
     sign: bool = False  # with $PMREPO_GPG_KEY from $GNUPGHOME
-    container: str = "none"  # container install test engine: none, auto (skipped with a warning if none works), podman, docker
+    # container install test engine: none, auto (skipped with a warning if none works), podman, docker
+    container: str = "none"
     container_image: str | None = None  # one image for every dist; "local": pmrepo's own test image
     upgrade_from: Path | None = None  # with a container engine: the output root of the previous release (upgrade test)
     backend_options: dict[str, object] = field(default_factory=dict)

@@ -147,12 +147,14 @@ def _source_files(source_dir: Path) -> tuple[list[str], dict[str, str]]:
     if not source_dir.is_dir():
         raise PublishError(f"{source_dir}: no such release directory — fix: build the release first")
     if not (source_dir / SUMS_NAME).is_file():
-        raise PublishError(f"{source_dir / SUMS_NAME}: missing — fix: write checksums first (build.py sign / write_sha256sums)")
+        raise PublishError(f"{source_dir / SUMS_NAME}: missing "
+                           "— fix: write checksums first (build.py sign / write_sha256sums)")
     sums = verify_sha256sums(source_dir, error=PublishError)
     present = list_files(source_dir)
     unlisted = [f for f in present if f not in sums]
     if unlisted:
-        raise PublishError(f"{source_dir / unlisted[0]}: not listed in {SUMS_NAME} — fix: regenerate {SUMS_NAME} or remove the file")
+        raise PublishError(f"{source_dir / unlisted[0]}: not listed in {SUMS_NAME} "
+                           f"— fix: regenerate {SUMS_NAME} or remove the file")
     expected = dict(sums)
     for name in sorted(NOT_LISTED):
         if (source_dir / name).is_file():
@@ -160,7 +162,8 @@ def _source_files(source_dir: Path) -> tuple[list[str], dict[str, str]]:
     return sorted(expected), expected
 
 
-def plan_actions(target: Target, release_id: str, files: Sequence[str], size: int, force: bool) -> tuple[list[Action], bool, str]:
+def plan_actions(target: Target, release_id: str, files: Sequence[str], size: int,
+                 force: bool) -> tuple[list[Action], bool, str]:
     """(actions, replaces an existing release, staging name) from read-only checks."""
     entries = target.list_root()
     exists = release_id in entries
@@ -208,8 +211,9 @@ def _execute(target: Target, source_dir: Path, action: Action, expected: dict[st
             if rel not in got:
                 raise PublishError(f"{target.display}{action.name}/{rel}: missing after upload — fix: rerun publish")
             if got[rel] != expected[rel]:
-                raise PublishError(f"{target.display}{action.name}/{rel}: sha256 {got[rel][:16]}… on the mirror differs "
-                                   f"from {SUMS_NAME} ({expected[rel][:16]}…) — fix: rerun publish; check the mirror's storage")
+                raise PublishError(f"{target.display}{action.name}/{rel}: sha256 {got[rel][:16]}… "
+                                   f"on the mirror differs from {SUMS_NAME} ({expected[rel][:16]}…) "
+                                   "— fix: rerun publish; check the mirror's storage")
     elif action.op == "move":
         target.rename(action.name, action.dest)
     elif action.op == "exchange":
@@ -262,13 +266,15 @@ def publish(
         prefix = "[dry-run] would " if dry_run else ""
         for line in plan:
             say(prefix + line)
-        result = PublishResult(url=target.url_of(release_id), plan=plan, dry_run=dry_run, replaced=exists, files=len(files))
+        result = PublishResult(url=target.url_of(release_id), plan=plan, dry_run=dry_run, replaced=exists,
+                               files=len(files))
         if dry_run:
             return result
         started = time.monotonic()
         for action in actions:
             _execute(target, source_dir, action, expected)
-        say(f"published {release_id} ({len(files)} files, {size} bytes) to {result.url} in {time.monotonic() - started:.1f}s")
+        say(f"published {release_id} ({len(files)} files, {size} bytes) to {result.url} "
+            f"in {time.monotonic() - started:.1f}s")
         return result
     finally:
         target.close()

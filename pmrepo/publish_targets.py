@@ -165,7 +165,8 @@ class DirTarget(Target):
 
     def list_root(self) -> set[str]:
         if not self.root.is_dir():
-            raise PublishError(f"mirror root {self.root} does not exist — fix: create it (or mount it) or check the publish target")
+            raise PublishError(f"mirror root {self.root} does not exist "
+                               "— fix: create it (or mount it) or check the publish target")
         return set(os.listdir(self.root))
 
     def upload(self, source_dir: Path, files: Sequence[str], staging: str) -> None:
@@ -186,7 +187,8 @@ class DirTarget(Target):
                 finally:
                     os.close(fd)
         except OSError as exc:
-            raise PublishError(f"{dest}: upload failed ({exc.strerror or exc}) — fix: check space/permissions on the mirror and rerun") from None
+            raise PublishError(f"{dest}: upload failed ({exc.strerror or exc}) "
+                               "— fix: check space/permissions on the mirror and rerun") from None
 
     def hashes(self, staging: str, files: Sequence[str]) -> dict[str, str]:
         base = self.root / _check_name(staging)
@@ -199,7 +201,8 @@ class DirTarget(Target):
         try:
             os.rename(s, d)
         except OSError as exc:
-            raise PublishError(f"rename {s} → {d} failed ({exc.strerror}) — fix: check permissions on the mirror") from None
+            raise PublishError(f"rename {s} → {d} failed ({exc.strerror}) "
+                               "— fix: check permissions on the mirror") from None
 
     def exchange(self, a: str, b: str) -> None:
         rename_exchange(self.root / _check_name(a), self.root / _check_name(b))
@@ -267,7 +270,8 @@ class RsyncTarget(Target):
         if res.returncode != 0:
             last = res.output.strip().splitlines()[-1] if res.output.strip() else "no output"
             where = f" (log: {self.log})" if self.log else ""
-            raise PublishError(f"{what} on {self.display} failed: {last}{where} — fix: check ssh access and the mirror path")
+            raise PublishError(f"{what} on {self.display} failed: {last}{where} "
+                               "— fix: check ssh access and the mirror path")
         return res.output
 
     def list_root(self) -> set[str]:
@@ -281,7 +285,8 @@ class RsyncTarget(Target):
         if res.returncode != 0:
             last = res.output.strip().splitlines()[-1] if res.output.strip() else "no output"
             where = f" (log: {self.log})" if self.log else ""
-            raise PublishError(f"rsync to {self.display}{staging}/ exited {res.returncode}: {last}{where} — fix: rerun (the upload resumes)")
+            raise PublishError(f"rsync to {self.display}{staging}/ exited {res.returncode}: {last}{where} "
+                               "— fix: rerun (the upload resumes)")
 
     def hashes(self, staging: str, files: Sequence[str]) -> dict[str, str]:
         if not files:
@@ -309,7 +314,8 @@ def _credentials(host: str) -> tuple[tuple[str, str] | None, str]:
     user, password = os.environ.get(ENV_USER), os.environ.get(ENV_PASSWORD)
     if user or password:
         if not (user and password):
-            raise PublishError(f"only one of {ENV_USER}/{ENV_PASSWORD} is set — fix: set both, or neither to use ~/.netrc")
+            raise PublishError(f"only one of {ENV_USER}/{ENV_PASSWORD} is set "
+                               "— fix: set both, or neither to use ~/.netrc")
         return (user, password), "environment"
     path = os.environ.get("NETRC") or os.path.expanduser("~/.netrc")
     if os.path.isfile(path):
@@ -376,7 +382,8 @@ class HttpTarget(Target):
         except self.requests.RequestException as exc:
             self._log(f"{method} {url} -> {type(exc).__name__}")
             reason = type(exc).__name__
-            raise PublishError(f"{method} {url} failed ({reason}) while {what} — fix: check the mirror, then rerun") from None
+            raise PublishError(f"{method} {url} failed ({reason}) while {what} "
+                               "— fix: check the mirror, then rerun") from None
         self._log(f"{method} {url} -> {resp.status_code}")
         if resp.status_code not in ok:
             code = resp.status_code
@@ -392,7 +399,8 @@ class HttpTarget(Target):
         try:
             tree = ET.fromstring(body)
         except ET.ParseError:
-            raise PublishError(f"PROPFIND {self.root_url}: the answer is not XML — fix: the target must be a WebDAV server") from None
+            raise PublishError(f"PROPFIND {self.root_url}: the answer is not XML "
+                               "— fix: the target must be a WebDAV server") from None
         root = self.root_path.rstrip("/")
         names = set()
         for href in tree.iter("{DAV:}href"):
@@ -409,7 +417,8 @@ class HttpTarget(Target):
                             headers={"Depth": "1", "Content-Type": "application/xml"},
                             data=b'<?xml version="1.0"?><propfind xmlns="DAV:"><prop><resourcetype/></prop></propfind>')
         if resp.status_code == 404:
-            raise PublishError(f"mirror root {self.root_url} does not exist (HTTP 404) — fix: create it or check the publish target")
+            raise PublishError(f"mirror root {self.root_url} does not exist (HTTP 404) "
+                               "— fix: create it or check the publish target")
         if resp.status_code == 207:
             return self._child_names(resp.content)
         # no PROPFIND: existence checks by HEAD only, stale staging cannot be listed
@@ -429,7 +438,8 @@ class HttpTarget(Target):
             for i in range(1, len(parts) + 1):
                 sub = "/".join(parts[:i])
                 if sub not in made:
-                    self.request("MKCOL", self.url(staging, sub, collection=True), ok=(201, 405), what=f"creating {sub}/")
+                    self.request("MKCOL", self.url(staging, sub, collection=True), ok=(201, 405),
+                                 what=f"creating {sub}/")
                     made.add(sub)
             path = source_dir / rel
             size = path.stat().st_size
@@ -460,7 +470,8 @@ class HttpTarget(Target):
         resp = self.request("MOVE", self.url(src, collection=True), ok=(201, 204, 412), what=f"moving {src} to {dst}",
                             headers={"Destination": self.url(dst, collection=True), "Overwrite": "F"})
         if resp.status_code == 412:
-            raise PublishError(f"{self.url(dst, collection=True)} appeared while publishing — fix: another publish is running; rerun afterwards")
+            raise PublishError(f"{self.url(dst, collection=True)} appeared while publishing "
+                               "— fix: another publish is running; rerun afterwards")
 
     def remove(self, name: str) -> None:
         self.request("DELETE", self.url(name, collection=True), ok=(200, 204, 404), what=f"removing {name}")
@@ -473,12 +484,14 @@ def make_target(target_url: str, log: Path | None = None, allow_insecure_auth: b
     """The Target for a publish URL (see the module docstring)."""
     url = str(target_url).strip()
     if not url:
-        raise PublishError("empty publish target — fix: set PUBLISH_TARGET to a directory, ssh://, rsync:// or http(s):// URL")
+        raise PublishError("empty publish target "
+                           "— fix: set PUBLISH_TARGET to a directory, ssh://, rsync:// or http(s):// URL")
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme in ("", "file"):
         if scheme == "file" and parts.netloc not in ("", "localhost"):
-            raise PublishError(f"{url}: file:// URLs must be local (file:///path) — fix: mount the share and use its path")
+            raise PublishError(f"{url}: file:// URLs must be local (file:///path) "
+                               "— fix: mount the share and use its path")
         path = unquote(parts.path) if scheme == "file" else url
         return DirTarget(Path(path))
     if scheme in ("ssh", "rsync"):
@@ -495,4 +508,5 @@ def make_target(target_url: str, log: Path | None = None, allow_insecure_auth: b
         return RsyncTarget(path, remote, parts.port, os.environ.get(ENV_SSH), log=log)
     if scheme in ("http", "https"):
         return HttpTarget(url, log=log, allow_insecure_auth=allow_insecure_auth)
-    raise PublishError(f"unsupported publish target scheme '{scheme}://' — fix: use a path, file://, ssh://, rsync:// or http(s)://")
+    raise PublishError(f"unsupported publish target scheme '{scheme}://' "
+                       "— fix: use a path, file://, ssh://, rsync:// or http(s)://")

@@ -1,8 +1,8 @@
 """The tool's own packages: the metapackage and the repository package.
 
 Both are rendered from the tool's templates (``pmrepo/templates/specs/``,
-``repo/``, ``comps/``) with names taken from the manifest, and built with plain rpmbuild: they are noarch or payload-only,
-have no ELF auto-requires, and are therefore safe to build on any host.
+``repo/``, ``comps/``) with names taken from the manifest, and built with plain rpmbuild: they are noarch or
+payload-only, have no ELF auto-requires, and are therefore safe to build on any host.
 """
 from __future__ import annotations
 
@@ -84,7 +84,8 @@ def build_metapackage(release: Release, dist: Dist, where: DistLayout, log: Path
     shutil.rmtree(top, ignore_errors=True)
     rpms = _rpmbuild(spec, release, dist, top, log, None)
     if len(rpms) != 1:
-        raise BuildError(f"{release.metapackage} ({dist.name}): expected one RPM, got {[p.name for p in rpms]}", log=log)
+        raise BuildError(f"{release.metapackage} ({dist.name}): expected one RPM, got {[p.name for p in rpms]}",
+                         log=log)
     out = where.work / rpms[0].name
     rpms[0].replace(out)
     shutil.rmtree(top)
@@ -110,7 +111,8 @@ def build_repo_packages(release: Release, dist: Dist, where: DistLayout, *, log:
         if not repomd_xml(tree).is_file():
             raise BuildError(f"{release.name} ({dist.name}): the {kind} repository {tree} has no repodata", log=log)
     extra = {"tree_rpms": {k: repo_rpm_dir(t) for k, t in trees.items()},
-             "tree_repodata": {k: repodata_dir(t) for k, t in trees.items()}, "repo_files": repo_files, "gpg_key": gpg_key, "gpg_key_name": key_name}
+             "tree_repodata": {k: repodata_dir(t) for k, t in trees.items()}, "repo_files": repo_files,
+             "gpg_key": gpg_key, "gpg_key_name": key_name}
     spec = where.spec(release.name)
     text = render_spec("specs/pacemaker-repo.spec.j2", base_context(release, dist) | extra,
                        base_context(neutral(release, RELEASE_TEXT_FIELDS), dist) | extra,

@@ -47,7 +47,8 @@ def verify(repo: Path, *, group: bool) -> Repomd:
     wanted = [*sup.xml_types, *sup.db_types, *(["group", "group_gz"] if group else [])]
     for kind in wanted:
         if kind not in md.entries:
-            raise RepositoryError(f"{md.path}: no '{kind}' metadata — el6/el7 yum need it; createrepo_c flags are wrong")
+            raise RepositoryError(f"{md.path}: no '{kind}' metadata "
+                                  "— el6/el7 yum need it; createrepo_c flags are wrong")
     for kind, entry in md.entries.items():
         href, csum = entry.href, entry.checksum_type
         if csum not in sup.checksums:
