@@ -30,7 +30,7 @@ from .records import BuildRecord, FileInfo, RecordError
 from .scheduler import JobResult
 
 Say = Callable[[str], None]
-GATE_CONFIG = Path(__file__).resolve().parent / "gates" / "rpmlint.toml"
+GATE_CONFIG = Path(__file__).resolve().parent / "checks" / "rpmlint.toml"
 
 
 def _quiet_step(label: str) -> contextlib.AbstractContextManager[None]:

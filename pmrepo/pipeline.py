@@ -25,7 +25,7 @@ from .builders import Builder, get_builder
 from .checksums import write_sha256sums
 from .errors import BuildError, GateError, PmrepoError, SpecError, UsageError, step
 from .fsutil import write_atomic
-from .gates.container import ContainerSettings
+from .checks.container import ContainerSettings
 from .graph import BuildGraph, build_graph
 from .layout import Layout
 from .lock import WorkdirLock
@@ -148,7 +148,7 @@ class Pipeline:
         (release.follows) and its repository packages are there for every dist."""
         if self.opts.upgrade_from is None or self.opts.container == "none":
             return []
-        from .gates.container import previous_repo_packages
+        from .checks.container import previous_repo_packages
 
         for dist in self.dists:
             try:

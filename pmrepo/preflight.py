@@ -94,7 +94,7 @@ def signing_problems(log: Path) -> tuple[list[str], str]:
 
 
 def container_problems(pipe, engine_choice: str, image: str | None, log: Path) -> tuple[list[str], str]:  # pipe: Pipeline
-    from .gates.container import ContainerError, ContainerSettings, detect_engine
+    from .checks.container import ContainerError, ContainerSettings, detect_engine
 
     settings = ContainerSettings(engine=engine_choice, image=None if image == "local" else image)
     try:
@@ -102,7 +102,7 @@ def container_problems(pipe, engine_choice: str, image: str | None, log: Path) -
     except ContainerError as exc:
         return [f"container: {exc}"], ""
     if image == "local":
-        from .gates.image.testroot import ImageRecipe, image_is_current
+        from .checks.container.image.testroot import ImageRecipe, image_is_current
 
         recipe = ImageRecipe()
         if image_is_current(engine, recipe, log):

@@ -27,14 +27,14 @@ from pmrepo import manifest
 from pmrepo.checks import CheckContext, ContainerInstall, run_checks
 from pmrepo.pipeline import Options, Pipeline
 from pmrepo.errors import GateError
-from pmrepo.gates.base import GateContext
-from pmrepo.gates.container import (
+from pmrepo.checks.base import GateContext
+from pmrepo.checks.container import (
     FAIL, PASS, SKIP, ContainerError, ContainerReport, ContainerSettings, Engine, InstallGate, Step,
     add_excludes, detect_engine, install_test, previous_repo_packages, upgrade_test,
 )
 from pmrepo import repopkg
 from pmrepo.layout import Layout, Output
-from pmrepo.gates.image import ImageInfo, ImageRecipe, ensure_image
+from pmrepo.checks.container.image import ImageInfo, ImageRecipe, ensure_image
 
 EXPECTED = {
     "el7": {"demo-all": "1.0-1.el7", "libdemo": "1.2-1.el7", "demod": "1.0-3.el7", "demo-plugin": "0.5-1.el7",

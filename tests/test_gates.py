@@ -15,11 +15,11 @@ import pytest
 from conftest import DEMO
 
 from pmrepo.errors import GateError
-from pmrepo.gates import (ClosureGate, CompatGate, GateContext, RpmlintGate, Severity, default_gates,
+from pmrepo.checks.gates import (ClosureGate, CompatGate, GateContext, RpmlintGate, Severity, default_gates,
                           run_gates)
-from pmrepo.gates.compat import SUPPORT
-from pmrepo.gates.base import query_rpm
-from pmrepo.gates.rpmlint import CONFIG, parse_output, release_filters
+from pmrepo.checks.compat import SUPPORT
+from pmrepo.checks.base import query_rpm
+from pmrepo.checks.rpmlint import CONFIG, parse_output, release_filters
 from pmrepo.manifest import Dist, load
 from pmrepo.run import run
 

@@ -399,7 +399,7 @@ def test_metapackage_requires_resolve(rel14: manifest.Release, parsed: dict[str,
 def test_rendered_specs_pass_rpmlint(rel14: manifest.Release, parsed: dict[str, dict[str, Parsed]], dist: str,
                                      tmp_path: Path) -> None:
     """rpmlint on every rendered spec, with the project config and the release's filters."""
-    from pmrepo.gates import GateContext, RpmlintGate, release_filters
+    from pmrepo.checks.gates import GateContext, RpmlintGate, release_filters
 
     spec_paths = tuple(p.spec for p in parsed[dist].values())
     assert len(spec_paths) == len(rel14.components_for(dist))

@@ -173,7 +173,7 @@ def test_createrepo_dropping_a_package_is_an_error(tmp_path: Path) -> None:
 
 
 def test_digest_gate_fails_on_a_damaged_rpm(tmp_path: Path) -> None:
-    from pmrepo.gates import GateContext, default_gates, run_gates
+    from pmrepo.checks.gates import GateContext, default_gates, run_gates
 
     spec = tmp_path / "p.spec"
     spec.write_text("Name: p\nVersion: 1\nRelease: 1\nSummary: s\nLicense: MIT\nBuildArch: noarch\n"

@@ -12,9 +12,9 @@ import pytest
 from conftest import DEMO
 from pmrepo import manifest, repository
 from pmrepo.errors import RepositoryError
-from pmrepo.gates import CompatGate, GateContext, GateReport
-from pmrepo.gates.base import RpmHeader, RpmRequire
-from pmrepo.gates.compat import RPM_CHECKS, SUPPORT, RpmFacts, RpmLayout, compression_of, read_layout
+from pmrepo.checks.gates import CompatGate, GateContext, GateReport
+from pmrepo.checks.base import RpmHeader, RpmRequire
+from pmrepo.checks.compat import RPM_CHECKS, SUPPORT, RpmFacts, RpmLayout, compression_of, read_layout
 
 DISTS = manifest.load(DEMO).dists
 GOOD_LAYOUT = RpmLayout(lead_major=3, lead_minor=0, signature_type=5, header_version=1, header_tags=60, header_data=4000)

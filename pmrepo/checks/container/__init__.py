@@ -20,7 +20,7 @@ written into the caller's output directory. Every container command runs
 through :func:`pmrepo.run.run`.
 
 Entry points: :func:`install_test` (one dist) and :class:`InstallGate` (the
-``pmrepo.gates.base.Gate`` interface; the pipeline runs it as
+``pmrepo.checks.base.Gate`` interface; the pipeline runs it as
 ``pmrepo.checks.ContainerInstall``). Podman
 gets ``containers.conf`` beside this file via ``CONTAINERS_CONF``. A real
 ``centos:6``/``centos:7`` image has [base]/[updates] on the network: with the
@@ -39,14 +39,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, ClassVar, Mapping, Sequence
 
-from ..fsutil import write_atomic
-from ..errors import GateError
-from ..manifest import Component, Dist, Release
-from ..layout import Layout, Output
-from ..progress import table
-from ..records import InstallRecord
-from ..run import Result, run
-from .base import Gate, GateContext, GateReport, Severity
+from ...fsutil import write_atomic
+from ...errors import GateError
+from ...manifest import Component, Dist, Release
+from ...layout import Layout, Output
+from ...progress import table
+from ...records import InstallRecord
+from ...run import Result, run
+from ..base import Gate, GateContext, GateReport, Severity
 from .engine import CONTAINERS_CONF, ContainerError, Engine, default_conf, detect_engine
 from .image import ensure_image
 
@@ -827,11 +827,11 @@ def _check_smoke(s: _Session, added: dict[str, str]) -> None:
                   else f"exit {res.returncode}: {_last_lines(res.output, 4)}"), t0)
 
 
-# -- as a release gate (pmrepo.gates.base) ------------------------------------------
+# -- as a release gate (pmrepo.checks.base) ------------------------------------------
 
 
 class InstallGate(Gate):
-    """The container install test as a :class:`~pmrepo.gates.base.Gate`.
+    """The container install test as a :class:`~pmrepo.checks.base.Gate`.
 
     The repository package is ``repo_rpms[dist]`` or, by default, the one in
     ``ctx.rpms`` named ``<name>-<V>-<R><disttag>.<arch>.rpm``; ``installed.json``
@@ -908,7 +908,7 @@ class InstallGate(Gate):
 def previous_repo_packages(release: Release, dist: Dist, upgrade_from: Path) -> tuple[Release, list[Path]]:
     """The release ``release`` follows, and its repository packages for ``dist``
     under the output root ``upgrade_from`` (``<release_id>/<dist>/``)."""
-    from .. import manifest
+    from ... import manifest
 
     where = release.follows_path()
     if where is None:

@@ -19,9 +19,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InstallCheckError
-from .manifest import Dist, Release
-from .run import run
+from ..errors import InstallCheckError
+from ..manifest import Dist, Release
+from ..run import run
 
 
 @dataclass

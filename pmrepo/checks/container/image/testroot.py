@@ -33,8 +33,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ...errors import PmrepoError
-from ...run import run
+from ....errors import PmrepoError
+from ....run import run
 from ..engine import ContainerError, Engine
 
 HERE = Path(__file__).resolve().parent

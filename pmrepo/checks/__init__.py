@@ -24,14 +24,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, ClassVar, Sequence
 
-from . import installcheck
-from .errors import GateError, PmrepoError
+from . import freshroot as installcheck
+from ..errors import GateError, PmrepoError
 from .gates import Gate, GateContext, default_gates
-from .gates.container import (ContainerReport, ContainerSettings, Engine, InstallGate, previous_repo_packages,
+from .container import (ContainerReport, ContainerSettings, Engine, InstallGate, previous_repo_packages,
                               upgrade_test)
-from .layout import REPORT_LOGS, DistLayout, Output
-from .manifest import Dist, Release
-from .progress import table
+from ..layout import REPORT_LOGS, DistLayout, Output
+from ..manifest import Dist, Release
+from ..progress import table
 
 Say = Callable[[str], None]
 StepFn = Callable[[str], contextlib.AbstractContextManager[None]]

@@ -1,6 +1,6 @@
 """Gate 1 — rpmlint over every RPM, SRPM and rendered spec of a dist.
 
-Runs ``rpmlint -c pmrepo/gates/rpmlint.toml`` (rpmlint 2.x takes TOML
+Runs ``rpmlint -c pmrepo/checks/rpmlint.toml`` (rpmlint 2.x takes TOML
 configuration with ``-c``; ``-r`` would take a legacy rpmlintrc with
 ``addFilter()`` lines — the project uses TOML, whose comments say why each
 filter is legitimate for el6/el7). Host configuration under
@@ -147,7 +147,7 @@ class RpmlintGate(Gate):
     def run(self, ctx: GateContext) -> GateReport:
         require_tool("rpmlint", "install the Debian package rpmlint (make setup)")
         if not self.config.is_file():
-            raise GateError(f"{self.config}: rpmlint configuration missing — fix: restore pmrepo/gates/rpmlint.toml")
+            raise GateError(f"{self.config}: rpmlint configuration missing — fix: restore pmrepo/checks/rpmlint.toml")
         report = GateReport(self.name, ctx.dist.name)
         report.items += [str(p) for p in (*ctx.rpms, *ctx.specs)]
         batches = self._batches(ctx, report)
