@@ -41,6 +41,31 @@ INSTALLED_JSON = "installed.json"
 REPORTS = "gates"
 REPORT_LOGS = "logs"  # inside a reports directory: the checks' command logs (not copied to the output)
 STAGING = ".staging"
+# Inside every repository (a work tree, and the installed ``<prefix>``): the packages and their metadata.
+RPM_DIR = "rpm"
+REPODATA_DIR = "repodata"
+REPOMD_XML = "repomd.xml"
+YUM_REPOS_D = "/etc/yum.repos.d"  # where the repository packages install their .repo files
+
+
+def repo_rpm_dir(tree: Path) -> Path:
+    """``<tree>/rpm``: a repository's packages."""
+    return tree / RPM_DIR
+
+
+def repodata_dir(tree: Path) -> Path:
+    """``<tree>/repodata``: a repository's metadata."""
+    return tree / REPODATA_DIR
+
+
+def repomd_xml(tree: Path) -> Path:
+    """``<tree>/repodata/repomd.xml``."""
+    return repodata_dir(tree) / REPOMD_XML
+
+
+def rpm_file_name(name: str, version_release: str, arch: str) -> str:
+    """A binary package's file name: ``<name>-<version>-<release>.<arch>.rpm``."""
+    return f"{name}-{version_release}.{arch}.rpm"
 
 
 def run_logs(workdir: Path) -> Path:

@@ -16,12 +16,12 @@ import hashlib
 import os
 import re
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from . import defaults
+from . import defaults, layout
 from .errors import ManifestError
 
 # Every pattern is anchored with \Z: ``$`` would accept a trailing newline.
@@ -87,8 +87,9 @@ class NoteSection:
 
 
 @dataclass(frozen=True)
-class RepoLayout:
-    """One of the three repository packages: its own tree, metadata and .repo file."""
+class Repository:
+    """One of the three repositories and the repository package that installs it: THE value
+    every step asks for its name, repo id, root, ``.repo`` file, RPM file name and inner paths."""
 
     kind: str  # "main", "debuginfo", "src"
     package: str  # e.g. pacemaker-repo-debuginfo
@@ -96,10 +97,38 @@ class RepoLayout:
     repo_id: str  # the .repo section
     repo_name: str  # name= of the section
     repo_file: str  # file name under /etc/yum.repos.d/
+    vr: str  # the repository package's version-release (the release's)
+    arch: str  # the repository package's architecture
 
     @property
     def baseurl(self) -> str:
         return f"file://{self.prefix}/"
+
+    @property
+    def rpm_dir(self) -> str:
+        """Where the repository's packages are installed: ``<prefix>/rpm``."""
+        return f"{self.prefix}/{layout.RPM_DIR}"
+
+    @property
+    def repodata_dir(self) -> str:
+        """Where its metadata is installed: ``<prefix>/repodata``."""
+        return f"{self.prefix}/{layout.REPODATA_DIR}"
+
+    @property
+    def repo_path(self) -> str:
+        """The installed ``.repo`` file: ``/etc/yum.repos.d/<repo_file>``."""
+        return f"{layout.YUM_REPOS_D}/{self.repo_file}"
+
+    def rpm_name(self, dist: Dist) -> str:
+        """The repository package's file name for ``dist``, e.g. ``pacemaker-repo-1.1.14-1.1.el7.x86_64.rpm``."""
+        return layout.rpm_file_name(self.package, f"{self.vr}{dist.tag}", self.arch)
+
+
+RepoLayout = Repository  # the old name (one release's repository)
+
+# The per-repository TOML values of ``[release]``: ``<field>`` for main, ``<kind>_<field>`` for the others.
+REPO_KINDS = ("main", "debuginfo", "src")
+REPO_FIELDS = ("prefix", "repo_id", "repo_name", "repo_file")
 
 
 @dataclass(frozen=True)
@@ -213,20 +242,31 @@ class Release:
     known_issues: Text = Text()
     upgrade_warnings: Text = Text()
     sections: tuple[NoteSection, ...] = ()
+    # The three repositories, main first: built once from the TOML values above (not an input).
+    repositories: tuple[Repository, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "repositories", tuple(self._repository(kind) for kind in REPO_KINDS))
+
+    def _repository(self, kind: str) -> Repository:
+        key = "" if kind == "main" else f"{kind}_"
+        return Repository(kind=kind, package=self.name if kind == "main" else f"{self.name}-{kind}",
+                          vr=self.vr, arch=self.arch, **{f: getattr(self, key + f) for f in REPO_FIELDS})
 
     @property
-    def repos(self) -> tuple[RepoLayout, ...]:
+    def repos(self) -> tuple[Repository, ...]:
         """The three repository packages, main first."""
-        return (
-            RepoLayout("main", self.name, self.prefix, self.repo_id, self.repo_name, self.repo_file),
-            RepoLayout("debuginfo", f"{self.name}-debuginfo", self.debuginfo_prefix, self.debuginfo_repo_id,
-                       self.debuginfo_repo_name, self.debuginfo_repo_file),
-            RepoLayout("src", f"{self.name}-src", self.src_prefix, self.src_repo_id, self.src_repo_name,
-                       self.src_repo_file),
-        )
+        return self.repositories
 
-    def repo(self, kind: str) -> RepoLayout:
-        return next(r for r in self.repos if r.kind == kind)
+    def repo(self, kind: str) -> Repository:
+        return next(r for r in self.repositories if r.kind == kind)
+
+    def repo_rpm_names(self, dist: Dist) -> list[str]:
+        """The file names of the three repository packages of ``dist``, main first."""
+        return [r.rpm_name(dist) for r in self.repositories]
+
+    def repo_rpm_name(self, dist: Dist, kind: str = "main") -> str:
+        return self.repo(kind).rpm_name(dist)
 
     @property
     def vr(self) -> str:
@@ -280,7 +320,7 @@ class Release:
         return [c.packages_for(dist.name)[0] for c in self.components_for(dist.name) if c.require != "none"]
 
     def repo_package_names(self) -> list[str]:
-        return [r.package for r in self.repos]
+        return [r.package for r in self.repositories]
 
     def exclude_patterns(self, dist: str | None = None) -> list[str]:
         """``<name>*`` for each component (of ``dist``), in manifest order, for the

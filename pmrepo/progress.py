@@ -19,7 +19,13 @@ import threading
 import time
 from typing import Callable, Iterator, Sequence, TextIO
 
-Say = Callable[[str], None]
+Say = Callable[[str], None]  # the one definition: a sink for one line of output
+StepFn = Callable[[str], contextlib.AbstractContextManager[None]]  # announces and times one step (Console.step)
+
+
+def quiet_step(label: str) -> contextlib.AbstractContextManager[None]:
+    """A ``StepFn`` that shows nothing."""
+    return contextlib.nullcontext()
 
 
 def _live_default(stream: TextIO) -> bool:

@@ -2,6 +2,7 @@
 error naming file, field and fix (the CLI's side: tests/test_cli.py)."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 from pathlib import Path
@@ -53,6 +54,16 @@ packages = ["x"]
         ("pacemaker-repo-src", "/opt/linux-ha/pacemaker-src", "pacemaker-src.repo", "linux-ha-ja-pacemaker-src",
          "linux-ha-ja-pacemaker-src")]
     assert rel.parent_dir == "/opt/linux-ha" and rel.repos[0].baseurl == "file:///opt/linux-ha/pacemaker/"
+    # the repository value: its package's file name per dist and its paths, built once
+    el7 = rel.dists["el7"]
+    assert rel.repo_rpm_names(el7) == [f"pacemaker-repo{s}-{rel.vr}.el7.x86_64.rpm" for s in ("", "-debuginfo", "-src")]
+    assert rel.repo_rpm_name(el7, "src") == rel.repo("src").rpm_name(el7) == f"pacemaker-repo-src-{rel.vr}.el7.x86_64.rpm"
+    main = rel.repo("main")
+    assert (main.rpm_dir, main.repodata_dir, main.repo_path) == (
+        "/opt/linux-ha/pacemaker/rpm", "/opt/linux-ha/pacemaker/repodata", "/etc/yum.repos.d/pacemaker.repo")
+    assert rel.repositories is rel.repos  # not folded again on each access
+    moved = dataclasses.replace(rel, prefix="/opt/linux-ha/other")
+    assert moved.repo("main").rpm_dir == "/opt/linux-ha/other/rpm"  # a changed release rebuilds its values
     assert rel.dists["el7"].tag == ".el7" and rel.dists["el7"].image == "centos:7"
 
 

@@ -1,0 +1,27 @@
+"""What one run of the pipeline was asked to do: the CLI's options as one value.
+
+A new CLI option is one row of ``cli.COMMANDS``' option groups and one field here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Options:
+    release: Path
+    workdir: Path
+    outdir: Path
+    dists: tuple[str, ...] = ()
+    backend: str = "rpmbuild"
+    jobs: int | None = None
+    force: frozenset[str] = frozenset()
+    install_check: bool = True
+    gates: bool = True
+    sign: bool = False  # with $PMREPO_GPG_KEY from $GNUPGHOME
+    container: str = "none"  # container install test engine: none, auto (skipped with a warning if none works), podman, docker
+    container_image: str | None = None  # one image for every dist; "local": pmrepo's own test image
+    upgrade_from: Path | None = None  # with a container engine: the output root of the previous release (upgrade test)
+    backend_options: dict[str, object] = field(default_factory=dict)
+    components: tuple[str, ...] = ()  # `build --component`: only these and what they need from the chain
