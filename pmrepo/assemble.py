@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from . import installset, repopkg, repository
-from .checks import REQUIRED_CHECKS, Check, CheckContext, StepFn, run_checks
+from .checks import REQUIRED_CHECKS, Check, CheckContext, run_checks
+from .checks.rpmlint import CONFIG as GATE_CONFIG
 from .errors import BuildError
 from .fsutil import sha256_file, write_atomic
 from .layout import DistLayout, Output
@@ -30,7 +31,6 @@ from .records import BuildRecord, FileInfo, RecordError
 from .scheduler import JobResult
 
 Say = Callable[[str], None]
-GATE_CONFIG = Path(__file__).resolve().parent / "checks" / "rpmlint.toml"
 
 
 def _quiet_step(label: str) -> contextlib.AbstractContextManager[None]:
@@ -178,7 +178,7 @@ class Assembly:
                 shutil.copyfile(p, staging.root / p.name)
             if pubkey:
                 shutil.copyfile(pubkey, staging.root / pubkey.name)
-            ctx = CheckContext(rel, dist, self.layout, repo_rpms, staging, say=self.say, step=self.step)
+            ctx = CheckContext.for_dist(rel, dist, self.layout, repo_rpms, staging, say=self.say, step=self.step)
             found = run_checks(self.checks, ctx)
             found.raise_for_failure()
             notes = found.notes()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import shutil
 import tempfile
@@ -25,7 +26,6 @@ from .builders import Builder, get_builder
 from .checksums import write_sha256sums
 from .errors import BuildError, GateError, PmrepoError, SpecError, UsageError, step
 from .fsutil import write_atomic
-from .checks.container import ContainerSettings
 from .graph import BuildGraph, build_graph
 from .layout import Layout
 from .lock import WorkdirLock
@@ -59,6 +59,29 @@ class Options:
     upgrade_from: Path | None = None  # with a container engine: the output root of the previous release (upgrade test)
     backend_options: dict[str, object] = field(default_factory=dict)
     components: tuple[str, ...] = ()  # `build --component`: only these and what they need from the chain
+
+
+# -- the previous release, for the upgrade test (handed to checks.Upgrade) --------------------
+
+
+def previous_repo_packages(release: Release, dist: Dist, upgrade_from: Path) -> tuple[Release, list[Path]]:
+    """The release ``release`` follows, and its repository packages for ``dist``
+    under the output root ``upgrade_from`` (``<release_id>/<dist>/``)."""
+    where = release.follows_path()
+    if where is None:
+        raise GateError(f"{release.path}: release.follows is not set, so there is no previous release to upgrade from "
+                        "— fix: set follows, or drop --upgrade-from")
+    prev = manifest.load(where)
+    d = prev.dists.get(dist.name)
+    if d is None:
+        raise GateError(f"{where}: the previous release has no dist {dist.name} to upgrade from — fix: drop --upgrade-from")
+    base = Layout(prev.release_id, upgrade_from).dist(dist.name).output.root
+    rpms = [base / name for name in prev.repo_rpm_names(d)]
+    missing = [str(p) for p in rpms if not p.is_file()]
+    if missing:
+        raise GateError(f"upgrade test ({dist.name}): the previous release's repository packages are not there: "
+                        f"{', '.join(missing)} — fix: build {where.name} into {upgrade_from} (build.py all --outdir …)")
+    return prev, rpms
 
 
 @dataclass
@@ -148,8 +171,6 @@ class Pipeline:
         (release.follows) and its repository packages are there for every dist."""
         if self.opts.upgrade_from is None or self.opts.container == "none":
             return []
-        from .checks.container import previous_repo_packages
-
         for dist in self.dists:
             try:
                 previous_repo_packages(self.release, dist, self.opts.upgrade_from)
@@ -266,21 +287,14 @@ class Pipeline:
         return results
 
     def checks(self) -> list[checks.Check]:
-        """The checks after assembly, in order: the same list for ``all`` and ``gate``."""
-        out: list[checks.Check] = []
-        if self.opts.install_check:
-            out.append(checks.FreshRootInstall())
-        if self.opts.gates:
-            out += checks.release_gates(self.release)
-        if self.opts.container != "none":
-            image = self.opts.container_image
-            settings = ContainerSettings(engine=self.opts.container, image=None if image == "local" else image)
-            install = checks.ContainerInstall(settings, local_image=image == "local",
-                                              require_engine=self.opts.container != "auto", say=self.say)
-            out.append(install)
-            if self.opts.upgrade_from is not None:
-                out.append(checks.Upgrade(install, self.opts.upgrade_from))
-        return out
+        """The checks after assembly, in order: the same list for ``all`` and ``gate``
+        (``checks.default_checks``), the previous release located here for the upgrade test."""
+        o = self.opts
+        upgrade_from = o.upgrade_from
+        previous = None if upgrade_from is None else functools.partial(previous_repo_packages, self.release,
+                                                                        upgrade_from=upgrade_from)
+        return checks.default_checks(self.release, checks.CheckOptions(o.install_check, o.gates, o.container,
+                                                                       o.container_image), previous, self.say)
 
     def assembly(self, dist: Dist, check_list: list[checks.Check] | None = None) -> Assembly:
         return Assembly(self.release, dist, self.layout.dist(dist.name), self.say, signer=self.signer,
@@ -442,8 +456,8 @@ class Pipeline:
                 if not (where.tree / "repodata").is_dir():
                     raise GateError(f"{where.work}: nothing assembled for {dist.name} — fix: run `./build.py all "
                                     f"--release {self.release.path}` first")
-                ctx = checks.CheckContext(self.release, dist, where, where.output.rpms(), where.output, say=self.say,
-                                          step=self.console.step)
+                ctx = checks.CheckContext.for_dist(self.release, dist, where, where.output.rpms(), where.output,
+                                                   say=self.say, step=self.console.step)
                 runs.append(checks.run_checks(check_list, ctx))
         self.say(checks.summary(runs))
         for dist in self.dists:

@@ -25,12 +25,11 @@ import predecessor
 from conftest import DEMO, DemoBuild
 from pmrepo import manifest
 from pmrepo.checks import CheckContext, ContainerInstall, run_checks
-from pmrepo.pipeline import Options, Pipeline
+from pmrepo.pipeline import Options, Pipeline, previous_repo_packages
 from pmrepo.errors import GateError
-from pmrepo.checks.base import GateContext
 from pmrepo.checks.container import (
     FAIL, PASS, SKIP, ContainerError, ContainerReport, ContainerSettings, Engine, InstallGate, Step,
-    add_excludes, detect_engine, install_test, previous_repo_packages, upgrade_test,
+    add_excludes, detect_engine, install_test, upgrade_test,
 )
 from pmrepo import repopkg
 from pmrepo.layout import Layout, Output
@@ -102,7 +101,7 @@ def test_no_engine_is_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_gate_without_engine(demo: manifest.Release, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No engine: the gate fails with the reason, or (require_engine=False) passes with a warning."""
     dist = demo.dists["el7"]
-    ctx = GateContext(dist=dist, report_dir=tmp_path, rpms=(tmp_path / "demo-repo-1.0-1.el7.x86_64.rpm",))
+    ctx = CheckContext(release=None, dist=dist, report_dir=tmp_path, rpms=(tmp_path / "demo-repo-1.0-1.el7.x86_64.rpm",))
     monkeypatch.setenv("PATH", str(tmp_path))
     strict = InstallGate(demo).run(ctx)
     assert not strict.passed and "no working container engine" in strict.error_message()

@@ -42,11 +42,11 @@ from typing import Callable, ClassVar, Mapping, Sequence
 from ...fsutil import write_atomic
 from ...errors import GateError
 from ...manifest import Component, Dist, Release
-from ...layout import Layout, Output
+from ...layout import Output
 from ...progress import table
 from ...records import InstallRecord
 from ...run import Result, run
-from ..base import Gate, GateContext, GateReport, Severity
+from ..base import CheckContext, Findings, Severity
 from .engine import CONTAINERS_CONF, ContainerError, Engine, default_conf, detect_engine
 from .image import ensure_image
 
@@ -827,11 +827,11 @@ def _check_smoke(s: _Session, added: dict[str, str]) -> None:
                   else f"exit {res.returncode}: {_last_lines(res.output, 4)}"), t0)
 
 
-# -- as a release gate (pmrepo.checks.base) ------------------------------------------
+# -- the install test on one check context (pmrepo.checks.ContainerInstall) ----------------
 
 
-class InstallGate(Gate):
-    """The container install test as a :class:`~pmrepo.checks.base.Gate`.
+class InstallGate:
+    """The container install test on one :class:`~pmrepo.checks.base.CheckContext`.
 
     The repository package is ``repo_rpms[dist]`` or, by default, the one in
     ``ctx.rpms`` named ``<name>-<V>-<R><disttag>.<arch>.rpm``; ``installed.json``
@@ -842,7 +842,7 @@ class InstallGate(Gate):
     warning (the pipeline's fresh-root install check still ran).
     """
 
-    name: ClassVar[str] = "install"
+    name: ClassVar[str] = "install"  # the check id: install-<dist>.txt, "install gate failed …"
 
     def __init__(self, release: Release, *, settings: ContainerSettings | None = None,
                  repo_rpms: Mapping[str, Path] | None = None, outdirs: Mapping[str, Path] | None = None,
@@ -858,19 +858,19 @@ class InstallGate(Gate):
         self.engine = engine  # detected on first use when None
         self.reports: dict[str, ContainerReport] = {}
 
-    def repo_rpm(self, ctx: GateContext) -> Path | None:
+    def repo_rpm(self, ctx: CheckContext) -> Path | None:
         if ctx.dist.name in self.repo_rpms:
             return self.repo_rpms[ctx.dist.name]
-        rel = self.release
-        want = f"{rel.name}-{rel.vr}{ctx.dist.tag}.{rel.arch}.rpm"
+        want = self.release.repo_rpm_name(ctx.dist)
         return next((p for p in ctx.rpms if p.name == want), None)
 
-    def run(self, ctx: GateContext) -> GateReport:
-        report = GateReport(self.name, ctx.dist.name)
+    def run(self, ctx: CheckContext) -> Findings:
+        report = Findings(self.name, ctx.dist.name)
         rpm = self.repo_rpm(ctx)
         if rpm is None:
             report.error(f"{self.release.name} ({ctx.dist.name})", "repo package",
-                         "no repository package among the gate's RPMs — fix: build it first (build.py repo)")
+                         "no repository package among the gate's RPMs — fix: build it first (build.py repo)",
+                         "install.repo-package")
             return report
         settings = self.settings
         try:
@@ -882,46 +882,21 @@ class InstallGate(Gate):
                 settings = replace(settings, image=info.ref, images={})
         except ContainerError as exc:
             if self.require_engine:
-                report.error(rpm.name, "container engine", str(exc))
+                report.error(rpm.name, "container engine", str(exc), "install.engine")
             else:
                 report.items.append(rpm.name)
-                report.warning(rpm.name, "container engine", f"install test not run: {exc}")
+                report.warning(rpm.name, "container engine", f"install test not run: {exc}", "install.engine")
             return report
         outdir = self.outdirs.get(ctx.dist.name, rpm.parent)
-        res = install_test(self.release, ctx.dist, rpm, outdir=outdir, report_dir=ctx.report_dir,
+        res = install_test(self.release, ctx.dist, rpm, outdir=outdir, report_dir=ctx.reports,
                            settings=settings, engine=self.engine, say=self.say)
         self.reports[ctx.dist.name] = res
         for step in res.steps:
             report.items.append(step.name)
             if step.status == FAIL:
-                report.error(step.name, "install test", f"{step.detail} (log: {res.log})")
+                report.error(step.name, "install test", f"{step.detail} (log: {res.log})", "install.step")
             elif step.status == WARN:
-                report.warning(step.name, "install test", step.detail)
+                report.warning(step.name, "install test", step.detail, "install.step")
             elif step.status == SKIP:
-                report.add(step.name, Severity.INFO, "skipped", step.detail)
+                report.add(step.name, Severity.INFO, "skipped", step.detail, "install.skipped")
         return report
-
-
-# -- the previous release, for the upgrade test (pmrepo.checks.Upgrade) ----------------------
-
-
-def previous_repo_packages(release: Release, dist: Dist, upgrade_from: Path) -> tuple[Release, list[Path]]:
-    """The release ``release`` follows, and its repository packages for ``dist``
-    under the output root ``upgrade_from`` (``<release_id>/<dist>/``)."""
-    from ... import manifest
-
-    where = release.follows_path()
-    if where is None:
-        raise GateError(f"{release.path}: release.follows is not set, so there is no previous release to upgrade from "
-                        "— fix: set follows, or drop --upgrade-from")
-    prev = manifest.load(where)
-    d = prev.dists.get(dist.name)
-    if d is None:
-        raise GateError(f"{where}: the previous release has no dist {dist.name} to upgrade from — fix: drop --upgrade-from")
-    base = Layout(prev.release_id, upgrade_from).dist(dist.name).output.root
-    rpms = [base / f"{n}-{prev.vr}{d.tag}.{prev.arch}.rpm" for n in prev.repo_package_names()]
-    missing = [str(p) for p in rpms if not p.is_file()]
-    if missing:
-        raise GateError(f"upgrade test ({dist.name}): the previous release's repository packages are not there: "
-                        f"{', '.join(missing)} — fix: build {where.name} into {upgrade_from} (build.py all --outdir …)")
-    return prev, rpms
