@@ -18,7 +18,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 from . import installset, repopkg, repository
 from .checks import REQUIRED_CHECKS, Check, CheckContext, run_checks
@@ -27,14 +27,9 @@ from .errors import BuildError
 from .fsutil import sha256_file, write_atomic
 from .layout import DistLayout, Output
 from .manifest import Dist, Release
+from .progress import Say, StepFn, quiet_step
 from .records import BuildRecord, FileInfo, RecordError
 from .scheduler import JobResult
-
-Say = Callable[[str], None]
-
-
-def _quiet_step(label: str) -> contextlib.AbstractContextManager[None]:
-    return contextlib.nullcontext()
 
 
 @dataclass
@@ -72,7 +67,7 @@ class Assembly:
     signer: Signer | None = None
     checks: list[Check] = field(default_factory=list)  # run in this order (pmrepo.checks)
     backend: str = ""  # the build backend's name, recorded in build.json (the notes say what it implies)
-    step: StepFn = _quiet_step  # announces and times the slow parts (e.g. Console.step)
+    step: StepFn = quiet_step  # announces and times the slow parts (e.g. Console.step)
     unshippable: str = ""  # why the builds may not be published (build.json says so); "" = shippable
 
     @property

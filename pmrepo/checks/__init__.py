@@ -22,100 +22,19 @@ A new check: one ``Check`` subclass in this package and one line in
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Callable
 
-from ..errors import GateError
-from ..manifest import Dist, Release
+from ..manifest import Release
 from ..progress import Say, StepFn
 from .base import (Check, CheckContext, CheckRun, DistRun, Finding, Findings, GateReport, Outcome, Severity,
                    run_checks, summary)
 from .closure import ClosureCheck
 from .compat import CompatCheck
-from .container import ContainerReport, ContainerSettings, Engine, InstallGate, upgrade_test
+from .container import ContainerInstall, ContainerSettings, Previous, Upgrade
 from .digest import DigestCheck
 from .freshroot import FreshRootInstall
 from .rpmlint import RpmlintCheck, release_filters
-
-# the previous release and its repository packages for one dist (located by the pipeline)
-Previous = Callable[[Dist], tuple[Release, list[Path]]]
-
-
-class ContainerInstall(Check):
-    """The operator's install (and erase) in a container of the dist's image; writes installed.json."""
-
-    id = "install"
-    name = "container install"
-    record = "container install"
-    needs_passed = True
-
-    def __init__(self, settings: ContainerSettings | None = None, *, local_image: bool = False,
-                 require_engine: bool = True, say: Say | None = None) -> None:
-        self.settings = settings or ContainerSettings()
-        self.local_image = local_image
-        self.require_engine = require_engine
-        self.say = say
-        self.engine: Engine | None = None  # detected once for every dist
-        self.results: dict[str, ContainerReport] = {}  # dist -> the install test's report (the upgrade reuses its image)
-
-    def run(self, ctx: CheckContext) -> Findings:
-        outdir = {ctx.dist.name: ctx.output.root} if ctx.output is not None else {}
-        gate = InstallGate(ctx.need_release(), settings=self.settings, outdirs=outdir, local_image=self.local_image,
-                           require_engine=self.require_engine, engine=self.engine, say=self.say or ctx.say)
-        found = gate.run(replace(ctx, rpms=tuple(ctx.repo_rpms)))
-        self.engine = gate.engine
-        if not found.passed:
-            return found
-        res = gate.reports.get(ctx.dist.name)
-        if res is None:  # no engine and require_engine=False
-            found.note = "; ".join(w.message for w in found.warnings) or "not run"
-            return found
-        self.results[ctx.dist.name] = res
-        found.note = (f"passed in {res.image} ({res.engine}): "
-                      f"{len(res.installed)} packages installed, checked and erased")
-        return found
-
-
-class Upgrade(Check):
-    """Upgrade in place from the previous release (``release.follows``), whose repo packages
-    the pipeline locates (``previous``), in the image and engine of the container install test."""
-
-    id = "upgrade"
-    name = "upgrade"
-    record = "container install"
-    needs_passed = True
-
-    def __init__(self, install: ContainerInstall, previous: Previous) -> None:
-        self.install = install
-        self.previous = previous
-
-    def run(self, ctx: CheckContext) -> Findings:
-        found = Findings(self.id, ctx.dist.name)
-        res = self.install.results.get(ctx.dist.name)
-        if res is None:  # the install test did not run (no engine, and none required)
-            found.note, found.ran = "not run: no container engine", False
-            return found
-        try:
-            prev, olds = self.previous(ctx.dist)
-            news = ctx.repo_package_set()
-        except GateError as exc:
-            return _failed(found, exc)
-        up = upgrade_test(prev, ctx.need_release(), ctx.dist, olds, news, report_dir=ctx.reports,
-                          settings=replace(self.install.settings, image=res.image, images={}),
-                          engine=self.install.engine, say=self.install.say or ctx.say)
-        found.path = up.junit
-        if not up.ok:
-            return _failed(found, GateError(f"upgrade gate failed for {ctx.dist.name}: {up.summary()}"))
-        found.note = f"upgrade from {prev.release_id} passed ({len(up.installed)} packages at the new versions)"
-        return found
-
-
-def _failed(found: Findings, exc: GateError) -> Findings:
-    found.error(found.dist, found.check, str(exc), "upgrade.failed")
-    found.note, found.failure = str(exc), exc
-    return found
-
 
 @dataclass(frozen=True)
 class CheckOptions:

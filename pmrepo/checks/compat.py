@@ -30,7 +30,7 @@ from ..targets import SUPPORT, DistSupport, support_for
 from .base import Check, CheckContext, Findings
 from .rpmquery import RpmHeader, query_rpm
 
-__all__ = ["SUPPORT", "CompatGate", "DistSupport", "support_for"]
+__all__ = ["SUPPORT", "CompatCheck", "DistSupport", "support_for"]
 
 
 # How to fix a package that needs a feature the target lacks.
