@@ -13,8 +13,8 @@ from ...errors import GateError
 from ...fsutil import write_atomic
 from ...manifest import Dist, Release
 from ...progress import Say
-from ...run import run
 from ..base import Check, CheckContext, Findings
+from ..rpmquery import packaged_files
 from .engine import ContainerError, Engine, detect_engine
 from .install import ContainerInstall
 from .session import (FAIL, MOUNT_DIR, PASS, SKIP, ContainerReport, ContainerSettings, Session, _first_lines,
@@ -22,19 +22,6 @@ from .session import (FAIL, MOUNT_DIR, PASS, SKIP, ContainerReport, ContainerSet
 
 # the previous release and its repository packages for one dist (located by the pipeline)
 Previous = Callable[[Dist], tuple[Release, list[Path]]]
-
-
-def packaged_files(rpms: Sequence[Path], log: Path | None = None) -> dict[str, tuple[str, str]]:
-    """path -> (package name, sha256) of the regular files in ``rpms`` (from their headers)."""
-    qf = "[%{=NAME}\\t%{FILENAMES}\\t%{FILEDIGESTS}\\t%{FILEMODES:perms}\\n]"
-    res = run(["rpm", "-qp", "--nosignature", "--nodigest", "--qf", qf, *map(str, rpms)], log_file=log,
-              error=ContainerError)
-    out: dict[str, tuple[str, str]] = {}
-    for line in res.output.splitlines():
-        parts = line.split("\t")
-        if len(parts) == 4:
-            out[parts[1]] = (parts[0], parts[2] if parts[3].startswith("-") else "")
-    return out
 
 
 UPGRADE_MOUNT = {"old": f"{MOUNT_DIR}/old", "new": f"{MOUNT_DIR}/new"}
@@ -132,8 +119,8 @@ def _run_upgrade(s: Session, report: ContainerReport, old: Release, olds: list[P
         _edit_repo_file(run_, edit)
     upgraded = _upgrade(run_)  # 2. the upgrade
     _check_versions(run_)  # 3. checks
-    new_files = packaged_files(news, s.log)
-    _check_repo_files(run_, new_files, packaged_files(olds, s.log))
+    new_files = packaged_files(news, s.log, ContainerError)
+    _check_repo_files(run_, new_files, packaged_files(olds, s.log, ContainerError))
     s.check_repositories(run_.tool)
     _check_verify(run_)
     _check_left_over(run_, new_files)
