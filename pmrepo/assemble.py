@@ -30,32 +30,7 @@ from .manifest import Dist, Release
 from .progress import Say, StepFn, quiet_step
 from .records import BuildRecord, FileInfo, RecordError
 from .scheduler import JobResult
-
-
-@dataclass
-class Signer:
-    """Signs RPMs and repository metadata with one key; verifies afterwards."""
-
-    key: object  # pmrepo.sign.Key
-    log: Path
-
-    def sign_rpms(self, rpms: Sequence[Path]) -> None:
-        from . import sign
-        sign.sign_rpms(list(rpms), self.key, log=self.log)  # type: ignore[arg-type]
-
-    def sign_repo(self, repo: Path) -> None:
-        from . import sign
-        sign.sign_repomd(repo / "repodata", self.key, log=self.log)  # type: ignore[arg-type]
-
-    def public_key(self, dest: Path) -> Path:
-        from . import sign
-        return sign.export_public_key(self.key, dest, log_file=self.log)  # type: ignore[arg-type]
-
-    def verify(self, rpms: Sequence[Path], repos: Sequence[Path], pubkey: Path) -> None:
-        from . import sign
-        sign.verify_rpms(list(rpms), pubkey, log=self.log)
-        for repo in repos:
-            sign.verify_repomd(repo / "repodata", pubkey, log=self.log)
+from .sign import Signer
 
 
 @dataclass
@@ -109,7 +84,7 @@ class Assembly:
                         rel.arch, rel.summary, rel.description, rel.license, rel.url, rel.vendor, rel.packager],
             # the very files (a forced rebuild keeps its key but makes new files)
             "files": sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in shipped),
-            "signed": getattr(self.signer.key, "fingerprint", "?") if self.signer else None,
+            "signed": self.signer.key.fingerprint if self.signer else None,
             "checks": [c.name for c in self.checks],
             "gate_config": [rel.rpmlint_filters, hashlib.sha256(GATE_CONFIG.read_bytes()).hexdigest()],
             "release_key": rel.key,  # the manifest itself: build.json must name the one it was built from

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from . import checks, manifest, preflight, sources, specs
-from .assemble import Assembly, Signer, clean_scratch
+from .assemble import Assembly, clean_scratch
 from .builders import Builder, get_builder
 from .checksums import write_sha256sums
 from .errors import BuildError, GateError, PmrepoError, SpecError, UsageError, step
@@ -37,6 +37,7 @@ from .records import BuildRecord
 from .render import use_bytecode_cache
 from .repopkg import metapackage_requires
 from .scheduler import JobResult, JobSpec, Scheduler, Store, summary
+from .sign import Signer
 
 Say = Callable[[str], None]
 StepFn = Callable[[str], contextlib.AbstractContextManager[None]]
