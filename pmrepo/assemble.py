@@ -18,7 +18,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from . import installset, repopkg, repository
 from .checks import REQUIRED_CHECKS, Check, CheckContext, run_checks
@@ -77,11 +77,8 @@ class Assembly:
         return _digest({
             "builds": sorted(r.key for (c, d), r in results.items() if d == self.dist.name),
             "comps": comps_xml, "requires": repopkg.metapackage_requires(rel, self.dist),
-            "manifest": [[c.name, c.packages_for(self.dist.name), c.debuginfo.get(self.dist.name, ())]
-                         for c in rel.components_for(self.dist.name)],
             "templates": [hashlib.sha256(p.read_bytes()).hexdigest() for p in templates],
-            "release": [rel.name, rel.vr, [dataclasses.astuple(r) for r in rel.repos], rel.parent_dir, rel.metapackage,
-                        rel.arch, rel.summary, rel.description, rel.license, rel.url, rel.vendor, rel.packager],
+            "release": package_shape(rel, self.dist),  # every value that shapes the packages (a new one too)
             # the very files (a forced rebuild keeps its key but makes new files)
             "files": sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in shipped),
             "signed": self.signer.key.fingerprint if self.signer else None,
@@ -224,6 +221,46 @@ def rpm_name(path: Path) -> str:
 def rpm_vr(path: Path) -> str:
     parts = path.name[: -len(".rpm")].rsplit(".", 1)[0].rsplit("-", 2)
     return f"{parts[1]}-{parts[2]}"
+
+
+# Release fields that do not shape the packages of a dist: where the manifest is, the notes' texts,
+# the manifest's own digest (in the key as release_key) and the gates' filters (in the key as gate_config).
+NOT_PACKAGE_SHAPING = frozenset({"path", "root", "follows", "key", "note_groups", "change_notes", "known_issues",
+                                 "upgrade_warnings", "sections", "rpmlint_filters"})
+COMPONENT_NOTES = frozenset({"known_issues", "change_notes", "upgrade_warnings", "group"})
+
+
+def package_shape(rel: Release, dist: Dist) -> dict[str, object]:
+    """Every value of ``rel`` that shapes ``dist``'s packages, as plain data: each field of the
+    release but ``NOT_PACKAGE_SHAPING`` (so a new field counts by default), only this dist's
+    entry and components, each component without its notes' texts; paths relative to the manifest."""
+    out: dict[str, object] = {}
+    for f in dataclasses.fields(rel):
+        if f.name in NOT_PACKAGE_SHAPING:
+            continue
+        value = getattr(rel, f.name)
+        if f.name == "dists":
+            value = value[dist.name]
+        elif f.name == "components":
+            value = [{g.name: getattr(c, g.name) for g in dataclasses.fields(c) if g.name not in COMPONENT_NOTES}
+                     for c in rel.components_for(dist.name)]
+        out[f.name] = _plain(value, rel.root)
+    return out
+
+
+def _plain(value: object, root: Path) -> object:
+    """JSON-able data of ``value``: dataclasses and mappings as dicts, sequences as lists, paths relative to root."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name), root) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v, root) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, root) for v in value]
+    if isinstance(value, Path):
+        return str(value.relative_to(root)) if value.is_relative_to(root) else str(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
 
 
 def _digest(obj: object) -> str:
