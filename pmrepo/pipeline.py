@@ -167,6 +167,16 @@ class Pipeline:
             out.append(exc)
         return out
 
+    def preflight_input(self) -> preflight.Input:
+        """What preflight looks at; what build would refuse is asked only when the run builds."""
+        log = self.layout.log("preflight.log") if self.opts.workdir.is_dir() else None
+        return preflight.Input(self.release, tuple(self.dists), self.opts.workdir, self.opts.outdir, log,
+                               self._build_preflight)
+
+    def _build_preflight(self) -> tuple[list[str], str]:
+        found = [str(e) for e in self.preflight_problems()]
+        return found, "" if found else f"sources pinned, specs present, backend {self.builder.name} available"
+
     def upgrade_from_problems(self) -> list[PmrepoError]:
         """``--upgrade-from`` checked before anything is built: the previous release
         (release.follows) and its repository packages are there for every dist."""
@@ -502,7 +512,7 @@ class Pipeline:
             missing = [d.name for d in self.dists if not self.layout.dist(d.name).output.build_json.is_file()]
             found = [f"publish: {source} has no finished build for {', '.join(missing)} — fix: run "
                      f"`./build.py all --release {rel.path}` first"] if missing else []
-            found += preflight.problems(self, preflight.Needs(build=False, target=target, replace=replace))[0]
+            found += preflight.problems(self.preflight_input(), preflight.Needs(build=False, target=target, replace=replace))[0]
             if found:  # everything publishing needs, reported at once before anything is written
                 raise preflight.PreflightError(found)
             refuse_unshippable(source)  # before anything is written (notes, SHA256SUMS)
@@ -524,7 +534,7 @@ class Pipeline:
         """``preflight``: everything a release run needs, checked at once; one line per problem."""
         needs = preflight.Needs(build=True, sign=sign, target=target, replace=replace, container=container,
                                 container_image=container_image)
-        good = preflight.check(self, needs)
+        good = preflight.check(self.preflight_input(), needs)
         for line in good:
             self.say(f"preflight: ok: {line}")
         return good
