@@ -2,7 +2,7 @@
 ``Pipeline.run_<command>`` method (cli.py only parses arguments).
 
 render → sources → plan (build graphs) → build (scheduler) → assemble
-(repository, metapackage, repo packages) → the checks (``checks.py``: one
+(repository, metapackage, repo packages) → the checks (``pmrepo.checks``: one
 ordered list, the same for ``all`` and ``gate``) → output under
 ``repo/<release_id>/<dist>/`` (staging directory renamed into place) →
 notes, SHA256SUMS → publish. Every path comes from ``layout.Layout``.
@@ -18,9 +18,11 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
-from . import checks, manifest, preflight, sources, specs
+from . import manifest, preflight, sources, specs
+from .checks import Check, CheckContext, CheckOptions, DistRun, default_checks, run_checks
+from .checks import summary as check_summary
 from .assemble import Assembly, clean_scratch
 from .builders import Builder, get_builder
 from .checksums import write_sha256sums
@@ -31,7 +33,7 @@ from .layout import Layout
 from .lock import WorkdirLock
 from .manifest import Dist, Release
 from .notes import render_notes
-from .progress import Console, Progress, default_console, table
+from .progress import Console, Progress, Say, default_console, table
 from .publish import publish, refuse_unshippable, vouch
 from .records import BuildRecord
 from .render import use_bytecode_cache
@@ -39,8 +41,6 @@ from .repopkg import metapackage_requires
 from .scheduler import JobResult, JobSpec, Scheduler, Store, summary
 from .sign import Signer
 
-Say = Callable[[str], None]
-StepFn = Callable[[str], contextlib.AbstractContextManager[None]]
 
 
 @dataclass
@@ -297,23 +297,23 @@ class Pipeline:
                              f"{f.error}{where}")
         return results
 
-    def checks(self) -> list[checks.Check]:
+    def checks(self) -> list[Check]:
         """The checks after assembly, in order: the same list for ``all`` and ``gate``
         (``checks.default_checks``), the previous release located here for the upgrade test."""
         o = self.opts
         upgrade_from = o.upgrade_from
         previous = None if upgrade_from is None else functools.partial(previous_repo_packages, self.release,
                                                                         upgrade_from=upgrade_from)
-        return checks.default_checks(self.release, checks.CheckOptions(o.install_check, o.gates, o.container,
-                                                                       o.container_image), previous, self.say)
+        opts = CheckOptions(o.install_check, o.gates, o.container, o.container_image)
+        return default_checks(self.release, opts, previous, self.say)
 
-    def assembly(self, dist: Dist, check_list: list[checks.Check] | None = None) -> Assembly:
+    def assembly(self, dist: Dist, check_list: list[Check] | None = None) -> Assembly:
         return Assembly(self.release, dist, self.layout.dist(dist.name), self.say, signer=self.signer,
                         checks=self.checks() if check_list is None else check_list, backend=self.opts.backend,
                         step=self.console.step, unshippable=self.builder.unshippable_reason())
 
     def assemble(self, dist: Dist, results: dict[tuple[str, str], JobResult],
-                 check_list: list[checks.Check] | None = None) -> Path:
+                 check_list: list[Check] | None = None) -> Path:
         return self.assembly(dist, check_list).run(results)
 
     @contextlib.contextmanager
@@ -450,13 +450,13 @@ class Pipeline:
                 for pkg in comp.packages_for(dname):
                     rows.append((pkg, comp.vr + plan.dist.tag, comp.name, deps))
             rows.append((rel.metapackage, f"{rel.vr}{plan.dist.tag}", "(metapackage)", "-"))
-            self.say(f"  {rel.name}-{rel.vr}{plan.dist.tag}.{rel.arch}.rpm installs {rel.prefix}/rpm/:")
+            self.say(f"  {rel.repo_rpm_name(plan.dist)} installs {rel.repo('main').rpm_dir}/:")
             self.say("\n".join("    " + ln for ln in
                                table(["package", "version-release", "component", "built after"], rows).splitlines()))
             self.say(f"  {rel.metapackage} requires: {', '.join(metapackage_requires(rel, plan.dist))}")
             self._say_lacking(self.builder, plan)
 
-    def run_gate(self) -> list[checks.CheckRun]:
+    def run_gate(self) -> list[DistRun]:
         """``gate``: the checks of ``all`` (the same list, the reports in the same
         places) on what ``all`` assembled; a table, then the first failure."""
         runs = []
@@ -467,10 +467,10 @@ class Pipeline:
                 if not (where.tree / "repodata").is_dir():
                     raise GateError(f"{where.work}: nothing assembled for {dist.name} — fix: run `./build.py all "
                                     f"--release {self.release.path}` first")
-                ctx = checks.CheckContext.for_dist(self.release, dist, where, where.output.rpms(), where.output,
+                ctx = CheckContext.for_dist(self.release, dist, where, where.output.rpms(), where.output,
                                                    say=self.say, step=self.console.step)
-                runs.append(checks.run_checks(check_list, ctx))
-        self.say(checks.summary(runs))
+                runs.append(run_checks(check_list, ctx))
+        self.say(check_summary(runs))
         for dist in self.dists:
             self.say(f"reports: {self.layout.dist(dist.name).reports}")
         for run in runs:

@@ -20,7 +20,7 @@ from typing import ClassVar, Mapping, Sequence
 
 from ..errors import GateError, PmrepoError
 from ..fsutil import write_atomic
-from ..layout import REPORT_LOGS, DistLayout, Output
+from ..layout import REPORT_LOGS, DistLayout, Output, repo_rpm_dir, repodata_dir
 from ..manifest import Dist, Release
 from ..progress import Say, StepFn, quiet_step, table
 from . import ids
@@ -194,9 +194,9 @@ class CheckContext:
         tree, the SRPMs, the rendered specs and the repo packages."""
         tree, debug, src = where.tree, where.debuginfo_tree, where.src_tree
         # the SRPM repository's packages are checked, but it is no binary repository for the closure
-        repos = tuple(r for r in (tree, debug) if (r / "repodata").is_dir())
-        rpms = [*sorted((tree / "rpm").glob("*.rpm")), *sorted((debug / "rpm").glob("*.rpm")),
-                *sorted((src / "rpm").glob("*.src.rpm")), *repo_rpms]
+        repos = tuple(r for r in (tree, debug) if repodata_dir(r).is_dir())
+        rpms = [*sorted(repo_rpm_dir(tree).glob("*.rpm")), *sorted(repo_rpm_dir(debug).glob("*.rpm")),
+                *sorted(repo_rpm_dir(src).glob("*.src.rpm")), *repo_rpms]
         return cls(release, dist, where, tuple(repo_rpms), output, say, step, rpms=tuple(rpms),
                    specs=tuple(sorted(where.specs.glob("*.spec"))), repos=repos, arch=release.arch,
                    grouped=(tree,) if tree in repos else ())

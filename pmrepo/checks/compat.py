@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import ClassVar, Mapping
 
 from ..errors import GateError
+from ..layout import repomd_xml
 from ..manifest import Dist
 from ..repomd import Repomd, RepomdError, read_repomd
 from ..targets import SUPPORT, DistSupport, support_for
@@ -341,7 +342,7 @@ class CompatCheck(Check):
             for rule in RPM_RULES:
                 rule.check(facts, ctx.dist, sup, report)
         for repo in ctx.repos:
-            repomd = repo / "repodata" / "repomd.xml"
+            repomd = repomd_xml(repo)
             report.items.append(str(repomd))
             try:
                 md = read_repomd(repo)

@@ -91,7 +91,7 @@ def check(release: Release, dist: Dist, repo_rpms: list[Path], log: Path) -> Ins
         for repo in release.repos:
             repo_file = root / "etc/yum.repos.d" / repo.repo_file
             if not repo_file.is_file() or f"[{repo.repo_id}]" not in repo_file.read_text().splitlines():
-                raise InstallCheckError(f"{repo.package}: did not install /etc/yum.repos.d/{repo.repo_file} with "
+                raise InstallCheckError(f"{repo.package}: did not install {repo.repo_path} with "
                                         f"[{repo.repo_id}]")
         # dnf sees each repository, with every package its tree holds
         qf = "%{name}-%{version}-%{release}.%{arch}"

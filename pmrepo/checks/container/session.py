@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from ...layout import YUM_REPOS_D
 from ...manifest import Dist, Release
 from ...progress import Say, table
 from ...run import Result
 from .engine import ContainerError, Engine, default_conf
 
-BASE_REPO_FILE = "/etc/yum.repos.d/CentOS-Base.repo"
+BASE_REPO_FILE = f"{YUM_REPOS_D}/CentOS-Base.repo"
 EXCLUDE_SECTIONS = ("base", "updates")
 MOUNT_DIR = "/tmp/pmrepo"  # where the repo package appears inside the container
 LABEL = "pmrepo.install-test"
@@ -319,7 +320,7 @@ class Session:
         for repo in rel.repos:
             if repo.package not in names:
                 continue
-            repo_file = f"/etc/yum.repos.d/{repo.repo_file}"
+            repo_file = repo.repo_path
             chk = self.sh(f"grep -qxF {shlex.quote('[' + repo.repo_id + ']')} {shlex.quote(repo_file)}")
             if chk.returncode != 0:
                 problems.append(f"{repo_file} has no [{repo.repo_id}] section")
@@ -343,7 +344,7 @@ class Session:
         # gpgkey= on first use, as yum does for an operator's `yum -y install`; without it the
         # import prompt is declined and repomd.xml fails to verify. A bad signature still fails.
         res = self.sh(f"{tool} -y -v repolist enabled 2>&1; echo {_MARK}; "
-                      + "; ".join(f"echo {shlex.quote(r.repo_id)} $(ls {shlex.quote(r.prefix)}/rpm 2>/dev/null | "
+                      + "; ".join(f"echo {shlex.quote(r.repo_id)} $(ls {shlex.quote(r.rpm_dir)} 2>/dev/null | "
                                   f"grep -c '\\.rpm$')" for r in rel.repos))
         listing, _, counts = res.output.partition(_MARK + "\n")
         seen: dict[str, int] = {}
@@ -362,7 +363,7 @@ class Session:
             if repo.repo_id not in seen:
                 problems.append(f"[{repo.repo_id}] not listed")
             elif seen[repo.repo_id] != tree.get(repo.repo_id, -1):
-                problems.append(f"[{repo.repo_id}] has {seen[repo.repo_id]} packages, {repo.prefix}/rpm holds "
+                problems.append(f"[{repo.repo_id}] has {seen[repo.repo_id]} packages, {repo.rpm_dir} holds "
                                 f"{tree.get(repo.repo_id, 0)}")
         if problems:
             self.record(name, FAIL, "; ".join(problems), t0)
@@ -388,7 +389,7 @@ def repo_package_set(release: Release, dist: Dist, repo_rpm: Path | Sequence[Pat
         rpms = [Path(p) for p in repo_rpm]
     else:
         main = Path(repo_rpm)
-        rest = [main.parent / f"{n}-{release.vr}{dist.tag}.{release.arch}.rpm" for n in release.repo_package_names()[1:]]
+        rest = [main.parent / name for name in release.repo_rpm_names(dist)[1:]]
         rpms = [main, *rest]
     for p in rpms:
         if not p.is_file():
@@ -428,9 +429,9 @@ def nothing_left(s: Session, ours: Mapping[str, str], also: Sequence[Release] = 
         problems.append(f"left under {', '.join(dirs)}: " + ", ".join(left_files[:10]) +
                         (f" (+{len(left_files) - 10})" if len(left_files) > 10 else ""))
     files = sorted({x.repo_file for r in rels for x in r.repos})
-    res = s.sh("for f in " + " ".join(shlex.quote(f"/etc/yum.repos.d/{f}") + "*" for f in files)
+    res = s.sh("for f in " + " ".join(shlex.quote(f"{YUM_REPOS_D}/{f}") + "*" for f in files)
                + "; do [ -e \"$f\" ] && echo \"$f\"; done; true")
-    left_repo = [ln.strip() for ln in res.output.splitlines() if ln.strip().startswith("/etc/yum.repos.d/")]
+    left_repo = [ln.strip() for ln in res.output.splitlines() if ln.strip().startswith(f"{YUM_REPOS_D}/")]
     if left_repo:
         problems.append("repo file left: " + ", ".join(left_repo))
     s.record("nothing left", FAIL if problems else PASS,

@@ -11,6 +11,7 @@ from typing import Callable, Sequence
 
 from ...errors import GateError
 from ...fsutil import write_atomic
+from ...layout import YUM_REPOS_D
 from ...manifest import Dist, Release
 from ...progress import Say
 from ..base import Check, CheckContext, Findings
@@ -145,7 +146,7 @@ def _install_previous(r: _Run, before: dict[str, str]) -> bool:
 def _edit_repo_file(r: _Run, edit: str) -> None:
     """The operator's local edit of one .repo file before the upgrade."""
     t0 = time.monotonic()
-    target = f"/etc/yum.repos.d/{r.old.repo(edit).repo_file}"
+    target = r.old.repo(edit).repo_path
     res = r.s.sh(f"echo {shlex.quote(LOCAL_EDIT)} >> {shlex.quote(target)}")
     r.edited = target if res.returncode == 0 else None
     r.s.record(f"edit {target} locally", PASS if r.edited else FAIL,
@@ -192,7 +193,7 @@ def _check_repo_files(r: _Run, new_files: dict[str, tuple[str, str]], old_files:
     problems: list[str] = []
     notes: list[str] = []
     for repo in r.new.repos:
-        path = f"/etc/yum.repos.d/{repo.repo_file}"
+        path = repo.repo_path
         want = new_files.get(path, ("", ""))[1]
         if not want:
             problems.append(f"{repo.package} does not carry {path}")
@@ -206,12 +207,12 @@ def _check_repo_files(r: _Run, new_files: dict[str, tuple[str, str]], old_files:
             problems.append(f"{path} is not the new package's file ({'missing' if path not in sums else 'differs'})")
         else:
             notes.append(f"{repo.repo_file} new")
-    ours_repo = {f"/etc/yum.repos.d/{x.repo_file}" for x in r.new.repos}
-    stale = sorted({p for p in old_files if p.startswith("/etc/yum.repos.d/") and p not in ours_repo})
+    ours_repo = {x.repo_path for x in r.new.repos}
+    stale = sorted({p for p in old_files if p.startswith(f"{YUM_REPOS_D}/") and p not in ours_repo})
     if stale:
         res = r.s.sh("for f in " + " ".join(shlex.quote(p) + "*" for p in stale)
                      + "; do [ -e \"$f\" ] && echo \"$f\"; done; true")
-        left = [ln.strip() for ln in res.output.splitlines() if ln.strip().startswith("/etc/yum.repos.d/")]
+        left = [ln.strip() for ln in res.output.splitlines() if ln.strip().startswith(f"{YUM_REPOS_D}/")]
         if left:
             problems.append("left from the previous packages: " + ", ".join(left))
     r.s.record(".repo files", FAIL if problems else PASS, "; ".join(problems) or ", ".join(notes), t0)
