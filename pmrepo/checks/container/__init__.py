@@ -31,11 +31,11 @@ or point the image's repos at a mirror.
 from __future__ import annotations
 
 from .engine import CONTAINERS_CONF, ContainerError, Engine, default_conf, detect_engine
-from .install import ContainerInstall, InstallGate, install_test
+from .install import ContainerInstall, install_test
 from .session import (FAIL, PASS, SKIP, WARN, ContainerReport, ContainerSettings, Session, Step, add_excludes,
                       repo_package_set)
 from .upgrade import Previous, Upgrade, upgrade_test
 
 __all__ = ["CONTAINERS_CONF", "FAIL", "PASS", "SKIP", "WARN", "ContainerError", "ContainerInstall", "ContainerReport",
-           "ContainerSettings", "Engine", "InstallGate", "Previous", "Session", "Step", "Upgrade", "add_excludes",
+           "ContainerSettings", "Engine", "Previous", "Session", "Step", "Upgrade", "add_excludes",
            "default_conf", "detect_engine", "install_test", "repo_package_set", "upgrade_test"]

@@ -8,7 +8,7 @@ import shlex
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import ClassVar, Mapping, Sequence
+from typing import Sequence
 
 from ...fsutil import write_atomic
 from ...layout import Output
@@ -34,7 +34,7 @@ def install_test(release: Release, dist: Dist, repo_rpm: Path | Sequence[Path], 
     is removed otherwise); ``report_dir`` receives ``install-<dist>.log``,
     ``install-<dist>.junit.xml`` and ``install-<dist>.table.txt`` (the table).
     Raises ContainerError only when no engine works; a failing step is
-    reported, not raised (``report.ok``; InstallGate turns it into a gate report).
+    reported, not raised (``report.ok``; ContainerInstall turns it into findings).
     """
     settings = settings or ContainerSettings()
     say = say or (lambda s: None)
@@ -185,85 +185,20 @@ def _check_smoke(s: Session, added: dict[str, str]) -> None:
                   else f"exit {res.returncode}: {_last_lines(res.output, 4)}"), t0)
 
 
-# -- the install test on one check context (pmrepo.checks.ContainerInstall) ----------------
-
-
-class InstallGate:
-    """The container install test on one :class:`~pmrepo.checks.base.CheckContext`.
-
-    The repository package is ``repo_rpms[dist]`` or, by default, the one in
-    ``ctx.rpms`` named ``<name>-<V>-<R><disttag>.<arch>.rpm``; ``installed.json``
-    goes to ``outdirs[dist]`` or, by default, beside that package (the release's
-    output directory). With ``local_image``, the Debian-based test image is
-    built (or reused) and used for every dist. Without a working engine the
-    gate fails, unless ``require_engine`` is false: then it passes with a
-    warning (the pipeline's fresh-root install check still ran).
-    """
-
-    name: ClassVar[str] = "install"  # the check id: install-<dist>.txt, "install gate failed …"
-
-    def __init__(self, release: Release, *, settings: ContainerSettings | None = None,
-                 repo_rpms: Mapping[str, Path] | None = None, outdirs: Mapping[str, Path] | None = None,
-                 local_image: bool = False, require_engine: bool = True, engine: Engine | None = None,
-                 say: Say | None = None) -> None:
-        self.release = release
-        self.settings = settings or ContainerSettings()
-        self.repo_rpms = dict(repo_rpms or {})
-        self.outdirs = dict(outdirs or {})
-        self.local_image = local_image
-        self.require_engine = require_engine
-        self.say = say
-        self.engine = engine  # detected on first use when None
-        self.reports: dict[str, ContainerReport] = {}
-
-    def repo_rpm(self, ctx: CheckContext) -> Path | None:
-        if ctx.dist.name in self.repo_rpms:
-            return self.repo_rpms[ctx.dist.name]
-        want = self.release.repo_rpm_name(ctx.dist)
-        return next((p for p in ctx.rpms if p.name == want), None)
-
-    def run(self, ctx: CheckContext) -> Findings:
-        report = Findings(self.name, ctx.dist.name)
-        rpm = self.repo_rpm(ctx)
-        if rpm is None:
-            report.error(f"{self.release.name} ({ctx.dist.name})", "repo package",
-                         "no repository package among the gate's RPMs — fix: build it first (build.py repo)",
-                         "install.repo-package")
-            return report
-        settings = self.settings
-        try:
-            if self.engine is None:
-                self.engine = detect_engine(settings.engine, settings.containers_conf,
-                                             ctx.log(f"install-engine-{ctx.dist.name}.log"))
-            if self.local_image:
-                info = ensure_image(self.engine, log_dir=ctx.log_dir, say=self.say)
-                settings = replace(settings, image=info.ref, images={})
-        except ContainerError as exc:
-            if self.require_engine:
-                report.error(rpm.name, "container engine", str(exc), "install.engine")
-            else:
-                report.items.append(rpm.name)
-                report.warning(rpm.name, "container engine", f"install test not run: {exc}", "install.engine")
-            return report
-        outdir = self.outdirs.get(ctx.dist.name, rpm.parent)
-        res = install_test(self.release, ctx.dist, rpm, outdir=outdir, report_dir=ctx.reports,
-                           settings=settings, engine=self.engine, say=self.say)
-        self.reports[ctx.dist.name] = res
-        for step in res.steps:
-            report.items.append(step.name)
-            if step.status == FAIL:
-                report.error(step.name, "install test", f"{step.detail} (log: {res.log})", "install.step")
-            elif step.status == WARN:
-                report.warning(step.name, "install test", step.detail, "install.step")
-            elif step.status == SKIP:
-                report.add(step.name, Severity.INFO, "skipped", step.detail, "install.skipped")
-        return report
+# -- the install test as the check of one dist ---------------------------------------------
 
 
 class ContainerInstall(Check):
-    """The operator's install (and erase) in a container of the dist's image; writes installed.json."""
+    """The operator's install (and erase) in a container of the dist's image; writes installed.json.
 
-    id = "install"
+    The repository package is the one among ``ctx.repo_rpms`` (or ``ctx.rpms``) named
+    ``release.repo_rpm_name(dist)``; ``installed.json`` goes to ``ctx.output`` or, without
+    one, beside that package. With ``local_image``, the Debian-based test image is built
+    (or reused) and used for every dist. Without a working engine the check fails, unless
+    ``require_engine`` is false: then it passes with a warning (the fresh-root install ran).
+    """
+
+    id = "install"  # install-<dist>.txt, "install gate failed for <dist>: …"
     name = "container install"
     record = "container install"
     needs_passed = True
@@ -278,19 +213,55 @@ class ContainerInstall(Check):
         self.results: dict[str, ContainerReport] = {}  # dist -> the install test's report (the upgrade reuses its image)
 
     def run(self, ctx: CheckContext) -> Findings:
-        outdir = {ctx.dist.name: ctx.output.root} if ctx.output is not None else {}
-        gate = InstallGate(ctx.need_release(), settings=self.settings, outdirs=outdir, local_image=self.local_image,
-                           require_engine=self.require_engine, engine=self.engine, say=self.say or ctx.say)
-        found = gate.run(replace(ctx, rpms=tuple(ctx.repo_rpms)))
-        self.engine = gate.engine
-        if not found.passed:
+        rel = ctx.need_release()
+        found = Findings(self.id, ctx.dist.name)
+        want = rel.repo_rpm_name(ctx.dist)
+        rpm = next((p for p in (*ctx.repo_rpms, *ctx.rpms) if p.name == want), None)
+        if rpm is None:
+            found.error(f"{rel.name} ({ctx.dist.name})", "repo package",
+                        "no repository package among the gate's RPMs — fix: build it first (build.py repo)",
+                        "install.repo-package")
             return found
-        res = gate.reports.get(ctx.dist.name)
-        if res is None:  # no engine and require_engine=False
-            found.note = "; ".join(w.message for w in found.warnings) or "not run"
+        settings = self._settings(ctx, rpm, found)
+        if settings is None:
             return found
+        outdir = ctx.output.root if ctx.output is not None else rpm.parent
+        res = install_test(rel, ctx.dist, rpm, outdir=outdir, report_dir=ctx.reports, settings=settings,
+                           engine=self.engine, say=self.say or ctx.say)
         self.results[ctx.dist.name] = res
-        found.note = (f"passed in {res.image} ({res.engine}): "
-                      f"{len(res.installed)} packages installed, checked and erased")
+        _step_findings(res, found)
+        if found.passed:
+            found.note = (f"passed in {res.image} ({res.engine}): "
+                          f"{len(res.installed)} packages installed, checked and erased")
         return found
 
+    def _settings(self, ctx: CheckContext, rpm: Path, found: Findings) -> ContainerSettings | None:
+        """The engine (detected once) and image; None (and the finding) when no engine works."""
+        settings = self.settings
+        try:
+            if self.engine is None:
+                self.engine = detect_engine(settings.engine, settings.containers_conf,
+                                            ctx.log(f"install-engine-{ctx.dist.name}.log"))
+            if self.local_image:
+                info = ensure_image(self.engine, log_dir=ctx.log_dir, say=self.say or ctx.say)
+                settings = replace(settings, image=info.ref, images={})
+        except ContainerError as exc:
+            if self.require_engine:
+                found.error(rpm.name, "container engine", str(exc), "install.engine")
+            else:
+                found.items.append(rpm.name)
+                found.warning(rpm.name, "container engine", f"install test not run: {exc}", "install.engine")
+                found.note = f"install test not run: {exc}"
+            return None
+        return settings
+
+
+def _step_findings(res: ContainerReport, found: Findings) -> None:
+    for step in res.steps:
+        found.items.append(step.name)
+        if step.status == FAIL:
+            found.error(step.name, "install test", f"{step.detail} (log: {res.log})", "install.step")
+        elif step.status == WARN:
+            found.warning(step.name, "install test", step.detail, "install.step")
+        elif step.status == SKIP:
+            found.add(step.name, Severity.INFO, "skipped", step.detail, "install.skipped")
