@@ -59,7 +59,8 @@ class Assembly:
             built.update({rpm_name(p): p for p in res.binary_rpms})
             if res.srpm:
                 srpms.append(res.srpm)
-        ship, debug = [], []
+        ship: list[Path] = []
+        debug: list[Path] = []
         for comp in comps:
             for kind, names, out in (("package", comp.packages_for(self.dist.name), ship),
                                      ("debuginfo package", comp.debuginfo.get(self.dist.name, ()), debug)):

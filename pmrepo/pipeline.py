@@ -26,12 +26,13 @@ from .checks import summary as check_summary
 from .assemble import Assembly, clean_scratch
 from .builders import Builder, get_builder
 from .checksums import write_sha256sums
-from .errors import BuildError, GateError, PmrepoError, SpecError, UsageError, step
-from .fsutil import write_atomic
+from .errors import BuildError, GateError, PmrepoError, SpecError, UnpinnedSourceError, UsageError, step
+from .fsutil import sha256_file, write_atomic
 from .graph import BuildGraph, build_graph
 from .layout import Layout
 from .lock import WorkdirLock
-from .manifest import Dist, Release
+from .manifest import Dist, Release, redact_url
+from .preflight import Input as PreflightInput
 from .notes import render_notes
 from .progress import Console, Progress, Say, default_console, table
 from .publish import publish, refuse_unshippable, vouch
@@ -147,9 +148,9 @@ class Pipeline:
         unpinned = [(c, s) for c, s in sources.unpinned(self.release) if components is None or c.name in components]
         if unpinned:
             comp, src = unpinned[0]
-            out.append(sources.UnpinnedSourceError(
+            out.append(UnpinnedSourceError(
                 f"{self.release.path}: components.{comp.name}.sources: {len(unpinned)} source(s) without sha256 "
-                f"(first: {sources.redact(src.url or '')}) — fix: run `./build.py pin --release {self.release.path}` where the network "
+                f"(first: {redact_url(src.url or '')}) — fix: run `./build.py pin --release {self.release.path}` where the network "
                 "reaches upstream (trust on first use), review the diff, commit"))
         missing = [c for c in self.release.components if not c.spec.is_file()]
         if missing:
@@ -167,11 +168,11 @@ class Pipeline:
             out.append(exc)
         return out
 
-    def preflight_input(self) -> preflight.Input:
+    def preflight_input(self) -> PreflightInput:
         """What preflight looks at; what build would refuse is asked only when the run builds."""
         log = self.layout.log("preflight.log") if self.opts.workdir.is_dir() else None
-        return preflight.Input(self.release, tuple(self.dists), self.opts.workdir, self.opts.outdir, log,
-                               self._build_preflight)
+        return PreflightInput(self.release, tuple(self.dists), self.opts.workdir, self.opts.outdir, log,
+                              self._build_preflight)
 
     def _build_preflight(self) -> tuple[list[str], str]:
         found = [str(e) for e in self.preflight_problems()]
@@ -219,7 +220,7 @@ class Pipeline:
             dest = self.layout.sources(comp.key)
             shutil.rmtree(dest, ignore_errors=True)
             files = sources.prepare(comp, self.release, dest, fetcher)
-            out[comp.key] = (dest, tuple(sources.sha256_file(f) for f in files))
+            out[comp.key] = (dest, tuple(sha256_file(f) for f in files))
         return out
 
     def plan(self, rendered: dict[tuple[str, str], Path], strict: bool = True,
@@ -336,8 +337,8 @@ class Pipeline:
                 srcs = self.fetch_sources()
             with step("plan"), self.console.step("build plan (rpmspec)"):
                 plans = self.plan(rendered)
-            for d, p in plans.items():
-                self.say(f"{d}: build waves: " + " | ".join(", ".join(w) for w in p.graph.waves()))
+            for dname, p in plans.items():
+                self.say(f"{dname}: build waves: " + " | ".join(", ".join(w) for w in p.graph.waves()))
             with step("build"):
                 results = self.build(rendered, srcs, plans)
             outputs = {}
@@ -498,7 +499,7 @@ class Pipeline:
             with self.console.step(f"download {len(todo)} source(s)"):
                 pinned = sources.pin(rel, sources.Fetcher(self.layout.cache, say=self.say))
             for comp, url, digest in pinned:
-                self.say(f"  {comp}: {sources.redact(url)}\n    sha256 = {digest}")
+                self.say(f"  {comp}: {redact_url(url)}\n    sha256 = {digest}")
             manifest.load(rel.path)
 
     def run_publish(self, target: str, *, dry_run: bool = False, replace: bool = False,
