@@ -23,18 +23,19 @@ A new check: one ``Check`` subclass in this package and one line in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
-from ..manifest import Release
+from ..manifest import Dist, Release
 from ..progress import Say, StepFn
-from .base import (Check, CheckContext, CheckRun, DistRun, Finding, Findings, GateReport, Outcome, Severity,
-                   run_checks, summary)
+from .base import Check, CheckContext, DistRun, Finding, Findings, Outcome, Severity, run_checks, summary
 from .closure import ClosureCheck
 from .compat import CompatCheck
 from .container import ContainerInstall, ContainerSettings, Previous, Upgrade
 from .digest import DigestCheck
 from .freshroot import FreshRootInstall
 from .rpmlint import RpmlintCheck, release_filters
+
 
 @dataclass(frozen=True)
 class CheckOptions:
@@ -70,10 +71,20 @@ def default_checks(release: Release | None, opts: CheckOptions = CheckOptions(),
     return [make() for wanted, make in listed if wanted]
 
 
-# the records every published output must have passed (publish refuses the others unless --allow-unchecked)
-REQUIRED_CHECKS = tuple(dict.fromkeys(c.record for c in (FreshRootInstall, DigestCheck)))
+def _listed_only(dist: Dist) -> tuple[Release, list[Path]]:
+    raise AssertionError("the previous release of a list that is never run")
 
-__all__ = ["REQUIRED_CHECKS", "Check", "CheckContext", "CheckOptions", "CheckRun", "ClosureCheck", "CompatCheck",
-           "ContainerInstall", "DigestCheck", "DistRun", "Finding", "Findings", "FreshRootInstall", "GateReport",
+
+def required_records() -> tuple[str, ...]:
+    """The build.json records of the ``required`` checks of the full list, in its order."""
+    everything = default_checks(None, CheckOptions(container="auto"), previous=_listed_only)
+    return tuple(dict.fromkeys(c.record for c in everything if c.required))
+
+
+# the records every published output must have passed (publish refuses the others unless --allow-unchecked)
+REQUIRED_CHECKS = required_records()
+
+__all__ = ["REQUIRED_CHECKS", "Check", "CheckContext", "CheckOptions", "ClosureCheck", "CompatCheck",
+           "ContainerInstall", "DigestCheck", "DistRun", "Finding", "Findings", "FreshRootInstall",
            "Outcome", "Previous", "RpmlintCheck", "Severity", "StepFn", "Upgrade", "default_checks", "run_checks",
            "summary"]

@@ -153,8 +153,6 @@ class Findings:
             raise self.exception()
 
 
-GateReport = Findings  # the old name (lead: drop once nothing imports it)
-
 
 def _item_lines(item: str, found: list[Finding]) -> list[str]:
     status = "FAIL" if any(f.severity is Severity.ERROR for f in found) else "ok"
@@ -245,6 +243,7 @@ class Check(abc.ABC):
     name: ClassVar[str] = "check"  # label and summary-table text
     record: ClassVar[str] = "gates"  # its key in build.json's checks
     needs_passed: ClassVar[bool] = False  # run only when every earlier check passed
+    required: ClassVar[bool] = False  # publish refuses an output without its record (unless --allow-unchecked)
 
     @abc.abstractmethod
     def run(self, ctx: CheckContext) -> Findings:
@@ -303,8 +302,6 @@ class DistRun:
         if failed is not None:
             raise failed.found.exception()
 
-
-CheckRun = DistRun  # the old name (lead: drop once nothing imports it)
 
 
 def _groups(checks: Sequence[Check]) -> list[list[Check]]:

@@ -73,6 +73,7 @@ def expand_url(url: str, arch: str, releasever: int) -> str:
 class ClosureCheck(Check):
     id = "closure"
     name = "closure gate"
+    required = True
 
     def __init__(self, timeout: float = 1800) -> None:
         self.timeout = timeout

@@ -326,6 +326,7 @@ REPO_RULES: tuple[RepoRule, ...] = (MetadataTypesRule(), CompressionRule(), Chec
 class CompatCheck(Check):
     id = "compat"
     name = "compat gate"
+    required = True
 
     def run(self, ctx: CheckContext) -> Findings:
         sup = support_for(ctx.dist)

@@ -12,6 +12,7 @@ from ..verify import rpm_digests
 class DigestCheck(Check):
     id = "digest"
     name = "digest gate"
+    required = True
 
     def run(self, ctx: CheckContext) -> Findings:
         report = Findings(self.id, ctx.dist.name)

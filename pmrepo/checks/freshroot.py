@@ -146,6 +146,7 @@ class FreshRootInstall(Check):
     id = "fresh-root-install"
     name = "fresh-root install"
     record = "fresh-root install"
+    required = True
 
     def label(self, ctx: CheckContext) -> str:
         return f"{ctx.dist.name}: fresh-root install check"

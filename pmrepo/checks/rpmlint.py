@@ -110,6 +110,7 @@ def filters_toml(filters: Mapping[str, str]) -> str:
 class RpmlintCheck(Check):
     id = "rpmlint"
     name = "rpmlint gate"
+    required = True
 
     def __init__(self, config: Path = CONFIG, jobs: int = 2, extra_filters: Mapping[str, str] | None = None) -> None:
         self.config = config

@@ -29,6 +29,8 @@ def test_default_checks_order_and_switches() -> None:
 def test_required_records_come_from_the_check_classes() -> None:
     assert checks.REQUIRED_CHECKS == ("fresh-root install", "gates")
     assert checks.REQUIRED_CHECKS == (checks.FreshRootInstall.record, checks.DigestCheck.record)
+    required = [c.id for c in default_checks(None, CheckOptions(container="auto"), lambda d: (None, [])) if c.required]
+    assert required == ["fresh-root-install", "digest", "compat", "closure", "rpmlint"]  # not the container tests
 
 
 def test_every_kind_used_in_the_package_is_described_once() -> None:
