@@ -244,6 +244,7 @@ class Check(abc.ABC):
     record: ClassVar[str] = "gates"  # its key in build.json's checks
     needs_passed: ClassVar[bool] = False  # run only when every earlier check passed
     required: ClassVar[bool] = False  # publish refuses an output without its record (unless --allow-unchecked)
+    writes_report: ClassVar[bool] = True  # run_checks writes <id>-<dist>.txt (+ .json) unless the check set a path
 
     @abc.abstractmethod
     def run(self, ctx: CheckContext) -> Findings:
@@ -323,7 +324,7 @@ def _run_one(check: Check, ctx: CheckContext, out: DistRun) -> None:
         return
     with ctx.step(check.label(ctx)):
         found = check.run(ctx)
-    if found.path is None and found.ran:
+    if found.path is None and found.ran and check.writes_report:
         found.write(check.report_path(ctx))
     result = Outcome(check.name, check.record, found)
     out.results.append(result)

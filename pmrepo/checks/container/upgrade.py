@@ -280,6 +280,7 @@ class Upgrade(Check):
     name = "upgrade"
     record = "container install"
     needs_passed = True
+    writes_report = False  # its reports are the upgrade test's (upgrade-<dist>.junit.xml, .table.txt, .log)
 
     def __init__(self, install: ContainerInstall, previous: Previous) -> None:
         self.install = install
