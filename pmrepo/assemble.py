@@ -18,49 +18,19 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Mapping, Sequence
 
 from . import installset, repopkg, repository
-from .checks import REQUIRED_CHECKS, Check, CheckContext, StepFn, run_checks
+from .checks import REQUIRED_CHECKS, Check, CheckContext, run_checks
+from .checks.rpmlint import CONFIG as GATE_CONFIG
 from .errors import BuildError
 from .fsutil import sha256_file, write_atomic
 from .layout import DistLayout, Output
 from .manifest import Dist, Release
+from .progress import Say, StepFn, quiet_step
 from .records import BuildRecord, FileInfo, RecordError
 from .scheduler import JobResult
-
-Say = Callable[[str], None]
-GATE_CONFIG = Path(__file__).resolve().parent / "gates" / "rpmlint.toml"
-
-
-def _quiet_step(label: str) -> contextlib.AbstractContextManager[None]:
-    return contextlib.nullcontext()
-
-
-@dataclass
-class Signer:
-    """Signs RPMs and repository metadata with one key; verifies afterwards."""
-
-    key: object  # pmrepo.sign.Key
-    log: Path
-
-    def sign_rpms(self, rpms: Sequence[Path]) -> None:
-        from . import sign
-        sign.sign_rpms(list(rpms), self.key, log=self.log)  # type: ignore[arg-type]
-
-    def sign_repo(self, repo: Path) -> None:
-        from . import sign
-        sign.sign_repomd(repo / "repodata", self.key, log=self.log)  # type: ignore[arg-type]
-
-    def public_key(self, dest: Path) -> Path:
-        from . import sign
-        return sign.export_public_key(self.key, dest, log_file=self.log)  # type: ignore[arg-type]
-
-    def verify(self, rpms: Sequence[Path], repos: Sequence[Path], pubkey: Path) -> None:
-        from . import sign
-        sign.verify_rpms(list(rpms), pubkey, log=self.log)
-        for repo in repos:
-            sign.verify_repomd(repo / "repodata", pubkey, log=self.log)
+from .sign import Signer
 
 
 @dataclass
@@ -72,7 +42,7 @@ class Assembly:
     signer: Signer | None = None
     checks: list[Check] = field(default_factory=list)  # run in this order (pmrepo.checks)
     backend: str = ""  # the build backend's name, recorded in build.json (the notes say what it implies)
-    step: StepFn = _quiet_step  # announces and times the slow parts (e.g. Console.step)
+    step: StepFn = quiet_step  # announces and times the slow parts (e.g. Console.step)
     unshippable: str = ""  # why the builds may not be published (build.json says so); "" = shippable
 
     @property
@@ -89,7 +59,8 @@ class Assembly:
             built.update({rpm_name(p): p for p in res.binary_rpms})
             if res.srpm:
                 srpms.append(res.srpm)
-        ship, debug = [], []
+        ship: list[Path] = []
+        debug: list[Path] = []
         for comp in comps:
             for kind, names, out in (("package", comp.packages_for(self.dist.name), ship),
                                      ("debuginfo package", comp.debuginfo.get(self.dist.name, ()), debug)):
@@ -107,14 +78,11 @@ class Assembly:
         return _digest({
             "builds": sorted(r.key for (c, d), r in results.items() if d == self.dist.name),
             "comps": comps_xml, "requires": repopkg.metapackage_requires(rel, self.dist),
-            "manifest": [[c.name, c.packages_for(self.dist.name), c.debuginfo.get(self.dist.name, ())]
-                         for c in rel.components_for(self.dist.name)],
             "templates": [hashlib.sha256(p.read_bytes()).hexdigest() for p in templates],
-            "release": [rel.name, rel.vr, [dataclasses.astuple(r) for r in rel.repos], rel.parent_dir, rel.metapackage,
-                        rel.arch, rel.summary, rel.description, rel.license, rel.url, rel.vendor, rel.packager],
+            "release": package_shape(rel, self.dist),  # every value that shapes the packages (a new one too)
             # the very files (a forced rebuild keeps its key but makes new files)
             "files": sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in shipped),
-            "signed": getattr(self.signer.key, "fingerprint", "?") if self.signer else None,
+            "signed": self.signer.key.fingerprint if self.signer else None,
             "checks": [c.name for c in self.checks],
             "gate_config": [rel.rpmlint_filters, hashlib.sha256(GATE_CONFIG.read_bytes()).hexdigest()],
             "release_key": rel.key,  # the manifest itself: build.json must name the one it was built from
@@ -178,7 +146,7 @@ class Assembly:
                 shutil.copyfile(p, staging.root / p.name)
             if pubkey:
                 shutil.copyfile(pubkey, staging.root / pubkey.name)
-            ctx = CheckContext(rel, dist, self.layout, repo_rpms, staging, say=self.say, step=self.step)
+            ctx = CheckContext.for_dist(rel, dist, self.layout, repo_rpms, staging, say=self.say, step=self.step)
             found = run_checks(self.checks, ctx)
             found.raise_for_failure()
             notes = found.notes()
@@ -254,6 +222,46 @@ def rpm_name(path: Path) -> str:
 def rpm_vr(path: Path) -> str:
     parts = path.name[: -len(".rpm")].rsplit(".", 1)[0].rsplit("-", 2)
     return f"{parts[1]}-{parts[2]}"
+
+
+# Release fields that do not shape the packages of a dist: where the manifest is, the notes' texts,
+# the manifest's own digest (in the key as release_key) and the gates' filters (in the key as gate_config).
+NOT_PACKAGE_SHAPING = frozenset({"path", "root", "follows", "key", "note_groups", "change_notes", "known_issues",
+                                 "upgrade_warnings", "sections", "rpmlint_filters"})
+COMPONENT_NOTES = frozenset({"known_issues", "change_notes", "upgrade_warnings", "group"})
+
+
+def package_shape(rel: Release, dist: Dist) -> dict[str, object]:
+    """Every value of ``rel`` that shapes ``dist``'s packages, as plain data: each field of the
+    release but ``NOT_PACKAGE_SHAPING`` (so a new field counts by default), only this dist's
+    entry and components, each component without its notes' texts; paths relative to the manifest."""
+    out: dict[str, object] = {}
+    for f in dataclasses.fields(rel):
+        if f.name in NOT_PACKAGE_SHAPING:
+            continue
+        value = getattr(rel, f.name)
+        if f.name == "dists":
+            value = value[dist.name]
+        elif f.name == "components":
+            value = [{g.name: getattr(c, g.name) for g in dataclasses.fields(c) if g.name not in COMPONENT_NOTES}
+                     for c in rel.components_for(dist.name)]
+        out[f.name] = _plain(value, rel.root)
+    return out
+
+
+def _plain(value: object, root: Path) -> object:
+    """JSON-able data of ``value``: dataclasses and mappings as dicts, sequences as lists, paths relative to root."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name), root) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v, root) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, root) for v in value]
+    if isinstance(value, Path):
+        return str(value.relative_to(root)) if value.is_relative_to(root) else str(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
 
 
 def _digest(obj: object) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Iterable, Literal, Mapping
 
 from . import repopkg
+from .checks.rpmquery import package_deps
 from .errors import SpecError
 from .manifest import Dist, Release
 from .run import run
@@ -57,27 +58,30 @@ def _cap(dep: str) -> str:
     return parts[0] if parts else dep
 
 
-def _parse(lines: Iterable[str], with_files: bool) -> dict[str, Deps]:
+def _deps(name: str, reqs: Iterable[str], provs: Iterable[str], files: Iterable[str]) -> Deps:
+    requires = tuple(sorted({_cap(r) for r in reqs if r.strip() and not r.startswith("rpmlib(")}))
+    provides = tuple(sorted({name, *(_cap(p) for p in provs if p.strip()), *(f for f in files if f)}))
+    return Deps(name, requires, provides)
+
+
+def _parse(lines: Iterable[str]) -> dict[str, Deps]:
+    """rpmspec's lines: name, requires and provides (comma-terminated lists)."""
     out: dict[str, Deps] = {}
     for line in lines:
         parts = line.split(SEP)
-        if len(parts) != (4 if with_files else 3):
+        if len(parts) != 3:
             continue
-        name, reqs, provs = parts[0].strip(), parts[1], parts[2]
-        files = parts[3].split(",") if with_files else []
-        requires = tuple(sorted({_cap(r) for r in reqs.split(",") if r.strip() and not r.startswith("rpmlib(")}))
-        provides = tuple(sorted({name, *(_cap(p) for p in provs.split(",") if p.strip()), *(f for f in files if f)}))
-        out[name] = Deps(name, requires, provides)
+        name = parts[0].strip()
+        out[name] = _deps(name, parts[1].split(","), parts[2].split(","), [])
     return out
 
 
 def deps_from_rpms(rpms: Iterable[Path], log: Path | None = None) -> dict[str, Deps]:
-    paths = [str(p) for p in rpms]
+    paths = list(rpms)
     if not paths:
         return {}
-    qf = f"%{{NAME}}{SEP}[%{{REQUIRENAME}},]{SEP}[%{{PROVIDENAME}},]{SEP}[%{{FILENAMES}},]\\n"
-    res = run(["rpm", "-qp", "--nosignature", "--nodigest", "--qf", qf, *paths], log_file=log, error=SpecError)
-    return _parse(res.output.splitlines(), with_files=True)
+    return {name: _deps(name, reqs, provs, files)
+            for name, reqs, provs, files in package_deps(paths, log, SpecError)}
 
 
 def deps_from_specs(release: Release, dist: Dist, log: Path | None = None) -> dict[str, Deps]:
@@ -90,8 +94,7 @@ def deps_from_specs(release: Release, dist: Dist, log: Path | None = None) -> di
             spec.write_text(render_component(release, dist, comp))
             res = run(["rpmspec", "-q", *define_args(dist.rpm_defines()), "--qf", qf, str(spec)], log_file=log,
                       error=SpecError)
-            out.update(_parse((ln for ln in res.output.splitlines() if not ln.startswith(("warning:", "error:"))),
-                              with_files=False))
+            out.update(_parse(ln for ln in res.output.splitlines() if not ln.startswith(("warning:", "error:"))))
     return out
 
 

@@ -2,7 +2,7 @@
 ``Pipeline.run_<command>`` method (cli.py only parses arguments).
 
 render → sources → plan (build graphs) → build (scheduler) → assemble
-(repository, metapackage, repo packages) → the checks (``checks.py``: one
+(repository, metapackage, repo packages) → the checks (``pmrepo.checks``: one
 ordered list, the same for ``all`` and ``gate``) → output under
 ``repo/<release_id>/<dist>/`` (staging directory renamed into place) →
 notes, SHA256SUMS → publish. Every path comes from ``layout.Layout``.
@@ -11,35 +11,37 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
-from . import checks, manifest, preflight, sources, specs
-from .assemble import Assembly, Signer, clean_scratch
+from . import manifest, preflight, sources, specs
+from .checks import Check, CheckContext, CheckOptions, DistRun, default_checks, run_checks
+from .checks import summary as check_summary
+from .assemble import Assembly, clean_scratch
 from .builders import Builder, get_builder
 from .checksums import write_sha256sums
-from .errors import BuildError, GateError, PmrepoError, SpecError, UsageError, step
-from .fsutil import write_atomic
-from .gates.container import ContainerSettings
+from .errors import BuildError, GateError, PmrepoError, SpecError, UnpinnedSourceError, UsageError, step
+from .fsutil import sha256_file, write_atomic
 from .graph import BuildGraph, build_graph
 from .layout import Layout
 from .lock import WorkdirLock
-from .manifest import Dist, Release
+from .manifest import Dist, Release, redact_url
+from .preflight import Input as PreflightInput
 from .notes import render_notes
-from .progress import Console, Progress, default_console, table
+from .progress import Console, Progress, Say, default_console, table
 from .publish import publish, refuse_unshippable, vouch
 from .records import BuildRecord
 from .render import use_bytecode_cache
 from .repopkg import metapackage_requires
 from .scheduler import JobResult, JobSpec, Scheduler, Store, summary
+from .sign import Signer
 
-Say = Callable[[str], None]
-StepFn = Callable[[str], contextlib.AbstractContextManager[None]]
 
 
 @dataclass
@@ -59,6 +61,29 @@ class Options:
     upgrade_from: Path | None = None  # with a container engine: the output root of the previous release (upgrade test)
     backend_options: dict[str, object] = field(default_factory=dict)
     components: tuple[str, ...] = ()  # `build --component`: only these and what they need from the chain
+
+
+# -- the previous release, for the upgrade test (handed to checks.Upgrade) --------------------
+
+
+def previous_repo_packages(release: Release, dist: Dist, upgrade_from: Path) -> tuple[Release, list[Path]]:
+    """The release ``release`` follows, and its repository packages for ``dist``
+    under the output root ``upgrade_from`` (``<release_id>/<dist>/``)."""
+    where = release.follows_path()
+    if where is None:
+        raise GateError(f"{release.path}: release.follows is not set, so there is no previous release to upgrade from "
+                        "— fix: set follows, or drop --upgrade-from")
+    prev = manifest.load(where)
+    d = prev.dists.get(dist.name)
+    if d is None:
+        raise GateError(f"{where}: the previous release has no dist {dist.name} to upgrade from — fix: drop --upgrade-from")
+    base = Layout(prev.release_id, upgrade_from).dist(dist.name).output.root
+    rpms = [base / name for name in prev.repo_rpm_names(d)]
+    missing = [str(p) for p in rpms if not p.is_file()]
+    if missing:
+        raise GateError(f"upgrade test ({dist.name}): the previous release's repository packages are not there: "
+                        f"{', '.join(missing)} — fix: build {where.name} into {upgrade_from} (build.py all --outdir …)")
+    return prev, rpms
 
 
 @dataclass
@@ -123,9 +148,9 @@ class Pipeline:
         unpinned = [(c, s) for c, s in sources.unpinned(self.release) if components is None or c.name in components]
         if unpinned:
             comp, src = unpinned[0]
-            out.append(sources.UnpinnedSourceError(
+            out.append(UnpinnedSourceError(
                 f"{self.release.path}: components.{comp.name}.sources: {len(unpinned)} source(s) without sha256 "
-                f"(first: {sources.redact(src.url or '')}) — fix: run `./build.py pin --release {self.release.path}` where the network "
+                f"(first: {redact_url(src.url or '')}) — fix: run `./build.py pin --release {self.release.path}` where the network "
                 "reaches upstream (trust on first use), review the diff, commit"))
         missing = [c for c in self.release.components if not c.spec.is_file()]
         if missing:
@@ -143,13 +168,21 @@ class Pipeline:
             out.append(exc)
         return out
 
+    def preflight_input(self) -> PreflightInput:
+        """What preflight looks at; what build would refuse is asked only when the run builds."""
+        log = self.layout.log("preflight.log") if self.opts.workdir.is_dir() else None
+        return PreflightInput(self.release, tuple(self.dists), self.opts.workdir, self.opts.outdir, log,
+                              self._build_preflight)
+
+    def _build_preflight(self) -> tuple[list[str], str]:
+        found = [str(e) for e in self.preflight_problems()]
+        return found, "" if found else f"sources pinned, specs present, backend {self.builder.name} available"
+
     def upgrade_from_problems(self) -> list[PmrepoError]:
         """``--upgrade-from`` checked before anything is built: the previous release
         (release.follows) and its repository packages are there for every dist."""
         if self.opts.upgrade_from is None or self.opts.container == "none":
             return []
-        from .gates.container import previous_repo_packages
-
         for dist in self.dists:
             try:
                 previous_repo_packages(self.release, dist, self.opts.upgrade_from)
@@ -187,7 +220,7 @@ class Pipeline:
             dest = self.layout.sources(comp.key)
             shutil.rmtree(dest, ignore_errors=True)
             files = sources.prepare(comp, self.release, dest, fetcher)
-            out[comp.key] = (dest, tuple(sources.sha256_file(f) for f in files))
+            out[comp.key] = (dest, tuple(sha256_file(f) for f in files))
         return out
 
     def plan(self, rendered: dict[tuple[str, str], Path], strict: bool = True,
@@ -265,30 +298,23 @@ class Pipeline:
                              f"{f.error}{where}")
         return results
 
-    def checks(self) -> list[checks.Check]:
-        """The checks after assembly, in order: the same list for ``all`` and ``gate``."""
-        out: list[checks.Check] = []
-        if self.opts.install_check:
-            out.append(checks.FreshRootInstall())
-        if self.opts.gates:
-            out += checks.release_gates(self.release)
-        if self.opts.container != "none":
-            image = self.opts.container_image
-            settings = ContainerSettings(engine=self.opts.container, image=None if image == "local" else image)
-            install = checks.ContainerInstall(settings, local_image=image == "local",
-                                              require_engine=self.opts.container != "auto", say=self.say)
-            out.append(install)
-            if self.opts.upgrade_from is not None:
-                out.append(checks.Upgrade(install, self.opts.upgrade_from))
-        return out
+    def checks(self) -> list[Check]:
+        """The checks after assembly, in order: the same list for ``all`` and ``gate``
+        (``checks.default_checks``), the previous release located here for the upgrade test."""
+        o = self.opts
+        upgrade_from = o.upgrade_from
+        previous = None if upgrade_from is None else functools.partial(previous_repo_packages, self.release,
+                                                                        upgrade_from=upgrade_from)
+        opts = CheckOptions(o.install_check, o.gates, o.container, o.container_image)
+        return default_checks(self.release, opts, previous, self.say)
 
-    def assembly(self, dist: Dist, check_list: list[checks.Check] | None = None) -> Assembly:
+    def assembly(self, dist: Dist, check_list: list[Check] | None = None) -> Assembly:
         return Assembly(self.release, dist, self.layout.dist(dist.name), self.say, signer=self.signer,
                         checks=self.checks() if check_list is None else check_list, backend=self.opts.backend,
                         step=self.console.step, unshippable=self.builder.unshippable_reason())
 
     def assemble(self, dist: Dist, results: dict[tuple[str, str], JobResult],
-                 check_list: list[checks.Check] | None = None) -> Path:
+                 check_list: list[Check] | None = None) -> Path:
         return self.assembly(dist, check_list).run(results)
 
     @contextlib.contextmanager
@@ -311,8 +337,8 @@ class Pipeline:
                 srcs = self.fetch_sources()
             with step("plan"), self.console.step("build plan (rpmspec)"):
                 plans = self.plan(rendered)
-            for d, p in plans.items():
-                self.say(f"{d}: build waves: " + " | ".join(", ".join(w) for w in p.graph.waves()))
+            for dname, p in plans.items():
+                self.say(f"{dname}: build waves: " + " | ".join(", ".join(w) for w in p.graph.waves()))
             with step("build"):
                 results = self.build(rendered, srcs, plans)
             outputs = {}
@@ -425,13 +451,13 @@ class Pipeline:
                 for pkg in comp.packages_for(dname):
                     rows.append((pkg, comp.vr + plan.dist.tag, comp.name, deps))
             rows.append((rel.metapackage, f"{rel.vr}{plan.dist.tag}", "(metapackage)", "-"))
-            self.say(f"  {rel.name}-{rel.vr}{plan.dist.tag}.{rel.arch}.rpm installs {rel.prefix}/rpm/:")
+            self.say(f"  {rel.repo_rpm_name(plan.dist)} installs {rel.repo('main').rpm_dir}/:")
             self.say("\n".join("    " + ln for ln in
                                table(["package", "version-release", "component", "built after"], rows).splitlines()))
             self.say(f"  {rel.metapackage} requires: {', '.join(metapackage_requires(rel, plan.dist))}")
             self._say_lacking(self.builder, plan)
 
-    def run_gate(self) -> list[checks.CheckRun]:
+    def run_gate(self) -> list[DistRun]:
         """``gate``: the checks of ``all`` (the same list, the reports in the same
         places) on what ``all`` assembled; a table, then the first failure."""
         runs = []
@@ -442,10 +468,10 @@ class Pipeline:
                 if not (where.tree / "repodata").is_dir():
                     raise GateError(f"{where.work}: nothing assembled for {dist.name} — fix: run `./build.py all "
                                     f"--release {self.release.path}` first")
-                ctx = checks.CheckContext(self.release, dist, where, where.output.rpms(), where.output, say=self.say,
-                                          step=self.console.step)
-                runs.append(checks.run_checks(check_list, ctx))
-        self.say(checks.summary(runs))
+                ctx = CheckContext.for_dist(self.release, dist, where, where.output.rpms(), where.output,
+                                                   say=self.say, step=self.console.step)
+                runs.append(run_checks(check_list, ctx))
+        self.say(check_summary(runs))
         for dist in self.dists:
             self.say(f"reports: {self.layout.dist(dist.name).reports}")
         for run in runs:
@@ -473,7 +499,7 @@ class Pipeline:
             with self.console.step(f"download {len(todo)} source(s)"):
                 pinned = sources.pin(rel, sources.Fetcher(self.layout.cache, say=self.say))
             for comp, url, digest in pinned:
-                self.say(f"  {comp}: {sources.redact(url)}\n    sha256 = {digest}")
+                self.say(f"  {comp}: {redact_url(url)}\n    sha256 = {digest}")
             manifest.load(rel.path)
 
     def run_publish(self, target: str, *, dry_run: bool = False, replace: bool = False,
@@ -487,7 +513,7 @@ class Pipeline:
             missing = [d.name for d in self.dists if not self.layout.dist(d.name).output.build_json.is_file()]
             found = [f"publish: {source} has no finished build for {', '.join(missing)} — fix: run "
                      f"`./build.py all --release {rel.path}` first"] if missing else []
-            found += preflight.problems(self, preflight.Needs(build=False, target=target, replace=replace))[0]
+            found += preflight.problems(self.preflight_input(), preflight.Needs(build=False, target=target, replace=replace))[0]
             if found:  # everything publishing needs, reported at once before anything is written
                 raise preflight.PreflightError(found)
             refuse_unshippable(source)  # before anything is written (notes, SHA256SUMS)
@@ -509,7 +535,7 @@ class Pipeline:
         """``preflight``: everything a release run needs, checked at once; one line per problem."""
         needs = preflight.Needs(build=True, sign=sign, target=target, replace=replace, container=container,
                                 container_image=container_image)
-        good = preflight.check(self, needs)
+        good = preflight.check(self.preflight_input(), needs)
         for line in good:
             self.say(f"preflight: ok: {line}")
         return good

@@ -13,8 +13,10 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Protocol
 
 from .errors import PmrepoError
+from .manifest import Dist, Release
 
 ENV_MIN_FREE = "PMREPO_MIN_FREE_MIB"
 DEFAULT_MIN_FREE_MIB = 1024  # work tree + store + output of a release with mock-built binaries
@@ -28,6 +30,23 @@ class PreflightError(PmrepoError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class Input:
+    """What preflight looks at (built by ``Pipeline.preflight_input``)."""
+
+    release: Release
+    dists: tuple[Dist, ...]
+    workdir: Path
+    outdir: Path
+    log: Path | None  # the work directory's preflight.log; None: a private temporary one
+    # (problems, what is fine) of what build would refuse: sources, specs, the backend; asked only when building
+    build_check: Callable[[], tuple[list[str], str]]
+
+
+class _HasInput(Protocol):
+    def preflight_input(self) -> Input: ...
 
 
 @dataclass(frozen=True)
@@ -93,8 +112,8 @@ def signing_problems(log: Path) -> tuple[list[str], str]:
     return [], f"signing key {key.fingerprint} signs"
 
 
-def container_problems(pipe, engine_choice: str, image: str | None, log: Path) -> tuple[list[str], str]:  # pipe: Pipeline
-    from .gates.container import ContainerError, ContainerSettings, detect_engine
+def container_problems(inp: Input, engine_choice: str, image: str | None, log: Path) -> tuple[list[str], str]:
+    from .checks.container import ContainerError, ContainerSettings, detect_engine
 
     settings = ContainerSettings(engine=engine_choice, image=None if image == "local" else image)
     try:
@@ -102,7 +121,7 @@ def container_problems(pipe, engine_choice: str, image: str | None, log: Path) -
     except ContainerError as exc:
         return [f"container: {exc}"], ""
     if image == "local":
-        from .gates.image.testroot import ImageRecipe, image_is_current
+        from .checks.container.image.testroot import ImageRecipe, image_is_current
 
         recipe = ImageRecipe()
         if image_is_current(engine, recipe, log):
@@ -111,10 +130,10 @@ def container_problems(pipe, engine_choice: str, image: str | None, log: Path) -
             return [f"container: image {recipe.ref} is not built and debootstrap is missing — fix: run `make setup`"], ""
         return [], f"{engine.name} ({recipe.ref} will be built)"
     out: list[str] = []
-    refs = sorted({settings.image_for(d) for d in pipe.dists})
+    refs = sorted({settings.image_for(d) for d in inp.dists})
     for ref in refs:
         if not ref:
-            out.append(f"container: {pipe.release.path}: a dist has no `image` — fix: set dists.<dist>.image or "
+            out.append(f"container: {inp.release.path}: a dist has no `image` — fix: set dists.<dist>.image or "
                        "pass --container-image")
         elif engine.image_labels(ref, log) is None:
             out.append(f"container: image {ref} is not in {engine.name}'s local store — fix: `{engine.name} pull "
@@ -122,9 +141,11 @@ def container_problems(pipe, engine_choice: str, image: str | None, log: Path) -
     return out, f"{engine.name} with {', '.join(refs)}"
 
 
-def problems(pipe, needs: Needs) -> tuple[list[str], list[str]]:  # pipe: pmrepo.pipeline.Pipeline
+def problems(inp: Input | _HasInput, needs: Needs) -> tuple[list[str], list[str]]:
     """(problems, what is fine) for the run ``needs`` describes."""
-    log = pipe.layout.log("preflight.log") if pipe.opts.workdir.is_dir() else None
+    if not isinstance(inp, Input):  # a Pipeline (the old call; lead: drop once callers pass the Input)
+        inp = inp.preflight_input()
+    log = inp.log
     if log is None:
         # a private directory of its own: never a predictable name in the shared /tmp (a symlink there)
         log = Path(tempfile.mkdtemp(prefix="pmrepo-preflight-")) / "preflight.log"
@@ -133,30 +154,29 @@ def problems(pipe, needs: Needs) -> tuple[list[str], list[str]]:  # pipe: pmrepo
     # the slow probes (gpg, `podman info`, the mirror) run side by side
     pool = ThreadPoolExecutor(max_workers=3)
     signing = pool.submit(signing_problems, log) if needs.sign else None
-    container = (pool.submit(container_problems, pipe, needs.container, needs.container_image, log)
+    container = (pool.submit(container_problems, inp, needs.container, needs.container_image, log)
                  if needs.container != "none" else None)
     mirror = None
     if needs.target:
         from .publish import preflight as publish_preflight
 
-        mirror = pool.submit(publish_preflight, needs.target, pipe.release.release_id, replace=needs.replace, log=log)
+        mirror = pool.submit(publish_preflight, needs.target, inp.release.release_id, replace=needs.replace, log=log)
     pool.shutdown(wait=False)
     bad: list[str] = []
     good: list[str] = []
     if needs.build:
-        found = [str(e) for e in pipe.preflight_problems()]
+        found, fine = inp.build_check()
         bad += found
-        if not found:
-            good.append(f"sources pinned, specs present, backend {pipe.builder.name} available")
+        good += [fine] if fine else []
         try:
             need = min_free_bytes()
         except PreflightError as exc:
             bad += exc.problems
         else:
-            space = disk_problems([pipe.opts.workdir, pipe.opts.outdir], need)
+            space = disk_problems([inp.workdir, inp.outdir], need)
             bad += space
             if not space:
-                good.append(f"at least {need // 2**20} MiB free for {pipe.opts.workdir} and {pipe.opts.outdir}")
+                good.append(f"at least {need // 2**20} MiB free for {inp.workdir} and {inp.outdir}")
     for fut in (signing, container):
         if fut is not None:
             found, ok = fut.result()
@@ -173,9 +193,9 @@ def problems(pipe, needs: Needs) -> tuple[list[str], list[str]]:  # pipe: pmrepo
     return bad, good
 
 
-def check(pipe, needs: Needs) -> list[str]:
+def check(inp: Input | _HasInput, needs: Needs) -> list[str]:
     """Raise PreflightError listing every problem; return what was found fine."""
-    bad, good = problems(pipe, needs)
+    bad, good = problems(inp, needs)
     if bad:
         raise PreflightError(bad)
     return good

@@ -50,6 +50,6 @@ def changed_repo_files(release: Release, previous: Release, dist: Dist, *, signe
         old = _settings(before[repo.repo_file][1])
         new = _settings(render_repo_file(release, dist, repo, public_key_name(release.repo_id) if signed else None))
         if old != new:
-            out.append(RepoFileChange(f"/etc/yum.repos.d/{repo.repo_file}", repo.package,
+            out.append(RepoFileChange(repo.repo_path, repo.package,
                                       tuple(ln for ln in old if ln not in new), tuple(ln for ln in new if ln not in old)))
     return tuple(out)

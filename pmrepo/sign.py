@@ -245,13 +245,13 @@ _KEYID_LINE = re.compile(r"Signature, key ID ([0-9a-fA-F]+): (.+)$")
 
 
 @dataclass(frozen=True)
-class RpmCheck:
+class RpmSignature:
     path: str
     ok: bool
     reason: str
 
 
-def _parse_rpm_kv(output: str, paths: Sequence[str], key_ids: set[str]) -> list[RpmCheck]:
+def _parse_rpm_kv(output: str, paths: Sequence[str], key_ids: set[str]) -> list[RpmSignature]:
     """Judge each package from ``rpm -Kv`` output (blocks ``path:`` + indented lines)."""
     blocks: dict[str, list[str]] = {p: [] for p in paths}
     seen: set[str] = set()
@@ -269,26 +269,26 @@ def _parse_rpm_kv(output: str, paths: Sequence[str], key_ids: set[str]) -> list[
     for p in paths:
         lines = blocks[p]
         if p not in seen:
-            checks.append(RpmCheck(p, False, "rpm could not read it"))
+            checks.append(RpmSignature(p, False, "rpm could not read it"))
             continue
         sigs = [m for m in (_KEYID_LINE.search(ln) for ln in lines) if m]
         digest_bad = [ln for ln in lines if not ln.endswith(": OK") and not _KEYID_LINE.search(ln)]
         foreign = [m for m in sigs if m.group(1).lower() not in key_ids]
         sig_bad = [m for m in sigs if m.group(2) != "OK"]
         if digest_bad:
-            checks.append(RpmCheck(p, False, digest_bad[0]))
+            checks.append(RpmSignature(p, False, digest_bad[0]))
         elif not sigs:
-            checks.append(RpmCheck(p, False, "not signed"))
+            checks.append(RpmSignature(p, False, "not signed"))
         elif foreign:
-            checks.append(RpmCheck(p, False, f"signed by key {foreign[0].group(1)}, not by {'/'.join(sorted(key_ids))}"))
+            checks.append(RpmSignature(p, False, f"signed by key {foreign[0].group(1)}, not by {'/'.join(sorted(key_ids))}"))
         elif sig_bad:
-            checks.append(RpmCheck(p, False, sig_bad[0].group(0)))
+            checks.append(RpmSignature(p, False, sig_bad[0].group(0)))
         else:
-            checks.append(RpmCheck(p, True, "OK"))
+            checks.append(RpmSignature(p, True, "OK"))
     return checks
 
 
-def verify_rpms(rpms: Sequence[Path], pubkey: Path, log: Path | None = None) -> list[RpmCheck]:
+def verify_rpms(rpms: Sequence[Path], pubkey: Path, log: Path | None = None) -> list[RpmSignature]:
     """``rpm -Kv`` every package against ``pubkey`` imported into a fresh rpmdb.
 
     Raises SigningError naming the packages that are unsigned, signed by
@@ -312,7 +312,7 @@ def verify_rpms(rpms: Sequence[Path], pubkey: Path, log: Path | None = None) -> 
     checks = _parse_rpm_kv(res.output, paths, key_ids)
     failed = [c for c in checks if not c.ok]
     if res.returncode != 0 and not failed:  # never trust parsing over rpm's own verdict
-        failed = [RpmCheck(paths[0], False, f"rpm -K exited {res.returncode}")]
+        failed = [RpmSignature(paths[0], False, f"rpm -K exited {res.returncode}")]
     if failed:
         shown = "; ".join(f"{Path(c.path).name}: {c.reason}" for c in failed[:5])
         more = f" (+{len(failed) - 5} more)" if len(failed) > 5 else ""
@@ -322,6 +322,28 @@ def verify_rpms(rpms: Sequence[Path], pubkey: Path, log: Path | None = None) -> 
             " — fix: sign them with that key (build.py sign)"
         )
     return checks
+
+
+@dataclass
+class Signer:
+    """Signs RPMs and repository metadata with one key; verifies afterwards (the pipeline's signing step)."""
+
+    key: Key
+    log: Path
+
+    def sign_rpms(self, rpms: Sequence[Path]) -> None:
+        sign_rpms(list(rpms), self.key, log=self.log)
+
+    def sign_repo(self, repo: Path) -> None:
+        sign_repomd(repo / "repodata", self.key, log=self.log)
+
+    def public_key(self, dest: Path) -> Path:
+        return export_public_key(self.key, dest, log_file=self.log)
+
+    def verify(self, rpms: Sequence[Path], repos: Sequence[Path], pubkey: Path) -> None:
+        verify_rpms(list(rpms), pubkey, log=self.log)
+        for repo in repos:
+            verify_repomd(repo / "repodata", pubkey, log=self.log)
 
 
 def _pubkey_fingerprints(home: Path, pubkey: Path, log: Path | None) -> set[str]:
@@ -374,6 +396,6 @@ def verify_repomd(repodata_dir: Path, pubkey: Path, log: Path | None = None) -> 
 
 
 __all__ = [
-    "Key", "RpmCheck", "key_from_env", "export_public_key", "sign_rpms",
+    "Key", "RpmSignature", "Signer", "key_from_env", "export_public_key", "sign_rpms",
     "sign_repomd", "verify_rpms", "verify_repomd", "verify_detached", "temporary_gnupghome",
 ]

@@ -25,16 +25,15 @@ import predecessor
 from conftest import DEMO, DemoBuild
 from pmrepo import manifest
 from pmrepo.checks import CheckContext, ContainerInstall, run_checks
-from pmrepo.pipeline import Options, Pipeline
+from pmrepo.pipeline import Options, Pipeline, previous_repo_packages
 from pmrepo.errors import GateError
-from pmrepo.gates.base import GateContext
-from pmrepo.gates.container import (
-    FAIL, PASS, SKIP, ContainerError, ContainerReport, ContainerSettings, Engine, InstallGate, Step,
-    add_excludes, detect_engine, install_test, previous_repo_packages, upgrade_test,
+from pmrepo.checks.container import (
+    FAIL, PASS, SKIP, ContainerError, ContainerReport, ContainerSettings, Engine, Step,
+    add_excludes, detect_engine, install_test, upgrade_test,
 )
 from pmrepo import repopkg
 from pmrepo.layout import Layout, Output
-from pmrepo.gates.image import ImageInfo, ImageRecipe, ensure_image
+from pmrepo.checks.container.image import ImageInfo, ImageRecipe, ensure_image
 
 EXPECTED = {
     "el7": {"demo-all": "1.0-1.el7", "libdemo": "1.2-1.el7", "demod": "1.0-3.el7", "demo-plugin": "0.5-1.el7",
@@ -102,13 +101,13 @@ def test_no_engine_is_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_gate_without_engine(demo: manifest.Release, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No engine: the gate fails with the reason, or (require_engine=False) passes with a warning."""
     dist = demo.dists["el7"]
-    ctx = GateContext(dist=dist, report_dir=tmp_path, rpms=(tmp_path / "demo-repo-1.0-1.el7.x86_64.rpm",))
+    ctx = CheckContext(release=demo, dist=dist, report_dir=tmp_path, rpms=(tmp_path / "demo-repo-1.0-1.el7.x86_64.rpm",))
     monkeypatch.setenv("PATH", str(tmp_path))
-    strict = InstallGate(demo).run(ctx)
+    strict = ContainerInstall().run(ctx)
     assert not strict.passed and "no working container engine" in strict.error_message()
-    lenient = InstallGate(demo, require_engine=False).run(ctx)
+    lenient = ContainerInstall(require_engine=False).run(ctx)
     assert lenient.passed and "install test not run" in lenient.warnings[0].message
-    missing = InstallGate(demo).run(replace(ctx, rpms=()))
+    missing = ContainerInstall().run(replace(ctx, rpms=()))
     assert not missing.passed and "no repository package" in missing.error_message()
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import DemoBuild
-from pmrepo import installcheck, repository
+from pmrepo import repository
+from pmrepo.checks import freshroot as installcheck
 from pmrepo.errors import InstallCheckError
 from pmrepo.run import run
 

@@ -15,11 +15,11 @@ import pytest
 from conftest import DEMO
 
 from pmrepo.errors import GateError
-from pmrepo.gates import (ClosureGate, CompatGate, GateContext, RpmlintGate, Severity, default_gates,
-                          run_gates)
-from pmrepo.gates.compat import SUPPORT
-from pmrepo.gates.base import query_rpm
-from pmrepo.gates.rpmlint import CONFIG, parse_output, release_filters
+from pmrepo.checks import (CheckContext, CheckOptions, ClosureCheck, CompatCheck, RpmlintCheck, Severity,
+                           default_checks, run_checks)
+from pmrepo.checks.compat import SUPPORT
+from pmrepo.checks.rpmquery import query_rpm
+from pmrepo.checks.rpmlint import CONFIG, parse_output, release_filters
 from pmrepo.manifest import Dist, load
 from pmrepo.run import run
 
@@ -144,8 +144,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
                  nochangelog, repopkg, base_repo, good_repo)
 
 
-def ctx_for(built: Built, dist: Dist, name: str, **kw: object) -> GateContext:
-    return GateContext(dist=dist, report_dir=built.tmp / "reports" / name, **kw)  # type: ignore[arg-type]
+def ctx_for(built: Built, dist: Dist, name: str, **kw: object) -> CheckContext:
+    return CheckContext(release=None, dist=dist, report_dir=built.tmp / "reports" / name, **kw)  # type: ignore[arg-type]
 
 
 def assert_names(message: str, *parts: str) -> None:
@@ -168,14 +168,14 @@ def test_support_table_el6_lacks_what_el7_added() -> None:
 def test_compat_good_rpms_and_repo_pass(built: Built, dist: Dist) -> None:
     ctx = ctx_for(built, dist, f"compat-good-{dist.name}", rpms=(built.good, built.good_srpm, built.base),
                   repos=(built.good_repo,), grouped=(built.good_repo,))
-    report = CompatGate().run(ctx)
+    report = CompatCheck().run(ctx)
     assert report.passed, report.text()
     assert len(report.items) == 4
 
 
 @pytest.mark.parametrize("dist", [EL6, EL7], ids=["el6", "el7"])
 def test_compat_zstd_payload_fails(built: Built, dist: Dist) -> None:
-    report = CompatGate().run(ctx_for(built, dist, f"compat-zstd-{dist.name}", rpms=(built.zstd,)))
+    report = CompatCheck().run(ctx_for(built, dist, f"compat-zstd-{dist.name}", rpms=(built.zstd,)))
     assert not report.passed
     checks = {f.check for f in report.errors}
     assert {"rpmlib(PayloadIsZstd)", "payload zstd"} <= checks
@@ -183,16 +183,16 @@ def test_compat_zstd_payload_fails(built: Built, dist: Dist) -> None:
 
 
 def test_compat_rich_dependency_fails(built: Built) -> None:
-    report = CompatGate().run(ctx_for(built, EL7, "compat-rich", rpms=(built.good, built.rich)))
+    report = CompatCheck().run(ctx_for(built, EL7, "compat-rich", rpms=(built.good, built.rich)))
     assert [f.check for f in report.errors] == ["rpmlib(RichDependencies)"]
     assert report.errors[0].file == str(built.rich)
     assert_names(report.error_message(), built.rich.name, "rpmlib(RichDependencies)", "el7", "rpm 4.11")
 
 
 def test_compat_is_per_dist_tilde_and_scriptlet_expansion(built: Built) -> None:
-    el7 = CompatGate().run(ctx_for(built, EL7, "compat-tilde-el7", rpms=(built.el7only,)))
+    el7 = CompatCheck().run(ctx_for(built, EL7, "compat-tilde-el7", rpms=(built.el7only,)))
     assert el7.passed, el7.text()
-    el6 = CompatGate().run(ctx_for(built, EL6, "compat-tilde-el6", rpms=(built.el7only,)))
+    el6 = CompatCheck().run(ctx_for(built, EL6, "compat-tilde-el6", rpms=(built.el7only,)))
     assert {f.check for f in el6.errors} == {"rpmlib(TildeInVersions)", "rpmlib(ScriptletExpansion)"}
     assert_names(el6.error_message(), built.el7only.name, "for el6", "rpm 4.8")
 
@@ -200,13 +200,13 @@ def test_compat_is_per_dist_tilde_and_scriptlet_expansion(built: Built) -> None:
 def test_compat_unreadable_rpm_fails(built: Built) -> None:
     bogus = built.tmp / "bogus-1.0-1.el7.noarch.rpm"
     bogus.write_text("not an rpm\n")
-    report = CompatGate().run(ctx_for(built, EL7, "compat-bogus", rpms=(bogus,)))
+    report = CompatCheck().run(ctx_for(built, EL7, "compat-bogus", rpms=(bogus,)))
     assert_names(report.error_message(), bogus.name, "rpm-format", "el7")
 
 
 def test_compat_unknown_dist_is_a_one_line_error(built: Built) -> None:
     with pytest.raises(GateError, match=r"no compatibility table for dist el5 \(rhel 5\)"):
-        CompatGate().run(ctx_for(built, make_dist("el5"), "compat-el5", rpms=(built.good,)))
+        CompatCheck().run(ctx_for(built, make_dist("el5"), "compat-el5", rpms=(built.good,)))
 
 
 @pytest.mark.parametrize("flags,feature", [
@@ -216,7 +216,7 @@ def test_compat_unknown_dist_is_a_one_line_error(built: Built) -> None:
 ], ids=["xz-xml", "no-sqlite", "sha512"])
 def test_compat_bad_repodata_fails(built: Built, flags: list[str], feature: str) -> None:
     repo = createrepo(built.tmp / f"repo-{flags[0].strip('-')}", [built.good], *flags, group=True)
-    report = CompatGate().run(ctx_for(built, EL6, f"compat-{flags[0]}", repos=(repo,), grouped=(repo,)))
+    report = CompatCheck().run(ctx_for(built, EL6, f"compat-{flags[0]}", repos=(repo,), grouped=(repo,)))
     assert not report.passed
     assert any(f.check.startswith(feature) for f in report.errors), report.text()
     assert_names(report.error_message(), str(repo / "repodata"), "for el6", "yum 3.2.29")
@@ -245,7 +245,7 @@ def test_compat_zstd_repodata_fails(built: Built) -> None:
     run(["zstd", "-q", "--rm", str(plain)], log_file=built.tmp / "zstd.log")
     _rewrite_entry(repo, "primary", repo / "repodata" / "primary.xml.zst")
     primary.unlink()
-    report = CompatGate().run(ctx_for(built, EL7, "compat-zstd-repo", repos=(repo,), grouped=(repo,)))
+    report = CompatCheck().run(ctx_for(built, EL7, "compat-zstd-repo", repos=(repo,), grouped=(repo,)))
     assert [f.check for f in report.errors] == ["primary compression zstd"], report.text()
     assert_names(report.error_message(), "primary.xml.zst", "zstd", "for el7", "yum 3.4.3")
 
@@ -255,9 +255,9 @@ def test_compat_missing_group_and_tampered_metadata_fail(built: Built) -> None:
     other = next((repo / "repodata").glob("*-other.xml.gz"))
     with other.open("ab") as fh:
         fh.write(b"\0")
-    report = CompatGate().run(ctx_for(built, EL7, "compat-nogroup", repos=(repo,), grouped=(repo,)))
+    report = CompatCheck().run(ctx_for(built, EL7, "compat-nogroup", repos=(repo,), grouped=(repo,)))
     assert {f.check for f in report.errors} == {"group", "other checksum"}, report.text()
-    without_group = CompatGate().run(ctx_for(built, EL7, "compat-nogroup2", repos=(repo,)))
+    without_group = CompatCheck().run(ctx_for(built, EL7, "compat-nogroup2", repos=(repo,)))
     assert [f.check for f in without_group.errors] == ["other checksum"]
 
 
@@ -268,18 +268,18 @@ def test_compat_missing_group_and_tampered_metadata_fail(built: Built) -> None:
 class TestClosure:
     def test_satisfied_by_the_dists_base_repository(self, built: Built) -> None:
         dist = dataclasses.replace(EL7, base_repos={"os": str(built.base_repo)})
-        report = ClosureGate().run(ctx_for(built, dist, "closure-good", repos=(built.good_repo,)))
+        report = ClosureCheck().run(ctx_for(built, dist, "closure-good", repos=(built.good_repo,)))
         assert report.passed, report.text()
         assert report.items == [str(built.good_repo / "rpm" / built.good.name)]
 
     def test_without_base_repository_fails(self, built: Built) -> None:
-        report = ClosureGate().run(ctx_for(built, EL7, "closure-nobase", repos=(built.good_repo,)))
+        report = ClosureCheck().run(ctx_for(built, EL7, "closure-nobase", repos=(built.good_repo,)))
         assert [f.check for f in report.errors] == ["Requires: tbase >= 1.0"]
         assert_names(report.error_message(), built.good.name, "tbase >= 1.0", "for el7", "none configured")
 
     def test_unresolvable_requires_fails_per_package(self, built: Built) -> None:
         repo = createrepo(built.tmp / "repo-unresolved", [built.good, built.unresolved, built.rich])
-        report = ClosureGate().run(ctx_for(built, EL6, "closure-bad", repos=(repo,),
+        report = ClosureCheck().run(ctx_for(built, EL6, "closure-bad", repos=(repo,),
                                            base_repos={"os": str(built.base_repo)}))
         assert [(Path(f.file).name, f.check) for f in report.errors] == [
             (built.unresolved.name, "Requires: tmissing >= 2")], report.text()
@@ -289,7 +289,7 @@ class TestClosure:
 
     def test_unreachable_base_repository_fails(self, built: Built) -> None:
         missing = built.tmp / "no-such-mirror" / "$basearch"
-        report = ClosureGate().run(ctx_for(built, EL7, "closure-unreachable", repos=(built.good_repo,),
+        report = ClosureCheck().run(ctx_for(built, EL7, "closure-unreachable", repos=(built.good_repo,),
                                            base_repos={"os": str(missing)}))
         assert_names(report.error_message(), "base repository os", "no-such-mirror/x86_64", "for el7",
                      "Failed to download metadata")
@@ -324,7 +324,7 @@ def test_parse_rpmlint_output() -> None:
 class TestRpmlint:
     def test_good_rpm_srpm_and_spec_pass_with_project_config(self, built: Built) -> None:
         ctx = ctx_for(built, EL7, "rpmlint-good", rpms=(built.good, built.good_srpm), specs=(built.good_spec,))
-        report = RpmlintGate().run(ctx)
+        report = RpmlintCheck().run(ctx)
         assert report.passed, report.text()
         ids = {f.check for f in report.findings}
         # legacy license names and dist-less changelog entries are accepted by the config
@@ -336,7 +336,7 @@ class TestRpmlint:
 
     def test_rpmlint_error_fails(self, built: Built) -> None:
         ctx = ctx_for(built, EL6, "rpmlint-bad", rpms=(built.nochangelog,))
-        report = RpmlintGate().run(ctx)
+        report = RpmlintCheck().run(ctx)
         assert "no-changelogname-tag" in {f.check for f in report.errors}, report.text()
         assert_names(report.error_message(), built.nochangelog.name, "no-changelogname-tag", "rpmlint gate",
                      "for el6")
@@ -349,9 +349,9 @@ class TestRpmlint:
         generated TOML beside the project config, both passed as one -c directory."""
         release = dataclasses.replace(load(DEMO), name="trepo", prefix="/opt/trepo-prefix/trepo", parent_dir="/opt/trepo-prefix",
                                       arch=query_rpm(built.repopkg).arch)
-        plain = RpmlintGate().run(ctx_for(built, EL7, "rpmlint-repopkg", rpms=(built.repopkg,)))
+        plain = RpmlintCheck().run(ctx_for(built, EL7, "rpmlint-repopkg", rpms=(built.repopkg,)))
         assert {"dir-or-file-in-opt", "no-binary"} <= {f.check for f in plain.errors}, plain.text()
-        filtered = RpmlintGate(extra_filters=release_filters(release)).run(
+        filtered = RpmlintCheck(extra_filters=release_filters(release)).run(
             ctx_for(built, EL7, "rpmlint-repopkg-filtered", rpms=(built.repopkg,)))
         assert filtered.passed, filtered.text()
 
@@ -364,9 +364,9 @@ def test_run_gates_writes_reports_and_raises_one_line(built: Built) -> None:
     repo = createrepo(built.tmp / "repo-run-gates", [built.good, built.zstd], group=True)
     ctx = ctx_for(built, EL6, "run-gates", rpms=(built.good, built.zstd), repos=(repo,), grouped=(repo,),
                   base_repos={"os": str(built.base_repo)})
-    gates = [g for g in default_gates() if g.name != "rpmlint"]  # rpmlint is covered above; keep runs few
+    gates = [g for g in default_checks(None, CheckOptions(install_check=False)) if g.id != "rpmlint"]  # rpmlint is covered above; keep runs few
     with pytest.raises(GateError) as exc:
-        run_gates(gates, ctx)
+        run_checks(gates, ctx).raise_for_failure()
     assert_names(str(exc.value), "compat gate failed for el6", built.zstd.name, "PayloadIsZstd",
                  "compat-el6.txt")
     assert (ctx.report_dir / "compat-el6.txt").read_text().startswith("compat gate (el6): FAILED")

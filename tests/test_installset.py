@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, DemoBuild
-from pmrepo import installcheck, installset, manifest
+from pmrepo import installset, manifest
+from pmrepo.checks import freshroot as installcheck
 from pmrepo.errors import SpecError
 from pmrepo.notes import collect
 

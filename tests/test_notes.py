@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from conftest import DEMO, ROOT, DemoBuild
-from pmrepo import installcheck, manifest
+from pmrepo import manifest
+from pmrepo.checks import freshroot as installcheck
 from pmrepo.errors import NotesError
 from pmrepo.notes import is_separate, render_notes
 from pmrepo.run import run

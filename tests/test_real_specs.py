@@ -401,12 +401,13 @@ def test_metapackage_requires_resolve(rel14: manifest.Release, parsed: dict[str,
 def test_rendered_specs_pass_rpmlint(rel14: manifest.Release, parsed: dict[str, dict[str, Parsed]], dist: str,
                                      tmp_path: Path) -> None:
     """rpmlint on every rendered spec, with the project config and the release's filters."""
-    from pmrepo.gates import GateContext, RpmlintGate, release_filters
+    from pmrepo.checks import CheckContext, RpmlintCheck
+    from pmrepo.checks.rpmlint import release_filters
 
     spec_paths = tuple(p.spec for p in parsed[dist].values())
     assert len(spec_paths) == len(rel14.components_for(dist))
-    ctx = GateContext(dist=rel14.dists[dist], report_dir=tmp_path, specs=spec_paths)
-    report = RpmlintGate(extra_filters=release_filters(rel14)).run(ctx)
+    ctx = CheckContext(release=None, dist=rel14.dists[dist], report_dir=tmp_path, specs=spec_paths)
+    report = RpmlintCheck(extra_filters=release_filters(rel14)).run(ctx)
     assert report.passed, report.text()
     assert len(report.items) == len(spec_paths)
 

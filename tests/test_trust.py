@@ -173,7 +173,7 @@ def test_createrepo_dropping_a_package_is_an_error(tmp_path: Path) -> None:
 
 
 def test_digest_gate_fails_on_a_damaged_rpm(tmp_path: Path) -> None:
-    from pmrepo.gates import GateContext, default_gates, run_gates
+    from pmrepo.checks import CheckContext, default_checks, run_checks
 
     spec = tmp_path / "p.spec"
     spec.write_text("Name: p\nVersion: 1\nRelease: 1\nSummary: s\nLicense: MIT\nBuildArch: noarch\n"
@@ -182,12 +182,12 @@ def test_digest_gate_fails_on_a_damaged_rpm(tmp_path: Path) -> None:
     run(["rpmbuild", "-bb", "--define", f"_topdir {tmp_path / 'b'}", str(spec)])
     rpm = next((tmp_path / "b" / "RPMS").rglob("*.rpm"))
     _flip(rpm)
-    gates = [g for g in default_gates() if g.name == "digest"]
+    gates = [g for g in default_checks(None) if g.id == "digest"]
     assert gates, "no digest gate among the default gates"
-    ctx = GateContext(dist=manifest.load(DEMO).dists["el7"],
-                      report_dir=tmp_path / "reports", rpms=(rpm,))
+    ctx = CheckContext(release=None, dist=manifest.load(DEMO).dists["el7"],
+                       report_dir=tmp_path / "reports", rpms=(rpm,))
     with pytest.raises(PmrepoError) as exc:
-        run_gates(gates, ctx)
+        run_checks(gates, ctx).raise_for_failure()
     assert "digest gate failed for el7" in str(exc.value) and rpm.name in str(exc.value)
 
 

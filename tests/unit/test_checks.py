@@ -8,7 +8,7 @@ import pytest
 
 from conftest import DEMO
 from pmrepo import manifest
-from pmrepo.checks import Check, CheckContext, CheckResult, run_checks
+from pmrepo.checks import Check, CheckContext, Findings, run_checks
 from pmrepo.errors import GateError
 from pmrepo.layout import Layout, Output
 
@@ -31,7 +31,7 @@ class Fake(Check):
     def needs_passed(self) -> bool:  # type: ignore[override]
         return self._needs
 
-    def run(self, ctx: CheckContext) -> CheckResult:
+    def run(self, ctx: CheckContext) -> Findings:
         Fake.ran.append(self._name)
         report = ctx.layout.reports / f"{self._name}-{ctx.dist.name}.txt"
         report.parent.mkdir(parents=True, exist_ok=True)
@@ -39,9 +39,9 @@ class Fake(Check):
         (ctx.layout.reports / "logs").mkdir(exist_ok=True)
         (ctx.layout.reports / "logs" / f"{self._name}.log").write_text("log\n")
         if self.ok:
-            return CheckResult(self._name, self._record, True, f"{self._name} passed", report)
-        return CheckResult(self._name, self._record, False, f"{self._name} failed", report,
-                           GateError(f"{self._name} failed"))
+            return Findings(self._name, ctx.dist.name, path=report, note=f"{self._name} passed")
+        return Findings(self._name, ctx.dist.name, path=report, note=f"{self._name} failed",
+                        failure=GateError(f"{self._name} failed"))
 
 
 @pytest.fixture

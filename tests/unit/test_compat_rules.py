@@ -12,9 +12,9 @@ import pytest
 from conftest import DEMO
 from pmrepo import manifest, repository
 from pmrepo.errors import RepositoryError
-from pmrepo.gates import CompatGate, GateContext, GateReport
-from pmrepo.gates.base import RpmHeader, RpmRequire
-from pmrepo.gates.compat import RPM_CHECKS, SUPPORT, RpmFacts, RpmLayout, compression_of, read_layout
+from pmrepo.checks import CheckContext, CompatCheck, Findings
+from pmrepo.checks.rpmquery import RpmHeader, RpmRequire
+from pmrepo.checks.compat import RPM_RULES, SUPPORT, RpmFacts, RpmLayout, compression_of, read_layout
 
 DISTS = manifest.load(DEMO).dists
 GOOD_LAYOUT = RpmLayout(lead_major=3, lead_minor=0, signature_type=5, header_version=1, header_tags=60, header_data=4000)
@@ -30,8 +30,8 @@ def header(**kw) -> RpmHeader:
 
 def findings(hdr: RpmHeader, dist: str, layout: RpmLayout = GOOD_LAYOUT) -> list[str]:
     d = DISTS[dist]
-    report = GateReport("compat", dist)
-    for check in RPM_CHECKS:
+    report = Findings("compat", dist)
+    for check in RPM_RULES:
         check.check(RpmFacts(hdr.path, hdr, layout), d, SUPPORT[d.rhel], report)
     return [f"{f.check}: {f.message}" for f in report.errors]
 
@@ -113,8 +113,8 @@ def _repo(tmp: Path, *, xml: str = "gz", db: str = "bz2", checksum: str = "sha25
 
 
 def gate_errors(repo: Path, dist: str) -> list[str]:
-    ctx = GateContext(dist=DISTS[dist], report_dir=repo / "reports", repos=(repo,))
-    return [f.check for f in CompatGate().run(ctx).errors]
+    ctx = CheckContext(release=None, dist=DISTS[dist], report_dir=repo / "reports", repos=(repo,))
+    return [f.check for f in CompatCheck().run(ctx).errors]
 
 
 def test_createrepo_c_output_with_pmrepo_flags_passes(tmp_path: Path) -> None:

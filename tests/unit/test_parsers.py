@@ -8,9 +8,9 @@ import pytest
 from pmrepo.checksums import read_sha256sums, render
 from pmrepo.cli import mock_options
 from pmrepo.errors import CommandError, ManifestError, PublishError, UsageError, summary_line
-from pmrepo.gates.base import Severity
-from pmrepo.gates.closure import expand_url, parse_repoclosure
-from pmrepo.gates.rpmlint import parse_output
+from pmrepo.checks.base import Severity
+from pmrepo.checks.closure import expand_url, parse_repoclosure
+from pmrepo.checks.rpmlint import parse_output
 from pmrepo.sign import _parse_rpm_kv
 
 RPMLINT = """\

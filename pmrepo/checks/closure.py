@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ..errors import ToolMissingError
 from ..run import require_tool, run
-from .base import Gate, GateContext, GateReport
+from .base import Check, CheckContext, Findings
 
 _REPO_ID = re.compile(r"[^A-Za-z0-9_.:-]")
 _PACKAGE = re.compile(r"^package:\s+(?P<nevra>\S+)\s+from\s+(?P<repo>\S+)\s*$")
@@ -70,13 +70,15 @@ def expand_url(url: str, arch: str, releasever: int) -> str:
     return url if "://" in url else str(Path(url).resolve())
 
 
-class ClosureGate(Gate):
-    name = "closure"
+class ClosureCheck(Check):
+    id = "closure"
+    name = "closure gate"
+    required = True
 
     def __init__(self, timeout: float = 1800) -> None:
         self.timeout = timeout
 
-    def dnf_args(self, tmp: Path, ctx: GateContext, repos: dict[str, str]) -> list[str]:
+    def dnf_args(self, tmp: Path, ctx: CheckContext, repos: dict[str, str]) -> list[str]:
         conf = tmp / "dnf.conf"
         for sub in ("root", "repos.d", "cache", "log", "persist"):
             (tmp / sub).mkdir(parents=True, exist_ok=True)
@@ -106,9 +108,9 @@ class ClosureGate(Gate):
             args.append(f"--repofrompath={repo_id},{location}")
         return args
 
-    def run(self, ctx: GateContext) -> GateReport:
+    def run(self, ctx: CheckContext) -> Findings:
         require_tool("dnf", "install the Debian packages dnf and dnf-plugins-core (make setup)")
-        report = GateReport(self.name, ctx.dist.name)
+        report = Findings(self.id, ctx.dist.name)
         ours = {f"{ctx.dist.name}-release-{i}": repo.resolve() for i, repo in enumerate(ctx.repos)}
         bases = {f"{ctx.dist.name}-base-{_REPO_ID.sub('_', rid)}": expand_url(url, ctx.arch, ctx.dist.rhel)
                  for rid, url in ctx.bases().items()}
@@ -134,7 +136,7 @@ class ClosureGate(Gate):
             where = str(file) if file else f"{ours.get(u.repo, u.repo)}: {u.nevra}"
             for dep in u.requires or ("(unknown)",):
                 report.error(where, f"Requires: {dep}", f"{u.nevra} needs it; neither the repository nor "
-                             f"{ctx.dist.name}'s base repositories ({searched}) provide it")
+                             f"{ctx.dist.name}'s base repositories ({searched}) provide it", "closure.unresolved")
         if res.returncode != 0 and not unresolved:
             errors = [ln.strip() for ln in res.output.splitlines() if ln.strip().startswith("Error")]
             detail = errors[-1] if errors else (res.output.strip().splitlines() or ["no output"])[-1]
@@ -144,7 +146,8 @@ class ClosureGate(Gate):
                 where = f"base repository {base_names[m['id']]} ({bases[m['id']]})"
             elif m and m["id"] in ours:
                 where = str(ours[m["id"]])
-            report.error(where, "repository", f"dnf repoclosure exited {res.returncode} (log: {log}): {detail}")
+            report.error(where, "repository", f"dnf repoclosure exited {res.returncode} (log: {log}): {detail}",
+                         "closure.failed")
         return report
 
     @staticmethod

@@ -1,6 +1,6 @@
 """Gate 1 — rpmlint over every RPM, SRPM and rendered spec of a dist.
 
-Runs ``rpmlint -c pmrepo/gates/rpmlint.toml`` (rpmlint 2.x takes TOML
+Runs ``rpmlint -c pmrepo/checks/rpmlint.toml`` (rpmlint 2.x takes TOML
 configuration with ``-c``; ``-r`` would take a legacy rpmlintrc with
 ``addFilter()`` lines — the project uses TOML, whose comments say why each
 filter is legitimate for el6/el7). Host configuration under
@@ -38,7 +38,8 @@ from ..errors import GateError
 from ..manifest import Release
 from ..run import require_tool, run
 from ..fsutil import write_atomic
-from .base import Gate, GateContext, GateReport, Severity, query_rpm
+from .base import Check, CheckContext, Findings, Severity
+from .rpmquery import query_rpm
 
 CONFIG = Path(__file__).with_name("rpmlint.toml")
 
@@ -106,8 +107,10 @@ def filters_toml(filters: Mapping[str, str]) -> str:
     return "\n".join(lines + ["]", ""])
 
 
-class RpmlintGate(Gate):
-    name = "rpmlint"
+class RpmlintCheck(Check):
+    id = "rpmlint"
+    name = "rpmlint gate"
+    required = True
 
     def __init__(self, config: Path = CONFIG, jobs: int = 2, extra_filters: Mapping[str, str] | None = None) -> None:
         self.config = config
@@ -115,7 +118,7 @@ class RpmlintGate(Gate):
         self.extra_filters = dict(extra_filters or {})
 
     # -- batching ----------------------------------------------------------
-    def _batches(self, ctx: GateContext, report: GateReport) -> list[_Batch]:
+    def _batches(self, ctx: CheckContext, report: Findings) -> list[_Batch]:
         log = ctx.log(f"rpmlint-{ctx.dist.name}-query.log")
         binary: list[dict[str, Path]] = []  # batches of binary RPMs with distinct name.arch
         singles: list[_Batch] = []
@@ -123,7 +126,7 @@ class RpmlintGate(Gate):
             try:
                 hdr = query_rpm(path, log)
             except GateError as exc:
-                report.error(path, "rpm", str(exc))
+                report.error(path, "rpm", str(exc), "rpmlint.unreadable")
                 continue
             if hdr.arch == "src":
                 singles.append(_Batch((path,), {hdr.key: path}))
@@ -144,14 +147,14 @@ class RpmlintGate(Gate):
         return _Outcome(batch, res.returncode, res.output, log)
 
     # -- the gate ----------------------------------------------------------
-    def run(self, ctx: GateContext) -> GateReport:
+    def run(self, ctx: CheckContext) -> Findings:
         require_tool("rpmlint", "install the Debian package rpmlint (make setup)")
         if not self.config.is_file():
-            raise GateError(f"{self.config}: rpmlint configuration missing — fix: restore pmrepo/gates/rpmlint.toml")
-        report = GateReport(self.name, ctx.dist.name)
+            raise GateError(f"{self.config}: rpmlint configuration missing — fix: restore pmrepo/checks/rpmlint.toml")
+        report = Findings(self.id, ctx.dist.name)
         report.items += [str(p) for p in (*ctx.rpms, *ctx.specs)]
         batches = self._batches(ctx, report)
-        logdir = ctx.report_dir / f"rpmlint-{ctx.dist.name}" / "logs"
+        logdir = ctx.reports / f"rpmlint-{ctx.dist.name}" / "logs"
         with tempfile.TemporaryDirectory(prefix="pmrepo-rpmlint-") as tmp:
             config = self.config
             if self.extra_filters:  # a directory of both files; rpmlint merges their Filters lists
@@ -166,13 +169,14 @@ class RpmlintGate(Gate):
         self._write_per_package(ctx, report)
         return report
 
-    def _collect(self, outcome: _Outcome, report: GateReport) -> None:
+    def _collect(self, outcome: _Outcome, report: Findings) -> None:
         batch = outcome.batch
         messages = parse_output(outcome.output)
         if outcome.returncode not in _REPORTED:
             last = outcome.output.strip().splitlines()[-1] if outcome.output.strip() else "no output"
             for f in batch.files:
-                report.error(f, "rpmlint", f"rpmlint exited {outcome.returncode} (log: {outcome.log}): {last}")
+                report.error(f, "rpmlint", f"rpmlint exited {outcome.returncode} (log: {outcome.log}): {last}",
+                             "rpmlint.failed")
             return
         errors = 0
         for msg in messages:
@@ -183,17 +187,18 @@ class RpmlintGate(Gate):
             where = f"line {msg.lineno}: " if msg.lineno else ""
             text = f"{where}{msg.detail}".strip() or "(no details)"
             if path is None:
-                report.add(f"rpmlint run {outcome.log.name}", msg.severity, msg.id, f"{msg.who}: {text}")
+                report.add(f"rpmlint run {outcome.log.name}", msg.severity, msg.id, f"{msg.who}: {text}",
+                           f"rpmlint.{msg.id}")
             else:
-                report.add(path, msg.severity, msg.id, text)
+                report.add(path, msg.severity, msg.id, text, f"rpmlint.{msg.id}")
             errors += msg.severity is Severity.ERROR
         if outcome.returncode in (64, 65, 66) and errors == 0:
             for f in batch.files:
                 report.error(f, "rpmlint", f"rpmlint exited {outcome.returncode} but reported no parsable error "
-                             f"(log: {outcome.log})")
+                             f"(log: {outcome.log})", "rpmlint.failed")
 
-    def _write_per_package(self, ctx: GateContext, report: GateReport) -> None:
-        outdir = ctx.report_dir / f"rpmlint-{ctx.dist.name}"
+    def _write_per_package(self, ctx: CheckContext, report: Findings) -> None:
+        outdir = ctx.reports / f"rpmlint-{ctx.dist.name}"
         for item in report.items:
             found = report.for_file(item)
             verdict = "FAIL" if any(f.severity is Severity.ERROR for f in found) else "ok"

@@ -31,10 +31,10 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
-from ...errors import PmrepoError
-from ...run import run
+from ....errors import PmrepoError
+from ....progress import Say
+from ....run import run
 from ..engine import ContainerError, Engine
 
 HERE = Path(__file__).resolve().parent
@@ -49,8 +49,6 @@ OS_PATHS = ("/bin/sh", "/bin/bash", "/usr/bin/sh", "/usr/bin/bash", "/usr/bin/en
             "/sbin/ldconfig", "/usr/sbin/ldconfig")
 TRIM = ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/info",
         "usr/share/locale")
-
-Say = Callable[[str], None]
 
 
 class ImageBuildError(ContainerError):

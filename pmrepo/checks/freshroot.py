@@ -19,9 +19,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InstallCheckError
-from .manifest import Dist, Release
-from .run import run
+from ..errors import InstallCheckError, PmrepoError
+from ..manifest import Dist, Release
+from ..run import run
+from .base import Check, CheckContext, Findings
 
 
 @dataclass
@@ -90,7 +91,7 @@ def check(release: Release, dist: Dist, repo_rpms: list[Path], log: Path) -> Ins
         for repo in release.repos:
             repo_file = root / "etc/yum.repos.d" / repo.repo_file
             if not repo_file.is_file() or f"[{repo.repo_id}]" not in repo_file.read_text().splitlines():
-                raise InstallCheckError(f"{repo.package}: did not install /etc/yum.repos.d/{repo.repo_file} with "
+                raise InstallCheckError(f"{repo.package}: did not install {repo.repo_path} with "
                                         f"[{repo.repo_id}]")
         # dnf sees each repository, with every package its tree holds
         qf = "%{name}-%{version}-%{release}.%{arch}"
@@ -137,3 +138,35 @@ def check(release: Release, dist: Dist, repo_rpms: list[Path], log: Path) -> Ins
         return InstallReport(dist.name, {n: v for n, v in installed.items() if n in ours}, os_packages, method)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+class FreshRootInstall(Check):
+    """``rpm -i`` of the repo package into an empty root, ``dnf install`` of the metapackage, erase."""
+
+    id = "fresh-root-install"
+    name = "fresh-root install"
+    record = "fresh-root install"
+    required = True
+
+    def label(self, ctx: CheckContext) -> str:
+        return f"{ctx.dist.name}: fresh-root install check"
+
+    def run(self, ctx: CheckContext) -> Findings:
+        rel = ctx.need_release()
+        report = self.report_path(ctx)
+        report.parent.mkdir(parents=True, exist_ok=True)
+        found = Findings(self.id, ctx.dist.name, path=report)
+        try:
+            log = ctx.layout.log("installcheck.log") if ctx.layout is not None else ctx.log("installcheck.log")
+            res = check(rel, ctx.dist, ctx.repo_package_set(), log)
+        except PmrepoError as exc:
+            report.write_text(f"fresh-root install ({ctx.dist.name}): FAILED — {exc}\n")
+            found.error(ctx.dist.name, "fresh-root install", str(exc), "fresh-root-install.failed")
+            found.note, found.failure = str(exc), exc
+            return found
+        extra = f" + {len(res.os_packages)} from base repositories" if res.os_packages else ""
+        found.note = (f"{len(rel.repos)} repositories seen; installed and erased {len(res.installed)} packages"
+                      f"{extra} ({res.method})")
+        report.write_text(f"fresh-root install ({ctx.dist.name}): PASSED — {found.note}\n\n"
+                          + "".join(f"[ok] {n}-{vr}\n" for n, vr in sorted(res.installed.items())))
+        return found

@@ -4,17 +4,20 @@ digests). Signatures of a signed release are verified against its own key
 by the signing step (pmrepo.sign.verify_rpms) before the gates run."""
 from __future__ import annotations
 
-from .base import Gate, GateContext, GateReport
+from .base import Check, CheckContext, Findings
+from ..layout import repo_rpm_dir
 from ..verify import rpm_digests
 
 
-class DigestGate(Gate):
-    name = "digest"
+class DigestCheck(Check):
+    id = "digest"
+    name = "digest gate"
+    required = True
 
-    def run(self, ctx: GateContext) -> GateReport:
-        report = GateReport(self.name, ctx.dist.name)
-        rpms = sorted({p.resolve() for p in ctx.rpms} | {p.resolve() for r in ctx.repos for p in (r / "rpm").glob("*.rpm")})
+    def run(self, ctx: CheckContext) -> Findings:
+        report = Findings(self.id, ctx.dist.name)
+        rpms = sorted({p.resolve() for p in ctx.rpms} | {p.resolve() for r in ctx.repos for p in repo_rpm_dir(r).glob("*.rpm")})
         report.items = [str(p) for p in rpms]
         for path, why in rpm_digests(rpms, log=ctx.log("digest.log")).items():
-            report.error(str(path), "digests", why)
+            report.error(str(path), "digests", why, "digest.bad")
         return report

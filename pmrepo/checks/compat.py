@@ -24,12 +24,14 @@ from pathlib import Path
 from typing import ClassVar, Mapping
 
 from ..errors import GateError
+from ..layout import repomd_xml
 from ..manifest import Dist
 from ..repomd import Repomd, RepomdError, read_repomd
 from ..targets import SUPPORT, DistSupport, support_for
-from .base import Gate, GateContext, GateReport, RpmHeader, query_rpm
+from .base import Check, CheckContext, Findings
+from .rpmquery import RpmHeader, query_rpm
 
-__all__ = ["SUPPORT", "CompatGate", "DistSupport", "support_for"]
+__all__ = ["SUPPORT", "CompatCheck", "DistSupport", "support_for"]
 
 
 # How to fix a package that needs a feature the target lacks.
@@ -96,19 +98,24 @@ class RpmFacts:
     layout: RpmLayout
 
 
-class RpmCheck(abc.ABC):
+class RpmRule(abc.ABC):
+    """One rule about one package; its findings have the kind id ``compat.<name>``."""
+
     name: ClassVar[str]
 
+    def check(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: Findings) -> None:
+        self.find(rpm, dist, sup, report.scoped(f"compat.{self.name}"))
+
     @abc.abstractmethod
-    def check(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: GateReport) -> None: ...
+    def find(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: Findings) -> None: ...
 
 
-class RpmFormatCheck(RpmCheck):
+class RpmFormatRule(RpmRule):
     """A v4 package old rpm can open: lead v3/v4, header-style signature, v1 header."""
 
     name = "rpm-format"
 
-    def check(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: GateReport) -> None:
+    def find(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: Findings) -> None:
         lay = rpm.layout
         if lay.lead_major not in sup.lead_majors:
             report.error(rpm.path, "rpm-format", f"lead version {lay.lead_major}.{lay.lead_minor}: {dist.name} "
@@ -124,10 +131,10 @@ class RpmFormatCheck(RpmCheck):
                          f"rpm {sup.rpm} reads only cpio payloads — fix: build a v4 package")
 
 
-class HeaderSizeCheck(RpmCheck):
+class HeaderSizeRule(RpmRule):
     name = "header-size"
 
-    def check(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: GateReport) -> None:
+    def find(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: Findings) -> None:
         lay = rpm.layout
         if lay.header_tags > sup.header_max_tags:
             report.error(rpm.path, "header-size", f"{lay.header_tags} header tags exceed {dist.name} rpm {sup.rpm}'s "
@@ -140,12 +147,12 @@ class HeaderSizeCheck(RpmCheck):
                          f"{sup.rpm}'s limit of {sup.header_max_bytes} (32 MiB) — fix: split the package")
 
 
-class RpmlibCheck(RpmCheck):
+class RpmlibRule(RpmRule):
     """Every rpmlib(X) requirement must be a feature the dist's rpm provides."""
 
     name = "rpmlib"
 
-    def check(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: GateReport) -> None:
+    def find(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: Findings) -> None:
         for req in rpm.header.requires:
             if not (req.name.startswith("rpmlib(") and req.name.endswith(")")):
                 continue
@@ -156,10 +163,10 @@ class RpmlibCheck(RpmCheck):
             report.error(rpm.path, req.name, f"{dist.name}'s rpm {sup.rpm} does not support it ({req}) — fix: {fix}")
 
 
-class PayloadCheck(RpmCheck):
+class PayloadRule(RpmRule):
     name = "payload"
 
-    def check(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: GateReport) -> None:
+    def find(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: Findings) -> None:
         comp = rpm.header.payload_compressor or "gzip"  # rpm's default when the tag is absent
         if comp not in sup.payload_compressors:
             report.error(rpm.path, f"payload {comp}", f"{dist.name}'s rpm {sup.rpm} cannot decompress a {comp} payload "
@@ -167,10 +174,10 @@ class PayloadCheck(RpmCheck):
                          f"build with --define '_binary_payload w9.gzdio'")
 
 
-class FileDigestCheck(RpmCheck):
+class FileDigestRule(RpmRule):
     name = "file-digest"
 
-    def check(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: GateReport) -> None:
+    def find(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: Findings) -> None:
         algo = rpm.header.file_digest_algo
         if algo is None or algo in sup.file_digests:
             return
@@ -178,8 +185,8 @@ class FileDigestCheck(RpmCheck):
                      f"(it knows {', '.join(sup.file_digests.values())}) — fix: define _binary_filedigest_algorithm 8")
 
 
-RPM_CHECKS: tuple[RpmCheck, ...] = (RpmFormatCheck(), HeaderSizeCheck(), RpmlibCheck(), PayloadCheck(),
-                                    FileDigestCheck())
+RPM_RULES: tuple[RpmRule, ...] = (RpmFormatRule(), HeaderSizeRule(), RpmlibRule(), PayloadRule(),
+                                    FileDigestRule())
 
 # -- repository checks (one class each) ------------------------------------------
 
@@ -207,19 +214,24 @@ def compression_of(path: Path) -> str:
     return "unknown"
 
 
-class RepoCheck(abc.ABC):
+class RepoRule(abc.ABC):
+    """One rule about one repository's metadata; its findings have the kind id ``compat.<name>``."""
+
     name: ClassVar[str]
 
+    def check(self, md: Repomd, ctx: CheckContext, sup: DistSupport, report: Findings) -> None:
+        self.find(md, ctx, sup, report.scoped(f"compat.{self.name}"))
+
     @abc.abstractmethod
-    def check(self, md: Repomd, ctx: GateContext, sup: DistSupport, report: GateReport) -> None: ...
+    def find(self, md: Repomd, ctx: CheckContext, sup: DistSupport, report: Findings) -> None: ...
 
 
-class MetadataTypesCheck(RepoCheck):
+class MetadataTypesRule(RepoRule):
     """primary/filelists/other and their sqlite databases must all be listed."""
 
     name = "metadata-types"
 
-    def check(self, md: Repomd, ctx: GateContext, sup: DistSupport, report: GateReport) -> None:
+    def find(self, md: Repomd, ctx: CheckContext, sup: DistSupport, report: Findings) -> None:
         for kind in sup.xml_types:
             if kind not in md.entries:
                 report.error(md.path, kind, f"no '{kind}' metadata — {ctx.dist.name}'s yum {sup.yum} needs it")
@@ -229,16 +241,16 @@ class MetadataTypesCheck(RepoCheck):
                              "the databases — fix: run createrepo_c with --database")
 
 
-class CompressionCheck(RepoCheck):
+class CompressionRule(RepoRule):
     """Each listed file is compressed with something the dist's yum reads (by its bytes)."""
 
     name = "metadata-compression"
 
-    def check(self, md: Repomd, ctx: GateContext, sup: DistSupport, report: GateReport) -> None:
+    def find(self, md: Repomd, ctx: CheckContext, sup: DistSupport, report: Findings) -> None:
         for kind, entry in md.entries.items():
             file = md.repo / entry.href
             if not file.is_file():
-                continue  # IntegrityCheck reports it
+                continue  # IntegrityRule reports it
             comp = compression_of(file)
             if kind in sup.xml_types:
                 allowed = sup.xml_compression
@@ -259,10 +271,10 @@ class CompressionCheck(RepoCheck):
                              "--general-compress-type=gz --database (createrepo_c 1.x: --compatibility)")
 
 
-class ChecksumTypeCheck(RepoCheck):
+class ChecksumTypeRule(RepoRule):
     name = "checksum-type"
 
-    def check(self, md: Repomd, ctx: GateContext, sup: DistSupport, report: GateReport) -> None:
+    def find(self, md: Repomd, ctx: CheckContext, sup: DistSupport, report: Findings) -> None:
         bad: dict[str, list[str]] = {}  # checksum type -> entries using it
         for kind, entry in md.entries.items():
             for ctype in (entry.checksum_type, entry.open_checksum_type):
@@ -275,21 +287,21 @@ class ChecksumTypeCheck(RepoCheck):
                              "--repomd-checksum sha256")
 
 
-class GroupFileCheck(RepoCheck):
+class GroupFileRule(RepoRule):
     name = "group-file"
 
-    def check(self, md: Repomd, ctx: GateContext, sup: DistSupport, report: GateReport) -> None:
+    def find(self, md: Repomd, ctx: CheckContext, sup: DistSupport, report: Findings) -> None:
         if ctx.expects_group(md.repo) and "group" not in md.entries:
             report.error(md.path, "group", f"no comps group file, but the release defines a group — "
                          f"`yum groupinstall` on {ctx.dist.name} would fail — fix: createrepo_c --groupfile comps.xml")
 
 
-class IntegrityCheck(RepoCheck):
+class IntegrityRule(RepoRule):
     """Every file repomd.xml lists exists and matches its checksum."""
 
     name = "metadata-integrity"
 
-    def check(self, md: Repomd, ctx: GateContext, sup: DistSupport, report: GateReport) -> None:
+    def find(self, md: Repomd, ctx: CheckContext, sup: DistSupport, report: Findings) -> None:
         for kind, entry in md.entries.items():
             file = md.repo / entry.href
             if not entry.href or not file.is_file():
@@ -297,7 +309,7 @@ class IntegrityCheck(RepoCheck):
                 continue
             algo = _HASHES.get(entry.checksum_type)
             if algo is None:
-                continue  # ChecksumTypeCheck reports unknown types
+                continue  # ChecksumTypeRule reports unknown types
             digest = hashlib.new(algo)
             with file.open("rb") as fh:
                 for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -307,34 +319,37 @@ class IntegrityCheck(RepoCheck):
                              "yum would refuse the repository — fix: re-run createrepo_c")
 
 
-REPO_CHECKS: tuple[RepoCheck, ...] = (MetadataTypesCheck(), CompressionCheck(), ChecksumTypeCheck(),
-                                      GroupFileCheck(), IntegrityCheck())
+REPO_RULES: tuple[RepoRule, ...] = (MetadataTypesRule(), CompressionRule(), ChecksumTypeRule(),
+                                      GroupFileRule(), IntegrityRule())
 
 
-class CompatGate(Gate):
-    name = "compat"
+class CompatCheck(Check):
+    id = "compat"
+    name = "compat gate"
+    required = True
 
-    def run(self, ctx: GateContext) -> GateReport:
+    def run(self, ctx: CheckContext) -> Findings:
         sup = support_for(ctx.dist)
-        report = GateReport(self.name, ctx.dist.name)
+        report = Findings(self.id, ctx.dist.name)
         log = ctx.log(f"compat-{ctx.dist.name}.log")
         for path in ctx.rpms:
             report.items.append(str(path))
             try:
                 facts = RpmFacts(path, query_rpm(path, log), read_layout(path))
             except (GateError, ValueError, OSError) as exc:
-                report.error(path, "rpm-format", f"{ctx.dist.name}'s rpm {sup.rpm} cannot read it: {exc}")
+                report.error(path, "rpm-format", f"{ctx.dist.name}'s rpm {sup.rpm} cannot read it: {exc}",
+                             "compat.unreadable")
                 continue
-            for check in RPM_CHECKS:
-                check.check(facts, ctx.dist, sup, report)
+            for rule in RPM_RULES:
+                rule.check(facts, ctx.dist, sup, report)
         for repo in ctx.repos:
-            repomd = repo / "repodata" / "repomd.xml"
+            repomd = repomd_xml(repo)
             report.items.append(str(repomd))
             try:
                 md = read_repomd(repo)
             except RepomdError as exc:
-                report.error(repomd, "repomd.xml", exc.reason)
+                report.error(repomd, "repomd.xml", exc.reason, "compat.repomd")
                 continue
-            for rcheck in REPO_CHECKS:
-                rcheck.check(md, ctx, sup, report)
+            for rrule in REPO_RULES:
+                rrule.check(md, ctx, sup, report)
         return report

@@ -1,0 +1,90 @@
+"""Everything that verifies a build: ONE ordered list of checks
+(``default_checks``), run the same way by ``all`` (on the staging output,
+before it is renamed into place), by ``gate`` (on the output already in
+place) and by the tests.
+
+Order: fresh-root install, then the release gates (digest, compat, closure,
+rpmlint), then the container install test and, when the previous release is
+handed in, the upgrade in place from it. Every check writes its report to
+``DistLayout.reports`` (``work/<release>/<dist>/gates/``; the reports are then
+copied to the output's ``gates/``) and returns its ``Findings`` (a one-line
+note, finding kinds with stable ids: ``checks.ids``); a failed check does not
+stop the cheaper ones after it, but a check that ``needs_passed`` (the
+container test) runs only when every check before it passed. After the list,
+the first failure is raised (one line).
+
+``build.json`` records the notes per ``record`` name: ``fresh-root install``,
+``gates`` (the four release gates, one note) and ``container install`` (the
+install test, and the upgrade's note after a ``;``).
+
+A new check: one ``Check`` subclass in this package and one line in
+``default_checks`` (plus its finding kinds in ``ids.py``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..manifest import Dist, Release
+from ..progress import Say, StepFn
+from .base import Check, CheckContext, DistRun, Finding, Findings, Outcome, Severity, run_checks, summary
+from .closure import ClosureCheck
+from .compat import CompatCheck
+from .container import ContainerInstall, ContainerSettings, Previous, Upgrade
+from .digest import DigestCheck
+from .freshroot import FreshRootInstall
+from .rpmlint import RpmlintCheck, release_filters
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """Which checks a run asked for (the CLI's --no-install-check, --no-gates, --container, --container-image)."""
+
+    install_check: bool = True
+    gates: bool = True
+    container: str = "none"  # none, auto (skipped with a warning if no engine works), podman, docker
+    container_image: str | None = None  # "local": pmrepo's own test image
+
+
+def default_checks(release: Release | None, opts: CheckOptions = CheckOptions(), previous: Previous | None = None,
+                   say: Say | None = None) -> list[Check]:
+    """THE ordered list: cheapest first; the container tests last (they need the others passed)."""
+    image = opts.container_image
+    install = ContainerInstall(ContainerSettings(engine=opts.container, image=None if image == "local" else image),
+                               local_image=image == "local", require_engine=opts.container != "auto", say=say)
+    container = opts.container != "none"
+
+    def upgrade() -> Check:
+        assert previous is not None
+        return Upgrade(install, previous)
+
+    listed: list[tuple[bool, Callable[[], Check]]] = [
+        (opts.install_check, FreshRootInstall),
+        (opts.gates, DigestCheck),
+        (opts.gates, CompatCheck),
+        (opts.gates, ClosureCheck),
+        (opts.gates, lambda: RpmlintCheck(extra_filters=release_filters(release) if release else {})),
+        (container, lambda: install),
+        (container and previous is not None, upgrade),
+    ]
+    return [make() for wanted, make in listed if wanted]
+
+
+def _listed_only(dist: Dist) -> tuple[Release, list[Path]]:
+    raise AssertionError("the previous release of a list that is never run")
+
+
+def required_records() -> tuple[str, ...]:
+    """The build.json records of the ``required`` checks of the full list, in its order."""
+    everything = default_checks(None, CheckOptions(container="auto"), previous=_listed_only)
+    return tuple(dict.fromkeys(c.record for c in everything if c.required))
+
+
+# the records every published output must have passed (publish refuses the others unless --allow-unchecked)
+REQUIRED_CHECKS = required_records()
+
+__all__ = ["REQUIRED_CHECKS", "Check", "CheckContext", "CheckOptions", "ClosureCheck", "CompatCheck",
+           "ContainerInstall", "DigestCheck", "DistRun", "Finding", "Findings", "FreshRootInstall",
+           "Outcome", "Previous", "RpmlintCheck", "Severity", "StepFn", "Upgrade", "default_checks", "run_checks",
+           "summary"]

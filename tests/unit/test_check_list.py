@@ -1,0 +1,61 @@
+"""The one ordered list of checks, its derived records, and the stable finding ids."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import DEMO
+from pmrepo import checks, manifest
+from pmrepo.checks import CheckOptions, default_checks, ids
+from pmrepo.checks.base import Findings, Severity
+
+PACKAGE = Path(checks.__file__).parent
+
+
+def test_default_checks_order_and_switches() -> None:
+    rel = manifest.load(DEMO)
+    everything = default_checks(rel, CheckOptions(container="podman"), previous=lambda d: (rel, []))
+    assert [c.id for c in everything] == ["fresh-root-install", "digest", "compat", "closure", "rpmlint", "install",
+                                          "upgrade"]
+    assert [c.name for c in default_checks(rel)] == ["fresh-root install", "digest gate", "compat gate",
+                                                     "closure gate", "rpmlint gate"]
+    assert [c.id for c in default_checks(rel, CheckOptions(install_check=False, gates=False))] == []
+    assert [c.id for c in default_checks(rel, CheckOptions(gates=False, container="auto"))] == [
+        "fresh-root-install", "install"]  # no upgrade without the previous release
+
+
+def test_required_records_come_from_the_check_classes() -> None:
+    assert checks.REQUIRED_CHECKS == ("fresh-root install", "gates")
+    assert checks.REQUIRED_CHECKS == (checks.FreshRootInstall.record, checks.DigestCheck.record)
+    required = [c.id for c in default_checks(None, CheckOptions(container="auto"), lambda d: (None, [])) if c.required]
+    assert required == ["fresh-root-install", "digest", "compat", "closure", "rpmlint"]  # not the container tests
+
+
+def test_every_kind_used_in_the_package_is_described_once() -> None:
+    used = set()
+    for path in PACKAGE.rglob("*.py"):
+        used |= set(re.findall(r'"((?:digest|compat|closure|rpmlint|install|fresh-root-install|upgrade)'
+                               r'\.[a-z-]+)"', path.read_text()))
+    used = {k for k in used if k.rsplit(".", 1)[1] not in ("log", "toml", "txt", "json")}  # file names
+    assert len(used) > 10, "no finding kinds found in pmrepo/checks"
+    assert all(ids.known(k) for k in used)  # rpmlint.<its id> pass through
+    used = {k for k in used if not k.startswith("rpmlint.") or k in ids.KINDS}
+    assert used <= set(ids.KINDS), sorted(used - set(ids.KINDS))
+    rules = {f"compat.{r.name}" for r in (*checks.compat.RPM_RULES, *checks.compat.REPO_RULES)}
+    assert rules <= set(ids.KINDS), sorted(rules - set(ids.KINDS))
+
+
+def test_findings_carry_ids_into_the_json_report_and_waivers(tmp_path: Path) -> None:
+    found = Findings("compat", "el7", items=["a.rpm"])
+    found.error("a.rpm", "rpmlib(PayloadIsZstd)", "el7 cannot", "compat.rpmlib")
+    found.scoped("compat.payload").warning("a.rpm", "payload", "old")
+    with pytest.raises(KeyError, match="not described"):
+        found.error("a.rpm", "x", "y", "compat.no-such-kind")
+    found.write(tmp_path / "compat-el7.txt")
+    data = (tmp_path / "compat-el7.json").read_text()
+    assert '"id": "compat.rpmlib"' in data and '"id": "compat.payload"' in data
+    assert not found.passed
+    found.waive({"compat.rpmlib": "known, tracked"})
+    assert found.passed and found.findings[0].severity is Severity.INFO
