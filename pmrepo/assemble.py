@@ -16,9 +16,9 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from . import installset, repopkg, repository
 from .checks import REQUIRED_CHECKS, Check, CheckContext, run_checks

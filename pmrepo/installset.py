@@ -18,9 +18,10 @@ package, and the metapackage pins them; this decides *which* packages come in.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Literal, Mapping
+from typing import Literal
 
 from . import repopkg
 from .checks.rpmquery import package_deps

@@ -16,15 +16,15 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from . import manifest, preflight, sources, specs
-from .checks import Check, CheckContext, CheckOptions, DistRun, default_checks, run_checks
-from .checks import summary as check_summary
 from .assemble import Assembly, clean_scratch
 from .builders import Builder, get_builder
+from .checks import Check, CheckContext, CheckOptions, DistRun, default_checks, run_checks
+from .checks import summary as check_summary
 from .checksums import write_sha256sums
 from .errors import BuildError, GateError, PmrepoError, SpecError, UnpinnedSourceError, UsageError, step
 from .fsutil import sha256_file, write_atomic
@@ -32,8 +32,9 @@ from .graph import BuildGraph, build_graph
 from .layout import Layout
 from .lock import WorkdirLock
 from .manifest import Dist, Release, redact_url
-from .preflight import Input as PreflightInput
 from .notes import render_notes
+from .options import Options as Options  # the run's options (cli.py fills them; tests import them here)
+from .preflight import Input as PreflightInput
 from .progress import Console, Progress, Say, default_console, table
 from .publish import publish, refuse_unshippable, vouch
 from .records import BuildRecord
@@ -41,27 +42,6 @@ from .render import use_bytecode_cache
 from .repopkg import metapackage_requires
 from .scheduler import JobResult, JobSpec, Scheduler, Store, summary
 from .sign import Signer
-
-
-
-@dataclass
-class Options:
-    release: Path
-    workdir: Path
-    outdir: Path
-    dists: tuple[str, ...] = ()
-    backend: str = "rpmbuild"
-    jobs: int | None = None
-    force: frozenset[str] = frozenset()
-    install_check: bool = True
-    gates: bool = True
-    sign: bool = False  # with $PMREPO_GPG_KEY from $GNUPGHOME
-    container: str = "none"  # container install test engine: none, auto (skipped with a warning if none works), podman, docker
-    container_image: str | None = None  # one image for every dist; "local": pmrepo's own test image
-    upgrade_from: Path | None = None  # with a container engine: the output root of the previous release (upgrade test)
-    backend_options: dict[str, object] = field(default_factory=dict)
-    components: tuple[str, ...] = ()  # `build --component`: only these and what they need from the chain
-
 
 # -- the previous release, for the upgrade test (handed to checks.Upgrade) --------------------
 

@@ -37,9 +37,9 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from .errors import SigningError
 from .run import require_tool, run
@@ -396,6 +396,15 @@ def verify_repomd(repodata_dir: Path, pubkey: Path, log: Path | None = None) -> 
 
 
 __all__ = [
-    "Key", "RpmSignature", "Signer", "key_from_env", "export_public_key", "sign_rpms",
-    "sign_repomd", "verify_rpms", "verify_repomd", "verify_detached", "temporary_gnupghome",
+    "Key",
+    "RpmSignature",
+    "Signer",
+    "export_public_key",
+    "key_from_env",
+    "sign_repomd",
+    "sign_rpms",
+    "temporary_gnupghome",
+    "verify_detached",
+    "verify_repomd",
+    "verify_rpms",
 ]

@@ -22,9 +22,9 @@ A new check: one ``Check`` subclass in this package and one line in
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from ..manifest import Dist, Release
 from ..progress import Say, StepFn

@@ -14,9 +14,10 @@ import enum
 import json
 import os
 import shutil
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Mapping, Sequence
+from typing import ClassVar
 
 from ..errors import GateError, PmrepoError
 from ..fsutil import write_atomic

@@ -19,9 +19,10 @@ from __future__ import annotations
 import abc
 import hashlib
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Mapping
+from typing import ClassVar
 
 from ..errors import GateError
 from ..layout import repomd_xml

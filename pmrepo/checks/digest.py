@@ -4,9 +4,9 @@ digests). Signatures of a signed release are verified against its own key
 by the signing step (pmrepo.sign.verify_rpms) before the gates run."""
 from __future__ import annotations
 
-from .base import Check, CheckContext, Findings
 from ..layout import repo_rpm_dir
 from ..verify import rpm_digests
+from .base import Check, CheckContext, Findings
 
 
 class DigestCheck(Check):

@@ -105,7 +105,7 @@ def check(release: Release, dist: Dist, repo_rpms: list[Path], log: Path) -> Ins
                                         f"{', '.join(sorted(set(want) - set(seen))) or 'none'}) (log: {log})")
         method, _ = _dnf(root, release, dist, ["install", release.metapackage], log)
         installed = _query(root, log)
-        own = {n: f"{release.vr}{dist.tag}" for n in release.repo_package_names()}
+        own = dict.fromkeys(release.repo_package_names(), f"{release.vr}{dist.tag}")
         ours = release.shipped(dist) | own
         problems: list[str] = []
         os_packages: dict[str, str] = {}

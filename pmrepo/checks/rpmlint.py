@@ -29,15 +29,15 @@ import json
 import re
 import shutil
 import tempfile
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from ..errors import GateError
+from ..fsutil import write_atomic
 from ..manifest import Release
 from ..run import require_tool, run
-from ..fsutil import write_atomic
 from .base import Check, CheckContext, Findings, Severity
 from .rpmquery import query_rpm
 

@@ -5,9 +5,9 @@
 ``package_deps`` (names, requires, provides and files, for the install set)."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from ..errors import GateError, PmrepoError
 from ..run import run

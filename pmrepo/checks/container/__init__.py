@@ -32,8 +32,18 @@ from __future__ import annotations
 
 from .engine import CONTAINERS_CONF, ContainerError, Engine, default_conf, detect_engine
 from .install import ContainerInstall, install_test
-from .session import (FAIL, PASS, SKIP, WARN, ContainerReport, ContainerSettings, Session, Step, add_excludes,
-                      repo_package_set)
+from .session import (
+                      FAIL,
+                      PASS,
+                      SKIP,
+                      WARN,
+                      ContainerReport,
+                      ContainerSettings,
+                      Session,
+                      Step,
+                      add_excludes,
+                      repo_package_set,
+)
 from .upgrade import Previous, Upgrade, upgrade_test
 
 __all__ = ["CONTAINERS_CONF", "FAIL", "PASS", "SKIP", "WARN", "ContainerError", "ContainerInstall", "ContainerReport",

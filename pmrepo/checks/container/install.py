@@ -6,9 +6,9 @@ from __future__ import annotations
 import fnmatch
 import shlex
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Sequence
 
 from ...fsutil import write_atomic
 from ...layout import Output
@@ -18,8 +18,20 @@ from ...records import InstallRecord
 from ..base import Check, CheckContext, Findings, Severity
 from .engine import ContainerError, Engine, detect_engine
 from .image import ensure_image
-from .session import (FAIL, PASS, SKIP, WARN, ContainerReport, ContainerSettings, Session, _first_lines, _last_lines,
-                      erase_repo_packages, nothing_left, repo_package_set)
+from .session import (
+    FAIL,
+    PASS,
+    SKIP,
+    WARN,
+    ContainerReport,
+    ContainerSettings,
+    Session,
+    _first_lines,
+    _last_lines,
+    erase_repo_packages,
+    nothing_left,
+    repo_package_set,
+)
 
 
 def install_test(release: Release, dist: Dist, repo_rpm: Path | Sequence[Path], *, outdir: Path, report_dir: Path,

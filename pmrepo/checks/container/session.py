@@ -9,9 +9,9 @@ import shlex
 import time
 import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from ...layout import YUM_REPOS_D
 from ...manifest import Dist, Release

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import shlex
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Sequence
 
 from ...errors import GateError
 from ...fsutil import write_atomic
@@ -18,8 +18,20 @@ from ..base import Check, CheckContext, Findings
 from ..rpmquery import packaged_files
 from .engine import ContainerError, Engine, detect_engine
 from .install import ContainerInstall
-from .session import (FAIL, MOUNT_DIR, PASS, SKIP, ContainerReport, ContainerSettings, Session, _first_lines,
-                      _last_lines, erase_repo_packages, nothing_left, repo_package_set)
+from .session import (
+    FAIL,
+    MOUNT_DIR,
+    PASS,
+    SKIP,
+    ContainerReport,
+    ContainerSettings,
+    Session,
+    _first_lines,
+    _last_lines,
+    erase_repo_packages,
+    nothing_left,
+    repo_package_set,
+)
 
 # the previous release and its repository packages for one dist (located by the pipeline)
 Previous = Callable[[Dist], tuple[Release, list[Path]]]
