@@ -14,7 +14,6 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from .errors import PmrepoError
 from .manifest import Dist, Release
@@ -44,10 +43,6 @@ class Input:
     log: Path | None  # the work directory's preflight.log; None: a private temporary one
     # (problems, what is fine) of what build would refuse: sources, specs, the backend; asked only when building
     build_check: Callable[[], tuple[list[str], str]]
-
-
-class _HasInput(Protocol):
-    def preflight_input(self) -> Input: ...
 
 
 @dataclass(frozen=True)
@@ -142,10 +137,8 @@ def container_problems(inp: Input, engine_choice: str, image: str | None, log: P
     return out, f"{engine.name} with {', '.join(refs)}"
 
 
-def problems(inp: Input | _HasInput, needs: Needs) -> tuple[list[str], list[str]]:
+def problems(inp: Input, needs: Needs) -> tuple[list[str], list[str]]:
     """(problems, what is fine) for the run ``needs`` describes."""
-    if not isinstance(inp, Input):  # a Pipeline (the old call; lead: drop once callers pass the Input)
-        inp = inp.preflight_input()
     log = inp.log
     if log is None:
         # a private directory of its own: never a predictable name in the shared /tmp (a symlink there)
@@ -194,7 +187,7 @@ def problems(inp: Input | _HasInput, needs: Needs) -> tuple[list[str], list[str]
     return bad, good
 
 
-def check(inp: Input | _HasInput, needs: Needs) -> list[str]:
+def check(inp: Input, needs: Needs) -> list[str]:
     """Raise PreflightError listing every problem; return what was found fine."""
     bad, good = problems(inp, needs)
     if bad:

@@ -408,7 +408,7 @@ def test_preflight_log_without_a_workdir_is_private_never_a_shared_name(tmp_path
     (tmp_path / f"pmrepo-preflight-{os.getuid()}.log").symlink_to(victim)
     path = make_release(tmp_path / "rel", {"a": []})
     pipe = Pipeline(Options(release=path, workdir=tmp_path / "no-work", outdir=tmp_path / "no-out"), say=lambda s: None)
-    preflight.problems(pipe, preflight.Needs(build=False, target=f"rsync://{tmp_path}/no-mirror"))  # runs sh -c, logged
+    preflight.problems(pipe.preflight_input(), preflight.Needs(build=False, target=f"rsync://{tmp_path}/no-mirror"))  # runs sh -c, logged
     assert victim.read_text() == "precious\n"
     logs = list(tmp_path.glob("pmrepo-preflight-*/preflight.log"))
     assert logs and all(p.parent.stat().st_mode & 0o777 == 0o700 for p in logs)
