@@ -69,7 +69,7 @@ from pathlib import Path
 
 from ..errors import BuildError, UsageError
 from ..fsutil import write_atomic
-from ..manifest import Dist
+from ..manifest import Dist, redact_url
 from ..render import render_template
 from ..run import require_tool, run
 from .base import Builder, BuildOutput, BuildRequest, rpm_macro_defines
@@ -356,7 +356,7 @@ class MockBuilder(Builder):
     @staticmethod
     def _set_url(repos: dict[str, dict[str, object]], repoid: str, url: str, where: str) -> None:
         if not URL_RE.match(url):
-            raise UsageError(f"{where}: {url!r} is not a usable baseurl — fix: give an http(s)://, ftp:// or file:// "
+            raise UsageError(f"{where}: {redact_url(url)!r} is not a usable baseurl — fix: give an http(s)://, ftp:// or file:// "
                              "URL without spaces, quotes, backslashes or braces ($releasever/$basearch are fine)")
         if repoid in repos:
             repos[repoid]["baseurl"] = url

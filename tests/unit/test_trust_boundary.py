@@ -412,3 +412,12 @@ def test_preflight_log_without_a_workdir_is_private_never_a_shared_name(tmp_path
     assert victim.read_text() == "precious\n"
     logs = list(tmp_path.glob("pmrepo-preflight-*/preflight.log"))
     assert logs and all(p.parent.stat().st_mode & 0o777 == 0o700 for p in logs)
+
+
+def test_a_mirror_url_with_credentials_is_not_printed_in_the_mock_error() -> None:
+    from pmrepo.builders.mock import MockBuilder
+    from pmrepo.errors import UsageError
+
+    with pytest.raises(UsageError) as exc:
+        MockBuilder._set_url({}, "base", "https://user:s3cret@mirror.example/centos 6/", "mirrors option")
+    assert "s3cret" not in str(exc.value) and "***@mirror.example" in str(exc.value)
