@@ -68,7 +68,8 @@ class Assembly:
                     if pkg not in built:
                         made = sorted(rpm_name(p) for p in results[(comp.name, self.dist.name)].binary_rpms)
                         raise BuildError(f"{comp.name} ({self.dist.name}): {kind} {pkg} listed in {self.release.path} "
-                                         f"was not built (built: {', '.join(made)}) — fix: correct the manifest or the spec")
+                                         f"was not built (built: {', '.join(made)}) "
+                                         "— fix: correct the manifest or the spec")
                     out.append(built[pkg])
         return ship, debug, srpms
 
@@ -138,7 +139,8 @@ class Assembly:
         self.say(f"{dist.name}: built {', '.join(p.name for p in repo_rpms)} ({time.monotonic() - t0:.1f}s)")
         return meta_rpm, repo_rpms, pubkey
 
-    def _publish_local(self, key: str, ship: list[Path], meta_rpm: Path, repo_rpms: list[Path], pubkey: Path | None) -> Path:
+    def _publish_local(self, key: str, ship: list[Path], meta_rpm: Path, repo_rpms: list[Path],
+                       pubkey: Path | None) -> Path:
         rel, dist = self.release, self.dist
         staging = self.layout.new_staging()
         try:

@@ -56,7 +56,8 @@ def previous_repo_packages(release: Release, dist: Dist, upgrade_from: Path) -> 
     prev = manifest.load(where)
     d = prev.dists.get(dist.name)
     if d is None:
-        raise GateError(f"{where}: the previous release has no dist {dist.name} to upgrade from — fix: drop --upgrade-from")
+        raise GateError(f"{where}: the previous release has no dist {dist.name} to upgrade from "
+                        "— fix: drop --upgrade-from")
     base = Layout(prev.release_id, upgrade_from).dist(dist.name).output.root
     rpms = [base / name for name in prev.repo_rpm_names(d)]
     missing = [str(p) for p in rpms if not p.is_file()]
@@ -130,12 +131,14 @@ class Pipeline:
             comp, src = unpinned[0]
             out.append(UnpinnedSourceError(
                 f"{self.release.path}: components.{comp.name}.sources: {len(unpinned)} source(s) without sha256 "
-                f"(first: {redact_url(src.url or '')}) — fix: run `./build.py pin --release {self.release.path}` where the network "
+                f"(first: {redact_url(src.url or '')}) "
+                f"— fix: run `./build.py pin --release {self.release.path}` where the network "
                 "reaches upstream (trust on first use), review the diff, commit"))
         missing = [c for c in self.release.components if not c.spec.is_file()]
         if missing:
             out.append(SpecError(f"{self.release.path}: components.{missing[0].name}.spec: {missing[0].spec} does not "
-                                 f"exist ({len(missing)} component(s) without a spec template) — fix: write the template"))
+                                 f"exist ({len(missing)} component(s) without a spec template) "
+                                 "— fix: write the template"))
         try:
             self.builder.check_available()
         except PmrepoError as exc:
@@ -258,7 +261,7 @@ class Pipeline:
         n = self.opts.jobs or self.builder.default_jobs(os.cpu_count() or 1)
         sched = Scheduler(self.builder, Store(self.layout.store), n, self.release.epoch,
                           Progress(len(jobs), console=self.console), self.opts.force)
-        self.say(f"building {len(jobs)} jobs ({len({c for c, _ in jobs})} components × "
+        self.say(f"building {len(jobs)} jobs ({len({c for c, _ in jobs})} components x "
                  f"{len(self.dists)} dists) with {self.builder.name}, {n} at a time")
         try:
             results = sched.run({d: p.graph for d, p in plans.items()}, jobs)
@@ -493,14 +496,16 @@ class Pipeline:
             missing = [d.name for d in self.dists if not self.layout.dist(d.name).output.build_json.is_file()]
             found = [f"publish: {source} has no finished build for {', '.join(missing)} — fix: run "
                      f"`./build.py all --release {rel.path}` first"] if missing else []
-            found += preflight.problems(self.preflight_input(), preflight.Needs(build=False, target=target, replace=replace))[0]
+            found += preflight.problems(self.preflight_input(),
+                                        preflight.Needs(build=False, target=target, replace=replace))[0]
             if found:  # everything publishing needs, reported at once before anything is written
                 raise preflight.PreflightError(found)
             refuse_unshippable(source)  # before anything is written (notes, SHA256SUMS)
             unchecked = vouch(source, rel.key, rel.path, tuple(rel.dists), required=[d.name for d in self.dists],
                               allow_unchecked=allow_unchecked)
             for dist, skipped in unchecked.items():
-                self.say(f"publish: {dist} was built without {', '.join(skipped)} (--allow-unchecked; the notes say so)")
+                self.say(f"publish: {dist} was built without {', '.join(skipped)} "
+                         "(--allow-unchecked; the notes say so)")
             # the notes describe exactly the files being uploaded: regenerated from the build.json files just verified
             render_notes(rel, source, repo_dir=self.opts.outdir)
             write_sha256sums(source)  # local and derived: a dry run writes it too; the mirror is untouched

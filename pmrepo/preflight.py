@@ -123,7 +123,8 @@ def container_problems(inp: Input, engine_choice: str, image: str | None, log: P
         if image_is_current(engine, recipe, log):
             return [], f"{engine.name} with {recipe.ref}"
         if shutil.which("debootstrap") is None:
-            return [f"container: image {recipe.ref} is not built and debootstrap is missing — fix: run `make setup`"], ""
+            return [f"container: image {recipe.ref} is not built and debootstrap is missing "
+                    "— fix: run `make setup`"], ""
         return [], f"{engine.name} ({recipe.ref} will be built)"
     out: list[str] = []
     refs = sorted({settings.image_for(d) for d in inp.dists})

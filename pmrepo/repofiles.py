@@ -51,5 +51,6 @@ def changed_repo_files(release: Release, previous: Release, dist: Dist, *, signe
         new = _settings(render_repo_file(release, dist, repo, public_key_name(release.repo_id) if signed else None))
         if old != new:
             out.append(RepoFileChange(repo.repo_path, repo.package,
-                                      tuple(ln for ln in old if ln not in new), tuple(ln for ln in new if ln not in old)))
+                                      tuple(ln for ln in old if ln not in new),
+                                      tuple(ln for ln in new if ln not in old)))
     return tuple(out)

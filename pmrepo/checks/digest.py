@@ -16,7 +16,8 @@ class DigestCheck(Check):
 
     def run(self, ctx: CheckContext) -> Findings:
         report = Findings(self.id, ctx.dist.name)
-        rpms = sorted({p.resolve() for p in ctx.rpms} | {p.resolve() for r in ctx.repos for p in repo_rpm_dir(r).glob("*.rpm")})
+        rpms = sorted({p.resolve() for p in ctx.rpms}
+                      | {p.resolve() for r in ctx.repos for p in repo_rpm_dir(r).glob("*.rpm")})
         report.items = [str(p) for p in rpms]
         for path, why in rpm_digests(rpms, log=ctx.log("digest.log")).items():
             report.error(str(path), "digests", why, "digest.bad")

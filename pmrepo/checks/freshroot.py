@@ -62,7 +62,9 @@ def _dnf(root: Path, release: Release, dist: Dist, args: list[str], log: Path) -
     top = "/" + release.parent_dir.strip("/").split("/")[0]
     can_mount = os.geteuid() == 0 and shutil.which("unshare") and top not in ("/usr", "/etc", "/var", "/tmp", "/")
     if can_mount:
-        script = ("set -e; mount -t tmpfs pmrepo {top}; mkdir -p {parent}; mount --bind {src} {parent}; exec \"$@\"").format(
+        script = (
+            "set -e; mount -t tmpfs pmrepo {top}; mkdir -p {parent}; mount --bind {src} {parent}; exec \"$@\""
+        ).format(
             top=shlex.quote(top), parent=shlex.quote(release.parent_dir),
             src=shlex.quote(str(root) + release.parent_dir))
         res = run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", *dnf], log_file=log,
@@ -121,7 +123,8 @@ def check(release: Release, dist: Dist, repo_rpms: list[Path], log: Path) -> Ins
             if name not in installed:
                 problems.append(f"{name} was not installed")
         if problems:
-            raise InstallCheckError(f"{dist.name}: install of {release.metapackage}: " + "; ".join(problems) + f" (log: {log})")
+            raise InstallCheckError(f"{dist.name}: install of {release.metapackage}: " + "; ".join(problems)
+                                    + f" (log: {log})")
         stack = sorted(n for n in installed if n in ours and n not in own)
         _dnf(root, release, dist, ["remove", *stack], log)
         run(["rpm", "--root", str(root), "-e", *own], log_file=log, error=InstallCheckError)

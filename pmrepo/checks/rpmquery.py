@@ -84,7 +84,7 @@ def query_rpm(path: Path, log: Path | None = None) -> RpmHeader:
     values = {k: v[0] for k, v in tags.items() if k != "REQUIRE"}
     requires = []
     for value in tags.get("REQUIRE", []):
-        name, flags, version = (value.split("\t") + ["", ""])[:3]
+        name, flags, version = [*value.split("\t"), "", ""][:3]
         requires.append(RpmRequire(name, _none(flags.strip()), _none(version)))
     if "NAME" not in values:
         raise GateError(f"{path}: rpm could not read the package header — fix: rebuild it")

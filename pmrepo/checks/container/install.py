@@ -91,7 +91,8 @@ def _run_steps(s: Session, report: ContainerReport, ours: dict[str, str]) -> Non
     if repo_ok:
         s.check_repositories(tool)
     else:
-        s.record(f"{tool or 'yum'} sees the repositories", SKIP, "the repository packages did not install", time.monotonic())
+        s.record(f"{tool or 'yum'} sees the repositories", SKIP, "the repository packages did not install",
+                 time.monotonic())
 
     # 3. yum install -y <metapackage>
     t0 = time.monotonic()
@@ -222,7 +223,8 @@ class ContainerInstall(Check):
         self.require_engine = require_engine
         self.say = say
         self.engine: Engine | None = None  # detected once for every dist
-        self.results: dict[str, ContainerReport] = {}  # dist -> the install test's report (the upgrade reuses its image)
+        # dist -> the install test's report (the upgrade reuses its image)
+        self.results: dict[str, ContainerReport] = {}
 
     def run(self, ctx: CheckContext) -> Findings:
         rel = ctx.need_release()

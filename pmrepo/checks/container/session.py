@@ -51,7 +51,8 @@ class ContainerSettings:
 # -- what the release says ---------------------------------------------------
 
 
-def add_excludes(text: str, patterns: Sequence[str], sections: Sequence[str] = EXCLUDE_SECTIONS) -> tuple[str, list[str]]:
+def add_excludes(text: str, patterns: Sequence[str],
+                 sections: Sequence[str] = EXCLUDE_SECTIONS) -> tuple[str, list[str]]:
     """Add ``exclude=<patterns>`` to each of ``sections`` of a yum .repo file.
 
     An existing ``exclude=`` line in such a section is extended (no pattern
@@ -267,10 +268,12 @@ class Session:
                 self.image, "tail", "-f", "/dev/null"]
         res = self.engine.run(args, self.log, check=False, timeout=self.settings.command_timeout)
         if res.returncode != 0:
-            self.record("start container", FAIL, f"{self.engine.name} run {self.image}: {_first_lines(res.output, 3)}", t0)
+            self.record("start container", FAIL,
+                        f"{self.engine.name} run {self.image}: {_first_lines(res.output, 3)}", t0)
             return False
         self.started = True
-        self.record("start container", PASS, f"{self.image} ({self.engine.version}), network={self.settings.network}", t0)
+        self.record("start container", PASS,
+                    f"{self.image} ({self.engine.version}), network={self.settings.network}", t0)
         return True
 
     def stop(self) -> None:
@@ -288,14 +291,16 @@ class Session:
             self.record("exclude in CentOS-Base.repo", SKIP, f"the image has no {BASE_REPO_FILE}", t0)
             return
         if res.returncode != 0:
-            self.record("exclude in CentOS-Base.repo", FAIL, f"cannot read {BASE_REPO_FILE}: {_first_lines(res.output, 2)}", t0)
+            self.record("exclude in CentOS-Base.repo", FAIL,
+                        f"cannot read {BASE_REPO_FILE}: {_first_lines(res.output, 2)}", t0)
             return
         text, found = add_excludes(_between_marks(res.output), pats)
         missing = [s for s in EXCLUDE_SECTIONS if s not in found]
         wrote = self.sh(f"cat > {BASE_REPO_FILE}", input_text=text)
         back = self.sh(f"{_CAT_MARKED} {BASE_REPO_FILE}")
         if wrote.returncode != 0 or _between_marks(back.output) != text:
-            self.record("exclude in CentOS-Base.repo", FAIL, f"could not rewrite {BASE_REPO_FILE}: {_first_lines(wrote.output, 2)}", t0)
+            self.record("exclude in CentOS-Base.repo", FAIL,
+                        f"could not rewrite {BASE_REPO_FILE}: {_first_lines(wrote.output, 2)}", t0)
         elif missing:
             self.record("exclude in CentOS-Base.repo", FAIL,
                         f"{BASE_REPO_FILE} has no [{'], ['.join(missing)}] section to exclude from", t0)
@@ -404,7 +409,8 @@ def erase_repo_packages(s: Session, installed: bool, release: Release | None = N
     step = f"rpm -e {' '.join(names)}"
     if installed:
         res = s.sh("rpm -e " + " ".join(shlex.quote(n) for n in names))
-        s.record(step, PASS if res.returncode == 0 else FAIL, "" if res.returncode == 0 else _last_lines(res.output, 4), t0)
+        s.record(step, PASS if res.returncode == 0 else FAIL,
+                 "" if res.returncode == 0 else _last_lines(res.output, 4), t0)
     else:
         s.record(step, SKIP, "the repository packages were not installed", t0)
 
@@ -422,7 +428,8 @@ def nothing_left(s: Session, ours: Mapping[str, str], also: Sequence[Release] = 
     if left_pkgs:
         problems.append("packages still installed: " + ", ".join(left_pkgs))
     dirs = sorted({d for r in rels for d in (r.parent_dir, *(x.prefix for x in r.repos))})
-    res = s.sh("; ".join(f"if [ -e {shlex.quote(d)} ] || [ -L {shlex.quote(d)} ]; then find {shlex.quote(d)} | head -n 50; fi"
+    res = s.sh("; ".join(f"if [ -e {shlex.quote(d)} ] || [ -L {shlex.quote(d)} ]; "
+                         f"then find {shlex.quote(d)} | head -n 50; fi"
                          for d in dirs))
     left_files = sorted({ln.strip() for ln in res.output.splitlines() if ln.strip().startswith(tuple(dirs))})
     if left_files:

@@ -69,7 +69,8 @@ def upgrade_test(old: Release, new: Release, dist: Dist, old_rpms: Path | Sequen
     log = report_dir / f"{name}-{dist.name}.log"
     log.write_text(f"# pmrepo upgrade test {old.release_id} -> {new.release_id} ({dist.name})\n")
     engine = engine or detect_engine(settings.engine, settings.containers_conf, log)
-    mounts = {f"{UPGRADE_MOUNT['old']}/{p.name}": p for p in olds} | {f"{UPGRADE_MOUNT['new']}/{p.name}": p for p in news}
+    mounts = ({f"{UPGRADE_MOUNT['old']}/{p.name}": p for p in olds}
+              | {f"{UPGRADE_MOUNT['new']}/{p.name}": p for p in news})
     t_all = time.monotonic()
     s = Session(engine, settings, new, dist, news, log, say, mounts=mounts)
     report = ContainerReport(new.release_id, dist.name, engine.name, s.image, news[0].name, s.steps, log=log,
@@ -262,11 +263,12 @@ def _check_left_over(r: _Run, new_files: dict[str, tuple[str, str]]) -> None:
     res = r.s.sh("for d in " + " ".join(shlex.quote(d) for d in dirs)
                  + "; do [ -e \"$d\" ] && find \"$d\"; done; true")
     present = {ln.strip() for ln in res.output.splitlines() if ln.strip().startswith(tuple(dirs))}
-    owned = {p for p in new_files} | {str(Path(p).parent) for p in new_files}
+    owned = set(new_files) | {str(Path(p).parent) for p in new_files}
     owned |= {str(q) for p in new_files for q in Path(p).parents}
     stray = sorted(present - owned)
     r.s.record("nothing of the old repositories left", FAIL if stray else PASS,
-               ("not in the new packages: " + ", ".join(stray[:10]) + (f" (+{len(stray) - 10})" if len(stray) > 10 else ""))
+               ("not in the new packages: " + ", ".join(stray[:10])
+                + (f" (+{len(stray) - 10})" if len(stray) > 10 else ""))
                if stray else f"{len(present)} paths under {', '.join(dirs)}, all the new packages'", t0)
 
 

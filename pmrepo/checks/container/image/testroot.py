@@ -22,6 +22,7 @@ once). Building needs root (debootstrap, chroot) and Debian's mirror.
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -260,7 +261,5 @@ def _unmount_under(root: Path, log: Path) -> None:
     prefix = str(root) + "/"
     points = [m.split()[1] for m in mounts if len(m.split()) > 1 and (m.split()[1] + "/").startswith(prefix)]
     for point in sorted(points, key=len, reverse=True):
-        try:
+        with contextlib.suppress(PmrepoError):
             run(["umount", "-l", point], log_file=log, error=ImageBuildError)
-        except PmrepoError:
-            pass
