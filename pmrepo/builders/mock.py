@@ -356,8 +356,9 @@ class MockBuilder(Builder):
     @staticmethod
     def _set_url(repos: dict[str, dict[str, object]], repoid: str, url: str, where: str) -> None:
         if not URL_RE.match(url):
-            raise UsageError(f"{where}: {redact_url(url)!r} is not a usable baseurl — fix: give an http(s)://, ftp:// or file:// "
-                             "URL without spaces, quotes, backslashes or braces ($releasever/$basearch are fine)")
+            raise UsageError(f"{where}: {redact_url(url)!r} is not a usable baseurl — fix: give an http(s)://, "
+                             "ftp:// or file:// URL without spaces, quotes, backslashes or braces "
+                             "($releasever/$basearch are fine)")
         if repoid in repos:
             repos[repoid]["baseurl"] = url
             repos[repoid]["origin"] = f"{where} (overrides {repos[repoid]['origin']})"

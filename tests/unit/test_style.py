@@ -134,17 +134,17 @@ def test_no_module_over_600_lines_and_no_function_over_80() -> None:
     assert not over, "over the limits:\n" + "\n".join(over)
 
 
-def _module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+def _module_name(path: Path, root: Path = ROOT) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
 
 
-def _imports(path: Path, known: set[str]) -> set[str]:
+def _imports(path: Path, known: set[str], root: Path = ROOT) -> set[str]:
     """The package's modules ``path`` imports (at the top or inside a function: a deferred import
     still ties the two modules together), resolved to module names in ``known``."""
-    name = _module_name(path)
+    name = _module_name(path, root)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
@@ -156,19 +156,48 @@ def _imports(path: Path, known: set[str]) -> set[str]:
                 target = f"{base}.{node.module}" if node.module else base
             else:
                 target = node.module or ""
-            found.add(target)
-            found |= {f"{target}.{a.name}" for a in node.names}  # `from . import x`: the module x
+            # `from . import x` of a submodule x ties this module to x (the package is only its
+            # container); `from . import name` of a name defined in the package ties it to the package
+            subs = {f"{target}.{a.name}" for a in node.names} & known
+            found |= subs
+            if len(subs) < len(node.names):
+                found.add(target)
     return {m for m in found if m in known and m != name}
+
+
+def _cycle(paths: list[Path], root: Path = ROOT) -> list[str]:
+    """An import cycle among ``paths`` (module names), or []."""
+    modules = {_module_name(p, root): p for p in paths}
+    graph = {name: _imports(path, set(modules), root) for name, path in modules.items()}
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as exc:
+        return list(exc.args[1])
+    return []
+
+
+@pytest.mark.parametrize(("files", "cyclic"), [
+    # a submodule importing a sibling submodule through its package: no cycle
+    ({"__init__.py": "from .base import B\n", "base.py": "from . import ids\n", "ids.py": "X = 1\n"}, False),
+    # a submodule importing a name its package defines, while the package imports it: a cycle
+    ({"__init__.py": "from .base import B\nLIST = 1\n", "base.py": "from . import LIST\nB = 1\n"}, True),
+    # two modules importing each other, one of them inside a function: a cycle
+    ({"__init__.py": "", "a.py": "from .b import f\n", "b.py": "def f():\n    from .a import g\n"}, True),
+])
+def test_the_cycle_finder_tells_a_cycle_from_a_sibling_import(tmp_path: Path, files: dict[str, str],
+                                                              cyclic: bool) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    for name, text in files.items():
+        (pkg / name).write_text(text)
+    assert bool(_cycle(sorted(pkg.glob("*.py")), tmp_path)) is cyclic
 
 
 def test_no_import_cycle_in_the_package() -> None:
     modules = {_module_name(p): p for p in _modules()}
-    graph = {name: _imports(path, set(modules)) for name, path in modules.items()}
-    assert graph["pmrepo.pipeline"], "the import graph is empty: the resolver is broken"
-    try:
-        graphlib.TopologicalSorter(graph).prepare()
-    except graphlib.CycleError as exc:
-        pytest.fail(f"import cycle: {' -> '.join(exc.args[1])}")
+    assert _imports(modules["pmrepo.pipeline"], set(modules)), "the import graph is empty: the resolver is broken"
+    cycle = _cycle(_modules())
+    assert not cycle, f"import cycle: {' -> '.join(cycle)}"
 
 
 # -- make setup installs the pinned tools --------------------------------------------------------
