@@ -25,9 +25,6 @@ from .manifest_model import (
     NAME_RE as NAME_RE,
 )
 from .manifest_model import (
-    REPO_FIELDS as REPO_FIELDS,
-)
-from .manifest_model import (
     REPO_FILE_RE as REPO_FILE_RE,
 )
 from .manifest_model import (
@@ -64,10 +61,10 @@ from .manifest_model import (
     Release as Release,
 )
 from .manifest_model import (
-    RepoLayout as RepoLayout,
+    Repository as Repository,
 )
 from .manifest_model import (
-    Repository as Repository,
+    RepoValue as RepoValue,
 )
 from .manifest_model import (
     Source as Source,
@@ -77,4 +74,10 @@ from .manifest_model import (
 )
 from .manifest_model import (
     redact_url as redact_url,
+)
+from .manifest_model import (
+    repo_value as repo_value,
+)
+from .manifest_model import (
+    repo_values as repo_values,
 )

@@ -16,15 +16,10 @@ from .manifest_model import (
     ARCH_RE,
     CONTROL_RE,
     DEFAULTS,
-    DIR_RE,
     IMAGE_RE,
     NAME_RE,
-    REPO_FIELDS,
-    REPO_FILE_RE,
-    REPO_KINDS,
     REQUIRE_OPS,
     SHA256_RE,
-    SYSTEM_DIRS,
     URL_RE,
     VERSION_RE,
     Component,
@@ -45,50 +40,7 @@ from .manifest_read import (
     _sections,
     _text,
 )
-
-
-def _layout(r: _Reader, rel: Mapping[str, Any], values: dict[str, str]) -> dict[str, str]:
-    """The three repositories' roots, ids, names and files (defaults: the
-    predecessor's layout, derived from prefix, repo_id and repo_file) and the
-    parent directory they share."""
-    stem = values["repo_file"][: -len(".repo")]
-    out: dict[str, str] = {"repo_name": r.str_(rel, "repo_name", "release", default=values["repo_id"])}
-    for kind in ("debuginfo", "src"):
-        out[f"{kind}_prefix"] = r.str_(rel, f"{kind}_prefix", "release", default=f"{values['prefix']}-{kind}")
-        out[f"{kind}_repo_id"] = r.str_(rel, f"{kind}_repo_id", "release", default=f"{values['repo_id']}-{kind}",
-                                        pattern=NAME_RE, hint="a repo id uses letters, digits and ._+-")
-        out[f"{kind}_repo_name"] = r.str_(rel, f"{kind}_repo_name", "release", default=out[f"{kind}_repo_id"])
-        out[f"{kind}_repo_file"] = r.str_(rel, f"{kind}_repo_file", "release", default=f"{stem}-{kind}.repo")
-    prefixes = {"prefix": values["prefix"], "debuginfo_prefix": out["debuginfo_prefix"],
-                "src_prefix": out["src_prefix"]}
-    out["parent_dir"] = r.str_(rel, "parent_dir", "release", default=values["prefix"].rsplit("/", 1)[0] or "/")
-    parent = out["parent_dir"]
-    if not DIR_RE.match(parent) or parent in SYSTEM_DIRS:
-        raise r.fail("release.parent_dir", f"{parent!r} cannot be owned by the repository packages (an OS directory "
-                     "or not an absolute path)", 'put the prefixes under a directory of your own, e.g. parent_dir = '
-                     '"/opt/linux-ha" with prefix = "/opt/linux-ha/pacemaker"')
-    for key, pre in prefixes.items():
-        if not DIR_RE.match(pre):
-            raise r.fail(f"release.{key}", f"{pre!r} is not an absolute directory", f'write {key} = "{parent}/<dir>"')
-        if not pre.startswith(parent + "/"):
-            raise r.fail(f"release.{key}", f"{pre} is not under parent_dir {parent}",
-                         f"put it under {parent}/ or change parent_dir")
-    for a, pa in prefixes.items():
-        for b, pb in prefixes.items():
-            if a != b and (pa == pb or pb.startswith(pa + "/")):
-                raise r.fail(f"release.{b}",
-                             f"{pb} is inside (or equal to) {a} {pa}: each repository needs its own root",
-                             f'write {b} = "{pa}-{b.split("_")[0]}"')
-    files = [values["repo_file"], out["debuginfo_repo_file"], out["src_repo_file"]]
-    for key, name in zip(("repo_file", "debuginfo_repo_file", "src_repo_file"), files, strict=True):
-        if not name.endswith(".repo") or "/" in name or not NAME_RE.match(name):
-            raise r.fail(f"release.{key}", f"{name!r} is not a file name ending in .repo", f'write {key} = "x.repo"')
-    ids = [values["repo_id"], out["debuginfo_repo_id"], out["src_repo_id"]]
-    if len(set(files)) != 3 or len(set(ids)) != 3:
-        raise r.fail("release.repo_file",
-                     f"the three repositories need distinct .repo files and ids, got {files} {ids}",
-                     "give debuginfo_/src_repo_file and _repo_id their own values")
-    return out
+from .manifest_repos import load_repositories, repo_keys
 
 
 def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
@@ -285,10 +237,9 @@ def _per_dist_entries(r: _Reader, raw: list[Any], comps: tuple[Component, ...]) 
     return tuple(out)
 
 
-_LAYOUT_KEYS = {"repo_name", "parent_dir"} | {f"{k}_{f}" for k in REPO_KINDS[1:] for f in REPO_FIELDS}
-_RELEASE_KEYS = set(DEFAULTS) | _LAYOUT_KEYS | {
-    "version", "release", "follows", "date", "summary", "description", "note_groups", "rpmlint_filters",
-    "change_notes", "known_issues", "upgrade_warnings", "sections"}
+_RELEASE_KEYS = set(DEFAULTS) | {
+    "parent_dir", "version", "release", "follows", "date", "summary", "description", "note_groups",
+    "rpmlint_filters", "change_notes", "known_issues", "upgrade_warnings", "sections"}
 
 
 def _check_tool_names(r: _Reader, values: Mapping[str, str], comps: tuple[Component, ...]) -> None:
@@ -366,17 +317,10 @@ def _release_values(r: _Reader, rel: Mapping[str, Any]) -> dict[str, str]:
         raise r.fail("release.name", f"invalid package name {values['name']!r}", "use letters, digits and ._+-")
     for key, pattern, fix in (("metapackage", NAME_RE, "use letters, digits and ._+-"),
                               ("group_id", NAME_RE, "use letters, digits and ._+-"),
-                              ("repo_id", NAME_RE, "use letters, digits and ._+- (no brackets, no newline)"),
                               ("arch", ARCH_RE, "write arch = \"x86_64\""),
                               ("url", URL_RE, "write url = \"https://…\" (no spaces)")):
         if not pattern.match(values[key]):
             raise r.fail(f"release.{key}", f"invalid value {values[key]!r}", fix)
-    if not re.match(r"^(/[A-Za-z0-9._+-]+)+\Z", values["prefix"]) or "/../" in values["prefix"] + "/":
-        raise r.fail("release.prefix", f"{values['prefix']!r} is not an absolute directory",
-                     "write prefix = \"/opt/linux-ha/pacemaker\"")
-    if not REPO_FILE_RE.match(values["repo_file"]):
-        raise r.fail("release.repo_file", f"{values['repo_file']!r} is not a file name ending in .repo",
-                     "write repo_file = \"pacemaker.repo\"")
     return values
 
 
@@ -456,11 +400,11 @@ def load(path: Path | str) -> Release:
     r.unknown(data, {"release", "dists", "components"}, "")
     root = path.parent
     rel = r.table(data, "release", "")
-    r.unknown(rel, _RELEASE_KEYS, "release")
+    r.unknown(rel, _RELEASE_KEYS | repo_keys(), "release")
     values = _release_values(r, rel)
-    layout = _layout(r, rel, values)
     version = r.str_(rel, "version", "release", pattern=VERSION_RE, hint="e.g. version = \"1.1.14\"")
     release = r.str_(rel, "release", "release", pattern=VERSION_RE, hint="e.g. release = \"1.1\"")
+    repos, parent_dir = load_repositories(r, rel, values["name"], f"{version}-{release}", values["arch"])
     date, follows = _date_follows(r, rel, root)
     note_groups, filters = _note_groups_filters(r, rel)
 
@@ -488,7 +432,7 @@ def load(path: Path | str) -> Release:
         release=release,
         follows=follows,
         date=date,
-        summary=r.str_(rel, "summary", "release", default=f"{layout['repo_name']} package"),
+        summary=r.str_(rel, "summary", "release", default=f"{repos[0].repo_name} package"),
         description=_opt_text(r, rel, "description", "release", multiline=True,
                               default="Installs a local yum repository with the cluster stack and its .repo file.")
         or "Installs a local yum repository with the cluster stack and its .repo file.",
@@ -502,6 +446,7 @@ def load(path: Path | str) -> Release:
         known_issues=_text(r, rel, "known_issues", "release"),
         upgrade_warnings=_text(r, rel, "upgrade_warnings", "release"),
         sections=_sections(r, root, rel.get("sections", [])),
+        repositories=repos,
+        parent_dir=parent_dir,
         **{k: v for k, v in values.items() if k != "spec_dir"},
-        **layout,
     )

@@ -1,7 +1,8 @@
 """Release manifests: TOML under ``releases/`` loaded into frozen dataclasses.
 
 The manifest is validated once, when ``load`` reads it (``manifest_load``, with the
-typed field access of ``manifest_read``); this module is the model. Every problem is a ``ManifestError``
+typed field access of ``manifest_read`` and the repositories' values read by ``manifest_repos``
+from their declaration on ``Repository``); this module is the model. Every problem is a ``ManifestError``
 that names the file, the field and the fix. Names of the repository package,
 metapackage, prefix and repo id are manifest values (with the Linux-HA Japan
 defaults), never literals elsewhere in the code.
@@ -14,10 +15,10 @@ import calendar
 import datetime as _dt
 import fnmatch
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 from urllib.parse import urlsplit, urlunsplit
 
 from . import layout
@@ -35,6 +36,7 @@ TEXT_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # multi-line text: ne
 REQUIRE_OPS = ("=", ">=", "any", "none")
 LANGS = ("ja", "en")
 DIR_RE = re.compile(r"^(/[A-Za-z0-9._+-]+)+\Z")
+PREFIX_RE = re.compile(r"^(?!.*/\.\.(/|\Z))(/[A-Za-z0-9._+-]+)+\Z")  # an absolute directory without a '..' step
 REPO_KINDS = ("main", "debuginfo", "src")
 # Directories a repository package must never own (they belong to the OS).
 SYSTEM_DIRS = {"/", "/opt", "/srv", "/usr", "/usr/local", "/var", "/var/lib", "/etc", "/tmp", "/home", "/mnt"}
@@ -42,9 +44,6 @@ SYSTEM_DIRS = {"/", "/opt", "/srv", "/usr", "/usr/local", "/var", "/var/lib", "/
 DEFAULTS: dict[str, Any] = {
     "name": "pacemaker-repo",
     "arch": "x86_64",
-    "prefix": "/opt/linux-ha/pacemaker",
-    "repo_id": "linux-ha-ja-pacemaker",
-    "repo_file": "pacemaker.repo",
     "metapackage": "pacemaker-all",
     "group_id": "pacemaker-all",
     "group_name": "Pacemaker cluster stack",
@@ -86,18 +85,55 @@ class NoteSection:
 
 
 @dataclass(frozen=True)
+class RepoValue:
+    """How one per-repository manifest value is read (the metadata of a ``Repository`` field, see
+    ``repo_value``): its ``[release]`` key is ``<field>`` for main and ``<kind>_<field>`` for the others."""
+
+    main_default: Callable[[Mapping[str, str]], str]  # main's default, from main's values read before it
+    default: Callable[[str, Mapping[str, str], Mapping[str, str]], str]  # (kind, main's values, its own so far)
+    pattern: re.Pattern[str] | None = None  # every value must match it
+    problem: str = "invalid value {value!r}"  # the error when it does not (formatted with value)
+    main_fix: str = "use a value matching the documented form"  # formatted with key
+    fix: str = ""  # for debuginfo_/src_ (default: main_fix); formatted with key and parent (parent_dir)
+
+    @staticmethod
+    def key(name: str, kind: str) -> str:
+        """The TOML key of field ``name`` of the ``kind`` repository."""
+        return name if kind == "main" else f"{kind}_{name}"
+
+
+def repo_value(**how: Any) -> Any:
+    """Declare a ``Repository`` field as a per-repository manifest value (``RepoValue``'s arguments)."""
+    return field(metadata={"repo_value": RepoValue(**how)})
+
+
+@dataclass(frozen=True)
 class Repository:
     """One of the three repositories and the repository package that installs it: THE value
-    every step asks for its name, repo id, root, ``.repo`` file, RPM file name and inner paths."""
+    every step asks for its name, repo id, root, ``.repo`` file, RPM file name and inner paths.
+
+    A field declared with ``repo_value`` is a manifest value: adding one here is all it takes for
+    the loader to read, default and check ``<field>``, ``debuginfo_<field>`` and ``src_<field>``."""
 
     kind: str  # "main", "debuginfo", "src"
-    package: str  # e.g. pacemaker-repo-debuginfo
-    prefix: str  # its root: rpm/ and repodata/ live here
-    repo_id: str  # the .repo section
-    repo_name: str  # name= of the section
-    repo_file: str  # file name under /etc/yum.repos.d/
+    package: str  # e.g. pacemaker-repo-debuginfo (from the release's name)
     vr: str  # the repository package's version-release (the release's)
-    arch: str  # the repository package's architecture
+    arch: str  # the repository package's architecture (the release's)
+    prefix: str = repo_value(  # its root: rpm/ and repodata/ live here
+        main_default=lambda main: "/opt/linux-ha/pacemaker", default=lambda kind, main, own: f"{main['prefix']}-{kind}",
+        pattern=PREFIX_RE, problem="{value!r} is not an absolute directory",
+        main_fix='write {key} = "/opt/linux-ha/pacemaker"', fix='write {key} = "{parent}/<dir>"')
+    repo_id: str = repo_value(  # the .repo section
+        main_default=lambda main: "linux-ha-ja-pacemaker", default=lambda kind, main, own: f"{main['repo_id']}-{kind}",
+        pattern=NAME_RE, main_fix="use letters, digits and ._+- (no brackets, no newline)",
+        fix="a repo id uses letters, digits and ._+-")
+    repo_name: str = repo_value(  # name= of the section
+        main_default=lambda main: main["repo_id"], default=lambda kind, main, own: own["repo_id"])
+    repo_file: str = repo_value(  # file name under /etc/yum.repos.d/
+        main_default=lambda main: "pacemaker.repo",
+        default=lambda kind, main, own: f"{main['repo_file'].removesuffix('.repo')}-{kind}.repo",
+        pattern=REPO_FILE_RE, problem="{value!r} is not a file name ending in .repo",
+        main_fix='write {key} = "pacemaker.repo"', fix='write {key} = "x.repo"')
 
     @property
     def baseurl(self) -> str:
@@ -123,10 +159,27 @@ class Repository:
         return layout.rpm_file_name(self.package, f"{self.vr}{dist.tag}", self.arch)
 
 
-RepoLayout = Repository  # the old name (one release's repository)
+def repo_values(cls: type[Repository] = Repository) -> dict[str, RepoValue]:
+    """The per-repository manifest values ``cls`` declares, in order: field name -> how it is read."""
+    return {f.name: f.metadata["repo_value"] for f in fields(cls) if "repo_value" in f.metadata}
 
-# The per-repository TOML values of ``[release]``: ``<field>`` for main, ``<kind>_<field>`` for the others.
-REPO_FIELDS = ("prefix", "repo_id", "repo_name", "repo_file")
+
+class _Flat:
+    """``rel.<field>`` / ``rel.<kind>_<field>``: the old flat name of one repository's value, read-only."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        kind, _, rest = name.partition("_")
+        self.kind, self.field = (kind, rest) if kind in REPO_KINDS[1:] else ("main", name)
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> _Flat: ...
+    @overload
+    def __get__(self, obj: Release, owner: type | None = None) -> str: ...
+    def __get__(self, obj: Release | None, owner: type | None = None) -> str | _Flat:
+        if obj is None:
+            return self
+        value: str = getattr(obj.repo(self.kind), self.field)
+        return value
 
 
 @dataclass(frozen=True)
@@ -208,18 +261,9 @@ class Release:
     follows: str | None  # previous release manifest (path relative to root) or None
     date: _dt.date
     arch: str
-    prefix: str
-    repo_id: str
-    repo_name: str
-    repo_file: str
-    debuginfo_prefix: str
-    debuginfo_repo_id: str
-    debuginfo_repo_name: str
-    debuginfo_repo_file: str
-    src_prefix: str
-    src_repo_id: str
-    src_repo_name: str
-    src_repo_file: str
+    # The three repositories, main first, with the per-repository manifest values (``Repository``'s
+    # ``repo_value`` fields); their package name, version-release and arch follow the release's own.
+    repositories: tuple[Repository, ...]
     parent_dir: str  # owned by every repo package; the three prefixes live under it
     metapackage: str
     group_id: str
@@ -240,16 +284,19 @@ class Release:
     known_issues: Text = Text()
     upgrade_warnings: Text = Text()
     sections: tuple[NoteSection, ...] = ()
-    # The three repositories, main first: built once from the TOML values above (not an input).
-    repositories: tuple[Repository, ...] = field(init=False, repr=False, compare=False)
+
+    # The old flat names, read-only views of ``repositories`` (templates and callers use them).
+    prefix, repo_id, repo_name, repo_file = _Flat(), _Flat(), _Flat(), _Flat()
+    debuginfo_prefix, debuginfo_repo_id, debuginfo_repo_name, debuginfo_repo_file = _Flat(), _Flat(), _Flat(), _Flat()
+    src_prefix, src_repo_id, src_repo_name, src_repo_file = _Flat(), _Flat(), _Flat(), _Flat()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "repositories", tuple(self._repository(kind) for kind in REPO_KINDS))
-
-    def _repository(self, kind: str) -> Repository:
-        key = "" if kind == "main" else f"{kind}_"
-        return Repository(kind=kind, package=self.name if kind == "main" else f"{self.name}-{kind}",
-                          vr=self.vr, arch=self.arch, **{f: getattr(self, key + f) for f in REPO_FIELDS})
+        kinds = tuple(r.kind for r in self.repositories)
+        if kinds != REPO_KINDS:
+            raise ValueError(f"a release has the repositories {REPO_KINDS}, got {kinds}")
+        object.__setattr__(self, "repositories", tuple(
+            replace(r, package=self.name if r.kind == "main" else f"{self.name}-{r.kind}", vr=self.vr, arch=self.arch)
+            for r in self.repositories))
 
     @property
     def repos(self) -> tuple[Repository, ...]:

@@ -304,8 +304,15 @@ COMPONENT_TEXT_FIELDS = ("summary", "changes", "known_issues")
 
 
 def neutral(obj: Any, fields: tuple[str, ...]) -> Any:
-    """``obj`` (a Release or Component) with every free-text field a placeholder."""
-    return dataclasses.replace(obj, **{f: TEXT_PLACEHOLDER for f in fields if getattr(obj, f, None)})
+    """``obj`` (a Release or Component) with every free-text field a placeholder; a Release's
+    per-repository ones (``repo_name``) in each of its ``repositories``."""
+    def text(value: Any) -> dict[str, Any]:
+        own = {f.name for f in dataclasses.fields(value)}
+        return {f: TEXT_PLACEHOLDER for f in fields if f in own and getattr(value, f, None)}
+    changes = text(obj)
+    if hasattr(obj, "repositories"):
+        changes["repositories"] = tuple(dataclasses.replace(r, **text(r)) for r in obj.repositories)
+    return dataclasses.replace(obj, **changes)
 
 
 def render_spec(template: Path | str, context: dict[str, Any], neutral_context: dict[str, Any], *, what: str,

@@ -40,3 +40,15 @@ def test_values_that_shape_packages_change_it_notes_do_not() -> None:
     assert _digest(package_shape(notes, dist)) == base
     other = dataclasses.replace(rel, dists={**rel.dists, "el6": dataclasses.replace(rel.dists["el6"], image="x")})
     assert _digest(package_shape(other, dist)) == base  # another dist's value
+
+
+def test_a_repository_value_changes_the_key() -> None:
+    rel = manifest.load(DEMO)
+    dist = rel.dists["el7"]
+    base = _digest(package_shape(rel, dist))
+    for kind, name, value in (("main", "prefix", "/opt/pmrepo-demo/moved"), ("debuginfo", "repo_file", "x.repo"),
+                              ("src", "repo_name", "another name")):
+        repos = tuple(dataclasses.replace(r, **{name: value}) if r.kind == kind else r for r in rel.repositories)
+        moved = dataclasses.replace(rel, repositories=repos)
+        assert getattr(moved.repo(kind), name) == value
+        assert _digest(package_shape(moved, dist)) != base, (kind, name)

@@ -62,8 +62,13 @@ packages = ["x"]
     assert (main.rpm_dir, main.repodata_dir, main.repo_path) == (
         "/opt/linux-ha/pacemaker/rpm", "/opt/linux-ha/pacemaker/repodata", "/etc/yum.repos.d/pacemaker.repo")
     assert rel.repositories is rel.repos  # not folded again on each access
-    moved = dataclasses.replace(rel, prefix="/opt/linux-ha/other")
-    assert moved.repo("main").rpm_dir == "/opt/linux-ha/other/rpm"  # a changed release rebuilds its values
+    moved = dataclasses.replace(rel, repositories=(dataclasses.replace(main, prefix="/opt/linux-ha/other"),
+                                                   *rel.repositories[1:]))
+    assert (moved.prefix, moved.repo("main").rpm_dir) == ("/opt/linux-ha/other", "/opt/linux-ha/other/rpm")
+    # a changed release's repositories follow its name, version-release and arch
+    bumped = dataclasses.replace(rel, name="other-repo", version="2.0", arch="noarch")
+    assert bumped.repo_rpm_names(el7) == [f"other-repo{s}-2.0-1.1.el7.noarch.rpm" for s in ("", "-debuginfo", "-src")]
+    assert (rel.debuginfo_repo_file, rel.src_prefix) == ("pacemaker-debuginfo.repo", "/opt/linux-ha/pacemaker-src")
     assert rel.dists["el7"].tag == ".el7" and rel.dists["el7"].image == "centos:7"
 
 
@@ -100,6 +105,8 @@ BAD = [
      'debuginfo_prefix = "/opt/pmrepo-demo/demo/debuginfo"', "release.debuginfo_prefix", "its own root"),
     ("shared repo file", 'src_repo_file = "pmrepo-demo-src.repo"', 'src_repo_file = "pmrepo-demo.repo"',
      "release.repo_file", "distinct"),
+    ("root escapes parent", 'debuginfo_prefix = "/opt/pmrepo-demo/demo-debuginfo"',
+     'debuginfo_prefix = "/opt/pmrepo-demo/../../etc/x"', "release.debuginfo_prefix", "/opt/pmrepo-demo/<dir>"),
     ("repo file name", 'src_repo_file = "pmrepo-demo-src.repo"', 'src_repo_file = "src.conf"',
      "release.src_repo_file", ".repo"),
     ("notes text one language", 'group = "extra"', 'group = "extra"\nknown_issues = { ja = "x" }',
@@ -131,3 +138,48 @@ def test_invalid_manifest_names_file_field_fix(tmp_path: Path, desc: str, old: s
     assert "\n" not in msg
     assert msg.startswith(f"{path}: {field}:"), msg
     assert "fix:" in msg and fix in msg, msg
+
+
+def _with_mirror() -> type[manifest.Repository]:
+    """A Repository with one more per-repository value, declared in one place (its field)."""
+    mirror = manifest.repo_value(main_default=lambda main: f"https://mirror.example/{main['repo_id']}",
+                                 default=lambda kind, main, own: f"{main['mirror']}-{kind}",
+                                 pattern=manifest.URL_RE, main_fix="write {key} = \"https://…\"")
+    cls: type[manifest.Repository] = dataclasses.make_dataclass(
+        "MirroredRepository", [("mirror", str, mirror)], bases=(manifest.Repository,), frozen=True)
+    return cls
+
+
+def test_a_new_repository_value_is_one_declaration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pmrepo import assemble, manifest_repos
+    monkeypatch.setattr(manifest_repos, "Repository", _with_mirror())
+    path = _bad_manifest(tmp_path, 'src_repo_file = "pmrepo-demo-src.repo"',
+                         'src_repo_file = "pmrepo-demo-src.repo"\nsrc_mirror = "https://src.example/"')
+    rel = manifest.load(path)  # src_mirror is a known key now: read, not refused
+    assert [getattr(r, "mirror") for r in rel.repositories] == [  # main's default, debuginfo's derived from it, src's own
+        f"https://mirror.example/{rel.repo_id}", f"https://mirror.example/{rel.repo_id}-debuginfo", "https://src.example/"]
+    assert manifest_repos.repo_keys() >= {"mirror", "debuginfo_mirror", "src_mirror"}
+    dist = rel.dists["el7"]
+    other = dataclasses.replace(rel, repositories=tuple(dataclasses.replace(r, mirror="https://x/") for r in rel.repositories))
+    assert assemble._digest(assemble.package_shape(other, dist)) != assemble._digest(assemble.package_shape(rel, dist))
+    path.write_text(path.read_text().replace('src_mirror = "https://src.example/"', 'src_mirror = "not a url"'))
+    with pytest.raises(ManifestError) as err:
+        manifest.load(path)
+    assert "release.src_mirror" in str(err.value) and "invalid value 'not a url'" in str(err.value)
+    assert 'write src_mirror = "https://…"' in str(err.value)
+    monkeypatch.undo()  # without the declaration the key is unknown again
+    with pytest.raises(ManifestError, match=r"release\.src_mirror"):
+        manifest.load(path)
+
+
+def test_the_loader_reads_exactly_the_declared_repository_values() -> None:
+    from pmrepo import manifest_repos
+    declared = [f.name for f in dataclasses.fields(manifest.Repository) if "repo_value" in f.metadata]
+    assert declared == list(manifest.repo_values()) == ["prefix", "repo_id", "repo_name", "repo_file"]
+    assert manifest_repos.repo_keys() == {n if k == "main" else f"{k}_{n}" for n in declared for k in manifest.REPO_KINDS}
+    rel = manifest.load(DEMO)
+    for kind in manifest.REPO_KINDS:  # the flat names are views of the repositories
+        for name in declared:
+            assert getattr(rel, name if kind == "main" else f"{kind}_{name}") == getattr(rel.repo(kind), name)
+    with pytest.raises(AttributeError):
+        rel.prefix = "/x"  # type: ignore[misc]
