@@ -233,7 +233,7 @@ def test_config_matches_mocks_own_templates(fake_mock, dist, release) -> None:
 
 def test_config_table_check_can_fail(demo, fake_mock) -> None:
     """The comparison above catches a template that drifts from mock's values."""
-    import pmrepo.builders.mock as mockmod
+    import pmrepo.builders.mock_config as mockmod
     rel = demo[0]
     broken = dict(mockmod.TEMPLATE_FACTS)
     broken[6] = {**broken[6], "enabled": {**broken[6]["enabled"], "updates": True}}  # type: ignore[dict-item]

@@ -1,26 +1,7 @@
 """The mock backend: builds every package in an el6/el7 chroot with mock.
 
-Per build, a mock config is rendered from ``pmrepo/templates/builders/mock.cfg.j2`` into the job's
-output directory. It follows mock's own end-of-life templates for these
-targets (mock-core-configs ``eol/templates/centos-6.tpl``/``epel-6.tpl``,
-``centos-7.tpl``/``epel-7.tpl``) in every key that changes a build:
-``[main]`` as mock writes it (``best=1``, ``user_agent``), the https vault,
-``failovermethod=priority``, ``[updates]`` disabled on el6 as in mock's
-template, ``ssl_ca_bundle_path`` on el6, fully qualified bootstrap images,
-``isolation='simple'`` on el6 (``TEMPLATE_FACTS``). Deliberate differences:
-EPEL from its archive by ``baseurl`` (the templates' mirrorlists no longer
-serve these releases), an explicit ``%dist``, and no SCLo/fasttrack/plus
-repos. Repo URLs, from lowest to highest precedence:
-
-1. built-in defaults (``_default_repos``; vault 6.10 / 7.9.2009, EPEL archive),
-2. the manifest's ``[dists.<d>] base_repos`` (repoid -> baseurl; a repo named
-   there is enabled, new ids add repos),
-3. the backend's ``mirrors`` option (``repoid`` or ``<dist>/<repoid>`` -> baseurl),
-4. the environment: ``PMREPO_MIRROR_<REPOID>``, then ``PMREPO_MIRROR_<DIST>_<REPOID>``
-   (uppercased, every non-alphanumeric character -> ``_``), for an internal mirror.
-``repo_enabled`` (``--mock-opt enable.<repoid>=0|1``) switches a repo on or off
-last; ``bootstrap_images`` (``--mock-opt bootstrap_image[.<dist>]=IMAGE``)
-replaces the bootstrap image.
+Per build, a mock config is rendered by ``mock_config`` (the template's facts, the repository
+URLs and their overrides) into the job's output directory.
 
 When the job has BuildRequires built earlier in this run (``req.dep_rpms``),
 those RPMs are hard-linked into ``<outdir>/local-repo``, indexed with
@@ -69,10 +50,10 @@ from pathlib import Path
 
 from ..errors import BuildError, UsageError
 from ..fsutil import write_atomic
-from ..manifest import Dist, redact_url
-from ..render import render_template
+from ..manifest import Dist
 from ..run import require_tool, run
-from .base import Builder, BuildOutput, BuildRequest, rpm_macro_defines
+from . import mock_config
+from .base import Builder, BuildOutput, BuildRequest
 from .mock_exits import (
     EPERM_FIX,
     EPERM_RE,
@@ -93,65 +74,7 @@ from .mock_exits import (
 )
 
 __all__ = ["EXIT_CODES", "KNOWN_ARGS_SINCE", "MIN_MOCK_VERSION", "MOCK_FEATURES", "MockBuilder", "MockError",
-           "explaining_tail", "mirror_env_names", "mock_error", "parse_version"]
-
-TEMPLATE = "builders/mock.cfg.j2"  # in pmrepo/templates/
-
-VAULT = "https://vault.centos.org"  # mock's eol templates use https for the vault
-EPEL_ARCHIVE = "https://archives.fedoraproject.org/pub/archive/epel"
-GPG_KEYS = "file:///usr/share/distribution-gpg-keys"  # shipped by distribution-gpg-keys (a mock dependency)
-
-#: The last minor release of each major, as the CentOS vault names it.
-VAULT_RELEASE = {6: "6.10", 7: "7.9.2009"}
-
-#: What mock's own eol templates set for these targets, where pmrepo follows them.
-#: Sources: mock-core-configs/etc/mock/eol/templates/centos-6.tpl (commit 606bb74),
-#: epel-6.tpl (ssl_ca_bundle_path), centos-7.tpl (commit e50bb84), templates/epel-7.tpl.
-TEMPLATE_FACTS: dict[int, dict[str, object]] = {
-    6: {"isolation": "simple", "ssl_ca_bundle_path": "/etc/pki/tls/certs/ca-bundle.crt",
-        # mock's centos-6.tpl says 'centos:6' (a short name needing a registries.conf alias): the same image, qualified
-        "bootstrap_image": "docker.io/library/centos:6",
-        "enabled": {"base": True, "updates": False, "extras": True, "epel": True}},
-    7: {"isolation": None, "ssl_ca_bundle_path": None, "bootstrap_image": "quay.io/centos/centos:7",
-        "enabled": {"base": True, "updates": True, "extras": True, "epel": True}},
-}
-
-
-
-@dataclass(frozen=True)
-class RepoDefault:
-    repoid: str
-    name: str
-    path: str  # baseurl = base + path, formatted with vault release / major
-    base: str
-    gpgkey: str
-
-
-def _default_repos(rhel: int) -> list[RepoDefault]:
-    vault = VAULT_RELEASE[rhel]
-    centos_key = f"{GPG_KEYS}/centos/RPM-GPG-KEY-CentOS-{rhel}"
-    epel_key = f"{GPG_KEYS}/epel/RPM-GPG-KEY-EPEL-{rhel}"
-    return [
-        RepoDefault("base", "CentOS-$releasever - Base", f"/{vault}/os/$basearch/", VAULT, centos_key),
-        RepoDefault("updates", "CentOS-$releasever - Updates", f"/{vault}/updates/$basearch/", VAULT, centos_key),
-        RepoDefault("extras", "CentOS-$releasever - Extras", f"/{vault}/extras/$basearch/", VAULT, centos_key),
-        RepoDefault("epel", "Extra Packages for Enterprise Linux $releasever - $basearch (archive)",
-                    f"/{rhel}/$basearch/", EPEL_ARCHIVE, epel_key),
-    ]
-
-
-def mirror_env_names(dist: str, repoid: str) -> tuple[str, str]:
-    """The environment variables that override ``repoid``'s URL: generic, then per dist."""
-    def norm(s: str) -> str:
-        return re.sub(r"[^A-Za-z0-9]", "_", s).upper()
-    return f"PMREPO_MIRROR_{norm(repoid)}", f"PMREPO_MIRROR_{norm(dist)}_{norm(repoid)}"
-
-
-# A baseurl goes into yum.conf inside a Python triple-quoted string that mock
-# also renders with jinja2: no whitespace, quotes, backslashes or braces.
-URL_RE = re.compile(r"^(https?|ftp|file)://[^\s\"'\\{}]+\Z")
-REPOID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*\Z")
-IMAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*\Z")
+           "explaining_tail", "mock_error", "parse_version"]
 
 
 @dataclass
@@ -199,7 +122,7 @@ class MockBuilder(Builder):
         if not re.match(r"^[A-Za-z0-9_.-]+\Z", self.uniqueext_prefix):
             raise UsageError(f"mock uniqueext_prefix {self.uniqueext_prefix!r} — fix: use letters, digits and ._-")
         for key, image in self.bootstrap_images.items():
-            if not IMAGE_RE.match(image):
+            if not mock_config.IMAGE_RE.match(image):
                 raise UsageError(f"mock bootstrap_image{'.' + key if key else ''}={image!r}: not an image "
                                  "reference — fix: e.g. quay.io/centos/centos:7")
 
@@ -255,7 +178,7 @@ class MockBuilder(Builder):
                 raise UsageError(f"{manifest_path}: {str(exc)[len('manifest '):]}") from None
             for repo in repos:
                 ids.add(str(repo["id"]))
-                known.update(mirror_env_names(dist.name, str(repo["id"])))
+                known.update(mock_config.mirror_env_names(dist.name, str(repo["id"])))
         for var in sorted(os.environ):
             if var.startswith("PMREPO_MIRROR_") and var not in known:
                 raise UsageError(f"environment {var}: names no repository of dists "
@@ -280,19 +203,6 @@ class MockBuilder(Builder):
         and so does root reuse (packages an earlier job installed stay in the root)."""
         return self.render_config(dist, owned=False) + f"\n# reuse_roots={self.reuse_roots}\n"
 
-    def isolation_for(self, dist: Dist) -> str | None:
-        if self.isolation:
-            return self.isolation
-        facts = TEMPLATE_FACTS.get(dist.rhel)
-        return facts["isolation"] if facts else None  # type: ignore[return-value]
-
-    def bootstrap_image_for(self, dist: Dist) -> str:
-        image = self.bootstrap_images.get(dist.name) or self.bootstrap_images.get("")
-        if image:
-            return image
-        facts = TEMPLATE_FACTS.get(dist.rhel)
-        return str(facts["bootstrap_image"]) if facts else dist.image
-
     def root_name(self, dist: Dist, owned: bool = True) -> str:
         """``pmrepo-<dist>-<arch>-<owner>``: the run owner (work directory) is part of the root name,
         so mock's basedir entries, its root_cache/yum_cache directories and its buildroot.lock are
@@ -301,96 +211,27 @@ class MockBuilder(Builder):
         base = f"pmrepo-{dist.name}-{self.arch}"
         return f"{base}-{self.owner}" if owned and self.owner else base
 
-    # -- config --------------------------------------------------------------
+    # -- config (mock_config) -----------------------------------------------
+
+    def isolation_for(self, dist: Dist) -> str | None:
+        return mock_config.isolation_for(dist, self.isolation)
+
+    def bootstrap_image_for(self, dist: Dist) -> str:
+        return mock_config.bootstrap_image_for(dist, self.bootstrap_images)
 
     def repos_for(self, dist: Dist) -> list[dict[str, object]]:
-        """The dist's repositories: id, name, baseurl, gpgkey ('' = no check), enabled, origin."""
-        repos: dict[str, dict[str, object]] = {}
-        facts = TEMPLATE_FACTS.get(dist.rhel)
-        if dist.rhel in VAULT_RELEASE:
-            enabled: Mapping[str, bool] = facts["enabled"] if facts else {}  # type: ignore[assignment]
-            for d in _default_repos(dist.rhel):
-                repos[d.repoid] = {"id": d.repoid, "name": d.name, "baseurl": d.base + d.path,
-                                   "gpgkey": d.gpgkey, "enabled": enabled.get(d.repoid, True),
-                                   "origin": "built-in default (mock's eol template)"}
-        for repoid, url in dist.base_repos.items():
-            self._check_repoid(repoid, f"manifest [dists.{dist.name}] base_repos")
-            self._set_url(repos, repoid, url, f"manifest [dists.{dist.name}] base_repos.{repoid}")
-            repos[repoid]["enabled"] = True  # named in the manifest: used
-        for key, url in self.mirrors.items():
-            mirrored = self._target(key, dist, "mirrors")
-            if mirrored:
-                self._set_url(repos, mirrored, url, f"mock backend option mirrors[{key!r}]")
-        for repoid in list(repos):
-            for var in mirror_env_names(dist.name, repoid):
-                if os.environ.get(var):
-                    self._set_url(repos, repoid, os.environ[var], f"environment {var}")
-        for key, on in self.repo_enabled.items():
-            switched = self._target(key, dist, "enable")
-            if not switched:
-                continue
-            if switched not in repos:
-                raise UsageError(f"mock backend option enable.{key}: dist {dist.name} has no repository "
-                                 f"{switched!r} — fix: use one of {', '.join(repos)}")
-            repos[switched]["enabled"] = on
-        if not repos:
-            raise UsageError(f"dist {dist.name} (rhel {dist.rhel}): no built-in mirrors for this release — fix: "
-                             f"list its repositories in the manifest: [dists.{dist.name}] base_repos = {{base = \"http://…\"}}")
-        return list(repos.values())
-
-    def _target(self, key: str, dist: Dist, option: str) -> str | None:
-        """``repoid`` or ``<dist>/repoid``: the repoid if it applies to ``dist``."""
-        target, _, repoid = key.rpartition("/")
-        self._check_repoid(repoid, f"mock backend option {option}[{key!r}]")
-        if target and not REPOID_RE.match(target):
-            raise UsageError(f"mock backend option {option}[{key!r}]: {target!r} is not a dist name — "
-                             "fix: use \"repoid\" or \"<dist>/repoid\"")
-        return None if target and target != dist.name else repoid
-
-    @staticmethod
-    def _check_repoid(repoid: str, where: str) -> None:
-        if not REPOID_RE.match(repoid) or repoid == "main" or repoid == "pmrepo-local":
-            raise UsageError(f"{where}: invalid repository id {repoid!r} — fix: use letters, digits and ._:- "
-                             "(not 'main' or 'pmrepo-local')")
-
-    @staticmethod
-    def _set_url(repos: dict[str, dict[str, object]], repoid: str, url: str, where: str) -> None:
-        if not URL_RE.match(url):
-            raise UsageError(f"{where}: {redact_url(url)!r} is not a usable baseurl — fix: give an http(s)://, "
-                             "ftp:// or file:// URL without spaces, quotes, backslashes or braces "
-                             "($releasever/$basearch are fine)")
-        if repoid in repos:
-            repos[repoid]["baseurl"] = url
-            repos[repoid]["origin"] = f"{where} (overrides {repos[repoid]['origin']})"
-        else:
-            repos[repoid] = {"id": repoid, "name": f"{repoid} ({where})", "baseurl": url,
-                             "gpgkey": "", "enabled": True, "origin": where}
+        """The dist's repositories (``mock_config.repos_for``) with this backend's mirrors and switches."""
+        return mock_config.repos_for(dist, self.mirrors, self.repo_enabled)
 
     def render_config(self, dist: Dist, local_repo: Path | None = None,
                       source_date_epoch: int | None = None, owned: bool = True) -> str:
         """mock's config for ``dist``; with ``local_repo``, a [pmrepo-local] section for it;
         ``owned=False``: the root name without the owner (build keys do not depend on the work dir)."""
-        env = {"SOURCE_DATE_EPOCH": str(source_date_epoch)} if source_date_epoch is not None else {}
-        facts = TEMPLATE_FACTS.get(dist.rhel, {})
-        context = {
-            "py": repr,
-            "root": self.root_name(dist, owned),
-            "target_arch": self.arch,
-            "legal_host_arches": (self.arch,),
-            "dist": dist.name,
-            "releasever": str(dist.rhel),
-            "chroot_setup_cmd": self.chroot_setup_cmd,
-            "package_manager": "yum",
-            "isolation": self.isolation_for(dist),
-            "ssl_ca_bundle_path": facts.get("ssl_ca_bundle_path"),
-            "use_bootstrap_image": self.use_bootstrap_image,
-            "bootstrap_image": self.bootstrap_image_for(dist),
-            "macros": rpm_macro_defines(dist, source_date_epoch or 0),
-            "environment": env,
-            "repos": self.repos_for(dist),
-            "local_repo": local_repo.resolve().as_uri() if local_repo is not None else None,
-        }
-        return render_template(TEMPLATE, context, what=f"mock config ({dist.name})")
+        cfg = mock_config.ConfigInput(
+            root=self.root_name(dist, owned), arch=self.arch, chroot_setup_cmd=self.chroot_setup_cmd,
+            isolation=self.isolation_for(dist), use_bootstrap_image=self.use_bootstrap_image,
+            bootstrap_image=self.bootstrap_image_for(dist), repos=self.repos_for(dist))
+        return mock_config.render_config(dist, cfg, local_repo, source_date_epoch)
 
     # -- build roots ----------------------------------------------------------
 

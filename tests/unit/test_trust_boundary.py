@@ -161,19 +161,19 @@ def test_base_repo_url_with_jinja_is_refused(tmp_path: Path) -> None:
 
 
 def test_trailing_newline_fails_every_validating_pattern() -> None:
-    from pmrepo.builders import mock, rpmbuild
+    from pmrepo.builders import mock_config, rpmbuild
 
-    for pattern, good in [(mock.URL_RE, "http://mirror/centos/7/os/x86_64/"), (mock.REPOID_RE, "base"),
-                          (mock.IMAGE_RE, "centos:7"), (rpmbuild._OVERLAY_SAFE, "/opt/x"),
+    for pattern, good in [(mock_config.URL_RE, "http://mirror/centos/7/os/x86_64/"), (mock_config.REPOID_RE, "base"),
+                          (mock_config.IMAGE_RE, "centos:7"), (rpmbuild._OVERLAY_SAFE, "/opt/x"),
                           (publish.RELEASE_ID_RE, "demo-repo-1.0-1"),
                           (publish.staging_re("demo-1"), ".staging-demo-1-0123456789ab"),
                           (publish.old_re("demo-1"), ".old-demo-1-0123456789ab")]:
         assert pattern.match(good), pattern.pattern
         assert not pattern.match(good + "\n"), f"{pattern.pattern} accepts a trailing newline"
     with pytest.raises(PmrepoError, match="not a usable baseurl"):
-        mock.MockBuilder._set_url({}, "base", "http://mirror/x/\n", "environment PMREPO_MIRROR_EL7_BASE")
+        mock_config.set_url({}, "base", "http://mirror/x/\n", "environment PMREPO_MIRROR_EL7_BASE")
     with pytest.raises(PmrepoError, match="invalid repository id"):
-        mock.MockBuilder._check_repoid("base\n", "manifest")
+        mock_config.check_repoid("base\n", "manifest")
 
 
 # -- 4. file:// sources are confined like path = --------------------------------------
@@ -415,9 +415,9 @@ def test_preflight_log_without_a_workdir_is_private_never_a_shared_name(tmp_path
 
 
 def test_a_mirror_url_with_credentials_is_not_printed_in_the_mock_error() -> None:
-    from pmrepo.builders.mock import MockBuilder
+    from pmrepo.builders.mock_config import set_url
     from pmrepo.errors import UsageError
 
     with pytest.raises(UsageError) as exc:
-        MockBuilder._set_url({}, "base", "https://user:s3cret@mirror.example/centos 6/", "mirrors option")
+        set_url({}, "base", "https://user:s3cret@mirror.example/centos 6/", "mirrors option")
     assert "s3cret" not in str(exc.value) and "***@mirror.example" in str(exc.value)
