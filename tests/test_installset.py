@@ -14,7 +14,7 @@ from conftest import ROOT, DemoBuild
 from pmrepo import installset, manifest
 from pmrepo.checks import freshroot as installcheck
 from pmrepo.errors import SpecError
-from pmrepo.notes import collect
+from pmrepo.notes_collect import collect
 
 REAL = ROOT / "releases" / "1.1.14-1.1.toml"
 

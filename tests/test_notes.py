@@ -23,7 +23,8 @@ from conftest import DEMO, ROOT, DemoBuild
 from pmrepo import manifest
 from pmrepo.checks import freshroot as installcheck
 from pmrepo.errors import NotesError
-from pmrepo.notes import is_separate, render_notes
+from pmrepo.notes import render_notes
+from pmrepo.notes_collect import is_separate
 from pmrepo.run import run
 
 REAL = ROOT / "releases" / "1.1.14-1.1.toml"

@@ -16,7 +16,7 @@ import pytest
 from conftest import DEMO
 from pmrepo import manifest
 from pmrepo.newrelease import derive
-from pmrepo.notes import collect
+from pmrepo.notes_collect import collect
 from pmrepo.pipeline import Options, Pipeline
 from pmrepo.records import BuildRecord
 from synthetic import needs_rpmbuild

@@ -171,7 +171,7 @@ def test_three_releases_of_the_real_manifest(tmp_path: Path, monkeypatch: pytest
     from conftest import ROOT
 
     from pmrepo import defaults
-    from pmrepo.notes import collect
+    from pmrepo.notes_collect import collect
     for d in ("releases", "specs"):
         shutil.copytree(ROOT / d, tmp_path / d)
     monkeypatch.setattr(defaults, "checkout", lambda: tmp_path)

@@ -7,7 +7,8 @@ import pytest
 
 from conftest import DEMO, ROOT
 from pmrepo import manifest
-from pmrepo.notes import collect, render_texts
+from pmrepo.notes import render_texts
+from pmrepo.notes_collect import collect
 
 REAL = ROOT / "releases" / "1.1.14-1.1.toml"
 

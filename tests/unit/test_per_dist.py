@@ -87,7 +87,8 @@ def test_notes_mark_per_dist(tmp_path: Path) -> None:
     """el7 ships demo-plugin 0.6-1.1f56, el6 keeps 0.5-1 (as in 0.9): bold on el7 only, each line names its dist;
     the next release (new-release alone) bumps el6 only: bold on el6 only, judged against per-dist predecessors."""
     from pmrepo.newrelease import derive
-    from pmrepo.notes import collect, render_texts
+    from pmrepo.notes import render_texts
+    from pmrepo.notes_collect import collect
     path = per_dist_demo(tmp_path)
     notes = collect(manifest.load(path), repo_dir=None)
     (l6,), (l7,) = _lines(notes, "el6", "demo-plugin"), _lines(notes, "el7", "demo-plugin")

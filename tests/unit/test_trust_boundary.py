@@ -378,7 +378,8 @@ def test_release_notes_markdown_carries_no_script_from_the_manifest() -> None:
 
     from conftest import DEMO
 
-    from pmrepo.notes import collect, render_texts
+    from pmrepo.notes import render_texts
+    from pmrepo.notes_collect import collect
 
     rel = manifest.load(DEMO)
     hostile = "<script>alert(1)</script> see [the fix](javascript:alert(2)) or <JavaScript:alert(3)>"
