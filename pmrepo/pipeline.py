@@ -6,6 +6,8 @@ render → sources → plan (build graphs) → build (scheduler) → assemble
 ordered list, the same for ``all`` and ``gate``) → output under
 ``repo/<release_id>/<dist>/`` (staging directory renamed into place) →
 notes, SHA256SUMS → publish. Every path comes from ``layout.Layout``.
+The pieces that need no ``Pipeline`` (the previous release for the upgrade test, the
+build plan's report, pinning, publishing) are in ``pipeline_tasks``.
 """
 from __future__ import annotations
 
@@ -17,7 +19,6 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from . import manifest, preflight, sources, specs
@@ -25,53 +26,21 @@ from .assemble import Assembly, clean_scratch
 from .builders import Builder, get_builder
 from .checks import Check, CheckContext, CheckOptions, DistRun, default_checks, run_checks
 from .checks import summary as check_summary
-from .checksums import write_sha256sums
 from .errors import BuildError, GateError, PmrepoError, SpecError, UnpinnedSourceError, UsageError, step
 from .fsutil import sha256_file, write_atomic
-from .graph import BuildGraph, build_graph
+from .graph import build_graph
 from .layout import Layout
 from .lock import WorkdirLock
 from .manifest import Dist, Release, redact_url
 from .notes import render_notes
 from .options import Options as Options  # the run's options (cli.py fills them; tests import them here)
+from .pipeline_tasks import DistPlan, pin_sources, previous_repo_packages, publish_outputs, say_lacking, say_plan
 from .preflight import Input as PreflightInput
 from .progress import Console, Progress, Say, default_console, table
-from .publish import publish, refuse_unshippable, vouch
 from .records import BuildRecord
 from .render import use_bytecode_cache
-from .repopkg import metapackage_requires
 from .scheduler import JobResult, JobSpec, Scheduler, Store, summary
 from .sign import Signer
-
-# -- the previous release, for the upgrade test (handed to checks.Upgrade) --------------------
-
-
-def previous_repo_packages(release: Release, dist: Dist, upgrade_from: Path) -> tuple[Release, list[Path]]:
-    """The release ``release`` follows, and its repository packages for ``dist``
-    under the output root ``upgrade_from`` (``<release_id>/<dist>/``)."""
-    where = release.follows_path()
-    if where is None:
-        raise GateError(f"{release.path}: release.follows is not set, so there is no previous release to upgrade from "
-                        "— fix: set follows, or drop --upgrade-from")
-    prev = manifest.load(where)
-    d = prev.dists.get(dist.name)
-    if d is None:
-        raise GateError(f"{where}: the previous release has no dist {dist.name} to upgrade from "
-                        "— fix: drop --upgrade-from")
-    base = Layout(prev.release_id, upgrade_from).dist(dist.name).output.root
-    rpms = [base / name for name in prev.repo_rpm_names(d)]
-    missing = [str(p) for p in rpms if not p.is_file()]
-    if missing:
-        raise GateError(f"upgrade test ({dist.name}): the previous release's repository packages are not there: "
-                        f"{', '.join(missing)} — fix: build {where.name} into {upgrade_from} (build.py all --outdir …)")
-    return prev, rpms
-
-
-@dataclass
-class DistPlan:
-    dist: Dist
-    infos: dict[str, specs.SpecInfo]
-    graph: BuildGraph
 
 
 class Pipeline:
@@ -363,7 +332,7 @@ class Pipeline:
                     plans = scratch.plan(rendered, strict=False, cache=self.layout.specinfo_cache)
                 for dname, plan in plans.items():
                     self.say(f"== {dname}")
-                    self._say_lacking(scratch.builder, plan, say_none=True)
+                    say_lacking(self.console, scratch.builder, plan, say_none=True)
         with self.console.step("preflight (sources, spec templates, backend)"):
             self.preflight()
         self.say(f"buildable here with backend {self.builder.name}")
@@ -371,21 +340,6 @@ class Pipeline:
     def _jobs_text(self) -> str:
         n = sum(len(self.release.components_for(d.name)) for d in self.dists)
         return f"{n} component specs for {', '.join(d.name for d in self.dists)}"
-
-    def _say_lacking(self, builder: Builder, plan: DistPlan, say_none: bool = False) -> None:
-        """Which of the dist's BuildRequires from outside the release this host lacks."""
-        with self.console.watch(f"{plan.dist.name}: BuildRequires from outside the release on this host"):
-            lacking = sorted({br for brs in plan.graph.external.values() for br in brs if builder.lacks(br)})
-        if not lacking:
-            if say_none:
-                self.say(f"  this host has every BuildRequires from outside the release (backend {builder.name})")
-            return
-        self.say(f"  BuildRequires this host lacks for backend {builder.name} ({len(lacking)}): {', '.join(lacking)}")
-        if not builder.shippable:
-            self.say("  → taken as provided by the host's own packages (--host-buildrequires, unverified): "
-                     "builds are NOT shippable")
-        else:
-            self.say(f"  → {builder.remedy}")
 
     def run_render(self) -> None:
         with self.locked():
@@ -422,23 +376,7 @@ class Pipeline:
                 rendered = self.render()
             with self.console.step(f"parse specs (rpmspec, cache {self.layout.specinfo_cache})"):
                 plans = self.plan(rendered, strict=False)
-        rel = self.release
-        for dname, plan in plans.items():
-            self.say(f"== {dname} ({plan.dist.tag}, rhel {plan.dist.rhel})")
-            for i, wave in enumerate(plan.graph.waves(), 1):
-                self.say(f"  wave {i}: {', '.join(wave)}")
-            self.say(f"  build order: {' -> '.join(plan.graph.order())}")
-            rows = []
-            for comp in rel.components_for(dname):
-                deps = ", ".join(sorted(plan.graph.deps[comp.name])) or "-"
-                for pkg in comp.packages_for(dname):
-                    rows.append((pkg, comp.vr + plan.dist.tag, comp.name, deps))
-            rows.append((rel.metapackage, f"{rel.vr}{plan.dist.tag}", "(metapackage)", "-"))
-            self.say(f"  {rel.repo_rpm_name(plan.dist)} installs {rel.repo('main').rpm_dir}/:")
-            self.say("\n".join("    " + ln for ln in
-                               table(["package", "version-release", "component", "built after"], rows).splitlines()))
-            self.say(f"  {rel.metapackage} requires: {', '.join(metapackage_requires(rel, plan.dist))}")
-            self._say_lacking(self.builder, plan)
+        say_plan(self.release, plans, self.builder, self.console)
 
     def run_gate(self) -> list[DistRun]:
         """``gate``: the checks of ``all`` (the same list, the reports in the same
@@ -472,18 +410,7 @@ class Pipeline:
     def run_pin(self) -> None:
         """``pin``: record the sha256 of every unpinned URL source (trust on first use)."""
         with WorkdirLock(self.opts.workdir):
-            rel = self.release
-            todo = sources.unpinned(rel)
-            if not todo:
-                self.say(f"{rel.path}: every source is pinned")
-                return
-            self.say(f"pinning {len(todo)} source(s) by TRUST ON FIRST USE: the sha256 recorded is whatever the "
-                     "server sends now; compare it with upstream's published checksums before you release.")
-            with self.console.step(f"download {len(todo)} source(s)"):
-                pinned = sources.pin(rel, sources.Fetcher(self.layout.cache, say=self.say))
-            for comp, url, digest in pinned:
-                self.say(f"  {comp}: {redact_url(url)}\n    sha256 = {digest}")
-            manifest.load(rel.path)
+            pin_sources(self.release, self.layout.cache, self.console)
 
     def run_publish(self, target: str, *, dry_run: bool = False, replace: bool = False,
                     allow_unchecked: bool = False) -> None:
@@ -492,26 +419,9 @@ class Pipeline:
             raise UsageError("publish: no mirror given — fix: pass --target URL or set PUBLISH_TARGET")
         rel = self.release
         with self.locked():
-            source = self.layout.release_out
-            missing = [d.name for d in self.dists if not self.layout.dist(d.name).output.build_json.is_file()]
-            found = [f"publish: {source} has no finished build for {', '.join(missing)} — fix: run "
-                     f"`./build.py all --release {rel.path}` first"] if missing else []
-            found += preflight.problems(self.preflight_input(),
-                                        preflight.Needs(build=False, target=target, replace=replace))[0]
-            if found:  # everything publishing needs, reported at once before anything is written
-                raise preflight.PreflightError(found)
-            refuse_unshippable(source)  # before anything is written (notes, SHA256SUMS)
-            unchecked = vouch(source, rel.key, rel.path, tuple(rel.dists), required=[d.name for d in self.dists],
-                              allow_unchecked=allow_unchecked)
-            for dist, skipped in unchecked.items():
-                self.say(f"publish: {dist} was built without {', '.join(skipped)} "
-                         "(--allow-unchecked; the notes say so)")
-            # the notes describe exactly the files being uploaded: regenerated from the build.json files just verified
-            render_notes(rel, source, repo_dir=self.opts.outdir)
-            write_sha256sums(source)  # local and derived: a dry run writes it too; the mirror is untouched
-            with self.console.step(f"publish {rel.release_id} to {target}"):
-                result = publish(source, target, rel.release_id, force=replace, dry_run=dry_run,
-                                 log=self.layout.log("publish.log"), echo=self.console.say)
+            result = publish_outputs(rel, self.layout, tuple(self.dists), self.preflight_input, self.opts.outdir,
+                                     target, self.console, dry_run=dry_run, replace=replace,
+                                     allow_unchecked=allow_unchecked)
         if not dry_run:
             self.say(f"published {result.files} files to {result.url}")
 

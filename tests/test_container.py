@@ -25,7 +25,8 @@ import predecessor
 from conftest import DEMO, DemoBuild
 from pmrepo import manifest
 from pmrepo.checks import CheckContext, ContainerInstall, run_checks
-from pmrepo.pipeline import Options, Pipeline, previous_repo_packages
+from pmrepo.pipeline import Options, Pipeline
+from pmrepo.pipeline_tasks import previous_repo_packages
 from pmrepo.errors import GateError
 from pmrepo.checks.container import (
     FAIL, PASS, SKIP, ContainerError, ContainerReport, ContainerSettings, Engine, Step,
