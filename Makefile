@@ -33,6 +33,7 @@ LINTED = pmrepo bench build.py
 
 check:
 	$(PYTHON) -m ruff check $(LINTED)
+	$(PYTHON) -m ruff format --check $(LINTED)
 	$(PYTHON) -m mypy
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/unit
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """pmrepo command-line entry: see `./build.py --help`. The logic lives in pmrepo/."""
+
 import sys
 
 from pmrepo.cli import main

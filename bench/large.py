@@ -11,6 +11,7 @@ stretch without an output line (the "no step silent for more than ~2 s" rule).
 Usage (from the checkout): python3 -m bench.large [--sizes 100,500,2000] [--out bench/out/large]
        [--dists el7] [--profile check|plan]  (--profile: cProfile of one warm run, top 25 by cumulative time)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,7 +33,7 @@ def dag(n: int, width: int = 50) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for i, name in enumerate(names):
         layer = i // width
-        prev = names[(layer - 1) * width: layer * width] if layer else []
+        prev = names[(layer - 1) * width : layer * width] if layer else []
         out[name] = [prev[(i + k) % len(prev)] for k in range(min(3, len(prev)))] if prev else []
         out[name] = sorted(set(out[name]))
     return out
@@ -50,8 +51,14 @@ def timed(build_py: Path, argv: list[str]) -> tuple[float, float, int, list[str]
     """(seconds, longest gap between output lines, exit code, lines)."""
     env = dict(os.environ, CI="true", PYTHONUNBUFFERED="1")
     t0 = time.monotonic()
-    proc = subprocess.Popen([sys.executable, str(build_py), *argv], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=env, cwd=build_py.parent)
+    proc = subprocess.Popen(
+        [sys.executable, str(build_py), *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=build_py.parent,
+    )
     last, gap, lines = t0, 0.0, []
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -71,8 +78,12 @@ def main() -> int:
     ap.add_argument("--profile", choices=["check", "plan"], default=None)
     ap.add_argument("--commands", default="check,plan")
     ap.add_argument("--runs", default="cold,warm")
-    ap.add_argument("--build-py", type=Path, default=ROOT / "build.py",
-                    help="the build.py to time (e.g. an export of an older commit, for before/after)")
+    ap.add_argument(
+        "--build-py",
+        type=Path,
+        default=ROOT / "build.py",
+        help="the build.py to time (e.g. an export of an older commit, for before/after)",
+    )
     ap.add_argument("--check-without-workdir", action="store_true", help="`check` of a version without --workdir")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -84,10 +95,27 @@ def main() -> int:
         if args.profile:
             prof = args.out / f"{args.profile}-{n}.prof"
             env = dict(os.environ, CI="true")
-            subprocess.run([sys.executable, "-m", "cProfile", "-o", str(prof), str(ROOT / "build.py"), args.profile,
-                            "--release", str(path), "--workdir", str(work)], env=env, cwd=ROOT,
-                           stdout=subprocess.DEVNULL, check=False)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "cProfile",
+                    "-o",
+                    str(prof),
+                    str(ROOT / "build.py"),
+                    args.profile,
+                    "--release",
+                    str(path),
+                    "--workdir",
+                    str(work),
+                ],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                check=False,
+            )
             import pstats
+
             pstats.Stats(str(prof)).sort_stats("cumulative").print_stats(25)
             continue
         subprocess.run(["rm", "-rf", str(work)], check=True)

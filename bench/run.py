@@ -29,6 +29,7 @@ Usage (from the checkout): python3 -m bench.run [--out bench/out] [--quick] [--p
 --quick: one work unit per component, a 16 MiB P4 payload, a 0.5 s mock
 init: a smoke run of the script's output (its numbers are not the targets').
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,13 +50,33 @@ OUT = Path(__file__).resolve().parent / "out"
 ROOT = Path(__file__).resolve().parent.parent
 
 DAG = {
-    "core": [], "util": [], "solo": [],
-    "a1": ["core"], "a2": ["core"], "a3": ["core", "util"], "a4": ["util"],
-    "b1": ["a1"], "b2": ["a2", "a3"], "b3": ["a4"],
-    "c1": ["b1", "b2"], "top": ["c1", "b3"],
+    "core": [],
+    "util": [],
+    "solo": [],
+    "a1": ["core"],
+    "a2": ["core"],
+    "a3": ["core", "util"],
+    "a4": ["util"],
+    "b1": ["a1"],
+    "b2": ["a2", "a3"],
+    "b3": ["a4"],
+    "c1": ["b1", "b2"],
+    "top": ["c1", "b3"],
 }
-WORK = {"core": 6, "util": 3, "solo": 4, "a1": 3, "a2": 5, "a3": 3, "a4": 2, "b1": 4, "b2": 3, "b3": 5, "c1": 4,
-        "top": 3}
+WORK = {
+    "core": 6,
+    "util": 3,
+    "solo": 4,
+    "a1": 3,
+    "a2": 5,
+    "a3": 3,
+    "a4": 2,
+    "b1": 4,
+    "b2": 3,
+    "b3": 5,
+    "c1": 4,
+    "top": 3,
+}
 
 
 def quiet(_: str) -> None:
@@ -85,6 +106,7 @@ def critical_path(seconds: dict[str, float]) -> float:
         if c not in memo:
             memo[c] = seconds[c] + max((longest(d) for d in DAG[c]), default=0.0)
         return memo[c]
+
     return max(longest(c) for c in DAG)
 
 
@@ -104,12 +126,24 @@ def fmt_ratio(values: list[float], unit: str = "x", digits: int = 2) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=OUT)
-    ap.add_argument("--quick", action="store_true", default=os.environ.get("PMREPO_BENCH_QUICK") == "1",
-                    help="less work per measurement (a smoke run of the script)")
-    ap.add_argument("--pairs", type=int, default=int(os.environ.get("PMREPO_BENCH_PAIRS", "3")),
-                    help="interleaved A/B pairs per ratio (>= 3; default 3)")
-    ap.add_argument("--mock-init", type=float, default=None,
-                    help="the mock stand-in's root init cost in seconds (default 2, quick 0.5)")
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        default=os.environ.get("PMREPO_BENCH_QUICK") == "1",
+        help="less work per measurement (a smoke run of the script)",
+    )
+    ap.add_argument(
+        "--pairs",
+        type=int,
+        default=int(os.environ.get("PMREPO_BENCH_PAIRS", "3")),
+        help="interleaved A/B pairs per ratio (>= 3; default 3)",
+    )
+    ap.add_argument(
+        "--mock-init",
+        type=float,
+        default=None,
+        help="the mock stand-in's root init cost in seconds (default 2, quick 0.5)",
+    )
     args = ap.parse_args()
     if args.pairs < 3:
         ap.error("--pairs: at least 3 (a median and a spread need them)")
@@ -123,8 +157,11 @@ def main() -> int:
     rows = []
     n = args.pairs
 
-    print(f"bench: {len(DAG)} components, {sum(work.values())} work units, {cores} cores, rpmbuild backend, "
-          f"{n} interleaved pairs per ratio{' (quick)' if args.quick else ''}", flush=True)
+    print(
+        f"bench: {len(DAG)} components, {sum(work.values())} work units, {cores} cores, rpmbuild backend, "
+        f"{n} interleaved pairs per ratio{' (quick)' if args.quick else ''}",
+        flush=True,
+    )
     p0, p1, p1_bound, p1_eff, noop = [], [], [], [], []
     seq_ts, par_ts = [], []
     for i in range(n):
@@ -145,29 +182,61 @@ def main() -> int:
         seq_ts.append(seq_t)
         par_ts.append(par_t)
         reused = sum(1 for r in noop_res.values() if r.status == "reused")
-        print(f"  pair {i + 1}/{n}: P0 {eff:.2f} cores, P1 {seq_t:.1f}s / {par_t:.1f}s, no-op {noop_t:.2f}s "
-              f"({reused}/{len(noop_res)} reused)", flush=True)
-    rows.append((f"P0 machine: {cores} gcc -O2 at once vs one at a time", fmt_ratio(p0, " cores"),
-                 "(info)", ""))
-    rows.append(("P1 speed-up vs sequential (make -j1 per job)", fmt_ratio(p1), ">= 1.8x",
-                 verdict(statistics.median(p1) >= 1.8)))
-    rows.append(("P1 scheduler vs bound max(cp, work/cores)", fmt_ratio(p1_bound, ""), "<= 1.10",
-                 verdict(statistics.median(p1_bound) <= 1.10)))
+        print(
+            f"  pair {i + 1}/{n}: P0 {eff:.2f} cores, P1 {seq_t:.1f}s / {par_t:.1f}s, no-op {noop_t:.2f}s "
+            f"({reused}/{len(noop_res)} reused)",
+            flush=True,
+        )
+    rows.append((f"P0 machine: {cores} gcc -O2 at once vs one at a time", fmt_ratio(p0, " cores"), "(info)", ""))
+    rows.append(
+        (
+            "P1 speed-up vs sequential (make -j1 per job)",
+            fmt_ratio(p1),
+            ">= 1.8x",
+            verdict(statistics.median(p1) >= 1.8),
+        )
+    )
+    rows.append(
+        (
+            "P1 scheduler vs bound max(cp, work/cores)",
+            fmt_ratio(p1_bound, ""),
+            "<= 1.10",
+            verdict(statistics.median(p1_bound) <= 1.10),
+        )
+    )
     rows.append(("    same bound with the pair's P0 effective cores", fmt_ratio(p1_eff, ""), "(info)", ""))
-    rows.append(("    sequential / scheduler seconds (median)",
-                 f"{statistics.median(seq_ts):.1f}s / {statistics.median(par_ts):.1f}s", "", ""))
+    rows.append(
+        (
+            "    sequential / scheduler seconds (median)",
+            f"{statistics.median(seq_ts):.1f}s / {statistics.median(par_ts):.1f}s",
+            "",
+            "",
+        )
+    )
     rows.append(p1_smp(out, smp, n, cores))
     noop_s = statistics.median(par_ts) * statistics.median(noop)
-    rows.append(("P2 no-op rerun / full build", fmt_ratio([x * 100 for x in noop], "%", 1), "<= 2% and < 2s",
-                 verdict(statistics.median(noop) <= 0.02 and noop_s < 2.0)))
+    rows.append(
+        (
+            "P2 no-op rerun / full build",
+            fmt_ratio([x * 100 for x in noop], "%", 1),
+            "<= 2% and < 2s",
+            verdict(statistics.median(noop) <= 0.02 and noop_s < 2.0),
+        )
+    )
 
     spec = out / "rel-j1" / "specs" / "a2.spec.j2"
     spec.write_text(spec.read_text().replace("Synthetic component a2", "Synthetic component a2 (touched)"))
     touch_t, touch_res = timed_build(serial, out / "par", cores, fresh=False)
     rebuilt = sorted(c for (c, _), r in touch_res.items() if r.status == "built")
     expected = sorted({"a2", "b2", "c1", "top"})
-    rows.append(("P3 touch a2: rebuilt", f"{', '.join(rebuilt)} in {touch_t:.1f}s", "a2 + reverse deps only",
-                 verdict(rebuilt == expected)))
+    rows.append(
+        (
+            "P3 touch a2: rebuilt",
+            f"{', '.join(rebuilt)} in {touch_t:.1f}s",
+            "a2 + reverse deps only",
+            verdict(rebuilt == expected),
+        )
+    )
 
     rows.append(p4(out, serial, n, 16 if args.quick else 64))
     init = args.mock_init if args.mock_init is not None else (0.5 if args.quick else 2.0)
@@ -219,14 +288,29 @@ def p4(out: Path, manifest: Path, pairs: int, mib: int) -> tuple[str, str, str, 
     with open(blob_dir / "SOURCES" / "blob.bin", "wb") as fh:
         fh.write(os.urandom(mib << 20))
     spec = blob_dir / "blob.spec"
-    spec.write_text("Name: blob\nVersion: 1\nRelease: 1\nSummary: b\nLicense: MIT\nBuildArch: noarch\n"
-                    "%description\nb\n%install\nmkdir -p %{buildroot}/opt/b\n"
-                    "cp %{_sourcedir}/blob.bin %{buildroot}/opt/b/\n"
-                    "%files\n/opt/b/blob.bin\n")
-    run(["rpmbuild", "-bb", "--define", f"_topdir {blob_dir}", "--define", "_binary_payload w0.gzdio",
-         "--define", "__os_install_post %{nil}", str(spec)], log_file=blob_dir / "build.log")
-    p = Pipeline(Options(release=manifest, workdir=out / "par" / "w", outdir=out / "par" / "o", install_check=False),
-                 say=quiet)
+    spec.write_text(
+        "Name: blob\nVersion: 1\nRelease: 1\nSummary: b\nLicense: MIT\nBuildArch: noarch\n"
+        "%description\nb\n%install\nmkdir -p %{buildroot}/opt/b\n"
+        "cp %{_sourcedir}/blob.bin %{buildroot}/opt/b/\n"
+        "%files\n/opt/b/blob.bin\n"
+    )
+    run(
+        [
+            "rpmbuild",
+            "-bb",
+            "--define",
+            f"_topdir {blob_dir}",
+            "--define",
+            "_binary_payload w0.gzdio",
+            "--define",
+            "__os_install_post %{nil}",
+            str(spec),
+        ],
+        log_file=blob_dir / "build.log",
+    )
+    p = Pipeline(
+        Options(release=manifest, workdir=out / "par" / "w", outdir=out / "par" / "o", install_check=False), say=quiet
+    )
     dist = p.dists[0]
     where = p.layout.dist(dist.name)
     trees = tuple(where.trees().values())
@@ -248,9 +332,12 @@ def p4(out: Path, manifest: Path, pairs: int, mib: int) -> tuple[str, str, str, 
         ratios.append(cp / asm * 100)
         asm_rates.append(nbytes / asm / 2**20)
         cp_rates.append(nbytes / cp / 2**20)
-    return (f"P4 repo-package assembly vs copy (+sync), {nbytes >> 20} MiB",
-            f"{statistics.median(asm_rates):.0f} vs {statistics.median(cp_rates):.0f} MiB/s, "
-            + fmt_ratio(ratios, "%", 0), ">= 50%", verdict(statistics.median(ratios) >= 50))
+    return (
+        f"P4 repo-package assembly vs copy (+sync), {nbytes >> 20} MiB",
+        f"{statistics.median(asm_rates):.0f} vs {statistics.median(cp_rates):.0f} MiB/s, " + fmt_ratio(ratios, "%", 0),
+        ">= 50%",
+        verdict(statistics.median(ratios) >= 50),
+    )
 
 
 def m1(out: Path, pairs: int, init: float) -> list[tuple[str, str, str, str]]:
@@ -259,8 +346,10 @@ def m1(out: Path, pairs: int, init: float) -> list[tuple[str, str, str, str]]:
 
     rel = make_release(out / "rel-mock", DAG, work=1, macros={"_smp_mflags": "-j1"})
     stand_in = ROOT / "tests" / "fake_mock" / "mock"
-    saved = {k: os.environ.get(k) for k in ("FAKE_MOCK_RECORD", "FAKE_MOCK_BASEDIR", "FAKE_MOCK_CACHEDIR",
-                                            "FAKE_MOCK_INIT_SECONDS")}
+    saved = {
+        k: os.environ.get(k)
+        for k in ("FAKE_MOCK_RECORD", "FAKE_MOCK_BASEDIR", "FAKE_MOCK_CACHEDIR", "FAKE_MOCK_INIT_SECONDS")
+    }
     times: dict[bool, list[float]] = {True: [], False: []}
     inits: dict[bool, list[int]] = {True: [], False: []}
     network: dict[bool, list[int]] = {True: [], False: []}  # inits that did not come from mock's root cache
@@ -274,10 +363,20 @@ def m1(out: Path, pairs: int, init: float) -> list[tuple[str, str, str, str]]:
                 shutil.rmtree(work, ignore_errors=True)
                 work.mkdir(parents=True)
                 record = work / "calls.jsonl"
-                os.environ.update(FAKE_MOCK_RECORD=str(record), FAKE_MOCK_BASEDIR=str(work / "lib"),
-                                  FAKE_MOCK_CACHEDIR=str(work / "cache"))
-                opts = Options(release=rel, workdir=work / "w", outdir=work / "o", install_check=False, gates=False,
-                               backend="mock", backend_options={"mock_cmd": str(stand_in), "reuse_roots": reuse})
+                os.environ.update(
+                    FAKE_MOCK_RECORD=str(record),
+                    FAKE_MOCK_BASEDIR=str(work / "lib"),
+                    FAKE_MOCK_CACHEDIR=str(work / "cache"),
+                )
+                opts = Options(
+                    release=rel,
+                    workdir=work / "w",
+                    outdir=work / "o",
+                    install_check=False,
+                    gates=False,
+                    backend="mock",
+                    backend_options={"mock_cmd": str(stand_in), "reuse_roots": reuse},
+                )
                 t0 = time.monotonic()
                 pipe = Pipeline(opts, say=quiet)
                 rendered = pipe.render()
@@ -289,8 +388,11 @@ def m1(out: Path, pairs: int, init: float) -> list[tuple[str, str, str, str]]:
                 slots = pipe.builder.default_jobs(os.cpu_count() or 1)
                 inits[reuse].append(sum(1 for c in builds if c.get("init")))
                 network[reuse].append(sum(1 for c in builds if c.get("init_from") == "network"))
-            print(f"  mock pair {i + 1}/{pairs}: reused roots {times[True][-1]:.1f}s ({inits[True][-1]} inits), "
-                  f"--clean-roots {times[False][-1]:.1f}s ({inits[False][-1]} inits)", flush=True)
+            print(
+                f"  mock pair {i + 1}/{pairs}: reused roots {times[True][-1]:.1f}s ({inits[True][-1]} inits), "
+                f"--clean-roots {times[False][-1]:.1f}s ({inits[False][-1]} inits)",
+                flush=True,
+            )
     finally:
         for k, v in saved.items():
             if v is None:
@@ -301,12 +403,15 @@ def m1(out: Path, pairs: int, init: float) -> list[tuple[str, str, str, str]]:
     avoided = (c_init - r_init) * init
     ratio = [c / r for c, r in zip(times[False], times[True], strict=True)]
     return [
-        (f"M1 mock stand-in, root init {init:g}s, {slots} slot(s)",
-         f"{jobs} jobs, roots initialised {r_init:.0f} (vs {c_init:.0f} with --clean-roots), "
-         f"setup avoided {c_init - r_init:.0f} x {init:g}s = {avoided:.1f}s; from the network "
-         f"{statistics.median(network[True]):.0f} (vs {statistics.median(network[False]):.0f}), "
-         "the rest unpacked from mock's root cache", "1 init per slot",
-         verdict(r_init == slots)),
+        (
+            f"M1 mock stand-in, root init {init:g}s, {slots} slot(s)",
+            f"{jobs} jobs, roots initialised {r_init:.0f} (vs {c_init:.0f} with --clean-roots), "
+            f"setup avoided {c_init - r_init:.0f} x {init:g}s = {avoided:.1f}s; from the network "
+            f"{statistics.median(network[True]):.0f} (vs {statistics.median(network[False]):.0f}), "
+            "the rest unpacked from mock's root cache",
+            "1 init per slot",
+            verdict(r_init == slots),
+        ),
         ("    --clean-roots / reused roots, wall time", fmt_ratio(ratio), "(info)", ""),
     ]
 

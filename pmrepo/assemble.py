@@ -7,6 +7,7 @@ directory ``repo/<release_id>/<dist>/`` with its ``build.json``
 place only after every check passed. Reused as a whole when none of its
 inputs changed. Every path comes from ``layout.DistLayout``.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -62,33 +63,40 @@ class Assembly:
         ship: list[Path] = []
         debug: list[Path] = []
         for comp in comps:
-            for kind, names, out in (("package", comp.packages_for(self.dist.name), ship),
-                                     ("debuginfo package", comp.debuginfo.get(self.dist.name, ()), debug)):
+            for kind, names, out in (
+                ("package", comp.packages_for(self.dist.name), ship),
+                ("debuginfo package", comp.debuginfo.get(self.dist.name, ()), debug),
+            ):
                 for pkg in names:
                     if pkg not in built:
                         made = sorted(rpm_name(p) for p in results[(comp.name, self.dist.name)].binary_rpms)
-                        raise BuildError(f"{comp.name} ({self.dist.name}): {kind} {pkg} listed in {self.release.path} "
-                                         f"was not built (built: {', '.join(made)}) "
-                                         "— fix: correct the manifest or the spec")
+                        raise BuildError(
+                            f"{comp.name} ({self.dist.name}): {kind} {pkg} listed in {self.release.path} "
+                            f"was not built (built: {', '.join(made)}) "
+                            "— fix: correct the manifest or the spec"
+                        )
                     out.append(built[pkg])
         return ship, debug, srpms
 
     def key(self, results: dict[tuple[str, str], JobResult], comps_xml: str, shipped: Sequence[Path]) -> str:
         rel = self.release
         templates = repopkg.template_files()
-        return _digest({
-            "builds": sorted(r.key for (c, d), r in results.items() if d == self.dist.name),
-            "comps": comps_xml, "requires": repopkg.metapackage_requires(rel, self.dist),
-            "templates": [hashlib.sha256(p.read_bytes()).hexdigest() for p in templates],
-            "release": package_shape(rel, self.dist),  # every value that shapes the packages (a new one too)
-            # the very files (a forced rebuild keeps its key but makes new files)
-            "files": sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in shipped),
-            "signed": self.signer.key.fingerprint if self.signer else None,
-            "checks": [c.name for c in self.checks],
-            "gate_config": [rel.rpmlint_filters, hashlib.sha256(GATE_CONFIG.read_bytes()).hexdigest()],
-            "release_key": rel.key,  # the manifest itself: build.json must name the one it was built from
-            "unshippable": self.unshippable,
-        })
+        return _digest(
+            {
+                "builds": sorted(r.key for (c, d), r in results.items() if d == self.dist.name),
+                "comps": comps_xml,
+                "requires": repopkg.metapackage_requires(rel, self.dist),
+                "templates": [hashlib.sha256(p.read_bytes()).hexdigest() for p in templates],
+                "release": package_shape(rel, self.dist),  # every value that shapes the packages (a new one too)
+                # the very files (a forced rebuild keeps its key but makes new files)
+                "files": sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in shipped),
+                "signed": self.signer.key.fingerprint if self.signer else None,
+                "checks": [c.name for c in self.checks],
+                "gate_config": [rel.rpmlint_filters, hashlib.sha256(GATE_CONFIG.read_bytes()).hexdigest()],
+                "release_key": rel.key,  # the manifest itself: build.json must name the one it was built from
+                "unshippable": self.unshippable,
+            }
+        )
 
     def run(self, results: dict[tuple[str, str], JobResult]) -> Path:
         rel, dist = self.release, self.dist
@@ -107,8 +115,9 @@ class Assembly:
             meta_rpm, repo_rpms, pubkey = self._assemble(ship, debug, srpms, comps_xml)
         return self._publish_local(key, ship, meta_rpm, repo_rpms, pubkey)
 
-    def _assemble(self, ship: list[Path], debug: list[Path], srpms: list[Path],
-                  comps_xml: str) -> tuple[Path, list[Path], Path | None]:
+    def _assemble(
+        self, ship: list[Path], debug: list[Path], srpms: list[Path], comps_xml: str
+    ) -> tuple[Path, list[Path], Path | None]:
         rel, dist, where = self.release, self.dist, self.layout
         t0 = time.monotonic()
         for sub in where.assembled():
@@ -121,15 +130,23 @@ class Assembly:
         trees = where.trees()
         # three self-contained repositories; the comps group only in the main one
         for kind, rpms in (("main", [*ship, meta_rpm]), ("debuginfo", debug), ("src", srpms)):
-            repository.make_repository(trees[kind], rpms, groupfile=where.comps_xml if kind == "main" else None,
-                                       revision=rel.epoch, log=log, before_index=sign_hook)
+            repository.make_repository(
+                trees[kind],
+                rpms,
+                groupfile=where.comps_xml if kind == "main" else None,
+                revision=rel.epoch,
+                log=log,
+                before_index=sign_hook,
+            )
         pubkey = None
         if self.signer:
             for repo in trees.values():
                 self.signer.sign_repo(repo)
             pubkey = self.signer.public_key(where.public_key(rel.repo_id))
-        self.say(f"{dist.name}: repositories of {len(ship) + 1} packages, {len(debug)} debuginfo, {len(srpms)} SRPMs "
-                 f"({time.monotonic() - t0:.1f}s)")
+        self.say(
+            f"{dist.name}: repositories of {len(ship) + 1} packages, {len(debug)} debuginfo, {len(srpms)} SRPMs "
+            f"({time.monotonic() - t0:.1f}s)"
+        )
         repo_rpms = repopkg.build_repo_packages(rel, dist, where, trees=trees, log=log, gpg_key=pubkey)
         if self.signer and pubkey:
             self.signer.sign_rpms(repo_rpms)
@@ -139,8 +156,9 @@ class Assembly:
         self.say(f"{dist.name}: built {', '.join(p.name for p in repo_rpms)} ({time.monotonic() - t0:.1f}s)")
         return meta_rpm, repo_rpms, pubkey
 
-    def _publish_local(self, key: str, ship: list[Path], meta_rpm: Path, repo_rpms: list[Path],
-                       pubkey: Path | None) -> Path:
+    def _publish_local(
+        self, key: str, ship: list[Path], meta_rpm: Path, repo_rpms: list[Path], pubkey: Path | None
+    ) -> Path:
         rel, dist = self.release, self.dist
         staging = self.layout.new_staging()
         try:
@@ -154,13 +172,22 @@ class Assembly:
             notes = found.notes()
             files = {p.name: FileInfo(p.stat().st_size, sha256_file(p)) for p in staging.rpms()}
             expected = installset.expected(rel, dist, rpms=[*ship, meta_rpm], log=self.layout.log("assemble.log"))
-            BuildRecord(dist=dist.name, release=rel.release_id, key=key, checks=notes, release_key=rel.key,
-                        manifest=str(rel.path), unchecked=tuple(c for c in REQUIRED_CHECKS if c not in notes),
-                        signed=pubkey is not None, backend=self.backend,
-                        packages={rpm_name(p): rpm_vr(p) for p in [*ship, meta_rpm]},
-                        files=files, shippable=not self.unshippable,
-                        not_shippable=self.unshippable,
-                        expected_install=tuple(expected.packages)).write(staging.build_json)
+            BuildRecord(
+                dist=dist.name,
+                release=rel.release_id,
+                key=key,
+                checks=notes,
+                release_key=rel.key,
+                manifest=str(rel.path),
+                unchecked=tuple(c for c in REQUIRED_CHECKS if c not in notes),
+                signed=pubkey is not None,
+                backend=self.backend,
+                packages={rpm_name(p): rpm_vr(p) for p in [*ship, meta_rpm]},
+                files=files,
+                shippable=not self.unshippable,
+                not_shippable=self.unshippable,
+                expected_install=tuple(expected.packages),
+            ).write(staging.build_json)
             replace_dir(staging.root, self.final, self.layout.staging_root)
             with contextlib.suppress(OSError):
                 self.layout.staging_root.rmdir()  # only when empty
@@ -228,8 +255,20 @@ def rpm_vr(path: Path) -> str:
 
 # Release fields that do not shape the packages of a dist: where the manifest is, the notes' texts,
 # the manifest's own digest (in the key as release_key) and the gates' filters (in the key as gate_config).
-NOT_PACKAGE_SHAPING = frozenset({"path", "root", "follows", "key", "note_groups", "change_notes", "known_issues",
-                                 "upgrade_warnings", "sections", "rpmlint_filters"})
+NOT_PACKAGE_SHAPING = frozenset(
+    {
+        "path",
+        "root",
+        "follows",
+        "key",
+        "note_groups",
+        "change_notes",
+        "known_issues",
+        "upgrade_warnings",
+        "sections",
+        "rpmlint_filters",
+    }
+)
 COMPONENT_NOTES = frozenset({"known_issues", "change_notes", "upgrade_warnings", "group"})
 
 
@@ -245,8 +284,10 @@ def package_shape(rel: Release, dist: Dist) -> dict[str, object]:
         if f.name == "dists":
             value = value[dist.name]
         elif f.name == "components":
-            value = [{g.name: getattr(c, g.name) for g in dataclasses.fields(c) if g.name not in COMPONENT_NOTES}
-                     for c in rel.components_for(dist.name)]
+            value = [
+                {g.name: getattr(c, g.name) for g in dataclasses.fields(c) if g.name not in COMPONENT_NOTES}
+                for c in rel.components_for(dist.name)
+            ]
         out[f.name] = _plain(value, rel.root)
     return out
 
@@ -268,6 +309,3 @@ def _plain(value: object, root: Path) -> object:
 
 def _digest(obj: object) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
-
-
-

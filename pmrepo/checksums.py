@@ -8,6 +8,7 @@ can check every file on the mirror against the same list.
 ``SHA256SUMS`` itself and its detached signature ``SHA256SUMS.asc`` are never
 listed in it.
 """
+
 from __future__ import annotations
 
 import os
@@ -31,8 +32,9 @@ def _relative_name(directory: Path, path: Path) -> str:
     try:
         rel = full.resolve().relative_to(directory.resolve())
     except ValueError:
-        raise PublishError(f"{full}: not inside {directory} — fix: list only files under the release "
-                           "directory") from None
+        raise PublishError(
+            f"{full}: not inside {directory} — fix: list only files under the release directory"
+        ) from None
     name = rel.as_posix()
     if "\n" in name or "\\" in name:
         raise PublishError(f"{full}: file name contains a newline or backslash — fix: rename the file")
@@ -112,8 +114,9 @@ def verify_sha256sums(directory: Path, *, error: type[PmrepoError] = PublishErro
     for name, expected in sums.items():
         path = directory / name
         if not path.is_file():
-            raise error(f"{path}: listed in {SUMS_NAME} but missing — fix: rebuild the release or regenerate "
-                        f"{SUMS_NAME}")
+            raise error(
+                f"{path}: listed in {SUMS_NAME} but missing — fix: rebuild the release or regenerate {SUMS_NAME}"
+            )
         actual = sha256_file(path)
         if actual != expected:
             raise error(

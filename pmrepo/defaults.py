@@ -11,6 +11,7 @@ package) ``work/`` and ``repo/`` in the current directory.
 
 Standard library only: ``setup`` imports it before the dependencies exist.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

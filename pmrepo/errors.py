@@ -3,6 +3,7 @@
 Every error renders as a single line (``str(err)``); the CLI prints it and
 exits non-zero, never with a traceback.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -12,10 +13,13 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-_NOISE = re.compile(r"try to add '--skip-broken'|^RPM build errors:|Bad exit status from /var/tmp/rpm-tmp"
-                    r"|^# (exit|cwd):|^\s*$")
-_SIGNAL = re.compile(r"error|nothing provides|conflict|no match|not found|cannot|can't|failed|denied|no such|missing",
-                     re.IGNORECASE)
+_NOISE = re.compile(
+    r"try to add '--skip-broken'|^RPM build errors:|Bad exit status from /var/tmp/rpm-tmp"
+    r"|^# (exit|cwd):|^\s*$"
+)
+_SIGNAL = re.compile(
+    r"error|nothing provides|conflict|no match|not found|cannot|can't|failed|denied|no such|missing", re.IGNORECASE
+)
 
 
 def summary_line(tail: str) -> str:

@@ -1,4 +1,5 @@
 """Small file helpers every step shares: atomic writes and sha256 digests."""
+
 from __future__ import annotations
 
 import hashlib

@@ -5,6 +5,7 @@ against the Provides of every binary package the release builds for that
 dist. What no component provides must come from outside: the caller decides
 (``external``) whether the host or the build root can supply it.
 """
+
 from __future__ import annotations
 
 import graphlib
@@ -47,8 +48,9 @@ class BuildGraph:
         return seen
 
 
-def build_graph(dist: str, infos: Mapping[str, SpecInfo], external: Callable[[str], bool],
-                remedy: str = "") -> BuildGraph:
+def build_graph(
+    dist: str, infos: Mapping[str, SpecInfo], external: Callable[[str], bool], remedy: str = ""
+) -> BuildGraph:
     providers: dict[str, str] = {}
     for comp, info in infos.items():
         for pkg in info.packages:
@@ -68,7 +70,8 @@ def build_graph(dist: str, infos: Mapping[str, SpecInfo], external: Callable[[st
                     raise GraphError(
                         f"{comp} ({dist}): BuildRequires '{br}' is built by no component of this release "
                         f"and cannot be provided here — fix: "
-                        f"{remedy or 'add the component that provides it, or install it on the build host'}")
+                        f"{remedy or 'add the component that provides it, or install it on the build host'}"
+                    )
                 outside.append(br)
         deps[comp] = frozenset(mine)
         ext[comp] = tuple(outside)
@@ -76,6 +79,7 @@ def build_graph(dist: str, infos: Mapping[str, SpecInfo], external: Callable[[st
         graphlib.TopologicalSorter(deps).prepare()
     except graphlib.CycleError as exc:
         cycle = exc.args[1]
-        raise GraphError(f"{dist}: BuildRequires cycle: {' -> '.join(cycle)} — fix: break the cycle in one of "
-                         "these specs") from None
+        raise GraphError(
+            f"{dist}: BuildRequires cycle: {' -> '.join(cycle)} — fix: break the cycle in one of these specs"
+        ) from None
     return BuildGraph(dist=dist, deps=deps, external=ext)

@@ -3,6 +3,7 @@
 Standard library only: it runs before the Python dependencies exist. It is
 idempotent and quick when everything is present (no package manager call).
 """
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -116,13 +117,25 @@ def setup() -> int:
         if checkout is not None:
             missing += pins_unmet(checkout / "requirements-test.txt")
         if missing and checkout is None:
-            print(f"setup: Python modules {', '.join(missing)} are missing — fix: reinstall the package "
-                  "(pip install pmrepo pulls in its dependencies)", file=sys.stderr)
+            print(
+                f"setup: Python modules {', '.join(missing)} are missing — fix: reinstall the package "
+                "(pip install pmrepo pulls in its dependencies)",
+                file=sys.stderr,
+            )
             return 1
         if missing:
             assert checkout is not None
-            pip = [sys.executable, "-m", "pip", "install", "-q",
-                   "-r", str(checkout / "requirements.txt"), "-r", str(checkout / "requirements-test.txt")]
+            pip = [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "-r",
+                str(checkout / "requirements.txt"),
+                "-r",
+                str(checkout / "requirements-test.txt"),
+            ]
             # a distribution's own Python (PEP 668, e.g. Debian 12's /usr/bin/python3) refuses
             # plain pip installs; outside a virtualenv we install for this user instead
             marker = Path(sysconfig.get_path("stdlib")) / "EXTERNALLY-MANAGED"

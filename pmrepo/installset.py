@@ -15,6 +15,7 @@ dist's base repositories (an OS package). ``rpmlib(…)`` requirements are
 rpm's own. Versions are not compared: the release ships one version of each
 package, and the metapackage pins them; this decides *which* packages come in.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -81,8 +82,7 @@ def deps_from_rpms(rpms: Iterable[Path], log: Path | None = None) -> dict[str, D
     paths = list(rpms)
     if not paths:
         return {}
-    return {name: _deps(name, reqs, provs, files)
-            for name, reqs, provs, files in package_deps(paths, log, SpecError)}
+    return {name: _deps(name, reqs, provs, files) for name, reqs, provs, files in package_deps(paths, log, SpecError)}
 
 
 def deps_from_specs(release: Release, dist: Dist, log: Path | None = None) -> dict[str, Deps]:
@@ -93,8 +93,11 @@ def deps_from_specs(release: Release, dist: Dist, log: Path | None = None) -> di
         for comp in release.components_for(dist.name):
             spec = Path(tmp) / f"{comp.name}.spec"
             spec.write_text(render_component(release, dist, comp))
-            res = run(["rpmspec", "-q", *define_args(dist.rpm_defines()), "--qf", qf, str(spec)], log_file=log,
-                      error=SpecError)
+            res = run(
+                ["rpmspec", "-q", *define_args(dist.rpm_defines()), "--qf", qf, str(spec)],
+                log_file=log,
+                error=SpecError,
+            )
             out.update(_parse(ln for ln in res.output.splitlines() if not ln.startswith(("warning:", "error:"))))
     return out
 
@@ -104,7 +107,7 @@ def resolve(release: Release, dist: Dist, deps: Mapping[str, Deps], source: Sour
     shipped = [p for p in release.shipped(dist) if p != release.metapackage]
     providers: dict[str, list[str]] = {}
     for name in shipped:  # manifest order: the first provider of a capability wins, unless one is named after it
-        for cap in (deps[name].provides if name in deps else (name,)):
+        for cap in deps[name].provides if name in deps else (name,):
             providers.setdefault(cap, []).append(name)
     start = [_cap(r) for r in repopkg.metapackage_requires(release, dist)]
     packages = [release.metapackage]
@@ -126,8 +129,9 @@ def resolve(release: Release, dist: Dist, deps: Mapping[str, Deps], source: Sour
     return InstallSet(tuple(packages), tuple(sorted(from_base)), source, why)
 
 
-def expected(release: Release, dist: Dist, *, rpms: Iterable[Path] | None = None,
-             log: Path | None = None) -> InstallSet:
+def expected(
+    release: Release, dist: Dist, *, rpms: Iterable[Path] | None = None, log: Path | None = None
+) -> InstallSet:
     """From ``rpms`` (the dist's built packages) when given, else from the rendered specs."""
     if rpms is not None:
         return resolve(release, dist, deps_from_rpms(rpms, log), "built RPMs")

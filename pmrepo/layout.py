@@ -28,6 +28,7 @@
 one dist of it; ``Output`` an output directory of one dist (the final one,
 or a staging directory that becomes it).
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -247,6 +248,10 @@ class Layout:
         return self.release_out / SUMS_NAME
 
     def dist(self, name: str) -> DistLayout:
-        return DistLayout(work_root=self.work / name if self.workdir is not None else None,
-                          output=Output(self.release_out / name), staging_root=self.staging,
-                          dist=name, release_id=self.release_id)
+        return DistLayout(
+            work_root=self.work / name if self.workdir is not None else None,
+            output=Output(self.release_out / name),
+            staging_root=self.staging,
+            dist=name,
+            release_id=self.release_id,
+        )

@@ -1,4 +1,5 @@
 """One run per work directory: an flock held for the whole run."""
+
 from __future__ import annotations
 
 import fcntl
@@ -24,8 +25,10 @@ class WorkdirLock:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
         except OSError as exc:
-            raise LockError(f"{self.path}: cannot open the {self.what}'s lock file ({exc.strerror}; a symlink is "
-                            "never followed) — fix: remove it") from None
+            raise LockError(
+                f"{self.path}: cannot open the {self.what}'s lock file ({exc.strerror}; a symlink is "
+                "never followed) — fix: remove it"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -34,14 +37,27 @@ class WorkdirLock:
             except ValueError:
                 holder = {}
             os.close(fd)
-            who = (f"pid {holder.get('pid', '?')} on {holder.get('host', '?')} since {holder.get('since', '?')} "
-                   f"({holder.get('cmd', '?')})")
+            who = (
+                f"pid {holder.get('pid', '?')} on {holder.get('host', '?')} since {holder.get('since', '?')} "
+                f"({holder.get('cmd', '?')})"
+            )
             flag = "--outdir" if self.what == "output directory" else "--workdir"
-            raise LockError(f"{self.path.parent}: {self.what} {self.path.parent} is in use by {who} — fix: wait for it "
-                            f"or pass another {flag}") from None
+            raise LockError(
+                f"{self.path.parent}: {self.what} {self.path.parent} is in use by {who} — fix: wait for it "
+                f"or pass another {flag}"
+            ) from None
         os.ftruncate(fd, 0)
-        os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
-                                 "since": time.strftime("%Y-%m-%d %H:%M:%S"), "cmd": " ".join(sys.argv)}).encode())
+        os.write(
+            fd,
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                    "since": time.strftime("%Y-%m-%d %H:%M:%S"),
+                    "cmd": " ".join(sys.argv),
+                }
+            ).encode(),
+        )
         self._fd = fd
         return self
 

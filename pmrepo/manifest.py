@@ -1,5 +1,6 @@
 """The release manifest: the model (``manifest_model``) and ``load``, which reads and validates it
 (``manifest_load``). Callers import both from here."""
+
 from __future__ import annotations
 
 from .manifest_load import load as load

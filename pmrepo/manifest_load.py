@@ -1,5 +1,6 @@
 """Loading a release manifest: the TOML read, validated and turned into the model of
 ``manifest`` (``manifest.load`` is the entry point)."""
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -52,45 +53,68 @@ def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
         raise r.fail(where, f"invalid dist name {name!r}", "use a name like el7")
     tag = r.str_(data, "tag", where, default=f".{name}")
     if not re.match(r"^\.[A-Za-z0-9_.+]+\Z", tag):
-        raise r.fail(f"{where}.tag", f"{tag!r} is not a dist tag ('.' then letters, digits, '_', '.', '+')",
-                     f"write tag = \".{name}\"")
+        raise r.fail(
+            f"{where}.tag",
+            f"{tag!r} is not a dist tag ('.' then letters, digits, '_', '.', '+')",
+            f'write tag = ".{name}"',
+        )
     rhel = data.get("rhel")
     if not isinstance(rhel, int) or isinstance(rhel, bool) or rhel < 5:
         raise r.fail(f"{where}.rhel", f"must be an integer RHEL major version, got {rhel!r}", "write rhel = 7")
     macros = data.get("macros", {})
-    if not isinstance(macros, dict) or not all(isinstance(v, (str, int)) and not isinstance(v, bool)
-                                               for v in macros.values()):
-        raise r.fail(f"{where}.macros", "must be a table of macro = \"value\"",
-                     "write macros = {_unitdir = \"/usr/lib/systemd/system\"}")
+    if not isinstance(macros, dict) or not all(
+        isinstance(v, (str, int)) and not isinstance(v, bool) for v in macros.values()
+    ):
+        raise r.fail(
+            f"{where}.macros",
+            'must be a table of macro = "value"',
+            'write macros = {_unitdir = "/usr/lib/systemd/system"}',
+        )
     for key in macros:
         if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*\Z", key):
-            raise r.fail(f"{where}.macros.{key}", "not an rpm macro name",
-                         "use letters, digits and '_' (e.g. _unitdir)")
+            raise r.fail(
+                f"{where}.macros.{key}", "not an rpm macro name", "use letters, digits and '_' (e.g. _unitdir)"
+            )
     for key, value in macros.items():
         if isinstance(value, str) and CONTROL_RE.search(value):
-            raise r.fail(f"{where}.macros.{key}", f"contains a newline or control character: {value!r}",
-                         "write the value on one line")
+            raise r.fail(
+                f"{where}.macros.{key}",
+                f"contains a newline or control character: {value!r}",
+                "write the value on one line",
+            )
         _check_macro(r, f"{where}.macros.{key}", key, str(value), name)
     repos = data.get("base_repos", {})
     if not isinstance(repos, dict) or not all(isinstance(v, str) for v in repos.values()):
-        raise r.fail(f"{where}.base_repos", "must be a table of repoid = \"baseurl\"", "write base_repos = {base = \"http://…\"}")
+        raise r.fail(
+            f"{where}.base_repos", 'must be a table of repoid = "baseurl"', 'write base_repos = {base = "http://…"}'
+        )
     for key, value in repos.items():
         if not NAME_RE.match(key):
             raise r.fail(f"{where}.base_repos.{key}", f"invalid repo id {key!r}", "use letters, digits and ._+-")
         if not URL_RE.match(value):
-            raise r.fail(f"{where}.base_repos.{key}", f"{value!r} is not an http(s):// or file:// URL",
-                         "write base = \"http://…\" (no spaces or newlines)")
+            raise r.fail(
+                f"{where}.base_repos.{key}",
+                f"{value!r} is not an http(s):// or file:// URL",
+                'write base = "http://…" (no spaces or newlines)',
+            )
         _no_template(r, f"{where}.base_repos.{key}", value)
     return Dist(
         name=name,
         tag=tag,
         rhel=rhel,
         macros={k: str(v) for k, v in macros.items()},
-        os_requires=r.str_list(data, "os_requires", where, pattern=NAME_RE,
-                               hint="list package names (letters, digits and ._+-)"),
+        os_requires=r.str_list(
+            data, "os_requires", where, pattern=NAME_RE, hint="list package names (letters, digits and ._+-)"
+        ),
         base_repos=dict(repos),
-        image=r.str_(data, "image", where, default=f"centos:{rhel}", pattern=IMAGE_RE,
-                     hint="an image reference like centos:7 (letters, digits, ._/:@-; not starting with '-')"),
+        image=r.str_(
+            data,
+            "image",
+            where,
+            default=f"centos:{rhel}",
+            pattern=IMAGE_RE,
+            hint="an image reference like centos:7 (letters, digits, ._/:@-; not starting with '-')",
+        ),
     )
 
 
@@ -98,27 +122,33 @@ def _load_source(r: _Reader, root: Path, data: Any, where: str, comp: str, versi
     if isinstance(data, str):
         data = {"url": data}
     if not isinstance(data, dict):
-        raise r.fail(where, "must be a table with url or path", "write {url = \"https://…\", sha256 = \"…\"}")
+        raise r.fail(where, "must be a table with url or path", 'write {url = "https://…", sha256 = "…"}')
     r.unknown(data, {"url", "path", "sha256", "filename", "size"}, where)
     url = data.get("url")
     rel = data.get("path")
     if (url is None) == (rel is None):
-        raise r.fail(where, "needs exactly one of url or path", "give url = \"https://…\" or path = \"src/dir\"")
+        raise r.fail(where, "needs exactly one of url or path", 'give url = "https://…" or path = "src/dir"')
     sha = data.get("sha256")
     if sha is not None and (not isinstance(sha, str) or not SHA256_RE.match(sha)):
-        raise r.fail(f"{where}.sha256", f"not a lowercase 64-hex sha256: {sha!r}",
-                     f"run `build.py pin --release {r.path}` to record it")
+        raise r.fail(
+            f"{where}.sha256",
+            f"not a lowercase 64-hex sha256: {sha!r}",
+            f"run `build.py pin --release {r.path}` to record it",
+        )
     path: Path | None = None
     if url is not None:
         if not isinstance(url, str) or not URL_RE.match(url):
-            raise r.fail(f"{where}.url", "must be an http(s):// or file:// URL, got "
-                         f"{redact_url(url) if isinstance(url, str) else url!r}", "fix the URL")
+            raise r.fail(
+                f"{where}.url",
+                f"must be an http(s):// or file:// URL, got {redact_url(url) if isinstance(url, str) else url!r}",
+                "fix the URL",
+            )
         default_name = url.rstrip("/").rsplit("/", 1)[-1].split("?")[0]
         if url.startswith("file:"):
             _file_url(r, f"{where}.url", root, url)
     else:
         if not isinstance(rel, str) or not rel:
-            raise r.fail(f"{where}.path", "must be a path string", "write path = \"src/name\"")
+            raise r.fail(f"{where}.path", "must be a path string", 'write path = "src/name"')
         path = _confined(r, f"{where}.path", root, rel)
         if not path.exists():
             raise r.fail(f"{where}.path", f"{path} does not exist", "point path at a file or directory in the project")
@@ -130,41 +160,65 @@ def _load_source(r: _Reader, root: Path, data: Any, where: str, comp: str, versi
         raise r.fail(f"{where}.filename", f"invalid file name {filename!r}", "give a plain file name")
     size = data.get("size")
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0 or url is None):
-        raise r.fail(f"{where}.size", f"must be the URL source's size in bytes, got {size!r}",
-                     f"remove it and run `build.py pin --release {r.path}` to record it")
+        raise r.fail(
+            f"{where}.size",
+            f"must be the URL source's size in bytes, got {size!r}",
+            f"remove it and run `build.py pin --release {r.path}` to record it",
+        )
     return Source(url=url, path=path, sha256=sha, filename=filename, size=size)
 
 
 _COMPONENT_KEYS = {
-    "name", "version", "release", "sources", "patches", "spec", "dists",
-    "packages", "debuginfo", "require", "group", "smoke", "changes", "known_issues", "summary",
-    "change_notes", "upgrade_warnings",
+    "name",
+    "version",
+    "release",
+    "sources",
+    "patches",
+    "spec",
+    "dists",
+    "packages",
+    "debuginfo",
+    "require",
+    "group",
+    "smoke",
+    "changes",
+    "known_issues",
+    "summary",
+    "change_notes",
+    "upgrade_warnings",
 }
 
 
-def _load_component(r: _Reader, root: Path, spec_dir: Path, idx: int, data: Any,
-                    all_dists: tuple[str, ...]) -> Component:
+def _load_component(
+    r: _Reader, root: Path, spec_dir: Path, idx: int, data: Any, all_dists: tuple[str, ...]
+) -> Component:
     where = f"components[{idx}]"
     if not isinstance(data, dict):
         raise r.fail(where, "must be a table", "write [[components]] entries")
     name = r.str_(data, "name", where, pattern=NAME_RE, hint="package names use letters, digits and ._+-")
     where = f"components.{name}"
     r.unknown(data, _COMPONENT_KEYS, where)
-    version = r.str_(data, "version", where, pattern=VERSION_RE,
-                     hint="a version has no '-', '~' or '^' (el6's rpm 4.8 cannot compare them)")
+    version = r.str_(
+        data,
+        "version",
+        where,
+        pattern=VERSION_RE,
+        hint="a version has no '-', '~' or '^' (el6's rpm 4.8 cannot compare them)",
+    )
     release = r.str_(data, "release", where, pattern=VERSION_RE, hint="a release has no '-', '~' or '^'")
     dists = r.str_list(data, "dists", where, default=all_dists)
     for d in dists:
         if d not in all_dists:
-            raise r.fail(f"{where}.dists", f"'{d}' is not declared under [dists]",
-                         f"use one of: {', '.join(all_dists)}")
+            raise r.fail(
+                f"{where}.dists", f"'{d}' is not declared under [dists]", f"use one of: {', '.join(all_dists)}"
+            )
     raw_sources = data.get("sources", [])
     if not isinstance(raw_sources, list):
-        raise r.fail(f"{where}.sources", "must be a list", "write sources = [{url = \"…\", sha256 = \"…\"}]")
+        raise r.fail(f"{where}.sources", "must be a list", 'write sources = [{url = "…", sha256 = "…"}]')
     sources = tuple(_load_source(r, root, s, f"{where}.sources[{i}]", name, version) for i, s in enumerate(raw_sources))
     names = [s.filename for s in sources]
     if len(set(names)) != len(names):
-        raise r.fail(f"{where}.sources", f"two sources share a file name: {names}", "set filename = \"…\" on one")
+        raise r.fail(f"{where}.sources", f"two sources share a file name: {names}", 'set filename = "…" on one')
     patches: list[Path] = []
     for i, p in enumerate(r.str_list(data, "patches", where)):
         pp = _confined(r, f"{where}.patches[{i}]", spec_dir, p)
@@ -174,7 +228,7 @@ def _load_component(r: _Reader, root: Path, spec_dir: Path, idx: int, data: Any,
     spec_name = r.str_(data, "spec", where, default=f"{name}.spec.j2")
     spec = _confined(r, f"{where}.spec", spec_dir, spec_name)
     if "packages" not in data:
-        raise r.fail(f"{where}.packages", "missing", "list the binary packages it ships: packages = [\"name\"]")
+        raise r.fail(f"{where}.packages", "missing", 'list the binary packages it ships: packages = ["name"]')
     packages = _per_dist(r, data["packages"], f"{where}.packages", dists)
     for d, listed in packages.items():
         for pkg in listed:
@@ -182,13 +236,19 @@ def _load_component(r: _Reader, root: Path, spec_dir: Path, idx: int, data: Any,
                 raise r.fail(f"{where}.packages.{d}", f"invalid package name {pkg!r}", "use letters, digits and ._+-")
     for d in dists:
         if not packages.get(d):
-            raise r.fail(f"{where}.packages.{d}", "no packages listed for this dist",
-                         f"list the packages built for {d}, or drop {d} from dists")
+            raise r.fail(
+                f"{where}.packages.{d}",
+                "no packages listed for this dist",
+                f"list the packages built for {d}, or drop {d} from dists",
+            )
     debuginfo = _per_dist(r, data.get("debuginfo", []), f"{where}.debuginfo", dists)
     require = data.get("require", "none")
     if require not in REQUIRE_OPS:
-        raise r.fail(f"{where}.require", f"unknown operator {require!r}",
-                     "use \"=\" (exact V-R), \">=\", \"any\" (unversioned) or \"none\"")
+        raise r.fail(
+            f"{where}.require",
+            f"unknown operator {require!r}",
+            'use "=" (exact V-R), ">=", "any" (unversioned) or "none"',
+        )
     return Component(
         name=name,
         version=version,
@@ -223,23 +283,40 @@ def _per_dist_entries(r: _Reader, raw: list[Any], comps: tuple[Component, ...]) 
         nums = " and ".join(f"#{i + 1}" for i in idx)
         for i in idx:
             if "dists" not in raw[i]:
-                raise r.fail(f"components.{name}.dists", f"{len(idx)} entries ({nums} of [[components]]) share this "
-                             f"name and entry #{i + 1} names no dists",
-                             "give each entry of the component its own dists = [\"el6\"] / [\"el7\"]")
+                raise r.fail(
+                    f"components.{name}.dists",
+                    f"{len(idx)} entries ({nums} of [[components]]) share this name and entry #{i + 1} names no dists",
+                    'give each entry of the component its own dists = ["el6"] / ["el7"]',
+                )
         owner: dict[str, int] = {}
         for i in idx:
             for d in comps[i].dists:
                 if d in owner:
-                    raise r.fail(f"components.{name}.dists", f"entries #{owner[d] + 1} and #{i + 1} of [[components]] "
-                                 f"both cover {d}", "give each dist to one entry only (disjoint dists)")
+                    raise r.fail(
+                        f"components.{name}.dists",
+                        f"entries #{owner[d] + 1} and #{i + 1} of [[components]] both cover {d}",
+                        "give each dist to one entry only (disjoint dists)",
+                    )
                 owner[d] = i
             out[i] = replace(comps[i], split=True)
     return tuple(out)
 
 
 _RELEASE_KEYS = set(DEFAULTS) | {
-    "parent_dir", "version", "release", "follows", "date", "summary", "description", "note_groups",
-    "rpmlint_filters", "change_notes", "known_issues", "upgrade_warnings", "sections"}
+    "parent_dir",
+    "version",
+    "release",
+    "follows",
+    "date",
+    "summary",
+    "description",
+    "note_groups",
+    "rpmlint_filters",
+    "change_notes",
+    "known_issues",
+    "upgrade_warnings",
+    "sections",
+}
 
 
 def _check_tool_names(r: _Reader, values: Mapping[str, str], comps: tuple[Component, ...]) -> None:
@@ -248,43 +325,60 @@ def _check_tool_names(r: _Reader, values: Mapping[str, str], comps: tuple[Compon
     name, meta = values["name"], values["metapackage"]
     repo_pkgs = (name, f"{name}-debuginfo", f"{name}-src")
     if meta in repo_pkgs:
-        raise r.fail("release.metapackage", f"{meta} is also the name of a repository package",
-                     f"give the metapackage its own name (e.g. {name.removesuffix('-repo')}-all)")
+        raise r.fail(
+            "release.metapackage",
+            f"{meta} is also the name of a repository package",
+            f"give the metapackage its own name (e.g. {name.removesuffix('-repo')}-all)",
+        )
     own = {*repo_pkgs, meta}
     for c in comps:
         if c.name in own:
-            raise r.fail(f"components.{c.name}.name", f"{c.name} is a package the tool builds itself",
-                         "rename the component")
+            raise r.fail(
+                f"components.{c.name}.name", f"{c.name} is a package the tool builds itself", "rename the component"
+            )
         for d in c.dists:
             for p in c.packages_for(d) + c.debuginfo.get(d, ()):
                 if p in own:
-                    raise r.fail(f"components.{c.name}.packages", f"{p} is a package the tool builds itself "
-                                 f"({', '.join(sorted(own))})", "remove or rename it")
+                    raise r.fail(
+                        f"components.{c.name}.packages",
+                        f"{p} is a package the tool builds itself ({', '.join(sorted(own))})",
+                        "remove or rename it",
+                    )
 
 
 # rpm keeps times as 32-bit numbers (el6's rpm and yum read them signed); createrepo_c refuses times before 1970
 DATE_MIN, DATE_MAX = _dt.date(1970, 1, 2), _dt.date(2038, 1, 18)
 
 
-def _check_release_range(r: _Reader, path: Path, date: _dt.date, follows: str | None,
-                         dists: Mapping[str, Dist]) -> None:
+def _check_release_range(
+    r: _Reader, path: Path, date: _dt.date, follows: str | None, dists: Mapping[str, Dist]
+) -> None:
     """A date rpm and createrepo_c can store, one dist per tag, and a ``follows`` chain without a cycle."""
     if not DATE_MIN <= date <= DATE_MAX:
-        raise r.fail("release.date", f"{date} is outside what rpm and createrepo_c store ({DATE_MIN} to {DATE_MAX})",
-                     "write the release's real date")
+        raise r.fail(
+            "release.date",
+            f"{date} is outside what rpm and createrepo_c store ({DATE_MIN} to {DATE_MAX})",
+            "write the release's real date",
+        )
     tags: dict[str, str] = {}
     for name, dist in dists.items():
         if dist.tag in tags:
-            raise r.fail(f"dists.{name}.tag", f"{dist.tag} is also the tag of dists.{tags[dist.tag]}",
-                         "give each dist its own tag")
+            raise r.fail(
+                f"dists.{name}.tag",
+                f"{dist.tag} is also the tag of dists.{tags[dist.tag]}",
+                "give each dist its own tag",
+            )
         tags[dist.tag] = name
     chain, current, nxt = [path], path, follows
     while nxt:
         current = (current.parent / nxt).resolve()
         if current in chain:
             shown = " → ".join(p.name for p in [*chain, current])
-            raise r.fail("release.follows", f"the follows chain has a cycle ({shown})",
-                         "point follows at the previous release's manifest")
+            raise r.fail(
+                "release.follows",
+                f"the follows chain has a cycle ({shown})",
+                "point follows at the previous release's manifest",
+            )
         chain.append(current)
         try:
             nxt = tomllib.loads(current.read_text()).get("release", {}).get("follows")
@@ -301,8 +395,12 @@ def _read_toml(r: _Reader, path: Path) -> tuple[bytes, dict[str, Any]]:
     try:
         raw = path.read_bytes()
         if raw.startswith(b"\xef\xbb\xbf"):
-            raise ManifestError(path, "(file)", "starts with a UTF-8 byte-order mark, which TOML does not allow",
-                                "save the manifest as UTF-8 without a BOM")
+            raise ManifestError(
+                path,
+                "(file)",
+                "starts with a UTF-8 byte-order mark, which TOML does not allow",
+                "save the manifest as UTF-8 without a BOM",
+            )
         return raw, tomllib.loads(raw.decode())
     except tomllib.TOMLDecodeError as exc:
         raise ManifestError(path, "(syntax)", f"not valid TOML: {exc}", "fix the TOML syntax") from None
@@ -315,10 +413,12 @@ def _release_values(r: _Reader, rel: Mapping[str, Any]) -> dict[str, str]:
     values = {k: r.str_(rel, k, "release", default=v) for k, v in DEFAULTS.items()}
     if not NAME_RE.match(values["name"]):
         raise r.fail("release.name", f"invalid package name {values['name']!r}", "use letters, digits and ._+-")
-    for key, pattern, fix in (("metapackage", NAME_RE, "use letters, digits and ._+-"),
-                              ("group_id", NAME_RE, "use letters, digits and ._+-"),
-                              ("arch", ARCH_RE, "write arch = \"x86_64\""),
-                              ("url", URL_RE, "write url = \"https://…\" (no spaces)")):
+    for key, pattern, fix in (
+        ("metapackage", NAME_RE, "use letters, digits and ._+-"),
+        ("group_id", NAME_RE, "use letters, digits and ._+-"),
+        ("arch", ARCH_RE, 'write arch = "x86_64"'),
+        ("url", URL_RE, 'write url = "https://…" (no spaces)'),
+    ):
         if not pattern.match(values[key]):
             raise r.fail(f"release.{key}", f"invalid value {values[key]!r}", fix)
     return values
@@ -333,17 +433,22 @@ def _date_follows(r: _Reader, rel: Mapping[str, Any], root: Path) -> tuple[_dt.d
         except ValueError:
             date = None
     if not isinstance(date, _dt.date):
-        raise r.fail("release.date", f"must be a date, got {rel.get('date')!r}",
-                     "write date = 2016-01-xx as YYYY-MM-DD")
+        raise r.fail(
+            "release.date", f"must be a date, got {rel.get('date')!r}", "write date = 2016-01-xx as YYYY-MM-DD"
+        )
     follows = rel.get("follows")
     if follows is not None:
         if not isinstance(follows, str) or not follows:
-            raise r.fail("release.follows", "must be a path to the previous manifest",
-                         "write follows = \"1.1.13-1.1.toml\"")
+            raise r.fail(
+                "release.follows", "must be a path to the previous manifest", 'write follows = "1.1.13-1.1.toml"'
+            )
         _confined(r, "release.follows", root, follows)
         if not (root / follows).is_file():
-            raise r.fail("release.follows", f"{root / follows} does not exist",
-                         "point it at the previous release's manifest or remove it")
+            raise r.fail(
+                "release.follows",
+                f"{root / follows} does not exist",
+                "point it at the previous release's manifest or remove it",
+            )
     return date, follows
 
 
@@ -351,45 +456,61 @@ def _note_groups_filters(r: _Reader, rel: Mapping[str, Any]) -> tuple[dict[str, 
     """``release.note_groups`` (key -> title) and ``release.rpmlint_filters`` (regex -> why)."""
     note_groups = rel.get("note_groups", {"main": "Components"})
     if not isinstance(note_groups, dict) or not all(isinstance(v, str) for v in note_groups.values()):
-        raise r.fail("release.note_groups", "must be a table key = \"title\"",
-                     "write note_groups = {main = \"Main components\"}")
+        raise r.fail(
+            "release.note_groups", 'must be a table key = "title"', 'write note_groups = {main = "Main components"}'
+        )
     for key, title in note_groups.items():
         if not NAME_RE.match(key) or CONTROL_RE.search(title):
-            raise r.fail(f"release.note_groups.{key}", f"invalid group {key!r} = {title!r}",
-                         "use a key of letters, digits and ._+- and a one-line title")
+            raise r.fail(
+                f"release.note_groups.{key}",
+                f"invalid group {key!r} = {title!r}",
+                "use a key of letters, digits and ._+- and a one-line title",
+            )
     filters = rel.get("rpmlint_filters", {})
     if not isinstance(filters, dict):
-        raise r.fail("release.rpmlint_filters", "must be a table regex = \"why it is legitimate\"",
-                     "write rpmlint_filters = { \"regex\" = \"reason\" }")
+        raise r.fail(
+            "release.rpmlint_filters",
+            'must be a table regex = "why it is legitimate"',
+            'write rpmlint_filters = { "regex" = "reason" }',
+        )
     for regex, why in filters.items():
         try:
             re.compile(regex)
         except re.error as exc:
-            raise r.fail(f"release.rpmlint_filters.{regex}", f"not a valid regex: {exc}",
-                         "fix the expression") from None
+            raise r.fail(
+                f"release.rpmlint_filters.{regex}", f"not a valid regex: {exc}", "fix the expression"
+            ) from None
         if not isinstance(why, str) or len(why.strip()) < 10 or CONTROL_RE.search(why):
             raise r.fail(f"release.rpmlint_filters.{regex}", "needs a reason", "say why this is legitimate for el6/el7")
     return dict(note_groups), dict(filters)
 
 
-def _check_components(r: _Reader, values: Mapping[str, str], comps: tuple[Component, ...],
-                      note_groups: Mapping[str, str]) -> None:
+def _check_components(
+    r: _Reader, values: Mapping[str, str], comps: tuple[Component, ...], note_groups: Mapping[str, str]
+) -> None:
     """Each component's group exists; each binary package ships from one component, never the tool's own."""
     shipped: dict[tuple[str, str], str] = {}
     for c in comps:
         if c.group not in note_groups:
-            raise r.fail(f"components.{c.name}.group", f"unknown group {c.group!r}",
-                         f"use one of {', '.join(note_groups)} or add it to release.note_groups")
+            raise r.fail(
+                f"components.{c.name}.group",
+                f"unknown group {c.group!r}",
+                f"use one of {', '.join(note_groups)} or add it to release.note_groups",
+            )
         for d in c.dists:
             for p in c.packages_for(d) + c.debuginfo.get(d, ()):
                 if (d, p) in shipped:
-                    raise r.fail(f"components.{c.name}.packages", f"{p} is also shipped by {shipped[(d, p)]} for {d}",
-                                 "ship each binary package from one component")
+                    raise r.fail(
+                        f"components.{c.name}.packages",
+                        f"{p} is also shipped by {shipped[(d, p)]} for {d}",
+                        "ship each binary package from one component",
+                    )
                 shipped[(d, p)] = c.name
         for n in (values["metapackage"], values["name"]):
             if any(n in c.packages_for(d) for d in c.dists):
-                raise r.fail(f"components.{c.name}.packages", f"{n} is built by the tool itself",
-                             "remove it from the list")
+                raise r.fail(
+                    f"components.{c.name}.packages", f"{n} is built by the tool itself", "remove it from the list"
+                )
 
 
 def load(path: Path | str) -> Release:
@@ -402,8 +523,8 @@ def load(path: Path | str) -> Release:
     rel = r.table(data, "release", "")
     r.unknown(rel, _RELEASE_KEYS | repo_keys(), "release")
     values = _release_values(r, rel)
-    version = r.str_(rel, "version", "release", pattern=VERSION_RE, hint="e.g. version = \"1.1.14\"")
-    release = r.str_(rel, "release", "release", pattern=VERSION_RE, hint="e.g. release = \"1.1\"")
+    version = r.str_(rel, "version", "release", pattern=VERSION_RE, hint='e.g. version = "1.1.14"')
+    release = r.str_(rel, "release", "release", pattern=VERSION_RE, hint='e.g. release = "1.1"')
     repos, parent_dir = load_repositories(r, rel, values["name"], f"{version}-{release}", values["arch"])
     date, follows = _date_follows(r, rel, root)
     note_groups, filters = _note_groups_filters(r, rel)
@@ -417,14 +538,18 @@ def load(path: Path | str) -> Release:
     raw_comps = data.get("components")
     if not isinstance(raw_comps, list) or not raw_comps:
         raise r.fail("components", "no components", "add [[components]] entries")
-    comps = _per_dist_entries(r, raw_comps, tuple(_load_component(r, root, spec_dir, i, c, tuple(dists))
-                                                   for i, c in enumerate(raw_comps)))
+    comps = _per_dist_entries(
+        r, raw_comps, tuple(_load_component(r, root, spec_dir, i, c, tuple(dists)) for i, c in enumerate(raw_comps))
+    )
     _check_components(r, values, comps, note_groups)
     _check_tool_names(r, values, comps)
     _check_release_range(r, path, date, follows, dists)
     if not any(c.require != "none" for c in comps):
-        raise r.fail("components", f"{values['metapackage']} would require nothing",
-                     "set require = \"=\", \">=\" or \"any\" on at least one component")
+        raise r.fail(
+            "components",
+            f"{values['metapackage']} would require nothing",
+            'set require = "=", ">=" or "any" on at least one component',
+        )
     return Release(
         path=path,
         root=root,
@@ -433,8 +558,14 @@ def load(path: Path | str) -> Release:
         follows=follows,
         date=date,
         summary=r.str_(rel, "summary", "release", default=f"{repos[0].repo_name} package"),
-        description=_opt_text(r, rel, "description", "release", multiline=True,
-                              default="Installs a local yum repository with the cluster stack and its .repo file.")
+        description=_opt_text(
+            r,
+            rel,
+            "description",
+            "release",
+            multiline=True,
+            default="Installs a local yum repository with the cluster stack and its .repo file.",
+        )
         or "Installs a local yum repository with the cluster stack and its .repo file.",
         spec_dir=spec_dir,
         note_groups=dict(note_groups),

@@ -9,6 +9,7 @@ defaults), never literals elsewhere in the code.
 
 Paths in a manifest are relative to the manifest file's directory.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -120,20 +121,31 @@ class Repository:
     vr: str  # the repository package's version-release (the release's)
     arch: str  # the repository package's architecture (the release's)
     prefix: str = repo_value(  # its root: rpm/ and repodata/ live here
-        main_default=lambda main: "/opt/linux-ha/pacemaker", default=lambda kind, main, own: f"{main['prefix']}-{kind}",
-        pattern=PREFIX_RE, problem="{value!r} is not an absolute directory",
-        main_fix='write {key} = "/opt/linux-ha/pacemaker"', fix='write {key} = "{parent}/<dir>"')
+        main_default=lambda main: "/opt/linux-ha/pacemaker",
+        default=lambda kind, main, own: f"{main['prefix']}-{kind}",
+        pattern=PREFIX_RE,
+        problem="{value!r} is not an absolute directory",
+        main_fix='write {key} = "/opt/linux-ha/pacemaker"',
+        fix='write {key} = "{parent}/<dir>"',
+    )
     repo_id: str = repo_value(  # the .repo section
-        main_default=lambda main: "linux-ha-ja-pacemaker", default=lambda kind, main, own: f"{main['repo_id']}-{kind}",
-        pattern=NAME_RE, main_fix="use letters, digits and ._+- (no brackets, no newline)",
-        fix="a repo id uses letters, digits and ._+-")
+        main_default=lambda main: "linux-ha-ja-pacemaker",
+        default=lambda kind, main, own: f"{main['repo_id']}-{kind}",
+        pattern=NAME_RE,
+        main_fix="use letters, digits and ._+- (no brackets, no newline)",
+        fix="a repo id uses letters, digits and ._+-",
+    )
     repo_name: str = repo_value(  # name= of the section
-        main_default=lambda main: main["repo_id"], default=lambda kind, main, own: own["repo_id"])
+        main_default=lambda main: main["repo_id"], default=lambda kind, main, own: own["repo_id"]
+    )
     repo_file: str = repo_value(  # file name under /etc/yum.repos.d/
         main_default=lambda main: "pacemaker.repo",
         default=lambda kind, main, own: f"{main['repo_file'].removesuffix('.repo')}-{kind}.repo",
-        pattern=REPO_FILE_RE, problem="{value!r} is not a file name ending in .repo",
-        main_fix='write {key} = "pacemaker.repo"', fix='write {key} = "x.repo"')
+        pattern=REPO_FILE_RE,
+        problem="{value!r} is not a file name ending in .repo",
+        main_fix='write {key} = "pacemaker.repo"',
+        fix='write {key} = "x.repo"',
+    )
 
     @property
     def baseurl(self) -> str:
@@ -294,9 +306,16 @@ class Release:
         kinds = tuple(r.kind for r in self.repositories)
         if kinds != REPO_KINDS:
             raise ValueError(f"a release has the repositories {REPO_KINDS}, got {kinds}")
-        object.__setattr__(self, "repositories", tuple(
-            replace(r, package=self.name if r.kind == "main" else f"{self.name}-{r.kind}", vr=self.vr, arch=self.arch)
-            for r in self.repositories))
+        object.__setattr__(
+            self,
+            "repositories",
+            tuple(
+                replace(
+                    r, package=self.name if r.kind == "main" else f"{self.name}-{r.kind}", vr=self.vr, arch=self.arch
+                )
+                for r in self.repositories
+            ),
+        )
 
     @property
     def repos(self) -> tuple[Repository, ...]:

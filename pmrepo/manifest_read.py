@@ -1,5 +1,6 @@
 """Typed, validating access to a manifest's TOML values: every problem a ``ManifestError``
 that names the file, the field and the fix (used by ``manifest_load``)."""
+
 from __future__ import annotations
 
 import os
@@ -34,30 +35,44 @@ class _Reader:
             raise self.fail(fld, f"must be a table, got {type(value).__name__}", f"write [{fld}] as a table")
         return value
 
-    def str_(self, data: Mapping[str, Any], key: str, where: str, default: str | None = None,
-             pattern: re.Pattern[str] | None = None, hint: str = "") -> str:
+    def str_(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        where: str,
+        default: str | None = None,
+        pattern: re.Pattern[str] | None = None,
+        hint: str = "",
+    ) -> str:
         fld = f"{where}.{key}" if where else key
         if key not in data:
             if default is None:
-                raise self.fail(fld, "missing", f"add {key} = \"…\"{(' (' + hint + ')') if hint else ''}")
+                raise self.fail(fld, "missing", f'add {key} = "…"{(" (" + hint + ")") if hint else ""}')
             return default
         value = data[key]
         if not isinstance(value, str) or not value.strip():
-            raise self.fail(fld, f"must be a non-empty string, got {value!r}", f"set {key} = \"…\"")
+            raise self.fail(fld, f"must be a non-empty string, got {value!r}", f'set {key} = "…"')
         if CONTROL_RE.search(value):
             raise self.fail(fld, f"contains a newline or control character: {value!r}", f"write {key} on one line")
         if pattern is not None and not pattern.match(value):
             raise self.fail(fld, f"invalid value {value!r}", hint or f"use a value matching {pattern.pattern}")
         return value
 
-    def str_list(self, data: Mapping[str, Any], key: str, where: str, default: tuple[str, ...] = (),
-                 pattern: re.Pattern[str] | None = None, hint: str = "") -> tuple[str, ...]:
+    def str_list(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        where: str,
+        default: tuple[str, ...] = (),
+        pattern: re.Pattern[str] | None = None,
+        hint: str = "",
+    ) -> tuple[str, ...]:
         fld = f"{where}.{key}" if where else key
         if key not in data:
             return default
         value = data[key]
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise self.fail(fld, f"must be a list of strings, got {value!r}", f"write {key} = [\"a\", \"b\"]")
+            raise self.fail(fld, f"must be a list of strings, got {value!r}", f'write {key} = ["a", "b"]')
         for v in value:
             if pattern is not None and not pattern.match(v):
                 raise self.fail(fld, f"invalid value {v!r}", hint or f"use values matching {pattern.pattern}")
@@ -70,8 +85,9 @@ class _Reader:
                 raise self.fail(fld, "unknown field", f"remove it or use one of: {', '.join(sorted(allowed))}")
 
 
-def _opt_text(r: _Reader, data: Mapping[str, Any], key: str, where: str, multiline: bool = False,
-              default: str = "") -> str:
+def _opt_text(
+    r: _Reader, data: Mapping[str, Any], key: str, where: str, multiline: bool = False, default: str = ""
+) -> str:
     """Free text. One-line text rejects control characters; multi-line text
     (changes, known_issues, description) allows newlines and tabs, but no line
     may start with '%': rpm reads such a line as a section, conditional or
@@ -79,7 +95,7 @@ def _opt_text(r: _Reader, data: Mapping[str, Any], key: str, where: str, multili
     fld = f"{where}.{key}" if where else key
     value = data.get(key, default)
     if not isinstance(value, str):
-        raise r.fail(fld, f"must be a string, got {type(value).__name__}", f"write {key} = \"…\"")
+        raise r.fail(fld, f"must be a string, got {type(value).__name__}", f'write {key} = "…"')
     if not multiline:
         if CONTROL_RE.search(value):
             raise r.fail(fld, f"contains a newline or control character: {value!r}", f"write {key} on one line")
@@ -88,9 +104,11 @@ def _opt_text(r: _Reader, data: Mapping[str, Any], key: str, where: str, multili
         raise r.fail(fld, f"contains a control character: {value!r}", "use plain text (newlines and tabs only)")
     for n, line in enumerate(value.splitlines(), 1):
         if line.lstrip().startswith("%"):
-            raise r.fail(fld, f"line {n} starts with '%' ({line.strip()[:40]!r}), "
-                         "which rpm reads as a section or macro",
-                         "rephrase the line so it does not start with %")
+            raise r.fail(
+                fld,
+                f"line {n} starts with '%' ({line.strip()[:40]!r}), which rpm reads as a section or macro",
+                "rephrase the line so it does not start with %",
+            )
     return value
 
 
@@ -107,8 +125,11 @@ def _confined(r: _Reader, fld: str, root: Path, rel: str) -> Path:
         if top is not None and (path == top or path.is_relative_to(top)):
             return path
     allowed = f"the release's tree ({root.resolve()})" + (f" and the project ({project})" if project else "")
-    raise r.fail(fld, f"{rel!r} resolves to {path}, outside {allowed}",
-                 "keep sources, specs and manifests inside the release's tree or the project")
+    raise r.fail(
+        fld,
+        f"{rel!r} resolves to {path}, outside {allowed}",
+        "keep sources, specs and manifests inside the release's tree or the project",
+    )
 
 
 def _file_url(r: _Reader, fld: str, root: Path, url: str) -> Path:
@@ -116,9 +137,11 @@ def _file_url(r: _Reader, fld: str, root: Path, url: str) -> Path:
     to the release's tree or the project, a regular file."""
     parts = urlsplit(url)
     if parts.netloc not in ("", "localhost") or parts.query or parts.fragment:
-        raise r.fail(fld, f"{redact_url(url)!r} is not a local file:///path URL",
-                     "write url = \"file:///path/in/the/release\" "
-                     "or path = \"src/file\"")
+        raise r.fail(
+            fld,
+            f"{redact_url(url)!r} is not a local file:///path URL",
+            'write url = "file:///path/in/the/release" or path = "src/file"',
+        )
     path = _confined(r, fld, root, unquote(parts.path))
     if not path.is_file():
         raise r.fail(fld, f"{path} is not a regular file", "point the URL at a file in the release's tree")
@@ -144,8 +167,11 @@ def _items(r: _Reader, value: Any, fld: str) -> tuple[str, ...]:
         return (value.strip("\n"),) if value.strip() else ()
     if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
         return tuple(v.rstrip() for v in value)
-    raise r.fail(fld, f"must be text or a list of non-empty strings, got {type(value).__name__}",
-                 f"write {fld.rsplit('.', 1)[-1]} = [\"first point\", \"  a sub-point\"]")
+    raise r.fail(
+        fld,
+        f"must be text or a list of non-empty strings, got {type(value).__name__}",
+        f'write {fld.rsplit(".", 1)[-1]} = ["first point", "  a sub-point"]',
+    )
 
 
 def _text(r: _Reader, data: Mapping[str, Any], key: str, where: str) -> Text:
@@ -167,8 +193,11 @@ def _text(r: _Reader, data: Mapping[str, Any], key: str, where: str) -> Text:
 
 def _sections(r: _Reader, root: Path, value: Any) -> tuple[NoteSection, ...]:
     if not isinstance(value, list):
-        raise r.fail("release.sections", "must be a list of tables",
-                     'write sections = [{ title = "日本語 / English", ja = "notes/x.ja.md", en = "notes/x.en.md" }]')
+        raise r.fail(
+            "release.sections",
+            "must be a list of tables",
+            'write sections = [{ title = "日本語 / English", ja = "notes/x.ja.md", en = "notes/x.en.md" }]',
+        )
     out = []
     for i, sec in enumerate(value):
         fld = f"release.sections[{i}]"
@@ -183,15 +212,19 @@ def _sections(r: _Reader, root: Path, value: Any) -> tuple[NoteSection, ...]:
             rel = r.str_(sec, lang, fld, hint=f"the {lang} Markdown file, relative to the manifest")
             path = (root / rel).resolve()
             if not path.is_relative_to(root.resolve()) or path.suffix != ".md":
-                raise r.fail(f"{fld}.{lang}", f"{rel!r} is not a Markdown file next to the manifest",
-                             "name a .md file in the manifest's directory or below it")
+                raise r.fail(
+                    f"{fld}.{lang}",
+                    f"{rel!r} is not a Markdown file next to the manifest",
+                    "name a .md file in the manifest's directory or below it",
+                )
             if not path.is_file():
                 raise r.fail(f"{fld}.{lang}", f"{path} does not exist", "write the file or fix the name")
             try:
                 path.read_text()
             except (OSError, UnicodeDecodeError) as exc:
-                raise r.fail(f"{fld}.{lang}", f"{path} is not readable UTF-8 text ({exc})",
-                             "save it as UTF-8") from None
+                raise r.fail(
+                    f"{fld}.{lang}", f"{path} is not readable UTF-8 text ({exc})", "save it as UTF-8"
+                ) from None
             files[lang] = path
         out.append(NoteSection(titles, files))
     return tuple(out)
@@ -201,31 +234,56 @@ def _per_dist(r: _Reader, value: Any, fld: str, dists: tuple[str, ...]) -> dict[
     """A package list given as a list (all dists) or a table dist -> list."""
     if isinstance(value, list):
         if not all(isinstance(v, str) and v for v in value):
-            raise r.fail(fld, f"must list package names, got {value!r}", "write [\"pkg\", …]")
+            raise r.fail(fld, f"must list package names, got {value!r}", 'write ["pkg", …]')
         return {d: tuple(value) for d in dists}
     if isinstance(value, dict):
         out: dict[str, tuple[str, ...]] = {}
         for d, names in value.items():
             if d not in dists:
-                raise r.fail(f"{fld}.{d}", f"'{d}' is not a target dist of this component",
-                             f"use one of: {', '.join(dists)}")
+                raise r.fail(
+                    f"{fld}.{d}", f"'{d}' is not a target dist of this component", f"use one of: {', '.join(dists)}"
+                )
             if not isinstance(names, list) or not all(isinstance(v, str) and v for v in names):
-                raise r.fail(f"{fld}.{d}", f"must list package names, got {names!r}", "write [\"pkg\", …]")
+                raise r.fail(f"{fld}.{d}", f"must list package names, got {names!r}", 'write ["pkg", …]')
             out[d] = tuple(names)
         return out
-    raise r.fail(fld, f"must be a list or a table of lists per dist, got {type(value).__name__}",
-                 "write [\"pkg\"] or {el6 = [\"pkg\"], el7 = [\"pkg\"]}")
+    raise r.fail(
+        fld,
+        f"must be a list or a table of lists per dist, got {type(value).__name__}",
+        'write ["pkg"] or {el6 = ["pkg"], el7 = ["pkg"]}',
+    )
 
 
 # macros the tool defines itself (from tag/rhel, for reproducible payloads, or rpm's own
 # build paths): a manifest's macros table must not redefine them
-TOOL_MACROS = frozenset({
-    "dist", "rhel", "_binary_payload", "_source_payload", "_binary_filedigest_algorithm",
-    "_source_filedigest_algorithm", "_buildhost", "use_source_date_epoch_as_buildtime",
-    "clamp_mtime_to_source_date_epoch", "_use_weak_usergroup_deps", "_rpmformat", "_enable_debug_packages",
-    "_topdir", "_builddir", "_buildrootdir", "buildroot", "_sourcedir", "_specdir", "_srcrpmdir", "_rpmdir",
-    "_tmppath", "_dbpath", "_rpmfilename", "source_date_epoch",
-})
+TOOL_MACROS = frozenset(
+    {
+        "dist",
+        "rhel",
+        "_binary_payload",
+        "_source_payload",
+        "_binary_filedigest_algorithm",
+        "_source_filedigest_algorithm",
+        "_buildhost",
+        "use_source_date_epoch_as_buildtime",
+        "clamp_mtime_to_source_date_epoch",
+        "_use_weak_usergroup_deps",
+        "_rpmformat",
+        "_enable_debug_packages",
+        "_topdir",
+        "_builddir",
+        "_buildrootdir",
+        "buildroot",
+        "_sourcedir",
+        "_specdir",
+        "_srcrpmdir",
+        "_rpmdir",
+        "_tmppath",
+        "_dbpath",
+        "_rpmfilename",
+        "source_date_epoch",
+    }
+)
 # a '%' in a macro value may only reference another macro: %name, %{name}, %{?name}, %{!?name}
 _MACRO_REF = re.compile(r"%(?:[A-Za-z_][A-Za-z0-9_]*|\{!?\??[A-Za-z_][A-Za-z0-9_]*\})")
 
@@ -234,8 +292,11 @@ def _no_template(r: _Reader, fld: str, value: str) -> None:
     """Values that reach mock's config are rendered there by jinja: no template syntax."""
     for bad in ("{{", "{%", "{#"):
         if bad in value:
-            raise r.fail(fld, f"contains {bad!r}, which mock's config expands as a jinja template",
-                         "write the value without '{{', '{%' or '{#'")
+            raise r.fail(
+                fld,
+                f"contains {bad!r}, which mock's config expands as a jinja template",
+                "write the value without '{{', '{%' or '{#'",
+            )
 
 
 def _check_macro(r: _Reader, fld: str, key: str, value: str, dist: str) -> None:
@@ -250,6 +311,10 @@ def _check_macro(r: _Reader, fld: str, key: str, value: str, dist: str) -> None:
     _no_template(r, fld, value)
     for m in re.finditer("%", value):
         if not _MACRO_REF.match(value, m.start()):
-            rest = value[m.start():m.start() + 8]
-            raise r.fail(fld, f"contains {rest!r}: rpm would run or expand it as code (%(…), %{{lua:…}}, %[…], "
-                         "%{expand:…} and %% are not allowed)", "use plain text or a plain %{macro} reference")
+            rest = value[m.start() : m.start() + 8]
+            raise r.fail(
+                fld,
+                f"contains {rest!r}: rpm would run or expand it as code (%(…), %{{lua:…}}, %[…], "
+                "%{expand:…} and %% are not allowed)",
+                "use plain text or a plain %{macro} reference",
+            )

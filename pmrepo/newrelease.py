@@ -10,6 +10,7 @@ change texts emptied. Refused, each in one line: an existing target, an
 unknown component or dist, a version-release that does not sort after the
 previous one for that dist (rpm's ordering, :mod:`pmrepo.vercmp`).
 """
+
 from __future__ import annotations
 
 import copy
@@ -54,10 +55,18 @@ def parse_set(text: str) -> Setting:
     head, sep, vr = text.partition("=")
     dist, colon, name = head.rpartition(":")
     version, dash, release = vr.partition("-")
-    if not sep or not name or not dash or (colon and not dist) \
-            or not VERSION_RE.match(version) or not VERSION_RE.match(release):
-        raise UsageError(f"--set {text}: expected [dist:]name=version-release (version and release without '-', "
-                         "'~' or '^') — fix: e.g. --set pacemaker=1.1.15-1 or --set el7:fence-agents=4.0.25-1")
+    if (
+        not sep
+        or not name
+        or not dash
+        or (colon and not dist)
+        or not VERSION_RE.match(version)
+        or not VERSION_RE.match(release)
+    ):
+        raise UsageError(
+            f"--set {text}: expected [dist:]name=version-release (version and release without '-', "
+            "'~' or '^') — fix: e.g. --set pacemaker=1.1.15-1 or --set el7:fence-agents=4.0.25-1"
+        )
     return Setting(dist or None, name, version, release)
 
 
@@ -97,26 +106,38 @@ def _apply(rel: Release, entries: list[Any], s: Setting, res: Result) -> None:
     """One --set on the tomlkit [[components]] array ``entries`` (as earlier --set left it)."""
     indices = [i for i, e in enumerate(entries) if e.get("name") == s.name]
     if not indices:
-        raise _fail(f"--set {s.name}", f"no component {s.name} in {rel.path.name}",
-                    f"use one of {', '.join(rel.component_names())}")
+        raise _fail(
+            f"--set {s.name}",
+            f"no component {s.name} in {rel.path.name}",
+            f"use one of {', '.join(rel.component_names())}",
+        )
     if s.dist is not None and s.dist not in rel.dists:
-        raise _fail(f"--set {s.dist}:{s.name}", f"{s.dist} is not a dist of {rel.path.name}",
-                    f"use one of {', '.join(rel.dists)}")
+        raise _fail(
+            f"--set {s.dist}:{s.name}",
+            f"{s.dist} is not a dist of {rel.path.name}",
+            f"use one of {', '.join(rel.dists)}",
+        )
 
     def dists_of(entry: Any) -> list[str]:
         return [str(d) for d in entry.get("dists", list(rel.dists))]
 
     targets = [i for i in indices if s.dist is None or s.dist in dists_of(entries[i])]
     if not targets:
-        raise _fail(f"--set {s.dist}:{s.name}", f"{s.name} is not built for {s.dist}",
-                    f"use one of its dists: {', '.join(d for i in indices for d in dists_of(entries[i]))}")
+        raise _fail(
+            f"--set {s.dist}:{s.name}",
+            f"{s.name} is not built for {s.dist}",
+            f"use one of its dists: {', '.join(d for i in indices for d in dists_of(entries[i]))}",
+        )
     name = f"{s.dist + ':' if s.dist else ''}{s.name}={s.vr}"
     for i in targets:
         old = (str(entries[i]["version"]), str(entries[i]["release"]))
         if vr_cmp((s.version, s.release), old) <= 0:
             where = s.dist or ", ".join(dists_of(entries[i]))
-            raise _fail(f"--set {name}", f"does not sort after {old[0]}-{old[1]} on {where} (rpm's version order)",
-                        "give a newer version or release")
+            raise _fail(
+                f"--set {name}",
+                f"does not sort after {old[0]}-{old[1]} on {where} (rpm's version order)",
+                "give a newer version or release",
+            )
     for i in reversed(targets):  # from the end: a split inserts after i
         entry = entries[i]
         old_version, old_vr = str(entry["version"]), f"{entry['version']}-{entry['release']}"
@@ -146,8 +167,9 @@ def _apply(rel: Release, entries: list[Any], s: Setting, res: Result) -> None:
         res.todo.append(f"check that {spec} still builds {s.name} {s.version} (patches, file lists)")
 
 
-def _checked_args(rel: manifest.Release, version: str, release: str, date: str, sets: list[str],
-                  target: Path | None) -> tuple[dt.date, Path, list[Setting]]:
+def _checked_args(
+    rel: manifest.Release, version: str, release: str, date: str, sets: list[str], target: Path | None
+) -> tuple[dt.date, Path, list[Setting]]:
     """The new release's date, manifest path and settings, each refused in one line when wrong."""
     for what, value in (("--version", version), ("--release", release)):
         if not VERSION_RE.match(value):
@@ -157,8 +179,11 @@ def _checked_args(rel: manifest.Release, version: str, release: str, date: str, 
     except ValueError:
         raise _fail("--date", f"{date!r} is not a date", "write --date YYYY-MM-DD") from None
     if vr_cmp((version, release), (rel.version, rel.release)) <= 0:
-        raise _fail(f"--version {version} --release {release}", f"does not sort after {rel.vr}",
-                    "give a newer version or release")
+        raise _fail(
+            f"--version {version} --release {release}",
+            f"does not sort after {rel.vr}",
+            "give a newer version or release",
+        )
     if day < rel.date:
         raise _fail("--date", f"{day} is before {rel.path.name}'s date {rel.date}", "give the new release's date")
     path = (target or rel.root / f"{version}-{release}.toml").absolute()
@@ -173,12 +198,14 @@ def _checked_args(rel: manifest.Release, version: str, release: str, date: str, 
     return day, path, settings
 
 
-def derive(source: Path, version: str, release: str, date: str, sets: list[str],
-           target: Path | None = None) -> Result:
+def derive(source: Path, version: str, release: str, date: str, sets: list[str], target: Path | None = None) -> Result:
     """Write the next release's manifest; return what changed and what is left to do."""
     if not Path(source).is_file():
-        raise _fail(f"--from {source}", "no such manifest", "pass the current release's manifest, e.g. "
-                    "--from releases/1.1.14-1.1.toml")
+        raise _fail(
+            f"--from {source}",
+            "no such manifest",
+            "pass the current release's manifest, e.g. --from releases/1.1.14-1.1.toml",
+        )
     rel = manifest.load(source)
     day, path, settings = _checked_args(rel, version, release, date, sets, target)
     doc = tomlkit.parse(rel.path.read_text())
@@ -202,8 +229,9 @@ def derive(source: Path, version: str, release: str, date: str, sets: list[str],
     if unpinned:
         res.todo.insert(0, f"pin {unpinned} source(s): ./build.py pin --release {path}")
     if new.known_issues or any(c.known_issues for c in new.components):
-        res.todo.append(f"review the known issues carried over from {rel.vr} (release.known_issues, "
-                        "components.*.known_issues)")
+        res.todo.append(
+            f"review the known issues carried over from {rel.vr} (release.known_issues, components.*.known_issues)"
+        )
     if not settings:
         res.todo.append("no --set given: every component is unchanged")
     return res
@@ -218,8 +246,9 @@ def _write_checked(path: Path, text: str) -> None:
         try:
             manifest.load(Path(tmp))
         except PmrepoError as exc:
-            raise UsageError(f"new-release: the derived manifest is invalid ({exc}) "
-                             "— fix: correct the --set values") from exc
+            raise UsageError(
+                f"new-release: the derived manifest is invalid ({exc}) — fix: correct the --set values"
+            ) from exc
         try:
             os.link(tmp, path)
         except FileExistsError:

@@ -7,6 +7,7 @@ Each language gets a Markdown page (``templates/notes/release-notes.<lang>.md.j2
 the HTML page made from it and an HTML fragment for pasting into a site, with
 one stylesheet (``release-notes.css``).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -83,7 +84,7 @@ def _admonition(tokens: list[Token], i: int, lang: str) -> None:
     title.content = f'<p class="admonition-title">{ADMONITIONS[kind][lang]}</p>\n'
     tokens.insert(i + 1, title)
     if not children:  # the marker was the whole first paragraph
-        del tokens[i + 2:i + 5]
+        del tokens[i + 2 : i + 5]
 
 
 def bullets(items: tuple[str, ...] | list[str], depth: int = 0) -> str:
@@ -160,8 +161,7 @@ def markdown_to_html(text: str, lang: str) -> HtmlParts:
 
     def text_rule(tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         """★ gets a class (the legend's colour); the rest as usual."""
-        return str(default_text(tokens, idx, options, env)).replace(
-            "★", '<span class="star">★</span>')
+        return str(default_text(tokens, idx, options, env)).replace("★", '<span class="star">★</span>')
 
     rules["text"] = text_rule
     heading = md.renderer.render(tokens[:heading_end], md.options, {})
@@ -175,8 +175,11 @@ def html_pages(md: str, lang: str) -> tuple[str, str]:
     title = md.splitlines()[0].lstrip("# ").strip() if md.strip() else ""
     css = Markup(CSS_FILE.read_text())
     parts = markdown_to_html(md, lang)
-    content = Markup(ENV.get_template("notes/_content.html.j2").render(
-        lang=lang, heading=Markup(parts.heading), toc=parts.toc, toc_title=TOC_TITLE[lang], body=Markup(parts.body)))
+    content = Markup(
+        ENV.get_template("notes/_content.html.j2").render(
+            lang=lang, heading=Markup(parts.heading), toc=parts.toc, toc_title=TOC_TITLE[lang], body=Markup(parts.body)
+        )
+    )
     page = ENV.get_template("notes/release-notes.html.j2").render(lang=lang, title=title, css=css, content=content)
     fragment = ENV.get_template("notes/release-notes.fragment.html.j2").render(title=title, css=css, content=content)
     return page, fragment
@@ -195,8 +198,10 @@ def render_texts(notes: Notes) -> dict[str, str]:
     except jinja2.TemplateError as exc:
         where = getattr(exc, "filename", None) or TEMPLATES
         line = getattr(exc, "lineno", None)
-        raise NotesError(f"{where}{':' + str(line) if line else ''}: release notes template: {exc.message} — fix: "
-                         "correct the template") from None
+        raise NotesError(
+            f"{where}{':' + str(line) if line else ''}: release notes template: {exc.message} — fix: "
+            "correct the template"
+        ) from None
     return out
 
 

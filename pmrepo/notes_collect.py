@@ -36,6 +36,7 @@ Dist-specific start commands of the stack are template data
 (``templates/notes/_stack.j2``, keyed by RHEL major version); no package
 name is a literal in this module.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -226,14 +227,18 @@ class _Results:
             assert build_path is not None
             _check_dist(build_path, build.dist, dist)
             if build.release is not None and build.release != release.release_id:
-                raise NotesError(f"{build_path}: built for {build.release}, not {release.release_id} — fix: "
-                                 f"point --outdir at the build of {release.path.name}")
+                raise NotesError(
+                    f"{build_path}: built for {build.release}, not {release.release_id} — fix: "
+                    f"point --outdir at the build of {release.path.name}"
+                )
         if installed is not None:
             assert inst_path is not None
             _check_dist(inst_path, installed.dist, dist)
             if installed.release is not None and installed.release != release.release_id:
-                raise NotesError(f"{inst_path}: install test of {installed.release}, not {release.release_id} — "
-                                 "fix: rerun the gates on this build")
+                raise NotesError(
+                    f"{inst_path}: install test of {installed.release}, not {release.release_id} — "
+                    "fix: rerun the gates on this build"
+                )
         return cls(release, build, build_path, installed, inst_path)
 
     def vr_of(self, name: str, manifest_vr: str) -> str:
@@ -242,12 +247,16 @@ class _Results:
         if build is not None and name != self.release.name:
             built = build.packages.get(name)
             if built != manifest_vr:
-                raise NotesError(f"{self.build_path}: {name} is {built or 'missing'}, manifest "
-                                 f"{self.release.path.name} says {manifest_vr} — fix: rebuild (build.py all) "
-                                 "before rendering the notes")
+                raise NotesError(
+                    f"{self.build_path}: {name} is {built or 'missing'}, manifest "
+                    f"{self.release.path.name} says {manifest_vr} — fix: rebuild (build.py all) "
+                    "before rendering the notes"
+                )
         if installed is not None and name in installed.packages and installed.packages[name] != manifest_vr:
-            raise NotesError(f"{self.inst_path}: {name} was installed at {installed.packages[name]}, the release has "
-                             f"{manifest_vr} — fix: rerun the install test on this build")
+            raise NotesError(
+                f"{self.inst_path}: {name} was installed at {installed.packages[name]}, the release has "
+                f"{manifest_vr} — fix: rerun the install test on this build"
+            )
         return manifest_vr
 
     def put(self, dist: Dist) -> tuple[set[str], StarSource]:
@@ -272,8 +281,9 @@ class _Results:
         return tuple(files)
 
 
-def _component_groups(release: Release, previous: Release | None, dist: Dist, res: _Results,
-                      star_set: set[str]) -> tuple[list[Group], list[tuple[str, str]]]:
+def _component_groups(
+    release: Release, previous: Release | None, dist: Dist, res: _Results, star_set: set[str]
+) -> tuple[list[Group], list[tuple[str, str]]]:
     """The components' groups of lines (in note_groups order) and the smoke tests of the starred mains."""
     groups: list[Group] = []
     smoke: list[tuple[str, str]] = []
@@ -291,10 +301,16 @@ def _component_groups(release: Release, previous: Release | None, dist: Dist, re
                 main = pkg == pkgs[0]
                 # a component's line carries its own (source package) name, as the published pages do:
                 # fence-agents on el7, whose main binary package is fence-agents-all
-                line = PackageLine(comp.name if main else pkg, res.vr_of(pkg, f"{comp.vr}{dist.tag}"),
-                                   "main" if main else "separate", comp.name, pkg in star_set,
-                                   previous is not None and prev_vr != comp.vr, prev_vr,
-                                   _rhel(release, (dist.name,)) if _varies(release, comp.name) else "")
+                line = PackageLine(
+                    comp.name if main else pkg,
+                    res.vr_of(pkg, f"{comp.vr}{dist.tag}"),
+                    "main" if main else "separate",
+                    comp.name,
+                    pkg in star_set,
+                    previous is not None and prev_vr != comp.vr,
+                    prev_vr,
+                    _rhel(release, (dist.name,)) if _varies(release, comp.name) else "",
+                )
                 lines.append(line)
                 if line.role == "main" and line.star and comp.smoke:
                     smoke.append((comp.name, comp.smoke))
@@ -316,10 +332,16 @@ def _dist_notes(release: Release, previous: Release | None, dist: Dist, where: D
         return PackageLine(name, res.vr_of(name, own_vr), role, None, name in star_set, bold, prev_vr)
 
     # the repo package's group: key "", titled by the templates
-    groups = [Group("", {}, (
-        own_line(release.name, "repo", previous.name if previous else None),
-        own_line(release.metapackage, "metapackage", previous.metapackage if previous else None),
-    ))]
+    groups = [
+        Group(
+            "",
+            {},
+            (
+                own_line(release.name, "repo", previous.name if previous else None),
+                own_line(release.metapackage, "metapackage", previous.metapackage if previous else None),
+            ),
+        )
+    ]
     comp_groups, smoke = _component_groups(release, previous, dist, res, star_set)
     groups += comp_groups
     files = res.files(dist)
@@ -327,12 +349,19 @@ def _dist_notes(release: Release, previous: Release | None, dist: Dist, where: D
     # `yum erase`: this release's packages the install puts there (OS packages it pulled in stay), in manifest order
     order = [release.metapackage] + [p for c in release.components_for(dist.name) for p in c.packages_for(dist.name)]
     erase = tuple(p for p in order if p in put)
-    return DistNotes(dist=dist, built=build is not None, signed=bool(build and build.signed),
-                     backend=build.backend if build else "",
-                     files=files, star_source=source,
-                     install_image=installed.image if installed else "",
-                     groups=tuple(groups), erase=erase, smoke=tuple(smoke),
-                     unchecked=tuple(build.unchecked or ()) if build else ())
+    return DistNotes(
+        dist=dist,
+        built=build is not None,
+        signed=bool(build and build.signed),
+        backend=build.backend if build else "",
+        files=files,
+        star_source=source,
+        install_image=installed.image if installed else "",
+        groups=tuple(groups),
+        erase=erase,
+        smoke=tuple(smoke),
+        unchecked=tuple(build.unchecked or ()) if build else (),
+    )
 
 
 def _with_repo_changes(release: Release, previous: Release | None, d: DistNotes, layout: Layout | None) -> DistNotes:
@@ -342,8 +371,9 @@ def _with_repo_changes(release: Release, previous: Release | None, d: DistNotes,
         return d
     prev_json = Layout(previous.release_id, layout.outdir).dist(d.dist.name).output.build_json if layout else None
     prev_signed = _read(BuildRecord, prev_json).signed if prev_json is not None and prev_json.is_file() else None
-    changes = changed_repo_files(release, previous, d.dist, signed=d.signed,
-                                 previous_signed=d.signed if prev_signed is None else prev_signed)
+    changes = changed_repo_files(
+        release, previous, d.dist, signed=d.signed, previous_signed=d.signed if prev_signed is None else prev_signed
+    )
     return replace(d, repo_changes=changes, previous_signed=prev_signed)
 
 
@@ -351,13 +381,20 @@ def collect(release: Release, *, repo_dir: Path | None) -> Notes:
     """Everything the templates show, computed and checked (no rendering)."""
     previous = load_previous(release)
     layout = Layout(release.release_id, repo_dir) if repo_dir else None
-    dists = tuple(_dist_notes(release, previous, d, layout.dist(d.name) if layout else None)
-                  for d in release.dists.values())
+    dists = tuple(
+        _dist_notes(release, previous, d, layout.dist(d.name) if layout else None) for d in release.dists.values()
+    )
     dists = tuple(_with_repo_changes(release, previous, d, layout) for d in dists)
     comps = [change for comp in release.components for change in _changes(release, previous, comp)]
-    return Notes(release=release, previous=previous, excludes=tuple(release.exclude_patterns()), dists=dists,
-                 components=tuple(comps), sums_file=bool(layout and layout.sums_file.is_file()),
-                 component_names=tuple(release.component_names()))
+    return Notes(
+        release=release,
+        previous=previous,
+        excludes=tuple(release.exclude_patterns()),
+        dists=dists,
+        components=tuple(comps),
+        sums_file=bool(layout and layout.sums_file.is_file()),
+        component_names=tuple(release.component_names()),
+    )
 
 
 def _changes(release: Release, previous: Release | None, comp: Component) -> list[ComponentChange]:
@@ -379,6 +416,16 @@ def _changes(release: Release, previous: Release | None, comp: Component) -> lis
         text = comp.change_notes or Text(one_line, one_line)
         if not changed and prev is not None and (prev.changes, prev.change_notes) == (comp.changes, comp.change_notes):
             text = Text()
-        out.append(ComponentChange(comp.name, comp.vr, prev_vr, changed, text, comp.known_issues,
-                                   comp.upgrade_warnings, _rhel(release, ds) if split else ""))
+        out.append(
+            ComponentChange(
+                comp.name,
+                comp.vr,
+                prev_vr,
+                changed,
+                text,
+                comp.known_issues,
+                comp.upgrade_warnings,
+                _rhel(release, ds) if split else "",
+            )
+        )
     return out

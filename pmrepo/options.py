@@ -2,6 +2,7 @@
 
 A new CLI option is one row of ``cli.COMMANDS``' option groups and one field here.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -9,6 +9,7 @@ notes, SHA256SUMS → publish. Every path comes from ``layout.Layout``.
 The pieces that need no ``Pipeline`` (the previous release for the upgrade test, the
 build plan's report, pinning, publishing) are in ``pipeline_tasks``.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -57,12 +58,15 @@ class Pipeline:
         for flag, given in (("--force", set(opts.force) - {"*"}), ("--component", set(opts.components))):
             unknown = sorted(given - names)
             if unknown:
-                raise UsageError(f"{flag} {unknown[0]}: no such component in {self.release.path} — fix: use one of "
-                                 f"{', '.join(self.release.component_names())}")
+                raise UsageError(
+                    f"{flag} {unknown[0]}: no such component in {self.release.path} — fix: use one of "
+                    f"{', '.join(self.release.component_names())}"
+                )
         for d in opts.dists:
             if d not in self.release.dists:
-                raise UsageError(f"--dist {d}: not a target of {self.release.path} — fix: use one of "
-                                 f"{', '.join(self.release.dists)}")
+                raise UsageError(
+                    f"--dist {d}: not a target of {self.release.path} — fix: use one of {', '.join(self.release.dists)}"
+                )
         self.dists = [self.release.dists[d] for d in (opts.dists or tuple(self.release.dists))]
         self.layout = Layout(self.release.release_id, opts.outdir, opts.workdir)
         self.template_cache: Path = self.layout.template_cache
@@ -71,6 +75,7 @@ class Pipeline:
         self.signer: Signer | None = None
         if opts.sign:
             from .sign import key_from_env
+
             log = self.layout.log("sign.log")
             self.signer = Signer(key_from_env(log_file=log), log)
 
@@ -98,16 +103,23 @@ class Pipeline:
         unpinned = [(c, s) for c, s in sources.unpinned(self.release) if components is None or c.name in components]
         if unpinned:
             comp, src = unpinned[0]
-            out.append(UnpinnedSourceError(
-                f"{self.release.path}: components.{comp.name}.sources: {len(unpinned)} source(s) without sha256 "
-                f"(first: {redact_url(src.url or '')}) "
-                f"— fix: run `./build.py pin --release {self.release.path}` where the network "
-                "reaches upstream (trust on first use), review the diff, commit"))
+            out.append(
+                UnpinnedSourceError(
+                    f"{self.release.path}: components.{comp.name}.sources: {len(unpinned)} source(s) without sha256 "
+                    f"(first: {redact_url(src.url or '')}) "
+                    f"— fix: run `./build.py pin --release {self.release.path}` where the network "
+                    "reaches upstream (trust on first use), review the diff, commit"
+                )
+            )
         missing = [c for c in self.release.components if not c.spec.is_file()]
         if missing:
-            out.append(SpecError(f"{self.release.path}: components.{missing[0].name}.spec: {missing[0].spec} does not "
-                                 f"exist ({len(missing)} component(s) without a spec template) "
-                                 "— fix: write the template"))
+            out.append(
+                SpecError(
+                    f"{self.release.path}: components.{missing[0].name}.spec: {missing[0].spec} does not "
+                    f"exist ({len(missing)} component(s) without a spec template) "
+                    "— fix: write the template"
+                )
+            )
         try:
             self.builder.check_available()
         except PmrepoError as exc:
@@ -123,8 +135,9 @@ class Pipeline:
     def preflight_input(self) -> PreflightInput:
         """What preflight looks at; what build would refuse is asked only when the run builds."""
         log = self.layout.log("preflight.log") if self.opts.workdir.is_dir() else None
-        return PreflightInput(self.release, tuple(self.dists), self.opts.workdir, self.opts.outdir, log,
-                              self._build_preflight)
+        return PreflightInput(
+            self.release, tuple(self.dists), self.opts.workdir, self.opts.outdir, log, self._build_preflight
+        )
 
     def _build_preflight(self) -> tuple[list[str], str]:
         found = [str(e) for e in self.preflight_problems()]
@@ -164,8 +177,12 @@ class Pipeline:
         entries of one component have their own sources)."""
         fetcher = sources.Fetcher(self.layout.cache, say=self.say)
         out: dict[str, tuple[Path, tuple[str, ...]]] = {}
-        wanted = {c.key for d in self.dists for c in self.release.components_for(d.name)
-                  if components is None or c.name in components}
+        wanted = {
+            c.key
+            for d in self.dists
+            for c in self.release.components_for(d.name)
+            if components is None or c.name in components
+        }
         for comp in self.release.components:
             if comp.key not in wanted:
                 continue
@@ -175,8 +192,9 @@ class Pipeline:
             out[comp.key] = (dest, tuple(sha256_file(f) for f in files))
         return out
 
-    def plan(self, rendered: dict[tuple[str, str], Path], strict: bool = True,
-             cache: Path | None = None) -> dict[str, DistPlan]:
+    def plan(
+        self, rendered: dict[tuple[str, str], Path], strict: bool = True, cache: Path | None = None
+    ) -> dict[str, DistPlan]:
         """Build graphs per dist. ``strict``: a BuildRequires that no component
         provides and the backend cannot satisfy is an error (``build``); else it
         is only listed in ``graph.external`` (``plan`` shows it)."""
@@ -188,16 +206,19 @@ class Pipeline:
             tick = self.console.counter(f"{dist.name}: specs parsed", len(comps))
             infos = {}
             for n, c in enumerate(comps, 1):
-                infos[c.name] = specs.inspect_cached(rendered[(c.name, dist.name)], dist,
-                                                     cache or self.layout.specinfo_cache, log)
+                infos[c.name] = specs.inspect_cached(
+                    rendered[(c.name, dist.name)], dist, cache or self.layout.specinfo_cache, log
+                )
                 tick(n)
             for comp in self.release.components_for(dist.name):
                 built = set(infos[comp.name].packages)
                 missing = [p for p in comp.packages_for(dist.name) if p not in built and not p.endswith("-debuginfo")]
                 if missing:
-                    raise SpecError(f"{self.release.path}: components.{comp.name}.packages.{dist.name}: "
-                                    f"{', '.join(missing)} not built by {rendered[(comp.name, dist.name)]} "
-                                    f"(it builds {', '.join(sorted(built))}) — fix: correct the list or the spec")
+                    raise SpecError(
+                        f"{self.release.path}: components.{comp.name}.packages.{dist.name}: "
+                        f"{', '.join(missing)} not built by {rendered[(comp.name, dist.name)]} "
+                        f"(it builds {', '.join(sorted(built))}) — fix: correct the list or the spec"
+                    )
             external = self.builder.can_provide if strict else (lambda cap: True)
             graph = build_graph(dist.name, infos, external, self.builder.remedy)
             plans[dist.name] = DistPlan(dist, infos, graph)
@@ -214,24 +235,42 @@ class Pipeline:
                 if name in plan.graph.deps:
                     out |= {(c, dname) for c in plan.graph.closure(name) | {name}}
         if not out:
-            raise UsageError(f"--component {', '.join(self.opts.components)}: not built for "
-                             f"{', '.join(d.name for d in self.dists)} — fix: choose another --dist")
+            raise UsageError(
+                f"--component {', '.join(self.opts.components)}: not built for "
+                f"{', '.join(d.name for d in self.dists)} — fix: choose another --dist"
+            )
         return out
 
-    def build(self, rendered: dict[tuple[str, str], Path], srcs: dict[str, tuple[Path, tuple[str, ...]]],
-              plans: dict[str, DistPlan], only: set[tuple[str, str]] | None = None) -> dict[tuple[str, str], JobResult]:
+    def build(
+        self,
+        rendered: dict[tuple[str, str], Path],
+        srcs: dict[str, tuple[Path, tuple[str, ...]]],
+        plans: dict[str, DistPlan],
+        only: set[tuple[str, str]] | None = None,
+    ) -> dict[tuple[str, str], JobResult]:
         def src(c: str, d: str) -> tuple[Path, tuple[str, ...]]:
             entry = self.release.component_for(c, d)
             assert entry is not None, (c, d)
             return srcs[entry.key]
 
-        jobs = {(c, d): JobSpec(c, plans[d].dist, rendered[(c, d)], *src(c, d))
-                for (c, d) in rendered if only is None or (c, d) in only}
+        jobs = {
+            (c, d): JobSpec(c, plans[d].dist, rendered[(c, d)], *src(c, d))
+            for (c, d) in rendered
+            if only is None or (c, d) in only
+        }
         n = self.opts.jobs or self.builder.default_jobs(os.cpu_count() or 1)
-        sched = Scheduler(self.builder, Store(self.layout.store), n, self.release.epoch,
-                          Progress(len(jobs), console=self.console), self.opts.force)
-        self.say(f"building {len(jobs)} jobs ({len({c for c, _ in jobs})} components x "
-                 f"{len(self.dists)} dists) with {self.builder.name}, {n} at a time")
+        sched = Scheduler(
+            self.builder,
+            Store(self.layout.store),
+            n,
+            self.release.epoch,
+            Progress(len(jobs), console=self.console),
+            self.opts.force,
+        )
+        self.say(
+            f"building {len(jobs)} jobs ({len({c for c, _ in jobs})} components x "
+            f"{len(self.dists)} dists) with {self.builder.name}, {n} at a time"
+        )
         try:
             results = sched.run({d: p.graph for d, p in plans.items()}, jobs)
         finally:
@@ -246,8 +285,9 @@ class Pipeline:
             f = failed[0]
             skipped = sum(1 for r in results.values() if r.status == "skipped")
             where = "" if str(f.log) in f.error else f" (log: {f.log})"
-            raise BuildError(f"{len(failed)} build(s) failed, {skipped} skipped; first: {f.component} ({f.dist}): "
-                             f"{f.error}{where}")
+            raise BuildError(
+                f"{len(failed)} build(s) failed, {skipped} skipped; first: {f.component} ({f.dist}): {f.error}{where}"
+            )
         return results
 
     def checks(self) -> list[Check]:
@@ -255,18 +295,30 @@ class Pipeline:
         (``checks.default_checks``), the previous release located here for the upgrade test."""
         o = self.opts
         upgrade_from = o.upgrade_from
-        previous = None if upgrade_from is None else functools.partial(previous_repo_packages, self.release,
-                                                                        upgrade_from=upgrade_from)
+        previous = (
+            None
+            if upgrade_from is None
+            else functools.partial(previous_repo_packages, self.release, upgrade_from=upgrade_from)
+        )
         opts = CheckOptions(o.install_check, o.gates, o.container, o.container_image)
         return default_checks(self.release, opts, previous, self.say)
 
     def assembly(self, dist: Dist, check_list: list[Check] | None = None) -> Assembly:
-        return Assembly(self.release, dist, self.layout.dist(dist.name), self.say, signer=self.signer,
-                        checks=self.checks() if check_list is None else check_list, backend=self.opts.backend,
-                        step=self.console.step, unshippable=self.builder.unshippable_reason())
+        return Assembly(
+            self.release,
+            dist,
+            self.layout.dist(dist.name),
+            self.say,
+            signer=self.signer,
+            checks=self.checks() if check_list is None else check_list,
+            backend=self.opts.backend,
+            step=self.console.step,
+            unshippable=self.builder.unshippable_reason(),
+        )
 
-    def assemble(self, dist: Dist, results: dict[tuple[str, str], JobResult],
-                 check_list: list[Check] | None = None) -> Path:
+    def assemble(
+        self, dist: Dist, results: dict[tuple[str, str], JobResult], check_list: list[Check] | None = None
+    ) -> Path:
         return self.assembly(dist, check_list).run(results)
 
     @contextlib.contextmanager
@@ -281,8 +333,10 @@ class Pipeline:
         t0 = time.monotonic()
         self.preflight()
         with self.locked() if lock else contextlib.nullcontext():
-            self.say(f"release {self.release.release_id} from {self.release.path}: "
-                     f"{len(self.release.component_names())} components, dists {', '.join(d.name for d in self.dists)}")
+            self.say(
+                f"release {self.release.release_id} from {self.release.path}: "
+                f"{len(self.release.component_names())} components, dists {', '.join(d.name for d in self.dists)}"
+            )
             with step("render"), self.console.step("render specs"):
                 rendered = self.render()
             with step("sources"), self.console.step("sources"):
@@ -317,14 +371,19 @@ class Pipeline:
     def run_check(self) -> None:
         """``check``: the manifest is valid and buildable here (writes nothing)."""
         rel = self.release
-        self.say(f"{rel.path}: valid manifest for {rel.release_id} "
-                 f"({len(rel.component_names())} components, dists {', '.join(rel.dists)})")
+        self.say(
+            f"{rel.path}: valid manifest for {rel.release_id} "
+            f"({len(rel.component_names())} components, dists {', '.join(rel.dists)})"
+        )
         if shutil.which("rpmspec"):
             # rendered and parsed in a scratch directory: `check` writes nothing of the user's but
             # the work directory's specinfo cache (shared with plan and build: a rerun parses nothing)
             with tempfile.TemporaryDirectory(prefix="pmrepo-check-") as tmp:
-                scratch = Pipeline(dataclasses.replace(self.opts, workdir=Path(tmp) / "work",
-                                                       outdir=Path(tmp) / "out"), say=lambda s: None, release=rel)
+                scratch = Pipeline(
+                    dataclasses.replace(self.opts, workdir=Path(tmp) / "work", outdir=Path(tmp) / "out"),
+                    say=lambda s: None,
+                    release=rel,
+                )
                 scratch.console, scratch.template_cache = self.console, self.template_cache
                 with self.console.step(f"render specs ({self._jobs_text()})"):
                     rendered = scratch.render()
@@ -387,10 +446,13 @@ class Pipeline:
             for dist in self.dists:
                 where = self.layout.dist(dist.name)
                 if not (where.tree / "repodata").is_dir():
-                    raise GateError(f"{where.work}: nothing assembled for {dist.name} — fix: run `./build.py all "
-                                    f"--release {self.release.path}` first")
-                ctx = CheckContext.for_dist(self.release, dist, where, where.output.rpms(), where.output,
-                                                   say=self.say, step=self.console.step)
+                    raise GateError(
+                        f"{where.work}: nothing assembled for {dist.name} — fix: run `./build.py all "
+                        f"--release {self.release.path}` first"
+                    )
+                ctx = CheckContext.for_dist(
+                    self.release, dist, where, where.output.rpms(), where.output, say=self.say, step=self.console.step
+                )
                 runs.append(run_checks(check_list, ctx))
         self.say(check_summary(runs))
         for dist in self.dists:
@@ -412,24 +474,42 @@ class Pipeline:
         with WorkdirLock(self.opts.workdir):
             pin_sources(self.release, self.layout.cache, self.console)
 
-    def run_publish(self, target: str, *, dry_run: bool = False, replace: bool = False,
-                    allow_unchecked: bool = False) -> None:
+    def run_publish(
+        self, target: str, *, dry_run: bool = False, replace: bool = False, allow_unchecked: bool = False
+    ) -> None:
         """``publish``: vouch for the outputs, regenerate the notes, SHA256SUMS, upload atomically."""
         if not target:
             raise UsageError("publish: no mirror given — fix: pass --target URL or set PUBLISH_TARGET")
         rel = self.release
         with self.locked():
-            result = publish_outputs(rel, self.layout, tuple(self.dists), self.preflight_input, self.opts.outdir,
-                                     target, self.console, dry_run=dry_run, replace=replace,
-                                     allow_unchecked=allow_unchecked)
+            result = publish_outputs(
+                rel,
+                self.layout,
+                tuple(self.dists),
+                self.preflight_input,
+                self.opts.outdir,
+                target,
+                self.console,
+                dry_run=dry_run,
+                replace=replace,
+                allow_unchecked=allow_unchecked,
+            )
         if not dry_run:
             self.say(f"published {result.files} files to {result.url}")
 
-    def run_preflight(self, *, sign: bool = False, target: str | None = None, replace: bool = False,
-                      container: str = "none", container_image: str | None = None) -> list[str]:
+    def run_preflight(
+        self,
+        *,
+        sign: bool = False,
+        target: str | None = None,
+        replace: bool = False,
+        container: str = "none",
+        container_image: str | None = None,
+    ) -> list[str]:
         """``preflight``: everything a release run needs, checked at once; one line per problem."""
-        needs = preflight.Needs(build=True, sign=sign, target=target, replace=replace, container=container,
-                                container_image=container_image)
+        needs = preflight.Needs(
+            build=True, sign=sign, target=target, replace=replace, container=container, container_image=container_image
+        )
         good = preflight.check(self.preflight_input(), needs)
         for line in good:
             self.say(f"preflight: ok: {line}")

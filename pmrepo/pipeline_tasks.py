@@ -2,6 +2,7 @@
 (located here, handed to ``checks.Upgrade``), a dist's build plan and ``plan``'s report of it,
 pinning sources (``pin``) and publishing the outputs (``publish``). ``pipeline.Pipeline``
 calls them with its release, layout and console."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -29,19 +30,24 @@ def previous_repo_packages(release: Release, dist: Dist, upgrade_from: Path) -> 
     under the output root ``upgrade_from`` (``<release_id>/<dist>/``)."""
     where = release.follows_path()
     if where is None:
-        raise GateError(f"{release.path}: release.follows is not set, so there is no previous release to upgrade from "
-                        "— fix: set follows, or drop --upgrade-from")
+        raise GateError(
+            f"{release.path}: release.follows is not set, so there is no previous release to upgrade from "
+            "— fix: set follows, or drop --upgrade-from"
+        )
     prev = manifest.load(where)
     d = prev.dists.get(dist.name)
     if d is None:
-        raise GateError(f"{where}: the previous release has no dist {dist.name} to upgrade from "
-                        "— fix: drop --upgrade-from")
+        raise GateError(
+            f"{where}: the previous release has no dist {dist.name} to upgrade from — fix: drop --upgrade-from"
+        )
     base = Layout(prev.release_id, upgrade_from).dist(dist.name).output.root
     rpms = [base / name for name in prev.repo_rpm_names(d)]
     missing = [str(p) for p in rpms if not p.is_file()]
     if missing:
-        raise GateError(f"upgrade test ({dist.name}): the previous release's repository packages are not there: "
-                        f"{', '.join(missing)} — fix: build {where.name} into {upgrade_from} (build.py all --outdir …)")
+        raise GateError(
+            f"upgrade test ({dist.name}): the previous release's repository packages are not there: "
+            f"{', '.join(missing)} — fix: build {where.name} into {upgrade_from} (build.py all --outdir …)"
+        )
     return prev, rpms
 
 
@@ -62,8 +68,10 @@ def say_lacking(console: Console, builder: Builder, plan: DistPlan, say_none: bo
         return
     console.say(f"  BuildRequires this host lacks for backend {builder.name} ({len(lacking)}): {', '.join(lacking)}")
     if not builder.shippable:
-        console.say("  → taken as provided by the host's own packages (--host-buildrequires, unverified): "
-                    "builds are NOT shippable")
+        console.say(
+            "  → taken as provided by the host's own packages (--host-buildrequires, unverified): "
+            "builds are NOT shippable"
+        )
     else:
         console.say(f"  → {builder.remedy}")
 
@@ -83,8 +91,12 @@ def say_plan(release: Release, plans: dict[str, DistPlan], builder: Builder, con
                 rows.append((pkg, comp.vr + plan.dist.tag, comp.name, deps))
         rows.append((rel.metapackage, f"{rel.vr}{plan.dist.tag}", "(metapackage)", "-"))
         console.say(f"  {rel.repo_rpm_name(plan.dist)} installs {rel.repo('main').rpm_dir}/:")
-        console.say("\n".join("    " + ln for ln in
-                               table(["package", "version-release", "component", "built after"], rows).splitlines()))
+        console.say(
+            "\n".join(
+                "    " + ln
+                for ln in table(["package", "version-release", "component", "built after"], rows).splitlines()
+            )
+        )
         console.say(f"  {rel.metapackage} requires: {', '.join(metapackage_requires(rel, plan.dist))}")
         say_lacking(console, builder, plan)
 
@@ -96,8 +108,10 @@ def pin_sources(release: Release, cache: Path, console: Console) -> None:
     if not todo:
         console.say(f"{rel.path}: every source is pinned")
         return
-    console.say(f"pinning {len(todo)} source(s) by TRUST ON FIRST USE: the sha256 recorded is whatever the "
-                "server sends now; compare it with upstream's published checksums before you release.")
+    console.say(
+        f"pinning {len(todo)} source(s) by TRUST ON FIRST USE: the sha256 recorded is whatever the "
+        "server sends now; compare it with upstream's published checksums before you release."
+    )
     with console.step(f"download {len(todo)} source(s)"):
         pinned = sources.pin(rel, sources.Fetcher(cache, say=console.say))
     for comp, url, digest in pinned:
@@ -105,29 +119,52 @@ def pin_sources(release: Release, cache: Path, console: Console) -> None:
     manifest.load(rel.path)
 
 
-def publish_outputs(release: Release, layout: Layout, dists: tuple[Dist, ...],
-                    preflight_input: Callable[[], PreflightInput], repo_dir: Path, target: str, console: Console, *,
-                    dry_run: bool, replace: bool, allow_unchecked: bool) -> PublishResult:
+def publish_outputs(
+    release: Release,
+    layout: Layout,
+    dists: tuple[Dist, ...],
+    preflight_input: Callable[[], PreflightInput],
+    repo_dir: Path,
+    target: str,
+    console: Console,
+    *,
+    dry_run: bool,
+    replace: bool,
+    allow_unchecked: bool,
+) -> PublishResult:
     """``publish`` under the run's lock: refuse what is unfinished, unshippable or unvouched for
     (everything at once before anything is written), regenerate the notes and SHA256SUMS, upload."""
     rel = release
     source = layout.release_out
     missing = [d.name for d in dists if not layout.dist(d.name).output.build_json.is_file()]
-    found = [f"publish: {source} has no finished build for {', '.join(missing)} — fix: run "
-             f"`./build.py all --release {rel.path}` first"] if missing else []
+    found = (
+        [
+            f"publish: {source} has no finished build for {', '.join(missing)} — fix: run "
+            f"`./build.py all --release {rel.path}` first"
+        ]
+        if missing
+        else []
+    )
     found += preflight.problems(preflight_input(), preflight.Needs(build=False, target=target, replace=replace))[0]
     if found:  # everything publishing needs, reported at once before anything is written
         raise preflight.PreflightError(found)
     refuse_unshippable(source)  # before anything is written (notes, SHA256SUMS)
-    unchecked = vouch(source, rel.key, rel.path, tuple(rel.dists), required=[d.name for d in dists],
-                      allow_unchecked=allow_unchecked)
+    unchecked = vouch(
+        source, rel.key, rel.path, tuple(rel.dists), required=[d.name for d in dists], allow_unchecked=allow_unchecked
+    )
     for dist, skipped in unchecked.items():
-        console.say(f"publish: {dist} was built without {', '.join(skipped)} "
-                    "(--allow-unchecked; the notes say so)")
+        console.say(f"publish: {dist} was built without {', '.join(skipped)} (--allow-unchecked; the notes say so)")
     # the notes describe exactly the files being uploaded: regenerated from the build.json files just verified
     render_notes(rel, source, repo_dir=repo_dir)
     write_sha256sums(source)  # local and derived: a dry run writes it too; the mirror is untouched
     with console.step(f"publish {rel.release_id} to {target}"):
-        result = publish(source, target, rel.release_id, force=replace, dry_run=dry_run,
-                         log=layout.log("publish.log"), echo=console.say)
+        result = publish(
+            source,
+            target,
+            rel.release_id,
+            force=replace,
+            dry_run=dry_run,
+            log=layout.log("publish.log"),
+            echo=console.say,
+        )
     return result

@@ -6,6 +6,7 @@ sign), the mirror, the container engine and image, and the free disk space
 for the work and output directories. Every problem found is one line; all
 of them are reported together (:class:`PreflightError`), nothing is written.
 """
+
 from __future__ import annotations
 
 import os
@@ -84,8 +85,10 @@ def disk_problems(paths: list[Path], need: int) -> list[str]:
         seen.add(dev)
         free = shutil.disk_usage(base).free
         if free < need:
-            out.append(f"{p}: {free // 2**20} MiB free on its filesystem, the run needs {need // 2**20} MiB — fix: "
-                       f"free space, use --workdir/--outdir elsewhere, or set {ENV_MIN_FREE}")
+            out.append(
+                f"{p}: {free // 2**20} MiB free on its filesystem, the run needs {need // 2**20} MiB — fix: "
+                f"free space, use --workdir/--outdir elsewhere, or set {ENV_MIN_FREE}"
+            )
     return out
 
 
@@ -123,18 +126,23 @@ def container_problems(inp: Input, engine_choice: str, image: str | None, log: P
         if image_is_current(engine, recipe, log):
             return [], f"{engine.name} with {recipe.ref}"
         if shutil.which("debootstrap") is None:
-            return [f"container: image {recipe.ref} is not built and debootstrap is missing "
-                    "— fix: run `make setup`"], ""
+            return [
+                f"container: image {recipe.ref} is not built and debootstrap is missing — fix: run `make setup`"
+            ], ""
         return [], f"{engine.name} ({recipe.ref} will be built)"
     out: list[str] = []
     refs = sorted({settings.image_for(d) for d in inp.dists})
     for ref in refs:
         if not ref:
-            out.append(f"container: {inp.release.path}: a dist has no `image` — fix: set dists.<dist>.image or "
-                       "pass --container-image")
+            out.append(
+                f"container: {inp.release.path}: a dist has no `image` — fix: set dists.<dist>.image or "
+                "pass --container-image"
+            )
         elif engine.image_labels(ref, log) is None:
-            out.append(f"container: image {ref} is not in {engine.name}'s local store — fix: `{engine.name} pull "
-                       f"{ref}` (or load it), or use --container-image local")
+            out.append(
+                f"container: image {ref} is not in {engine.name}'s local store — fix: `{engine.name} pull "
+                f"{ref}` (or load it), or use --container-image local"
+            )
     return out, f"{engine.name} with {', '.join(refs)}"
 
 
@@ -149,8 +157,11 @@ def problems(inp: Input, needs: Needs) -> tuple[list[str], list[str]]:
     # the slow probes (gpg, `podman info`, the mirror) run side by side
     pool = ThreadPoolExecutor(max_workers=3)
     signing = pool.submit(signing_problems, log) if needs.sign else None
-    container = (pool.submit(container_problems, inp, needs.container, needs.container_image, log)
-                 if needs.container != "none" else None)
+    container = (
+        pool.submit(container_problems, inp, needs.container, needs.container_image, log)
+        if needs.container != "none"
+        else None
+    )
     mirror = None
     if needs.target:
         from .publish import preflight as publish_preflight

@@ -10,6 +10,7 @@ running and for how long (after a minute of silence only every
 log). On a terminal (and not under ``CI=true``) that "still running" line is
 a live line, rewritten in place; otherwise it is a plain line.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -44,8 +45,13 @@ class Console:
     interval = 1.5  # seconds without a line before "still running"
     slow_interval = 15.0  # … once a step has been silent for a minute
 
-    def __init__(self, sink: Say | None = None, stream: TextIO | None = None, live: bool | None = None,
-                 interval: float | None = None) -> None:
+    def __init__(
+        self,
+        sink: Say | None = None,
+        stream: TextIO | None = None,
+        live: bool | None = None,
+        interval: float | None = None,
+    ) -> None:
         self.stream = stream or sys.stdout
         self.sink = sink
         self.live = bool(live) if live is not None else (sink is None and _live_default(self.stream))
@@ -136,6 +142,7 @@ class Console:
             if n < total and now - last[0] >= every:
                 last[0] = now
                 self.say(f"  {label}: {n}/{total}")
+
         return tick
 
     def _watch(self) -> None:
@@ -157,8 +164,9 @@ class Console:
                 for label, t0, thread in self._active.values():
                     if thread not in innermost or t0 >= innermost[thread][1]:
                         innermost[thread] = (label, t0)
-                running = ", ".join(f"{label} ({now - t0:.0f}s)" for label, t0 in
-                                    sorted(innermost.values(), key=lambda lt: lt[1]))
+                running = ", ".join(
+                    f"{label} ({now - t0:.0f}s)" for label, t0 in sorted(innermost.values(), key=lambda lt: lt[1])
+                )
                 text = f"[{self.elapsed():7.1f}s] … still running: {running}"
                 if self.live:
                     self.stream.write("\r\x1b[K" + text[: _columns() - 1])

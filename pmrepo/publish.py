@@ -31,6 +31,7 @@ checks and returns the plan (list of actions) without changing anything.
 
 The targets (where a URL leads) are in ``publish_targets``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -86,6 +87,7 @@ logger = logging.getLogger("pmrepo.publish")
 # --------------------------------------------------------------------------
 # the plan
 
+
 @dataclass(frozen=True)
 class Action:
     op: str  # remove | upload | verify | move | swap | remove-old
@@ -106,8 +108,10 @@ class Action:
         if self.op == "swap":
             return f"replace {root}{self.dest}/ with {root}{self.name}/ (old release moved aside, then deleted)"
         if self.op == "exchange":
-            return (f"replace {root}{self.dest}/ with {root}{self.name}/ in one atomic exchange "
-                    "(the old release is deleted afterwards)")
+            return (
+                f"replace {root}{self.dest}/ with {root}{self.name}/ in one atomic exchange "
+                "(the old release is deleted afterwards)"
+            )
         return f"{self.op} {root}{self.name}"
 
 
@@ -123,6 +127,7 @@ class PublishResult:
 # --------------------------------------------------------------------------
 # publish
 
+
 def refuse_unshippable(source_dir: Path) -> None:
     """A dist built with BuildRequires assumed from the build host (rpmbuild
     --host-buildrequires) is marked ``"shippable": false`` in its build.json:
@@ -136,9 +141,11 @@ def refuse_unshippable(source_dir: Path) -> None:
         except RecordError:
             raise PublishError(f"{meta_path}: unreadable build record — fix: rebuild the release") from None
         if not meta.shippable:
-            raise PublishError(f"{meta_path}: not shippable ({meta.not_shippable or 'marked so by the build'}) "
-                               "— fix: rebuild with --backend mock, or with rpmbuild on a host that has the "
-                               "BuildRequires installed, without --host-buildrequires")
+            raise PublishError(
+                f"{meta_path}: not shippable ({meta.not_shippable or 'marked so by the build'}) "
+                "— fix: rebuild with --backend mock, or with rpmbuild on a host that has the "
+                "BuildRequires installed, without --host-buildrequires"
+            )
 
 
 def _source_files(source_dir: Path) -> tuple[list[str], dict[str, str]]:
@@ -147,14 +154,16 @@ def _source_files(source_dir: Path) -> tuple[list[str], dict[str, str]]:
     if not source_dir.is_dir():
         raise PublishError(f"{source_dir}: no such release directory — fix: build the release first")
     if not (source_dir / SUMS_NAME).is_file():
-        raise PublishError(f"{source_dir / SUMS_NAME}: missing "
-                           "— fix: write checksums first (build.py sign / write_sha256sums)")
+        raise PublishError(
+            f"{source_dir / SUMS_NAME}: missing — fix: write checksums first (build.py sign / write_sha256sums)"
+        )
     sums = verify_sha256sums(source_dir, error=PublishError)
     present = list_files(source_dir)
     unlisted = [f for f in present if f not in sums]
     if unlisted:
-        raise PublishError(f"{source_dir / unlisted[0]}: not listed in {SUMS_NAME} "
-                           f"— fix: regenerate {SUMS_NAME} or remove the file")
+        raise PublishError(
+            f"{source_dir / unlisted[0]}: not listed in {SUMS_NAME} — fix: regenerate {SUMS_NAME} or remove the file"
+        )
     expected = dict(sums)
     for name in sorted(NOT_LISTED):
         if (source_dir / name).is_file():
@@ -162,16 +171,19 @@ def _source_files(source_dir: Path) -> tuple[list[str], dict[str, str]]:
     return sorted(expected), expected
 
 
-def plan_actions(target: Target, release_id: str, files: Sequence[str], size: int,
-                 force: bool) -> tuple[list[Action], bool, str]:
+def plan_actions(
+    target: Target, release_id: str, files: Sequence[str], size: int, force: bool
+) -> tuple[list[Action], bool, str]:
     """(actions, replaces an existing release, staging name) from read-only checks."""
     entries = target.list_root()
     exists = release_id in entries
     if not exists and isinstance(target, HttpTarget) and not target.propfind_supported:
         exists = target.exists(release_id)
     if exists and not force:
-        raise PublishError(f"release {release_id} is already published at {target.url_of(release_id)} — "
-                           "fix: bump the release, or pass --replace (build.py publish) to replace it")
+        raise PublishError(
+            f"release {release_id} is already published at {target.url_of(release_id)} — "
+            "fix: bump the release, or pass --replace (build.py publish) to replace it"
+        )
     stale = sorted(e for e in entries if staging_re(release_id).match(e))
     actions: list[Action] = []
     staging = f".staging-{release_id}-{_token()}"
@@ -211,9 +223,11 @@ def _execute(target: Target, source_dir: Path, action: Action, expected: dict[st
             if rel not in got:
                 raise PublishError(f"{target.display}{action.name}/{rel}: missing after upload — fix: rerun publish")
             if got[rel] != expected[rel]:
-                raise PublishError(f"{target.display}{action.name}/{rel}: sha256 {got[rel][:16]}… "
-                                   f"on the mirror differs from {SUMS_NAME} ({expected[rel][:16]}…) "
-                                   "— fix: rerun publish; check the mirror's storage")
+                raise PublishError(
+                    f"{target.display}{action.name}/{rel}: sha256 {got[rel][:16]}… "
+                    f"on the mirror differs from {SUMS_NAME} ({expected[rel][:16]}…) "
+                    "— fix: rerun publish; check the mirror's storage"
+                )
     elif action.op == "move":
         target.rename(action.name, action.dest)
     elif action.op == "exchange":
@@ -266,15 +280,18 @@ def publish(
         prefix = "[dry-run] would " if dry_run else ""
         for line in plan:
             say(prefix + line)
-        result = PublishResult(url=target.url_of(release_id), plan=plan, dry_run=dry_run, replaced=exists,
-                               files=len(files))
+        result = PublishResult(
+            url=target.url_of(release_id), plan=plan, dry_run=dry_run, replaced=exists, files=len(files)
+        )
         if dry_run:
             return result
         started = time.monotonic()
         for action in actions:
             _execute(target, source_dir, action, expected)
-        say(f"published {release_id} ({len(files)} files, {size} bytes) to {result.url} "
-            f"in {time.monotonic() - started:.1f}s")
+        say(
+            f"published {release_id} ({len(files)} files, {size} bytes) to {result.url} "
+            f"in {time.monotonic() - started:.1f}s"
+        )
         return result
     finally:
         target.close()
@@ -283,8 +300,16 @@ def publish(
 # --------------------------------------------------------------------------
 # what publish vouches for
 
-def vouch(source_dir: Path, release_key: str, manifest: Path, dists: Sequence[str], *,
-          required: Sequence[str] | None = None, allow_unchecked: bool = False) -> dict[str, list[str]]:
+
+def vouch(
+    source_dir: Path,
+    release_key: str,
+    manifest: Path,
+    dists: Sequence[str],
+    *,
+    required: Sequence[str] | None = None,
+    allow_unchecked: bool = False,
+) -> dict[str, list[str]]:
     """Refuse (one line) unless ``source_dir`` (``repo/<release_id>/``) holds
     exactly the outputs of the manifest whose key is ``release_key``:
 
@@ -304,8 +329,10 @@ def vouch(source_dir: Path, release_key: str, manifest: Path, dists: Sequence[st
     unchecked: dict[str, list[str]] = {}
     for entry in sorted(source_dir.iterdir()):
         if entry.is_dir() and entry.name not in dists:
-            raise PublishError(f"{entry}: not a dist of {manifest} (dists: {', '.join(dists)}) — fix: remove it, "
-                               "it is left over from another build")
+            raise PublishError(
+                f"{entry}: not a dist of {manifest} (dists: {', '.join(dists)}) — fix: remove it, "
+                "it is left over from another build"
+            )
     present = [d for d in dists if (source_dir / d).is_dir()]
     for dist in sorted(set(present) | set(dists if required is None else required), key=list(dists).index):
         out = Output(source_dir / dist)
@@ -316,12 +343,16 @@ def vouch(source_dir: Path, release_key: str, manifest: Path, dists: Sequence[st
             raise PublishError(f"{meta_path}: missing or unreadable — {rebuild}") from None
         if meta.release_key != release_key:
             built = meta.manifest or "an unknown manifest"
-            raise PublishError(f"{out.root}: built from {built} with a different content than {manifest} "
-                               f"(release key {str(meta.release_key)[:12]}… ≠ {release_key[:12]}…) — {rebuild}")
+            raise PublishError(
+                f"{out.root}: built from {built} with a different content than {manifest} "
+                f"(release key {str(meta.release_key)[:12]}… ≠ {release_key[:12]}…) — {rebuild}"
+            )
         skipped = list(meta.unchecked) if meta.unchecked is not None else ["(no record of its checks)"]
         if skipped and not allow_unchecked:
-            raise PublishError(f"{out.root}: built without {', '.join(skipped)} — fix: rebuild with the checks, "
-                               "or pass --allow-unchecked (the release notes then say so)")
+            raise PublishError(
+                f"{out.root}: built without {', '.join(skipped)} — fix: rebuild with the checks, "
+                "or pass --allow-unchecked (the release notes then say so)"
+            )
         if skipped:
             unchecked[dist] = skipped
         files = meta.files
@@ -340,6 +371,7 @@ def vouch(source_dir: Path, release_key: str, manifest: Path, dists: Sequence[st
 # --------------------------------------------------------------------------
 # preflight
 
+
 def preflight(target_url: str, release_id: str, *, replace: bool = False, log: Path | None = None) -> list[str]:
     """What publishing ``release_id`` to ``target_url`` needs from the mirror,
     checked without changing anything there: one line per problem (none: ready)."""
@@ -354,6 +386,8 @@ def preflight(target_url: str, release_id: str, *, replace: bool = False, log: P
     if isinstance(target, DirTarget) and not os.access(target.root, os.W_OK | os.X_OK):
         return [f"mirror root {target.root} is not writable — fix: check its permissions or the publish target"]
     if release_id in names and not replace:
-        return [f"release {release_id} is already published at {target.url_of(release_id)} — fix: pass --replace "
-                "to replace it, or publish a new release"]
+        return [
+            f"release {release_id} is already published at {target.url_of(release_id)} — fix: pass --replace "
+            "to replace it, or publish a new release"
+        ]
     return []

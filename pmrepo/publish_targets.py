@@ -22,6 +22,7 @@ Target URLs (the mirror root, which must exist):
                                               its path) — never from the
                                               manifest or the URL.
 """
+
 from __future__ import annotations
 
 import abc
@@ -88,10 +89,9 @@ def _check_rel(rel: str) -> str:
     return rel
 
 
-
-
 # --------------------------------------------------------------------------
 # targets
+
 
 class Target(abc.ABC):
     """A mirror root; names are single path components under it."""
@@ -149,8 +149,10 @@ def rename_exchange(a: Path, b: Path) -> None:
     if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) != 0:
         err = ctypes.get_errno()
         if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
-            raise PublishError(f"{a.parent}: the file system cannot exchange directories atomically "
-                               f"({os.strerror(err)}) — fix: publish to a local file system (ext4, xfs, btrfs, tmpfs)")
+            raise PublishError(
+                f"{a.parent}: the file system cannot exchange directories atomically "
+                f"({os.strerror(err)}) — fix: publish to a local file system (ext4, xfs, btrfs, tmpfs)"
+            )
         raise PublishError(f"exchanging {a} and {b} failed ({os.strerror(err)}) — fix: check permissions on the mirror")
 
 
@@ -165,8 +167,9 @@ class DirTarget(Target):
 
     def list_root(self) -> set[str]:
         if not self.root.is_dir():
-            raise PublishError(f"mirror root {self.root} does not exist "
-                               "— fix: create it (or mount it) or check the publish target")
+            raise PublishError(
+                f"mirror root {self.root} does not exist — fix: create it (or mount it) or check the publish target"
+            )
         return set(os.listdir(self.root))
 
     def upload(self, source_dir: Path, files: Sequence[str], staging: str) -> None:
@@ -187,8 +190,9 @@ class DirTarget(Target):
                 finally:
                     os.close(fd)
         except OSError as exc:
-            raise PublishError(f"{dest}: upload failed ({exc.strerror or exc}) "
-                               "— fix: check space/permissions on the mirror and rerun") from None
+            raise PublishError(
+                f"{dest}: upload failed ({exc.strerror or exc}) — fix: check space/permissions on the mirror and rerun"
+            ) from None
 
     def hashes(self, staging: str, files: Sequence[str]) -> dict[str, str]:
         base = self.root / _check_name(staging)
@@ -201,8 +205,9 @@ class DirTarget(Target):
         try:
             os.rename(s, d)
         except OSError as exc:
-            raise PublishError(f"rename {s} → {d} failed ({exc.strerror}) "
-                               "— fix: check permissions on the mirror") from None
+            raise PublishError(
+                f"rename {s} → {d} failed ({exc.strerror}) — fix: check permissions on the mirror"
+            ) from None
 
     def exchange(self, a: str, b: str) -> None:
         rename_exchange(self.root / _check_name(a), self.root / _check_name(b))
@@ -230,8 +235,14 @@ class RsyncTarget(Target):
 
     reuse_staging = True
 
-    def __init__(self, root: str, remote: str | None = None, port: int | None = None,
-                 ssh_command: str | None = None, log: Path | None = None) -> None:
+    def __init__(
+        self,
+        root: str,
+        remote: str | None = None,
+        port: int | None = None,
+        ssh_command: str | None = None,
+        log: Path | None = None,
+    ) -> None:
         self.root = root.rstrip("/") or "/"
         self.remote = remote
         self.port = port
@@ -270,8 +281,9 @@ class RsyncTarget(Target):
         if res.returncode != 0:
             last = res.output.strip().splitlines()[-1] if res.output.strip() else "no output"
             where = f" (log: {self.log})" if self.log else ""
-            raise PublishError(f"{what} on {self.display} failed: {last}{where} "
-                               "— fix: check ssh access and the mirror path")
+            raise PublishError(
+                f"{what} on {self.display} failed: {last}{where} — fix: check ssh access and the mirror path"
+            )
         return res.output
 
     def list_root(self) -> set[str]:
@@ -285,8 +297,10 @@ class RsyncTarget(Target):
         if res.returncode != 0:
             last = res.output.strip().splitlines()[-1] if res.output.strip() else "no output"
             where = f" (log: {self.log})" if self.log else ""
-            raise PublishError(f"rsync to {self.display}{staging}/ exited {res.returncode}: {last}{where} "
-                               "— fix: rerun (the upload resumes)")
+            raise PublishError(
+                f"rsync to {self.display}{staging}/ exited {res.returncode}: {last}{where} "
+                "— fix: rerun (the upload resumes)"
+            )
 
     def hashes(self, staging: str, files: Sequence[str]) -> dict[str, str]:
         if not files:
@@ -314,8 +328,9 @@ def _credentials(host: str) -> tuple[tuple[str, str] | None, str]:
     user, password = os.environ.get(ENV_USER), os.environ.get(ENV_PASSWORD)
     if user or password:
         if not (user and password):
-            raise PublishError(f"only one of {ENV_USER}/{ENV_PASSWORD} is set "
-                               "— fix: set both, or neither to use ~/.netrc")
+            raise PublishError(
+                f"only one of {ENV_USER}/{ENV_PASSWORD} is set — fix: set both, or neither to use ~/.netrc"
+            )
         return (user, password), "environment"
     path = os.environ.get("NETRC") or os.path.expanduser("~/.netrc")
     if os.path.isfile(path):
@@ -332,21 +347,30 @@ def _refuse_plain_auth(scheme: str, host: str, has_auth: bool, source: str, allo
     """Credentials go only over https (or ssh): never in clear text, unless the user says so."""
     allowed = allowed or os.environ.get(ENV_INSECURE_AUTH) == "1"
     if has_auth and scheme.lower() != "https" and not allowed:
-        raise PublishError(f"publish credentials ({source}) would be sent in clear text over {scheme}:// to {host} — "
-                           "fix: use an https:// URL, or pass --allow-insecure-auth on a network you trust")
+        raise PublishError(
+            f"publish credentials ({source}) would be sent in clear text over {scheme}:// to {host} — "
+            "fix: use an https:// URL, or pass --allow-insecure-auth on a network you trust"
+        )
 
 
 class HttpTarget(Target):
     """A WebDAV-style HTTP(S) server (PROPFIND, MKCOL, PUT, GET, MOVE, DELETE)."""
 
-    def __init__(self, root_url: str, log: Path | None = None, timeout: tuple[float, float] = HTTP_TIMEOUT,
-                 allow_insecure_auth: bool = False) -> None:
+    def __init__(
+        self,
+        root_url: str,
+        log: Path | None = None,
+        timeout: tuple[float, float] = HTTP_TIMEOUT,
+        allow_insecure_auth: bool = False,
+    ) -> None:
         import requests  # local: only HTTP publishing needs it
 
         parts = urlsplit(root_url)
         if parts.username or parts.password:
-            raise PublishError("publish URL contains credentials — fix: remove them and set "
-                               f"{ENV_USER}/{ENV_PASSWORD} or a ~/.netrc entry")
+            raise PublishError(
+                "publish URL contains credentials — fix: remove them and set "
+                f"{ENV_USER}/{ENV_PASSWORD} or a ~/.netrc entry"
+            )
         if not parts.hostname:
             raise PublishError(f"publish URL '{root_url}' has no host — fix: use http(s)://host/path/")
         self.root_url = root_url if root_url.endswith("/") else root_url + "/"
@@ -382,8 +406,9 @@ class HttpTarget(Target):
         except self.requests.RequestException as exc:
             self._log(f"{method} {url} -> {type(exc).__name__}")
             reason = type(exc).__name__
-            raise PublishError(f"{method} {url} failed ({reason}) while {what} "
-                               "— fix: check the mirror, then rerun") from None
+            raise PublishError(
+                f"{method} {url} failed ({reason}) while {what} — fix: check the mirror, then rerun"
+            ) from None
         self._log(f"{method} {url} -> {resp.status_code}")
         if resp.status_code not in ok:
             code = resp.status_code
@@ -399,26 +424,33 @@ class HttpTarget(Target):
         try:
             tree = ET.fromstring(body)
         except ET.ParseError:
-            raise PublishError(f"PROPFIND {self.root_url}: the answer is not XML "
-                               "— fix: the target must be a WebDAV server") from None
+            raise PublishError(
+                f"PROPFIND {self.root_url}: the answer is not XML — fix: the target must be a WebDAV server"
+            ) from None
         root = self.root_path.rstrip("/")
         names = set()
         for href in tree.iter("{DAV:}href"):
             path = unquote(urlsplit((href.text or "").strip()).path).rstrip("/")
             if path == root or not path.startswith(root + "/"):
                 continue
-            rest = path[len(root) + 1:]
+            rest = path[len(root) + 1 :]
             if rest and "/" not in rest:
                 names.add(rest)
         return names
 
     def list_root(self) -> set[str]:
-        resp = self.request("PROPFIND", self.root_url, ok=(207, 404, 405, 501), what="listing the mirror root",
-                            headers={"Depth": "1", "Content-Type": "application/xml"},
-                            data=b'<?xml version="1.0"?><propfind xmlns="DAV:"><prop><resourcetype/></prop></propfind>')
+        resp = self.request(
+            "PROPFIND",
+            self.root_url,
+            ok=(207, 404, 405, 501),
+            what="listing the mirror root",
+            headers={"Depth": "1", "Content-Type": "application/xml"},
+            data=b'<?xml version="1.0"?><propfind xmlns="DAV:"><prop><resourcetype/></prop></propfind>',
+        )
         if resp.status_code == 404:
-            raise PublishError(f"mirror root {self.root_url} does not exist (HTTP 404) "
-                               "— fix: create it or check the publish target")
+            raise PublishError(
+                f"mirror root {self.root_url} does not exist (HTTP 404) — fix: create it or check the publish target"
+            )
         if resp.status_code == 207:
             return self._child_names(resp.content)
         # no PROPFIND: existence checks by HEAD only, stale staging cannot be listed
@@ -438,14 +470,21 @@ class HttpTarget(Target):
             for i in range(1, len(parts) + 1):
                 sub = "/".join(parts[:i])
                 if sub not in made:
-                    self.request("MKCOL", self.url(staging, sub, collection=True), ok=(201, 405),
-                                 what=f"creating {sub}/")
+                    self.request(
+                        "MKCOL", self.url(staging, sub, collection=True), ok=(201, 405), what=f"creating {sub}/"
+                    )
                     made.add(sub)
             path = source_dir / rel
             size = path.stat().st_size
             with open(path, "rb") as fh:
-                self.request("PUT", self.url(staging, rel), ok=(200, 201, 204), what=f"uploading {rel}",
-                             data=fh, headers={"Content-Length": str(size), "Content-Type": "application/octet-stream"})
+                self.request(
+                    "PUT",
+                    self.url(staging, rel),
+                    ok=(200, 201, 204),
+                    what=f"uploading {rel}",
+                    data=fh,
+                    headers={"Content-Length": str(size), "Content-Type": "application/octet-stream"},
+                )
 
     def hashes(self, staging: str, files: Sequence[str]) -> dict[str, str]:
         got: dict[str, str] = {}
@@ -467,11 +506,18 @@ class HttpTarget(Target):
         return got
 
     def rename(self, src: str, dst: str) -> None:
-        resp = self.request("MOVE", self.url(src, collection=True), ok=(201, 204, 412), what=f"moving {src} to {dst}",
-                            headers={"Destination": self.url(dst, collection=True), "Overwrite": "F"})
+        resp = self.request(
+            "MOVE",
+            self.url(src, collection=True),
+            ok=(201, 204, 412),
+            what=f"moving {src} to {dst}",
+            headers={"Destination": self.url(dst, collection=True), "Overwrite": "F"},
+        )
         if resp.status_code == 412:
-            raise PublishError(f"{self.url(dst, collection=True)} appeared while publishing "
-                               "— fix: another publish is running; rerun afterwards")
+            raise PublishError(
+                f"{self.url(dst, collection=True)} appeared while publishing "
+                "— fix: another publish is running; rerun afterwards"
+            )
 
     def remove(self, name: str) -> None:
         self.request("DELETE", self.url(name, collection=True), ok=(200, 204, 404), what=f"removing {name}")
@@ -484,14 +530,16 @@ def make_target(target_url: str, log: Path | None = None, allow_insecure_auth: b
     """The Target for a publish URL (see the module docstring)."""
     url = str(target_url).strip()
     if not url:
-        raise PublishError("empty publish target "
-                           "— fix: set PUBLISH_TARGET to a directory, ssh://, rsync:// or http(s):// URL")
+        raise PublishError(
+            "empty publish target — fix: set PUBLISH_TARGET to a directory, ssh://, rsync:// or http(s):// URL"
+        )
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme in ("", "file"):
         if scheme == "file" and parts.netloc not in ("", "localhost"):
-            raise PublishError(f"{url}: file:// URLs must be local (file:///path) "
-                               "— fix: mount the share and use its path")
+            raise PublishError(
+                f"{url}: file:// URLs must be local (file:///path) — fix: mount the share and use its path"
+            )
         path = unquote(parts.path) if scheme == "file" else url
         return DirTarget(Path(path))
     if scheme in ("ssh", "rsync"):
@@ -508,5 +556,6 @@ def make_target(target_url: str, log: Path | None = None, allow_insecure_auth: b
         return RsyncTarget(path, remote, parts.port, os.environ.get(ENV_SSH), log=log)
     if scheme in ("http", "https"):
         return HttpTarget(url, log=log, allow_insecure_auth=allow_insecure_auth)
-    raise PublishError(f"unsupported publish target scheme '{scheme}://' "
-                       "— fix: use a path, file://, ssh://, rsync:// or http(s)://")
+    raise PublishError(
+        f"unsupported publish target scheme '{scheme}://' — fix: use a path, file://, ssh://, rsync:// or http(s)://"
+    )

@@ -11,6 +11,7 @@ Each carries ``format`` (a file without one is format 1, the layout before
 the field existed); a file of a newer format, unreadable JSON or a field of
 the wrong type is a one-line :class:`RecordError` naming the file and field.
 """
+
 from __future__ import annotations
 
 import json
@@ -49,13 +50,15 @@ class _Fields:
         if not isinstance(fmt, int) or fmt < 1:
             self.fail("format", "a positive integer")
         if fmt > supported:
-            raise RecordError(f"{path}: format {fmt} is newer than this pmrepo reads ({supported}) — fix: use the "
-                              "pmrepo that wrote it, or rebuild")
+            raise RecordError(
+                f"{path}: format {fmt} is newer than this pmrepo reads ({supported}) — fix: use the "
+                "pmrepo that wrote it, or rebuild"
+            )
 
     def fail(self, name: str, what: str) -> NoReturn:
         if name not in self.data:
-            raise RecordError(f"{self.path}: no \"{name}\" {what} — fix: rerun the step that writes it")
-        raise RecordError(f"{self.path}: \"{name}\" is not {what} — fix: rerun the step that writes it")
+            raise RecordError(f'{self.path}: no "{name}" {what} — fix: rerun the step that writes it')
+        raise RecordError(f'{self.path}: "{name}" is not {what} — fix: rerun the step that writes it')
 
     def text(self, name: str, default: str | None = None) -> str | None:
         value = self.data.get(name, default)
@@ -121,25 +124,48 @@ class BuildRecord:
             f.fail("files", "table")
         files: dict[str, FileInfo] = {}
         for name, info in files_raw.items():
-            if (not isinstance(info, dict) or not isinstance(info.get("size"), int)
-                    or not isinstance(info.get("sha256"), str)):
+            if (
+                not isinstance(info, dict)
+                or not isinstance(info.get("size"), int)
+                or not isinstance(info.get("sha256"), str)
+            ):
                 raise RecordError(f"{path}: no size/sha256 for {name} — fix: rebuild (build.py all)")
             files[name] = FileInfo(info["size"], info["sha256"])
-        return cls(dist=f.text("dist"), release=f.text("release"), packages=f.table("packages", required=True),
-                   files=files, key=f.text("key", "") or "", release_key=f.text("release_key"),
-                   manifest=f.text("manifest"), checks=f.table("checks"), unchecked=f.names("unchecked"),
-                   signed=f.flag("signed"), backend=f.text("backend", "") or "",
-                   shippable=f.flag("shippable", True), not_shippable=f.text("not_shippable", "") or "",
-                   expected_install=f.names("expected_install"))
+        return cls(
+            dist=f.text("dist"),
+            release=f.text("release"),
+            packages=f.table("packages", required=True),
+            files=files,
+            key=f.text("key", "") or "",
+            release_key=f.text("release_key"),
+            manifest=f.text("manifest"),
+            checks=f.table("checks"),
+            unchecked=f.names("unchecked"),
+            signed=f.flag("signed"),
+            backend=f.text("backend", "") or "",
+            shippable=f.flag("shippable", True),
+            not_shippable=f.text("not_shippable", "") or "",
+            expected_install=f.names("expected_install"),
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"format": self.format, "dist": self.dist, "release": self.release, "key": self.key,
-                "release_key": self.release_key, "manifest": self.manifest, "checks": dict(self.checks),
-                "unchecked": list(self.unchecked or ()), "signed": self.signed, "backend": self.backend,
-                "packages": dict(self.packages), "shippable": self.shippable,
-                **({"not_shippable": self.not_shippable} if self.not_shippable else {}),
-                **({"expected_install": list(self.expected_install)} if self.expected_install is not None else {}),
-                "files": {n: {"size": i.size, "sha256": i.sha256} for n, i in sorted(self.files.items())}}
+        return {
+            "format": self.format,
+            "dist": self.dist,
+            "release": self.release,
+            "key": self.key,
+            "release_key": self.release_key,
+            "manifest": self.manifest,
+            "checks": dict(self.checks),
+            "unchecked": list(self.unchecked or ()),
+            "signed": self.signed,
+            "backend": self.backend,
+            "packages": dict(self.packages),
+            "shippable": self.shippable,
+            **({"not_shippable": self.not_shippable} if self.not_shippable else {}),
+            **({"expected_install": list(self.expected_install)} if self.expected_install is not None else {}),
+            "files": {n: {"size": i.size, "sha256": i.sha256} for n, i in sorted(self.files.items())},
+        }
 
     def write(self, path: Path) -> Path:
         write_atomic(path, json.dumps(self.to_json(), indent=2, sort_keys=True))
@@ -162,13 +188,25 @@ class InstallRecord:
     def read(cls, path: Path) -> InstallRecord:
         data = _load(path)
         f = _Fields(path, data, INSTALL_FORMAT)
-        return cls(dist=f.text("dist"), release=f.text("release"), packages=f.table("packages", required=True),
-                   metapackage=f.text("metapackage", "") or "", image=f.text("image", "") or "",
-                   engine=f.text("engine", "") or "")
+        return cls(
+            dist=f.text("dist"),
+            release=f.text("release"),
+            packages=f.table("packages", required=True),
+            metapackage=f.text("metapackage", "") or "",
+            image=f.text("image", "") or "",
+            engine=f.text("engine", "") or "",
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"format": self.format, "dist": self.dist, "release": self.release, "metapackage": self.metapackage,
-                "image": self.image, "engine": self.engine, "packages": dict(sorted(self.packages.items()))}
+        return {
+            "format": self.format,
+            "dist": self.dist,
+            "release": self.release,
+            "metapackage": self.metapackage,
+            "image": self.image,
+            "engine": self.engine,
+            "packages": dict(sorted(self.packages.items())),
+        }
 
     def write(self, path: Path) -> Path:
         write_atomic(path, json.dumps(self.to_json(), indent=2, sort_keys=True) + "\n")

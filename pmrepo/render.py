@@ -31,6 +31,7 @@ escaping of its template's output context, chosen by the template's file name
 
 Everything else (the mock config) is plain text.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -73,6 +74,7 @@ def _read_template(path: Path, name: str) -> tuple[str, str, Callable[[], bool]]
             return path.stat().st_mtime_ns == mtime
         except OSError:
             return False
+
     return source, str(path), uptodate
 
 
@@ -88,8 +90,10 @@ class ReleaseLoader(jinja2.BaseLoader):
         rel = posixpath.normpath(template)
         path = (self.root / rel).resolve()
         if posixpath.isabs(template) or rel == ".." or rel.startswith("../") or not path.is_relative_to(self.root):
-            raise SpecError(f"template {template!r} resolves to {path}, outside the release's spec directory "
-                            f"({self.root}) — fix: keep spec templates and what they include inside spec_dir")
+            raise SpecError(
+                f"template {template!r} resolves to {path}, outside the release's spec directory "
+                f"({self.root}) — fix: keep spec templates and what they include inside spec_dir"
+            )
         return _read_template(path, template)
 
 
@@ -126,8 +130,10 @@ def spec_escape(value: Any) -> str:
     lines = text.replace("%", "%%").split("\n")
     for line in lines[1:]:
         if line.lstrip().startswith("%"):
-            raise SpecError(f"value line {line.strip()[:60]!r} starts with '%', which rpm reads as a section or "
-                            "macro — fix: rephrase it in the manifest")
+            raise SpecError(
+                f"value line {line.strip()[:60]!r} starts with '%', which rpm reads as a section or "
+                "macro — fix: rephrase it in the manifest"
+            )
     # continuation lines indented: never a section (%…), entry (*) or tag at column 0
     return Escaped("\n".join([lines[0]] + [f"  {ln}" if ln.strip() else "" for ln in lines[1:]]))
 
@@ -138,8 +144,10 @@ def repo_escape(value: Any) -> str:
         return value
     text = "" if value is None else str(value)
     if re.search(r"[\x00-\x1f\x7f]", text) or text.lstrip().startswith("["):
-        raise SpecError(f".repo value {text[:60]!r} contains a newline, a control character or starts with '[' — "
-                        "fix: correct the manifest value")
+        raise SpecError(
+            f".repo value {text[:60]!r} contains a newline, a control character or starts with '[' — "
+            "fix: correct the manifest value"
+        )
     return Escaped(text)
 
 
@@ -222,8 +230,15 @@ def render_template(name: str, context: dict[str, Any], *, what: str = "") -> st
 
 def release_environment(root: Path) -> jinja2.Environment:
     """The environment for a release's templates, confined to ``root`` (its spec directory)."""
-    env = _ReleaseEnvironment(loader=ReleaseLoader(root), undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                              trim_blocks=True, lstrip_blocks=True, autoescape=_autoescape, finalize=_finalize)
+    env = _ReleaseEnvironment(
+        loader=ReleaseLoader(root),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=_autoescape,
+        finalize=_finalize,
+    )
     env.filters.update(FILTERS)
     return env
 
@@ -244,11 +259,13 @@ def _render(name: str, context: dict[str, Any], *, what: str, env: jinja2.Enviro
     try:
         return env.get_template(name).render(**context)
     except jinja2.TemplateNotFound as exc:
-        raise SpecError(f"{what}: template {exc.name} not found — fix: create it or correct the manifest's spec "
-                        "field") from None
+        raise SpecError(
+            f"{what}: template {exc.name} not found — fix: create it or correct the manifest's spec field"
+        ) from None
     except jinja2.UndefinedError as exc:
-        raise SpecError(f"{shown}: {exc.message} — fix: supply the value in the manifest or correct the "
-                        "template") from None
+        raise SpecError(
+            f"{shown}: {exc.message} — fix: supply the value in the manifest or correct the template"
+        ) from None
     except jinja2.TemplateSyntaxError as exc:
         raise SpecError(f"{exc.filename or shown}:{exc.lineno}: template syntax error: {exc.message}") from None
     except SpecError as exc:
@@ -257,15 +274,47 @@ def _render(name: str, context: dict[str, Any], *, what: str, env: jinja2.Enviro
 
 # -- the rendered spec's structure ----------------------------------------------
 
-SECTIONS = ("package", "description", "prep", "build", "install", "check", "clean", "files", "changelog",
-            "pre", "post", "preun", "postun", "pretrans", "posttrans", "preuntrans", "postuntrans",
-            "verifyscript", "triggerprein", "triggerin", "triggerun", "triggerpostun", "filetriggerin",
-            "filetriggerun", "filetriggerpostun", "transfiletriggerin", "transfiletriggerun",
-            "transfiletriggerpostun", "sepolicy", "patchlist", "sourcelist", "generate_buildrequires", "conf")
+SECTIONS = (
+    "package",
+    "description",
+    "prep",
+    "build",
+    "install",
+    "check",
+    "clean",
+    "files",
+    "changelog",
+    "pre",
+    "post",
+    "preun",
+    "postun",
+    "pretrans",
+    "posttrans",
+    "preuntrans",
+    "postuntrans",
+    "verifyscript",
+    "triggerprein",
+    "triggerin",
+    "triggerun",
+    "triggerpostun",
+    "filetriggerin",
+    "filetriggerun",
+    "filetriggerpostun",
+    "transfiletriggerin",
+    "transfiletriggerun",
+    "transfiletriggerpostun",
+    "sepolicy",
+    "patchlist",
+    "sourcelist",
+    "generate_buildrequires",
+    "conf",
+)
 _SECTION_RE = re.compile(r"^\s*%(" + "|".join(SECTIONS) + r")\b(.*)$")
 _TAG_RE = re.compile(r"^([A-Za-z][A-Za-z0-9]*(?:\([^)]*\))?)\s*:")
-_MACRO_RE = re.compile(r"^\s*%(if|ifarch|ifnarch|ifos|ifnos|elif|elifarch|elifos|else|endif"
-                       r"|define|global|undefine|include)\b")
+_MACRO_RE = re.compile(
+    r"^\s*%(if|ifarch|ifnarch|ifos|ifnos|elif|elifarch|elifos|else|endif"
+    r"|define|global|undefine|include)\b"
+)
 
 
 def structure(text: str) -> list[str]:
@@ -294,8 +343,10 @@ def check_structure(rendered: str, neutral: str, what: str) -> None:
     got, want = structure(rendered), structure(neutral)
     if got != want:
         extra = [x for x in got if x not in want] or [x for x in want if x not in got] or ["order"]
-        raise SpecError(f"{what}: the rendered spec's sections/tags differ from its template's ({extra[0]!r}) — "
-                        "a manifest value would be read as spec syntax; fix: correct that value")
+        raise SpecError(
+            f"{what}: the rendered spec's sections/tags differ from its template's ({extra[0]!r}) — "
+            "a manifest value would be read as spec syntax; fix: correct that value"
+        )
 
 
 TEXT_PLACEHOLDER = "pmrepo-placeholder"
@@ -306,20 +357,29 @@ COMPONENT_TEXT_FIELDS = ("summary", "changes", "known_issues")
 def neutral(obj: Any, fields: tuple[str, ...]) -> Any:
     """``obj`` (a Release or Component) with every free-text field a placeholder; a Release's
     per-repository ones (``repo_name``) in each of its ``repositories``."""
+
     def text(value: Any) -> dict[str, Any]:
         own = {f.name for f in dataclasses.fields(value)}
         return {f: TEXT_PLACEHOLDER for f in fields if f in own and getattr(value, f, None)}
+
     changes = text(obj)
     if hasattr(obj, "repositories"):
         changes["repositories"] = tuple(dataclasses.replace(r, **text(r)) for r in obj.repositories)
     return dataclasses.replace(obj, **changes)
 
 
-def render_spec(template: Path | str, context: dict[str, Any], neutral_context: dict[str, Any], *, what: str,
-                root: Path | None = None) -> str:
+def render_spec(
+    template: Path | str,
+    context: dict[str, Any],
+    neutral_context: dict[str, Any],
+    *,
+    what: str,
+    root: Path | None = None,
+) -> str:
     """Render a spec template — a release's file (``Path``, confined to ``root``,
     its spec directory) or the tool's own (``str``, a name under
     ``pmrepo/templates/``) — and check its structure against the neutral render."""
+
     def render(ctx: dict[str, Any]) -> str:
         if isinstance(template, Path):
             return render_file(template, ctx, what=what, root=root)

@@ -9,6 +9,7 @@ Which files changed is known before any build: both releases' .repo files are
 rendered from their manifests with the same template (signed or not, as each
 release was built).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,15 +35,21 @@ def _settings(text: str) -> list[str]:
     return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith(("#", ";"))]
 
 
-def changed_repo_files(release: Release, previous: Release, dist: Dist, *, signed: bool,
-                       previous_signed: bool) -> tuple[RepoFileChange, ...]:
+def changed_repo_files(
+    release: Release, previous: Release, dist: Dist, *, signed: bool, previous_signed: bool
+) -> tuple[RepoFileChange, ...]:
     """The .repo files of ``dist`` whose shipped text changes from ``previous`` to ``release``
     (a repository the previous release did not have is new, not changed: nothing to merge)."""
     prev_dist = previous.dists.get(dist.name)
     if prev_dist is None:
         return ()
-    before = {r.repo_file: (r, render_repo_file(previous, prev_dist, r, public_key_name(previous.repo_id)
-                                                 if previous_signed else None)) for r in previous.repos}
+    before = {
+        r.repo_file: (
+            r,
+            render_repo_file(previous, prev_dist, r, public_key_name(previous.repo_id) if previous_signed else None),
+        )
+        for r in previous.repos
+    }
     out: list[RepoFileChange] = []
     for repo in release.repos:
         if repo.repo_file not in before:
@@ -50,7 +57,12 @@ def changed_repo_files(release: Release, previous: Release, dist: Dist, *, signe
         old = _settings(before[repo.repo_file][1])
         new = _settings(render_repo_file(release, dist, repo, public_key_name(release.repo_id) if signed else None))
         if old != new:
-            out.append(RepoFileChange(repo.repo_path, repo.package,
-                                      tuple(ln for ln in old if ln not in new),
-                                      tuple(ln for ln in new if ln not in old)))
+            out.append(
+                RepoFileChange(
+                    repo.repo_path,
+                    repo.package,
+                    tuple(ln for ln in old if ln not in new),
+                    tuple(ln for ln in new if ln not in old),
+                )
+            )
     return tuple(out)

@@ -1,6 +1,7 @@
 """The one reader of ``repodata/repomd.xml``, used by the repository step
 (``repository.verify``), the index check (``verify.indexed``) and the compat
 gate: which metadata files a repository lists, where, with which checksums."""
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -48,8 +49,9 @@ def read_repomd(repo: Path) -> Repomd:
     try:
         root = ET.parse(path).getroot()
     except FileNotFoundError:
-        raise RepomdError(f"{path}: unreadable repository metadata: no such file",
-                          "no repodata/repomd.xml (createrepo_c did not run)") from None
+        raise RepomdError(
+            f"{path}: unreadable repository metadata: no such file", "no repodata/repomd.xml (createrepo_c did not run)"
+        ) from None
     except (OSError, ET.ParseError) as exc:
         raise RepomdError(f"{path}: unreadable repository metadata: {exc}", f"unreadable: {exc}") from None
     entries: dict[str, RepomdEntry] = {}

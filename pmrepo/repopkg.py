@@ -4,6 +4,7 @@ Both are rendered from the tool's templates (``pmrepo/templates/specs/``,
 ``repo/``, ``comps/``) with names taken from the manifest, and built with plain rpmbuild: they are noarch or
 payload-only, have no ELF auto-requires, and are therefore safe to build on any host.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -77,24 +78,38 @@ def _rpmbuild(spec: Path, release: Release, dist: Dist, topdir: Path, log: Path,
 def build_metapackage(release: Release, dist: Dist, where: DistLayout, log: Path) -> Path:
     extra = {"requires": metapackage_requires(release, dist)}
     spec = where.spec(release.metapackage)
-    write_atomic(spec, render_spec("specs/pacemaker-all.spec.j2", base_context(release, dist) | extra,
-                                   base_context(neutral(release, RELEASE_TEXT_FIELDS), dist) | extra,
-                                   what=f"{release.metapackage} ({dist.name})"))
+    write_atomic(
+        spec,
+        render_spec(
+            "specs/pacemaker-all.spec.j2",
+            base_context(release, dist) | extra,
+            base_context(neutral(release, RELEASE_TEXT_FIELDS), dist) | extra,
+            what=f"{release.metapackage} ({dist.name})",
+        ),
+    )
     top = where.rpmbuild_top("meta")
     shutil.rmtree(top, ignore_errors=True)
     rpms = _rpmbuild(spec, release, dist, top, log, None)
     if len(rpms) != 1:
-        raise BuildError(f"{release.metapackage} ({dist.name}): expected one RPM, got {[p.name for p in rpms]}",
-                         log=log)
+        raise BuildError(
+            f"{release.metapackage} ({dist.name}): expected one RPM, got {[p.name for p in rpms]}", log=log
+        )
     out = where.work / rpms[0].name
     rpms[0].replace(out)
     shutil.rmtree(top)
     return out
 
 
-def build_repo_packages(release: Release, dist: Dist, where: DistLayout, *, log: Path,
-                        trees: Mapping[str, Path] | None = None, gpg_key: Path | None = None,
-                        spec_text: Callable[[str], str] | None = None) -> list[Path]:
+def build_repo_packages(
+    release: Release,
+    dist: Dist,
+    where: DistLayout,
+    *,
+    log: Path,
+    trees: Mapping[str, Path] | None = None,
+    gpg_key: Path | None = None,
+    spec_text: Callable[[str], str] | None = None,
+) -> list[Path]:
     """Build ``<name>``, ``<name>-debuginfo`` and ``<name>-src`` for ``dist``:
     each installs ``trees[kind]`` (``rpm/`` and ``repodata/``; default: the
     dist's work trees, ``where.trees()``) under its own root with its own
@@ -110,13 +125,20 @@ def build_repo_packages(release: Release, dist: Dist, where: DistLayout, *, log:
     for kind, tree in trees.items():
         if not repomd_xml(tree).is_file():
             raise BuildError(f"{release.name} ({dist.name}): the {kind} repository {tree} has no repodata", log=log)
-    extra = {"tree_rpms": {k: repo_rpm_dir(t) for k, t in trees.items()},
-             "tree_repodata": {k: repodata_dir(t) for k, t in trees.items()}, "repo_files": repo_files,
-             "gpg_key": gpg_key, "gpg_key_name": key_name}
+    extra = {
+        "tree_rpms": {k: repo_rpm_dir(t) for k, t in trees.items()},
+        "tree_repodata": {k: repodata_dir(t) for k, t in trees.items()},
+        "repo_files": repo_files,
+        "gpg_key": gpg_key,
+        "gpg_key_name": key_name,
+    }
     spec = where.spec(release.name)
-    text = render_spec("specs/pacemaker-repo.spec.j2", base_context(release, dist) | extra,
-                       base_context(neutral(release, RELEASE_TEXT_FIELDS), dist) | extra,
-                       what=f"{release.name} ({dist.name})")
+    text = render_spec(
+        "specs/pacemaker-repo.spec.j2",
+        base_context(release, dist) | extra,
+        base_context(neutral(release, RELEASE_TEXT_FIELDS), dist) | extra,
+        what=f"{release.name} ({dist.name})",
+    )
     write_atomic(spec, spec_text(text) if spec_text else text)
     top = where.rpmbuild_top("repo")
     shutil.rmtree(top, ignore_errors=True)

@@ -6,6 +6,7 @@ a newer createrepo_c whose defaults changed (zstd, no sqlite) is caught here,
 and so is a package it skipped (it logs "invalid packages" and exits 0):
 the indexed packages must be exactly the files put into the tree.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,12 +27,17 @@ def createrepo_args(directory: Path, groupfile: Path | None, revision: int) -> l
     args = [
         "createrepo_c",
         "--database",
-        "--checksum", "sha256",
-        "--repomd-checksum", "sha256",
-        "--general-compress-type", "gz",  # XML and sqlite: yum 3.2.29 reads gz
-        "--revision", str(revision),
+        "--checksum",
+        "sha256",
+        "--repomd-checksum",
+        "sha256",
+        "--general-compress-type",
+        "gz",  # XML and sqlite: yum 3.2.29 reads gz
+        "--revision",
+        str(revision),
         "--set-timestamp-to-revision",
-        "--workers", "2",
+        "--workers",
+        "2",
     ]
     if groupfile is not None:
         args += ["--groupfile", str(groupfile)]
@@ -47,26 +53,37 @@ def verify(repo: Path, *, group: bool) -> Repomd:
     wanted = [*sup.xml_types, *sup.db_types, *(["group", "group_gz"] if group else [])]
     for kind in wanted:
         if kind not in md.entries:
-            raise RepositoryError(f"{md.path}: no '{kind}' metadata "
-                                  "— el6/el7 yum need it; createrepo_c flags are wrong")
+            raise RepositoryError(
+                f"{md.path}: no '{kind}' metadata — el6/el7 yum need it; createrepo_c flags are wrong"
+            )
     for kind, entry in md.entries.items():
         href, csum = entry.href, entry.checksum_type
         if csum not in sup.checksums:
-            raise RepositoryError(f"{md.path}: {kind} uses checksum {csum!r}; yum {sup.yum} needs "
-                                  f"{'/'.join(sorted(sup.checksums))}")
+            raise RepositoryError(
+                f"{md.path}: {kind} uses checksum {csum!r}; yum {sup.yum} needs {'/'.join(sorted(sup.checksums))}"
+            )
         if kind in sup.xml_types and not href.endswith(tuple(f".xml.{c}" for c in sup.xml_compression)):
-            raise RepositoryError(f"{md.path}: {kind} is {href}; yum {sup.yum} reads only "
-                                  f"{targets.words(sup.xml_compression)} XML")
+            raise RepositoryError(
+                f"{md.path}: {kind} is {href}; yum {sup.yum} reads only {targets.words(sup.xml_compression)} XML"
+            )
         if kind in sup.db_types and not href.endswith(tuple(f".sqlite.{c}" for c in sup.db_compression)):
-            raise RepositoryError(f"{md.path}: {kind} is {href}; yum {sup.yum} reads only "
-                                  f"{targets.words(sup.db_compression)} sqlite")
+            raise RepositoryError(
+                f"{md.path}: {kind} is {href}; yum {sup.yum} reads only {targets.words(sup.db_compression)} sqlite"
+            )
         if not (repo / href).is_file():
             raise RepositoryError(f"{md.path}: {kind} points at missing {href}")
     return md
 
 
-def make_repository(directory: Path, rpms: Iterable[Path], *, groupfile: Path | None, revision: int,
-                    log: Path, before_index: Callable[[list[Path]], None] | None = None) -> Repomd:
+def make_repository(
+    directory: Path,
+    rpms: Iterable[Path],
+    *,
+    groupfile: Path | None,
+    revision: int,
+    log: Path,
+    before_index: Callable[[list[Path]], None] | None = None,
+) -> Repomd:
     """Copy ``rpms`` into ``directory/rpm/`` and write verified metadata.
     ``before_index`` (e.g. signing) gets the copies before createrepo_c reads them."""
     rpm_dir = repo_rpm_dir(directory)

@@ -3,6 +3,7 @@
 It logs the exact command line, captures stdout+stderr into a log file, and
 raises a typed error carrying the tail of that log when the command fails.
 """
+
 from __future__ import annotations
 
 import logging

@@ -10,6 +10,7 @@ any moment leaves only whole entries behind. An entry records the sha256 of
 every RPM it holds; each reuse checks them again (and ``rpm -K`` digests): a
 damaged entry is discarded, with a line saying why, and the job rebuilt.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -88,8 +89,9 @@ class Store:
     def entry(self, dist: str, component: str, key: str) -> Path:
         return self.root / dist / component / key
 
-    def lookup(self, dist: str, component: str, key: str,
-               say: Callable[[str], None] | None = None) -> BuildOutput | None:
+    def lookup(
+        self, dist: str, component: str, key: str, say: Callable[[str], None] | None = None
+    ) -> BuildOutput | None:
         """The verified entry for ``key`` as the builder's output, or None. A
         damaged entry is removed (``say`` gets one line naming the file and
         what was done)."""
@@ -115,8 +117,7 @@ class Store:
         if not isinstance(recorded, dict) or not recorded:
             return f"{entry / 'meta.json'} records no RPM checksums"
         srpm, binary = meta.get("srpm"), meta.get("binary")
-        if (not isinstance(srpm, str) or not isinstance(binary, list) or not binary
-                or set(recorded) != {srpm, *binary}):
+        if not isinstance(srpm, str) or not isinstance(binary, list) or not binary or set(recorded) != {srpm, *binary}:
             return f"{entry / 'meta.json'} does not say which RPM is the SRPM and which are binary"
         return recorded_rpms(entry, recorded, entry / "meta.json")
 
@@ -124,8 +125,11 @@ class Store:
     def output(entry: Path) -> BuildOutput:
         """A verified entry's BuildOutput, from its meta.json (the files the builder returned)."""
         meta = json.loads((entry / "meta.json").read_text())
-        return BuildOutput(srpm=entry / meta["srpm"], rpms=tuple(entry / n for n in meta["binary"]),
-                           logs=tuple(entry / n for n in meta.get("logs", [])))
+        return BuildOutput(
+            srpm=entry / meta["srpm"],
+            rpms=tuple(entry / n for n in meta["binary"]),
+            logs=tuple(entry / n for n in meta.get("logs", [])),
+        )
 
     def discard(self, entry: Path) -> None:
         shutil.rmtree(entry, ignore_errors=True)
@@ -149,18 +153,25 @@ class Store:
         path.mkdir(parents=True)
         return path
 
-    def commit(self, staging: Path, dist: str, component: str, key: str, meta: dict[str, object],
-               out: BuildOutput) -> BuildOutput:
+    def commit(
+        self, staging: Path, dist: str, component: str, key: str, meta: dict[str, object], out: BuildOutput
+    ) -> BuildOutput:
         """Rename a finished build into the store; an existing entry under the
         same key (a forced rebuild) is replaced: moved aside, then removed.
         Returns ``out`` with its paths in the entry."""
         for p in (out.srpm, *out.rpms, *out.logs):
             if p.parent.resolve() != staging.resolve():
-                raise PmrepoError(f"{component} ({dist}): the builder returned {p}, outside its output directory "
-                                  f"{staging}")
+                raise PmrepoError(
+                    f"{component} ({dist}): the builder returned {p}, outside its output directory {staging}"
+                )
         files = [out.srpm, *out.rpms]
-        meta = dict(meta, rpms={p.name: sha256_file(p) for p in sorted(files)}, srpm=out.srpm.name,
-                    binary=sorted(p.name for p in out.rpms), logs=sorted(p.name for p in out.logs))
+        meta = dict(
+            meta,
+            rpms={p.name: sha256_file(p) for p in sorted(files)},
+            srpm=out.srpm.name,
+            binary=sorted(p.name for p in out.rpms),
+            logs=sorted(p.name for p in out.logs),
+        )
         (staging / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
         target = self.entry(dist, component, key)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -232,11 +243,14 @@ class Scheduler:
     def _ready(
         self, j: tuple[str, str], graphs: Mapping[str, BuildGraph], specs: Mapping[tuple[str, str], JobSpec]
     ) -> bool:
-        return all(d in self.results and self.results[d].status in ("built", "reused")
-                   for d in self._deps_of(j, graphs, specs))
+        return all(
+            d in self.results and self.results[d].status in ("built", "reused") for d in self._deps_of(j, graphs, specs)
+        )
 
     def _skip_blocked(
-        self, pending: set[tuple[str, str]], graphs: Mapping[str, BuildGraph],
+        self,
+        pending: set[tuple[str, str]],
+        graphs: Mapping[str, BuildGraph],
         specs: Mapping[tuple[str, str], JobSpec],
     ) -> None:
         """Mark every pending job one of whose dependencies failed or was skipped as skipped, until none is left."""
@@ -245,8 +259,11 @@ class Scheduler:
         while progressed:
             progressed = False
             for j in sorted(pending):
-                failed = [d for d in self._deps_of(j, graphs, specs)
-                          if d in self.results and self.results[d].status in ("failed", "skipped")]
+                failed = [
+                    d
+                    for d in self._deps_of(j, graphs, specs)
+                    if d in self.results and self.results[d].status in ("failed", "skipped")
+                ]
                 if failed:
                     cause = failed[0][0]
                     pending.discard(j)
@@ -255,13 +272,21 @@ class Scheduler:
                     progressed = True
 
     def _submit(
-        self, pool: ThreadPoolExecutor, j: tuple[str, str], graphs: Mapping[str, BuildGraph],
-        specs: Mapping[tuple[str, str], JobSpec], keys: dict[tuple[str, str], str],
+        self,
+        pool: ThreadPoolExecutor,
+        j: tuple[str, str],
+        graphs: Mapping[str, BuildGraph],
+        specs: Mapping[tuple[str, str], JobSpec],
+        keys: dict[tuple[str, str], str],
     ) -> Future[JobResult]:
         """Start job ``j`` (its dependencies are built): its key from its inputs and its dependencies' keys."""
         closure = {d for d in specs if d[1] == j[1] and d[0] in graphs[j[1]].closure(j[0])}
-        keys[j] = job_key(specs[j], self.builder.config_id(specs[j].dist),
-                          (keys[d] for d in self._deps_of(j, graphs, specs)), self.source_date_epoch)
+        keys[j] = job_key(
+            specs[j],
+            self.builder.config_id(specs[j].dist),
+            (keys[d] for d in self._deps_of(j, graphs, specs)),
+            self.source_date_epoch,
+        )
         dep_rpms = tuple(p for d in sorted(closure) for p in self.results[d].binary_rpms)
         return pool.submit(self._one, specs[j], keys[j], dep_rpms)
 
@@ -313,14 +338,27 @@ class Scheduler:
             message = str(exc).replace(str(staging), str(failed))  # the logs moved with the directory
             return JobResult(job.component, dist, "failed", secs, key, None, log, message, wall0, time.time())
         secs = time.monotonic() - t0
-        out = self.store.commit(staging, dist, job.component, key,
-                                {"component": job.component, "dist": dist, "key": key, "seconds": round(secs, 3),
-                                 "backend": self.builder.name, "deps": [p.name for p in dep_rpms],
-                                 "shippable": self.builder.shippable}, built)
+        out = self.store.commit(
+            staging,
+            dist,
+            job.component,
+            key,
+            {
+                "component": job.component,
+                "dist": dist,
+                "key": key,
+                "seconds": round(secs, 3),
+                "backend": self.builder.name,
+                "deps": [p.name for p in dep_rpms],
+                "shippable": self.builder.shippable,
+            },
+            built,
+        )
         entry = out.srpm.parent
         self.progress.finished(job.component, dist, "built", secs)
-        return JobResult(job.component, dist, "built", secs, key, entry, entry / "build.log", "", wall0, time.time(),
-                         output=out)
+        return JobResult(
+            job.component, dist, "built", secs, key, entry, entry / "build.log", "", wall0, time.time(), output=out
+        )
 
 
 def summary(results: Mapping[tuple[str, str], JobResult], log: Path | None = None) -> str:
@@ -331,6 +369,10 @@ def summary(results: Mapping[tuple[str, str], JobResult], log: Path | None = Non
     rows = [(r.component, r.dist, r.status, f"{r.seconds:.1f}s") for r in ordered]
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text(table(["component", "dist", "status", "log"],
-                             [(r.component, r.dist, r.status, r.log or "-") for r in ordered]) + "\n")
+        log.write_text(
+            table(
+                ["component", "dist", "status", "log"], [(r.component, r.dist, r.status, r.log or "-") for r in ordered]
+            )
+            + "\n"
+        )
     return table(["component", "dist", "status", "time"], rows)

@@ -29,6 +29,7 @@ made here are temporary directories outside the repository (``tempfile``),
 only public keys are exported, and the logs record command lines (which name
 the key's fingerprint and the passphrase *file*, never a secret).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -77,6 +78,7 @@ class Key:
 # --------------------------------------------------------------------------
 # keyrings
 
+
 def _kill_agent(gnupghome: Path) -> None:
     """Stop the gpg-agent that gpg started for *this* keyring only."""
     if shutil.which("gpgconf"):
@@ -111,8 +113,14 @@ def _secret_keys(gnupghome: Path, selector: str | None, log_file: Path | None) -
     for line in res.output.splitlines():
         f = line.split(":")
         if f[0] == "sec":
-            current = {"algo": f[3], "bits": f[2], "caps": f[11] if len(f) > 11 else "", "fpr": "", "uid": "",
-                       "subkeys": "0"}
+            current = {
+                "algo": f[3],
+                "bits": f[2],
+                "caps": f[11] if len(f) > 11 else "",
+                "fpr": "",
+                "uid": "",
+                "subkeys": "0",
+            }
             keys.append(current)
         elif f[0] == "ssb" and current is not None:
             current["subkeys"] = str(int(current["subkeys"]) + 1)
@@ -130,11 +138,13 @@ def _check_key(key: dict[str, str], where: str) -> None:
             "— fix: use an RSA primary key (el6 verifies DSA only with SHA1, no ECC)"
         )
     if int(key["bits"] or 0) < MIN_RSA_BITS:
-        raise SigningError(f"{where}: key {key['fpr']} has {key['bits']} bits "
-                           f"— fix: use an RSA key of at least {MIN_RSA_BITS} bits")
+        raise SigningError(
+            f"{where}: key {key['fpr']} has {key['bits']} bits — fix: use an RSA key of at least {MIN_RSA_BITS} bits"
+        )
     if "s" not in key["caps"].lower():
-        raise SigningError(f"{where}: primary key {key['fpr']} cannot sign "
-                           "— fix: use a key whose primary key has the sign capability")
+        raise SigningError(
+            f"{where}: primary key {key['fpr']} cannot sign — fix: use a key whose primary key has the sign capability"
+        )
 
 
 def key_from_env(env: dict[str, str] | None = None, *, log_file: Path | None = None) -> Key:
@@ -142,23 +152,27 @@ def key_from_env(env: dict[str, str] | None = None, *, log_file: Path | None = N
     env = dict(os.environ if env is None else env)
     selector = env.get(ENV_KEY, "").strip()
     if not selector:
-        raise SigningError(f"{ENV_KEY} is not set "
-                           f"— fix: export {ENV_KEY}=<fingerprint of the RSA signing key> (and GNUPGHOME)")
+        raise SigningError(
+            f"{ENV_KEY} is not set — fix: export {ENV_KEY}=<fingerprint of the RSA signing key> (and GNUPGHOME)"
+        )
     home = Path(env.get("GNUPGHOME") or Path.home() / ".gnupg")
     if not home.is_dir():
-        raise SigningError(f"GNUPGHOME {home} does not exist "
-                           "— fix: point GNUPGHOME at the keyring holding the signing key")
+        raise SigningError(
+            f"GNUPGHOME {home} does not exist — fix: point GNUPGHOME at the keyring holding the signing key"
+        )
     keys = _secret_keys(home, selector, log_file)
     if len(keys) != 1:
         found = "no secret key" if not keys else f"{len(keys)} secret keys"
-        raise SigningError(f"{ENV_KEY}={selector}: {found} in {home} "
-                           f"— fix: set {ENV_KEY} to one key's full fingerprint")
+        raise SigningError(
+            f"{ENV_KEY}={selector}: {found} in {home} — fix: set {ENV_KEY} to one key's full fingerprint"
+        )
     _check_key(keys[0], f"{ENV_KEY}={selector}")
     pp = env.get(ENV_PASSPHRASE_FILE)
     passphrase_file = Path(pp) if pp else None
     if passphrase_file is not None and not passphrase_file.is_file():
-        raise SigningError(f"{ENV_PASSPHRASE_FILE}={pp}: no such file "
-                           "— fix: point it at the file holding the passphrase")
+        raise SigningError(
+            f"{ENV_PASSPHRASE_FILE}={pp}: no such file — fix: point it at the file holding the passphrase"
+        )
     return Key(fingerprint=keys[0]["fpr"], uid=keys[0]["uid"], gnupghome=home, passphrase_file=passphrase_file)
 
 
@@ -168,14 +182,26 @@ def export_public_key(key: Key, dest: Path, *, log_file: Path | None = None) -> 
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.tmp")
     tmp.unlink(missing_ok=True)
-    run(_gpg(key.gnupghome, "--armor", "--export-options", "export-minimal", "--output", str(tmp),
-             "--export", key.selector),
-        log_file=log_file, error=SigningError)
+    run(
+        _gpg(
+            key.gnupghome,
+            "--armor",
+            "--export-options",
+            "export-minimal",
+            "--output",
+            str(tmp),
+            "--export",
+            key.selector,
+        ),
+        log_file=log_file,
+        error=SigningError,
+    )
     text = tmp.read_text(errors="replace") if tmp.exists() else ""
     if "BEGIN PGP PUBLIC KEY BLOCK" not in text or "PRIVATE" in text:
         tmp.unlink(missing_ok=True)
-        raise SigningError(f"{dest}: gpg exported no public key for {key.fingerprint} "
-                           f"— fix: check {ENV_KEY} and GNUPGHOME")
+        raise SigningError(
+            f"{dest}: gpg exported no public key for {key.fingerprint} — fix: check {ENV_KEY} and GNUPGHOME"
+        )
     os.chmod(tmp, 0o644)
     os.replace(tmp, dest)
     return dest
@@ -185,13 +211,15 @@ def _passphrase_args(key: Key) -> list[str]:
     if key.passphrase_file is None:
         return []
     if any(c.isspace() or c in "'\"\\" for c in str(key.passphrase_file)):
-        raise SigningError(f"{ENV_PASSPHRASE_FILE}={key.passphrase_file}: path has blanks or quotes "
-                           "— fix: move the file")
+        raise SigningError(
+            f"{ENV_PASSPHRASE_FILE}={key.passphrase_file}: path has blanks or quotes — fix: move the file"
+        )
     return ["--pinentry-mode", "loopback", "--passphrase-file", str(key.passphrase_file)]
 
 
 # --------------------------------------------------------------------------
 # signing
+
 
 def rpmsign_defines(key: Key, gnupghome: Path | None = None) -> list[str]:
     """``--define`` arguments making ``rpmsign`` use ``key`` with SHA256."""
@@ -210,8 +238,9 @@ def rpmsign_defines(key: Key, gnupghome: Path | None = None) -> list[str]:
     return out
 
 
-def sign_rpms(rpms: Sequence[Path], key: Key, gnupghome: Path | None = None, log: Path | None = None,
-              *, rpmv3: bool = False) -> None:
+def sign_rpms(
+    rpms: Sequence[Path], key: Key, gnupghome: Path | None = None, log: Path | None = None, *, rpmv3: bool = False
+) -> None:
     """Sign ``rpms`` in place (``rpmsign --addsign``; ``rpmv3`` adds the legacy
     header+payload signature too). Verify afterwards with :func:`verify_rpms`."""
     if not rpms:
@@ -224,8 +253,9 @@ def sign_rpms(rpms: Sequence[Path], key: Key, gnupghome: Path | None = None, log
     if rpmv3:
         argv.append("--rpmv3")
     argv += [str(p) for p in rpms]
-    run(argv, log_file=log, error=SigningError, env={"GNUPGHOME": str(gnupghome or key.gnupghome)},
-        timeout=SIGN_TIMEOUT)
+    run(
+        argv, log_file=log, error=SigningError, env={"GNUPGHOME": str(gnupghome or key.gnupghome)}, timeout=SIGN_TIMEOUT
+    )
 
 
 def sign_repomd(repodata_dir: Path, key: Key, gnupghome: Path | None = None, log: Path | None = None) -> Path:
@@ -239,8 +269,19 @@ def sign_repomd(repodata_dir: Path, key: Key, gnupghome: Path | None = None, log
     tmp.unlink(missing_ok=True)
     home = Path(gnupghome or key.gnupghome)
     run(
-        _gpg(home, *_passphrase_args(key), "--local-user", key.selector, "--digest-algo", GPG_DIGEST,
-             "--armor", "--detach-sign", "--output", str(tmp), str(repomd)),
+        _gpg(
+            home,
+            *_passphrase_args(key),
+            "--local-user",
+            key.selector,
+            "--digest-algo",
+            GPG_DIGEST,
+            "--armor",
+            "--detach-sign",
+            "--output",
+            str(tmp),
+            str(repomd),
+        ),
         log_file=log,
         error=SigningError,
         timeout=SIGN_TIMEOUT,
@@ -292,8 +333,9 @@ def _parse_rpm_kv(output: str, paths: Sequence[str], key_ids: set[str]) -> list[
         elif not sigs:
             checks.append(RpmSignature(p, False, "not signed"))
         elif foreign:
-            checks.append(RpmSignature(p, False,
-                                       f"signed by key {foreign[0].group(1)}, not by {'/'.join(sorted(key_ids))}"))
+            checks.append(
+                RpmSignature(p, False, f"signed by key {foreign[0].group(1)}, not by {'/'.join(sorted(key_ids))}")
+            )
         elif sig_bad:
             checks.append(RpmSignature(p, False, sig_bad[0].group(0)))
         else:
@@ -391,17 +433,22 @@ def verify_detached(data: Path, signature: Path, pubkey: Path, log: Path | None 
     bad = any(ln.startswith(("[GNUPG:] BADSIG", "[GNUPG:] ERRSIG")) for ln in res.output.splitlines())
     where = f" (log: {log})" if log else ""
     if res.returncode != 0 or bad or not valid:
-        raise SigningError(f"{signature}: signature does not verify for {Path(data).name}{where} "
-                           "— fix: re-sign it with the release key")
+        raise SigningError(
+            f"{signature}: signature does not verify for {Path(data).name}{where} "
+            "— fix: re-sign it with the release key"
+        )
     fields = valid[0]
     # [GNUPG:] VALIDSIG <fpr> <date> <ts> <expire> <version> <reserved> <pkalgo> <hashalgo> <class> <primary-fpr>
     primary = fields[11].upper() if len(fields) > 11 else fields[2].upper()
     if primary not in fprs or fields[2].upper() != primary:
-        raise SigningError(f"{signature}: signed by {fields[2]}, not by the primary key of {Path(pubkey).name} "
-                           "— fix: sign with the primary key")
+        raise SigningError(
+            f"{signature}: signed by {fields[2]}, not by the primary key of {Path(pubkey).name} "
+            "— fix: sign with the primary key"
+        )
     if fields[9] != GPG_HASH_ALGO_SHA256:
-        raise SigningError(f"{signature}: digest algorithm id {fields[9]} is not SHA256 "
-                           "— fix: sign with --digest-algo SHA256")
+        raise SigningError(
+            f"{signature}: digest algorithm id {fields[9]} is not SHA256 — fix: sign with --digest-algo SHA256"
+        )
     return primary
 
 

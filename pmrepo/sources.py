@@ -7,6 +7,7 @@ content-addressed: an entry's name is its hash, and that is checked again on
 every use. An entry whose content no longer matches its name is deleted (one
 line says so) and fetched again.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -53,11 +54,14 @@ def check_packable(tree: Path, path: Path) -> None:
         except (RuntimeError, OSError):  # a symlink loop
             inside = False
         if not inside:
-            raise SourceError(f"{path}: symlink to {target!r} leads outside the packed tree {tree} — fix: replace it "
-                              "with the file, or a relative link inside the tree")
+            raise SourceError(
+                f"{path}: symlink to {target!r} leads outside the packed tree {tree} — fix: replace it "
+                "with the file, or a relative link inside the tree"
+            )
     elif not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
-        raise SourceError(f"{path}: a FIFO, socket or device cannot be packed into a source tarball — fix: remove it "
-                          f"from {tree}")
+        raise SourceError(
+            f"{path}: a FIFO, socket or device cannot be packed into a source tarball — fix: remove it from {tree}"
+        )
 
 
 def pack_tree(tree: Path, top: str, out: Path, mtime: int) -> None:
@@ -66,6 +70,7 @@ def pack_tree(tree: Path, top: str, out: Path, mtime: int) -> None:
     gzip header without a timestamp or file name."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
+
         def add(path: Path, arcname: str) -> None:
             info = tar.gettarinfo(str(path), arcname)
             info.uid = info.gid = 0
@@ -80,6 +85,7 @@ def pack_tree(tree: Path, top: str, out: Path, mtime: int) -> None:
                     tar.addfile(info, fh)
             else:
                 tar.addfile(info)
+
         add(tree, top)
         for path in sorted(tree.rglob("*")):
             if "__pycache__" in path.parts or path.name.endswith((".o", ".so")):
@@ -121,8 +127,10 @@ def check_archive(path: Path, filename: str, url: str) -> None:
             if head != magic:
                 with path.open("rb") as fh:
                     start = fh.read(16)
-                raise SourceError(f"{redact(url)}: the server sent {path.stat().st_size} bytes starting {start!r}, "
-                                  f"not a {endings[0]} archive — fix: check the URL (an error page?) and pin again")
+                raise SourceError(
+                    f"{redact(url)}: the server sent {path.stat().st_size} bytes starting {start!r}, "
+                    f"not a {endings[0]} archive — fix: check the URL (an error page?) and pin again"
+                )
             return
 
 
@@ -165,8 +173,9 @@ class Fetcher:
                     self._http(url, shown, size, out, h)
         except (requests.RequestException, OSError, urllib3.exceptions.HTTPError) as exc:
             tmp.unlink(missing_ok=True)
-            raise SourceError(f"{shown}: download failed: {exc.__class__.__name__}: "
-                              f"{str(exc).replace(url, shown)}") from None
+            raise SourceError(
+                f"{shown}: download failed: {exc.__class__.__name__}: {str(exc).replace(url, shown)}"
+            ) from None
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -180,20 +189,26 @@ class Fetcher:
             resp.raise_for_status()
             expected = resp.headers.get("Content-Length")
             if expected is not None and expected.isdigit() and int(expected) > cap:
-                raise SourceError(f"{shown}: the server announces {expected} bytes, more than {cap} ({why}) — "
-                                  "fix: check the URL, or raise PMREPO_FETCH_MAX_BYTES for a large unpinned source")
+                raise SourceError(
+                    f"{shown}: the server announces {expected} bytes, more than {cap} ({why}) — "
+                    "fix: check the URL, or raise PMREPO_FETCH_MAX_BYTES for a large unpinned source"
+                )
             got = 0
             while block := resp.raw.read1(CHUNK, decode_content=False):
                 got += len(block)
                 if got > cap:
-                    raise SourceError(f"{shown}: more than {cap} bytes ({why}) — fix: check the URL, or raise "
-                                      "PMREPO_FETCH_MAX_BYTES for a large unpinned source")
+                    raise SourceError(
+                        f"{shown}: more than {cap} bytes ({why}) — fix: check the URL, or raise "
+                        "PMREPO_FETCH_MAX_BYTES for a large unpinned source"
+                    )
                 h.update(block)
                 out.write(block)
                 now = time.monotonic()
                 if now - t0 > self.deadline:
-                    raise SourceError(f"{shown}: not finished after {self.deadline:.0f}s ({got} bytes so far) — "
-                                      "fix: use a faster mirror, or raise PMREPO_FETCH_DEADLINE")
+                    raise SourceError(
+                        f"{shown}: not finished after {self.deadline:.0f}s ({got} bytes so far) — "
+                        "fix: use a faster mirror, or raise PMREPO_FETCH_DEADLINE"
+                    )
                 if now - last >= self.progress_every:
                     last = now
                     total = f" of {expected}" if expected else ""
@@ -209,19 +224,24 @@ class Fetcher:
             if got == sha256:
                 return target
             target.unlink()
-            self.say(f"source cache: {target} is corrupt (its content hashes to {got[:16]}…, not its name): "
-                     f"deleted, fetching {redact(url)} again")
+            self.say(
+                f"source cache: {target} is corrupt (its content hashes to {got[:16]}…, not its name): "
+                f"deleted, fetching {redact(url)} again"
+            )
             try:
                 tmp, got = self.download(url, size)
             except SourceError as exc:
-                raise SourceError(f"source cache: {target} was corrupt and has been deleted; fetching it again "
-                                  f"failed: {exc}") from None
+                raise SourceError(
+                    f"source cache: {target} was corrupt and has been deleted; fetching it again failed: {exc}"
+                ) from None
         else:
             tmp, got = self.download(url, size)
         if got != sha256:
             tmp.unlink(missing_ok=True)
-            raise SourceError(f"{redact(url)}: sha256 mismatch: manifest says {sha256}, server sent {got} — "
-                              "fix: check the upstream file, then re-pin deliberately")
+            raise SourceError(
+                f"{redact(url)}: sha256 mismatch: manifest says {sha256}, server sent {got} — "
+                "fix: check the upstream file, then re-pin deliberately"
+            )
         tmp.replace(target)
         return target
 
@@ -257,14 +277,17 @@ def prepare(component: Component, release: Release, dest: Path, fetcher: Fetcher
             if src.sha256 is None:
                 raise UnpinnedSourceError(
                     f"{release.path}: components.{component.name}.sources: {redact(src.url)} has no sha256 — "
-                    f"fix: run `./build.py pin --release {release.path}` (trust on first use) or add sha256 = \"…\"")
+                    f'fix: run `./build.py pin --release {release.path}` (trust on first use) or add sha256 = "…"'
+                )
             cached = fetcher.fetch(src.url, src.sha256, src.size)
             parsed = urlparse(src.url)
             copy_private(cached, target, Path(unquote(parsed.path)) if parsed.scheme == "file" else None)
             if sha256_file(target) != src.sha256:  # the copy that is used is the one checked
                 target.unlink()
-                raise SourceError(f"{target}: copied from {cached} but its sha256 differs from the manifest's — "
-                                  "fix: check the disk, then rerun")
+                raise SourceError(
+                    f"{target}: copied from {cached} but its sha256 differs from the manifest's — "
+                    "fix: check the disk, then rerun"
+                )
         out.append(target)
     for patch in component.patches:
         target = dest / patch.name
@@ -330,7 +353,7 @@ def record_pins(text: str, path: Path, pins: list[tuple[str, str, str]], sizes: 
             per_entry.append([s for s in srcs if isinstance(s, dict) and s.get("url") == url and "sha256" not in s])
         if not any(per_entry) or any(len(srcs) > 1 for srcs in per_entry):
             n = max(len(srcs) for srcs in per_entry)
-            raise SourceError(f"{where}: {n} unpinned sources with url = \"{redact(url)}\" — fix: list each URL once")
+            raise SourceError(f'{where}: {n} unpinned sources with url = "{redact(url)}" — fix: list each URL once')
         for srcs in per_entry:
             if srcs:
                 _add_key(srcs[0], "sha256", digest)

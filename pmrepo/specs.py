@@ -10,6 +10,7 @@ Component specs additionally get:
   ``sources`` (file names, Source0…), ``patches`` (file names, Patch0…),
   ``changes`` (the manifest's change note), ``component`` (the Component).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -48,11 +49,18 @@ def component_context(release: Release, dist: Dist, comp: Component) -> dict[str
 
 def render_component(release: Release, dist: Dist, comp: Component) -> str:
     if not comp.spec.is_file():
-        raise SpecError(f"{release.path}: components.{comp.name}.spec: {comp.spec} does not exist — "
-                        f"fix: write the template or set spec = \"…\" (spec_dir is {release.spec_dir})")
+        raise SpecError(
+            f"{release.path}: components.{comp.name}.spec: {comp.spec} does not exist — "
+            f'fix: write the template or set spec = "…" (spec_dir is {release.spec_dir})'
+        )
     plain = component_context(neutral(release, RELEASE_TEXT_FIELDS), dist, neutral(comp, COMPONENT_TEXT_FIELDS))
-    return render_spec(comp.spec, component_context(release, dist, comp), plain, what=f"{comp.name} ({dist.name})",
-                       root=release.spec_dir)
+    return render_spec(
+        comp.spec,
+        component_context(release, dist, comp),
+        plain,
+        what=f"{comp.name} ({dist.name})",
+        root=release.spec_dir,
+    )
 
 
 def define_args(defines: dict[str, str]) -> list[str]:
@@ -79,8 +87,7 @@ _LINE_ERROR = re.compile(r"^error: line (\d+): (.*)$")
 
 
 def _query(spec: Path, dist: Dist, args: list[str], log: Path | None) -> list[str]:
-    res = run(["rpmspec", "-q", *define_args(dist.rpm_defines()), *args, str(spec)],
-              log_file=log, check=False)
+    res = run(["rpmspec", "-q", *define_args(dist.rpm_defines()), *args, str(spec)], log_file=log, check=False)
     if res.returncode != 0:
         raise SpecError(parse_failure(spec, res.output, log))
     return [ln for ln in res.output.splitlines() if ln.strip() and not ln.startswith(("warning:", "error:"))]
@@ -101,7 +108,7 @@ def parse_failure(spec: Path, output: str, log: Path | None) -> str:
                 text = ""
             quoted = f" — the line reads: {text[:120]!r}" if text and text not in cause else ""
             return f"{spec}: line {n}: {cause}{quoted}{where} — fix: correct the template or the manifest value"
-    first = errors[0][len("error:"):].strip() if errors else (output.strip().splitlines() or ["no output"])[-1]
+    first = errors[0][len("error:") :].strip() if errors else (output.strip().splitlines() or ["no output"])[-1]
     return f"{spec}: rpmspec cannot parse it: {first}{where}"
 
 
@@ -116,9 +123,15 @@ def inspect_cached(spec: Path, dist: Dist, cache: Path, log: Path | None = None)
     entry = cache / f"{key}.json"
     if entry.is_file():
         data = json.loads(entry.read_text())
-        return SpecInfo(path=spec, source_name=data["source_name"], packages=tuple(data["packages"]), evr=data["evr"],
-                        arches=data["arches"], provides={k: tuple(v) for k, v in data["provides"].items()},
-                        buildrequires=tuple(data["buildrequires"]))
+        return SpecInfo(
+            path=spec,
+            source_name=data["source_name"],
+            packages=tuple(data["packages"]),
+            evr=data["evr"],
+            arches=data["arches"],
+            provides={k: tuple(v) for k, v in data["provides"].items()},
+            buildrequires=tuple(data["buildrequires"]),
+        )
     info = inspect(spec, dist, log)
     data = dataclasses.asdict(info)
     del data["path"]

@@ -2,6 +2,7 @@
 the dist's RHEL major version). The compat gate checks every RPM and
 repository against its dist's row; the repository step refuses metadata that
 any target could not read (``common()``: what every row allows)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -13,11 +14,24 @@ from .manifest import Dist
 
 # rpmlib() features rpm 4.8.0 (el6) provides: rpm's rpmlibProvides table as of
 # 4.8 (PayloadIsXz/Lzma: built with xz; FileCaps: built with libcap).
-_RPMLIB_4_8 = frozenset({
-    "VersionedDependencies", "CompressedFileNames", "PayloadIsBzip2", "PayloadIsXz", "PayloadIsLzma",
-    "PayloadFilesHavePrefix", "ExplicitPackageProvide", "HeaderLoadSortsTags", "ScriptletInterpreterArgs",
-    "PartialHardlinkSets", "ConcurrentAccess", "BuiltinLuaScripts", "FileDigests", "FileCaps",
-})
+_RPMLIB_4_8 = frozenset(
+    {
+        "VersionedDependencies",
+        "CompressedFileNames",
+        "PayloadIsBzip2",
+        "PayloadIsXz",
+        "PayloadIsLzma",
+        "PayloadFilesHavePrefix",
+        "ExplicitPackageProvide",
+        "HeaderLoadSortsTags",
+        "ScriptletInterpreterArgs",
+        "PartialHardlinkSets",
+        "ConcurrentAccess",
+        "BuiltinLuaScripts",
+        "FileDigests",
+        "FileCaps",
+    }
+)
 # rpm 4.11 (el7) adds ScriptletExpansion (4.9) and TildeInVersions (4.10). Neither
 # has LargeFiles, RichDependencies (4.12/4.13), CaretInVersions,
 # DynamicBuildRequires (4.15) or PayloadIsZstd (4.14).
@@ -25,6 +39,7 @@ _RPMLIB_4_11 = _RPMLIB_4_8 | {"ScriptletExpansion", "TildeInVersions"}
 
 # rpm 4.6+ file digests: the PGPHASHALGO numbers rpm 4.8/4.11 know.
 _DIGESTS_4_8 = {1: "md5", 2: "sha1", 8: "sha256", 9: "sha384", 10: "sha512"}
+
 
 @dataclass(frozen=True)
 class DistSupport:
@@ -73,8 +88,10 @@ def support_for(dist: Dist) -> DistSupport:
     try:
         return SUPPORT[dist.rhel]
     except KeyError:
-        raise GateError(f"compat gate: no compatibility table for dist {dist.name} (rhel {dist.rhel}) — fix: add "
-                        f"one to SUPPORT in {__file__}") from None
+        raise GateError(
+            f"compat gate: no compatibility table for dist {dist.name} (rhel {dist.rhel}) — fix: add "
+            f"one to SUPPORT in {__file__}"
+        ) from None
 
 
 # the names the repository step's messages use for a compression

@@ -1,6 +1,7 @@
 """rpm's version ordering (``rpmvercmp`` of rpm 4.18, ``lib/rpmvercmp.c``), in
 Python: the order ``rpm -U``/yum use for version and release strings such as
 ``1.2.6f56``. Tested against rpm's own answers (``rpm.vercmp`` in rpm's Lua)."""
+
 from __future__ import annotations
 
 
@@ -62,7 +63,7 @@ def vercmp(a: str, b: str) -> int:
     i = j = 0
     while i < len(a) or j < len(b):
         i, j = _skip(a, i), _skip(b, j)
-        ca, cb = a[i:i + 1], b[j:j + 1]
+        ca, cb = a[i : i + 1], b[j : j + 1]
         marks = _marks(ca, cb)
         if marks:
             return marks

@@ -4,6 +4,7 @@ and what createrepo_c really indexed compared with what was put in the tree.
 Used on every reuse of a build-store entry (scheduler), after every
 createrepo_c run (repository) and by the digest gate.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -63,7 +64,7 @@ def rpm_digests(rpms: Sequence[Path], *, log: Path | None = None, signatures: bo
         elif line.startswith("error:"):
             for p in paths:
                 if str(p) in line:
-                    errors[p] = line[len("error:"):].replace(str(p) + ":", "").strip()
+                    errors[p] = line[len("error:") :].replace(str(p) + ":", "").strip()
     bad: dict[Path, str] = {}
     for p in paths:
         v = verdicts.get(p)
@@ -109,13 +110,17 @@ def check_index(repo: Path, copies: Sequence[Path], log: Path | None = None) -> 
     missing = sorted(h for h in want if h not in got)
     where = f" (createrepo_c log: {log})" if log else ""
     if missing:
-        raise RepositoryError(f"{repo}: createrepo_c indexed {len(got)} of {len(want)} packages; not indexed: "
-                              f"{', '.join(missing)}{where} — fix: the file is damaged; rebuild it (--force)")
+        raise RepositoryError(
+            f"{repo}: createrepo_c indexed {len(got)} of {len(want)} packages; not indexed: "
+            f"{', '.join(missing)}{where} — fix: the file is damaged; rebuild it (--force)"
+        )
     extra = sorted(h for h in got if h not in want)
     if extra:
         raise RepositoryError(f"{repo}: metadata lists {', '.join(extra)}, which was not put in the tree")
     wrong = sorted(h for h in want if got[h] != want[h])
     if wrong:
-        raise RepositoryError(f"{repo}: {wrong[0]} is indexed as {got[wrong[0]]} — its header does not match its "
-                              "file name; fix: rebuild it (--force)")
+        raise RepositoryError(
+            f"{repo}: {wrong[0]} is indexed as {got[wrong[0]]} — its header does not match its "
+            "file name; fix: rebuild it (--force)"
+        )
     return len(got)

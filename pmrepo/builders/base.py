@@ -1,4 +1,5 @@
 """What every backend shares: the request/result types and the SRPM step."""
+
 from __future__ import annotations
 
 import abc
@@ -31,8 +32,10 @@ def private_dir(path: Path) -> None:
     except FileExistsError:
         pass
     except OSError as exc:
-        raise BuildError(f"{path}: cannot create the build tree directory ({exc.strerror}) — fix: set "
-                         "PMREPO_BUILD_TREES to a directory of your own") from None
+        raise BuildError(
+            f"{path}: cannot create the build tree directory ({exc.strerror}) — fix: set "
+            "PMREPO_BUILD_TREES to a directory of your own"
+        ) from None
     st = os.lstat(path)
     problem = ""
     if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
@@ -42,8 +45,10 @@ def private_dir(path: Path) -> None:
     elif st.st_mode & 0o022:
         problem = f"is group- or world-writable (mode {stat.S_IMODE(st.st_mode):04o})"
     if problem:
-        raise BuildError(f"{path}: the build tree directory {problem}, so another user could replace what builds "
-                         "there — fix: remove it, or set PMREPO_BUILD_TREES to a directory of your own (mode 0700)")
+        raise BuildError(
+            f"{path}: the build tree directory {problem}, so another user could replace what builds "
+            "there — fix: remove it, or set PMREPO_BUILD_TREES to a directory of your own (mode 0700)"
+        )
 
 
 @contextlib.contextmanager
@@ -65,8 +70,9 @@ def fixed_topdir(dist: str, component: str, kind: str) -> Iterator[Path]:
     try:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     except OSError as exc:
-        raise BuildError(f"{lock_path}: cannot open the build lock ({exc.strerror}; a symlink is never followed) — "
-                         "fix: remove it") from None
+        raise BuildError(
+            f"{lock_path}: cannot open the build lock ({exc.strerror}; a symlink is never followed) — fix: remove it"
+        ) from None
     with os.fdopen(fd, "r+b") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         shutil.rmtree(path, ignore_errors=True)
@@ -81,17 +87,19 @@ def rpm_macro_defines(dist: Dist, source_date_epoch: int) -> dict[str, str]:
     """Macros for every package build: the dist's own, plus explicit payload
     and digest choices that el6's rpm 4.8 reads (never the host's default)."""
     defines = dist.rpm_defines()
-    defines.update({
-        "_binary_payload": "w9.gzdio",
-        "_source_payload": "w9.gzdio",
-        "_binary_filedigest_algorithm": "8",  # sha256: readable by rpm 4.8
-        "_source_filedigest_algorithm": "8",
-        "_buildhost": "pmrepo.build",
-        "use_source_date_epoch_as_buildtime": "1",
-        "clamp_mtime_to_source_date_epoch": "1",
-        "_use_weak_usergroup_deps": "1",
-        "_rpmformat": "4",
-    })
+    defines.update(
+        {
+            "_binary_payload": "w9.gzdio",
+            "_source_payload": "w9.gzdio",
+            "_binary_filedigest_algorithm": "8",  # sha256: readable by rpm 4.8
+            "_source_filedigest_algorithm": "8",
+            "_buildhost": "pmrepo.build",
+            "use_source_date_epoch_as_buildtime": "1",
+            "clamp_mtime_to_source_date_epoch": "1",
+            "_use_weak_usergroup_deps": "1",
+            "_rpmformat": "4",
+        }
+    )
     return defines
 
 
@@ -177,13 +185,18 @@ class Builder(abc.ABC):
                 os.utime(top / "SOURCES" / f.name, (req.source_date_epoch, req.source_date_epoch))
             defines = rpm_macro_defines(req.dist, req.source_date_epoch)
             defines["_topdir"] = str(top)
-            run(["rpmbuild", "-bs", "--nodeps", *define_args(defines), str(req.spec)],
-                log_file=req.outdir / "srpm.log", error=BuildError,
-                env={"SOURCE_DATE_EPOCH": str(req.source_date_epoch)})
+            run(
+                ["rpmbuild", "-bs", "--nodeps", *define_args(defines), str(req.spec)],
+                log_file=req.outdir / "srpm.log",
+                error=BuildError,
+                env={"SOURCE_DATE_EPOCH": str(req.source_date_epoch)},
+            )
             found = sorted((top / "SRPMS").glob("*.src.rpm"))
             if len(found) != 1:
-                raise BuildError(f"{req.component} ({req.dist.name}): expected one SRPM, found {len(found)}",
-                                 log=req.outdir / "srpm.log")
+                raise BuildError(
+                    f"{req.component} ({req.dist.name}): expected one SRPM, found {len(found)}",
+                    log=req.outdir / "srpm.log",
+                )
             srpm = req.outdir / found[0].name
             shutil.move(found[0], srpm)
         return srpm

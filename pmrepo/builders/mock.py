@@ -34,6 +34,7 @@ mock's own output are in ``mock.log``. A failure becomes a typed ``MockError``
 (``EXIT_CODES``: every exit code mock defines) carrying the tail of the log
 that explains it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -73,15 +74,26 @@ from .mock_exits import (
     parse_version,
 )
 
-__all__ = ["EXIT_CODES", "KNOWN_ARGS_SINCE", "MIN_MOCK_VERSION", "MOCK_FEATURES", "MockBuilder", "MockError",
-           "explaining_tail", "mock_error", "parse_version"]
+__all__ = [
+    "EXIT_CODES",
+    "KNOWN_ARGS_SINCE",
+    "MIN_MOCK_VERSION",
+    "MOCK_FEATURES",
+    "MockBuilder",
+    "MockError",
+    "explaining_tail",
+    "mock_error",
+    "parse_version",
+]
 
 
 @dataclass
 class MockBuilder(Builder):
     name: str = "mock"
-    remedy: str = ("add the component that provides it to the release, or make sure the dist's repositories "
-                   "(base/updates/extras/EPEL or their mirrors) carry it")
+    remedy: str = (
+        "add the component that provides it to the release, or make sure the dist's repositories "
+        "(base/updates/extras/EPEL or their mirrors) carry it"
+    )
     mock_cmd: str = "mock"
     arch: str = "x86_64"
     isolation: str | None = None  # None: mock's template value ("simple" for el6, mock's default otherwise)
@@ -123,14 +135,19 @@ class MockBuilder(Builder):
             raise UsageError(f"mock uniqueext_prefix {self.uniqueext_prefix!r} — fix: use letters, digits and ._-")
         for key, image in self.bootstrap_images.items():
             if not mock_config.IMAGE_RE.match(image):
-                raise UsageError(f"mock bootstrap_image{'.' + key if key else ''}={image!r}: not an image "
-                                 "reference — fix: e.g. quay.io/centos/centos:7")
+                raise UsageError(
+                    f"mock bootstrap_image{'.' + key if key else ''}={image!r}: not an image "
+                    "reference — fix: e.g. quay.io/centos/centos:7"
+                )
 
     # -- backend interface -------------------------------------------------
 
     def check_available(self) -> None:
-        require_tool(self.mock_cmd, hint="the mock backend needs a Fedora/RHEL build host with mock installed and "
-                     "the user in the 'mock' group (README: mock build host), or use --backend rpmbuild")
+        require_tool(
+            self.mock_cmd,
+            hint="the mock backend needs a Fedora/RHEL build host with mock installed and "
+            "the user in the 'mock' group (README: mock build host), or use --backend rpmbuild",
+        )
         require_tool("createrepo_c")
         self.check_version()
 
@@ -144,20 +161,31 @@ class MockBuilder(Builder):
             version = parse_version(text)
             need = _fmt(MIN_MOCK_VERSION)
             if res.returncode != 0 and PLAIN_ROOT_RE.search(text):
-                raise MockPrivilegeError(f"`{self.mock_cmd} --version` refused to run: mock will not run from the "
-                                         f"plain root account (exit {res.returncode}) — fix: run pmrepo as a user "
-                                         "in the 'mock' group (usermod -a -G mock USER), or as root through sudo "
-                                         "(mock needs SUDO_UID to drop privileges)", returncode=res.returncode)
+                raise MockPrivilegeError(
+                    f"`{self.mock_cmd} --version` refused to run: mock will not run from the "
+                    f"plain root account (exit {res.returncode}) — fix: run pmrepo as a user "
+                    "in the 'mock' group (usermod -a -G mock USER), or as root through sudo "
+                    "(mock needs SUDO_UID to drop privileges)",
+                    returncode=res.returncode,
+                )
             if res.returncode != 0 and EPERM_RE.search(text):
-                raise MockPrivilegeError(f"`{self.mock_cmd} --version`: mock was run without its setuid wrapper "
-                                         f"(exit {res.returncode}) — fix: {EPERM_FIX}", returncode=res.returncode)
+                raise MockPrivilegeError(
+                    f"`{self.mock_cmd} --version`: mock was run without its setuid wrapper "
+                    f"(exit {res.returncode}) — fix: {EPERM_FIX}",
+                    returncode=res.returncode,
+                )
             if res.returncode != 0 or version is None:
                 last = text.splitlines()[-1] if text else "no output"
-                raise MockVersionError(f"`{self.mock_cmd} --version` did not give a version (exit {res.returncode}: "
-                                       f"{last}) — fix: install a released mock >= {need}", returncode=res.returncode)
+                raise MockVersionError(
+                    f"`{self.mock_cmd} --version` did not give a version (exit {res.returncode}: "
+                    f"{last}) — fix: install a released mock >= {need}",
+                    returncode=res.returncode,
+                )
             if version < MIN_MOCK_VERSION:
-                raise MockVersionError(f"mock {_fmt(version)} is too old: pmrepo needs mock >= {need} for "
-                                       f"{MIN_MOCK_REASON} — fix: install mock >= {need} (e.g. from EPEL/Fedora)")
+                raise MockVersionError(
+                    f"mock {_fmt(version)} is too old: pmrepo needs mock >= {need} for "
+                    f"{MIN_MOCK_REASON} — fix: install mock >= {need} (e.g. from EPEL/Fedora)"
+                )
             self._version = version
             return version
 
@@ -175,15 +203,17 @@ class MockBuilder(Builder):
             except UsageError as exc:
                 if manifest_path is None or not str(exc).startswith("manifest ["):
                     raise
-                raise UsageError(f"{manifest_path}: {str(exc)[len('manifest '):]}") from None
+                raise UsageError(f"{manifest_path}: {str(exc)[len('manifest ') :]}") from None
             for repo in repos:
                 ids.add(str(repo["id"]))
                 known.update(mock_config.mirror_env_names(dist.name, str(repo["id"])))
         for var in sorted(os.environ):
             if var.startswith("PMREPO_MIRROR_") and var not in known:
-                raise UsageError(f"environment {var}: names no repository of dists "
-                                 f"{', '.join(d.name for d in dists)} — fix: use PMREPO_MIRROR_<REPOID> or "
-                                 f"PMREPO_MIRROR_<DIST>_<REPOID> with a repo id of {', '.join(sorted(ids))}")
+                raise UsageError(
+                    f"environment {var}: names no repository of dists "
+                    f"{', '.join(d.name for d in dists)} — fix: use PMREPO_MIRROR_<REPOID> or "
+                    f"PMREPO_MIRROR_<DIST>_<REPOID> with a repo id of {', '.join(sorted(ids))}"
+                )
 
     def can_provide(self, capability: str) -> bool:
         """Anything outside the release is looked up by yum in the chroot's repositories."""
@@ -223,14 +253,20 @@ class MockBuilder(Builder):
         """The dist's repositories (``mock_config.repos_for``) with this backend's mirrors and switches."""
         return mock_config.repos_for(dist, self.mirrors, self.repo_enabled)
 
-    def render_config(self, dist: Dist, local_repo: Path | None = None,
-                      source_date_epoch: int | None = None, owned: bool = True) -> str:
+    def render_config(
+        self, dist: Dist, local_repo: Path | None = None, source_date_epoch: int | None = None, owned: bool = True
+    ) -> str:
         """mock's config for ``dist``; with ``local_repo``, a [pmrepo-local] section for it;
         ``owned=False``: the root name without the owner (build keys do not depend on the work dir)."""
         cfg = mock_config.ConfigInput(
-            root=self.root_name(dist, owned), arch=self.arch, chroot_setup_cmd=self.chroot_setup_cmd,
-            isolation=self.isolation_for(dist), use_bootstrap_image=self.use_bootstrap_image,
-            bootstrap_image=self.bootstrap_image_for(dist), repos=self.repos_for(dist))
+            root=self.root_name(dist, owned),
+            arch=self.arch,
+            chroot_setup_cmd=self.chroot_setup_cmd,
+            isolation=self.isolation_for(dist),
+            use_bootstrap_image=self.use_bootstrap_image,
+            bootstrap_image=self.bootstrap_image_for(dist),
+            repos=self.repos_for(dist),
+        )
         return mock_config.render_config(dist, cfg, local_repo, source_date_epoch)
 
     # -- build roots ----------------------------------------------------------
@@ -250,11 +286,21 @@ class MockBuilder(Builder):
             with self._slot_lock:
                 used.discard(n)
 
-    def command(self, cfg: Path, srpm: Path, resultdir: Path, uniqueext: str, dist: Dist,
-                initialised: bool = False) -> list[str]:
+    def command(
+        self, cfg: Path, srpm: Path, resultdir: Path, uniqueext: str, dist: Dist, initialised: bool = False
+    ) -> list[str]:
         """mock's command line; ``initialised``: this run already set up the root of this slot."""
-        argv = [self.mock_cmd, "-r", str(cfg), "--rebuild", str(srpm), "--resultdir", str(resultdir),
-                "--uniqueext", uniqueext]
+        argv = [
+            self.mock_cmd,
+            "-r",
+            str(cfg),
+            "--rebuild",
+            str(srpm),
+            "--resultdir",
+            str(resultdir),
+            "--uniqueext",
+            uniqueext,
+        ]
         isolation = self.isolation_for(dist)
         if isolation:
             argv.append(f"--isolation={isolation}")
@@ -262,8 +308,11 @@ class MockBuilder(Builder):
             if initialised:
                 argv.append("--no-clean")
             argv.append("--no-cleanup-after")
-        for plugin, enabled in (("root_cache", self.root_cache), ("yum_cache", self.yum_cache),
-                                ("ccache", self.ccache)):
+        for plugin, enabled in (
+            ("root_cache", self.root_cache),
+            ("yum_cache", self.yum_cache),
+            ("ccache", self.ccache),
+        ):
             if enabled is not None:
                 argv.append(f"--{'enable' if enabled else 'disable'}-plugin={plugin}")
         return argv
@@ -340,8 +389,11 @@ class MockBuilder(Builder):
                 os.link(rpm, target)
             except OSError:
                 shutil.copy2(rpm, target)
-        run(["createrepo_c", "--general-compress-type=gz", "--database", "--checksum", "sha256", str(repo)],
-            log_file=log, error=BuildError)
+        run(
+            ["createrepo_c", "--general-compress-type=gz", "--database", "--checksum", "sha256", str(repo)],
+            log_file=log,
+            error=BuildError,
+        )
         return repo
 
     def build_binary(self, req: BuildRequest, srpm: Path) -> BuildOutput:
@@ -378,8 +430,9 @@ class MockBuilder(Builder):
             rpm.replace(target)
             rpms.append(target)
         if not rpms:
-            raise BuildError(f"{req.component} ({dist.name}): mock exited 0 but left no binary RPMs in {resultdir}",
-                             log=req.log)
+            raise BuildError(
+                f"{req.component} ({dist.name}): mock exited 0 but left no binary RPMs in {resultdir}", log=req.log
+            )
         shutil.rmtree(resultdir)
         return BuildOutput(srpm=srpm, rpms=tuple(rpms), logs=tuple(logs))
 
@@ -394,8 +447,10 @@ class MockBuilder(Builder):
                 found.append(outdir / name)
         build_log = outdir / "build.log"
         if not build_log.exists():
-            build_log.write_text(f"mock exited {returncode} before the package build started; "
-                                 "see root.log and mock.log in this directory.\n")
+            build_log.write_text(
+                f"mock exited {returncode} before the package build started; "
+                "see root.log and mock.log in this directory.\n"
+            )
             found.insert(0, build_log)
         found.append(outdir / "mock.log")
         return found

@@ -21,6 +21,7 @@ repos. Repo URLs, from lowest to highest precedence:
 last; ``bootstrap_images`` (``--mock-opt bootstrap_image[.<dist>]=IMAGE``)
 replaces the bootstrap image.
 """
+
 from __future__ import annotations
 
 import os
@@ -47,12 +48,19 @@ VAULT_RELEASE = {6: "6.10", 7: "7.9.2009"}
 #: Sources: mock-core-configs/etc/mock/eol/templates/centos-6.tpl (commit 606bb74),
 #: epel-6.tpl (ssl_ca_bundle_path), centos-7.tpl (commit e50bb84), templates/epel-7.tpl.
 TEMPLATE_FACTS: dict[int, dict[str, object]] = {
-    6: {"isolation": "simple", "ssl_ca_bundle_path": "/etc/pki/tls/certs/ca-bundle.crt",
+    6: {
+        "isolation": "simple",
+        "ssl_ca_bundle_path": "/etc/pki/tls/certs/ca-bundle.crt",
         # mock's centos-6.tpl says 'centos:6' (a short name needing a registries.conf alias): the same image, qualified
         "bootstrap_image": "docker.io/library/centos:6",
-        "enabled": {"base": True, "updates": False, "extras": True, "epel": True}},
-    7: {"isolation": None, "ssl_ca_bundle_path": None, "bootstrap_image": "quay.io/centos/centos:7",
-        "enabled": {"base": True, "updates": True, "extras": True, "epel": True}},
+        "enabled": {"base": True, "updates": False, "extras": True, "epel": True},
+    },
+    7: {
+        "isolation": None,
+        "ssl_ca_bundle_path": None,
+        "bootstrap_image": "quay.io/centos/centos:7",
+        "enabled": {"base": True, "updates": True, "extras": True, "epel": True},
+    },
 }
 
 
@@ -73,15 +81,22 @@ def _default_repos(rhel: int) -> list[RepoDefault]:
         RepoDefault("base", "CentOS-$releasever - Base", f"/{vault}/os/$basearch/", VAULT, centos_key),
         RepoDefault("updates", "CentOS-$releasever - Updates", f"/{vault}/updates/$basearch/", VAULT, centos_key),
         RepoDefault("extras", "CentOS-$releasever - Extras", f"/{vault}/extras/$basearch/", VAULT, centos_key),
-        RepoDefault("epel", "Extra Packages for Enterprise Linux $releasever - $basearch (archive)",
-                    f"/{rhel}/$basearch/", EPEL_ARCHIVE, epel_key),
+        RepoDefault(
+            "epel",
+            "Extra Packages for Enterprise Linux $releasever - $basearch (archive)",
+            f"/{rhel}/$basearch/",
+            EPEL_ARCHIVE,
+            epel_key,
+        ),
     ]
 
 
 def mirror_env_names(dist: str, repoid: str) -> tuple[str, str]:
     """The environment variables that override ``repoid``'s URL: generic, then per dist."""
+
     def norm(s: str) -> str:
         return re.sub(r"[^A-Za-z0-9]", "_", s).upper()
+
     return f"PMREPO_MIRROR_{norm(repoid)}", f"PMREPO_MIRROR_{norm(dist)}_{norm(repoid)}"
 
 
@@ -90,7 +105,6 @@ def mirror_env_names(dist: str, repoid: str) -> tuple[str, str]:
 URL_RE = re.compile(r"^(https?|ftp|file)://[^\s\"'\\{}]+\Z")
 REPOID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*\Z")
 IMAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*\Z")
-
 
 
 def isolation_for(dist: Dist, isolation: str | None) -> str | None:
@@ -117,9 +131,14 @@ def repos_for(dist: Dist, mirrors: Mapping[str, str], repo_enabled: Mapping[str,
     if dist.rhel in VAULT_RELEASE:
         enabled: Mapping[str, bool] = facts["enabled"] if facts else {}  # type: ignore[assignment]
         for d in _default_repos(dist.rhel):
-            repos[d.repoid] = {"id": d.repoid, "name": d.name, "baseurl": d.base + d.path,
-                               "gpgkey": d.gpgkey, "enabled": enabled.get(d.repoid, True),
-                               "origin": "built-in default (mock's eol template)"}
+            repos[d.repoid] = {
+                "id": d.repoid,
+                "name": d.name,
+                "baseurl": d.base + d.path,
+                "gpgkey": d.gpgkey,
+                "enabled": enabled.get(d.repoid, True),
+                "origin": "built-in default (mock's eol template)",
+            }
     for repoid, url in dist.base_repos.items():
         check_repoid(repoid, f"manifest [dists.{dist.name}] base_repos")
         set_url(repos, repoid, url, f"manifest [dists.{dist.name}] base_repos.{repoid}")
@@ -137,13 +156,17 @@ def repos_for(dist: Dist, mirrors: Mapping[str, str], repo_enabled: Mapping[str,
         if not switched:
             continue
         if switched not in repos:
-            raise UsageError(f"mock backend option enable.{key}: dist {dist.name} has no repository "
-                             f"{switched!r} — fix: use one of {', '.join(repos)}")
+            raise UsageError(
+                f"mock backend option enable.{key}: dist {dist.name} has no repository "
+                f"{switched!r} — fix: use one of {', '.join(repos)}"
+            )
         repos[switched]["enabled"] = on
     if not repos:
-        raise UsageError(f"dist {dist.name} (rhel {dist.rhel}): no built-in mirrors for this release — fix: "
-                         f"list its repositories in the manifest: "
-                         f"[dists.{dist.name}] base_repos = {{base = \"http://…\"}}")
+        raise UsageError(
+            f"dist {dist.name} (rhel {dist.rhel}): no built-in mirrors for this release — fix: "
+            f"list its repositories in the manifest: "
+            f'[dists.{dist.name}] base_repos = {{base = "http://…"}}'
+        )
     return list(repos.values())
 
 
@@ -152,35 +175,48 @@ def _target(key: str, dist: Dist, option: str) -> str | None:
     target, _, repoid = key.rpartition("/")
     check_repoid(repoid, f"mock backend option {option}[{key!r}]")
     if target and not REPOID_RE.match(target):
-        raise UsageError(f"mock backend option {option}[{key!r}]: {target!r} is not a dist name — "
-                         "fix: use \"repoid\" or \"<dist>/repoid\"")
+        raise UsageError(
+            f"mock backend option {option}[{key!r}]: {target!r} is not a dist name — "
+            'fix: use "repoid" or "<dist>/repoid"'
+        )
     return None if target and target != dist.name else repoid
 
 
 def check_repoid(repoid: str, where: str) -> None:
     """Refuse a repo id that is not a plain yum section name (or is one pmrepo's own)."""
     if not REPOID_RE.match(repoid) or repoid == "main" or repoid == "pmrepo-local":
-        raise UsageError(f"{where}: invalid repository id {repoid!r} — fix: use letters, digits and ._:- "
-                         "(not 'main' or 'pmrepo-local')")
+        raise UsageError(
+            f"{where}: invalid repository id {repoid!r} — fix: use letters, digits and ._:- "
+            "(not 'main' or 'pmrepo-local')"
+        )
 
 
 def set_url(repos: dict[str, dict[str, object]], repoid: str, url: str, where: str) -> None:
     """Point ``repoid`` at ``url`` (a new repo if it is not in ``repos``), recording where it came from."""
     if not URL_RE.match(url):
-        raise UsageError(f"{where}: {redact_url(url)!r} is not a usable baseurl — fix: give an http(s)://, "
-                         "ftp:// or file:// URL without spaces, quotes, backslashes or braces "
-                         "($releasever/$basearch are fine)")
+        raise UsageError(
+            f"{where}: {redact_url(url)!r} is not a usable baseurl — fix: give an http(s)://, "
+            "ftp:// or file:// URL without spaces, quotes, backslashes or braces "
+            "($releasever/$basearch are fine)"
+        )
     if repoid in repos:
         repos[repoid]["baseurl"] = url
         repos[repoid]["origin"] = f"{where} (overrides {repos[repoid]['origin']})"
     else:
-        repos[repoid] = {"id": repoid, "name": f"{repoid} ({where})", "baseurl": url,
-                         "gpgkey": "", "enabled": True, "origin": where}
+        repos[repoid] = {
+            "id": repoid,
+            "name": f"{repoid} ({where})",
+            "baseurl": url,
+            "gpgkey": "",
+            "enabled": True,
+            "origin": where,
+        }
 
 
 @dataclass(frozen=True)
 class ConfigInput:
     """What a builder decides about a config beyond the dist: its root, arch and options."""
+
     root: str
     arch: str
     chroot_setup_cmd: str
@@ -190,8 +226,9 @@ class ConfigInput:
     repos: list[dict[str, object]]
 
 
-def render_config(dist: Dist, cfg: ConfigInput, local_repo: Path | None = None,
-                  source_date_epoch: int | None = None) -> str:
+def render_config(
+    dist: Dist, cfg: ConfigInput, local_repo: Path | None = None, source_date_epoch: int | None = None
+) -> str:
     """mock's config for ``dist``; with ``local_repo``, a [pmrepo-local] section for it."""
     env = {"SOURCE_DATE_EPOCH": str(source_date_epoch)} if source_date_epoch is not None else {}
     facts = TEMPLATE_FACTS.get(dist.rhel, {})

@@ -1,6 +1,7 @@
 """mock's versions, exit codes and errors: what pmrepo needs of mock, and what each way mock can
 end means (the error class, defined here, the log that explains it, the fix). Used by the mock backend
 (``mock.py``)."""
+
 from __future__ import annotations
 
 import re
@@ -11,6 +12,7 @@ from ..run import TAIL_LINES
 from .base import BuildRequest
 
 # -- the errors: one class per way mock can end (all BuildError, under PmrepoError)
+
 
 class MockError(BuildError):
     """mock exited non-zero; ``log`` is the log that explains it, ``tail`` its end."""
@@ -100,6 +102,7 @@ class MockInterruptedError(MockError):
 class MockBuildDepsToolError(MockError):
     """mock exit 120: the package manager's builddep tool (yum-utils / dnf-plugins-core) is missing."""
 
+
 #: The oldest mock with every feature this backend uses, and why.
 MOCK_FEATURES: tuple[tuple[tuple[int, ...], str], ...] = (
     ((1, 4, 5), "-N/--no-cleanup-after"),
@@ -119,57 +122,143 @@ VERSION_RE = re.compile(r"\b(\d+)\.(\d+)(?:\.(\d+))?\b")
 #: option value for both generations) and "run without the setuid wrapper" (EPERM): the message
 #: tells them apart from mock's output (EPERM_RE). 4 comes from --chain only (pmrepo does not use it).
 EXIT_CODES: dict[int, tuple[type[MockError], str, tuple[str, ...], str]] = {
-    2: (MockArgumentError, "rejected its command line (usage error)", ("mock.log",),
-        f"check the option values in mock.log; pmrepo needs mock >= {'.'.join(map(str, MIN_MOCK_VERSION))}"),
-    3: (MockConfigError, "found the configuration invalid", ("mock.log",),
-        "check mock.cfg in the job directory and the --mock-opt values"),
-    4: (MockChainError, "built only some packages of a --chain", ("mock.log",),
-        "pmrepo runs --rebuild, not --chain: check mock_cmd is mock itself, not a wrapper"),
-    5: (MockArgumentError, "rejected its command line", ("mock.log",),
-        f"check mock.log; pmrepo needs mock >= {'.'.join(map(str, MIN_MOCK_VERSION))}"),
-    6: (MockArchError, "rejected the architecture", ("mock.log",),
-        "build x86_64 targets on an x86_64 host (legal_host_arches)"),
-    7: (MockInterruptedError, "was interrupted (Ctrl-C)", ("mock.log",),
-        "rerun the build; nothing of the interrupted job is kept"),
-    10: (MockBuildError, "build failed", ("build.log", "mock.log"),
-         "fix the spec or sources; the package's own build failed in the chroot"),
-    11: (MockTimeoutError, "command timed out", ("build.log", "mock.log"),
-         "the build exceeded mock's rpmbuild_timeout/opstimeout"),
-    20: (MockRootError, "could not set up the chroot", ("root.log", "mock.log"),
-         "check root.log (mounts, chroot_setup_cmd)"),
+    2: (
+        MockArgumentError,
+        "rejected its command line (usage error)",
+        ("mock.log",),
+        f"check the option values in mock.log; pmrepo needs mock >= {'.'.join(map(str, MIN_MOCK_VERSION))}",
+    ),
+    3: (
+        MockConfigError,
+        "found the configuration invalid",
+        ("mock.log",),
+        "check mock.cfg in the job directory and the --mock-opt values",
+    ),
+    4: (
+        MockChainError,
+        "built only some packages of a --chain",
+        ("mock.log",),
+        "pmrepo runs --rebuild, not --chain: check mock_cmd is mock itself, not a wrapper",
+    ),
+    5: (
+        MockArgumentError,
+        "rejected its command line",
+        ("mock.log",),
+        f"check mock.log; pmrepo needs mock >= {'.'.join(map(str, MIN_MOCK_VERSION))}",
+    ),
+    6: (
+        MockArchError,
+        "rejected the architecture",
+        ("mock.log",),
+        "build x86_64 targets on an x86_64 host (legal_host_arches)",
+    ),
+    7: (
+        MockInterruptedError,
+        "was interrupted (Ctrl-C)",
+        ("mock.log",),
+        "rerun the build; nothing of the interrupted job is kept",
+    ),
+    10: (
+        MockBuildError,
+        "build failed",
+        ("build.log", "mock.log"),
+        "fix the spec or sources; the package's own build failed in the chroot",
+    ),
+    11: (
+        MockTimeoutError,
+        "command timed out",
+        ("build.log", "mock.log"),
+        "the build exceeded mock's rpmbuild_timeout/opstimeout",
+    ),
+    20: (
+        MockRootError,
+        "could not set up the chroot",
+        ("root.log", "mock.log"),
+        "check root.log (mounts, chroot_setup_cmd)",
+    ),
     25: (MockLvmError, "LVM manipulation failed", ("mock.log",), "check the lvm_root plugin's volume group"),
-    30: (MockPackageManagerError, "package manager failed", ("root.log", "mock.log"),
-         "a BuildRequires is missing from the dist's repositories or a mirror is unreachable "
-         "(set PMREPO_MIRROR_<REPOID> for an internal mirror)"),
-    31: (MockExternalDepsError, "could not resolve an external dependency", ("root.log", "mock.log"),
-         "the external: BuildRequires is unknown to mock"),
-    40: (MockPackageError, "could not use the SRPM", ("mock.log",),
-         "check that the SRPM is readable by the mock group"),
+    30: (
+        MockPackageManagerError,
+        "package manager failed",
+        ("root.log", "mock.log"),
+        "a BuildRequires is missing from the dist's repositories or a mirror is unreachable "
+        "(set PMREPO_MIRROR_<REPOID> for an internal mirror)",
+    ),
+    31: (
+        MockExternalDepsError,
+        "could not resolve an external dependency",
+        ("root.log", "mock.log"),
+        "the external: BuildRequires is unknown to mock",
+    ),
+    40: (
+        MockPackageError,
+        "could not use the SRPM",
+        ("mock.log",),
+        "check that the SRPM is readable by the mock group",
+    ),
     50: (MockError, "mode error", ("mock.log",), "check mock.log"),
-    60: (MockLockedError, "build root is locked by another process", ("mock.log", "root.log"),
-         "another mock run uses this root and unique extension; wait for it, or set a different uniqueext_prefix"),
+    60: (
+        MockLockedError,
+        "build root is locked by another process",
+        ("mock.log", "root.log"),
+        "another mock run uses this root and unique extension; wait for it, or set a different uniqueext_prefix",
+    ),
     65: (MockLvmError, "LVM thinpool is locked", ("mock.log",), "another mock run holds the thinpool; wait for it"),
-    70: (MockResultDirError, "could not use the result directory", ("mock.log",),
-         "make the work directory writable for the mock group"),
-    80: (MockUnshareError, "unshare(2) of a namespace failed", ("mock.log",),
-         "run mock on a host (or privileged container) that allows namespaces"),
-    90: (MockBootstrapError, "bootstrap chroot failed", ("root.log", "mock.log"),
-         "check the bootstrap image / mirrors, or set --mock-opt use_bootstrap_image=0"),
-    110: (MockStateError, "made unbalanced state calls", ("state.log", "mock.log"),
-          "a mock bug or plugin error: see state.log"),
-    120: (MockBuildDepsToolError, "found no builddep tool for the package manager", ("root.log", "mock.log"),
-          "install yum-utils (el6/el7 roots: add it to chroot_setup_cmd) or dnf-plugins-core on the build host"),
-    129: (MockInterruptedError, "was stopped by SIGHUP (its console closed)", ("mock.log",),
-          "run long builds detached from the terminal (nohup, tmux, CI); rerun the build"),
-    141: (MockInterruptedError, "was stopped by SIGPIPE (its output pipe closed)", ("mock.log",),
-          "keep the reader of pmrepo's output open (e.g. no `| head`); rerun the build"),
-    143: (MockInterruptedError, "was stopped by SIGTERM (something killed it)", ("mock.log",),
-          "check what killed it (CI timeout, OOM handling, a shutdown); rerun the build"),
+    70: (
+        MockResultDirError,
+        "could not use the result directory",
+        ("mock.log",),
+        "make the work directory writable for the mock group",
+    ),
+    80: (
+        MockUnshareError,
+        "unshare(2) of a namespace failed",
+        ("mock.log",),
+        "run mock on a host (or privileged container) that allows namespaces",
+    ),
+    90: (
+        MockBootstrapError,
+        "bootstrap chroot failed",
+        ("root.log", "mock.log"),
+        "check the bootstrap image / mirrors, or set --mock-opt use_bootstrap_image=0",
+    ),
+    110: (
+        MockStateError,
+        "made unbalanced state calls",
+        ("state.log", "mock.log"),
+        "a mock bug or plugin error: see state.log",
+    ),
+    120: (
+        MockBuildDepsToolError,
+        "found no builddep tool for the package manager",
+        ("root.log", "mock.log"),
+        "install yum-utils (el6/el7 roots: add it to chroot_setup_cmd) or dnf-plugins-core on the build host",
+    ),
+    129: (
+        MockInterruptedError,
+        "was stopped by SIGHUP (its console closed)",
+        ("mock.log",),
+        "run long builds detached from the terminal (nohup, tmux, CI); rerun the build",
+    ),
+    141: (
+        MockInterruptedError,
+        "was stopped by SIGPIPE (its output pipe closed)",
+        ("mock.log",),
+        "keep the reader of pmrepo's output open (e.g. no `| head`); rerun the build",
+    ),
+    143: (
+        MockInterruptedError,
+        "was stopped by SIGTERM (something killed it)",
+        ("mock.log",),
+        "check what killed it (CI timeout, OOM handling, a shutdown); rerun the build",
+    ),
 }
 #: mock.py's EPERM path (exit 2): "... running /usr/libexec/mock/mock as an unprivileged user."
 EPERM_RE = re.compile(r"(Operation not permitted|/usr/libexec/mock/mock|setuid wrapper)")
-EPERM_FIX = ("run mock through its wrapper as a user in the 'mock' group (usermod -a -G mock USER), "
-             "or as root under sudo; never /usr/libexec/mock/mock directly")
+EPERM_FIX = (
+    "run mock through its wrapper as a user in the 'mock' group (usermod -a -G mock USER), "
+    "or as root under sudo; never /usr/libexec/mock/mock directly"
+)
 #: mock.py's rootcheck(): the root account without SUDO_UID/USERHELPER_UID is refused (exit 1).
 PLAIN_ROOT_RE = re.compile(r"will not run from the root account")
 RESULT_LOGS = ("build.log", "root.log", "state.log", "hw_info.log", "installed_pkgs.log")
@@ -197,21 +286,29 @@ def mock_error(req: BuildRequest, code: int, outdir: Path) -> MockError:
     # mock takes it as an SRPM path and fails to open it (exit 1)
     if code == 2 and EPERM_RE.search(output):
         tail, last = explaining_tail(mock_log)
-        return MockPrivilegeError(f"{req.component} ({req.dist.name}): mock was run without its setuid wrapper "
-                                  f"(exit 2, EPERM); mock.log: {last} — fix: {EPERM_FIX}", log=mock_log,
-                                  tail=tail, returncode=code)
+        return MockPrivilegeError(
+            f"{req.component} ({req.dist.name}): mock was run without its setuid wrapper "
+            f"(exit 2, EPERM); mock.log: {last} — fix: {EPERM_FIX}",
+            log=mock_log,
+            tail=tail,
+            returncode=code,
+        )
     m = UNKNOWN_OPTION_RE.search(output) if code == 2 else (OPTION_AS_SRPM_RE.search(output) if code == 1 else None)
     if m:
-        how = ("rejected unknown option" if code == 2
-               else "took unknown option as an SRPM path:")
+        how = "rejected unknown option" if code == 2 else "took unknown option as an SRPM path:"
         tail, _ = explaining_tail(mock_log)
         option = m.group(1).rstrip(".")
-        return MockArgumentError(f"{req.component} ({req.dist.name}): mock {how} {option} (exit {code}); "
-                                 f"mock.log: {m.group(0).rstrip('.')} — fix: install mock >= {need} "
-                                 f"(pmrepo needs it for {MIN_MOCK_REASON})", log=mock_log, tail=tail,
-                                 returncode=code)
+        return MockArgumentError(
+            f"{req.component} ({req.dist.name}): mock {how} {option} (exit {code}); "
+            f"mock.log: {m.group(0).rstrip('.')} — fix: install mock >= {need} "
+            f"(pmrepo needs it for {MIN_MOCK_REASON})",
+            log=mock_log,
+            tail=tail,
+            returncode=code,
+        )
     cls, meaning, candidates, fix = EXIT_CODES.get(
-        code, (MockError, "failed", ("mock.log", "state.log"), "check mock.log and state.log"))
+        code, (MockError, "failed", ("mock.log", "state.log"), "check mock.log and state.log")
+    )
     log = outdir / candidates[-1]
     for name in candidates:
         path = outdir / name
@@ -219,8 +316,12 @@ def mock_error(req: BuildRequest, code: int, outdir: Path) -> MockError:
             log = path
             break
     tail, last = explaining_tail(log)
-    return cls(f"{req.component} ({req.dist.name}): mock {meaning} (exit {code}); {log.name}: {last} — fix: {fix}",
-               log=log, tail=tail, returncode=code)
+    return cls(
+        f"{req.component} ({req.dist.name}): mock {meaning} (exit {code}); {log.name}: {last} — fix: {fix}",
+        log=log,
+        tail=tail,
+        returncode=code,
+    )
 
 
 ERROR_LINE = re.compile(r"(?i)error|bad exit status|fail|not found|no package")

@@ -25,6 +25,7 @@ file or command) are taken as provided by the host's own, non-rpm packages
 (e.g. Debian's -dev packages). Nothing checks that they are: such builds are
 for spec development, marked not shippable (see ``shippable``).
 """
+
 from __future__ import annotations
 
 import os
@@ -88,9 +89,11 @@ def namespace_available() -> bool:
 @dataclass
 class RpmbuildBuilder(Builder):
     name: str = "rpmbuild"
-    remedy: str = ("build with --backend mock (its el6/el7 chroot installs BuildRequires from the dist's "
-                   "repositories), install it on this build host, or (spec development only) pass "
-                   "--host-buildrequires to take it from the host's own packages")
+    remedy: str = (
+        "build with --backend mock (its el6/el7 chroot installs BuildRequires from the dist's "
+        "repositories), install it on this build host, or (spec development only) pass "
+        "--host-buildrequires to take it from the host's own packages"
+    )
     #: take BuildRequires this host cannot show as provided by its own (non-rpm) packages
     host_buildrequires: bool = False
     #: None: a mount namespace when available; False: never (search paths only)
@@ -128,8 +131,10 @@ class RpmbuildBuilder(Builder):
     def unshippable_reason(self) -> str:
         if self.host_buildrequires:
             taken = f": {', '.join(sorted(self.assumed))}" if self.assumed else ""
-            return ("built with --host-buildrequires: BuildRequires taken as provided by this host's own "
-                    f"packages, unverified{taken}")
+            return (
+                "built with --host-buildrequires: BuildRequires taken as provided by this host's own "
+                f"packages, unverified{taken}"
+            )
         return ""
 
     def uses_namespace(self) -> bool:
@@ -145,8 +150,11 @@ class RpmbuildBuilder(Builder):
         directories, or unchanged (with the reason in the log) when that
         cannot be done here."""
         if not self.uses_namespace():
-            why = "no mount namespace here (needs root, unshare and overlayfs)" if self.namespace is None \
+            why = (
+                "no mount namespace here (needs root, unshare and overlayfs)"
+                if self.namespace is None
                 else "disabled by the backend option namespace=False"
+            )
             _note(req.log, f"dependency root reachable through search paths only: {why}")
             return argv, {}
         dirs: list[str] = []
@@ -163,8 +171,11 @@ class RpmbuildBuilder(Builder):
         if not dirs:
             return argv, {}
         if not all(_OVERLAY_SAFE.match(str(p)) for p in (root.resolve(), ovl.resolve())):
-            _note(req.log, f"dependency root reachable through search paths only: {root} has characters "
-                  "overlayfs options cannot carry")
+            _note(
+                req.log,
+                f"dependency root reachable through search paths only: {root} has characters "
+                "overlayfs options cannot carry",
+            )
             return argv, {}
         ovl.mkdir(exist_ok=True)
         env = {"PMREPO_DEPS": str(root.resolve()), "PMREPO_OVL": str(ovl.resolve()), "PMREPO_DIRS": " ".join(dirs)}
@@ -191,13 +202,17 @@ class RpmbuildBuilder(Builder):
                 _extract(rpm, root, req.log)
             inc = [root / "usr/include"]
             libs = [root / "usr/lib64", root / "usr/lib"]
-            env.update({
-                "CPATH": os.pathsep.join(map(str, inc)),
-                "LIBRARY_PATH": os.pathsep.join(map(str, libs)),
-                "LD_LIBRARY_PATH": os.pathsep.join(map(str, libs)),
-                "PKG_CONFIG_PATH": os.pathsep.join(str(p / "pkgconfig") for p in libs),
-                "PATH": os.pathsep.join([str(root / "usr/bin"), str(root / "usr/sbin"), os.environ.get("PATH", "")]),
-            })
+            env.update(
+                {
+                    "CPATH": os.pathsep.join(map(str, inc)),
+                    "LIBRARY_PATH": os.pathsep.join(map(str, libs)),
+                    "LD_LIBRARY_PATH": os.pathsep.join(map(str, libs)),
+                    "PKG_CONFIG_PATH": os.pathsep.join(str(p / "pkgconfig") for p in libs),
+                    "PATH": os.pathsep.join(
+                        [str(root / "usr/bin"), str(root / "usr/sbin"), os.environ.get("PATH", "")]
+                    ),
+                }
+            )
             argv, extra = self._overlay(req, root, top, argv)
             env.update(extra)
         run(argv, log_file=req.log, env=env, error=BuildError)

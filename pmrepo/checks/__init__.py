@@ -20,6 +20,7 @@ install test, and the upgrade's note after a ``;``).
 A new check: one ``Check`` subclass in this package and one line in
 ``default_checks`` (plus its finding kinds in ``ids.py``).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -47,12 +48,20 @@ class CheckOptions:
     container_image: str | None = None  # "local": pmrepo's own test image
 
 
-def default_checks(release: Release | None, opts: CheckOptions = CheckOptions(), previous: Previous | None = None,
-                   say: Say | None = None) -> list[Check]:
+def default_checks(
+    release: Release | None,
+    opts: CheckOptions = CheckOptions(),
+    previous: Previous | None = None,
+    say: Say | None = None,
+) -> list[Check]:
     """THE ordered list: cheapest first; the container tests last (they need the others passed)."""
     image = opts.container_image
-    install = ContainerInstall(ContainerSettings(engine=opts.container, image=None if image == "local" else image),
-                               local_image=image == "local", require_engine=opts.container != "auto", say=say)
+    install = ContainerInstall(
+        ContainerSettings(engine=opts.container, image=None if image == "local" else image),
+        local_image=image == "local",
+        require_engine=opts.container != "auto",
+        say=say,
+    )
     container = opts.container != "none"
 
     def upgrade() -> Check:
@@ -84,7 +93,26 @@ def required_records() -> tuple[str, ...]:
 # the records every published output must have passed (publish refuses the others unless --allow-unchecked)
 REQUIRED_CHECKS = required_records()
 
-__all__ = ["REQUIRED_CHECKS", "Check", "CheckContext", "CheckOptions", "ClosureCheck", "CompatCheck",
-           "ContainerInstall", "DigestCheck", "DistRun", "Finding", "Findings", "FreshRootInstall",
-           "Outcome", "Previous", "RpmlintCheck", "Severity", "StepFn", "Upgrade", "default_checks", "run_checks",
-           "summary"]
+__all__ = [
+    "REQUIRED_CHECKS",
+    "Check",
+    "CheckContext",
+    "CheckOptions",
+    "ClosureCheck",
+    "CompatCheck",
+    "ContainerInstall",
+    "DigestCheck",
+    "DistRun",
+    "Finding",
+    "Findings",
+    "FreshRootInstall",
+    "Outcome",
+    "Previous",
+    "RpmlintCheck",
+    "Severity",
+    "StepFn",
+    "Upgrade",
+    "default_checks",
+    "run_checks",
+    "summary",
+]

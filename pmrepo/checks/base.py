@@ -6,6 +6,7 @@ A check writes nothing itself unless its report has its own format:
 ``run_checks`` writes the text report (``<id>-<dist>.txt``) and its
 machine-readable twin (``.json``) of every check that returned none.
 """
+
 from __future__ import annotations
 
 import abc
@@ -65,8 +66,9 @@ class Findings:
         """The same findings, recording ``kind`` by default (shares the lists)."""
         return Findings(self.check, self.dist, self.items, self.findings, kind=kind)
 
-    def add(self, file: str | os.PathLike[str], severity: Severity, check: str, message: str,
-            kind: str | None = None) -> Finding:
+    def add(
+        self, file: str | os.PathLike[str], severity: Severity, check: str, message: str, kind: str | None = None
+    ) -> Finding:
         kind_id = kind or self.kind or f"{self.check}.finding"
         ids.known(kind_id)
         finding = Finding(os.fspath(file), severity, check, message, kind_id)
@@ -81,8 +83,12 @@ class Findings:
 
     def waive(self, waivers: Mapping[str, str]) -> None:
         """Turn the errors whose kind id is in ``waivers`` (id -> reason) into notes."""
-        self.findings[:] = [Finding(f.file, Severity.INFO, f.check, f"waived ({waivers[f.id]}): {f.message}", f.id)
-                            if f.severity is Severity.ERROR and f.id in waivers else f for f in self.findings]
+        self.findings[:] = [
+            Finding(f.file, Severity.INFO, f.check, f"waived ({waivers[f.id]}): {f.message}", f.id)
+            if f.severity is Severity.ERROR and f.id in waivers
+            else f
+            for f in self.findings
+        ]
 
     @property
     def errors(self) -> list[Finding]:
@@ -101,8 +107,10 @@ class Findings:
 
     def summary(self) -> str:
         verdict = "PASSED" if self.passed else "FAILED"
-        return (f"{self.check} gate ({self.dist}): {verdict} — {len(self.items)} checked, "
-                f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)")
+        return (
+            f"{self.check} gate ({self.dist}): {verdict} — {len(self.items)} checked, "
+            f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)"
+        )
 
     def error_message(self) -> str:
         """One line: check, dist, and the first error's file, feature and message."""
@@ -138,9 +146,16 @@ class Findings:
 
     def as_json(self) -> dict[str, object]:
         """The machine-readable report: every finding with its stable kind id."""
-        return {"check": self.check, "dist": self.dist, "passed": self.passed, "checked": len(self.items),
-                "findings": [{"id": f.id, "severity": f.severity.name.lower(), "file": f.file, "what": f.check,
-                              "message": f.message} for f in self.findings]}
+        return {
+            "check": self.check,
+            "dist": self.dist,
+            "passed": self.passed,
+            "checked": len(self.items),
+            "findings": [
+                {"id": f.id, "severity": f.severity.name.lower(), "file": f.file, "what": f.check, "message": f.message}
+                for f in self.findings
+            ],
+        }
 
     def write(self, path: Path) -> Path:
         """Write the text report and its ``.json`` twin atomically (temp file renamed into place)."""
@@ -152,7 +167,6 @@ class Findings:
     def raise_for_errors(self) -> None:
         if not self.passed:
             raise self.exception()
-
 
 
 def _item_lines(item: str, found: list[Finding]) -> list[str]:
@@ -187,18 +201,41 @@ class CheckContext:
             object.__setattr__(self, "report_dir", self.layout.reports)
 
     @classmethod
-    def for_dist(cls, release: Release, dist: Dist, where: DistLayout, repo_rpms: Sequence[Path], output: Output,
-                 say: Say = print, step: StepFn = quiet_step) -> CheckContext:
+    def for_dist(
+        cls,
+        release: Release,
+        dist: Dist,
+        where: DistLayout,
+        repo_rpms: Sequence[Path],
+        output: Output,
+        say: Say = print,
+        step: StepFn = quiet_step,
+    ) -> CheckContext:
         """An assembled dist: the repository tree (with the group file), the debuginfo
         tree, the SRPMs, the rendered specs and the repo packages."""
         tree, debug, src = where.tree, where.debuginfo_tree, where.src_tree
         # the SRPM repository's packages are checked, but it is no binary repository for the closure
         repos = tuple(r for r in (tree, debug) if repodata_dir(r).is_dir())
-        rpms = [*sorted(repo_rpm_dir(tree).glob("*.rpm")), *sorted(repo_rpm_dir(debug).glob("*.rpm")),
-                *sorted(repo_rpm_dir(src).glob("*.src.rpm")), *repo_rpms]
-        return cls(release, dist, where, tuple(repo_rpms), output, say, step, rpms=tuple(rpms),
-                   specs=tuple(sorted(where.specs.glob("*.spec"))), repos=repos, arch=release.arch,
-                   grouped=(tree,) if tree in repos else ())
+        rpms = [
+            *sorted(repo_rpm_dir(tree).glob("*.rpm")),
+            *sorted(repo_rpm_dir(debug).glob("*.rpm")),
+            *sorted(repo_rpm_dir(src).glob("*.src.rpm")),
+            *repo_rpms,
+        ]
+        return cls(
+            release,
+            dist,
+            where,
+            tuple(repo_rpms),
+            output,
+            say,
+            step,
+            rpms=tuple(rpms),
+            specs=tuple(sorted(where.specs.glob("*.spec"))),
+            repos=repos,
+            arch=release.arch,
+            grouped=(tree,) if tree in repos else (),
+        )
 
     @property
     def reports(self) -> Path:
@@ -232,8 +269,10 @@ class CheckContext:
         missing = [n for n in names if n not in by_name]
         if missing:
             where = self.layout.output.root if self.layout is not None else self.reports
-            raise GateError(f"{where}: no {', '.join(missing)} among the repo packages — fix: run "
-                            f"`./build.py all --release {rel.path}` first")
+            raise GateError(
+                f"{where}: no {', '.join(missing)} among the repo packages — fix: run "
+                f"`./build.py all --release {rel.path}` first"
+            )
         return [by_name[n] for n in names]
 
 
@@ -296,14 +335,20 @@ class DistRun:
         return out
 
     def rows(self) -> list[tuple[str, str, str, str]]:
-        return [(self.dist, r.check, "passed" if r.passed else ("FAILED" if r.found.ran else "not run"),
-                 r.found.path.name if r.found.path else "-") for r in self.results]
+        return [
+            (
+                self.dist,
+                r.check,
+                "passed" if r.passed else ("FAILED" if r.found.ran else "not run"),
+                r.found.path.name if r.found.path else "-",
+            )
+            for r in self.results
+        ]
 
     def raise_for_failure(self) -> None:
         failed = self.failed
         if failed is not None:
             raise failed.found.exception()
-
 
 
 def _groups(checks: Sequence[Check]) -> list[list[Check]]:
@@ -329,8 +374,10 @@ def _run_one(check: Check, ctx: CheckContext, out: DistRun) -> None:
         found.write(check.report_path(ctx))
     result = Outcome(check.name, check.record, found)
     out.results.append(result)
-    ctx.say(f"{ctx.dist.name}: {result.check}: {'passed' if result.passed else 'FAILED'}"
-            f"{'' if result.passed and result.note.endswith('passed') else ': ' + result.note}")
+    ctx.say(
+        f"{ctx.dist.name}: {result.check}: {'passed' if result.passed else 'FAILED'}"
+        f"{'' if result.passed and result.note.endswith('passed') else ': ' + result.note}"
+    )
 
 
 def run_checks(checks: Sequence[Check], ctx: CheckContext) -> DistRun:

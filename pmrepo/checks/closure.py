@@ -14,6 +14,7 @@ package dnf could detect it from) and ``--forcearch`` to the target arch.
 ``skip_if_unavailable=False``: an unreachable base repository fails the gate
 instead of turning into a list of "unresolved" requirements.
 """
+
 from __future__ import annotations
 
 import re
@@ -93,16 +94,22 @@ class ClosureCheck(Check):
             "install_weak_deps=False\n"
         )
         args = [
-            "dnf", "-q", "-c", str(conf),
-            "--installroot", str(tmp / "root"),
+            "dnf",
+            "-q",
+            "-c",
+            str(conf),
+            "--installroot",
+            str(tmp / "root"),
             f"--setopt=reposdir={tmp / 'repos.d'}",
             f"--setopt=cachedir={tmp / 'cache'}",
             f"--setopt=logdir={tmp / 'log'}",
             f"--setopt=persistdir={tmp / 'persist'}",
             "--setopt=skip_if_unavailable=False",
             "--disablerepo=*",
-            "--releasever", str(ctx.dist.rhel),
-            "--forcearch", ctx.arch,
+            "--releasever",
+            str(ctx.dist.rhel),
+            "--forcearch",
+            ctx.arch,
         ]
         for repo_id, location in repos.items():
             args.append(f"--repofrompath={repo_id},{location}")
@@ -112,8 +119,10 @@ class ClosureCheck(Check):
         require_tool("dnf", "install the Debian packages dnf and dnf-plugins-core (make setup)")
         report = Findings(self.id, ctx.dist.name)
         ours = {f"{ctx.dist.name}-release-{i}": repo.resolve() for i, repo in enumerate(ctx.repos)}
-        bases = {f"{ctx.dist.name}-base-{_REPO_ID.sub('_', rid)}": expand_url(url, ctx.arch, ctx.dist.rhel)
-                 for rid, url in ctx.bases().items()}
+        bases = {
+            f"{ctx.dist.name}-base-{_REPO_ID.sub('_', rid)}": expand_url(url, ctx.arch, ctx.dist.rhel)
+            for rid, url in ctx.bases().items()
+        }
         base_names = {f"{ctx.dist.name}-base-{_REPO_ID.sub('_', rid)}": rid for rid in ctx.bases()}
         if not ours:
             return report
@@ -127,16 +136,22 @@ class ClosureCheck(Check):
             argv += ["repoclosure", *[a for rid in ours for a in ("--check", rid)]]
             res = run(argv, log_file=log, check=False, timeout=self.timeout)
         if "No such command: repoclosure" in res.output:
-            raise ToolMissingError("dnf repoclosure is not available — fix: install the Debian package "
-                                   "dnf-plugins-core (make setup)")
+            raise ToolMissingError(
+                "dnf repoclosure is not available — fix: install the Debian package dnf-plugins-core (make setup)"
+            )
         unresolved = parse_repoclosure(res.output)
         searched = ", ".join(base_names.values()) or "none configured"
         for u in unresolved:
             file = files.get(self._strip_epoch(u.nevra))
             where = str(file) if file else f"{ours.get(u.repo, u.repo)}: {u.nevra}"
             for dep in u.requires or ("(unknown)",):
-                report.error(where, f"Requires: {dep}", f"{u.nevra} needs it; neither the repository nor "
-                             f"{ctx.dist.name}'s base repositories ({searched}) provide it", "closure.unresolved")
+                report.error(
+                    where,
+                    f"Requires: {dep}",
+                    f"{u.nevra} needs it; neither the repository nor "
+                    f"{ctx.dist.name}'s base repositories ({searched}) provide it",
+                    "closure.unresolved",
+                )
         if res.returncode != 0 and not unresolved:
             errors = [ln.strip() for ln in res.output.splitlines() if ln.strip().startswith("Error")]
             detail = errors[-1] if errors else (res.output.strip().splitlines() or ["no output"])[-1]
@@ -146,8 +161,9 @@ class ClosureCheck(Check):
                 where = f"base repository {base_names[m['id']]} ({bases[m['id']]})"
             elif m and m["id"] in ours:
                 where = str(ours[m["id"]])
-            report.error(where, "repository", f"dnf repoclosure exited {res.returncode} (log: {log}): {detail}",
-                         "closure.failed")
+            report.error(
+                where, "repository", f"dnf repoclosure exited {res.returncode} (log: {log}): {detail}", "closure.failed"
+            )
         return report
 
     @staticmethod

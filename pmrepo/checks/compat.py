@@ -14,6 +14,7 @@ step reads the same table). Headers are read
 with ``rpm -qp --qf`` (``base.query_rpm``); the lead and header sizes
 from the file's first bytes; repomd.xml with ``pmrepo.repomd.read_repomd``.
 """
+
 from __future__ import annotations
 
 import abc
@@ -119,17 +120,32 @@ class RpmFormatRule(RpmRule):
     def find(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: Findings) -> None:
         lay = rpm.layout
         if lay.lead_major not in sup.lead_majors:
-            report.error(rpm.path, "rpm-format", f"lead version {lay.lead_major}.{lay.lead_minor}: {dist.name} "
-                         f"rpm {sup.rpm} reads only v3/v4 packages — fix: build a v4 package (define _rpmformat 4)")
+            report.error(
+                rpm.path,
+                "rpm-format",
+                f"lead version {lay.lead_major}.{lay.lead_minor}: {dist.name} "
+                f"rpm {sup.rpm} reads only v3/v4 packages — fix: build a v4 package (define _rpmformat 4)",
+            )
         if lay.signature_type != 5:
-            report.error(rpm.path, "rpm-format", f"signature type {lay.signature_type} (not a header signature): "
-                         f"{dist.name} rpm {sup.rpm} refuses it")
+            report.error(
+                rpm.path,
+                "rpm-format",
+                f"signature type {lay.signature_type} (not a header signature): {dist.name} rpm {sup.rpm} refuses it",
+            )
         if lay.header_version != 1:
-            report.error(rpm.path, "rpm-format", f"header version {lay.header_version}: {dist.name} rpm {sup.rpm} "
-                         "reads only version 1 headers — fix: build a v4 package")
+            report.error(
+                rpm.path,
+                "rpm-format",
+                f"header version {lay.header_version}: {dist.name} rpm {sup.rpm} "
+                "reads only version 1 headers — fix: build a v4 package",
+            )
         if rpm.header.payload_format not in ("", "cpio"):
-            report.error(rpm.path, "payload-format", f"payload format {rpm.header.payload_format!r}: {dist.name} "
-                         f"rpm {sup.rpm} reads only cpio payloads — fix: build a v4 package")
+            report.error(
+                rpm.path,
+                "payload-format",
+                f"payload format {rpm.header.payload_format!r}: {dist.name} "
+                f"rpm {sup.rpm} reads only cpio payloads — fix: build a v4 package",
+            )
 
 
 class HeaderSizeRule(RpmRule):
@@ -138,14 +154,25 @@ class HeaderSizeRule(RpmRule):
     def find(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: Findings) -> None:
         lay = rpm.layout
         if lay.header_tags > sup.header_max_tags:
-            report.error(rpm.path, "header-size", f"{lay.header_tags} header tags exceed {dist.name} rpm {sup.rpm}'s "
-                         f"limit of {sup.header_max_tags}")
+            report.error(
+                rpm.path,
+                "header-size",
+                f"{lay.header_tags} header tags exceed {dist.name} rpm {sup.rpm}'s limit of {sup.header_max_tags}",
+            )
         if lay.header_data > sup.header_max_data:
-            report.error(rpm.path, "header-size", f"header data store of {lay.header_data} bytes exceeds {dist.name} "
-                         f"rpm {sup.rpm}'s limit of {sup.header_max_data} — fix: split the package (fewer files)")
+            report.error(
+                rpm.path,
+                "header-size",
+                f"header data store of {lay.header_data} bytes exceeds {dist.name} "
+                f"rpm {sup.rpm}'s limit of {sup.header_max_data} — fix: split the package (fewer files)",
+            )
         if lay.header_bytes > sup.header_max_bytes:
-            report.error(rpm.path, "header-size", f"header of {lay.header_bytes} bytes exceeds {dist.name} rpm "
-                         f"{sup.rpm}'s limit of {sup.header_max_bytes} (32 MiB) — fix: split the package")
+            report.error(
+                rpm.path,
+                "header-size",
+                f"header of {lay.header_bytes} bytes exceeds {dist.name} rpm "
+                f"{sup.rpm}'s limit of {sup.header_max_bytes} (32 MiB) — fix: split the package",
+            )
 
 
 class RpmlibRule(RpmRule):
@@ -157,7 +184,7 @@ class RpmlibRule(RpmRule):
         for req in rpm.header.requires:
             if not (req.name.startswith("rpmlib(") and req.name.endswith(")")):
                 continue
-            feature = req.name[len("rpmlib("):-1]
+            feature = req.name[len("rpmlib(") : -1]
             if feature in sup.rpmlib:
                 continue
             fix = FEATURE_FIXES.get(feature, "rebuild without it")
@@ -170,9 +197,13 @@ class PayloadRule(RpmRule):
     def find(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: Findings) -> None:
         comp = rpm.header.payload_compressor or "gzip"  # rpm's default when the tag is absent
         if comp not in sup.payload_compressors:
-            report.error(rpm.path, f"payload {comp}", f"{dist.name}'s rpm {sup.rpm} cannot decompress a {comp} payload "
-                         f"(it reads {', '.join(sorted(sup.payload_compressors))}) — fix: "
-                         f"build with --define '_binary_payload w9.gzdio'")
+            report.error(
+                rpm.path,
+                f"payload {comp}",
+                f"{dist.name}'s rpm {sup.rpm} cannot decompress a {comp} payload "
+                f"(it reads {', '.join(sorted(sup.payload_compressors))}) — fix: "
+                f"build with --define '_binary_payload w9.gzdio'",
+            )
 
 
 class FileDigestRule(RpmRule):
@@ -182,12 +213,15 @@ class FileDigestRule(RpmRule):
         algo = rpm.header.file_digest_algo
         if algo is None or algo in sup.file_digests:
             return
-        report.error(rpm.path, f"file digest algorithm {algo}", f"{dist.name}'s rpm {sup.rpm} cannot verify it "
-                     f"(it knows {', '.join(sup.file_digests.values())}) — fix: define _binary_filedigest_algorithm 8")
+        report.error(
+            rpm.path,
+            f"file digest algorithm {algo}",
+            f"{dist.name}'s rpm {sup.rpm} cannot verify it "
+            f"(it knows {', '.join(sup.file_digests.values())}) — fix: define _binary_filedigest_algorithm 8",
+        )
 
 
-RPM_RULES: tuple[RpmRule, ...] = (RpmFormatRule(), HeaderSizeRule(), RpmlibRule(), PayloadRule(),
-                                    FileDigestRule())
+RPM_RULES: tuple[RpmRule, ...] = (RpmFormatRule(), HeaderSizeRule(), RpmlibRule(), PayloadRule(), FileDigestRule())
 
 # -- repository checks (one class each) ------------------------------------------
 
@@ -201,8 +235,15 @@ _MAGIC = (  # (prefix, compression name)
     (b"<?xml", "none"),
     (b"SQLite format 3\x00", "none"),
 )
-_HASHES = {"sha": "sha1", "sha1": "sha1", "sha224": "sha224", "sha256": "sha256", "sha384": "sha384",
-           "sha512": "sha512", "md5": "md5"}
+_HASHES = {
+    "sha": "sha1",
+    "sha1": "sha1",
+    "sha224": "sha224",
+    "sha256": "sha256",
+    "sha384": "sha384",
+    "sha512": "sha512",
+    "md5": "md5",
+}
 
 
 def compression_of(path: Path) -> str:
@@ -238,8 +279,12 @@ class MetadataTypesRule(RepoRule):
                 report.error(md.path, kind, f"no '{kind}' metadata — {ctx.dist.name}'s yum {sup.yum} needs it")
         for kind in sup.db_types:
             if kind not in md.entries:
-                report.error(md.path, kind, f"no sqlite database '{kind}' — {ctx.dist.name}'s yum {sup.yum} expects "
-                             "the databases — fix: run createrepo_c with --database")
+                report.error(
+                    md.path,
+                    kind,
+                    f"no sqlite database '{kind}' — {ctx.dist.name}'s yum {sup.yum} expects "
+                    "the databases — fix: run createrepo_c with --database",
+                )
 
 
 class CompressionRule(RepoRule):
@@ -267,9 +312,13 @@ class CompressionRule(RepoRule):
             else:
                 allowed = frozenset({"gz", "bz2", "none"})  # updateinfo, modules, …
             if comp not in allowed:
-                report.error(file, f"{kind} compression {comp}", f"{ctx.dist.name}'s yum {sup.yum} reads "
-                             f"{kind} only as {'/'.join(sorted(allowed))} — fix: createrepo_c "
-                             "--general-compress-type=gz --database (createrepo_c 1.x: --compatibility)")
+                report.error(
+                    file,
+                    f"{kind} compression {comp}",
+                    f"{ctx.dist.name}'s yum {sup.yum} reads "
+                    f"{kind} only as {'/'.join(sorted(allowed))} — fix: createrepo_c "
+                    "--general-compress-type=gz --database (createrepo_c 1.x: --compatibility)",
+                )
 
 
 class ChecksumTypeRule(RepoRule):
@@ -283,9 +332,13 @@ class ChecksumTypeRule(RepoRule):
                     bad[ctype].append(kind)
         for ctype, kinds in bad.items():
             if kinds:
-                report.error(md.path, f"checksum {ctype}", f"used by {', '.join(kinds)}; {ctx.dist.name}'s yum "
-                             f"{sup.yum} verifies only sha256/sha1 — fix: createrepo_c --checksum sha256 "
-                             "--repomd-checksum sha256")
+                report.error(
+                    md.path,
+                    f"checksum {ctype}",
+                    f"used by {', '.join(kinds)}; {ctx.dist.name}'s yum "
+                    f"{sup.yum} verifies only sha256/sha1 — fix: createrepo_c --checksum sha256 "
+                    "--repomd-checksum sha256",
+                )
 
 
 class GroupFileRule(RepoRule):
@@ -293,8 +346,12 @@ class GroupFileRule(RepoRule):
 
     def find(self, md: Repomd, ctx: CheckContext, sup: DistSupport, report: Findings) -> None:
         if ctx.expects_group(md.repo) and "group" not in md.entries:
-            report.error(md.path, "group", f"no comps group file, but the release defines a group — "
-                         f"`yum groupinstall` on {ctx.dist.name} would fail — fix: createrepo_c --groupfile comps.xml")
+            report.error(
+                md.path,
+                "group",
+                f"no comps group file, but the release defines a group — "
+                f"`yum groupinstall` on {ctx.dist.name} would fail — fix: createrepo_c --groupfile comps.xml",
+            )
 
 
 class IntegrityRule(RepoRule):
@@ -316,12 +373,21 @@ class IntegrityRule(RepoRule):
                 for chunk in iter(lambda: fh.read(1 << 20), b""):
                     digest.update(chunk)
             if digest.hexdigest() != entry.checksum:
-                report.error(file, f"{kind} checksum", f"does not match repomd.xml ({entry.checksum_type}) — "
-                             "yum would refuse the repository — fix: re-run createrepo_c")
+                report.error(
+                    file,
+                    f"{kind} checksum",
+                    f"does not match repomd.xml ({entry.checksum_type}) — "
+                    "yum would refuse the repository — fix: re-run createrepo_c",
+                )
 
 
-REPO_RULES: tuple[RepoRule, ...] = (MetadataTypesRule(), CompressionRule(), ChecksumTypeRule(),
-                                      GroupFileRule(), IntegrityRule())
+REPO_RULES: tuple[RepoRule, ...] = (
+    MetadataTypesRule(),
+    CompressionRule(),
+    ChecksumTypeRule(),
+    GroupFileRule(),
+    IntegrityRule(),
+)
 
 
 class CompatCheck(Check):
@@ -338,8 +404,9 @@ class CompatCheck(Check):
             try:
                 facts = RpmFacts(path, query_rpm(path, log), read_layout(path))
             except (GateError, ValueError, OSError) as exc:
-                report.error(path, "rpm-format", f"{ctx.dist.name}'s rpm {sup.rpm} cannot read it: {exc}",
-                             "compat.unreadable")
+                report.error(
+                    path, "rpm-format", f"{ctx.dist.name}'s rpm {sup.rpm} cannot read it: {exc}", "compat.unreadable"
+                )
                 continue
             for rule in RPM_RULES:
                 rule.check(facts, ctx.dist, sup, report)

@@ -10,6 +10,7 @@ parent directory (``release.parent_dir``) is mounted at that directory — the
 manifest's versions; erase them and the repo packages; nothing left under
 any repository's root, nor the parent directory.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,8 +35,11 @@ class InstallReport:
 
 
 def _query(root: Path, log: Path) -> dict[str, str]:
-    res = run(["rpm", "--root", str(root), "-qa", "--qf", "%{NAME} %{VERSION}-%{RELEASE}\\n"], log_file=log,
-              error=InstallCheckError)
+    res = run(
+        ["rpm", "--root", str(root), "-qa", "--qf", "%{NAME} %{VERSION}-%{RELEASE}\\n"],
+        log_file=log,
+        error=InstallCheckError,
+    )
     return dict(line.split(" ", 1) for line in res.output.splitlines() if " " in line)
 
 
@@ -55,20 +59,35 @@ def _dnf(root: Path, release: Release, dist: Dist, args: list[str], log: Path) -
     """Run dnf against ``root`` with the root's own .repo files (plus the
     dist's base repositories); returns the method used and dnf's output."""
     repos = root / "etc/yum.repos.d"
-    dnf = ["dnf", "-y", f"--installroot={root}", f"--releasever={dist.rhel}",
-           f"--setopt=reposdir={repos}", f"--setopt=cachedir={root}/var/cache/dnf",
-           "--setopt=install_weak_deps=False", "--setopt=keepcache=False", "--disableplugin=*",
-           "--nogpgcheck", *base_repo_args(release, dist), *args]
+    dnf = [
+        "dnf",
+        "-y",
+        f"--installroot={root}",
+        f"--releasever={dist.rhel}",
+        f"--setopt=reposdir={repos}",
+        f"--setopt=cachedir={root}/var/cache/dnf",
+        "--setopt=install_weak_deps=False",
+        "--setopt=keepcache=False",
+        "--disableplugin=*",
+        "--nogpgcheck",
+        *base_repo_args(release, dist),
+        *args,
+    ]
     top = "/" + release.parent_dir.strip("/").split("/")[0]
     can_mount = os.geteuid() == 0 and shutil.which("unshare") and top not in ("/usr", "/etc", "/var", "/tmp", "/")
     if can_mount:
         script = (
-            "set -e; mount -t tmpfs pmrepo {top}; mkdir -p {parent}; mount --bind {src} {parent}; exec \"$@\""
+            'set -e; mount -t tmpfs pmrepo {top}; mkdir -p {parent}; mount --bind {src} {parent}; exec "$@"'
         ).format(
-            top=shlex.quote(top), parent=shlex.quote(release.parent_dir),
-            src=shlex.quote(str(root) + release.parent_dir))
-        res = run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", *dnf], log_file=log,
-                  error=InstallCheckError)
+            top=shlex.quote(top),
+            parent=shlex.quote(release.parent_dir),
+            src=shlex.quote(str(root) + release.parent_dir),
+        )
+        res = run(
+            ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", *dnf],
+            log_file=log,
+            error=InstallCheckError,
+        )
         return "private mount namespace, .repo files unchanged", res.output
     # Not root (or the parent sits under a system directory): point the repo ids at the root's copies.
     redirect = [f"--setopt={r.repo_id}.baseurl=file://{root}{r.prefix}/" for r in release.repos]
@@ -93,8 +112,7 @@ def check(release: Release, dist: Dist, repo_rpms: list[Path], log: Path) -> Ins
         for repo in release.repos:
             repo_file = root / "etc/yum.repos.d" / repo.repo_file
             if not repo_file.is_file() or f"[{repo.repo_id}]" not in repo_file.read_text().splitlines():
-                raise InstallCheckError(f"{repo.package}: did not install {repo.repo_path} with "
-                                        f"[{repo.repo_id}]")
+                raise InstallCheckError(f"{repo.package}: did not install {repo.repo_path} with [{repo.repo_id}]")
         # dnf sees each repository, with every package its tree holds
         qf = "%{name}-%{version}-%{release}.%{arch}"
         for repo in release.repos:
@@ -102,9 +120,11 @@ def check(release: Release, dist: Dist, repo_rpms: list[Path], log: Path) -> Ins
             seen = sorted(ln.strip() for ln in out.splitlines() if ln.strip() and " " not in ln.strip())
             want = _tree_rpms(root, repo.prefix)
             if seen != want:
-                raise InstallCheckError(f"{dist.name}: dnf sees {len(seen)} packages in [{repo.repo_id}], its tree "
-                                        f"{repo.prefix}/rpm holds {len(want)} (missing: "
-                                        f"{', '.join(sorted(set(want) - set(seen))) or 'none'}) (log: {log})")
+                raise InstallCheckError(
+                    f"{dist.name}: dnf sees {len(seen)} packages in [{repo.repo_id}], its tree "
+                    f"{repo.prefix}/rpm holds {len(want)} (missing: "
+                    f"{', '.join(sorted(set(want) - set(seen))) or 'none'}) (log: {log})"
+                )
         method, _ = _dnf(root, release, dist, ["install", release.metapackage], log)
         installed = _query(root, log)
         own = dict.fromkeys(release.repo_package_names(), f"{release.vr}{dist.tag}")
@@ -123,8 +143,9 @@ def check(release: Release, dist: Dist, repo_rpms: list[Path], log: Path) -> Ins
             if name not in installed:
                 problems.append(f"{name} was not installed")
         if problems:
-            raise InstallCheckError(f"{dist.name}: install of {release.metapackage}: " + "; ".join(problems)
-                                    + f" (log: {log})")
+            raise InstallCheckError(
+                f"{dist.name}: install of {release.metapackage}: " + "; ".join(problems) + f" (log: {log})"
+            )
         stack = sorted(n for n in installed if n in ours and n not in own)
         _dnf(root, release, dist, ["remove", *stack], log)
         run(["rpm", "--root", str(root), "-e", *own], log_file=log, error=InstallCheckError)
@@ -133,9 +154,13 @@ def check(release: Release, dist: Dist, repo_rpms: list[Path], log: Path) -> Ins
         parent = root / release.parent_dir.lstrip("/")
         if parent.exists():
             leftovers += [f"{release.parent_dir}/{p.relative_to(parent)}" for p in sorted(parent.rglob("*"))] or [
-                release.parent_dir]
-        leftovers += [f"/etc/yum.repos.d/{p.name}" for r in release.repos
-                      for p in (root / "etc/yum.repos.d").glob(r.repo_file + "*")]
+                release.parent_dir
+            ]
+        leftovers += [
+            f"/etc/yum.repos.d/{p.name}"
+            for r in release.repos
+            for p in (root / "etc/yum.repos.d").glob(r.repo_file + "*")
+        ]
         if leftovers:
             raise InstallCheckError(f"{dist.name}: after erase, left behind: {', '.join(leftovers[:20])}")
         return InstallReport(dist.name, {n: v for n, v in installed.items() if n in ours}, os_packages, method)
@@ -168,8 +193,12 @@ class FreshRootInstall(Check):
             found.note, found.failure = str(exc), exc
             return found
         extra = f" + {len(res.os_packages)} from base repositories" if res.os_packages else ""
-        found.note = (f"{len(rel.repos)} repositories seen; installed and erased {len(res.installed)} packages"
-                      f"{extra} ({res.method})")
-        report.write_text(f"fresh-root install ({ctx.dist.name}): PASSED — {found.note}\n\n"
-                          + "".join(f"[ok] {n}-{vr}\n" for n, vr in sorted(res.installed.items())))
+        found.note = (
+            f"{len(rel.repos)} repositories seen; installed and erased {len(res.installed)} packages"
+            f"{extra} ({res.method})"
+        )
+        report.write_text(
+            f"fresh-root install ({ctx.dist.name}): PASSED — {found.note}\n\n"
+            + "".join(f"[ok] {n}-{vr}\n" for n, vr in sorted(res.installed.items()))
+        )
         return found

@@ -4,6 +4,7 @@ once here; reports carry them (``<check>-<dist>.json``) and waivers name them.
 rpmlint's own ids pass through as ``rpmlint.<its id>`` (described by
 ``rpmlint -e <id>``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,31 +16,34 @@ class Kind:
     text: str
 
 
-KINDS: dict[str, Kind] = {k.id: k for k in (
-    Kind("digest.bad", "rpm -K reports a bad or missing header or payload digest"),
-    Kind("compat.unreadable", "the dist's rpm cannot read the package"),
-    Kind("compat.rpm-format", "lead, signature or header version the dist's rpm does not read"),
-    Kind("compat.header-size", "more header tags, data or bytes than the dist's rpm accepts"),
-    Kind("compat.rpmlib", "an rpmlib() feature the dist's rpm does not provide"),
-    Kind("compat.payload", "a payload compression the dist's rpm cannot decompress"),
-    Kind("compat.file-digest", "a file digest algorithm the dist's rpm cannot verify"),
-    Kind("compat.metadata-types", "repository metadata the dist's yum needs is missing"),
-    Kind("compat.metadata-compression", "repository metadata compressed in a way the dist's yum cannot read"),
-    Kind("compat.checksum-type", "a repository checksum type the dist's yum does not know"),
-    Kind("compat.group-file", "the release defines a group but the repository has no comps file"),
-    Kind("compat.metadata-integrity", "repomd.xml lists a missing file or a wrong checksum"),
-    Kind("compat.repomd", "repomd.xml cannot be read"),
-    Kind("closure.unresolved", "a requirement neither the repositories nor the base repositories provide"),
-    Kind("closure.failed", "dnf repoclosure failed without naming a requirement"),
-    Kind("rpmlint.unreadable", "rpm cannot read the package rpmlint should check"),
-    Kind("rpmlint.failed", "rpmlint exited non-zero without a parsable error"),
-    Kind("install.repo-package", "the repository package of the dist is missing"),
-    Kind("install.engine", "no working container engine (an error when one is required)"),
-    Kind("install.step", "a step of the container install test failed or warned"),
-    Kind("install.skipped", "a step of the container install test was skipped"),
-    Kind("fresh-root-install.failed", "rpm -i / dnf install / erase into an empty root failed"),
-    Kind("upgrade.failed", "the upgrade in place from the previous release failed"),
-)}
+KINDS: dict[str, Kind] = {
+    k.id: k
+    for k in (
+        Kind("digest.bad", "rpm -K reports a bad or missing header or payload digest"),
+        Kind("compat.unreadable", "the dist's rpm cannot read the package"),
+        Kind("compat.rpm-format", "lead, signature or header version the dist's rpm does not read"),
+        Kind("compat.header-size", "more header tags, data or bytes than the dist's rpm accepts"),
+        Kind("compat.rpmlib", "an rpmlib() feature the dist's rpm does not provide"),
+        Kind("compat.payload", "a payload compression the dist's rpm cannot decompress"),
+        Kind("compat.file-digest", "a file digest algorithm the dist's rpm cannot verify"),
+        Kind("compat.metadata-types", "repository metadata the dist's yum needs is missing"),
+        Kind("compat.metadata-compression", "repository metadata compressed in a way the dist's yum cannot read"),
+        Kind("compat.checksum-type", "a repository checksum type the dist's yum does not know"),
+        Kind("compat.group-file", "the release defines a group but the repository has no comps file"),
+        Kind("compat.metadata-integrity", "repomd.xml lists a missing file or a wrong checksum"),
+        Kind("compat.repomd", "repomd.xml cannot be read"),
+        Kind("closure.unresolved", "a requirement neither the repositories nor the base repositories provide"),
+        Kind("closure.failed", "dnf repoclosure failed without naming a requirement"),
+        Kind("rpmlint.unreadable", "rpm cannot read the package rpmlint should check"),
+        Kind("rpmlint.failed", "rpmlint exited non-zero without a parsable error"),
+        Kind("install.repo-package", "the repository package of the dist is missing"),
+        Kind("install.engine", "no working container engine (an error when one is required)"),
+        Kind("install.step", "a step of the container install test failed or warned"),
+        Kind("install.skipped", "a step of the container install test was skipped"),
+        Kind("fresh-root-install.failed", "rpm -i / dnf install / erase into an empty root failed"),
+        Kind("upgrade.failed", "the upgrade in place from the previous release failed"),
+    )
+}
 
 
 def known(kind: str) -> str:

@@ -23,6 +23,7 @@ get one run each: rpmlint 2.4 reuses check objects across the files of one
 run, so a second SRPM or spec inherits the first one's state and draws
 false errors (multiple-specfiles; rpmlint issue #1161).
 """
+
 from __future__ import annotations
 
 import json
@@ -66,8 +67,15 @@ def parse_output(text: str) -> list[LintMessage]:
     for raw in text.splitlines():
         m = _LINE.match(_ANSI.sub("", raw).strip())
         if m:
-            out.append(LintMessage(m["who"], int(m["lineno"]) if m["lineno"] else None, _LEVELS[m["level"]],
-                                   m["id"], (m["detail"] or "").strip()))
+            out.append(
+                LintMessage(
+                    m["who"],
+                    int(m["lineno"]) if m["lineno"] else None,
+                    _LEVELS[m["level"]],
+                    m["id"],
+                    (m["detail"] or "").strip(),
+                )
+            )
     return out
 
 
@@ -89,14 +97,18 @@ def release_filters(release: Release) -> dict[str, str]:
     """Filters that depend on the release: regex -> why it is legitimate."""
     prefix = re.escape(release.parent_dir)
     repo_pkgs = re.escape(release.name)
+    in_opt = f" dir-or-file-in-opt {prefix}(/|$)"
+    no_binary = f"^{repo_pkgs}(-debuginfo|-src)?\\.{re.escape(release.arch)}: E: no-binary$"
     return {
         **release.rpmlint_filters,
-        f" dir-or-file-in-opt {prefix}(/|$)":
-            f"the repository packages install the local yum repositories under the release's directory "
-            f"{release.parent_dir} (an add-on under /opt/<provider>, as the FHS intends), by design",
-        f"^{repo_pkgs}(-debuginfo|-src)?\\.{re.escape(release.arch)}: E: no-binary$":
+        in_opt: (
+            "the repository packages install the local yum repositories under the release's directory "
+            f"{release.parent_dir} (an add-on under /opt/<provider>, as the FHS intends), by design"
+        ),
+        no_binary: (
             f"the repository packages are {release.arch} packages because the RPMs they carry are, "
-            "yet contain no ELF files themselves",
+            "yet contain no ELF files themselves"
+        ),
     }
 
 
@@ -142,8 +154,12 @@ class RpmlintCheck(Check):
         return [_Batch(tuple(g.values()), g) for g in binary] + singles
 
     def _lint(self, batch: _Batch, config: Path, log: Path) -> _Outcome:
-        res = run(["rpmlint", "-c", str(config), *map(str, batch.files)], log_file=log, check=False,
-                  env={"CONFIG_DISABLE_AUTOLOADING": "1", "LC_ALL": "C.UTF-8"})
+        res = run(
+            ["rpmlint", "-c", str(config), *map(str, batch.files)],
+            log_file=log,
+            check=False,
+            env={"CONFIG_DISABLE_AUTOLOADING": "1", "LC_ALL": "C.UTF-8"},
+        )
         return _Outcome(batch, res.returncode, res.output, log)
 
     # -- the gate ----------------------------------------------------------
@@ -162,8 +178,9 @@ class RpmlintCheck(Check):
                 shutil.copyfile(self.config, config / f"00-{self.config.name}")
                 (config / "10-release.toml").write_text(filters_toml(self.extra_filters))
             with ThreadPoolExecutor(max_workers=self.jobs) as pool:
-                outcomes = list(pool.map(lambda ib: self._lint(ib[1], config, logdir / f"run-{ib[0]:03d}.log"),
-                                         enumerate(batches)))
+                outcomes = list(
+                    pool.map(lambda ib: self._lint(ib[1], config, logdir / f"run-{ib[0]:03d}.log"), enumerate(batches))
+                )
         for outcome in outcomes:
             self._collect(outcome, report)
         self._write_per_package(ctx, report)
@@ -175,8 +192,9 @@ class RpmlintCheck(Check):
         if outcome.returncode not in _REPORTED:
             last = outcome.output.strip().splitlines()[-1] if outcome.output.strip() else "no output"
             for f in batch.files:
-                report.error(f, "rpmlint", f"rpmlint exited {outcome.returncode} (log: {outcome.log}): {last}",
-                             "rpmlint.failed")
+                report.error(
+                    f, "rpmlint", f"rpmlint exited {outcome.returncode} (log: {outcome.log}): {last}", "rpmlint.failed"
+                )
             return
         errors = 0
         for msg in messages:
@@ -187,15 +205,20 @@ class RpmlintCheck(Check):
             where = f"line {msg.lineno}: " if msg.lineno else ""
             text = f"{where}{msg.detail}".strip() or "(no details)"
             if path is None:
-                report.add(f"rpmlint run {outcome.log.name}", msg.severity, msg.id, f"{msg.who}: {text}",
-                           f"rpmlint.{msg.id}")
+                report.add(
+                    f"rpmlint run {outcome.log.name}", msg.severity, msg.id, f"{msg.who}: {text}", f"rpmlint.{msg.id}"
+                )
             else:
                 report.add(path, msg.severity, msg.id, text, f"rpmlint.{msg.id}")
             errors += msg.severity is Severity.ERROR
         if outcome.returncode in (64, 65, 66) and errors == 0:
             for f in batch.files:
-                report.error(f, "rpmlint", f"rpmlint exited {outcome.returncode} but reported no parsable error "
-                             f"(log: {outcome.log})", "rpmlint.failed")
+                report.error(
+                    f,
+                    "rpmlint",
+                    f"rpmlint exited {outcome.returncode} but reported no parsable error (log: {outcome.log})",
+                    "rpmlint.failed",
+                )
 
     def _write_per_package(self, ctx: CheckContext, report: Findings) -> None:
         outdir = ctx.reports / f"rpmlint-{ctx.dist.name}"
@@ -205,4 +228,3 @@ class RpmlintCheck(Check):
             lines = [f"{Path(item).name}: rpmlint ({ctx.dist.name}, config {self.config.name}): {verdict}"]
             lines += [f"{f.severity.value}: {f.check}: {f.message}" for f in found]
             write_atomic(outdir / f"{Path(item).name}.txt", "\n".join(lines) + "\n")
-

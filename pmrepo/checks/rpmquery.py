@@ -3,6 +3,7 @@
 (one package's header: payload, digests, rpmlib requirements, name/arch),
 ``packaged_files`` (the files of packages, with their digests) and
 ``package_deps`` (names, requires, provides and files, for the install set)."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -15,12 +16,21 @@ from ..run import run
 Tags = dict[str, list[str]]  # one package: tag -> its values (one for a scalar, one per entry for an array)
 
 
-def query(paths: Sequence[Path], scalars: Mapping[str, str], arrays: Mapping[str, str] | None = None, *,
-          log: Path | None = None, error: type[PmrepoError] = GateError) -> list[Tags]:
+def query(
+    paths: Sequence[Path],
+    scalars: Mapping[str, str],
+    arrays: Mapping[str, str] | None = None,
+    *,
+    log: Path | None = None,
+    error: type[PmrepoError] = GateError,
+) -> list[Tags]:
     """``rpm -qp`` (no signature/digest checks) of ``paths``: each ``scalars`` name -> query format once per
     package, each ``arrays`` name -> format once per entry; one ``Tags`` per package, in order."""
-    qf = ("@@\\n" + "".join(f"@{k}={fmt}\\n" for k, fmt in scalars.items())
-          + "".join(f"[@{k}={fmt}\\n]" for k, fmt in (arrays or {}).items()))
+    qf = (
+        "@@\\n"
+        + "".join(f"@{k}={fmt}\\n" for k, fmt in scalars.items())
+        + "".join(f"[@{k}={fmt}\\n]" for k, fmt in (arrays or {}).items())
+    )
     res = run(["rpm", "-qp", "--nosignature", "--nodigest", "--qf", qf, *map(str, paths)], log_file=log, error=error)
     out: list[Tags] = []
     for line in res.output.splitlines():
@@ -32,8 +42,10 @@ def query(paths: Sequence[Path], scalars: Mapping[str, str], arrays: Mapping[str
     return out
 
 
-_HEADER = {f: f"%{{{f}}}" for f in ("NAME", "EPOCHNUM", "VERSION", "RELEASE", "PAYLOADCOMPRESSOR", "PAYLOADFORMAT",
-                                      "FILEDIGESTALGO")} | {"ARCH": "%|SOURCEPACKAGE?{src}:{%{ARCH}}|"}
+_HEADER = {
+    f: f"%{{{f}}}"
+    for f in ("NAME", "EPOCHNUM", "VERSION", "RELEASE", "PAYLOADCOMPRESSOR", "PAYLOADFORMAT", "FILEDIGESTALGO")
+} | {"ARCH": "%|SOURCEPACKAGE?{src}:{%{ARCH}}|"}
 _REQUIRES = {"REQUIRE": "%{REQUIRENAME}\\t%{REQUIREFLAGS:depflags}\\t%{REQUIREVERSION}"}
 
 
@@ -104,12 +116,14 @@ def query_rpm(path: Path, log: Path | None = None) -> RpmHeader:
     )
 
 
-def packaged_files(rpms: Sequence[Path], log: Path | None = None,
-                   error: type[PmrepoError] = GateError) -> dict[str, tuple[str, str]]:
+def packaged_files(
+    rpms: Sequence[Path], log: Path | None = None, error: type[PmrepoError] = GateError
+) -> dict[str, tuple[str, str]]:
     """path -> (package name, sha256) of the files in ``rpms`` (from their headers); "" for all but regular files."""
     out: dict[str, tuple[str, str]] = {}
-    for tags in query(rpms, {"NAME": "%{NAME}"}, {"FILE": "%{FILENAMES}\\t%{FILEDIGESTS}\\t%{FILEMODES:perms}"},
-                      log=log, error=error):
+    for tags in query(
+        rpms, {"NAME": "%{NAME}"}, {"FILE": "%{FILENAMES}\\t%{FILEDIGESTS}\\t%{FILEMODES:perms}"}, log=log, error=error
+    ):
         for value in tags.get("FILE", []):
             parts = value.split("\t")
             if len(parts) == 3 and "NAME" in tags:
@@ -117,10 +131,15 @@ def packaged_files(rpms: Sequence[Path], log: Path | None = None,
     return out
 
 
-def package_deps(rpms: Sequence[Path], log: Path | None = None,
-                 error: type[PmrepoError] = GateError) -> list[tuple[str, list[str], list[str], list[str]]]:
+def package_deps(
+    rpms: Sequence[Path], log: Path | None = None, error: type[PmrepoError] = GateError
+) -> list[tuple[str, list[str], list[str], list[str]]]:
     """(name, requires, provides, files) of each of ``rpms``: capability names and file paths."""
-    found = query(rpms, {"NAME": "%{NAME}"}, {"REQ": "%{REQUIRENAME}", "PROV": "%{PROVIDENAME}",
-                                              "FILE": "%{FILENAMES}"}, log=log, error=error)
+    found = query(
+        rpms,
+        {"NAME": "%{NAME}"},
+        {"REQ": "%{REQUIRENAME}", "PROV": "%{PROVIDENAME}", "FILE": "%{FILENAMES}"},
+        log=log,
+        error=error,
+    )
     return [(t["NAME"][0], t.get("REQ", []), t.get("PROV", []), t.get("FILE", [])) for t in found if "NAME" in t]
-

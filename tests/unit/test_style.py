@@ -93,6 +93,14 @@ def test_ruff_fails_on_lint_errors(planted: dict[str, Path], ruff_planted: str) 
         assert code in found, (code, ruff_planted)
 
 
+def test_ruff_format_check_fails_on_unformatted_code(planted: dict[str, Path]) -> None:
+    bad, good = (planted["clean"].with_name(f"planted_{n}.py") for n in ("unformatted", "formatted"))
+    bad.write_text('"""A planted module."""\ndef double( x:int )->int :\n    return 2*x\n')
+    good.write_text('"""A planted module."""\n\n\ndef double(x: int) -> int:\n    return 2 * x\n')
+    r = _tool("ruff", "format", "--check", "--config", str(PYPROJECT), "--no-cache", str(bad), str(good))
+    assert r.returncode == 1 and bad.name in r.stdout and good.name not in r.stdout, r.stdout + r.stderr
+
+
 def test_mypy_fails_on_an_unannotated_function(planted: dict[str, Path], mypy_planted: str) -> None:
     assert "[no-untyped-def]" in _findings(mypy_planted, planted["unannotated"]), mypy_planted
 
@@ -111,6 +119,11 @@ def test_the_clean_control_passes_both(planted: dict[str, Path], ruff_planted: s
 def test_ruff_passes_on_the_package() -> None:
     r = _tool("ruff", "check", "--output-format", "concise", *_linted())
     assert r.returncode == 0, f"ruff check {' '.join(_linted())}:\n{r.stdout}{r.stderr}"
+
+
+def test_the_package_is_formatted() -> None:
+    r = _tool("ruff", "format", "--check", *_linted())
+    assert r.returncode == 0, f"ruff format --check {' '.join(_linted())} (fix: ruff format):\n{r.stdout}{r.stderr}"
 
 
 def test_mypy_passes_on_the_package() -> None:

@@ -28,24 +28,44 @@ gets ``containers.conf`` beside this file via ``CONTAINERS_CONF``. A real
 default ``network="none"`` pass e.g. ``pm_options=("--setopt=skip_if_unavailable=1",)``
 or point the image's repos at a mirror.
 """
+
 from __future__ import annotations
 
 from .engine import CONTAINERS_CONF, ContainerError, Engine, default_conf, detect_engine
 from .install import ContainerInstall, install_test
 from .session import (
-                      FAIL,
-                      PASS,
-                      SKIP,
-                      WARN,
-                      ContainerReport,
-                      ContainerSettings,
-                      Session,
-                      Step,
-                      add_excludes,
-                      repo_package_set,
+    FAIL,
+    PASS,
+    SKIP,
+    WARN,
+    ContainerReport,
+    ContainerSettings,
+    Session,
+    Step,
+    add_excludes,
+    repo_package_set,
 )
 from .upgrade import Previous, Upgrade, upgrade_test
 
-__all__ = ["CONTAINERS_CONF", "FAIL", "PASS", "SKIP", "WARN", "ContainerError", "ContainerInstall", "ContainerReport",
-           "ContainerSettings", "Engine", "Previous", "Session", "Step", "Upgrade", "add_excludes",
-           "default_conf", "detect_engine", "install_test", "repo_package_set", "upgrade_test"]
+__all__ = [
+    "CONTAINERS_CONF",
+    "FAIL",
+    "PASS",
+    "SKIP",
+    "WARN",
+    "ContainerError",
+    "ContainerInstall",
+    "ContainerReport",
+    "ContainerSettings",
+    "Engine",
+    "Previous",
+    "Session",
+    "Step",
+    "Upgrade",
+    "add_excludes",
+    "default_conf",
+    "detect_engine",
+    "install_test",
+    "repo_package_set",
+    "upgrade_test",
+]

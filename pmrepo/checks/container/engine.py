@@ -1,6 +1,7 @@
 """Container engines (podman, docker): which one works here, and running its
 commands through :func:`pmrepo.run.run`. Used by the install test
 (``container.py``) and the local test image (``image/``); imports neither."""
+
 from __future__ import annotations
 
 import json
@@ -38,10 +39,24 @@ class Engine:
     env: Mapping[str, str]
     version: str
 
-    def run(self, args: Sequence[str], log: Path | None, *, check: bool = True, input_text: str | None = None,
-            timeout: float | None = None) -> Result:
-        return run([self.path, *args], log_file=log, env=dict(self.env), check=check, input_text=input_text,
-                   error=ContainerError, timeout=timeout)
+    def run(
+        self,
+        args: Sequence[str],
+        log: Path | None,
+        *,
+        check: bool = True,
+        input_text: str | None = None,
+        timeout: float | None = None,
+    ) -> Result:
+        return run(
+            [self.path, *args],
+            log_file=log,
+            env=dict(self.env),
+            check=check,
+            input_text=input_text,
+            error=ContainerError,
+            timeout=timeout,
+        )
 
     def image_labels(self, ref: str, log: Path | None = None) -> dict[str, str] | None:
         """The image's labels, or None if the engine does not have it."""
@@ -55,8 +70,9 @@ class Engine:
         return labels if isinstance(labels, dict) else {}
 
 
-def detect_engine(choice: str = "auto", containers_conf: Path | None = CONTAINERS_CONF,
-                  log: Path | None = None) -> Engine:
+def detect_engine(
+    choice: str = "auto", containers_conf: Path | None = CONTAINERS_CONF, log: Path | None = None
+) -> Engine:
     """The engine to use: ``choice`` if it works, or for "auto" the first of podman, docker that does.
 
     "Works" means ``<engine> info`` succeeds (for docker: the daemon answers).
@@ -65,7 +81,7 @@ def detect_engine(choice: str = "auto", containers_conf: Path | None = CONTAINER
     if choice not in ("auto", *ENGINES):
         raise ContainerError(f"container engine {choice!r} is not supported — fix: use auto, podman or docker")
     reasons: list[str] = []
-    for name in (ENGINES if choice == "auto" else (choice,)):
+    for name in ENGINES if choice == "auto" else (choice,):
         path = shutil.which(name)
         if path is None:
             reasons.append(f"{name}: not installed")
@@ -73,8 +89,10 @@ def detect_engine(choice: str = "auto", containers_conf: Path | None = CONTAINER
         env: dict[str, str] = {}
         if name == "podman" and containers_conf is not None:
             if not Path(containers_conf).is_file():
-                raise ContainerError(f"{containers_conf}: containers.conf for podman does not exist — fix: point "
-                                     "PMREPO_CONTAINERS_CONF at a file, or set it empty to use podman's own")
+                raise ContainerError(
+                    f"{containers_conf}: containers.conf for podman does not exist — fix: point "
+                    "PMREPO_CONTAINERS_CONF at a file, or set it empty to use podman's own"
+                )
             env["CONTAINERS_CONF"] = str(containers_conf)
         res = run([path, "info"], log_file=log, env=env, check=False, timeout=120)
         if res.returncode != 0:
@@ -83,5 +101,7 @@ def detect_engine(choice: str = "auto", containers_conf: Path | None = CONTAINER
             continue
         ver = run([path, "--version"], log_file=log, env=env, check=False, timeout=60).output.strip()
         return Engine(name=name, path=path, env=env, version=ver.splitlines()[0] if ver else name)
-    raise ContainerError("no working container engine (" + "; ".join(reasons) + ") — fix: install podman (with runc) "
-                         "or start the docker daemon, or choose one with --engine")
+    raise ContainerError(
+        "no working container engine (" + "; ".join(reasons) + ") — fix: install podman (with runc) "
+        "or start the docker daemon, or choose one with --engine"
+    )

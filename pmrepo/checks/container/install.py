@@ -1,6 +1,7 @@
 """The container install test: the operator's install and erase of the
 repository packages in a container of the dist's image (``install_test``),
 and ``ContainerInstall``, the check that runs it for one dist."""
+
 from __future__ import annotations
 
 import fnmatch
@@ -34,9 +35,17 @@ from .session import (
 )
 
 
-def install_test(release: Release, dist: Dist, repo_rpm: Path | Sequence[Path], *, outdir: Path, report_dir: Path,
-                 settings: ContainerSettings | None = None, engine: Engine | None = None,
-                 say: Say | None = None) -> ContainerReport:
+def install_test(
+    release: Release,
+    dist: Dist,
+    repo_rpm: Path | Sequence[Path],
+    *,
+    outdir: Path,
+    report_dir: Path,
+    settings: ContainerSettings | None = None,
+    engine: Engine | None = None,
+    say: Say | None = None,
+) -> ContainerReport:
     """Run the operator's install and uninstall of the repository packages in a container.
 
     ``repo_rpm`` is the main repository package (its -debuginfo and -src
@@ -70,8 +79,14 @@ def install_test(release: Release, dist: Dist, repo_rpm: Path | Sequence[Path], 
     report.seconds = time.monotonic() - t_all
     installed_json = Output(outdir).installed_json
     if report.ok:
-        InstallRecord(dist=dist.name, release=release.release_id, packages=dict(report.installed),
-                      metapackage=release.metapackage, image=s.image, engine=engine.name).write(installed_json)
+        InstallRecord(
+            dist=dist.name,
+            release=release.release_id,
+            packages=dict(report.installed),
+            metapackage=release.metapackage,
+            image=s.image,
+            engine=engine.name,
+        ).write(installed_json)
         report.installed_json = installed_json
     else:
         installed_json.unlink(missing_ok=True)
@@ -91,8 +106,9 @@ def _run_steps(s: Session, report: ContainerReport, ours: dict[str, str]) -> Non
     if repo_ok:
         s.check_repositories(tool)
     else:
-        s.record(f"{tool or 'yum'} sees the repositories", SKIP, "the repository packages did not install",
-                 time.monotonic())
+        s.record(
+            f"{tool or 'yum'} sees the repositories", SKIP, "the repository packages did not install", time.monotonic()
+        )
 
     # 3. yum install -y <metapackage>
     t0 = time.monotonic()
@@ -134,8 +150,12 @@ def _run_steps(s: Session, report: ContainerReport, ours: dict[str, str]) -> Non
         s.record("yum erase stack", SKIP, "no yum or dnf", t0)
     else:
         res = s.pm(tool, "erase", stack)
-        s.record(f"{tool} erase stack", PASS if res.returncode == 0 else FAIL,
-                 f"{len(stack)} packages" if res.returncode == 0 else _last_lines(res.output, 6), t0)
+        s.record(
+            f"{tool} erase stack",
+            PASS if res.returncode == 0 else FAIL,
+            f"{len(stack)} packages" if res.returncode == 0 else _last_lines(res.output, 6),
+            t0,
+        )
     erase_repo_packages(s, repo_ok)
     nothing_left(s, ours)
 
@@ -145,15 +165,20 @@ def _check_packages(s: Session, report: ContainerReport, ours: dict[str, str], a
     rel, dist = s.release, s.dist
     required = [rel.metapackage, *rel.required_mains(dist)]
     problems = [f"{n} was not installed" for n in required if n not in added]
-    problems += [f"{n} is {vr}, manifest says {ours[n]}" for n, vr in sorted(added.items())
-                 if n in ours and vr != ours[n]]
+    problems += [
+        f"{n} is {vr}, manifest says {ours[n]}" for n, vr in sorted(added.items()) if n in ours and vr != ours[n]
+    ]
     if problems:
         s.record("packages at manifest versions", FAIL, "; ".join(problems), t0)
     else:
         got = [f"{n}-{added[n]}" for n in required]
         more = sorted(set(added) & set(ours) - set(required))
-        s.record("packages at manifest versions", PASS,
-                 ", ".join(got) + (f"; also pulled in: {', '.join(more)}" if more else ""), t0)
+        s.record(
+            "packages at manifest versions",
+            PASS,
+            ", ".join(got) + (f"; also pulled in: {', '.join(more)}" if more else ""),
+            t0,
+        )
 
     t0 = time.monotonic()
     extras = {n: vr for n, vr in added.items() if n not in ours}
@@ -162,11 +187,21 @@ def _check_packages(s: Session, report: ContainerReport, ours: dict[str, str], a
     shadow = sorted(f"{n}-{vr}" for n, vr in extras.items() if any(fnmatch.fnmatchcase(n, p) for p in pats))
     other = sorted(f"{n}-{vr}" for n, vr in extras.items() if not any(fnmatch.fnmatchcase(n, p) for p in pats))
     if shadow:
-        s.record("nothing unexpected", FAIL, "packages matching our components that the release does not ship: "
-                 + ", ".join(shadow) + (f"; other extras: {', '.join(other)}" if other else ""), t0)
+        s.record(
+            "nothing unexpected",
+            FAIL,
+            "packages matching our components that the release does not ship: "
+            + ", ".join(shadow)
+            + (f"; other extras: {', '.join(other)}" if other else ""),
+            t0,
+        )
     elif other:
-        s.record("nothing unexpected", WARN if s.settings.allow_os_extras else FAIL,
-                 "not shipped by the release: " + ", ".join(other), t0)
+        s.record(
+            "nothing unexpected",
+            WARN if s.settings.allow_os_extras else FAIL,
+            "not shipped by the release: " + ", ".join(other),
+            t0,
+        )
     else:
         s.record("nothing unexpected", PASS, "every installed package is shipped by the release", t0)
 
@@ -193,9 +228,16 @@ def _check_smoke(s: Session, added: dict[str, str]) -> None:
             continue
         assert comp.smoke is not None
         res = s.sh(comp.smoke, timeout=120)
-        s.record(name, PASS if res.returncode == 0 else FAIL,
-                 (_first_lines(res.output, 2) if res.returncode == 0
-                  else f"exit {res.returncode}: {_last_lines(res.output, 4)}"), t0)
+        s.record(
+            name,
+            PASS if res.returncode == 0 else FAIL,
+            (
+                _first_lines(res.output, 2)
+                if res.returncode == 0
+                else f"exit {res.returncode}: {_last_lines(res.output, 4)}"
+            ),
+            t0,
+        )
 
 
 # -- the install test as the check of one dist ---------------------------------------------
@@ -216,8 +258,14 @@ class ContainerInstall(Check):
     record = "container install"
     needs_passed = True
 
-    def __init__(self, settings: ContainerSettings | None = None, *, local_image: bool = False,
-                 require_engine: bool = True, say: Say | None = None) -> None:
+    def __init__(
+        self,
+        settings: ContainerSettings | None = None,
+        *,
+        local_image: bool = False,
+        require_engine: bool = True,
+        say: Say | None = None,
+    ) -> None:
         self.settings = settings or ContainerSettings()
         self.local_image = local_image
         self.require_engine = require_engine
@@ -232,21 +280,33 @@ class ContainerInstall(Check):
         want = rel.repo_rpm_name(ctx.dist)
         rpm = next((p for p in (*ctx.repo_rpms, *ctx.rpms) if p.name == want), None)
         if rpm is None:
-            found.error(f"{rel.name} ({ctx.dist.name})", "repo package",
-                        "no repository package among the gate's RPMs — fix: build it first (build.py repo)",
-                        "install.repo-package")
+            found.error(
+                f"{rel.name} ({ctx.dist.name})",
+                "repo package",
+                "no repository package among the gate's RPMs — fix: build it first (build.py repo)",
+                "install.repo-package",
+            )
             return found
         settings = self._settings(ctx, rpm, found)
         if settings is None:
             return found
         outdir = ctx.output.root if ctx.output is not None else rpm.parent
-        res = install_test(rel, ctx.dist, rpm, outdir=outdir, report_dir=ctx.reports, settings=settings,
-                           engine=self.engine, say=self.say or ctx.say)
+        res = install_test(
+            rel,
+            ctx.dist,
+            rpm,
+            outdir=outdir,
+            report_dir=ctx.reports,
+            settings=settings,
+            engine=self.engine,
+            say=self.say or ctx.say,
+        )
         self.results[ctx.dist.name] = res
         _step_findings(res, found)
         if found.passed:
-            found.note = (f"passed in {res.image} ({res.engine}): "
-                          f"{len(res.installed)} packages installed, checked and erased")
+            found.note = (
+                f"passed in {res.image} ({res.engine}): {len(res.installed)} packages installed, checked and erased"
+            )
         return found
 
     def _settings(self, ctx: CheckContext, rpm: Path, found: Findings) -> ContainerSettings | None:
@@ -254,8 +314,9 @@ class ContainerInstall(Check):
         settings = self.settings
         try:
             if self.engine is None:
-                self.engine = detect_engine(settings.engine, settings.containers_conf,
-                                            ctx.log(f"install-engine-{ctx.dist.name}.log"))
+                self.engine = detect_engine(
+                    settings.engine, settings.containers_conf, ctx.log(f"install-engine-{ctx.dist.name}.log")
+                )
             if self.local_image:
                 info = ensure_image(self.engine, log_dir=ctx.log_dir, say=self.say or ctx.say)
                 settings = replace(settings, image=info.ref, images={})

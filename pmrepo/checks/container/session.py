@@ -2,6 +2,7 @@
 exclude, install the repository packages, see the repositories, erase, stop),
 the report (table, JUnit XML, summary). ``install`` and ``upgrade`` run their
 steps in it."""
+
 from __future__ import annotations
 
 import re
@@ -51,8 +52,9 @@ class ContainerSettings:
 # -- what the release says ---------------------------------------------------
 
 
-def add_excludes(text: str, patterns: Sequence[str],
-                 sections: Sequence[str] = EXCLUDE_SECTIONS) -> tuple[str, list[str]]:
+def add_excludes(
+    text: str, patterns: Sequence[str], sections: Sequence[str] = EXCLUDE_SECTIONS
+) -> tuple[str, list[str]]:
     """Add ``exclude=<patterns>`` to each of ``sections`` of a yum .repo file.
 
     An existing ``exclude=`` line in such a section is extended (no pattern
@@ -132,14 +134,18 @@ class ContainerReport:
         raise KeyError(name)
 
     def table(self) -> str:
-        rows = [(s.name, s.status.upper() if s.status == FAIL else s.status, f"{s.seconds:.1f}s", s.detail)
-                for s in self.steps]
+        rows = [
+            (s.name, s.status.upper() if s.status == FAIL else s.status, f"{s.seconds:.1f}s", s.detail)
+            for s in self.steps
+        ]
         return table(["step", "status", "time", "detail"], rows)
 
     def summary(self) -> str:
         if self.ok:
-            return (f"{self.dist}: {self.kind} test passed in {self.image} ({self.engine}): "
-                    f"{len(self.installed)} packages installed and erased ({self.seconds:.0f}s)")
+            return (
+                f"{self.dist}: {self.kind} test passed in {self.image} ({self.engine}): "
+                f"{len(self.installed)} packages installed and erased ({self.seconds:.0f}s)"
+            )
         first = self.failures[0] if self.failures else Step("(no steps)", FAIL, "nothing ran")
         more = f" (+{len(self.failures) - 1} more)" if len(self.failures) > 1 else ""
         where = f" (log: {self.log})" if self.log else ""
@@ -147,20 +153,25 @@ class ContainerReport:
 
     def to_junit(self) -> ET.ElementTree:
         suites = ET.Element("testsuites")
-        suite = ET.SubElement(suites, "testsuite", {
-            "name": f"install.{self.release_id}.{self.dist}",
-            "tests": str(len(self.steps)),
-            "failures": str(len(self.failures)),
-            "errors": "0",
-            "skipped": str(sum(1 for s in self.steps if s.status == SKIP)),
-            "time": f"{self.seconds:.3f}",
-        })
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            {
+                "name": f"install.{self.release_id}.{self.dist}",
+                "tests": str(len(self.steps)),
+                "failures": str(len(self.failures)),
+                "errors": "0",
+                "skipped": str(sum(1 for s in self.steps if s.status == SKIP)),
+                "time": f"{self.seconds:.3f}",
+            },
+        )
         props = ET.SubElement(suite, "properties")
         for k, v in (("engine", self.engine), ("image", self.image), ("repo_rpm", self.repo_rpm)):
             ET.SubElement(props, "property", {"name": k, "value": v})
         for s in self.steps:
-            case = ET.SubElement(suite, "testcase", {"classname": f"install.{self.dist}", "name": s.name,
-                                                     "time": f"{s.seconds:.3f}"})
+            case = ET.SubElement(
+                suite, "testcase", {"classname": f"install.{self.dist}", "name": s.name, "time": f"{s.seconds:.3f}"}
+            )
             if s.status == FAIL:
                 ET.SubElement(case, "failure", {"message": s.detail[:500]}).text = s.detail
             elif s.status == SKIP:
@@ -215,8 +226,18 @@ def _imported_keys(output: str) -> list[str]:
 class Session:
     """One container, the steps run in it, and what they found."""
 
-    def __init__(self, engine: Engine, settings: ContainerSettings, release: Release, dist: Dist,
-                 repo_rpms: Sequence[Path], log: Path, say: Say, *, mounts: Mapping[str, Path] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: ContainerSettings,
+        release: Release,
+        dist: Dist,
+        repo_rpms: Sequence[Path],
+        log: Path,
+        say: Say,
+        *,
+        mounts: Mapping[str, Path] | None = None,
+    ) -> None:
         self.engine = engine
         self.settings = settings
         self.release = release
@@ -245,8 +266,9 @@ class Session:
 
     def sh(self, script: str, *, input_text: str | None = None, timeout: float | None = None) -> Result:
         args = ["exec", *(["-i"] if input_text is not None else []), self.name, "sh", "-c", script]
-        return self.engine.run(args, self.log, check=False, input_text=input_text,
-                               timeout=timeout or self.settings.command_timeout)
+        return self.engine.run(
+            args, self.log, check=False, input_text=input_text, timeout=timeout or self.settings.command_timeout
+        )
 
     def rpm_qa(self) -> dict[str, str]:
         res = self.sh(f"rpm -qa --qf '{_QF}'", timeout=300)
@@ -262,18 +284,31 @@ class Session:
     # steps
     def start(self) -> bool:
         t0 = time.monotonic()
-        args = ["run", "-d", "--name", self.name, "--label", f"{LABEL}={self.release.release_id}.{self.dist.name}",
-                "--network", self.settings.network,
-                *(a for inner, host in sorted(self.mounts.items()) for a in ("-v", f"{host.resolve()}:{inner}:ro")),
-                self.image, "tail", "-f", "/dev/null"]
+        args = [
+            "run",
+            "-d",
+            "--name",
+            self.name,
+            "--label",
+            f"{LABEL}={self.release.release_id}.{self.dist.name}",
+            "--network",
+            self.settings.network,
+            *(a for inner, host in sorted(self.mounts.items()) for a in ("-v", f"{host.resolve()}:{inner}:ro")),
+            self.image,
+            "tail",
+            "-f",
+            "/dev/null",
+        ]
         res = self.engine.run(args, self.log, check=False, timeout=self.settings.command_timeout)
         if res.returncode != 0:
-            self.record("start container", FAIL,
-                        f"{self.engine.name} run {self.image}: {_first_lines(res.output, 3)}", t0)
+            self.record(
+                "start container", FAIL, f"{self.engine.name} run {self.image}: {_first_lines(res.output, 3)}", t0
+            )
             return False
         self.started = True
-        self.record("start container", PASS,
-                    f"{self.image} ({self.engine.version}), network={self.settings.network}", t0)
+        self.record(
+            "start container", PASS, f"{self.image} ({self.engine.version}), network={self.settings.network}", t0
+        )
         return True
 
     def stop(self) -> None:
@@ -291,25 +326,34 @@ class Session:
             self.record("exclude in CentOS-Base.repo", SKIP, f"the image has no {BASE_REPO_FILE}", t0)
             return
         if res.returncode != 0:
-            self.record("exclude in CentOS-Base.repo", FAIL,
-                        f"cannot read {BASE_REPO_FILE}: {_first_lines(res.output, 2)}", t0)
+            self.record(
+                "exclude in CentOS-Base.repo", FAIL, f"cannot read {BASE_REPO_FILE}: {_first_lines(res.output, 2)}", t0
+            )
             return
         text, found = add_excludes(_between_marks(res.output), pats)
         missing = [s for s in EXCLUDE_SECTIONS if s not in found]
         wrote = self.sh(f"cat > {BASE_REPO_FILE}", input_text=text)
         back = self.sh(f"{_CAT_MARKED} {BASE_REPO_FILE}")
         if wrote.returncode != 0 or _between_marks(back.output) != text:
-            self.record("exclude in CentOS-Base.repo", FAIL,
-                        f"could not rewrite {BASE_REPO_FILE}: {_first_lines(wrote.output, 2)}", t0)
+            self.record(
+                "exclude in CentOS-Base.repo",
+                FAIL,
+                f"could not rewrite {BASE_REPO_FILE}: {_first_lines(wrote.output, 2)}",
+                t0,
+            )
         elif missing:
-            self.record("exclude in CentOS-Base.repo", FAIL,
-                        f"{BASE_REPO_FILE} has no [{'], ['.join(missing)}] section to exclude from", t0)
+            self.record(
+                "exclude in CentOS-Base.repo",
+                FAIL,
+                f"{BASE_REPO_FILE} has no [{'], ['.join(missing)}] section to exclude from",
+                t0,
+            )
         else:
-            self.record("exclude in CentOS-Base.repo", PASS,
-                        f"exclude={' '.join(pats)} in [{'], ['.join(found)}]", t0)
+            self.record("exclude in CentOS-Base.repo", PASS, f"exclude={' '.join(pats)} in [{'], ['.join(found)}]", t0)
 
-    def install_repo_package(self, rpms: Sequence[Path] | None = None, release: Release | None = None,
-                             verb: str = "-ivh") -> bool:
+    def install_repo_package(
+        self, rpms: Sequence[Path] | None = None, release: Release | None = None, verb: str = "-ivh"
+    ) -> bool:
         """``rpm -ivh`` (or ``-Uvh``) the repository packages; each must leave its
         .repo file with its section."""
         t0 = time.monotonic()
@@ -348,9 +392,13 @@ class Session:
         # -y: a signed repository (repo_gpgcheck=1) has its key imported from the .repo file's
         # gpgkey= on first use, as yum does for an operator's `yum -y install`; without it the
         # import prompt is declined and repomd.xml fails to verify. A bad signature still fails.
-        res = self.sh(f"{tool} -y -v repolist enabled 2>&1; echo {_MARK}; "
-                      + "; ".join(f"echo {shlex.quote(r.repo_id)} $(ls {shlex.quote(r.rpm_dir)} 2>/dev/null | "
-                                  f"grep -c '\\.rpm$')" for r in rel.repos))
+        res = self.sh(
+            f"{tool} -y -v repolist enabled 2>&1; echo {_MARK}; "
+            + "; ".join(
+                f"echo {shlex.quote(r.repo_id)} $(ls {shlex.quote(r.rpm_dir)} 2>/dev/null | grep -c '\\.rpm$')"
+                for r in rel.repos
+            )
+        )
         listing, _, counts = res.output.partition(_MARK + "\n")
         seen: dict[str, int] = {}
         current = None
@@ -368,14 +416,21 @@ class Session:
             if repo.repo_id not in seen:
                 problems.append(f"[{repo.repo_id}] not listed")
             elif seen[repo.repo_id] != tree.get(repo.repo_id, -1):
-                problems.append(f"[{repo.repo_id}] has {seen[repo.repo_id]} packages, {repo.rpm_dir} holds "
-                                f"{tree.get(repo.repo_id, 0)}")
+                problems.append(
+                    f"[{repo.repo_id}] has {seen[repo.repo_id]} packages, {repo.rpm_dir} holds "
+                    f"{tree.get(repo.repo_id, 0)}"
+                )
         if problems:
             self.record(name, FAIL, "; ".join(problems), t0)
             return False
         keys = _imported_keys(listing)
-        self.record(name, PASS, ", ".join(f"[{r.repo_id}] {seen[r.repo_id]}" for r in rel.repos)
-                    + (f"; GPG key imported from gpgkey=: {', '.join(keys)}" if keys else ""), t0)
+        self.record(
+            name,
+            PASS,
+            ", ".join(f"[{r.repo_id}] {seen[r.repo_id]}" for r in rel.repos)
+            + (f"; GPG key imported from gpgkey=: {', '.join(keys)}" if keys else ""),
+            t0,
+        )
         return True
 
     def package_manager(self) -> str:
@@ -409,8 +464,9 @@ def erase_repo_packages(s: Session, installed: bool, release: Release | None = N
     step = f"rpm -e {' '.join(names)}"
     if installed:
         res = s.sh("rpm -e " + " ".join(shlex.quote(n) for n in names))
-        s.record(step, PASS if res.returncode == 0 else FAIL,
-                 "" if res.returncode == 0 else _last_lines(res.output, 4), t0)
+        s.record(
+            step, PASS if res.returncode == 0 else FAIL, "" if res.returncode == 0 else _last_lines(res.output, 4), t0
+        )
     else:
         s.record(step, SKIP, "the repository packages were not installed", t0)
 
@@ -428,18 +484,31 @@ def nothing_left(s: Session, ours: Mapping[str, str], also: Sequence[Release] = 
     if left_pkgs:
         problems.append("packages still installed: " + ", ".join(left_pkgs))
     dirs = sorted({d for r in rels for d in (r.parent_dir, *(x.prefix for x in r.repos))})
-    res = s.sh("; ".join(f"if [ -e {shlex.quote(d)} ] || [ -L {shlex.quote(d)} ]; "
-                         f"then find {shlex.quote(d)} | head -n 50; fi"
-                         for d in dirs))
+    res = s.sh(
+        "; ".join(
+            f"if [ -e {shlex.quote(d)} ] || [ -L {shlex.quote(d)} ]; then find {shlex.quote(d)} | head -n 50; fi"
+            for d in dirs
+        )
+    )
     left_files = sorted({ln.strip() for ln in res.output.splitlines() if ln.strip().startswith(tuple(dirs))})
     if left_files:
-        problems.append(f"left under {', '.join(dirs)}: " + ", ".join(left_files[:10]) +
-                        (f" (+{len(left_files) - 10})" if len(left_files) > 10 else ""))
+        problems.append(
+            f"left under {', '.join(dirs)}: "
+            + ", ".join(left_files[:10])
+            + (f" (+{len(left_files) - 10})" if len(left_files) > 10 else "")
+        )
     files = sorted({x.repo_file for r in rels for x in r.repos})
-    res = s.sh("for f in " + " ".join(shlex.quote(f"{YUM_REPOS_D}/{f}") + "*" for f in files)
-               + "; do [ -e \"$f\" ] && echo \"$f\"; done; true")
+    res = s.sh(
+        "for f in "
+        + " ".join(shlex.quote(f"{YUM_REPOS_D}/{f}") + "*" for f in files)
+        + '; do [ -e "$f" ] && echo "$f"; done; true'
+    )
     left_repo = [ln.strip() for ln in res.output.splitlines() if ln.strip().startswith(f"{YUM_REPOS_D}/")]
     if left_repo:
         problems.append("repo file left: " + ", ".join(left_repo))
-    s.record("nothing left", FAIL if problems else PASS,
-             "; ".join(problems) or f"no package of ours, nothing under {rel.parent_dir}, no .repo file of ours", t0)
+    s.record(
+        "nothing left",
+        FAIL if problems else PASS,
+        "; ".join(problems) or f"no package of ours, nothing under {rel.parent_dir}, no .repo file of ours",
+        t0,
+    )

@@ -1,6 +1,7 @@
 """The upgrade test: in place from the previous release, in a container
 (``upgrade_test``), and ``Upgrade``, the check that runs it for one dist with
 the previous release the pipeline located."""
+
 from __future__ import annotations
 
 import shlex
@@ -41,10 +42,20 @@ UPGRADE_MOUNT = {"old": f"{MOUNT_DIR}/old", "new": f"{MOUNT_DIR}/new"}
 LOCAL_EDIT = "# edited locally by the pmrepo upgrade test"
 
 
-def upgrade_test(old: Release, new: Release, dist: Dist, old_rpms: Path | Sequence[Path],
-                 new_rpms: Path | Sequence[Path], *, report_dir: Path, settings: ContainerSettings | None = None,
-                 engine: Engine | None = None, edit: str | None = "debuginfo", name: str = "upgrade",
-                 say: Say | None = None) -> ContainerReport:
+def upgrade_test(
+    old: Release,
+    new: Release,
+    dist: Dist,
+    old_rpms: Path | Sequence[Path],
+    new_rpms: Path | Sequence[Path],
+    *,
+    report_dir: Path,
+    settings: ContainerSettings | None = None,
+    engine: Engine | None = None,
+    edit: str | None = "debuginfo",
+    name: str = "upgrade",
+    say: Say | None = None,
+) -> ContainerReport:
     """Upgrade in place, as an operator does: the previous release's repository
     packages and ``yum install <metapackage>`` from them; then ``rpm -Uvh`` the
     new repository packages, ``yum clean all`` and ``yum update``.
@@ -69,12 +80,14 @@ def upgrade_test(old: Release, new: Release, dist: Dist, old_rpms: Path | Sequen
     log = report_dir / f"{name}-{dist.name}.log"
     log.write_text(f"# pmrepo upgrade test {old.release_id} -> {new.release_id} ({dist.name})\n")
     engine = engine or detect_engine(settings.engine, settings.containers_conf, log)
-    mounts = ({f"{UPGRADE_MOUNT['old']}/{p.name}": p for p in olds}
-              | {f"{UPGRADE_MOUNT['new']}/{p.name}": p for p in news})
+    mounts = {f"{UPGRADE_MOUNT['old']}/{p.name}": p for p in olds} | {
+        f"{UPGRADE_MOUNT['new']}/{p.name}": p for p in news
+    }
     t_all = time.monotonic()
     s = Session(engine, settings, new, dist, news, log, say, mounts=mounts)
-    report = ContainerReport(new.release_id, dist.name, engine.name, s.image, news[0].name, s.steps, log=log,
-                             kind="upgrade")
+    report = ContainerReport(
+        new.release_id, dist.name, engine.name, s.image, news[0].name, s.steps, log=log, kind="upgrade"
+    )
     try:
         if s.start():
             try:
@@ -118,8 +131,9 @@ class _Run:
         return set(self.old.shipped(self.dist)) | set(self.old.repo_package_names())
 
 
-def _run_upgrade(s: Session, report: ContainerReport, old: Release, olds: list[Path], news: list[Path],
-                 edit: str | None) -> None:
+def _run_upgrade(
+    s: Session, report: ContainerReport, old: Release, olds: list[Path], news: list[Path], edit: str | None
+) -> None:
     new = s.release
     run_ = _Run(s, report, old, new, olds, news)
     before = s.rpm_qa()
@@ -151,8 +165,12 @@ def _install_previous(r: _Run, before: dict[str, str]) -> bool:
     t0 = time.monotonic()
     res = s.pm(r.tool, "install", [old.metapackage])
     r.old_added = {n: vr for n, vr in s.rpm_qa().items() if before.get(n) != vr}
-    s.record(f"{r.tool} install {old.metapackage} (previous)", PASS if res.returncode == 0 else FAIL,
-             f"{len(r.old_added)} packages" if res.returncode == 0 else _last_lines(res.output, 6), t0)
+    s.record(
+        f"{r.tool} install {old.metapackage} (previous)",
+        PASS if res.returncode == 0 else FAIL,
+        f"{len(r.old_added)} packages" if res.returncode == 0 else _last_lines(res.output, 6),
+        t0,
+    )
     return res.returncode == 0
 
 
@@ -162,18 +180,24 @@ def _edit_repo_file(r: _Run, edit: str) -> None:
     target = r.old.repo(edit).repo_path
     res = r.s.sh(f"echo {shlex.quote(LOCAL_EDIT)} >> {shlex.quote(target)}")
     r.edited = target if res.returncode == 0 else None
-    r.s.record(f"edit {target} locally", PASS if r.edited else FAIL,
-               LOCAL_EDIT if r.edited else _last_lines(res.output, 2), t0)
+    r.s.record(
+        f"edit {target} locally", PASS if r.edited else FAIL, LOCAL_EDIT if r.edited else _last_lines(res.output, 2), t0
+    )
 
 
 def _upgrade(r: _Run) -> bool:
     s, tool = r.s, r.tool
     upgraded = s.install_repo_package(r.news, r.new, verb="-Uvh")
     t0 = time.monotonic()
-    res = s.sh(f"{tool} -y clean all && {tool} -y " + " ".join(shlex.quote(o) for o in s.settings.pm_options)
-               + " update")
-    s.record(f"{tool} clean all; {tool} update", PASS if res.returncode == 0 else FAIL,
-             _last_lines(res.output, 3 if res.returncode == 0 else 6), t0)
+    res = s.sh(
+        f"{tool} -y clean all && {tool} -y " + " ".join(shlex.quote(o) for o in s.settings.pm_options) + " update"
+    )
+    s.record(
+        f"{tool} clean all; {tool} update",
+        PASS if res.returncode == 0 else FAIL,
+        _last_lines(res.output, 3 if res.returncode == 0 else 6),
+        t0,
+    )
     r.after = s.rpm_qa()
     return upgraded
 
@@ -196,8 +220,12 @@ def _check_versions(r: _Run) -> None:
         elif n in r.old_names and n not in ours and n not in new.repo_package_names():
             problems.append(f"{n}-{vr} of {r.old.release_id} is still installed, the new release does not ship it")
     changed = sorted(n for n in after if n in ours and r.old_added.get(n) not in (None, after[n]))
-    r.s.record("new versions installed", FAIL if problems else PASS,
-               "; ".join(problems) or f"{len(changed)} packages upgraded: {', '.join(changed)}", t0)
+    r.s.record(
+        "new versions installed",
+        FAIL if problems else PASS,
+        "; ".join(problems) or f"{len(changed)} packages upgraded: {', '.join(changed)}",
+        t0,
+    )
 
 
 def _check_repo_files(r: _Run, new_files: dict[str, tuple[str, str]], old_files: dict[str, tuple[str, str]]) -> None:
@@ -211,8 +239,10 @@ def _check_repo_files(r: _Run, new_files: dict[str, tuple[str, str]], old_files:
         if not want:
             problems.append(f"{repo.package} does not carry {path}")
             continue
-        res = r.s.sh(f"for f in {shlex.quote(path)} {shlex.quote(path + '.rpmnew')}; do "
-                     "if [ -f \"$f\" ]; then sha256sum \"$f\"; else echo \"- $f\"; fi; done")
+        res = r.s.sh(
+            f"for f in {shlex.quote(path)} {shlex.quote(path + '.rpmnew')}; do "
+            'if [ -f "$f" ]; then sha256sum "$f"; else echo "- $f"; fi; done'
+        )
         sums = {ln.split()[1]: ln.split()[0] for ln in res.output.splitlines() if len(ln.split()) == 2}
         if path == r.edited:
             notes.append(_check_edited(r, path, want, sums, old_files, problems))
@@ -223,16 +253,18 @@ def _check_repo_files(r: _Run, new_files: dict[str, tuple[str, str]], old_files:
     ours_repo = {x.repo_path for x in r.new.repos}
     stale = sorted({p for p in old_files if p.startswith(f"{YUM_REPOS_D}/") and p not in ours_repo})
     if stale:
-        res = r.s.sh("for f in " + " ".join(shlex.quote(p) + "*" for p in stale)
-                     + "; do [ -e \"$f\" ] && echo \"$f\"; done; true")
+        res = r.s.sh(
+            "for f in " + " ".join(shlex.quote(p) + "*" for p in stale) + '; do [ -e "$f" ] && echo "$f"; done; true'
+        )
         left = [ln.strip() for ln in res.output.splitlines() if ln.strip().startswith(f"{YUM_REPOS_D}/")]
         if left:
             problems.append("left from the previous packages: " + ", ".join(left))
     r.s.record(".repo files", FAIL if problems else PASS, "; ".join(problems) or ", ".join(notes), t0)
 
 
-def _check_edited(r: _Run, path: str, want: str, sums: dict[str, str], old_files: dict[str, tuple[str, str]],
-                  problems: list[str]) -> str:
+def _check_edited(
+    r: _Run, path: str, want: str, sums: dict[str, str], old_files: dict[str, tuple[str, str]], problems: list[str]
+) -> str:
     """The locally edited .repo file: kept, and the new one beside it as .rpmnew when it changed."""
     packaged_changed = old_files.get(path, ("", ""))[1] != want
     kept = r.s.sh(f"tail -n 1 {shlex.quote(path)}").output.strip().endswith(LOCAL_EDIT)
@@ -251,25 +283,33 @@ def _check_verify(r: _Run) -> None:
     names = sorted(n for n in r.after if n in r.ours) + [n for n in r.new.repo_package_names() if n in r.after]
     res = r.s.sh("rpm -V " + " ".join(shlex.quote(n) for n in names))
     lines = [ln for ln in res.output.splitlines() if ln.strip() and not (edited and ln.rstrip().endswith(" " + edited))]
-    r.s.record("rpm -V", FAIL if lines else PASS,
-               _first_lines("\n".join(lines), 8) if lines else f"{len(names)} packages clean"
-               + (f" (but the local edit of {edited})" if edited else ""), t0)
+    r.s.record(
+        "rpm -V",
+        FAIL if lines else PASS,
+        _first_lines("\n".join(lines), 8)
+        if lines
+        else f"{len(names)} packages clean" + (f" (but the local edit of {edited})" if edited else ""),
+        t0,
+    )
 
 
 def _check_left_over(r: _Run, new_files: dict[str, tuple[str, str]]) -> None:
     """Every path under the old and new roots belongs to a new repository package."""
     t0 = time.monotonic()
     dirs = sorted({d for rel in (r.old, r.new) for d in (rel.parent_dir, *(x.prefix for x in rel.repos))})
-    res = r.s.sh("for d in " + " ".join(shlex.quote(d) for d in dirs)
-                 + "; do [ -e \"$d\" ] && find \"$d\"; done; true")
+    res = r.s.sh("for d in " + " ".join(shlex.quote(d) for d in dirs) + '; do [ -e "$d" ] && find "$d"; done; true')
     present = {ln.strip() for ln in res.output.splitlines() if ln.strip().startswith(tuple(dirs))}
     owned = set(new_files) | {str(Path(p).parent) for p in new_files}
     owned |= {str(q) for p in new_files for q in Path(p).parents}
     stray = sorted(present - owned)
-    r.s.record("nothing of the old repositories left", FAIL if stray else PASS,
-               ("not in the new packages: " + ", ".join(stray[:10])
-                + (f" (+{len(stray) - 10})" if len(stray) > 10 else ""))
-               if stray else f"{len(present)} paths under {', '.join(dirs)}, all the new packages'", t0)
+    r.s.record(
+        "nothing of the old repositories left",
+        FAIL if stray else PASS,
+        ("not in the new packages: " + ", ".join(stray[:10]) + (f" (+{len(stray) - 10})" if len(stray) > 10 else ""))
+        if stray
+        else f"{len(present)} paths under {', '.join(dirs)}, all the new packages'",
+        t0,
+    )
 
 
 def _uninstall(r: _Run, upgraded: bool) -> None:
@@ -278,8 +318,12 @@ def _uninstall(r: _Run, upgraded: bool) -> None:
     stack = sorted(n for n in after if n in r.ours or n in r.old_names - set(r.old.repo_package_names()))
     if stack:
         res = s.pm(tool, "erase", stack)
-        s.record(f"{tool} erase stack", PASS if res.returncode == 0 else FAIL,
-                 f"{len(stack)} packages" if res.returncode == 0 else _last_lines(res.output, 6), t0)
+        s.record(
+            f"{tool} erase stack",
+            PASS if res.returncode == 0 else FAIL,
+            f"{len(stack)} packages" if res.returncode == 0 else _last_lines(res.output, 6),
+            t0,
+        )
     erase_repo_packages(s, upgraded or any(n in s.rpm_qa() for n in r.new.repo_package_names()))
     if r.edited:  # the operator's own files: the edited %config kept as .rpmsave on erase, and the .rpmnew
         s.sh(f"rm -f {shlex.quote(r.edited)}.rpmsave {shlex.quote(r.edited)}.rpmnew")
@@ -311,9 +355,17 @@ class Upgrade(Check):
             news = ctx.repo_package_set()
         except GateError as exc:
             return _failed(found, exc)
-        up = upgrade_test(prev, ctx.need_release(), ctx.dist, olds, news, report_dir=ctx.reports,
-                          settings=replace(self.install.settings, image=res.image, images={}),
-                          engine=self.install.engine, say=self.install.say or ctx.say)
+        up = upgrade_test(
+            prev,
+            ctx.need_release(),
+            ctx.dist,
+            olds,
+            news,
+            report_dir=ctx.reports,
+            settings=replace(self.install.settings, image=res.image, images={}),
+            engine=self.install.engine,
+            say=self.install.say or ctx.say,
+        )
         found.path = up.junit
         if not up.ok:
             return _failed(found, GateError(f"upgrade gate failed for {ctx.dist.name}: {up.summary()}"))
@@ -325,4 +377,3 @@ def _failed(found: Findings, exc: GateError) -> Findings:
     found.error(found.dist, found.check, str(exc), "upgrade.failed")
     found.note, found.failure = str(exc), exc
     return found
-

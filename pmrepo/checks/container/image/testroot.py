@@ -20,6 +20,7 @@ then made to look like a CentOS root where the install test cares:
 digest, and builds it otherwise (under a lock, so parallel test runs build it
 once). Building needs root (debootstrap, chroot) and Debian's mirror.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -45,11 +46,31 @@ EMPTY_REPO = "/srv/pmrepo-testroot/empty-repo"
 OS_PACKAGE = "pmrepo-testroot-os"
 # Paths that packages require and that a CentOS base provides; the OS package
 # provides those of them that the Debian root really has.
-OS_PATHS = ("/bin/sh", "/bin/bash", "/usr/bin/sh", "/usr/bin/bash", "/usr/bin/env", "/bin/awk", "/usr/bin/awk",
-            "/bin/sed", "/usr/bin/sed", "/bin/grep", "/usr/bin/grep", "/usr/bin/perl", "/usr/bin/python3",
-            "/sbin/ldconfig", "/usr/sbin/ldconfig")
-TRIM = ("var/cache/apt/archives", "var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/info",
-        "usr/share/locale")
+OS_PATHS = (
+    "/bin/sh",
+    "/bin/bash",
+    "/usr/bin/sh",
+    "/usr/bin/bash",
+    "/usr/bin/env",
+    "/bin/awk",
+    "/usr/bin/awk",
+    "/bin/sed",
+    "/usr/bin/sed",
+    "/bin/grep",
+    "/usr/bin/grep",
+    "/usr/bin/perl",
+    "/usr/bin/python3",
+    "/sbin/ldconfig",
+    "/usr/sbin/ldconfig",
+)
+TRIM = (
+    "var/cache/apt/archives",
+    "var/lib/apt/lists",
+    "usr/share/doc",
+    "usr/share/man",
+    "usr/share/info",
+    "usr/share/locale",
+)
 
 
 class ImageBuildError(ContainerError):
@@ -76,8 +97,11 @@ class ImageRecipe:
         """What the image contains: the recipe, the files put in it, the build steps' version."""
         data = {k: v for k, v in asdict(self).items() if k not in ("mirror", "repository")}
         data["version"] = RECIPE_VERSION
-        data["files"] = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-                         for p in sorted(HERE.iterdir()) if p.suffix in (".repo", ".conf")}
+        data["files"] = {
+            p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(HERE.iterdir())
+            if p.suffix in (".repo", ".conf")
+        }
         data["os_spec"] = os_package_spec(["/bin/sh"])  # its shape, not the probed paths
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -141,8 +165,15 @@ def image_is_current(engine: Engine, recipe: ImageRecipe, log: Path | None = Non
     return labels is not None and labels.get(LABEL) == recipe.digest()
 
 
-def ensure_image(engine: Engine, *, log_dir: Path, recipe: ImageRecipe | None = None, rebuild: bool = False,
-                 tmp_dir: Path | None = None, say: Say | None = None) -> ImageInfo:
+def ensure_image(
+    engine: Engine,
+    *,
+    log_dir: Path,
+    recipe: ImageRecipe | None = None,
+    rebuild: bool = False,
+    tmp_dir: Path | None = None,
+    say: Say | None = None,
+) -> ImageInfo:
     """The test image in ``engine``'s store: reused if current, built otherwise."""
     recipe = recipe or ImageRecipe()
     say = say or (lambda s: None)
@@ -154,8 +185,10 @@ def ensure_image(engine: Engine, *, log_dir: Path, recipe: ImageRecipe | None = 
     with _Lock(tmp_base / f"pmrepo-testroot-{recipe.suite}.lock"):
         if not rebuild and image_is_current(engine, recipe, log):
             return ImageInfo(recipe.ref, digest, False, time.monotonic() - t0, {}, log)
-        say(f"building test image {recipe.ref} ({recipe.variant} {recipe.suite} + {', '.join(recipe.packages)}) "
-            f"from {recipe.mirror}; log: {log}")
+        say(
+            f"building test image {recipe.ref} ({recipe.variant} {recipe.suite} + {', '.join(recipe.packages)}) "
+            f"from {recipe.mirror}; log: {log}"
+        )
         phases = _build(engine, recipe, digest, log, tmp_base)
     total = time.monotonic() - t0
     say(f"built {recipe.ref} in {total:.0f}s (" + ", ".join(f"{k} {v:.0f}s" for k, v in phases.items()) + ")")
@@ -164,12 +197,16 @@ def ensure_image(engine: Engine, *, log_dir: Path, recipe: ImageRecipe | None = 
 
 def _build(engine: Engine, recipe: ImageRecipe, digest: str, log: Path, tmp_base: Path) -> dict[str, float]:
     if os.geteuid() != 0:
-        raise ImageBuildError(f"building the test image {recipe.ref} needs root (debootstrap, chroot) — fix: run as "
-                              "root, or provide the image yourself")
+        raise ImageBuildError(
+            f"building the test image {recipe.ref} needs root (debootstrap, chroot) — fix: run as "
+            "root, or provide the image yourself"
+        )
     for tool in ("debootstrap", "chroot", "tar", "rpmbuild", "createrepo_c"):
         if shutil.which(tool) is None:
-            raise ImageBuildError(f"building the test image needs '{tool}', which is not installed — fix: run "
-                                  "`./build.py setup` (Debian package debootstrap)")
+            raise ImageBuildError(
+                f"building the test image needs '{tool}', which is not installed — fix: run "
+                "`./build.py setup` (Debian package debootstrap)"
+            )
     tmp_base.mkdir(parents=True, exist_ok=True)
     old_id = _image_id(engine, recipe.ref, log)
     work = Path(tempfile.mkdtemp(prefix="pmrepo-testroot-", dir=tmp_base))
@@ -177,8 +214,19 @@ def _build(engine: Engine, recipe: ImageRecipe, digest: str, log: Path, tmp_base
     phases: dict[str, float] = {}
     try:
         t = time.monotonic()
-        run(["debootstrap", f"--variant={recipe.variant}", f"--include={','.join(recipe.packages)}",
-             recipe.suite, str(root), recipe.mirror], log_file=log, error=ImageBuildError, timeout=1800)
+        run(
+            [
+                "debootstrap",
+                f"--variant={recipe.variant}",
+                f"--include={','.join(recipe.packages)}",
+                recipe.suite,
+                str(root),
+                recipe.mirror,
+            ],
+            log_file=log,
+            error=ImageBuildError,
+            timeout=1800,
+        )
         phases["debootstrap"] = time.monotonic() - t
 
         t = time.monotonic()
@@ -187,18 +235,35 @@ def _build(engine: Engine, recipe: ImageRecipe, digest: str, log: Path, tmp_base
 
         t = time.monotonic()
         tarball = work / "root.tar"
-        run(["tar", "--numeric-owner", "-C", str(root), "-cf", str(tarball), "."], log_file=log,
-            error=ImageBuildError, timeout=900)
-        engine.run(["import", "--change", f"LABEL {LABEL}={digest}",
-                    "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                    "--change", "CMD [\"/bin/sh\"]", str(tarball), recipe.ref], log, timeout=900)
+        run(
+            ["tar", "--numeric-owner", "-C", str(root), "-cf", str(tarball), "."],
+            log_file=log,
+            error=ImageBuildError,
+            timeout=900,
+        )
+        engine.run(
+            [
+                "import",
+                "--change",
+                f"LABEL {LABEL}={digest}",
+                "--change",
+                "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "--change",
+                'CMD ["/bin/sh"]',
+                str(tarball),
+                recipe.ref,
+            ],
+            log,
+            timeout=900,
+        )
         phases["import"] = time.monotonic() - t
     finally:
         _unmount_under(root, log)
         shutil.rmtree(work, ignore_errors=True)
     if not image_is_current(engine, recipe, log):
-        raise ImageBuildError(f"{engine.name} import of {recipe.ref} did not yield an image labelled "
-                              f"{LABEL}={digest} (log: {log})")
+        raise ImageBuildError(
+            f"{engine.name} import of {recipe.ref} did not yield an image labelled {LABEL}={digest} (log: {log})"
+        )
     if old_id and old_id != _image_id(engine, recipe.ref, log):
         engine.run(["rmi", old_id], log, check=False, timeout=300)  # the outdated build, now untagged
     return phases
@@ -232,16 +297,22 @@ def _configure(root: Path, work: Path, log: Path) -> None:
 
     # the OS package: provides what the root has; rpm in the root installs it
     probe = " ".join(OS_PATHS)
-    res = run(["chroot", str(root), "sh", "-c", f"for p in {probe}; do [ -e \"$p\" ] && echo \"$p\"; done; true"],
-              log_file=log, error=ImageBuildError)
+    res = run(
+        ["chroot", str(root), "sh", "-c", f'for p in {probe}; do [ -e "$p" ] && echo "$p"; done; true'],
+        log_file=log,
+        error=ImageBuildError,
+    )
     have = [ln.strip() for ln in res.output.splitlines() if ln.strip() in OS_PATHS]
     if "/bin/sh" not in have:
         raise ImageBuildError(f"the test root {root} has no /bin/sh (log: {log})")
     top = work / "rpmbuild"
     spec = work / f"{OS_PACKAGE}.spec"
     spec.write_text(os_package_spec(have))
-    run(["rpmbuild", "-bb", "--define", f"_topdir {top}", "--define", "_binary_payload w9.gzdio", str(spec)],
-        log_file=log, error=ImageBuildError)
+    run(
+        ["rpmbuild", "-bb", "--define", f"_topdir {top}", "--define", "_binary_payload w9.gzdio", str(spec)],
+        log_file=log,
+        error=ImageBuildError,
+    )
     rpms = sorted((top / "RPMS").rglob(f"{OS_PACKAGE}-*.rpm"))
     if len(rpms) != 1:
         raise ImageBuildError(f"rpmbuild of {OS_PACKAGE} gave {len(rpms)} packages (log: {log})")
