@@ -29,6 +29,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 from ..errors import UsageError
 from ..manifest import Dist, redact_url
@@ -44,10 +45,20 @@ GPG_KEYS = "file:///usr/share/distribution-gpg-keys"  # shipped by distribution-
 #: The last minor release of each major, as the CentOS vault names it.
 VAULT_RELEASE = {6: "6.10", 7: "7.9.2009"}
 
+
 #: What mock's own eol templates set for these targets, where pmrepo follows them.
 #: Sources: mock-core-configs/etc/mock/eol/templates/centos-6.tpl (commit 606bb74),
 #: epel-6.tpl (ssl_ca_bundle_path), centos-7.tpl (commit e50bb84), templates/epel-7.tpl.
-TEMPLATE_FACTS: dict[int, dict[str, object]] = {
+class TemplateFacts(TypedDict):
+    """What mock-core-configs' template of one major release sets that the config must repeat."""
+
+    isolation: str | None
+    ssl_ca_bundle_path: str | None
+    bootstrap_image: str
+    enabled: dict[str, bool]  # repoid -> enabled in the template
+
+
+TEMPLATE_FACTS: dict[int, TemplateFacts] = {
     6: {
         "isolation": "simple",
         "ssl_ca_bundle_path": "/etc/pki/tls/certs/ca-bundle.crt",
@@ -112,7 +123,7 @@ def isolation_for(dist: Dist, isolation: str | None) -> str | None:
     if isolation:
         return isolation
     facts = TEMPLATE_FACTS.get(dist.rhel)
-    return facts["isolation"] if facts else None  # type: ignore[return-value]
+    return facts["isolation"] if facts else None
 
 
 def bootstrap_image_for(dist: Dist, images: Mapping[str, str]) -> str:
@@ -121,7 +132,7 @@ def bootstrap_image_for(dist: Dist, images: Mapping[str, str]) -> str:
     if image:
         return image
     facts = TEMPLATE_FACTS.get(dist.rhel)
-    return str(facts["bootstrap_image"]) if facts else dist.image
+    return facts["bootstrap_image"] if facts else dist.image
 
 
 def repos_for(dist: Dist, mirrors: Mapping[str, str], repo_enabled: Mapping[str, bool]) -> list[dict[str, object]]:
@@ -129,7 +140,7 @@ def repos_for(dist: Dist, mirrors: Mapping[str, str], repo_enabled: Mapping[str,
     repos: dict[str, dict[str, object]] = {}
     facts = TEMPLATE_FACTS.get(dist.rhel)
     if dist.rhel in VAULT_RELEASE:
-        enabled: Mapping[str, bool] = facts["enabled"] if facts else {}  # type: ignore[assignment]
+        enabled: Mapping[str, bool] = facts["enabled"] if facts else {}
         for d in _default_repos(dist.rhel):
             repos[d.repoid] = {
                 "id": d.repoid,
@@ -231,7 +242,7 @@ def render_config(
 ) -> str:
     """mock's config for ``dist``; with ``local_repo``, a [pmrepo-local] section for it."""
     env = {"SOURCE_DATE_EPOCH": str(source_date_epoch)} if source_date_epoch is not None else {}
-    facts = TEMPLATE_FACTS.get(dist.rhel, {})
+    facts = TEMPLATE_FACTS.get(dist.rhel)
     context = {
         "py": repr,
         "root": cfg.root,
@@ -242,7 +253,7 @@ def render_config(
         "chroot_setup_cmd": cfg.chroot_setup_cmd,
         "package_manager": "yum",
         "isolation": cfg.isolation,
-        "ssl_ca_bundle_path": facts.get("ssl_ca_bundle_path"),
+        "ssl_ca_bundle_path": facts["ssl_ca_bundle_path"] if facts else None,
         "use_bootstrap_image": cfg.use_bootstrap_image,
         "bootstrap_image": cfg.bootstrap_image,
         "macros": rpm_macro_defines(dist, source_date_epoch or 0),
