@@ -192,16 +192,25 @@ def _autoescape(name: str | None) -> bool:
     return bool(name and (name.endswith(".html.j2") or name.endswith(".xml.j2")))
 
 
-ENV = _Environment(
-    loader=_Loader(),
-    undefined=jinja2.StrictUndefined,
-    keep_trailing_newline=True,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    autoescape=_autoescape,
-    finalize=_finalize,
-)
-ENV.filters.update(FILTERS)
+def _environment(cls: type[jinja2.Environment], loader: jinja2.BaseLoader) -> jinja2.Environment:
+    """An environment with the one set of rules: StrictUndefined, escaping by output context."""
+    env = cls(
+        loader=loader,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=_autoescape,
+        finalize=_finalize,
+    )
+    env.filters.update(FILTERS)
+    return env
+
+
+ENV = _environment(_Environment, _Loader())
+# one environment per release spec directory, kept for the process: a template is compiled once
+# (and, with use_bytecode_cache, loaded from the cache on later runs), not on every render
+_RELEASE_ENVS: dict[Path, jinja2.Environment] = {}
 
 
 def use_bytecode_cache(directory: Path | None) -> None:
@@ -211,11 +220,14 @@ def use_bytecode_cache(directory: Path | None) -> None:
     and the same environment (this module's text is part of the directory name)."""
     if directory is None:
         ENV.bytecode_cache = None
-        return
-    where = directory / hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
-    where.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if not isinstance(ENV.bytecode_cache, jinja2.FileSystemBytecodeCache) or ENV.bytecode_cache.directory != str(where):
-        ENV.bytecode_cache = jinja2.FileSystemBytecodeCache(str(where))
+    else:
+        where = directory / hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+        where.mkdir(parents=True, exist_ok=True, mode=0o700)
+        cache = ENV.bytecode_cache
+        if not isinstance(cache, jinja2.FileSystemBytecodeCache) or cache.directory != str(where):
+            ENV.bytecode_cache = jinja2.FileSystemBytecodeCache(str(where))
+    for env in _RELEASE_ENVS.values():
+        env.bytecode_cache = ENV.bytecode_cache
 
 
 def template_path(name: str) -> Path:
@@ -230,16 +242,11 @@ def render_template(name: str, context: dict[str, Any], *, what: str = "") -> st
 
 def release_environment(root: Path) -> jinja2.Environment:
     """The environment for a release's templates, confined to ``root`` (its spec directory)."""
-    env = _ReleaseEnvironment(
-        loader=ReleaseLoader(root),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=_autoescape,
-        finalize=_finalize,
-    )
-    env.filters.update(FILTERS)
+    root = Path(root).resolve()
+    env = _RELEASE_ENVS.get(root)
+    if env is None:
+        env = _RELEASE_ENVS[root] = _environment(_ReleaseEnvironment, ReleaseLoader(root))
+    env.bytecode_cache = ENV.bytecode_cache
     return env
 
 

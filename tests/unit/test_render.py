@@ -132,3 +132,21 @@ def test_escaping_follows_the_file_name_of_the_template_being_rendered(tmp_path:
         render_file(tmp_path / "t.repo.j2", {"v": "x]\ngpgcheck=0\n[y"})
     with pytest.raises(SpecError, match="starts with '%'"):
         render_file(tmp_path / "t.spec.j2", {"v": "a\n%post"})
+
+
+def test_release_templates_are_compiled_once_and_kept_in_the_bytecode_cache(tmp_path: Path) -> None:
+    """A release's spec templates go through the work directory's template cache like the tool's own
+    (a 500-component release compiles each template once, not on every run)."""
+    from pmrepo import render
+
+    spec_dir = tmp_path / "specs"
+    spec_dir.mkdir()
+    (spec_dir / "a.spec.j2").write_text("Name: {{ name }}\n")
+    cache = tmp_path / "cache"
+    render.use_bytecode_cache(cache)
+    try:
+        assert render.render_file(spec_dir / "a.spec.j2", {"name": "x"}, root=spec_dir) == "Name: x\n"
+        assert list(cache.rglob("__jinja2_*.cache")), "the release template's bytecode was not cached"
+        assert render.release_environment(spec_dir) is render.release_environment(spec_dir)
+    finally:
+        render.use_bytecode_cache(None)
