@@ -347,8 +347,10 @@ class TestRpmlint:
     def test_release_filters_allow_the_repository_package_layout(self, built: Built) -> None:
         """The release's own filters (its prefix, its repo package names) reach rpmlint: a
         generated TOML beside the project config, both passed as one -c directory."""
-        release = dataclasses.replace(load(DEMO), name="trepo", prefix="/opt/trepo-prefix/trepo", parent_dir="/opt/trepo-prefix",
-                                      arch=query_rpm(built.repopkg).arch)
+        demo = load(DEMO)
+        main = dataclasses.replace(demo.repo("main"), prefix="/opt/trepo-prefix/trepo")
+        release = dataclasses.replace(demo, name="trepo", parent_dir="/opt/trepo-prefix", arch=query_rpm(built.repopkg).arch,
+                                      repositories=(main, *demo.repositories[1:]))
         plain = RpmlintCheck().run(ctx_for(built, EL7, "rpmlint-repopkg", rpms=(built.repopkg,)))
         assert {"dir-or-file-in-opt", "no-binary"} <= {f.check for f in plain.errors}, plain.text()
         filtered = RpmlintCheck(extra_filters=release_filters(release)).run(
