@@ -187,6 +187,13 @@ def _checked_args(
     if day < rel.date:
         raise _fail("--date", f"{day} is before {rel.path.name}'s date {rel.date}", "give the new release's date")
     path = (target or rel.root / f"{version}-{release}.toml").absolute()
+    if path.parent.resolve() != rel.path.parent.resolve():
+        raise _fail(
+            f"--output {target}",
+            f"not in {rel.path.parent}, the directory of {rel.path.name}",
+            f"write the new manifest beside it (its spec_dir, spec, patches and path sources are relative "
+            f"to that directory), e.g. --output {rel.path.parent / path.name}",
+        )
     if path.exists():
         raise _fail(str(path), "already exists", "remove it or choose another --version/--release")
     settings = [parse_set(s) for s in sets]
@@ -247,7 +254,8 @@ def _write_checked(path: Path, text: str) -> None:
             manifest.load(Path(tmp))
         except PmrepoError as exc:
             raise UsageError(
-                f"new-release: the derived manifest is invalid ({exc}) — fix: correct the --set values"
+                f"new-release: {path.name} as derived is invalid ({str(exc).replace(tmp, str(path))}) — "
+                "fix: correct the --set values"
             ) from exc
         try:
             os.link(tmp, path)

@@ -129,6 +129,20 @@ def test_refuses_existing_target_and_older_release(small: Path) -> None:
         derive(small, "2.0", "0.9", "2017-03-01", [])
 
 
+def test_refuses_an_output_outside_the_manifests_directory(small: Path, tmp_path: Path) -> None:
+    """The new manifest's relative paths (spec_dir, specs, sources) are relative to its directory:
+    written elsewhere they would point nowhere, so --output elsewhere is refused in one line."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    with pytest.raises(UsageError) as err:
+        derive(small, "2.1", "1", "2017-03-01", [], elsewhere / "2.1-1.toml")
+    msg = str(err.value)
+    assert "\n" not in msg and "--output" in msg and f"not in {small.parent}" in msg and "fix: write" in msg
+    assert list(elsewhere.iterdir()) == []
+    # beside the source it is accepted
+    assert derive(small, "2.1", "1", "2017-03-01", [], small.parent / "next.toml").path == small.parent / "next.toml"
+
+
 def test_cli_new_release_on_the_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     shutil.copytree(DEMO.parent, tmp_path / "demo")
     src = tmp_path / "demo" / "release.toml"
