@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from . import defaults
 from .errors import ManifestError
 from .manifest_model import (
     ARCH_RE,
@@ -369,6 +370,8 @@ def _check_release_range(
                 "give each dist its own tag",
             )
         tags[dist.tag] = name
+    # the chain is read only inside the trees a manifest may point into (confined like follows itself)
+    tops = [t for t in (path.parent.resolve(), defaults.checkout()) if t is not None]
     chain, current, nxt = [path], path, follows
     while nxt:
         current = (current.parent / nxt).resolve()
@@ -380,6 +383,8 @@ def _check_release_range(
                 "point follows at the previous release's manifest",
             )
         chain.append(current)
+        if not any(current.is_relative_to(t) for t in tops) or not current.is_file():
+            return  # not read: that manifest's own load refuses where it points
         try:
             nxt = tomllib.loads(current.read_text()).get("release", {}).get("follows")
         except (OSError, ValueError):

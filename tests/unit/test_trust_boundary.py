@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from synthetic import make_release
@@ -313,6 +314,28 @@ def test_a_follows_cycle_through_two_manifests_is_refused(tmp_path: Path) -> Non
     (tmp_path / "older.toml").write_text(text.replace("date = 2026-01-01", 'date = 2025-01-01\nfollows = "release.toml"', 1))
     with pytest.raises(ManifestError, match=r"cycle \(release\.toml → older\.toml → release\.toml\)"):
         manifest.load(path)
+
+
+def test_the_follows_chain_is_not_read_outside_the_release_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An older manifest whose own follows points out of the tree (a FIFO would hang a read, a huge
+    file would be read whole) is not read while loading the current one."""
+    tree = tmp_path / "tree"
+    path = make_release(tree, {"a": []})
+    text = path.read_text()
+    path.write_text(text.replace("date = 2026-01-01", 'date = 2026-01-01\nfollows = "older.toml"', 1))
+    (tree / "older.toml").write_text(text.replace("date = 2026-01-01", 'date = 2025-01-01\nfollows = "../outside.toml"', 1))
+    outside = tmp_path / "outside.toml"
+    outside.write_text('[release]\nfollows = "tree/release.toml"\n')  # would close a cycle if it were read
+    read: list[Path] = []
+    real = Path.read_text
+
+    def recording(self: Path, *a: Any, **kw: Any) -> str:
+        read.append(self.resolve())
+        return real(self, *a, **kw)
+
+    monkeypatch.setattr(Path, "read_text", recording)
+    assert manifest.load(path).follows_path() == (tree / "older.toml").resolve()
+    assert outside.resolve() not in read
 
 
 # -- 9. one line, no traceback ----------------------------------------------------------
