@@ -148,10 +148,18 @@ def container_problems(inp: Input, engine_choice: str, image: str | None, log: P
 
 def problems(inp: Input, needs: Needs) -> tuple[list[str], list[str]]:
     """(problems, what is fine) for the run ``needs`` describes."""
-    log = inp.log
-    if log is None:
-        # a private directory of its own: never a predictable name in the shared /tmp (a symlink there)
-        log = Path(tempfile.mkdtemp(prefix="pmrepo-preflight-")) / "preflight.log"
+    if inp.log is not None:
+        return _probe(inp, needs, inp.log)
+    # no work directory yet: a private directory of its own (never a predictable name in the shared
+    # /tmp, where a symlink could wait), kept only when a problem's log is worth reading
+    private = Path(tempfile.mkdtemp(prefix="pmrepo-preflight-"))
+    bad, good = _probe(inp, needs, private / "preflight.log")
+    if not bad:
+        shutil.rmtree(private, ignore_errors=True)
+    return bad, good
+
+
+def _probe(inp: Input, needs: Needs, log: Path) -> tuple[list[str], list[str]]:
     from concurrent.futures import ThreadPoolExecutor
 
     # the slow probes (gpg, `podman info`, the mirror) run side by side

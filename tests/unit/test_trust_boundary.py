@@ -436,6 +436,10 @@ def test_preflight_log_without_a_workdir_is_private_never_a_shared_name(tmp_path
     assert victim.read_text() == "precious\n"
     logs = list(tmp_path.glob("pmrepo-preflight-*/preflight.log"))
     assert logs and all(p.parent.stat().st_mode & 0o777 == 0o700 for p in logs)
+    # with nothing wrong, the private directory is not left behind
+    bad, _ = preflight.problems(pipe.preflight_input(), preflight.Needs(build=False))
+    dirs = [p for p in tmp_path.glob("pmrepo-preflight-*") if p.is_dir() and not p.is_symlink()]
+    assert bad == [] and len(dirs) == len(logs)
 
 
 def test_a_mirror_url_with_credentials_is_not_printed_in_the_mock_error() -> None:
