@@ -471,6 +471,24 @@ def erase_repo_packages(s: Session, installed: bool, release: Release | None = N
         s.record(step, SKIP, "the repository packages were not installed", t0)
 
 
+def repo_roots(rels: Sequence[Release]) -> list[str]:
+    """The directories the releases' repository packages install under (parent and each root)."""
+    return sorted({d for r in rels for d in (r.parent_dir, *(x.prefix for x in r.repos))})
+
+
+def paths_under(s: Session, dirs: Sequence[str], limit: int | None = None) -> set[str]:
+    """Every path under ``dirs`` in the container (a dangling symlink too), at most ``limit`` per directory."""
+    cut = f" | head -n {limit}" if limit else ""
+    quoted = [shlex.quote(d) for d in dirs]
+    res = s.sh("; ".join(f"if [ -e {q} ] || [ -L {q} ]; then find {q}{cut}; fi" for q in quoted) + "; true")
+    return {ln.strip() for ln in res.output.splitlines() if ln.strip().startswith(tuple(dirs))}
+
+
+def some(items: Sequence[str], n: int = 10) -> str:
+    """The first ``n`` of ``items``, and how many more."""
+    return ", ".join(items[:n]) + (f" (+{len(items) - n})" if len(items) > n else "")
+
+
 def nothing_left(s: Session, ours: Mapping[str, str], also: Sequence[Release] = ()) -> None:
     """No package of ours, nothing under any repository's root or the parent
     directory, no .repo file (nor .rpmnew/.rpmsave) of any repository — of
@@ -483,20 +501,10 @@ def nothing_left(s: Session, ours: Mapping[str, str], also: Sequence[Release] = 
     left_pkgs = sorted(f"{n}-{vr}" for n, vr in s.rpm_qa().items() if n in ours_all)
     if left_pkgs:
         problems.append("packages still installed: " + ", ".join(left_pkgs))
-    dirs = sorted({d for r in rels for d in (r.parent_dir, *(x.prefix for x in r.repos))})
-    res = s.sh(
-        "; ".join(
-            f"if [ -e {shlex.quote(d)} ] || [ -L {shlex.quote(d)} ]; then find {shlex.quote(d)} | head -n 50; fi"
-            for d in dirs
-        )
-    )
-    left_files = sorted({ln.strip() for ln in res.output.splitlines() if ln.strip().startswith(tuple(dirs))})
+    dirs = repo_roots(rels)
+    left_files = sorted(paths_under(s, dirs, limit=50))
     if left_files:
-        problems.append(
-            f"left under {', '.join(dirs)}: "
-            + ", ".join(left_files[:10])
-            + (f" (+{len(left_files) - 10})" if len(left_files) > 10 else "")
-        )
+        problems.append(f"left under {', '.join(dirs)}: {some(left_files)}")
     files = sorted({x.repo_file for r in rels for x in r.repos})
     res = s.sh(
         "for f in "

@@ -31,7 +31,10 @@ from .session import (
     _last_lines,
     erase_repo_packages,
     nothing_left,
+    paths_under,
     repo_package_set,
+    repo_roots,
+    some,
 )
 
 # the previous release and its repository packages for one dist (located by the pipeline)
@@ -189,9 +192,9 @@ def _upgrade(r: _Run) -> bool:
     s, tool = r.s, r.tool
     upgraded = s.install_repo_package(r.news, r.new, verb="-Uvh")
     t0 = time.monotonic()
-    res = s.sh(
-        f"{tool} -y clean all && {tool} -y " + " ".join(shlex.quote(o) for o in s.settings.pm_options) + " update"
-    )
+    res = s.sh(f"{tool} -y clean all")
+    if res.returncode == 0:
+        res = s.pm(tool, "update", [])
     s.record(
         f"{tool} clean all; {tool} update",
         PASS if res.returncode == 0 else FAIL,
@@ -296,16 +299,15 @@ def _check_verify(r: _Run) -> None:
 def _check_left_over(r: _Run, new_files: dict[str, tuple[str, str]]) -> None:
     """Every path under the old and new roots belongs to a new repository package."""
     t0 = time.monotonic()
-    dirs = sorted({d for rel in (r.old, r.new) for d in (rel.parent_dir, *(x.prefix for x in rel.repos))})
-    res = r.s.sh("for d in " + " ".join(shlex.quote(d) for d in dirs) + '; do [ -e "$d" ] && find "$d"; done; true')
-    present = {ln.strip() for ln in res.output.splitlines() if ln.strip().startswith(tuple(dirs))}
+    dirs = repo_roots((r.old, r.new))
+    present = paths_under(r.s, dirs)
     owned = set(new_files) | {str(Path(p).parent) for p in new_files}
     owned |= {str(q) for p in new_files for q in Path(p).parents}
     stray = sorted(present - owned)
     r.s.record(
         "nothing of the old repositories left",
         FAIL if stray else PASS,
-        ("not in the new packages: " + ", ".join(stray[:10]) + (f" (+{len(stray) - 10})" if len(stray) > 10 else ""))
+        f"not in the new packages: {some(stray)}"
         if stray
         else f"{len(present)} paths under {', '.join(dirs)}, all the new packages'",
         t0,
