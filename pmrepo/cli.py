@@ -287,9 +287,9 @@ def _preflight(pipe: Pipeline, args: argparse.Namespace) -> object:
 
 
 def _publish(pipe: Pipeline, args: argparse.Namespace) -> None:
-    from .publish import ENV_INSECURE_AUTH
+    from .publish_targets import ENV_INSECURE_AUTH
 
-    if args.allow_insecure_auth:  # read by publish.make_target, also in the preflight run_publish makes
+    if args.allow_insecure_auth:  # read by publish_targets.make_target, also in the preflight run_publish makes
         os.environ[ENV_INSECURE_AUTH] = "1"
     pipe.run_publish(args.target, dry_run=args.dry_run, replace=args.replace, allow_unchecked=args.allow_unchecked)
 

@@ -47,38 +47,24 @@ from .fsutil import sha256_file
 from .layout import Output
 from .progress import Say
 from .publish_targets import (
-    ENV_INSECURE_AUTH,
     RELEASE_ID_RE,
     DirTarget,
     HttpTarget,
-    RsyncTarget,
     Target,
     _token,
     make_target,
     old_re,
-    rename_exchange,
     staging_re,
 )
 from .records import BuildRecord, RecordError
 
-# the targets' names used with ``publish.`` before they moved to publish_targets keep working
 __all__ = [
-    "ENV_INSECURE_AUTH",
-    "RELEASE_ID_RE",
     "Action",
-    "DirTarget",
-    "HttpTarget",
     "PublishResult",
-    "RsyncTarget",
-    "Target",
-    "make_target",
-    "old_re",
     "plan_actions",
     "preflight",
     "publish",
     "refuse_unshippable",
-    "rename_exchange",
-    "staging_re",
     "vouch",
 ]
 

@@ -230,11 +230,6 @@ def use_bytecode_cache(directory: Path | None) -> None:
         env.bytecode_cache = ENV.bytecode_cache
 
 
-def template_path(name: str) -> Path:
-    """The file of the tool's template ``name`` (e.g. for hashing it into a cache key)."""
-    return TEMPLATES / name
-
-
 def render_template(name: str, context: dict[str, Any], *, what: str = "") -> str:
     """Render the tool's own template ``name`` (a path under ``pmrepo/templates/``)."""
     return _render(name, context, what=what or name)

@@ -164,10 +164,6 @@ class Findings:
         self.path = path
         return path
 
-    def raise_for_errors(self) -> None:
-        if not self.passed:
-            raise self.exception()
-
 
 def _item_lines(item: str, found: list[Finding]) -> list[str]:
     status = "FAIL" if any(f.severity is Severity.ERROR for f in found) else "ok"

@@ -123,7 +123,7 @@ def test_error_lines() -> None:
 
 
 def test_publish_target_urls(tmp_path: Path) -> None:
-    from pmrepo.publish import DirTarget, HttpTarget, RsyncTarget, make_target
+    from pmrepo.publish_targets import DirTarget, HttpTarget, RsyncTarget, make_target
 
     assert isinstance(make_target(str(tmp_path)), DirTarget)
     assert isinstance(make_target(f"file://{tmp_path}"), DirTarget)

@@ -166,9 +166,9 @@ def test_trailing_newline_fails_every_validating_pattern() -> None:
 
     for pattern, good in [(mock_config.URL_RE, "http://mirror/centos/7/os/x86_64/"), (mock_config.REPOID_RE, "base"),
                           (mock_config.IMAGE_RE, "centos:7"), (rpmbuild._OVERLAY_SAFE, "/opt/x"),
-                          (publish.RELEASE_ID_RE, "demo-repo-1.0-1"),
-                          (publish.staging_re("demo-1"), ".staging-demo-1-0123456789ab"),
-                          (publish.old_re("demo-1"), ".old-demo-1-0123456789ab")]:
+                          (publish_targets.RELEASE_ID_RE, "demo-repo-1.0-1"),
+                          (publish_targets.staging_re("demo-1"), ".staging-demo-1-0123456789ab"),
+                          (publish_targets.old_re("demo-1"), ".old-demo-1-0123456789ab")]:
         assert pattern.match(good), pattern.pattern
         assert not pattern.match(good + "\n"), f"{pattern.pattern} accepts a trailing newline"
     with pytest.raises(PmrepoError, match="not a usable baseurl"):
