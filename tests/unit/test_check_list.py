@@ -19,6 +19,7 @@ def test_default_checks_order_and_switches() -> None:
     everything = default_checks(rel, CheckOptions(container="podman"), previous=lambda d: (rel, []))
     assert [c.id for c in everything] == ["fresh-root-install", "digest", "compat", "closure", "rpmlint", "install",
                                           "upgrade"]
+    assert [type(c) for c in everything] == list(checks.CHECK_CLASSES)  # the classes required_records reads
     assert [c.name for c in default_checks(rel)] == ["fresh-root install", "digest gate", "compat gate",
                                                      "closure gate", "rpmlint gate"]
     assert [c.id for c in default_checks(rel, CheckOptions(install_check=False, gates=False))] == []
