@@ -31,13 +31,10 @@ import tomlkit
 import urllib3
 from tomlkit.items import InlineTable
 
-from .errors import SourceError
-from .errors import UnpinnedSourceError as UnpinnedSourceError  # re-exported: callers use sources.*
-from .fsutil import sha256_file as sha256_file  # re-exported
-from .fsutil import write_atomic
+from .errors import SourceError, UnpinnedSourceError
+from .fsutil import sha256_file, write_atomic
 from .manifest import Component, Release, Source, redact_url
 
-redact = redact_url  # exported: callers print URLs through sources.redact
 log = logging.getLogger("pmrepo.sources")
 
 CHUNK = 1 << 16
@@ -128,7 +125,7 @@ def check_archive(path: Path, filename: str, url: str) -> None:
                 with path.open("rb") as fh:
                     start = fh.read(16)
                 raise SourceError(
-                    f"{redact(url)}: the server sent {path.stat().st_size} bytes starting {start!r}, "
+                    f"{redact_url(url)}: the server sent {path.stat().st_size} bytes starting {start!r}, "
                     f"not a {endings[0]} archive — fix: check the URL (an error page?) and pin again"
                 )
             return
@@ -160,7 +157,7 @@ class Fetcher:
         fd, name = tempfile.mkstemp(prefix=".part-", dir=self.cache_dir)
         tmp = Path(name)
         h = hashlib.sha256()
-        shown = redact(url)
+        shown = redact_url(url)
         try:
             with os.fdopen(fd, "wb") as out:
                 parsed = urlparse(url)
@@ -226,7 +223,7 @@ class Fetcher:
             target.unlink()
             self.say(
                 f"source cache: {target} is corrupt (its content hashes to {got[:16]}…, not its name): "
-                f"deleted, fetching {redact(url)} again"
+                f"deleted, fetching {redact_url(url)} again"
             )
             try:
                 tmp, got = self.download(url, size)
@@ -239,7 +236,7 @@ class Fetcher:
         if got != sha256:
             tmp.unlink(missing_ok=True)
             raise SourceError(
-                f"{redact(url)}: sha256 mismatch: manifest says {sha256}, server sent {got} — "
+                f"{redact_url(url)}: sha256 mismatch: manifest says {sha256}, server sent {got} — "
                 "fix: check the upstream file, then re-pin deliberately"
             )
         tmp.replace(target)
@@ -276,7 +273,7 @@ def prepare(component: Component, release: Release, dest: Path, fetcher: Fetcher
             assert src.url is not None
             if src.sha256 is None:
                 raise UnpinnedSourceError(
-                    f"{release.path}: components.{component.name}.sources: {redact(src.url)} has no sha256 — "
+                    f"{release.path}: components.{component.name}.sources: {redact_url(src.url)} has no sha256 — "
                     f'fix: run `./build.py pin --release {release.path}` (trust on first use) or add sha256 = "…"'
                 )
             cached = fetcher.fetch(src.url, src.sha256, src.size)
@@ -353,7 +350,7 @@ def record_pins(text: str, path: Path, pins: list[tuple[str, str, str]], sizes: 
             per_entry.append([s for s in srcs if isinstance(s, dict) and s.get("url") == url and "sha256" not in s])
         if not any(per_entry) or any(len(srcs) > 1 for srcs in per_entry):
             n = max(len(srcs) for srcs in per_entry)
-            raise SourceError(f'{where}: {n} unpinned sources with url = "{redact(url)}" — fix: list each URL once')
+            raise SourceError(f'{where}: {n} unpinned sources with url = "{redact_url(url)}" — fix: list each URL once')
         for srcs in per_entry:
             if srcs:
                 _add_key(srcs[0], "sha256", digest)
