@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InstallCheckError, PmrepoError
+from ..layout import RPM_DIR, YUM_REPOS_D
 from ..manifest import Dist, Release
 from ..run import run
 from .base import Check, CheckContext, Findings
@@ -58,7 +59,7 @@ def base_repo_args(release: Release, dist: Dist) -> list[str]:
 def _dnf(root: Path, release: Release, dist: Dist, args: list[str], log: Path) -> tuple[str, str]:
     """Run dnf against ``root`` with the root's own .repo files (plus the
     dist's base repositories); returns the method used and dnf's output."""
-    repos = root / "etc/yum.repos.d"
+    repos = root / YUM_REPOS_D.lstrip("/")
     dnf = [
         "dnf",
         "-y",
@@ -96,7 +97,7 @@ def _dnf(root: Path, release: Release, dist: Dist, args: list[str], log: Path) -
 
 
 def _tree_rpms(root: Path, prefix: str) -> list[str]:
-    return sorted(p.name[: -len(".rpm")] for p in (root / prefix.lstrip("/") / "rpm").glob("*.rpm"))
+    return sorted(p.name[: -len(".rpm")] for p in (root / prefix.lstrip("/") / RPM_DIR).glob("*.rpm"))
 
 
 def check(release: Release, dist: Dist, repo_rpms: list[Path], log: Path) -> InstallReport:
@@ -110,7 +111,7 @@ def check(release: Release, dist: Dist, repo_rpms: list[Path], log: Path) -> Ins
         run(["rpm", "--root", str(root), "--initdb"], log_file=log, error=InstallCheckError)
         run(["rpm", "--root", str(root), "-i", *map(str, repo_rpms)], log_file=log, error=InstallCheckError)
         for repo in release.repos:
-            repo_file = root / "etc/yum.repos.d" / repo.repo_file
+            repo_file = root / YUM_REPOS_D.lstrip("/") / repo.repo_file
             if not repo_file.is_file() or f"[{repo.repo_id}]" not in repo_file.read_text().splitlines():
                 raise InstallCheckError(f"{repo.package}: did not install {repo.repo_path} with [{repo.repo_id}]")
         # dnf sees each repository, with every package its tree holds
@@ -157,9 +158,9 @@ def check(release: Release, dist: Dist, repo_rpms: list[Path], log: Path) -> Ins
                 release.parent_dir
             ]
         leftovers += [
-            f"/etc/yum.repos.d/{p.name}"
+            f"{YUM_REPOS_D}/{p.name}"
             for r in release.repos
-            for p in (root / "etc/yum.repos.d").glob(r.repo_file + "*")
+            for p in (root / YUM_REPOS_D.lstrip("/")).glob(r.repo_file + "*")
         ]
         if leftovers:
             raise InstallCheckError(f"{dist.name}: after erase, left behind: {', '.join(leftovers[:20])}")
