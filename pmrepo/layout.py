@@ -9,6 +9,7 @@
       <release>/
         logs/                          build-summary.txt: every job's status and log
         sources/<component>/           the sources and patches of one component
+        upstream/                      pmrepo upstream (0700): nvchecker.toml it generates, logs/, upstream.{json,txt}
         <dist>/
           specs/                       rendered component specs, the metapackage's and repo packages' specs, .repo files
           logs/                        rpmspec.log, assemble.log, installcheck.log, build-summary.txt
@@ -237,6 +238,12 @@ class Layout:
 
     def sources(self, component: str) -> Path:
         return self.work / "sources" / component
+
+    @property
+    def upstream(self) -> Path:
+        """``<workdir>/<release>/upstream``: ``pmrepo upstream``'s private directory: the nvchecker
+        configuration it generates, git's logs, the last result (upstream.json, upstream.txt)."""
+        return self.work / "upstream"
 
     @property
     def release_out(self) -> Path:
