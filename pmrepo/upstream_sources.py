@@ -97,8 +97,31 @@ def fetch_bounded(url: str, timeout: float, max_bytes: int = MAX_BYTES) -> bytes
                     raise _error(f"cannot be read: no complete answer within {timeout:.0f}s")
             return bytes(body)
     except requests.RequestException as exc:
-        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise _error(f"cannot be reached: {why}") from None
+        raise _error(f"cannot be reached: {http_why(exc, url, timeout)}") from None
+
+
+_HTTP_CAUSES = (
+    ("Unable to connect to proxy", "the proxy cannot be reached"),
+    ("NameResolutionError", "host not found"),
+    ("Failed to resolve", "host not found"),
+    ("Connection refused", "connection refused"),
+    ("Network is unreachable", "network unreachable"),
+    ("CERTIFICATE_VERIFY_FAILED", "certificate not trusted"),
+)
+
+
+def http_why(exc: requests.RequestException, url: str, timeout: float) -> str:
+    """requests' error in a few words (its text nests urllib3's several deep), with the host."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or url
+    if isinstance(exc, requests.Timeout):
+        return f"no answer from {host} within {timeout:.0f}s"
+    text = str(exc)
+    for needle, why in _HTTP_CAUSES:
+        if needle in text:
+            return f"{why} ({host})"
+    return f"{type(exc).__name__} ({host}): {text.splitlines()[0][:160] if text else ''}".rstrip(": ")
 
 
 def pypi_url(project: str) -> str:
