@@ -246,6 +246,23 @@ class Layout:
         return self.work / "upstream"
 
     @property
+    def upstream_config(self) -> Path:
+        """The nvchecker configuration ``pmrepo upstream`` generates (rewritten on every run)."""
+        return self.upstream / "nvchecker.toml"
+
+    @property
+    def upstream_logs(self) -> Path:
+        return self.upstream / "logs"
+
+    def upstream_log(self, entry: str) -> Path:
+        """git's log of one component entry's upstream (``<key>.log``)."""
+        return self.upstream_logs / f"{entry}.log"
+
+    def upstream_report(self, suffix: str) -> Path:
+        """The last report: ``upstream.txt`` (the table) or ``upstream.json``."""
+        return self.upstream / f"upstream.{suffix}"
+
+    @property
     def release_out(self) -> Path:
         """``<outdir>/<release>/``: what publish uploads."""
         return self.outdir / self.release_id

@@ -149,9 +149,9 @@ def to_json(rel: Release, checks: Sequence[Check]) -> dict[str, Any]:
 
 def _checked(rel: Release, layout: Layout, console: Console, timeout: float) -> tuple[Check, ...]:
     """The checks, with their report and JSON kept in the upstream directory."""
-    checks = check(rel, layout.upstream, console, timeout)
-    write_atomic(layout.upstream / "upstream.txt", render(checks) + "\n")
-    write_atomic(layout.upstream / "upstream.json", json.dumps(to_json(rel, checks), indent=2) + "\n")
+    checks = check(rel, layout, console, timeout)
+    write_atomic(layout.upstream_report("txt"), render(checks) + "\n")
+    write_atomic(layout.upstream_report("json"), json.dumps(to_json(rel, checks), indent=2) + "\n")
     return checks
 
 

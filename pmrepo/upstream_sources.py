@@ -169,9 +169,10 @@ async def git_source(name: str, conf: Mapping[str, Any], *, cache: Any, keymanag
 
 
 async def page_source(name: str, conf: Mapping[str, Any], *, cache: Any, keymanager: Any = None) -> Any:
-    url, timeout = str(conf["url"]), _timeout(conf)
+    url, timeout, regex = str(conf["url"]), _timeout(conf), str(conf["regex"])
     body = await cache.get(("pmrepo_page", url), _threaded(lambda: fetch_bounded(url, timeout)))
-    found = re.findall(str(conf["regex"]), body.decode("utf-8", errors="replace"))
+    # the regex runs in a worker thread: a slow expression holds no other check up
+    found = await asyncio.to_thread(lambda: re.findall(regex, body.decode("utf-8", errors="replace")))
     if not found:
         raise _error("the page has no match for the regex")
     return sorted(set(found))

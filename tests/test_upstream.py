@@ -20,6 +20,7 @@ import pytest
 
 from conftest import DEMO, ROOT
 from pmrepo import manifest
+from pmrepo.layout import Layout
 from pmrepo.progress import Console
 from pmrepo.upstream import check
 from pmrepo.upstream_sources import ls_remote
@@ -170,7 +171,7 @@ def test_no_manifest_value_reaches_a_shell_even_past_validation(tmp_path: Path) 
                   for i, value in enumerate(hostile))
     bad = dataclasses.replace(rel, components=comps)
     lines: list[str] = []
-    checks = check(bad, tmp_path / "work", Console(lines.append))
+    checks = check(bad, Layout(bad.release_id, tmp_path / "out", tmp_path / "work"), Console(lines.append))
     assert [c.status for c in checks] == ["failed"] * len(hostile), [c.problem for c in checks]
     assert not owned.exists()
     # the hazard is real: nvchecker's own `git` source gives the first value to a shell
@@ -264,3 +265,27 @@ def test_the_demo_bundles_hold_the_tags_the_script_makes() -> None:
     for name, tags in DEMO_TAGS.items():
         got = sorted(tag for tag, _ in ls_remote(str(DEMO.parent / "upstream" / f"{name}.bundle"), timeout=30))
         assert got == sorted(tags), f"{name}.bundle drifted: run `PYTHONPATH=. python3 tests/upstream_repos.py`"
+
+
+def test_a_slow_upstream_is_reported_while_it_runs_and_a_stalled_one_times_out(tmp_path: Path) -> None:
+    """Progress: no silence over ~2 s while an upstream takes its time; `--timeout` ends one that never answers."""
+    with http_server(PAGES, delays={"/corosync/releases/": 3.5, "/stalled/": 30}) as (base, _):
+        text = HEAD + entry("corosync", "2.3.5", f"{{ page = \"{base}/corosync/releases/\", "
+                                                 "regex = 'corosync-([0-9.]+[0-9])\\.tar\\.gz' }")
+        text += entry("pm_ctl", "2.0", f"{{ page = \"{base}/stalled/\", regex = 'pm_ctl-([0-9.]+)\\.tar' }}")
+        (tmp_path / "r.toml").write_text(text)
+        t0 = time.monotonic()
+        proc = subprocess.Popen([*BUILD, "upstream", "--release", str(tmp_path / "r.toml"), "--workdir",
+                                 str(tmp_path / "work"), "--timeout", "6"], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL,
+                                env={**os.environ, "CI": "true"})
+        assert proc.stdout is not None
+        lines = [(time.monotonic() - t0, line.rstrip("\n")) for line in proc.stdout]
+        code = proc.wait(timeout=60)
+    assert code == 4
+    times = [t for t, _ in lines]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert max(gaps) < 2.5, lines
+    assert any("still running: upstream checks" in line for _, line in lines)
+    assert any("corosync: 3.0.0 (newer than 2.3.5)" in line for _, line in lines)
+    assert any(line.startswith("  pm_ctl: ") and "no answer from 127.0.0.1 within 6s" in line for _, line in lines)

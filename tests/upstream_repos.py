@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import json
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,10 +33,12 @@ def git_repo(path: Path, tags: Sequence[str], annotated: Sequence[str] = ()) -> 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     pages: Mapping[str, bytes] = {}
+    delays: Mapping[str, float] = {}
     hits: list[str] = []
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         self.hits.append(self.path)
+        time.sleep(self.delays.get(self.path, 0.0))
         body = self.pages.get(self.path)
         if body is None:
             self.send_error(404)
@@ -50,13 +53,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 @contextmanager
-def http_server(pages: Mapping[str, bytes | str | dict]) -> Iterator[tuple[str, list[str]]]:
-    """A loopback HTTP server answering ``pages`` (path -> body; a dict is served as JSON):
-    yields its base URL and the paths requested, stops on exit."""
+def http_server(pages: Mapping[str, bytes | str | dict],
+                delays: Mapping[str, float] | None = None) -> Iterator[tuple[str, list[str]]]:
+    """A loopback HTTP server answering ``pages`` (path -> body; a dict is served as JSON; ``delays``:
+    seconds before answering a path): yields its base URL and the paths requested, stops on exit."""
     bodies = {p: (json.dumps(b).encode() if isinstance(b, dict) else b.encode() if isinstance(b, str) else b)
               for p, b in pages.items()}
     hits: list[str] = []
-    handler = type("Handler", (_Handler,), {"pages": bodies, "hits": hits})
+    handler = type("Handler", (_Handler,), {"pages": bodies, "hits": hits, "delays": dict(delays or {})})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
