@@ -42,6 +42,7 @@ TOOLS: dict[str, tuple[str, str]] = {
     "debootstrap": ("debootstrap", "debootstrap"),  # the container install test's local image
     "zstd": ("zstd", "zstd"),  # the compatibility gate's test makes zstd metadata with it
     "sha256sum": ("coreutils", "coreutils"),
+    "git": ("git", "git"),  # `upstream` lists a repository's tags with git ls-remote
     # the release page test renders the notes in a real browser (headless, driven by selenium)
     "chromium": ("chromium", "chromium"),
     "chromedriver": ("chromium-driver", "chromedriver"),

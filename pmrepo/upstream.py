@@ -162,15 +162,21 @@ def run_nvchecker(config: Path, on_result: Callable[[str, Any], None]) -> None:
         )
         runner = asyncio.ensure_future(asyncio.gather(*futures))
         left = set(entries)
-        while left:
-            get = asyncio.ensure_future(queue.get())
-            await asyncio.wait({get, runner}, return_when=asyncio.FIRST_COMPLETED)
-            if not get.done():
-                get.cancel()
-                break  # every worker ended: an entry without an answer is reported below
-            raw = get.result()
-            left.discard(raw.name)
-            on_result(raw.name, raw.version)
+        try:
+            while left:
+                get = asyncio.ensure_future(queue.get())
+                await asyncio.wait({get, runner}, return_when=asyncio.FIRST_COMPLETED)
+                if not get.done():
+                    get.cancel()
+                    break  # every worker ended: an entry without an answer is reported below
+                raw = get.result()
+                left.discard(raw.name)
+                on_result(raw.name, raw.version)
+        except BaseException:  # on_result failed (stdout closed, interrupted): stop the workers, quietly
+            runner.cancel()
+            with contextlib.suppress(BaseException):
+                await runner
+            raise
         await runner
         for name in sorted(left):
             on_result(name, RuntimeError("nvchecker gave no answer"))
@@ -217,7 +223,6 @@ def check(rel: Release, layout: Layout, console: Console, timeout: float = DEFAU
             'add upstream = { git = "https://…", tag = "v{version}" } (or pypi = …, or page = … with regex) '
             "to the components to track",
         )
-    config = write_config(rel, layout, timeout)
     by_key = {c.key: c for c in tracked}
     done: dict[str, Check] = {}
 
@@ -226,7 +231,8 @@ def check(rel: Release, layout: Layout, console: Console, timeout: float = DEFAU
         done[name] = c
         console.say(f"[{console.elapsed():7.1f}s] [{len(done):>2}/{len(tracked)}] {name}: {_progress_text(c)}")
 
-    console.say(f"upstream: {len(tracked)} upstream(s) of {rel.release_id}, nvchecker configuration {config}")
-    with console.step("upstream checks"):
+    with console.step(f"upstream checks ({len(tracked)} of {rel.release_id})"):
+        config = write_config(rel, layout, timeout)
+        console.say(f"  nvchecker configuration: {config}")
         run_nvchecker(config, on_result)
     return tuple(done.get(c.key) or Check(c) for c in rel.components)
