@@ -269,7 +269,8 @@ NOT_PACKAGE_SHAPING = frozenset(
         "rpmlint_filters",
     }
 )
-COMPONENT_NOTES = frozenset({"known_issues", "change_notes", "upgrade_warnings", "group"})
+# Component fields that do not shape its packages: the notes' texts, and where its releases appear
+COMPONENT_NOTES = frozenset({"known_issues", "change_notes", "upgrade_warnings", "group", "upstream"})
 
 
 def package_shape(rel: Release, dist: Dist) -> dict[str, object]:

@@ -228,6 +228,22 @@ GROUPS: dict[str, tuple[Opt, ...]] = {
             default=None,
             help="the new manifest (default: <version>-<release>.toml beside --from)",
         ),
+        opt(
+            "--from-upstream",
+            action="store_true",
+            help="move every component to its newest upstream version in series (`upstream`); --set wins",
+        ),
+    ),
+    "upstream": (
+        opt("--json", action="store_true", help="print the report as JSON (progress goes to stderr)"),
+        opt(
+            "--timeout",
+            dest="upstream_timeout",
+            type=float,
+            default=30.0,
+            metavar="SECONDS",
+            help="give up on one upstream after this long (default: 30)",
+        ),
     ),
 }
 # the groups whose defaults every subcommand gets (for the options it does not offer)
@@ -272,8 +288,19 @@ def _setup(args: argparse.Namespace) -> int:
 def _new_release(args: argparse.Namespace) -> int:  # no pipeline: it writes a manifest
     from .newrelease import derive, report
 
-    print(report(derive(args.from_, args.version, args.new_release, args.date, args.set, args.output)))
+    sets = list(args.set)
+    if args.from_upstream:  # the newest upstream versions as --set values, then new-release as ever
+        from .upstream_report import proposed_sets
+
+        sets = proposed_sets(args.from_, args.workdir.resolve(), args.outdir.resolve(), sets) + sets
+    print(report(derive(args.from_, args.version, args.new_release, args.date, sets, args.output)))
     return 0
+
+
+def _upstream(args: argparse.Namespace) -> int:  # no pipeline: it reads the manifest and asks upstream
+    from .upstream_report import command
+
+    return command(_options(args))
 
 
 def _preflight(pipe: Pipeline, args: argparse.Namespace) -> object:
@@ -371,8 +398,14 @@ COMMANDS: dict[str, Command] = {
         Command(
             "new-release",
             "write the next release's manifest from the current one (follows, date, --set versions)",
-            ("new_release",),
+            ("new_release", "workdir"),
             standalone=_new_release,
+        ),
+        Command(
+            "upstream",
+            "report the newest upstream version of every component in its series (nvchecker)",
+            ("release", "workdir", "upstream"),
+            standalone=_upstream,
         ),
         Command(
             "preflight",

@@ -9,6 +9,7 @@
       <release>/
         logs/                          build-summary.txt: every job's status and log
         sources/<component>/           the sources and patches of one component
+        upstream/                      pmrepo upstream (0700): nvchecker.toml it generates, logs/, upstream.{json,txt}
         <dist>/
           specs/                       rendered component specs, the metapackage's and repo packages' specs, .repo files
           logs/                        rpmspec.log, assemble.log, installcheck.log, build-summary.txt
@@ -237,6 +238,29 @@ class Layout:
 
     def sources(self, component: str) -> Path:
         return self.work / "sources" / component
+
+    @property
+    def upstream(self) -> Path:
+        """``<workdir>/<release>/upstream``: ``pmrepo upstream``'s private directory: the nvchecker
+        configuration it generates, git's logs, the last result (upstream.json, upstream.txt)."""
+        return self.work / "upstream"
+
+    @property
+    def upstream_config(self) -> Path:
+        """The nvchecker configuration ``pmrepo upstream`` generates (rewritten on every run)."""
+        return self.upstream / "nvchecker.toml"
+
+    @property
+    def upstream_logs(self) -> Path:
+        return self.upstream / "logs"
+
+    def upstream_log(self, entry: str) -> Path:
+        """git's log of one component entry's upstream (``<key>.log``)."""
+        return self.upstream_logs / f"{entry}.log"
+
+    def upstream_report(self, suffix: str) -> Path:
+        """The last report: ``upstream.txt`` (the table) or ``upstream.json``."""
+        return self.upstream / f"upstream.{suffix}"
 
     @property
     def release_out(self) -> Path:

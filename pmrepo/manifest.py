@@ -74,6 +74,9 @@ from .manifest_model import (
     Text as Text,
 )
 from .manifest_model import (
+    Upstream as Upstream,
+)
+from .manifest_model import (
     redact_url as redact_url,
 )
 from .manifest_model import (

@@ -43,6 +43,7 @@ from .manifest_read import (
     _text,
 )
 from .manifest_repos import load_repositories, repo_keys
+from .manifest_upstream import load_upstream
 
 
 def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
@@ -187,6 +188,7 @@ _COMPONENT_KEYS = {
     "summary",
     "change_notes",
     "upgrade_warnings",
+    "upstream",
 }
 
 
@@ -268,6 +270,7 @@ def _load_component(
         summary=r.str_(data, "summary", where, default=name),
         change_notes=_text(r, data, "change_notes", where),
         upgrade_warnings=_text(r, data, "upgrade_warnings", where),
+        upstream=load_upstream(r, root, data.get("upstream"), where),
     )
 
 

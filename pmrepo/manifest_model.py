@@ -229,6 +229,19 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Upstream:
+    """Where a component's releases appear and how one spells a version (a component entry's
+    ``upstream``, checked by ``pmrepo upstream``; loaded by ``manifest_upstream``)."""
+
+    kind: str  # "git" (a repository's tags), "pypi" (a PyPI project), "page" (a page listing release files)
+    location: str  # git: an https:// URL or an absolute local path; pypi: the project's name; page: its URL
+    tag: str = "{version}"  # git: how a tag spells a version ({version} once)
+    regex: str = ""  # page: a regular expression whose one group is the version
+    series: str | None = None  # only versions equal to it or starting with "<series>."
+    prereleases: bool = False  # rc, alpha, beta, pre and dev versions too
+
+
+@dataclass(frozen=True)
 class Component:
     name: str
     version: str
@@ -248,6 +261,7 @@ class Component:
     change_notes: Text = Text()  # the notes' bulleted changes (default: ``changes``)
     upgrade_warnings: Text = Text()
     split: bool = False  # one of several per-dist entries with this name (disjoint ``dists``)
+    upstream: Upstream | None = None  # where its releases appear (None: not tracked)
 
     @property
     def vr(self) -> str:

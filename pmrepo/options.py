@@ -27,3 +27,5 @@ class Options:
     upgrade_from: Path | None = None  # with a container engine: the output root of the previous release (upgrade test)
     backend_options: dict[str, object] = field(default_factory=dict)
     components: tuple[str, ...] = ()  # `build --component`: only these and what they need from the chain
+    json: bool = False  # `upstream --json`: the report as JSON on stdout
+    upstream_timeout: float = 30.0  # `upstream --timeout`: seconds per upstream

@@ -112,3 +112,14 @@ def test_a_bad_option_is_one_line(installed: tuple[Path, Path]) -> None:
     assert proc.returncode != 0
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("pmrepo: error: --jobs 0"), proc.stderr
+
+
+def test_upstream_of_the_installed_demo_reads_its_bundled_upstreams(installed: tuple[Path, Path]) -> None:
+    """The demo's upstreams (git bundles) are package data: `pmrepo upstream` works installed, offline."""
+    pmrepo, cwd = installed
+    proc = _run([str(pmrepo), "upstream", "--json", "--workdir", str(cwd / "w-up")], cwd)
+    assert proc.returncode == 3, proc.stderr  # newer versions
+    import json
+    data = json.loads(proc.stdout)
+    assert "site-packages/pmrepo/demo/upstream/" in data["components"][0]["upstream"]["location"]
+    assert data["set"] == ["libdemo=1.3-1", "demod=1.1-1"]
