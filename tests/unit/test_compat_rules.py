@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import bz2
+import dataclasses
 import gzip
 import hashlib
 import struct
@@ -14,7 +15,7 @@ from pmrepo import manifest, repository
 from pmrepo.errors import RepositoryError
 from pmrepo.checks import CheckContext, CompatCheck, Findings
 from pmrepo.checks.rpmquery import RpmHeader, RpmRequire
-from pmrepo.checks.compat import RPM_RULES, SUPPORT, RpmFacts, RpmLayout, compression_of, read_layout
+from pmrepo.checks.compat import RPM_RULES, SUPPORT, DistSupport, RpmFacts, RpmLayout, compression_of, read_layout
 
 DISTS = manifest.load(DEMO).dists
 GOOD_LAYOUT = RpmLayout(lead_major=3, lead_minor=0, signature_type=5, header_version=1, header_tags=60, header_data=4000)
@@ -28,11 +29,11 @@ def header(**kw) -> RpmHeader:
     return RpmHeader(**(base | kw))
 
 
-def findings(hdr: RpmHeader, dist: str, layout: RpmLayout = GOOD_LAYOUT) -> list[str]:
+def findings(hdr: RpmHeader, dist: str, layout: RpmLayout = GOOD_LAYOUT, sup: DistSupport | None = None) -> list[str]:
     d = DISTS[dist]
     report = Findings("compat", dist)
     for check in RPM_RULES:
-        check.check(RpmFacts(hdr.path, hdr, layout), d, SUPPORT[d.rhel], report)
+        check.check(RpmFacts(hdr.path, hdr, layout), d, sup or SUPPORT[d.rhel], report)
     return [f"{f.check}: {f.message}" for f in report.errors]
 
 
@@ -66,6 +67,51 @@ def test_rpm_features_newer_than_4_8_fail_on_el6_only() -> None:
 ])
 def test_package_layout_rules(layout: RpmLayout, expect: str) -> None:
     assert [f.split(":")[0] for f in findings(header(), "el6", layout)] == [expect]
+
+
+@pytest.mark.parametrize("dist", ["el6", "el7"])
+@pytest.mark.parametrize("version", [0, 2, 3, 4])
+def test_a_header_version_other_than_1_is_refused(dist: str, version: int) -> None:
+    """rpm 4.8 and 4.11 read only version 1 headers (headerVerify's magic check)."""
+    layout = RpmLayout(3, 0, 5, version, 60, 4000)
+    got = findings(header(), dist, layout)
+    assert len(got) == 1 and got[0].startswith(f"rpm-format: header version {version}:"), got
+
+
+@pytest.mark.parametrize("dist", ["el6", "el7"])
+@pytest.mark.parametrize("tags,data,bad", [
+    (0xFFFF, 4000, False),  # hdrchkTags: rpm refuses a count with any of the high 16 bits set
+    (0x10000, 4000, True),
+    (60, 0xFFFFFF, False),  # hdrchkData: 16 MiB - 1 is the largest data store rpm reads
+    (60, 0x1000000, True),
+])
+def test_header_limits_at_and_one_over_the_table(dist: str, tags: int, data: int, bad: bool) -> None:
+    got = findings(header(), dist, RpmLayout(3, 0, 5, 1, tags, data))
+    assert [f.split(":")[0] for f in got] == (["header-size"] if bad else []), got
+
+
+def _narrow(**limits: int) -> DistSupport:
+    return dataclasses.replace(SUPPORT[6], **limits)
+
+
+@pytest.mark.parametrize("limits,layout", [
+    (dict(header_max_tags=100), RpmLayout(3, 0, 5, 1, 100, 4000)),
+    (dict(header_max_data=5000), RpmLayout(3, 0, 5, 1, 60, 5000)),
+    # header_bytes = 16 (intro) + 16 per tag (index entry) + the data store
+    (dict(header_max_bytes=16 + 16 * 60 + 4000), RpmLayout(3, 0, 5, 1, 60, 4000)),
+])
+def test_each_size_limit_is_inclusive(limits: dict, layout: RpmLayout) -> None:
+    """Every limit is the largest accepted value: at it passes, one over fails (with the table's
+    values the whole-header limit cannot be reached, so each rule is held to a narrowed row)."""
+    sup = _narrow(**limits)
+    assert layout.header_bytes == 16 + 16 * layout.header_tags + layout.header_data
+    assert findings(header(), "el6", layout, sup) == []
+    key = next(iter(limits))
+    over = {"header_max_tags": dict(header_tags=layout.header_tags + 1),
+            "header_max_data": dict(header_data=layout.header_data + 1),
+            "header_max_bytes": dict(header_data=layout.header_data + 1)}[key]
+    got = findings(header(), "el6", dataclasses.replace(layout, **over), sup)
+    assert [f.split(":")[0] for f in got] == ["header-size"], got
 
 
 def _rpm_bytes(lead_major: int = 3, tags: int = 2, data: int = 24) -> bytes:
