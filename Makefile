@@ -8,6 +8,8 @@
 #                             (PUBLISH_TARGET=…; CONTAINER=podman, CONTAINER_IMAGE=local|<image>;
 #                             UPGRADE_FROM=<output root of the previous release> adds the upgrade test)
 #   make preflight            what `make release` needs (key, mirror, container, disk), checked at once
+#   make mutation             mutation testing (cosmic-ray) of the modules that decide what ships or gets in,
+#                             against the unit layer: score per module, survivors (slow: not part of `make test`)
 PYTHON ?= python3
 RELEASE ?= releases/1.1.14-1.1.toml
 BACKEND ?= rpmbuild
@@ -16,11 +18,12 @@ PUBLISH_TARGET ?=
 CONTAINER ?= none
 CONTAINER_IMAGE ?=
 UPGRADE_FROM ?=
+MUTATION_ARGS ?=
 CONTAINER_ARGS = --container $(CONTAINER) $(if $(CONTAINER_IMAGE),--container-image $(CONTAINER_IMAGE)) $(if $(UPGRADE_FROM),--upgrade-from $(UPGRADE_FROM))
 DIST_ARGS = $(foreach d,$(DIST),--dist $(d))
 BUILD = $(PYTHON) build.py
 
-.PHONY: setup test check demo repo plan gates notes sign preflight release publish bench clean
+.PHONY: setup test check demo repo plan gates notes sign preflight release publish bench mutation clean
 
 setup:
 	$(PYTHON) build.py setup
@@ -29,7 +32,7 @@ test: setup
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/unit
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests --ignore=tests/unit
 
-LINTED = pmrepo bench build.py
+LINTED = pmrepo bench mutation build.py
 
 check:
 	$(PYTHON) -m ruff check $(LINTED)
@@ -68,6 +71,9 @@ release: setup
 
 bench: setup
 	$(PYTHON) -m bench.run
+
+mutation: setup
+	$(PYTHON) -m mutation.run $(MUTATION_ARGS)
 
 clean:
 	rm -rf work repo bench/out
