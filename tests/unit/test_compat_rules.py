@@ -5,6 +5,7 @@ import bz2
 import dataclasses
 import gzip
 import hashlib
+import shutil
 import struct
 from pathlib import Path
 
@@ -15,7 +16,8 @@ from pmrepo import manifest, repository
 from pmrepo.errors import RepositoryError
 from pmrepo.checks import CheckContext, CompatCheck, Findings
 from pmrepo.checks.rpmquery import RpmHeader, RpmRequire
-from pmrepo.checks.compat import RPM_RULES, SUPPORT, DistSupport, RpmFacts, RpmLayout, compression_of, read_layout
+from pmrepo.checks.compat import (RPM_RULES, SUPPORT, DistSupport, RepoRule, RpmFacts, RpmLayout, RpmRule,
+                                  compression_of, read_layout)
 
 DISTS = manifest.load(DEMO).dists
 GOOD_LAYOUT = RpmLayout(lead_major=3, lead_minor=0, signature_type=5, header_version=1, header_tags=60, header_data=4000)
@@ -211,3 +213,176 @@ def test_one_table_for_the_repository_step_and_the_gate(tmp_path: Path, monkeypa
     monkeypatch.setattr(targets, "SUPPORT", wide)
     assert gate_errors(repo, "el6") == []
     assert repository.verify(repo, group=False).href("primary") == "repodata/primary.xml.bz2"
+
+
+# -- issue 33: what the mutation run found unguarded in the unit layer -------------------------
+
+
+def _lead(major: int = 3, minor: int = 0, sigtype: int = 5) -> bytes:
+    return b"\xed\xab\xee\xdb" + bytes([major, minor]) + b"\0" * 72 + struct.pack(">h", sigtype) + b"\0" * 16
+
+
+def _hdr(il: int, dl: int, version: int = 1) -> bytes:
+    return b"\x8e\xad\xe8" + bytes([version]) + b"\0" * 4 + struct.pack(">II", il, dl) + b"\0" * (16 * il + dl)
+
+
+@pytest.mark.parametrize("sig_data", range(0, 9))
+def test_read_layout_finds_the_main_header_after_the_padded_signature(tmp_path: Path, sig_data: int) -> None:
+    """The signature header is padded to a multiple of 8 bytes; the main header follows the padding."""
+    sig = _hdr(1, sig_data)
+    p = tmp_path / "x.rpm"
+    p.write_bytes(_lead(4, 1, 5) + sig + b"\0" * (-(16 + sig_data) % 8) + _hdr(9, 333, version=1) + b"payload")
+    assert read_layout(p) == RpmLayout(4, 1, 5, 1, 9, 333)
+    p.write_bytes(_lead(3, 0, 1) + sig + b"\0" * (-(16 + sig_data) % 8) + _hdr(2, 7, version=3))
+    assert read_layout(p) == RpmLayout(3, 0, 1, 3, 2, 7)
+    assert read_layout(p).header_bytes == 16 + 16 * 2 + 7
+
+
+@pytest.mark.parametrize("body,problem", [
+    (b"\xed\xab\xee\xdb" + b"\0" * 50, "bad lead magic"),  # a lead cut short
+    (_lead(), "bad signature header magic"),
+    (_lead() + b"\x8e\xad\xe8\x01" + b"\0" * 4, "bad signature header magic"),  # the magic, then cut short
+    (_lead() + b"\x8e\xad\xe9\x01" + b"\0" * 12, "bad signature header magic"),
+    (_lead() + _hdr(0, 0), "bad main header magic"),
+    (_lead() + _hdr(0, 0) + b"\x8e\xad\xe8\x01" + b"\0" * 4, "bad main header magic"),  # magic, then cut short
+    (_lead() + _hdr(0, 0) + b"\x8e\xad\xe9\x01" + b"\0" * 12, "bad main header magic"),
+])
+def test_read_layout_refuses_a_cut_short_or_foreign_file(tmp_path: Path, body: bytes, problem: str) -> None:
+    p = tmp_path / "x.rpm"
+    p.write_bytes(body)
+    with pytest.raises(ValueError, match=problem):
+        read_layout(p)
+
+
+def test_the_layout_and_facts_are_frozen_values() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        GOOD_LAYOUT.header_tags = 1  # type: ignore[misc]
+    facts = RpmFacts(Path("x.rpm"), header(), GOOD_LAYOUT)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        facts.layout = GOOD_LAYOUT  # type: ignore[misc]
+
+
+def test_a_plain_requirement_before_an_rpmlib_one_does_not_hide_it() -> None:
+    hdr = header(requires=(RpmRequire("tbase", ">=", "1.0"), RpmRequire("rpmlib(PayloadIsZstd)", "<=", "5.4.18-1"),
+                           RpmRequire("rpmlib", "", ""), RpmRequire("rpmlib(RichDependencies", "", "")))
+    assert [f.split(":")[0] for f in findings(hdr, "el7")] == ["rpmlib(PayloadIsZstd)"]
+
+
+def test_an_rpmlib_feature_without_a_known_fix_still_names_one() -> None:
+    hdr = header(requires=(RpmRequire("rpmlib(SomethingNew)", "<=", "9-1"),))
+    assert findings(hdr, "el6") == ["rpmlib(SomethingNew): el6's rpm 4.8 does not support it "
+                                    "(rpmlib(SomethingNew) <= 9-1) — fix: rebuild without it"]
+
+
+@pytest.mark.parametrize("dist", ["el6", "el7"])
+def test_payload_defaults_and_digests(dist: str) -> None:
+    assert findings(header(payload_compressor=""), dist) == []  # no tag: rpm's default, gzip
+    assert findings(header(payload_compressor="xz", file_digest_algo=None), dist) == []
+    got = findings(header(payload_compressor="lz4"), dist)
+    assert got == [f"payload lz4: {dist}'s rpm {SUPPORT[DISTS[dist].rhel].rpm} cannot decompress a lz4 payload "
+                   "(it reads bzip2, gzip, lzma, xz) — fix: build with --define '_binary_payload w9.gzdio'"]
+    assert findings(header(payload_format=""), dist) == []  # no tag: cpio
+
+
+@pytest.mark.parametrize("rule", [RpmRule, RepoRule])
+def test_the_rule_bases_are_abstract(rule: type) -> None:
+    with pytest.raises(TypeError):
+        rule()
+
+
+def _repo_with(tmp: Path, extra: list[tuple[str, str, bytes]], **kw: object) -> Path:
+    """``_repo``'s repository plus more listed files: (type, file name, body)."""
+    repo = _repo(tmp, **kw)  # type: ignore[arg-type]
+    repomd = repo / "repodata" / "repomd.xml"
+    text = repomd.read_text()
+    more = ""
+    for kind, name, body in extra:
+        (repo / "repodata" / name).write_bytes(body)
+        digest = hashlib.sha256(body).hexdigest()
+        more += (f'<data type="{kind}"><checksum type="sha256">{digest}</checksum>'
+                 f'<open-checksum type="sha256">{digest}</open-checksum><location href="repodata/{name}"/></data>')
+    repomd.write_text(text.replace("</repomd>", more + "</repomd>"))
+    return repo
+
+
+def gate_findings(repo: Path, dist: str = "el6", grouped: bool = False) -> tuple[list[str], list[str]]:
+    ctx = CheckContext(release=None, dist=DISTS[dist], report_dir=repo / "reports", repos=(repo,),
+                       grouped=(repo,) if grouped else ())
+    report = CompatCheck().run(ctx)
+    assert report.items == [str(repo / "repodata" / "repomd.xml")]
+    return [f.check for f in report.errors], [f.check for f in report.warnings]
+
+
+COMPS = b"<?xml version='1.0'?><comps/>"
+
+
+@pytest.mark.parametrize("extra,errors,warnings", [
+    ([("group", "comps.xml", COMPS)], [], []),
+    ([("group", "comps.xml.gz", gzip.compress(COMPS))], ["group compression gz"], []),
+    ([("group_gz", "comps.xml.gz", gzip.compress(COMPS))], [], []),
+    ([("group_gz", "comps.xml", COMPS)], ["group_gz compression none"], []),
+    ([("updateinfo_gz", "u.xml", COMPS)], ["updateinfo_gz compression none"], []),
+    ([("updateinfo", "u.xml.bz2", bz2.compress(COMPS))], [], []),
+    ([("updateinfo", "u.xml.xz", b"\xfd7zXZ\x00....")], ["updateinfo compression xz"], []),
+    ([("primary_zck", "p.xml.zck", b"\x00ZCK1....")], [], ["primary_zck (zck)"]),
+    ([("modules", "m.yaml", b"plain text, no magic")], ["modules compression unknown"], []),
+])
+def test_each_kind_of_listed_file_has_its_compressions(tmp_path: Path, extra: list, errors: list,
+                                                        warnings: list) -> None:
+    assert gate_findings(_repo_with(tmp_path, extra)) == (errors, warnings)
+
+
+def test_plain_xml_and_sqlite_are_named_by_their_bytes(tmp_path: Path) -> None:
+    for name, body in [("a.sqlite", b"SQLite format 3\x00" + b"\0" * 100), ("b.xml", b"<?xml version='1.0'?>")]:
+        (tmp_path / name).write_bytes(body)
+        assert compression_of(tmp_path / name) == "none", name
+    (tmp_path / "c").write_bytes(b"SQLite format 3")  # without its NUL: not sqlite's header
+    assert compression_of(tmp_path / "c") == "unknown"
+    # the primary XML itself read as the wrong compression is refused
+    got = gate_errors(_repo(tmp_path / "r", db="none"), "el6")
+    assert got == ["primary_db compression none", "filelists_db compression none", "other_db compression none"], got
+
+
+@pytest.mark.parametrize("drop", ["primary", "filelists", "other", "primary_db", "other_db"])
+def test_every_metadata_type_yum_needs_must_be_listed(tmp_path: Path, drop: str) -> None:
+    assert gate_errors(_repo(tmp_path, drop=drop), "el7") == [drop]
+
+
+def test_group_file_is_required_only_where_expected(tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    assert gate_findings(repo, grouped=True) == (["group"], [])
+    assert gate_findings(repo, grouped=False) == ([], [])
+    assert gate_findings(_repo_with(tmp_path / "g", [("group", "comps.xml", COMPS)]), grouped=True) == ([], [])
+
+
+def test_checksum_types_are_reported_once_per_type_with_every_entry(tmp_path: Path) -> None:
+    repo = _repo_with(tmp_path, [("group", "comps.xml", COMPS)], checksum="sha512")
+    ctx = CheckContext(release=None, dist=DISTS["el6"], report_dir=repo / "reports", repos=(repo,))
+    report = CompatCheck().run(ctx)
+    bad = [f for f in report.errors if f.check.startswith("checksum")]
+    assert [f.check for f in bad] == ["checksum sha512"]
+    assert "used by primary, filelists, other, primary_db, filelists_db, other_db;" in bad[0].message
+    assert gate_errors(_repo(tmp_path / "sha1", checksum="sha1"), "el6") == []
+    assert gate_errors(_repo(tmp_path / "sha", checksum="sha"), "el6") == []
+
+
+def test_integrity_names_a_missing_file_and_a_corrupt_one(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, corrupt="primary")
+    (repo / "repodata" / "other.xml.gz").unlink()
+    errors, _ = gate_findings(repo)
+    assert errors == ["primary checksum", "other"], errors
+
+
+def test_an_unreadable_package_and_repository_are_one_finding_each(tmp_path: Path) -> None:
+    if shutil.which("rpm") is None:
+        pytest.skip("rpm is not installed here (`make setup` installs it): the gate reads headers with rpm -qp; "
+                    "tests/test_gates.py::test_compat_unreadable_rpm_fails covers it with real packages")
+    bogus = tmp_path / "bogus-1-1.noarch.rpm"
+    bogus.write_bytes(b"not an rpm\n" * 20)
+    ctx = CheckContext(release=None, dist=DISTS["el7"], report_dir=tmp_path / "reports", rpms=(bogus,),
+                       repos=(tmp_path / "norepo",))
+    report = CompatCheck().run(ctx)
+    assert report.items == [str(bogus), str(tmp_path / "norepo" / "repodata" / "repomd.xml")]
+    assert [(f.check, f.id) for f in report.errors] == [("rpm-format", "compat.unreadable"),
+                                                         ("repomd.xml", "compat.repomd")]
+    assert CompatCheck.required is True
