@@ -6,7 +6,8 @@ from the runner's environment — a tag ``v<version>-<release>`` builds
 a manual run its ``release`` input (``INPUT_RELEASE``, passed through ``env:``,
 never spliced into the script), anything else ``DEFAULT_RELEASE``. It appends
 ``RELEASE=<manifest>`` and ``RELEASE_ID=<name-version-release>`` to
-``$GITHUB_ENV`` for the later steps.
+``$GITHUB_ENV`` for the later steps (and ``release``/``release_id`` to
+``$GITHUB_OUTPUT``, for another job).
 
 ``python3 -m pmrepo.ci collect-artifacts DIR``: moves the per-dist artifacts
 the build jobs uploaded (``DIR/repo-<dist>/``) into the output layout,
@@ -138,6 +139,8 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
             print(f"release manifest: {sel.manifest} ({sel.release_id}), chosen by {sel.why}")
             if env.get("GITHUB_ENV"):
                 write_env(Path(env["GITHUB_ENV"]), {"RELEASE": str(sel.manifest), "RELEASE_ID": sel.release_id})
+            if env.get("GITHUB_OUTPUT"):  # the step's outputs, for a job's `outputs:`
+                write_env(Path(env["GITHUB_OUTPUT"]), {"release": str(sel.manifest), "release_id": sel.release_id})
             return 0
         if len(args) == 2 and args[0] == "collect-artifacts":
             rel = manifest.load(_inside(root, _value(env, "RELEASE"), "$RELEASE"))

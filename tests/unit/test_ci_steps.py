@@ -21,10 +21,11 @@ REAL = "releases/1.1.14-1.1.toml"
 
 def runner_env(tmp_path: Path, **values: str) -> dict[str, str]:
     """A GitHub runner's environment for one step (no variable of this machine's leaks in)."""
-    env_file = tmp_path / "github_env"
+    env_file, out_file = tmp_path / "github_env", tmp_path / "github_output"
     env_file.write_text("")
+    out_file.write_text("")
     base = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "GITHUB_ACTIONS": "true", "CI": "true",
-            "GITHUB_ENV": str(env_file), "PYTHONPATH": str(ROOT)}
+            "GITHUB_ENV": str(env_file), "GITHUB_OUTPUT": str(out_file), "PYTHONPATH": str(ROOT)}
     return base | values
 
 
@@ -34,8 +35,8 @@ def step(env: dict[str, str], *args: str, cwd: Path = ROOT) -> subprocess.Comple
                           capture_output=True, timeout=120, check=False)
 
 
-def exported(env: dict[str, str]) -> dict[str, str]:
-    lines = Path(env["GITHUB_ENV"]).read_text().splitlines()
+def exported(env: dict[str, str], var: str = "GITHUB_ENV") -> dict[str, str]:
+    lines = Path(env[var]).read_text().splitlines()
     return dict(line.split("=", 1) for line in lines)
 
 
@@ -63,6 +64,7 @@ def test_the_manifest_a_run_builds(tmp_path: Path, event: dict[str, str], extra:
     res = step(env, "select-release")
     assert res.returncode == 0, res.stderr
     assert exported(env) == {"RELEASE": want, "RELEASE_ID": release_id}
+    assert exported(env, "GITHUB_OUTPUT") == {"release": want, "release_id": release_id}
     assert manifest.load(ROOT / want).release_id == release_id
     assert f"release manifest: {want} ({release_id})" in res.stdout
 
@@ -86,7 +88,7 @@ def test_a_bad_choice_is_one_annotated_line_and_exports_nothing(tmp_path: Path, 
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("::error::") and named in lines[0] and "fix:" in lines[0], lines
     assert "Traceback" not in res.stderr
-    assert Path(env["GITHUB_ENV"]).read_text() == ""
+    assert Path(env["GITHUB_ENV"]).read_text() == "" and Path(env["GITHUB_OUTPUT"]).read_text() == ""
 
 
 def test_a_tag_must_be_the_release_its_manifest_holds(tmp_path: Path) -> None:
