@@ -149,3 +149,12 @@ def test_bad_artifacts_are_refused_before_anything_moves(tmp_path: Path, dists: 
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("::error::") and named in lines[0] and "fix:" in lines[0], lines
     assert sorted(p.name for p in base.iterdir()) == [f"repo-{d}" for d in dists]  # nothing moved
+
+
+def test_the_step_script_needs_only_the_standard_library() -> None:
+    """The workflows run it before `make setup` (a bare Fedora image has python3, nothing else)."""
+    res = subprocess.run([sys.executable, "-S", "-c", "import pmrepo.ci, sys; "
+                          "print(sorted(m for m in sys.modules if m.split('.')[0] in ('jinja2', 'requests', 'tomlkit', 'yaml')))"],
+                         cwd=ROOT, env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT)}, capture_output=True,
+                         text=True, timeout=60, check=False)
+    assert res.returncode == 0 and res.stdout.strip() == "[]", res.stderr
