@@ -56,6 +56,17 @@ def _resolved(path: Path) -> Path:
     return path.resolve()
 
 
+def _pm_options(values: list[str]) -> tuple[str, ...]:
+    """``--container-pm-opt`` values: each one option of yum/dnf (``-…``), one line."""
+    for value in values:
+        if not value.startswith("-") or any(c.isspace() or ord(c) < 32 for c in value):
+            raise UsageError(
+                f"--container-pm-opt {value!r}: not one yum/dnf option — fix: give e.g. "
+                "--container-pm-opt=--setopt=skip_if_unavailable=1 (no spaces; repeat for more)"
+            )
+    return tuple(values)
+
+
 # option group -> its options (subcommands pick the groups they use)
 GROUPS: dict[str, tuple[Opt, ...]] = {
     "release": (opt("--release", type=Path, default=DEMO, help="release manifest (default: the offline demo)"),),
@@ -167,6 +178,16 @@ GROUPS: dict[str, tuple[Opt, ...]] = {
             convert=_resolved,
             help="with --container: also test the upgrade in place from the previous release (release.follows), "
             "whose repository packages are in the output root DIR",
+        ),
+        opt(
+            "--container-pm-opt",
+            dest="container_pm_options",
+            action="append",
+            default=[],
+            metavar="OPTION",
+            convert=_pm_options,
+            help="an extra yum/dnf option for the container tests (repeatable), e.g. "
+            "--container-pm-opt=--setopt=skip_if_unavailable=1 for a real centos image without network",
         ),
         opt(
             "--container-image",

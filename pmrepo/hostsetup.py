@@ -46,7 +46,14 @@ TOOLS: dict[str, tuple[str, str]] = {
     # the release page test renders the notes in a real browser (headless, driven by selenium)
     "chromium": ("chromium", "chromium"),
     "chromedriver": ("chromium-driver", "chromedriver"),
+    # tests/test_workflow.py: actionlint (requirements-test.txt) checks the workflows' run: blocks with it
+    "shellcheck": ("shellcheck", "ShellCheck"),
 }
+# Debian packages Ubuntu does not have as such: its chromium-browser and chromium-chromedriver debs
+# only install the Chromium snap, which cannot read pages outside the home directory. There the
+# release page test takes a browser that is not a snap (GitHub's runners have /usr/bin/chromium,
+# google-chrome and a matching chromedriver), or the one PMREPO_BROWSER names.
+NOT_ON_UBUNTU = {"chromium", "chromium-driver"}
 # extra packages with no single command to probe: (Debian, Fedora) -> a path that proves it is installed
 EXTRA: dict[tuple[str, str], str] = {
     ("dnf-plugins-core", "dnf-plugins-core"): "/usr/share/doc/dnf-plugins-core",
@@ -68,11 +75,22 @@ def _sh(argv: list[str]) -> None:
     run(argv, log_file=LOG, env={"DEBIAN_FRONTEND": "noninteractive"})
 
 
-def missing_packages(debian: bool) -> list[str]:
+def missing_packages(debian: bool, ubuntu: bool = False) -> list[str]:
     idx = 0 if debian else 1
     pkgs = {pkgs[idx] for cmd, pkgs in TOOLS.items() if shutil.which(cmd) is None}
     pkgs |= {names[idx] for names, path in EXTRA.items() if not Path(path).exists()}
-    return sorted(pkgs)
+    return sorted(pkgs - NOT_ON_UBUNTU if ubuntu else pkgs)
+
+
+def is_ubuntu(os_release: Path = Path("/etc/os-release")) -> bool:
+    """Whether the host is Ubuntu (or says it is like Ubuntu), from os-release(5)."""
+    try:
+        text = os_release.read_text(encoding="utf-8")
+    except OSError:
+        return False
+    fields = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+    ids = fields.get("ID", "").strip("\"'").split() + fields.get("ID_LIKE", "").strip("\"'").split()
+    return "ubuntu" in ids
 
 
 def python_missing(modules: tuple[str, ...]) -> list[str]:
@@ -96,21 +114,39 @@ def pins_unmet(requirements: Path) -> list[str]:
     return unmet
 
 
+def install_commands(pkgs: list[str], debian: bool, root: bool) -> list[list[str]]:
+    """The package manager calls that install ``pkgs`` (Debian/Ubuntu: apt-get; else dnf, with mock).
+    Not root (a GitHub runner, a developer's machine): through ``sudo -n`` — no password prompt
+    without a terminal, a refusal instead — with ``env`` carrying DEBIAN_FRONTEND past sudo's
+    environment reset."""
+    sudo = [] if root else ["sudo", "-n", "env", "DEBIAN_FRONTEND=noninteractive"]
+    if debian:
+        return [
+            [*sudo, "apt-get", "update", "-qq"],
+            [*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *pkgs],
+        ]
+    return [[*sudo, "dnf", "install", "-y", *pkgs, "mock"]]
+
+
 def setup() -> int:
     debian = shutil.which("apt-get") is not None
     fedora = not debian and shutil.which("dnf") is not None and Path("/etc/redhat-release").exists()
+    ubuntu = debian and is_ubuntu()
     try:
-        pkgs = missing_packages(debian)
+        pkgs = missing_packages(debian, ubuntu)
+        skipped = sorted(set(missing_packages(debian)) - set(pkgs))
+        if skipped:
+            print(
+                f"setup: not installing {', '.join(skipped)} on Ubuntu (a snap there) — the release page test "
+                "needs a browser that is not a snap and its chromedriver: set PMREPO_BROWSER to it",
+                file=sys.stderr,
+            )
         if pkgs:
-            sudo = [] if os.geteuid() == 0 else ["sudo"]
-            if debian:
-                _sh([*sudo, "apt-get", "update", "-qq"])
-                _sh([*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *pkgs])
-            elif fedora:
-                _sh([*sudo, "dnf", "install", "-y", *pkgs, "mock"])
-            else:
+            if not (debian or fedora):
                 print(f"setup: unknown host; install these yourself: {' '.join(pkgs)}", file=sys.stderr)
                 return 2
+            for argv in install_commands(pkgs, debian, os.geteuid() == 0):
+                _sh(argv)
         else:
             print("setup: system tools present")
         checkout = defaults.checkout()

@@ -50,7 +50,7 @@ def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
     where = f"dists.{name}"
     if not isinstance(data, dict):
         raise r.fail(where, "must be a table", f"write [{where}] with tag and rhel")
-    r.unknown(data, {"tag", "rhel", "macros", "os_requires", "base_repos", "image"}, where)
+    r.unknown(data, {"tag", "rhel", "macros", "os_requires", "base_repos", "mock_base_repos", "image"}, where)
     if not NAME_RE.match(name):
         raise r.fail(where, f"invalid dist name {name!r}", "use a name like el7")
     tag = r.str_(data, "tag", where, default=f".{name}")
@@ -85,21 +85,8 @@ def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
                 "write the value on one line",
             )
         _check_macro(r, f"{where}.macros.{key}", key, str(value), name)
-    repos = data.get("base_repos", {})
-    if not isinstance(repos, dict) or not all(isinstance(v, str) for v in repos.values()):
-        raise r.fail(
-            f"{where}.base_repos", 'must be a table of repoid = "baseurl"', 'write base_repos = {base = "http://…"}'
-        )
-    for key, value in repos.items():
-        if not NAME_RE.match(key):
-            raise r.fail(f"{where}.base_repos.{key}", f"invalid repo id {key!r}", "use letters, digits and ._+-")
-        if not URL_RE.match(value):
-            raise r.fail(
-                f"{where}.base_repos.{key}",
-                f"{value!r} is not an http(s):// or file:// URL",
-                'write base = "http://…" (no spaces or newlines)',
-            )
-        _no_template(r, f"{where}.base_repos.{key}", value)
+    repos = _repos(r, data, "base_repos", where)
+    mock_repos = _repos(r, data, "mock_base_repos", where)
     return Dist(
         name=name,
         tag=tag,
@@ -108,7 +95,7 @@ def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
         os_requires=r.str_list(
             data, "os_requires", where, pattern=NAME_RE, hint="list package names (letters, digits and ._+-)"
         ),
-        base_repos=dict(repos),
+        base_repos=repos,
         image=r.str_(
             data,
             "image",
@@ -117,7 +104,26 @@ def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
             pattern=IMAGE_RE,
             hint="an image reference like centos:7 (letters, digits, ._/:@-; not starting with '-')",
         ),
+        mock_base_repos=mock_repos,
     )
+
+
+def _repos(r: _Reader, data: dict[str, Any], key: str, where: str) -> dict[str, str]:
+    """``[dists.<d>] <key>``: a table of repoid = "baseurl"."""
+    repos = data.get(key, {})
+    if not isinstance(repos, dict) or not all(isinstance(v, str) for v in repos.values()):
+        raise r.fail(f"{where}.{key}", 'must be a table of repoid = "baseurl"', f'write {key} = {{base = "http://…"}}')
+    for name, value in repos.items():
+        if not NAME_RE.match(name):
+            raise r.fail(f"{where}.{key}.{name}", f"invalid repo id {name!r}", "use letters, digits and ._+-")
+        if not URL_RE.match(value):
+            raise r.fail(
+                f"{where}.{key}.{name}",
+                f"{value!r} is not an http(s):// or file:// URL",
+                'write base = "http://…" (no spaces or newlines)',
+            )
+        _no_template(r, f"{where}.{key}.{name}", value)
+    return dict(repos)
 
 
 def _load_source(r: _Reader, root: Path, data: Any, where: str, comp: str, version: str) -> Source:

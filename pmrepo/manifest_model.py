@@ -205,6 +205,9 @@ class Dist:
     os_requires: tuple[str, ...]  # unversioned OS packages the metapackage requires
     base_repos: Mapping[str, str]  # repo id -> baseurl of the dist's base repositories
     image: str  # container image for the install test
+    # repo id -> baseurl of repositories for the mock build roots only (on top of base_repos); the
+    # checks and the rpmbuild backend never use them (the demo's roots need the vault, its checks not)
+    mock_base_repos: Mapping[str, str] = field(default_factory=dict)
 
     def rpm_defines(self) -> dict[str, str]:
         """The macros every rpm/rpmbuild/rpmspec call for this dist defines."""

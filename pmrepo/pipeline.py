@@ -300,7 +300,7 @@ class Pipeline:
             if upgrade_from is None
             else functools.partial(previous_repo_packages, self.release, upgrade_from=upgrade_from)
         )
-        opts = CheckOptions(o.install_check, o.gates, o.container, o.container_image)
+        opts = CheckOptions(o.install_check, o.gates, o.container, o.container_image, o.container_pm_options)
         return default_checks(self.release, opts, previous, self.say)
 
     def assembly(self, dist: Dist, check_list: list[Check] | None = None) -> Assembly:

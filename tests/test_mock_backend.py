@@ -288,7 +288,7 @@ def test_mock_opt_parsing() -> None:
 
 def test_mirror_overrides(demo, fake_mock, monkeypatch: pytest.MonkeyPatch) -> None:
     rel = demo[0]
-    el7 = dataclasses.replace(rel.dists["el7"], base_repos={
+    el7 = dataclasses.replace(rel.dists["el7"], mock_base_repos={}, base_repos={
         "base": "http://manifest.example/centos/7/os/$basearch/",
         "updates": "http://manifest.example/centos/7/updates/$basearch/",
         "sclo": "http://manifest.example/centos/7/sclo/$basearch/",
@@ -328,7 +328,7 @@ def test_bad_mirror_is_a_one_line_error(demo, fake_mock, monkeypatch, env, value
 
 
 def test_dist_without_builtin_mirrors_needs_base_repos(demo, fake_mock) -> None:
-    el8 = dataclasses.replace(demo[0].dists["el7"], name="el8", tag=".el8", rhel=8, base_repos={})
+    el8 = dataclasses.replace(demo[0].dists["el7"], name="el8", tag=".el8", rhel=8, base_repos={}, mock_base_repos={})
     with pytest.raises(UsageError, match=r"\[dists.el8\] base_repos"):
         MockBuilder().render_config(el8)
     el8 = dataclasses.replace(el8, base_repos={"baseos": "http://m.example/8/BaseOS/$basearch/os/"})

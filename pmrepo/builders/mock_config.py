@@ -13,7 +13,8 @@ repos. Repo URLs, from lowest to highest precedence:
 
 1. built-in defaults (``_default_repos``; vault 6.10 / 7.9.2009, EPEL archive),
 2. the manifest's ``[dists.<d>] base_repos`` (repoid -> baseurl; a repo named
-   there is enabled, new ids add repos),
+   there is enabled, new ids add repos), then its ``mock_base_repos`` (the same,
+   for the build roots only: the checks never see them),
 3. the backend's ``mirrors`` option (``repoid`` or ``<dist>/<repoid>`` -> baseurl),
 4. the environment: ``PMREPO_MIRROR_<REPOID>``, then ``PMREPO_MIRROR_<DIST>_<REPOID>``
    (uppercased, every non-alphanumeric character -> ``_``), for an internal mirror.
@@ -154,6 +155,10 @@ def repos_for(dist: Dist, mirrors: Mapping[str, str], repo_enabled: Mapping[str,
         check_repoid(repoid, f"manifest [dists.{dist.name}] base_repos")
         set_url(repos, repoid, url, f"manifest [dists.{dist.name}] base_repos.{repoid}")
         repos[repoid]["enabled"] = True  # named in the manifest: used
+    for repoid, url in dist.mock_base_repos.items():  # the build roots' own (the checks never see them)
+        check_repoid(repoid, f"manifest [dists.{dist.name}] mock_base_repos")
+        set_url(repos, repoid, url, f"manifest [dists.{dist.name}] mock_base_repos.{repoid}")
+        repos[repoid]["enabled"] = True
     for key, url in mirrors.items():
         mirrored = _target(key, dist, "mirrors")
         if mirrored:

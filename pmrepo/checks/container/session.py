@@ -392,8 +392,9 @@ class Session:
         # -y: a signed repository (repo_gpgcheck=1) has its key imported from the .repo file's
         # gpgkey= on first use, as yum does for an operator's `yum -y install`; without it the
         # import prompt is declined and repomd.xml fails to verify. A bad signature still fails.
+        opts = "".join(f"{shlex.quote(o)} " for o in self.settings.pm_options)
         res = self.sh(
-            f"{tool} -y -v repolist enabled 2>&1; echo {_MARK}; "
+            f"{tool} -y -v {opts}repolist enabled 2>&1; echo {_MARK}; "
             + "; ".join(
                 f"echo {shlex.quote(r.repo_id)} $(ls {shlex.quote(r.rpm_dir)} 2>/dev/null | grep -c '\\.rpm$')"
                 for r in rel.repos
