@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import posixpath
 import re
 from collections.abc import Callable
@@ -46,6 +47,7 @@ import jinja2
 from markupsafe import escape as _xml_escape
 
 from .errors import SpecError
+from .fsutil import NotRegularFileError, open_regular
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -61,10 +63,15 @@ class _Loader(jinja2.BaseLoader):
 
 def _read_template(path: Path, name: str) -> tuple[str, str, Callable[[], bool]]:
     try:
-        source = path.read_bytes().decode("utf-8")
-        mtime = path.stat().st_mtime_ns
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        with open_regular(path) as fh:  # a FIFO or device is refused, never read or waited on
+            source = fh.read().decode("utf-8")
+            mtime = os.fstat(fh.fileno()).st_mtime_ns
+    except (FileNotFoundError, NotADirectoryError):
         raise jinja2.TemplateNotFound(name) from None
+    except NotRegularFileError as exc:
+        if exc.kind == "a directory":
+            raise jinja2.TemplateNotFound(name) from None
+        raise SpecError(f"{exc} — fix: make the template a regular file") from None
     except UnicodeDecodeError as exc:
         raise SpecError(f"{path}: byte {exc.start} is not UTF-8 — fix: save the template as UTF-8") from None
     source = source.removeprefix("\ufeff")  # a byte-order mark is not template text

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SpecError
-from .fsutil import write_atomic
+from .fsutil import NotRegularFileError, check_regular, write_atomic
 from .manifest import Component, Dist, Release
 from .render import COMPONENT_TEXT_FIELDS, RELEASE_TEXT_FIELDS, neutral, render_spec
 from .run import run
@@ -47,12 +47,23 @@ def component_context(release: Release, dist: Dist, comp: Component) -> dict[str
     return ctx
 
 
+def spec_problem(release: Release, comp: Component) -> SpecError | None:
+    """Why ``comp``'s spec template cannot be rendered (missing, or not a regular file), or None."""
+    try:
+        check_regular(comp.spec)
+        return None
+    except (OSError, NotRegularFileError) as exc:
+        problem = f"{comp.spec} does not exist" if isinstance(exc, FileNotFoundError) else str(exc)
+    return SpecError(
+        f"{release.path}: components.{comp.name}.spec: {problem} — "
+        f'fix: write the template (a regular file) or set spec = "…" (spec_dir is {release.spec_dir})'
+    )
+
+
 def render_component(release: Release, dist: Dist, comp: Component) -> str:
-    if not comp.spec.is_file():
-        raise SpecError(
-            f"{release.path}: components.{comp.name}.spec: {comp.spec} does not exist — "
-            f'fix: write the template or set spec = "…" (spec_dir is {release.spec_dir})'
-        )
+    problem = spec_problem(release, comp)
+    if problem is not None:
+        raise problem
     plain = component_context(neutral(release, RELEASE_TEXT_FIELDS), dist, neutral(comp, COMPONENT_TEXT_FIELDS))
     return render_spec(
         comp.spec,
