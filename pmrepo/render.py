@@ -166,16 +166,37 @@ FILTERS: dict[str, Callable[[Any], Any]] = {"spec": spec_escape, "repo": repo_es
 
 
 _SCRIPT_SCHEME = re.compile(r"\b(javascript|vbscript|data)(\s*):", re.IGNORECASE)
+# a line that would open a heading: ATX (``## x``, also after list/quote markers) or a setext underline
+# (``===``/``---`` under a line); at most 3 spaces in: 4 make an indented code block, left as it is
+_MD_BLOCK = re.compile(
+    r"^((?:[ \t]*(?:>|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t])))*[ ]{0,3})"  # list/quote markers, < 4 spaces
+    r"(#{1,6}(?=[ \t]|$)|=+[ \t]*$|-+[ \t]*$)",  # an ATX heading's #, a setext underline
+    re.M,
+)
+
+
+def _md_inline(text: str) -> str:
+    """No raw HTML, no script URL scheme, no image (``![`` written ``&#33;[``: shown as ``!`` and a link)."""
+    return _SCRIPT_SCHEME.sub(r"\1\2&#58;", text.replace("<", "&lt;")).replace("![", "&#33;[")
 
 
 def md_escape(value: Any) -> str:
-    """A value in a Markdown file: no raw HTML (``<`` written as ``&lt;``) and no
-    script URL scheme (``javascript:`` written ``javascript&#58;``) — entities
-    any Markdown renderer shows as the same characters, and never runs."""
+    """A value in a Markdown file: no raw HTML (``<`` written as ``&lt;``), no script URL
+    scheme (``javascript:`` written ``javascript&#58;``), no image (``![`` written
+    ``&#33;[``: the page loads nothing from the network) — entities any Markdown renderer
+    shows as the same characters — and no heading: a line of the value that would start
+    one (``## x``, ``===`` under a line) gets a backslash (``\\## x``), so text cannot add
+    a section or a table-of-contents entry to the notes."""
     if isinstance(value, Escaped):
         return value
     text = "" if value is None else str(value)
-    return Escaped(_SCRIPT_SCHEME.sub(r"\1\2&#58;", text.replace("<", "&lt;")))
+    return Escaped(_MD_BLOCK.sub(r"\1\\\2", _md_inline(text)))
+
+
+def md_document(value: Any) -> str:
+    """A Markdown document the release's author wrote (a notes section's file): its headings are
+    its structure and stay; raw HTML, script schemes and images are escaped as in md_escape."""
+    return Escaped(_md_inline("" if value is None else str(value)))
 
 
 def _escaper(name: str) -> Callable[[Any], Any] | None:
