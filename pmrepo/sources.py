@@ -33,6 +33,7 @@ from tomlkit.items import InlineTable
 
 from .errors import SourceError, UnpinnedSourceError
 from .fsutil import NotRegularFileError, file_kind, open_regular, read_regular, sha256_file, write_atomic
+from .limits import fetch_deadline, fetch_max_bytes
 from .manifest import Component, Release, Source, redact_url
 
 log = logging.getLogger("pmrepo.sources")
@@ -95,14 +96,6 @@ def pack_tree(tree: Path, top: str, out: Path, mtime: int) -> None:
     write_atomic(out, packed.getvalue())
 
 
-def _env_number(name: str, default: float) -> float:
-    value = os.environ.get(name, "")
-    try:
-        return float(value) if value else default
-    except ValueError:
-        raise SourceError(f"environment {name}={value!r} is not a number — fix: unset it or give a number") from None
-
-
 ARCHIVE_MAGIC = {  # file name ending -> (offset, magic) of what pin accepts as that archive
     (".tar.gz", ".tgz", ".gz"): (0, b"\x1f\x8b"),
     (".tar.bz2", ".tbz2", ".bz2"): (0, b"BZh"),
@@ -143,8 +136,8 @@ class Fetcher:
     cache_dir: Path
     timeout: float = 60.0
     say: Callable[[str], None] = log.warning
-    max_bytes: int = field(default_factory=lambda: int(_env_number("PMREPO_FETCH_MAX_BYTES", 2 << 30)))
-    deadline: float = field(default_factory=lambda: _env_number("PMREPO_FETCH_DEADLINE", 1800.0))
+    max_bytes: int = field(default_factory=fetch_max_bytes)
+    deadline: float = field(default_factory=fetch_deadline)
     progress_every: float = 2.0
 
     def cached(self, sha256: str) -> Path:
