@@ -35,3 +35,9 @@ def fetch_deadline() -> float:
 
 def fetch_max_bytes() -> int:
     return int(env_number(FETCH_MAX_BYTES_ENV, FETCH_MAX_BYTES))
+
+
+# a release's spec templates (render_limits: each rendered in a child process)
+TEMPLATE_DEADLINE = 30.0  # seconds per template (a real spec renders in milliseconds)
+TEMPLATE_MEMORY = 1 << 30  # bytes the child may allocate beyond what it was forked with
+TEMPLATE_MAX_BYTES = 16 << 20  # the largest rendered text (a real spec has a few dozen KiB)

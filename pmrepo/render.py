@@ -9,7 +9,13 @@ Two kinds of template go through it:
 * a release's component spec templates (release data), rendered by an
   environment whose loader (:class:`ReleaseLoader`) is confined to the
   release's ``spec_dir``: no absolute name, no ``..`` out of it, no symlink
-  resolving outside it, UTF-8 only.
+  resolving outside it, UTF-8 only. That environment is jinja2's
+  ``ImmutableSandboxedEnvironment`` (no Python internals such as
+  ``__globals__``, no changing the values a template is given), and each
+  render runs in a child process bounded in memory, time and output
+  (``render_limits``). The tool's own templates keep a plain environment:
+  they are the tool's code, shipped and reviewed with it, and see manifest
+  values only as escaped data.
 
 An ``include``/``import`` is resolved beside the including template, so a
 release's templates see their own siblings and the tool's see theirs.
@@ -44,8 +50,10 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import escape as _xml_escape
 
+from . import render_limits
 from .errors import SpecError
 from .fsutil import NotRegularFileError, open_regular
 
@@ -112,7 +120,7 @@ class _Environment(jinja2.Environment):
         return posixpath.join(posixpath.dirname(parent), template)
 
 
-class _ReleaseEnvironment(jinja2.Environment):
+class _ReleaseEnvironment(ImmutableSandboxedEnvironment):
     def join_path(self, template: str, parent: str) -> str:
         """Includes are relative to the including template (absolute names are refused by the loader)."""
         if posixpath.isabs(template):
@@ -239,6 +247,7 @@ ENV = _environment(_Environment, _Loader())
 # one environment per release spec directory, kept for the process: a template is compiled once
 # (and, with use_bytecode_cache, loaded from the cache on later runs), not on every render
 _RELEASE_ENVS: dict[Path, jinja2.Environment] = {}
+_RELEASE_CACHE: jinja2.BytecodeCache | None = None
 
 
 def use_bytecode_cache(directory: Path | None) -> None:
@@ -246,16 +255,20 @@ def use_bytecode_cache(directory: Path | None) -> None:
     components compiles each spec template once, not on every run. Bytecode is reused only
     for the same template source (jinja2 checks it), the same jinja2 and Python versions
     and the same environment (this module's text is part of the directory name)."""
+    global _RELEASE_CACHE
     if directory is None:
-        ENV.bytecode_cache = None
+        ENV.bytecode_cache = _RELEASE_CACHE = None
     else:
         where = directory / hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
         where.mkdir(parents=True, exist_ok=True, mode=0o700)
         cache = ENV.bytecode_cache
         if not isinstance(cache, jinja2.FileSystemBytecodeCache) or cache.directory != str(where):
             ENV.bytecode_cache = jinja2.FileSystemBytecodeCache(str(where))
+            # the sandbox's code (its calls and attribute lookups go through the sandbox) in files of
+            # its own: a release template never runs code the plain environment compiled
+            _RELEASE_CACHE = jinja2.FileSystemBytecodeCache(str(where), "__jinja2_sandboxed_%s.cache")
     for env in _RELEASE_ENVS.values():
-        env.bytecode_cache = ENV.bytecode_cache
+        env.bytecode_cache = _RELEASE_CACHE
 
 
 def render_template(name: str, context: dict[str, Any], *, what: str = "") -> str:
@@ -269,13 +282,18 @@ def release_environment(root: Path) -> jinja2.Environment:
     env = _RELEASE_ENVS.get(root)
     if env is None:
         env = _RELEASE_ENVS[root] = _environment(_ReleaseEnvironment, ReleaseLoader(root))
-    env.bytecode_cache = ENV.bytecode_cache
+    env.bytecode_cache = _RELEASE_CACHE
     return env
 
 
 def render_file(template: Path, context: dict[str, Any], *, what: str = "", root: Path | None = None) -> str:
     """Render a release's template file (which may include its siblings), confined
-    to ``root`` (the release's spec directory; the template's own directory if not given)."""
+    to ``root`` (the release's spec directory; the template's own directory if not given),
+    sandboxed, in a child process with limits (render_limits)."""
+    return render_limits.one(str(template), lambda: _render_file(template, context, what=what, root=root))
+
+
+def _render_file(template: Path, context: dict[str, Any], *, what: str = "", root: Path | None = None) -> str:
     path = Path(template).resolve()
     top = Path(root).resolve() if root is not None else path.parent
     if not path.is_relative_to(top):
@@ -408,13 +426,17 @@ def render_spec(
 ) -> str:
     """Render a spec template — a release's file (``Path``, confined to ``root``,
     its spec directory) or the tool's own (``str``, a name under
-    ``pmrepo/templates/``) — and check its structure against the neutral render."""
+    ``pmrepo/templates/``) — and check its structure against the neutral render.
+    A release's template is rendered (both times) in one child with limits (render_limits)."""
 
     def render(ctx: dict[str, Any]) -> str:
         if isinstance(template, Path):
-            return render_file(template, ctx, what=what, root=root)
+            return _render_file(template, ctx, what=what, root=root)
         return render_template(template, ctx, what=what)
 
-    text = render(context)
-    check_structure(text, render(neutral_context), what)
-    return text
+    def both() -> str:
+        text = render(context)
+        check_structure(text, render(neutral_context), what)
+        return text
+
+    return render_limits.one(str(template), both) if isinstance(template, Path) else both()

@@ -17,10 +17,12 @@ import dataclasses
 import hashlib
 import json
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import render_limits
 from .errors import SpecError
 from .fsutil import NotRegularFileError, check_regular, write_atomic
 from .manifest import Component, Dist, Release
@@ -61,17 +63,28 @@ def spec_problem(release: Release, comp: Component) -> SpecError | None:
 
 
 def render_component(release: Release, dist: Dist, comp: Component) -> str:
-    problem = spec_problem(release, comp)
-    if problem is not None:
-        raise problem
-    plain = component_context(neutral(release, RELEASE_TEXT_FIELDS), dist, neutral(comp, COMPONENT_TEXT_FIELDS))
-    return render_spec(
-        comp.spec,
-        component_context(release, dist, comp),
-        plain,
-        what=f"{comp.name} ({dist.name})",
-        root=release.spec_dir,
-    )
+    return next(render_components(release, dist, [comp]))
+
+
+def render_components(release: Release, dist: Dist, comps: Sequence[Component]) -> Iterator[str]:
+    """Each component's spec for ``dist``, in order, as it is rendered: all of them in one
+    child process with limits (render_limits), each checked against its neutral render."""
+    for comp in comps:
+        problem = spec_problem(release, comp)
+        if problem is not None:
+            raise problem
+    plain = neutral(release, RELEASE_TEXT_FIELDS)
+
+    def job(comp: Component) -> Callable[[], str]:
+        return lambda: render_spec(
+            comp.spec,
+            component_context(release, dist, comp),
+            component_context(plain, dist, neutral(comp, COMPONENT_TEXT_FIELDS)),
+            what=f"{comp.name} ({dist.name})",
+            root=release.spec_dir,
+        )
+
+    yield from render_limits.each([(str(comp.spec), job(comp)) for comp in comps])
 
 
 def define_args(defines: dict[str, str]) -> list[str]:
