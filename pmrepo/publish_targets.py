@@ -52,9 +52,9 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 from .checksums import SUMS_NAME
 from .errors import PublishError
 from .fsutil import sha256_file
-from .limits import ANSWER_MAX_BYTES, LISTING_MAX_BYTES, fetch_deadline, fetch_max_bytes
+from .limits import ANSWER_MAX_BYTES, FETCH_DEADLINE_ENV, LISTING_MAX_BYTES, fetch_deadline, fetch_max_bytes
 from .run import run
-from .webdav import child_names, read_body
+from .webdav import Watchdog, child_names, read_body
 
 if TYPE_CHECKING:
     import requests
@@ -397,6 +397,7 @@ class HttpTarget(Target):
         self.session.auth = auth
         self.session.headers["User-Agent"] = "pmrepo-publish"
         self.session.headers["Accept-Encoding"] = "identity"  # bytes as stored: nothing decompressed here
+        self.watchdog = Watchdog(self.session)  # the deadline covers a whole answer, its headers too
         self.propfind_supported = True
 
     def url(self, name: str, rel: str = "", collection: bool = False) -> str:
@@ -419,10 +420,17 @@ class HttpTarget(Target):
         """Send one request; its answer's body is read (at most ANSWER_MAX_BYTES, within the
         deadline) and dropped, unless ``keep_open``: then the caller reads it with ``body``."""
         started = time.monotonic()
+        self.watchdog.arm(self.deadline)
         try:
             resp = self.session.request(method, url, timeout=self.timeout, allow_redirects=False, stream=True, **kwargs)
         except self.requests.RequestException as exc:
+            self.watchdog.disarm()
             self._log(f"{method} {url} -> {type(exc).__name__}")
+            if self.watchdog.fired:
+                raise PublishError(
+                    f"{method} {url}: no complete answer within {self.deadline:.0f}s while {what} — "
+                    f"fix: check the mirror, or raise {FETCH_DEADLINE_ENV}"
+                ) from None
             reason = type(exc).__name__
             raise PublishError(
                 f"{method} {url} failed ({reason}) while {what} — fix: check the mirror, then rerun"
@@ -435,16 +443,22 @@ class HttpTarget(Target):
             else:
                 fix = "check the mirror, then rerun"
             resp.close()
+            self.watchdog.disarm()
             raise PublishError(f"{method} {url} → HTTP {code} {resp.reason} while {what} — fix: {fix}")
         resp.started = started  # type: ignore[attr-defined]  # the answer's deadline counts from the request
         if not keep_open:
             self.body(resp, ANSWER_MAX_BYTES, what, lambda _block: None)
         return resp
 
+    def _drop(self, resp: requests.Response) -> None:
+        """An answer whose body is not wanted (a 404): closed, its deadline off."""
+        resp.close()
+        self.watchdog.disarm()
+
     def body(self, resp: requests.Response, limit: int, what: str, sink: Callable[[bytes], None]) -> int:
         """``resp``'s body to ``sink``, bounded (webdav.read_body: ``limit`` bytes, the deadline)."""
         started: float = getattr(resp, "started", time.monotonic())
-        return read_body(resp, limit, what, sink, deadline=self.deadline, started=started)
+        return read_body(resp, limit, what, sink, deadline=self.deadline, started=started, watchdog=self.watchdog)
 
     def list_root(self) -> set[str]:
         resp = self.request(
@@ -457,7 +471,7 @@ class HttpTarget(Target):
             keep_open=True,
         )
         if resp.status_code == 404:
-            resp.close()
+            self._drop(resp)
             raise PublishError(
                 f"mirror root {self.root_url} does not exist (HTTP 404) — fix: create it or check the publish target"
             )
@@ -465,7 +479,7 @@ class HttpTarget(Target):
             parts: list[bytes] = []
             self.body(resp, self.listing_max, "listing the mirror root", parts.append)
             return child_names(b"".join(parts), self.root_url)
-        resp.close()
+        self._drop(resp)
         # no PROPFIND: existence checks by HEAD only, stale staging cannot be listed
         self.propfind_supported = False
         logger.warning("%s does not support PROPFIND; stale staging directories cannot be cleaned", self.root_url)
@@ -507,7 +521,7 @@ class HttpTarget(Target):
             url = self.url(staging, rel)
             resp = self.request("GET", url, ok=(200, 404), what=f"re-downloading {rel}", keep_open=True)
             if resp.status_code == 404:
-                resp.close()
+                self._drop(resp)
                 continue
             h = hashlib.sha256()
             limit = sizes[rel] if sizes is not None and rel in sizes else fetch_max_bytes()
@@ -541,6 +555,7 @@ class HttpTarget(Target):
         self.request("DELETE", self.url(name, collection=True), ok=(200, 204, 404), what=f"removing {name}")
 
     def close(self) -> None:
+        self.watchdog.disarm()
         self.session.close()
 
 

@@ -1,12 +1,20 @@
 """What publish reads from a WebDAV server, bounded: an answer's body (at most a number of
 bytes, within a deadline, as sent — never decompressed) and a PROPFIND listing, parsed with
-defusedxml (no DTD, no entity, no external reference). Used by ``publish_targets.HttpTarget``."""
+defusedxml (no DTD, no entity, no external reference). Used by ``publish_targets.HttpTarget``.
+
+The deadline holds for the whole answer, its status line and headers too: a
+:class:`Watchdog` shuts the session's connections down when an answer is not complete in
+time (a server sending its headers a byte at a time stays within any per-read timeout)."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 import time
+import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from .errors import PublishError
@@ -18,12 +26,79 @@ if TYPE_CHECKING:
 CHUNK = 1024 * 1024
 
 
+class Watchdog:
+    """Arms a timer per request of one ``requests.Session``; when it fires, every connection the
+    session opened is shut down, which ends a read blocked on it (the request then fails)."""
+
+    def __init__(self, session: requests.Session) -> None:
+        self.sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+        adapter = _tracking_adapter(self.sockets)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        self.fired = False
+        self._timer: threading.Timer | None = None
+
+    def arm(self, seconds: float) -> None:
+        self.disarm()
+        self.fired = False
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def disarm(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _fire(self) -> None:
+        self.fired = True
+        for sock in list(self.sockets):
+            with contextlib.suppress(OSError):  # already closed
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+def _tracking_adapter(sockets: weakref.WeakSet[socket.socket]) -> Any:
+    """A requests adapter whose connections add their socket to ``sockets`` when they connect."""
+    import urllib3
+    from requests.adapters import HTTPAdapter
+
+    class Conn(urllib3.connection.HTTPConnection):
+        def connect(self) -> None:
+            super().connect()
+            sockets.add(self.sock)
+
+    class TlsConn(urllib3.connection.HTTPSConnection):
+        def connect(self) -> None:
+            super().connect()
+            sockets.add(self.sock)
+
+    class Pool(urllib3.HTTPConnectionPool):
+        ConnectionCls = Conn
+
+    class TlsPool(urllib3.HTTPSConnectionPool):
+        ConnectionCls = TlsConn
+
+    class Adapter(HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {"http": Pool, "https": TlsPool}
+
+    return Adapter()
+
+
 def read_body(
-    resp: requests.Response, limit: int, what: str, sink: Callable[[bytes], None], *, deadline: float, started: float
+    resp: requests.Response,
+    limit: int,
+    what: str,
+    sink: Callable[[bytes], None],
+    *,
+    deadline: float,
+    started: float,
+    watchdog: Watchdog | None = None,
 ) -> int:
     """Hand ``resp``'s body to ``sink`` block by block: at most ``limit`` bytes, and finished
     ``deadline`` seconds after ``started`` (when the request was sent), else one line. The
-    answer is closed either way. Returns the body's size."""
+    answer is closed (and ``watchdog`` disarmed) either way. Returns the body's size."""
     import requests
     import urllib3
 
@@ -43,11 +118,20 @@ def read_body(
                     f"({got} bytes so far) — fix: check the mirror, or raise {FETCH_DEADLINE_ENV}"
                 )
             sink(block)
+        if watchdog is not None and watchdog.fired:  # the connection was shut down: an end, not the body's end
+            raise OSError("shut down at the deadline")
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+        if watchdog is not None and watchdog.fired:
+            raise PublishError(
+                f"{method} {url}: the answer is not finished after {deadline:.0f}s while {what} "
+                f"({got} bytes so far) — fix: check the mirror, or raise {FETCH_DEADLINE_ENV}"
+            ) from None
         raise PublishError(
             f"{method} {url} broke off ({type(exc).__name__}) while {what} — fix: check the mirror, then rerun"
         ) from None
     finally:
+        if watchdog is not None:
+            watchdog.disarm()
         resp.close()
     return got
 

@@ -4,6 +4,9 @@ with no staging directory left on the mirror. Before issue 25 an endless PROPFIN
 process to 11.5 GB (then an OverflowError traceback) and an endless GET during the
 verification left publish running forever and its staging behind.
 
+A server that sends its headers a byte at a time (each read gets data, so no read timeout
+ends it) meets the same deadline.
+
 Each publish runs in a child process under RLIMIT_AS (1 GiB), so a failing client cannot
 take the machine's memory, and under a wall-clock timeout, so it cannot hang the suite; its
 peak resident size is read from wait4()."""
@@ -73,6 +76,8 @@ HOSTILE = [
     # (mode, trickle, what the line says)
     ("endless_propfind", 0.0, "PROPFIND .*: the answer is larger than 16777216 bytes while listing the mirror root"),
     ("endless_propfind", 0.2, "PROPFIND .*: the answer is not finished after 3s while listing the mirror root"),
+    ("slow_headers", 0.2, "PROPFIND .*: (no complete answer within|the answer is not finished after) 3s while "
+                          "listing the mirror root"),
     ("endless_get", 0.0, r"/\.staging-demo-repo-1\.0-1-[0-9a-f]{12}/.*: the mirror serves more than the \d+ bytes "
                          "uploaded"),
     ("endless_get", 0.2, r"GET .*/\.staging-.*: the answer is not finished after 3s while verifying"),

@@ -6,7 +6,9 @@ half of the body and drop the connection without answering; ``corrupt`` —
 flip a byte of PUT bodies whose path ends with one of these names.
 Optional Basic auth.
 
-Hostile modes (issue 25): ``endless_propfind`` — PROPFIND answers 207 and keeps sending
+Hostile modes (issue 25): ``slow_headers`` — PROPFIND sends its status line, then one byte of a header per
+``trickle`` seconds (every read of the client gets data: no read timeout ends it);
+``endless_propfind`` — PROPFIND answers 207 and keeps sending
 ``<D:response>`` elements; ``endless_get`` — a GET of a file under a staging directory
 answers 200 and keeps sending bytes. ``trickle`` (seconds) is the pause between two writes
 (0: as fast as the socket takes them). Each such answer stops by itself after
@@ -35,6 +37,7 @@ class DavState:
     corrupt: tuple[str, ...] = ()
     puts: int = 0
     endless_propfind: bool = False
+    slow_headers: bool = False
     endless_get: bool = False
     trickle: float = 0.0
     endless_seconds: float = 60.0
@@ -210,6 +213,20 @@ class DavHandler(BaseHTTPRequestHandler):
         if not self._authorized():
             return
         self._body()
+        if self.state.slow_headers:
+            with self.state.lock:
+                self.state.log.append((self.command, self.path, 207))
+            self.close_connection = True
+            stop = time.monotonic() + self.state.endless_seconds
+            try:
+                self.wfile.write(b"HTTP/1.1 207 Multi-Status\r\nX-Slow: ")
+                while time.monotonic() < stop:
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(self.state.trickle or 0.2)
+            except OSError:
+                pass
+            return
         if self.state.endless_propfind:
             one = b"<D:response><D:href>/mirror/x</D:href></D:response>"
             return self._endless(207, b'<?xml version="1.0"?><D:multistatus xmlns:D="DAV:">',
