@@ -65,9 +65,19 @@ EXTRA: dict[tuple[str, str], str] = {
 LOG = run_logs(defaults.workdir()) / "setup.log"
 # Python packages: runtime (requirements.txt, the package's dependencies) and, in a checkout, the
 # test suite's (requirements-test.txt), as the modules they provide
-RUNTIME_MODULES = ("jinja2", "markdown_it", "requests", "tomlkit", "nvchecker")
+RUNTIME_MODULES = ("jinja2", "markdown_it", "requests", "tomlkit", "nvchecker", "defusedxml")
 # (ruff, mypy and the stubs mypy needs: `make check`; "requests-stubs" is what types-requests installs)
-TEST_MODULES = ("pytest", "yaml", "setuptools", "wheel", "selenium", "ruff", "mypy", "requests-stubs")
+TEST_MODULES = (
+    "pytest",
+    "yaml",
+    "setuptools",
+    "wheel",
+    "selenium",
+    "ruff",
+    "mypy",
+    "requests-stubs",
+    "defusedxml-stubs",
+)
 
 
 def _sh(argv: list[str]) -> None:

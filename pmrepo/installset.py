@@ -29,7 +29,7 @@ from .checks.rpmquery import package_deps
 from .errors import SpecError
 from .manifest import Dist, Release
 from .run import run
-from .specs import define_args, render_component
+from .specs import define_args, render_components
 
 SEP = "\x1f"
 Source = Literal["built RPMs", "rendered specs"]
@@ -90,9 +90,10 @@ def deps_from_specs(release: Release, dist: Dist, log: Path | None = None) -> di
     out: dict[str, Deps] = {}
     qf = f"%{{NAME}}{SEP}[%{{REQUIRENAME}},]{SEP}[%{{PROVIDENAME}},]\\n"
     with tempfile.TemporaryDirectory(prefix=f"pmrepo-installset-{dist.name}-") as tmp:
-        for comp in release.components_for(dist.name):
+        comps = release.components_for(dist.name)
+        for comp, text in zip(comps, render_components(release, dist, comps), strict=True):
             spec = Path(tmp) / f"{comp.name}.spec"
-            spec.write_text(render_component(release, dist, comp))
+            spec.write_text(text)
             res = run(
                 ["rpmspec", "-q", *define_args(dist.rpm_defines()), "--qf", qf, str(spec)],
                 log_file=log,

@@ -14,6 +14,7 @@ from typing import Any
 
 from . import defaults
 from .errors import ManifestError
+from .fsutil import NotRegularFileError, read_regular
 from .manifest_model import (
     ARCH_RE,
     CONTROL_RE,
@@ -39,6 +40,7 @@ from .manifest_read import (
     _opt_text,
     _per_dist,
     _Reader,
+    _regular,
     _sections,
     _text,
 )
@@ -158,10 +160,10 @@ def _load_source(r: _Reader, root: Path, data: Any, where: str, comp: str, versi
         if not isinstance(rel, str) or not rel:
             raise r.fail(f"{where}.path", "must be a path string", 'write path = "src/name"')
         path = _confined(r, f"{where}.path", root, rel)
-        if not path.exists():
-            raise r.fail(f"{where}.path", f"{path} does not exist", "point path at a file or directory in the project")
-        if path.is_dir():
+        if path.is_dir():  # resolved: a directory itself, packed (its entries checked by sources.check_packable)
             _confined_tree(r, f"{where}.path", root, path)
+        else:
+            _regular(r, f"{where}.path", path, "point path at a regular file or a directory in the release's tree")
         default_name = f"{comp}-{version}.tar.gz" if path.is_dir() else path.name
     filename = data.get("filename", default_name)
     if not isinstance(filename, str) or not NAME_RE.match(filename):
@@ -231,11 +233,12 @@ def _load_component(
     patches: list[Path] = []
     for i, p in enumerate(r.str_list(data, "patches", where)):
         pp = _confined(r, f"{where}.patches[{i}]", spec_dir, p)
-        if not pp.is_file():
-            raise r.fail(f"{where}.patches[{i}]", f"{pp} does not exist", "put the patch beside the spec templates")
+        _regular(r, f"{where}.patches[{i}]", pp, "put the patch (a regular file) beside the spec templates")
         patches.append(pp)
     spec_name = r.str_(data, "spec", where, default=f"{name}.spec.j2")
     spec = _confined(r, f"{where}.spec", spec_dir, spec_name)
+    if spec.exists() or spec.is_symlink():  # a missing template is reported where it is rendered (check, render)
+        _regular(r, f"{where}.spec", spec, "make the spec template a regular file in spec_dir")
     if "packages" not in data:
         raise r.fail(f"{where}.packages", "missing", 'list the binary packages it ships: packages = ["name"]')
     packages = _per_dist(r, data["packages"], f"{where}.packages", dists)
@@ -392,11 +395,11 @@ def _check_release_range(
                 "point follows at the previous release's manifest",
             )
         chain.append(current)
-        if not any(current.is_relative_to(t) for t in tops) or not current.is_file():
+        if not any(current.is_relative_to(t) for t in tops):
             return  # not read: that manifest's own load refuses where it points
         try:
-            nxt = tomllib.loads(current.read_text()).get("release", {}).get("follows")
-        except (OSError, ValueError):
+            nxt = tomllib.loads(read_regular(current).decode()).get("release", {}).get("follows")
+        except (OSError, ValueError, NotRegularFileError):
             return  # that manifest's own load reports it
         if not isinstance(nxt, str) or len(chain) > 1000:
             return
@@ -404,10 +407,15 @@ def _check_release_range(
 
 def _read_toml(r: _Reader, path: Path) -> tuple[bytes, dict[str, Any]]:
     """The manifest's bytes (its key) and its TOML."""
-    if not path.is_file():
-        raise ManifestError(path, "(file)", "no such manifest", "pass --release releases/<version>.toml")
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path)
+    except FileNotFoundError:
+        raise ManifestError(path, "(file)", "no such manifest", "pass --release releases/<version>.toml") from None
+    except NotRegularFileError as exc:
+        raise ManifestError(path, "(file)", f"{exc.kind}, not a regular file", "pass a manifest file") from None
+    except OSError as exc:
+        raise ManifestError(path, "(file)", f"cannot be read ({exc.strerror or exc})", "check the path") from None
+    try:
         if raw.startswith(b"\xef\xbb\xbf"):
             raise ManifestError(
                 path,
@@ -456,13 +464,8 @@ def _date_follows(r: _Reader, rel: Mapping[str, Any], root: Path) -> tuple[_dt.d
             raise r.fail(
                 "release.follows", "must be a path to the previous manifest", 'write follows = "1.1.13-1.1.toml"'
             )
-        _confined(r, "release.follows", root, follows)
-        if not (root / follows).is_file():
-            raise r.fail(
-                "release.follows",
-                f"{root / follows} does not exist",
-                "point it at the previous release's manifest or remove it",
-            )
+        previous = _confined(r, "release.follows", root, follows)
+        _regular(r, "release.follows", previous, "point it at the previous release's manifest or remove it")
     return date, follows
 
 

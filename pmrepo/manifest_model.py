@@ -23,6 +23,7 @@ from typing import Any, overload
 from urllib.parse import urlsplit, urlunsplit
 
 from . import layout
+from .fsutil import read_regular
 
 # Every pattern is anchored with \Z: ``$`` would accept a trailing newline.
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
@@ -82,7 +83,7 @@ class NoteSection:
     files: Mapping[str, Path]  # lang -> Markdown file
 
     def text(self, lang: str) -> str:
-        return self.files[lang].read_text()
+        return read_regular(self.files[lang]).decode()
 
 
 @dataclass(frozen=True)
