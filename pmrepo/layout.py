@@ -80,6 +80,12 @@ def mock_state_dir(workdir: Path) -> Path:
     return workdir / "mock"
 
 
+def mock_reference_venv(workdir: Path) -> Path:
+    """``<workdir>/tools/mock-6.7``: the venv ``setup`` makes for running mock's own code in the
+    contract tests (a system python with rpm, mock's PyPI requirements)."""
+    return workdir / "tools" / "mock-6.7"
+
+
 def public_key_name(repo_id: str) -> str:
     """The release's public key file, in the work tree and inside the repo package."""
     return f"RPM-GPG-KEY-{repo_id}"
