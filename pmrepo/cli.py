@@ -416,8 +416,7 @@ COMMANDS: dict[str, Command] = {
         ),
         Command(
             "mock-clean",
-            "remove every mock build root, bootstrap and cache this work directory's runs created, and say "
-            "how much that freed",
+            "remove the mock roots, bootstraps and caches of this work dir's runs; say what it freed",
             ("workdir", "mock_clean"),
             standalone=_mock_clean,
         ),
