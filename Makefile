@@ -8,6 +8,7 @@
 #                             (PUBLISH_TARGET=…; CONTAINER=podman, CONTAINER_IMAGE=local|<image>;
 #                             UPGRADE_FROM=<output root of the previous release> adds the upgrade test)
 #   make preflight            what `make release` needs (key, mirror, container, disk), checked at once
+#   make mock-clean           remove the mock roots, bootstraps and caches of work/'s runs (what it freed)
 PYTHON ?= python3
 RELEASE ?= releases/1.1.14-1.1.toml
 BACKEND ?= rpmbuild
@@ -20,7 +21,7 @@ CONTAINER_ARGS = --container $(CONTAINER) $(if $(CONTAINER_IMAGE),--container-im
 DIST_ARGS = $(foreach d,$(DIST),--dist $(d))
 BUILD = $(PYTHON) build.py
 
-.PHONY: setup test check demo repo plan gates notes sign preflight release publish bench clean
+.PHONY: setup test check demo repo plan gates notes sign preflight release publish bench clean mock-clean
 
 setup:
 	$(PYTHON) build.py setup
@@ -68,6 +69,9 @@ release: setup
 
 bench: setup
 	$(PYTHON) -m bench.run
+
+mock-clean:
+	$(BUILD) mock-clean
 
 clean:
 	rm -rf work repo bench/out
