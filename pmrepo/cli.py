@@ -8,8 +8,9 @@ a new option is one row in ``GROUPS`` and one field of ``Options``.
 Every failure a user can cause ends in one line on stderr and a non-zero exit.
 This module parses arguments and makes one :class:`pmrepo.pipeline.Pipeline`
 call per subcommand; it imports only the pipeline, its options, the errors and the default
-directories (``defaults``). The pipeline is imported lazily so that ``setup``
-(``hostsetup``, which installs the pipeline's dependencies) runs before they exist.
+directories (``defaults``) — and, for ``mock-clean`` (which concerns no release), the mock
+backend. The pipeline is imported lazily so that ``setup`` (``hostsetup``, which installs the
+pipeline's dependencies) runs before they exist.
 """
 
 from __future__ import annotations
