@@ -118,7 +118,8 @@ def mock_reference(checkout: Path, debian: bool) -> None:
         print("setup: mock reference venv present")
         return
     python = _system_python_with_rpm()
-    if python is None:
+    # Debian's venv needs python3-venv (ensurepip's wheels), Fedora's python has them
+    if python is None or (debian and not Path("/usr/share/doc/python3-venv").exists()):
         sudo = [] if os.geteuid() == 0 else ["sudo"]
         if debian:
             _sh([*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", "python3-rpm", "python3-venv"])
