@@ -10,6 +10,7 @@
 #   make preflight            what `make release` needs (key, mirror, container, disk), checked at once
 #                             (PREFLIGHT=build: what a build needs, without the key and the mirror)
 #   make pin                  record the sha256 of RELEASE's unpinned URL sources (network; review the diff)
+#   make mock-clean           remove the mock roots, bootstraps and caches of work/'s runs (what it freed)
 PYTHON ?= python3
 RELEASE ?= releases/1.1.14-1.1.toml
 BACKEND ?= rpmbuild
@@ -25,7 +26,7 @@ CONTAINER_ARGS = --container $(CONTAINER) $(if $(CONTAINER_IMAGE),--container-im
 DIST_ARGS = $(foreach d,$(DIST),--dist $(d))
 BUILD = $(PYTHON) build.py
 
-.PHONY: setup test check demo repo plan gates notes sign preflight pin release publish bench clean
+.PHONY: setup test check demo repo plan gates notes sign preflight pin release publish bench clean mock-clean
 
 setup:
 	$(PYTHON) build.py setup
@@ -76,6 +77,9 @@ release: setup
 
 bench: setup
 	$(PYTHON) -m bench.run
+
+mock-clean:
+	$(BUILD) mock-clean
 
 clean:
 	rm -rf work repo bench/out

@@ -8,8 +8,9 @@ a new option is one row in ``GROUPS`` and one field of ``Options``.
 Every failure a user can cause ends in one line on stderr and a non-zero exit.
 This module parses arguments and makes one :class:`pmrepo.pipeline.Pipeline`
 call per subcommand; it imports only the pipeline, its options, the errors and the default
-directories (``defaults``). The pipeline is imported lazily so that ``setup``
-(``hostsetup``, which installs the pipeline's dependencies) runs before they exist.
+directories (``defaults``) — and, for ``mock-clean`` (which concerns no release), the mock
+backend. The pipeline is imported lazily so that ``setup`` (``hostsetup``, which installs the
+pipeline's dependencies) runs before they exist.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import defaults
-from .errors import PmrepoError, UsageError, describe_os_error
+from .errors import BuildError, PmrepoError, UsageError, describe_os_error
 from .options import Options
 
 if TYPE_CHECKING:
@@ -127,6 +128,15 @@ GROUPS: dict[str, tuple[Opt, ...]] = {
             help="rpmbuild backend, for spec development: take BuildRequires this host cannot show (no rpmdb, "
             "e.g. Debian's -dev packages) as provided by its own packages; the result is marked NOT "
             "shippable and publish refuses it",
+        ),
+    ),
+    "mock_clean": (
+        opt(
+            "--mock-opt",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="mock_cmd=PATH, uniqueext_prefix=PREFIX (as the runs used them)",
         ),
     ),
     "component": (
@@ -306,6 +316,43 @@ def _setup(args: argparse.Namespace) -> int:
     return setup()
 
 
+def _mock_clean(args: argparse.Namespace) -> int:  # no pipeline: no release is involved
+    from .builders.mock import MockBuilder
+    from .builders.mock_roots import human
+    from .layout import mock_state_dir, run_logs
+    from .progress import table
+
+    opts = {k: v for k, v in mock_options(args.mock_opt).items() if k in ("mock_cmd", "uniqueext_prefix")}
+    if len(opts) != len(args.mock_opt):
+        raise UsageError("mock-clean --mock-opt: only mock_cmd=PATH and uniqueext_prefix=PREFIX apply")
+    workdir = args.workdir.resolve()
+    builder = MockBuilder(state_dir=mock_state_dir(workdir), **opts)  # type: ignore[arg-type]
+    builder.check_version()
+    cleaned = builder.clean_all(run_logs(workdir), say=print)
+    rows = [
+        (
+            c.root,
+            ", ".join(c.slots),
+            len(c.paths),
+            ("at least " if c.partial else "") + human(c.freed),
+            "ok" if not c.failed else f"mock exit {', '.join(map(str, c.failed))}",
+        )
+        for c in cleaned
+    ]
+    freed = sum(c.freed for c in cleaned)
+    if rows:
+        print(table(["root", "slots", "dirs removed", "freed", "mock"], rows))
+    log = run_logs(workdir) / "mock-clean.log"
+    print(f"mock-clean: {len(cleaned)} root(s) of {workdir}: freed {human(freed)} (log: {log})")
+    failed = [c for c in cleaned if c.failed]
+    if failed:
+        raise BuildError(
+            f"mock-clean: mock --scrub=all failed for {', '.join(c.root for c in failed)} (exit "
+            f"{failed[0].failed[0]}; 60: a run still uses the root) — fix: see mock-clean.log, rerun when it ends"
+        )
+    return 0
+
+
 def _new_release(args: argparse.Namespace) -> int:  # no pipeline: it writes a manifest
     from .newrelease import derive, report
 
@@ -415,6 +462,12 @@ COMMANDS: dict[str, Command] = {
             "write SHA256SUMS and publish <outdir>/<release_id>/ to a mirror atomically",
             (*_BASE, "publish"),
             _publish,
+        ),
+        Command(
+            "mock-clean",
+            "remove the mock roots, bootstraps and caches of this work dir's runs; say what it freed",
+            ("workdir", "mock_clean"),
+            standalone=_mock_clean,
         ),
         Command(
             "new-release",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import defaults
 from .errors import PmrepoError
-from .layout import run_logs
+from .layout import mock_reference_venv, run_logs
 from .run import run
 
 # command that must exist -> (Debian package, Fedora package)
@@ -138,6 +138,47 @@ def install_commands(pkgs: list[str], debian: bool, root: bool) -> list[list[str
     return [[*sudo, "dnf", "install", "-y", *pkgs, "mock"]]
 
 
+# the system pythons that can carry Debian's/Fedora's rpm bindings (python3-rpm)
+SYSTEM_PYTHONS = ("/usr/bin/python3", "/usr/libexec/platform-python")
+MOCKREF_REQUIREMENTS = "requirements-mockref.txt"
+
+
+def _system_python_with_rpm() -> str | None:
+    for python in SYSTEM_PYTHONS:
+        if Path(python).exists() and run([python, "-c", "import rpm, venv"], check=False).returncode == 0:
+            return python
+    return None
+
+
+def mock_reference(checkout: Path, debian: bool) -> None:
+    """The venv the contract tests run mock 6.7's own code in (tests/mock_reference.py): a system
+    python with rpm's bindings (--system-site-packages) and mock's requirements, pinned; made again
+    only when the pins change."""
+    venv = mock_reference_venv(defaults.workdir())
+    pins = (checkout / MOCKREF_REQUIREMENTS).read_text(encoding="utf-8")
+    stamp = venv / "pmrepo-requirements.txt"
+    if (venv / "bin" / "python").exists() and stamp.is_file() and stamp.read_text(encoding="utf-8") == pins:
+        print("setup: mock reference venv present")
+        return
+    python = _system_python_with_rpm()
+    # Debian's venv needs python3-venv (ensurepip's wheels), Fedora's python has them
+    if python is None or (debian and not Path("/usr/share/doc/python3-venv").exists()):
+        sudo = [] if os.geteuid() == 0 else ["sudo", "-n", "env", "DEBIAN_FRONTEND=noninteractive"]
+        if debian:
+            _sh([*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", "python3-rpm", "python3-venv"])
+        else:
+            _sh([*sudo, "dnf", "install", "-y", "python3-rpm"])
+        python = _system_python_with_rpm()
+    if python is None:
+        raise PmrepoError(
+            f"no system python with the rpm bindings ({', '.join(SYSTEM_PYTHONS)}) — fix: install python3-rpm"
+        )
+    shutil.rmtree(venv, ignore_errors=True)
+    _sh([python, "-m", "venv", "--system-site-packages", str(venv)])
+    _sh([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-r", str(checkout / MOCKREF_REQUIREMENTS)])
+    stamp.write_text(pins, encoding="utf-8")
+
+
 def setup() -> int:
     debian = shutil.which("apt-get") is not None
     fedora = not debian and shutil.which("dnf") is not None and Path("/etc/redhat-release").exists()
@@ -191,6 +232,8 @@ def setup() -> int:
             _sh(pip)
         else:
             print("setup: Python packages present")
+        if checkout is not None:
+            mock_reference(checkout, debian)
     except PmrepoError as exc:
         print(f"setup: error: {exc}", file=sys.stderr)
         return 1
