@@ -281,7 +281,7 @@ def test_config_overrides_of_template_values(demo, fake_mock) -> None:
 
 
 def test_mock_opt_parsing() -> None:
-    from pmrepo.cli import mock_options
+    from pmrepo.builders.mock_options import mock_options
     opts = mock_options(["enable.el6/updates=1", "bootstrap_image.el7=q.example/c:7", "bootstrap_image=x:1",
                          "keep_roots=1"], clean_roots=True)
     assert opts == {"reuse_roots": False, "keep_roots": True, "repo_enabled": {"el6/updates": True},
