@@ -18,7 +18,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
 DEMO_RELEASE = PACKAGE / "demo" / "release.toml"
-#: the unprivileged user a root pmrepo builds as (``make setup`` creates it; builders/sandbox.py)
+#: the unprivileged user a root pmrepo builds as (``make setup`` creates it; sandbox.py)
 BUILD_USER = "pmrepo-build"
 
 

@@ -40,7 +40,7 @@ TOOLS: dict[str, tuple[str, str]] = {
     "gcc": ("gcc", "gcc"),
     "make": ("make", "make"),
     "unshare": ("util-linux", "util-linux"),
-    "setpriv": ("util-linux", "util-linux"),  # builds drop to the build user (builders/sandbox.py)
+    "setpriv": ("util-linux", "util-linux"),  # builds drop to the build user (sandbox.py)
     "useradd": ("passwd", "shadow-utils"),  # creates that user
     "debootstrap": ("debootstrap", "debootstrap"),  # the container install test's local image
     "zstd": ("zstd", "zstd"),  # the compatibility gate's test makes zstd metadata with it
@@ -99,7 +99,7 @@ def pins_unmet(requirements: Path) -> list[str]:
 
 
 def ensure_build_user(name: str = defaults.BUILD_USER) -> None:
-    """The unprivileged user builds run as when pmrepo is root (builders/sandbox.py): a
+    """The unprivileged user builds run as when pmrepo is root (sandbox.py): a
     system user with its own group, no home and no login shell. Only root can create it;
     without it a root pmrepo builds as SUDO_UID, or refuses."""
     try:

@@ -15,8 +15,8 @@ from pathlib import Path
 from ..errors import BuildError
 from ..manifest import Dist
 from ..run import require_tool, run
+from ..sandbox import Sandbox
 from ..specs import define_args
-from .sandbox import Sandbox
 
 MACROS_FILE = Path(__file__).with_name("pmrepo.macros")
 #: Where every rpmbuild tree (_topdir) lives while it builds: a path that depends only on the

@@ -42,9 +42,9 @@ from pathlib import Path
 from ..errors import BuildError
 from ..manifest import Dist
 from ..run import run
+from ..sandbox import Sandbox, build_user
 from ..specs import define_args
 from .base import MACROS_FILE, Builder, BuildOutput, BuildRequest, fixed_topdir, rpm_macro_defines
-from .sandbox import Sandbox, build_user
 
 
 def _extract(rpms: tuple[Path, ...], root: Path, log: Path) -> None:

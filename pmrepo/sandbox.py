@@ -1,9 +1,10 @@
 """Where a spec's code runs on this host: never as root, never with the host's /tmp.
 
-``rpmbuild`` runs a spec's ``%prep``/``%build``/``%install`` (and, parsing it,
-its ``%(…)`` shell macros). When pmrepo is root it does that as the **build
-user**, in private namespaces, the way mock runs ``rpmbuild`` as the
-unprivileged ``mockbuild`` user in its chroot:
+``rpmbuild`` runs a spec's ``%prep``/``%build``/``%install``, and every parse
+of a spec (``rpmbuild -bs``, ``rpmspec -q``) runs its ``%(…)`` shell macros.
+When pmrepo is root it runs them as the **build user**, in private namespaces,
+the way mock runs ``rpmbuild`` as the unprivileged ``mockbuild`` user in its
+chroot:
 
 * the build user is ``pmrepo-build`` (``PMREPO_BUILD_USER`` names another),
   a system user without a login shell or home that ``make setup`` creates;
@@ -34,27 +35,31 @@ own rights are all it has), with the same fresh environment.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
 import stat
-from collections.abc import Mapping, Sequence
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..defaults import BUILD_USER
-from ..errors import BuildError
+from .defaults import BUILD_USER
+from .errors import BuildError
+from .owner import owned_name, reap_dirs
 
 __all__ = ["BUILD_USER", "BuildUser", "Sandbox", "build_user"]
 #: the directories every user may write on a host: private (tmpfs) in a build's namespace
 PRIVATE_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 #: what a build keeps of pmrepo's environment (the rest is set by the backend)
 ENV_KEEP = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ")
+SPEC_TREE_PREFIX = "pmrepo-spec-"  # <tmp>/pmrepo-spec-<owner tag>-XXXXXXXX: a spec parse's tree
 
 # Runs as root inside the new namespaces; every path comes from the environment. Order
 # matters: the build tree is held open (fd 3) before anything is mounted over its path.
 SCRIPT = """set -e
-exec 3<"$PMREPO_TOP"
+if [ -n "$PMREPO_TOP" ]; then exec 3<"$PMREPO_TOP"; fi
 if [ -n "$PMREPO_DIRS" ]; then
     mount -t tmpfs pmrepo-overlay "$PMREPO_OVL"
     for d in $PMREPO_DIRS; do
@@ -67,10 +72,12 @@ fi
 for d in $PMREPO_PRIVATE; do
     mount -t tmpfs -o mode=1777,nosuid,nodev pmrepo-private "$d"
 done
-mkdir -p "$PMREPO_TOP"
-mount --no-canonicalize --bind /proc/self/fd/3 "$PMREPO_TOP"
-exec 3<&-
-echo "pmrepo: building as $PMREPO_AS; private $PMREPO_PRIVATE; no network"
+if [ -n "$PMREPO_TOP" ]; then
+    mkdir -p "$PMREPO_TOP"
+    mount --no-canonicalize --bind /proc/self/fd/3 "$PMREPO_TOP"
+    exec 3<&-
+fi
+if [ -n "$PMREPO_AS" ]; then echo "pmrepo: building as $PMREPO_AS; private $PMREPO_PRIVATE; no network"; fi
 exec "$@"
 """
 
@@ -115,14 +122,21 @@ def build_user() -> BuildUser | None:
 
 @dataclass(frozen=True)
 class Sandbox:
-    """One build tree (``top``) and who builds in it (``user``; None: this process)."""
+    """One build tree (``top``; None: a spec parse, which reads its spec on stdin) and who
+    builds in it (``user``; None: this process)."""
 
-    top: Path
+    top: Path | None
     user: BuildUser | None
 
     @classmethod
     def for_tree(cls, top: Path) -> Sandbox:
         return cls(top, build_user())
+
+    @property
+    def tree(self) -> Path:
+        if self.top is None:
+            raise BuildError("internal: this sandbox has no build tree")
+        return self.top
 
     @property
     def owner_uid(self) -> int:
@@ -135,21 +149,27 @@ class Sandbox:
         if self.user is None:
             return
         uid, gid = self.user.uid, self.user.gid
-        os.lchown(self.top, uid, gid)
-        for dirpath, dirnames, filenames in os.walk(self.top):
+        os.lchown(self.tree, uid, gid)
+        for dirpath, dirnames, filenames in os.walk(self.tree):
             here = Path(dirpath)
             dirnames[:] = [n for n in dirnames if here / n not in keep]
             for name in (*dirnames, *filenames):
                 os.lchown(here / name, uid, gid)
 
     def command(
-        self, argv: Sequence[str], env: Mapping[str, str], overlay: Mapping[str, str] | None = None
+        self,
+        argv: Sequence[str],
+        env: Mapping[str, str],
+        overlay: Mapping[str, str] | None = None,
+        *,
+        quiet: bool = False,
     ) -> tuple[list[str], dict[str, str]]:
         """``argv`` as the build user in the build's namespaces, and the environment for
         :func:`pmrepo.run.run`. ``env`` is the build's own (on top of ENV_KEEP); ``overlay``
-        the dependency root's settings (PMREPO_DEPS, PMREPO_OVL, PMREPO_DIRS), if any."""
+        the dependency root's settings (PMREPO_DEPS, PMREPO_OVL, PMREPO_DIRS), if any;
+        ``quiet``: no line of pmrepo's in the output (a query's output is parsed)."""
         fresh = {k: os.environ[k] for k in ENV_KEEP if k in os.environ}
-        fresh.update({"HOME": str(self.top), "TMPDIR": "/tmp"})
+        fresh.update({"HOME": str(self.top or "/nonexistent"), "TMPDIR": "/tmp"})
         if self.user is not None:
             fresh.update({"USER": self.user.name, "LOGNAME": self.user.name})
         fresh.update(env)
@@ -169,9 +189,9 @@ class Sandbox:
         ]
         private = [d for d in PRIVATE_DIRS if os.path.isdir(d)]
         ns_env = {
-            "PMREPO_TOP": str(self.top),
+            "PMREPO_TOP": str(self.top or ""),
             "PMREPO_PRIVATE": " ".join(private),
-            "PMREPO_AS": f"{self.user.name} (uid {self.user.uid})",
+            "PMREPO_AS": "" if quiet else f"{self.user.name} (uid {self.user.uid})",
             "PMREPO_DIRS": "",
             **(overlay or {}),
         }
@@ -207,3 +227,25 @@ class Sandbox:
                 shutil.copyfileobj(fh, out)
         os.replace(part, dest)
         return dest
+
+
+@contextlib.contextmanager
+def spec_parse(spec: Path) -> Iterator[tuple[Sandbox, Path]]:
+    """For a spec parse (``rpmspec``): the sandbox, and the spec where the build user can read
+    it — a copy in a private temporary tree handed over to it (the work tree may be private),
+    removed afterwards; trees of killed runs are removed first."""
+    user = build_user()
+    if user is None:
+        yield Sandbox(None, None), spec
+        return
+    parent = Path(tempfile.gettempdir())
+    reap_dirs(parent, SPEC_TREE_PREFIX)
+    tmp = Path(tempfile.mkdtemp(prefix=owned_name(SPEC_TREE_PREFIX), dir=parent))
+    try:
+        copy = tmp / spec.name
+        shutil.copyfile(spec, copy)
+        box = Sandbox(tmp, user)
+        box.hand_over()
+        yield box, copy
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
