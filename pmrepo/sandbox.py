@@ -148,6 +148,7 @@ class Sandbox:
         parents are pmrepo's own 0700 directories."""
         if self.user is None:
             return
+        self.check_reachable()
         uid, gid = self.user.uid, self.user.gid
         os.lchown(self.tree, uid, gid)
         for dirpath, dirnames, filenames in os.walk(self.tree):
@@ -155,6 +156,20 @@ class Sandbox:
             dirnames[:] = [n for n in dirnames if here / n not in keep]
             for name in (*dirnames, *filenames):
                 os.lchown(here / name, uid, gid)
+
+    def check_reachable(self) -> None:
+        """The build user can enter the tree's parents: those under a private directory are
+        made anew in the namespace; the others (the host's) must be open to all (o+x)."""
+        private = [Path(d) for d in PRIVATE_DIRS]
+        for parent in self.tree.parents:
+            if any(parent.is_relative_to(d) for d in private):
+                continue
+            if not os.stat(parent).st_mode & stat.S_IXOTH:
+                raise BuildError(
+                    f"{self.tree}: the build user cannot enter {parent} (mode "
+                    f"{stat.S_IMODE(os.stat(parent).st_mode):04o}) — fix: set PMREPO_BUILD_TREES to a "
+                    "directory under /var/tmp or /tmp, or under directories every user may enter"
+                )
 
     def command(
         self,
@@ -215,13 +230,14 @@ class Sandbox:
                 f"{src}: cannot take this build result ({exc.strerror}; a symlink is never followed) "
                 "— fix: the spec must leave its packages as regular files"
             ) from None
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != self.owner_uid:
+            os.close(fd)
+            raise BuildError(
+                f"{src}: this build result is not a regular file of the build user's (uid "
+                f"{self.owner_uid}) — fix: the spec must leave its packages as regular files"
+            )
         with os.fdopen(fd, "rb") as fh:
-            st = os.fstat(fh.fileno())
-            if not stat.S_ISREG(st.st_mode) or st.st_uid != self.owner_uid:
-                raise BuildError(
-                    f"{src}: this build result is not a regular file of the build user's (uid "
-                    f"{self.owner_uid}) — fix: the spec must leave its packages as regular files"
-                )
             part = dest.with_name(f".{dest.name}.part")
             with open(part, "wb") as out:
                 shutil.copyfileobj(fh, out)
@@ -230,22 +246,47 @@ class Sandbox:
 
 
 @contextlib.contextmanager
-def spec_parse(spec: Path) -> Iterator[tuple[Sandbox, Path]]:
-    """For a spec parse (``rpmspec``): the sandbox, and the spec where the build user can read
-    it — a copy in a private temporary tree handed over to it (the work tree may be private),
-    removed afterwards; trees of killed runs are removed first."""
+def private_tree(prefix: str, groups: Sequence[Sequence[Path]]) -> Iterator[tuple[Sandbox, list[list[Path]]]]:
+    """For a command that reads files of pmrepo's and runs what is in them (``rpmspec`` and
+    ``rpmlint`` parse a spec and run its ``%(…)`` macros): the sandbox, and the files where the
+    build user can read them — each group in its own directory of a private temporary tree
+    (``<tmp>/<prefix><owner tag>-XXXXXXXX``, 0700, the build user's), hard-linked when readable
+    to all (pmrepo's, read-only to the build user), else copied; removed afterwards, and trees
+    of killed runs removed first. Not root: the files themselves."""
     user = build_user()
     if user is None:
-        yield Sandbox(None, None), spec
+        yield Sandbox(None, None), [list(g) for g in groups]
         return
     parent = Path(tempfile.gettempdir())
-    reap_dirs(parent, SPEC_TREE_PREFIX)
-    tmp = Path(tempfile.mkdtemp(prefix=owned_name(SPEC_TREE_PREFIX), dir=parent))
+    reap_dirs(parent, prefix)
+    tmp = Path(tempfile.mkdtemp(prefix=owned_name(prefix), dir=parent))
     try:
-        copy = tmp / spec.name
-        shutil.copyfile(spec, copy)
-        box = Sandbox(tmp, user)
-        box.hand_over()
-        yield box, copy
+        placed: list[list[Path]] = []
+        for i, group in enumerate(groups):
+            where = tmp / str(i)
+            where.mkdir()
+            where.chmod(0o755)
+            placed.append([_place(f, where / f.name) for f in group])
+        os.lchown(tmp, user.uid, user.gid)
+        yield Sandbox(tmp, user), placed
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _place(src: Path, dest: Path) -> Path:
+    try:
+        if os.stat(src).st_mode & stat.S_IROTH:
+            os.link(src, dest)
+            return dest
+    except OSError:
+        pass  # another file system: a copy
+    shutil.copyfile(src, dest)
+    dest.chmod(0o644)
+    return dest
+
+
+@contextlib.contextmanager
+def spec_parse(spec: Path) -> Iterator[tuple[Sandbox, Path]]:
+    """``private_tree`` for one spec parse (``rpmspec``)."""
+    with private_tree(SPEC_TREE_PREFIX, [[spec]]) as (box, [[readable]]):
+        yield box, readable
