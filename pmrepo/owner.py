@@ -104,7 +104,7 @@ def owned_name(prefix: str) -> str:
 
 
 def reap_dirs(parent: Path, prefix: str, say: Callable[[str], None] | None = None) -> list[Path]:
-    """Remove the directories ``<parent>/<prefix><tag>-*`` (see ``owned_name``) whose owner is
+    """Remove the directories ``<parent>/<prefix>[…-]<tag>-*`` (see ``owned_name``) whose owner is
     dead: only real directories (not symlinks) of this user's. Returns what was removed."""
     removed: list[Path] = []
     try:
@@ -114,8 +114,9 @@ def reap_dirs(parent: Path, prefix: str, say: Callable[[str], None] | None = Non
     for entry in entries:
         if not entry.name.startswith(prefix):
             continue
-        tag, sep, _ = entry.name[len(prefix) :].rpartition("-")
-        owner = Owner.from_tag(tag) if sep else None
+        # <prefix>[<anything>-]<tag>-<mkdtemp's suffix, which has no "-">
+        head, sep, _ = entry.name[len(prefix) :].rpartition("-")
+        owner = Owner.from_tag(head.rpartition("-")[2]) if sep else None
         if owner is None or owner.alive():
             continue
         try:
