@@ -54,7 +54,9 @@ __all__ = ["BUILD_USER", "BuildUser", "Sandbox", "build_user"]
 PRIVATE_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 #: what a build keeps of pmrepo's environment (the rest is set by the backend)
 ENV_KEEP = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ")
-SPEC_TREE_PREFIX = "pmrepo-spec-"  # <tmp>/pmrepo-spec-<owner tag>-XXXXXXXX: a spec parse's tree
+SPEC_TREE_PREFIX = "pmrepo-spec-"  # <SCRATCH>/pmrepo-spec-<owner tag>-XXXXXXXX: a spec parse's tree
+#: where private trees of inputs are made: on disk (a /tmp tmpfs would hold linted RPMs in memory)
+SCRATCH = Path("/var/tmp")
 
 # Runs as root inside the new namespaces; every path comes from the environment. Order
 # matters: the build tree is held open (fd 3) before anything is mounted over its path.
@@ -250,16 +252,15 @@ def private_tree(prefix: str, groups: Sequence[Sequence[Path]]) -> Iterator[tupl
     """For a command that reads files of pmrepo's and runs what is in them (``rpmspec`` and
     ``rpmlint`` parse a spec and run its ``%(…)`` macros): the sandbox, and the files where the
     build user can read them — each group in its own directory of a private temporary tree
-    (``<tmp>/<prefix><owner tag>-XXXXXXXX``, 0700, the build user's), hard-linked when readable
+    (``<SCRATCH>/<prefix><owner tag>-XXXXXXXX``, 0700, the build user's), hard-linked when readable
     to all (pmrepo's, read-only to the build user), else copied; removed afterwards, and trees
     of killed runs removed first. Not root: the files themselves."""
     user = build_user()
     if user is None:
         yield Sandbox(None, None), [list(g) for g in groups]
         return
-    parent = Path(tempfile.gettempdir())
-    reap_dirs(parent, prefix)
-    tmp = Path(tempfile.mkdtemp(prefix=owned_name(prefix), dir=parent))
+    reap_dirs(SCRATCH, prefix)
+    tmp = Path(tempfile.mkdtemp(prefix=owned_name(prefix), dir=SCRATCH))
     try:
         placed: list[list[Path]] = []
         for i, group in enumerate(groups):

@@ -120,7 +120,7 @@ def filters_toml(filters: Mapping[str, str]) -> str:
     return "\n".join([*lines, "]", ""])
 
 
-LINT_TREE_PREFIX = "pmrepo-lint-"  # <tmp>/pmrepo-lint-<owner tag>-XXXXXXXX: one batch's files
+LINT_TREE_PREFIX = "pmrepo-lint-"  # /var/tmp/pmrepo-lint-<owner tag>-XXXXXXXX: one batch's files
 
 
 class RpmlintCheck(Check):

@@ -91,7 +91,7 @@ def test_take_refuses_what_is_not_a_regular_file_of_the_builds(tmp_path: Path) -
 @needs_root
 def test_private_tree_is_the_build_users_and_goes_away(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PMREPO_BUILD_USER", "nobody")
-    monkeypatch.setattr(sandbox.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(sandbox, "SCRATCH", tmp_path)
     spec = tmp_path / "a.spec"
     spec.write_text("Name: a\n")
     spec.chmod(0o600)  # not readable by the build user: copied, not linked
