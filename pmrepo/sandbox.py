@@ -79,6 +79,7 @@ if [ -n "$PMREPO_TOP" ]; then
     mount --no-canonicalize --bind /proc/self/fd/3 "$PMREPO_TOP"
     exec 3<&-
 fi
+cd "${PMREPO_TOP:-/}"  # the caller's directory may be under a private one, hidden now
 if [ -n "$PMREPO_AS" ]; then echo "pmrepo: building as $PMREPO_AS; private $PMREPO_PRIVATE; no network"; fi
 exec "$@"
 """

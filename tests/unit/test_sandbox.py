@@ -151,3 +151,16 @@ def test_a_build_tree_the_build_user_cannot_reach_is_refused(tmp_path: Path, mon
     monkeypatch.undo()
     Sandbox(closed / "trees", BuildUser("pmrepo-build", 999, 995)).check_reachable()  # under /tmp: made anew
     Sandbox(Path("/var/tmp/pmrepo-build-0/el7/a/srpm"), BuildUser("pmrepo-build", 999, 995)).check_reachable()
+
+
+@needs_root
+def test_confined_command_runs_from_its_tree_not_a_hidden_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pmrepo started from a directory under /tmp: in the namespace that directory is hidden by the
+    private /tmp, so the command starts in its tree (a tool calling getcwd() failed there)."""
+    from pmrepo.run import run
+
+    monkeypatch.setenv("PMREPO_BUILD_USER", "nobody")
+    monkeypatch.chdir(tmp_path)
+    with private_tree("pmrepo-spec-", [[]]) as (box, _):
+        argv, env = box.command(["python3", "-c", "import os; print(os.getcwd())"], {}, quiet=True)
+        assert run(argv, env=env).output.strip() == str(box.top)
