@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import os
+import pwd
 import shutil
 import sys
 import sysconfig
@@ -39,6 +40,8 @@ TOOLS: dict[str, tuple[str, str]] = {
     "gcc": ("gcc", "gcc"),
     "make": ("make", "make"),
     "unshare": ("util-linux", "util-linux"),
+    "setpriv": ("util-linux", "util-linux"),  # builds drop to the build user (sandbox.py)
+    "useradd": ("passwd", "shadow-utils"),  # creates that user
     "debootstrap": ("debootstrap", "debootstrap"),  # the container install test's local image
     "zstd": ("zstd", "zstd"),  # the compatibility gate's test makes zstd metadata with it
     "sha256sum": ("coreutils", "coreutils"),
@@ -179,6 +182,24 @@ def mock_reference(checkout: Path, debian: bool) -> None:
     stamp.write_text(pins, encoding="utf-8")
 
 
+def ensure_build_user(name: str = defaults.BUILD_USER) -> None:
+    """The unprivileged user builds run as when pmrepo is root (sandbox.py): a
+    system user with its own group, no home and no login shell. Only root can create it;
+    without it a root pmrepo builds as SUDO_UID, or refuses."""
+    try:
+        pwd.getpwnam(name)
+        print(f"setup: build user {name} present")
+        return
+    except KeyError:
+        pass
+    if os.geteuid() != 0:
+        print(f"setup: no build user {name} (only root creates it; pmrepo run as you builds as you)")
+        return
+    nologin = shutil.which("nologin") or "/usr/sbin/nologin"
+    _sh(["useradd", "--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent",
+         "--shell", nologin, "--comment", "pmrepo package builds", name])  # fmt: skip
+
+
 def setup() -> int:
     debian = shutil.which("apt-get") is not None
     fedora = not debian and shutil.which("dnf") is not None and Path("/etc/redhat-release").exists()
@@ -200,6 +221,7 @@ def setup() -> int:
                 _sh(argv)
         else:
             print("setup: system tools present")
+        ensure_build_user()
         checkout = defaults.checkout()
         missing = python_missing(RUNTIME_MODULES + (TEST_MODULES if checkout else ()))
         if checkout is not None:

@@ -27,7 +27,8 @@ from .errors import SpecError
 from .fsutil import NotRegularFileError, check_regular, write_atomic
 from .manifest import Component, Dist, Release
 from .render import COMPONENT_TEXT_FIELDS, RELEASE_TEXT_FIELDS, neutral, render_spec
-from .run import run
+from .run import Result, run
+from .sandbox import spec_parse
 
 
 def base_context(release: Release, dist: Dist) -> dict[str, Any]:
@@ -110,8 +111,16 @@ class SpecInfo:
 _LINE_ERROR = re.compile(r"^error: line (\d+): (.*)$")
 
 
+def rpmspec_query(spec: Path, args: list[str], log: Path | None) -> Result:
+    """``rpmspec -q <args>`` of ``spec``, whatever its exit code: a parse runs the spec's
+    ``%(…)`` macros, so it is confined like a build (sandbox.py)."""
+    with spec_parse(spec) as (box, readable):
+        argv, env = box.command(["rpmspec", "-q", *args, str(readable)], {}, quiet=True)
+        return run(argv, log_file=log, env=env, check=False)
+
+
 def _query(spec: Path, dist: Dist, args: list[str], log: Path | None) -> list[str]:
-    res = run(["rpmspec", "-q", *define_args(dist.rpm_defines()), *args, str(spec)], log_file=log, check=False)
+    res = rpmspec_query(spec, [*define_args(dist.rpm_defines()), *args], log)
     if res.returncode != 0:
         raise SpecError(parse_failure(spec, res.output, log))
     return [ln for ln in res.output.splitlines() if ln.strip() and not ln.startswith(("warning:", "error:"))]
