@@ -8,6 +8,9 @@
 #                             (PUBLISH_TARGET=…; CONTAINER=podman, CONTAINER_IMAGE=local|<image>;
 #                             UPGRADE_FROM=<output root of the previous release> adds the upgrade test)
 #   make preflight            what `make release` needs (key, mirror, container, disk), checked at once
+#                             (PREFLIGHT=build: what a build needs, without the key and the mirror)
+#   make pin                  record the sha256 of RELEASE's unpinned URL sources (network; review the diff)
+#   make mock-clean           remove the mock roots, bootstraps and caches of work/'s runs (what it freed)
 #   make mutation             mutation testing (cosmic-ray) of the modules that decide what ships or gets in,
 #                             against the unit layer: score per module, survivors (slow: not part of `make test`)
 PYTHON ?= python3
@@ -19,11 +22,14 @@ CONTAINER ?= none
 CONTAINER_IMAGE ?=
 UPGRADE_FROM ?=
 MUTATION_ARGS ?=
-CONTAINER_ARGS = --container $(CONTAINER) $(if $(CONTAINER_IMAGE),--container-image $(CONTAINER_IMAGE)) $(if $(UPGRADE_FROM),--upgrade-from $(UPGRADE_FROM))
+# extra yum/dnf options in the container tests, e.g. --setopt=skip_if_unavailable=1 (a real image, no network)
+CONTAINER_PM_OPTS ?=
+PREFLIGHT ?= release
+CONTAINER_ARGS = --container $(CONTAINER) $(if $(CONTAINER_IMAGE),--container-image $(CONTAINER_IMAGE)) $(if $(UPGRADE_FROM),--upgrade-from $(UPGRADE_FROM)) $(foreach o,$(CONTAINER_PM_OPTS),--container-pm-opt=$(o))
 DIST_ARGS = $(foreach d,$(DIST),--dist $(d))
 BUILD = $(PYTHON) build.py
 
-.PHONY: setup test check demo repo plan gates notes sign preflight release publish bench mutation clean
+.PHONY: setup test check demo repo plan gates notes sign preflight pin release publish bench mutation clean mock-clean
 
 setup:
 	$(PYTHON) build.py setup
@@ -62,7 +68,10 @@ publish:
 	$(BUILD) publish --release $(RELEASE) $(DIST_ARGS) --target "$(PUBLISH_TARGET)"
 
 preflight:
-	$(BUILD) preflight --release $(RELEASE) --backend $(BACKEND) $(DIST_ARGS) --sign $(CONTAINER_ARGS) --target "$(PUBLISH_TARGET)"
+	$(BUILD) preflight --release $(RELEASE) --backend $(BACKEND) $(DIST_ARGS) $(if $(filter release,$(PREFLIGHT)),--sign) $(CONTAINER_ARGS) $(if $(filter release,$(PREFLIGHT)),--target "$(PUBLISH_TARGET)")
+
+pin:
+	$(BUILD) pin --release $(RELEASE)
 
 # preflight first, on its own: nothing is built when something the release needs is missing
 release: setup
@@ -74,6 +83,9 @@ bench: setup
 
 mutation: setup
 	$(PYTHON) -m mutation.run $(MUTATION_ARGS)
+
+mock-clean:
+	$(BUILD) mock-clean
 
 clean:
 	rm -rf work repo bench/out

@@ -21,10 +21,14 @@ busy neighbour on a shared machine moves both halves of a pair alike:
   P3  one component's spec touched: which jobs rebuilt, time.
   P4  repo-package assembly throughput vs a plain copy of the same bytes.
   M1  mock backend with the stand-in (tests/fake_mock/mock): roots reused per
-      (dist, slot) vs --clean-roots, with a root init that costs
-      --mock-init seconds: jobs, roots initialised, setup time avoided.
+      (dist, slot) vs --clean-roots, each mode on one work directory (and one
+      mock basedir and cache) for all its runs, as on a build host: a cold first
+      run (a root install costs --mock-init s, the bootstrap image pull and its
+      yum install --mock-bootstrap s each), then warm pairs (a cache unpack costs
+      --mock-unpack s): inits, network installs and pulls per run, wall times.
 
 Usage (from the checkout): python3 -m bench.run [--out bench/out] [--quick] [--pairs N] [--mock-init S]
+       [--mock-unpack S] [--mock-bootstrap S] [--only m1]
        (PMREPO_BENCH_QUICK=1 and PMREPO_BENCH_PAIRS=N do the same as the flags)
 --quick: one work unit per component, a 16 MiB P4 payload, a 0.5 s mock
 init: a smoke run of the script's output (its numbers are not the targets').
@@ -123,7 +127,7 @@ def fmt_ratio(values: list[float], unit: str = "x", digits: int = 2) -> str:
     return f"median {med:.{digits}f}{unit} ({lo:.{digits}f}-{hi:.{digits}f}, {len(values)} pairs)"
 
 
-def main() -> int:
+def arguments() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument(
@@ -142,8 +146,31 @@ def main() -> int:
         "--mock-init",
         type=float,
         default=None,
-        help="the mock stand-in's root init cost in seconds (default 2, quick 0.5)",
+        help="the mock stand-in's root install from the network, seconds (default 2, quick 0.5)",
     )
+    ap.add_argument(
+        "--mock-unpack",
+        type=float,
+        default=None,
+        help="the stand-in's root cache unpack, seconds (default 1, quick 0.2)",
+    )
+    ap.add_argument(
+        "--mock-bootstrap",
+        type=float,
+        default=None,
+        help="the stand-in's bootstrap image pull and its yum install, seconds each (default 3, quick 0.5)",
+    )
+    ap.add_argument(
+        "--only",
+        choices=["m1"],
+        default=None,
+        help="run only this measurement (m1: the mock backend with the stand-in)",
+    )
+    return ap
+
+
+def main() -> int:
+    ap = arguments()
     args = ap.parse_args()
     if args.pairs < 3:
         ap.error("--pairs: at least 3 (a median and a spread need them)")
@@ -151,6 +178,12 @@ def main() -> int:
     work = {k: (1 if args.quick else v) for k, v in WORK.items()}
     out = args.out.resolve()
     shutil.rmtree(out, ignore_errors=True)
+    if args.only == "m1":
+        started = time.monotonic()
+        print(f"bench: M1 only, {args.pairs} interleaved warm pairs{' (quick)' if args.quick else ''}", flush=True)
+        print(table(["measure", "result", "target", "verdict"], m1_rows(args, out, args.pairs)))
+        print(f"bench: total {time.monotonic() - started:.0f}s; outputs under {out}")
+        return 0
     serial = make_release(out / "rel-j1", DAG, work=work, macros={"_smp_mflags": "-j1"})
     smp = make_release(out / "rel-jn", DAG, work=work, macros={"_smp_mflags": f"-j{cores}"})
     started = time.monotonic()
@@ -239,11 +272,23 @@ def main() -> int:
     )
 
     rows.append(p4(out, serial, n, 16 if args.quick else 64))
-    init = args.mock_init if args.mock_init is not None else (0.5 if args.quick else 2.0)
-    rows.extend(m1(out, n, init))
+    rows.extend(m1_rows(args, out, n))
     print(table(["measure", "result", "target", "verdict"], rows))
     print(f"bench: total {time.monotonic() - started:.0f}s; outputs under {out}")
     return 0
+
+
+def m1_rows(args: argparse.Namespace, out: Path, pairs: int) -> list[tuple[str, str, str, str]]:
+    def cost(value: float | None, full: float, quick: float) -> float:
+        return value if value is not None else (quick if args.quick else full)
+
+    return m1(
+        out,
+        pairs,
+        cost(args.mock_init, 2.0, 0.5),
+        cost(args.mock_unpack, 1.0, 0.2),
+        cost(args.mock_bootstrap, 3.0, 0.5),
+    )
 
 
 def p1_smp(out: Path, smp: Path, pairs: int, cores: int) -> tuple[str, str, str, str]:
@@ -340,57 +385,89 @@ def p4(out: Path, manifest: Path, pairs: int, mib: int) -> tuple[str, str, str, 
     )
 
 
-def m1(out: Path, pairs: int, init: float) -> list[tuple[str, str, str, str]]:
-    """The mock backend against the stand-in: reused roots vs --clean-roots, interleaved."""
+def m1_run(rel: Path, work: Path, reuse: bool, stand_in: Path) -> tuple[float, list[dict[str, object]], int]:
+    """One build of the release through the mock backend and the stand-in on ``work`` (kept between
+    runs: the work dir's mock state, mock's basedir and caches; the store is emptied so every job
+    builds again). Returns the wall time, the stand-in's build calls and the slots."""
     import json
 
+    shutil.rmtree(work / "w" / "store", ignore_errors=True)
+    record = work / "calls.jsonl"
+    record.unlink(missing_ok=True)
+    os.environ.update(
+        FAKE_MOCK_RECORD=str(record),
+        FAKE_MOCK_BASEDIR=str(work / "lib"),
+        FAKE_MOCK_CACHEDIR=str(work / "cache"),
+        FAKE_MOCK_CONFDIR=str(work / "etc"),
+        FAKE_MOCK_HOME=str(work / "home"),
+    )
+    opts = Options(
+        release=rel,
+        workdir=work / "w",
+        outdir=work / "o",
+        install_check=False,
+        gates=False,
+        backend="mock",
+        backend_options={"mock_cmd": str(stand_in), "reuse_roots": reuse},
+    )
+    t0 = time.monotonic()
+    pipe = Pipeline(opts, say=quiet)
+    rendered = pipe.render()
+    pipe.build(rendered, pipe.fetch_sources(), pipe.plan(rendered))
+    seconds = time.monotonic() - t0
+    calls = [json.loads(ln) for ln in record.read_text().splitlines()]
+    return seconds, [c for c in calls if c.get("mode") == "rebuild"], pipe.builder.default_jobs(os.cpu_count() or 1)
+
+
+def m1_counts(builds: list[dict[str, object]]) -> dict[str, int]:
+    """Per run: root inits, cache unpacks, and the stand-in's network contacts by kind."""
+    events = [e for c in builds for e in c.get("network", [])]  # type: ignore[union-attr]
+    return {
+        "jobs": len(builds),
+        "inits": sum(1 for c in builds if c.get("init")),
+        "unpacks": sum(1 for c in builds if c.get("init_from") == "cache")
+        + sum(1 for c in builds if c.get("bootstrap_from") == "cache"),
+        "installs": sum(1 for e in events if e["kind"] == "install"),  # type: ignore[index]
+        "pulls": sum(1 for e in events if e["kind"] == "pull"),  # type: ignore[index]
+        "updates": sum(1 for e in events if e["kind"] == "update"),  # type: ignore[index]
+    }
+
+
+def m1(out: Path, pairs: int, init: float, unpack: float, bootstrap: float) -> list[tuple[str, str, str, str]]:
+    """The mock backend against the stand-in: reused roots vs --clean-roots. Each mode keeps one work
+    directory (and the stand-in's basedir and caches) for all its runs, as a build host does: a
+    cold first run, then interleaved warm pairs (the store emptied, so every job builds again)."""
     rel = make_release(out / "rel-mock", DAG, work=1, macros={"_smp_mflags": "-j1"})
     stand_in = ROOT / "tests" / "fake_mock" / "mock"
-    saved = {
-        k: os.environ.get(k)
-        for k in ("FAKE_MOCK_RECORD", "FAKE_MOCK_BASEDIR", "FAKE_MOCK_CACHEDIR", "FAKE_MOCK_INIT_SECONDS")
+    knobs = {
+        "FAKE_MOCK_INIT_SECONDS": init,
+        "FAKE_MOCK_UNPACK_SECONDS": unpack,
+        "FAKE_MOCK_BOOTSTRAP_SECONDS": bootstrap,
+        "FAKE_MOCK_UPDATE_SECONDS": 0.0,
     }
+    names = ("RECORD", "BASEDIR", "CACHEDIR", "CONFDIR", "HOME")
+    saved = {k: os.environ.get(k) for k in [*knobs, *(f"FAKE_MOCK_{n}" for n in names)]}
     times: dict[bool, list[float]] = {True: [], False: []}
-    inits: dict[bool, list[int]] = {True: [], False: []}
-    network: dict[bool, list[int]] = {True: [], False: []}  # inits that did not come from mock's root cache
-    jobs = 0
+    cold: dict[bool, dict[str, int]] = {}
+    warm: dict[bool, list[dict[str, int]]] = {True: [], False: []}
     slots = 1
     try:
-        os.environ["FAKE_MOCK_INIT_SECONDS"] = str(init)
+        os.environ.update({k: str(v) for k, v in knobs.items()})
+        for reuse in (True, False):
+            work = out / f"mock-{'reuse' if reuse else 'clean'}"
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir(parents=True)
+            _, builds, slots = m1_run(rel, work, reuse, stand_in)
+            cold[reuse] = m1_counts(builds)
         for i in range(pairs):
             for reuse in (True, False):
-                work = out / f"mock-{'reuse' if reuse else 'clean'}"
-                shutil.rmtree(work, ignore_errors=True)
-                work.mkdir(parents=True)
-                record = work / "calls.jsonl"
-                os.environ.update(
-                    FAKE_MOCK_RECORD=str(record),
-                    FAKE_MOCK_BASEDIR=str(work / "lib"),
-                    FAKE_MOCK_CACHEDIR=str(work / "cache"),
-                )
-                opts = Options(
-                    release=rel,
-                    workdir=work / "w",
-                    outdir=work / "o",
-                    install_check=False,
-                    gates=False,
-                    backend="mock",
-                    backend_options={"mock_cmd": str(stand_in), "reuse_roots": reuse},
-                )
-                t0 = time.monotonic()
-                pipe = Pipeline(opts, say=quiet)
-                rendered = pipe.render()
-                pipe.build(rendered, pipe.fetch_sources(), pipe.plan(rendered))
-                times[reuse].append(time.monotonic() - t0)
-                calls = [json.loads(ln) for ln in record.read_text().splitlines()]
-                builds = [c for c in calls if c.get("mode") == "rebuild"]
-                jobs = len(builds)
-                slots = pipe.builder.default_jobs(os.cpu_count() or 1)
-                inits[reuse].append(sum(1 for c in builds if c.get("init")))
-                network[reuse].append(sum(1 for c in builds if c.get("init_from") == "network"))
+                seconds, builds, _ = m1_run(rel, out / f"mock-{'reuse' if reuse else 'clean'}", reuse, stand_in)
+                times[reuse].append(seconds)
+                warm[reuse].append(m1_counts(builds))
             print(
-                f"  mock pair {i + 1}/{pairs}: reused roots {times[True][-1]:.1f}s ({inits[True][-1]} inits), "
-                f"--clean-roots {times[False][-1]:.1f}s ({inits[False][-1]} inits)",
+                f"  mock pair {i + 1}/{pairs} (warm): reused roots {times[True][-1]:.1f}s "
+                f"({warm[True][-1]['inits']} inits), --clean-roots {times[False][-1]:.1f}s "
+                f"({warm[False][-1]['inits']} inits)",
                 flush=True,
             )
     finally:
@@ -399,20 +476,40 @@ def m1(out: Path, pairs: int, init: float) -> list[tuple[str, str, str, str]]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    r_init, c_init = statistics.median(inits[True]), statistics.median(inits[False])
-    avoided = (c_init - r_init) * init
+
+    def med(reuse: bool, key: str) -> float:
+        return statistics.median(w[key] for w in warm[reuse])
+
+    def net(c: dict[str, int]) -> str:
+        return f"{c['installs']} installs, {c['pulls']} image pulls"
+
     ratio = [c / r for c, r in zip(times[False], times[True], strict=True)]
+    saved_s = statistics.median(c - r for c, r in zip(times[False], times[True], strict=True))  # per pair
+    unpacks_avoided = med(False, "unpacks") - med(True, "unpacks")
     return [
         (
-            f"M1 mock stand-in, root init {init:g}s, {slots} slot(s)",
-            f"{jobs} jobs, roots initialised {r_init:.0f} (vs {c_init:.0f} with --clean-roots), "
-            f"setup avoided {c_init - r_init:.0f} x {init:g}s = {avoided:.1f}s; from the network "
-            f"{statistics.median(network[True]):.0f} (vs {statistics.median(network[False]):.0f}), "
-            "the rest unpacked from mock's root cache",
+            f"M1 mock stand-in, cold run: install {init:g}s, bootstrap {bootstrap:g}s, unpack {unpack:g}s, "
+            f"{slots} slot(s)",
+            f"{cold[True]['jobs']} jobs; reused roots: {cold[True]['inits']} inits, {net(cold[True])}; "
+            f"--clean-roots: {cold[False]['inits']} inits, {net(cold[False])}",
             "1 init per slot",
-            verdict(r_init == slots),
+            verdict(cold[True]["inits"] == slots),
         ),
-        ("    --clean-roots / reused roots, wall time", fmt_ratio(ratio), "(info)", ""),
+        (
+            "M1 warm run (same work dir): network contacts per run",
+            f"reused roots: {net(warm[True][-1])}, {med(True, 'updates'):.0f} yum updates, "
+            f"{med(True, 'unpacks'):.0f} unpacks; --clean-roots: {net(warm[False][-1])}, "
+            f"{med(False, 'updates'):.0f} yum updates, {med(False, 'unpacks'):.0f} unpacks",
+            "0 installs, 0 pulls",
+            verdict(all(w["installs"] == w["pulls"] == 0 for r in (True, False) for w in warm[r])),
+        ),
+        (
+            "    warm --clean-roots / reused roots, wall time",
+            fmt_ratio(ratio) + f"; reuse saves {saved_s:.1f}s per run (median of the pairs' differences; "
+            f"the unpacks it avoids: {unpacks_avoided:.0f} x {unpack:g}s = {unpacks_avoided * unpack:.1f}s)",
+            "(info)",
+            "",
+        ),
     ]
 
 

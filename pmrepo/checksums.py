@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import PmrepoError, PublishError
+from .fsutil import NotRegularFileError, read_regular, write_atomic
 from .fsutil import sha256_file as sha256_file  # re-exported: publish checks files with it
-from .fsutil import write_atomic
 
 SUMS_NAME = "SHA256SUMS"
 SUMS_SIGNATURE = "SHA256SUMS.asc"
@@ -86,9 +86,10 @@ def read_sha256sums(path: Path, *, error: type[PmrepoError] = PublishError) -> d
     """Parse a ``sha256sum``-format file into {relative name: lower-case hex}."""
     path = Path(path)
     try:
-        text = path.read_text()
-    except OSError as exc:
-        raise error(f"{path}: cannot read ({exc.strerror}) — fix: run the checksum step (write_sha256sums)") from None
+        text = read_regular(path).decode()
+    except (OSError, NotRegularFileError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else getattr(exc, "kind", "not UTF-8")
+        raise error(f"{path}: cannot read ({why}) — fix: run the checksum step (write_sha256sums)") from None
     sums: dict[str, str] = {}
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():

@@ -8,8 +8,9 @@ a new option is one row in ``GROUPS`` and one field of ``Options``.
 Every failure a user can cause ends in one line on stderr and a non-zero exit.
 This module parses arguments and makes one :class:`pmrepo.pipeline.Pipeline`
 call per subcommand; it imports only the pipeline, its options, the errors and the default
-directories (``defaults``). The pipeline is imported lazily so that ``setup``
-(``hostsetup``, which installs the pipeline's dependencies) runs before they exist.
+directories (``defaults``) — and, for ``mock-clean`` (which concerns no release), the mock
+backend. The pipeline is imported lazily so that ``setup`` (``hostsetup``, which installs the
+pipeline's dependencies) runs before they exist.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import defaults
-from .errors import PmrepoError, UsageError, describe_os_error
+from .builders.mock_options import mock_options
+from .errors import BuildError, PmrepoError, UsageError, describe_os_error
 from .options import Options
 
 if TYPE_CHECKING:
@@ -54,6 +56,17 @@ def opt(*flags: str, convert: Callable[[Any], Any] | None = None, **kw: Any) -> 
 
 def _resolved(path: Path) -> Path:
     return path.resolve()
+
+
+def _pm_options(values: list[str]) -> tuple[str, ...]:
+    """``--container-pm-opt`` values: each one option of yum/dnf (``-…``), one line."""
+    for value in values:
+        if not value.startswith("-") or any(c.isspace() or ord(c) < 32 for c in value):
+            raise UsageError(
+                f"--container-pm-opt {value!r}: not one yum/dnf option — fix: give e.g. "
+                "--container-pm-opt=--setopt=skip_if_unavailable=1 (no spaces; repeat for more)"
+            )
+    return tuple(values)
 
 
 # option group -> its options (subcommands pick the groups they use)
@@ -118,6 +131,15 @@ GROUPS: dict[str, tuple[Opt, ...]] = {
             "shippable and publish refuses it",
         ),
     ),
+    "mock_clean": (
+        opt(
+            "--mock-opt",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
+            help="mock_cmd=PATH, uniqueext_prefix=PREFIX (as the runs used them)",
+        ),
+    ),
     "component": (
         opt(
             "--component",
@@ -167,6 +189,16 @@ GROUPS: dict[str, tuple[Opt, ...]] = {
             convert=_resolved,
             help="with --container: also test the upgrade in place from the previous release (release.follows), "
             "whose repository packages are in the output root DIR",
+        ),
+        opt(
+            "--container-pm-opt",
+            dest="container_pm_options",
+            action="append",
+            default=[],
+            metavar="OPTION",
+            convert=_pm_options,
+            help="an extra yum/dnf option for the container tests (repeatable), e.g. "
+            "--container-pm-opt=--setopt=skip_if_unavailable=1 for a real centos image without network",
         ),
         opt(
             "--container-image",
@@ -285,6 +317,43 @@ def _setup(args: argparse.Namespace) -> int:
     return setup()
 
 
+def _mock_clean(args: argparse.Namespace) -> int:  # no pipeline: no release is involved
+    from .builders.mock import MockBuilder
+    from .builders.mock_roots import human
+    from .layout import mock_state_dir, run_logs
+    from .progress import table
+
+    opts = {k: v for k, v in mock_options(args.mock_opt).items() if k in ("mock_cmd", "uniqueext_prefix")}
+    if len(opts) != len(args.mock_opt):
+        raise UsageError("mock-clean --mock-opt: only mock_cmd=PATH and uniqueext_prefix=PREFIX apply")
+    workdir = args.workdir.resolve()
+    builder = MockBuilder(state_dir=mock_state_dir(workdir), **opts)  # type: ignore[arg-type]
+    builder.check_version()
+    cleaned = builder.clean_all(run_logs(workdir), say=print)
+    rows = [
+        (
+            c.root,
+            ", ".join(c.slots),
+            len(c.paths),
+            ("at least " if c.partial else "") + human(c.freed),
+            "ok" if not c.failed else f"mock exit {', '.join(map(str, c.failed))}",
+        )
+        for c in cleaned
+    ]
+    freed = sum(c.freed for c in cleaned)
+    if rows:
+        print(table(["root", "slots", "dirs removed", "freed", "mock"], rows))
+    log = run_logs(workdir) / "mock-clean.log"
+    print(f"mock-clean: {len(cleaned)} root(s) of {workdir}: freed {human(freed)} (log: {log})")
+    failed = [c for c in cleaned if c.failed]
+    if failed:
+        raise BuildError(
+            f"mock-clean: mock --scrub=all failed for {', '.join(c.root for c in failed)} (exit "
+            f"{failed[0].failed[0]}; 60: a run still uses the root) — fix: see mock-clean.log, rerun when it ends"
+        )
+    return 0
+
+
 def _new_release(args: argparse.Namespace) -> int:  # no pipeline: it writes a manifest
     from .newrelease import derive, report
 
@@ -396,6 +465,12 @@ COMMANDS: dict[str, Command] = {
             _publish,
         ),
         Command(
+            "mock-clean",
+            "remove the mock roots, bootstraps and caches of this work dir's runs; say what it freed",
+            ("workdir", "mock_clean"),
+            standalone=_mock_clean,
+        ),
+        Command(
             "new-release",
             "write the next release's manifest from the current one (follows, date, --set versions)",
             ("new_release", "workdir"),
@@ -452,44 +527,6 @@ def _backend_options(args: argparse.Namespace) -> dict[str, object]:
     if args.backend == "mock":
         return mock_options(args.mock_opt, clean_roots=getattr(args, "clean_roots", False))
     return {"host_buildrequires": True} if getattr(args, "host_buildrequires", False) else {}
-
-
-def mock_options(pairs: list[str], clean_roots: bool = False) -> dict[str, object]:
-    """--mock-opt KEY=VALUE pairs (and --clean-roots) as MockBuilder fields."""
-    out: dict[str, object] = {"reuse_roots": False} if clean_roots else {}
-    mirrors: dict[str, str] = {}
-    enabled: dict[str, bool] = {}
-    images: dict[str, str] = {}
-    flags = {"keep_roots", "root_cache", "yum_cache", "ccache", "use_bootstrap_image"}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise UsageError(f"--mock-opt {pair}: expected KEY=VALUE — fix: e.g. --mock-opt isolation=simple")
-        if key.startswith("mirror."):
-            mirrors[key[len("mirror.") :]] = value
-        elif key.startswith("enable."):
-            if value not in ("0", "1"):
-                raise UsageError(f"--mock-opt {key}={value}: expected 0 or 1")
-            enabled[key[len("enable.") :]] = value == "1"
-        elif key == "bootstrap_image" or key.startswith("bootstrap_image."):
-            images[key.partition(".")[2]] = value
-        elif key in flags:
-            if value not in ("0", "1"):
-                raise UsageError(f"--mock-opt {key}={value}: expected 0 or 1")
-            out[key] = value == "1"
-        elif key in ("isolation", "mock_cmd", "chroot_setup_cmd", "uniqueext_prefix"):
-            if key == "isolation" and value not in ("simple", "nspawn"):
-                raise UsageError(f"--mock-opt isolation={value}: expected simple or nspawn")
-            out[key] = value
-        else:
-            raise UsageError(f"--mock-opt {key}: unknown option — fix: see `build.py all --help`")
-    if mirrors:
-        out["mirrors"] = mirrors
-    if enabled:
-        out["repo_enabled"] = enabled
-    if images:
-        out["bootstrap_images"] = images
-    return out
 
 
 def dispatch(args: argparse.Namespace) -> int:

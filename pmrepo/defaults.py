@@ -18,6 +18,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
 DEMO_RELEASE = PACKAGE / "demo" / "release.toml"
+#: the unprivileged user a root pmrepo builds as (``make setup`` creates it; sandbox.py)
+BUILD_USER = "pmrepo-build"
 
 
 def checkout() -> Path | None:

@@ -1,13 +1,88 @@
-"""Small file helpers every step shares: atomic writes and sha256 digests."""
+"""Small file helpers every step shares: atomic writes, sha256 digests, and the one
+way an input file is opened (:func:`open_regular`: regular files only)."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
+
+from .errors import PmrepoError
 
 _CHUNK = 1 << 20
+
+
+class NotRegularFileError(PmrepoError):
+    """An input path is not a regular file (a FIFO, socket, device, directory or a symlink
+    where none may be). ``str()`` is ``<path>: <kind>, not a regular file``; callers that know
+    the manifest field add it and the fix (``what``)."""
+
+    def __init__(self, path: Path, kind: str) -> None:
+        self.path, self.kind = path, kind
+        super().__init__(f"{path}: {kind}, not a regular file")
+
+
+def file_kind(mode: int) -> str:
+    """What a file of ``st_mode`` is, for error lines: "a FIFO", "a block device", …"""
+    for test, kind in (
+        (stat.S_ISREG, "a regular file"),
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISLNK, "a symlink"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISCHR, "a character device"),
+    ):
+        if test(mode):
+            return kind
+    return "a special file"
+
+
+def open_regular(path: Path, *, follow: bool = False) -> BinaryIO:
+    """Open an input file for reading: a regular file, or NotRegularFileError.
+
+    ``follow=False`` (paths the manifest names, already resolved and confined to the release's
+    tree): a symlink in the last component is refused (``O_NOFOLLOW``) — one swapped in after
+    the confinement check does not lead out. A FIFO, socket or device is refused before it is
+    opened (``lstat``/``stat``) and again on the open descriptor (``fstat``), so a file
+    replaced in between is caught too; ``O_NONBLOCK`` keeps the open of a FIFO from waiting for
+    a writer. Nothing is read from anything but a regular file. ``FileNotFoundError`` and other
+    OSErrors pass through."""
+    path = Path(path)
+    st = os.stat(path) if follow else os.lstat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise NotRegularFileError(path, file_kind(st.st_mode))
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC | (0 if follow else os.O_NOFOLLOW)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if not follow and os.path.islink(path):
+            raise NotRegularFileError(path, "a symlink (it changed while being opened)") from None
+        raise exc from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFileError(path, file_kind(st.st_mode))
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_regular(path: Path, *, follow: bool = False) -> bytes:
+    """The bytes of the regular file ``path`` (see :func:`open_regular`)."""
+    with open_regular(path, follow=follow) as fh:
+        return fh.read()
+
+
+def check_regular(path: Path, *, follow: bool = False) -> None:
+    """``path`` is a regular file (opened and checked as :func:`open_regular` does, nothing read):
+    for files another program reads, or that are read later."""
+    open_regular(path, follow=follow).close()
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
@@ -27,7 +102,7 @@ def write_atomic(path: Path, data: str | bytes) -> None:
 
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_regular(path, follow=True) as fh:
         for block in iter(lambda: fh.read(_CHUNK), b""):
             h.update(block)
     return h.hexdigest()

@@ -28,8 +28,7 @@ from . import repopkg
 from .checks.rpmquery import package_deps
 from .errors import SpecError
 from .manifest import Dist, Release
-from .run import run
-from .specs import define_args, render_component
+from .specs import define_args, parse_failure, render_components, rpmspec_query
 
 SEP = "\x1f"
 Source = Literal["built RPMs", "rendered specs"]
@@ -90,14 +89,13 @@ def deps_from_specs(release: Release, dist: Dist, log: Path | None = None) -> di
     out: dict[str, Deps] = {}
     qf = f"%{{NAME}}{SEP}[%{{REQUIRENAME}},]{SEP}[%{{PROVIDENAME}},]\\n"
     with tempfile.TemporaryDirectory(prefix=f"pmrepo-installset-{dist.name}-") as tmp:
-        for comp in release.components_for(dist.name):
+        comps = release.components_for(dist.name)
+        for comp, text in zip(comps, render_components(release, dist, comps), strict=True):
             spec = Path(tmp) / f"{comp.name}.spec"
-            spec.write_text(render_component(release, dist, comp))
-            res = run(
-                ["rpmspec", "-q", *define_args(dist.rpm_defines()), "--qf", qf, str(spec)],
-                log_file=log,
-                error=SpecError,
-            )
+            spec.write_text(text)
+            res = rpmspec_query(spec, [*define_args(dist.rpm_defines()), "--qf", qf], log)
+            if res.returncode != 0:
+                raise SpecError(parse_failure(spec, res.output, log))
             out.update(_parse(ln for ln in res.output.splitlines() if not ln.startswith(("warning:", "error:"))))
     return out
 

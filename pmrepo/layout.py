@@ -75,6 +75,18 @@ def run_logs(workdir: Path) -> Path:
     return workdir / "logs"
 
 
+def mock_state_dir(workdir: Path) -> Path:
+    """``<workdir>/mock``: each mock root's stable config (its mtime keeps mock's root cache);
+    its path also names the run owner in the roots' names (``mock-clean`` starts from it)."""
+    return workdir / "mock"
+
+
+def mock_reference_venv(workdir: Path) -> Path:
+    """``<workdir>/tools/mock-6.7``: the venv ``setup`` makes for running mock's own code in the
+    contract tests (a system python with rpm, mock's PyPI requirements)."""
+    return workdir / "tools" / "mock-6.7"
+
+
 def public_key_name(repo_id: str) -> str:
     """The release's public key file, in the work tree and inside the repo package."""
     return f"RPM-GPG-KEY-{repo_id}"
@@ -211,9 +223,7 @@ class Layout:
 
     @property
     def mock_state(self) -> Path:
-        """``<workdir>/mock``: each mock root's stable config (its mtime keeps mock's root cache);
-        its path also names the run owner in the roots' names."""
-        return self._work() / "mock"
+        return mock_state_dir(self._work())
 
     @property
     def logs(self) -> Path:

@@ -8,49 +8,43 @@ import hashlib
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from . import defaults
 from .errors import ManifestError
+from .fsutil import NotRegularFileError, read_regular
+from .manifest_component import load_component, per_dist_entries
 from .manifest_model import (
     ARCH_RE,
     CONTROL_RE,
     DEFAULTS,
     IMAGE_RE,
     NAME_RE,
-    REQUIRE_OPS,
-    SHA256_RE,
     URL_RE,
     VERSION_RE,
     Component,
     Dist,
     Release,
-    Source,
-    redact_url,
 )
 from .manifest_read import (
     _check_macro,
     _confined,
-    _confined_tree,
-    _file_url,
     _no_template,
     _opt_text,
-    _per_dist,
     _Reader,
+    _regular,
     _sections,
     _text,
 )
 from .manifest_repos import load_repositories, repo_keys
-from .manifest_upstream import load_upstream
 
 
 def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
     where = f"dists.{name}"
     if not isinstance(data, dict):
         raise r.fail(where, "must be a table", f"write [{where}] with tag and rhel")
-    r.unknown(data, {"tag", "rhel", "macros", "os_requires", "base_repos", "image"}, where)
+    r.unknown(data, {"tag", "rhel", "macros", "os_requires", "base_repos", "mock_base_repos", "image"}, where)
     if not NAME_RE.match(name):
         raise r.fail(where, f"invalid dist name {name!r}", "use a name like el7")
     tag = r.str_(data, "tag", where, default=f".{name}")
@@ -85,21 +79,8 @@ def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
                 "write the value on one line",
             )
         _check_macro(r, f"{where}.macros.{key}", key, str(value), name)
-    repos = data.get("base_repos", {})
-    if not isinstance(repos, dict) or not all(isinstance(v, str) for v in repos.values()):
-        raise r.fail(
-            f"{where}.base_repos", 'must be a table of repoid = "baseurl"', 'write base_repos = {base = "http://…"}'
-        )
-    for key, value in repos.items():
-        if not NAME_RE.match(key):
-            raise r.fail(f"{where}.base_repos.{key}", f"invalid repo id {key!r}", "use letters, digits and ._+-")
-        if not URL_RE.match(value):
-            raise r.fail(
-                f"{where}.base_repos.{key}",
-                f"{value!r} is not an http(s):// or file:// URL",
-                'write base = "http://…" (no spaces or newlines)',
-            )
-        _no_template(r, f"{where}.base_repos.{key}", value)
+    repos = _repos(r, data, "base_repos", where)
+    mock_repos = _repos(r, data, "mock_base_repos", where)
     return Dist(
         name=name,
         tag=tag,
@@ -108,7 +89,7 @@ def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
         os_requires=r.str_list(
             data, "os_requires", where, pattern=NAME_RE, hint="list package names (letters, digits and ._+-)"
         ),
-        base_repos=dict(repos),
+        base_repos=repos,
         image=r.str_(
             data,
             "image",
@@ -117,193 +98,26 @@ def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
             pattern=IMAGE_RE,
             hint="an image reference like centos:7 (letters, digits, ._/:@-; not starting with '-')",
         ),
+        mock_base_repos=mock_repos,
     )
 
 
-def _load_source(r: _Reader, root: Path, data: Any, where: str, comp: str, version: str) -> Source:
-    if isinstance(data, str):
-        data = {"url": data}
-    if not isinstance(data, dict):
-        raise r.fail(where, "must be a table with url or path", 'write {url = "https://…", sha256 = "…"}')
-    r.unknown(data, {"url", "path", "sha256", "filename", "size"}, where)
-    url = data.get("url")
-    rel = data.get("path")
-    if (url is None) == (rel is None):
-        raise r.fail(where, "needs exactly one of url or path", 'give url = "https://…" or path = "src/dir"')
-    sha = data.get("sha256")
-    if sha is not None and (not isinstance(sha, str) or not SHA256_RE.match(sha)):
-        raise r.fail(
-            f"{where}.sha256",
-            f"not a lowercase 64-hex sha256: {sha!r}",
-            f"run `build.py pin --release {r.path}` to record it",
-        )
-    path: Path | None = None
-    if url is not None:
-        if not isinstance(url, str) or not URL_RE.match(url):
+def _repos(r: _Reader, data: dict[str, Any], key: str, where: str) -> dict[str, str]:
+    """``[dists.<d>] <key>``: a table of repoid = "baseurl"."""
+    repos = data.get(key, {})
+    if not isinstance(repos, dict) or not all(isinstance(v, str) for v in repos.values()):
+        raise r.fail(f"{where}.{key}", 'must be a table of repoid = "baseurl"', f'write {key} = {{base = "http://…"}}')
+    for name, value in repos.items():
+        if not NAME_RE.match(name):
+            raise r.fail(f"{where}.{key}.{name}", f"invalid repo id {name!r}", "use letters, digits and ._+-")
+        if not URL_RE.match(value):
             raise r.fail(
-                f"{where}.url",
-                f"must be an http(s):// or file:// URL, got {redact_url(url) if isinstance(url, str) else url!r}",
-                "fix the URL",
+                f"{where}.{key}.{name}",
+                f"{value!r} is not an http(s):// or file:// URL",
+                'write base = "http://…" (no spaces or newlines)',
             )
-        default_name = url.rstrip("/").rsplit("/", 1)[-1].split("?")[0]
-        if url.startswith("file:"):
-            _file_url(r, f"{where}.url", root, url)
-    else:
-        if not isinstance(rel, str) or not rel:
-            raise r.fail(f"{where}.path", "must be a path string", 'write path = "src/name"')
-        path = _confined(r, f"{where}.path", root, rel)
-        if not path.exists():
-            raise r.fail(f"{where}.path", f"{path} does not exist", "point path at a file or directory in the project")
-        if path.is_dir():
-            _confined_tree(r, f"{where}.path", root, path)
-        default_name = f"{comp}-{version}.tar.gz" if path.is_dir() else path.name
-    filename = data.get("filename", default_name)
-    if not isinstance(filename, str) or not NAME_RE.match(filename):
-        raise r.fail(f"{where}.filename", f"invalid file name {filename!r}", "give a plain file name")
-    size = data.get("size")
-    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0 or url is None):
-        raise r.fail(
-            f"{where}.size",
-            f"must be the URL source's size in bytes, got {size!r}",
-            f"remove it and run `build.py pin --release {r.path}` to record it",
-        )
-    return Source(url=url, path=path, sha256=sha, filename=filename, size=size)
-
-
-_COMPONENT_KEYS = {
-    "name",
-    "version",
-    "release",
-    "sources",
-    "patches",
-    "spec",
-    "dists",
-    "packages",
-    "debuginfo",
-    "require",
-    "group",
-    "smoke",
-    "changes",
-    "known_issues",
-    "summary",
-    "change_notes",
-    "upgrade_warnings",
-    "upstream",
-}
-
-
-def _load_component(
-    r: _Reader, root: Path, spec_dir: Path, idx: int, data: Any, all_dists: tuple[str, ...]
-) -> Component:
-    where = f"components[{idx}]"
-    if not isinstance(data, dict):
-        raise r.fail(where, "must be a table", "write [[components]] entries")
-    name = r.str_(data, "name", where, pattern=NAME_RE, hint="package names use letters, digits and ._+-")
-    where = f"components.{name}"
-    r.unknown(data, _COMPONENT_KEYS, where)
-    version = r.str_(
-        data,
-        "version",
-        where,
-        pattern=VERSION_RE,
-        hint="a version has no '-', '~' or '^' (el6's rpm 4.8 cannot compare them)",
-    )
-    release = r.str_(data, "release", where, pattern=VERSION_RE, hint="a release has no '-', '~' or '^'")
-    dists = r.str_list(data, "dists", where, default=all_dists)
-    for d in dists:
-        if d not in all_dists:
-            raise r.fail(
-                f"{where}.dists", f"'{d}' is not declared under [dists]", f"use one of: {', '.join(all_dists)}"
-            )
-    raw_sources = data.get("sources", [])
-    if not isinstance(raw_sources, list):
-        raise r.fail(f"{where}.sources", "must be a list", 'write sources = [{url = "…", sha256 = "…"}]')
-    sources = tuple(_load_source(r, root, s, f"{where}.sources[{i}]", name, version) for i, s in enumerate(raw_sources))
-    names = [s.filename for s in sources]
-    if len(set(names)) != len(names):
-        raise r.fail(f"{where}.sources", f"two sources share a file name: {names}", 'set filename = "…" on one')
-    patches: list[Path] = []
-    for i, p in enumerate(r.str_list(data, "patches", where)):
-        pp = _confined(r, f"{where}.patches[{i}]", spec_dir, p)
-        if not pp.is_file():
-            raise r.fail(f"{where}.patches[{i}]", f"{pp} does not exist", "put the patch beside the spec templates")
-        patches.append(pp)
-    spec_name = r.str_(data, "spec", where, default=f"{name}.spec.j2")
-    spec = _confined(r, f"{where}.spec", spec_dir, spec_name)
-    if "packages" not in data:
-        raise r.fail(f"{where}.packages", "missing", 'list the binary packages it ships: packages = ["name"]')
-    packages = _per_dist(r, data["packages"], f"{where}.packages", dists)
-    for d, listed in packages.items():
-        for pkg in listed:
-            if not NAME_RE.match(pkg):
-                raise r.fail(f"{where}.packages.{d}", f"invalid package name {pkg!r}", "use letters, digits and ._+-")
-    for d in dists:
-        if not packages.get(d):
-            raise r.fail(
-                f"{where}.packages.{d}",
-                "no packages listed for this dist",
-                f"list the packages built for {d}, or drop {d} from dists",
-            )
-    debuginfo = _per_dist(r, data.get("debuginfo", []), f"{where}.debuginfo", dists)
-    require = data.get("require", "none")
-    if require not in REQUIRE_OPS:
-        raise r.fail(
-            f"{where}.require",
-            f"unknown operator {require!r}",
-            'use "=" (exact V-R), ">=", "any" (unversioned) or "none"',
-        )
-    return Component(
-        name=name,
-        version=version,
-        release=release,
-        sources=sources,
-        patches=tuple(patches),
-        spec=spec,
-        dists=dists,
-        packages=packages,
-        debuginfo=debuginfo,
-        require=require,
-        group=r.str_(data, "group", where, default="main", pattern=NAME_RE, hint="a key of release.note_groups"),
-        smoke=_opt_text(r, data, "smoke", where) or None,
-        changes=_opt_text(r, data, "changes", where, multiline=True),
-        known_issues=_text(r, data, "known_issues", where),
-        summary=r.str_(data, "summary", where, default=name),
-        change_notes=_text(r, data, "change_notes", where),
-        upgrade_warnings=_text(r, data, "upgrade_warnings", where),
-        upstream=load_upstream(r, root, data.get("upstream"), where),
-    )
-
-
-def _per_dist_entries(r: _Reader, raw: list[Any], comps: tuple[Component, ...]) -> tuple[Component, ...]:
-    """Several ``[[components]]`` entries may share a name when each names its
-    own, disjoint ``dists``: each is the whole component for those dists."""
-    by_name: dict[str, list[int]] = {}
-    for i, c in enumerate(comps):
-        by_name.setdefault(c.name, []).append(i)
-    out = list(comps)
-    for name, idx in by_name.items():
-        if len(idx) == 1:
-            continue
-        nums = " and ".join(f"#{i + 1}" for i in idx)
-        for i in idx:
-            if "dists" not in raw[i]:
-                raise r.fail(
-                    f"components.{name}.dists",
-                    f"{len(idx)} entries ({nums} of [[components]]) share this name and entry #{i + 1} names no dists",
-                    'give each entry of the component its own dists = ["el6"] / ["el7"]',
-                )
-        owner: dict[str, int] = {}
-        for i in idx:
-            for d in comps[i].dists:
-                if d in owner:
-                    raise r.fail(
-                        f"components.{name}.dists",
-                        f"entries #{owner[d] + 1} and #{i + 1} of [[components]] both cover {d}",
-                        "give each dist to one entry only (disjoint dists)",
-                    )
-                owner[d] = i
-            out[i] = replace(comps[i], split=True)
-    return tuple(out)
+        _no_template(r, f"{where}.{key}.{name}", value)
+    return dict(repos)
 
 
 _RELEASE_KEYS = set(DEFAULTS) | {
@@ -386,11 +200,11 @@ def _check_release_range(
                 "point follows at the previous release's manifest",
             )
         chain.append(current)
-        if not any(current.is_relative_to(t) for t in tops) or not current.is_file():
+        if not any(current.is_relative_to(t) for t in tops):
             return  # not read: that manifest's own load refuses where it points
         try:
-            nxt = tomllib.loads(current.read_text()).get("release", {}).get("follows")
-        except (OSError, ValueError):
+            nxt = tomllib.loads(read_regular(current).decode()).get("release", {}).get("follows")
+        except (OSError, ValueError, NotRegularFileError):
             return  # that manifest's own load reports it
         if not isinstance(nxt, str) or len(chain) > 1000:
             return
@@ -398,10 +212,15 @@ def _check_release_range(
 
 def _read_toml(r: _Reader, path: Path) -> tuple[bytes, dict[str, Any]]:
     """The manifest's bytes (its key) and its TOML."""
-    if not path.is_file():
-        raise ManifestError(path, "(file)", "no such manifest", "pass --release releases/<version>.toml")
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path)
+    except FileNotFoundError:
+        raise ManifestError(path, "(file)", "no such manifest", "pass --release releases/<version>.toml") from None
+    except NotRegularFileError as exc:
+        raise ManifestError(path, "(file)", f"{exc.kind}, not a regular file", "pass a manifest file") from None
+    except OSError as exc:
+        raise ManifestError(path, "(file)", f"cannot be read ({exc.strerror or exc})", "check the path") from None
+    try:
         if raw.startswith(b"\xef\xbb\xbf"):
             raise ManifestError(
                 path,
@@ -450,13 +269,8 @@ def _date_follows(r: _Reader, rel: Mapping[str, Any], root: Path) -> tuple[_dt.d
             raise r.fail(
                 "release.follows", "must be a path to the previous manifest", 'write follows = "1.1.13-1.1.toml"'
             )
-        _confined(r, "release.follows", root, follows)
-        if not (root / follows).is_file():
-            raise r.fail(
-                "release.follows",
-                f"{root / follows} does not exist",
-                "point it at the previous release's manifest or remove it",
-            )
+        previous = _confined(r, "release.follows", root, follows)
+        _regular(r, "release.follows", previous, "point it at the previous release's manifest or remove it")
     return date, follows
 
 
@@ -546,8 +360,8 @@ def load(path: Path | str) -> Release:
     raw_comps = data.get("components")
     if not isinstance(raw_comps, list) or not raw_comps:
         raise r.fail("components", "no components", "add [[components]] entries")
-    comps = _per_dist_entries(
-        r, raw_comps, tuple(_load_component(r, root, spec_dir, i, c, tuple(dists)) for i, c in enumerate(raw_comps))
+    comps = per_dist_entries(
+        r, raw_comps, tuple(load_component(r, root, spec_dir, i, c, tuple(dists)) for i, c in enumerate(raw_comps))
     )
     _check_components(r, values, comps, note_groups)
     _check_tool_names(r, values, comps)

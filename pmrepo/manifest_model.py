@@ -23,6 +23,7 @@ from typing import Any, overload
 from urllib.parse import urlsplit, urlunsplit
 
 from . import layout
+from .fsutil import read_regular
 
 # Every pattern is anchored with \Z: ``$`` would accept a trailing newline.
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
@@ -82,7 +83,7 @@ class NoteSection:
     files: Mapping[str, Path]  # lang -> Markdown file
 
     def text(self, lang: str) -> str:
-        return self.files[lang].read_text()
+        return read_regular(self.files[lang]).decode()
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,9 @@ class Dist:
     os_requires: tuple[str, ...]  # unversioned OS packages the metapackage requires
     base_repos: Mapping[str, str]  # repo id -> baseurl of the dist's base repositories
     image: str  # container image for the install test
+    # repo id -> baseurl of repositories for the mock build roots only (on top of base_repos); the
+    # checks and the rpmbuild backend never use them (the demo's roots need the vault, its checks not)
+    mock_base_repos: Mapping[str, str] = field(default_factory=dict)
 
     def rpm_defines(self) -> dict[str, str]:
         """The macros every rpm/rpmbuild/rpmspec call for this dist defines."""

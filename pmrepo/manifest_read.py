@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 from . import defaults
 from .errors import ManifestError
+from .fsutil import NotRegularFileError, check_regular, read_regular
 from .manifest_model import CONTROL_RE, LANGS, TEXT_CONTROL_RE, NoteSection, Text, redact_url
 
 
@@ -132,6 +133,23 @@ def _confined(r: _Reader, fld: str, root: Path, rel: str) -> Path:
     )
 
 
+def _regular(r: _Reader, fld: str, path: Path, fix: str, *, read: bool = False) -> bytes:
+    """``path`` (resolved and confined) is a regular file — a FIFO, socket, device or a symlink
+    swapped in is refused in one line naming the field, never opened for reading (fsutil.open_regular);
+    with ``read``, its bytes."""
+    try:
+        if read:
+            return read_regular(path)
+        check_regular(path)
+        return b""
+    except FileNotFoundError:
+        raise r.fail(fld, f"{path} does not exist", fix) from None
+    except NotRegularFileError as exc:
+        raise r.fail(fld, str(exc), fix) from None
+    except OSError as exc:
+        raise r.fail(fld, f"{path} cannot be read ({exc.strerror or exc})", fix) from None
+
+
 def _file_url(r: _Reader, fld: str, root: Path, url: str) -> Path:
     """A ``file://`` source URL is a path like ``path =``: on this host, confined
     to the release's tree or the project, a regular file."""
@@ -143,8 +161,7 @@ def _file_url(r: _Reader, fld: str, root: Path, url: str) -> Path:
             'write url = "file:///path/in/the/release" or path = "src/file"',
         )
     path = _confined(r, fld, root, unquote(parts.path))
-    if not path.is_file():
-        raise r.fail(fld, f"{path} is not a regular file", "point the URL at a file in the release's tree")
+    _regular(r, fld, path, "point the URL at a regular file in the release's tree")
     return path
 
 
@@ -217,11 +234,12 @@ def _sections(r: _Reader, root: Path, value: Any) -> tuple[NoteSection, ...]:
                     f"{rel!r} is not a Markdown file next to the manifest",
                     "name a .md file in the manifest's directory or below it",
                 )
-            if not path.is_file():
-                raise r.fail(f"{fld}.{lang}", f"{path} does not exist", "write the file or fix the name")
+            data = _regular(
+                r, f"{fld}.{lang}", path, "write the file (a regular Markdown file) or fix the name", read=True
+            )
             try:
-                path.read_text()
-            except (OSError, UnicodeDecodeError) as exc:
+                data.decode()
+            except UnicodeDecodeError as exc:
                 raise r.fail(
                     f"{fld}.{lang}", f"{path} is not readable UTF-8 text ({exc})", "save it as UTF-8"
                 ) from None

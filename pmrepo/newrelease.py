@@ -25,6 +25,7 @@ import tomlkit
 
 from . import manifest
 from .errors import PmrepoError, UsageError
+from .fsutil import read_regular
 from .manifest import VERSION_RE, Release
 from .vercmp import vr_cmp
 
@@ -215,7 +216,7 @@ def derive(source: Path, version: str, release: str, date: str, sets: list[str],
         )
     rel = manifest.load(source)
     day, path, settings = _checked_args(rel, version, release, date, sets, target)
-    doc = tomlkit.parse(rel.path.read_text())
+    doc = tomlkit.parse(read_regular(rel.path).decode())
     res = Result(path)
     head = doc["release"]
     head["follows"] = os.path.relpath(rel.path, path.parent)

@@ -22,7 +22,7 @@ from .errors import NotesError
 from .fsutil import write_atomic
 from .manifest import Release
 from .notes_collect import LANGS, Notes, collect
-from .render import ENV
+from .render import ENV, Escaped, md_document, md_escape
 from .render import TEMPLATES as TEMPLATE_ROOT
 
 if TYPE_CHECKING:
@@ -87,25 +87,43 @@ def _admonition(tokens: list[Token], i: int, lang: str) -> None:
         del tokens[i + 2 : i + 5]
 
 
+def _flatten_heading(tokens: list[Token], i: int) -> None:
+    """A heading inside a list item or a block quote (where only manifest text goes) is a
+    paragraph showing its marker: the page's sections and their table of contents are the
+    template's and the authors' top-level headings only."""
+    from markdown_it.token import Token
+
+    opening, inline, closing = tokens[i], tokens[i + 1], tokens[i + 2]
+    if opening.markup.startswith("#"):
+        marker = Token("text", "", 0)
+        marker.content = opening.markup + " "
+        inline.children = [marker, *(inline.children or [])]
+    opening.type, opening.tag, opening.markup = "paragraph_open", "p", ""
+    closing.type, closing.tag, closing.markup = "paragraph_close", "p", ""
+
+
 def bullets(items: tuple[str, ...] | list[str], depth: int = 0) -> str:
     """Markdown bullets; an item indented by 2·n spaces is n levels deeper
-    than the list; an item's further lines continue it."""
+    than the list; an item's further lines continue it. Each item's text is
+    escaped (render.md_escape: no HTML, image or heading of its own) before it
+    is indented, so its lines are judged as the item's own."""
     lines = []
     for item in items:
         level = depth + (len(item) - len(item.lstrip(" "))) // 2
         pad = "  " * level
-        body = item.strip().replace("\n", "\n" + pad + "  ")
+        body = md_escape(item.strip()).replace("\n", "\n" + pad + "  ")
         lines.append(f"{pad}- {body}")
-    return "\n".join(lines)
+    return Escaped("\n".join(lines))
 
 
 def entry(head: str, items: tuple[str, ...]) -> str:
     """``- head: item`` for one plain item, else ``- head`` with the items as sub-bullets."""
+    head = md_escape(head)
     if not items:
-        return f"- {head}"
+        return Escaped(f"- {head}")
     if len(items) == 1 and not items[0].startswith(" "):
-        return f"- {head}: " + items[0].strip().replace("\n", "\n  ")
-    return f"- {head}\n" + bullets(items, 1)
+        return Escaped(f"- {head}: " + md_escape(items[0].strip()).replace("\n", "\n  "))
+    return Escaped(f"- {head}\n" + bullets(items, 1))
 
 
 def _quote(text: str) -> str:
@@ -114,7 +132,7 @@ def _quote(text: str) -> str:
 
 
 # the notes templates' filters, on the one environment (pmrepo.render.ENV)
-ENV.filters.update(bullets=bullets, entry=entry, quote=_quote)
+ENV.filters.update(bullets=bullets, entry=entry, quote=_quote, md_document=md_document)
 
 
 def markdown_to_html(text: str, lang: str) -> HtmlParts:
@@ -124,13 +142,16 @@ def markdown_to_html(text: str, lang: str) -> HtmlParts:
     from markdown_it import MarkdownIt  # requirements.txt: markdown-it-py
     from markdown_it.renderer import RendererHTML
 
-    # html=False: text from the manifest (changes, known issues) is escaped, never passed through as HTML
-    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    # html=False: text from the manifest (changes, known issues) is escaped, never passed through as HTML;
+    # no image rule: `![x](url)` is shown as "!" and a link, the page fetches nothing when opened
+    md = MarkdownIt("commonmark", {"html": False}).enable("table").disable("image")
     tokens = md.parse(text)
     i = 0
     while i < len(tokens):
         if tokens[i].type == "blockquote_open":
             _admonition(tokens, i, lang)
+        elif tokens[i].type == "heading_open" and tokens[i].level > 0:
+            _flatten_heading(tokens, i)
         i += 1
     toc: list[TocEntry] = []
     subs: list[TocEntry] = []

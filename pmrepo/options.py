@@ -25,6 +25,9 @@ class Options:
     container: str = "none"
     container_image: str | None = None  # one image for every dist; "local": pmrepo's own test image
     upgrade_from: Path | None = None  # with a container engine: the output root of the previous release (upgrade test)
+    # extra yum/dnf options of the container tests (e.g. a real centos image without network:
+    # --setopt=skip_if_unavailable=1 for its [base]/[updates] mirrors)
+    container_pm_options: tuple[str, ...] = ()
     backend_options: dict[str, object] = field(default_factory=dict)
     components: tuple[str, ...] = ()  # `build --component`: only these and what they need from the chain
     json: bool = False  # `upstream --json`: the report as JSON on stdout

@@ -163,9 +163,9 @@ class Pipeline:
         for dist in self.dists:
             comps = self.release.components_for(dist.name)
             tick = self.console.counter(f"{dist.name}: specs rendered", len(comps))
-            for n, comp in enumerate(comps, 1):
+            texts = specs.render_components(self.release, dist, comps)  # in one child with limits, in order
+            for n, (comp, text) in enumerate(zip(comps, texts, strict=True), 1):
                 path = self.layout.dist(dist.name).spec(comp.name)
-                text = specs.render_component(self.release, dist, comp)
                 if not (path.is_file() and path.read_text() == text):  # a rerun rewrites nothing
                     write_atomic(path, text)
                 out[(comp.name, dist.name)] = path
@@ -300,7 +300,7 @@ class Pipeline:
             if upgrade_from is None
             else functools.partial(previous_repo_packages, self.release, upgrade_from=upgrade_from)
         )
-        opts = CheckOptions(o.install_check, o.gates, o.container, o.container_image)
+        opts = CheckOptions(o.install_check, o.gates, o.container, o.container_image, o.container_pm_options)
         return default_checks(self.release, opts, previous, self.say)
 
     def assembly(self, dist: Dist, check_list: list[Check] | None = None) -> Assembly:

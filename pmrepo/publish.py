@@ -204,7 +204,7 @@ def _execute(target: Target, source_dir: Path, action: Action, expected: dict[st
     elif action.op == "upload":
         target.upload(source_dir, action.files, action.name)
     elif action.op == "verify":
-        got = target.hashes(action.name, action.files)
+        got = target.hashes(action.name, action.files, {rel: (source_dir / rel).stat().st_size for rel in action.files})
         for rel in action.files:
             if rel not in got:
                 raise PublishError(f"{target.display}{action.name}/{rel}: missing after upload — fix: rerun publish")
@@ -233,6 +233,19 @@ def _execute(target: Target, source_dir: Path, action: Action, expected: dict[st
         _remove_quietly(target, old)
     else:  # pragma: no cover - plan_actions makes only the above
         raise PublishError(f"internal: unknown publish action {action.op}")
+
+
+def _execute_all(target: Target, source_dir: Path, actions: Sequence[Action], expected: dict[str, str]) -> None:
+    """Run the plan. When the upload or its verification fails (a stalled or hostile server
+    ends it with one line), the staging directory is removed again before the error is
+    raised — except on a target that resumes into it (rsync)."""
+    for action in actions:
+        try:
+            _execute(target, source_dir, action, expected)
+        except BaseException:
+            if action.op in ("upload", "verify") and not target.reuse_staging:
+                _remove_quietly(target, action.name)
+            raise
 
 
 def publish(
@@ -272,8 +285,7 @@ def publish(
         if dry_run:
             return result
         started = time.monotonic()
-        for action in actions:
-            _execute(target, source_dir, action, expected)
+        _execute_all(target, source_dir, actions, expected)
         say(
             f"published {release_id} ({len(files)} files, {size} bytes) to {result.url} "
             f"in {time.monotonic() - started:.1f}s"

@@ -21,6 +21,13 @@ Target URLs (the mirror root, which must exist):
                                               ``~/.netrc`` (``NETRC`` overrides
                                               its path) — never from the
                                               manifest or the URL.
+                                              Every answer is read bounded:
+                                              a listing up to 16 MiB, parsed
+                                              with defusedxml; a re-download
+                                              up to the uploaded size (+1);
+                                              anything else up to 64 KiB;
+                                              each within
+                                              ``PMREPO_FETCH_DEADLINE``.
 """
 
 from __future__ import annotations
@@ -36,8 +43,8 @@ import re
 import secrets
 import shlex
 import shutil
-import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urljoin, urlsplit
@@ -45,7 +52,9 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 from .checksums import SUMS_NAME
 from .errors import PublishError
 from .fsutil import sha256_file
+from .limits import ANSWER_MAX_BYTES, FETCH_DEADLINE_ENV, LISTING_MAX_BYTES, fetch_deadline, fetch_max_bytes
 from .run import run
+from .webdav import Watchdog, child_names, read_body
 
 if TYPE_CHECKING:
     import requests
@@ -60,7 +69,6 @@ ENV_SSH = "PMREPO_PUBLISH_SSH"
 RELEASE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
 TOKEN_HEX = 12
 HTTP_TIMEOUT = (10.0, 120.0)  # connect, read (seconds)
-CHUNK = 1024 * 1024
 
 
 def staging_re(release_id: str) -> re.Pattern[str]:
@@ -108,8 +116,9 @@ class Target(abc.ABC):
         """Put ``files`` (relative names) of ``source_dir`` under ``staging``."""
 
     @abc.abstractmethod
-    def hashes(self, staging: str, files: Sequence[str]) -> dict[str, str]:
-        """sha256 of each stored file (missing files absent from the result)."""
+    def hashes(self, staging: str, files: Sequence[str], sizes: Mapping[str, int] | None = None) -> dict[str, str]:
+        """sha256 of each stored file (missing files absent from the result); ``sizes``: what
+        each file's size was when uploaded (a target that downloads stops reading there)."""
 
     @abc.abstractmethod
     def rename(self, src: str, dst: str) -> None:
@@ -194,7 +203,7 @@ class DirTarget(Target):
                 f"{dest}: upload failed ({exc.strerror or exc}) — fix: check space/permissions on the mirror and rerun"
             ) from None
 
-    def hashes(self, staging: str, files: Sequence[str]) -> dict[str, str]:
+    def hashes(self, staging: str, files: Sequence[str], sizes: Mapping[str, int] | None = None) -> dict[str, str]:
         base = self.root / _check_name(staging)
         return {rel: sha256_file(base / rel) for rel in files if (base / rel).is_file()}
 
@@ -302,7 +311,7 @@ class RsyncTarget(Target):
                 "— fix: rerun (the upload resumes)"
             )
 
-    def hashes(self, staging: str, files: Sequence[str]) -> dict[str, str]:
+    def hashes(self, staging: str, files: Sequence[str], sizes: Mapping[str, int] | None = None) -> dict[str, str]:
         if not files:
             return {}
         names = " ".join(_shq("./" + _check_rel(f)) for f in files)
@@ -362,6 +371,8 @@ class HttpTarget(Target):
         log: Path | None = None,
         timeout: tuple[float, float] = HTTP_TIMEOUT,
         allow_insecure_auth: bool = False,
+        deadline: float | None = None,
+        listing_max: int = LISTING_MAX_BYTES,
     ) -> None:
         import requests  # local: only HTTP publishing needs it
 
@@ -375,15 +386,18 @@ class HttpTarget(Target):
             raise PublishError(f"publish URL '{root_url}' has no host — fix: use http(s)://host/path/")
         self.root_url = root_url if root_url.endswith("/") else root_url + "/"
         self.display = self.root_url
-        self.root_path = urlsplit(self.root_url).path or "/"
         self.log = log
         self.timeout = timeout
+        self.deadline = fetch_deadline() if deadline is None else deadline  # seconds per answer
+        self.listing_max = listing_max
         self.requests = requests
         self.session = requests.Session()
         auth, self.auth_source = _credentials(parts.hostname)
         _refuse_plain_auth(parts.scheme, parts.hostname, auth is not None, self.auth_source, allow_insecure_auth)
         self.session.auth = auth
         self.session.headers["User-Agent"] = "pmrepo-publish"
+        self.session.headers["Accept-Encoding"] = "identity"  # bytes as stored: nothing decompressed here
+        self.watchdog = Watchdog(self.session)  # the deadline covers a whole answer, its headers too
         self.propfind_supported = True
 
     def url(self, name: str, rel: str = "", collection: bool = False) -> str:
@@ -400,11 +414,23 @@ class HttpTarget(Target):
             with self.log.open("a") as fh:
                 fh.write(line + "\n")
 
-    def request(self, method: str, url: str, ok: Iterable[int], what: str, **kwargs: Any) -> requests.Response:
+    def request(
+        self, method: str, url: str, ok: Iterable[int], what: str, *, keep_open: bool = False, **kwargs: Any
+    ) -> requests.Response:
+        """Send one request; its answer's body is read (at most ANSWER_MAX_BYTES, within the
+        deadline) and dropped, unless ``keep_open``: then the caller reads it with ``body``."""
+        started = time.monotonic()
+        self.watchdog.arm(self.deadline)
         try:
-            resp = self.session.request(method, url, timeout=self.timeout, allow_redirects=False, **kwargs)
+            resp = self.session.request(method, url, timeout=self.timeout, allow_redirects=False, stream=True, **kwargs)
         except self.requests.RequestException as exc:
+            self.watchdog.disarm()
             self._log(f"{method} {url} -> {type(exc).__name__}")
+            if self.watchdog.fired:
+                raise PublishError(
+                    f"{method} {url}: no complete answer within {self.deadline:.0f}s while {what} — "
+                    f"fix: check the mirror, or raise {FETCH_DEADLINE_ENV}"
+                ) from None
             reason = type(exc).__name__
             raise PublishError(
                 f"{method} {url} failed ({reason}) while {what} — fix: check the mirror, then rerun"
@@ -417,26 +443,22 @@ class HttpTarget(Target):
             else:
                 fix = "check the mirror, then rerun"
             resp.close()
+            self.watchdog.disarm()
             raise PublishError(f"{method} {url} → HTTP {code} {resp.reason} while {what} — fix: {fix}")
+        resp.started = started  # type: ignore[attr-defined]  # the answer's deadline counts from the request
+        if not keep_open:
+            self.body(resp, ANSWER_MAX_BYTES, what, lambda _block: None)
         return resp
 
-    def _child_names(self, body: bytes) -> set[str]:
-        try:
-            tree = ET.fromstring(body)
-        except ET.ParseError:
-            raise PublishError(
-                f"PROPFIND {self.root_url}: the answer is not XML — fix: the target must be a WebDAV server"
-            ) from None
-        root = self.root_path.rstrip("/")
-        names = set()
-        for href in tree.iter("{DAV:}href"):
-            path = unquote(urlsplit((href.text or "").strip()).path).rstrip("/")
-            if path == root or not path.startswith(root + "/"):
-                continue
-            rest = path[len(root) + 1 :]
-            if rest and "/" not in rest:
-                names.add(rest)
-        return names
+    def _drop(self, resp: requests.Response) -> None:
+        """An answer whose body is not wanted (a 404): closed, its deadline off."""
+        resp.close()
+        self.watchdog.disarm()
+
+    def body(self, resp: requests.Response, limit: int, what: str, sink: Callable[[bytes], None]) -> int:
+        """``resp``'s body to ``sink``, bounded (webdav.read_body: ``limit`` bytes, the deadline)."""
+        started: float = getattr(resp, "started", time.monotonic())
+        return read_body(resp, limit, what, sink, deadline=self.deadline, started=started, watchdog=self.watchdog)
 
     def list_root(self) -> set[str]:
         resp = self.request(
@@ -446,13 +468,18 @@ class HttpTarget(Target):
             what="listing the mirror root",
             headers={"Depth": "1", "Content-Type": "application/xml"},
             data=b'<?xml version="1.0"?><propfind xmlns="DAV:"><prop><resourcetype/></prop></propfind>',
+            keep_open=True,
         )
         if resp.status_code == 404:
+            self._drop(resp)
             raise PublishError(
                 f"mirror root {self.root_url} does not exist (HTTP 404) — fix: create it or check the publish target"
             )
         if resp.status_code == 207:
-            return self._child_names(resp.content)
+            parts: list[bytes] = []
+            self.body(resp, self.listing_max, "listing the mirror root", parts.append)
+            return child_names(b"".join(parts), self.root_url)
+        self._drop(resp)
         # no PROPFIND: existence checks by HEAD only, stale staging cannot be listed
         self.propfind_supported = False
         logger.warning("%s does not support PROPFIND; stale staging directories cannot be cleaned", self.root_url)
@@ -486,22 +513,27 @@ class HttpTarget(Target):
                     headers={"Content-Length": str(size), "Content-Type": "application/octet-stream"},
                 )
 
-    def hashes(self, staging: str, files: Sequence[str]) -> dict[str, str]:
+    def hashes(self, staging: str, files: Sequence[str], sizes: Mapping[str, int] | None = None) -> dict[str, str]:
+        """Re-download each file and hash it; a body longer than the uploaded size is cut at that
+        size + 1 (the hash then differs, one line names the file), each within the deadline."""
         got: dict[str, str] = {}
         for rel in files:
             url = self.url(staging, rel)
-            resp = self.request("GET", url, ok=(200, 404), what=f"re-downloading {rel}", stream=True)
+            resp = self.request("GET", url, ok=(200, 404), what=f"re-downloading {rel}", keep_open=True)
             if resp.status_code == 404:
-                resp.close()
+                self._drop(resp)
                 continue
             h = hashlib.sha256()
+            limit = sizes[rel] if sizes is not None and rel in sizes else fetch_max_bytes()
             try:
-                for block in resp.iter_content(CHUNK):
-                    h.update(block)
-            except self.requests.RequestException as exc:
-                raise PublishError(f"GET {url} broke off ({type(exc).__name__}) while verifying — fix: rerun") from None
-            finally:
-                resp.close()
+                self.body(resp, limit, f"verifying {rel}", h.update)
+            except PublishError as exc:
+                if "larger than" not in str(exc):
+                    raise
+                raise PublishError(
+                    f"{url}: the mirror serves more than the {limit} bytes uploaded — fix: check the mirror's "
+                    "storage, then rerun publish"
+                ) from None
             got[rel] = h.hexdigest()
         return got
 
@@ -523,6 +555,7 @@ class HttpTarget(Target):
         self.request("DELETE", self.url(name, collection=True), ok=(200, 204, 404), what=f"removing {name}")
 
     def close(self) -> None:
+        self.watchdog.disarm()
         self.session.close()
 
 

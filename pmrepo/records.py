@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .errors import PmrepoError
-from .fsutil import write_atomic
+from .fsutil import NotRegularFileError, read_regular, write_atomic
 
 BUILD_FORMAT = 1
 INSTALL_FORMAT = 1
@@ -33,8 +33,8 @@ class RecordError(PmrepoError):
 
 def _load(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
+        data = json.loads(read_regular(path))
+    except (OSError, ValueError, NotRegularFileError) as exc:
         raise RecordError(f"{path}: not readable JSON ({exc}) — fix: rerun the step that writes it") from None
     if not isinstance(data, dict):
         raise RecordError(f"{path}: not a JSON object — fix: rerun the step that writes it")

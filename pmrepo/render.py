@@ -9,7 +9,13 @@ Two kinds of template go through it:
 * a release's component spec templates (release data), rendered by an
   environment whose loader (:class:`ReleaseLoader`) is confined to the
   release's ``spec_dir``: no absolute name, no ``..`` out of it, no symlink
-  resolving outside it, UTF-8 only.
+  resolving outside it, UTF-8 only. That environment is jinja2's
+  ``ImmutableSandboxedEnvironment`` (no Python internals such as
+  ``__globals__``, no changing the values a template is given), and each
+  render runs in a child process bounded in memory, time and output
+  (``render_limits``). The tool's own templates keep a plain environment:
+  they are the tool's code, shipped and reviewed with it, and see manifest
+  values only as escaped data.
 
 An ``include``/``import`` is resolved beside the including template, so a
 release's templates see their own siblings and the tool's see theirs.
@@ -36,6 +42,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import posixpath
 import re
 from collections.abc import Callable
@@ -43,9 +50,12 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import escape as _xml_escape
 
+from . import render_limits
 from .errors import SpecError
+from .fsutil import NotRegularFileError, open_regular
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -61,10 +71,15 @@ class _Loader(jinja2.BaseLoader):
 
 def _read_template(path: Path, name: str) -> tuple[str, str, Callable[[], bool]]:
     try:
-        source = path.read_bytes().decode("utf-8")
-        mtime = path.stat().st_mtime_ns
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        with open_regular(path) as fh:  # a FIFO or device is refused, never read or waited on
+            source = fh.read().decode("utf-8")
+            mtime = os.fstat(fh.fileno()).st_mtime_ns
+    except (FileNotFoundError, NotADirectoryError):
         raise jinja2.TemplateNotFound(name) from None
+    except NotRegularFileError as exc:
+        if exc.kind == "a directory":
+            raise jinja2.TemplateNotFound(name) from None
+        raise SpecError(f"{exc} — fix: make the template a regular file") from None
     except UnicodeDecodeError as exc:
         raise SpecError(f"{path}: byte {exc.start} is not UTF-8 — fix: save the template as UTF-8") from None
     source = source.removeprefix("\ufeff")  # a byte-order mark is not template text
@@ -105,7 +120,7 @@ class _Environment(jinja2.Environment):
         return posixpath.join(posixpath.dirname(parent), template)
 
 
-class _ReleaseEnvironment(jinja2.Environment):
+class _ReleaseEnvironment(ImmutableSandboxedEnvironment):
     def join_path(self, template: str, parent: str) -> str:
         """Includes are relative to the including template (absolute names are refused by the loader)."""
         if posixpath.isabs(template):
@@ -159,16 +174,37 @@ FILTERS: dict[str, Callable[[Any], Any]] = {"spec": spec_escape, "repo": repo_es
 
 
 _SCRIPT_SCHEME = re.compile(r"\b(javascript|vbscript|data)(\s*):", re.IGNORECASE)
+# a line that would open a heading: ATX (``## x``, also after list/quote markers) or a setext underline
+# (``===``/``---`` under a line); at most 3 spaces in: 4 make an indented code block, left as it is
+_MD_BLOCK = re.compile(
+    r"^((?:[ \t]*(?:>|[-+*](?=[ \t])|\d{1,9}[.)](?=[ \t])))*[ ]{0,3})"  # list/quote markers, < 4 spaces
+    r"(#{1,6}(?=[ \t]|$)|=+[ \t]*$|-+[ \t]*$)",  # an ATX heading's #, a setext underline
+    re.M,
+)
+
+
+def _md_inline(text: str) -> str:
+    """No raw HTML, no script URL scheme, no image (``![`` written ``&#33;[``: shown as ``!`` and a link)."""
+    return _SCRIPT_SCHEME.sub(r"\1\2&#58;", text.replace("<", "&lt;")).replace("![", "&#33;[")
 
 
 def md_escape(value: Any) -> str:
-    """A value in a Markdown file: no raw HTML (``<`` written as ``&lt;``) and no
-    script URL scheme (``javascript:`` written ``javascript&#58;``) — entities
-    any Markdown renderer shows as the same characters, and never runs."""
+    """A value in a Markdown file: no raw HTML (``<`` written as ``&lt;``), no script URL
+    scheme (``javascript:`` written ``javascript&#58;``), no image (``![`` written
+    ``&#33;[``: the page loads nothing from the network) — entities any Markdown renderer
+    shows as the same characters — and no heading: a line of the value that would start
+    one (``## x``, ``===`` under a line) gets a backslash (``\\## x``), so text cannot add
+    a section or a table-of-contents entry to the notes."""
     if isinstance(value, Escaped):
         return value
     text = "" if value is None else str(value)
-    return Escaped(_SCRIPT_SCHEME.sub(r"\1\2&#58;", text.replace("<", "&lt;")))
+    return Escaped(_MD_BLOCK.sub(r"\1\\\2", _md_inline(text)))
+
+
+def md_document(value: Any) -> str:
+    """A Markdown document the release's author wrote (a notes section's file): its headings are
+    its structure and stay; raw HTML, script schemes and images are escaped as in md_escape."""
+    return Escaped(_md_inline("" if value is None else str(value)))
 
 
 def _escaper(name: str) -> Callable[[Any], Any] | None:
@@ -211,6 +247,7 @@ ENV = _environment(_Environment, _Loader())
 # one environment per release spec directory, kept for the process: a template is compiled once
 # (and, with use_bytecode_cache, loaded from the cache on later runs), not on every render
 _RELEASE_ENVS: dict[Path, jinja2.Environment] = {}
+_RELEASE_CACHE: jinja2.BytecodeCache | None = None
 
 
 def use_bytecode_cache(directory: Path | None) -> None:
@@ -218,16 +255,20 @@ def use_bytecode_cache(directory: Path | None) -> None:
     components compiles each spec template once, not on every run. Bytecode is reused only
     for the same template source (jinja2 checks it), the same jinja2 and Python versions
     and the same environment (this module's text is part of the directory name)."""
+    global _RELEASE_CACHE
     if directory is None:
-        ENV.bytecode_cache = None
+        ENV.bytecode_cache = _RELEASE_CACHE = None
     else:
         where = directory / hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
         where.mkdir(parents=True, exist_ok=True, mode=0o700)
         cache = ENV.bytecode_cache
         if not isinstance(cache, jinja2.FileSystemBytecodeCache) or cache.directory != str(where):
             ENV.bytecode_cache = jinja2.FileSystemBytecodeCache(str(where))
+            # the sandbox's code (its calls and attribute lookups go through the sandbox) in files of
+            # its own: a release template never runs code the plain environment compiled
+            _RELEASE_CACHE = jinja2.FileSystemBytecodeCache(str(where), "__jinja2_sandboxed_%s.cache")
     for env in _RELEASE_ENVS.values():
-        env.bytecode_cache = ENV.bytecode_cache
+        env.bytecode_cache = _RELEASE_CACHE
 
 
 def render_template(name: str, context: dict[str, Any], *, what: str = "") -> str:
@@ -241,13 +282,18 @@ def release_environment(root: Path) -> jinja2.Environment:
     env = _RELEASE_ENVS.get(root)
     if env is None:
         env = _RELEASE_ENVS[root] = _environment(_ReleaseEnvironment, ReleaseLoader(root))
-    env.bytecode_cache = ENV.bytecode_cache
+    env.bytecode_cache = _RELEASE_CACHE
     return env
 
 
 def render_file(template: Path, context: dict[str, Any], *, what: str = "", root: Path | None = None) -> str:
     """Render a release's template file (which may include its siblings), confined
-    to ``root`` (the release's spec directory; the template's own directory if not given)."""
+    to ``root`` (the release's spec directory; the template's own directory if not given),
+    sandboxed, in a child process with limits (render_limits)."""
+    return render_limits.one(str(template), lambda: _render_file(template, context, what=what, root=root))
+
+
+def _render_file(template: Path, context: dict[str, Any], *, what: str = "", root: Path | None = None) -> str:
     path = Path(template).resolve()
     top = Path(root).resolve() if root is not None else path.parent
     if not path.is_relative_to(top):
@@ -380,13 +426,17 @@ def render_spec(
 ) -> str:
     """Render a spec template — a release's file (``Path``, confined to ``root``,
     its spec directory) or the tool's own (``str``, a name under
-    ``pmrepo/templates/``) — and check its structure against the neutral render."""
+    ``pmrepo/templates/``) — and check its structure against the neutral render.
+    A release's template is rendered (both times) in one child with limits (render_limits)."""
 
     def render(ctx: dict[str, Any]) -> str:
         if isinstance(template, Path):
-            return render_file(template, ctx, what=what, root=root)
+            return _render_file(template, ctx, what=what, root=root)
         return render_template(template, ctx, what=what)
 
-    text = render(context)
-    check_structure(text, render(neutral_context), what)
-    return text
+    def both() -> str:
+        text = render(context)
+        check_structure(text, render(neutral_context), what)
+        return text
+
+    return render_limits.one(str(template), both) if isinstance(template, Path) else both()

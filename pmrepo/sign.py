@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import SigningError
+from .fsutil import NotRegularFileError, check_regular
 from .run import require_tool, run
 
 log = logging.getLogger("pmrepo.sign")
@@ -169,10 +170,14 @@ def key_from_env(env: dict[str, str] | None = None, *, log_file: Path | None = N
     _check_key(keys[0], f"{ENV_KEY}={selector}")
     pp = env.get(ENV_PASSPHRASE_FILE)
     passphrase_file = Path(pp) if pp else None
-    if passphrase_file is not None and not passphrase_file.is_file():
-        raise SigningError(
-            f"{ENV_PASSPHRASE_FILE}={pp}: no such file — fix: point it at the file holding the passphrase"
-        )
+    if passphrase_file is not None:
+        try:  # gpg reads it: a FIFO or device would make it wait or read what it should not
+            check_regular(passphrase_file, follow=True)
+        except (OSError, NotRegularFileError) as exc:
+            why = "no such file" if isinstance(exc, FileNotFoundError) else str(exc).removeprefix(f"{pp}: ")
+            raise SigningError(
+                f"{ENV_PASSPHRASE_FILE}={pp}: {why} — fix: point it at the regular file holding the passphrase"
+            ) from None
     return Key(fingerprint=keys[0]["fpr"], uid=keys[0]["uid"], gnupghome=home, passphrase_file=passphrase_file)
 
 

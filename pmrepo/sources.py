@@ -32,7 +32,8 @@ import urllib3
 from tomlkit.items import InlineTable
 
 from .errors import SourceError, UnpinnedSourceError
-from .fsutil import sha256_file, write_atomic
+from .fsutil import NotRegularFileError, file_kind, open_regular, read_regular, sha256_file, write_atomic
+from .limits import fetch_deadline, fetch_max_bytes
 from .manifest import Component, Release, Source, redact_url
 
 log = logging.getLogger("pmrepo.sources")
@@ -57,7 +58,7 @@ def check_packable(tree: Path, path: Path) -> None:
             )
     elif not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
         raise SourceError(
-            f"{path}: a FIFO, socket or device cannot be packed into a source tarball — fix: remove it from {tree}"
+            f"{path}: {file_kind(st.st_mode)} cannot be packed into a source tarball — fix: remove it from {tree}"
         )
 
 
@@ -78,7 +79,7 @@ def pack_tree(tree: Path, top: str, out: Path, mtime: int) -> None:
             elif info.isfile():
                 info.mode = 0o755 if os.access(path, os.X_OK) else 0o644
             if info.isfile():
-                with path.open("rb") as fh:
+                with _open_input(path, follow=False) as fh:  # still the regular file check_packable saw
                     tar.addfile(info, fh)
             else:
                 tar.addfile(info)
@@ -93,14 +94,6 @@ def pack_tree(tree: Path, top: str, out: Path, mtime: int) -> None:
     with gzip.GzipFile(filename="", mode="wb", fileobj=packed, mtime=0, compresslevel=9) as gz:
         gz.write(buf.getvalue())
     write_atomic(out, packed.getvalue())
-
-
-def _env_number(name: str, default: float) -> float:
-    value = os.environ.get(name, "")
-    try:
-        return float(value) if value else default
-    except ValueError:
-        raise SourceError(f"environment {name}={value!r} is not a number — fix: unset it or give a number") from None
 
 
 ARCHIVE_MAGIC = {  # file name ending -> (offset, magic) of what pin accepts as that archive
@@ -143,8 +136,8 @@ class Fetcher:
     cache_dir: Path
     timeout: float = 60.0
     say: Callable[[str], None] = log.warning
-    max_bytes: int = field(default_factory=lambda: int(_env_number("PMREPO_FETCH_MAX_BYTES", 2 << 30)))
-    deadline: float = field(default_factory=lambda: _env_number("PMREPO_FETCH_DEADLINE", 1800.0))
+    max_bytes: int = field(default_factory=fetch_max_bytes)
+    deadline: float = field(default_factory=fetch_deadline)
     progress_every: float = 2.0
 
     def cached(self, sha256: str) -> Path:
@@ -161,8 +154,8 @@ class Fetcher:
         try:
             with os.fdopen(fd, "wb") as out:
                 parsed = urlparse(url)
-                if parsed.scheme == "file":
-                    with open(unquote(parsed.path), "rb") as src:
+                if parsed.scheme == "file":  # confined when the manifest was loaded; a regular file
+                    with _open_input(Path(unquote(parsed.path)), follow=True) as src:
                         for block in iter(lambda: src.read(CHUNK), b""):
                             h.update(block)
                             out.write(block)
@@ -243,16 +236,26 @@ class Fetcher:
         return target
 
 
+def _open_input(path: Path, *, follow: bool) -> IO[bytes]:
+    """A source, patch or cached file opened as fsutil.open_regular does: a FIFO or device is
+    refused in one line (never read, never waited on)."""
+    try:
+        return open_regular(path, follow=follow)
+    except NotRegularFileError as exc:
+        raise SourceError(f"{exc} — fix: use a regular file as a source or patch") from None
+
+
 def copy_private(src: Path, target: Path, original: Path | None) -> None:
     """Copy ``src`` to ``target`` with no more permission than the original file
     had (``original``'s mode, at most 0644; 0644 for a download), never
     following a symlink at ``target``."""
-    mode = 0o644 if original is None else original.stat().st_mode & 0o644
-    target.unlink(missing_ok=True)
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), mode)
-    with os.fdopen(fd, "wb") as out, src.open("rb") as inp:
-        os.fchmod(out.fileno(), mode)
-        shutil.copyfileobj(inp, out, CHUNK)
+    with _open_input(src, follow=False) as inp:
+        mode = 0o644 if original is None else os.stat(original).st_mode & 0o644
+        target.unlink(missing_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), mode)
+        with os.fdopen(fd, "wb") as out:
+            os.fchmod(out.fileno(), mode)
+            shutil.copyfileobj(inp, out, CHUNK)
 
 
 def prepare(component: Component, release: Release, dest: Path, fetcher: Fetcher) -> list[Path]:
@@ -320,7 +323,8 @@ def pin(release: Release, fetcher: Fetcher) -> list[tuple[str, str, str]]:
         tmp.replace(target)
         pinned.append((comp.name, src.url, digest))
     if pinned:
-        write_atomic(release.path, record_pins(release.path.read_text(), release.path, pinned, sizes))
+        text = read_regular(release.path).decode()
+        write_atomic(release.path, record_pins(text, release.path, pinned, sizes))
     return pinned
 
 

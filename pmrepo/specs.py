@@ -17,15 +17,18 @@ import dataclasses
 import hashlib
 import json
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import render_limits
 from .errors import SpecError
-from .fsutil import write_atomic
+from .fsutil import NotRegularFileError, check_regular, write_atomic
 from .manifest import Component, Dist, Release
 from .render import COMPONENT_TEXT_FIELDS, RELEASE_TEXT_FIELDS, neutral, render_spec
-from .run import run
+from .run import Result, run
+from .sandbox import spec_parse
 
 
 def base_context(release: Release, dist: Dist) -> dict[str, Any]:
@@ -47,20 +50,42 @@ def component_context(release: Release, dist: Dist, comp: Component) -> dict[str
     return ctx
 
 
-def render_component(release: Release, dist: Dist, comp: Component) -> str:
-    if not comp.spec.is_file():
-        raise SpecError(
-            f"{release.path}: components.{comp.name}.spec: {comp.spec} does not exist — "
-            f'fix: write the template or set spec = "…" (spec_dir is {release.spec_dir})'
-        )
-    plain = component_context(neutral(release, RELEASE_TEXT_FIELDS), dist, neutral(comp, COMPONENT_TEXT_FIELDS))
-    return render_spec(
-        comp.spec,
-        component_context(release, dist, comp),
-        plain,
-        what=f"{comp.name} ({dist.name})",
-        root=release.spec_dir,
+def spec_problem(release: Release, comp: Component) -> SpecError | None:
+    """Why ``comp``'s spec template cannot be rendered (missing, or not a regular file), or None."""
+    try:
+        check_regular(comp.spec)
+        return None
+    except (OSError, NotRegularFileError) as exc:
+        problem = f"{comp.spec} does not exist" if isinstance(exc, FileNotFoundError) else str(exc)
+    return SpecError(
+        f"{release.path}: components.{comp.name}.spec: {problem} — "
+        f'fix: write the template (a regular file) or set spec = "…" (spec_dir is {release.spec_dir})'
     )
+
+
+def render_component(release: Release, dist: Dist, comp: Component) -> str:
+    return next(render_components(release, dist, [comp]))
+
+
+def render_components(release: Release, dist: Dist, comps: Sequence[Component]) -> Iterator[str]:
+    """Each component's spec for ``dist``, in order, as it is rendered: all of them in one
+    child process with limits (render_limits), each checked against its neutral render."""
+    for comp in comps:
+        problem = spec_problem(release, comp)
+        if problem is not None:
+            raise problem
+    plain = neutral(release, RELEASE_TEXT_FIELDS)
+
+    def job(comp: Component) -> Callable[[], str]:
+        return lambda: render_spec(
+            comp.spec,
+            component_context(release, dist, comp),
+            component_context(plain, dist, neutral(comp, COMPONENT_TEXT_FIELDS)),
+            what=f"{comp.name} ({dist.name})",
+            root=release.spec_dir,
+        )
+
+    yield from render_limits.each([(str(comp.spec), job(comp)) for comp in comps])
 
 
 def define_args(defines: dict[str, str]) -> list[str]:
@@ -86,8 +111,16 @@ class SpecInfo:
 _LINE_ERROR = re.compile(r"^error: line (\d+): (.*)$")
 
 
+def rpmspec_query(spec: Path, args: list[str], log: Path | None) -> Result:
+    """``rpmspec -q <args>`` of ``spec``, whatever its exit code: a parse runs the spec's
+    ``%(…)`` macros, so it is confined like a build (sandbox.py)."""
+    with spec_parse(spec) as (box, readable):
+        argv, env = box.command(["rpmspec", "-q", *args, str(readable)], {}, quiet=True)
+        return run(argv, log_file=log, env=env, check=False)
+
+
 def _query(spec: Path, dist: Dist, args: list[str], log: Path | None) -> list[str]:
-    res = run(["rpmspec", "-q", *define_args(dist.rpm_defines()), *args, str(spec)], log_file=log, check=False)
+    res = rpmspec_query(spec, [*define_args(dist.rpm_defines()), *args], log)
     if res.returncode != 0:
         raise SpecError(parse_failure(spec, res.output, log))
     return [ln for ln in res.output.splitlines() if ln.strip() and not ln.startswith(("warning:", "error:"))]

@@ -192,6 +192,67 @@ def test_install_and_uninstall_el7(container_build: DemoBuild, engine: Engine, t
     assert "rpm -ivh /tmp/pmrepo/demo-repo-1.0-1.el7.x86_64.rpm" in log and "--network none" in log
 
 
+KILLED_INSTALL_TEST = """
+import sys
+from pathlib import Path
+from pmrepo.checks.container import session
+start = session.Session.start
+def announce(self):
+    print(self.name, flush=True)
+    return start(self)
+session.Session.start = announce
+from pmrepo import manifest
+from pmrepo.checks.container import ContainerSettings, install_test
+rel = manifest.load(sys.argv[1])
+install_test(rel, rel.dists["el7"], Path(sys.argv[2]), outdir=Path(sys.argv[3]), report_dir=Path(sys.argv[3]),
+             settings=ContainerSettings(image=sys.argv[4]))
+"""
+
+
+def test_killed_install_test_leaves_a_container_the_next_run_removes(
+        container_build: DemoBuild, engine: Engine, test_image: ImageInfo, tmp_path: Path) -> None:
+    """kill -9 during the container check (issue 25 item 7): its container keeps running (tail -f);
+    the next install test removes it, as its owner is dead, and leaves none of its own."""
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    rpm = container_build.repo_rpm("el7")
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_INSTALL_TEST, str(DEMO), str(rpm), str(tmp_path / "killed"),
+                             test_image.ref], stdout=subprocess.PIPE, text=True, start_new_session=True,
+                            env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent)))
+    assert proc.stdout is not None
+    name = proc.stdout.readline().strip()
+
+    def running() -> bool:
+        res = engine.run(["inspect", "--format", "{{.State.Running}}", name], None, check=False, timeout=60)
+        return res.returncode == 0 and res.output.strip().splitlines()[-1:] == ["true"]
+    try:
+        deadline = time.monotonic() + 300
+        while not running():
+            assert proc.poll() is None and time.monotonic() < deadline, "the install test ended before it was killed"
+            time.sleep(0.2)
+        time.sleep(1)  # into its steps
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    try:
+        assert name.startswith("pmrepo-install-el7-") and running()  # what a killed run leaves
+        lines: list[str] = []
+        rep = install_test(container_build.release, container_build.release.dists["el7"], rpm, outdir=tmp_path / "o",
+                           report_dir=tmp_path / "again", settings=ContainerSettings(image=test_image.ref),
+                           engine=engine, say=lines.append)
+        assert rep.ok, rep.table()
+        gone = engine.run(["inspect", "--format", "{{.Name}}", name], None, check=False, timeout=60)
+        assert gone.returncode != 0, f"{name} of the killed run is still there"
+        assert f"removed container {name}, left by a run that no longer exists (pid {proc.pid})" in lines
+        [own] = re.findall(r"--name (pmrepo-install-el7-[0-9a-f]+)", rep.log.read_text() if rep.log else "")
+        assert engine.run(["inspect", own], None, check=False, timeout=60).returncode != 0  # the rerun's: gone too
+    finally:
+        engine.run(["rm", "-f", name], None, check=False, timeout=300)
+
+
 @pytest.fixture(scope="module")
 def container_build(test_image: ImageInfo, previous_build: DemoBuild, tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
     """The demo release through the real pipeline, the container install test (and the

@@ -85,12 +85,15 @@ def fake_mock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """The stand-in mock first on PATH; returns a reader of its recorded calls."""
     monkeypatch.setenv("PATH", f"{FAKE_DIR}{os.pathsep}{os.environ['PATH']}")
     record = tmp_path / "mock-calls.jsonl"
+    for var in list(os.environ):  # every stand-in knob, and sudo's: each test sets what it needs
+        if var.startswith("FAKE_MOCK_") or var in ("SUDO_UID", "SUDO_GID", "USERHELPER_UID"):
+            monkeypatch.delenv(var)
     monkeypatch.setenv("FAKE_MOCK_RECORD", str(record))
     monkeypatch.setenv("FAKE_MOCK_BASEDIR", str(tmp_path / "mock-lib"))
     monkeypatch.setenv("FAKE_MOCK_CACHEDIR", str(tmp_path / "mock-cache"))
-    for var in ("FAKE_MOCK_INIT_SECONDS", "FAKE_MOCK_VERSION", "FAKE_MOCK_OPTPARSE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.delenv("FAKE_MOCK_FAIL", raising=False)
+    # mock's config dir and the user's home (site-defaults.cfg, ~/.config/mock.cfg): empty, this test's
+    monkeypatch.setenv("FAKE_MOCK_CONFDIR", str(tmp_path / "mock-etc"))
+    monkeypatch.setenv("FAKE_MOCK_HOME", str(tmp_path / "mock-home"))
     for var in list(os.environ):
         if var.startswith("PMREPO_MIRROR_"):
             monkeypatch.delenv(var)
@@ -186,13 +189,14 @@ MOCK_TEMPLATE_MAIN = {
 MOCK_TEMPLATE_REPO = {"failovermethod": "priority", "skip_if_unavailable": "False"}
 # Deliberate differences, each with its reason:
 #  - epel: mock's templates use a mirrorlist that no longer serves EOL EPEL; pmrepo uses the archive by baseurl.
-#  - el6 bootstrap image: mock's short name 'centos:6' needs a registries.conf alias; pmrepo names it fully.
-#  - no [centos-sclo-sclo]/[centos-sclo-rh] (centos-7.tpl, commit 9ae3cd6, enables them for x86_64): they carry
-#    only devtoolset* (includepkgs) and are disabled for the root install (yum_install_command
-#    --disablerepo=centos-sclo*); no component BuildRequires a devtoolset, so they could only add two
-#    more network repositories to every root (README: mock build host, deliberate differences).
+#  - el6 bootstrap image: mock's short name 'centos:6' resolves through the shortnames alias of a Fedora/EL
+#    build host ("centos" = "quay.io/centos/centos"); pmrepo names it so, fully qualified.
+#  - no [centos-sclo-sclo]/[centos-sclo-rh] (enabled for the x86_64 build root in centos-6.tpl and centos-7.tpl;
+#    only the bootstrap's yum_install_command disables them): Software Collections packages are namespaced
+#    (devtoolset-N-*, rh-*) and satisfy no ordinary BuildRequires of the components; leaving them out keeps
+#    the build roots on the repositories the install check and closure gate use (README: mock build host).
 #  - no [fastrack]/[centosplus]: disabled in the template.
-QUALIFIED = {"centos:6": "docker.io/library/centos:6"}
+QUALIFIED = {"centos:6": "quay.io/centos/centos:6"}
 EPEL_ARCHIVE = {"el6": "https://archives.fedoraproject.org/pub/archive/epel/6/$basearch/",
                 "el7": "https://archives.fedoraproject.org/pub/archive/epel/7/$basearch/"}
 
@@ -277,7 +281,7 @@ def test_config_overrides_of_template_values(demo, fake_mock) -> None:
 
 
 def test_mock_opt_parsing() -> None:
-    from pmrepo.cli import mock_options
+    from pmrepo.builders.mock_options import mock_options
     opts = mock_options(["enable.el6/updates=1", "bootstrap_image.el7=q.example/c:7", "bootstrap_image=x:1",
                          "keep_roots=1"], clean_roots=True)
     assert opts == {"reuse_roots": False, "keep_roots": True, "repo_enabled": {"el6/updates": True},
@@ -288,7 +292,7 @@ def test_mock_opt_parsing() -> None:
 
 def test_mirror_overrides(demo, fake_mock, monkeypatch: pytest.MonkeyPatch) -> None:
     rel = demo[0]
-    el7 = dataclasses.replace(rel.dists["el7"], base_repos={
+    el7 = dataclasses.replace(rel.dists["el7"], mock_base_repos={}, base_repos={
         "base": "http://manifest.example/centos/7/os/$basearch/",
         "updates": "http://manifest.example/centos/7/updates/$basearch/",
         "sclo": "http://manifest.example/centos/7/sclo/$basearch/",
@@ -328,7 +332,7 @@ def test_bad_mirror_is_a_one_line_error(demo, fake_mock, monkeypatch, env, value
 
 
 def test_dist_without_builtin_mirrors_needs_base_repos(demo, fake_mock) -> None:
-    el8 = dataclasses.replace(demo[0].dists["el7"], name="el8", tag=".el8", rhel=8, base_repos={})
+    el8 = dataclasses.replace(demo[0].dists["el7"], name="el8", tag=".el8", rhel=8, base_repos={}, mock_base_repos={})
     with pytest.raises(UsageError, match=r"\[dists.el8\] base_repos"):
         MockBuilder().render_config(el8)
     el8 = dataclasses.replace(el8, base_repos={"baseos": "http://m.example/8/BaseOS/$basearch/os/"})
@@ -408,9 +412,11 @@ def test_three_deep_chain_sees_earlier_results(demo, fake_mock, tmp_path: Path) 
 
     def local_repo(name: str) -> Path | None:
         repos = yum_conf(exec_config(calls[name]["config"]))
-        if "pmrepo-local" not in repos:
+        local = [r for r in repos if r.startswith("pmrepo-local-")]
+        if not local:
             return None
-        url = repos["pmrepo-local"]["baseurl"]
+        assert local == [f"pmrepo-local-{name}-{local[0].rsplit('-', 1)[1]}"]  # the job's own id
+        url = repos[local[0]]["baseurl"]
         assert url.startswith("file:///")
         return Path(url[len("file://"):])
 
@@ -432,11 +438,12 @@ def test_three_deep_chain_sees_earlier_results(demo, fake_mock, tmp_path: Path) 
     assert "primary_db" in repomd and 'type="sha256"' in repomd and ".xml.zst" not in repomd
     # what the stand-in installed into the chroot from the local repo, found through that metadata
     installed = {i["nvra"].rsplit("-", 2)[0]: i["repo"] for i in calls["demod"]["installed"]}
-    assert installed == {"libdemo-devel": "pmrepo-local", "libdemo": "pmrepo-local"}
+    assert set(installed) == {"libdemo-devel", "libdemo"}
+    assert all(r.startswith("pmrepo-local-demod-") for r in installed.values())
     installed = {i["nvra"].rsplit("-", 2)[0] for i in calls["demo-plugin"]["installed"]}
     assert "demod-devel" in installed
     root_log = (results[("demod", "el7")].entry / "root.log").read_text()
-    assert "Installing libdemo-devel-1.2-1.el7.x86_64 from pmrepo-local" in root_log
+    assert "Installing libdemo-devel-1.2-1.el7.x86_64 from pmrepo-local-demod-" in root_log
     # demod really linked the libdemo built earlier in this run
     demod = results[("demod", "el7")].entry / "demod-1.0-3.el7.x86_64.rpm"
     assert "libdemo.so.1()(64bit)" in rpm_query(demod, "--requires")
@@ -588,7 +595,7 @@ CHAIN = ("libdemo", "demod", "demo-plugin")  # each BuildRequires the one before
 
 
 def test_chain_of_three_initialises_one_root(demo, fake_mock, tmp_path: Path) -> None:
-    builder = MockBuilder()
+    builder = MockBuilder(state_dir=tmp_path / "work" / "mock")
     results = run_chain(demo, builder, tmp_path, CHAIN, jobs=1)
     calls = [c for c in fake_mock() if c["mode"] == "rebuild"]
     assert len(calls) == 3
@@ -608,11 +615,12 @@ def test_chain_of_three_initialises_one_root(demo, fake_mock, tmp_path: Path) ->
     assert builder.roots_in_use() == [(f"pmrepo-el7-x86_64-{builder.owner}", "pmrepo0")]
     boot = tmp_path / "mock-lib" / f"pmrepo-el7-x86_64-{builder.owner}-bootstrap-pmrepo0"
     assert (boot / "root" / ".initialized").is_file()  # mock's bootstrap root, prepared with the first init
+    assert [c.get("bootstrap_from") for c in calls] == ["image", "kept", "kept"]
     builder.finish(tmp_path / "logs")
     clean = [c for c in fake_mock() if c["mode"] in ("clean", "scrub")]
-    assert [c["argv"][-1] for c in clean] == ["--clean", "--scrub=bootstrap"]
-    assert all("pmrepo0" in c["argv"] and c["exit"] == 0 for c in clean)
-    assert not root.exists() and not boot.exists() and builder.roots_in_use() == []
+    assert [c["argv"][-1] for c in clean] == ["--clean"]  # the build root; the bootstrap stays (--scrub
+    assert all("pmrepo0" in c["argv"] and c["exit"] == 0 for c in clean)  # removed it with its cache)
+    assert not root.exists() and builder.roots_in_use() == []
 
 
 def test_clean_roots_initialises_a_root_per_job(demo, fake_mock, tmp_path: Path) -> None:
@@ -623,11 +631,19 @@ def test_clean_roots_initialises_a_root_per_job(demo, fake_mock, tmp_path: Path)
     assert all(c["cleaned_after"] for c in calls)  # mock's own cleanup_on_success
     assert not any("--no-clean" in c["argv"] or "--no-cleanup-after" in c["argv"] for c in calls)
     assert builder.roots_in_use() == []
+    # a builder without an owner's work dir (a private state dir): no later run can reuse its roots,
+    # so its end removes them all, bootstrap and caches too (mock --scrub=all)
+    builder.finish(tmp_path / "logs")
+    assert [c["argv"][-1] for c in fake_mock() if c["mode"] == "scrub"] == ["--scrub=all"]
+    assert list((tmp_path / "mock-lib").iterdir()) == [] and list((tmp_path / "mock-cache").iterdir()) == []
 
 
 def test_parallel_slots_have_own_roots_and_share_caches(demo, fake_mock, tmp_path: Path, monkeypatch) -> None:
+    """Two slots' first inits on a cold cache both install from the network, as in mock: the
+    root cache lock is held only while unpacking or packing; the yum cache lock serialises their
+    package installs (yum_cache.py preyum/postyum)."""
     monkeypatch.setenv("FAKE_MOCK_INIT_SECONDS", "0.5")  # long enough for the two first jobs to overlap
-    builder = MockBuilder()
+    builder = MockBuilder(state_dir=tmp_path / "work" / "mock")
     run_chain(demo, builder, tmp_path, ("libdemo", "demo-tools", "demod", "demo-plugin"), jobs=2)
     calls = [c for c in fake_mock() if c["mode"] == "rebuild"]
     per_slot: dict[str, int] = {}
@@ -639,17 +655,23 @@ def test_parallel_slots_have_own_roots_and_share_caches(demo, fake_mock, tmp_pat
     root = f"pmrepo-el7-x86_64-{builder.owner}"
     assert sorted(p.name for p in lib.iterdir()) == [f"{root}-bootstrap-pmrepo0", f"{root}-bootstrap-pmrepo1",
                                                      f"{root}-pmrepo0", f"{root}-pmrepo1"]
-    assert all((p / "buildroot.lock").is_file() for p in lib.iterdir() if "bootstrap" not in p.name)
+    assert all((p / "buildroot.lock").is_file() for p in lib.iterdir())
     cache = tmp_path / "mock-cache"
-    assert [p.name for p in cache.iterdir()] == [root]  # one cache, shared by both exts
-    assert (cache / root / "root_cache" / "rootcache.lock").is_file()
-    assert (cache / root / "yum_cache" / "yumcache.lock").is_file()
-    # the shared root cache lock serialised the two inits, as mock's root_cache plugin does
-    # (ordering, not timing: the second init took the lock only after the first released it)
-    held = sorted(tuple(c["init_locked"]) for c in calls if c["init"])
-    assert len(held) == 2 and held[1][0] >= held[0][1]
+    assert sorted(p.name for p in cache.iterdir()) == [root, f"{root}-bootstrap"]  # shared by both exts
+    assert (cache / root / "root_cache" / "rootcache.lock").is_file() and (cache / root / "yumcache.lock").is_file()
+    firsts = [c for c in calls if c["init"]]
+    # a cold cache: an init that starts before the first cache is packed installs from the network
+    # too (no lock waits for it); one that starts later unpacks it (ordering, not timing)
+    packs = [e for c in firsts for what, kind, s, e in c["locks"] if (what, kind) == ("build:rootcache", "exclusive")]
+    for c in firsts:
+        unpacks = [s for what, kind, s, e in c["locks"] if (what, kind) == ("build:rootcache", "shared")]
+        assert c["init_from"] == "network" or (c["init_from"] == "cache" and unpacks[0] >= min(packs)), c
+    assert "network" in [c["init_from"] for c in firsts]
+    # the package installs never overlapped: the yum cache lock
+    held = sorted((s, e) for c in firsts for what, kind, s, e in c["locks"] if what == "build:yumcache")
+    assert all(a[1] <= b[0] for a, b in zip(held, held[1:]))
     builder.finish(tmp_path / "logs")
-    assert list(lib.iterdir()) == []  # build and bootstrap roots: nothing left in mock's basedir
+    assert sorted(p.name for p in lib.iterdir()) == [f"{root}-bootstrap-pmrepo0", f"{root}-bootstrap-pmrepo1"]
 
 
 def test_stand_in_cleans_after_a_build_unless_told(demo, fake_mock, tools_srpm: Path, tmp_path: Path) -> None:
@@ -698,7 +720,7 @@ def test_unknown_option_is_an_srpm_to_mock(demo, fake_mock, tools_srpm, tmp_path
     msg = str(err)
     assert "took unknown option as an SRPM path: --frobnicate (exit 1)" in msg
     assert "mock.log: Cannot find/open srpm: --frobnicate —" in msg
-    assert "mock >= 2.1" in msg and "\n" not in msg
+    assert "mock >= 2.5" in msg and "\n" not in msg
     [call] = [c for c in fake_mock() if c["mode"] == "rebuild"]
     assert call["exit"] == 1 and not call["init"]  # it failed before touching the root
 
@@ -713,8 +735,8 @@ def test_unknown_option_with_optparse_era_mock(demo, fake_mock, tools_srpm, tmp_
     MockBuilder().build_binary(request_for(demo, "demo-tools", "el7", tmp_path / "ok"), tools_srpm)
 
 
-@pytest.mark.parametrize("version, ok", [("6.1", True), ("2.1", True), ("2.0", False), ("1.4.15", False),
-                                         ("unreleased_version", False)])
+@pytest.mark.parametrize("version, ok", [("6.1", True), ("2.5", True), ("2.4", False), ("2.0", False),
+                                         ("1.4.15", False), ("unreleased_version", False)])
 def test_mock_version_is_checked_once(demo, fake_mock, tools_srpm, tmp_path, monkeypatch, version, ok) -> None:
     monkeypatch.setenv("FAKE_MOCK_VERSION", version)
     b = MockBuilder()
@@ -722,9 +744,9 @@ def test_mock_version_is_checked_once(demo, fake_mock, tools_srpm, tmp_path, mon
         with pytest.raises(MockVersionError) as exc:
             b.check_available()
         msg = str(exc.value)
-        assert "mock >= 2.1" in msg and "fix:" in msg and "\n" not in msg
+        assert "mock >= 2.5" in msg and "fix:" in msg and "\n" not in msg
         if version[0].isdigit():
-            assert f"mock {version} is too old" in msg and "ssl_ca_bundle_path" in msg
+            assert f"mock {version} is too old" in msg and "user_agent" in msg
         return
     for i in range(2):
         b.build_binary(request_for(demo, "demo-tools", "el7", tmp_path / f"o{i}"), tools_srpm)
@@ -733,7 +755,8 @@ def test_mock_version_is_checked_once(demo, fake_mock, tools_srpm, tmp_path, mon
 
 def test_pipeline_build_with_mock_cleans_its_roots_at_the_end(fake_mock, tmp_path: Path, monkeypatch) -> None:
     """The whole demo (el7) through the pipeline with --backend mock: one root init per slot,
-    and at the end of the run every root is cleaned (mock --clean), logged in logs/mock-clean.log."""
+    and at the end of the run every build root is cleaned (mock --clean), logged in
+    logs/mock-clean.log; the bootstrap root stays, for the next run."""
     from pmrepo.pipeline import Options, Pipeline
     opts = Options(release=DEMO, workdir=tmp_path / "w", outdir=tmp_path / "o", dists=("el7",), backend="mock",
                    jobs=1, install_check=False, gates=False)
@@ -744,9 +767,10 @@ def test_pipeline_build_with_mock_cleans_its_roots_at_the_end(fake_mock, tmp_pat
     assert len(rebuilds) == len(results) >= 4
     assert sum(c["init"] for c in rebuilds) == 1  # jobs=1: one slot, one root, one init
     clean = [c for c in fake_mock() if c["mode"] in ("clean", "scrub")]
-    assert [c["argv"][-1] for c in clean] == ["--clean", "--scrub=bootstrap"] and all(c["exit"] == 0 for c in clean)
+    assert [c["argv"][-1] for c in clean] == ["--clean"] and all(c["exit"] == 0 for c in clean)
     assert (tmp_path / "w" / "logs" / "mock-clean.log").is_file()
-    assert list((tmp_path / "mock-lib").iterdir()) == []  # build and bootstrap roots removed
+    left = [p.name for p in (tmp_path / "mock-lib").iterdir()]
+    assert len(left) == 1 and left[0].endswith("-bootstrap-pmrepo0")  # the build root removed, its bootstrap kept
 
 
 def test_clean_roots_flag(capsys) -> None:
@@ -761,14 +785,16 @@ class BadIsolation(MockBuilder):
 
 
 def test_bad_option_value_is_a_usage_error(demo, fake_mock, tools_srpm, tmp_path) -> None:
-    """An option value mock does not accept fails in the stand-in as in mock (exit 2)."""
+    """An option value mock does not accept fails in the stand-in as in mock: --isolation has no
+    argparse choices, set_config_opts_per_cmdline raises BadCmdline (exit 5)."""
     rel, _, jobs = demo
     job = jobs[("demo-tools", "el6")]
     req = BuildRequest(job.component, job.dist, job.spec, job.sources, (), tmp_path / "out", rel.epoch)
     req.outdir.mkdir()
-    with pytest.raises(MockArgumentError, match=r"exit 2\); mock.log: .*invalid choice: 'chroot'") as exc:
+    with pytest.raises(MockArgumentError, match=r"exit 5\); mock.log: .*Bad option for '--isolation'. Unknown "
+                                                 r"value: chroot") as exc:
         BadIsolation().build(req)
-    assert exc.value.returncode == 2
+    assert exc.value.returncode == 5
 
 
 # -- issue 19: mock on a real build host ----------------------------------------------------
@@ -793,18 +819,18 @@ def test_second_run_unpacks_the_root_cache(demo, fake_mock, tmp_path: Path) -> N
     state = tmp_path / "work" / "mock"
     run_owner(demo, tmp_path, state, "store1")
     first = rebuild_calls(fake_mock)
-    assert [c.get("init_from") for c in first] == ["network", None, None]
+    assert [c.get("init_from") for c in first] == ["network", "kept", "kept"]
     b2, _ = run_owner(demo, tmp_path, state, "store2")
     second = rebuild_calls(fake_mock)[len(first):]
-    assert [c.get("init_from") for c in second] == ["cache", None, None], \
-        [c.get("cache_invalidated_by") for c in second]
+    assert [c.get("init_from") for c in second] == ["cache", "kept", "kept"], \
+        [c.get("build_cache_invalidated_by") for c in second]
     # the root's stable config is in the owner's state dir, written once
     stable = state / f"pmrepo-el7-x86_64-{b2.owner}.cfg"
     assert stable.is_file() and second[0]["config_mtime_ns"] == stable.stat().st_mtime_ns
     # ... and the rule is not bypassed: a real change of the root's content rebuilds the cache
     run_owner(demo, tmp_path, state, "store3", chroot_setup_cmd="install @buildsys-build ccache")
     third = rebuild_calls(fake_mock)[len(first) + len(second):]
-    assert third[0]["init_from"] == "network" and third[0]["cache_invalidated_by"] == third[0]["config_path"]
+    assert third[0]["init_from"] == "network" and third[0]["build_cache_invalidated_by"] == third[0]["config_path"]
 
 
 def test_clean_roots_unpacks_the_root_cache_per_job(demo, fake_mock, tmp_path: Path) -> None:
@@ -814,7 +840,8 @@ def test_clean_roots_unpacks_the_root_cache_per_job(demo, fake_mock, tmp_path: P
     assert [c["init_from"] for c in rebuild_calls(fake_mock)] == ["network", "cache", "cache"]
     run_owner(demo, tmp_path, state, "store2", reuse_roots=False)
     assert [c["init_from"] for c in rebuild_calls(fake_mock)[3:]] == ["cache", "cache", "cache"]
-    assert list((tmp_path / "mock-lib").iterdir()) == []  # the bootstrap roots, too
+    left = [p.name for p in (tmp_path / "mock-lib").iterdir()]
+    assert len(left) == 1 and "-bootstrap-" in left[0]  # every build root cleaned, the bootstrap kept
 
 
 def test_stand_in_root_cache_age_rule(demo, fake_mock, tools_srpm: Path, tmp_path: Path) -> None:
@@ -893,7 +920,14 @@ def test_two_runs_from_different_work_dirs_keep_apart(fake_mock, tmp_path: Path)
     span = {name: (min(c["start"] for c in cs), max(c["end"] for c in cs)) for name, cs in by_run.items()}
     assert span["a"][0] < span["b"][1] and span["b"][0] < span["a"][1], f"the two runs should overlap: {span}"
     assert all(c["lock"] == "exclusive" for c in calls)  # nobody fell back to another run's root
-    assert list((tmp_path / "mock-lib").iterdir()) == []
+    # each run cleaned its own build roots; the bootstraps and caches stay until `mock-clean`
+    assert all("-bootstrap-" in p.name for p in (tmp_path / "mock-lib").iterdir())
+    proc = cli("mock-clean", "--workdir", str(tmp_path / "a" / "work"))
+    assert proc.returncode == 0, proc.stderr
+    assert "freed" in proc.stdout and "1 root(s)" in proc.stdout, proc.stdout
+    left = {p.name for p in (tmp_path / "mock-lib").iterdir()} | {p.name for p in (tmp_path / "mock-cache").iterdir()}
+    b_root = {Path(c["root_dir"]).name.rsplit("-", 1)[0] for c in by_run["b"]}.pop()  # pmrepo-el7-x86_64-<b>
+    assert left and all(n.startswith(b_root) for n in left), left  # only b's are left
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -940,3 +974,187 @@ def test_mock_errors_live_beside_the_backend_under_one_root() -> None:
     for cls, *_ in EXIT_CODES.values():
         assert cls.__module__ == "pmrepo.builders.mock_exits" and issubclass(cls, errors.BuildError)
         assert not hasattr(errors, cls.__name__)  # one home: errors.py imports nothing of the backends
+
+
+# -- issue 27: mock as mock 6.7's code behaves ---------------------------------------------------
+
+def network_events(calls: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(kind, root) of every network contact the stand-in counted: pull, install, update."""
+    return [(e["kind"], e["root"]) for c in calls for e in c.get("network", [])]
+
+
+@pytest.mark.parametrize("reuse", [True, False], ids=["reused-roots", "clean-roots"])
+def test_second_run_pulls_no_image_and_installs_nothing(demo, fake_mock, tmp_path: Path, reuse: bool) -> None:
+    """Two runs of the chain on one work directory: the first pulls the bootstrap image and installs
+    the bootstrap and the build root from the network (once); the second does neither, with and
+    without --clean-roots — the end of a run leaves the bootstrap and both root caches (mock's
+    --scrub=bootstrap would have removed the bootstrap and its cache). Only the `yum update` of each
+    clean init from the cache still reaches the network. The explicit clean removes all of it."""
+    state = tmp_path / "work" / "mock"
+    b1, _ = run_owner(demo, tmp_path, state, "store1", reuse_roots=reuse)
+    first = rebuild_calls(fake_mock)
+    assert sorted(set(network_events(first)) - {("update", "build")}) == [
+        ("install", "bootstrap"), ("install", "build"), ("pull", "bootstrap")]
+    root = f"pmrepo-el7-x86_64-{b1.owner}"
+    lib, cache = tmp_path / "mock-lib", tmp_path / "mock-cache"
+    assert (lib / f"{root}-bootstrap-pmrepo0" / "root" / ".initialized").is_file()  # the end of run 1 kept it
+    for name in (root, f"{root}-bootstrap"):
+        assert (cache / name / "root_cache" / "cache.tar.gz").is_file(), name
+    run_owner(demo, tmp_path, state, "store2", reuse_roots=reuse)
+    second = rebuild_calls(fake_mock)[len(first):]
+    events = network_events(second)
+    assert not [e for e in events if e[0] in ("pull", "install")], events
+    assert [c["bootstrap_from"] for c in second] == ["kept"] * 3
+    updates = sum(1 for e in events if e == ("update", "build"))
+    assert updates == (1 if reuse else 3)  # one clean init per slot, or per job with --clean-roots
+    # the explicit clean: every root, bootstrap and cache of this work dir, and what it freed
+    b = MockBuilder(state_dir=state)
+    cleaned = b.clean_all(tmp_path / "logs")
+    assert [c.root for c in cleaned] == [root] and cleaned[0].freed > 0 and not cleaned[0].failed
+    assert list(lib.iterdir()) == [] and list(cache.iterdir()) == [] and list(state.iterdir()) == []
+
+
+def test_parallel_jobs_have_their_own_local_repository_ids(demo, fake_mock, tmp_path: Path) -> None:
+    """Two jobs of one dist at once, each with earlier results: distinct repository ids (mock
+    shares yum's cache, keyed by repo id, between the slots), each resolving against its own."""
+    libdemo = MockBuilder(state_dir=tmp_path / "state").build(request_for(demo, "libdemo", "el7", tmp_path / "lib"))
+    demod = MockBuilder(state_dir=tmp_path / "state").build(
+        request_for(demo, "demod", "el7", tmp_path / "demod", libdemo.rpms))
+    b = MockBuilder(state_dir=tmp_path / "state")
+    reqs = [request_for(demo, "demod", "el7", tmp_path / "j1", libdemo.rpms),
+            request_for(demo, "demo-plugin", "el7", tmp_path / "j2", libdemo.rpms + demod.rpms)]
+    import threading
+    errors: list[BaseException] = []
+
+    def one(req: BuildRequest) -> None:
+        try:
+            b.build(req)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+    threads = [threading.Thread(target=one, args=(r,)) for r in reqs]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors, errors
+    calls = rebuild_calls(fake_mock)[-2:]
+    assert {c["argv"][c["argv"].index("--uniqueext") + 1] for c in calls} == {"pmrepo0", "pmrepo1"}
+    ids = []
+    for call, req in zip(sorted(calls, key=lambda c: c["config_path"]), reqs, strict=True):
+        local = {k: v for k, v in yum_conf(exec_config(call["config"])).items() if k.startswith("pmrepo-local")}
+        assert len(local) == 1, local
+        [(repoid, section)] = local.items()
+        assert section["baseurl"] == (req.outdir.resolve() / "local-repo").as_uri()
+        assert {i["repo"] for i in call["installed"]} == {repoid}  # resolved against its own repository
+        ids.append(repoid)
+    assert len(set(ids)) == 2, ids
+
+
+def test_root_under_sudo_hands_the_job_dir_to_sudo_uid(demo, fake_mock, tools_srpm, monkeypatch) -> None:
+    """pmrepo run as root through sudo: mock creates --resultdir as SUDO_UID with the mock group
+    (UidManager; the stand-in too), so the backend makes each job directory that user's while mock
+    runs, and root's again after; a work dir SUDO_UID cannot enter is refused in one line."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root: the case is pmrepo run as root through sudo (this run is not root)")
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    monkeypatch.setenv("SUDO_UID", str(nobody.pw_uid))
+    monkeypatch.setenv("SUDO_GID", str(nobody.pw_gid))
+    import tempfile
+    base = Path(tempfile.mkdtemp(prefix="pmrepo-sudo-", dir="/var/tmp"))
+    try:
+        base.chmod(0o755)  # reachable by SUDO_UID, as a checkout under the user's home is
+        req = request_for(demo, "demo-tools", "el7", base / "out")
+        out = MockBuilder().build_binary(req, tools_srpm)
+        assert out.rpms and all(p.stat().st_uid == 0 for p in out.rpms)
+        assert req.outdir.stat().st_uid == 0 and all(p.lstat().st_uid == 0 for p in req.outdir.iterdir())
+        [call] = rebuild_calls(fake_mock)
+        assert call["exit"] == 0
+        base.chmod(0o700)  # now SUDO_UID cannot enter it
+        with pytest.raises(BuildError) as exc:
+            MockBuilder().build_binary(request_for(demo, "demo-tools", "el7", base / "out2"), tools_srpm)
+        msg = str(exc.value)
+        assert f"SUDO_UID {nobody.pw_uid}" in msg and f"cannot enter {base}" in msg and "fix:" in msg
+        assert "\n" not in msg
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def stand_in(cfg: Path, srpm: Path, result: Path, *extra: str) -> list[str]:
+    return [str(FAKE_DIR / "mock"), "-r", str(cfg), "--rebuild", str(srpm), "--resultdir", str(result),
+            "--uniqueext", "t", *extra]
+
+
+def test_stand_in_root_cache_reads_every_config_mock_reads(demo, fake_mock, tools_srpm, tmp_path, monkeypatch) -> None:
+    """mock's root cache is compared with every config file load_config read: site-defaults.cfg,
+    chroot-aliases.cfg, the -r config and its includes, ~/.mock/user.cfg, ~/.config/mock.cfg.
+    Editing any of them after run 1 deletes the cache (the stand-in checked only the -r file)."""
+    confdir, home = tmp_path / "etc-mock", tmp_path / "home"
+    (home / ".config").mkdir(parents=True)
+    (home / ".mock").mkdir()
+    confdir.mkdir()
+    files = {"site": confdir / "site-defaults.cfg", "aliases": confdir / "chroot-aliases.cfg",
+             "user": home / ".mock" / "user.cfg", "config": home / ".config" / "mock.cfg",
+             "include": tmp_path / "extra.tpl"}
+    for path in files.values():
+        path.write_text("# nothing\n")
+    monkeypatch.setenv("FAKE_MOCK_CONFDIR", str(confdir))
+    monkeypatch.setenv("FAKE_MOCK_HOME", str(home))
+    cfg = tmp_path / "m.cfg"
+    cfg.write_text(f"include({str(files['include'])!r})\n" + MockBuilder(owner="").render_config(demo[0].dists["el7"]))
+    old = 10**9  # every config older than the cache
+    for path in [*files.values(), cfg]:
+        os.utime(path, (old, old))
+    assert run(stand_in(cfg, tools_srpm, tmp_path / "r"), check=False).returncode == 0
+    [first] = rebuild_calls(fake_mock)
+    assert set(first["config_paths"]) == {str(p) for p in [*files.values(), cfg]}
+    assert first["init_from"] == "network"
+    for name, path in files.items():
+        assert run(stand_in(cfg, tools_srpm, tmp_path / "r"), check=False).returncode == 0  # kept
+        path.touch()  # now newer than the cache
+        assert run(stand_in(cfg, tools_srpm, tmp_path / "r"), check=False).returncode == 0
+        os.utime(path, (old, old))
+        kept, rebuilt = rebuild_calls(fake_mock)[-2:]
+        assert kept["init_from"] == "cache", name
+        assert rebuilt["init_from"] == "network" and rebuilt["build_cache_invalidated_by"] == str(path), name
+
+
+def test_stand_in_root_cache_age_counts_from_creation(demo, fake_mock, tools_srpm, tmp_path, monkeypatch) -> None:
+    """max_age_days (15) is counted from the cache's ctime — when it was made — not from its mtime
+    or a config's: 14 days later it is unpacked, 16 days later rebuilt, for the bootstrap too."""
+    cfg = tmp_path / "m.cfg"
+    cfg.write_text(MockBuilder(owner="").render_config(demo[0].dists["el7"]))
+    os.utime(cfg, (10**9, 10**9))
+    base = stand_in(cfg, tools_srpm, tmp_path / "r")
+    assert run(base, check=False).returncode == 0
+    cache = tmp_path / "mock-cache" / "pmrepo-el7-x86_64" / "root_cache" / "cache.tar.gz"
+    os.utime(cache, (10**9 + 1, 10**9 + 1))  # an old mtime: the age rule does not look at it
+    monkeypatch.setenv("FAKE_MOCK_TIME_SHIFT", str(14 * 86400))
+    assert run(base, check=False).returncode == 0
+    boot = tmp_path / "mock-lib" / "pmrepo-el7-x86_64-bootstrap-t"
+    shutil.rmtree(boot)  # without its root, the bootstrap is made from its cache, or from the image
+    monkeypatch.setenv("FAKE_MOCK_TIME_SHIFT", str(16 * 86400))
+    assert run(base, check=False).returncode == 0
+    calls = rebuild_calls(fake_mock)
+    assert [c["init_from"] for c in calls] == ["network", "cache", "network"]
+    assert calls[2]["build_cache_invalidated_by"] == "age" and calls[2]["bootstrap_cache_invalidated_by"] == "age"
+    assert [c["bootstrap_from"] for c in calls] == ["image", "kept", "image"]
+
+
+def test_stand_in_exit_codes_of_bad_input(demo, fake_mock, tools_srpm, tmp_path: Path) -> None:
+    """As mock: a bad --isolation value or plugin name and a config's bad macro are BadCmdline (5),
+    a missing -r config is ConfigError (3), a bad --scrub choice is argparse's usage error (2)."""
+    cfg = tmp_path / "m.cfg"
+    cfg.write_text(MockBuilder(owner="").render_config(demo[0].dists["el7"]))
+    bad_macro = tmp_path / "bad.cfg"
+    bad_macro.write_text(cfg.read_text() + "config_opts['macros']['%two words'] = '1'\n")
+    cases = [
+        (stand_in(cfg, tools_srpm, tmp_path / "r", "--isolation=chroot"), 5, "Bad option for '--isolation'"),
+        (stand_in(cfg, tools_srpm, tmp_path / "r", "--disable-plugin=nosuch"), 5, "--disable-plugin=nosuch"),
+        (stand_in(tmp_path / "missing.cfg", tools_srpm, tmp_path / "r"), 3, "Non-existing Mock config"),
+        (stand_in(bad_macro, tools_srpm, tmp_path / "r"), 5, "Bad macros"),
+        ([str(FAKE_DIR / "mock"), "-r", str(cfg), "--scrub=everything"], 2, "invalid choice"),
+    ]
+    for argv, code, text in cases:
+        res = run(argv, check=False)
+        assert (res.returncode, text in res.output) == (code, True), (argv[3:], res.returncode, res.output)

@@ -47,7 +47,7 @@ class Clock:
 @pytest.fixture
 def slow(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     calls = {"inspect": 0}
-    real_inspect, real_render, real_load = specs.inspect, specs.render_component, manifest.load
+    real_inspect, real_render, real_load = specs.inspect, specs.render_components, manifest.load
 
     def slowed(fn: Callable, key: str | None = None) -> Callable:
         def wrapper(*a, **kw):  # type: ignore[no-untyped-def]
@@ -58,7 +58,12 @@ def slow(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         return wrapper
 
     monkeypatch.setattr(specs, "inspect", slowed(real_inspect, "inspect"))
-    monkeypatch.setattr(specs, "render_component", slowed(real_render))
+    def slowed_each(*a, **kw):  # type: ignore[no-untyped-def]  # each spec of the batch, as it arrives
+        for text in real_render(*a, **kw):
+            time.sleep(SLOW)
+            yield text
+
+    monkeypatch.setattr(specs, "render_components", slowed_each)
 
     def slow_load(path, *a, **kw):  # type: ignore[no-untyped-def]
         time.sleep(N * SLOW)  # as a manifest of thousands of components takes

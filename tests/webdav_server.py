@@ -5,6 +5,14 @@ Serves a directory with GET/HEAD/PUT/MKCOL/DELETE/MOVE/PROPFIND. Fault modes:
 half of the body and drop the connection without answering; ``corrupt`` —
 flip a byte of PUT bodies whose path ends with one of these names.
 Optional Basic auth.
+
+Hostile modes (issue 25): ``slow_headers`` — PROPFIND sends its status line, then one byte of a header per
+``trickle`` seconds (every read of the client gets data: no read timeout ends it);
+``endless_propfind`` — PROPFIND answers 207 and keeps sending
+``<D:response>`` elements; ``endless_get`` — a GET of a file under a staging directory
+answers 200 and keeps sending bytes. ``trickle`` (seconds) is the pause between two writes
+(0: as fast as the socket takes them). Each such answer stops by itself after
+``endless_seconds`` or ``endless_bytes``, or when the client goes away.
 """
 from __future__ import annotations
 
@@ -13,6 +21,7 @@ import os
 import shutil
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -27,6 +36,13 @@ class DavState:
     drop_put: int | None = None
     corrupt: tuple[str, ...] = ()
     puts: int = 0
+    endless_propfind: bool = False
+    slow_headers: bool = False
+    endless_get: bool = False
+    trickle: float = 0.0
+    endless_seconds: float = 60.0
+    endless_bytes: int = 8 << 30
+    endless_sent: int = 0
     log: list[tuple[str, str, int]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -76,10 +92,36 @@ class DavHandler(BaseHTTPRequestHandler):
         self._reply(401, b"auth required", headers={"WWW-Authenticate": 'Basic realm="mirror"'})
         return False
 
+    def _endless(self, code: int, head: bytes, block: bytes, ctype: str) -> None:
+        """An answer without a length that does not end (until the bounds or the client's close)."""
+        with self.state.lock:
+            self.state.log.append((self.command, self.path, code))
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        stop, sent = time.monotonic() + self.state.endless_seconds, 0
+        try:
+            self.wfile.write(head)
+            while time.monotonic() < stop and sent < self.state.endless_bytes:
+                self.wfile.write(block)
+                sent += len(block)
+                if self.state.trickle:
+                    time.sleep(self.state.trickle)
+        except OSError:  # the client gave up: what a bounded client does
+            pass
+        with self.state.lock:
+            self.state.endless_sent += sent
+
     # methods
     def do_GET(self) -> None:
         if not self._authorized():
             return
+        if self.state.endless_get and self.command == "GET" and "/.staging-" in self.path:
+            self._body()
+            return self._endless(200, b"", b"\0" * (64 << 10 if not self.state.trickle else 16),
+                                 "application/octet-stream")
         p = self._fs(self.path)
         if p is None or not p.exists():
             return self._reply(404)
@@ -171,6 +213,24 @@ class DavHandler(BaseHTTPRequestHandler):
         if not self._authorized():
             return
         self._body()
+        if self.state.slow_headers:
+            with self.state.lock:
+                self.state.log.append((self.command, self.path, 207))
+            self.close_connection = True
+            stop = time.monotonic() + self.state.endless_seconds
+            try:
+                self.wfile.write(b"HTTP/1.1 207 Multi-Status\r\nX-Slow: ")
+                while time.monotonic() < stop:
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(self.state.trickle or 0.2)
+            except OSError:
+                pass
+            return
+        if self.state.endless_propfind:
+            one = b"<D:response><D:href>/mirror/x</D:href></D:response>"
+            return self._endless(207, b'<?xml version="1.0"?><D:multistatus xmlns:D="DAV:">',
+                                 one * (1000 if not self.state.trickle else 1), 'application/xml; charset="utf-8"')
         p = self._fs(self.path)
         if p is None or not p.exists():
             return self._reply(404)

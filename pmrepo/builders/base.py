@@ -15,6 +15,7 @@ from pathlib import Path
 from ..errors import BuildError
 from ..manifest import Dist
 from ..run import require_tool, run
+from ..sandbox import Sandbox
 from ..specs import define_args
 
 MACROS_FILE = Path(__file__).with_name("pmrepo.macros")
@@ -176,27 +177,31 @@ class Builder(abc.ABC):
         return self.build_binary(req, srpm)
 
     def build_srpm(self, req: BuildRequest) -> Path:
-        """rpmbuild -bs with the dist's macros: SRPMs are arch-independent text."""
+        """rpmbuild -bs with the dist's macros: SRPMs are arch-independent text. Parsing the
+        spec runs its ``%(…)`` macros: as the build user, in its namespaces (sandbox.py)."""
         # the SRPM records the expanded spec, with _topdir in it: a fixed path (see fixed_topdir)
         with fixed_topdir(req.dist.name, req.component, "srpm") as top:
+            box = Sandbox.for_tree(top)
             (top / "SOURCES").mkdir(parents=True, exist_ok=True)
+            (top / "SPECS").mkdir()
             for f in req.sources.iterdir():
                 shutil.copyfile(f, top / "SOURCES" / f.name)
                 os.utime(top / "SOURCES" / f.name, (req.source_date_epoch, req.source_date_epoch))
+            spec = top / "SPECS" / req.spec.name
+            shutil.copyfile(req.spec, spec)
+            box.hand_over()
             defines = rpm_macro_defines(req.dist, req.source_date_epoch)
             defines["_topdir"] = str(top)
-            run(
-                ["rpmbuild", "-bs", "--nodeps", *define_args(defines), str(req.spec)],
-                log_file=req.outdir / "srpm.log",
-                error=BuildError,
-                env={"SOURCE_DATE_EPOCH": str(req.source_date_epoch)},
+            argv, env = box.command(
+                ["rpmbuild", "-bs", "--nodeps", *define_args(defines), str(spec)],
+                {"SOURCE_DATE_EPOCH": str(req.source_date_epoch)},
             )
-            found = sorted((top / "SRPMS").glob("*.src.rpm"))
+            run(argv, log_file=req.outdir / "srpm.log", error=BuildError, env=env)
+            found = box.results(top / "SRPMS", ".src.rpm")
             if len(found) != 1:
                 raise BuildError(
                     f"{req.component} ({req.dist.name}): expected one SRPM, found {len(found)}",
                     log=req.outdir / "srpm.log",
                 )
-            srpm = req.outdir / found[0].name
-            shutil.move(found[0], srpm)
+            srpm = box.take(found[0], req.outdir / found[0].name)
         return srpm

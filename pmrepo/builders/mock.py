@@ -5,7 +5,9 @@ URLs and their overrides) into the job's output directory.
 
 When the job has BuildRequires built earlier in this run (``req.dep_rpms``),
 those RPMs are hard-linked into ``<outdir>/local-repo``, indexed with
-createrepo_c and added to yum.conf as ``[pmrepo-local]`` — a fresh index
+createrepo_c and added to yum.conf under an id of the job's own
+(``mock_config.local_repo_id``, derived from its path as mock's ``--addrepo``
+does: yum's cache is shared by every slot and run of a root) — a fresh index
 per job, which mock writes into the (reused) root's yum.conf before it
 installs the BuildRequires, as ``mock --chain`` does with its local_build_repo.
 
@@ -19,13 +21,18 @@ may have left). A slot is held by one job at a time, so parallel jobs never
 share a root. Root names carry the run owner (a hash of ``state_dir``, the
 work directory's ``mock/``), so two runs on one host never share a root, its
 lock or its cache. Each job's config gets the mtime of the root's stable
-config (``root_config``), so mock's root cache survives until the root's
-content changes. ``finish()`` (end of the run) runs ``mock --clean`` on every
-root it kept and ``--scrub=bootstrap`` on every one it used, unless
-``keep_roots``; ``reuse_roots=False`` (``--clean-roots``)
-gives every job a freshly initialised root (nothing a previous job installed
-can reach a build). The mock version is checked once per run
-(``MIN_MOCK_VERSION``, named with the feature that needs it).
+config (``root_config``), so mock's root cache is not invalidated by pmrepo's
+own files (mock's 15-day age, counted from the cache's creation, and the
+host's other mock configs still apply). ``finish()`` (end of the run) runs
+``mock --clean`` on every build root it kept, unless ``keep_roots``: the
+bootstrap roots and both root caches stay for the next run (no image pull, no
+network install); ``clean_all()`` (``pmrepo mock-clean``) removes every root,
+bootstrap and cache the work directory's runs created. ``reuse_roots=False``
+(``--clean-roots``) gives every job a freshly initialised root (nothing a
+previous job installed can reach a build). Run as root under sudo, each job
+directory belongs to SUDO_UID while mock runs (``mock_roots.invoker_access``):
+mock creates the result directory as that user. The mock version is checked
+once per run (``MIN_MOCK_VERSION``, named with the feature that needs it).
 
 Results: binary RPMs and mock's logs (``build.log``, ``root.log``,
 ``state.log``, ``hw_info.log``, ``installed_pkgs.log``) land in the output
@@ -44,7 +51,7 @@ import shutil
 import tempfile
 import threading
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +60,7 @@ from ..errors import BuildError, UsageError
 from ..fsutil import write_atomic
 from ..manifest import Dist
 from ..run import require_tool, run
-from . import mock_config
+from . import mock_config, mock_roots
 from .base import Builder, BuildOutput, BuildRequest
 from .mock_exits import (
     EPERM_FIX,
@@ -117,8 +124,6 @@ class MockBuilder(Builder):
     _slot_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
     _slots: dict[str, set[int]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _roots: dict[tuple[str, str], Dist] = field(default_factory=dict, init=False, repr=False, compare=False)
-    #: every (root, uniqueext) a job of this run used: mock keeps its bootstrap root even after --clean
-    _used: dict[tuple[str, str], Dist] = field(default_factory=dict, init=False, repr=False, compare=False)
     _config_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
     _private_state: bool = field(default=False, init=False, repr=False, compare=False)
     _version: tuple[int, ...] | None = field(default=None, init=False, repr=False, compare=False)
@@ -254,9 +259,14 @@ class MockBuilder(Builder):
         return mock_config.repos_for(dist, self.mirrors, self.repo_enabled)
 
     def render_config(
-        self, dist: Dist, local_repo: Path | None = None, source_date_epoch: int | None = None, owned: bool = True
+        self,
+        dist: Dist,
+        local_repo: Path | None = None,
+        source_date_epoch: int | None = None,
+        owned: bool = True,
+        local_id: str = mock_config.LOCAL_REPO_PREFIX,
     ) -> str:
-        """mock's config for ``dist``; with ``local_repo``, a [pmrepo-local] section for it;
+        """mock's config for ``dist``; with ``local_repo``, a section ``[local_id]`` for it;
         ``owned=False``: the root name without the owner (build keys do not depend on the work dir)."""
         cfg = mock_config.ConfigInput(
             root=self.root_name(dist, owned),
@@ -267,7 +277,7 @@ class MockBuilder(Builder):
             bootstrap_image=self.bootstrap_image_for(dist),
             repos=self.repos_for(dist),
         )
-        return mock_config.render_config(dist, cfg, local_repo, source_date_epoch)
+        return mock_config.render_config(dist, cfg, local_repo, source_date_epoch, local_id)
 
     # -- build roots ----------------------------------------------------------
 
@@ -317,22 +327,23 @@ class MockBuilder(Builder):
                 argv.append(f"--{'enable' if enabled else 'disable'}-plugin={plugin}")
         return argv
 
-    def clean_command(self, cfg: Path, uniqueext: str, dist: Dist, scrub: str | None = None) -> list[str]:
-        """``mock --clean`` (the build root); ``scrub="bootstrap"``: ``--scrub=bootstrap``, the
-        bootstrap root ``<root>-bootstrap-<ext>`` that --clean leaves."""
+    def clean_command(self, cfg: Path, uniqueext: str, dist: Dist) -> list[str]:
+        """``mock --clean``: the build root only; mock keeps the bootstrap root ``<root>-bootstrap-<ext>``
+        and both root caches (mockbuild/backend.py ``clean``), which the next run starts from."""
         argv = [self.mock_cmd, "-r", str(cfg), "--uniqueext", uniqueext]
         isolation = self.isolation_for(dist)
         if isolation:
             argv.append(f"--isolation={isolation}")
-        return argv + ([f"--scrub={scrub}"] if scrub else ["--clean"])
+        return [*argv, "--clean"]
 
     def root_config(self, dist: Dist) -> Path:
         """The root's stable config ``<state_dir>/<root>.cfg``: the config without the per-job
         parts (local repository, SOURCE_DATE_EPOCH), rewritten only when its bytes change, so its
         mtime is when the root's content last changed. mock's root_cache plugin deletes
         ``cache.tar.gz`` when any config path is newer than it (root_cache.py, the config_paths
-        mtime loop): each job's config gets this mtime (``build_binary``), so the cache survives
-        from job to job and run to run until the root's content really changes."""
+        mtime loop): each job's config gets this mtime (``build_binary``), so pmrepo's files never
+        invalidate the cache between jobs and runs; mock's other rules (the 15 days since the
+        cache was made, the host's site-defaults.cfg and the user's mock configs) still hold."""
         text = self.render_config(dist).encode()
         with self._config_lock:
             if self.state_dir is None:  # private (0700) and this builder's own
@@ -354,26 +365,35 @@ class MockBuilder(Builder):
             return sorted(self._roots)
 
     def finish(self, log_dir: Path) -> None:
-        """End of the run (unless keep_roots): ``mock --clean`` every root this run left and
-        ``mock --scrub=bootstrap`` every (root, slot) it used (--clean keeps the bootstrap root).
-        A failure to clean is logged, never fatal: the builds are done."""
+        """End of the run (unless keep_roots): ``mock --clean`` every build root this run left. The
+        bootstrap roots and the caches stay: the next run pulls no image and installs nothing from
+        the network (``clean_all`` removes them). A failure to clean is logged, never fatal: the
+        builds are done. A private state dir (no owner's work dir) has no next run: it is all removed."""
         if self.keep_roots:
             return
         log_dir.mkdir(parents=True, exist_ok=True)
         log = log_dir / "mock-clean.log"
         with self._slot_lock:
-            used = sorted(self._used.items())
-        for (root, ext), dist in used:
+            kept = sorted(self._roots.items())
+        for (root, ext), dist in kept:
             cfg = self.root_config(dist)  # the same bytes and mtime: the root cache stays valid
-            if (root, ext) in self._roots:
-                run(self.clean_command(cfg, ext, dist), log_file=log, check=False)
-            run(self.clean_command(cfg, ext, dist, scrub="bootstrap"), log_file=log, check=False)
+            run(self.clean_command(cfg, ext, dist), log_file=log, check=False)
             with self._slot_lock:
                 self._roots.pop((root, ext), None)
-                self._used.pop((root, ext), None)
         if self._private_state and self.state_dir is not None:
-            shutil.rmtree(self.state_dir, ignore_errors=True)  # this builder's own: no later run can use it
+            self.clean_all(log_dir)  # nobody can reuse what this builder's private owner made
+            shutil.rmtree(self.state_dir, ignore_errors=True)
             self.state_dir, self._private_state = None, False
+
+    def clean_all(self, log_dir: Path, say: Callable[[str], None] = lambda _: None) -> list[mock_roots.CleanedRoot]:
+        """Every build root, bootstrap root and cache of this owner's roots (``mock --scrub=all`` per
+        slot found in mock's basedir), for each stable config in the state dir; see ``mock_roots``."""
+        log_dir.mkdir(parents=True, exist_ok=True)
+        if self.state_dir is None:
+            return []
+        return mock_roots.clean_roots(
+            Path(self.state_dir), self.mock_cmd, self.uniqueext_prefix, log_dir / "mock-clean.log", say
+        )
 
     # -- building ------------------------------------------------------------
 
@@ -404,7 +424,8 @@ class MockBuilder(Builder):
         repo = self.local_repo(req, mock_log) if req.dep_rpms else None
         cfg = outdir / "mock.cfg"  # mock -r takes a path only when it ends in .cfg
         stable = self.root_config(dist).stat()
-        write_atomic(cfg, self.render_config(dist, repo, req.source_date_epoch))
+        local_id = mock_config.local_repo_id(req.component, repo) if repo else mock_config.LOCAL_REPO_PREFIX
+        write_atomic(cfg, self.render_config(dist, repo, req.source_date_epoch, local_id=local_id))
         os.utime(cfg, ns=(stable.st_atime_ns, stable.st_mtime_ns))  # see root_config
         resultdir = outdir / "mock-result"
         root = self.root_name(dist)
@@ -412,9 +433,9 @@ class MockBuilder(Builder):
             with self._slot_lock:
                 initialised = (root, ext) in self._roots
             argv = self.command(cfg, srpm.resolve(), resultdir, ext, dist, initialised)
-            res = run(argv, log_file=mock_log, check=False)
+            with mock_roots.invoker_access(outdir):  # mock makes resultdir as SUDO_UID under sudo
+                res = run(argv, log_file=mock_log, check=False)
             with self._slot_lock:
-                self._used[(root, ext)] = dist
                 if self.reuse_roots:
                     # mock kept the root (-N), whether the build succeeded or not
                     self._roots[(root, ext)] = dist

@@ -5,15 +5,18 @@ mock's own end-of-life templates for these targets (mock-core-configs
 ``centos-7.tpl``/``epel-7.tpl``) in every key that changes a build:
 ``[main]`` as mock writes it (``best=1``, ``user_agent``), the https vault,
 ``failovermethod=priority``, ``[updates]`` disabled on el6 as in mock's
-template, ``ssl_ca_bundle_path`` on el6, fully qualified bootstrap images,
-``isolation='simple'`` on el6 (``TEMPLATE_FACTS``). Deliberate differences:
-EPEL from its archive by ``baseurl`` (the templates' mirrorlists no longer
-serve these releases), an explicit ``%dist``, and no SCLo/fasttrack/plus
-repos. Repo URLs, from lowest to highest precedence:
+template, ``ssl_ca_bundle_path`` on el6, bootstrap images fully qualified as
+mock resolves them, ``isolation='simple'`` on el6 (``TEMPLATE_FACTS``).
+Deliberate differences: EPEL from its archive by ``baseurl`` (the templates'
+mirrorlists no longer serve these releases), an explicit ``%dist``, and no
+SCLo/fasttrack/plus repos. The job's local repository of earlier results gets
+an id of its own (``local_repo_id``). Repo URLs, from lowest to highest
+precedence:
 
 1. built-in defaults (``_default_repos``; vault 6.10 / 7.9.2009, EPEL archive),
 2. the manifest's ``[dists.<d>] base_repos`` (repoid -> baseurl; a repo named
-   there is enabled, new ids add repos),
+   there is enabled, new ids add repos), then its ``mock_base_repos`` (the same,
+   for the build roots only: the checks never see them),
 3. the backend's ``mirrors`` option (``repoid`` or ``<dist>/<repoid>`` -> baseurl),
 4. the environment: ``PMREPO_MIRROR_<REPOID>``, then ``PMREPO_MIRROR_<DIST>_<REPOID>``
    (uppercased, every non-alphanumeric character -> ``_``), for an internal mirror.
@@ -24,6 +27,7 @@ replaces the bootstrap image.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Mapping
@@ -47,8 +51,8 @@ VAULT_RELEASE = {6: "6.10", 7: "7.9.2009"}
 
 
 #: What mock's own eol templates set for these targets, where pmrepo follows them.
-#: Sources: mock-core-configs/etc/mock/eol/templates/centos-6.tpl (commit 606bb74),
-#: epel-6.tpl (ssl_ca_bundle_path), centos-7.tpl (commit e50bb84), templates/epel-7.tpl.
+#: Sources: mock-core-configs/etc/mock/eol/templates/centos-6.tpl, epel-6.tpl (ssl_ca_bundle_path),
+#: centos-7.tpl and epel-7.tpl (tag mock-core-configs-44.2-1; held to them by tests/test_mock_contract.py).
 class TemplateFacts(TypedDict):
     """What mock-core-configs' template of one major release sets that the config must repeat."""
 
@@ -62,8 +66,9 @@ TEMPLATE_FACTS: dict[int, TemplateFacts] = {
     6: {
         "isolation": "simple",
         "ssl_ca_bundle_path": "/etc/pki/tls/certs/ca-bundle.crt",
-        # mock's centos-6.tpl says 'centos:6' (a short name needing a registries.conf alias): the same image, qualified
-        "bootstrap_image": "docker.io/library/centos:6",
+        # mock's centos-6.tpl says 'centos:6', a short name: podman on a Fedora/EL build host resolves it
+        # through the shortnames alias "centos" = "quay.io/centos/centos" (containers-common)
+        "bootstrap_image": "quay.io/centos/centos:6",
         "enabled": {"base": True, "updates": False, "extras": True, "epel": True},
     },
     7: {
@@ -154,6 +159,10 @@ def repos_for(dist: Dist, mirrors: Mapping[str, str], repo_enabled: Mapping[str,
         check_repoid(repoid, f"manifest [dists.{dist.name}] base_repos")
         set_url(repos, repoid, url, f"manifest [dists.{dist.name}] base_repos.{repoid}")
         repos[repoid]["enabled"] = True  # named in the manifest: used
+    for repoid, url in dist.mock_base_repos.items():  # the build roots' own (the checks never see them)
+        check_repoid(repoid, f"manifest [dists.{dist.name}] mock_base_repos")
+        set_url(repos, repoid, url, f"manifest [dists.{dist.name}] mock_base_repos.{repoid}")
+        repos[repoid]["enabled"] = True
     for key, url in mirrors.items():
         mirrored = _target(key, dist, "mirrors")
         if mirrored:
@@ -193,12 +202,26 @@ def _target(key: str, dist: Dist, option: str) -> str | None:
     return None if target and target != dist.name else repoid
 
 
+#: the ids of the jobs' local repositories start so (``local_repo_id``); no other repository may
+LOCAL_REPO_PREFIX = "pmrepo-local"
+
+
+def local_repo_id(component: str, local_repo: Path) -> str:
+    """The id of a job's local repository: one per job, as mock's ``--addrepo`` derives one from the
+    repository's path (mockbuild/util.py generate_repo_id). A shared id would let yum's cache, which
+    mock shares between every slot and run of a root (yum_cache plugin), hand one job another job's
+    repomd.xml ("older than what we have") and packages."""
+    tag = hashlib.sha256(str(local_repo.resolve()).encode()).hexdigest()[:10]
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", component)
+    return f"{LOCAL_REPO_PREFIX}-{name}-{tag}"
+
+
 def check_repoid(repoid: str, where: str) -> None:
     """Refuse a repo id that is not a plain yum section name (or is one pmrepo's own)."""
-    if not REPOID_RE.match(repoid) or repoid == "main" or repoid == "pmrepo-local":
+    if not REPOID_RE.match(repoid) or repoid == "main" or repoid.startswith(LOCAL_REPO_PREFIX):
         raise UsageError(
             f"{where}: invalid repository id {repoid!r} — fix: use letters, digits and ._:- "
-            "(not 'main' or 'pmrepo-local')"
+            f"(not 'main', nor starting with {LOCAL_REPO_PREFIX!r})"
         )
 
 
@@ -238,9 +261,13 @@ class ConfigInput:
 
 
 def render_config(
-    dist: Dist, cfg: ConfigInput, local_repo: Path | None = None, source_date_epoch: int | None = None
+    dist: Dist,
+    cfg: ConfigInput,
+    local_repo: Path | None = None,
+    source_date_epoch: int | None = None,
+    local_id: str = LOCAL_REPO_PREFIX,
 ) -> str:
-    """mock's config for ``dist``; with ``local_repo``, a [pmrepo-local] section for it."""
+    """mock's config for ``dist``; with ``local_repo``, a section ``[local_id]`` for it."""
     env = {"SOURCE_DATE_EPOCH": str(source_date_epoch)} if source_date_epoch is not None else {}
     facts = TEMPLATE_FACTS.get(dist.rhel)
     context = {
@@ -260,5 +287,6 @@ def render_config(
         "environment": env,
         "repos": cfg.repos,
         "local_repo": local_repo.resolve().as_uri() if local_repo is not None else None,
+        "local_repo_id": local_id,
     }
     return render_template(TEMPLATE, context, what=f"mock config ({dist.name})")

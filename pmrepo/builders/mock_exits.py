@@ -23,15 +23,17 @@ class MockError(BuildError):
 
 
 class MockArgumentError(MockError):
-    """mock exit 5 (or 2 from an optparse-era mock): it rejected its command line."""
+    """mock exit 5 (BadCmdline: a bad option value, or "Bad macros" in a config), or 2 (argparse's
+    usage error; an unknown option for an optparse-era mock): it rejected its command line or macros."""
 
 
 class MockConfigError(MockError):
-    """mock exit 3: invalid configuration."""
+    """mock exit 3 (ConfigError): a config that does not exist, cannot be included or raises."""
 
 
 class MockArchError(MockError):
-    """mock exit 6: invalid host/target architecture."""
+    """mock exit 6 (InvalidArchitecture): in mock 6.x mostly a target the host cannot run natively
+    (not in legal_host_arches) with qemu-user-static missing for the --forcearch emulation."""
 
 
 class MockBuildError(MockError):
@@ -59,7 +61,8 @@ class MockExternalDepsError(MockError):
 
 
 class MockPackageError(MockError):
-    """mock exit 40: the SRPM given to mock is unusable."""
+    """mock exit 40 (PkgError): the chroot's rpm could not install the SRPM, it holds no spec, or
+    the build left no results (mockbuild/backend.py)."""
 
 
 class MockLockedError(MockError):
@@ -100,7 +103,8 @@ class MockInterruptedError(MockError):
 
 
 class MockBuildDepsToolError(MockError):
-    """mock exit 120: the package manager's builddep tool (yum-utils / dnf-plugins-core) is missing."""
+    """mock exit 120: the package manager's builddep tool (yum-builddep of yum-utils, dnf builddep
+    of dnf-plugins-core) is missing where mock runs it: the bootstrap chroot."""
 
 
 #: The oldest mock with every feature this backend uses, and why.
@@ -108,6 +112,7 @@ MOCK_FEATURES: tuple[tuple[tuple[int, ...], str], ...] = (
     ((1, 4, 5), "-N/--no-cleanup-after"),
     ((2, 0), "--isolation and bootstrap images"),
     ((2, 1), "config_opts['ssl_ca_bundle_path'] (el6 reaches EPEL over https)"),
+    ((2, 5), "config_opts['user_agent'] ({{ user_agent }} in the config's yum.conf, as mock's templates)"),
 )
 MIN_MOCK_VERSION, MIN_MOCK_REASON = max(MOCK_FEATURES)
 #: mock >= 2.13 parses with parse_known_args: an unknown option becomes an SRPM path.
@@ -124,15 +129,16 @@ VERSION_RE = re.compile(r"\b(\d+)\.(\d+)(?:\.(\d+))?\b")
 EXIT_CODES: dict[int, tuple[type[MockError], str, tuple[str, ...], str]] = {
     2: (
         MockArgumentError,
-        "rejected its command line (usage error)",
+        "rejected its command line (argparse usage error)",
         ("mock.log",),
         f"check the option values in mock.log; pmrepo needs mock >= {'.'.join(map(str, MIN_MOCK_VERSION))}",
     ),
     3: (
         MockConfigError,
-        "found the configuration invalid",
+        "found a configuration missing or invalid (ConfigError)",
         ("mock.log",),
-        "check mock.cfg in the job directory and the --mock-opt values",
+        "check the -r config (mock.cfg in the job directory), the --mock-opt values, and the configs mock "
+        "reads besides it: /etc/mock/site-defaults.cfg, ~/.mock/user.cfg, ~/.config/mock.cfg",
     ),
     4: (
         MockChainError,
@@ -142,15 +148,17 @@ EXIT_CODES: dict[int, tuple[type[MockError], str, tuple[str, ...], str]] = {
     ),
     5: (
         MockArgumentError,
-        "rejected its command line",
+        "rejected its command line or a config's macros (BadCmdline)",
         ("mock.log",),
-        f"check mock.log; pmrepo needs mock >= {'.'.join(map(str, MIN_MOCK_VERSION))}",
+        "check the option values and macros named in mock.log (--mock-opt, the manifest's dist macros); "
+        f"pmrepo needs mock >= {'.'.join(map(str, MIN_MOCK_VERSION))}",
     ),
     6: (
         MockArchError,
-        "rejected the architecture",
+        "cannot build this architecture here (InvalidArchitecture)",
         ("mock.log",),
-        "build x86_64 targets on an x86_64 host (legal_host_arches)",
+        "build x86_64 targets on an x86_64 host (legal_host_arches); mock 6.x emulates other hosts with "
+        "--forcearch only where qemu-user-static is installed",
     ),
     7: (
         MockInterruptedError,
@@ -192,9 +200,10 @@ EXIT_CODES: dict[int, tuple[type[MockError], str, tuple[str, ...], str]] = {
     ),
     40: (
         MockPackageError,
-        "could not use the SRPM",
+        "could not use the SRPM (PkgError)",
         ("mock.log",),
-        "check that the SRPM is readable by the mock group",
+        "the chroot's rpm could not install the SRPM (built with a newer rpm's payload or digest than the "
+        "chroot reads?), it holds no spec, or the build left no results (root.log shows the rpm run)",
     ),
     50: (MockError, "mode error", ("mock.log",), "check mock.log"),
     60: (
@@ -206,9 +215,10 @@ EXIT_CODES: dict[int, tuple[type[MockError], str, tuple[str, ...], str]] = {
     65: (MockLvmError, "LVM thinpool is locked", ("mock.log",), "another mock run holds the thinpool; wait for it"),
     70: (
         MockResultDirError,
-        "could not use the result directory",
+        "could not create the result directory (ResultDirNotAccessible)",
         ("mock.log",),
-        "make the work directory writable for the mock group",
+        "mock creates it as the invoking user (SUDO_UID under sudo): the work directory and its parents "
+        "must be reachable by that user (pmrepo makes each job directory theirs)",
     ),
     80: (
         MockUnshareError,
@@ -232,7 +242,8 @@ EXIT_CODES: dict[int, tuple[type[MockError], str, tuple[str, ...], str]] = {
         MockBuildDepsToolError,
         "found no builddep tool for the package manager",
         ("root.log", "mock.log"),
-        "install yum-utils (el6/el7 roots: add it to chroot_setup_cmd) or dnf-plugins-core on the build host",
+        "mock runs yum-builddep in the bootstrap chroot: its config_opts['yum_install_command'] (mock's "
+        "default 'install yum yum-utils') must install yum-utils, or the bootstrap image must carry it",
     ),
     129: (
         MockInterruptedError,

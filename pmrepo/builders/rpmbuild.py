@@ -5,7 +5,7 @@ unpacked into a private dependency root (no rpmdb, no scriptlets). Two ways
 make them visible to the build:
 
 * **at their real paths** (root, ``unshare`` and overlayfs available): rpmbuild
-  runs in a private mount namespace where the dependency root is overlaid on
+  runs in its private mount namespace (sandbox.py) where the dependency root is overlaid on
   ``/usr``, ``/etc`` and ``/var`` (read-only lower layers: the dependency root
   above the host's directory; writes go to a tmpfs upper layer that vanishes
   with the namespace). ``/usr/include/pacemaker/crm_config.h`` is then where a
@@ -18,6 +18,10 @@ make them visible to the build:
 The result is a real RPM but not an el6/el7 binary: ELF dependencies reflect
 this host's libraries. Use the mock backend for production builds of
 arch-specific packages.
+
+Never as root: when pmrepo is root, rpmbuild runs as the build user in private
+namespaces (no network, private /tmp), with a fresh environment — see
+``sandbox.py``.
 
 ``host_buildrequires``: BuildRequires that no component of the release
 provides and that this host cannot show it has (no rpmdb entry, no such
@@ -38,40 +42,30 @@ from pathlib import Path
 from ..errors import BuildError
 from ..manifest import Dist
 from ..run import run
+from ..sandbox import Sandbox, build_user
 from ..specs import define_args
 from .base import MACROS_FILE, Builder, BuildOutput, BuildRequest, fixed_topdir, rpm_macro_defines
 
 
-def _extract(rpm: Path, root: Path, log: Path) -> None:
-    """Unpack the payload of ``rpm`` under ``root`` (no rpmdb, no scriptlets)."""
+def _extract(rpms: tuple[Path, ...], root: Path, log: Path) -> None:
+    """Unpack the payloads of ``rpms`` under ``root`` (no rpmdb, no scriptlets)."""
     workdir = root.parent / ".pmrepo-unpack"
     workdir.mkdir(parents=True, exist_ok=True)
-    copy = workdir / rpm.name
-    shutil.copyfile(rpm, copy)
-    run(["rpm2archive", str(copy)], log_file=log, error=BuildError, cwd=workdir)
-    tgz = workdir / f"{rpm.name}.tgz"
-    with tarfile.open(tgz) as tar:
-        tar.extractall(root, filter="tar")
-    copy.unlink()
-    tgz.unlink()
+    for rpm in rpms:
+        copy = workdir / rpm.name
+        shutil.copyfile(rpm, copy)
+        run(["rpm2archive", str(copy)], log_file=log, error=BuildError, cwd=workdir)
+        tgz = workdir / f"{rpm.name}.tgz"
+        with tarfile.open(tgz) as tar:
+            tar.extractall(root, filter="tar")
+        copy.unlink()
+        tgz.unlink()
+    workdir.rmdir()
 
 
 #: the directories the dependency root is overlaid on, in a private mount namespace
 OVERLAID = ("usr", "etc", "var")
 
-# What runs inside the namespace: a tmpfs for the overlays' upper layers, one
-# overlay per directory the dependency root has, then rpmbuild. Paths come
-# from the environment, never from the script's text.
-OVERLAY_SCRIPT = """set -e
-mount -t tmpfs pmrepo-overlay "$PMREPO_OVL"
-for d in $PMREPO_DIRS; do
-    mkdir -p "$PMREPO_OVL/$d/upper" "$PMREPO_OVL/$d/work"
-    opts="lowerdir=$PMREPO_DEPS/$d:/$d,upperdir=$PMREPO_OVL/$d/upper"
-    mount -t overlay "pmrepo-$d" -o "$opts,workdir=$PMREPO_OVL/$d/work" "/$d"
-    echo "pmrepo: dependency root overlaid on /$d"
-done
-exec "$@"
-"""
 # overlayfs option syntax: no ',' ':' '\\' or whitespace in the paths
 _OVERLAY_SAFE = re.compile(r"^[A-Za-z0-9_./+@%=-]+\Z")
 
@@ -99,6 +93,10 @@ class RpmbuildBuilder(Builder):
     #: None: a mount namespace when available; False: never (search paths only)
     namespace: bool | None = None
     assumed: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
+
+    def check_available(self) -> None:
+        super().check_available()
+        build_user()  # root without a build user: refused before anything is built
 
     def host_has(self, capability: str) -> bool:
         """The host can show it provides an executable on PATH, an existing file
@@ -143,12 +141,11 @@ class RpmbuildBuilder(Builder):
     def config_id(self, dist: Dist) -> str:
         root = "overlay" if self.uses_namespace() else "search-paths"
         host = ";host-buildrequires" if self.host_buildrequires else ""
-        return f"rpmbuild;root={root}{host};{MACROS_FILE.read_text()}"
+        return f"rpmbuild;root={root}{host};sandbox=1;{MACROS_FILE.read_text()}"
 
-    def _overlay(self, req: BuildRequest, root: Path, top: Path, argv: list[str]) -> tuple[list[str], dict[str, str]]:
-        """``argv`` wrapped to run with ``root`` overlaid on the system
-        directories, or unchanged (with the reason in the log) when that
-        cannot be done here."""
+    def _overlay(self, req: BuildRequest, root: Path, top: Path) -> dict[str, str]:
+        """The settings that overlay ``root`` on the system directories in the build's
+        namespace (sandbox.py), or none (with the reason in the log) when that cannot be done here."""
         if not self.uses_namespace():
             why = (
                 "no mount namespace here (needs root, unshare and overlayfs)"
@@ -156,7 +153,7 @@ class RpmbuildBuilder(Builder):
                 else "disabled by the backend option namespace=False"
             )
             _note(req.log, f"dependency root reachable through search paths only: {why}")
-            return argv, {}
+            return {}
         dirs: list[str] = []
         own = (req.outdir.resolve(), top.resolve())  # what the build writes must stay on the host
         for d in OVERLAID:
@@ -169,17 +166,16 @@ class RpmbuildBuilder(Builder):
             dirs.append(d)
         ovl = req.outdir / ".pmrepo-overlay"
         if not dirs:
-            return argv, {}
+            return {}
         if not all(_OVERLAY_SAFE.match(str(p)) for p in (root.resolve(), ovl.resolve())):
             _note(
                 req.log,
                 f"dependency root reachable through search paths only: {root} has characters "
                 "overlayfs options cannot carry",
             )
-            return argv, {}
+            return {}
         ovl.mkdir(exist_ok=True)
-        env = {"PMREPO_DEPS": str(root.resolve()), "PMREPO_OVL": str(ovl.resolve()), "PMREPO_DIRS": " ".join(dirs)}
-        return ["unshare", "--mount", "--propagation", "private", "sh", "-c", OVERLAY_SCRIPT, "sh", *argv], env
+        return {"PMREPO_DEPS": str(root.resolve()), "PMREPO_OVL": str(ovl.resolve()), "PMREPO_DIRS": " ".join(dirs)}
 
     def build_binary(self, req: BuildRequest, srpm: Path) -> BuildOutput:
         # _topdir at a path independent of the work directory: reproducible from any checkout
@@ -190,16 +186,23 @@ class RpmbuildBuilder(Builder):
                 shutil.rmtree(req.outdir / ".pmrepo-overlay", ignore_errors=True)
 
     def _build_in(self, req: BuildRequest, srpm: Path, top: Path) -> BuildOutput:
+        box = Sandbox.for_tree(top)
         env = {"SOURCE_DATE_EPOCH": str(req.source_date_epoch)}
         defines = rpm_macro_defines(req.dist, req.source_date_epoch)
         defines["_topdir"] = str(top)
-        argv = ["rpmbuild", "--rebuild", "--nodeps", "--load", str(MACROS_FILE), *define_args(defines), str(srpm)]
+        # what rpmbuild reads, inside the tree the build user gets (the work tree may be private)
+        own_srpm, macros = top / srpm.name, top / MACROS_FILE.name
+        shutil.copyfile(srpm, own_srpm)
+        shutil.copyfile(MACROS_FILE, macros)
+        argv = ["rpmbuild", "--rebuild", "--nodeps", "--load", str(macros), *define_args(defines), str(own_srpm)]
+        overlay: dict[str, str] = {}
+        keep: list[Path] = []
         if req.dep_rpms:
-            # Inside rpmbuild's BUILD directory, so that debugedit rewrites the
-            # paths it leaves in debug info like the build's own (reproducible).
+            # Inside rpmbuild's BUILD directory, so that debugedit rewrites the paths it leaves
+            # in debug info like the build's own (reproducible); it stays pmrepo's, read-only.
             root = top / "BUILD" / ".pmrepo-deps"
-            for rpm in req.dep_rpms:
-                _extract(rpm, root, req.log)
+            _extract(req.dep_rpms, root, req.log)
+            keep.append(root)
             inc = [root / "usr/include"]
             libs = [root / "usr/lib64", root / "usr/lib"]
             env.update(
@@ -213,14 +216,11 @@ class RpmbuildBuilder(Builder):
                     ),
                 }
             )
-            argv, extra = self._overlay(req, root, top, argv)
-            env.update(extra)
-        run(argv, log_file=req.log, env=env, error=BuildError)
-        rpms = []
-        for rpm in sorted((top / "RPMS").rglob("*.rpm")):
-            target = req.outdir / rpm.name
-            shutil.move(rpm, target)
-            rpms.append(target)
+            overlay = self._overlay(req, root, top)
+        box.hand_over(keep)
+        argv, run_env = box.command(argv, env, overlay)
+        run(argv, log_file=req.log, env=run_env, error=BuildError)
+        rpms = [box.take(rpm, req.outdir / rpm.name) for rpm in box.results(top / "RPMS", ".rpm")]
         if not rpms:
             raise BuildError(f"{req.component} ({req.dist.name}): rpmbuild produced no RPMs", log=req.log)
         return BuildOutput(srpm=srpm, rpms=tuple(rpms), logs=(req.log,))

@@ -45,6 +45,7 @@ class CheckOptions:
     gates: bool = True
     container: str = "none"  # none, auto (skipped with a warning if no engine works), podman, docker
     container_image: str | None = None  # "local": pmrepo's own test image
+    container_pm_options: tuple[str, ...] = ()  # extra yum/dnf options in the container (--container-pm-opt)
 
 
 def default_checks(
@@ -56,7 +57,9 @@ def default_checks(
     """THE ordered list: cheapest first; the container tests last (they need the others passed)."""
     image = opts.container_image
     install = ContainerInstall(
-        ContainerSettings(engine=opts.container, image=None if image == "local" else image),
+        ContainerSettings(
+            engine=opts.container, image=None if image == "local" else image, pm_options=opts.container_pm_options
+        ),
         local_image=image == "local",
         require_engine=opts.container != "auto",
         say=say,

@@ -9,6 +9,16 @@ parent directory (``release.parent_dir``) is mounted at that directory — the
 .repo files are used unchanged. Then: exactly the expected packages at the
 manifest's versions; erase them and the repo packages; nothing left under
 any repository's root, nor the parent directory.
+
+No package code runs here: rpm and dnf run as root on the build host, and a
+chroot (``--root``, ``--installroot``) does not hold root in — a scriptlet
+can leave it (the classic ``chroot("/.esc"); chdir("..")…`` escape). So every
+install and erase here runs with scriptlets and triggers disabled (rpm
+``--noscripts --notriggers``, dnf ``tsflags=noscripts,notriggers``), and the
+report names the packages whose scriptlets were not run; the container
+install test runs them, in a container with no network. The root's directory
+name records this run (``owner.owned_name``): a later run removes the roots
+of runs that were killed.
 """
 
 from __future__ import annotations
@@ -17,12 +27,14 @@ import os
 import shlex
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import InstallCheckError, PmrepoError
 from ..layout import RPM_DIR, YUM_REPOS_D
 from ..manifest import Dist, Release
+from ..owner import owned_name, reap_dirs
 from ..run import run
 from .base import Check, CheckContext, Findings
 
@@ -33,6 +45,26 @@ class InstallReport:
     installed: dict[str, str]  # the release's packages `dnf install` put there: name -> version-release
     os_packages: dict[str, str]  # pulled in from the dist's base repositories
     method: str = ""
+    scriptlets: dict[str, list[str]] | None = None  # installed package -> the scriptlets/triggers not run
+
+
+ROOT_PREFIX = "pmrepo-root-"  # <tmp>/pmrepo-root-<dist>-<owner tag>-XXXXXXXX
+#: scriptlets and triggers never run in the fresh root (see the module's docstring)
+RPM_NO_SCRIPTS = ("--noscripts", "--notriggers")
+DNF_NO_SCRIPTS = "--setopt=tsflags=noscripts,notriggers"
+# which scriptlets and triggers a package carries (a "-p <program>" one sets only the *PROG tag)
+_SCRIPT_TAGS = (
+    ("PRETRANSPROG", "%pretrans"),
+    ("PREINPROG", "%pre"),
+    ("POSTINPROG", "%post"),
+    ("PREUNPROG", "%preun"),
+    ("POSTUNPROG", "%postun"),
+    ("POSTTRANSPROG", "%posttrans"),
+    ("TRIGGERSCRIPTPROG", "%trigger"),
+    ("FILETRIGGERSCRIPTPROG", "%filetrigger"),
+    ("TRANSFILETRIGGERSCRIPTPROG", "%transfiletrigger"),
+)
+_SCRIPT_QF = "%{NAME}" + "".join(f"%|{tag}?{{ {name.replace('%', '%%')}}}|" for tag, name in _SCRIPT_TAGS) + "\\n"
 
 
 def _query(root: Path, log: Path) -> dict[str, str]:
@@ -71,6 +103,7 @@ def _dnf(root: Path, release: Release, dist: Dist, args: list[str], log: Path) -
         "--setopt=keepcache=False",
         "--disableplugin=*",
         "--nogpgcheck",
+        DNF_NO_SCRIPTS,
         *base_repo_args(release, dist),
         *args,
     ]
@@ -96,6 +129,38 @@ def _dnf(root: Path, release: Release, dist: Dist, args: list[str], log: Path) -
     return "baseurl redirected into the root (no mount namespace available)", res.output
 
 
+def _scriptlets(root: Path, log: Path) -> dict[str, list[str]]:
+    """The installed packages that carry scriptlets or triggers, and which."""
+    res = run(["rpm", "--root", str(root), "-qa", "--qf", _SCRIPT_QF], log_file=log, error=InstallCheckError)
+    out: dict[str, list[str]] = {}
+    for line in res.output.splitlines():
+        name, *kinds = line.split()
+        if kinds and name:
+            out[name] = kinds
+    return out
+
+
+def scriptlet_note(scriptlets: dict[str, list[str]]) -> str:
+    """What the report says about the scriptlets the check did not run."""
+    if not scriptlets:
+        return "no package has scriptlets"
+    some = sorted(scriptlets)
+    shown = ", ".join(f"{n} ({' '.join(scriptlets[n])})" for n in some[:5])
+    more = f" and {len(some) - 5} more" if len(some) > 5 else ""
+    return (
+        f"scriptlets not run on the host (--noscripts --notriggers): {shown}{more}; "
+        "the container install test runs them"
+    )
+
+
+def new_root(dist: str, say: Callable[[str], None] | None = None) -> Path:
+    """A fresh, empty root for ``dist`` in the temporary directory, named after this run;
+    first, the roots that killed runs left there are removed."""
+    parent = Path(tempfile.gettempdir())
+    reap_dirs(parent, ROOT_PREFIX, say)
+    return Path(tempfile.mkdtemp(prefix=owned_name(f"{ROOT_PREFIX}{dist}-"), dir=parent))
+
+
 def _tree_rpms(root: Path, prefix: str) -> list[str]:
     return sorted(p.name[: -len(".rpm")] for p in (root / prefix.lstrip("/") / RPM_DIR).glob("*.rpm"))
 
@@ -106,10 +171,14 @@ def check(release: Release, dist: Dist, repo_rpms: list[Path], log: Path) -> Ins
     ``repo_rpms`` are the three repository packages. Packages not shipped by
     the release are accepted only from the dist's base repositories
     (``base_repos``; none: the release must be self-contained)."""
-    root = Path(tempfile.mkdtemp(prefix=f"pmrepo-root-{dist.name}-"))
+    root = new_root(dist.name, say=lambda line: _log_line(log, line))
     try:
         run(["rpm", "--root", str(root), "--initdb"], log_file=log, error=InstallCheckError)
-        run(["rpm", "--root", str(root), "-i", *map(str, repo_rpms)], log_file=log, error=InstallCheckError)
+        run(
+            ["rpm", "--root", str(root), "-i", *RPM_NO_SCRIPTS, *map(str, repo_rpms)],
+            log_file=log,
+            error=InstallCheckError,
+        )
         for repo in release.repos:
             repo_file = root / YUM_REPOS_D.lstrip("/") / repo.repo_file
             if not repo_file.is_file() or f"[{repo.repo_id}]" not in repo_file.read_text().splitlines():
@@ -128,6 +197,7 @@ def check(release: Release, dist: Dist, repo_rpms: list[Path], log: Path) -> Ins
                 )
         method, _ = _dnf(root, release, dist, ["install", release.metapackage], log)
         installed = _query(root, log)
+        scriptlets = _scriptlets(root, log)
         own = dict.fromkeys(release.repo_package_names(), f"{release.vr}{dist.tag}")
         ours = release.shipped(dist) | own
         problems: list[str] = []
@@ -149,7 +219,7 @@ def check(release: Release, dist: Dist, repo_rpms: list[Path], log: Path) -> Ins
             )
         stack = sorted(n for n in installed if n in ours and n not in own)
         _dnf(root, release, dist, ["remove", *stack], log)
-        run(["rpm", "--root", str(root), "-e", *own], log_file=log, error=InstallCheckError)
+        run(["rpm", "--root", str(root), "-e", *RPM_NO_SCRIPTS, *own], log_file=log, error=InstallCheckError)
         left = sorted(n for n in _query(root, log) if n in ours)
         leftovers = [f"package {n}" for n in left]
         parent = root / release.parent_dir.lstrip("/")
@@ -164,7 +234,9 @@ def check(release: Release, dist: Dist, repo_rpms: list[Path], log: Path) -> Ins
         ]
         if leftovers:
             raise InstallCheckError(f"{dist.name}: after erase, left behind: {', '.join(leftovers[:20])}")
-        return InstallReport(dist.name, {n: v for n, v in installed.items() if n in ours}, os_packages, method)
+        return InstallReport(
+            dist.name, {n: v for n, v in installed.items() if n in ours}, os_packages, method, scriptlets
+        )
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -196,10 +268,16 @@ class FreshRootInstall(Check):
         extra = f" + {len(res.os_packages)} from base repositories" if res.os_packages else ""
         found.note = (
             f"{len(rel.repos)} repositories seen; installed and erased {len(res.installed)} packages"
-            f"{extra} ({res.method})"
+            f"{extra} ({res.method}); {scriptlet_note(res.scriptlets or {})}"
         )
         report.write_text(
             f"fresh-root install ({ctx.dist.name}): PASSED — {found.note}\n\n"
             + "".join(f"[ok] {n}-{vr}\n" for n, vr in sorted(res.installed.items()))
         )
         return found
+
+
+def _log_line(log: Path, line: str) -> None:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a") as fh:
+        fh.write(f"# {line}\n")

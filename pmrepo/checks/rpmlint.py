@@ -39,6 +39,7 @@ from ..errors import GateError
 from ..fsutil import write_atomic
 from ..manifest import Release
 from ..run import require_tool, run
+from ..sandbox import private_tree
 from .base import Check, CheckContext, Findings, Severity
 from .rpmquery import query_rpm
 
@@ -119,6 +120,9 @@ def filters_toml(filters: Mapping[str, str]) -> str:
     return "\n".join([*lines, "]", ""])
 
 
+LINT_TREE_PREFIX = "pmrepo-lint-"  # /var/tmp/pmrepo-lint-<owner tag>-XXXXXXXX: one batch's files
+
+
 class RpmlintCheck(Check):
     id = "rpmlint"
     name = "rpmlint gate"
@@ -154,12 +158,18 @@ class RpmlintCheck(Check):
         return [_Batch(tuple(g.values()), g) for g in binary] + singles
 
     def _lint(self, batch: _Batch, config: Path, log: Path) -> _Outcome:
-        res = run(
-            ["rpmlint", "-c", str(config), *map(str, batch.files)],
-            log_file=log,
-            check=False,
-            env={"CONFIG_DISABLE_AUTOLOADING": "1", "LC_ALL": "C.UTF-8"},
-        )
+        """rpmlint of one batch. Linting a spec or an SRPM parses the spec and runs its
+        ``%(…)`` macros: as root, rpmlint runs as the build user in the build's namespaces
+        (sandbox.py), on links or copies of its files and configuration."""
+        configs = sorted(config.iterdir()) if config.is_dir() else [config]
+        with private_tree(LINT_TREE_PREFIX, [configs, *([f] for f in batch.files)]) as (box, placed):
+            conf = placed[0][0].parent if config.is_dir() else placed[0][0]
+            argv, env = box.command(
+                ["rpmlint", "-c", str(conf), *(str(g[0]) for g in placed[1:])],
+                {"CONFIG_DISABLE_AUTOLOADING": "1", "LC_ALL": "C.UTF-8"},
+                quiet=True,
+            )
+            res = run(argv, log_file=log, check=False, env=env)
         return _Outcome(batch, res.returncode, res.output, log)
 
     # -- the gate ----------------------------------------------------------

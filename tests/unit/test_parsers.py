@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from pmrepo.checksums import read_sha256sums, render
-from pmrepo.cli import mock_options
+from pmrepo.builders.mock_options import mock_options
 from pmrepo.errors import CommandError, ManifestError, PublishError, UsageError, summary_line
 from pmrepo.checks.base import Severity
 from pmrepo.checks.closure import expand_url, parse_repoclosure

@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ...errors import GateError
+from ...owner import Owner
 from ...run import Result, run
 
 HERE = Path(__file__).resolve().parent
 CONTAINERS_CONF = HERE / "containers.conf"
 ENGINES = ("podman", "docker")
+#: on every container the tool starts (unless kept for inspection): the run that owns it (owner.py)
+OWNER_LABEL = "pmrepo.owner"
 
 
 class ContainerError(GateError):
@@ -68,6 +72,38 @@ class Engine:
         except ValueError:
             return {}
         return labels if isinstance(labels, dict) else {}
+
+
+def reap_containers(engine: Engine, log: Path | None, say: Callable[[str], None] | None = None) -> list[str]:
+    """Remove the containers a killed run left: those labelled ``OWNER_LABEL`` whose owner is
+    certainly dead (``Owner.alive``). Another live run's container, one without the label (kept
+    for inspection, or made by an older pmrepo) or one of another host is never touched.
+    Returns the names removed."""
+    res = engine.run(
+        ["ps", "-a", "-q", "--no-trunc", "--filter", f"label={OWNER_LABEL}"], log, check=False, timeout=120
+    )
+    ids = [ln.strip() for ln in res.output.splitlines() if re.fullmatch(r"[0-9a-f]{12,64}", ln.strip())]
+    if res.returncode != 0 or not ids:
+        return []
+    fmt = "{{.Name}}\t{{json .Config.Labels}}"
+    res = engine.run(["inspect", "--format", fmt, *ids], log, check=False, timeout=120)
+    removed: list[str] = []
+    for line in res.output.splitlines():
+        name, sep, labels_json = line.partition("\t")
+        try:
+            labels = json.loads(labels_json) if sep else None
+        except ValueError:
+            continue
+        owner = Owner.from_label(str(labels.get(OWNER_LABEL, ""))) if isinstance(labels, dict) else None
+        if owner is None or owner.alive():
+            continue
+        name = name.strip().lstrip("/")  # docker: "/name"
+        engine.run(["kill", name], log, check=False, timeout=300)  # `tail -f` as PID 1 ignores SIGTERM
+        if engine.run(["rm", "-f", name], log, check=False, timeout=300).returncode == 0:
+            removed.append(name)
+            if say is not None:
+                say(f"removed container {name}, left by a run that no longer exists (pid {owner.pid})")
+    return removed
 
 
 def detect_engine(

@@ -16,9 +16,10 @@ from pathlib import Path
 
 from ...layout import YUM_REPOS_D
 from ...manifest import Dist, Release
+from ...owner import Owner
 from ...progress import Say, table
 from ...run import Result
-from .engine import ContainerError, Engine, default_conf
+from .engine import OWNER_LABEL, ContainerError, Engine, default_conf, reap_containers
 
 BASE_REPO_FILE = f"{YUM_REPOS_D}/CentOS-Base.repo"
 EXCLUDE_SECTIONS = ("base", "updates")
@@ -283,7 +284,11 @@ class Session:
 
     # steps
     def start(self) -> bool:
+        """Start the container, labelled with this run as its owner (a later run removes it if
+        this one is killed) — first removing what killed runs left (``reap_containers``)."""
+        reap_containers(self.engine, self.log, self.say)
         t0 = time.monotonic()
+        owner = [] if self.settings.keep_container else ["--label", f"{OWNER_LABEL}={Owner.me().label()}"]
         args = [
             "run",
             "-d",
@@ -291,6 +296,7 @@ class Session:
             self.name,
             "--label",
             f"{LABEL}={self.release.release_id}.{self.dist.name}",
+            *owner,
             "--network",
             self.settings.network,
             *(a for inner, host in sorted(self.mounts.items()) for a in ("-v", f"{host.resolve()}:{inner}:ro")),
@@ -392,8 +398,9 @@ class Session:
         # -y: a signed repository (repo_gpgcheck=1) has its key imported from the .repo file's
         # gpgkey= on first use, as yum does for an operator's `yum -y install`; without it the
         # import prompt is declined and repomd.xml fails to verify. A bad signature still fails.
+        opts = "".join(f"{shlex.quote(o)} " for o in self.settings.pm_options)
         res = self.sh(
-            f"{tool} -y -v repolist enabled 2>&1; echo {_MARK}; "
+            f"{tool} -y -v {opts}repolist enabled 2>&1; echo {_MARK}; "
             + "; ".join(
                 f"echo {shlex.quote(r.repo_id)} $(ls {shlex.quote(r.rpm_dir)} 2>/dev/null | grep -c '\\.rpm$')"
                 for r in rel.repos
