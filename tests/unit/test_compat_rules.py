@@ -386,3 +386,77 @@ def test_an_unreadable_package_and_repository_are_one_finding_each(tmp_path: Pat
     assert [(f.check, f.id) for f in report.errors] == [("rpm-format", "compat.unreadable"),
                                                          ("repomd.xml", "compat.repomd")]
     assert CompatCheck.required is True
+
+
+@pytest.mark.parametrize("where", ["signature", "main"])
+def test_read_layout_refuses_a_header_one_byte_short(tmp_path: Path, where: str) -> None:
+    """15 of a header's 16 intro bytes, magic included, is a cut-short file, not a header."""
+    short = b"\x8e\xad\xe8\x01" + b"\0" * 11
+    p = tmp_path / "x.rpm"
+    p.write_bytes(_lead() + (short if where == "signature" else _hdr(0, 0) + short))
+    with pytest.raises(ValueError, match=f"bad {where} header magic" if where == "main" else "bad signature header"):
+        read_layout(p)
+
+
+def test_a_supported_rpmlib_feature_before_an_unsupported_one_does_not_hide_it() -> None:
+    hdr = header(requires=(RpmRequire("rpmlib(CompressedFileNames)", "<=", "3.0.4-1"),
+                           RpmRequire("rpmlib(PayloadIsZstd)", "<=", "5.4.18-1")))
+    assert [f.split(":")[0] for f in findings(hdr, "el6")] == ["rpmlib(PayloadIsZstd)"]
+
+
+def _listed(repo: Path, entries: list[tuple[str, str, bytes | None, str, bool]]) -> Path:
+    """Append entries to repo's repomd.xml: (type, file name or "", body or None, checksum type, corrupt)."""
+    repomd = repo / "repodata" / "repomd.xml"
+    more = ""
+    for kind, name, body, ctype, corrupt in entries:
+        digest = hashlib.sha256(body or b"").hexdigest()
+        if body is not None:
+            (repo / "repodata" / name).write_bytes(body + (b"x" if corrupt else b""))
+        loc = f'<location href="repodata/{name}"/>' if name else ""
+        more += f'<data type="{kind}"><checksum type="{ctype}">{digest}</checksum>{loc}</data>'
+    repomd.write_text(repomd.read_text().replace("</repomd>", more + "</repomd>"))
+    return repo
+
+
+def test_every_listed_file_is_judged_whatever_came_before_it(tmp_path: Path) -> None:
+    """A missing, unhashable or zchunk entry early in repomd.xml does not end the rules' walk."""
+    repo = _repo(tmp_path, xml="bz2")
+    (repo / "repodata" / "primary.xml.bz2").unlink()  # missing: integrity says so, compression skips it
+    _listed(repo, [("x_zck", "x.zck", b"\x00ZCK1....", "sha256", False),
+                   ("updateinfo", "u.xml.gz", gzip.compress(COMPS), "crc32", False),
+                   ("modules", "m.yaml.gz", gzip.compress(COMPS), "sha256", True),
+                   ("prestodelta", "", None, "sha256", False)])
+    errors, warnings = gate_findings(repo)
+    assert warnings == ["x_zck (zck)"]
+    assert "filelists compression bz2" in errors and "other compression bz2" in errors, errors
+    assert "primary" in errors and "modules checksum" in errors and "checksum crc32" in errors, errors
+    ctx = CheckContext(release=None, dist=DISTS["el6"], report_dir=repo / "reports", repos=(repo,))
+    missing = [f.message for f in CompatCheck().run(ctx).errors if f.check == "prestodelta"]
+    assert missing == ["lists (no location), which does not exist"]
+
+
+def test_the_gate_runs_every_rule_on_every_package_and_repository(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """CompatCheck.run's own walk, with the rpm -qp reading replaced by a made-up header: each package
+    and repository gets every rule, an unreadable one does not stop the rest."""
+    from pmrepo.checks import compat
+
+    def fake_query(path: Path, log: Path) -> RpmHeader:
+        if path.name.startswith("bad"):
+            raise compat.GateError(f"{path}: rpm -qp failed")
+        return header(path=path, payload_compressor="zstd" if "zstd" in path.name else "gzip")
+
+    monkeypatch.setattr(compat, "query_rpm", fake_query)
+    rpms = []
+    for name, tags in [("bad1.rpm", 2), ("bad2.rpm", 2), ("zstd.rpm", 2), ("big.rpm", 0x10000)]:
+        (tmp_path / name).write_bytes(_rpm_bytes(tags=tags))
+        rpms.append(tmp_path / name)
+    repos = (tmp_path / "none1", tmp_path / "none2", _repo(tmp_path / "r", xml="bz2"))
+    ctx = CheckContext(release=None, dist=DISTS["el6"], report_dir=tmp_path / "reports", rpms=tuple(rpms),
+                       repos=repos)
+    report = CompatCheck().run(ctx)
+    assert [(Path(f.file).name, f.check) for f in report.errors] == [
+        ("bad1.rpm", "rpm-format"), ("bad2.rpm", "rpm-format"), ("zstd.rpm", "payload zstd"), ("big.rpm", "header-size"),
+        ("repomd.xml", "repomd.xml"), ("repomd.xml", "repomd.xml"), ("primary.xml.bz2", "primary compression bz2"),
+        ("filelists.xml.bz2", "filelists compression bz2"), ("other.xml.bz2", "other compression bz2")]
+    assert len(report.items) == 7

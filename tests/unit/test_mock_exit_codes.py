@@ -14,13 +14,9 @@ from types import ModuleType
 
 import pytest
 
-from conftest import ROOT
+from mock_reference import REFERENCE  # beside the checkout (CI: ../shared) or beside the worktrees' folder
 from pmrepo.builders.mock_exits import EXIT_CODES, MockError
 
-# beside the checkout (CI, a clean clone with ../shared) or beside the worktrees' folder
-REFERENCE = next((p for p in (ROOT.parent / "shared" / "reference" / "mock-6.7",
-                              ROOT.parent.parent / "shared" / "reference" / "mock-6.7") if p.is_dir()),
-                 ROOT.parent / "shared" / "reference" / "mock-6.7")
 PY = REFERENCE / "mock" / "py"
 pytestmark = pytest.mark.skipif(not (PY / "mockbuild" / "exception.py").is_file(),
                                 reason=f"mock 6.7's code not found at {REFERENCE} (../shared/reference/mock-6.7)")
