@@ -13,7 +13,7 @@ import pytest
 
 from conftest import DEMO
 from pmrepo import manifest, repository
-from pmrepo.errors import RepositoryError
+from pmrepo.errors import GateError, RepositoryError
 from pmrepo.checks import CheckContext, CompatCheck, Findings
 from pmrepo.checks.rpmquery import RpmHeader, RpmRequire
 from pmrepo.checks.compat import (RPM_RULES, SUPPORT, DistSupport, RepoRule, RpmFacts, RpmLayout, RpmRule,
@@ -460,3 +460,30 @@ def test_the_gate_runs_every_rule_on_every_package_and_repository(tmp_path: Path
         ("repomd.xml", "repomd.xml"), ("repomd.xml", "repomd.xml"), ("primary.xml.bz2", "primary compression bz2"),
         ("filelists.xml.bz2", "filelists compression bz2"), ("other.xml.bz2", "other compression bz2")]
     assert len(report.items) == 7
+
+
+@pytest.mark.parametrize("dist", ["el6", "el7"])
+def test_file_digest_algorithms_old_rpm_verifies(dist: str) -> None:
+    """OpenPGP's hash algorithm ids (RFC 4880 9.4), as rpm's PGPHASHALGO: 4.8 and 4.11 verify MD5 (1),
+    SHA1 (2), SHA256 (8), SHA384 (9), SHA512 (10) — not SHA224 (11) nor any other id."""
+    ok = {n for n in range(0, 13) if not findings(header(file_digest_algo=n), dist)}
+    assert ok == {1, 2, 8, 9, 10}
+    msg = findings(header(file_digest_algo=11), dist)[0]
+    assert "(it knows md5, sha1, sha256, sha384, sha512)" in msg and "_binary_filedigest_algorithm 8" in msg
+
+
+@pytest.mark.parametrize("dist", ["el6", "el7"])
+def test_lead_versions_old_rpm_opens(dist: str) -> None:
+    majors = {m for m in range(0, 8) if not findings(header(), dist, RpmLayout(m, 0, 5, 1, 60, 4000))}
+    assert majors == {3, 4}
+
+
+def test_the_table_is_frozen_and_an_unknown_dist_is_one_line() -> None:
+    from pmrepo import targets
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        SUPPORT[6].rpm = "4.9"  # type: ignore[misc]
+    el5 = dataclasses.replace(DISTS["el6"], name="el5", rhel=5)
+    with pytest.raises(GateError, match=r"no compatibility table for dist el5 \(rhel 5\) — fix: add one to SUPPORT"):
+        targets.support_for(el5)
+    assert targets.support_for(DISTS["el7"]) is SUPPORT[7]

@@ -53,6 +53,10 @@ BAD_VALUES = [
      "components.demo-tools.packages.el6", "invalid package name '-rf'"),
     ("repo id with a leading -", 'repo_id = "pmrepo-demo"', 'repo_id = "-x"', "release.repo_id", "'-x'"),
     ("empty macro value name", 'macros = { _unitdir', 'macros = { "" = "x", _unitdir', 'dists.el7.macros.', "macro"),
+    ("parent_dir with a . step", 'parent_dir = "/opt/pmrepo-demo"', 'parent_dir = "/./usr"', "release.parent_dir",
+     "cannot be owned"),
+    ("prefix with a . step", 'prefix = "/opt/pmrepo-demo/demo"', 'prefix = "/opt/pmrepo-demo/./demo"', "release.prefix",
+     "not an absolute directory"),
     ("DEL in a summary", 'summary = "Demo C library"', 'summary = "Demo\\u007f library"', "components.libdemo.summary",
      "control character"),
     ("DEL in changes", 'changes = "Add demo_checksum()."', 'changes = "Add\\u007f demo_checksum()."',
@@ -106,7 +110,7 @@ CHARS = st.sampled_from(ALNUM + "._+-" + "ABCDEF" + NEAR)
 SETTINGS = settings(max_examples=100, derandomize=True, deadline=None, database=None)
 # the near misses the issue found unguarded, checked on every run whatever hypothesis draws
 KNOWN = ["", "\n", "-x", "A" * 64, "a" * 63, "a" * 65, "ftp://example.org/x", "https://example.org/a b", "/opt/x/../y",
-         "x.repo", ".repo"]
+         "x.repo", ".repo", "/./usr", "/usr/.", "/opt/.x", "/opt/..x", "/a", "x86_64", "centos:7", "-rm", "a b"]
 
 
 def name_grammar(s: str) -> bool:
@@ -143,15 +147,25 @@ def text_control_grammar(s: str) -> bool:
     return any((ord(c) < 0x20 and c not in "\n\t") or c == "\x7f" for c in s)
 
 
-def prefix_grammar(s: str) -> bool:
-    """An absolute directory: '/'-separated non-empty parts of letters, digits, ._+-, no '..' part."""
+def dir_grammar(s: str) -> bool:
+    """An absolute directory: '/'-separated non-empty parts of letters, digits, ._+-, no '.' or '..' part
+    (rpm cleans "/./usr" to "/usr")."""
     parts = s.split("/")
     return (
         len(parts) > 1
         and parts[0] == ""
         and all(p and all(c in ALNUM + "._+-" for c in p) for p in parts[1:])
-        and ".." not in parts
+        and not {".", ".."} & set(parts)
     )
+
+
+def arch_grammar(s: str) -> bool:
+    return bool(s) and all(c in ALNUM + "_" for c in s)
+
+
+def image_grammar(s: str) -> bool:
+    """A container image reference, never an option: an ASCII letter or digit, then letters, digits, ._/:@-."""
+    return bool(s) and s[0] in ALNUM and all(c in ALNUM + "._/:@-" for c in s)
 
 
 def repo_file_grammar(s: str) -> bool:
@@ -172,7 +186,10 @@ PATTERNS: list[tuple[str, object, Callable[[str], bool], st.SearchStrategy[str]]
     ("SHA256_RE", manifest_model.SHA256_RE, sha256_grammar, _strings(HEX, min_size=60, max_size=68)),
     ("URL_RE", manifest_model.URL_RE, url_grammar,
      st.one_of(*(_strings(ALNUM + "./-_%?=", lead=s) for s in ("http://", "https://", "file://", "ftp://", "")))),
-    ("PREFIX_RE", manifest_model.PREFIX_RE, prefix_grammar, _strings(ALNUM[:4] + "./-", lead="/")),
+    ("PREFIX_RE", manifest_model.PREFIX_RE, dir_grammar, _strings(ALNUM[:4] + "./-", lead="/")),
+    ("DIR_RE", manifest_model.DIR_RE, dir_grammar, _strings(ALNUM[:4] + "./-", lead="/")),
+    ("ARCH_RE", manifest_model.ARCH_RE, arch_grammar, _strings(ALNUM + "_")),
+    ("IMAGE_RE", manifest_model.IMAGE_RE, image_grammar, _strings(ALNUM + "._/:@-")),
     ("REPO_FILE_RE", manifest_model.REPO_FILE_RE, repo_file_grammar,
      st.builds(lambda a, b: a + b, _strings(ALNUM[:6] + "._+-", max_size=12), st.sampled_from([".repo", "repo", ""]))),
 ]

@@ -48,3 +48,13 @@ def test_vr_cmp_orders_by_version_then_release() -> None:
     assert vr_cmp(("1.0", "2"), ("1.0", "10")) == -1 and vr_cmp(("1.0", "10"), ("1.0", "2")) == 1
     assert vr_cmp(("1.1", "1"), ("1.0", "99")) == 1 and vr_cmp(("1.0", "1"), ("1.0", "1")) == 0
     assert vr_cmp(("1.0", "1.el7"), ("1.0~rc1", "9")) == 1
+
+
+# the cases random strings rarely reach: a mark on both sides at once, then a difference after it
+EDGES = [("1^a", "1^b"), ("1^1", "1^1"), ("1^", "1^"), ("1~a", "1~b"), ("1~", "1~"), ("1^~", "1^~a"),
+         ("a^b^c", "a^b^d"), ("1.0^git1", "1.0^git2"), ("1.0~rc1^2", "1.0~rc1^1"), ("^", "~"), ("1^", "1")]
+
+
+def test_vercmp_agrees_with_rpm_where_both_sides_carry_a_mark() -> None:
+    got = [v for a, b in EDGES for v in (vercmp(a, b), vercmp(b, a))]
+    assert got == rpm_vercmp(EDGES)
