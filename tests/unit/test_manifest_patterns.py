@@ -57,6 +57,10 @@ BAD_VALUES = [
      "cannot be owned"),
     ("prefix with a . step", 'prefix = "/opt/pmrepo-demo/demo"', 'prefix = "/opt/pmrepo-demo/./demo"', "release.prefix",
      "not an absolute directory"),
+    ("version with a space", 'name = "libdemo"\nversion = "1.2"', 'name = "libdemo"\nversion = "1.2 3"',
+     "components.libdemo.version", "invalid value"),
+    ("image with a space", 'tag = ".el7"\n', 'tag = ".el7"\nimage = "centos 7"\n', "dists.el7.image", "invalid value"),
+    ("image as an option", 'tag = ".el7"\n', 'tag = ".el7"\nimage = "--privileged"\n', "dists.el7.image", "invalid value"),
     ("DEL in a summary", 'summary = "Demo C library"', 'summary = "Demo\\u007f library"', "components.libdemo.summary",
      "control character"),
     ("DEL in changes", 'changes = "Add demo_checksum()."', 'changes = "Add\\u007f demo_checksum()."',
@@ -110,7 +114,8 @@ CHARS = st.sampled_from(ALNUM + "._+-" + "ABCDEF" + NEAR)
 SETTINGS = settings(max_examples=100, derandomize=True, deadline=None, database=None)
 # the near misses the issue found unguarded, checked on every run whatever hypothesis draws
 KNOWN = ["", "\n", "-x", "A" * 64, "a" * 63, "a" * 65, "ftp://example.org/x", "https://example.org/a b", "/opt/x/../y",
-         "x.repo", ".repo", "/./usr", "/usr/.", "/opt/.x", "/opt/..x", "/a", "x86_64", "centos:7", "-rm", "a b"]
+         "x.repo", ".repo", "/./usr", "/usr/.", "/opt/.x", "/opt/..x", "/a", "x86_64", "centos:7", "-rm", "a b", "1.0 1", "/opt//x", "/",
+         "/opt/x/", "registry.example:5000/c7@sha256"]
 
 
 def name_grammar(s: str) -> bool:
@@ -175,7 +180,8 @@ def repo_file_grammar(s: str) -> bool:
 def _strings(grammar_chars: str, lead: str = "", min_size: int = 0, max_size: int = 70) -> st.SearchStrategy[str]:
     """Mostly valid strings of the grammar, each possibly with one near-miss character put in."""
     base = st.text(st.sampled_from(grammar_chars), min_size=min_size, max_size=max_size)
-    noisy = st.tuples(base, st.integers(0, max_size), CHARS).map(lambda t: t[0][: t[1]] + t[2] + t[0][t[1] :])
+    noisy = st.tuples(base, st.integers(0, max_size), st.sampled_from(NEAR)).map(
+        lambda t: t[0][: t[1]] + t[2] + t[0][t[1] :])
     return st.builds(lambda a, b: lead + a + b, st.one_of(st.just(""), st.text(CHARS, max_size=3)),
                      st.one_of(base, noisy, st.text(CHARS, max_size=max_size)))
 
@@ -244,3 +250,13 @@ def test_upstream_patterns_admit_no_space_quote_shell_or_option(name: str) -> No
             assert not s.startswith("-") and all(c.isascii() for c in s), s
 
     check()
+
+
+@pytest.mark.parametrize("url,shown", [
+    ("https://example.org/x.tar.gz", "https://example.org/x.tar.gz"),
+    ("https://user:secret@example.org/x", "https://***@example.org/x"),
+    ("https://user:p@ss@example.org:8443/x?y=1", "https://***@example.org:8443/x?y=1"),  # an '@' in the password
+    ("http://token@mirror/", "http://***@mirror/"),
+])
+def test_a_printed_url_carries_no_credentials(url: str, shown: str) -> None:
+    assert manifest_model.redact_url(url) == shown
