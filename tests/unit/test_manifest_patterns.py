@@ -260,3 +260,80 @@ def test_upstream_patterns_admit_no_space_quote_shell_or_option(name: str) -> No
 ])
 def test_a_printed_url_carries_no_credentials(url: str, shown: str) -> None:
     assert manifest_model.redact_url(url) == shown
+
+
+# -- the upstream field's patterns, each against the grammar manifest_upstream documents -----------
+
+
+def pypi_grammar(s: str) -> bool:
+    """A PyPI project name (PEP 508): letters, digits, ._-, starting and ending with a letter or digit."""
+    return bool(s) and s[0] in ALNUM and s[-1] in ALNUM and all(c in ALNUM + "._-" for c in s)
+
+
+def series_grammar(s: str) -> bool:
+    """A version prefix: digits, then '.'-separated parts of letters and digits."""
+    head, *rest = s.split(".")
+    return bool(head) and head.isascii() and head.isdigit() and all(p and all(c in ALNUM for c in p) for p in rest)
+
+
+def tag_grammar(s: str) -> bool:
+    """A tag spelling: {version} inside letters, digits and ._+/-, not starting with '-', '/' or '.'."""
+    if s.count("{version}") != 1 or s[0] in "-/.":
+        return False
+    a, _, b = s.partition("{version}")
+    return all(c in ALNUM + "._+/-" for c in a + b)
+
+
+def local_path_grammar(s: str) -> bool:
+    return bool(s) and s[0] != "-" and all(c in ALNUM + "._+/-" for c in s)
+
+
+def label_ok(label: str) -> bool:
+    return 0 < len(label) <= 63 and all(c in ALNUM + "-" for c in label) and label[0] != "-" and label[-1] != "-"
+
+
+def git_url_grammar(s: str) -> bool:
+    """https://host[:port]/path: host labels of letters, digits and inner '-' (63 at most), a port of 1-5
+    digits, one or more path parts of letters, digits and ._~+-, an optional trailing '/'."""
+    if not s.startswith("https://"):
+        return False
+    rest = s[len("https://") :]
+    host, slash, path = rest.partition("/")
+    name, colon, port = host.partition(":")
+    if colon and not (0 < len(port) <= 5 and port.isascii() and port.isdigit()):
+        return False
+    if not slash or not all(label_ok(x) for x in name.split(".")):
+        return False
+    parts = path[:-1].split("/") if path.endswith("/") else path.split("/")
+    return all(p and all(c in ALNUM + "._~+-" for c in p) for p in parts)
+
+
+UPSTREAM = [
+    ("PYPI_RE", manifest_upstream.PYPI_RE, pypi_grammar, _strings(ALNUM + "._-")),
+    ("SERIES_RE", manifest_upstream.SERIES_RE, series_grammar, _strings("0129.ab")),
+    ("TAG_RE", manifest_upstream.TAG_RE, tag_grammar,
+     st.builds(lambda a, b: a + "{version}" + b, _strings(ALNUM[:3] + "._+/-", max_size=6),
+               _strings(ALNUM[:3] + "._+/-", max_size=6))),
+    ("LOCAL_PATH_RE", manifest_upstream.LOCAL_PATH_RE, local_path_grammar, _strings(ALNUM[:4] + "._+/-")),
+    ("GIT_URL_RE", manifest_upstream.GIT_URL_RE, git_url_grammar,
+     st.builds(lambda h, p: "https://" + h + p, _strings("ab9-.:", min_size=1, max_size=12),
+               _strings("ab/._~+-", max_size=12))),
+]
+UPSTREAM_KNOWN = ["", "-x", "x-", "1.1", "1.", "1.1a", "a1", "v{version}", "{version}", "-{version}", "/{version}",
+                  ".{version}", "x{version}{version}", "repos/pm", "https://github.com/ClusterLabs/pacemaker",
+                  "https://github.com/a/", "https://github.com", "https://github.com/", "https://git-hub.com/a",
+                  "https://-github.com/a", "https://github-.com/a", "https://a..b/c", "https://host:8443/a",
+                  "https://host:123456/a", "https://host:/a", "https://" + "a" * 63 + ".com/x",
+                  "https://" + "a" * 64 + ".com/x", "https://h/a//b", "https://h/a%20b", "https://h/a b"]
+
+
+@pytest.mark.parametrize("name,pattern,grammar,strategy", UPSTREAM, ids=[u[0] for u in UPSTREAM])
+def test_each_upstream_pattern_accepts_exactly_its_grammar(name: str, pattern, grammar, strategy) -> None:  # noqa: ANN001
+    @SETTINGS
+    @given(strategy)
+    def check(s: str) -> None:
+        assert bool(pattern.match(s)) == grammar(s), f"{name} {'accepts' if pattern.match(s) else 'refuses'} {s!r}"
+
+    for known in UPSTREAM_KNOWN:
+        check.hypothesis.inner_test(known)
+    check()

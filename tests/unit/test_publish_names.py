@@ -171,3 +171,15 @@ def test_sha256_file_reads_every_block(tmp_path: Path, monkeypatch: pytest.Monke
     (tmp_path / "e").write_bytes(b"")
     assert fsutil.sha256_file(tmp_path / "e") == hashlib.sha256(b"").hexdigest()
     assert publish_targets.sha256_file is fsutil.sha256_file
+
+
+@pytest.mark.parametrize("kind", ["staging", "old"])
+def test_a_cleanup_name_is_exactly_dot_kind_release_token(kind: str) -> None:
+    """What a rerun deletes: `.staging-<release>-<12 hex>` / `.old-…` and nothing that looks alike."""
+    pattern = (staging_re if kind == "staging" else old_re)("demo-1.0-1")
+    good = f".{kind}-demo-1.0-1-0123456789ab"
+    assert pattern.match(good)
+    for bad in (f"x{kind}-demo-1.0-1-0123456789ab", f"_{kind}-demo-1.0-1-0123456789ab",
+                f".{kind}-demo-1.0-1-0123456789a ", f".{kind}-demo-1.0-1-01234-6789ab", f".{kind}-demo-1.0-1-0123456789AB",
+                f".{kind}-demo-1.0-1-0123456789ab\n", f".{kind}-demo-1.0-1-0123456789abc", f".{kind}-demo-1.0-1-0123456789a"):
+        assert not pattern.match(bad), bad
