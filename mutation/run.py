@@ -86,7 +86,11 @@ TARGETS = (
         scope=("_LINE_RE", "_relative_name", "read_sha256sums", "verify_sha256sums"),
         why="SHA256SUMS names",
     ),
-    Target("pmrepo/fsutil.py", ("tests/unit/test_publish_names.py",), why="atomic writes, digests"),
+    Target(
+        "pmrepo/fsutil.py",
+        ("tests/unit/test_fsutil.py", "tests/unit/test_publish_names.py"),
+        why="regular files only, atomic writes, digests",
+    ),
     Target(
         "pmrepo/render.py",
         ("tests/unit/test_escapers.py", "tests/unit/test_render.py", "tests/unit/test_trust_boundary.py"),

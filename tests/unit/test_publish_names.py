@@ -183,3 +183,30 @@ def test_a_cleanup_name_is_exactly_dot_kind_release_token(kind: str) -> None:
                 f".{kind}-demo-1.0-1-0123456789a ", f".{kind}-demo-1.0-1-01234-6789ab", f".{kind}-demo-1.0-1-0123456789AB",
                 f".{kind}-demo-1.0-1-0123456789ab\n", f".{kind}-demo-1.0-1-0123456789abc", f".{kind}-demo-1.0-1-0123456789a"):
         assert not pattern.match(bad), bad
+
+
+@pytest.mark.parametrize("line", [f"{'-' * 64}  a", f"{' ' * 64}  a", f"{DIGEST} -a", f"{DIGEST}-*a"])
+def test_a_sums_line_has_hex_then_one_space_and_a_space_or_star(tmp_path: Path, line: str) -> None:
+    with pytest.raises(PublishError, match="SHA256SUMS:1: not a sha256sum line"):
+        checksums.read_sha256sums(_sums(tmp_path, line + "\n"))
+
+
+def test_an_unreadable_sums_file_says_why(tmp_path: Path) -> None:
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "latin1").write_bytes(b"\xe9\n")
+    for path, why in [(tmp_path / "missing", "No such file or directory"), (tmp_path / "dir", "a directory"),
+                      (tmp_path / "latin1", "not UTF-8")]:
+        with pytest.raises(PublishError) as err:
+            checksums.read_sha256sums(path)
+        assert str(err.value) == f"{path}: cannot read ({why}) — fix: run the checksum step (write_sha256sums)"
+
+
+def test_a_changed_file_is_named_with_both_digests_short(tmp_path: Path) -> None:
+    (tmp_path / "f").write_bytes(b"x")
+    checksums.write_sha256sums(tmp_path)
+    (tmp_path / "f").write_bytes(b"y")
+    actual = hashlib.sha256(b"y").hexdigest()
+    with pytest.raises(PublishError) as err:
+        checksums.verify_sha256sums(tmp_path)
+    assert str(err.value) == (f"{tmp_path / 'f'}: sha256 {actual[:16]}… differs from SHA256SUMS ({DIGEST[:16]}…) — "
+                              "fix: rebuild the release or regenerate SHA256SUMS")
