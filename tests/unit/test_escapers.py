@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pmrepo.errors import SpecError
-from pmrepo.render import repo_escape, spec_escape, xml_escape
+from pmrepo.render import md_escape, repo_escape, spec_escape, xml_escape
 from pmrepo.run import run
 
 # the characters that mean something to rpm, an INI parser or XML, control characters, and text
@@ -67,6 +67,7 @@ def test_a_multi_line_spec_value_never_starts_a_line_with_a_section_or_tag(value
         assert any(ord(c) < 0x20 and c not in "\t\n" or c == "\x7f" for c in value) or any(
             ln.lstrip().startswith("%") for ln in lines[1:]), value
         return
+    assert not any((ord(c) < 0x20 and c not in "\t\n") or c == "\x7f" for c in escaped), escaped
     first, *rest = escaped.split("\n")
     assert all(ln == "" or ln.startswith("  ") for ln in rest), escaped
     assert all(len(run) % 2 == 0 for run in re.findall("%+", escaped)), escaped  # every % doubled
@@ -85,6 +86,7 @@ def test_a_repo_value_is_read_back_by_an_ini_parser(value: str) -> None:
     if escaped is None:
         assert any(ord(c) < 0x20 or c == "\x7f" for c in value) or value.lstrip().startswith("["), value
         return
+    assert not any(ord(c) < 0x20 or c == "\x7f" for c in escaped), escaped
     body = f"[pmrepo]\nname={escaped}\nbaseurl=file:///opt/x/\nenabled=1\n"
     cfg = configparser.ConfigParser(interpolation=None)
     cfg.read_string(body)
@@ -107,3 +109,28 @@ def test_an_xml_value_parses_back_as_text_and_attribute(value: str) -> None:
     # attribute-value normalisation (XML 1.0 3.3.3): literal tab, newline and CR read as spaces
     normalised = value.replace("\r\n", " ").translate({9: " ", 10: " ", 13: " "})
     assert root.get("a") == root.get("b") == normalised
+
+
+@pytest.mark.parametrize("escape", [spec_escape, repo_escape])
+@pytest.mark.parametrize("char", ["\x7f", "\x00", "\x1b", "\r", "\x0b"])
+def test_del_and_control_characters_are_refused(escape, char: str) -> None:  # noqa: ANN001
+    with pytest.raises(SpecError, match="control character"):
+        escape(f"a{char}b")
+
+
+def test_a_refused_percent_line_is_quoted_short() -> None:
+    line = "%" + "x" * 100
+    with pytest.raises(SpecError) as err:
+        spec_escape(f"first\n{line}")
+    assert f"value line {('%' + line)[:60]!r} starts with '%'" in str(err.value)  # as escaped: the % doubled
+
+
+@pytest.mark.parametrize("value,escaped", [
+    ("see <b>x</b>", "see &lt;b>x&lt;/b>"),
+    ("[a](javascript:alert(1))", "[a](javascript&#58;alert(1))"),
+    ("JavaScript :alert(1)", "JavaScript &#58;alert(1)"),  # the space kept, the colon an entity
+    ("vbscript:x and data:text/html,x", "vbscript&#58;x and data&#58;text/html,x"),
+    ("metadata: kept, https://x", "metadata: kept, https://x"),  # a word ending in "data" is no scheme
+])
+def test_markdown_values_carry_no_html_and_no_script_scheme(value: str, escaped: str) -> None:
+    assert md_escape(value) == escaped

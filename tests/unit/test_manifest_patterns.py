@@ -61,6 +61,12 @@ BAD_VALUES = [
      "components.libdemo.version", "invalid value"),
     ("image with a space", 'tag = ".el7"\n', 'tag = ".el7"\nimage = "centos 7"\n', "dists.el7.image", "invalid value"),
     ("image as an option", 'tag = ".el7"\n', 'tag = ".el7"\nimage = "--privileged"\n', "dists.el7.image", "invalid value"),
+    ("smoke with a newline", 'smoke = "demod --version"', 'smoke = "demod --version\\nrm -rf /"',
+     "components.demod.smoke", "contains a newline or control character"),
+    ("a % line in changes", 'changes = "Add demo_checksum()."', 'changes = "Add demo_checksum().\\n%prep"',
+     "components.libdemo.changes", "line 2 starts with '%' ('%prep')"),
+    ("a macro that runs code", 'macros = { _unitdir', 'macros = { x = "a%(echo hi)", _unitdir', "dists.el7.macros.x",
+     "contains '%(echo h': rpm would run"),
     ("DEL in a summary", 'summary = "Demo C library"', 'summary = "Demo\\u007f library"', "components.libdemo.summary",
      "control character"),
     ("DEL in changes", 'changes = "Add demo_checksum()."', 'changes = "Add\\u007f demo_checksum()."',
@@ -337,3 +343,18 @@ def test_each_upstream_pattern_accepts_exactly_its_grammar(name: str, pattern, g
     for known in UPSTREAM_KNOWN:
         check.hypothesis.inner_test(known)
     check()
+
+
+def test_a_source_trees_own_symlinks_are_checked_not_those_of_a_tree_it_links_to(tmp_path: Path) -> None:
+    """The loader checks every symlink under a source directory (os.walk, not following links): a link
+    to another directory of the release is one entry, checked itself; what that directory holds is
+    not the source tree's (the packer refuses a link that leads out of the packed tree)."""
+    path = _edited_demo(tmp_path, "x", "x")
+    other = path.parent / "other"
+    other.mkdir()
+    (other / "evil").symlink_to("/etc/passwd")
+    (path.parent / "src" / "libdemo" / "lnk").symlink_to(other)
+    assert manifest.load(path).component("libdemo").sources[0].path == path.parent / "src" / "libdemo"
+    (path.parent / "src" / "libdemo" / "evil").symlink_to("/etc/passwd")
+    with pytest.raises(ManifestError, match=r"components\.libdemo\.sources\[0\]\.path \(evil\)"):
+        manifest.load(path)
