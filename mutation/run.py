@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-COPIED = ("pmrepo", "tests", "releases", "specs", "pyproject.toml")
+COPIED = ("pmrepo", "tests", "releases", "specs", "pyproject.toml", "build.py")  # build.py: a checkout to pmrepo
 EQUIVALENT = Path(__file__).resolve().parent / "equivalent.toml"
 
 
@@ -99,7 +99,8 @@ TARGETS = (
     ),
     Target(
         "pmrepo/manifest_read.py",
-        ("tests/unit/test_trust_boundary.py", "tests/unit/test_manifest_patterns.py", "tests/unit/test_manifest.py"),
+        ("tests/unit/test_manifest_read.py", "tests/unit/test_trust_boundary.py",
+         "tests/unit/test_manifest_patterns.py", "tests/unit/test_manifest.py"),
         scope=("_Reader.str_", "_Reader.str_list", "_opt_text", "_confined", "_file_url", "_confined_tree",
                "_no_template", "_check_macro"),
         why="confinement and text checks",
@@ -181,6 +182,7 @@ class Outcome:
     mutants: int = 0
     killed: int = 0
     survivors: list[tuple[str, str, str]] = field(default_factory=list)  # (operator, diff, equivalent reason)
+    broken: str = ""  # why the target was not run (its tests fail unmutated)
     incompetent: int = 0
     seconds: float = 0.0
 
@@ -299,8 +301,12 @@ def _baseline(work: Path, target: Target) -> float:
     code, seconds = run_tests(target.tests, 3600, log)
     if code != 0:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
-        raise SystemExit(f"mutation: {target.module}: its tests fail unmutated (exit {code}) — fix them first:\n{tail}")
+        raise Unmutated(f"{target.module}: its tests fail unmutated (exit {code}), see {log}:\n{tail}")
     return seconds
+
+
+class Unmutated(Exception):
+    """A target's tests fail before any mutant: no score for it (the run reports it and fails)."""
 
 
 def mutate_and_run(item: Any, tests: tuple[str, ...], timeout: float, log: Path) -> Any:
@@ -392,7 +398,12 @@ def run_target(tree: Path, work: Path, target: Target, timeout: float, equivalen
 
 def _one(work: Path, target: Target, timeout: float, equivalents: dict) -> Outcome:
     """One target in this process's own copy of the checkout (a worker takes one target at a time)."""
-    return run_target(_tree(work / f"tree-{os.getpid()}"), work, target, timeout, equivalents, Say())
+    say = Say()
+    try:
+        return run_target(_tree(work / f"tree-{os.getpid()}"), work, target, timeout, equivalents, say)
+    except Unmutated as exc:
+        say(f"{target.module}: NOT RUN: {exc}")
+        return Outcome(target, broken=str(exc).splitlines()[0])
 
 
 class Say:
@@ -423,6 +434,8 @@ def report(outcomes: list[Outcome]) -> str:
         f"{total.incompetent:7} {total.score:6.1f}% {total.seconds:6.0f}s"
     )
     for o in outcomes:
+        if o.broken:
+            lines += ["", f"{o.target.module}: NOT RUN: {o.broken}"]
         for op, diff, why in o.survivors:
             before, after = diff_lines(diff)
             head = f"equivalent ({why})" if why else "SURVIVED"
@@ -475,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(text)
     print(f"\n(report: {work / 'report.txt'}; the sessions: {work}/*.sqlite, `cr-report` reads them)")
-    return 1 if any(o.survived or o.incompetent for o in outcomes) else 0
+    return 1 if any(o.survived or o.incompetent or o.broken for o in outcomes) else 0
 
 
 if __name__ == "__main__":
