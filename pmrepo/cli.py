@@ -203,6 +203,21 @@ GROUPS: dict[str, tuple[Opt, ...]] = {
         ),
         opt("--replace", action="store_true", help="publishing will replace a release already there"),
     ),
+    "verify": (
+        opt(
+            "location",
+            metavar="DIR|URL",
+            help="a release directory (repo/<release>/ or its mirror copy), its "
+            "http(s) URL, or a repository directory (with repodata/)",
+        ),
+        opt(
+            "--key",
+            type=Path,
+            default=None,
+            metavar="FILE",
+            help="the public key to trust (got from elsewhere; default: the key the release ships)",
+        ),
+    ),
     "new_release": (
         opt(
             "--from",
@@ -294,6 +309,13 @@ def _publish(pipe: Pipeline, args: argparse.Namespace) -> None:
     pipe.run_publish(args.target, dry_run=args.dry_run, replace=args.replace, allow_unchecked=args.allow_unchecked)
 
 
+def _verify(args: argparse.Namespace) -> int:  # no pipeline: it needs no manifest, only what was published
+    from .release_verify import run_verify
+
+    run_verify(args.location, key=args.key)
+    return 0
+
+
 @dataclass(frozen=True)
 class Command:
     """One subcommand: its one-line description, option groups, the Pipeline call (or a
@@ -367,6 +389,12 @@ COMMANDS: dict[str, Command] = {
             "write SHA256SUMS and publish <outdir>/<release_id>/ to a mirror atomically",
             (*_BASE, "publish"),
             _publish,
+        ),
+        Command(
+            "verify",
+            "check a published release: SHA256SUMS, signatures, repodata, SBOM and provenance against its files",
+            ("verify",),
+            standalone=_verify,
         ),
         Command(
             "new-release",

@@ -57,7 +57,16 @@ EXTRA: dict[tuple[str, str], str] = {
 LOG = run_logs(defaults.workdir()) / "setup.log"
 # Python packages: runtime (requirements.txt, the package's dependencies) and, in a checkout, the
 # test suite's (requirements-test.txt), as the modules they provide
-RUNTIME_MODULES = ("jinja2", "markdown_it", "requests", "tomlkit")
+RUNTIME_MODULES = (
+    "jinja2",
+    "markdown_it",
+    "requests",
+    "tomlkit",
+    "spdx_tools",
+    "in_toto_attestation",
+    "securesystemslib",
+    "packageurl",
+)
 # (ruff, mypy and the stubs mypy needs: `make check`; "requests-stubs" is what types-requests installs)
 TEST_MODULES = ("pytest", "yaml", "setuptools", "wheel", "selenium", "ruff", "mypy", "requests-stubs")
 
@@ -115,7 +124,7 @@ def setup() -> int:
         checkout = defaults.checkout()
         missing = python_missing(RUNTIME_MODULES + (TEST_MODULES if checkout else ()))
         if checkout is not None:
-            missing += pins_unmet(checkout / "requirements-test.txt")
+            missing += pins_unmet(checkout / "requirements.txt") + pins_unmet(checkout / "requirements-test.txt")
         if missing and checkout is None:
             print(
                 f"setup: Python modules {', '.join(missing)} are missing — fix: reinstall the package "

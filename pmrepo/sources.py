@@ -146,6 +146,7 @@ class Fetcher:
     max_bytes: int = field(default_factory=lambda: int(_env_number("PMREPO_FETCH_MAX_BYTES", 2 << 30)))
     deadline: float = field(default_factory=lambda: _env_number("PMREPO_FETCH_DEADLINE", 1800.0))
     progress_every: float = 2.0
+    session: Any = None  # a requests.Session to download with (its auth, e.g. publish's); None: plain requests
 
     def cached(self, sha256: str) -> Path:
         return self.cache_dir / sha256
@@ -182,7 +183,8 @@ class Fetcher:
         cap = size if size is not None else self.max_bytes
         why = "its pinned size" if size is not None else "PMREPO_FETCH_MAX_BYTES"
         t0 = last = time.monotonic()
-        with requests.get(url, stream=True, timeout=self.timeout, headers={"Accept-Encoding": "identity"}) as resp:
+        get = requests.get if self.session is None else self.session.get
+        with get(url, stream=True, timeout=self.timeout, headers={"Accept-Encoding": "identity"}) as resp:
             resp.raise_for_status()
             expected = resp.headers.get("Content-Length")
             if expected is not None and expected.isdigit() and int(expected) > cap:
