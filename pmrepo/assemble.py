@@ -247,13 +247,11 @@ class Assembly:
     def _write_provenance(self, staging: Output, inputs: BuildInputs, run_info: RunInfo) -> Path:
         """The provenance of everything in ``staging`` (itself excepted), signed when signing."""
         path = self.layout.provenance(staging)
-        subjects = provenance.subjects_of(staging.root, self.dist.name, {path.name})
-        finished = dt.datetime.now(dt.UTC)
-        stmt = provenance.statement(subjects, inputs, run_info, finished, signed=self.signer is not None)
-        if self.signer is None:
-            return provenance.write(path, stmt, None)
-        with self.step(f"{self.dist.name}: sign the provenance"):
-            return provenance.write(path, stmt, self.signer.key, log=self.signer.log)
+        key, log = (self.signer.key, self.signer.log) if self.signer else (None, None)
+        with self.step(f"{self.dist.name}: provenance{' (signed)' if key else ''}"):
+            subjects = provenance.subjects_of(staging.root, self.dist.name, {path.name})
+            stmt = provenance.statement(subjects, inputs, run_info, dt.datetime.now(dt.UTC), signed=key is not None)
+            return provenance.write(path, stmt, key, log=log)
 
 
 def _record(path: Path) -> BuildRecord | None:

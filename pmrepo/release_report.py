@@ -25,7 +25,7 @@ CHECKS: dict[str, str] = {  # id -> what it checks (at most 48 characters: the s
     "payload": "each repo package holds one readable repository",
     "repomd-signature": "repomd.xml.asc: signed by the release key",
     "repodata": "repomd.xml and primary.xml match the files",
-    "sbom": "valid SPDX 2.3; lists the files with their sha256",
+    "sbom": "valid SPDX 2.3; lists the files, their sha256",
     "provenance": "valid SLSA v1 Statement; subjects = the files",
     "provenance-signature": "a DSSE envelope signed by the release key",
 }

@@ -125,9 +125,10 @@ def _verify_release_dir(root: Path, ctx: Context, given: Path | None) -> None:
             f"{root}: no dist directory with repository packages — fix: give a release directory "
             "(repo/<release>/, its copy on a mirror or its URL) or a repository (with repodata/)"
         )
-    ctx.key = _trusted_key(root, dists, files, ctx, given)
-    _check_sums(root, files, ctx)
-    _check_sums_signature(root, ctx)
+    with ctx.console.step(f"key, {SUMS_NAME} and its signature ({len(files)} files)"):
+        ctx.key = _trusted_key(root, dists, files, ctx, given)
+        _check_sums(root, files, ctx)
+        _check_sums_signature(root, ctx)
     for dist in dists:
         with ctx.console.step(f"verify {dist}"):
             _verify_dist(root, dist, files, ctx)
