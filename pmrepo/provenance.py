@@ -22,6 +22,8 @@ splitting. Without a key the bare Statement is written, marked ``"signed": false
 
 The statement is validated with in-toto-attestation before it is written and when it is read.
 It is never part of a repository package: it records run times and hosts (reproducible builds).
+When only check reports changed after the build (``gate`` reran the checks), ``publish`` brings
+its subjects up to date (:func:`refresh`) — after checking its signature — and signs it again.
 """
 
 from __future__ import annotations
@@ -50,12 +52,13 @@ from .errors import AttestationError, SigningError
 from .fsutil import sha256_file, write_atomic
 from .manifest import Dist, Release
 from .sbom import SourceFile
-from .sign import Key, sign_detached, verify_detached
+from .sign import ENV_KEY, Key, sign_detached, verify_detached
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 BUILD_TYPE = "https://github.com/pmrepo/pmrepo/provenance/release-build/v1"
+ENV_KEY_HINT = f"{ENV_KEY} to the release key"
 INSTALLED_PKGS_LOG = "installed_pkgs.log"  # mock's list of a build root's packages (its package_state plugin)
 
 
@@ -299,3 +302,47 @@ def verify_signatures(view: ProvenanceView, pubkey: Path, *, log: Path | None = 
                 raise SigningError(f"{view.path}: signature {n} names key {sig.keyid}, but was made by {fpr}")
             found = fpr
     return found
+
+
+# What checks write into an output after it was built (``gate`` reruns them, the container test
+# records installed.json): the only files whose change ``refresh`` takes into the subjects.
+REFRESHABLE = ("gates/", "installed.json")
+
+
+def refresh(
+    path: Path, directory: Path, prefix: str, key: Key | None, pubkey: Path | None, *, log: Path | None = None
+) -> list[str]:
+    """Bring the subjects of the provenance at ``path`` up to date with ``directory`` when only
+    check reports (``REFRESHABLE``) changed since it was written; returns the changed names.
+    Anything else that changed, a provenance that does not verify (``pubkey``) or a signed one
+    without ``key`` is refused: it is never re-signed over."""
+    view = read(path)
+    if view.problems or view.statement is None:
+        raise AttestationError(f"{path}: {(view.problems or ('unreadable',))[0]} — fix: rebuild (build.py all)")
+    if view.signed:
+        if key is None or pubkey is None:
+            raise AttestationError(f"{path}: signed, and no key to sign it again — fix: set {ENV_KEY_HINT}")
+        verify_signatures(view, pubkey, log=log)
+    old, new = view.subjects(), subjects_of(directory, prefix, {path.name})
+    changed = sorted(n for n in set(old) | set(new) if old.get(n) != new.get(n))
+    if not changed:
+        return []
+    foreign = [n for n in changed if not n.removeprefix(f"{prefix}/").startswith(REFRESHABLE)]
+    if foreign:
+        raise AttestationError(
+            f"{directory.parent / foreign[0]}: differs from its subject in {path.name} (changed after the build) "
+            "— fix: rebuild (build.py all)"
+        )
+    stmt = copy.deepcopy(view.statement)
+    stmt["subject"] = [{"name": n, "digest": {"sha256": d}} for n, d in sorted(new.items())]
+    stmt["predicate"].setdefault("runDetails", {}).setdefault("byproducts", []).append(
+        {
+            "name": "check reports rewritten after the build",
+            "annotations": {"files": changed, "subjectsUpdatedOn": _timestamp(dt.datetime.now(dt.UTC))},
+        }
+    )
+    problems = check_statement(stmt)
+    if problems:
+        raise AttestationError(f"{path}: the refreshed statement is not valid: {problems[0]}")
+    write(path, stmt, key if view.signed else None, log=log)
+    return changed

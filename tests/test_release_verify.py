@@ -291,20 +291,84 @@ def test_verify_url(published: Published, served: Callable[[Path], str], tmp_pat
                for ln in fails(capped)), fails(capped)
 
 
-def test_publish_refuses_an_upload_that_does_not_verify(published: Published, tmp_path: Path) -> None:
-    """An output changed after it was built (here its SBOM) passes publish's vouching and
-    SHA256SUMS (regenerated) but not the verification: the release is not switched into place."""
+def _publish_copy(published: Published, tmp_path: Path, change: Callable[[Path], None]) -> tuple[Path, list[str]]:
+    """Publish a copy of the signed output, changed by ``change`` first, to a new mirror."""
     outdir = tmp_path / "repo"
     shutil.copytree(published.opts.outdir / RID, outdir / RID)
-    doc = outdir / RID / SBOM
-    doc.write_text(doc.read_text().replace('"MIT"', '"GPL-2.0-only"', 1))
+    change(outdir / RID)
     mirror = tmp_path / "mirror"
     mirror.mkdir()
     lines: list[str] = []
     opts = Options(release=DEMO, workdir=published.opts.workdir, outdir=outdir, dists=("el7",))
+    Pipeline(opts, say=lines.append).run_publish(str(mirror))
+    return mirror / RID, lines
+
+
+def test_publish_takes_rerun_check_reports_into_the_provenance(published: Published, tmp_path: Path) -> None:
+    """`gate` after `all` rewrites the output's check reports: publish brings the provenance's
+    subjects up to date (its signature checked first, then signed again) and says so."""
+    report = "el7/gates/digest-el7.txt"
+    release, lines = _publish_copy(published, tmp_path, lambda d: (d / report).write_text("rerun\n"))
+    assert any("provenance subjects brought up to date (1 check report(s)" in ln for ln in lines)
+    res = verify(release)
+    assert res.returncode == 0, res.stdout[-2000:]
+    stmt = json.loads(base64.b64decode(json.loads((release / PROV).read_text())["payload"]))
+    assert stmt["predicate"]["runDetails"]["byproducts"][0]["annotations"]["files"] == [report]
+
+
+@pytest.mark.parametrize(("what", "change", "message"), [
+    ("the SBOM", lambda d: (d / SBOM).write_text((d / SBOM).read_text().replace('"MIT"', '"GPL-2.0-only"', 1)),
+     f"{SBOM}: differs from its subject in {Path(PROV).name} (changed after the build)"),
+    ("the provenance", lambda d: _edit_json(d / PROV, _edit_payload), "signature 0 does not verify"),
+])
+def test_publish_refuses_an_output_changed_after_the_build(published: Published, tmp_path: Path, what: str,
+                                                           change: Callable[[Path], None], message: str) -> None:
+    from pmrepo.errors import AttestationError, SigningError
+
+    with pytest.raises((AttestationError, SigningError)) as err:
+        _publish_copy(published, tmp_path, change)
+    assert message in str(err.value), what
+    assert os.listdir(tmp_path / "mirror") == []  # refused before anything was uploaded
+
+
+def test_publish_refuses_an_upload_that_does_not_verify(published: Published, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mirror's copy is verified before the switch: a file that appears there during the upload
+    (not in SHA256SUMS, which the sha256 check alone never sees) stops the release."""
+    from pmrepo.publish_targets import DirTarget
+
+    upload = DirTarget.upload
+
+    def upload_and_more(self: DirTarget, source_dir: Path, files: list[str], staging: str) -> None:
+        upload(self, source_dir, files, staging)
+        (self.root / staging / "el7" / "stray.rpm").write_bytes(b"not ours")
+
+    monkeypatch.setattr(DirTarget, "upload", upload_and_more)
     with pytest.raises(PublishError) as err:
-        Pipeline(opts, say=lines.append).run_publish(str(mirror))
+        _publish_copy(published, tmp_path, lambda d: None)
     assert "verification of the upload failed" in str(err.value) and "not switched into place" in str(err.value)
-    assert f"first: {SBOM}: provenance: sha256 differs" in str(err.value)
-    assert not (mirror / RID).exists()
-    assert any(ln.startswith(f"FAIL {SBOM}: provenance: ") for ln in lines)
+    assert "first: el7/stray.rpm: sums: not listed in SHA256SUMS" in str(err.value)
+    assert not (tmp_path / "mirror" / RID).exists()
+
+
+def test_publish_over_webdav_verifies_through_the_targets_session(published: Published, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """An HTTP mirror: the uploaded copy is verified over HTTP, with publish's own credentials."""
+    from pmrepo import publish_targets
+    from webdav_server import DavServer, DavState
+
+    monkeypatch.setenv(publish_targets.ENV_USER, "u")
+    monkeypatch.setenv(publish_targets.ENV_PASSWORD, "p")
+    monkeypatch.setenv(publish_targets.ENV_INSECURE_AUTH, "1")  # loopback, plain http
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+    www = tmp_path / "www"
+    (www / "mirror").mkdir(parents=True)
+    lines: list[str] = []
+    with DavServer(DavState(root=www, auth=("u", "p"))) as dav:
+        opts = Options(release=DEMO, workdir=published.opts.workdir, outdir=published.opts.outdir, dists=("el7",))
+        Pipeline(opts, say=lines.append).run_publish(dav.url + "mirror/")
+        gets = [p for m, p, c in dav.state.log if m == "GET" and c == 200 and p.endswith(f"/{Path(PROV).name}")]
+    assert len(gets) == 2  # the sha256 check, then the verification of the upload
+    assert "\nprovenance-signature  1       0       0" in "\n".join(lines)
+    res = verify(www / "mirror" / RID)
+    assert res.returncode == 0, res.stdout[-2000:]
