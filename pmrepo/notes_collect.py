@@ -103,6 +103,8 @@ class DistNotes:
     # .repo files the upgrade from the previous release changes (an edited one gets a .rpmnew to merge)
     repo_changes: tuple[RepoFileChange, ...] = ()
     previous_signed: bool | None = None  # from the previous release's build.json; None: not found, taken as this one
+    sbom: str = ""  # the SBOM beside the repo packages (<dist>/<name>), "" when there is none
+    provenance: str = ""  # the provenance beside them, likewise
 
     @property
     def repo_file(self) -> RepoFile:
@@ -361,7 +363,14 @@ def _dist_notes(release: Release, previous: Release | None, dist: Dist, where: D
         erase=erase,
         smoke=tuple(smoke),
         unchecked=tuple(build.unchecked or ()) if build else (),
+        sbom=_shipped(dist, where.sbom(where.output)) if where else "",
+        provenance=_shipped(dist, where.provenance(where.output)) if where else "",
     )
+
+
+def _shipped(dist: Dist, path: Path) -> str:
+    """An output's file by its name in the release directory (``<dist>/<name>``), "" when absent."""
+    return f"{dist.name}/{path.name}" if path.is_file() else ""
 
 
 def _with_repo_changes(release: Release, previous: Release | None, d: DistNotes, layout: Layout | None) -> DistNotes:

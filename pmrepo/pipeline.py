@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import json
 import os
 import shutil
 import tempfile
@@ -38,6 +39,7 @@ from .options import Options as Options  # the run's options (cli.py fills them;
 from .pipeline_tasks import DistPlan, pin_sources, previous_repo_packages, publish_outputs, say_lacking, say_plan
 from .preflight import Input as PreflightInput
 from .progress import Console, Progress, Say, default_console, table
+from .provenance import RunInfo
 from .records import BuildRecord
 from .render import use_bytecode_cache
 from .scheduler import JobResult, JobSpec, Scheduler, Store, summary
@@ -72,6 +74,7 @@ class Pipeline:
         self.template_cache: Path = self.layout.template_cache
         self.say: Say = self.console.say
         self._builder: Builder | None = None
+        self.run_info: RunInfo | None = None  # set when a run starts building (the provenance records it)
         self.signer: Signer | None = None
         if opts.sign:
             from .sign import key_from_env
@@ -131,6 +134,24 @@ class Pipeline:
         except PmrepoError as exc:
             out.append(exc)
         return out
+
+    def shaping_options(self) -> dict[str, object]:
+        """The options that shape this run's output, as plain data (the provenance records them)."""
+        o = self.opts
+        chosen = {
+            "dists": [d.name for d in self.dists],
+            "backend": o.backend,
+            "backendOptions": o.backend_options,
+            "sign": o.sign,
+            "gates": o.gates,
+            "installCheck": o.install_check,
+            "container": o.container,
+            "containerImage": o.container_image,
+            "upgradeFrom": o.upgrade_from,
+            "components": list(o.components),
+        }
+        plain: dict[str, object] = json.loads(json.dumps(chosen, default=str, sort_keys=True))
+        return plain
 
     def preflight_input(self) -> PreflightInput:
         """What preflight looks at; what build would refuse is asked only when the run builds."""
@@ -314,6 +335,7 @@ class Pipeline:
             backend=self.opts.backend,
             step=self.console.step,
             unshippable=self.builder.unshippable_reason(),
+            run_info=self.run_info,
         )
 
     def assemble(
@@ -332,6 +354,7 @@ class Pipeline:
         """``all``: every step, the checks, the output in place; a summary table."""
         t0 = time.monotonic()
         self.preflight()
+        self.run_info = RunInfo.now(self.shaping_options())
         with self.locked() if lock else contextlib.nullcontext():
             self.say(
                 f"release {self.release.release_id} from {self.release.path}: "

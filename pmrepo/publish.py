@@ -12,7 +12,8 @@
 4. upload everything to ``<root>/.staging-<release_id>-<random>/``;
 5. verify the sha256 of every file *as stored on the mirror* (hash it in place
    for a directory, ``sha256sum`` over ssh for rsync, re-download with GET
-   for HTTP) against ``SHA256SUMS``;
+   for HTTP) against ``SHA256SUMS``; then the caller's ``check`` (the pipeline's:
+   ``pmrepo verify`` of the uploaded copy: signatures, repodata, SBOM, provenance);
 6. switch it into place with one rename (directory, rsync) or WebDAV ``MOVE``
    (``Overwrite: F``). With ``force`` on a directory target the new and the
    old release trade places in one atomic step (``renameat2`` with
@@ -37,7 +38,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,6 +90,8 @@ class Action:
             return f"upload {len(self.files)} files ({self.size} bytes) to {root}{self.name}/"
         if self.op == "verify":
             return f"verify sha256 of {len(self.files)} files in {root}{self.name}/ against {SUMS_NAME}"
+        if self.op == "check":
+            return f"verify the release in {root}{self.name}/ (signatures, repodata, SBOM, provenance)"
         if self.op == "move":
             return f"move {root}{self.name}/ to {root}{self.dest}/"
         if self.op == "swap":
@@ -235,15 +238,26 @@ def _execute(target: Target, source_dir: Path, action: Action, expected: dict[st
         raise PublishError(f"internal: unknown publish action {action.op}")
 
 
-def _execute_all(target: Target, source_dir: Path, actions: Sequence[Action], expected: dict[str, str]) -> None:
-    """Run the plan. When the upload or its verification fails (a stalled or hostile server
-    ends it with one line), the staging directory is removed again before the error is
-    raised — except on a target that resumes into it (rsync)."""
+def _execute_all(
+    target: Target,
+    source_dir: Path,
+    actions: Sequence[Action],
+    expected: dict[str, str],
+    check: Callable[[Target, str], None] | None,
+) -> None:
+    """Run the plan (``check``: the release verification of the uploaded copy, see ``publish``).
+    When the upload or its verification fails (a stalled or hostile server ends it with one
+    line, or the uploaded copy does not verify), the staging directory is removed again before
+    the error is raised — except on a target that resumes into it (rsync)."""
     for action in actions:
         try:
-            _execute(target, source_dir, action, expected)
+            if action.op == "check":
+                if check is not None:
+                    check(target, action.name)
+            else:
+                _execute(target, source_dir, action, expected)
         except BaseException:
-            if action.op in ("upload", "verify") and not target.reuse_staging:
+            if action.op in ("upload", "verify", "check") and not target.reuse_staging:
                 _remove_quietly(target, action.name)
             raise
 
@@ -258,12 +272,15 @@ def publish(
     log: Path | None = None,
     echo: Say | None = None,
     allow_insecure_auth: bool = False,
+    check: Callable[[Target, str], None] | None = None,
 ) -> PublishResult:
     """Publish ``source_dir`` as ``<target>/<release_id>/`` (see module doc).
 
     ``log`` is a file that receives the commands/requests made; ``echo``
     receives each plan line (default: printed for a dry run, else the
-    ``pmrepo.publish`` logger)."""
+    ``pmrepo.publish`` logger). ``check(target, staging)``, when given, runs
+    after the upload's sha256 were verified and before the switch into place
+    (the pipeline's: ``release_verify.publish_check``); it raises to stop."""
     if not RELEASE_ID_RE.match(release_id or ""):
         raise PublishError(f"release id '{release_id}' is not a plain name — fix: use <name>-<version>-<release>")
     source_dir = Path(source_dir)
@@ -274,6 +291,9 @@ def publish(
     target = make_target(target_url, log=log, allow_insecure_auth=allow_insecure_auth)
     try:
         actions, exists, _staging = plan_actions(target, release_id, files, size, force)
+        if check is not None:  # after the sha256 verification, before the switch
+            at = next(i for i, a in enumerate(actions) if a.op == "verify") + 1
+            actions.insert(at, Action("check", actions[at - 1].name))
         root = target.display
         plan = [a.describe(root) for a in actions]
         prefix = "[dry-run] would " if dry_run else ""
@@ -285,7 +305,7 @@ def publish(
         if dry_run:
             return result
         started = time.monotonic()
-        _execute_all(target, source_dir, actions, expected)
+        _execute_all(target, source_dir, actions, expected, check)
         say(
             f"published {release_id} ({len(files)} files, {size} bytes) to {result.url} "
             f"in {time.monotonic() - started:.1f}s"

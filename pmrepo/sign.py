@@ -263,14 +263,15 @@ def sign_rpms(
     )
 
 
-def sign_repomd(repodata_dir: Path, key: Key, gnupghome: Path | None = None, log: Path | None = None) -> Path:
-    """Write ``repodata/repomd.xml.asc`` (detached, armored, SHA256)."""
-    repodata_dir = Path(repodata_dir)
-    repomd = repodata_dir / "repomd.xml"
-    if not repomd.is_file():
-        raise SigningError(f"{repomd}: no such file — fix: run createrepo_c for this repository first")
-    asc = repodata_dir / "repomd.xml.asc"
-    tmp = repodata_dir / ".repomd.xml.asc.tmp"
+def sign_detached(
+    data: Path, key: Key, out: Path, *, armor: bool = True, gnupghome: Path | None = None, log: Path | None = None
+) -> Path:
+    """Write ``out``, a detached SHA256 signature of ``data`` by ``key`` (ASCII-armored unless
+    ``armor`` is false), atomically. Verify it with :func:`verify_detached`."""
+    data, out = Path(data), Path(out)
+    if not data.is_file():
+        raise SigningError(f"{data}: no such file to sign — fix: write it first")
+    tmp = out.with_name(f".{out.name}.tmp")
     tmp.unlink(missing_ok=True)
     home = Path(gnupghome or key.gnupghome)
     run(
@@ -281,19 +282,28 @@ def sign_repomd(repodata_dir: Path, key: Key, gnupghome: Path | None = None, log
             key.selector,
             "--digest-algo",
             GPG_DIGEST,
-            "--armor",
+            *(["--armor"] if armor else []),
             "--detach-sign",
             "--output",
             str(tmp),
-            str(repomd),
+            str(data),
         ),
         log_file=log,
         error=SigningError,
         timeout=SIGN_TIMEOUT,
     )
     os.chmod(tmp, 0o644)
-    os.replace(tmp, asc)
-    return asc
+    os.replace(tmp, out)
+    return out
+
+
+def sign_repomd(repodata_dir: Path, key: Key, gnupghome: Path | None = None, log: Path | None = None) -> Path:
+    """Write ``repodata/repomd.xml.asc`` (detached, armored, SHA256)."""
+    repodata_dir = Path(repodata_dir)
+    repomd = repodata_dir / "repomd.xml"
+    if not repomd.is_file():
+        raise SigningError(f"{repomd}: no such file — fix: run createrepo_c for this repository first")
+    return sign_detached(repomd, key, repodata_dir / "repomd.xml.asc", gnupghome=gnupghome, log=log)
 
 
 # --------------------------------------------------------------------------
@@ -348,11 +358,9 @@ def _parse_rpm_kv(output: str, paths: Sequence[str], key_ids: set[str]) -> list[
     return checks
 
 
-def verify_rpms(rpms: Sequence[Path], pubkey: Path, log: Path | None = None) -> list[RpmSignature]:
-    """``rpm -Kv`` every package against ``pubkey`` imported into a fresh rpmdb.
-
-    Raises SigningError naming the packages that are unsigned, signed by
-    another key, or whose digest/signature is not OK."""
+def check_rpms(rpms: Sequence[Path], pubkey: Path, log: Path | None = None) -> list[RpmSignature]:
+    """``rpm -Kv`` every package against ``pubkey`` imported into a fresh rpmdb: one verdict per
+    package (unsigned, signed by another key, digest or signature not OK), none raised."""
     if not rpms:
         return []
     pubkey = Path(pubkey)
@@ -370,16 +378,23 @@ def verify_rpms(rpms: Sequence[Path], pubkey: Path, log: Path | None = None) -> 
         paths = [str(p) for p in rpms]
         res = run(["rpm", "--dbpath", db, "-Kv", *paths], log_file=log, check=False)
     checks = _parse_rpm_kv(res.output, paths, key_ids)
+    if res.returncode != 0 and all(c.ok for c in checks):  # never trust parsing over rpm's own verdict
+        checks[0] = RpmSignature(paths[0], False, f"rpm -K exited {res.returncode}")
+    return checks
+
+
+def verify_rpms(rpms: Sequence[Path], pubkey: Path, log: Path | None = None) -> list[RpmSignature]:
+    """:func:`check_rpms`, raising SigningError naming the packages that are unsigned, signed
+    by another key, or whose digest/signature is not OK."""
+    checks = check_rpms(rpms, pubkey, log)
     failed = [c for c in checks if not c.ok]
-    if res.returncode != 0 and not failed:  # never trust parsing over rpm's own verdict
-        failed = [RpmSignature(paths[0], False, f"rpm -K exited {res.returncode}")]
     if failed:
         shown = "; ".join(f"{Path(c.path).name}: {c.reason}" for c in failed[:5])
         more = f" (+{len(failed) - 5} more)" if len(failed) > 5 else ""
         where = f" (log: {log})" if log else ""
         raise SigningError(
-            f"{len(failed)} of {len(paths)} package(s) fail verification against {pubkey.name}: {shown}{more}{where}"
-            " — fix: sign them with that key (build.py sign)"
+            f"{len(failed)} of {len(checks)} package(s) fail verification against {Path(pubkey).name}: "
+            f"{shown}{more}{where} — fix: sign them with that key (build.py sign)"
         )
     return checks
 
@@ -421,6 +436,14 @@ def _pubkey_fingerprints(home: Path, pubkey: Path, log: Path | None) -> set[str]
         elif f[0] == "sub":
             expect_fpr = False
     return fprs
+
+
+def public_key_fingerprints(pubkey: Path, log: Path | None = None) -> set[str]:
+    """The primary fingerprints of the keys in an exported public key file (a fresh keyring)."""
+    if not Path(pubkey).is_file():
+        raise SigningError(f"{pubkey}: no such public key file — fix: give the release's exported public key")
+    with temporary_gnupghome("pmrepo-gpgk-") as home:
+        return _pubkey_fingerprints(home, Path(pubkey), log)
 
 
 def verify_detached(data: Path, signature: Path, pubkey: Path, log: Path | None = None) -> str:
@@ -467,8 +490,11 @@ __all__ = [
     "Key",
     "RpmSignature",
     "Signer",
+    "check_rpms",
     "export_public_key",
     "key_from_env",
+    "public_key_fingerprints",
+    "sign_detached",
     "sign_repomd",
     "sign_rpms",
     "temporary_gnupghome",

@@ -139,6 +139,7 @@ class Fetcher:
     max_bytes: int = field(default_factory=fetch_max_bytes)
     deadline: float = field(default_factory=fetch_deadline)
     progress_every: float = 2.0
+    session: Any = None  # a requests.Session to download with (its auth, e.g. publish's); None: plain requests
 
     def cached(self, sha256: str) -> Path:
         return self.cache_dir / sha256
@@ -175,7 +176,8 @@ class Fetcher:
         cap = size if size is not None else self.max_bytes
         why = "its pinned size" if size is not None else "PMREPO_FETCH_MAX_BYTES"
         t0 = last = time.monotonic()
-        with requests.get(url, stream=True, timeout=self.timeout, headers={"Accept-Encoding": "identity"}) as resp:
+        get = requests.get if self.session is None else self.session.get
+        with get(url, stream=True, timeout=self.timeout, headers={"Accept-Encoding": "identity"}) as resp:
             resp.raise_for_status()
             expected = resp.headers.get("Content-Length")
             if expected is not None and expected.isdigit() and int(expected) > cap:
