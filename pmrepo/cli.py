@@ -271,8 +271,12 @@ def _setup(args: argparse.Namespace) -> int:
 
 def _new_release(args: argparse.Namespace) -> int:  # no pipeline: it writes a manifest
     from .newrelease import derive, report
+    from .progress import default_console
 
-    print(report(derive(args.from_, args.version, args.new_release, args.date, args.set, args.output)))
+    res = derive(
+        args.from_, args.version, args.new_release, args.date, args.set, args.output, console=default_console()
+    )
+    print(report(res))
     return 0
 
 

@@ -360,7 +360,11 @@ def record_pins(text: str, path: Path, pins: list[tuple[str, str, str]], sizes: 
 
 
 def _add_key(table: Any, key: str, value: str | int) -> None:
-    """Add ``key`` at the end of a table; an inline table keeps its spacing (``{ url = "…", sha256 = "…" }``)."""
+    """Add ``key`` at the end of a table; an inline table keeps its spacing (``{ url = "…", sha256 = "…" }``).
+    A key already there (a ``size`` written by hand, or by an older ``new-release``) gets the new value."""
+    if key in table:
+        table[key] = value
+        return
     if not isinstance(table, InlineTable):
         table[key] = value
         return
