@@ -190,6 +190,25 @@ _COMPONENT_KEYS = {
 }
 
 
+def _component_dists(r: _Reader, data: Any, where: str, all_dists: tuple[str, ...]) -> tuple[str, ...]:
+    """A component's ``dists``: declared ones, each once, at least one (default: every dist)."""
+    dists = r.str_list(data, "dists", where, default=all_dists)
+    for i, d in enumerate(dists):
+        if d not in all_dists:
+            raise r.fail(
+                f"{where}.dists", f"'{d}' is not declared under [dists]", f"use one of: {', '.join(all_dists)}"
+            )
+        if d in dists[:i]:
+            raise r.fail(f"{where}.dists", f"{d} is listed twice", "list each dist once")
+    if not dists:
+        raise r.fail(
+            f"{where}.dists",
+            "is empty: the component would be built for no dist",
+            f"list the dists it is built for ({', '.join(all_dists)}), or remove dists to build it for every one",
+        )
+    return dists
+
+
 def _load_component(
     r: _Reader, root: Path, spec_dir: Path, idx: int, data: Any, all_dists: tuple[str, ...]
 ) -> Component:
@@ -207,12 +226,7 @@ def _load_component(
         hint="a version has no '-', '~' or '^' (el6's rpm 4.8 cannot compare them)",
     )
     release = r.str_(data, "release", where, pattern=VERSION_RE, hint="a release has no '-', '~' or '^'")
-    dists = r.str_list(data, "dists", where, default=all_dists)
-    for d in dists:
-        if d not in all_dists:
-            raise r.fail(
-                f"{where}.dists", f"'{d}' is not declared under [dists]", f"use one of: {', '.join(all_dists)}"
-            )
+    dists = _component_dists(r, data, where, all_dists)
     raw_sources = data.get("sources", [])
     if not isinstance(raw_sources, list):
         raise r.fail(f"{where}.sources", "must be a list", 'write sources = [{url = "…", sha256 = "…"}]')
