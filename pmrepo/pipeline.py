@@ -100,6 +100,9 @@ class Pipeline:
     def preflight_problems(self, components: set[str] | None = None) -> list[PmrepoError]:
         """Every problem with the manifest's sources, spec templates and the backend."""
         out: list[PmrepoError] = []
+        late = preflight.future_date(self.release)
+        if late is not None:
+            out.append(late)
         unpinned = [(c, s) for c, s in sources.unpinned(self.release) if components is None or c.name in components]
         if unpinned:
             comp, src = unpinned[0]
@@ -371,6 +374,9 @@ class Pipeline:
     def run_check(self) -> None:
         """``check``: the manifest is valid and buildable here (writes nothing)."""
         rel = self.release
+        late = preflight.future_date(rel)  # before the specs are rendered and parsed
+        if late is not None:
+            raise late
         self.say(
             f"{rel.path}: valid manifest for {rel.release_id} "
             f"({len(rel.component_names())} components, dists {', '.join(rel.dists)})"
