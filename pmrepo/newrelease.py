@@ -22,7 +22,7 @@ import datetime as dt
 import gc
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -301,7 +301,7 @@ def derive(
     """Write the next release's manifest; return what changed and what is left to do.
     ``console`` reports a slow stretch (loading or writing a large manifest)."""
     with _gc_paused():
-        return _derive(source, version, release, date, sets, target, (console or Console(lambda line: None)).watch)
+        return _derive(source, version, release, date, sets, target, console or Console(lambda line: None))
 
 
 @contextlib.contextmanager
@@ -325,15 +325,16 @@ def _derive(
     date: str,
     sets: list[str],
     target: Path | None,
-    watch: Callable[[str], contextlib.AbstractContextManager[None]],
+    console: Console,
 ) -> Result:
+    watch = console.watch
     if not Path(source).is_file():
         raise _fail(
             f"--from {source}",
             "no such manifest",
             "pass the current release's manifest, e.g. --from releases/1.1.14-1.1.toml",
         )
-    with watch(f"load {source}"):
+    with console.reading(f"load {source}", Path(source)):
         rel = manifest.load(source)
     day, path, settings = _checked_args(rel, version, release, date, sets, target)
     with watch(f"read {rel.path.name} for editing (tomlkit)"):

@@ -49,7 +49,7 @@ class Pipeline:
         self.opts = opts
         self.console: Console = default_console() if say is None else Console(say)
         if release is None:
-            with self.console.watch(f"load {opts.release}"):
+            with self.console.reading(f"load {opts.release}", Path(opts.release)):
                 release = manifest.load(opts.release)
         self.release: Release = release
         if opts.jobs is not None and opts.jobs < 1:
@@ -470,7 +470,7 @@ class Pipeline:
     def run_notes(self) -> list[Path]:
         """``notes``: the release notes from the manifest and what was built (build.json, installed.json)."""
         with WorkdirLock(self.opts.outdir, "output directory"), self.console.step("release notes"):
-            paths = render_notes(self.release, self.layout.release_out, repo_dir=self.opts.outdir)
+            paths = render_notes(self.release, self.layout.release_out, repo_dir=self.opts.outdir, say=self.say)
         for path in paths:
             self.say(str(path))
         return paths
