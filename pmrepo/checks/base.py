@@ -358,6 +358,15 @@ def _groups(checks: Sequence[Check]) -> list[list[Check]]:
     return groups
 
 
+def _group_label(group: Sequence[Check], ctx: CheckContext) -> str:
+    """The step of a group: named by its record, or by its checks when one of them already has
+    that label (``container install`` then ``upgrade``: never two ``container install: started``)."""
+    label = f"{ctx.dist.name}: {group[0].record}"
+    if any(c.label(ctx) == label for c in group):
+        return f"{ctx.dist.name}: {' + '.join(c.name for c in group)}"
+    return label
+
+
 def _run_one(check: Check, ctx: CheckContext, out: DistRun) -> None:
     if check.needs_passed and out.failed is not None:
         why = f"not run: {out.failed.check} failed"
@@ -383,7 +392,7 @@ def run_checks(checks: Sequence[Check], ctx: CheckContext) -> DistRun:
     out = DistRun(ctx.dist.name)
     try:
         for group in _groups(checks):
-            outer = ctx.step(f"{ctx.dist.name}: {group[0].record}") if len(group) > 1 else contextlib.nullcontext()
+            outer = ctx.step(_group_label(group, ctx)) if len(group) > 1 else contextlib.nullcontext()
             with outer:
                 for check in group:
                     _run_one(check, ctx, out)

@@ -76,3 +76,25 @@ def test_a_failure_runs_the_cheap_checks_skips_the_container_and_raises_the_firs
     with pytest.raises(GateError, match="^install failed$"):
         found.raise_for_failure()
     assert (ctx.output.reports / "install-el7.txt").read_text() == "bad\n"  # reports even of a failed run
+
+
+def test_no_step_starts_twice_under_one_label(ctx: CheckContext) -> None:
+    """Issue 26: `gate --upgrade-from` printed `el7: container install: started` twice (the group of
+    the record "container install" and its first check, of that name): each label starts once."""
+    import contextlib
+    from collections import Counter
+    from collections.abc import Iterator
+
+    started: list[str] = []
+
+    @contextlib.contextmanager
+    def step(label: str) -> Iterator[None]:
+        started.append(label)
+        yield
+
+    checks = [Fake("digest gate", "gates"), Fake("compat gate", "gates"),
+              Fake("container install", "container install"), Fake("upgrade", "container install")]
+    run_checks(checks, CheckContext(ctx.release, ctx.dist, ctx.layout, [], ctx.output, say=lambda s: None, step=step))
+    assert [n for n, k in Counter(started).items() if k > 1] == [], started
+    assert started == ["el7: gates", "el7: digest gate", "el7: compat gate", "el7: container install + upgrade",
+                       "el7: container install", "el7: upgrade"]
