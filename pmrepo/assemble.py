@@ -167,7 +167,7 @@ class Assembly:
             if pubkey:
                 shutil.copyfile(pubkey, staging.root / pubkey.name)
             ctx = CheckContext.for_dist(rel, dist, self.layout, repo_rpms, staging, say=self.say, step=self.step)
-            found = run_checks(self.checks, ctx)
+            found = run_checks(self.checks, ctx, "all")
             found.raise_for_failure()
             notes = found.notes()
             files = {p.name: FileInfo(p.stat().st_size, sha256_file(p)) for p in staging.rpms()}

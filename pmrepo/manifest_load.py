@@ -192,20 +192,15 @@ _COMPONENT_KEYS = {
 
 def _component_dists(r: _Reader, data: Any, where: str, all_dists: tuple[str, ...]) -> tuple[str, ...]:
     """A component's ``dists``: declared ones, each once, at least one (default: every dist)."""
-    dists = r.str_list(data, "dists", where, default=all_dists)
+    dists, known = r.str_list(data, "dists", where, default=all_dists), ", ".join(all_dists)
     for i, d in enumerate(dists):
         if d not in all_dists:
-            raise r.fail(
-                f"{where}.dists", f"'{d}' is not declared under [dists]", f"use one of: {', '.join(all_dists)}"
-            )
+            raise r.fail(f"{where}.dists", f"'{d}' is not declared under [dists]", f"use one of: {known}")
         if d in dists[:i]:
             raise r.fail(f"{where}.dists", f"{d} is listed twice", "list each dist once")
     if not dists:
-        raise r.fail(
-            f"{where}.dists",
-            "is empty: the component would be built for no dist",
-            f"list the dists it is built for ({', '.join(all_dists)}), or remove dists to build it for every one",
-        )
+        why, fix = "is empty: the component would be built for no dist", f"list its dists ({known}), or remove"
+        raise r.fail(f"{where}.dists", why, f"{fix} dists to build it for every one")
     return dists
 
 

@@ -459,7 +459,7 @@ class Pipeline:
                 ctx = CheckContext.for_dist(
                     self.release, dist, where, where.output.rpms(), where.output, say=self.say, step=self.console.step
                 )
-                runs.append(run_checks(check_list, ctx))
+                runs.append(run_checks(check_list, ctx, "gate"))
         self.say(check_summary(runs))
         for dist in self.dists:
             self.say(f"reports: {self.layout.dist(dist.name).reports}")

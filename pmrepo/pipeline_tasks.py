@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import manifest, preflight, sources, specs
 from .builders import Builder
+from .checks import REQUIRED_CHECK_IDS
 from .checksums import write_sha256sums
 from .errors import GateError
 from .graph import BuildGraph
@@ -150,7 +151,13 @@ def publish_outputs(
         raise preflight.PreflightError(found)
     refuse_unshippable(source)  # before anything is written (notes, SHA256SUMS)
     unchecked = vouch(
-        source, rel.key, rel.path, tuple(rel.dists), required=[d.name for d in dists], allow_unchecked=allow_unchecked
+        source,
+        rel.key,
+        rel.path,
+        tuple(rel.dists),
+        required=[d.name for d in dists],
+        allow_unchecked=allow_unchecked,
+        required_checks=REQUIRED_CHECK_IDS,
     )
     for dist, skipped in unchecked.items():
         console.say(f"publish: {dist} was built without {', '.join(skipped)} (--allow-unchecked; the notes say so)")

@@ -6,6 +6,9 @@
   notes) and which did not, signing, the build backend.
 * ``installed.json`` (:class:`InstallRecord`): what the container install
   test's metapackage install really put there (name -> version-release).
+* ``gates/results.json`` (:class:`CheckResults`): the latest result of every
+  check of the output, whichever command ran it (``all`` or ``gate``): each
+  run's results replace those of the checks it ran. ``publish`` vouches for it.
 
 Each carries ``format`` (a file without one is format 1, the layout before
 the field existed); a file of a newer format, unreadable JSON or a field of
@@ -25,6 +28,7 @@ from .fsutil import write_atomic
 
 BUILD_FORMAT = 1
 INSTALL_FORMAT = 1
+RESULTS_FORMAT = 1
 
 
 class RecordError(PmrepoError):
@@ -206,6 +210,104 @@ class InstallRecord:
             "image": self.image,
             "engine": self.engine,
             "packages": dict(sorted(self.packages.items())),
+        }
+
+    def write(self, path: Path) -> Path:
+        write_atomic(path, json.dumps(self.to_json(), indent=2, sort_keys=True) + "\n")
+        return path
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's latest run on one output."""
+
+    check: str  # the check's id (digest, install, …)
+    name: str  # its words (digest gate, container install, …)
+    record: str  # its build.json record (gates, fresh-root install, container install)
+    passed: bool
+    ran: bool = True  # False: not run, because a check before it failed
+    required: bool = False  # publish refuses an output without its passing result (unless --allow-unchecked)
+    report: str = ""  # its report's file name in gates/ ("" none)
+    note: str = ""
+    command: str = ""  # the command that ran it: all, gate
+    at: str = ""  # when, UTC (ISO 8601)
+
+    @property
+    def verdict(self) -> str:
+        return "passed" if self.passed else ("FAILED" if self.ran else "not run")
+
+
+@dataclass(frozen=True)
+class CheckResults:
+    """``gates/results.json``: the latest result of every check of one output, by check id."""
+
+    dist: str | None
+    results: dict[str, CheckResult] = field(default_factory=dict)
+    format: int = RESULTS_FORMAT
+
+    @classmethod
+    def read(cls, path: Path) -> CheckResults:
+        data = _load(path)
+        f = _Fields(path, data, RESULTS_FORMAT)
+        raw = data.get("results")
+        if not isinstance(raw, dict):
+            f.fail("results", "table")
+        results: dict[str, CheckResult] = {}
+        for check, entry in raw.items():
+            one = _Fields(path, entry if isinstance(entry, dict) else {}, RESULTS_FORMAT)
+            if not isinstance(entry, dict) or not isinstance(entry.get("passed"), bool):
+                raise RecordError(f'{path}: "results.{check}" is not a check result — fix: rerun `build.py gate`')
+            results[check] = CheckResult(
+                check=check,
+                name=one.text("name", check) or check,
+                record=one.text("record", "") or "",
+                passed=one.flag("passed"),
+                ran=one.flag("ran", True),
+                required=one.flag("required"),
+                report=one.text("report", "") or "",
+                note=one.text("note", "") or "",
+                command=one.text("command", "") or "",
+                at=one.text("at", "") or "",
+            )
+        return cls(dist=f.text("dist"), results=results)
+
+    @classmethod
+    def read_or_none(cls, path: Path) -> CheckResults | None:
+        """The record at ``path``; None when there is none (an output of a pmrepo before it)."""
+        return cls.read(path) if path.is_file() else None
+
+    def merged(self, latest: list[CheckResult]) -> CheckResults:
+        """These results with ``latest`` (one run's) replacing those of the same checks."""
+        return CheckResults(self.dist, {**self.results, **{r.check: r for r in latest}})
+
+    def failed(self) -> list[CheckResult]:
+        """The results that did not pass: the failed ones first, then those not run."""
+        bad = [r for r in self.results.values() if not r.passed]
+        return sorted(bad, key=lambda r: not r.ran)
+
+    def missing(self, required: Mapping[str, str]) -> tuple[str, ...]:
+        """The records (of ``required``: check id -> record) with a check that has no passing result."""
+        out = [rec for check, rec in required.items() if check not in self.results or not self.results[check].passed]
+        return tuple(dict.fromkeys(out))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "dist": self.dist,
+            "results": {
+                r.check: {
+                    "name": r.name,
+                    "record": r.record,
+                    "passed": r.passed,
+                    "ran": r.ran,
+                    "required": r.required,
+                    "report": r.report,
+                    "note": r.note,
+                    "command": r.command,
+                    "at": r.at,
+                }
+                for r in self.results.values()
+            },
         }
 
     def write(self, path: Path) -> Path:

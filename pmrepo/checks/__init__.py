@@ -98,9 +98,12 @@ def required_records() -> tuple[str, ...]:
 
 # the records every published output must have passed (publish refuses the others unless --allow-unchecked)
 REQUIRED_CHECKS = required_records()
+# the same, check by check: id -> record (publish reads each one's latest result in gates/results.json)
+REQUIRED_CHECK_IDS: dict[str, str] = {c.id: c.record for c in CHECK_CLASSES if c.required}
 
 __all__ = [
     "REQUIRED_CHECKS",
+    "REQUIRED_CHECK_IDS",
     "Check",
     "CheckContext",
     "CheckOptions",
