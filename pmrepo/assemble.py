@@ -26,10 +26,11 @@ from .checks import REQUIRED_CHECKS, Check, CheckContext, run_checks
 from .checks.rpmlint import CONFIG as GATE_CONFIG
 from .errors import BuildError
 from .fsutil import sha256_file, write_atomic
-from .layout import DistLayout, Output
+from .layout import DistLayout, Output, repo_rpm_dir
 from .manifest import Dist, Release
 from .progress import Say, StepFn, quiet_step
-from .records import BuildRecord, FileInfo, RecordError
+from .records import BuildRecord, FileInfo, RecordError, RpmInfo
+from .rpmfile import unsigned_digest
 from .scheduler import JobResult
 from .sign import Signer
 
@@ -187,6 +188,7 @@ class Assembly:
                 shippable=not self.unshippable,
                 not_shippable=self.unshippable,
                 expected_install=tuple(expected.packages),
+                rpms=rpm_digests_of(list(self.layout.trees().values())),
             ).write(staging.build_json)
             replace_dir(staging.root, self.final, self.layout.staging_root)
             with contextlib.suppress(OSError):
@@ -195,6 +197,15 @@ class Assembly:
             shutil.rmtree(staging.root, ignore_errors=True)
             raise
         return self.final
+
+
+def rpm_digests_of(trees: Sequence[Path]) -> dict[str, RpmInfo]:
+    """Every RPM of the repositories, as shipped (signed or not), and its unsigned digest."""
+    return {
+        p.name: RpmInfo(sha256_file(p), unsigned_digest(p))
+        for t in trees
+        for p in sorted(repo_rpm_dir(t).glob("*.rpm"))
+    }
 
 
 def _record(path: Path) -> BuildRecord | None:

@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import manifest, preflight, sources, specs
+from . import lineage, manifest, preflight, sources, specs
 from .assemble import Assembly, clean_scratch
 from .builders import Builder, get_builder
 from .checks import Check, CheckContext, CheckOptions, DistRun, default_checks, run_checks
@@ -32,10 +32,18 @@ from .fsutil import sha256_file, write_atomic
 from .graph import build_graph
 from .layout import Layout
 from .lock import WorkdirLock
-from .manifest import Dist, Release, redact_url
+from .manifest import Component, Dist, Release, redact_url
 from .notes import render_notes
 from .options import Options as Options  # the run's options (cli.py fills them; tests import them here)
-from .pipeline_tasks import DistPlan, pin_sources, previous_repo_packages, publish_outputs, say_lacking, say_plan
+from .pipeline_tasks import (
+    DistPlan,
+    pin_sources,
+    predecessor_output,
+    previous_repo_packages,
+    publish_outputs,
+    say_lacking,
+    say_plan,
+)
 from .preflight import Input as PreflightInput
 from .progress import Console, Progress, Say, default_console, table
 from .records import BuildRecord
@@ -158,6 +166,19 @@ class Pipeline:
                 return [exc]
         return []
 
+    @functools.cached_property
+    def origins(self) -> dict[tuple[str, str], specs.Origin]:
+        """(component, dist) -> the release where that build's NEVRA first appeared (``lineage``):
+        its %changelog date and SOURCE_DATE_EPOCH, so an unchanged component builds the same bits."""
+        return lineage.origins(self.release, [d.name for d in self.dists], self.console.watch)
+
+    def source_key(self, comp: Component, dist: str) -> str:
+        """The sources directory of ``comp``'s build for ``dist``: one per entry, and one per origin
+        when its dists' builds have different ones (a project tree is packed with its build's date)."""
+        mine = self.origins[(comp.name, dist)]
+        theirs = {self.origins[(comp.name, d.name)] for d in self.dists if d.name in comp.dists}
+        return comp.key if len(theirs) == 1 else f"{comp.key}@{mine.vr}"
+
     # -- steps --------------------------------------------------------------
     def render(self) -> dict[tuple[str, str], Path]:
         """Render every component spec per dist into the work directory."""
@@ -168,7 +189,7 @@ class Pipeline:
             tick = self.console.counter(f"{dist.name}: specs rendered", len(comps))
             for n, comp in enumerate(comps, 1):
                 path = self.layout.dist(dist.name).spec(comp.name)
-                text = specs.render_component(self.release, dist, comp)
+                text = specs.render_component(self.release, dist, comp, self.origins[(comp.name, dist.name)])
                 if not (path.is_file() and path.read_text() == text):  # a rerun rewrites nothing
                     write_atomic(path, text)
                 out[(comp.name, dist.name)] = path
@@ -176,23 +197,21 @@ class Pipeline:
         return out
 
     def fetch_sources(self, components: set[str] | None = None) -> dict[str, tuple[Path, tuple[str, ...]]]:
-        """The sources of each wanted component entry, keyed by ``Component.key`` (per-dist
-        entries of one component have their own sources)."""
+        """The sources of each wanted component entry, keyed by ``source_key`` (per-dist entries of
+        one component have their own sources; so have an entry's builds of different origins)."""
         fetcher = sources.Fetcher(self.layout.cache, say=self.say)
         out: dict[str, tuple[Path, tuple[str, ...]]] = {}
         wanted = {
-            c.key
+            (self.source_key(c, d.name), c.key): (c, self.origins[(c.name, d.name)])
             for d in self.dists
             for c in self.release.components_for(d.name)
             if components is None or c.name in components
         }
-        for comp in self.release.components:
-            if comp.key not in wanted:
-                continue
-            dest = self.layout.sources(comp.key)
+        for (key, _), (comp, origin) in sorted(wanted.items(), key=lambda kv: kv[0]):
+            dest = self.layout.sources(key)
             shutil.rmtree(dest, ignore_errors=True)
-            files = sources.prepare(comp, self.release, dest, fetcher)
-            out[comp.key] = (dest, tuple(sha256_file(f) for f in files))
+            files = sources.prepare(comp, self.release, dest, fetcher, origin.epoch)
+            out[key] = (dest, tuple(sha256_file(f) for f in files))
         return out
 
     def plan(
@@ -254,10 +273,10 @@ class Pipeline:
         def src(c: str, d: str) -> tuple[Path, tuple[str, ...]]:
             entry = self.release.component_for(c, d)
             assert entry is not None, (c, d)
-            return srcs[entry.key]
+            return srcs[self.source_key(entry, d)]
 
         jobs = {
-            (c, d): JobSpec(c, plans[d].dist, rendered[(c, d)], *src(c, d))
+            (c, d): JobSpec(c, plans[d].dist, rendered[(c, d)], *src(c, d), self.origins[(c, d)].epoch)
             for (c, d) in rendered
             if only is None or (c, d) in only
         }
@@ -304,7 +323,9 @@ class Pipeline:
             else functools.partial(previous_repo_packages, self.release, upgrade_from=upgrade_from)
         )
         opts = CheckOptions(o.install_check, o.gates, o.container, o.container_image)
-        return default_checks(self.release, opts, previous, self.say)
+        # the NEVRA gate: the previous release's output under --upgrade-from, else beside this one's
+        predecessor = functools.partial(predecessor_output, self.release, root=upgrade_from or o.outdir)
+        return default_checks(self.release, opts, previous, self.say, predecessor)
 
     def assembly(self, dist: Dist, check_list: list[Check] | None = None) -> Assembly:
         return Assembly(

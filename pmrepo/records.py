@@ -3,7 +3,9 @@
 * ``build.json`` (:class:`BuildRecord`): what assembly made — the release and
   manifest key it was built from, every shipped package's version-release,
   every repo package file with size and sha256, which checks ran (with their
-  notes) and which did not, signing, the build backend.
+  notes) and which did not, signing, the build backend, and every RPM of the
+  three repositories with its sha256 and its unsigned digest (the next
+  release's NEVRA gate compares its own builds with them).
 * ``installed.json`` (:class:`InstallRecord`): what the container install
   test's metapackage install really put there (name -> version-release).
 * ``gates/results.json`` (:class:`CheckResults`): the latest result of every
@@ -100,6 +102,15 @@ class FileInfo:
 
 
 @dataclass(frozen=True)
+class RpmInfo:
+    """One RPM of the repositories: its file's sha256, and that of its header and payload
+    (``rpmfile.unsigned_digest``: the build's, however it is signed)."""
+
+    sha256: str
+    unsigned: str
+
+
+@dataclass(frozen=True)
 class BuildRecord:
     """``build.json``: one assembled dist."""
 
@@ -117,6 +128,8 @@ class BuildRecord:
     shippable: bool = True  # False: built with BuildRequires assumed from the build host; publish refuses it
     not_shippable: str = ""  # why not
     expected_install: tuple[str, ...] | None = None  # what installing the metapackage must put there (the ★)
+    # every RPM of the three repositories (file name -> digests): the next release's NEVRA gate reads them
+    rpms: dict[str, RpmInfo] = field(default_factory=dict)
     format: int = BUILD_FORMAT
 
     @classmethod
@@ -135,6 +148,12 @@ class BuildRecord:
             ):
                 raise RecordError(f"{path}: no size/sha256 for {name} — fix: rebuild (build.py all)")
             files[name] = FileInfo(info["size"], info["sha256"])
+        rpms_raw = data.get("rpms", {})
+        if not isinstance(rpms_raw, dict) or not all(
+            isinstance(v, dict) and isinstance(v.get("sha256"), str) and isinstance(v.get("unsigned"), str)
+            for v in rpms_raw.values()
+        ):
+            f.fail("rpms", "a table of file name -> {sha256, unsigned}")
         return cls(
             dist=f.text("dist"),
             release=f.text("release"),
@@ -150,6 +169,7 @@ class BuildRecord:
             shippable=f.flag("shippable", True),
             not_shippable=f.text("not_shippable", "") or "",
             expected_install=f.names("expected_install"),
+            rpms={n: RpmInfo(v["sha256"], v["unsigned"]) for n, v in rpms_raw.items()},
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -169,6 +189,11 @@ class BuildRecord:
             **({"not_shippable": self.not_shippable} if self.not_shippable else {}),
             **({"expected_install": list(self.expected_install)} if self.expected_install is not None else {}),
             "files": {n: {"size": i.size, "sha256": i.sha256} for n, i in sorted(self.files.items())},
+            **(
+                {"rpms": {n: {"sha256": i.sha256, "unsigned": i.unsigned} for n, i in self.rpms.items()}}
+                if self.rpms
+                else {}
+            ),
         }
 
     def write(self, path: Path) -> Path:

@@ -255,8 +255,11 @@ def copy_private(src: Path, target: Path, original: Path | None) -> None:
         shutil.copyfileobj(inp, out, CHUNK)
 
 
-def prepare(component: Component, release: Release, dest: Path, fetcher: Fetcher) -> list[Path]:
-    """Put every source and patch of ``component`` into ``dest``; return their paths.
+def prepare(
+    component: Component, release: Release, dest: Path, fetcher: Fetcher, epoch: int | None = None
+) -> list[Path]:
+    """Put every source and patch of ``component`` into ``dest``; return their paths. A project
+    tree is packed with the mtime ``epoch`` (its build's SOURCE_DATE_EPOCH; default the release's).
 
     Refuses an unpinned URL source (no sha256) with UnpinnedSourceError.
     """
@@ -266,7 +269,7 @@ def prepare(component: Component, release: Release, dest: Path, fetcher: Fetcher
         target = dest / src.filename
         if src.path is not None:
             if src.path.is_dir():
-                pack_tree(src.path, f"{component.name}-{component.version}", target, release.epoch)
+                pack_tree(src.path, f"{component.name}-{component.version}", target, epoch or release.epoch)
             else:
                 copy_private(src.path, target, src.path)
         else:

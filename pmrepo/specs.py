@@ -4,16 +4,22 @@ rendered spec builds, provides and BuildRequires under that dist's macros.
 Template context (all templates, component and tool specs alike):
   ``rel``      the Release (rel.prefix, rel.repo_id, rel.metapackage, …)
   ``dist``     the Dist (dist.name, dist.tag, dist.rhel, dist.os_requires)
-  ``changelog_date``  the release date as %changelog wants it
+  ``changelog_date``  the release date as %changelog wants it — for a component,
+               the date of the release where its NEVRA first appeared (its ``Origin``,
+               found by :mod:`pmrepo.lineage`), so an unchanged component renders,
+               and builds, the same in every release that ships it
 Component specs additionally get:
   ``name``, ``version``, ``release`` (without %{dist}), ``summary``,
   ``sources`` (file names, Source0…), ``patches`` (file names, Patch0…),
-  ``changes`` (the manifest's change note), ``component`` (the Component).
+  ``changes`` (the manifest's change note; by default "Update to V-R for
+  <the origin release>"), ``component`` (the Component).
 """
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 import re
@@ -28,12 +34,32 @@ from .render import COMPONENT_TEXT_FIELDS, RELEASE_TEXT_FIELDS, neutral, render_
 from .run import run
 
 
-def base_context(release: Release, dist: Dist) -> dict[str, Any]:
-    return {"rel": release, "dist": dist, "changelog_date": release.date.strftime("%a %b %d %Y")}
+@dataclass(frozen=True)
+class Origin:
+    """The release a component's build takes its %changelog date, default change text and
+    SOURCE_DATE_EPOCH from: where its NEVRA first appeared (``lineage.origins``)."""
+
+    name: str  # the release's package name, e.g. pacemaker-repo
+    vr: str  # its version-release
+    date: dt.date
+
+    @classmethod
+    def of(cls, release: Release) -> Origin:
+        return cls(release.name, release.vr, release.date)
+
+    @property
+    def epoch(self) -> int:
+        """The date, midnight UTC (as ``Release.epoch``)."""
+        return calendar.timegm(self.date.timetuple())
 
 
-def component_context(release: Release, dist: Dist, comp: Component) -> dict[str, Any]:
-    ctx = base_context(release, dist)
+def base_context(release: Release, dist: Dist, date: dt.date | None = None) -> dict[str, Any]:
+    return {"rel": release, "dist": dist, "changelog_date": (date or release.date).strftime("%a %b %d %Y")}
+
+
+def component_context(release: Release, dist: Dist, comp: Component, origin: Origin | None = None) -> dict[str, Any]:
+    origin = origin or Origin.of(release)
+    ctx = base_context(release, dist, origin.date)
     ctx.update(
         name=comp.name,
         version=comp.version,
@@ -41,22 +67,25 @@ def component_context(release: Release, dist: Dist, comp: Component) -> dict[str
         summary=comp.summary,
         sources=[s.filename for s in comp.sources],
         patches=[p.name for p in comp.patches],
-        changes=comp.changes or f"Update to {comp.version}-{comp.release} for {release.name} {release.vr}",
+        changes=comp.changes or f"Update to {comp.version}-{comp.release} for {origin.name} {origin.vr}",
         component=comp,
     )
     return ctx
 
 
-def render_component(release: Release, dist: Dist, comp: Component) -> str:
+def render_component(release: Release, dist: Dist, comp: Component, origin: Origin | None = None) -> str:
+    """``comp``'s spec for ``dist``; ``origin`` (default: ``release``) dates its %changelog."""
     if not comp.spec.is_file():
         raise SpecError(
             f"{release.path}: components.{comp.name}.spec: {comp.spec} does not exist — "
             f'fix: write the template or set spec = "…" (spec_dir is {release.spec_dir})'
         )
-    plain = component_context(neutral(release, RELEASE_TEXT_FIELDS), dist, neutral(comp, COMPONENT_TEXT_FIELDS))
+    plain = component_context(
+        neutral(release, RELEASE_TEXT_FIELDS), dist, neutral(comp, COMPONENT_TEXT_FIELDS), origin or Origin.of(release)
+    )
     return render_spec(
         comp.spec,
-        component_context(release, dist, comp),
+        component_context(release, dist, comp, origin),
         plain,
         what=f"{comp.name} ({dist.name})",
         root=release.spec_dir,

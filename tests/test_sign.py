@@ -220,3 +220,24 @@ def test_passphrase_key_signs_only_with_passphrase_file(rpms: list[Path], tmp_pa
         sign.sign_repomd(tmp_path / "repodata", key, log=log)
         assert sign.verify_repomd(tmp_path / "repodata", pub) == key.fingerprint
         assert "pw-4-ci" not in log.read_text()
+
+
+def test_signing_changes_the_file_not_the_build(key: sign.Key, other_key: sign.Key, rpms: list[Path],
+                                                 tmp_path: Path) -> None:
+    """Issue 26: rpmsign rewrites only the signature header, so a build's unsigned digest (what the NEVRA gate
+    compares when a release is signed anew) is the same unsigned, signed, and signed again by another key."""
+    import shutil
+
+    from pmrepo import rpmfile
+    from pmrepo.fsutil import sha256_file
+
+    copies = [tmp_path / f"{i}.rpm" for i in range(3)]
+    for c in copies:
+        shutil.copyfile(rpms[0], c)
+    sign.sign_rpms([copies[1]], key)
+    sign.sign_rpms([copies[2]], other_key)
+    assert len({sha256_file(c) for c in copies}) == 3
+    assert len({rpmfile.unsigned_digest(c) for c in copies}) == 1
+    assert [rpmfile.layout(c).signed for c in copies] == [False, True, True]
+    with pytest.raises(rpmfile.RpmFileError, match="not an RPM file"):
+        rpmfile.layout(Path(__file__))
