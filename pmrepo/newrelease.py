@@ -355,6 +355,7 @@ def _derive(
         _apply(rel, entries, s, res)
     with watch(f"write {path.name} (tomlkit)"):
         text = tomlkit.dumps(doc)
+        del doc, head, entries  # freeing a large document's millions of objects takes a while too
     with watch(f"check and write {path}"):
         new = _write_checked(path, text)
     unpinned = sum(1 for c in new.components for s in c.sources if not s.pinned)
