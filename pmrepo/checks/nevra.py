@@ -85,16 +85,19 @@ class NevraCheck(Check):
 
     def run(self, ctx: CheckContext) -> Findings:
         found = Findings(self.id, ctx.dist.name, kind="nevra.rebuilt")
-        rel = ctx.need_release()
-        prev = self.predecessor(ctx.dist) if self.predecessor else Predecessor(missing="no previous output located")
-        if prev.release is None:
-            found.note = f"NEVRA: nothing to compare with ({prev.why_none})"
+        rel = ctx.release
+        prev = (
+            self.predecessor(ctx.dist)
+            if self.predecessor and rel is not None
+            else Predecessor(missing="no previous release was located (no release, or no way to find its output)")
+        )
+        if prev.missing or (prev.release is not None and prev.output is None):
+            where = rel.path if rel is not None else ctx.dist.name
+            found.warning(where, "previous release", f"not compared: {prev.missing}", "nevra.not-compared")
+            found.note = f"NEVRA: not compared: {prev.missing}"  # never a silent pass: the note and the report say it
             return found
-        if prev.missing or prev.output is None:
-            found.warning(
-                rel.path, "previous release", f"not compared: {prev.missing}", "nevra.not-compared"
-            )  # not a silent pass: the note and the report say it
-            found.note = f"NEVRA: not compared: {prev.missing}"
+        if prev.release is None or prev.output is None or rel is None:
+            found.note = f"NEVRA: nothing to compare with ({prev.why_none})"
             return found
         theirs = _published(prev, ctx)
         owner = _components(rel, ctx.dist)
