@@ -30,12 +30,13 @@ from .checks import REQUIRED_CHECKS, Check, CheckContext, run_checks
 from .checks.rpmlint import CONFIG as GATE_CONFIG
 from .errors import BuildError
 from .fsutil import sha256_file, write_atomic
-from .layout import DistLayout, Output
+from .layout import DistLayout, Output, repo_rpm_dir
 from .manifest import Dist, Release
 from .progress import Say, StepFn, quiet_step
 from .provenance import BuildInputs, RunInfo
-from .records import BuildRecord, FileInfo, RecordError
+from .records import BuildRecord, FileInfo, RecordError, RpmInfo
 from .render import TEMPLATES
+from .rpmfile import unsigned_digest
 from .scheduler import JobResult
 from .sign import Signer
 
@@ -214,7 +215,7 @@ class Assembly:
                 shutil.copyfile(pubkey, staging.root / pubkey.name)
             sbom.write(self.layout.sbom(staging), sbom.with_repo_packages(content, staging.rpms()))
             ctx = CheckContext.for_dist(rel, dist, self.layout, repo_rpms, staging, say=self.say, step=self.step)
-            found = run_checks(self.checks, ctx)
+            found = run_checks(self.checks, ctx, "all")
             found.raise_for_failure()
             notes = found.notes()
             files = {p.name: FileInfo(p.stat().st_size, sha256_file(p)) for p in staging.rpms()}
@@ -234,6 +235,7 @@ class Assembly:
                 shippable=not self.unshippable,
                 not_shippable=self.unshippable,
                 expected_install=tuple(expected.packages),
+                rpms=rpm_digests_of(list(self.layout.trees().values())),
             ).write(staging.build_json)
             self._write_provenance(staging, inputs, run_info)
             replace_dir(staging.root, self.final, self.layout.staging_root)
@@ -252,6 +254,15 @@ class Assembly:
             subjects = provenance.subjects_of(staging.root, self.dist.name, {path.name})
             stmt = provenance.statement(subjects, inputs, run_info, dt.datetime.now(dt.UTC), signed=key is not None)
             return provenance.write(path, stmt, key, log=log)
+
+
+def rpm_digests_of(trees: Sequence[Path]) -> dict[str, RpmInfo]:
+    """Every RPM of the repositories, as shipped (signed or not), and its unsigned digest."""
+    return {
+        p.name: RpmInfo(sha256_file(p), unsigned_digest(p))
+        for t in trees
+        for p in sorted(repo_rpm_dir(t).glob("*.rpm"))
+    }
 
 
 def _record(path: Path) -> BuildRecord | None:

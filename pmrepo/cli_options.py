@@ -168,8 +168,8 @@ GROUPS: dict[str, tuple[Opt, ...]] = {
             default=None,
             metavar="DIR",
             convert=_resolved,
-            help="with --container: also test the upgrade in place from the previous release (release.follows), "
-            "whose repository packages are in the output root DIR",
+            help="the output root DIR holding the previous release (release.follows): the NEVRA gate compares "
+            "with its packages (default: --outdir); with --container the upgrade in place from it is tested too",
         ),
         opt(
             "--container-pm-opt",

@@ -24,7 +24,7 @@
     <outdir>/                          the output (``--outdir``, default repo/)
       .staging/                        an output being assembled (renamed into place when every check passed)
       <release>/                       what publish uploads: SHA256SUMS, release notes, and per dist:
-        <dist>/                        the repo packages, build.json, installed.json, gates/,
+        <dist>/                        the repo packages, build.json, installed.json, gates/ (+ results.json),
                                        <release>.<dist>.spdx.json (SBOM), <release>.<dist>.provenance.json
 
 ``Layout`` is one release in one work and output directory; ``DistLayout``
@@ -43,6 +43,7 @@ from .checksums import SUMS_NAME
 BUILD_JSON = "build.json"
 INSTALLED_JSON = "installed.json"
 REPORTS = "gates"
+CHECK_RESULTS = "results.json"  # inside an output's reports: the latest result of every check (records.CheckResults)
 REPORT_LOGS = "logs"  # inside a reports directory: the checks' command logs (not copied to the output)
 STAGING = ".staging"
 # Inside every repository (a work tree, and the installed ``<prefix>``): the packages and their metadata.
@@ -125,6 +126,11 @@ class Output:
     def reports(self) -> Path:
         """The check reports, copied from the work tree."""
         return self.root / REPORTS
+
+    @property
+    def check_results(self) -> Path:
+        """``gates/results.json``: the latest result of every check, whichever command ran it."""
+        return self.reports / CHECK_RESULTS
 
     def rpms(self) -> list[Path]:
         return sorted(self.root.glob("*.rpm"))

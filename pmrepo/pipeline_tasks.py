@@ -1,8 +1,9 @@
 """The pipeline's pieces that need no ``Pipeline``: the previous release for the upgrade test
-(located here, handed to ``checks.Upgrade``), a dist's build plan and ``plan``'s report of it,
-pinning sources (``pin``) and publishing the outputs (``publish``: SHA256SUMS, signed when the
-release is, and the verification of the upload). ``pipeline.Pipeline``
-calls them with its release, layout and console."""
+(located here, handed to ``checks.Upgrade``) and its published output for the NEVRA gate
+(``checks.NevraCheck``), a dist's build plan and ``plan``'s report of it, pinning sources
+(``pin``) and publishing the outputs (``publish``: SHA256SUMS, signed when the release is, and
+the verification of the upload). ``pipeline.Pipeline`` calls them with its release, layout and
+console."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from pathlib import Path
 
 from . import manifest, preflight, sources, specs
 from .builders import Builder
+from .checks import REQUIRED_CHECK_IDS, Predecessor
 from .checksums import SUMS_NAME, SUMS_SIGNATURE, write_sha256sums
-from .errors import GateError, PublishError
+from .errors import GateError, PmrepoError, PublishError
 from .graph import BuildGraph
 from .layout import PUBLIC_KEY_PREFIX, Layout
 from .manifest import Dist, Release, redact_url
@@ -54,6 +56,32 @@ def previous_repo_packages(release: Release, dist: Dist, upgrade_from: Path) -> 
             f"{', '.join(missing)} — fix: build {where.name} into {upgrade_from} (build.py all --outdir …)"
         )
     return prev, rpms
+
+
+def predecessor_output(release: Release, dist: Dist, root: Path) -> Predecessor:
+    """The previous release's published output for ``dist`` under the output root ``root``
+    (``<release_id>/<dist>/``: where ``all`` put it), for the NEVRA gate."""
+    where = release.follows_path()
+    if where is None:
+        return Predecessor(why_none="release.follows is not set: the first release")
+    try:
+        prev = manifest.load(where)
+    except PmrepoError as exc:
+        return Predecessor(missing=f"its manifest does not load ({exc})")
+    d = prev.dists.get(dist.name)
+    if d is None:
+        return Predecessor(why_none=f"{prev.release_id} has no {dist.name}")
+    out = Layout(prev.release_id, root).dist(dist.name).output
+    rpms = tuple(out.root / name for name in prev.repo_rpm_names(d))
+    absent = [p.name for p in rpms if not p.is_file()]
+    if absent:
+        return Predecessor(
+            prev,
+            out,
+            missing=f"{prev.release_id} is not in {root} (no {absent[0]}) — fix: pass --upgrade-from DIR, "
+            "the output root holding it",
+        )
+    return Predecessor(prev, out, rpms)
 
 
 @dataclass
@@ -155,7 +183,13 @@ def publish_outputs(
         raise preflight.PreflightError(found)
     refuse_unshippable(source)  # before anything is written (notes, SHA256SUMS)
     unchecked = vouch(
-        source, rel.key, rel.path, tuple(rel.dists), required=[d.name for d in dists], allow_unchecked=allow_unchecked
+        source,
+        rel.key,
+        rel.path,
+        tuple(rel.dists),
+        required=[d.name for d in dists],
+        allow_unchecked=allow_unchecked,
+        required_checks=REQUIRED_CHECK_IDS,
     )
     for dist, skipped in unchecked.items():
         console.say(f"publish: {dist} was built without {', '.join(skipped)} (--allow-unchecked; the notes say so)")

@@ -38,7 +38,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +57,7 @@ from .publish_targets import (
     old_re,
     staging_re,
 )
-from .records import BuildRecord, RecordError
+from .records import BuildRecord, CheckResults, RecordError
 
 __all__ = [
     "Action",
@@ -327,6 +327,7 @@ def vouch(
     *,
     required: Sequence[str] | None = None,
     allow_unchecked: bool = False,
+    required_checks: Mapping[str, str] | None = None,
 ) -> dict[str, list[str]]:
     """Refuse (one line) unless ``source_dir`` (``repo/<release_id>/``) holds
     exactly the outputs of the manifest whose key is ``release_key``:
@@ -335,8 +336,10 @@ def vouch(
       ``required`` (default: all of them) is there, and each has a ``build.json``
       recording that key (a tree left by another manifest, or by this one
       before an edit, is refused);
-    * every output's checks ran and passed: ``build.json`` lists none as
-      unchecked, unless ``allow_unchecked``;
+    * the latest result of every check of every output passed, whichever command ran it
+      (``all`` or a later ``gate``: ``gates/results.json``), and each of ``required_checks``
+      (check id -> record) has one, unless ``allow_unchecked`` (an output without that
+      record, of a pmrepo before it: ``build.json`` lists none as unchecked);
     * every RPM in a dist directory is in its ``build.json`` with that very
       sha256, and every file ``build.json`` lists is there.
 
@@ -365,10 +368,11 @@ def vouch(
                 f"{out.root}: built from {built} with a different content than {manifest} "
                 f"(release key {str(meta.release_key)[:12]}… ≠ {release_key[:12]}…) — {rebuild}"
             )
-        skipped = list(meta.unchecked) if meta.unchecked is not None else ["(no record of its checks)"]
+        skipped = _unchecked(out, meta, manifest, required_checks)
         if skipped and not allow_unchecked:
             raise PublishError(
-                f"{out.root}: built without {', '.join(skipped)} — fix: rebuild with the checks, "
+                f"{out.root}: built without {', '.join(skipped)} (no passing result in {out.check_results}) "
+                f"— fix: run them (`./build.py gate --release {manifest}`), rebuild with the checks, "
                 "or pass --allow-unchecked (the release notes then say so)"
             )
         if skipped:
@@ -384,6 +388,32 @@ def vouch(
             if got != files[name].sha256:
                 raise PublishError(f"{out.root / name}: sha256 {got[:16]}… differs from {meta_path} — {rebuild}")
     return unchecked
+
+
+NOTE_SHOWN = 160  # characters of a failed check's note in publish's one line
+
+
+def _unchecked(out: Output, meta: BuildRecord, manifest: Path, required: Mapping[str, str] | None) -> list[str]:
+    """The required records of ``out`` without a passing latest result; a failed latest result of
+    any check is refused here, in one line naming its report."""
+    try:
+        results = CheckResults.read_or_none(out.check_results)
+    except RecordError as exc:
+        raise PublishError(f"{exc} (publish vouches for it)") from None
+    if results is None:  # an output of a pmrepo before results.json: build.json's record
+        return list(meta.unchecked) if meta.unchecked is not None else ["(no record of its checks)"]
+    failed = results.failed()
+    if failed:
+        r = failed[0]
+        report = out.reports / r.report if r.report else out.check_results
+        by = f"{r.command} at {r.at}" if r.command else r.at
+        note = r.note if len(r.note) <= NOTE_SHOWN else r.note[: NOTE_SHOWN - 1] + "…"  # the report has it all
+        raise PublishError(
+            f"{report}: the latest {r.name} ({by}) {r.verdict}: {note} — fix: correct what it reports and "
+            f"rerun it (`./build.py gate --release {manifest}` with the same options), or rebuild "
+            f"(`./build.py all --release {manifest} --force`); publish ships only outputs whose checks passed"
+        )
+    return list(results.missing(required or {}))
 
 
 # --------------------------------------------------------------------------

@@ -37,7 +37,9 @@ import logging
 import os
 import re
 import shutil
+import stat
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,6 +117,8 @@ def _secret_keys(gnupghome: Path, selector: str | None, log_file: Path | None) -
         f = line.split(":")
         if f[0] == "sec":
             current = {
+                "validity": f[1],
+                "expires": f[6] if len(f) > 6 else "",
                 "algo": f[3],
                 "bits": f[2],
                 "caps": f[11] if len(f) > 11 else "",
@@ -133,6 +137,15 @@ def _secret_keys(gnupghome: Path, selector: str | None, log_file: Path | None) -
 
 
 def _check_key(key: dict[str, str], where: str) -> None:
+    expires = int(key["expires"]) if key.get("expires", "").isdigit() else None
+    if key.get("validity") == "e" or (expires is not None and expires <= time.time()):
+        when = time.strftime("%Y-%m-%d", time.gmtime(expires)) if expires is not None else "an earlier date"
+        raise SigningError(
+            f"{where}: key {key['fpr']} expired on {when} (gpg would only say 'Unusable secret key') — fix: "
+            f"extend it (gpg --quick-set-expire {key['fpr']} 2y), then ship its public key again; or use another key"
+        )
+    if key.get("validity") == "r":
+        raise SigningError(f"{where}: key {key['fpr']} is revoked — fix: use another signing key")
     if key["algo"] not in GPG_PUBKEY_ALGO_RSA:
         raise SigningError(
             f"{where}: key {key['fpr']} is not RSA (algorithm {key['algo']}) "
@@ -178,7 +191,24 @@ def key_from_env(env: dict[str, str] | None = None, *, log_file: Path | None = N
             raise SigningError(
                 f"{ENV_PASSPHRASE_FILE}={pp}: {why} — fix: point it at the regular file holding the passphrase"
             ) from None
+        _check_private(passphrase_file, pp or "")
     return Key(fingerprint=keys[0]["fpr"], uid=keys[0]["uid"], gnupghome=home, passphrase_file=passphrase_file)
+
+
+def _check_private(path: Path, shown: str) -> None:
+    """The passphrase file is readable by its owner only (as ssh wants of a private key): a file
+    other users can read, or change, gives away or replaces the signing key's passphrase."""
+    st = path.stat()
+    if st.st_mode & 0o077:
+        raise SigningError(
+            f"{ENV_PASSPHRASE_FILE}={shown}: mode {stat.S_IMODE(st.st_mode):04o} lets other users read or "
+            f"change the passphrase — fix: chmod 600 {shown}"
+        )
+    if st.st_uid != os.geteuid():
+        raise SigningError(
+            f"{ENV_PASSPHRASE_FILE}={shown}: owned by uid {st.st_uid}, not by you (uid {os.geteuid()}) — fix: "
+            "keep the passphrase in a file of your own, mode 600"
+        )
 
 
 def export_public_key(key: Key, dest: Path, *, log_file: Path | None = None) -> Path:

@@ -260,8 +260,11 @@ def copy_private(src: Path, target: Path, original: Path | None) -> None:
             shutil.copyfileobj(inp, out, CHUNK)
 
 
-def prepare(component: Component, release: Release, dest: Path, fetcher: Fetcher) -> list[Path]:
-    """Put every source and patch of ``component`` into ``dest``; return their paths.
+def prepare(
+    component: Component, release: Release, dest: Path, fetcher: Fetcher, epoch: int | None = None
+) -> list[Path]:
+    """Put every source and patch of ``component`` into ``dest``; return their paths. A project
+    tree is packed with the mtime ``epoch`` (its build's SOURCE_DATE_EPOCH; default the release's).
 
     Refuses an unpinned URL source (no sha256) with UnpinnedSourceError.
     """
@@ -271,7 +274,7 @@ def prepare(component: Component, release: Release, dest: Path, fetcher: Fetcher
         target = dest / src.filename
         if src.path is not None:
             if src.path.is_dir():
-                pack_tree(src.path, f"{component.name}-{component.version}", target, release.epoch)
+                pack_tree(src.path, f"{component.name}-{component.version}", target, epoch or release.epoch)
             else:
                 copy_private(src.path, target, src.path)
         else:
@@ -366,7 +369,11 @@ def record_pins(text: str, path: Path, pins: list[tuple[str, str, str]], sizes: 
 
 
 def _add_key(table: Any, key: str, value: str | int) -> None:
-    """Add ``key`` at the end of a table; an inline table keeps its spacing (``{ url = "…", sha256 = "…" }``)."""
+    """Add ``key`` at the end of a table; an inline table keeps its spacing (``{ url = "…", sha256 = "…" }``).
+    A key already there (a ``size`` written by hand, or by an older ``new-release``) gets the new value."""
+    if key in table:
+        table[key] = value
+        return
     if not isinstance(table, InlineTable):
         table[key] = value
         return
