@@ -1,17 +1,21 @@
 """Assembly of one dist's release from finished builds.
 
 repository tree (+ comps group) → metapackage → createrepo_c → (signatures)
-→ repo packages → the checks (``pmrepo.checks``: one ordered list) → output
-directory ``repo/<release_id>/<dist>/`` with its ``build.json``
-(``records.BuildRecord``), written to a staging directory and renamed into
-place only after every check passed. Reused as a whole when none of its
-inputs changed. Every path comes from ``layout.DistLayout``.
+→ the SBOM at each repository's root (``pmrepo.sbom``) → repo packages → the
+checks (``pmrepo.checks``: one ordered list) → output directory
+``repo/<release_id>/<dist>/`` with the SBOM (with the repo packages' sha256),
+its ``build.json`` (``records.BuildRecord``) and the provenance
+(``pmrepo.provenance``, signed with the release key when signing), written to a
+staging directory and renamed into place only after every check passed. Reused
+as a whole when none of its inputs changed. Every path comes from
+``layout.DistLayout``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 import os
@@ -21,15 +25,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import installset, repopkg, repository
+from . import installset, provenance, repopkg, repository, sbom
 from .checks import REQUIRED_CHECKS, Check, CheckContext, run_checks
 from .checks.rpmlint import CONFIG as GATE_CONFIG
 from .errors import BuildError
 from .fsutil import sha256_file, write_atomic
-from .layout import DistLayout, Output
+from .layout import DistLayout, Output, repo_rpm_dir
 from .manifest import Dist, Release
 from .progress import Say, StepFn, quiet_step
-from .records import BuildRecord, FileInfo, RecordError
+from .provenance import BuildInputs, RunInfo
+from .records import BuildRecord, FileInfo, RecordError, RpmInfo
+from .render import TEMPLATES
+from .rpmfile import unsigned_digest
 from .scheduler import JobResult
 from .sign import Signer
 
@@ -45,6 +52,7 @@ class Assembly:
     backend: str = ""  # the build backend's name, recorded in build.json (the notes say what it implies)
     step: StepFn = quiet_step  # announces and times the slow parts (e.g. Console.step)
     unshippable: str = ""  # why the builds may not be published (build.json says so); "" = shippable
+    run_info: RunInfo | None = None  # the run the provenance records (None: one starting now)
 
     @property
     def final(self) -> Path:
@@ -106,18 +114,45 @@ class Assembly:
         meta_path = self.layout.output.build_json
         recorded = _record(meta_path)
         if recorded is not None and recorded.key == key:
-            problem = verify_output(self.layout.output, recorded)
+            problem = verify_output(self.layout.output, recorded) or self._attestations_missing()
             if problem is None:
                 self.say(f"{dist.name}: repository and repo packages unchanged, reused {self.final}")
                 return self.final
             self.say(f"{dist.name}: {problem}: the output is not reused, assembling {self.final} again")
+        run_info = self.run_info or RunInfo.now()
         with self.step(f"{dist.name}: repository and repo packages"):
-            meta_rpm, repo_rpms, pubkey = self._assemble(ship, debug, srpms, comps_xml)
-        return self._publish_local(key, ship, meta_rpm, repo_rpms, pubkey)
+            meta_rpm, repo_rpms, pubkey, content = self._assemble(ship, debug, srpms, comps_xml)
+        inputs = self._build_inputs(results, content)
+        return self._publish_local(key, ship, meta_rpm, repo_rpms, pubkey, (content, inputs, run_info))
+
+    def _attestations_missing(self) -> str | None:
+        """What an earlier output lacks of the SBOM and provenance (None: both there)."""
+        out, where = self.layout.output, self.layout
+        for path in (where.sbom(out), where.provenance(out)):
+            if not path.is_file():
+                return f"{path} is missing"
+        return None
+
+    def _build_inputs(self, results: dict[tuple[str, str], JobResult], content: sbom.DistContent) -> BuildInputs:
+        """What the provenance records of the dist's inputs: sources, templates, build roots."""
+        rel, dist = self.release, self.dist
+        templates = {  # the release's spec templates, relative to its manifest; the tool's, as pmrepo/templates/…
+            **{os.path.relpath(c.spec, rel.root): sha256_file(c.spec) for c in rel.components_for(dist.name)},
+            **{
+                f"pmrepo/templates/{p.relative_to(TEMPLATES).as_posix()}": sha256_file(p)
+                for p in repopkg.template_files()
+            },
+        }
+        roots: dict[str, list[str]] = {}
+        for (comp, d), res in sorted(results.items()):
+            pkgs = provenance.build_root_packages(res.output.logs) if d == dist.name and res.output else None
+            if pkgs is not None:
+                roots[comp] = pkgs
+        return BuildInputs(rel, dist, self.backend, content.sources, templates, roots or None)
 
     def _assemble(
         self, ship: list[Path], debug: list[Path], srpms: list[Path], comps_xml: str
-    ) -> tuple[Path, list[Path], Path | None]:
+    ) -> tuple[Path, list[Path], Path | None, sbom.DistContent]:
         rel, dist, where = self.release, self.dist, self.layout
         t0 = time.monotonic()
         for sub in where.assembled():
@@ -147,27 +182,40 @@ class Assembly:
             f"{dist.name}: repositories of {len(ship) + 1} packages, {len(debug)} debuginfo, {len(srpms)} SRPMs "
             f"({time.monotonic() - t0:.1f}s)"
         )
-        repo_rpms = repopkg.build_repo_packages(rel, dist, where, trees=trees, log=log, gpg_key=pubkey)
+        content = sbom.collect(rel, dist, trees, log=log)
+        for tree in trees.values():  # inside each repository: a mirror and an installed repository carry it
+            sbom.write(where.tree_sbom(tree), content)
+        repo_rpms = repopkg.build_repo_packages(
+            rel, dist, where, trees=trees, log=log, gpg_key=pubkey, sbom_name=where.sbom_name
+        )
         if self.signer and pubkey:
             self.signer.sign_rpms(repo_rpms)
             everything = [*(p for t in trees.values() for p in t.glob("rpm/*.rpm")), *repo_rpms]
             self.signer.verify(everything, list(trees.values()), pubkey)
             self.say(f"{dist.name}: signed and verified {len(everything)} packages and {len(trees)} repomd.xml")
         self.say(f"{dist.name}: built {', '.join(p.name for p in repo_rpms)} ({time.monotonic() - t0:.1f}s)")
-        return meta_rpm, repo_rpms, pubkey
+        return meta_rpm, repo_rpms, pubkey, content
 
     def _publish_local(
-        self, key: str, ship: list[Path], meta_rpm: Path, repo_rpms: list[Path], pubkey: Path | None
+        self,
+        key: str,
+        ship: list[Path],
+        meta_rpm: Path,
+        repo_rpms: list[Path],
+        pubkey: Path | None,
+        attest: tuple[sbom.DistContent, BuildInputs, RunInfo],
     ) -> Path:
         rel, dist = self.release, self.dist
+        content, inputs, run_info = attest
         staging = self.layout.new_staging()
         try:
             for p in repo_rpms:
                 shutil.copyfile(p, staging.root / p.name)
             if pubkey:
                 shutil.copyfile(pubkey, staging.root / pubkey.name)
+            sbom.write(self.layout.sbom(staging), sbom.with_repo_packages(content, staging.rpms()))
             ctx = CheckContext.for_dist(rel, dist, self.layout, repo_rpms, staging, say=self.say, step=self.step)
-            found = run_checks(self.checks, ctx)
+            found = run_checks(self.checks, ctx, "all")
             found.raise_for_failure()
             notes = found.notes()
             files = {p.name: FileInfo(p.stat().st_size, sha256_file(p)) for p in staging.rpms()}
@@ -187,7 +235,9 @@ class Assembly:
                 shippable=not self.unshippable,
                 not_shippable=self.unshippable,
                 expected_install=tuple(expected.packages),
+                rpms=rpm_digests_of(list(self.layout.trees().values())),
             ).write(staging.build_json)
+            self._write_provenance(staging, inputs, run_info)
             replace_dir(staging.root, self.final, self.layout.staging_root)
             with contextlib.suppress(OSError):
                 self.layout.staging_root.rmdir()  # only when empty
@@ -195,6 +245,24 @@ class Assembly:
             shutil.rmtree(staging.root, ignore_errors=True)
             raise
         return self.final
+
+    def _write_provenance(self, staging: Output, inputs: BuildInputs, run_info: RunInfo) -> Path:
+        """The provenance of everything in ``staging`` (itself excepted), signed when signing."""
+        path = self.layout.provenance(staging)
+        key, log = (self.signer.key, self.signer.log) if self.signer else (None, None)
+        with self.step(f"{self.dist.name}: provenance{' (signed)' if key else ''}"):
+            subjects = provenance.subjects_of(staging.root, self.dist.name, {path.name})
+            stmt = provenance.statement(subjects, inputs, run_info, dt.datetime.now(dt.UTC), signed=key is not None)
+            return provenance.write(path, stmt, key, log=log)
+
+
+def rpm_digests_of(trees: Sequence[Path]) -> dict[str, RpmInfo]:
+    """Every RPM of the repositories, as shipped (signed or not), and its unsigned digest."""
+    return {
+        p.name: RpmInfo(sha256_file(p), unsigned_digest(p))
+        for t in trees
+        for p in sorted(repo_rpm_dir(t).glob("*.rpm"))
+    }
 
 
 def _record(path: Path) -> BuildRecord | None:

@@ -156,3 +156,11 @@ class SigningError(PmrepoError):
 
 class NotesError(PmrepoError):
     """Release notes could not be generated (e.g. build results that do not match the manifest)."""
+
+
+class AttestationError(PmrepoError):
+    """An SBOM or a provenance could not be made, signed or read."""
+
+
+class VerifyError(PmrepoError):
+    """``verify`` found problems in a release (each listed on its own line before this one)."""

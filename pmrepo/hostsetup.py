@@ -68,7 +68,18 @@ EXTRA: dict[tuple[str, str], str] = {
 LOG = run_logs(defaults.workdir()) / "setup.log"
 # Python packages: runtime (requirements.txt, the package's dependencies) and, in a checkout, the
 # test suite's (requirements-test.txt), as the modules they provide
-RUNTIME_MODULES = ("jinja2", "markdown_it", "requests", "tomlkit", "nvchecker", "defusedxml")
+RUNTIME_MODULES = (
+    "jinja2",
+    "markdown_it",
+    "requests",
+    "tomlkit",
+    "nvchecker",
+    "defusedxml",
+    "spdx_tools",
+    "in_toto_attestation",
+    "securesystemslib",
+    "packageurl",
+)
 # (ruff, mypy and the stubs mypy needs: `make check`; "requests-stubs" is what types-requests installs)
 TEST_MODULES = (
     "pytest",

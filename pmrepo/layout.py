@@ -20,10 +20,12 @@
           comps.xml                    the comps group file
           meta-top/, repo-top/         rpmbuild trees of the metapackage and the repo packages (removed after)
           RPM-GPG-KEY-<repo_id>        the public key of a signed release
+          <release>.<dist>.spdx.json   the SBOM shipped inside the repositories (pmrepo.sbom)
     <outdir>/                          the output (``--outdir``, default repo/)
       .staging/                        an output being assembled (renamed into place when every check passed)
       <release>/                       what publish uploads: SHA256SUMS, release notes, and per dist:
-        <dist>/                        the repo packages, build.json, installed.json, gates/
+        <dist>/                        the repo packages, build.json, installed.json, gates/ (+ results.json),
+                                       <release>.<dist>.spdx.json (SBOM), <release>.<dist>.provenance.json
 
 ``Layout`` is one release in one work and output directory; ``DistLayout``
 one dist of it; ``Output`` an output directory of one dist (the final one,
@@ -41,6 +43,7 @@ from .checksums import SUMS_NAME
 BUILD_JSON = "build.json"
 INSTALLED_JSON = "installed.json"
 REPORTS = "gates"
+CHECK_RESULTS = "results.json"  # inside an output's reports: the latest result of every check (records.CheckResults)
 REPORT_LOGS = "logs"  # inside a reports directory: the checks' command logs (not copied to the output)
 STAGING = ".staging"
 # Inside every repository (a work tree, and the installed ``<prefix>``): the packages and their metadata.
@@ -48,6 +51,9 @@ RPM_DIR = "rpm"
 REPODATA_DIR = "repodata"
 REPOMD_XML = "repomd.xml"
 YUM_REPOS_D = "/etc/yum.repos.d"  # where the repository packages install their .repo files
+PUBLIC_KEY_PREFIX = "RPM-GPG-KEY-"
+SBOM_SUFFIX = ".spdx.json"  # <release_id>.<dist>.spdx.json: beside the outputs and at each repository's root
+PROVENANCE_SUFFIX = ".provenance.json"  # <release_id>.<dist>.provenance.json: beside the outputs only
 
 
 def repo_rpm_dir(tree: Path) -> Path:
@@ -89,7 +95,17 @@ def mock_reference_venv(workdir: Path) -> Path:
 
 def public_key_name(repo_id: str) -> str:
     """The release's public key file, in the work tree and inside the repo package."""
-    return f"RPM-GPG-KEY-{repo_id}"
+    return f"{PUBLIC_KEY_PREFIX}{repo_id}"
+
+
+def sbom_name(release_id: str, dist: str) -> str:
+    """A dist's SPDX document: ``<release_id>.<dist>.spdx.json``."""
+    return f"{release_id}.{dist}{SBOM_SUFFIX}"
+
+
+def provenance_name(release_id: str, dist: str) -> str:
+    """A dist's provenance (in-toto Statement, or its DSSE envelope when signed)."""
+    return f"{release_id}.{dist}{PROVENANCE_SUFFIX}"
 
 
 @dataclass(frozen=True)
@@ -110,6 +126,11 @@ class Output:
     def reports(self) -> Path:
         """The check reports, copied from the work tree."""
         return self.root / REPORTS
+
+    @property
+    def check_results(self) -> Path:
+        """``gates/results.json``: the latest result of every check, whichever command ran it."""
+        return self.reports / CHECK_RESULTS
 
     def rpms(self) -> list[Path]:
         return sorted(self.root.glob("*.rpm"))
@@ -177,6 +198,21 @@ class DistLayout:
 
     def public_key(self, repo_id: str) -> Path:
         return self.work / public_key_name(repo_id)
+
+    @property
+    def sbom_name(self) -> str:
+        return sbom_name(self.release_id, self.dist)
+
+    def tree_sbom(self, tree: Path) -> Path:
+        """The SBOM at a repository's root (beside rpm/ and repodata/), shipped in its repo package."""
+        return tree / self.sbom_name
+
+    def sbom(self, out: Output) -> Path:
+        """The SBOM beside an output's repo packages (with their checksums)."""
+        return out.root / self.sbom_name
+
+    def provenance(self, out: Output) -> Path:
+        return out.root / provenance_name(self.release_id, self.dist)
 
     def assembled(self) -> tuple[Path, ...]:
         """What one assembly writes in the work tree (removed before the next)."""

@@ -84,6 +84,20 @@ _COMPONENT_KEYS = {
 }
 
 
+def _component_dists(r: _Reader, data: Any, where: str, all_dists: tuple[str, ...]) -> tuple[str, ...]:
+    """A component's ``dists``: declared ones, each once, at least one (default: every dist)."""
+    dists, known = r.str_list(data, "dists", where, default=all_dists), ", ".join(all_dists)
+    for i, d in enumerate(dists):
+        if d not in all_dists:
+            raise r.fail(f"{where}.dists", f"'{d}' is not declared under [dists]", f"use one of: {known}")
+        if d in dists[:i]:
+            raise r.fail(f"{where}.dists", f"{d} is listed twice", "list each dist once")
+    if not dists:
+        why, fix = "is empty: the component would be built for no dist", f"list its dists ({known}), or remove"
+        raise r.fail(f"{where}.dists", why, f"{fix} dists to build it for every one")
+    return dists
+
+
 def load_component(
     r: _Reader, root: Path, spec_dir: Path, idx: int, data: Any, all_dists: tuple[str, ...]
 ) -> Component:
@@ -101,12 +115,7 @@ def load_component(
         hint="a version has no '-', '~' or '^' (el6's rpm 4.8 cannot compare them)",
     )
     release = r.str_(data, "release", where, pattern=VERSION_RE, hint="a release has no '-', '~' or '^'")
-    dists = r.str_list(data, "dists", where, default=all_dists)
-    for d in dists:
-        if d not in all_dists:
-            raise r.fail(
-                f"{where}.dists", f"'{d}' is not declared under [dists]", f"use one of: {', '.join(all_dists)}"
-            )
+    dists = _component_dists(r, data, where, all_dists)
     raw_sources = data.get("sources", [])
     if not isinstance(raw_sources, list):
         raise r.fail(f"{where}.sources", "must be a list", 'write sources = [{url = "…", sha256 = "…"}]')

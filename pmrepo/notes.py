@@ -22,6 +22,7 @@ from .errors import NotesError
 from .fsutil import write_atomic
 from .manifest import Release
 from .notes_collect import LANGS, Notes, collect
+from .progress import Say
 from .render import ENV, Escaped, md_document, md_escape
 from .render import TEMPLATES as TEMPLATE_ROOT
 
@@ -206,16 +207,29 @@ def html_pages(md: str, lang: str) -> tuple[str, str]:
     return page, fragment
 
 
-def render_texts(notes: Notes) -> dict[str, str]:
+PAGES_PER_LANG = 3  # Markdown, HTML page, HTML fragment
+
+
+def render_texts(notes: Notes, done: Say | None = None) -> dict[str, str]:
     """File name -> text of every page: Markdown, the HTML page and the HTML
-    fragment for pasting into a site, Japanese and English."""
+    fragment for pasting into a site, Japanese and English. ``done`` hears
+    ``<page> (n/total)`` as each is made (a large manifest's pages take seconds)."""
     rel = notes.release
     out: dict[str, str] = {}
+    total = PAGES_PER_LANG * len(LANGS)
+
+    def made(*names: str) -> None:
+        for n, name in enumerate(names, len(out) - len(names) + 1):
+            if done is not None:
+                done(f"{name} ({n}/{total})")
+
     try:
         for lang in LANGS:
             md = ENV.get_template(f"notes/release-notes.{lang}.md.j2").render(notes=notes, rel=rel, prev=notes.previous)
             out[f"RELEASE-NOTES.{lang}.md"] = md
+            made(f"RELEASE-NOTES.{lang}.md")
             out[f"RELEASE-NOTES.{lang}.html"], out[f"RELEASE-NOTES.{lang}.fragment.html"] = html_pages(md, lang)
+            made(f"RELEASE-NOTES.{lang}.html", f"RELEASE-NOTES.{lang}.fragment.html")
     except jinja2.TemplateError as exc:
         where = getattr(exc, "filename", None) or TEMPLATES
         line = getattr(exc, "lineno", None)
@@ -226,14 +240,14 @@ def render_texts(notes: Notes) -> dict[str, str]:
     return out
 
 
-def render_notes(release: Release, outdir: Path, *, repo_dir: Path | None) -> list[Path]:
+def render_notes(release: Release, outdir: Path, *, repo_dir: Path | None, say: Say | None = None) -> list[Path]:
     """Write ``RELEASE-NOTES.{ja,en}.{md,html,fragment.html}`` for ``release`` into ``outdir``.
 
     ``repo_dir`` is the output root holding ``<release_id>/<dist>/build.json``
     (and ``installed.json``); ``None`` or a missing directory means "from the
     manifests alone". Returns the written paths, Japanese first.
     """
-    texts = render_texts(collect(release, repo_dir=repo_dir))
+    texts = render_texts(collect(release, repo_dir=repo_dir), None if say is None else lambda p: say(f"  made {p}"))
     outdir = Path(outdir)
     paths = []
     for name, text in texts.items():

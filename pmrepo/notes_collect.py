@@ -47,7 +47,7 @@ from . import installset, manifest
 from .errors import NotesError, PmrepoError
 from .layout import DistLayout, Layout
 from .manifest import Component, Dist, Release, Text
-from .records import BuildRecord, InstallRecord, RecordError
+from .records import BuildRecord, CheckResults, InstallRecord, RecordError
 from .repofiles import RepoFileChange, changed_repo_files
 
 LANGS = ("ja", "en")
@@ -103,6 +103,8 @@ class DistNotes:
     # .repo files the upgrade from the previous release changes (an edited one gets a .rpmnew to merge)
     repo_changes: tuple[RepoFileChange, ...] = ()
     previous_signed: bool | None = None  # from the previous release's build.json; None: not found, taken as this one
+    sbom: str = ""  # the SBOM beside the repo packages (<dist>/<name>), "" when there is none
+    provenance: str = ""  # the provenance beside them, likewise
 
     @property
     def repo_file(self) -> RepoFile:
@@ -360,8 +362,29 @@ def _dist_notes(release: Release, previous: Release | None, dist: Dist, where: D
         groups=tuple(groups),
         erase=erase,
         smoke=tuple(smoke),
-        unchecked=tuple(build.unchecked or ()) if build else (),
+        unchecked=_unchecked(build, where),
+        sbom=_shipped(dist, where.sbom(where.output)) if where else "",
+        provenance=_shipped(dist, where.provenance(where.output)) if where else "",
     )
+
+
+def _shipped(dist: Dist, path: Path) -> str:
+    """An output's file by its name in the release directory (``<dist>/<name>``), "" when absent."""
+    return f"{dist.name}/{path.name}" if path.is_file() else ""
+
+
+def _unchecked(build: BuildRecord | None, where: DistLayout | None) -> tuple[str, ...]:
+    """The required checks without a passing latest result (``gates/results.json``, whichever command
+    ran them; an output without it: build.json's record)."""
+    from .checks import REQUIRED_CHECK_IDS
+
+    if build is None:
+        return ()
+    try:
+        results = CheckResults.read_or_none(where.output.check_results) if where is not None else None
+    except RecordError as exc:
+        raise NotesError(str(exc)) from None
+    return results.missing(REQUIRED_CHECK_IDS) if results is not None else tuple(build.unchecked or ())
 
 
 def _with_repo_changes(release: Release, previous: Release | None, d: DistNotes, layout: Layout | None) -> DistNotes:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import json
 import os
 import shutil
 import tempfile
@@ -22,7 +23,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import manifest, preflight, sources, specs
+from . import lineage, manifest, preflight, sources, specs
 from .assemble import Assembly, clean_scratch
 from .builders import Builder, get_builder
 from .checks import Check, CheckContext, CheckOptions, DistRun, default_checks, run_checks
@@ -32,12 +33,21 @@ from .fsutil import sha256_file, write_atomic
 from .graph import build_graph
 from .layout import Layout
 from .lock import WorkdirLock
-from .manifest import Dist, Release, redact_url
+from .manifest import Component, Dist, Release, redact_url
 from .notes import render_notes
 from .options import Options as Options  # the run's options (cli.py fills them; tests import them here)
-from .pipeline_tasks import DistPlan, pin_sources, previous_repo_packages, publish_outputs, say_lacking, say_plan
+from .pipeline_tasks import (
+    DistPlan,
+    pin_sources,
+    predecessor_output,
+    previous_repo_packages,
+    publish_outputs,
+    say_lacking,
+    say_plan,
+)
 from .preflight import Input as PreflightInput
 from .progress import Console, Progress, Say, default_console, table
+from .provenance import RunInfo
 from .records import BuildRecord
 from .render import use_bytecode_cache
 from .scheduler import JobResult, JobSpec, Scheduler, Store, summary
@@ -49,7 +59,7 @@ class Pipeline:
         self.opts = opts
         self.console: Console = default_console() if say is None else Console(say)
         if release is None:
-            with self.console.watch(f"load {opts.release}"):
+            with self.console.reading(f"load {opts.release}", Path(opts.release)):
                 release = manifest.load(opts.release)
         self.release: Release = release
         if opts.jobs is not None and opts.jobs < 1:
@@ -72,6 +82,7 @@ class Pipeline:
         self.template_cache: Path = self.layout.template_cache
         self.say: Say = self.console.say
         self._builder: Builder | None = None
+        self.run_info: RunInfo | None = None  # set when a run starts building (the provenance records it)
         self.signer: Signer | None = None
         if opts.sign:
             from .sign import key_from_env
@@ -100,6 +111,9 @@ class Pipeline:
     def preflight_problems(self, components: set[str] | None = None) -> list[PmrepoError]:
         """Every problem with the manifest's sources, spec templates and the backend."""
         out: list[PmrepoError] = []
+        late = preflight.future_date(self.release)
+        if late is not None:
+            out.append(late)
         unpinned = [(c, s) for c, s in sources.unpinned(self.release) if components is None or c.name in components]
         if unpinned:
             comp, src = unpinned[0]
@@ -132,6 +146,24 @@ class Pipeline:
             out.append(exc)
         return out
 
+    def shaping_options(self) -> dict[str, object]:
+        """The options that shape this run's output, as plain data (the provenance records them)."""
+        o = self.opts
+        chosen = {
+            "dists": [d.name for d in self.dists],
+            "backend": o.backend,
+            "backendOptions": o.backend_options,
+            "sign": o.sign,
+            "gates": o.gates,
+            "installCheck": o.install_check,
+            "container": o.container,
+            "containerImage": o.container_image,
+            "upgradeFrom": o.upgrade_from,
+            "components": list(o.components),
+        }
+        plain: dict[str, object] = json.loads(json.dumps(chosen, default=str, sort_keys=True))
+        return plain
+
     def preflight_input(self) -> PreflightInput:
         """What preflight looks at; what build would refuse is asked only when the run builds."""
         log = self.layout.log("preflight.log") if self.opts.workdir.is_dir() else None
@@ -155,6 +187,19 @@ class Pipeline:
                 return [exc]
         return []
 
+    @functools.cached_property
+    def origins(self) -> dict[tuple[str, str], specs.Origin]:
+        """(component, dist) -> the release where that build's NEVRA first appeared (``lineage``):
+        its %changelog date and SOURCE_DATE_EPOCH, so an unchanged component builds the same bits."""
+        return lineage.origins(self.release, [d.name for d in self.dists], self.console.watch)
+
+    def source_key(self, comp: Component, dist: str) -> str:
+        """The sources directory of ``comp``'s build for ``dist``: one per entry, and one per origin
+        when its dists' builds have different ones (a project tree is packed with its build's date)."""
+        mine = self.origins[(comp.name, dist)]
+        theirs = {self.origins[(comp.name, d.name)] for d in self.dists if d.name in comp.dists}
+        return comp.key if len(theirs) == 1 else f"{comp.key}@{mine.vr}"
+
     # -- steps --------------------------------------------------------------
     def render(self) -> dict[tuple[str, str], Path]:
         """Render every component spec per dist into the work directory."""
@@ -163,7 +208,8 @@ class Pipeline:
         for dist in self.dists:
             comps = self.release.components_for(dist.name)
             tick = self.console.counter(f"{dist.name}: specs rendered", len(comps))
-            texts = specs.render_components(self.release, dist, comps)  # in one child with limits, in order
+            dated = [self.origins[(comp.name, dist.name)] for comp in comps]
+            texts = specs.render_components(self.release, dist, comps, dated)  # in one child with limits, in order
             for n, (comp, text) in enumerate(zip(comps, texts, strict=True), 1):
                 path = self.layout.dist(dist.name).spec(comp.name)
                 if not (path.is_file() and path.read_text() == text):  # a rerun rewrites nothing
@@ -173,23 +219,21 @@ class Pipeline:
         return out
 
     def fetch_sources(self, components: set[str] | None = None) -> dict[str, tuple[Path, tuple[str, ...]]]:
-        """The sources of each wanted component entry, keyed by ``Component.key`` (per-dist
-        entries of one component have their own sources)."""
+        """The sources of each wanted component entry, keyed by ``source_key`` (per-dist entries of
+        one component have their own sources; so have an entry's builds of different origins)."""
         fetcher = sources.Fetcher(self.layout.cache, say=self.say)
         out: dict[str, tuple[Path, tuple[str, ...]]] = {}
         wanted = {
-            c.key
+            (self.source_key(c, d.name), c.key): (c, self.origins[(c.name, d.name)])
             for d in self.dists
             for c in self.release.components_for(d.name)
             if components is None or c.name in components
         }
-        for comp in self.release.components:
-            if comp.key not in wanted:
-                continue
-            dest = self.layout.sources(comp.key)
+        for (key, _), (comp, origin) in sorted(wanted.items(), key=lambda kv: kv[0]):
+            dest = self.layout.sources(key)
             shutil.rmtree(dest, ignore_errors=True)
-            files = sources.prepare(comp, self.release, dest, fetcher)
-            out[comp.key] = (dest, tuple(sha256_file(f) for f in files))
+            files = sources.prepare(comp, self.release, dest, fetcher, origin.epoch)
+            out[key] = (dest, tuple(sha256_file(f) for f in files))
         return out
 
     def plan(
@@ -251,10 +295,10 @@ class Pipeline:
         def src(c: str, d: str) -> tuple[Path, tuple[str, ...]]:
             entry = self.release.component_for(c, d)
             assert entry is not None, (c, d)
-            return srcs[entry.key]
+            return srcs[self.source_key(entry, d)]
 
         jobs = {
-            (c, d): JobSpec(c, plans[d].dist, rendered[(c, d)], *src(c, d))
+            (c, d): JobSpec(c, plans[d].dist, rendered[(c, d)], *src(c, d), self.origins[(c, d)].epoch)
             for (c, d) in rendered
             if only is None or (c, d) in only
         }
@@ -301,7 +345,9 @@ class Pipeline:
             else functools.partial(previous_repo_packages, self.release, upgrade_from=upgrade_from)
         )
         opts = CheckOptions(o.install_check, o.gates, o.container, o.container_image, o.container_pm_options)
-        return default_checks(self.release, opts, previous, self.say)
+        # the NEVRA gate: the previous release's output under --upgrade-from, else beside this one's
+        predecessor = functools.partial(predecessor_output, self.release, root=upgrade_from or o.outdir)
+        return default_checks(self.release, opts, previous, self.say, predecessor)
 
     def assembly(self, dist: Dist, check_list: list[Check] | None = None) -> Assembly:
         return Assembly(
@@ -314,6 +360,7 @@ class Pipeline:
             backend=self.opts.backend,
             step=self.console.step,
             unshippable=self.builder.unshippable_reason(),
+            run_info=self.run_info,
         )
 
     def assemble(
@@ -332,6 +379,7 @@ class Pipeline:
         """``all``: every step, the checks, the output in place; a summary table."""
         t0 = time.monotonic()
         self.preflight()
+        self.run_info = RunInfo.now(self.shaping_options())
         with self.locked() if lock else contextlib.nullcontext():
             self.say(
                 f"release {self.release.release_id} from {self.release.path}: "
@@ -371,6 +419,9 @@ class Pipeline:
     def run_check(self) -> None:
         """``check``: the manifest is valid and buildable here (writes nothing)."""
         rel = self.release
+        late = preflight.future_date(rel)  # before the specs are rendered and parsed
+        if late is not None:
+            raise late
         self.say(
             f"{rel.path}: valid manifest for {rel.release_id} "
             f"({len(rel.component_names())} components, dists {', '.join(rel.dists)})"
@@ -453,7 +504,7 @@ class Pipeline:
                 ctx = CheckContext.for_dist(
                     self.release, dist, where, where.output.rpms(), where.output, say=self.say, step=self.console.step
                 )
-                runs.append(run_checks(check_list, ctx))
+                runs.append(run_checks(check_list, ctx, "gate"))
         self.say(check_summary(runs))
         for dist in self.dists:
             self.say(f"reports: {self.layout.dist(dist.name).reports}")
@@ -464,7 +515,7 @@ class Pipeline:
     def run_notes(self) -> list[Path]:
         """``notes``: the release notes from the manifest and what was built (build.json, installed.json)."""
         with WorkdirLock(self.opts.outdir, "output directory"), self.console.step("release notes"):
-            paths = render_notes(self.release, self.layout.release_out, repo_dir=self.opts.outdir)
+            paths = render_notes(self.release, self.layout.release_out, repo_dir=self.opts.outdir, say=self.say)
         for path in paths:
             self.say(str(path))
         return paths

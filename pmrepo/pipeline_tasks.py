@@ -1,7 +1,9 @@
 """The pipeline's pieces that need no ``Pipeline``: the previous release for the upgrade test
-(located here, handed to ``checks.Upgrade``), a dist's build plan and ``plan``'s report of it,
-pinning sources (``pin``) and publishing the outputs (``publish``). ``pipeline.Pipeline``
-calls them with its release, layout and console."""
+(located here, handed to ``checks.Upgrade``) and its published output for the NEVRA gate
+(``checks.NevraCheck``), a dist's build plan and ``plan``'s report of it, pinning sources
+(``pin``) and publishing the outputs (``publish``: SHA256SUMS, signed when the release is, and
+the verification of the upload). ``pipeline.Pipeline`` calls them with its release, layout and
+console."""
 
 from __future__ import annotations
 
@@ -11,16 +13,21 @@ from pathlib import Path
 
 from . import manifest, preflight, sources, specs
 from .builders import Builder
-from .checksums import write_sha256sums
-from .errors import GateError
+from .checks import REQUIRED_CHECK_IDS, Predecessor
+from .checksums import SUMS_NAME, SUMS_SIGNATURE, write_sha256sums
+from .errors import GateError, PmrepoError, PublishError
 from .graph import BuildGraph
-from .layout import Layout
+from .layout import PUBLIC_KEY_PREFIX, Layout
 from .manifest import Dist, Release, redact_url
 from .notes import render_notes
 from .preflight import Input as PreflightInput
 from .progress import Console, table
+from .provenance import refresh
 from .publish import PublishResult, publish, refuse_unshippable, vouch
+from .records import BuildRecord
+from .release_verify import publish_check
 from .repopkg import metapackage_requires
+from .sign import ENV_KEY, Key, key_from_env, public_key_fingerprints, sign_detached
 
 # -- the previous release, for the upgrade test (handed to checks.Upgrade) --------------------
 
@@ -49,6 +56,32 @@ def previous_repo_packages(release: Release, dist: Dist, upgrade_from: Path) -> 
             f"{', '.join(missing)} — fix: build {where.name} into {upgrade_from} (build.py all --outdir …)"
         )
     return prev, rpms
+
+
+def predecessor_output(release: Release, dist: Dist, root: Path) -> Predecessor:
+    """The previous release's published output for ``dist`` under the output root ``root``
+    (``<release_id>/<dist>/``: where ``all`` put it), for the NEVRA gate."""
+    where = release.follows_path()
+    if where is None:
+        return Predecessor(why_none="release.follows is not set: the first release")
+    try:
+        prev = manifest.load(where)
+    except PmrepoError as exc:
+        return Predecessor(missing=f"its manifest does not load ({exc})")
+    d = prev.dists.get(dist.name)
+    if d is None:
+        return Predecessor(why_none=f"{prev.release_id} has no {dist.name}")
+    out = Layout(prev.release_id, root).dist(dist.name).output
+    rpms = tuple(out.root / name for name in prev.repo_rpm_names(d))
+    absent = [p.name for p in rpms if not p.is_file()]
+    if absent:
+        return Predecessor(
+            prev,
+            out,
+            missing=f"{prev.release_id} is not in {root} (no {absent[0]}) — fix: pass --upgrade-from DIR, "
+            "the output root holding it",
+        )
+    return Predecessor(prev, out, rpms)
 
 
 @dataclass
@@ -150,13 +183,22 @@ def publish_outputs(
         raise preflight.PreflightError(found)
     refuse_unshippable(source)  # before anything is written (notes, SHA256SUMS)
     unchecked = vouch(
-        source, rel.key, rel.path, tuple(rel.dists), required=[d.name for d in dists], allow_unchecked=allow_unchecked
+        source,
+        rel.key,
+        rel.path,
+        tuple(rel.dists),
+        required=[d.name for d in dists],
+        allow_unchecked=allow_unchecked,
+        required_checks=REQUIRED_CHECK_IDS,
     )
     for dist, skipped in unchecked.items():
         console.say(f"publish: {dist} was built without {', '.join(skipped)} (--allow-unchecked; the notes say so)")
+    key, pubkey = release_key(layout, dists)
+    refresh_provenances(layout, dists, key, pubkey, console, dry_run=dry_run)
     # the notes describe exactly the files being uploaded: regenerated from the build.json files just verified
     render_notes(rel, source, repo_dir=repo_dir)
     write_sha256sums(source)  # local and derived: a dry run writes it too; the mirror is untouched
+    sign_sums(layout, key, console, dry_run=dry_run)
     with console.step(f"publish {rel.release_id} to {target}"):
         result = publish(
             source,
@@ -166,5 +208,60 @@ def publish_outputs(
             dry_run=dry_run,
             log=layout.log("publish.log"),
             echo=console.say,
+            check=None if dry_run else publish_check(source, console),
         )
     return result
+
+
+def release_key(layout: Layout, dists: tuple[Dist, ...]) -> tuple[Key | None, Path | None]:
+    """The release key (``PMREPO_GPG_KEY``) and the public key its outputs ship, when they are
+    signed; (None, None) for an unsigned release. The key must be the one that signed them."""
+    shipped = [
+        p
+        for d in dists
+        for p in sorted(layout.dist(d.name).output.root.glob(f"{PUBLIC_KEY_PREFIX}*"))
+        if BuildRecord.read(layout.dist(d.name).output.build_json).signed
+    ]
+    if not shipped:
+        return None, None
+    log = layout.log("sign.log")
+    key = key_from_env(log_file=log)
+    signed_with = public_key_fingerprints(shipped[0], log)
+    if key.fingerprint not in signed_with:
+        raise PublishError(
+            f"{ENV_KEY}={key.fingerprint} is not the key {shipped[0]} holds ({', '.join(sorted(signed_with))}), "
+            f"which signed the packages — fix: set {ENV_KEY} to that key to sign {SUMS_NAME}"
+        )
+    return key, shipped[0]
+
+
+def refresh_provenances(
+    layout: Layout, dists: tuple[Dist, ...], key: Key | None, pubkey: Path | None, console: Console, *, dry_run: bool
+) -> None:
+    """Each dist's provenance with subjects up to date where ``gate`` rewrote check reports since the build."""
+    for d in dists:
+        where = layout.dist(d.name)
+        if dry_run:
+            continue
+        changed = refresh(
+            where.provenance(where.output), where.output.root, d.name, key, pubkey, log=layout.log("sign.log")
+        )
+        if changed:
+            console.say(
+                f"{d.name}: provenance subjects brought up to date "
+                f"({len(changed)} check report(s) rewritten since the build)"
+            )
+
+
+def sign_sums(layout: Layout, key: Key | None, console: Console, *, dry_run: bool) -> None:
+    """A signed release gets ``SHA256SUMS.asc``, by the key its packages were signed with; an
+    unsigned one none (a stale one is removed)."""
+    asc = layout.release_out / SUMS_SIGNATURE
+    if key is None:
+        asc.unlink(missing_ok=True)
+        return
+    if dry_run:
+        console.say(f"[dry-run] would sign {SUMS_NAME} with {key.fingerprint}")
+        return
+    sign_detached(layout.sums_file, key, asc, log=layout.log("sign.log"))
+    console.say(f"signed {SUMS_NAME} with {key.fingerprint}: {asc}")

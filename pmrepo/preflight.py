@@ -9,6 +9,7 @@ of them are reported together (:class:`PreflightError`), nothing is written.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import tempfile
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import PmrepoError
+from .errors import ManifestError, PmrepoError
 from .manifest import Dist, Release
 
 ENV_MIN_FREE = "PMREPO_MIN_FREE_MIB"
@@ -56,6 +57,21 @@ class Needs:
     replace: bool = False
     container: str = "none"  # engine of the container install test: none, auto, podman, docker
     container_image: str | None = None  # one image for every dist, "local", or None (each dist's image)
+
+
+def future_date(release: Release) -> ManifestError | None:
+    """A release date after today on this host's clock: every package's %changelog and build time
+    would lie in the future, which rpmlint refuses after the whole build (None: the date is fine)."""
+    today = dt.date.today()
+    if release.date <= today:
+        return None
+    return ManifestError(
+        release.path,
+        "release.date",
+        f"{release.date} is after today ({today} on this host's clock): the packages' %changelog and build "
+        "time would be in the future, which rpmlint refuses",
+        "write the release's date, today or earlier (set it on the release day)",
+    )
 
 
 def min_free_bytes() -> int:

@@ -19,10 +19,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import TextIO
 
 Say = Callable[[str], None]  # the one definition: a sink for one line of output
 StepFn = Callable[[str], contextlib.AbstractContextManager[None]]  # announces and times one step (Console.step)
+LARGE_FILE = 2**20  # bytes: reading a file this large is announced (Console.reading)
 
 
 def quiet_step(label: str) -> contextlib.AbstractContextManager[None]:
@@ -131,6 +133,17 @@ class Console:
             yield
         finally:
             self.end(token)
+
+    @contextlib.contextmanager
+    def reading(self, label: str, path: Path) -> Iterator[None]:
+        """``watch(label)`` while ``path`` is read; a file of a MiB or more is announced at once with
+        its size, so a large manifest's first line does not wait for the first "still running"."""
+        with contextlib.suppress(OSError):
+            size = path.stat().st_size
+            if size >= LARGE_FILE:
+                self.say(f"{label} ({size / 2**20:.0f} MiB)")
+        with self.watch(label):
+            yield
 
     def counter(self, label: str, total: int, every: float = 1.0) -> Callable[[int], None]:
         """``tick(n)`` after each of ``total`` items: prints ``label: n/total`` at most every

@@ -12,7 +12,8 @@
 4. upload everything to ``<root>/.staging-<release_id>-<random>/``;
 5. verify the sha256 of every file *as stored on the mirror* (hash it in place
    for a directory, ``sha256sum`` over ssh for rsync, re-download with GET
-   for HTTP) against ``SHA256SUMS``;
+   for HTTP) against ``SHA256SUMS``; then the caller's ``check`` (the pipeline's:
+   ``pmrepo verify`` of the uploaded copy: signatures, repodata, SBOM, provenance);
 6. switch it into place with one rename (directory, rsync) or WebDAV ``MOVE``
    (``Overwrite: F``). With ``force`` on a directory target the new and the
    old release trade places in one atomic step (``renameat2`` with
@@ -37,7 +38,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,7 +57,7 @@ from .publish_targets import (
     old_re,
     staging_re,
 )
-from .records import BuildRecord, RecordError
+from .records import BuildRecord, CheckResults, RecordError
 
 __all__ = [
     "Action",
@@ -89,6 +90,8 @@ class Action:
             return f"upload {len(self.files)} files ({self.size} bytes) to {root}{self.name}/"
         if self.op == "verify":
             return f"verify sha256 of {len(self.files)} files in {root}{self.name}/ against {SUMS_NAME}"
+        if self.op == "check":
+            return f"verify the release in {root}{self.name}/ (signatures, repodata, SBOM, provenance)"
         if self.op == "move":
             return f"move {root}{self.name}/ to {root}{self.dest}/"
         if self.op == "swap":
@@ -235,15 +238,26 @@ def _execute(target: Target, source_dir: Path, action: Action, expected: dict[st
         raise PublishError(f"internal: unknown publish action {action.op}")
 
 
-def _execute_all(target: Target, source_dir: Path, actions: Sequence[Action], expected: dict[str, str]) -> None:
-    """Run the plan. When the upload or its verification fails (a stalled or hostile server
-    ends it with one line), the staging directory is removed again before the error is
-    raised — except on a target that resumes into it (rsync)."""
+def _execute_all(
+    target: Target,
+    source_dir: Path,
+    actions: Sequence[Action],
+    expected: dict[str, str],
+    check: Callable[[Target, str], None] | None,
+) -> None:
+    """Run the plan (``check``: the release verification of the uploaded copy, see ``publish``).
+    When the upload or its verification fails (a stalled or hostile server ends it with one
+    line, or the uploaded copy does not verify), the staging directory is removed again before
+    the error is raised — except on a target that resumes into it (rsync)."""
     for action in actions:
         try:
-            _execute(target, source_dir, action, expected)
+            if action.op == "check":
+                if check is not None:
+                    check(target, action.name)
+            else:
+                _execute(target, source_dir, action, expected)
         except BaseException:
-            if action.op in ("upload", "verify") and not target.reuse_staging:
+            if action.op in ("upload", "verify", "check") and not target.reuse_staging:
                 _remove_quietly(target, action.name)
             raise
 
@@ -258,12 +272,15 @@ def publish(
     log: Path | None = None,
     echo: Say | None = None,
     allow_insecure_auth: bool = False,
+    check: Callable[[Target, str], None] | None = None,
 ) -> PublishResult:
     """Publish ``source_dir`` as ``<target>/<release_id>/`` (see module doc).
 
     ``log`` is a file that receives the commands/requests made; ``echo``
     receives each plan line (default: printed for a dry run, else the
-    ``pmrepo.publish`` logger)."""
+    ``pmrepo.publish`` logger). ``check(target, staging)``, when given, runs
+    after the upload's sha256 were verified and before the switch into place
+    (the pipeline's: ``release_verify.publish_check``); it raises to stop."""
     if not RELEASE_ID_RE.match(release_id or ""):
         raise PublishError(f"release id '{release_id}' is not a plain name — fix: use <name>-<version>-<release>")
     source_dir = Path(source_dir)
@@ -274,6 +291,9 @@ def publish(
     target = make_target(target_url, log=log, allow_insecure_auth=allow_insecure_auth)
     try:
         actions, exists, _staging = plan_actions(target, release_id, files, size, force)
+        if check is not None:  # after the sha256 verification, before the switch
+            at = next(i for i, a in enumerate(actions) if a.op == "verify") + 1
+            actions.insert(at, Action("check", actions[at - 1].name))
         root = target.display
         plan = [a.describe(root) for a in actions]
         prefix = "[dry-run] would " if dry_run else ""
@@ -285,7 +305,7 @@ def publish(
         if dry_run:
             return result
         started = time.monotonic()
-        _execute_all(target, source_dir, actions, expected)
+        _execute_all(target, source_dir, actions, expected, check)
         say(
             f"published {release_id} ({len(files)} files, {size} bytes) to {result.url} "
             f"in {time.monotonic() - started:.1f}s"
@@ -307,6 +327,7 @@ def vouch(
     *,
     required: Sequence[str] | None = None,
     allow_unchecked: bool = False,
+    required_checks: Mapping[str, str] | None = None,
 ) -> dict[str, list[str]]:
     """Refuse (one line) unless ``source_dir`` (``repo/<release_id>/``) holds
     exactly the outputs of the manifest whose key is ``release_key``:
@@ -315,8 +336,10 @@ def vouch(
       ``required`` (default: all of them) is there, and each has a ``build.json``
       recording that key (a tree left by another manifest, or by this one
       before an edit, is refused);
-    * every output's checks ran and passed: ``build.json`` lists none as
-      unchecked, unless ``allow_unchecked``;
+    * the latest result of every check of every output passed, whichever command ran it
+      (``all`` or a later ``gate``: ``gates/results.json``), and each of ``required_checks``
+      (check id -> record) has one, unless ``allow_unchecked`` (an output without that
+      record, of a pmrepo before it: ``build.json`` lists none as unchecked);
     * every RPM in a dist directory is in its ``build.json`` with that very
       sha256, and every file ``build.json`` lists is there.
 
@@ -345,10 +368,11 @@ def vouch(
                 f"{out.root}: built from {built} with a different content than {manifest} "
                 f"(release key {str(meta.release_key)[:12]}… ≠ {release_key[:12]}…) — {rebuild}"
             )
-        skipped = list(meta.unchecked) if meta.unchecked is not None else ["(no record of its checks)"]
+        skipped = _unchecked(out, meta, manifest, required_checks)
         if skipped and not allow_unchecked:
             raise PublishError(
-                f"{out.root}: built without {', '.join(skipped)} — fix: rebuild with the checks, "
+                f"{out.root}: built without {', '.join(skipped)} (no passing result in {out.check_results}) "
+                f"— fix: run them (`./build.py gate --release {manifest}`), rebuild with the checks, "
                 "or pass --allow-unchecked (the release notes then say so)"
             )
         if skipped:
@@ -364,6 +388,32 @@ def vouch(
             if got != files[name].sha256:
                 raise PublishError(f"{out.root / name}: sha256 {got[:16]}… differs from {meta_path} — {rebuild}")
     return unchecked
+
+
+NOTE_SHOWN = 160  # characters of a failed check's note in publish's one line
+
+
+def _unchecked(out: Output, meta: BuildRecord, manifest: Path, required: Mapping[str, str] | None) -> list[str]:
+    """The required records of ``out`` without a passing latest result; a failed latest result of
+    any check is refused here, in one line naming its report."""
+    try:
+        results = CheckResults.read_or_none(out.check_results)
+    except RecordError as exc:
+        raise PublishError(f"{exc} (publish vouches for it)") from None
+    if results is None:  # an output of a pmrepo before results.json: build.json's record
+        return list(meta.unchecked) if meta.unchecked is not None else ["(no record of its checks)"]
+    failed = results.failed()
+    if failed:
+        r = failed[0]
+        report = out.reports / r.report if r.report else out.check_results
+        by = f"{r.command} at {r.at}" if r.command else r.at
+        note = r.note if len(r.note) <= NOTE_SHOWN else r.note[: NOTE_SHOWN - 1] + "…"  # the report has it all
+        raise PublishError(
+            f"{report}: the latest {r.name} ({by}) {r.verdict}: {note} — fix: correct what it reports and "
+            f"rerun it (`./build.py gate --release {manifest}` with the same options), or rebuild "
+            f"(`./build.py all --release {manifest} --force`); publish ships only outputs whose checks passed"
+        )
+    return list(results.missing(required or {}))
 
 
 # --------------------------------------------------------------------------

@@ -3,9 +3,14 @@
 * ``build.json`` (:class:`BuildRecord`): what assembly made — the release and
   manifest key it was built from, every shipped package's version-release,
   every repo package file with size and sha256, which checks ran (with their
-  notes) and which did not, signing, the build backend.
+  notes) and which did not, signing, the build backend, and every RPM of the
+  three repositories with its sha256 and its unsigned digest (the next
+  release's NEVRA gate compares its own builds with them).
 * ``installed.json`` (:class:`InstallRecord`): what the container install
   test's metapackage install really put there (name -> version-release).
+* ``gates/results.json`` (:class:`CheckResults`): the latest result of every
+  check of the output, whichever command ran it (``all`` or ``gate``): each
+  run's results replace those of the checks it ran. ``publish`` vouches for it.
 
 Each carries ``format`` (a file without one is format 1, the layout before
 the field existed); a file of a newer format, unreadable JSON or a field of
@@ -25,6 +30,7 @@ from .fsutil import NotRegularFileError, read_regular, write_atomic
 
 BUILD_FORMAT = 1
 INSTALL_FORMAT = 1
+RESULTS_FORMAT = 1
 
 
 class RecordError(PmrepoError):
@@ -96,6 +102,15 @@ class FileInfo:
 
 
 @dataclass(frozen=True)
+class RpmInfo:
+    """One RPM of the repositories: its file's sha256, and that of its header and payload
+    (``rpmfile.unsigned_digest``: the build's, however it is signed)."""
+
+    sha256: str
+    unsigned: str
+
+
+@dataclass(frozen=True)
 class BuildRecord:
     """``build.json``: one assembled dist."""
 
@@ -113,6 +128,8 @@ class BuildRecord:
     shippable: bool = True  # False: built with BuildRequires assumed from the build host; publish refuses it
     not_shippable: str = ""  # why not
     expected_install: tuple[str, ...] | None = None  # what installing the metapackage must put there (the ★)
+    # every RPM of the three repositories (file name -> digests): the next release's NEVRA gate reads them
+    rpms: dict[str, RpmInfo] = field(default_factory=dict)
     format: int = BUILD_FORMAT
 
     @classmethod
@@ -131,6 +148,12 @@ class BuildRecord:
             ):
                 raise RecordError(f"{path}: no size/sha256 for {name} — fix: rebuild (build.py all)")
             files[name] = FileInfo(info["size"], info["sha256"])
+        rpms_raw = data.get("rpms", {})
+        if not isinstance(rpms_raw, dict) or not all(
+            isinstance(v, dict) and isinstance(v.get("sha256"), str) and isinstance(v.get("unsigned"), str)
+            for v in rpms_raw.values()
+        ):
+            f.fail("rpms", "a table of file name -> {sha256, unsigned}")
         return cls(
             dist=f.text("dist"),
             release=f.text("release"),
@@ -146,6 +169,7 @@ class BuildRecord:
             shippable=f.flag("shippable", True),
             not_shippable=f.text("not_shippable", "") or "",
             expected_install=f.names("expected_install"),
+            rpms={n: RpmInfo(v["sha256"], v["unsigned"]) for n, v in rpms_raw.items()},
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -165,6 +189,11 @@ class BuildRecord:
             **({"not_shippable": self.not_shippable} if self.not_shippable else {}),
             **({"expected_install": list(self.expected_install)} if self.expected_install is not None else {}),
             "files": {n: {"size": i.size, "sha256": i.sha256} for n, i in sorted(self.files.items())},
+            **(
+                {"rpms": {n: {"sha256": i.sha256, "unsigned": i.unsigned} for n, i in self.rpms.items()}}
+                if self.rpms
+                else {}
+            ),
         }
 
     def write(self, path: Path) -> Path:
@@ -206,6 +235,104 @@ class InstallRecord:
             "image": self.image,
             "engine": self.engine,
             "packages": dict(sorted(self.packages.items())),
+        }
+
+    def write(self, path: Path) -> Path:
+        write_atomic(path, json.dumps(self.to_json(), indent=2, sort_keys=True) + "\n")
+        return path
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's latest run on one output."""
+
+    check: str  # the check's id (digest, install, …)
+    name: str  # its words (digest gate, container install, …)
+    record: str  # its build.json record (gates, fresh-root install, container install)
+    passed: bool
+    ran: bool = True  # False: not run, because a check before it failed
+    required: bool = False  # publish refuses an output without its passing result (unless --allow-unchecked)
+    report: str = ""  # its report's file name in gates/ ("" none)
+    note: str = ""
+    command: str = ""  # the command that ran it: all, gate
+    at: str = ""  # when, UTC (ISO 8601)
+
+    @property
+    def verdict(self) -> str:
+        return "passed" if self.passed else ("FAILED" if self.ran else "not run")
+
+
+@dataclass(frozen=True)
+class CheckResults:
+    """``gates/results.json``: the latest result of every check of one output, by check id."""
+
+    dist: str | None
+    results: dict[str, CheckResult] = field(default_factory=dict)
+    format: int = RESULTS_FORMAT
+
+    @classmethod
+    def read(cls, path: Path) -> CheckResults:
+        data = _load(path)
+        f = _Fields(path, data, RESULTS_FORMAT)
+        raw = data.get("results")
+        if not isinstance(raw, dict):
+            f.fail("results", "table")
+        results: dict[str, CheckResult] = {}
+        for check, entry in raw.items():
+            one = _Fields(path, entry if isinstance(entry, dict) else {}, RESULTS_FORMAT)
+            if not isinstance(entry, dict) or not isinstance(entry.get("passed"), bool):
+                raise RecordError(f'{path}: "results.{check}" is not a check result — fix: rerun `build.py gate`')
+            results[check] = CheckResult(
+                check=check,
+                name=one.text("name", check) or check,
+                record=one.text("record", "") or "",
+                passed=one.flag("passed"),
+                ran=one.flag("ran", True),
+                required=one.flag("required"),
+                report=one.text("report", "") or "",
+                note=one.text("note", "") or "",
+                command=one.text("command", "") or "",
+                at=one.text("at", "") or "",
+            )
+        return cls(dist=f.text("dist"), results=results)
+
+    @classmethod
+    def read_or_none(cls, path: Path) -> CheckResults | None:
+        """The record at ``path``; None when there is none (an output of a pmrepo before it)."""
+        return cls.read(path) if path.is_file() else None
+
+    def merged(self, latest: list[CheckResult]) -> CheckResults:
+        """These results with ``latest`` (one run's) replacing those of the same checks."""
+        return CheckResults(self.dist, {**self.results, **{r.check: r for r in latest}})
+
+    def failed(self) -> list[CheckResult]:
+        """The results that did not pass: the failed ones first, then those not run."""
+        bad = [r for r in self.results.values() if not r.passed]
+        return sorted(bad, key=lambda r: not r.ran)
+
+    def missing(self, required: Mapping[str, str]) -> tuple[str, ...]:
+        """The records (of ``required``: check id -> record) with a check that has no passing result."""
+        out = [rec for check, rec in required.items() if check not in self.results or not self.results[check].passed]
+        return tuple(dict.fromkeys(out))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "dist": self.dist,
+            "results": {
+                r.check: {
+                    "name": r.name,
+                    "record": r.record,
+                    "passed": r.passed,
+                    "ran": r.ran,
+                    "required": r.required,
+                    "report": r.report,
+                    "note": r.note,
+                    "command": r.command,
+                    "at": r.at,
+                }
+                for r in self.results.values()
+            },
         }
 
     def write(self, path: Path) -> Path:

@@ -109,12 +109,13 @@ def build_repo_packages(
     trees: Mapping[str, Path] | None = None,
     gpg_key: Path | None = None,
     spec_text: Callable[[str], str] | None = None,
+    sbom_name: str | None = None,
 ) -> list[Path]:
     """Build ``<name>``, ``<name>-debuginfo`` and ``<name>-src`` for ``dist``:
     each installs ``trees[kind]`` (``rpm/`` and ``repodata/``; default: the
     dist's work trees, ``where.trees()``) under its own root with its own
-    .repo file. ``spec_text`` may rewrite the rendered spec (tests build
-    deliberately broken packages with it)."""
+    .repo file; with ``sbom_name`` also the SBOM of that name at each tree's root.
+    ``spec_text`` may rewrite the rendered spec (tests build deliberately broken packages with it)."""
     trees = where.trees() if trees is None else trees
     key_name = public_key_name(release.repo_id) if gpg_key else None
     repo_files: dict[str, Path] = {}
@@ -125,12 +126,16 @@ def build_repo_packages(
     for kind, tree in trees.items():
         if not repomd_xml(tree).is_file():
             raise BuildError(f"{release.name} ({dist.name}): the {kind} repository {tree} has no repodata", log=log)
+        if sbom_name and not (tree / sbom_name).is_file():
+            raise BuildError(f"{release.name} ({dist.name}): the {kind} repository {tree} has no {sbom_name}", log=log)
     extra = {
         "tree_rpms": {k: repo_rpm_dir(t) for k, t in trees.items()},
         "tree_repodata": {k: repodata_dir(t) for k, t in trees.items()},
         "repo_files": repo_files,
         "gpg_key": gpg_key,
         "gpg_key_name": key_name,
+        "tree_sbom": {k: t / sbom_name for k, t in trees.items()} if sbom_name else {},
+        "sbom_name": sbom_name,
     }
     spec = where.spec(release.name)
     text = render_spec(

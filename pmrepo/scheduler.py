@@ -39,6 +39,8 @@ class JobSpec:
     spec: Path
     sources: Path
     source_digests: tuple[str, ...]
+    # the build's SOURCE_DATE_EPOCH: its origin's date (lineage.origins); None: the scheduler's (the release's)
+    source_date_epoch: int | None = None
 
 
 @dataclass
@@ -200,6 +202,9 @@ class Scheduler:
     force: frozenset[str] = frozenset()  # component names, or "*" for all
     results: dict[tuple[str, str], JobResult] = field(default_factory=dict)
 
+    def _epoch(self, job: JobSpec) -> int:
+        return self.source_date_epoch if job.source_date_epoch is None else job.source_date_epoch
+
     def _forced(self, component: str) -> bool:
         return "*" in self.force or component in self.force
 
@@ -285,7 +290,7 @@ class Scheduler:
             specs[j],
             self.builder.config_id(specs[j].dist),
             (keys[d] for d in self._deps_of(j, graphs, specs)),
-            self.source_date_epoch,
+            self._epoch(specs[j]),
         )
         dep_rpms = tuple(p for d in sorted(closure) for p in self.results[d].binary_rpms)
         return pool.submit(self._one, specs[j], keys[j], dep_rpms)
@@ -322,7 +327,7 @@ class Scheduler:
         t0 = time.monotonic()
         wall0 = time.time()
         staging = self.store.staging(dist, job.component)
-        req = BuildRequest(job.component, job.dist, job.spec, job.sources, dep_rpms, staging, self.source_date_epoch)
+        req = BuildRequest(job.component, job.dist, job.spec, job.sources, dep_rpms, staging, self._epoch(job))
         try:
             built = self.builder.build(req)
         except Exception as exc:

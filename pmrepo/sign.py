@@ -37,7 +37,9 @@ import logging
 import os
 import re
 import shutil
+import stat
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,6 +117,8 @@ def _secret_keys(gnupghome: Path, selector: str | None, log_file: Path | None) -
         f = line.split(":")
         if f[0] == "sec":
             current = {
+                "validity": f[1],
+                "expires": f[6] if len(f) > 6 else "",
                 "algo": f[3],
                 "bits": f[2],
                 "caps": f[11] if len(f) > 11 else "",
@@ -133,6 +137,15 @@ def _secret_keys(gnupghome: Path, selector: str | None, log_file: Path | None) -
 
 
 def _check_key(key: dict[str, str], where: str) -> None:
+    expires = int(key["expires"]) if key.get("expires", "").isdigit() else None
+    if key.get("validity") == "e" or (expires is not None and expires <= time.time()):
+        when = time.strftime("%Y-%m-%d", time.gmtime(expires)) if expires is not None else "an earlier date"
+        raise SigningError(
+            f"{where}: key {key['fpr']} expired on {when} (gpg would only say 'Unusable secret key') — fix: "
+            f"extend it (gpg --quick-set-expire {key['fpr']} 2y), then ship its public key again; or use another key"
+        )
+    if key.get("validity") == "r":
+        raise SigningError(f"{where}: key {key['fpr']} is revoked — fix: use another signing key")
     if key["algo"] not in GPG_PUBKEY_ALGO_RSA:
         raise SigningError(
             f"{where}: key {key['fpr']} is not RSA (algorithm {key['algo']}) "
@@ -178,7 +191,24 @@ def key_from_env(env: dict[str, str] | None = None, *, log_file: Path | None = N
             raise SigningError(
                 f"{ENV_PASSPHRASE_FILE}={pp}: {why} — fix: point it at the regular file holding the passphrase"
             ) from None
+        _check_private(passphrase_file, pp or "")
     return Key(fingerprint=keys[0]["fpr"], uid=keys[0]["uid"], gnupghome=home, passphrase_file=passphrase_file)
+
+
+def _check_private(path: Path, shown: str) -> None:
+    """The passphrase file is readable by its owner only (as ssh wants of a private key): a file
+    other users can read, or change, gives away or replaces the signing key's passphrase."""
+    st = path.stat()
+    if st.st_mode & 0o077:
+        raise SigningError(
+            f"{ENV_PASSPHRASE_FILE}={shown}: mode {stat.S_IMODE(st.st_mode):04o} lets other users read or "
+            f"change the passphrase — fix: chmod 600 {shown}"
+        )
+    if st.st_uid != os.geteuid():
+        raise SigningError(
+            f"{ENV_PASSPHRASE_FILE}={shown}: owned by uid {st.st_uid}, not by you (uid {os.geteuid()}) — fix: "
+            "keep the passphrase in a file of your own, mode 600"
+        )
 
 
 def export_public_key(key: Key, dest: Path, *, log_file: Path | None = None) -> Path:
@@ -263,14 +293,15 @@ def sign_rpms(
     )
 
 
-def sign_repomd(repodata_dir: Path, key: Key, gnupghome: Path | None = None, log: Path | None = None) -> Path:
-    """Write ``repodata/repomd.xml.asc`` (detached, armored, SHA256)."""
-    repodata_dir = Path(repodata_dir)
-    repomd = repodata_dir / "repomd.xml"
-    if not repomd.is_file():
-        raise SigningError(f"{repomd}: no such file — fix: run createrepo_c for this repository first")
-    asc = repodata_dir / "repomd.xml.asc"
-    tmp = repodata_dir / ".repomd.xml.asc.tmp"
+def sign_detached(
+    data: Path, key: Key, out: Path, *, armor: bool = True, gnupghome: Path | None = None, log: Path | None = None
+) -> Path:
+    """Write ``out``, a detached SHA256 signature of ``data`` by ``key`` (ASCII-armored unless
+    ``armor`` is false), atomically. Verify it with :func:`verify_detached`."""
+    data, out = Path(data), Path(out)
+    if not data.is_file():
+        raise SigningError(f"{data}: no such file to sign — fix: write it first")
+    tmp = out.with_name(f".{out.name}.tmp")
     tmp.unlink(missing_ok=True)
     home = Path(gnupghome or key.gnupghome)
     run(
@@ -281,19 +312,28 @@ def sign_repomd(repodata_dir: Path, key: Key, gnupghome: Path | None = None, log
             key.selector,
             "--digest-algo",
             GPG_DIGEST,
-            "--armor",
+            *(["--armor"] if armor else []),
             "--detach-sign",
             "--output",
             str(tmp),
-            str(repomd),
+            str(data),
         ),
         log_file=log,
         error=SigningError,
         timeout=SIGN_TIMEOUT,
     )
     os.chmod(tmp, 0o644)
-    os.replace(tmp, asc)
-    return asc
+    os.replace(tmp, out)
+    return out
+
+
+def sign_repomd(repodata_dir: Path, key: Key, gnupghome: Path | None = None, log: Path | None = None) -> Path:
+    """Write ``repodata/repomd.xml.asc`` (detached, armored, SHA256)."""
+    repodata_dir = Path(repodata_dir)
+    repomd = repodata_dir / "repomd.xml"
+    if not repomd.is_file():
+        raise SigningError(f"{repomd}: no such file — fix: run createrepo_c for this repository first")
+    return sign_detached(repomd, key, repodata_dir / "repomd.xml.asc", gnupghome=gnupghome, log=log)
 
 
 # --------------------------------------------------------------------------
@@ -348,11 +388,9 @@ def _parse_rpm_kv(output: str, paths: Sequence[str], key_ids: set[str]) -> list[
     return checks
 
 
-def verify_rpms(rpms: Sequence[Path], pubkey: Path, log: Path | None = None) -> list[RpmSignature]:
-    """``rpm -Kv`` every package against ``pubkey`` imported into a fresh rpmdb.
-
-    Raises SigningError naming the packages that are unsigned, signed by
-    another key, or whose digest/signature is not OK."""
+def check_rpms(rpms: Sequence[Path], pubkey: Path, log: Path | None = None) -> list[RpmSignature]:
+    """``rpm -Kv`` every package against ``pubkey`` imported into a fresh rpmdb: one verdict per
+    package (unsigned, signed by another key, digest or signature not OK), none raised."""
     if not rpms:
         return []
     pubkey = Path(pubkey)
@@ -370,16 +408,23 @@ def verify_rpms(rpms: Sequence[Path], pubkey: Path, log: Path | None = None) -> 
         paths = [str(p) for p in rpms]
         res = run(["rpm", "--dbpath", db, "-Kv", *paths], log_file=log, check=False)
     checks = _parse_rpm_kv(res.output, paths, key_ids)
+    if res.returncode != 0 and all(c.ok for c in checks):  # never trust parsing over rpm's own verdict
+        checks[0] = RpmSignature(paths[0], False, f"rpm -K exited {res.returncode}")
+    return checks
+
+
+def verify_rpms(rpms: Sequence[Path], pubkey: Path, log: Path | None = None) -> list[RpmSignature]:
+    """:func:`check_rpms`, raising SigningError naming the packages that are unsigned, signed
+    by another key, or whose digest/signature is not OK."""
+    checks = check_rpms(rpms, pubkey, log)
     failed = [c for c in checks if not c.ok]
-    if res.returncode != 0 and not failed:  # never trust parsing over rpm's own verdict
-        failed = [RpmSignature(paths[0], False, f"rpm -K exited {res.returncode}")]
     if failed:
         shown = "; ".join(f"{Path(c.path).name}: {c.reason}" for c in failed[:5])
         more = f" (+{len(failed) - 5} more)" if len(failed) > 5 else ""
         where = f" (log: {log})" if log else ""
         raise SigningError(
-            f"{len(failed)} of {len(paths)} package(s) fail verification against {pubkey.name}: {shown}{more}{where}"
-            " — fix: sign them with that key (build.py sign)"
+            f"{len(failed)} of {len(checks)} package(s) fail verification against {Path(pubkey).name}: "
+            f"{shown}{more}{where} — fix: sign them with that key (build.py sign)"
         )
     return checks
 
@@ -421,6 +466,14 @@ def _pubkey_fingerprints(home: Path, pubkey: Path, log: Path | None) -> set[str]
         elif f[0] == "sub":
             expect_fpr = False
     return fprs
+
+
+def public_key_fingerprints(pubkey: Path, log: Path | None = None) -> set[str]:
+    """The primary fingerprints of the keys in an exported public key file (a fresh keyring)."""
+    if not Path(pubkey).is_file():
+        raise SigningError(f"{pubkey}: no such public key file — fix: give the release's exported public key")
+    with temporary_gnupghome("pmrepo-gpgk-") as home:
+        return _pubkey_fingerprints(home, Path(pubkey), log)
 
 
 def verify_detached(data: Path, signature: Path, pubkey: Path, log: Path | None = None) -> str:
@@ -467,8 +520,11 @@ __all__ = [
     "Key",
     "RpmSignature",
     "Signer",
+    "check_rpms",
     "export_public_key",
     "key_from_env",
+    "public_key_fingerprints",
+    "sign_detached",
     "sign_repomd",
     "sign_rpms",
     "temporary_gnupghome",

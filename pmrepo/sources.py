@@ -139,6 +139,7 @@ class Fetcher:
     max_bytes: int = field(default_factory=fetch_max_bytes)
     deadline: float = field(default_factory=fetch_deadline)
     progress_every: float = 2.0
+    session: Any = None  # a requests.Session to download with (its auth, e.g. publish's); None: plain requests
 
     def cached(self, sha256: str) -> Path:
         return self.cache_dir / sha256
@@ -175,7 +176,8 @@ class Fetcher:
         cap = size if size is not None else self.max_bytes
         why = "its pinned size" if size is not None else "PMREPO_FETCH_MAX_BYTES"
         t0 = last = time.monotonic()
-        with requests.get(url, stream=True, timeout=self.timeout, headers={"Accept-Encoding": "identity"}) as resp:
+        get = requests.get if self.session is None else self.session.get
+        with get(url, stream=True, timeout=self.timeout, headers={"Accept-Encoding": "identity"}) as resp:
             resp.raise_for_status()
             expected = resp.headers.get("Content-Length")
             if expected is not None and expected.isdigit() and int(expected) > cap:
@@ -258,8 +260,11 @@ def copy_private(src: Path, target: Path, original: Path | None) -> None:
             shutil.copyfileobj(inp, out, CHUNK)
 
 
-def prepare(component: Component, release: Release, dest: Path, fetcher: Fetcher) -> list[Path]:
-    """Put every source and patch of ``component`` into ``dest``; return their paths.
+def prepare(
+    component: Component, release: Release, dest: Path, fetcher: Fetcher, epoch: int | None = None
+) -> list[Path]:
+    """Put every source and patch of ``component`` into ``dest``; return their paths. A project
+    tree is packed with the mtime ``epoch`` (its build's SOURCE_DATE_EPOCH; default the release's).
 
     Refuses an unpinned URL source (no sha256) with UnpinnedSourceError.
     """
@@ -269,7 +274,7 @@ def prepare(component: Component, release: Release, dest: Path, fetcher: Fetcher
         target = dest / src.filename
         if src.path is not None:
             if src.path.is_dir():
-                pack_tree(src.path, f"{component.name}-{component.version}", target, release.epoch)
+                pack_tree(src.path, f"{component.name}-{component.version}", target, epoch or release.epoch)
             else:
                 copy_private(src.path, target, src.path)
         else:
@@ -364,7 +369,11 @@ def record_pins(text: str, path: Path, pins: list[tuple[str, str, str]], sizes: 
 
 
 def _add_key(table: Any, key: str, value: str | int) -> None:
-    """Add ``key`` at the end of a table; an inline table keeps its spacing (``{ url = "…", sha256 = "…" }``)."""
+    """Add ``key`` at the end of a table; an inline table keeps its spacing (``{ url = "…", sha256 = "…" }``).
+    A key already there (a ``size`` written by hand, or by an older ``new-release``) gets the new value."""
+    if key in table:
+        table[key] = value
+        return
     if not isinstance(table, InlineTable):
         table[key] = value
         return

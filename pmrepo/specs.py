@@ -4,16 +4,22 @@ rendered spec builds, provides and BuildRequires under that dist's macros.
 Template context (all templates, component and tool specs alike):
   ``rel``      the Release (rel.prefix, rel.repo_id, rel.metapackage, …)
   ``dist``     the Dist (dist.name, dist.tag, dist.rhel, dist.os_requires)
-  ``changelog_date``  the release date as %changelog wants it
+  ``changelog_date``  the release date as %changelog wants it — for a component,
+               the date of the release where its NEVRA first appeared (its ``Origin``,
+               found by :mod:`pmrepo.lineage`), so an unchanged component renders,
+               and builds, the same in every release that ships it
 Component specs additionally get:
   ``name``, ``version``, ``release`` (without %{dist}), ``summary``,
   ``sources`` (file names, Source0…), ``patches`` (file names, Patch0…),
-  ``changes`` (the manifest's change note), ``component`` (the Component).
+  ``changes`` (the manifest's change note; by default "Update to V-R for
+  <the origin release>"), ``component`` (the Component).
 """
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 import re
@@ -31,12 +37,32 @@ from .run import Result, run
 from .sandbox import spec_parse
 
 
-def base_context(release: Release, dist: Dist) -> dict[str, Any]:
-    return {"rel": release, "dist": dist, "changelog_date": release.date.strftime("%a %b %d %Y")}
+@dataclass(frozen=True)
+class Origin:
+    """The release a component's build takes its %changelog date, default change text and
+    SOURCE_DATE_EPOCH from: where its NEVRA first appeared (``lineage.origins``)."""
+
+    name: str  # the release's package name, e.g. pacemaker-repo
+    vr: str  # its version-release
+    date: dt.date
+
+    @classmethod
+    def of(cls, release: Release) -> Origin:
+        return cls(release.name, release.vr, release.date)
+
+    @property
+    def epoch(self) -> int:
+        """The date, midnight UTC (as ``Release.epoch``)."""
+        return calendar.timegm(self.date.timetuple())
 
 
-def component_context(release: Release, dist: Dist, comp: Component) -> dict[str, Any]:
-    ctx = base_context(release, dist)
+def base_context(release: Release, dist: Dist, date: dt.date | None = None) -> dict[str, Any]:
+    return {"rel": release, "dist": dist, "changelog_date": (date or release.date).strftime("%a %b %d %Y")}
+
+
+def component_context(release: Release, dist: Dist, comp: Component, origin: Origin | None = None) -> dict[str, Any]:
+    origin = origin or Origin.of(release)
+    ctx = base_context(release, dist, origin.date)
     ctx.update(
         name=comp.name,
         version=comp.version,
@@ -44,7 +70,7 @@ def component_context(release: Release, dist: Dist, comp: Component) -> dict[str
         summary=comp.summary,
         sources=[s.filename for s in comp.sources],
         patches=[p.name for p in comp.patches],
-        changes=comp.changes or f"Update to {comp.version}-{comp.release} for {release.name} {release.vr}",
+        changes=comp.changes or f"Update to {comp.version}-{comp.release} for {origin.name} {origin.vr}",
         component=comp,
     )
     return ctx
@@ -63,29 +89,39 @@ def spec_problem(release: Release, comp: Component) -> SpecError | None:
     )
 
 
-def render_component(release: Release, dist: Dist, comp: Component) -> str:
-    return next(render_components(release, dist, [comp]))
+def render_component(release: Release, dist: Dist, comp: Component, origin: Origin | None = None) -> str:
+    """``comp``'s spec for ``dist``; ``origin`` (default: ``release``) dates its %changelog."""
+    return next(render_components(release, dist, [comp], [origin]))
 
 
-def render_components(release: Release, dist: Dist, comps: Sequence[Component]) -> Iterator[str]:
+def render_components(
+    release: Release,
+    dist: Dist,
+    comps: Sequence[Component],
+    origins: Sequence[Origin | None] | None = None,
+) -> Iterator[str]:
     """Each component's spec for ``dist``, in order, as it is rendered: all of them in one
-    child process with limits (render_limits), each checked against its neutral render."""
+    child process with limits (render_limits), each checked against its neutral render;
+    ``origins`` (one per component, default: ``release``) date their %changelog."""
     for comp in comps:
         problem = spec_problem(release, comp)
         if problem is not None:
             raise problem
     plain = neutral(release, RELEASE_TEXT_FIELDS)
+    dated = list(origins) if origins is not None else [None] * len(comps)
 
-    def job(comp: Component) -> Callable[[], str]:
+    def job(comp: Component, origin: Origin) -> Callable[[], str]:
         return lambda: render_spec(
             comp.spec,
-            component_context(release, dist, comp),
-            component_context(plain, dist, neutral(comp, COMPONENT_TEXT_FIELDS)),
+            component_context(release, dist, comp, origin),
+            component_context(plain, dist, neutral(comp, COMPONENT_TEXT_FIELDS), origin),
             what=f"{comp.name} ({dist.name})",
             root=release.spec_dir,
         )
 
-    yield from render_limits.each([(str(comp.spec), job(comp)) for comp in comps])
+    yield from render_limits.each(
+        [(str(comp.spec), job(comp, origin or Origin.of(release))) for comp, origin in zip(comps, dated, strict=True)]
+    )
 
 
 def define_args(defines: dict[str, str]) -> list[str]:

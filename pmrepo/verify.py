@@ -11,6 +11,7 @@ import gzip
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import RepositoryError
@@ -79,8 +80,18 @@ def rpm_digests(rpms: Sequence[Path], *, log: Path | None = None, signatures: bo
     return bad
 
 
-def indexed(repo: Path) -> dict[str, str]:
-    """{location href: name-version-release.arch.rpm} from primary.xml.gz."""
+@dataclass(frozen=True)
+class IndexEntry:
+    """One package as primary.xml lists it."""
+
+    file_name: str  # name-version-release.arch.rpm, from the header fields it records
+    checksum_type: str
+    checksum: str  # of the whole file (createrepo_c: the package's sha256)
+    size: int | None  # the file's size ("package" attribute), None when absent
+
+
+def index_entries(repo: Path) -> dict[str, IndexEntry]:
+    """{location href: what primary.xml.gz records of it}."""
     md = read_repomd(repo)
     if "primary" not in md.entries:
         raise RepositoryError(f"{md.path}: no primary metadata")
@@ -90,15 +101,28 @@ def indexed(repo: Path) -> dict[str, str]:
             root = ET.parse(fh).getroot()
     except (OSError, ET.ParseError, EOFError) as exc:
         raise RepositoryError(f"{primary}: unreadable primary metadata: {exc}") from None
-    out: dict[str, str] = {}
+    out: dict[str, IndexEntry] = {}
     for pkg in root.findall(f"{COMMON_NS}package"):
         name = pkg.findtext(f"{COMMON_NS}name", "")
         arch = pkg.findtext(f"{COMMON_NS}arch", "")
         ver = pkg.find(f"{COMMON_NS}version")
         loc = pkg.find(f"{COMMON_NS}location")
+        csum = pkg.find(f"{COMMON_NS}checksum")
+        size = pkg.find(f"{COMMON_NS}size")
         v, r = (ver.get("ver", ""), ver.get("rel", "")) if ver is not None else ("", "")
-        out[loc.get("href", "") if loc is not None else ""] = f"{name}-{v}-{r}.{arch}.rpm"
+        raw_size = size.get("package", "") if size is not None else ""
+        out[loc.get("href", "") if loc is not None else ""] = IndexEntry(
+            file_name=f"{name}-{v}-{r}.{arch}.rpm",
+            checksum_type=csum.get("type", "") if csum is not None else "",
+            checksum=(csum.text or "").strip().lower() if csum is not None else "",
+            size=int(raw_size) if raw_size.isdigit() else None,
+        )
     return out
+
+
+def indexed(repo: Path) -> dict[str, str]:
+    """{location href: name-version-release.arch.rpm} from primary.xml.gz."""
+    return {href: entry.file_name for href, entry in index_entries(repo).items()}
 
 
 def check_index(repo: Path, copies: Sequence[Path], log: Path | None = None) -> int:

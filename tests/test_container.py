@@ -345,7 +345,9 @@ def test_failed_check_raises_one_line_and_records_nothing(container_build: DemoB
     with pytest.raises(GateError) as exc:
         found.raise_for_failure()
     msg = str(exc.value)
-    assert "\n" not in msg and msg.startswith("install gate failed for el7: dnf install demo-all")
+    # the options reach every dnf call (--container-pm-opt), so the repository listing is the first to fail
+    assert "\n" not in msg and msg.startswith("install gate failed for el7: dnf sees the repositories: ")
+    assert "dnf repolist exit 2: " in msg
     assert "--no-such-option" in msg or "no such option" in msg.lower()
     assert not (staging / "installed.json").exists()
     assert (staging / "gates" / "install-el7.junit.xml").is_file()

@@ -33,12 +33,12 @@ def test_gate_reruns_the_checks_of_all(demo_build: DemoBuild, tmp_path: Path) ->
     shutil.rmtree(where.output.reports)
     runs = pipe.run_gate()
     assert [r.check for r in runs[0].results] == [c.name for c in pipe.checks()] == [
-        "fresh-root install", "digest gate", "compat gate", "closure gate", "rpmlint gate"]
+        "fresh-root install", "digest gate", "compat gate", "closure gate", "rpmlint gate", "NEVRA gate"]
     assert all(r.passed for r in runs[0].results)
     # the same report files, in the work tree and the output, as `all` left
     assert _reports(where.output.reports) == after_all == _reports(where.reports)
     assert set(after_all) >= {"fresh-root-install-el7.txt", "digest-el7.txt", "compat-el7.txt", "closure-el7.txt",
-                              "rpmlint-el7.txt"}
+                              "rpmlint-el7.txt", "nevra-el7.txt"}
 
 
 def test_gate_fails_on_a_damaged_package(demo_build: DemoBuild, tmp_path: Path) -> None:

@@ -101,3 +101,25 @@ def test_demo_refuses_release() -> None:
     proc = subprocess.run([*BUILD, "demo", "--release", str(ROOT / "releases" / "1.1.14-1.1.toml")],
                           capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)
     assert proc.returncode == 2 and "unrecognized arguments: --release" in proc.stderr and proc.stdout == ""
+
+
+def test_a_date_after_today_is_refused_before_any_build(tmp_path: Path) -> None:
+    """Issue 26: `check`, `preflight` and `all` refuse a release date after today in one line (rpmlint would
+    refuse every package's %changelog only after the whole build), and `all` writes nothing."""
+    import datetime as dt
+
+    shutil.copytree(DEMO.parent, tmp_path / "demo")
+    path = tmp_path / "demo" / "release.toml"
+    later = dt.date.today() + dt.timedelta(days=4)
+    path.write_text(path.read_text().replace("date = 2026-11-24", f"date = {later}", 1))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PMREPO_")} | {"CI": "true"}
+    dirs = ["--workdir", str(tmp_path / "w"), "--outdir", str(tmp_path / "o")]
+    for command in ("check", "preflight", "all"):
+        where = dirs[:2] if command == "check" else dirs
+        proc = subprocess.run([*BUILD, command, "--release", str(path), *where], capture_output=True, text=True,
+                              env=env, stdin=subprocess.DEVNULL, timeout=120)
+        errors = _errors(proc.stderr)
+        assert proc.returncode == 2 and len(errors) == 1, (command, proc.stderr)
+        assert f"{path}: release.date: {later} is after today ({dt.date.today()}" in errors[0], errors
+        assert "fix: write the release's date" in errors[0] and "render specs" not in proc.stdout, proc.stdout
+    assert not (tmp_path / "o").exists() and not (tmp_path / "w" / "store").exists()

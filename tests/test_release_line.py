@@ -24,9 +24,10 @@ from synthetic import needs_rpmbuild
 pytestmark = needs_rpmbuild
 
 NEXT = [  # (version, date, --set): each derived from the one before by new-release alone
-    ("1.1", "2026-12-01", ["el7:demo-plugin=0.6-1.1f56"]),  # el7 only, a release with a git hash
-    ("1.2", "2026-12-08", ["el6:demo-plugin=0.5-2", "demod=1.0-4"]),  # el6's own entry, then all dists
-    ("1.3", "2026-12-15", ["libdemo=1.3-1", "el7:demo-plugin=0.7-1"]),
+    # (dates on or before the day this was written: new-release refuses a date after today, issue 26)
+    ("1.1", "2026-11-27", ["el7:demo-plugin=0.6-1.1f56"]),  # el7 only, a release with a git hash
+    ("1.2", "2026-11-30", ["el6:demo-plugin=0.5-2", "demod=1.0-4"]),  # el6's own entry, then all dists
+    ("1.3", "2026-12-03", ["libdemo=1.3-1", "el7:demo-plugin=0.7-1"]),
 ]
 
 

@@ -181,6 +181,19 @@ def test_key_from_env_refuses_non_rsa() -> None:
             sign.key_from_env({"PMREPO_GPG_KEY": "ecc@pmrepo.invalid", "GNUPGHOME": str(home)})
 
 
+def test_key_from_env_says_the_key_expired() -> None:
+    """Issue 26: an expired key is refused when it is chosen, saying so and how to extend it (gpg itself
+    only says "Unusable secret key" when asked to sign)."""
+    with sign.temporary_gnupghome() as home:
+        run(["gpg", "--homedir", str(home), "--batch", "--pinentry-mode", "loopback", "--passphrase", "",
+             "--faked-system-time", "20200101T000000", "--quick-generate-key", "old <old@pmrepo.invalid>",
+             "rsa2048", "sign", "1d"])
+        with pytest.raises(SigningError) as err:
+            sign.key_from_env({"PMREPO_GPG_KEY": "old@pmrepo.invalid", "GNUPGHOME": str(home)})
+        msg = str(err.value)
+        assert "\n" not in msg and "expired on 2020-01-0" in msg and "fix: extend it (gpg --quick-set-expire" in msg
+
+
 def test_passphrase_key_signs_only_with_passphrase_file(rpms: list[Path], tmp_path: Path) -> None:
     """The CI path: PMREPO_GPG_KEY + GNUPGHOME + PMREPO_GPG_PASSPHRASE_FILE, no tty."""
     with sign.temporary_gnupghome() as home:
@@ -193,6 +206,10 @@ def test_passphrase_key_signs_only_with_passphrase_file(rpms: list[Path], tmp_pa
             sign.sign_rpms(rpms[:1], sign.key_from_env(env))
         ppfile = tmp_path / "passphrase"
         ppfile.write_text("pw-4-ci\n")
+        ppfile.chmod(0o644)  # issue 26: other users could read it: refused in one line, as ssh refuses such a key
+        with pytest.raises(SigningError, match=f"mode 0644 lets other users read .* fix: chmod 600 {ppfile}"):
+            sign.key_from_env({**env, "PMREPO_GPG_PASSPHRASE_FILE": str(ppfile)})
+        ppfile.chmod(0o600)
         key = sign.key_from_env({**env, "PMREPO_GPG_PASSPHRASE_FILE": str(ppfile)})
         log = tmp_path / "sign.log"
         sign.sign_rpms(rpms, key, log=log)
@@ -203,3 +220,24 @@ def test_passphrase_key_signs_only_with_passphrase_file(rpms: list[Path], tmp_pa
         sign.sign_repomd(tmp_path / "repodata", key, log=log)
         assert sign.verify_repomd(tmp_path / "repodata", pub) == key.fingerprint
         assert "pw-4-ci" not in log.read_text()
+
+
+def test_signing_changes_the_file_not_the_build(key: sign.Key, other_key: sign.Key, rpms: list[Path],
+                                                 tmp_path: Path) -> None:
+    """Issue 26: rpmsign rewrites only the signature header, so a build's unsigned digest (what the NEVRA gate
+    compares when a release is signed anew) is the same unsigned, signed, and signed again by another key."""
+    import shutil
+
+    from pmrepo import rpmfile
+    from pmrepo.fsutil import sha256_file
+
+    copies = [tmp_path / f"{i}.rpm" for i in range(3)]
+    for c in copies:
+        shutil.copyfile(rpms[0], c)
+    sign.sign_rpms([copies[1]], key)
+    sign.sign_rpms([copies[2]], other_key)
+    assert len({sha256_file(c) for c in copies}) == 3
+    assert len({rpmfile.unsigned_digest(c) for c in copies}) == 1
+    assert [rpmfile.layout(c).signed for c in copies] == [False, True, True]
+    with pytest.raises(rpmfile.RpmFileError, match="not an RPM file"):
+        rpmfile.layout(Path(__file__))

@@ -102,3 +102,36 @@ def test_check_and_plan_are_never_silent_and_check_reuses_the_cache(tmp_path: Pa
     assert slow["inspect"] == N
     assert any(ln.startswith("render specs (") and ": started" in ln for ln in plan)
     assert any(ln.startswith("  wave ") for ln in plan)
+
+
+def test_new_release_of_a_slow_manifest_is_never_silent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 26: `new-release` on a large manifest (loading it, tomlkit's parse and dump, the check of the
+    result: each made slow here as 50 MB make them) reports what it is doing at least every ~2 s."""
+    import shutil
+
+    import tomlkit
+
+    from conftest import DEMO
+    from pmrepo import newrelease
+    from pmrepo.progress import Console
+
+    shutil.copytree(DEMO.parent, tmp_path / "demo")
+    real_load, real_parse, real_dumps = manifest.load, tomlkit.parse, tomlkit.dumps
+
+    def slowed(fn: Callable) -> Callable:
+        def wrapper(*a, **kw):  # type: ignore[no-untyped-def]
+            time.sleep(MAX_GAP + 0.5)  # each step alone longer than the silence allowed
+            return fn(*a, **kw)
+        return wrapper
+
+    monkeypatch.setattr(newrelease.manifest, "load", slowed(real_load))
+    monkeypatch.setattr(newrelease.tomlkit, "parse", slowed(real_parse))
+    monkeypatch.setattr(newrelease.tomlkit, "dumps", slowed(real_dumps))
+    clock = Clock()
+    newrelease.derive(tmp_path / "demo" / "release.toml", "1.1", "1", "2026-12-01", ["demo-tools=2.1-1"],
+                      console=Console(clock.say))
+    gaps = clock.gaps(time.monotonic())
+    assert not gaps, gaps
+    shown = [ln for _, ln in clock.lines]
+    for label in ("load ", "read release.toml for editing", "write 1.1-1.toml", "check and write "):
+        assert any(f"still running: {label}" in ln for ln in shown), (label, shown)

@@ -23,6 +23,8 @@ from pmrepo.pipeline import Options, Pipeline
 
 PAYLOAD = b"\x1f\x8b" + os.urandom(300_000)  # gzip's magic: pin checks that a .tar.gz is one
 PAYLOAD_SHA = hashlib.sha256(PAYLOAD).hexdigest()
+VERSIONED = {"/v1.0/demo-extras-1.0.tar.gz": b"\x1f\x8b" + os.urandom(401),  # two releases' files (issue 26)
+             "/v1.1/demo-extras-1.1.tar.gz": b"\x1f\x8b" + os.urandom(512)}
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -42,6 +44,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(PAYLOAD[:1000])
             self.wfile.flush()
             self.connection.shutdown(socket.SHUT_RDWR)
+        elif self.path in VERSIONED:
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(VERSIONED[self.path])))
+            self.end_headers()
+            self.wfile.write(VERSIONED[self.path])
         else:
             self.send_error(404)
 
@@ -149,3 +156,31 @@ def test_make_repo_here_stops_with_one_line(tmp_path: Path) -> None:
     else:
         assert "cannot be provided here" in lines[0] and "--backend mock" in lines[0], lines[0]
     assert not list((tmp_path / "o").rglob("*.rpm"))
+
+
+def test_pin_after_new_release_on_a_pinned_url(server: str, tmp_path: Path) -> None:
+    """Issue 26: pin records sha256 and size; new-release moves the URL to the next version on the same
+    host and port (127.0.0.1 stays 127.0.0.1) and drops both; pin then records the new file's, no traceback."""
+    import datetime as dt
+
+    path = _url_manifest(tmp_path, f"{server}/v1.0/demo-extras-1.0.tar.gz")
+
+    def pin(manifest_path: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(ROOT / "build.py"), "pin", "--release", str(manifest_path),
+                               "--workdir", str(tmp_path / "w")], capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL)
+
+    assert pin(path).returncode == 0
+    assert f"size = {len(VERSIONED['/v1.0/demo-extras-1.0.tar.gz'])}" in path.read_text()
+    proc = subprocess.run([sys.executable, str(ROOT / "build.py"), "new-release", "--from", str(path), "--version",
+                           "1.1", "--release", "1", "--date", dt.date.today().isoformat(), "--set",
+                           "demo-extras=1.1-1"], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    nxt = path.parent / "1.1-1.toml"
+    src = manifest.load(nxt).component("demo-extras").sources[0]
+    assert (src.url, src.sha256, src.size) == (f"{server}/v1.1/demo-extras-1.1.tar.gz", None, None)
+    proc = pin(nxt)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    src = manifest.load(nxt).component("demo-extras").sources[0]
+    payload = VERSIONED["/v1.1/demo-extras-1.1.tar.gz"]
+    assert (src.sha256, src.size) == (hashlib.sha256(payload).hexdigest(), len(payload))

@@ -470,6 +470,42 @@ def test_publish_refuses_unchecked_output_unless_allowed(built: Path, tmp_path: 
     assert "published without these checks: fresh-root install, gates" in notes
 
 
+def test_publish_vouches_for_the_latest_result_of_every_check(built: Path, tmp_path: Path) -> None:
+    """Issue 26: `all` passed, then a `gate` whose container install fails (an image that is not there)
+    writes FAILED reports: publish refuses in one line naming the report, and ships nothing."""
+    m, out = _copy_release(built, tmp_path)
+    code, text = _cli("gate", "--release", str(m), "--workdir", str(tmp_path / "work"), "--outdir", str(out),
+                      "--container", "podman", "--container-image", "localhost/does-not-exist:1")
+    assert code == 1, text
+    report = out / "synth-repo-1.0-1" / "el7" / "gates" / "install-el7.txt"
+    assert report.is_file() and "FAILED" in report.read_text()
+    code, text = _publish(m, tmp_path)
+    lines = text.strip().splitlines()
+    assert code != 0 and len(lines) == 1, text
+    assert f"{report}: the latest container install (gate at " in lines[0] and ") FAILED: " in lines[0], text
+    assert "fix: correct what it reports" in lines[0]
+    code, text = _publish(m, tmp_path, "--allow-unchecked")  # a failed check is no unchecked one
+    assert code != 0 and "FAILED" in text, text
+    assert not (tmp_path / "mirror" / "synth-repo-1.0-1").exists()
+
+
+def test_a_later_gate_vouches_for_checks_all_skipped(built: Path, tmp_path: Path) -> None:
+    """`all --no-gates --no-install-check`, then `gate` runs them and they pass: publish vouches for that
+    latest result, and the notes do not call the release unchecked."""
+    m, out = _copy_release(built, tmp_path)
+    dirs = ["--release", str(m), "--workdir", str(tmp_path / "work"), "--outdir", str(out)]
+    code, text = _cli("all", *dirs, "--no-gates", "--no-install-check")
+    assert code == 0, text
+    code, text = _publish(m, tmp_path)
+    assert code != 0 and "built without fresh-root install, gates (no passing result in" in text, text
+    code, text = _cli("gate", *dirs)
+    assert code == 0, text
+    code, text = _publish(m, tmp_path)
+    assert code == 0, text
+    notes = (tmp_path / "mirror" / "synth-repo-1.0-1" / "RELEASE-NOTES.en.md").read_text()
+    assert "published without these checks" not in notes
+
+
 def test_publish_regenerates_stale_release_notes(built: Path, tmp_path: Path) -> None:
     m, out = _copy_release(built, tmp_path)
     rel_dir = out / "synth-repo-1.0-1"

@@ -4,8 +4,9 @@ before it is renamed into place), by ``gate`` (on the output already in
 place) and by the tests.
 
 Order: fresh-root install, then the release gates (digest, compat, closure,
-rpmlint), then the container install test and, when the previous release is
-handed in, the upgrade in place from it. Every check writes its report to
+rpmlint, and the NEVRA gate against the previous release's published output),
+then the container install test and, when the previous release is handed in,
+the upgrade in place from it. Every check writes its report to
 ``DistLayout.reports`` (``work/<release>/<dist>/gates/``; the reports are then
 copied to the output's ``gates/``) and returns its ``Findings`` (a one-line
 note, finding kinds with stable ids: ``checks.ids``); a failed check does not
@@ -34,6 +35,7 @@ from .compat import CompatCheck
 from .container import ContainerInstall, ContainerSettings, Previous, Upgrade
 from .digest import DigestCheck
 from .freshroot import FreshRootInstall
+from .nevra import NevraCheck, Predecessor, PredecessorOf
 from .rpmlint import RpmlintCheck, release_filters
 
 
@@ -53,6 +55,7 @@ def default_checks(
     opts: CheckOptions = CheckOptions(),
     previous: Previous | None = None,
     say: Say | None = None,
+    predecessor: PredecessorOf | None = None,
 ) -> list[Check]:
     """THE ordered list: cheapest first; the container tests last (they need the others passed)."""
     image = opts.container_image
@@ -76,6 +79,7 @@ def default_checks(
         (opts.gates, CompatCheck),
         (opts.gates, ClosureCheck),
         (opts.gates, lambda: RpmlintCheck(extra_filters=release_filters(release) if release else {})),
+        (opts.gates, lambda: NevraCheck(predecessor)),
         (container, lambda: install),
         (container and previous is not None, upgrade),
     ]
@@ -89,6 +93,7 @@ CHECK_CLASSES: tuple[type[Check], ...] = (
     CompatCheck,
     ClosureCheck,
     RpmlintCheck,
+    NevraCheck,
     ContainerInstall,
     Upgrade,
 )
@@ -101,9 +106,12 @@ def required_records() -> tuple[str, ...]:
 
 # the records every published output must have passed (publish refuses the others unless --allow-unchecked)
 REQUIRED_CHECKS = required_records()
+# the same, check by check: id -> record (publish reads each one's latest result in gates/results.json)
+REQUIRED_CHECK_IDS: dict[str, str] = {c.id: c.record for c in CHECK_CLASSES if c.required}
 
 __all__ = [
     "REQUIRED_CHECKS",
+    "REQUIRED_CHECK_IDS",
     "Check",
     "CheckContext",
     "CheckOptions",
@@ -115,7 +123,10 @@ __all__ = [
     "Finding",
     "Findings",
     "FreshRootInstall",
+    "NevraCheck",
     "Outcome",
+    "Predecessor",
+    "PredecessorOf",
     "Previous",
     "RpmlintCheck",
     "Severity",

@@ -15,6 +15,7 @@ import enum
 import json
 import os
 import shutil
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from ..fsutil import write_atomic
 from ..layout import REPORT_LOGS, DistLayout, Output, repo_rpm_dir, repodata_dir
 from ..manifest import Dist, Release
 from ..progress import Say, StepFn, quiet_step, table
+from ..records import CheckResult, CheckResults, RecordError
 from . import ids
 
 
@@ -300,6 +302,8 @@ class Outcome:
     check: str  # its name
     record: str
     found: Findings
+    required: bool = False  # the check's own flag (publish refuses an output without its passing result)
+    check_id: str = ""  # the check's id ("" : the findings')
 
     @property
     def passed(self) -> bool:
@@ -358,17 +362,26 @@ def _groups(checks: Sequence[Check]) -> list[list[Check]]:
     return groups
 
 
+def _group_label(group: Sequence[Check], ctx: CheckContext) -> str:
+    """The step of a group: named by its record, or by its checks when one of them already has
+    that label (``container install`` then ``upgrade``: never two ``container install: started``)."""
+    label = f"{ctx.dist.name}: {group[0].record}"
+    if any(c.label(ctx) == label for c in group):
+        return f"{ctx.dist.name}: {' + '.join(c.name for c in group)}"
+    return label
+
+
 def _run_one(check: Check, ctx: CheckContext, out: DistRun) -> None:
     if check.needs_passed and out.failed is not None:
         why = f"not run: {out.failed.check} failed"
         skipped = Findings(check.id, ctx.dist.name, note=why, failure=GateError(why), ran=False)
-        out.results.append(Outcome(check.name, check.record, skipped))
+        out.results.append(Outcome(check.name, check.record, skipped, check.required, check.id))
         return
     with ctx.step(check.label(ctx)):
         found = check.run(ctx)
     if found.path is None and found.ran and check.writes_report:
         found.write(check.report_path(ctx))
-    result = Outcome(check.name, check.record, found)
+    result = Outcome(check.name, check.record, found, check.required, check.id)
     out.results.append(result)
     ctx.say(
         f"{ctx.dist.name}: {result.check}: {'passed' if result.passed else 'FAILED'}"
@@ -376,14 +389,16 @@ def _run_one(check: Check, ctx: CheckContext, out: DistRun) -> None:
     )
 
 
-def run_checks(checks: Sequence[Check], ctx: CheckContext) -> DistRun:
+def run_checks(checks: Sequence[Check], ctx: CheckContext, command: str = "") -> DistRun:
     """Run ``checks`` in order on one dist; a failed check does not stop the cheaper ones after
     it, but one that ``needs_passed`` runs only when every check before it passed. Every report
-    lands in ``ctx.reports`` and is copied (without the logs) to ``ctx.output.reports``."""
+    lands in ``ctx.reports`` and is copied (without the logs) to ``ctx.output.reports``, where
+    ``results.json`` then holds each check's latest result (this run's replacing the earlier
+    ones; ``command`` names who ran them: all, gate)."""
     out = DistRun(ctx.dist.name)
     try:
         for group in _groups(checks):
-            outer = ctx.step(f"{ctx.dist.name}: {group[0].record}") if len(group) > 1 else contextlib.nullcontext()
+            outer = ctx.step(_group_label(group, ctx)) if len(group) > 1 else contextlib.nullcontext()
             with outer:
                 for check in group:
                     _run_one(check, ctx, out)
@@ -391,7 +406,34 @@ def run_checks(checks: Sequence[Check], ctx: CheckContext) -> DistRun:
         where = ctx.report_dir
         if ctx.output is not None and where is not None and where.is_dir():
             shutil.copytree(where, ctx.output.reports, dirs_exist_ok=True, ignore=shutil.ignore_patterns(REPORT_LOGS))
+        if ctx.output is not None:  # also when no check ran: the output then has no result to vouch for
+            record_results(ctx.output, ctx.dist.name, out, command)
     return out
+
+
+def record_results(output: Output, dist: str, run: DistRun, command: str) -> None:
+    """``run``'s results into ``output``'s ``results.json``, replacing the earlier ones of the same checks."""
+    at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    latest = [
+        CheckResult(
+            check=r.check_id or r.found.check,
+            name=r.check,
+            record=r.record,
+            passed=r.passed,
+            ran=r.found.ran,
+            required=r.required,
+            report=r.found.path.name if r.found.path else "",
+            note=r.note,
+            command=command,
+            at=at,
+        )
+        for r in run.results
+    ]
+    try:
+        earlier = CheckResults.read_or_none(output.check_results) or CheckResults(dist)
+    except RecordError:  # unreadable: this run's results are the ones that count
+        earlier = CheckResults(dist)
+    earlier.merged(latest).write(output.check_results)
 
 
 def summary(runs: Sequence[DistRun]) -> str:

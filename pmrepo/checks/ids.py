@@ -42,6 +42,8 @@ KINDS: dict[str, Kind] = {
         Kind("install.skipped", "a step of the container install test was skipped"),
         Kind("fresh-root-install.failed", "rpm -i / dnf install / erase into an empty root failed"),
         Kind("upgrade.failed", "the upgrade in place from the previous release failed"),
+        Kind("nevra.rebuilt", "a NEVRA the previous release published, built again with other bytes"),
+        Kind("nevra.not-compared", "the previous release's published packages could not be compared"),
     )
 }
 

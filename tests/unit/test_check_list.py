@@ -17,11 +17,11 @@ PACKAGE = Path(checks.__file__).parent
 def test_default_checks_order_and_switches() -> None:
     rel = manifest.load(DEMO)
     everything = default_checks(rel, CheckOptions(container="podman"), previous=lambda d: (rel, []))
-    assert [c.id for c in everything] == ["fresh-root-install", "digest", "compat", "closure", "rpmlint", "install",
-                                          "upgrade"]
+    assert [c.id for c in everything] == ["fresh-root-install", "digest", "compat", "closure", "rpmlint", "nevra",
+                                          "install", "upgrade"]
     assert [type(c) for c in everything] == list(checks.CHECK_CLASSES)  # the classes required_records reads
     assert [c.name for c in default_checks(rel)] == ["fresh-root install", "digest gate", "compat gate",
-                                                     "closure gate", "rpmlint gate"]
+                                                     "closure gate", "rpmlint gate", "NEVRA gate"]
     assert [c.id for c in default_checks(rel, CheckOptions(install_check=False, gates=False))] == []
     assert [c.id for c in default_checks(rel, CheckOptions(gates=False, container="auto"))] == [
         "fresh-root-install", "install"]  # no upgrade without the previous release
@@ -31,13 +31,13 @@ def test_required_records_come_from_the_check_classes() -> None:
     assert checks.REQUIRED_CHECKS == ("fresh-root install", "gates")
     assert checks.REQUIRED_CHECKS == (checks.FreshRootInstall.record, checks.DigestCheck.record)
     required = [c.id for c in default_checks(None, CheckOptions(container="auto"), lambda d: (None, [])) if c.required]
-    assert required == ["fresh-root-install", "digest", "compat", "closure", "rpmlint"]  # not the container tests
+    assert required == ["fresh-root-install", "digest", "compat", "closure", "rpmlint", "nevra"]  # not the containers
 
 
 def test_every_kind_used_in_the_package_is_described_once() -> None:
     used = set()
     for path in PACKAGE.rglob("*.py"):
-        used |= set(re.findall(r'"((?:digest|compat|closure|rpmlint|install|fresh-root-install|upgrade)'
+        used |= set(re.findall(r'"((?:digest|compat|closure|rpmlint|install|fresh-root-install|upgrade|nevra)'
                                r'\.[a-z-]+)"', path.read_text()))
     used = {k for k in used if k.rsplit(".", 1)[1] not in ("log", "toml", "txt", "json")}  # file names
     assert len(used) > 10, "no finding kinds found in pmrepo/checks"

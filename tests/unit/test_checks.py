@@ -24,6 +24,10 @@ class Fake(Check):
         return self._name
 
     @property
+    def id(self) -> str:  # type: ignore[override]
+        return self._name
+
+    @property
     def record(self) -> str:  # type: ignore[override]
         return self._record
 
@@ -63,7 +67,7 @@ def test_in_order_notes_per_record_reports_copied(ctx: CheckContext) -> None:
                              "container install": "container passed"}
     found.raise_for_failure()  # nothing failed
     assert sorted(p.name for p in ctx.output.reports.iterdir()) == [
-        "compat-el7.txt", "container-el7.txt", "digest-el7.txt", "install-el7.txt"]  # no logs/
+        "compat-el7.txt", "container-el7.txt", "digest-el7.txt", "install-el7.txt", "results.json"]  # no logs/
 
 
 def test_a_failure_runs_the_cheap_checks_skips_the_container_and_raises_the_first(ctx: CheckContext) -> None:
@@ -76,3 +80,45 @@ def test_a_failure_runs_the_cheap_checks_skips_the_container_and_raises_the_firs
     with pytest.raises(GateError, match="^install failed$"):
         found.raise_for_failure()
     assert (ctx.output.reports / "install-el7.txt").read_text() == "bad\n"  # reports even of a failed run
+
+
+def test_no_step_starts_twice_under_one_label(ctx: CheckContext) -> None:
+    """Issue 26: `gate --upgrade-from` printed `el7: container install: started` twice (the group of
+    the record "container install" and its first check, of that name): each label starts once."""
+    import contextlib
+    from collections import Counter
+    from collections.abc import Iterator
+
+    started: list[str] = []
+
+    @contextlib.contextmanager
+    def step(label: str) -> Iterator[None]:
+        started.append(label)
+        yield
+
+    checks = [Fake("digest gate", "gates"), Fake("compat gate", "gates"),
+              Fake("container install", "container install"), Fake("upgrade", "container install")]
+    run_checks(checks, CheckContext(ctx.release, ctx.dist, ctx.layout, [], ctx.output, say=lambda s: None, step=step))
+    assert [n for n, k in Counter(started).items() if k > 1] == [], started
+    assert started == ["el7: gates", "el7: digest gate", "el7: compat gate", "el7: container install + upgrade",
+                       "el7: container install", "el7: upgrade"]
+
+
+def test_results_hold_the_latest_run_of_every_check(ctx: CheckContext) -> None:
+    """Issue 26: `all` records every check's result; a later `gate` replaces those of the checks it ran
+    (a failure too), keeps the others: publish vouches for this record."""
+    from pmrepo.records import CheckResults
+
+    run_checks([Fake("install", "fresh-root install"), Fake("digest", "gates"), Fake("compat", "gates")], ctx, "all")
+    first = CheckResults.read(ctx.output.check_results)
+    assert {k: (r.verdict, r.command) for k, r in first.results.items()} == {
+        "install": ("passed", "all"), "digest": ("passed", "all"), "compat": ("passed", "all")}
+    assert first.failed() == [] and first.missing({"digest": "gates", "closure": "gates"}) == ("gates",)
+    run_checks([Fake("digest", "gates", ok=False), Fake("container", "container install", needs_passed=True)],
+               ctx, "gate")
+    latest = CheckResults.read(ctx.output.check_results)
+    assert {k: (r.verdict, r.command) for k, r in latest.results.items()} == {
+        "install": ("passed", "all"), "digest": ("FAILED", "gate"), "compat": ("passed", "all"),
+        "container": ("not run", "gate")}
+    assert [r.check for r in latest.failed()] == ["digest", "container"]  # the failure first, then what it stopped
+    assert latest.results["digest"].report == "digest-el7.txt" and latest.results["digest"].note == "digest failed"

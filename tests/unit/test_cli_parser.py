@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from conftest import ROOT
-from pmrepo import cli, defaults
+from pmrepo import cli, cli_options, defaults
 
 
 def options(cmd: str) -> set[str]:
@@ -79,7 +79,8 @@ def test_every_option_fills_an_options_field_or_is_read_by_its_command() -> None
     from pmrepo.options import Options
     read_by_commands = {"mock_opt", "clean_roots", "host_buildrequires",  # -> backend_options
                         "target", "dry_run", "replace", "allow_unchecked", "allow_insecure_auth",  # publish/preflight
-                        "from_", "version", "new_release", "date", "set", "output", "from_upstream"}  # new-release
+                        "from_", "version", "new_release", "date", "set", "output", "from_upstream",  # new-release
+                        "location", "key"}  # verify
     names = {f.name for f in fields(Options)}
     dests = {o.dest for group in cli.GROUPS.values() for o in group}
     assert dests - names == read_by_commands
@@ -104,7 +105,7 @@ def test_a_new_option_is_one_row_and_one_options_field(monkeypatch: pytest.Monke
                                        bases=(Options,))
     monkeypatch.setattr(cli, "Options", wider)  # the one Options field
     monkeypatch.setitem(cli.GROUPS, "build", (*cli.GROUPS["build"],  # the one row
-                                             cli.opt("--keep-staging", action="store_true", help="keep it")))
+                                             cli_options.opt("--keep-staging", action="store_true", help="keep it")))
     given = opts("all", "--keep-staging", "--no-gates", "--container", "podman")
     assert given.keep_staging is True and given.gates is False and given.container == "none"
     assert opts("build").keep_staging is False

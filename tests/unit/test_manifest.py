@@ -78,6 +78,9 @@ BAD = [
     ("tilde version", 'name = "libdemo"\nversion = "1.2"', 'name = "libdemo"\nversion = "1.2~rc1"', "components.libdemo.version", "no '-', '~'"),
     ("bad operator", 'require = ">="', 'require = "~>"', "components.demo-plugin.require", 'use "="'),
     ("unknown dist", 'dists = ["el7"]', 'dists = ["el8"]', "components.demo-units.dists", "use one of: el6, el7"),
+    # issue 26: built nowhere, silently; and "demo-units is also shipped by demo-units"
+    ("no dists", 'dists = ["el7"]', 'dists = []', "components.demo-units.dists", "remove dists to build it for every"),
+    ("dist twice", 'dists = ["el7"]', 'dists = ["el7", "el7"]', "components.demo-units.dists", "list each dist once"),
     ("bad sha256", '{ path = "src/libdemo" }', '{ url = "https://example.org/x.tar.gz", sha256 = "abc" }',
      "components.libdemo.sources[0].sha256", "build.py pin"),
     ("missing path", '{ path = "src/libdemo" }', '{ path = "src/nope" }', "components.libdemo.sources[0].path", "point path"),

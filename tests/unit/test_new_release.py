@@ -84,7 +84,8 @@ def test_dist_prefix_splits_then_updates(small: Path) -> None:
     assert (e6.dists, e6.vr, e6.sources[0].sha256) == (("el6",), "4.0.22-1", SHA)
     assert (e7.dists, e7.vr, e7.sources[0].sha256) == (("el7",), "4.0.25-1", None)
     assert e7.sources[0].url == "https://example.org/fence-agents-4.0.25.tar.xz"
-    assert e7.sources[1].sha256 is None  # an unchanged URL loses its sha256 too: the file may differ
+    # a URL without the version names the same file: it keeps its pin (a changed file is then an error, not TOFU)
+    assert (e7.sources[1].url, e7.sources[1].sha256) == ("https://example.org/extra.tar.gz", SHA)
     assert (e6.packages, e7.packages) == ({"el6": ("fence-agents",)}, {"el7": ("fence-agents-all", "fence-agents-common")})
     assert "\n\n[[components]]\nname = \"fence-agents\"\nversion = \"4.0.25\"" in res.path.read_text()
     # the next release updates the existing el6 entry (no third entry), rebuilt with a git-hash release
@@ -146,14 +147,14 @@ def test_refuses_an_output_outside_the_manifests_directory(small: Path, tmp_path
 def test_cli_new_release_on_the_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     shutil.copytree(DEMO.parent, tmp_path / "demo")
     src = tmp_path / "demo" / "release.toml"
-    rc = cli.main(["new-release", "--from", str(src), "--version", "1.1", "--release", "1", "--date", "2026-12-10",
+    rc = cli.main(["new-release", "--from", str(src), "--version", "1.1", "--release", "1", "--date", "2026-12-01",
                    "--set", "el7:demo-plugin=0.6-1.1f56"])
     out = capsys.readouterr().out
     assert rc == 0 and "demo-plugin (el7): 0.5-1 -> 0.6-1.1f56" in out and "left to do:" in out
     rel = manifest.load(tmp_path / "demo" / "1.1-1.toml")
     assert rel.component_for("demo-plugin", "el7").vr == "0.6-1.1f56"  # type: ignore[union-attr]
     assert rel.component_for("demo-plugin", "el6").vr == "0.5-1"  # type: ignore[union-attr]
-    rc = cli.main(["new-release", "--from", str(src), "--version", "1.1", "--release", "1", "--date", "2026-12-10"])
+    rc = cli.main(["new-release", "--from", str(src), "--version", "1.1", "--release", "1", "--date", "2026-12-01"])
     err = capsys.readouterr().err
     assert rc == 2 and err.count("\n") == 1 and "already exists" in err
 
@@ -212,3 +213,122 @@ def test_three_releases_of_the_real_manifest(tmp_path: Path, monkeypatch: pytest
     assert marks[("el6", "libqb")] == (False, "RHEL 6")
     # a subpackage on its own line follows its component per dist
     assert marks[("el7", "ldirectord")] == (True, "RHEL 7") and marks[("el6", "ldirectord")] == (False, "RHEL 6")
+
+
+# -- issue 26: only version-bearing parts of a source URL change; pins of rewritten sources go whole
+
+def _one_url(tmp_path: Path, url: str, extra: str = "", version: str = "2", inline: bool = False) -> Path:
+    (tmp_path / "foo.spec.j2").write_text("Name: {{ name }}\n")
+    src = f'{{ url = "{url}", sha256 = "{SHA}", size = 401 }}{extra}'
+    entry = f'name = "foo", version = "{version}", release = "1", require = "=", packages = ["foo"], sources = [{src}]'
+    comps = f"components = [{{ {entry} }}]\n" if inline else ""
+    table = "" if inline else "\n[[components]]\n" + entry.replace(", ", "\n", 4).replace('packages = ["foo"], ',
+                                                                                          'packages = ["foo"]\n') + "\n"
+    path = tmp_path / "1-1.toml"
+    path.write_text(f'{comps}[release]\nversion = "1"\nrelease = "1"\ndate = 2017-01-06\nspec_dir = "."\n\n'
+                    f"[dists.el6]\nrhel = 6\n[dists.el7]\nrhel = 7\n{table}")
+    manifest.load(path)
+    return path
+
+
+@pytest.mark.parametrize("url,want", [
+    ("https://mirror2.example.org/v2/foo-2.tar.gz", "https://mirror2.example.org/v3/foo-3.tar.gz"),
+    ("http://127.0.0.1:18095/foo-2.tar.gz", "http://127.0.0.1:18095/foo-3.tar.gz"),
+    ("https://github.com/team2/foo/releases/download/v2/foo-2.tar.gz",
+     "https://github.com/team2/foo/releases/download/v3/foo-3.tar.gz"),
+    ("https://u2:p2@host2.example.org:2222/foo-2/foo_2.tar.gz?x=a#f", "https://u2:p2@host2.example.org:2222/foo-3/foo_3.tar.gz?x=a#f"),
+])
+def test_new_release_keeps_scheme_user_host_port_and_owner(tmp_path: Path, url: str, want: str) -> None:
+    res = derive(_one_url(tmp_path, url), "1", "2", "2017-02-01", ["foo=3-1"])
+    src = manifest.load(res.path).component("foo").sources[0]
+    assert (src.url, src.sha256, src.size) == (want, None, None)
+    assert 'sha256' not in res.path.read_text() and "size" not in res.path.read_text()
+
+
+def test_new_release_rewrites_libqb_twice(tmp_path: Path) -> None:
+    """libqb's URL has its version in the tag segment and the file name: both move."""
+    url = "https://github.com/ClusterLabs/libqb/releases/download/v1.0/libqb-1.0.tar.xz"
+    path = _one_url(tmp_path, url, version="1.0")
+    res = derive(path, "1", "2", "2017-02-01", ["el7:foo=1.0.1-1"])
+    e6, e7 = manifest.load(res.path).entries("foo")
+    assert e7.sources[0].url == "https://github.com/ClusterLabs/libqb/releases/download/v1.0.1/libqb-1.0.1.tar.xz"
+    assert (e6.sources[0].url, e6.sources[0].sha256, e6.sources[0].size) == (url, SHA, 401)
+
+
+@pytest.mark.parametrize("url,problem", [
+    ("https://example.org/release-2/foo-2.tar.gz", "would still name the old version 2 (in 'release-2')"),
+    ("https://example.org/download?id=2", "no version 2 in the path of https://example.org/download?id=2"),
+])
+def test_new_release_refuses_a_url_it_cannot_rewrite(tmp_path: Path, url: str, problem: str) -> None:
+    path = _one_url(tmp_path, url)
+    with pytest.raises(UsageError) as err:
+        derive(path, "1", "2", "2017-02-01", ["foo=3-1"])
+    msg = str(err.value)
+    assert "\n" not in msg and problem in msg and "components.foo.sources[0]" in msg and "fix: derive without" in msg
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["1-1.toml", "foo.spec.j2"]
+
+
+def test_a_fixed_helper_url_keeps_its_pin(tmp_path: Path) -> None:
+    extra = f', {{ url = "https://example.org/helper.tar.gz", sha256 = "{"b" * 64}" }}'
+    res = derive(_one_url(tmp_path, "https://example.org/foo-2.tar.gz", extra), "1", "2", "2017-02-01", ["foo=3-1"])
+    main, helper = manifest.load(res.path).component("foo").sources
+    assert (main.url, main.sha256) == ("https://example.org/foo-3.tar.gz", None)
+    assert (helper.url, helper.sha256) == ("https://example.org/helper.tar.gz", "b" * 64)
+    assert any("kept https://example.org/helper.tar.gz" in c for c in res.changed)
+
+
+def test_a_new_release_of_the_same_version_keeps_the_pins(small: Path) -> None:
+    rel = manifest.load(derive(small, "2.1", "1", "2017-03-01", ["pcs=0.9.143-2"]).path)
+    assert rel.component("pcs").sources[0].sha256 == SHA and rel.component("pcs").vr == "0.9.143-2"
+
+
+def test_pin_after_new_release_on_a_sized_source(tmp_path: Path) -> None:
+    from pmrepo.sources import record_pins
+
+    res = derive(_one_url(tmp_path, "https://example.org/v2/foo-2.tar.gz"), "1", "2", "2017-02-01", ["foo=3-1"])
+    text = record_pins(res.path.read_text(), res.path, [("foo", "https://example.org/v3/foo-3.tar.gz", "c" * 64)],
+                       {"https://example.org/v3/foo-3.tar.gz": 512})
+    res.path.write_text(text)
+    src = manifest.load(res.path).component("foo").sources[0]
+    assert (src.sha256, src.size) == ("c" * 64, 512)
+
+
+def test_inline_components_split_per_dist(tmp_path: Path) -> None:
+    """`components = [{…}]` (an inline array) and --set el7:…: valid TOML, both entries, the pins as they were."""
+    path = _one_url(tmp_path, "https://example.org/foo-2.tar.gz", inline=True)
+    res = derive(path, "1", "2", "2017-02-01", ["el7:foo=3-1"])
+    e6, e7 = manifest.load(res.path).entries("foo")
+    assert (e6.dists, e6.vr, e6.sources[0].sha256, e6.sources[0].size) == (("el6",), "2-1", SHA, 401)
+    assert (e7.dists, e7.vr, e7.sources[0].url) == (("el7",), "3-1", "https://example.org/foo-3.tar.gz")
+
+
+def test_set_with_a_newline_is_one_line(small: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc = cli.main(["new-release", "--from", str(small), "--version", "2.1", "--release", "1", "--date", "2017-03-01",
+                   "--set", "pcs=0.9.150-1\nx"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "'pcs=0.9.150-1\\nx'" in err and "fix:" in err, err
+
+
+def test_output_a_directory_or_not_toml(small: Path) -> None:
+    # the manifest's own directory, as `--output dir/` gives it: the default name in it
+    assert derive(small, "2.1", "1", "2017-03-01", [], small.parent).path == small.parent / "2.1-1.toml"
+    with pytest.raises(UsageError) as err:
+        derive(small, "2.2", "1", "2017-03-01", [], small.parent / "x.txt")
+    assert "a release manifest is a .toml file" in str(err.value) and f"{small.parent / '2.2-1.toml'}" in str(err.value)
+    elsewhere = small.parent / "sub"
+    elsewhere.mkdir()
+    with pytest.raises(UsageError) as err:
+        derive(small, "2.2", "1", "2017-03-01", [], elsewhere)
+    assert f"e.g. --output {small.parent / '2.2-1.toml'}" in str(err.value), err.value
+    assert not (small.parent / "x.txt").exists() and list(elsewhere.iterdir()) == []
+
+
+def test_a_date_after_today_is_refused(small: Path) -> None:
+    import datetime as dt
+
+    later = dt.date.today() + dt.timedelta(days=4)
+    with pytest.raises(UsageError) as err:
+        derive(small, "2.1", "1", later.isoformat(), [])
+    msg = str(err.value)
+    assert "\n" not in msg and f"--date: {later} is after today ({dt.date.today()}" in msg and "fix:" in msg
+    assert derive(small, "2.1", "1", dt.date.today().isoformat(), []).path.is_file()  # today is fine

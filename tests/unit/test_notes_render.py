@@ -96,3 +96,11 @@ def test_unsigned_to_signed_changes_every_repo_file() -> None:
     assert all(c.removed == ("gpgcheck=0",) and c.added[:2] == ("gpgcheck=1", "repo_gpgcheck=1")
                and c.added[2].startswith("gpgkey=file:///opt/pmrepo-demo/") for c in changes)
     assert changed_repo_files(rel, prev, rel.dists["el7"], signed=True, previous_signed=True) == ()
+
+
+def test_each_page_is_reported_as_it_is_made() -> None:
+    """Issue 26: a large manifest's pages take seconds each; `notes` says which page is done, n/total."""
+    said: list[str] = []
+    pages = render_texts(collect(manifest.load(DEMO), repo_dir=None), said.append)
+    assert said == [f"{name} ({n}/6)" for n, name in enumerate(pages, 1)]
+    assert said[0] == "RELEASE-NOTES.ja.md (1/6)" and said[-1] == "RELEASE-NOTES.en.fragment.html (6/6)"

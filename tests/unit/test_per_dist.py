@@ -101,7 +101,7 @@ def test_notes_mark_per_dist(tmp_path: Path) -> None:
     assert "★ **demo-plugin-0.6-1.1f56.el7** (RHEL 7)" in md and "★ demo-plugin-0.5-1.el6 (RHEL 6)" in md
     assert "demo-plugin (RHEL 7) 0.5-1 → 0.6-1.1f56" in md
 
-    nxt = manifest.load(derive(path, "1.1", "1", "2026-12-20", ["el6:demo-plugin=0.5-2"]).path)
+    nxt = manifest.load(derive(path, "1.1", "1", "2026-12-01", ["el6:demo-plugin=0.5-2"]).path)
     notes = collect(nxt, repo_dir=None)
     (l6,), (l7,) = _lines(notes, "el6", "demo-plugin"), _lines(notes, "el7", "demo-plugin")
     assert (l6.vr, l6.bold, l6.previous_vr) == ("0.5-2.el6", True, "0.5-1")

@@ -88,3 +88,15 @@ sources = [{ url = "https://x/fa.tar.gz" }, { url = "https://x/el7.patch.gz" }]
     pins = [("fa", "https://x/fa.tar.gz", A), ("fa", "https://x/fa.tar.gz", A), ("fa", "https://x/el7.patch.gz", B)]
     data = tomllib.loads(record_pins(text, Path("r.toml"), pins))
     assert [[s.get("sha256") for s in c["sources"]] for c in data["components"]] == [[A], [A, B]]
+
+
+def test_a_key_already_there_is_replaced() -> None:
+    """A source with a size but no sha256 (written by hand, or by new-release before issue 26): pin replaces
+    the size instead of raising tomlkit's KeyAlreadyPresent."""
+    text = ('[[components]]\nname = "one"\nsources = [{ url = "https://x/one.tar.gz", size = 401 }]\n\n'
+            '[[components]]\nname = "two"\n[[components.sources]]\nurl = "https://x/two.tar.gz"\nsize = 7\n')
+    out = record_pins(text, Path("r.toml"), [("one", "https://x/one.tar.gz", A), ("two", "https://x/two.tar.gz", B)],
+                      {"https://x/one.tar.gz": 512, "https://x/two.tar.gz": 9})
+    assert f'sources = [{{ url = "https://x/one.tar.gz", size = 512, sha256 = "{A}" }}]' in out
+    data = tomllib.loads(out)
+    assert data["components"][1]["sources"][0] == {"url": "https://x/two.tar.gz", "size": 9, "sha256": B}

@@ -400,13 +400,19 @@ class Session:
         # import prompt is declined and repomd.xml fails to verify. A bad signature still fails.
         opts = "".join(f"{shlex.quote(o)} " for o in self.settings.pm_options)
         res = self.sh(
-            f"{tool} -y -v {opts}repolist enabled 2>&1; echo {_MARK}; "
+            f"{tool} -y -v {opts}repolist enabled 2>&1; echo {_MARK} $?; "
             + "; ".join(
                 f"echo {shlex.quote(r.repo_id)} $(ls {shlex.quote(r.rpm_dir)} 2>/dev/null | grep -c '\\.rpm$')"
                 for r in rel.repos
             )
         )
-        listing, _, counts = res.output.partition(_MARK + "\n")
+        listing, _, after = res.output.partition(_MARK + " ")
+        status, _, counts = after.partition("\n")
+        if status.strip() != "0":  # the listing itself failed (an unknown --container-pm-opt, a dead mirror)
+            errors = [ln.strip() for ln in listing.splitlines() if "error" in ln.lower()]  # not the usage text
+            said = "; ".join(errors[-2:]) if errors else _last_lines(listing)
+            self.record(name, FAIL, f"{tool} repolist exit {status.strip() or '?'}: {said}", t0)
+            return False
         seen: dict[str, int] = {}
         current = None
         for ln in listing.splitlines():
