@@ -73,7 +73,16 @@ TARGETS = (
         ("tests/unit/test_upstream_manifest.py", "tests/unit/test_manifest_patterns.py"),
         why="the upstream field's validation",
     ),
-    Target("pmrepo/newrelease.py", ("tests/unit/test_new_release.py",), why="new-release's rewriting"),
+    Target(
+        "pmrepo/newrelease.py",
+        ("tests/unit/test_new_release_urls.py", "tests/unit/test_new_release_edges.py", "tests/unit/test_new_release.py"),
+        why="new-release's rewriting",
+    ),
+    Target(
+        "pmrepo/versionurl.py",
+        ("tests/unit/test_new_release_urls.py", "tests/unit/test_new_release.py"),
+        why="the version in a source URL",
+    ),
     Target(
         "pmrepo/publish_targets.py",
         ("tests/unit/test_publish_names.py", "tests/unit/test_trust_boundary.py"),
