@@ -75,7 +75,8 @@ TARGETS = (
     ),
     Target(
         "pmrepo/newrelease.py",
-        ("tests/unit/test_new_release_urls.py", "tests/unit/test_new_release_edges.py", "tests/unit/test_new_release.py"),
+        ("tests/unit/test_new_release_urls.py", "tests/unit/test_new_release_edges.py",
+         "tests/unit/test_new_release.py"),
         why="new-release's rewriting",
     ),
     Target(
