@@ -487,3 +487,8 @@ def test_the_table_is_frozen_and_an_unknown_dist_is_one_line() -> None:
     with pytest.raises(GateError, match=r"no compatibility table for dist el5 \(rhel 5\) — fix: add one to SUPPORT"):
         targets.support_for(el5)
     assert targets.support_for(DISTS["el7"]) is SUPPORT[7]
+
+
+def test_a_zchunk_entry_does_not_end_the_compression_walk(tmp_path: Path) -> None:
+    repo = _repo_with(tmp_path, [("primary_zck", "p.xml.zck", b"\x00ZCK1...."), ("group_gz", "comps.xml", COMPS)])
+    assert gate_findings(repo) == (["group_gz compression none"], ["primary_zck (zck)"])

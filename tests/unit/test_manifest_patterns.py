@@ -4,6 +4,7 @@ hypothesis, to the grammar the README and the patterns' comments document, writt
 character rules (no regular expression), so a pattern that drifts from its grammar fails."""
 from __future__ import annotations
 
+import re
 import shutil
 import string
 from collections.abc import Callable
@@ -114,14 +115,15 @@ ALNUM = string.ascii_letters + string.digits
 # what the generated strings are made of: the grammars' own characters, their near misses (upper-case
 # hex, whitespace, control characters and DEL, quotes and shell syntax) and non-ASCII letters and
 # digits that str.isalnum() accepts but the grammars do not
-NEAR = " \t\n\r\x00\x1b\x1f\x7f\x85\xa0'\"`$;&|<>(){}[]*?!#%=@:/\\~^,é１ß"
+NEAR = " \t\n\r\x00\x1b\x1f\x7f\x85\xa0'\"`$;&|<>(){}[]*?!#%=@:/\\~^,é１ß-+._"
 CHARS = st.sampled_from(ALNUM + "._+-" + "ABCDEF" + NEAR)
 # modest and derandomized: `make check` stays seconds long and gives the same answer on every run
 SETTINGS = settings(max_examples=100, derandomize=True, deadline=None, database=None)
 # the near misses the issue found unguarded, checked on every run whatever hypothesis draws
 KNOWN = ["", "\n", "-x", "A" * 64, "a" * 63, "a" * 65, "ftp://example.org/x", "https://example.org/a b", "/opt/x/../y",
          "x.repo", ".repo", "/./usr", "/usr/.", "/opt/.x", "/opt/..x", "/a", "x86_64", "centos:7", "-rm", "a b", "1.0 1", "/opt//x", "/",
-         "/opt/x/", "registry.example:5000/c7@sha256"]
+         "/opt/x/", "registry.example:5000/c7@sha256", "a" * 63 + "-", "-" + "a" * 63, "a.b_c+d-e.repo", "a+.repo",
+         "/opt/a1/2", "/opt/x+y_z-1.2", "x_y", "Name+1.0_2"]
 
 
 def name_grammar(s: str) -> bool:
@@ -198,8 +200,8 @@ PATTERNS: list[tuple[str, object, Callable[[str], bool], st.SearchStrategy[str]]
     ("SHA256_RE", manifest_model.SHA256_RE, sha256_grammar, _strings(HEX, min_size=60, max_size=68)),
     ("URL_RE", manifest_model.URL_RE, url_grammar,
      st.one_of(*(_strings(ALNUM + "./-_%?=", lead=s) for s in ("http://", "https://", "file://", "ftp://", "")))),
-    ("PREFIX_RE", manifest_model.PREFIX_RE, dir_grammar, _strings(ALNUM[:4] + "./-", lead="/")),
-    ("DIR_RE", manifest_model.DIR_RE, dir_grammar, _strings(ALNUM[:4] + "./-", lead="/")),
+    ("PREFIX_RE", manifest_model.PREFIX_RE, dir_grammar, _strings(ALNUM[:4] + "09./-_+", lead="/")),
+    ("DIR_RE", manifest_model.DIR_RE, dir_grammar, _strings(ALNUM[:4] + "09./-_+", lead="/")),
     ("ARCH_RE", manifest_model.ARCH_RE, arch_grammar, _strings(ALNUM + "_")),
     ("IMAGE_RE", manifest_model.IMAGE_RE, image_grammar, _strings(ALNUM + "._/:@-")),
     ("REPO_FILE_RE", manifest_model.REPO_FILE_RE, repo_file_grammar,
@@ -314,6 +316,25 @@ def git_url_grammar(s: str) -> bool:
     return all(p and all(c in ALNUM + "._~+-" for c in p) for p in parts)
 
 
+def page_url_grammar(s: str) -> bool:
+    """http(s)://host[:port], then path parts of letters, digits and ._~+%- (empty ones too), then an
+    optional ?query of letters, digits and ._~+%=&-."""
+    for scheme in ("http://", "https://"):
+        if s.startswith(scheme):
+            rest = s[len(scheme) :]
+            break
+    else:
+        return False
+    rest, q, query = rest.partition("?")
+    host, slash, path = rest.partition("/")
+    name, colon, port = host.partition(":")
+    if colon and not (0 < len(port) <= 5 and port.isascii() and port.isdigit()):
+        return False
+    if not all(label_ok(x) for x in name.split(".")):
+        return False
+    return all(c in ALNUM + "._~+%-/" for c in path) and all(c in ALNUM + "._~+%=&-" for c in query)
+
+
 UPSTREAM = [
     ("PYPI_RE", manifest_upstream.PYPI_RE, pypi_grammar, _strings(ALNUM + "._-")),
     ("SERIES_RE", manifest_upstream.SERIES_RE, series_grammar, _strings("0129.ab")),
@@ -321,6 +342,9 @@ UPSTREAM = [
      st.builds(lambda a, b: a + "{version}" + b, _strings(ALNUM[:3] + "._+/-", max_size=6),
                _strings(ALNUM[:3] + "._+/-", max_size=6))),
     ("LOCAL_PATH_RE", manifest_upstream.LOCAL_PATH_RE, local_path_grammar, _strings(ALNUM[:4] + "._+/-")),
+    ("PAGE_URL_RE", manifest_upstream.PAGE_URL_RE, page_url_grammar,
+     st.builds(lambda sc, h, p: sc + h + p, st.sampled_from(["http://", "https://", "ftp://"]),
+               _strings("ab9-.:", min_size=1, max_size=12), _strings("ab/._~+%-?=&", max_size=14))),
     ("GIT_URL_RE", manifest_upstream.GIT_URL_RE, git_url_grammar,
      st.builds(lambda h, p: "https://" + h + p, _strings("ab9-.:", min_size=1, max_size=12),
                _strings("ab/._~+-", max_size=12))),
@@ -330,7 +354,8 @@ UPSTREAM_KNOWN = ["", "-x", "x-", "1.1", "1.", "1.1a", "a1", "v{version}", "{ver
                   "https://github.com/a/", "https://github.com", "https://github.com/", "https://git-hub.com/a",
                   "https://-github.com/a", "https://github-.com/a", "https://a..b/c", "https://host:8443/a",
                   "https://host:123456/a", "https://host:/a", "https://" + "a" * 63 + ".com/x",
-                  "https://" + "a" * 64 + ".com/x", "https://h/a//b", "https://h/a%20b", "https://h/a b"]
+                  "https://" + "a" * 64 + ".com/x", "https://h/a//b", "https://h/a%20b", "https://h/a b", "https://h/a_b/", "https://h/x?a~b", "https://h/x?a_b=c&d=e",
+                  "http://h:80", "https://h/x?", "https://h?x=1", "https://h/a~b+c%2F"]
 
 
 @pytest.mark.parametrize("name,pattern,grammar,strategy", UPSTREAM, ids=[u[0] for u in UPSTREAM])
@@ -358,3 +383,17 @@ def test_a_source_trees_own_symlinks_are_checked_not_those_of_a_tree_it_links_to
     (path.parent / "src" / "libdemo" / "evil").symlink_to("/etc/passwd")
     with pytest.raises(ManifestError, match=r"components\.libdemo\.sources\[0\]\.path \(evil\)"):
         manifest.load(path)
+
+
+def test_the_regex_fix_hint_is_an_example_that_works(tmp_path: Path) -> None:
+    """The one-group refusal's fix shows a regex: it compiles, has one group and reads a version."""
+    path = tmp_path / "r.toml"
+    path.write_text('[release]\nversion = "1"\nrelease = "1"\ndate = 2016-01-22\nspec_dir = "."\n[dists.el7]\nrhel = 7\n'
+                    '[[components]]\nname = "x"\nversion = "1"\nrelease = "1"\nrequire = "="\npackages = ["x"]\n'
+                    "upstream = { page = \"https://h/x/\", regex = 'x-[0-9.]+' }\n")
+    with pytest.raises(ManifestError) as err:
+        manifest.load(path)
+    example = re.search(r"regex = '([^']+)'", str(err.value).split("fix:", 1)[1])
+    assert example, str(err.value)
+    pattern = re.compile(example.group(1))
+    assert pattern.groups == 1 and pattern.search("name-1.2.3.tar.gz").group(1) == "1.2.3"
