@@ -70,7 +70,8 @@ TARGETS = (
     ),
     Target(
         "pmrepo/manifest_upstream.py",
-        ("tests/unit/test_upstream_manifest.py", "tests/unit/test_manifest_patterns.py"),
+        ("tests/unit/test_upstream_values.py", "tests/unit/test_upstream_manifest.py",
+         "tests/unit/test_manifest_patterns.py"),
         why="the upstream field's validation",
     ),
     Target(

@@ -355,7 +355,9 @@ UPSTREAM_KNOWN = ["", "-x", "x-", "1.1", "1.", "1.1a", "a1", "v{version}", "{ver
                   "https://-github.com/a", "https://github-.com/a", "https://a..b/c", "https://host:8443/a",
                   "https://host:123456/a", "https://host:/a", "https://" + "a" * 63 + ".com/x",
                   "https://" + "a" * 64 + ".com/x", "https://h/a//b", "https://h/a%20b", "https://h/a b", "https://h/a_b/", "https://h/x?a~b", "https://h/x?a_b=c&d=e",
-                  "http://h:80", "https://h/x?", "https://h?x=1", "https://h/a~b+c%2F"]
+                  "http://h:80", "https://h/x?", "https://h?x=1", "https://h/a~b+c%2F", "https://H/A1?B2=3_c.d~e+f%g-h",
+                  "https://GitHub.com/x", "https://gitHub.com/x", "https://git hub.com/x", "https://h:8-0/x",
+                  "https://github.com/a1/b2", "py pi", "p.y_p-i", "1. 2", "1.1 ", "1.1a.b2", "v{version}-x_y+z/w"]
 
 
 @pytest.mark.parametrize("name,pattern,grammar,strategy", UPSTREAM, ids=[u[0] for u in UPSTREAM])
@@ -364,6 +366,7 @@ def test_each_upstream_pattern_accepts_exactly_its_grammar(name: str, pattern, g
     @given(strategy)
     def check(s: str) -> None:
         assert bool(pattern.match(s)) == grammar(s), f"{name} {'accepts' if pattern.match(s) else 'refuses'} {s!r}"
+        assert not pattern.match(s + "\n"), f"{name} and a trailing newline: {s!r}"
 
     for known in UPSTREAM_KNOWN:
         check.hypothesis.inner_test(known)
