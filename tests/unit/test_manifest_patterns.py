@@ -123,7 +123,8 @@ SETTINGS = settings(max_examples=100, derandomize=True, deadline=None, database=
 KNOWN = ["", "\n", "-x", "A" * 64, "a" * 63, "a" * 65, "ftp://example.org/x", "https://example.org/a b", "/opt/x/../y",
          "x.repo", ".repo", "/./usr", "/usr/.", "/opt/.x", "/opt/..x", "/a", "x86_64", "centos:7", "-rm", "a b", "1.0 1", "/opt//x", "/",
          "/opt/x/", "registry.example:5000/c7@sha256", "a" * 63 + "-", "-" + "a" * 63, "a.b_c+d-e.repo", "a+.repo",
-         "/opt/a1/2", "/opt/x+y_z-1.2", "x_y", "Name+1.0_2", "a" * 63 + " ", " " + "a" * 63, " x.repo", "x .repo"]
+         "/opt/a1/2", "/opt/x+y_z-1.2", "x_y", "Name+1.0_2", "a" * 63 + " ", " " + "a" * 63, " x.repo", "x .repo",
+         HEX * 4, " centos:7", "centos:7 ", "x86_64 ", "/opt/x ", "https://x/y "]
 
 
 def name_grammar(s: str) -> bool:
@@ -358,7 +359,8 @@ UPSTREAM_KNOWN = ["", "-x", "x-", "1.1", "1.", "1.1a", "a1", "v{version}", "{ver
                   "http://h:80", "https://h/x?", "https://h?x=1", "https://h/a~b+c%2F", "https://H/A1?B2=3_c.d~e+f%g-h",
                   "https://GitHub.com/x", "https://gitHub.com/x", "https://git hub.com/x", "https://h:8-0/x",
                   "https://github.com/a1/b2", "py pi", "p.y_p-i", "1. 2", "1.1 ", "1.1a.b2", "v{version}-x_y+z/w",
-                  "https://GITHUB.COM/X", "https://h: 80/x", "https://h:8 /x", "1.-1", "1.a-b", "1.a b", "1.A"]
+                  "https://GITHUB.COM/X", "https://h: 80/x", "https://h:8 /x", "1.-1", "1.a-b", "1.a b", "1.A",
+                  "v{version} x", "v {version}", "{version}-", "pssh ", " pssh"]
 
 
 @pytest.mark.parametrize("name,pattern,grammar,strategy", UPSTREAM, ids=[u[0] for u in UPSTREAM])

@@ -67,3 +67,11 @@ def test_names_series_and_tags_with_a_space_or_an_option_start(tmp_path: Path, f
     up = f'{{ pypi = "pssh", {field} = "{value}" }}' if field == "series" else (
         f'{{ git = "https://h/x", tag = "{value}" }}' if field == "tag" else f'{{ pypi = "{value}" }}')
     assert f"components.pacemaker.upstream.{field}" in refused(tmp_path, up)
+
+
+def test_an_absolute_path_is_refused_even_inside_the_release(tmp_path: Path) -> None:
+    """A local repository is named relative to the release's tree: an absolute path is refused as such
+    (not only when confinement would catch it)."""
+    (tmp_path / "repos" / "pm").mkdir(parents=True)
+    msg = refused(tmp_path, f'{{ git = "{tmp_path}/repos/pm" }}')
+    assert "is not an https:// URL or a path in the release's tree" in msg, msg
