@@ -369,6 +369,7 @@ def run_target(tree: Path, work: Path, target: Target, timeout: float, equivalen
     finally:
         os.chdir(cwd)
     db_path = work / f"{target.module.replace('/', '_')}.sqlite"
+    only = _previous_survivors(db_path) if SURVIVORS_ONLY else None
     db_path.unlink(missing_ok=True)
     with use_db(str(db_path), WorkDB.Mode.create) as db:
         init([module], db, {})
@@ -380,6 +381,7 @@ def run_target(tree: Path, work: Path, target: Target, timeout: float, equivalen
                 not kept(m.operator_name)
                 or (ranges and not any(a <= line <= b for a, b in ranges))
                 or _inside(m.start_pos, notes)
+                or (only is not None and (m.operator_name, m.occurrence) not in only)
             ):
                 db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
             else:
@@ -414,6 +416,25 @@ def run_target(tree: Path, work: Path, target: Target, timeout: float, equivalen
             os.chdir(cwd)
     out.seconds = time.monotonic() - start
     return out
+
+
+SURVIVORS_ONLY = False  # --survivors: only the mutants that survived the last run of each target
+
+
+def _previous_survivors(db_path: Path) -> set[tuple[str, int]]:
+    """(operator, occurrence) of every mutant that survived in the target's last session (the module
+    unchanged since: the same occurrences name the same mutants)."""
+    from cosmic_ray.work_db import WorkDB, use_db
+    from cosmic_ray.work_item import TestOutcome
+
+    if not db_path.is_file():
+        return set()
+    with use_db(str(db_path), WorkDB.Mode.open) as db:
+        return {
+            (item.mutations[0].operator_name, item.mutations[0].occurrence)
+            for item, result in db.completed_work_items
+            if result.test_outcome == TestOutcome.SURVIVED
+        }
 
 
 def _one(work: Path, target: Target, timeout: float, equivalents: dict) -> Outcome:
@@ -470,10 +491,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=0.0, help="seconds per mutant's run (default: 3x unmutated + 10)")
     ap.add_argument("--workdir", type=Path, default=ROOT / "work" / "mutation")
     ap.add_argument("--jobs", type=int, default=1, help="targets run side by side, each in its own copy (default 1)")
+    ap.add_argument("--survivors", action="store_true", help="only the mutants that survived each target's last run")
     args = ap.parse_args(argv)
     targets = [t for t in TARGETS if not args.only or t.module in args.only or Path(t.module).stem in args.only]
     if not targets:
         ap.error(f"--only {args.only}: no such target (use one of: {', '.join(t.module for t in TARGETS)})")
+    global SURVIVORS_ONLY
+    SURVIVORS_ONLY = args.survivors
     if args.list:
         for t in targets:
             print(
