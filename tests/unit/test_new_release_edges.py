@@ -4,6 +4,7 @@ source, three dists. Through ``derive`` (what the command does), not its helpers
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,55 @@ def test_a_derived_manifest_that_does_not_load_is_refused_and_not_written(small:
     """A date rpm cannot store passes the argument checks (it is after the previous one) but not the
     loader: the derived text is checked before it is written."""
     _refused(small, "2.1", "1", "2040-01-01", [], match="new-release")
+
+
+# -- after issue 26's rewriting (versionurl): the walk over a component's sources -----------------
+
+PCS_SRC = f'sources = [{{ url = "https://example.org/v0.9.143.tar.gz", filename = "pcs-0.9.143.tar.gz", sha256 = "{SHA}" }}]'
+
+
+def _pcs_sources(small: Path, sources: str) -> None:
+    assert PCS_SRC in SMALL
+    small.write_text(SMALL.replace(PCS_SRC, f"sources = [{sources}]"))
+
+
+def test_every_source_after_a_path_or_a_plain_string_is_rewritten(small: Path) -> None:
+    (small.parent / "extra").mkdir()
+    _pcs_sources(small, '{ path = "extra", filename = "extra.tar.gz" }, "https://example.org/pcs-0.9.143.tar.gz", '
+                        f'{{ url = "https://example.org/pcs-doc-0.9.143.tar.gz", sha256 = "{SHA}" }}')
+    pcs = manifest.load(derive(small, "2.1", "1", "2017-03-01", ["pcs=0.9.150-1"]).path).component("pcs")
+    assert [s.url for s in pcs.sources] == [None, "https://example.org/pcs-0.9.150.tar.gz",
+                                            "https://example.org/pcs-doc-0.9.150.tar.gz"]
+    assert pcs.sources[2].sha256 is None
+
+
+def test_no_versioned_source_names_the_first_unversioned_url(small: Path) -> None:
+    _pcs_sources(small, '"https://example.org/a.txt", "https://example.org/b.txt"')
+    msg = _refused(small, "2.1", "1", "2017-03-01", ["pcs=0.9.150-1"], match="components.pcs.sources[0]")
+    assert "no version 0.9.143 in the path of https://example.org/a.txt" in msg
+
+
+def test_a_rewritten_inline_source_reads_as_written(small: Path) -> None:
+    text = derive(small, "2.1", "1", "2017-03-01", ["pcs=0.9.150-1"]).path.read_text()
+    # (the spaces before filename are as tomlkit leaves them; the table stays one inline table, closed at once)
+    assert re.search(r'sources = \[\{ url = "https://example.org/v0\.9\.150\.tar\.gz", +filename = "pcs-0\.9\.150\.tar\.gz" \}\]\n',
+                     text), text
+
+
+def test_an_output_elsewhere_gets_an_example_beside_the_manifest(small: Path, tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    msg = _refused(small, "2.1", "1", "2017-03-01", [], tmp_path / "elsewhere" / "next.toml", match="--output")
+    assert f"e.g. --output {small.parent / 'next.toml'}" in msg
+    msg = _refused(small, "2.1", "1", "2017-03-01", [], tmp_path / "elsewhere" / "next.txt", match="--output")
+    assert f"e.g. --output {small.parent / '2.1-1.toml'}" in msg
+
+
+def test_a_derived_text_that_does_not_load_is_never_written(tmp_path: Path) -> None:
+    from pmrepo.newrelease import _write_checked
+
+    target = tmp_path / "2.1-1.toml"
+    with pytest.raises(UsageError, match=r"pmrepo wrote invalid TOML for 2\.1-1\.toml .* report this as a bug"):
+        _write_checked(target, "[release\n")
+    with pytest.raises(UsageError, match=r"2\.1-1\.toml as derived is invalid \(.*2\.1-1\.toml: release"):
+        _write_checked(target, '[release]\nversion = "2.1"\n')
+    assert list(tmp_path.iterdir()) == []
