@@ -82,7 +82,7 @@ TARGETS = (
     ),
     Target(
         "pmrepo/versionurl.py",
-        ("tests/unit/test_new_release_urls.py", "tests/unit/test_new_release.py"),
+        ("tests/unit/test_versionurl.py", "tests/unit/test_new_release_urls.py", "tests/unit/test_new_release.py"),
         why="the version in a source URL",
     ),
     Target(
