@@ -134,3 +134,13 @@ def test_a_refused_percent_line_is_quoted_short() -> None:
 ])
 def test_markdown_values_carry_no_html_and_no_script_scheme(value: str, escaped: str) -> None:
     assert md_escape(value) == escaped
+
+
+def test_a_refused_value_is_quoted_short() -> None:
+    long = "x" * 100
+    with pytest.raises(SpecError) as err:
+        spec_escape(long + "\x01")
+    assert str(err.value).startswith(f"value {long[:60]!r} contains a control character")
+    with pytest.raises(SpecError) as err:
+        repo_escape("[" + long)
+    assert str(err.value).startswith(f".repo value {('[' + long)[:60]!r} contains a newline")

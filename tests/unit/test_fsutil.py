@@ -94,3 +94,10 @@ def test_a_symlink_swapped_in_after_the_check_is_refused(files: dict[str, Path],
         open_regular(files["link"])
     with pytest.raises(FileNotFoundError):  # any other error of the open passes through
         open_regular(files["reg"].parent / "missing")
+
+
+def test_a_file_removed_after_the_check_is_not_called_a_symlink(files: dict[str, Path],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    _regular_once(monkeypatch, files["reg"])
+    with pytest.raises(FileNotFoundError):
+        open_regular(files["reg"].parent / "gone")

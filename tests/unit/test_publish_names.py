@@ -54,7 +54,8 @@ def test_the_staging_and_old_names_are_the_releases_own() -> None:
 
 @pytest.mark.parametrize("rid,ok", [("demo-repo-1.0-1", True), ("a", True), ("1.0_x+y", True), ("", False),
                                     ("-rf", False), (".hidden", False), ("a/b", False), ("a b", False),
-                                    ("a\n", False), ("a;b", False), ("日本", False)])
+                                    ("a\n", False), ("a;b", False), ("日本", False), ("Demo-Repo-1.0-1", True),
+                                    ("demo-REPO-1", True), (" demo", False), ("demo ", False)])
 def test_release_ids(rid: str, ok: bool) -> None:
     assert bool(RELEASE_ID_RE.match(rid)) is ok
 
