@@ -360,7 +360,8 @@ UPSTREAM_KNOWN = ["", "-x", "x-", "1.1", "1.", "1.1a", "a1", "v{version}", "{ver
                   "https://GitHub.com/x", "https://gitHub.com/x", "https://git hub.com/x", "https://h:8-0/x",
                   "https://github.com/a1/b2", "py pi", "p.y_p-i", "1. 2", "1.1 ", "1.1a.b2", "v{version}-x_y+z/w",
                   "https://GITHUB.COM/X", "https://h: 80/x", "https://h:8 /x", "1.-1", "1.a-b", "1.a b", "1.A",
-                  "v{version} x", "v {version}", "{version}-", "pssh ", " pssh"]
+                  "v{version} x", "v {version}", "{version}-", "pssh ", " pssh", "https://ab /x", "https://a.b /x",
+                  "https://h/x?a b"]
 
 
 @pytest.mark.parametrize("name,pattern,grammar,strategy", UPSTREAM, ids=[u[0] for u in UPSTREAM])

@@ -164,3 +164,39 @@ def test_a_derived_text_that_does_not_load_is_never_written(tmp_path: Path) -> N
     with pytest.raises(UsageError, match=r"2\.1-1\.toml as derived is invalid \(.*2\.1-1\.toml: release"):
         _write_checked(target, '[release]\nversion = "2.1"\n')
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_set_component_loses_its_change_texts(small: Path) -> None:
+    fa = manifest.load(derive(small, "2.1", "1", "2017-03-01", ["fence-agents=4.0.25-1"]).path).component("fence-agents")
+    assert fa.changes == "" and not fa.change_notes and not fa.upgrade_warnings
+
+
+def test_a_source_written_as_a_table_loses_its_pin(small: Path) -> None:
+    """`[[components.sources]]` tables (not inline): the sha256 and size keys are deleted in place."""
+    small.write_text(SMALL.replace(PCS_SRC, "") + '[[components.sources]]\nurl = "https://example.org/pcs-0.9.143.tar.gz"\n'
+                     f'sha256 = "{SHA}"\nsize = 12\n')
+    res = derive(small, "2.1", "1", "2017-03-01", ["pcs=0.9.150-1"])
+    (src,) = manifest.load(res.path).component("pcs").sources
+    assert (src.url, src.sha256, src.size) == ("https://example.org/pcs-0.9.150.tar.gz", None, None)
+    assert "sha256" not in res.path.read_text().split("[[components.sources]]")[1]
+
+
+def test_a_target_that_appears_while_writing_is_refused(small: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pmrepo import newrelease
+
+    def link(src: str, dst: str) -> None:
+        Path(dst).write_text("someone else's")
+        raise FileExistsError(dst)
+
+    monkeypatch.setattr(newrelease.os, "link", link)
+    with pytest.raises(UsageError, match="2.1-1.toml: already exists"):
+        derive(small, "2.1", "1", "2017-03-01", [])
+    assert (small.parent / "2.1-1.toml").read_text() == "someone else's"
+
+
+def test_garbage_collection_is_back_on_after_a_derive(small: Path) -> None:
+    import gc
+
+    assert gc.isenabled()
+    derive(small, "2.1", "1", "2017-03-01", [])
+    assert gc.isenabled()

@@ -75,3 +75,10 @@ def test_an_absolute_path_is_refused_even_inside_the_release(tmp_path: Path) -> 
     (tmp_path / "repos" / "pm").mkdir(parents=True)
     msg = refused(tmp_path, f'{{ git = "{tmp_path}/repos/pm" }}')
     assert "is not an https:// URL or a path in the release's tree" in msg, msg
+
+
+@pytest.mark.parametrize("url", ["file://otherhost{tree}/repos/pm", "file://{tree}/repos/pm?x=1", "file://{tree}/repos/pm#f"])
+def test_a_file_url_inside_the_release_with_a_host_query_or_fragment_is_refused_as_such(tmp_path: Path,
+                                                                                           url: str) -> None:
+    (tmp_path / "repos" / "pm").mkdir(parents=True)
+    assert "is not a local file:///path URL" in refused(tmp_path, f'{{ git = "{url.format(tree=tmp_path)}" }}')

@@ -11,7 +11,7 @@ from pmrepo.versionurl import VersionNotFound, _segment, replace_in_name, replac
     ("foo-2.tar.gz", "foo-3.tar.gz", 1), ("v2.tar.gz", "v3.tar.gz", 1), ("V2.zip", "V3.zip", 1),
     ("foo_2.zip", "foo_3.zip", 1), ("foo 2.tar.gz", "foo 3.tar.gz", 1), ("foo-2-src.tar.gz", "foo-3-src.tar.gz", 1),
     ("foo-2-1.tar.gz", "foo-3-1.tar.gz", 1), ("foo-2.-x", "foo-3.-x", 1), ("2-2.tar.gz", "3-3.tar.gz", 2),
-    ("foo-2 x", "foo-3 x", 1),
+    ("foo-2 x", "foo-3 x", 1), ("foo-2. x", "foo-3. x", 1),
     # not the version: glued to a letter or digit before or after, or part of a dotted number
     ("foo2.tar.gz", "foo2.tar.gz", 0), ("FOO2.tar.gz", "FOO2.tar.gz", 0), ("12.tar.gz", "12.tar.gz", 0),
     ("1.2.tar.gz", "1.2.tar.gz", 0), ("2.1.tar.gz", "2.1.tar.gz", 0), ("foo-2a.tar.gz", "foo-2a.tar.gz", 0),
@@ -25,7 +25,7 @@ def test_the_version_as_a_token_of_its_own(name: str, want: str, n: int) -> None
     ("v1.0", "v1.0.1"), ("V1.0", "V1.0.1"), ("1.0", "1.0.1"), ("libqb-1.0", "libqb-1.0.1"), ("libqb_1.0", "libqb_1.0.1"),
     ("LIBQB-1.0", "LIBQB-1.0.1"),
     ("libqb+1.0", "libqb+1.0"), ("libqb 1.0", "libqb 1.0"), ("libqb.1.0", "libqb.1.0"), ("team1.0", "team1.0"),
-    ("x-1.0", "x-1.0"), ("1.0-rc", "1.0-rc"),
+    ("x-1.0", "x-1.0"), ("1.0-rc", "1.0-rc"), (" 1.0", " 1.0"), ("-1.0", "-1.0"), ("libqb--1.0", "libqb--1.0"),
 ])
 def test_a_directory_segment_is_the_version_or_name_and_version(segment: str, want: str) -> None:
     assert _segment(segment, "libqb", "1.0", "1.0.1") == want
