@@ -248,6 +248,9 @@ class Component:
     change_notes: Text = Text()  # the notes' bulleted changes (default: ``changes``)
     upgrade_warnings: Text = Text()
     split: bool = False  # one of several per-dist entries with this name (disjoint ``dists``)
+    # the scheduler's estimate of one build before this host has built it: about its seconds
+    # (only the ratios between components count), per dist
+    weight: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def vr(self) -> str:

@@ -16,6 +16,15 @@ from pmrepo.pipeline import Options, Pipeline
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def private_user_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own empty host-wide cache (the build time history): tests never
+    write to the user's real ~/.cache, and one test's build times never order another's jobs."""
+    path = tmp_path_factory.mktemp("user-cache") / "pmrepo"
+    monkeypatch.setenv("PMREPO_CACHE_DIR", str(path))
+    return path
+
+
 @dataclass
 class DemoBuild:
     release: manifest.Release
