@@ -15,7 +15,9 @@ Per job, the first of these that exists:
 Levels 1-3 are seconds on this host. ``weight`` is in the manifest author's
 units (seconds on some machine) and ``static`` has none, so each is scaled by
 the median ratio, over the jobs that have both, to the levels above it: a
-release with a new component among known ones mixes them fairly.
+release with a new component among known ones mixes them fairly. An estimate
+is ``timed`` (seconds on this host, which the scheduler may wait on: a slot
+held for a job about to end) when it is measured, or scaled from measured ones.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ class JobInputs(Protocol):
 class Estimate:
     seconds: float
     source: str  # history / store / older version / weight / static
+    timed: bool = True  # seconds on this host (measured, or scaled from measured estimates)
 
 
 def source_bytes(directory: Path) -> int:
@@ -81,9 +84,10 @@ def from_history(
     return None
 
 
-def _ratio(numer: Mapping[J, float], denom: Mapping[J, float]) -> float:
+def _ratio(numer: Mapping[J, float], denom: Mapping[J, float]) -> tuple[float, bool]:
+    """The median of numer/denom over the jobs in both (1.0 when none), and whether there was one."""
     both = [numer[j] / denom[j] for j in numer if j in denom and denom[j] > 0]
-    return statistics.median(both) if both else 1.0
+    return (statistics.median(both), True) if both else (1.0, False)
 
 
 def static_estimates(jobs: Mapping[J, JobInputs]) -> dict[J, float]:
@@ -118,17 +122,20 @@ def estimate(
             out[(comp, dist)] = found
     known = {j: e.seconds for j, e in out.items()}
     weights = {j: float(s.weight) for j, s in jobs.items() if s.weight is not None and s.weight > 0}
-    k_weight = _ratio(known, weights)
+    k_weight, weight_timed = _ratio(known, weights)
     reference = {**{j: w * k_weight for j, w in weights.items()}, **known}
     static = static_estimates(jobs)
-    k_static = _ratio(reference, static)
+    timed_reference = {**(reference if weight_timed else {}), **known}
+    k_static, static_timed = _ratio(timed_reference, static)
+    if not static_timed:  # scaled to the weights' units, or none
+        k_static, _ = _ratio(reference, static)
     for j in jobs:
         if j in out:
             continue
         if j in weights:
-            out[j] = Estimate(weights[j] * k_weight, "weight")
+            out[j] = Estimate(weights[j] * k_weight, "weight", weight_timed)
         else:
-            out[j] = Estimate(static[j] * k_static, "static")
+            out[j] = Estimate(static[j] * k_static, "static", static_timed)
     return out
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 J = TypeVar("J", bound=Hashable)
+TRUST = 1.5  # a job running past its estimate is expected to end any moment, up to this many times it
 EVALUATIONS = 3000  # schedules tried for a release of a few dozen jobs
 WORK_LIMIT = 300_000  # evaluations x jobs: the search's size for large releases
 
@@ -133,17 +134,37 @@ def make_plan(
                 best, best_order, best_start = got, candidate, start
     start_of = {serial.jobs[i]: s for i, s in enumerate(best_start)}
     rank = {j: r for r, j in enumerate(best_order)}
-    order = tuple(sorted(est, key=lambda j: (start_of[j], rank[j])))
+    # jobs planned to start together: the longest chain first (what a late estimate hurts most)
+    order = tuple(sorted(est, key=lambda j: (round(start_of[j], 9), -prio[j], rank[j])))
     return Plan(order, start_of, best)
 
 
+def expected_end(started: float, seconds: float, now: float) -> float | None:
+    """When a job started at ``started`` and estimated at ``seconds`` should end: its estimate's
+    end; past it, any moment (``now``) until TRUST times its estimate; then unknown (None)."""
+    if now < started + seconds:
+        return started + seconds
+    return now if now < started + TRUST * seconds else None
+
+
+def review_at(started: float, seconds: float, now: float) -> float | None:
+    """The next moment :func:`expected_end` of the job changes (None: it will not)."""
+    return next((t for t in (started + seconds, started + TRUST * seconds) if t > now), None)
+
+
 def hold(seconds: float, now: float, free: int, blockers: Iterable[float], finishing: Iterable[float]) -> bool:
-    """Whether a ready job estimated to take ``seconds`` should leave one of ``free`` slots alone:
-    when the jobs earlier in the plan that are expected to be ready before it would finish
-    (``blockers``: their expected ready times) need more slots than would be left — the other
-    free ones plus the running jobs expected to finish by then (``finishing``). Only expected
-    times still ahead count: an overrun job's finish is unknown, and holds nothing."""
+    """Whether a ready job estimated to take ``seconds`` should leave one of ``free`` slots alone.
+
+    ``blockers``: when the jobs earlier in the plan that wait for running ones are expected to
+    be ready; ``finishing``: when the running jobs are expected to end (:func:`expected_end`; a
+    job whose end is unknown is in neither). If the job started, the blockers ready before it
+    ends could use the other free slots and those the running jobs free by then; when they are
+    more, the first left without a slot waits until the job ends. Hold when that wait is longer
+    than the slot would stay idle (until the first blocker is ready)."""
     horizon = now + seconds
-    needing = sum(1 for r in blockers if now <= r < horizon)
-    freed = sum(1 for f in finishing if now < f < horizon)
-    return needing > free - 1 + freed
+    need = sorted(r for r in blockers if now <= r < horizon)
+    capacity = free - 1 + sum(1 for f in finishing if now <= f < horizon)
+    if len(need) <= capacity:
+        return False
+    delay = horizon - need[max(0, capacity)]
+    return delay > need[0] - now

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import statistics
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -33,7 +34,7 @@ from .fsutil import sha256_file
 from .graph import BuildGraph
 from .manifest import Dist
 from .progress import Progress, table
-from .schedule_plan import hold, make_plan
+from .schedule_plan import expected_end, hold, make_plan, review_at
 from .timings import TimingHistory
 
 Job = tuple[str, str]  # (component, dist)
@@ -231,6 +232,9 @@ class Scheduler:
     results: dict[tuple[str, str], JobResult] = field(default_factory=dict)
     history: TimingHistory | None = None  # this host's build times (None: none, and none recorded)
     clock: Clock = field(default_factory=Clock)
+    timed: set[Job] = field(default_factory=set)  # jobs whose estimate is seconds on this host
+    _untimed: set[Job] = field(default_factory=set, init=False, repr=False)  # estimated in no unit
+    _calibration: dict[Job, float] = field(default_factory=dict, init=False, repr=False)
 
     def _forced(self, component: str) -> bool:
         return "*" in self.force or component in self.force
@@ -245,6 +249,7 @@ class Scheduler:
         pending = set(specs)
         keys: dict[Job, str] = {}
         est = self.estimates(specs)
+        raw = dict(est)  # the untimed estimates' own units, for _calibrate
         deps = {j: self._deps_of(j, graphs, specs) for j in specs}
         rank = {j: r for r, j in enumerate(make_plan(est, deps, max(1, self.jobs)).order)}
         running: dict[Future[JobResult], Job] = {}
@@ -254,10 +259,10 @@ class Scheduler:
                 self._skip_blocked(pending, graphs, specs)
                 wake = None
                 for j in self._startable(pending, rank, est, deps, running, started):
-                    if j is None:  # a ready job holds back for one earlier in the plan
-                        now = self.clock.now()
-                        ahead = [started[r] + est[r] - now for r in running.values() if started[r] + est[r] > now]
-                        wake = min(ahead, default=None)
+                    if j is None:  # a ready job holds back for one earlier in the plan: look again
+                        now = self.clock.now()  # when what is expected of a running job changes
+                        at = [review_at(started[r], est[r], now) for r in running.values()]
+                        wake = min((t - now for t in at if t is not None), default=None)
                         continue
                     pending.discard(j)
                     started[j] = self.clock.now()
@@ -269,6 +274,7 @@ class Scheduler:
                 for fut in self.clock.wait(running, wake):
                     j = running.pop(fut)
                     self.results[j] = fut.result()
+                    self._calibrate(j, est, raw)
         self._record(specs)
         return self.results
 
@@ -279,7 +285,20 @@ class Scheduler:
         found = estimate(specs, self.builder.name, known, self.store.last_seconds)
         if found:
             self.progress.say(f"job time estimates: {describe(found)}")
+        self.timed = {j for j, e in found.items() if e.timed}
+        self._untimed = set(found) - self.timed
         return {j: max(0.01, e.seconds) for j, e in found.items()}
+
+    def _calibrate(self, j: Job, est: dict[Job, float], raw: Mapping[Job, float]) -> None:
+        """Estimates in no unit (no measured time, estimates.py) become seconds as this run's
+        own builds of them finish: scaled by the median of measured / estimated so far."""
+        if self.results[j].status != "built" or j not in self._untimed:
+            return
+        self._calibration[j] = self.results[j].seconds / raw[j]
+        k = statistics.median(self._calibration.values())
+        for u in self._untimed:
+            est[u] = raw[u] * k
+        self.timed |= self._untimed
 
     def _record(self, specs: Mapping[Job, JobSpec]) -> None:
         if self.history is None:
@@ -304,23 +323,24 @@ class Scheduler:
         where a ready job is held for jobs earlier in the plan (schedule_plan.hold)."""
         now = self.clock.now()
         busy = set(running.values())
-        finishing = {r: started[r] + est[r] for r in busy}
+        # only estimates in seconds on this host say when a job will end (and so may hold a slot)
+        finishing = {r: e for r in busy if r in self.timed and (e := expected_end(started[r], est[r], now)) is not None}
         blockers: list[float] = []
         free = max(1, self.jobs) - len(busy)
         for j in sorted(pending, key=lambda j: (rank[j], j)):
             if free <= 0:
                 return
             if all(d in self.results and self.results[d].status in ("built", "reused") for d in deps[j]):
-                if hold(est[j], now, free, blockers, finishing.values()):
+                if j in self.timed and hold(est[j], now, free, blockers, finishing.values()):
                     yield None
                     continue
                 finishing[j] = now + est[j]
                 free -= 1
                 yield j
             elif all(d in self.results or d in busy for d in deps[j]):
-                ahead = [finishing[d] for d in deps[j] if d in busy]
-                if all(t > now for t in ahead):  # an overrun dependency: its end is unknown, no hold
-                    blockers.append(max(ahead, default=now))
+                ahead = [finishing.get(d) for d in deps[j] if d in busy]
+                if None not in ahead:  # (a dependency whose end is unknown: no hold for it)
+                    blockers.append(max((t for t in ahead if t is not None), default=now))
 
     @staticmethod
     def _deps_of(
@@ -328,13 +348,6 @@ class Scheduler:
     ) -> set[tuple[str, str]]:
         comp, dist = j
         return {(d, dist) for d in graphs[dist].deps[comp] if (d, dist) in specs}
-
-    def _ready(
-        self, j: tuple[str, str], graphs: Mapping[str, BuildGraph], specs: Mapping[tuple[str, str], JobSpec]
-    ) -> bool:
-        return all(
-            d in self.results and self.results[d].status in ("built", "reused") for d in self._deps_of(j, graphs, specs)
-        )
 
     def _skip_blocked(
         self,
