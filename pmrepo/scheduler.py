@@ -232,7 +232,7 @@ class Scheduler:
     results: dict[tuple[str, str], JobResult] = field(default_factory=dict)
     history: TimingHistory | None = None  # this host's build times (None: none, and none recorded)
     clock: Clock = field(default_factory=Clock)
-    timed: set[Job] = field(default_factory=set)  # jobs whose estimate is seconds on this host
+    timed: set[Job] = field(default_factory=set, init=False)  # jobs whose estimate is seconds on this host
     _untimed: set[Job] = field(default_factory=set, init=False, repr=False)  # estimated in no unit
     _calibration: dict[Job, float] = field(default_factory=dict, init=False, repr=False)
 
