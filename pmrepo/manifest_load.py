@@ -41,6 +41,7 @@ from .manifest_read import (
     _Reader,
     _sections,
     _text,
+    per_dist_weight,
 )
 from .manifest_repos import load_repositories, repo_keys
 
@@ -191,24 +192,6 @@ _COMPONENT_KEYS = {
 }
 
 
-def _weight(r: _Reader, data: Mapping[str, Any], where: str, dists: tuple[str, ...]) -> dict[str, float]:
-    """``weight = 80`` (every dist) or ``weight = { el6 = 108, el7 = 82 }``: positive numbers."""
-    if "weight" not in data:
-        return {}
-    raw = data["weight"]
-    fix = "write weight = 80 (about the build's seconds) or weight = { el6 = 108, el7 = 82 }"
-    table = raw if isinstance(raw, dict) else dict.fromkeys(dists, raw)
-    out: dict[str, float] = {}
-    for d, value in table.items():
-        fld = f"{where}.weight" if not isinstance(raw, dict) else f"{where}.weight.{d}"
-        if d not in dists:
-            raise r.fail(fld, f"'{d}' is not a dist of this component", f"use one of: {', '.join(dists)}")
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e7:
-            raise r.fail(fld, f"must be a positive number, got {value!r}", fix)
-        out[d] = float(value)
-    return out
-
-
 def _load_component(
     r: _Reader, root: Path, spec_dir: Path, idx: int, data: Any, all_dists: tuple[str, ...]
 ) -> Component:
@@ -287,7 +270,7 @@ def _load_component(
         summary=r.str_(data, "summary", where, default=name),
         change_notes=_text(r, data, "change_notes", where),
         upgrade_warnings=_text(r, data, "upgrade_warnings", where),
-        weight=_weight(r, data, where, dists),
+        weight=per_dist_weight(r, data, where, dists, all_dists),
     )
 
 
