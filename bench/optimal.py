@@ -104,8 +104,8 @@ def optimal_makespan(
         ends[j] = model.new_int_var(0, horizon, f"e{n}")
         intervals.append(model.new_interval_var(starts[j], d, ends[j], f"i{n}"))
     for j in dur:
-        for d in deps.get(j, ()):
-            model.add(starts[j] >= ends[d])
+        for before in deps.get(j, ()):
+            model.add(starts[j] >= ends[before])
     model.add_cumulative(intervals, [1] * len(intervals), slots)
     makespan = model.new_int_var(0, horizon, "makespan")
     model.add_max_equality(makespan, list(ends.values()))

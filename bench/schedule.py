@@ -46,6 +46,7 @@ from pathlib import Path
 
 from bench.optimal import Optimum, lower_bound, optimal_makespan
 from pmrepo.builders import Builder, BuildOutput, BuildRequest
+from pmrepo.graph import BuildGraph
 from pmrepo.manifest import Dist
 from pmrepo.pipeline import Options, Pipeline
 from pmrepo.progress import Console, Progress, table
@@ -149,19 +150,16 @@ class SleepBuilder(Builder):
 @dataclass(frozen=True)
 class Dag:
     name: str
-    graphs: Mapping[str, object]  # dist -> BuildGraph
+    graphs: Mapping[str, BuildGraph]
     specs: Mapping[Job, JobSpec]
     seconds: Mapping[Job, float]  # each job's (unscaled) time
 
     @property
     def deps(self) -> dict[Job, list[Job]]:
-        return {
-            (c, d): [(x, d) for x in self.graphs[d].deps[c] if (x, d) in self.specs]  # type: ignore[attr-defined]
-            for (c, d) in self.specs
-        }
+        return {(c, d): [(x, d) for x in self.graphs[d].deps[c] if (x, d) in self.specs] for (c, d) in self.specs}
 
 
-def _planned(release: Path, work: Path, fetch: bool) -> tuple[Pipeline, dict[str, object], dict[Job, JobSpec]]:
+def _planned(release: Path, work: Path, fetch: bool) -> tuple[Pipeline, dict[str, BuildGraph], dict[Job, JobSpec]]:
     """render + plan (+ the sources when ``fetch``) of ``release``, as `build` does them."""
     p = Pipeline(Options(release=release, workdir=work, outdir=work / "out", install_check=False), say=quiet)
     rendered = p.render()
@@ -220,7 +218,7 @@ def replay(dag: Dag, slots: int, scale: float, work: Path, cache: Path, sim: boo
         clock=clock,
     )
     t0 = clock.now()
-    results = sched.run(dag.graphs, dag.specs)  # type: ignore[arg-type]
+    results = sched.run(dag.graphs, dag.specs)
     bad = [r for r in results.values() if r.status != "built"]
     if bad:
         raise SystemExit(f"bench.schedule: {bad[0].component} ({bad[0].dist}): {bad[0].status} {bad[0].error}")
