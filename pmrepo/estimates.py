@@ -68,19 +68,14 @@ def source_bytes(directory: Path) -> int:
         return 0
 
 
-def from_history(
-    component: str, version: str, dist: str, backend: str, history: Mapping[tuple[str, str, str, str], BuildTime]
-) -> Estimate | None:
-    """Levels 1 and 3: this version (this backend first), else the newest other version."""
-    exact = history.get((component, version, dist, backend))
-    if exact is None:
-        same = [t for t in history.values() if t.key[:3] == (component, version, dist)]
-        exact = max(same, key=lambda t: t.when) if same else None
-    if exact is not None:
+def _from_entries(version: str, backend: str, entries: list[BuildTime]) -> Estimate | None:
+    """Levels 1 and 3 among the history entries of one component and dist."""
+    same = [t for t in entries if t.version == version]
+    if same:
+        exact = next((t for t in same if t.backend == backend), None) or max(same, key=lambda t: t.when)
         return Estimate(statistics.median(exact.seconds), "history")
-    older = [t for t in history.values() if t.component == component and t.dist == dist]
-    if older:
-        return Estimate(statistics.median(max(older, key=lambda t: t.when).seconds), "older version")
+    if entries:
+        return Estimate(statistics.median(max(entries, key=lambda t: t.when).seconds), "older version")
     return None
 
 
@@ -110,8 +105,11 @@ def estimate(
 ) -> dict[tuple[str, str], Estimate]:
     """Every job's estimate (keyed (component, dist)), from the first level that knows it."""
     out: dict[tuple[str, str], Estimate] = {}
+    by_job: dict[tuple[str, str], list[BuildTime]] = {}
+    for t in history.values():
+        by_job.setdefault((t.component, t.dist), []).append(t)
     for (comp, dist), spec in jobs.items():
-        found = from_history(comp, spec.version or "-", dist, backend, history)
+        found = _from_entries(spec.version or "-", backend, by_job.get((comp, dist), []))
         if found is not None and found.source == "older version":
             stored = store_last(dist, comp)
             found = Estimate(stored, "store") if stored is not None else found
