@@ -85,15 +85,16 @@ def check_regular(path: Path, *, follow: bool = False) -> None:
     open_regular(path, follow=follow).close()
 
 
-def write_atomic(path: Path, data: str | bytes) -> None:
+def write_atomic(path: Path, data: str | bytes, mode: int = 0o644) -> None:
     """Write ``data`` to a unique temporary file beside ``path``, then rename
-    it into place: readers see the old file or the new one, never a part."""
+    it into place: readers see the old file or the new one, never a part
+    (a symlink at ``path`` is replaced, never followed). ``mode``: the file's."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode() if isinstance(data, str) else data)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -27,6 +27,10 @@
         <dist>/                        the repo packages, build.json, installed.json, gates/ (+ results.json),
                                        <release>.<dist>.spdx.json (SBOM), <release>.<dist>.provenance.json
 
+Outside both, the tool's own host-wide cache (``user_cache()``):
+``$PMREPO_CACHE_DIR``, else ``$XDG_CACHE_HOME/pmrepo``, else ``~/.cache/pmrepo``
+(mode 0700), holding ``timings.json`` (how long builds took on this host).
+
 ``Layout`` is one release in one work and output directory; ``DistLayout``
 one dist of it; ``Output`` an output directory of one dist (the final one,
 or a staging directory that becomes it).
@@ -34,6 +38,7 @@ or a staging directory that becomes it).
 
 from __future__ import annotations
 
+import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +59,26 @@ YUM_REPOS_D = "/etc/yum.repos.d"  # where the repository packages install their 
 PUBLIC_KEY_PREFIX = "RPM-GPG-KEY-"
 SBOM_SUFFIX = ".spdx.json"  # <release_id>.<dist>.spdx.json: beside the outputs and at each repository's root
 PROVENANCE_SUFFIX = ".provenance.json"  # <release_id>.<dist>.provenance.json: beside the outputs only
+
+
+TIMINGS_JSON = "timings.json"
+CACHE_ENV = "PMREPO_CACHE_DIR"  # overrides the user's cache directory (tests, the benchmark)
+
+
+def user_cache() -> Path:
+    """The tool's host-wide cache directory of this user: ``$PMREPO_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/pmrepo`` (an absolute one only, as the XDG spec says), else ``~/.cache/pmrepo``."""
+    override = os.environ.get(CACHE_ENV)
+    if override:
+        return Path(override)
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return base / "pmrepo"
+
+
+def timings_file() -> Path:
+    """``<user cache>/timings.json``: the host's build times (records.TimingRecord)."""
+    return user_cache() / TIMINGS_JSON
 
 
 def repo_rpm_dir(tree: Path) -> Path:

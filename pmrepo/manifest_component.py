@@ -8,7 +8,17 @@ from pathlib import Path
 from typing import Any
 
 from .manifest_model import NAME_RE, REQUIRE_OPS, SHA256_RE, URL_RE, VERSION_RE, Component, Source, redact_url
-from .manifest_read import _confined, _confined_tree, _file_url, _opt_text, _per_dist, _Reader, _regular, _text
+from .manifest_read import (
+    _confined,
+    _confined_tree,
+    _file_url,
+    _opt_text,
+    _per_dist,
+    _Reader,
+    _regular,
+    _text,
+    per_dist_weight,
+)
 from .manifest_upstream import load_upstream
 
 
@@ -81,6 +91,7 @@ _COMPONENT_KEYS = {
     "change_notes",
     "upgrade_warnings",
     "upstream",
+    "weight",
 }
 
 
@@ -160,6 +171,7 @@ def load_component(
         change_notes=_text(r, data, "change_notes", where),
         upgrade_warnings=_text(r, data, "upgrade_warnings", where),
         upstream=load_upstream(r, root, data.get("upstream"), where),
+        weight=per_dist_weight(r, data, where, dists, all_dists),
     )
 
 

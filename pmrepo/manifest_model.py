@@ -267,6 +267,9 @@ class Component:
     upgrade_warnings: Text = Text()
     split: bool = False  # one of several per-dist entries with this name (disjoint ``dists``)
     upstream: Upstream | None = None  # where its releases appear (None: not tracked)
+    # the scheduler's estimate of one build before this host has built it: about its seconds
+    # (only the ratios between components count), per dist
+    weight: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def vr(self) -> str:

@@ -336,3 +336,25 @@ def _check_macro(r: _Reader, fld: str, key: str, value: str, dist: str) -> None:
                 "%{expand:…} and %% are not allowed)",
                 "use plain text or a plain %{macro} reference",
             )
+
+
+def per_dist_weight(
+    r: _Reader, data: Mapping[str, Any], where: str, dists: tuple[str, ...], declared: tuple[str, ...]
+) -> dict[str, float]:
+    """A component's ``weight = 80`` (every dist) or ``weight = { el6 = 108, el7 = 82 }``:
+    positive numbers, each dist one of the release's (one the component does not build is left out)."""
+    if "weight" not in data:
+        return {}
+    raw = data["weight"]
+    fix = "write weight = 80 (about the build's seconds) or weight = { el6 = 108, el7 = 82 }"
+    table = raw if isinstance(raw, dict) else dict.fromkeys(dists, raw)
+    out: dict[str, float] = {}
+    for d, value in table.items():
+        fld = f"{where}.weight.{d}" if isinstance(raw, dict) else f"{where}.weight"
+        if d not in declared:
+            raise r.fail(fld, f"'{d}' is not declared under [dists]", f"use one of: {', '.join(declared)}")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e7:
+            raise r.fail(fld, f"must be a positive number, got {value!r}", fix)
+        if d in dists:
+            out[d] = float(value)
+    return out

@@ -31,7 +31,7 @@ from .checks import summary as check_summary
 from .errors import BuildError, GateError, PmrepoError, SpecError, UnpinnedSourceError, UsageError, step
 from .fsutil import sha256_file, write_atomic
 from .graph import build_graph
-from .layout import Layout
+from .layout import Layout, timings_file
 from .lock import WorkdirLock
 from .manifest import Component, Dist, Release, redact_url
 from .notes import render_notes
@@ -52,6 +52,7 @@ from .records import BuildRecord
 from .render import use_bytecode_cache
 from .scheduler import JobResult, JobSpec, Scheduler, Store, summary
 from .sign import Signer
+from .timings import TimingHistory
 
 
 class Pipeline:
@@ -285,6 +286,33 @@ class Pipeline:
             )
         return out
 
+    def job_specs(
+        self,
+        rendered: dict[tuple[str, str], Path],
+        srcs: dict[str, tuple[Path, tuple[str, ...]]],
+        plans: dict[str, DistPlan],
+        only: set[tuple[str, str]] | None = None,
+    ) -> dict[tuple[str, str], JobSpec]:
+        """The scheduler's jobs: (component, dist) -> what builds it, and what its time estimate reads."""
+        jobs: dict[tuple[str, str], JobSpec] = {}
+        for c, d in rendered:
+            entry = self.release.component_for(c, d)
+            assert entry is not None, (c, d)
+            if only is None or (c, d) in only:
+                where, digests = srcs[self.source_key(entry, d)]
+                jobs[(c, d)] = JobSpec(
+                    c,
+                    plans[d].dist,
+                    rendered[(c, d)],
+                    where,
+                    digests,
+                    source_date_epoch=self.origins[(c, d)].epoch,
+                    version=entry.version,
+                    weight=entry.weight.get(d),
+                    packages=len(plans[d].infos[c].packages),
+                )
+        return jobs
+
     def build(
         self,
         rendered: dict[tuple[str, str], Path],
@@ -292,16 +320,7 @@ class Pipeline:
         plans: dict[str, DistPlan],
         only: set[tuple[str, str]] | None = None,
     ) -> dict[tuple[str, str], JobResult]:
-        def src(c: str, d: str) -> tuple[Path, tuple[str, ...]]:
-            entry = self.release.component_for(c, d)
-            assert entry is not None, (c, d)
-            return srcs[self.source_key(entry, d)]
-
-        jobs = {
-            (c, d): JobSpec(c, plans[d].dist, rendered[(c, d)], *src(c, d), self.origins[(c, d)].epoch)
-            for (c, d) in rendered
-            if only is None or (c, d) in only
-        }
+        jobs = self.job_specs(rendered, srcs, plans, only)
         n = self.opts.jobs or self.builder.default_jobs(os.cpu_count() or 1)
         sched = Scheduler(
             self.builder,
@@ -310,6 +329,7 @@ class Pipeline:
             self.release.epoch,
             Progress(len(jobs), console=self.console),
             self.opts.force,
+            history=TimingHistory(timings_file(), self.say),
         )
         self.say(
             f"building {len(jobs)} jobs ({len({c for c, _ in jobs})} components x "

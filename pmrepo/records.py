@@ -11,6 +11,11 @@
 * ``gates/results.json`` (:class:`CheckResults`): the latest result of every
   check of the output, whichever command ran it (``all`` or ``gate``): each
   run's results replace those of the checks it ran. ``publish`` vouches for it.
+* ``timings.json`` (:class:`TimingRecord`, in the user's cache directory, not
+  in an output): how long each (component, version, dist, backend) took to
+  build on this host — the scheduler's estimates (``pmrepo.timings``). The
+  tool's own private file: read without following a symlink, only when it is a
+  regular file of at most ``TIMINGS_MAX_BYTES``, written atomically with mode 0600.
 
 Each carries ``format`` (a file without one is format 1, the layout before
 the field existed); a file of a newer format, unreadable JSON or a field of
@@ -20,6 +25,9 @@ the wrong type is a one-line :class:`RecordError` naming the file and field.
 from __future__ import annotations
 
 import json
+import math
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +39,10 @@ from .fsutil import NotRegularFileError, read_regular, write_atomic
 BUILD_FORMAT = 1
 INSTALL_FORMAT = 1
 RESULTS_FORMAT = 1
+TIMINGS_FORMAT = 1
+TIMINGS_MAX_BYTES = 1 << 20  # a larger file is not read (it is refused, then replaced)
+TIMINGS_MAX_ENTRIES = 2000  # the newest entries are kept
+TIMINGS_SAMPLES = 3  # measurements kept per entry (the estimate is their median)
 
 
 class RecordError(PmrepoError):
@@ -338,3 +350,106 @@ class CheckResults:
     def write(self, path: Path) -> Path:
         write_atomic(path, json.dumps(self.to_json(), indent=2, sort_keys=True) + "\n")
         return path
+
+
+@dataclass(frozen=True)
+class BuildTime:
+    """The newest measured build times of one component version for one dist and backend."""
+
+    component: str
+    version: str
+    dist: str
+    backend: str
+    seconds: tuple[float, ...]  # oldest first, at most TIMINGS_SAMPLES
+    when: float  # epoch seconds of the newest measurement
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.component, self.version, self.dist, self.backend)
+
+
+@dataclass(frozen=True)
+class TimingRecord:
+    """``timings.json``: the host's build times, at most TIMINGS_MAX_ENTRIES entries."""
+
+    times: tuple[BuildTime, ...] = ()
+    format: int = TIMINGS_FORMAT
+
+    @classmethod
+    def read(cls, path: Path) -> TimingRecord:
+        """The record at ``path`` (empty when there is none); a symlink, a non-regular or
+        oversized file, bad JSON or a bad field is a one-line RecordError."""
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return cls()
+        except OSError as exc:
+            raise RecordError(f"{path}: cannot open ({exc.strerror}; a symlink is never followed)") from None
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise RecordError(f"{path}: not a regular file")
+            if st.st_size > TIMINGS_MAX_BYTES:
+                raise RecordError(f"{path}: {st.st_size} bytes, more than the {TIMINGS_MAX_BYTES} it may have")
+            raw = fh.read(TIMINGS_MAX_BYTES + 1)
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            raise RecordError(f"{path}: not readable JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise RecordError(f"{path}: not a JSON object")
+        f = _Fields(path, data, TIMINGS_FORMAT)
+        entries = data.get("times", [])
+        if not isinstance(entries, list):
+            f.fail("times", "a list")
+        return cls(tuple(_build_time(path, i, e) for i, e in enumerate(entries)))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "times": [
+                {
+                    "component": t.component,
+                    "version": t.version,
+                    "dist": t.dist,
+                    "backend": t.backend,
+                    "seconds": list(t.seconds),
+                    "when": t.when,
+                }
+                for t in self.times
+            ],
+        }
+
+    def write(self, path: Path) -> Path:
+        """Atomically, mode 0600, the newest TIMINGS_MAX_ENTRIES entries only."""
+        newest = sorted(self.times, key=lambda t: t.when)[-TIMINGS_MAX_ENTRIES:]
+        bounded = TimingRecord(tuple(newest), self.format)
+        write_atomic(path, json.dumps(bounded.to_json(), sort_keys=True) + "\n", mode=0o600)
+        return path
+
+
+def _build_time(path: Path, i: int, entry: Any) -> BuildTime:
+    where = f"times[{i}]"
+    if not isinstance(entry, dict):
+        raise RecordError(f"{path}: {where} is not a table")
+    names = {}
+    for name in ("component", "version", "dist", "backend"):
+        value = entry.get(name)
+        if not isinstance(value, str) or not value:
+            raise RecordError(f"{path}: {where}.{name} is not a non-empty string")
+        names[name] = value
+    seconds = entry.get("seconds")
+    if (
+        not isinstance(seconds, list)
+        or not 0 < len(seconds) <= TIMINGS_SAMPLES
+        or not all(_positive(s) for s in seconds)
+    ):
+        raise RecordError(f"{path}: {where}.seconds is not a list of 1-{TIMINGS_SAMPLES} positive numbers")
+    when = entry.get("when")
+    if not isinstance(when, int | float) or not _positive(when):
+        raise RecordError(f"{path}: {where}.when is not a positive number")
+    return BuildTime(seconds=tuple(float(s) for s in seconds), when=float(when), **names)
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0

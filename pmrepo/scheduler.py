@@ -1,7 +1,11 @@
 """Parallel, ordered, incremental builds over (component, dist) jobs.
 
 A job starts as soon as its build dependencies for that dist are built; up
-to ``jobs`` run at once, dists in parallel. Each job has a key (rendered
+to ``jobs`` run at once, dists in parallel. Which ready job takes a free slot
+follows a plan (``schedule_plan``) made from each job's estimated time
+(``estimates``: this host's build time history, ``timings``, before anything
+else), so a fresh work directory orders its jobs like a warm one; every built
+job's time is added to that history at the end of the run. Each job has a key (rendered
 spec, source digests, dist macros, backend config, keys of its build
 dependencies); a finished job's results live in the store under that key and
 an unchanged key is reused without running the builder. Results enter the
@@ -16,18 +20,24 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import statistics
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .builders import Builder, BuildOutput, BuildRequest, rpm_macro_defines
 from .errors import PmrepoError
+from .estimates import describe, estimate
 from .fsutil import sha256_file
 from .graph import BuildGraph
 from .manifest import Dist
 from .progress import Progress, table
+from .schedule_plan import expected_end, hold, make_plan, review_at
+from .timings import TimingHistory
+
+Job = tuple[str, str]  # (component, dist)
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,11 @@ class JobSpec:
     source_digests: tuple[str, ...]
     # the build's SOURCE_DATE_EPOCH: its origin's date (lineage.origins); None: the scheduler's (the release's)
     source_date_epoch: int | None = None
+    # what the time estimate reads (estimates.py): the component's version, the manifest's weight,
+    # the number of binary packages the spec builds
+    version: str = ""
+    weight: float | None = None
+    packages: int = 0
 
 
 @dataclass
@@ -136,15 +151,16 @@ class Store:
     def discard(self, entry: Path) -> None:
         shutil.rmtree(entry, ignore_errors=True)
 
-    def last_seconds(self, dist: str, component: str, default: float = 1.0) -> float:
-        """How long the newest stored build of ``component`` for ``dist`` took."""
+    def last_seconds(self, dist: str, component: str) -> float | None:
+        """How long the newest stored build of ``component`` for ``dist`` took (None: no such build)."""
         metas = sorted((self.root / dist / component).glob("*/meta.json"), key=lambda p: p.stat().st_mtime)
         if not metas:
-            return default
+            return None
         try:
-            return max(0.1, float(json.loads(metas[-1].read_text()).get("seconds", default)))
+            seconds = json.loads(metas[-1].read_text()).get("seconds")
+            return max(0.1, float(seconds)) if isinstance(seconds, int | float) else None
         except (ValueError, OSError):
-            return default
+            return None
 
     def staging(self, dist: str, component: str) -> Path:
         """A fresh build directory. Its path is fixed per job so that paths a
@@ -192,6 +208,21 @@ class Store:
         shutil.rmtree(self.root / ".tmp", ignore_errors=True)
 
 
+class Clock:
+    """Where the scheduler reads the time and waits for running jobs (the benchmark's replay
+    substitutes simulated time: bench/schedule.py)."""
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def wall(self) -> float:
+        return time.time()
+
+    def wait(self, running: Iterable[Future[JobResult]], timeout: float | None) -> set[Future[JobResult]]:
+        """The running jobs that finished: at least one, unless ``timeout`` seconds passed first."""
+        return wait(running, timeout=timeout, return_when=FIRST_COMPLETED).done
+
+
 @dataclass
 class Scheduler:
     builder: Builder
@@ -201,6 +232,11 @@ class Scheduler:
     progress: Progress | None = None
     force: frozenset[str] = frozenset()  # component names, or "*" for all
     results: dict[tuple[str, str], JobResult] = field(default_factory=dict)
+    history: TimingHistory | None = None  # this host's build times (None: none, and none recorded)
+    clock: Clock = field(default_factory=Clock)
+    timed: set[Job] = field(default_factory=set, init=False)  # jobs whose estimate is seconds on this host
+    _untimed: set[Job] = field(default_factory=set, init=False, repr=False)  # estimated in no unit
+    _calibration: dict[Job, float] = field(default_factory=dict, init=False, repr=False)
 
     def _epoch(self, job: JobSpec) -> int:
         return self.source_date_epoch if job.source_date_epoch is None else job.source_date_epoch
@@ -213,30 +249,103 @@ class Scheduler:
     ) -> dict[tuple[str, str], JobResult]:
         """Build every job in ``specs`` (keyed (component, dist)) in graph order."""
         self.store.clean_staging()
-        pending = set(specs)
-        keys: dict[tuple[str, str], str] = {}
-        priority = self._priorities(graphs, specs)
         if self.progress is None:
             self.progress = Progress(len(specs))
-        running: dict[Future[JobResult], tuple[str, str]] = {}
+        pending = set(specs)
+        keys: dict[Job, str] = {}
+        est = self.estimates(specs)
+        raw = dict(est)  # the untimed estimates' own units, for _calibrate
+        deps = {j: self._deps_of(j, graphs, specs) for j in specs}
+        rank = {j: r for r, j in enumerate(make_plan(est, deps, max(1, self.jobs)).order)}
+        running: dict[Future[JobResult], Job] = {}
+        started: dict[Job, float] = {}
         with ThreadPoolExecutor(max_workers=max(1, self.jobs)) as pool:
             while pending or running:
                 self._skip_blocked(pending, graphs, specs)
-                for j in sorted(pending, key=lambda j: (-priority[j], j)):
-                    if len(running) >= max(1, self.jobs):
-                        break
-                    if self._ready(j, graphs, specs):
-                        pending.discard(j)
-                        running[self._submit(pool, j, graphs, specs, keys)] = j
+                wake = None
+                for j in self._startable(pending, rank, est, deps, running, started):
+                    if j is None:  # a ready job holds back for one earlier in the plan: look again
+                        now = self.clock.now()  # when what is expected of a running job changes
+                        at = [review_at(started[r], est[r], now) for r in running.values()]
+                        wake = min((t - now for t in at if t is not None), default=None)
+                        continue
+                    pending.discard(j)
+                    started[j] = self.clock.now()
+                    running[self._submit(pool, j, graphs, specs, keys)] = j
                 if not running:
                     if pending:  # cannot happen with an acyclic graph; guard against a hang
                         raise PmrepoError(f"scheduler stalled with pending jobs: {sorted(pending)}")
                     break
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for fut in done:
+                for fut in self.clock.wait(running, wake):
                     j = running.pop(fut)
                     self.results[j] = fut.result()
+                    self._calibrate(j, est, raw)
+        self._record(specs)
         return self.results
+
+    def estimates(self, specs: Mapping[Job, JobSpec]) -> dict[Job, float]:
+        """Each job's estimated seconds (estimates.py), with one line saying where they come from."""
+        assert self.progress is not None
+        known = self.history.load() if self.history is not None else {}
+        found = estimate(specs, self.builder.name, known, self.store.last_seconds)
+        if found:
+            self.progress.say(f"job time estimates: {describe(found)}")
+        self.timed = {j for j, e in found.items() if e.timed}
+        self._untimed = set(found) - self.timed
+        return {j: max(0.01, e.seconds) for j, e in found.items()}
+
+    def _calibrate(self, j: Job, est: dict[Job, float], raw: Mapping[Job, float]) -> None:
+        """Estimates in no unit (no measured time, estimates.py) become seconds as this run's
+        own builds of them finish: scaled by the median of measured / estimated so far."""
+        if self.results[j].status != "built" or j not in self._untimed:
+            return
+        self._calibration[j] = self.results[j].seconds / raw[j]
+        k = statistics.median(self._calibration.values())
+        for u in self._untimed:
+            est[u] = raw[u] * k
+        self.timed |= self._untimed
+
+    def _record(self, specs: Mapping[Job, JobSpec]) -> None:
+        if self.history is None:
+            return
+        built = [
+            ((c, specs[(c, d)].version or "-", d, self.builder.name), r.seconds)
+            for (c, d), r in self.results.items()
+            if r.status == "built" and (c, d) in specs
+        ]
+        self.history.record(built)
+
+    def _startable(
+        self,
+        pending: set[Job],
+        rank: Mapping[Job, int],
+        est: Mapping[Job, float],
+        deps: Mapping[Job, set[Job]],
+        running: Mapping[Future[JobResult], Job],
+        started: Mapping[Job, float],
+    ) -> Iterator[Job | None]:
+        """The pending jobs to start now, in plan order, as many as there are free slots; None
+        where a ready job is held for jobs earlier in the plan (schedule_plan.hold)."""
+        now = self.clock.now()
+        busy = set(running.values())
+        # only estimates in seconds on this host say when a job will end (and so may hold a slot)
+        finishing = {r: e for r in busy if r in self.timed and (e := expected_end(started[r], est[r], now)) is not None}
+        blockers: list[float] = []
+        free = max(1, self.jobs) - len(busy)
+        for j in sorted(pending, key=lambda j: (rank[j], j)):
+            if free <= 0:
+                return
+            if all(d in self.results and self.results[d].status in ("built", "reused") for d in deps[j]):
+                if j in self.timed and hold(est[j], now, free, blockers, finishing.values()):
+                    yield None
+                    continue
+                finishing[j] = now + est[j]
+                free -= 1
+                yield j
+            elif all(d in self.results or d in busy for d in deps[j]):
+                ahead = [finishing.get(d) for d in deps[j] if d in busy]
+                if None not in ahead:  # (a dependency whose end is unknown: no hold for it)
+                    blockers.append(max((t for t in ahead if t is not None), default=now))
 
     @staticmethod
     def _deps_of(
@@ -244,13 +353,6 @@ class Scheduler:
     ) -> set[tuple[str, str]]:
         comp, dist = j
         return {(d, dist) for d in graphs[dist].deps[comp] if (d, dist) in specs}
-
-    def _ready(
-        self, j: tuple[str, str], graphs: Mapping[str, BuildGraph], specs: Mapping[tuple[str, str], JobSpec]
-    ) -> bool:
-        return all(
-            d in self.results and self.results[d].status in ("built", "reused") for d in self._deps_of(j, graphs, specs)
-        )
 
     def _skip_blocked(
         self,
@@ -295,26 +397,6 @@ class Scheduler:
         dep_rpms = tuple(p for d in sorted(closure) for p in self.results[d].binary_rpms)
         return pool.submit(self._one, specs[j], keys[j], dep_rpms)
 
-    def _priorities(
-        self, graphs: Mapping[str, BuildGraph], specs: Mapping[tuple[str, str], JobSpec]
-    ) -> dict[tuple[str, str], float]:
-        """Critical-path priority: a job's own estimated time plus the longest
-        chain of jobs that wait for it. Estimates are the last recorded build
-        time of that component and dist (1.0 without history), so the longest
-        chain starts first and the run ends close to max(critical path, work/cores)."""
-        prio: dict[tuple[str, str], float] = {}
-
-        def visit(j: tuple[str, str]) -> float:
-            if j not in prio:
-                comp, dist = j
-                waiting = [(c, dist) for c, deps in graphs[dist].deps.items() if comp in deps and (c, dist) in specs]
-                prio[j] = self.store.last_seconds(dist, comp) + max((visit(w) for w in waiting), default=0.0)
-            return prio[j]
-
-        for j in specs:
-            visit(j)
-        return prio
-
     def _one(self, job: JobSpec, key: str, dep_rpms: tuple[Path, ...]) -> JobResult:
         assert self.progress is not None
         dist = job.dist.name
@@ -324,8 +406,8 @@ class Scheduler:
             entry = hit.srpm.parent
             return JobResult(job.component, dist, "reused", 0.0, key, entry, entry / "build.log", output=hit)
         self.progress.started(job.component, dist)
-        t0 = time.monotonic()
-        wall0 = time.time()
+        t0 = self.clock.now()
+        wall0 = self.clock.wall()
         staging = self.store.staging(dist, job.component)
         req = BuildRequest(job.component, job.dist, job.spec, job.sources, dep_rpms, staging, self._epoch(job))
         try:
@@ -333,7 +415,7 @@ class Scheduler:
         except Exception as exc:
             if not isinstance(exc, PmrepoError):
                 exc = PmrepoError(f"{type(exc).__name__}: {exc}")
-            secs = time.monotonic() - t0
+            secs = self.clock.now() - t0
             failed = self.store.root / "failed" / dist / job.component
             shutil.rmtree(failed, ignore_errors=True)
             failed.parent.mkdir(parents=True, exist_ok=True)
@@ -341,8 +423,8 @@ class Scheduler:
             log = failed / "build.log" if (failed / "build.log").exists() else failed / "srpm.log"
             self.progress.finished(job.component, dist, "FAILED", secs)
             message = str(exc).replace(str(staging), str(failed))  # the logs moved with the directory
-            return JobResult(job.component, dist, "failed", secs, key, None, log, message, wall0, time.time())
-        secs = time.monotonic() - t0
+            return JobResult(job.component, dist, "failed", secs, key, None, log, message, wall0, self.clock.wall())
+        secs = self.clock.now() - t0
         out = self.store.commit(
             staging,
             dist,
@@ -361,8 +443,9 @@ class Scheduler:
         )
         entry = out.srpm.parent
         self.progress.finished(job.component, dist, "built", secs)
+        ended = self.clock.wall()
         return JobResult(
-            job.component, dist, "built", secs, key, entry, entry / "build.log", "", wall0, time.time(), output=out
+            job.component, dist, "built", secs, key, entry, entry / "build.log", "", wall0, ended, output=out
         )
 
 

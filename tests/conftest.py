@@ -1,7 +1,10 @@
 """Shared fixtures: the demo release built once per test session, for real."""
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +17,29 @@ from pmrepo.pipeline import Options, Pipeline
 # the checkout under test (build.py, releases/, Makefile, .github/); pmrepo itself is imported
 # through pytest's `pythonpath` setting in pyproject.toml, or from an installed package
 ROOT = Path(__file__).resolve().parent.parent
+
+
+_SESSION_CACHE: list[Path] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before any fixture (the session's demo builds too): the session's own host-wide cache
+    (the build time history), so the suite never writes to the user's real ~/.cache."""
+    _SESSION_CACHE.append(Path(tempfile.mkdtemp(prefix="pmrepo-test-cache-")))
+    os.environ["PMREPO_CACHE_DIR"] = str(_SESSION_CACHE[0] / "pmrepo")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for path in _SESSION_CACHE:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def private_user_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own empty host-wide cache: one test's build times never order another's jobs."""
+    path = tmp_path_factory.mktemp("user-cache") / "pmrepo"
+    monkeypatch.setenv("PMREPO_CACHE_DIR", str(path))
+    return path
 
 
 @dataclass

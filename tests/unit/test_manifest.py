@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEMO
+from conftest import DEMO, ROOT
 from pmrepo import manifest
 from pmrepo.errors import ManifestError
 
@@ -100,6 +100,12 @@ BAD = [
     ("package name", 'packages = ["demo-tools"]', 'packages = ["demo tools"]', "components.demo-tools.packages.el6",
      "letters, digits"),
     ("smoke not text", 'smoke = "demod --version"', 'smoke = 3', "components.demod.smoke", "must be a string"),
+    ("weight not a number", 'smoke = "demod --version"', 'smoke = "demod --version"\nweight = "heavy"',
+     "components.demod.weight", "positive number"),
+    ("weight of no dist", 'smoke = "demod --version"', 'smoke = "demod --version"\nweight = { el9 = 3 }',
+     "components.demod.weight.el9", "use one of"),
+    ("weight not positive", 'smoke = "demod --version"', 'smoke = "demod --version"\nweight = { el7 = 0 }',
+     "components.demod.weight.el7", "positive number"),
     ("space in prefix", 'prefix = "/opt/pmrepo-demo/demo"', 'prefix = "/opt/pmrepo demo"', "release.prefix", "absolute"),
     ("parent is /opt", 'parent_dir = "/opt/pmrepo-demo"', 'parent_dir = "/opt"', "release.parent_dir", "a directory of your own"),
     ("root outside parent", 'src_prefix = "/opt/pmrepo-demo/demo-src"', 'src_prefix = "/srv/demo-src"',
@@ -121,6 +127,14 @@ BAD = [
     ("section file outside", 'spec_dir = "specs"', 'spec_dir = "specs"\nsections = [{ title = "a / b", ja = "../x.md", en = "x.md" }]',
      "release.sections[0].ja", "next to the manifest"),
 ]
+
+
+def test_a_weight_is_one_number_or_one_per_dist(tmp_path: Path) -> None:
+    path = _bad_manifest(tmp_path, 'smoke = "demod --version"', 'smoke = "demod --version"\nweight = 12')
+    assert {c.name: dict(c.weight) for c in manifest.load(path).components if c.weight} == {
+        "demod": dict.fromkeys(manifest.load(path).component_for("demod", "el7").dists, 12.0)}  # type: ignore[union-attr]
+    real = manifest.load(ROOT / "releases" / "1.1.14-1.1.toml")
+    assert real.component_for("pacemaker", "el6").weight == {"el6": 108.0, "el7": 82.0}  # type: ignore[union-attr]
 
 
 def _bad_manifest(tmp_path: Path, old: str, new: str) -> Path:
