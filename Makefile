@@ -11,6 +11,8 @@
 #                             (PREFLIGHT=build: what a build needs, without the key and the mirror)
 #   make pin                  record the sha256 of RELEASE's unpinned URL sources (network; review the diff)
 #   make mock-clean           remove the mock roots, bootstraps and caches of work/'s runs (what it freed)
+#   make mutation             mutation testing (cosmic-ray) of the modules that decide what ships or gets in,
+#                             against the unit layer: score per module, survivors (slow: not part of `make test`)
 PYTHON ?= python3
 RELEASE ?= releases/1.1.14-1.1.toml
 BACKEND ?= rpmbuild
@@ -19,6 +21,7 @@ PUBLISH_TARGET ?=
 CONTAINER ?= none
 CONTAINER_IMAGE ?=
 UPGRADE_FROM ?=
+MUTATION_ARGS ?=
 # extra yum/dnf options in the container tests, e.g. --setopt=skip_if_unavailable=1 (a real image, no network)
 CONTAINER_PM_OPTS ?=
 PREFLIGHT ?= release
@@ -26,7 +29,7 @@ CONTAINER_ARGS = --container $(CONTAINER) $(if $(CONTAINER_IMAGE),--container-im
 DIST_ARGS = $(foreach d,$(DIST),--dist $(d))
 BUILD = $(PYTHON) build.py
 
-.PHONY: setup test check demo repo plan gates notes sign preflight pin release publish bench clean mock-clean
+.PHONY: setup test check demo repo plan gates notes sign preflight pin release publish bench mutation clean mock-clean
 
 setup:
 	$(PYTHON) build.py setup
@@ -35,7 +38,7 @@ test: setup
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/unit
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests --ignore=tests/unit
 
-LINTED = pmrepo bench build.py
+LINTED = pmrepo bench mutation build.py
 
 check:
 	$(PYTHON) -m ruff check $(LINTED)
@@ -77,6 +80,9 @@ release: setup
 
 bench: setup
 	$(PYTHON) -m bench.run
+
+mutation: setup
+	$(PYTHON) -m mutation.run $(MUTATION_ARGS)
 
 mock-clean:
 	$(BUILD) mock-clean

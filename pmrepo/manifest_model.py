@@ -37,8 +37,9 @@ CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")  # one-line text: no newline, tab or
 TEXT_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # multi-line text: newlines and tabs only
 REQUIRE_OPS = ("=", ">=", "any", "none")
 LANGS = ("ja", "en")
-DIR_RE = re.compile(r"^(/[A-Za-z0-9._+-]+)+\Z")
-PREFIX_RE = re.compile(r"^(?!.*/\.\.(/|\Z))(/[A-Za-z0-9._+-]+)+\Z")  # an absolute directory without a '..' step
+# an absolute directory without a "." or ".." step (rpm cleans "/./usr" to /usr: an OS directory)
+DIR_RE = re.compile(r"^(?!.*/\.\.?(/|\Z))(/[A-Za-z0-9._+-]+)+\Z")
+PREFIX_RE = DIR_RE  # a repository's root: the same form
 REPO_KINDS = ("main", "debuginfo", "src")
 # Directories a repository package must never own (they belong to the OS).
 SYSTEM_DIRS = {"/", "/opt", "/srv", "/usr", "/usr/local", "/var", "/var/lib", "/etc", "/tmp", "/home", "/mnt"}

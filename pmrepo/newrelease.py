@@ -168,7 +168,9 @@ def _keep_dists(entry: Any, dists: list[str]) -> None:
         table = entry.get(key)
         if hasattr(table, "keys"):
             for d in [str(k) for k in table if str(k) not in dists]:
-                del table[d]
+                # looked up again for each key: tomlkit's view of dotted keys (packages.el6 = …) is
+                # stale after one deletion (a second one raised IndexError with three dists)
+                del entry[key][d]
 
 
 def _apply(rel: Release, entries: list[Any], s: Setting, res: Result) -> None:

@@ -8,6 +8,7 @@ import gzip
 import hashlib
 import re
 import shutil
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from conftest import DEMO
 from pmrepo.errors import GateError
 from pmrepo.checks import (CheckContext, CheckOptions, ClosureCheck, CompatCheck, RpmlintCheck, Severity,
                            default_checks, run_checks)
-from pmrepo.checks.compat import SUPPORT
+from pmrepo.checks.compat import SUPPORT, read_layout
 from pmrepo.checks.rpmquery import query_rpm
 from pmrepo.checks.rpmlint import CONFIG, parse_output, release_filters
 from pmrepo.manifest import Dist, load
@@ -195,6 +196,30 @@ def test_compat_is_per_dist_tilde_and_scriptlet_expansion(built: Built) -> None:
     el6 = CompatCheck().run(ctx_for(built, EL6, "compat-tilde-el6", rpms=(built.el7only,)))
     assert {f.check for f in el6.errors} == {"rpmlib(TildeInVersions)", "rpmlib(ScriptletExpansion)"}
     assert_names(el6.error_message(), built.el7only.name, "for el6", "rpm 4.8")
+
+
+def test_read_layout_matches_what_rpm_reports_of_real_packages(built: Built) -> None:
+    """read_layout on packages the real rpmbuild wrote (noarch and arch, gzip and zstd payloads, an SRPM)
+    against rpm's own numbers: the main header's index entries and data size as rpm exports its
+    immutable region (``%{HEADERIMMUTABLE}``: entry count, data length, the entries, the data, the
+    region trailer with offset -16 x entries), the header's sha256 (``%{SHA256HEADER}``) over exactly
+    the bytes read_layout sizes, found where the signature's header+payload size (``%{SIGSIZE}``) puts
+    the header, and the payload starting right after it with its compressor's magic."""
+    magic = {"gzip": b"\x1f\x8b", "zstd": b"\x28\xb5\x2f\xfd", "xz": b"\xfd7zXZ", "bzip2": b"BZh"}
+    for path in (built.good, built.good_srpm, built.base, built.zstd, built.rich, built.repopkg):
+        lay = read_layout(path)
+        out = run(["rpm", "-qp", "--qf", "%{HEADERIMMUTABLE}\n%{SIGSIZE}\n%{SHA256HEADER}\n%{PAYLOADCOMPRESSOR}\n",
+                   str(path)]).output.split("\n")
+        region, sigsize, sha, compressor = bytes.fromhex(out[0]), int(out[1]), out[2], out[3]
+        il, dl = struct.unpack(">II", region[:8])
+        assert (lay.header_tags, lay.header_data) == (il, dl), path.name
+        assert len(region) == 8 + 16 * il + dl and region[-16:] == struct.pack(">iiii", 63, 7, -16 * il, 16)
+        assert (lay.lead_major, lay.lead_minor, lay.signature_type, lay.header_version) == (3, 0, 5, 1)
+        data = path.read_bytes()
+        start = len(data) - sigsize  # the signature header counts the header and payload that follow it
+        assert hashlib.sha256(data[start : start + lay.header_bytes]).hexdigest() == sha, path.name
+        assert data[start + lay.header_bytes :].startswith(magic[compressor]), (path.name, compressor)
+    assert {read_layout(p).header_tags for p in (built.good, built.good_srpm, built.zstd)} != {0}
 
 
 def test_compat_unreadable_rpm_fails(built: Built) -> None:
