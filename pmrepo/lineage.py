@@ -61,6 +61,33 @@ class _Identities:
 
     def __init__(self) -> None:
         self.trees: dict[Path, str] = {}
+        # (release file, dist, entry key) -> its spec rendered with the neutral origin (None: it does not render)
+        self.texts: dict[tuple[Path, str, str], str | None] = {}
+
+    def prime(self, rel: Release, dist: str, comps: list[Component]) -> None:
+        """Render the specs of ``comps`` for ``dist`` in one batch (one render child, not one
+        each); when the batch fails, each on its own, so one bad template spoils only itself."""
+        todo = [c for c in comps if (rel.path, dist, c.key) not in self.texts]
+        if not todo:
+            return
+        try:
+            texts: list[str | None] = list(specs.render_components(rel, rel.dists[dist], todo, [_NEUTRAL] * len(todo)))
+        except (PmrepoError, OSError):
+            texts = [self._render(rel, dist, c) for c in todo]
+        for comp, text in zip(todo, texts, strict=True):
+            self.texts[(rel.path, dist, comp.key)] = text
+
+    def _render(self, rel: Release, dist: str, comp: Component) -> str | None:
+        try:
+            return specs.render_component(rel, rel.dists[dist], comp, _NEUTRAL)
+        except (PmrepoError, OSError):
+            return None
+
+    def text(self, rel: Release, comp: Component, dist: str) -> str | None:
+        key = (rel.path, dist, comp.key)
+        if key not in self.texts:
+            self.texts[key] = self._render(rel, dist, comp)
+        return self.texts[key]
 
     def tree(self, path: Path, top: str) -> str:
         key = path.resolve()
@@ -84,10 +111,12 @@ class _Identities:
                 srcs.append(["url", s.filename, s.sha256])
             else:
                 return None
+        text = self.text(rel, comp, dist)
+        if text is None:
+            return None
         try:
-            text = specs.render_component(rel, rel.dists[dist], comp, _NEUTRAL)
             patches = [[p.name, sha256_file(p)] for p in comp.patches]
-        except (PmrepoError, OSError):
+        except OSError:
             return None
         data = [comp.vr, text, srcs, patches, rel.dists[dist].rpm_defines()]
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
@@ -108,6 +137,11 @@ def origins(
     for prev in predecessors(release) if release.follows else ():
         still: dict[Key, str | None] = {}
         with (watch or (lambda label: contextlib.nullcontext()))(f"component origins: {prev.path.name}"):
+            for d in sorted({d for _, d in pending}):  # each side's specs in one render batch per dist
+                same = [(current[k], prev.component_for(k[0], d)) for k in pending if k[1] == d]
+                pairs = [(c, o) for c, o in same if o is not None and o.vr == c.vr and d in prev.dists]
+                ids.prime(release, d, [c for c, _ in pairs])
+                ids.prime(prev, d, [o for _, o in pairs])
             for key, mine in pending.items():
                 (name, d), comp = key, current[key]
                 old = prev.component_for(name, d)
