@@ -9,10 +9,16 @@ store only when complete (temporary directory + rename), so a run killed at
 any moment leaves only whole entries behind. An entry records the sha256 of
 every RPM it holds; each reuse checks them again (and ``rpm -K`` digests): a
 damaged entry is discarded, with a line saying why, and the job rebuilt.
+
+A job planned as a reuse (``pmrepo.reuse``: its NEVRA is the previous release's build) is not
+built: ``take`` copies that release's verified RPMs into the job's staging directory, and the
+result enters the store like a build, reported "reused from <release>". It waits for nothing:
+it is not built against anything.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -21,6 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .builders import Builder, BuildOutput, BuildRequest, rpm_macro_defines
 from .errors import PmrepoError
@@ -28,6 +35,12 @@ from .fsutil import sha256_file
 from .graph import BuildGraph
 from .manifest import Dist
 from .progress import Progress, table
+
+if TYPE_CHECKING:
+    from .reuse import Reuse
+
+# a reused job's RPMs copied into its staging directory (``reuse_take.Taker.take``)
+Take = Callable[["Reuse", Path], BuildOutput]
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,15 @@ class JobResult:
     started: float = 0.0  # wall clock, for ordering checks and the benchmark
     finished: float = 0.0
     output: BuildOutput | None = None  # what the builder made (paths in the store entry)
+    reused_from: Reuse | None = None  # not built: taken from the previous release's output
+
+    @property
+    def shown(self) -> str:
+        """The status as the summary and progress show it."""
+        if self.reused_from is None:
+            return self.status
+        where = self.reused_from.release_id
+        return f"reused from {where}" if self.status == "reused" else f"{self.status} (not reused from {where})"
 
     @property
     def rpms(self) -> list[Path]:
@@ -201,6 +223,8 @@ class Scheduler:
     progress: Progress | None = None
     force: frozenset[str] = frozenset()  # component names, or "*" for all
     results: dict[tuple[str, str], JobResult] = field(default_factory=dict)
+    reuse: Mapping[tuple[str, str], Reuse] = field(default_factory=dict)  # jobs taken from the previous release
+    take: Take | None = None  # how (required with ``reuse``)
 
     def _epoch(self, job: JobSpec) -> int:
         return self.source_date_epoch if job.source_date_epoch is None else job.source_date_epoch
@@ -238,11 +262,12 @@ class Scheduler:
                     self.results[j] = fut.result()
         return self.results
 
-    @staticmethod
     def _deps_of(
-        j: tuple[str, str], graphs: Mapping[str, BuildGraph], specs: Mapping[tuple[str, str], JobSpec]
+        self, j: tuple[str, str], graphs: Mapping[str, BuildGraph], specs: Mapping[tuple[str, str], JobSpec]
     ) -> set[tuple[str, str]]:
         comp, dist = j
+        if j in self.reuse:
+            return set()  # taken, not built: it waits for nothing
         return {(d, dist) for d in graphs[dist].deps[comp] if (d, dist) in specs}
 
     def _ready(
@@ -285,6 +310,9 @@ class Scheduler:
         keys: dict[tuple[str, str], str],
     ) -> Future[JobResult]:
         """Start job ``j`` (its dependencies are built): its key from its inputs and its dependencies' keys."""
+        if j in self.reuse:
+            keys[j] = self.reuse[j].key
+            return pool.submit(self._take, specs[j], self.reuse[j])
         closure = {d for d in specs if d[1] == j[1] and d[0] in graphs[j[1]].closure(j[0])}
         keys[j] = job_key(
             specs[j],
@@ -314,6 +342,39 @@ class Scheduler:
         for j in specs:
             visit(j)
         return prio
+
+    def _take(self, job: JobSpec, reuse: Reuse) -> JobResult:
+        """A reused job: its entry in the store, else the previous release's RPMs (``take``) put there."""
+        assert self.progress is not None and self.take is not None
+        dist, key, t0, wall0 = job.dist.name, reuse.key, time.monotonic(), time.time()
+        hit = None if self._forced(job.component) else self.store.lookup(dist, job.component, key, self.progress.say)
+        if hit is None:
+            staging = self.store.staging(dist, job.component)
+            try:
+                out = self.take(reuse, staging)
+            except Exception as exc:
+                shutil.rmtree(staging, ignore_errors=True)
+                message = str(exc) if isinstance(exc, PmrepoError) else f"{type(exc).__name__}: {exc}"
+                failed = JobResult(job.component, dist, "failed", time.monotonic() - t0, key, error=message)
+                failed.reused_from, failed.started, failed.finished = reuse, wall0, time.time()
+                self.progress.finished(job.component, dist, failed.shown, failed.seconds)
+                return failed
+            meta: dict[str, object] = {
+                "component": job.component,
+                "dist": dist,
+                "key": key,
+                "seconds": round(time.monotonic() - t0, 3),
+                "backend": "reused",
+                "reused_from": {"release": reuse.release_id, "files": [dataclasses.asdict(f) for f in reuse.files]},
+                "shippable": True,
+            }
+            hit = self.store.commit(staging, dist, job.component, key, meta, out)
+        entry, secs = hit.srpm.parent, time.monotonic() - t0
+        log = hit.logs[0] if hit.logs else None
+        result = JobResult(job.component, dist, "reused", secs, key, entry, log, "", wall0, time.time(), output=hit)
+        result.reused_from = reuse
+        self.progress.finished(job.component, dist, result.shown, secs)
+        return result
 
     def _one(self, job: JobSpec, key: str, dep_rpms: tuple[Path, ...]) -> JobResult:
         assert self.progress is not None
@@ -371,12 +432,12 @@ def summary(results: Mapping[tuple[str, str], JobResult], log: Path | None = Non
     for a 100-column terminal. The log of every job goes to ``log`` when given
     (a table with the paths), not into the printed table."""
     ordered = [r for _, r in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0]))]
-    rows = [(r.component, r.dist, r.status, f"{r.seconds:.1f}s") for r in ordered]
+    rows = [(r.component, r.dist, r.shown, f"{r.seconds:.1f}s") for r in ordered]
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(
             table(
-                ["component", "dist", "status", "log"], [(r.component, r.dist, r.status, r.log or "-") for r in ordered]
+                ["component", "dist", "status", "log"], [(r.component, r.dist, r.shown, r.log or "-") for r in ordered]
             )
             + "\n"
         )
