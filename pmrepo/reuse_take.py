@@ -60,7 +60,7 @@ class Taker:
         return ReuseError(
             f"not reused from {self.release_id}: {problem} — fix: restore {self.prev.output.root} as "
             f"{self.release_id} published it (from its mirror), or pass --upgrade-from the output root of a copy "
-            "that verifies; nothing was taken from it"
+            "that verifies (what does not verify is neither taken nor built)"
         )
 
     def take(self, reuse: Reuse, dest: Path) -> BuildOutput:
