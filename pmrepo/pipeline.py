@@ -346,7 +346,7 @@ class Pipeline:
     def reuse_plan(self, plans: dict[str, DistPlan]) -> ReusePlan:
         """The jobs taken from the previous release's output, where the NEVRA gate finds it (``reuse``)."""
         root = self.opts.upgrade_from or self.opts.outdir
-        return plan_reuse(self.release, plans, self.origins, root, self.layout, self.say)
+        return plan_reuse(self.release, plans, self.origins, root, self.layout, self.console.step)
 
     def checks(self) -> list[Check]:
         """The checks after assembly, in order: the same list for ``all`` and ``gate``

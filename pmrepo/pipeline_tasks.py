@@ -8,6 +8,7 @@ console."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from .layout import PUBLIC_KEY_PREFIX, Layout
 from .manifest import Dist, Release, redact_url
 from .notes import render_notes
 from .preflight import Input as PreflightInput
-from .progress import Console, table
+from .progress import Console, StepFn, table
 from .provenance import refresh
 from .publish import PublishResult, publish, refuse_unshippable, vouch
 from .records import BuildRecord
@@ -124,7 +125,7 @@ def plan_reuse(
     origins: Mapping[tuple[str, str], specs.Origin],
     root: Path,
     layout: Layout,
-    say: Callable[[str], None],
+    step: StepFn,
 ) -> ReusePlan:
     """Which jobs are taken from the previous release's output under ``root`` (where the NEVRA gate
     looks for it), each dist's taker ready (nothing is unpacked before a job needs it)."""
@@ -135,12 +136,12 @@ def plan_reuse(
         log = where.log("reuse.log")
         out.dists[dname] = reuse.plan_dist(release, plan.dist, prev, origins, plan.infos, log)
         if out.dists[dname].reused:
-            out.takers[dname] = Taker(prev, where.reuse_scratch, log, functools.partial(_say_for, say, dname))
+            out.takers[dname] = Taker(prev, where.reuse_scratch, log, functools.partial(_step_for, step, dname))
     return out
 
 
-def _say_for(say: Callable[[str], None], dist: str, text: str) -> None:
-    say(f"{dist}: {text}")
+def _step_for(step: StepFn, dist: str, label: str) -> contextlib.AbstractContextManager[None]:
+    return step(f"{dist}: {label}")
 
 
 def say_lacking(console: Console, builder: Builder, plan: DistPlan, say_none: bool = False) -> None:

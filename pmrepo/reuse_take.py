@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 from .builders import BuildOutput
@@ -26,6 +25,7 @@ from .checks.rpmquery import query
 from .errors import BuildError, PmrepoError
 from .fsutil import check_regular, sha256_file
 from .layout import PUBLIC_KEY_PREFIX, rpm_file_name
+from .progress import StepFn, quiet_step
 from .records import BuildRecord, RecordError
 from .release_repo import safe_relative, unpack_payload
 from .reuse import Reuse, TakenRpm
@@ -42,11 +42,9 @@ class ReuseError(BuildError):
 class Taker:
     """The previous release's published output of one dist, as builds to take."""
 
-    def __init__(
-        self, prev: Predecessor, scratch: Path, log: Path | None, say: Callable[[str], None] | None = None
-    ) -> None:
+    def __init__(self, prev: Predecessor, scratch: Path, log: Path | None, step: StepFn = quiet_step) -> None:
         assert prev.release is not None and prev.output is not None
-        self.prev, self.scratch, self.log, self.say = prev, scratch, log, say
+        self.prev, self.scratch, self.log, self.step = prev, scratch, log, step
         self.release_id = prev.release.release_id
         self._lock = threading.Lock()
         self._opened = False
@@ -98,8 +96,6 @@ class Taker:
     def _open(self) -> None:
         prev = self.prev
         assert prev.output is not None and prev.release is not None
-        if self.say:
-            self.say(f"{self.release_id}: checking and unpacking its repository packages to take its builds")
         try:
             self._record = record = BuildRecord.read(prev.output.build_json)
         except RecordError as exc:
@@ -112,10 +108,13 @@ class Taker:
             self._pubkey = keys[0]
         shutil.rmtree(self.scratch, ignore_errors=True)
         self.scratch.mkdir(parents=True)
-        for rpm in prev.repo_rpms:
-            self._check_repo_package(rpm, record)
+        for n, rpm in enumerate(prev.repo_rpms, 1):
             dest = self.scratch / rpm.name.removesuffix(".rpm")
-            problem = unpack_payload(rpm, dest, self.log)
+            with self.step(
+                f"take builds from {self.release_id}: check and unpack {rpm.name} ({n}/{len(prev.repo_rpms)})"
+            ):
+                self._check_repo_package(rpm, record)
+                problem = unpack_payload(rpm, dest, self.log)
             if problem:
                 raise self._fail(f"{rpm}: {problem}")
             for repo in prev.release.repositories:
