@@ -225,6 +225,7 @@ class Scheduler:
     results: dict[tuple[str, str], JobResult] = field(default_factory=dict)
     reuse: Mapping[tuple[str, str], Reuse] = field(default_factory=dict)  # jobs taken from the previous release
     take: Take | None = None  # how (required with ``reuse``)
+    _waits: dict[tuple[str, str], set[tuple[str, str]]] = field(default_factory=dict, init=False, repr=False)
 
     def _epoch(self, job: JobSpec) -> int:
         return self.source_date_epoch if job.source_date_epoch is None else job.source_date_epoch
@@ -237,6 +238,7 @@ class Scheduler:
     ) -> dict[tuple[str, str], JobResult]:
         """Build every job in ``specs`` (keyed (component, dist)) in graph order."""
         self.store.clean_staging()
+        self._waits.clear()
         pending = set(specs)
         keys: dict[tuple[str, str], str] = {}
         priority = self._priorities(graphs, specs)
@@ -262,19 +264,31 @@ class Scheduler:
                     self.results[j] = fut.result()
         return self.results
 
+    @staticmethod
     def _deps_of(
-        self, j: tuple[str, str], graphs: Mapping[str, BuildGraph], specs: Mapping[tuple[str, str], JobSpec]
+        j: tuple[str, str], graphs: Mapping[str, BuildGraph], specs: Mapping[tuple[str, str], JobSpec]
     ) -> set[tuple[str, str]]:
         comp, dist = j
-        if j in self.reuse:
-            return set()  # taken, not built: it waits for nothing
         return {(d, dist) for d in graphs[dist].deps[comp] if (d, dist) in specs}
+
+    def _waits_for(
+        self, j: tuple[str, str], graphs: Mapping[str, BuildGraph], specs: Mapping[tuple[str, str], JobSpec]
+    ) -> set[tuple[str, str]]:
+        """The jobs ``j`` needs finished: every job of its closure (their RPMs are its build's), none for
+        a reused job (taken, not built: it waits for nothing; so a job after it waits for its deps too)."""
+        comp, dist = j
+        if j in self.reuse:
+            return set()
+        if j not in self._waits:  # once per job and run: the graphs do not change during one
+            self._waits[j] = {(d, dist) for d in graphs[dist].closure(comp) if (d, dist) in specs}
+        return self._waits[j]
 
     def _ready(
         self, j: tuple[str, str], graphs: Mapping[str, BuildGraph], specs: Mapping[tuple[str, str], JobSpec]
     ) -> bool:
         return all(
-            d in self.results and self.results[d].status in ("built", "reused") for d in self._deps_of(j, graphs, specs)
+            d in self.results and self.results[d].status in ("built", "reused")
+            for d in self._waits_for(j, graphs, specs)
         )
 
     def _skip_blocked(
@@ -291,7 +305,7 @@ class Scheduler:
             for j in sorted(pending):
                 failed = [
                     d
-                    for d in self._deps_of(j, graphs, specs)
+                    for d in sorted(self._waits_for(j, graphs, specs))
                     if d in self.results and self.results[d].status in ("failed", "skipped")
                 ]
                 if failed:
