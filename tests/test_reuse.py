@@ -129,6 +129,15 @@ def test_mock_rebuilds_differ_so_only_reuse_passes_the_gate(mock_line: MockLine)
     taken_deps = {d["name"]: d for d in deps if d["annotations"]["origin"] == "previous release"}
     assert sorted(taken_deps) == sorted(rec.reused)
     assert taken_deps["libdemo-1.2-1.el7.x86_64.rpm"]["digest"]["sha256"] == sha256(old_rpms["libdemo-1.2-1.el7.x86_64.rpm"])
+    # --force libdemo: taken from 1.0-1's output again, not rebuilt (a rebuild would be another build of the NEVRA)
+    lines.clear()
+    entry = next((opts.workdir / "store" / "el7" / "libdemo").iterdir())
+    (entry / "libdemo-1.2-1.el7.x86_64.rpm").write_bytes(b"damaged in the store")
+    Pipeline(Options(release=mock_line.nxt, workdir=opts.workdir, outdir=mock_line.out, backend="mock",
+                     dists=("el7",), install_check=False, force=frozenset({"libdemo"})), say=lines.append).run_all()
+    assert rebuilt(mock_line)[before:] == ["demo-tools-2.1-1.el7.src.rpm"]
+    assert f"libdemo el7: reused from {PREV} in " in "\n".join(lines)
+    assert sha256(entry / "libdemo-1.2-1.el7.x86_64.rpm") == sha256(old_rpms["libdemo-1.2-1.el7.x86_64.rpm"])
 
 
 # -- a tampered previous output is refused, not reused ------------------------------------------------
