@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
@@ -38,7 +39,7 @@ from .records import BuildRecord, FileInfo, RecordError, RpmInfo
 from .render import TEMPLATES
 from .rpmfile import unsigned_digest
 from .scheduler import JobResult
-from .sign import Signer
+from .sign import Signer, strip_signatures
 
 
 @dataclass
@@ -148,7 +149,13 @@ class Assembly:
             pkgs = provenance.build_root_packages(res.output.logs) if d == dist.name and res.output else None
             if pkgs is not None:
                 roots[comp] = pkgs
-        return BuildInputs(rel, dist, self.backend, content.sources, templates, roots or None)
+        reused = {
+            name: rec
+            for (_, d), res in sorted(results.items())
+            if d == dist.name and res.reused_from is not None
+            for name, rec in res.reused_from.records().items()
+        }
+        return BuildInputs(rel, dist, self.backend, content.sources, templates, roots or None, reused)
 
     def _assemble(
         self, ship: list[Path], debug: list[Path], srpms: list[Path], comps_xml: str
@@ -161,7 +168,9 @@ class Assembly:
         log.unlink(missing_ok=True)
         meta_rpm = repopkg.build_metapackage(rel, dist, where, log)
         write_atomic(where.comps_xml, comps_xml)
-        sign_hook = self.signer.sign_rpms if self.signer else None
+        # signed: every RPM by this release's key (rpmsign replaces a reused build's earlier signature, or keeps
+        # it when it is this key's); unsigned: none carries one (a build reused from a signed release neither)
+        sign_hook = self.signer.sign_rpms if self.signer else functools.partial(strip_signatures, log=log)
         trees = where.trees()
         # three self-contained repositories; the comps group only in the main one
         for kind, rpms in (("main", [*ship, meta_rpm]), ("debuginfo", debug), ("src", srpms)):
@@ -236,6 +245,7 @@ class Assembly:
                 not_shippable=self.unshippable,
                 expected_install=tuple(expected.packages),
                 rpms=rpm_digests_of(list(self.layout.trees().values())),
+                reused=dict(inputs.reused),
             ).write(staging.build_json)
             self._write_provenance(staging, inputs, run_info)
             replace_dir(staging.root, self.final, self.layout.staging_root)

@@ -142,7 +142,8 @@ GROUPS: dict[str, tuple[Opt, ...]] = {
             default=[],
             metavar="COMPONENT",
             convert=frozenset,
-            help="rebuild everything, or only COMPONENT (repeatable)",
+            help="rebuild everything, or only COMPONENT (repeatable); a build reused from the previous release is "
+            "taken from its output again, not rebuilt (bump its release to rebuild it)",
         ),
     ),
     "checks": (

@@ -18,6 +18,8 @@
           src-tree/                    the SRPM repository
           gates/                       every check's report (+ logs/)
           comps.xml                    the comps group file
+          reuse/                       the previous release's repo packages unpacked, to take its builds (pmrepo.reuse;
+                                       removed after the build step)
           meta-top/, repo-top/         rpmbuild trees of the metapackage and the repo packages (removed after)
           RPM-GPG-KEY-<repo_id>        the public key of a signed release
           <release>.<dist>.spdx.json   the SBOM shipped inside the repositories (pmrepo.sbom)
@@ -223,6 +225,12 @@ class DistLayout:
 
     def public_key(self, repo_id: str) -> Path:
         return self.work / public_key_name(repo_id)
+
+    @property
+    def reuse_scratch(self) -> Path:
+        """Where the previous release's repository packages are unpacked to take its builds from
+        (``pmrepo.reuse``; removed after the build step)."""
+        return self.work / "reuse"
 
     @property
     def sbom_name(self) -> str:

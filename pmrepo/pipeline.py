@@ -38,7 +38,10 @@ from .notes import render_notes
 from .options import Options as Options  # the run's options (cli.py fills them; tests import them here)
 from .pipeline_tasks import (
     DistPlan,
+    ReusePlan,
+    component_selection,
     pin_sources,
+    plan_reuse,
     predecessor_output,
     previous_repo_packages,
     publish_outputs,
@@ -269,23 +272,6 @@ class Pipeline:
             plans[dist.name] = DistPlan(dist, infos, graph)
         return plans
 
-    def selection(self, plans: dict[str, DistPlan]) -> set[tuple[str, str]] | None:
-        """The jobs ``--component`` asks for: each named component and every
-        component it needs built first, per dist (None: every job)."""
-        if not self.opts.components:
-            return None
-        out: set[tuple[str, str]] = set()
-        for dname, plan in plans.items():
-            for name in self.opts.components:
-                if name in plan.graph.deps:
-                    out |= {(c, dname) for c in plan.graph.closure(name) | {name}}
-        if not out:
-            raise UsageError(
-                f"--component {', '.join(self.opts.components)}: not built for "
-                f"{', '.join(d.name for d in self.dists)} — fix: choose another --dist"
-            )
-        return out
-
     def job_specs(
         self,
         rendered: dict[tuple[str, str], Path],
@@ -322,6 +308,7 @@ class Pipeline:
     ) -> dict[tuple[str, str], JobResult]:
         jobs = self.job_specs(rendered, srcs, plans, only)
         n = self.opts.jobs or self.builder.default_jobs(os.cpu_count() or 1)
+        reused = self.reuse_plan(plans)
         sched = Scheduler(
             self.builder,
             Store(self.layout.store),
@@ -330,15 +317,21 @@ class Pipeline:
             Progress(len(jobs), console=self.console),
             self.opts.force,
             history=TimingHistory(timings_file(), self.say),
+            reuse=reused.jobs(jobs),
+            take=reused.take,
         )
+        for line in reused.lines():
+            self.say(line)
         self.say(
-            f"building {len(jobs)} jobs ({len({c for c, _ in jobs})} components x "
+            f"building {len(jobs) - len(sched.reuse)} jobs ({len({c for c, _ in jobs})} components x "
             f"{len(self.dists)} dists) with {self.builder.name}, {n} at a time"
+            + (f"; {len(sched.reuse)} taken from the previous release" if sched.reuse else "")
         )
         try:
             results = sched.run({d: p.graph for d, p in plans.items()}, jobs)
         finally:
             self.builder.finish(self.layout.logs)
+            reused.close()
         logs = self.layout.release_logs / "build-summary.txt"
         self.say(summary(results, logs))
         self.say(f"build logs: {logs}")
@@ -348,11 +341,16 @@ class Pipeline:
         if failed:
             f = failed[0]
             skipped = sum(1 for r in results.values() if r.status == "skipped")
-            where = "" if str(f.log) in f.error else f" (log: {f.log})"
+            where = "" if f.log is None or str(f.log) in f.error else f" (log: {f.log})"
             raise BuildError(
                 f"{len(failed)} build(s) failed, {skipped} skipped; first: {f.component} ({f.dist}): {f.error}{where}"
             )
         return results
+
+    def reuse_plan(self, plans: dict[str, DistPlan]) -> ReusePlan:
+        """The jobs taken from the previous release's output, where the NEVRA gate finds it (``reuse``)."""
+        root = self.opts.upgrade_from or self.opts.outdir
+        return plan_reuse(self.release, plans, self.origins, root, self.layout, self.console.step)
 
     def checks(self) -> list[Check]:
         """The checks after assembly, in order: the same list for ``all`` and ``gate``
@@ -494,7 +492,7 @@ class Pipeline:
             # --component: the chain comes from the build graph, so only its sources must be pinned
             rendered = self.render()
             plans = self.plan(rendered)
-            only = self.selection(plans)
+            only = component_selection(plans, self.opts.components, [d.name for d in self.dists])
             names = {c for c, _ in only or ()}
             self.preflight(names)
             return self.build(rendered, self.fetch_sources(names), plans, only)
@@ -506,7 +504,8 @@ class Pipeline:
                 rendered = self.render()
             with self.console.step(f"parse specs (rpmspec, cache {self.layout.specinfo_cache})"):
                 plans = self.plan(rendered, strict=False)
-        say_plan(self.release, plans, self.builder, self.console)
+            reused = self.reuse_plan(plans)
+        say_plan(self.release, plans, self.builder, self.console, reused)
 
     def run_gate(self) -> list[DistRun]:
         """``gate``: the checks of ``all`` (the same list, the reports in the same

@@ -1,32 +1,36 @@
 """The pipeline's pieces that need no ``Pipeline``: the previous release for the upgrade test
 (located here, handed to ``checks.Upgrade``) and its published output for the NEVRA gate
-(``checks.NevraCheck``), a dist's build plan and ``plan``'s report of it, pinning sources
+(``checks.NevraCheck``) and the builds taken from it (``reuse``), a dist's build plan and
+``plan``'s report of it, pinning sources
 (``pin``) and publishing the outputs (``publish``: SHA256SUMS, signed when the release is, and
 the verification of the upload). ``pipeline.Pipeline`` calls them with its release, layout and
 console."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import contextlib
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import manifest, preflight, sources, specs
-from .builders import Builder
+from . import manifest, preflight, reuse, sources, specs
+from .builders import Builder, BuildOutput
 from .checks import REQUIRED_CHECK_IDS, Predecessor
 from .checksums import SUMS_NAME, SUMS_SIGNATURE, write_sha256sums
-from .errors import GateError, PmrepoError, PublishError
+from .errors import GateError, PmrepoError, PublishError, UsageError
 from .graph import BuildGraph
 from .layout import PUBLIC_KEY_PREFIX, Layout
 from .manifest import Dist, Release, redact_url
 from .notes import render_notes
 from .preflight import Input as PreflightInput
-from .progress import Console, table
+from .progress import Console, StepFn, table
 from .provenance import refresh
 from .publish import PublishResult, publish, refuse_unshippable, vouch
 from .records import BuildRecord
 from .release_verify import publish_check
 from .repopkg import metapackage_requires
+from .reuse_take import Taker
 from .sign import ENV_KEY, Key, key_from_env, public_key_fingerprints, sign_detached
 
 # -- the previous release, for the upgrade test (handed to checks.Upgrade) --------------------
@@ -91,6 +95,55 @@ class DistPlan:
     graph: BuildGraph
 
 
+@dataclass
+class ReusePlan:
+    """Per dist the jobs taken from the previous release's output (``reuse``), and their takers."""
+
+    release: Release
+    dists: dict[str, reuse.DistReuse]
+    graphs: dict[str, BuildGraph]
+    takers: dict[str, Taker] = field(default_factory=dict)
+
+    def jobs(self, wanted: Mapping[tuple[str, str], object]) -> dict[tuple[str, str], reuse.Reuse]:
+        """The reused ones among ``wanted`` (component, dist) jobs."""
+        return {(c, d): r for d, plan in self.dists.items() for c, r in plan.reused.items() if (c, d) in wanted}
+
+    def take(self, job: reuse.Reuse, dest: Path) -> BuildOutput:
+        return self.takers[job.dist].take(job, dest)
+
+    def lines(self, indent: str = "") -> list[str]:
+        return [ln for d, p in self.dists.items() for ln in reuse.describe(p, self.graphs[d], self.release, indent)]
+
+    def close(self) -> None:
+        for taker in self.takers.values():
+            taker.close()
+
+
+def plan_reuse(
+    release: Release,
+    plans: Mapping[str, DistPlan],
+    origins: Mapping[tuple[str, str], specs.Origin],
+    root: Path,
+    layout: Layout,
+    step: StepFn,
+) -> ReusePlan:
+    """Which jobs are taken from the previous release's output under ``root`` (where the NEVRA gate
+    looks for it), each dist's taker ready (nothing is unpacked before a job needs it)."""
+    out = ReusePlan(release, {}, {d: p.graph for d, p in plans.items()})
+    for dname, plan in plans.items():
+        prev = predecessor_output(release, plan.dist, root)
+        where = layout.dist(dname)
+        log = where.log("reuse.log")
+        out.dists[dname] = reuse.plan_dist(release, plan.dist, prev, origins, plan.infos, log)
+        if out.dists[dname].reused:
+            out.takers[dname] = Taker(prev, where.reuse_scratch, log, functools.partial(_step_for, step, dname))
+    return out
+
+
+def _step_for(step: StepFn, dist: str, label: str) -> contextlib.AbstractContextManager[None]:
+    return step(f"{dist}: {label}")
+
+
 def say_lacking(console: Console, builder: Builder, plan: DistPlan, say_none: bool = False) -> None:
     """Which of the dist's BuildRequires from outside the release this host lacks."""
     with console.watch(f"{plan.dist.name}: BuildRequires from outside the release on this host"):
@@ -109,25 +162,32 @@ def say_lacking(console: Console, builder: Builder, plan: DistPlan, say_none: bo
         console.say(f"  → {builder.remedy}")
 
 
-def say_plan(release: Release, plans: dict[str, DistPlan], builder: Builder, console: Console) -> None:
-    """``plan``'s report: per dist the build order, the waves and the repo package's contents."""
+def say_plan(
+    release: Release, plans: dict[str, DistPlan], builder: Builder, console: Console, reused: ReusePlan | None = None
+) -> None:
+    """``plan``'s report: per dist the build order, the waves, which jobs are taken from the previous
+    release (``reused``) and the repo package's contents."""
     rel = release
     for dname, plan in plans.items():
         console.say(f"== {dname} ({plan.dist.tag}, rhel {plan.dist.rhel})")
+        if reused is not None and dname in reused.dists:
+            for line in reuse.describe(reused.dists[dname], plan.graph, rel, "  "):
+                console.say(line)
         for i, wave in enumerate(plan.graph.waves(), 1):
             console.say(f"  wave {i}: {', '.join(wave)}")
         console.say(f"  build order: {' -> '.join(plan.graph.order())}")
         rows = []
+        taken = reused.dists[dname] if reused is not None and dname in reused.dists else reuse.DistReuse(dname)
         for comp in rel.components_for(dname):
             deps = ", ".join(sorted(plan.graph.deps[comp.name])) or "-"
+            how = f"reused from {taken.previous}" if comp.name in taken.reused else f"built after {deps}"
             for pkg in comp.packages_for(dname):
-                rows.append((pkg, comp.vr + plan.dist.tag, comp.name, deps))
-        rows.append((rel.metapackage, f"{rel.vr}{plan.dist.tag}", "(metapackage)", "-"))
+                rows.append((pkg, comp.vr + plan.dist.tag, comp.name, how))
+        rows.append((rel.metapackage, f"{rel.vr}{plan.dist.tag}", "(metapackage)", "built"))
         console.say(f"  {rel.repo_rpm_name(plan.dist)} installs {rel.repo('main').rpm_dir}/:")
         console.say(
             "\n".join(
-                "    " + ln
-                for ln in table(["package", "version-release", "component", "built after"], rows).splitlines()
+                "    " + ln for ln in table(["package", "version-release", "component", "build"], rows).splitlines()
             )
         )
         console.say(f"  {rel.metapackage} requires: {', '.join(metapackage_requires(rel, plan.dist))}")
@@ -265,3 +325,22 @@ def sign_sums(layout: Layout, key: Key | None, console: Console, *, dry_run: boo
         return
     sign_detached(layout.sums_file, key, asc, log=layout.log("sign.log"))
     console.say(f"signed {SUMS_NAME} with {key.fingerprint}: {asc}")
+
+
+def component_selection(
+    plans: Mapping[str, DistPlan], components: Sequence[str], dists: Sequence[str]
+) -> set[tuple[str, str]] | None:
+    """The jobs ``--component`` asks for: each named component and every component it needs
+    built first, per dist (None: every job)."""
+    if not components:
+        return None
+    out: set[tuple[str, str]] = set()
+    for dname, plan in plans.items():
+        for name in components:
+            if name in plan.graph.deps:
+                out |= {(c, dname) for c in plan.graph.closure(name) | {name}}
+    if not out:
+        raise UsageError(
+            f"--component {', '.join(components)}: not built for {', '.join(dists)} — fix: choose another --dist"
+        )
+    return out

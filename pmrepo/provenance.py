@@ -7,8 +7,9 @@
   output (``externalParameters``); the backend, whether the provenance is signed
   (``internalParameters``); the sources and patches with their sha256, the spec templates and
   the tool's own templates with theirs, the dist's base repositories and — where the backend
-  knows them — the packages of each build root (mock's ``installed_pkgs.log``)
-  (``resolvedDependencies``).
+  knows them — the packages of each build root (mock's ``installed_pkgs.log``), and each RPM
+  not built but taken from the previous release's output (``pmrepo.reuse``: its file, sha256,
+  the release and repository package it came from) (``resolvedDependencies``).
 * ``runDetails``: the builder (the CI run's URL in CI, else the host), pmrepo's version, the
   run's start and end.
 
@@ -51,6 +52,7 @@ from . import __version__
 from .errors import AttestationError, SigningError
 from .fsutil import sha256_file, write_atomic
 from .manifest import Dist, Release
+from .records import ReusedRpm
 from .sbom import SourceFile
 from .sign import ENV_KEY, Key, sign_detached, verify_detached
 
@@ -96,6 +98,7 @@ class BuildInputs:
     sources: Sequence[SourceFile]  # every file the SRPMs hold (the SBOM's)
     templates: Mapping[str, str]  # spec and tool template (path as named) -> sha256
     build_roots: Mapping[str, Sequence[str]] | None  # component -> the packages of its build root (None: unknown)
+    reused: Mapping[str, ReusedRpm] = field(default_factory=dict)  # RPM -> the previous release's copy it is
 
 
 def build_root_packages(logs: Sequence[Path]) -> list[str] | None:
@@ -129,6 +132,11 @@ def _dependencies(inputs: BuildInputs) -> list[dict[str, Any]]:
             roots.setdefault(pkg, []).append(comp)
     for pkg, comps in sorted(roots.items()):
         deps.append({"name": pkg, "annotations": {"origin": "build root package", "buildRoots": comps}})
+    for name, r in sorted(inputs.reused.items()):
+        where = {"release": r.release, "repositoryPackage": r.repo_package, "path": r.path}
+        deps.append(
+            {"name": name, "digest": {"sha256": r.sha256}, "annotations": {"origin": "previous release", **where}}
+        )
     return deps
 
 

@@ -5,7 +5,9 @@
   every repo package file with size and sha256, which checks ran (with their
   notes) and which did not, signing, the build backend, and every RPM of the
   three repositories with its sha256 and its unsigned digest (the next
-  release's NEVRA gate compares its own builds with them).
+  release's NEVRA gate compares its own builds with them), and those taken
+  from the previous release's output instead of being built (``reused``:
+  which release, repository package and path, sha256).
 * ``installed.json`` (:class:`InstallRecord`): what the container install
   test's metapackage install really put there (name -> version-release).
 * ``gates/results.json`` (:class:`CheckResults`): the latest result of every
@@ -123,6 +125,16 @@ class RpmInfo:
 
 
 @dataclass(frozen=True)
+class ReusedRpm:
+    """One RPM not built but taken from the previous release's published output (``pmrepo.reuse``)."""
+
+    release: str  # the release id that published it
+    repo_package: str  # its repository package's file name
+    path: str  # the RPM's path inside that package
+    sha256: str  # the file's sha256 as published (its header's file digest)
+
+
+@dataclass(frozen=True)
 class BuildRecord:
     """``build.json``: one assembled dist."""
 
@@ -142,6 +154,7 @@ class BuildRecord:
     expected_install: tuple[str, ...] | None = None  # what installing the metapackage must put there (the ★)
     # every RPM of the three repositories (file name -> digests): the next release's NEVRA gate reads them
     rpms: dict[str, RpmInfo] = field(default_factory=dict)
+    reused: dict[str, ReusedRpm] = field(default_factory=dict)  # RPM file name -> where it was taken from
     format: int = BUILD_FORMAT
 
     @classmethod
@@ -166,6 +179,12 @@ class BuildRecord:
             for v in rpms_raw.values()
         ):
             f.fail("rpms", "a table of file name -> {sha256, unsigned}")
+        reused_raw = data.get("reused", {})
+        fields = ("release", "repo_package", "path", "sha256")
+        if not isinstance(reused_raw, dict) or not all(
+            isinstance(v, dict) and all(isinstance(v.get(k), str) for k in fields) for v in reused_raw.values()
+        ):
+            f.fail("reused", "a table of file name -> {release, repo_package, path, sha256}")
         return cls(
             dist=f.text("dist"),
             release=f.text("release"),
@@ -182,6 +201,7 @@ class BuildRecord:
             not_shippable=f.text("not_shippable", "") or "",
             expected_install=f.names("expected_install"),
             rpms={n: RpmInfo(v["sha256"], v["unsigned"]) for n, v in rpms_raw.items()},
+            reused={n: ReusedRpm(*(v[k] for k in fields)) for n, v in reused_raw.items()},
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -204,6 +224,16 @@ class BuildRecord:
             **(
                 {"rpms": {n: {"sha256": i.sha256, "unsigned": i.unsigned} for n, i in self.rpms.items()}}
                 if self.rpms
+                else {}
+            ),
+            **(
+                {
+                    "reused": {
+                        n: {"release": r.release, "repo_package": r.repo_package, "path": r.path, "sha256": r.sha256}
+                        for n, r in sorted(self.reused.items())
+                    }
+                }
+                if self.reused
                 else {}
             ),
         }

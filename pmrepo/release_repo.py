@@ -48,10 +48,15 @@ def safe_relative(name: str) -> PurePosixPath | None:
 
 def extract_payload(rpm: Path, dest: Path, ctx: Context) -> str | None:
     """The payload of ``rpm`` under ``dest`` (a new directory); the problem, or None."""
+    return unpack_payload(rpm, dest, ctx.log)
+
+
+def unpack_payload(rpm: Path, dest: Path, log: Path | None) -> str | None:
+    """:func:`extract_payload` with its command logged to ``log`` (``pmrepo.reuse`` takes builds so)."""
     dest.mkdir(parents=True)
     link = dest.parent / f".{dest.name}.rpm"
     os.symlink(rpm.resolve(), link)
-    res = run(["rpm2archive", "-n", str(link)], log_file=ctx.log, check=False)
+    res = run(["rpm2archive", "-n", str(link)], log_file=log, check=False)
     archive = link.with_name(link.name + ".tar")
     link.unlink()
     if res.returncode != 0 or not archive.is_file():

@@ -13,10 +13,16 @@ store only when complete (temporary directory + rename), so a run killed at
 any moment leaves only whole entries behind. An entry records the sha256 of
 every RPM it holds; each reuse checks them again (and ``rpm -K`` digests): a
 damaged entry is discarded, with a line saying why, and the job rebuilt.
+
+A job planned as a reuse (``pmrepo.reuse``: its NEVRA is the previous release's build) is not
+built: ``take`` copies that release's verified RPMs into the job's staging directory, and the
+result enters the store like a build, reported "reused from <release>". It waits for nothing:
+it is not built against anything; a job built after it waits for its whole closure.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -26,6 +32,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .builders import Builder, BuildOutput, BuildRequest, rpm_macro_defines
 from .errors import PmrepoError
@@ -37,7 +44,12 @@ from .progress import Progress, table
 from .schedule_plan import expected_end, hold, make_plan, review_at
 from .timings import TimingHistory
 
+if TYPE_CHECKING:
+    from .reuse import Reuse
+
 Job = tuple[str, str]  # (component, dist)
+# a reused job's RPMs copied into its staging directory (``reuse_take.Taker.take``)
+Take = Callable[["Reuse", Path], BuildOutput]
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,15 @@ class JobResult:
     started: float = 0.0  # wall clock, for ordering checks and the benchmark
     finished: float = 0.0
     output: BuildOutput | None = None  # what the builder made (paths in the store entry)
+    reused_from: Reuse | None = None  # not built: taken from the previous release's output
+
+    @property
+    def shown(self) -> str:
+        """The status as the summary and progress show it."""
+        if self.reused_from is None:
+            return self.status
+        where = self.reused_from.release_id
+        return f"reused from {where}" if self.status == "reused" else f"{self.status} (not reused from {where})"
 
     @property
     def rpms(self) -> list[Path]:
@@ -237,6 +258,9 @@ class Scheduler:
     timed: set[Job] = field(default_factory=set, init=False)  # jobs whose estimate is seconds on this host
     _untimed: set[Job] = field(default_factory=set, init=False, repr=False)  # estimated in no unit
     _calibration: dict[Job, float] = field(default_factory=dict, init=False, repr=False)
+    reuse: Mapping[Job, Reuse] = field(default_factory=dict)  # jobs taken from the previous release
+    take: Take | None = None  # how (required with ``reuse``)
+    _waits: dict[Job, set[Job]] = field(default_factory=dict, init=False, repr=False)
 
     def _epoch(self, job: JobSpec) -> int:
         return self.source_date_epoch if job.source_date_epoch is None else job.source_date_epoch
@@ -251,11 +275,12 @@ class Scheduler:
         self.store.clean_staging()
         if self.progress is None:
             self.progress = Progress(len(specs))
+        self._waits.clear()
         pending = set(specs)
         keys: dict[Job, str] = {}
         est = self.estimates(specs)
         raw = dict(est)  # the untimed estimates' own units, for _calibrate
-        deps = {j: self._deps_of(j, graphs, specs) for j in specs}
+        deps = {j: self._waits_for(j, graphs, specs) for j in specs}
         rank = {j: r for r, j in enumerate(make_plan(est, deps, max(1, self.jobs)).order)}
         running: dict[Future[JobResult], Job] = {}
         started: dict[Job, float] = {}
@@ -292,7 +317,8 @@ class Scheduler:
             self.progress.say(f"job time estimates: {describe(found)}")
         self.timed = {j for j, e in found.items() if e.timed}
         self._untimed = set(found) - self.timed
-        return {j: max(0.01, e.seconds) for j, e in found.items()}
+        # a reused job is a copy, not a build: it takes no slot for long
+        return {j: 0.01 if j in self.reuse else max(0.01, e.seconds) for j, e in found.items()}
 
     def _calibrate(self, j: Job, est: dict[Job, float], raw: Mapping[Job, float]) -> None:
         """Estimates in no unit (no measured time, estimates.py) become seconds as this run's
@@ -347,6 +373,16 @@ class Scheduler:
                 if None not in ahead:  # (a dependency whose end is unknown: no hold for it)
                     blockers.append(max((t for t in ahead if t is not None), default=now))
 
+    def _waits_for(self, j: Job, graphs: Mapping[str, BuildGraph], specs: Mapping[Job, JobSpec]) -> set[Job]:
+        """The jobs ``j`` needs finished: every job of its closure (their RPMs are its build's), none for
+        a reused job (taken, not built: it waits for nothing; so a job after it waits for its deps too)."""
+        comp, dist = j
+        if j in self.reuse:
+            return set()
+        if j not in self._waits:  # once per job and run: the graphs do not change during one
+            self._waits[j] = {(d, dist) for d in graphs[dist].closure(comp) if (d, dist) in specs}
+        return self._waits[j]
+
     @staticmethod
     def _deps_of(
         j: tuple[str, str], graphs: Mapping[str, BuildGraph], specs: Mapping[tuple[str, str], JobSpec]
@@ -368,7 +404,7 @@ class Scheduler:
             for j in sorted(pending):
                 failed = [
                     d
-                    for d in self._deps_of(j, graphs, specs)
+                    for d in sorted(self._waits_for(j, graphs, specs))
                     if d in self.results and self.results[d].status in ("failed", "skipped")
                 ]
                 if failed:
@@ -387,6 +423,9 @@ class Scheduler:
         keys: dict[tuple[str, str], str],
     ) -> Future[JobResult]:
         """Start job ``j`` (its dependencies are built): its key from its inputs and its dependencies' keys."""
+        if j in self.reuse:
+            keys[j] = self.reuse[j].key
+            return pool.submit(self._take, specs[j], self.reuse[j])
         closure = {d for d in specs if d[1] == j[1] and d[0] in graphs[j[1]].closure(j[0])}
         keys[j] = job_key(
             specs[j],
@@ -396,6 +435,41 @@ class Scheduler:
         )
         dep_rpms = tuple(p for d in sorted(closure) for p in self.results[d].binary_rpms)
         return pool.submit(self._one, specs[j], keys[j], dep_rpms)
+
+    def _take(self, job: JobSpec, reuse: Reuse) -> JobResult:
+        """A reused job: its entry in the store, else the previous release's RPMs (``take``) put there."""
+        assert self.progress is not None and self.take is not None
+        dist, key, t0, wall0 = job.dist.name, reuse.key, self.clock.now(), self.clock.wall()
+        hit = None if self._forced(job.component) else self.store.lookup(dist, job.component, key, self.progress.say)
+        if hit is None:
+            staging = self.store.staging(dist, job.component)
+            try:
+                out = self.take(reuse, staging)
+            except Exception as exc:
+                shutil.rmtree(staging, ignore_errors=True)
+                message = str(exc) if isinstance(exc, PmrepoError) else f"{type(exc).__name__}: {exc}"
+                failed = JobResult(job.component, dist, "failed", self.clock.now() - t0, key, error=message)
+                failed.reused_from, failed.started, failed.finished = reuse, wall0, self.clock.wall()
+                self.progress.finished(job.component, dist, failed.shown, failed.seconds)
+                return failed
+            meta: dict[str, object] = {
+                "component": job.component,
+                "dist": dist,
+                "key": key,
+                "seconds": round(self.clock.now() - t0, 3),
+                "backend": "reused",
+                "reused_from": {"release": reuse.release_id, "files": [dataclasses.asdict(f) for f in reuse.files]},
+                "shippable": True,
+            }
+            hit = self.store.commit(staging, dist, job.component, key, meta, out)
+        entry, secs = hit.srpm.parent, self.clock.now() - t0
+        log = hit.logs[0] if hit.logs else None
+        result = JobResult(
+            job.component, dist, "reused", secs, key, entry, log, "", wall0, self.clock.wall(), output=hit
+        )
+        result.reused_from = reuse
+        self.progress.finished(job.component, dist, result.shown, secs)
+        return result
 
     def _one(self, job: JobSpec, key: str, dep_rpms: tuple[Path, ...]) -> JobResult:
         assert self.progress is not None
@@ -454,12 +528,12 @@ def summary(results: Mapping[tuple[str, str], JobResult], log: Path | None = Non
     for a 100-column terminal. The log of every job goes to ``log`` when given
     (a table with the paths), not into the printed table."""
     ordered = [r for _, r in sorted(results.items(), key=lambda kv: (kv[0][1], kv[0][0]))]
-    rows = [(r.component, r.dist, r.status, f"{r.seconds:.1f}s") for r in ordered]
+    rows = [(r.component, r.dist, r.shown, f"{r.seconds:.1f}s") for r in ordered]
     if log is not None:
         log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text(
             table(
-                ["component", "dist", "status", "log"], [(r.component, r.dist, r.status, r.log or "-") for r in ordered]
+                ["component", "dist", "status", "log"], [(r.component, r.dist, r.shown, r.log or "-") for r in ordered]
             )
             + "\n"
         )

@@ -44,6 +44,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import rpmfile
 from .errors import SigningError
 from .fsutil import NotRegularFileError, check_regular
 from .run import require_tool, run
@@ -291,6 +292,22 @@ def sign_rpms(
     run(
         argv, log_file=log, error=SigningError, env={"GNUPGHOME": str(gnupghome or key.gnupghome)}, timeout=SIGN_TIMEOUT
     )
+
+
+def strip_signatures(rpms: Sequence[Path], log: Path | None = None) -> None:
+    """Remove the OpenPGP signatures of those of ``rpms`` that carry one (``rpmsign --delsign``;
+    header and payload, the build, stay as they are): an unsigned release ships none, also of a
+    build it took from a signed previous release (``pmrepo.reuse``)."""
+    signed = []
+    for rpm in rpms:
+        try:
+            if rpmfile.layout(Path(rpm)).signed:
+                signed.append(Path(rpm))
+        except rpmfile.RpmFileError:
+            continue  # not an RPM: createrepo_c and the checks say so
+    if signed:
+        require_tool("rpmsign", "install the rpm package")
+        run(["rpmsign", "--delsign", *map(str, signed)], log_file=log, error=SigningError)
 
 
 def sign_detached(

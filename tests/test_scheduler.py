@@ -163,3 +163,46 @@ def test_longest_chain_starts_first(tmp_path: Path) -> None:
     order = [c for (c, _), r in sorted(res.items(), key=lambda kv: kv[1].started)]
     # x1 (chain of 3) and x2 (chain of 2) outrank aaa-solo (1); x3 ties with it
     assert order[:2] == ["x1", "x2"] and set(order[2:]) == {"x3", "aaa-solo"}
+
+
+def test_a_job_built_after_reused_ones_waits_for_their_whole_chain(tmp_path: Path) -> None:
+    """Issue 26b: a and b are taken from the previous release (they wait for nothing), c is built against
+    both. b is taken at once, a slowly: c still starts only after a is there (its RPMs are c's build's)."""
+    import shutil
+
+    from pmrepo.builders import BuildOutput
+    from pmrepo.fsutil import sha256_file
+    from pmrepo.pipeline_tasks import ReusePlan
+    from pmrepo.reuse import DistReuse, Reuse, TakenRpm
+
+    m = make_release(tmp_path / "rel", {"a": [], "b": ["a"], "c": ["b"]})
+    first = build(pipeline(m, tmp_path / "first"))
+    p = pipeline(m, tmp_path / "second", jobs=2)
+
+    def taken(path: Path) -> TakenRpm:
+        return TakenRpm(path.name, "prev-1.el7.x86_64.rpm", f"/opt/prev/rpm/{path.name}", sha256_file(path))
+
+    reused = {c: Reuse(c, "el7", "prev-1", taken(first[(c, "el7")].srpm), tuple(map(taken, first[(c, "el7")].binary_rpms)))
+              for c in ("a", "b")}
+
+    class SlowA:
+        def take(self, r: Reuse, dest: Path) -> BuildOutput:
+            if r.component == "a":
+                time.sleep(2)
+            src = first[(r.component, "el7")]
+            for f in src.rpms:
+                shutil.copyfile(f, dest / f.name)
+            return BuildOutput(dest / src.srpm.name, tuple(dest / f.name for f in src.binary_rpms), ())
+
+        def close(self) -> None:
+            pass
+
+    rendered = p.render()
+    plans = p.plan(rendered)
+    plan = ReusePlan(p.release, {"el7": DistReuse("el7", "prev-1", reused)}, {"el7": plans["el7"].graph},
+                     {"el7": SlowA()})  # type: ignore[dict-item]
+    p.reuse_plan = lambda plans: plan  # type: ignore[method-assign]
+    res = p.build(rendered, p.fetch_sources(), plans)
+    assert {c: r.shown for (c, _), r in res.items()} == {"a": "reused from prev-1", "b": "reused from prev-1",
+                                                         "c": "built"}
+    assert res[("b", "el7")].finished < res[("a", "el7")].finished <= res[("c", "el7")].started
