@@ -48,8 +48,8 @@ from securesystemslib.dsse import Envelope
 from securesystemslib.signer import Signature
 
 from . import __version__
-from .errors import AttestationError, SigningError
-from .fsutil import sha256_file, write_atomic
+from .errors import AttestationError, PmrepoError, SigningError
+from .fsutil import read_regular, sha256_file, write_atomic
 from .manifest import Dist, Release
 from .sbom import SourceFile
 from .sign import ENV_KEY, Key, sign_detached, verify_detached
@@ -186,7 +186,7 @@ def check_statement(stmt: Any) -> list[str]:
     try:
         pb = json_format.ParseDict(stmt, statement_pb2.Statement())
         Statement.copy_from_pb(pb).validate()
-    except (json_format.ParseError, ValueError, TypeError) as exc:
+    except (json_format.ParseError, ValueError, TypeError, AttributeError, RecursionError) as exc:
         return [f"not an in-toto Statement v1: {exc}"]
     problems = []
     if stmt.get("_type") != STATEMENT_TYPE:
@@ -196,10 +196,11 @@ def check_statement(stmt: Any) -> list[str]:
     else:
         try:
             json_format.ParseDict(stmt.get("predicate"), provenance_pb2.Provenance())
-        except (json_format.ParseError, ValueError, TypeError) as exc:
+        except (json_format.ParseError, ValueError, TypeError, AttributeError, RecursionError) as exc:
             problems.append(f"not a SLSA provenance v1 predicate: {exc}")
-    for i, subject in enumerate(stmt.get("subject") or []):
-        if not isinstance(subject, dict) or not isinstance((subject.get("digest") or {}).get("sha256"), str):
+    subjects = stmt.get("subject")
+    for i, subject in enumerate(subjects if isinstance(subjects, list) else []):
+        if not isinstance(field_at(subject, "digest", "sha256"), str):
             problems.append(f"subject {i} has no sha256 digest")
     return problems
 
@@ -248,25 +249,39 @@ class ProvenanceView:
         return self.envelope is not None
 
     def subjects(self) -> dict[str, str]:
+        """{name: sha256} of the subjects that have a name (a statement of any shape: no error)."""
         out = {}
-        for s in (self.statement or {}).get("subject") or []:
+        listed = field_at(self.statement, "subject")
+        for s in listed if isinstance(listed, list) else []:
             if isinstance(s, dict) and isinstance(s.get("name"), str):
-                out[s["name"]] = str((s.get("digest") or {}).get("sha256", "")).lower()
+                out[s["name"]] = str(field_at(s, "digest", "sha256") or "").lower()
         return out
+
+
+def field_at(data: Any, *keys: str) -> Any:
+    """``data[k1][k2]…`` where every level is a JSON object, else None: a value of an untrusted
+    statement, whatever its shape."""
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
 
 
 def read(path: Path) -> ProvenanceView:
     """Parse ``path`` (envelope or statement); never raises for a bad file (its problems say why)."""
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
+        data = json.loads(read_regular(path))
+    except (OSError, ValueError, RecursionError, PmrepoError) as exc:
         return ProvenanceView(path, None, (f"not readable JSON: {exc}",))
     if not isinstance(data, dict) or "payloadType" not in data:
         return ProvenanceView(path, data if isinstance(data, dict) else None, tuple(check_statement(data)))
     try:
         envelope = Envelope.from_dict(copy.deepcopy(data))
         stmt = json.loads(envelope.payload)
-    except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+    except (KeyError, TypeError, ValueError, binascii.Error, AttributeError, RecursionError) as exc:
+        # securesystemslib reads the fields as it expects them (``payload.encode()``…): any other
+        # shape ends in an error of its own, which is the document's problem, not a crash
         return ProvenanceView(path, None, (f"not a DSSE envelope: {exc.__class__.__name__}: {exc}",))
     problems = check_statement(stmt)
     if envelope.payload_type != PAYLOAD_TYPE:

@@ -310,8 +310,8 @@ def _dist_provenance(dist: str, files: Mapping[str, Path], ctx: Context) -> None
 
 
 def _provenance_signature(view: provenance.ProvenanceView, where: str, ctx: Context) -> None:
-    claims = ((view.statement or {}).get("predicate") or {}).get("buildDefinition", {}).get("internalParameters", {})
-    says_signed = isinstance(claims, dict) and claims.get("signed") is True
+    claim = provenance.field_at(view.statement, "predicate", "buildDefinition", "internalParameters", "signed")
+    says_signed = claim is True
     if view.signed:
         if ctx.key is None:
             ctx.report.skip("provenance-signature", where, "no public key shipped to check its signature against")

@@ -139,6 +139,12 @@ def _edit_payload(data: dict) -> None:
     data["payload"] = base64.b64encode(json.dumps(stmt).encode()).decode()
 
 
+def _build_definition_string(data: dict) -> None:
+    stmt = json.loads(base64.b64decode(data["payload"]))
+    stmt["predicate"]["buildDefinition"] = "x"
+    data["payload"] = base64.b64encode(json.dumps(stmt).encode()).decode()
+
+
 def _unwrap(path: Path) -> None:
     data = json.loads(path.read_text())
     path.write_bytes(base64.b64decode(data["payload"]))
@@ -189,6 +195,14 @@ TAMPERS: dict[str, tuple[Callable[[Published, Path, Path], None], list[tuple[str
     "the provenance unwrapped from its envelope": (lambda p, c, t: _unwrap(c / PROV), [(PROV, "provenance-signature")]),
     "an extra file": (lambda p, c, t: (c / "el7" / "extra.rpm").write_bytes((c / SRC).read_bytes()),
                       [("el7/extra.rpm", "sums"), ("el7/extra.rpm", "provenance")]),
+    # shapes spdx-tools and securesystemslib do not expect: problems, never a traceback
+    "the SBOM a JSON array": (lambda p, c, t: (c / SBOM).write_text("[]\n"), [(SBOM, "sbom"), (SBOM, "sums")]),
+    "the SBOM's packages a string": (lambda p, c, t: _edit_json(c / SBOM, lambda d: d.update(packages="zz")),
+                                     [(SBOM, "sbom"), (SBOM, "provenance")]),
+    "the provenance's payload a number": (lambda p, c, t: _edit_json(c / PROV, lambda d: d.update(payload=5)),
+                                          [(PROV, "provenance"), (PROV, "provenance-signature")]),
+    "the provenance's buildDefinition a string": (lambda p, c, t: _edit_json(c / PROV, _build_definition_string),
+                                                  [(PROV, "provenance"), (PROV, "provenance-signature")]),
 }
 
 
