@@ -7,6 +7,7 @@ import hashlib
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -73,10 +74,39 @@ def open_regular(path: Path, *, follow: bool = False) -> BinaryIO:
         raise
 
 
-def read_regular(path: Path, *, follow: bool = False) -> bytes:
-    """The bytes of the regular file ``path`` (see :func:`open_regular`)."""
+class FileTooLargeError(PmrepoError):
+    """An input file is larger than what may be read of it (``str()``: ``<path>: more than N bytes``)."""
+
+    def __init__(self, path: Path, limit: int, what: str = "") -> None:
+        self.path, self.limit = path, limit
+        super().__init__(f"{path}: more than {limit} bytes{what}, the most that is read of such a file")
+
+
+def read_regular(path: Path, *, follow: bool = False, limit: int | None = None) -> bytes:
+    """The bytes of the regular file ``path`` (see :func:`open_regular`); with ``limit``, at most
+    that many, else FileTooLargeError (nothing more is read)."""
     with open_regular(path, follow=follow) as fh:
-        return fh.read()
+        if limit is None:
+            return fh.read()
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise FileTooLargeError(Path(path), limit)
+    return data
+
+
+def iter_gzip(path: Path, *, limit: int, follow: bool = False, chunk: int = _CHUNK) -> Iterator[bytes]:
+    """The decompressed content of the gzip file ``path`` (a regular file, see :func:`open_regular`)
+    block by block: at most ``limit`` bytes in all, else FileTooLargeError — a small file that
+    inflates without end stops there. ``OSError``/``EOFError``: not gzip, or cut short."""
+    import gzip
+
+    total = 0
+    with open_regular(path, follow=follow) as raw, gzip.GzipFile(fileobj=raw) as gz:
+        while block := gz.read(chunk):
+            total += len(block)
+            if total > limit:
+                raise FileTooLargeError(Path(path), limit, " decompressed")
+            yield block
 
 
 def check_regular(path: Path, *, follow: bool = False) -> None:
@@ -101,9 +131,10 @@ def write_atomic(path: Path, data: str | bytes, mode: int = 0o644) -> None:
         raise
 
 
-def sha256_file(path: Path) -> str:
+def sha256_file(path: Path, *, follow: bool = True) -> str:
+    """The sha256 of the regular file ``path`` (``follow=False``: not through a symlink)."""
     h = hashlib.sha256()
-    with open_regular(path, follow=True) as fh:
+    with open_regular(path, follow=follow) as fh:
         for block in iter(lambda: fh.read(_CHUNK), b""):
             h.update(block)
     return h.hexdigest()

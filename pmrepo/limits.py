@@ -37,6 +37,16 @@ def fetch_max_bytes() -> int:
     return int(env_number(FETCH_MAX_BYTES_ENV, FETCH_MAX_BYTES))
 
 
+# repository metadata verify reads from a mirror or a package's payload: repomd.xml, and primary.xml
+# as decompressed (a real one: about 2 KiB per package, 64 MiB is some 30,000 packages; a gzip bomb
+# inflates a thousandfold)
+REPOMD_MAX_BYTES = 1 << 20
+METADATA_MAX_BYTES = 64 << 20
+# release documents verify reads: an SBOM or provenance (the real release's: under 1 MiB), and the
+# packages an SBOM may list before spdx-tools validates it (its validation time grows with the square)
+ATTESTATION_MAX_BYTES = 64 << 20
+SBOM_MAX_PACKAGES = 2000
+
 # a release's spec templates (render_limits: each rendered in a child process)
 TEMPLATE_DEADLINE = 30.0  # seconds per template (a real spec renders in milliseconds)
 TEMPLATE_MEMORY = 1 << 30  # bytes the child may allocate beyond what it was forked with

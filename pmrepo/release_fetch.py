@@ -18,8 +18,8 @@ import requests
 
 from .checksums import SUMS_NAME, SUMS_SIGNATURE, read_sha256sums
 from .errors import SourceError, VerifyError
+from .layout import safe_relative
 from .progress import Console
-from .release_repo import safe_relative
 from .sources import Fetcher
 
 HEAD_TIMEOUT = 60.0

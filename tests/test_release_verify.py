@@ -257,6 +257,67 @@ def test_a_repository_directory(published: Published, tmp_path: Path) -> None:
     assert any(ln.startswith(f"FAIL {repo}/rpm/{gone.name}: sbom: listed in ") for ln in lines)
 
 
+def _repository_dir(published: Published, tmp_path: Path) -> Path:
+    shutil.copyfile(published.release / MAIN, tmp_path / "p.rpm")
+    run(["rpm2archive", "-n", str(tmp_path / "p.rpm")])
+    run(["tar", "-xf", str(tmp_path / "p.rpm.tar"), "-C", str(tmp_path)])
+    return tmp_path / "opt" / "pmrepo-demo" / "demo"
+
+
+def _set_locations(repo: Path, hrefs: dict[str, str]) -> None:
+    """repomd.xml of ``repo`` with the location of each metadata type in ``hrefs`` changed."""
+    import xml.etree.ElementTree as ET
+    ns = "http://linux.duke.edu/metadata/repo"
+    ET.register_namespace("", ns)
+    ET.register_namespace("rpm", "http://linux.duke.edu/metadata/rpm")
+    path = repo / "repodata" / "repomd.xml"
+    tree = ET.parse(path)
+    for data in tree.getroot().findall(f"{{{ns}}}data"):
+        if data.get("type") in hrefs:
+            data.find(f"{{{ns}}}location").set("href", hrefs[data.get("type")])  # type: ignore[union-attr]
+    tree.write(path, xml_declaration=True, encoding="UTF-8")
+
+
+def test_a_repository_whose_repomd_leads_outside_or_to_a_fifo(published: Published, tmp_path: Path) -> None:
+    """repomd.xml of a mirrored repository is input: a location outside it (absolute, ``..``) or at a
+    FIFO is a problem, never opened — verify used to wait on the FIFO for good, and hash /etc/shadow."""
+    repo = _repository_dir(published, tmp_path)
+    os.mkfifo(repo / "repodata" / "fifo.xml.gz")
+    os.mkfifo(tmp_path / "opt" / "pmrepo-demo" / "outside.xml.gz")
+    _set_locations(repo, {"primary": "repodata/fifo.xml.gz", "other": "/etc/shadow",
+                          "filelists": "../outside.xml.gz"})
+    res = subprocess.run([sys.executable, str(ROOT / "build.py"), "verify", str(repo)], capture_output=True,
+                         text=True, stdin=subprocess.DEVNULL, timeout=120)
+    assert res.returncode != 0 and "Traceback" not in res.stderr, res.stderr[-2000:]
+    lines = fails(res)
+    assert f"FAIL {repo}/repodata/fifo.xml.gz: repodata: primary: a FIFO, not a regular file" in lines, lines
+    assert f"FAIL {repo}//etc/shadow: repodata: other: its location '/etc/shadow' is outside the repository" in lines
+    assert (f"FAIL {repo}/../outside.xml.gz: repodata: filelists: its location '../outside.xml.gz' is outside "
+            "the repository") in lines, lines
+    assert (f"FAIL {repo}/repodata/repomd.xml: repodata: {repo}/repodata/fifo.xml.gz: unreadable primary metadata: "
+            "a FIFO, not a regular file") in lines, lines  # never opened for reading
+
+
+def test_a_repository_whose_primary_inflates_without_end(published: Published, tmp_path: Path) -> None:
+    """A small primary.xml.gz that inflates past the bound (64 MiB) stops there: one problem line."""
+    import gzip
+    import xml.etree.ElementTree as ET
+    repo = _repository_dir(published, tmp_path)
+    href = ET.parse(repo / "repodata" / "repomd.xml").getroot().find(
+        "{http://linux.duke.edu/metadata/repo}data[@type='primary']/{http://linux.duke.edu/metadata/repo}location")
+    primary = repo / href.get("href")  # type: ignore[union-attr,operator]
+    with gzip.open(primary, "wb", compresslevel=9) as gz:
+        gz.write(b'<?xml version="1.0"?>\n<metadata xmlns="http://linux.duke.edu/metadata/common" packages="1">')
+        for _ in range(80):
+            gz.write(b" " * (1 << 20))
+    assert primary.stat().st_size < 200_000
+    res = subprocess.run([sys.executable, str(ROOT / "build.py"), "verify", str(repo)], capture_output=True,
+                         text=True, stdin=subprocess.DEVNULL, timeout=300)
+    assert res.returncode != 0 and "Traceback" not in res.stderr, res.stderr[-2000:]
+    assert any(ln.startswith(f"FAIL {repo}/repodata/repomd.xml: repodata: ")
+               and "more than 67108864 bytes decompressed" in ln for ln in fails(res)), fails(res)
+
+
 # -- over HTTP -----------------------------------------------------------------------------------
 
 
