@@ -447,3 +447,35 @@ def test_publish_over_webdav_verifies_through_the_targets_session(published: Pub
     assert "\nprovenance-signature  1       0       0" in "\n".join(lines)
     res = verify(www / "mirror" / RID)
     assert res.returncode == 0, res.stdout[-2000:]
+
+
+def test_publish_verification_pass_meets_the_deadline_of_a_slow_mirror(published: Published, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The verification of the upload goes through the target's session and its watchdog: a mirror
+    that dribbles the headers of its second answer for a file (publish's own sha256 check got the
+    first) stops publish at the deadline, before the switch, its staging removed (review M6: it
+    waited; the publish session follows no redirect either)."""
+    import time
+
+    from pmrepo import publish_targets
+    from pmrepo.errors import PmrepoError
+    from webdav_server import DavServer, DavState
+
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+    monkeypatch.setenv("PMREPO_FETCH_DEADLINE", "3")
+    www = tmp_path / "www"
+    (www / "mirror").mkdir(parents=True)
+    with DavServer(DavState(root=www, slow_get_again=True, trickle=0.2, endless_seconds=60)) as dav:
+        target = publish_targets.make_target(dav.url + "mirror/")
+        assert isinstance(target, publish_targets.HttpTarget)
+        assert target.client.session is target.session and target.client.watchdog is target.watchdog
+        assert target.client.allow_redirects is False
+        opts = Options(release=DEMO, workdir=published.opts.workdir, outdir=published.opts.outdir, dists=("el7",))
+        t0 = time.monotonic()
+        with pytest.raises(PmrepoError) as err:
+            Pipeline(opts, say=lambda _: None).run_publish(dav.url + "mirror/")
+        seconds = time.monotonic() - t0
+    msg = str(err.value)
+    assert "\n" not in msg and "/SHA256SUMS: cannot download it" in msg and "not finished after 3s" in msg, msg
+    assert seconds < 60, seconds
+    assert os.listdir(www / "mirror") == [], "staging (or the release) left on the mirror"
