@@ -53,6 +53,7 @@ class Assembly:
     step: StepFn = quiet_step  # announces and times the slow parts (e.g. Console.step)
     unshippable: str = ""  # why the builds may not be published (build.json says so); "" = shippable
     run_info: RunInfo | None = None  # the run the provenance records (None: one starting now)
+    build_repos: dict[str, str] | None = None  # the backend's build root repositories (None: the host's packages)
 
     @property
     def final(self) -> Path:
@@ -148,7 +149,7 @@ class Assembly:
             pkgs = provenance.build_root_packages(res.output.logs) if d == dist.name and res.output else None
             if pkgs is not None:
                 roots[comp] = pkgs
-        return BuildInputs(rel, dist, self.backend, content.sources, templates, roots or None)
+        return BuildInputs(rel, dist, self.backend, content.sources, templates, roots or None, self.build_repos)
 
     def _assemble(
         self, ship: list[Path], debug: list[Path], srpms: list[Path], comps_xml: str

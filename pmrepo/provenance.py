@@ -6,7 +6,8 @@
 * ``buildDefinition``: the manifest (path and sha256), the dist and the options that shape the
   output (``externalParameters``); the backend, whether the provenance is signed
   (``internalParameters``); the sources and patches with their sha256, the spec templates and
-  the tool's own templates with theirs, the dist's base repositories and — where the backend
+  the tool's own templates with theirs, the repositories the build roots install from (the
+  backend's own, credentials redacted; none for rpmbuild: the host) and — where the backend
   knows them — the packages of each build root (mock's ``installed_pkgs.log``)
   (``resolvedDependencies``).
 * ``runDetails``: the builder (the CI run's URL in CI, else the host), pmrepo's version, the
@@ -33,6 +34,7 @@ import copy
 import datetime as dt
 import json
 import os
+import re
 import socket
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -96,6 +98,22 @@ class BuildInputs:
     sources: Sequence[SourceFile]  # every file the SRPMs hold (the SBOM's)
     templates: Mapping[str, str]  # spec and tool template (path as named) -> sha256
     build_roots: Mapping[str, Sequence[str]] | None  # component -> the packages of its build root (None: unknown)
+    build_repos: Mapping[str, str] | None = None  # repo id -> URL the build roots install from (None: the host's)
+
+
+_CREDENTIALS = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]+@")
+
+
+def redacted(value: Any) -> Any:
+    """``value`` (plain JSON data) with the ``user:password@`` of every URL in it, wherever in a
+    string, replaced by ``***@``: what is signed and published names no credential."""
+    if isinstance(value, str):
+        return _CREDENTIALS.sub(r"\1***@", value)
+    if isinstance(value, dict):
+        return {redacted(k): redacted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redacted(v) for v in value]
+    return value
 
 
 def build_root_packages(logs: Sequence[Path]) -> list[str] | None:
@@ -116,13 +134,13 @@ def _dependencies(inputs: BuildInputs) -> list[dict[str, Any]]:
     for src in inputs.sources:
         entry: dict[str, Any] = {"name": src.file_name, "digest": {"sha256": src.sha256}}
         if src.url:
-            entry["uri"] = src.url
+            entry["uri"] = redacted(src.url)
         entry["annotations"] = {"srpm": src.srpm, "origin": src.origin}
         deps.append(entry)
     for name, digest in sorted(inputs.templates.items()):
         deps.append({"name": name, "digest": {"sha256": digest}, "annotations": {"origin": "template"}})
-    for repo_id, url in sorted(inputs.dist.base_repos.items()):
-        deps.append({"name": repo_id, "uri": url, "annotations": {"origin": "base repository"}})
+    for repo_id, url in sorted((inputs.build_repos or {}).items()):
+        deps.append({"name": repo_id, "uri": redacted(url), "annotations": {"origin": "build root repository"}})
     roots: dict[str, list[str]] = {}
     for comp, pkgs in sorted((inputs.build_roots or {}).items()):
         for pkg in pkgs:
@@ -145,11 +163,16 @@ def statement(
                 "manifest": {"path": str(rel.path), "digest": {"sha256": rel.key}},
                 "release": rel.release_id,
                 "dist": inputs.dist.name,
-                "options": dict(run.options),
+                "options": redacted(dict(run.options)),
             },
             "internalParameters": {
                 "backend": inputs.backend,
                 "signed": signed,
+                "buildRootRepositories": (
+                    "listed in resolvedDependencies (the backend's own: what its build roots install from)"
+                    if inputs.build_repos is not None
+                    else "none: the rpmbuild backend builds against the host's installed packages"
+                ),
                 "buildRoots": (
                     "listed in resolvedDependencies (the backend's record of each build root)"
                     if roots_known

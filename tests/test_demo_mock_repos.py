@@ -139,6 +139,41 @@ def test_one_stand_in_pipeline_build_under_sudo(tmp_path: Path, monkeypatch: pyt
     assert f"SUDO_UID {nobody.pw_uid}" in msg and "cannot enter" in msg and "fix:" in msg and "\n" not in msg, msg
 
 
+@pytest.mark.skipif(not all(shutil.which(t) for t in ("rpmbuild", "createrepo_c", "rpm2archive")),
+                    reason="needs rpmbuild, createrepo_c and rpm2archive (make setup)")
+def test_the_mock_provenance_records_the_roots_repositories_without_credentials(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`all --backend mock` of the demo (el7, through the stand-in) with a private mirror that needs a
+    password (--mock-opt mirror.base=https://user:s3cret@…): the provenance lists the repositories its
+    roots installed from — the mirror, the manifest's mock_base_repos — with ***@ for the credentials,
+    and names the secret nowhere (review M7: the options were recorded verbatim, the roots'
+    repositories not at all)."""
+    import json
+
+    from pmrepo.builders.mock import MockBuilder
+    from pmrepo.pipeline import Options, Pipeline
+
+    _stand_in(monkeypatch, tmp_path)
+    mirror = "https://user:s3cret@mirror.invalid/centos/7/os/x86_64/"
+    opts = Options(release=DEMO, workdir=tmp_path / "w", outdir=tmp_path / "o", backend="mock", dists=("el7",),
+                   install_check=False, gates=False, backend_options={"mirrors": {"base": mirror}})
+    outputs = Pipeline(opts, say=lambda _: None).run_all()
+    [path] = outputs["el7"].glob("*.provenance.json")
+    text = path.read_text()
+    assert "s3cret" not in text and "user:" not in text
+    build = json.loads(text)["predicate"]["buildDefinition"]
+    assert build["externalParameters"]["options"]["backendOptions"]["mirrors"]["base"] == \
+        "https://***@mirror.invalid/centos/7/os/x86_64/"
+    repos = {d["name"]: d["uri"] for d in build["resolvedDependencies"]
+             if d["annotations"]["origin"] == "build root repository"}
+    el7 = manifest.load(DEMO).dists["el7"]
+    expected = MockBuilder(mirrors={"base": mirror}).build_repositories(el7)
+    assert expected is not None and repos == expected and repos["base"] == "https://***@mirror.invalid/centos/7/os/x86_64/"
+    assert set(el7.mock_base_repos) <= set(repos) and len(repos) >= 4
+    assert "listed in resolvedDependencies" in build["internalParameters"]["buildRootRepositories"]
+    assert not [d for d in build["resolvedDependencies"] if d["annotations"]["origin"] == "base repository"]
+
+
 def test_bad_mock_base_repos_are_one_line_errors(tmp_path: Path) -> None:
     shutil.copytree(DEMO.parent, tmp_path / "demo")
     path = tmp_path / "demo" / "release.toml"

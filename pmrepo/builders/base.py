@@ -139,6 +139,11 @@ class Builder(abc.ABC):
         """Raise what a build would refuse about these dists' backend settings (``check`` and
         ``build`` both call it): by default nothing."""
 
+    def build_repositories(self, dist: Dist) -> dict[str, str] | None:
+        """The repositories the dist's build roots install from, {repo id: URL with no credentials}
+        (the provenance records them); None: the builds use the host's installed packages."""
+        return None
+
     def can_provide(self, capability: str) -> bool:
         """Whether a BuildRequires no component of the release provides can be
         met from outside (the host, or the build root's repositories)."""

@@ -58,7 +58,7 @@ from pathlib import Path
 
 from ..errors import BuildError, UsageError
 from ..fsutil import write_atomic
-from ..manifest import Dist
+from ..manifest import Dist, redact_url
 from ..run import require_tool, run
 from . import mock_config, mock_roots
 from .base import Builder, BuildOutput, BuildRequest
@@ -253,6 +253,11 @@ class MockBuilder(Builder):
 
     def bootstrap_image_for(self, dist: Dist) -> str:
         return mock_config.bootstrap_image_for(dist, self.bootstrap_images)
+
+    def build_repositories(self, dist: Dist) -> dict[str, str] | None:
+        """The enabled repositories of the dist's roots (``repos_for``: defaults, manifest, mirrors,
+        environment), their URLs without credentials; the jobs' own local repositories are not listed."""
+        return {str(r["id"]): redact_url(str(r["baseurl"])) for r in self.repos_for(dist) if r["enabled"]}
 
     def repos_for(self, dist: Dist) -> list[dict[str, object]]:
         """The dist's repositories (``mock_config.repos_for``) with this backend's mirrors and switches."""
