@@ -262,6 +262,23 @@ def test_new_release_from_upstream_refused_when_an_upstream_cannot_be_checked(tm
         ("libdemo", "1.3-1"), ("demod", "1.0-4")]
 
 
+def test_new_release_from_upstream_refuses_its_own_arguments_before_asking_upstream(tmp_path: Path) -> None:
+    """A future --date, an existing --output or a --set given twice is refused in one line before any
+    upstream is checked: no table, nothing written under the work directory (review N1)."""
+    demo = tmp_path / "demo"
+    shutil.copytree(DEMO.parent, demo)
+    (demo / "exists.toml").write_text("")
+    base = ["new-release", "--from", str(demo / "release.toml"), "--version", "1.1", "--release", "1",
+            "--from-upstream", "--workdir", str(tmp_path / "work")]
+    for extra, says in ((["--date", "2099-01-01"], "--date: 2099-01-01 is after today"),
+                        (["--date", "2026-12-01", "--output", str(demo / "exists.toml")], "already exists"),
+                        (["--date", "2026-12-01", "--set", "libdemo=1.3-1", "--set", "libdemo=1.4-1"], "given twice")):
+        res = cli(*base, *extra)
+        assert res.returncode != 0 and len(res.stderr.splitlines()) == 1 and says in res.stderr, res.stderr
+        assert res.stdout == "", res.stdout  # no upstream table: nothing was asked
+        assert not (tmp_path / "work").exists()
+
+
 def test_the_demo_bundles_hold_the_tags_the_script_makes() -> None:
     for name, tags in DEMO_TAGS.items():
         got = sorted(tag for tag, _ in ls_remote(str(DEMO.parent / "upstream" / f"{name}.bundle"), timeout=30))
