@@ -3,6 +3,7 @@ way an input file is opened (:func:`open_regular`: regular files only)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
@@ -113,6 +114,33 @@ def check_regular(path: Path, *, follow: bool = False) -> None:
     """``path`` is a regular file (opened and checked as :func:`open_regular` does, nothing read):
     for files another program reads, or that are read later."""
     open_regular(path, follow=follow).close()
+
+
+CANNOT_CREATE = "cannot be created"  # how private_dir's problem starts when the directory could not be made
+
+
+def private_dir(path: Path, refuse: int = 0o077, *, parents: bool = True) -> str | None:
+    """Create ``path`` (mode 0700) when missing; what makes it unfit to hold this user's private
+    files, or None: it must be a directory (not a symlink) of this user's with none of the mode
+    bits ``refuse`` (0o077: no access for others; 0o022: nobody else may write)."""
+    try:
+        if parents:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):  # a file or symlink there too: said below
+            path.mkdir(mode=0o700)
+        st = os.lstat(path)
+    except OSError as exc:
+        return f"{CANNOT_CREATE} ({exc.strerror})"
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+        return "is a symlink or not a directory"
+    if st.st_uid != os.geteuid():
+        return f"is owned by uid {st.st_uid}, not by you (uid {os.geteuid()})"
+    if st.st_mode & refuse:
+        mode = stat.S_IMODE(st.st_mode)
+        if refuse & 0o044:
+            return f"is open to other users (mode {mode:04o}; it must be 0700)"
+        return f"is group- or world-writable (mode {mode:04o})"
+    return None
 
 
 def write_atomic(path: Path, data: str | bytes, mode: int = 0o644) -> None:

@@ -52,6 +52,7 @@ from securesystemslib.signer import Signature
 from . import __version__
 from .errors import AttestationError, PmrepoError, SigningError
 from .fsutil import read_regular, sha256_file, write_atomic
+from .limits import ATTESTATION_MAX_BYTES
 from .manifest import Dist, Release
 from .sbom import SourceFile
 from .sign import ENV_KEY, Key, sign_detached, verify_detached
@@ -294,7 +295,7 @@ def field_at(data: Any, *keys: str) -> Any:
 def read(path: Path) -> ProvenanceView:
     """Parse ``path`` (envelope or statement); never raises for a bad file (its problems say why)."""
     try:
-        data = json.loads(read_regular(path))
+        data = json.loads(read_regular(path, limit=ATTESTATION_MAX_BYTES))
     except (OSError, ValueError, RecursionError, PmrepoError) as exc:
         return ProvenanceView(path, None, (f"not readable JSON: {exc}",))
     if not isinstance(data, dict) or "payloadType" not in data:

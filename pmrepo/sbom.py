@@ -64,6 +64,7 @@ from .checks.rpmquery import query
 from .errors import AttestationError, PmrepoError
 from .fsutil import read_regular, sha256_file, write_atomic
 from .layout import repo_rpm_dir
+from .limits import ATTESTATION_MAX_BYTES, SBOM_MAX_ELEMENTS, SBOM_MAX_RELATIONSHIPS
 from .manifest import Dist, Release, redact_url
 
 SPDX_VERSION = "SPDX-2.3"
@@ -459,11 +460,20 @@ def _parse(path: Path) -> Document | SbomView:
     """The document at ``path``, or the view of why it is none (a regular file of JSON, an object,
     that spdx-tools reads)."""
     try:
-        data = json.loads(read_regular(path))
+        data = json.loads(read_regular(path, limit=ATTESTATION_MAX_BYTES))
     except (OSError, ValueError, RecursionError, PmrepoError) as exc:
         return _unreadable(path, f"not readable JSON: {exc}")
     if not isinstance(data, dict):
         return _unreadable(path, f"not an SPDX document: a JSON {json_kind(data)}, not an object")
+    elements = sum(len(v) for k in ("packages", "files", "snippets") if isinstance(v := data.get(k), list))
+    listed = data.get("relationships")
+    relationships = len(listed) if isinstance(listed, list) else 0
+    if elements > SBOM_MAX_ELEMENTS or relationships > SBOM_MAX_RELATIONSHIPS:
+        return _unreadable(
+            path,
+            f"lists {elements} packages, files and snippets and {relationships} relationships, more than "
+            f"the {SBOM_MAX_ELEMENTS} and {SBOM_MAX_RELATIONSHIPS} an SBOM of a release may have (not validated)",
+        )
     try:
         doc: Document = JsonLikeDictParser().parse(data)  # type: ignore[no-untyped-call]
     except SPDXParsingError as exc:

@@ -7,11 +7,11 @@ import contextlib
 import fcntl
 import os
 import shutil
-import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import fsutil
 from ..errors import BuildError
 from ..manifest import Dist
 from ..run import require_tool, run
@@ -28,23 +28,11 @@ BUILD_TREES = Path(os.environ.get("PMREPO_BUILD_TREES") or f"/var/tmp/pmrepo-bui
 def private_dir(path: Path) -> None:
     """``path`` is a directory of this user's, not a symlink, that nobody else can
     write to: created with mode 0700 if missing, refused in one line otherwise."""
-    try:
-        path.mkdir(mode=0o700)
-    except FileExistsError:
-        pass
-    except OSError as exc:
+    problem = fsutil.private_dir(path, 0o022, parents=False)
+    if problem and problem.startswith(fsutil.CANNOT_CREATE):
         raise BuildError(
-            f"{path}: cannot create the build tree directory ({exc.strerror}) — fix: set "
-            "PMREPO_BUILD_TREES to a directory of your own"
-        ) from None
-    st = os.lstat(path)
-    problem = ""
-    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
-        problem = "is a symlink or not a directory"
-    elif st.st_uid != os.geteuid():
-        problem = f"is owned by uid {st.st_uid}, not by you (uid {os.geteuid()})"
-    elif st.st_mode & 0o022:
-        problem = f"is group- or world-writable (mode {stat.S_IMODE(st.st_mode):04o})"
+            f"{path}: the build tree directory {problem} — fix: set PMREPO_BUILD_TREES to a directory of your own"
+        )
     if problem:
         raise BuildError(
             f"{path}: the build tree directory {problem}, so another user could replace what builds "
