@@ -159,6 +159,24 @@ def write_atomic(path: Path, data: str | bytes, mode: int = 0o644) -> None:
         raise
 
 
+def copy_regular(src: Path, dest: Path) -> Path:
+    """Copy the regular file ``src`` (never through a symlink: :func:`open_regular`) to ``dest``,
+    a new file of this process's user (mode 0644) renamed into place: what another user wrote
+    is taken as a copy of one's own, never as that user's file."""
+    with open_regular(src) as fh:
+        fd, part = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for block in iter(lambda: fh.read(_CHUNK), b""):
+                    out.write(block)
+            os.chmod(part, 0o644)
+            os.replace(part, dest)
+        except BaseException:
+            Path(part).unlink(missing_ok=True)
+            raise
+    return dest
+
+
 def sha256_file(path: Path, *, follow: bool = True) -> str:
     """The sha256 of the regular file ``path`` (``follow=False``: not through a symlink)."""
     h = hashlib.sha256()

@@ -131,6 +131,10 @@ def test_one_stand_in_pipeline_build_under_sudo(tmp_path: Path, monkeypatch: pyt
         [call] = [json.loads(ln) for ln in (tmp_path / "calls.jsonl").read_text().splitlines()
                   if json.loads(ln)["mode"] == "rebuild"]
         assert call["exit"] == 0
+        # what mock wrote as SUDO_UID (results, logs) is in root's store as root's own copies (review N5)
+        stored = [p for p in (base / "w" / "store").rglob("*") if not p.is_dir()]
+        assert any(p.name.endswith(".x86_64.rpm") for p in stored) and any(p.name == "root.log" for p in stored)
+        assert [p for p in stored if p.lstat().st_uid != 0] == []
     finally:
         shutil.rmtree(base, ignore_errors=True)
     with pytest.raises(BuildError) as exc:  # pytest's base temp as root is /tmp/pytest-of-root, mode 0700

@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import BuildError, UsageError
-from ..fsutil import write_atomic
+from ..fsutil import NotRegularFileError, copy_regular, write_atomic
 from ..manifest import Dist, redact_url
 from ..run import require_tool, run
 from . import mock_config, mock_roots
@@ -92,6 +92,17 @@ __all__ = [
     "mock_error",
     "parse_version",
 ]
+
+
+def _take(src: Path, dest: Path, req: BuildRequest | None) -> Path:
+    """A file mock left in the result dir — the invoking user's under sudo (mock writes it as SUDO_UID)
+    — as root's own copy, only a regular file (``fsutil.copy_regular``), as ``Sandbox.take`` takes a
+    build's results: the store holds nothing another user may change later."""
+    try:
+        return copy_regular(src, dest)
+    except NotRegularFileError as exc:
+        what = f"{req.component} ({req.dist.name}): " if req is not None else ""
+        raise BuildError(f"{what}{exc} — fix: mock leaves its results as regular files; check the mock host") from None
 
 
 @dataclass
@@ -452,9 +463,7 @@ class MockBuilder(Builder):
         for rpm in sorted(resultdir.glob("*.rpm")):
             if rpm.name.endswith(".src.rpm"):
                 continue  # the SRPM this job built (req's) is the one kept
-            target = outdir / rpm.name
-            rpm.replace(target)
-            rpms.append(target)
+            rpms.append(_take(rpm, outdir / rpm.name, req))
         if not rpms:
             raise BuildError(
                 f"{req.component} ({dist.name}): mock exited 0 but left no binary RPMs in {resultdir}", log=req.log
@@ -468,9 +477,8 @@ class MockBuilder(Builder):
         found: list[Path] = []
         for name in RESULT_LOGS:
             src = resultdir / name
-            if src.is_file():
-                src.replace(outdir / name)
-                found.append(outdir / name)
+            if src.is_file() and not src.is_symlink():
+                found.append(_take(src, outdir / name, None))
         build_log = outdir / "build.log"
         if not build_log.exists():
             build_log.write_text(
