@@ -15,7 +15,7 @@ from .. import fsutil
 from ..errors import BuildError
 from ..manifest import Dist
 from ..run import require_tool, run
-from ..sandbox import Sandbox
+from ..sandbox import Sandbox, build_user
 from ..specs import define_args
 
 MACROS_FILE = Path(__file__).with_name("pmrepo.macros")
@@ -120,8 +120,11 @@ class Builder(abc.ABC):
     remedy: str = "add the component that provides it to the release"
 
     def check_available(self) -> None:
-        """Raise ToolMissingError when the backend cannot run on this host."""
+        """Raise ToolMissingError when the backend cannot run on this host; BuildError when
+        pmrepo is root and has no build user: every backend makes SRPMs, parses specs and lints
+        in the sandbox, as that user (``sandbox.build_user``)."""
         require_tool("rpmbuild")
+        build_user()  # root without a build user: refused in preflight, before anything is built
 
     def check_dists(self, dists: Iterable[Dist], manifest_path: Path | None = None) -> None:  # noqa: B027 - optional hook
         """Raise what a build would refuse about these dists' backend settings (``check`` and

@@ -159,6 +159,7 @@ class MockBuilder(Builder):
     # -- backend interface -------------------------------------------------
 
     def check_available(self) -> None:
+        super().check_available()  # SRPMs, spec parses and rpmlint: rpmbuild and the build user
         require_tool(
             self.mock_cmd,
             hint="the mock backend needs a Fedora/RHEL build host with mock installed and "
