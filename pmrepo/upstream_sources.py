@@ -59,9 +59,11 @@ def ls_remote_argv(location: str) -> tuple[list[str], dict[str, str]]:
 def ls_remote(location: str, timeout: float, log: Path | None = None) -> list[tuple[str, str]]:
     """(tag, commit) of every tag of the repository at ``location``; a one-line error when it cannot."""
     argv, env = ls_remote_argv(location)
-    res = run(argv, env=env, timeout=timeout, check=False, log_file=log)
+    res = run(argv, env=env, timeout=timeout, check=False, log_file=log, max_output=MAX_BYTES)
+    if res.killed == "output":
+        raise _error(f"answered more than {MAX_BYTES} bytes of tags (refused; git was stopped)")
     if res.returncode != 0:
-        why = f"no answer within {timeout:.0f}s" if res.returncode == -9 else git_message(res.output)
+        why = f"no answer within {timeout:.0f}s" if res.killed == "timeout" else git_message(res.output)
         raise _error(f"cannot be reached: {why}")
     out = []
     for line in res.output.splitlines():

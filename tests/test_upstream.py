@@ -308,3 +308,17 @@ def test_a_slow_upstream_is_reported_while_it_runs_and_a_stalled_one_times_out(t
     assert any("corosync: 3.0.0 (newer than 2.3.5)" in line for _, line in lines)
     assert any(line.startswith("  pm_ctl: ") and re.search(r"no (complete )?answer from 127\.0\.0\.1 within 6s", line)
                for _, line in lines)
+
+
+def test_a_tag_list_past_the_bound_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review N8: git ls-remote's answer is read at most MAX_BYTES (run.run max_output), and git is
+    stopped past it; the error says so (here the bound is lowered under the demo bundle's tags)."""
+    from nvchecker.api import GetVersionError
+
+    from pmrepo import upstream_sources
+
+    bundle = str(DEMO.parent / "upstream" / "libdemo.bundle")
+    assert len(ls_remote(bundle, timeout=30)) >= 2  # within the bound the tags are read
+    monkeypatch.setattr(upstream_sources, "MAX_BYTES", 60)
+    with pytest.raises(GetVersionError, match="answered more than 60 bytes of tags"):
+        ls_remote(bundle, timeout=30)
