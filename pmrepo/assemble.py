@@ -54,6 +54,7 @@ class Assembly:
     step: StepFn = quiet_step  # announces and times the slow parts (e.g. Console.step)
     unshippable: str = ""  # why the builds may not be published (build.json says so); "" = shippable
     run_info: RunInfo | None = None  # the run the provenance records (None: one starting now)
+    build_repos: dict[str, str] | None = None  # the backend's build root repositories (None: the host's packages)
 
     @property
     def final(self) -> Path:
@@ -155,7 +156,16 @@ class Assembly:
             if d == dist.name and res.reused_from is not None
             for name, rec in res.reused_from.records().items()
         }
-        return BuildInputs(rel, dist, self.backend, content.sources, templates, roots or None, reused)
+        return BuildInputs(
+            rel,
+            dist,
+            self.backend,
+            content.sources,
+            templates,
+            roots or None,
+            reused=reused,
+            build_repos=self.build_repos,
+        )
 
     def _assemble(
         self, ship: list[Path], debug: list[Path], srpms: list[Path], comps_xml: str

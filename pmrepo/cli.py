@@ -112,12 +112,15 @@ def _mock_clean(args: argparse.Namespace) -> int:  # no pipeline: no release is 
 
 
 def _new_release(args: argparse.Namespace) -> int:  # no pipeline: it writes a manifest
-    from .newrelease import derive, report
+    from .newrelease import check_args, derive, report
     from .progress import default_console
 
     sets = list(args.set)
     if args.from_upstream:  # the newest upstream versions as --set values, then new-release as ever
         from .upstream_report import proposed_sets
+
+        # its own arguments first: a wrong --date or --output costs no upstream check
+        check_args(args.from_, args.version, args.new_release, args.date, sets, args.output)
 
         sets = proposed_sets(args.from_, args.workdir.resolve(), args.outdir.resolve(), sets) + sets
     res = derive(args.from_, args.version, args.new_release, args.date, sets, args.output, console=default_console())

@@ -3,10 +3,12 @@ way an input file is opened (:func:`open_regular`: regular files only)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -73,16 +75,72 @@ def open_regular(path: Path, *, follow: bool = False) -> BinaryIO:
         raise
 
 
-def read_regular(path: Path, *, follow: bool = False) -> bytes:
-    """The bytes of the regular file ``path`` (see :func:`open_regular`)."""
+class FileTooLargeError(PmrepoError):
+    """An input file is larger than what may be read of it (``str()``: ``<path>: more than N bytes``)."""
+
+    def __init__(self, path: Path, limit: int, what: str = "") -> None:
+        self.path, self.limit = path, limit
+        super().__init__(f"{path}: more than {limit} bytes{what}, the most that is read of such a file")
+
+
+def read_regular(path: Path, *, follow: bool = False, limit: int | None = None) -> bytes:
+    """The bytes of the regular file ``path`` (see :func:`open_regular`); with ``limit``, at most
+    that many, else FileTooLargeError (nothing more is read)."""
     with open_regular(path, follow=follow) as fh:
-        return fh.read()
+        if limit is None:
+            return fh.read()
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise FileTooLargeError(Path(path), limit)
+    return data
+
+
+def iter_gzip(path: Path, *, limit: int, follow: bool = False, chunk: int = _CHUNK) -> Iterator[bytes]:
+    """The decompressed content of the gzip file ``path`` (a regular file, see :func:`open_regular`)
+    block by block: at most ``limit`` bytes in all, else FileTooLargeError — a small file that
+    inflates without end stops there. ``OSError``/``EOFError``: not gzip, or cut short."""
+    import gzip
+
+    total = 0
+    with open_regular(path, follow=follow) as raw, gzip.GzipFile(fileobj=raw) as gz:
+        while block := gz.read(chunk):
+            total += len(block)
+            if total > limit:
+                raise FileTooLargeError(Path(path), limit, " decompressed")
+            yield block
 
 
 def check_regular(path: Path, *, follow: bool = False) -> None:
     """``path`` is a regular file (opened and checked as :func:`open_regular` does, nothing read):
     for files another program reads, or that are read later."""
     open_regular(path, follow=follow).close()
+
+
+CANNOT_CREATE = "cannot be created"  # how private_dir's problem starts when the directory could not be made
+
+
+def private_dir(path: Path, refuse: int = 0o077, *, parents: bool = True) -> str | None:
+    """Create ``path`` (mode 0700) when missing; what makes it unfit to hold this user's private
+    files, or None: it must be a directory (not a symlink) of this user's with none of the mode
+    bits ``refuse`` (0o077: no access for others; 0o022: nobody else may write)."""
+    try:
+        if parents:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):  # a file or symlink there too: said below
+            path.mkdir(mode=0o700)
+        st = os.lstat(path)
+    except OSError as exc:
+        return f"{CANNOT_CREATE} ({exc.strerror})"
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+        return "is a symlink or not a directory"
+    if st.st_uid != os.geteuid():
+        return f"is owned by uid {st.st_uid}, not by you (uid {os.geteuid()})"
+    if st.st_mode & refuse:
+        mode = stat.S_IMODE(st.st_mode)
+        if refuse & 0o044:
+            return f"is open to other users (mode {mode:04o}; it must be 0700)"
+        return f"is group- or world-writable (mode {mode:04o})"
+    return None
 
 
 def write_atomic(path: Path, data: str | bytes, mode: int = 0o644) -> None:
@@ -101,9 +159,28 @@ def write_atomic(path: Path, data: str | bytes, mode: int = 0o644) -> None:
         raise
 
 
-def sha256_file(path: Path) -> str:
+def copy_regular(src: Path, dest: Path) -> Path:
+    """Copy the regular file ``src`` (never through a symlink: :func:`open_regular`) to ``dest``,
+    a new file of this process's user (mode 0644) renamed into place: what another user wrote
+    is taken as a copy of one's own, never as that user's file."""
+    with open_regular(src) as fh:
+        fd, part = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for block in iter(lambda: fh.read(_CHUNK), b""):
+                    out.write(block)
+            os.chmod(part, 0o644)
+            os.replace(part, dest)
+        except BaseException:
+            Path(part).unlink(missing_ok=True)
+            raise
+    return dest
+
+
+def sha256_file(path: Path, *, follow: bool = True) -> str:
+    """The sha256 of the regular file ``path`` (``follow=False``: not through a symlink)."""
     h = hashlib.sha256()
-    with open_regular(path, follow=True) as fh:
+    with open_regular(path, follow=follow) as fh:
         for block in iter(lambda: fh.read(_CHUNK), b""):
             h.update(block)
     return h.hexdigest()

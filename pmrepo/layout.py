@@ -43,7 +43,7 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .checksums import SUMS_NAME
 
@@ -96,6 +96,31 @@ def repodata_dir(tree: Path) -> Path:
 def repomd_xml(tree: Path) -> Path:
     """``<tree>/repodata/repomd.xml``."""
     return repodata_dir(tree) / REPOMD_XML
+
+
+def safe_relative(name: str) -> PurePosixPath | None:
+    """``name`` as a plain relative path (no absolute, ``..`` or backslash part), or None."""
+    path = PurePosixPath(name)
+    parts = [p for p in path.parts if p not in ("", ".", "/")]
+    if not parts or ".." in parts or any("\\" in p for p in parts):
+        return None
+    return PurePosixPath(*parts)
+
+
+def inside(root: Path, name: str) -> Path | None:
+    """``root/name`` where a name from outside (a ``location href`` of repomd.xml, a payload entry)
+    leads: None when it leaves ``root`` — absolute, ``..``, or through a symlink that resolves
+    elsewhere."""
+    rel = safe_relative(name)
+    if rel is None or name.startswith("/"):
+        return None
+    path = root.joinpath(*rel.parts)
+    try:
+        if not path.resolve().is_relative_to(root.resolve()):
+            return None
+    except (OSError, RuntimeError):  # a symlink loop
+        return None
+    return path
 
 
 def rpm_file_name(name: str, version_release: str, arch: str) -> str:

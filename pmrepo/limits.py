@@ -37,6 +37,19 @@ def fetch_max_bytes() -> int:
     return int(env_number(FETCH_MAX_BYTES_ENV, FETCH_MAX_BYTES))
 
 
+# repository metadata verify reads from a mirror or a package's payload: repomd.xml, and primary.xml
+# as decompressed (a real one: about 2 KiB per package, 64 MiB is some 30,000 packages; a gzip bomb
+# inflates a thousandfold)
+REPOMD_MAX_BYTES = 1 << 20
+METADATA_MAX_BYTES = 64 << 20
+# release documents verify reads: an SBOM or provenance (the real release's: well under 1 MiB), and
+# the elements (packages, files, snippets) and relationships an SBOM may have before spdx-tools
+# validates it: its time grows faster than the size (measured on the loaded VM: 2000 packages with
+# 8000 relationships 16 s, with 2000 of them 3 s; the demo's has some 30 packages)
+ATTESTATION_MAX_BYTES = 64 << 20
+SBOM_MAX_ELEMENTS = 2000
+SBOM_MAX_RELATIONSHIPS = 8000
+
 # a release's spec templates (render_limits: each rendered in a child process)
 TEMPLATE_DEADLINE = 30.0  # seconds per template (a real spec renders in milliseconds)
 TEMPLATE_MEMORY = 1 << 30  # bytes the child may allocate beyond what it was forked with

@@ -291,6 +291,26 @@ def _checked_args(
     return day, path, settings
 
 
+def _load(source: Path, console: Console) -> Release:
+    if not Path(source).is_file():
+        raise _fail(
+            f"--from {source}",
+            "no such manifest",
+            "pass the current release's manifest, e.g. --from releases/1.1.14-1.1.toml",
+        )
+    with console.reading(f"load {source}", Path(source)):
+        return manifest.load(source)
+
+
+def check_args(
+    source: Path, version: str, release: str, date: str, sets: list[str], target: Path | None = None
+) -> None:
+    """What :func:`derive` refuses about its arguments (the manifest, version, date, output,
+    ``--set`` values), refused before anything else is done: ``--from-upstream`` asks upstream
+    only after this."""
+    _checked_args(_load(source, Console(lambda line: None)), version, release, date, sets, target)
+
+
 def derive(
     source: Path,
     version: str,
@@ -331,14 +351,7 @@ def _derive(
     console: Console,
 ) -> Result:
     watch = console.watch
-    if not Path(source).is_file():
-        raise _fail(
-            f"--from {source}",
-            "no such manifest",
-            "pass the current release's manifest, e.g. --from releases/1.1.14-1.1.toml",
-        )
-    with console.reading(f"load {source}", Path(source)):
-        rel = manifest.load(source)
+    rel = _load(source, console)
     day, path, settings = _checked_args(rel, version, release, date, sets, target)
     with watch(f"read {rel.path.name} for editing (tomlkit)"):
         doc = tomlkit.parse(read_regular(rel.path).decode())

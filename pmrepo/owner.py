@@ -20,7 +20,7 @@ import re
 import shutil
 import socket
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,9 +103,13 @@ def owned_name(prefix: str) -> str:
     return f"{prefix}{Owner.me().tag()}-"
 
 
-def reap_dirs(parent: Path, prefix: str, say: Callable[[str], None] | None = None) -> list[Path]:
+def reap_dirs(
+    parent: Path, prefix: str, say: Callable[[str], None] | None = None, uids: Collection[int] = ()
+) -> list[Path]:
     """Remove the directories ``<parent>/<prefix>[…-]<tag>-*`` (see ``owned_name``) whose owner is
-    dead: only real directories (not symlinks) of this user's. Returns what was removed."""
+    dead: only real directories (not symlinks) of this user's, or of one of ``uids`` (a tree root
+    made and handed to the build user: ``sandbox.private_tree``). Returns what was removed."""
+    owners = {os.geteuid(), *uids}
     removed: list[Path] = []
     try:
         entries = list(os.scandir(parent))
@@ -123,7 +127,7 @@ def reap_dirs(parent: Path, prefix: str, say: Callable[[str], None] | None = Non
             st = os.lstat(entry.path)
         except OSError:
             continue
-        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid not in owners:
             continue
         shutil.rmtree(entry.path, ignore_errors=True)  # never follows a symlink inside
         removed.append(Path(entry.path))

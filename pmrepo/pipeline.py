@@ -50,7 +50,7 @@ from .pipeline_tasks import (
 )
 from .preflight import Input as PreflightInput
 from .progress import Console, Progress, Say, default_console, table
-from .provenance import RunInfo
+from .provenance import RunInfo, redacted
 from .records import BuildRecord
 from .render import use_bytecode_cache
 from .scheduler import JobResult, JobSpec, Scheduler, Store, summary
@@ -165,7 +165,8 @@ class Pipeline:
             "upgradeFrom": o.upgrade_from,
             "components": list(o.components),
         }
-        plain: dict[str, object] = json.loads(json.dumps(chosen, default=str, sort_keys=True))
+        # a mirror's user:password (--mock-opt mirror.base=https://u:p@…) is never published
+        plain: dict[str, object] = redacted(json.loads(json.dumps(chosen, default=str, sort_keys=True)))
         return plain
 
     def preflight_input(self) -> PreflightInput:
@@ -379,6 +380,7 @@ class Pipeline:
             step=self.console.step,
             unshippable=self.builder.unshippable_reason(),
             run_info=self.run_info,
+            build_repos=self.builder.build_repositories(dist),
         )
 
     def assemble(

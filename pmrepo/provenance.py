@@ -6,7 +6,8 @@
 * ``buildDefinition``: the manifest (path and sha256), the dist and the options that shape the
   output (``externalParameters``); the backend, whether the provenance is signed
   (``internalParameters``); the sources and patches with their sha256, the spec templates and
-  the tool's own templates with theirs, the dist's base repositories and — where the backend
+  the tool's own templates with theirs, the repositories the build roots install from (the
+  backend's own, credentials redacted; none for rpmbuild: the host) and — where the backend
   knows them — the packages of each build root (mock's ``installed_pkgs.log``), and each RPM
   not built but taken from the previous release's output (``pmrepo.reuse``: its file, sha256,
   the release and repository package it came from) (``resolvedDependencies``).
@@ -34,6 +35,7 @@ import copy
 import datetime as dt
 import json
 import os
+import re
 import socket
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -49,8 +51,9 @@ from securesystemslib.dsse import Envelope
 from securesystemslib.signer import Signature
 
 from . import __version__
-from .errors import AttestationError, SigningError
-from .fsutil import sha256_file, write_atomic
+from .errors import AttestationError, PmrepoError, SigningError
+from .fsutil import read_regular, sha256_file, write_atomic
+from .limits import ATTESTATION_MAX_BYTES
 from .manifest import Dist, Release
 from .records import ReusedRpm
 from .sbom import SourceFile
@@ -99,6 +102,22 @@ class BuildInputs:
     templates: Mapping[str, str]  # spec and tool template (path as named) -> sha256
     build_roots: Mapping[str, Sequence[str]] | None  # component -> the packages of its build root (None: unknown)
     reused: Mapping[str, ReusedRpm] = field(default_factory=dict)  # RPM -> the previous release's copy it is
+    build_repos: Mapping[str, str] | None = None  # repo id -> URL the build roots install from (None: the host's)
+
+
+_CREDENTIALS = re.compile(r"\b([A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]+@")
+
+
+def redacted(value: Any) -> Any:
+    """``value`` (plain JSON data) with the ``user:password@`` of every URL in it, wherever in a
+    string, replaced by ``***@``: what is signed and published names no credential."""
+    if isinstance(value, str):
+        return _CREDENTIALS.sub(r"\1***@", value)
+    if isinstance(value, dict):
+        return {redacted(k): redacted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redacted(v) for v in value]
+    return value
 
 
 def build_root_packages(logs: Sequence[Path]) -> list[str] | None:
@@ -119,13 +138,13 @@ def _dependencies(inputs: BuildInputs) -> list[dict[str, Any]]:
     for src in inputs.sources:
         entry: dict[str, Any] = {"name": src.file_name, "digest": {"sha256": src.sha256}}
         if src.url:
-            entry["uri"] = src.url
+            entry["uri"] = redacted(src.url)
         entry["annotations"] = {"srpm": src.srpm, "origin": src.origin}
         deps.append(entry)
     for name, digest in sorted(inputs.templates.items()):
         deps.append({"name": name, "digest": {"sha256": digest}, "annotations": {"origin": "template"}})
-    for repo_id, url in sorted(inputs.dist.base_repos.items()):
-        deps.append({"name": repo_id, "uri": url, "annotations": {"origin": "base repository"}})
+    for repo_id, url in sorted((inputs.build_repos or {}).items()):
+        deps.append({"name": repo_id, "uri": redacted(url), "annotations": {"origin": "build root repository"}})
     roots: dict[str, list[str]] = {}
     for comp, pkgs in sorted((inputs.build_roots or {}).items()):
         for pkg in pkgs:
@@ -153,11 +172,16 @@ def statement(
                 "manifest": {"path": str(rel.path), "digest": {"sha256": rel.key}},
                 "release": rel.release_id,
                 "dist": inputs.dist.name,
-                "options": dict(run.options),
+                "options": redacted(dict(run.options)),
             },
             "internalParameters": {
                 "backend": inputs.backend,
                 "signed": signed,
+                "buildRootRepositories": (
+                    "listed in resolvedDependencies (the backend's own: what its build roots install from)"
+                    if inputs.build_repos is not None
+                    else "none: the rpmbuild backend builds against the host's installed packages"
+                ),
                 "buildRoots": (
                     "listed in resolvedDependencies (the backend's record of each build root)"
                     if roots_known
@@ -194,7 +218,7 @@ def check_statement(stmt: Any) -> list[str]:
     try:
         pb = json_format.ParseDict(stmt, statement_pb2.Statement())
         Statement.copy_from_pb(pb).validate()
-    except (json_format.ParseError, ValueError, TypeError) as exc:
+    except (json_format.ParseError, ValueError, TypeError, AttributeError, RecursionError) as exc:
         return [f"not an in-toto Statement v1: {exc}"]
     problems = []
     if stmt.get("_type") != STATEMENT_TYPE:
@@ -204,10 +228,11 @@ def check_statement(stmt: Any) -> list[str]:
     else:
         try:
             json_format.ParseDict(stmt.get("predicate"), provenance_pb2.Provenance())
-        except (json_format.ParseError, ValueError, TypeError) as exc:
+        except (json_format.ParseError, ValueError, TypeError, AttributeError, RecursionError) as exc:
             problems.append(f"not a SLSA provenance v1 predicate: {exc}")
-    for i, subject in enumerate(stmt.get("subject") or []):
-        if not isinstance(subject, dict) or not isinstance((subject.get("digest") or {}).get("sha256"), str):
+    subjects = stmt.get("subject")
+    for i, subject in enumerate(subjects if isinstance(subjects, list) else []):
+        if not isinstance(field_at(subject, "digest", "sha256"), str):
             problems.append(f"subject {i} has no sha256 digest")
     return problems
 
@@ -256,25 +281,39 @@ class ProvenanceView:
         return self.envelope is not None
 
     def subjects(self) -> dict[str, str]:
+        """{name: sha256} of the subjects that have a name (a statement of any shape: no error)."""
         out = {}
-        for s in (self.statement or {}).get("subject") or []:
+        listed = field_at(self.statement, "subject")
+        for s in listed if isinstance(listed, list) else []:
             if isinstance(s, dict) and isinstance(s.get("name"), str):
-                out[s["name"]] = str((s.get("digest") or {}).get("sha256", "")).lower()
+                out[s["name"]] = str(field_at(s, "digest", "sha256") or "").lower()
         return out
+
+
+def field_at(data: Any, *keys: str) -> Any:
+    """``data[k1][k2]…`` where every level is a JSON object, else None: a value of an untrusted
+    statement, whatever its shape."""
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
 
 
 def read(path: Path) -> ProvenanceView:
     """Parse ``path`` (envelope or statement); never raises for a bad file (its problems say why)."""
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
+        data = json.loads(read_regular(path, limit=ATTESTATION_MAX_BYTES))
+    except (OSError, ValueError, RecursionError, PmrepoError) as exc:
         return ProvenanceView(path, None, (f"not readable JSON: {exc}",))
     if not isinstance(data, dict) or "payloadType" not in data:
         return ProvenanceView(path, data if isinstance(data, dict) else None, tuple(check_statement(data)))
     try:
         envelope = Envelope.from_dict(copy.deepcopy(data))
         stmt = json.loads(envelope.payload)
-    except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+    except (KeyError, TypeError, ValueError, binascii.Error, AttributeError, RecursionError) as exc:
+        # securesystemslib reads the fields as it expects them (``payload.encode()``…): any other
+        # shape ends in an error of its own, which is the document's problem, not a crash
         return ProvenanceView(path, None, (f"not a DSSE envelope: {exc.__class__.__name__}: {exc}",))
     problems = check_statement(stmt)
     if envelope.payload_type != PAYLOAD_TYPE:

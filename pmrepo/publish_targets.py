@@ -52,9 +52,10 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 from .checksums import SUMS_NAME
 from .errors import PublishError
 from .fsutil import sha256_file
+from .httpread import Client, Watchdog
 from .limits import ANSWER_MAX_BYTES, FETCH_DEADLINE_ENV, LISTING_MAX_BYTES, fetch_deadline, fetch_max_bytes
 from .run import run
-from .webdav import Watchdog, child_names, read_body
+from .webdav import child_names, read_body
 
 if TYPE_CHECKING:
     import requests
@@ -398,6 +399,8 @@ class HttpTarget(Target):
         self.session.headers["User-Agent"] = "pmrepo-publish"
         self.session.headers["Accept-Encoding"] = "identity"  # bytes as stored: nothing decompressed here
         self.watchdog = Watchdog(self.session)  # the deadline covers a whole answer, its headers too
+        # verify's downloads of the upload: this session (its credentials), no redirect followed
+        self.client = Client(self.deadline, self.timeout, self.session, self.watchdog, allow_redirects=False)
         self.propfind_supported = True
 
     def url(self, name: str, rel: str = "", collection: bool = False) -> str:

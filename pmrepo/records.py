@@ -28,15 +28,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
 from .errors import PmrepoError
-from .fsutil import NotRegularFileError, read_regular, write_atomic
+from .fsutil import FileTooLargeError, NotRegularFileError, read_regular, write_atomic
 
 BUILD_FORMAT = 1
 INSTALL_FORMAT = 1
@@ -410,18 +408,15 @@ class TimingRecord:
         """The record at ``path`` (empty when there is none); a symlink, a non-regular or
         oversized file, bad JSON or a bad field is a one-line RecordError."""
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+            raw = read_regular(path, limit=TIMINGS_MAX_BYTES)
         except FileNotFoundError:
             return cls()
+        except NotRegularFileError as exc:
+            raise RecordError(f"{path}: {exc.kind}, not a regular file (a symlink is never followed)") from None
+        except FileTooLargeError:
+            raise RecordError(f"{path}: more than the {TIMINGS_MAX_BYTES} bytes it may have") from None
         except OSError as exc:
-            raise RecordError(f"{path}: cannot open ({exc.strerror}; a symlink is never followed)") from None
-        with os.fdopen(fd, "rb") as fh:
-            st = os.fstat(fh.fileno())
-            if not stat.S_ISREG(st.st_mode):
-                raise RecordError(f"{path}: not a regular file")
-            if st.st_size > TIMINGS_MAX_BYTES:
-                raise RecordError(f"{path}: {st.st_size} bytes, more than the {TIMINGS_MAX_BYTES} it may have")
-            raw = fh.read(TIMINGS_MAX_BYTES + 1)
+            raise RecordError(f"{path}: cannot open ({exc.strerror})") from None
         try:
             data = json.loads(raw)
         except ValueError as exc:

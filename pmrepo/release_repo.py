@@ -18,14 +18,24 @@ from __future__ import annotations
 import os
 import tarfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from . import sbom
 from .checks.rpmquery import query
 from .errors import PmrepoError, SigningError
-from .layout import REPODATA_DIR, REPOMD_XML, SBOM_SUFFIX, repo_rpm_dir, repodata_dir
+from .fsutil import NotRegularFileError, file_kind
+from .layout import (
+    REPODATA_DIR,
+    REPOMD_XML,
+    RPM_DIR,
+    SBOM_SUFFIX,
+    inside,
+    repo_rpm_dir,
+    repodata_dir,
+    safe_relative,
+)
 from .release_report import Context
-from .repomd import read_repomd
+from .repomd import Repomd, RepomdError, read_repomd
 from .run import run
 from .sign import check_rpms, verify_repomd
 from .verify import index_entries, rpm_digests
@@ -35,15 +45,6 @@ PAYLOAD_MAX_BYTES = int(os.environ.get("PMREPO_FETCH_MAX_BYTES") or 2 << 30)  # 
 
 
 # -- the payload of a repository package ----------------------------------------------------------
-
-
-def safe_relative(name: str) -> PurePosixPath | None:
-    """``name`` as a plain relative path (no absolute, ``..`` or backslash part), or None."""
-    path = PurePosixPath(name)
-    parts = [p for p in path.parts if p not in ("", ".", "/")]
-    if not parts or ".." in parts or any("\\" in p for p in parts):
-        return None
-    return PurePosixPath(*parts)
 
 
 def extract_payload(rpm: Path, dest: Path, ctx: Context) -> str | None:
@@ -137,7 +138,7 @@ def check_repository(
     """Every check of the repository at ``root`` (``label``: how its files are named in the report);
     ``expected``: the {RPM: sha256} the SBOM beside the outputs says its package ``holder`` contains."""
     report = ctx.report
-    rpms = sorted(repo_rpm_dir(root).glob("*.rpm"))
+    rpms = _regular_rpms(root, label, ctx)
     names = {p: f"{label}/{p.relative_to(root).as_posix()}" for p in rpms}
     repomd = f"{label}/{REPODATA_DIR}/{REPOMD_XML}"
     _check_repomd_signature(root, repomd, ctx)
@@ -162,10 +163,32 @@ def check_repository(
     return view
 
 
+def _regular_rpms(root: Path, label: str, ctx: Context) -> list[Path]:
+    """The RPMs in ``root/rpm``: regular files, there (a symlink or FIFO is a problem, never read)."""
+    if inside(root, RPM_DIR) is None:
+        ctx.report.fail("files", f"{label}/{RPM_DIR}", "a symbolic link out of the repository, not a directory")
+        return []
+    rpms = []
+    for p in sorted(repo_rpm_dir(root).glob("*.rpm")):
+        kind = file_kind(p.lstat().st_mode)
+        if kind != "a regular file":
+            ctx.report.fail("files", f"{label}/{p.relative_to(root).as_posix()}", f"{kind}, not a regular file")
+        else:
+            rpms.append(p)
+    return rpms
+
+
 def _check_repomd_signature(root: Path, repomd: str, ctx: Context) -> None:
     if ctx.key is None:
         ctx.report.skip("repomd-signature", repomd, "unsigned release: no public key to check repomd.xml.asc against")
         return
+    for path in (repodata_dir(root) / REPOMD_XML, repodata_dir(root) / f"{REPOMD_XML}.asc"):
+        if os.path.lexists(path) and inside(root, path.relative_to(root).as_posix()) != path:
+            ctx.report.fail("repomd-signature", repomd, f"{path.name} leads out of the repository (a symlink)")
+            return
+        if os.path.lexists(path) and (kind := file_kind(path.lstat().st_mode)) != "a regular file":
+            ctx.report.fail("repomd-signature", repomd, f"{path.name} is {kind}, not a regular file")
+            return
     try:
         verify_repomd(repodata_dir(root), ctx.key, ctx.log)
     except SigningError:
@@ -182,20 +205,16 @@ def _check_repodata(root: Path, label: str, rpms: Sequence[Path], ctx: Context) 
     report = ctx.report
     try:
         md = read_repomd(root)
-        entries = index_entries(root)
     except PmrepoError as exc:
         report.fail("repodata", f"{label}/{REPODATA_DIR}/{REPOMD_XML}", str(exc).replace(str(root), label))
         return
     for kind, entry in sorted(md.entries.items()):
-        path = root / entry.href
-        name = f"{label}/{entry.href}"
-        if entry.checksum_type != "sha256":
-            report.fail("repodata", name, f"{kind}: checksum type {entry.checksum_type!r}, not sha256")
-        elif not path.is_file():
-            report.fail("repodata", name, f"{kind}: listed in repomd.xml but missing")
-        else:
-            got = ctx.sha256(path)
-            report.check("repodata", name, None if got == entry.checksum else f"{kind}: sha256 differs from repomd.xml")
+        report.check("repodata", f"{label}/{entry.href}", _metadata_problem(md, kind, ctx))
+    try:
+        entries = index_entries(root)
+    except PmrepoError as exc:
+        report.fail("repodata", f"{label}/{REPODATA_DIR}/{REPOMD_XML}", str(exc).replace(str(root), label))
+        return
     files = {p.relative_to(root).as_posix(): p for p in rpms}
     for href in sorted(set(files) | set(entries)):
         name = f"{label}/{href}"
@@ -213,6 +232,25 @@ def _check_repodata(root: Path, label: str, rpms: Sequence[Path], ctx: Context) 
             elif e.file_name != p.name:
                 problem = f"primary.xml lists it as {e.file_name}"
             report.check("repodata", name, problem)
+
+
+def _metadata_problem(md: Repomd, kind: str, ctx: Context) -> str | None:
+    """What is wrong with the ``kind`` metadata file repomd.xml lists (None: its sha256 matches);
+    only a regular file inside the repository is read."""
+    entry = md.entries[kind]
+    if entry.checksum_type != "sha256":
+        return f"{kind}: checksum type {entry.checksum_type!r}, not sha256"
+    try:
+        path = md.location(kind)
+    except RepomdError:
+        return f"{kind}: its location {entry.href!r} is outside the repository"
+    if not os.path.lexists(path):
+        return f"{kind}: listed in repomd.xml but missing"
+    try:
+        got = ctx.sha256(path)
+    except NotRegularFileError as exc:
+        return f"{kind}: {exc.kind}, not a regular file"
+    return None if got == entry.checksum else f"{kind}: sha256 differs from repomd.xml"
 
 
 def _best_match(view: sbom.SbomView, present: set[str]) -> dict[str, str]:

@@ -110,7 +110,8 @@ class Context:
     digests: dict[Path, str] = field(default_factory=dict)
 
     def sha256(self, path: Path) -> str:
-        """The file's sha256, hashed once per run (SHA256SUMS and the provenance both need it)."""
+        """The file's sha256, hashed once per run (SHA256SUMS and the provenance both need it): a
+        regular file, never read through a symlink (fsutil.NotRegularFileError)."""
         if path not in self.digests:
-            self.digests[path] = sha256_file(path)
+            self.digests[path] = sha256_file(path, follow=False)
         return self.digests[path]

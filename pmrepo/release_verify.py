@@ -30,12 +30,12 @@ import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from . import provenance, sbom
 from .checksums import NOT_LISTED, SUMS_NAME, SUMS_SIGNATURE, read_sha256sums
 from .errors import PublishError, SigningError, VerifyError
+from .httpread import Client
 from .layout import BUILD_JSON, PROVENANCE_SUFFIX, PUBLIC_KEY_PREFIX, REPODATA_DIR, REPOMD_XML, SBOM_SUFFIX
 from .progress import Console, default_console
 from .publish_targets import DirTarget, HttpTarget, Target
@@ -50,9 +50,12 @@ def _is_url(location: str) -> bool:
     return urlsplit(location).scheme in ("http", "https")
 
 
-def verify(location: str, *, key: Path | None = None, console: Console | None = None, session: Any = None) -> Report:
+def verify(
+    location: str, *, key: Path | None = None, console: Console | None = None, client: Client | None = None
+) -> Report:
     """Check the release (or repository) at ``location``, a directory or an http(s) URL; ``key``:
-    the public key to trust instead of the one the release ships."""
+    the public key to trust instead of the one the release ships; ``client``: what an URL is
+    downloaded through (None: a client of its own)."""
     console = console or default_console()
     report = Report(console.say)
     if key is not None and not key.is_file():
@@ -62,7 +65,7 @@ def verify(location: str, *, key: Path | None = None, console: Console | None = 
         if _is_url(location):
             root = ctx.scratch / "download" / (Path(urlsplit(location).path.rstrip("/")).name or "release")
             with console.step(f"download {location}"):
-                failed = fetch_release(location, root, console, session=session)
+                failed = fetch_release(location, root, console, client=client)
             for name, why in failed.items():
                 report.fail("files", name, f"download failed: {why}")
             ctx.complete_listing = False
@@ -310,8 +313,8 @@ def _dist_provenance(dist: str, files: Mapping[str, Path], ctx: Context) -> None
 
 
 def _provenance_signature(view: provenance.ProvenanceView, where: str, ctx: Context) -> None:
-    claims = ((view.statement or {}).get("predicate") or {}).get("buildDefinition", {}).get("internalParameters", {})
-    says_signed = isinstance(claims, dict) and claims.get("signed") is True
+    claim = provenance.field_at(view.statement, "predicate", "buildDefinition", "internalParameters", "signed")
+    says_signed = claim is True
     if view.signed:
         if ctx.key is None:
             ctx.report.skip("provenance-signature", where, "no public key shipped to check its signature against")
@@ -354,17 +357,17 @@ def publish_check(source_dir: Path, console: Console) -> Callable[[Target, str],
     verified instead."""
 
     def check(target: Target, staging: str) -> None:
-        session = None
+        client = None
         if isinstance(target, DirTarget):
             location = str(target.root / staging)
-        elif isinstance(target, HttpTarget):
-            location, session = target.url(staging, collection=True), target.session
+        elif isinstance(target, HttpTarget):  # its session, its watchdog: every answer within the deadline
+            location, client = target.url(staging, collection=True), target.client
         else:
             location = str(source_dir)
             console.say(
                 f"publish: the copy at {target.display}{staging}/ has every file's sha256; verifying {location}"
             )
-        report = verify(location, console=console, session=session)
+        report = verify(location, console=console, client=client)
         console.say(report.summary())
         if report.failed:
             first = report.failed[0]

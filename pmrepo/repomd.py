@@ -4,13 +4,14 @@ gate: which metadata files a repository lists, where, with which checksums."""
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import RepositoryError
-from .layout import repomd_xml
+from .errors import PmrepoError, RepositoryError
+from .fsutil import read_regular
+from .layout import inside, repomd_xml
+from .limits import REPOMD_MAX_BYTES
 
 REPO_NS = "{http://linux.duke.edu/metadata/repo}"
 
@@ -43,16 +44,33 @@ class Repomd:
     def href(self, kind: str) -> str:
         return self.entries[kind].href
 
+    def location(self, kind: str) -> Path:
+        """Where the ``kind`` metadata file is: inside the repository, or RepomdError (an href
+        that is absolute, has ``..`` or leads through a symlink out of it)."""
+        path = inside(self.repo, self.href(kind))
+        if path is None:
+            raise RepomdError(
+                f"{self.path}: the {kind} metadata's location {self.href(kind)!r} is outside the repository",
+                f"{kind} location outside the repository",
+            )
+        return path
+
 
 def read_repomd(repo: Path) -> Repomd:
+    """What ``repo``'s repomd.xml lists: read as a bounded regular file (never through a symlink),
+    parsed with defusedxml (no DTD, no entity)."""
+    from defusedxml import DefusedXmlException  # requirements.txt
+    from defusedxml.ElementTree import ParseError, fromstring
+
     path = repomd_xml(repo)
     try:
-        root = ET.parse(path).getroot()
+        text = read_regular(path, limit=REPOMD_MAX_BYTES)
+        root = fromstring(text, forbid_dtd=True)
     except FileNotFoundError:
         raise RepomdError(
             f"{path}: unreadable repository metadata: no such file", "no repodata/repomd.xml (createrepo_c did not run)"
         ) from None
-    except (OSError, ET.ParseError) as exc:
+    except (OSError, ParseError, DefusedXmlException, PmrepoError, ValueError) as exc:
         raise RepomdError(f"{path}: unreadable repository metadata: {exc}", f"unreadable: {exc}") from None
     entries: dict[str, RepomdEntry] = {}
     for data in root.findall(f"{REPO_NS}data"):

@@ -24,10 +24,10 @@ from .checks.nevra import Predecessor
 from .checks.rpmquery import query
 from .errors import BuildError, PmrepoError
 from .fsutil import check_regular, sha256_file
-from .layout import PUBLIC_KEY_PREFIX, rpm_file_name
+from .layout import PUBLIC_KEY_PREFIX, rpm_file_name, safe_relative
 from .progress import StepFn, quiet_step
 from .records import BuildRecord, RecordError
-from .release_repo import safe_relative, unpack_payload
+from .release_repo import unpack_payload
 from .reuse import Reuse, TakenRpm
 from .sign import check_rpms
 from .verify import IndexEntry, index_entries, rpm_digests

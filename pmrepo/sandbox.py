@@ -260,7 +260,7 @@ def private_tree(prefix: str, groups: Sequence[Sequence[Path]]) -> Iterator[tupl
     if user is None:
         yield Sandbox(None, None), [list(g) for g in groups]
         return
-    reap_dirs(SCRATCH, prefix)
+    reap_dirs(SCRATCH, prefix, uids=(user.uid,))  # a killed run's tree is the build user's: it was handed over
     tmp = Path(tempfile.mkdtemp(prefix=owned_name(prefix), dir=SCRATCH))
     try:
         placed: list[list[Path]] = []

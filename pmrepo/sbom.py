@@ -56,14 +56,15 @@ from spdx_tools.spdx.model import (
     SpdxNoAssertion,
 )
 from spdx_tools.spdx.parser.error import SPDXParsingError
-from spdx_tools.spdx.parser.json import json_parser
+from spdx_tools.spdx.parser.jsonlikedict.json_like_dict_parser import JsonLikeDictParser
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
 from . import __version__
 from .checks.rpmquery import query
-from .errors import AttestationError
-from .fsutil import sha256_file, write_atomic
+from .errors import AttestationError, PmrepoError
+from .fsutil import read_regular, sha256_file, write_atomic
 from .layout import repo_rpm_dir
+from .limits import ATTESTATION_MAX_BYTES, SBOM_MAX_ELEMENTS, SBOM_MAX_RELATIONSHIPS
 from .manifest import Dist, Release, redact_url
 
 SPDX_VERSION = "SPDX-2.3"
@@ -445,16 +446,53 @@ def _sha256(pkg: Package) -> str | None:
     return next((c.value.lower() for c in pkg.checksums if c.algorithm == ChecksumAlgorithm.SHA256), None)
 
 
-def read(path: Path) -> SbomView:
-    """Parse and validate ``path``; never raises for a bad document (its problems say why)."""
+def json_kind(value: object) -> str:
+    """What a parsed JSON value is, in JSON's words (for a problem line)."""
+    kinds = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
+    return "null" if value is None else kinds.get(type(value), type(value).__name__)
+
+
+def _unreadable(path: Path, problem: str) -> SbomView:
+    return SbomView(path, (problem,), {}, {}, {})
+
+
+def _parse(path: Path) -> Document | SbomView:
+    """The document at ``path``, or the view of why it is none (a regular file of JSON, an object,
+    that spdx-tools reads)."""
     try:
-        doc = json_parser.parse_from_file(str(path))
+        data = json.loads(read_regular(path, limit=ATTESTATION_MAX_BYTES))
+    except (OSError, ValueError, RecursionError, PmrepoError) as exc:
+        return _unreadable(path, f"not readable JSON: {exc}")
+    if not isinstance(data, dict):
+        return _unreadable(path, f"not an SPDX document: a JSON {json_kind(data)}, not an object")
+    elements = sum(len(v) for k in ("packages", "files", "snippets") if isinstance(v := data.get(k), list))
+    listed = data.get("relationships")
+    relationships = len(listed) if isinstance(listed, list) else 0
+    if elements > SBOM_MAX_ELEMENTS or relationships > SBOM_MAX_RELATIONSHIPS:
+        return _unreadable(
+            path,
+            f"lists {elements} packages, files and snippets and {relationships} relationships, more than "
+            f"the {SBOM_MAX_ELEMENTS} and {SBOM_MAX_RELATIONSHIPS} an SBOM of a release may have (not validated)",
+        )
+    try:
+        doc: Document = JsonLikeDictParser().parse(data)  # type: ignore[no-untyped-call]
     except SPDXParsingError as exc:
         messages = exc.get_messages()  # type: ignore[no-untyped-call]
-        return SbomView(path, (f"not an SPDX document: {messages[0] if messages else exc}",), {}, {}, {})
-    except (OSError, ValueError) as exc:
-        return SbomView(path, (f"not readable JSON: {exc}",), {}, {}, {})
-    problems = validate(doc)
+        return _unreadable(path, f"not an SPDX document: {messages[0] if messages else exc}")
+    except Exception as exc:  # spdx-tools reads each field as it expects it ("packages".get…)
+        return _unreadable(path, f"not an SPDX document: {type(exc).__name__}: {exc}")
+    return doc
+
+
+def read(path: Path) -> SbomView:
+    """Parse and validate ``path``; never raises for a bad document (its problems say why)."""
+    doc = _parse(path)
+    if isinstance(doc, SbomView):
+        return doc
+    try:
+        problems = validate(doc)
+    except Exception as exc:  # a parsed model of a shape the validator does not expect
+        return _unreadable(path, f"not a valid SPDX document: {type(exc).__name__}: {exc}")
     if doc.creation_info.spdx_version != SPDX_VERSION:
         problems.append(f"spdxVersion is {doc.creation_info.spdx_version}, not {SPDX_VERSION}")
     pkgs = {p.spdx_id: p for p in doc.packages}

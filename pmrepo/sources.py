@@ -33,6 +33,7 @@ from tomlkit.items import InlineTable
 
 from .errors import SourceError, UnpinnedSourceError
 from .fsutil import NotRegularFileError, file_kind, open_regular, read_regular, sha256_file, write_atomic
+from .httpread import BrokenOff, Client, Late, Oversized
 from .limits import fetch_deadline, fetch_max_bytes
 from .manifest import Component, Release, Source, redact_url
 
@@ -129,8 +130,8 @@ class Fetcher:
     """Downloads URLs into ``cache_dir`` keyed by sha256, bounded: the raw bytes
     (``Accept-Encoding: identity``, nothing decoded) are hashed; at most
     ``size`` bytes (a source's pinned size) or ``max_bytes``; within
-    ``deadline`` seconds per file and ``timeout`` per read; progress every
-    ``progress_every`` seconds. The bounds come from the environment
+    ``deadline`` seconds per file, its status line and headers too (httpread), and
+    ``timeout`` per read; progress every ``progress_every`` seconds. The bounds come from the environment
     (``PMREPO_FETCH_MAX_BYTES``, ``PMREPO_FETCH_DEADLINE``) when not given."""
 
     cache_dir: Path
@@ -139,7 +140,7 @@ class Fetcher:
     max_bytes: int = field(default_factory=fetch_max_bytes)
     deadline: float = field(default_factory=fetch_deadline)
     progress_every: float = 2.0
-    session: Any = None  # a requests.Session to download with (its auth, e.g. publish's); None: plain requests
+    client: Client | None = None  # what downloads go through (publish's: its session, no redirect); None: its own
 
     def cached(self, sha256: str) -> Path:
         return self.cache_dir / sha256
@@ -172,41 +173,52 @@ class Fetcher:
             raise
         return tmp, h.hexdigest()
 
+    def http(self) -> Client:
+        """The client downloads go through: the one given, else one of this fetcher's own (redirects
+        followed, as release downloads need; the deadline covers headers too: httpread)."""
+        if self.client is None:
+            self.client = Client(self.deadline, self.timeout)
+        return self.client
+
     def _http(self, url: str, shown: str, size: int | None, out: IO[bytes], h: Any) -> None:
         cap = size if size is not None else self.max_bytes
         why = "its pinned size" if size is not None else "PMREPO_FETCH_MAX_BYTES"
-        t0 = last = time.monotonic()
-        get = requests.get if self.session is None else self.session.get
-        with get(url, stream=True, timeout=self.timeout, headers={"Accept-Encoding": "identity"}) as resp:
-            resp.raise_for_status()
-            expected = resp.headers.get("Content-Length")
-            if expected is not None and expected.isdigit() and int(expected) > cap:
-                raise SourceError(
-                    f"{shown}: the server announces {expected} bytes, more than {cap} ({why}) — "
-                    "fix: check the URL, or raise PMREPO_FETCH_MAX_BYTES for a large unpinned source"
-                )
-            got = 0
-            while block := resp.raw.read1(CHUNK, decode_content=False):
-                got += len(block)
-                if got > cap:
+        fix = "fix: check the URL, or raise PMREPO_FETCH_MAX_BYTES for a large unpinned source"
+        client = self.http()
+        shown_at = [time.monotonic()]
+
+        def sink(block: bytes) -> None:
+            h.update(block)
+            out.write(block)
+
+        try:
+            with client.request("GET", url, headers={"Accept-Encoding": "identity"}) as (resp, started):
+                resp.raise_for_status()
+                expected = resp.headers.get("Content-Length")
+                if expected is not None and expected.isdigit() and int(expected) > cap:
                     raise SourceError(
-                        f"{shown}: more than {cap} bytes ({why}) — fix: check the URL, or raise "
-                        "PMREPO_FETCH_MAX_BYTES for a large unpinned source"
+                        f"{shown}: the server announces {expected} bytes, more than {cap} ({why}) — {fix}"
                     )
-                h.update(block)
-                out.write(block)
-                now = time.monotonic()
-                if now - t0 > self.deadline:
-                    raise SourceError(
-                        f"{shown}: not finished after {self.deadline:.0f}s ({got} bytes so far) — "
-                        "fix: use a faster mirror, or raise PMREPO_FETCH_DEADLINE"
-                    )
-                if now - last >= self.progress_every:
-                    last = now
-                    total = f" of {expected}" if expected else ""
-                    self.say(f"  fetching {shown}: {got}{total} bytes, {now - t0:.0f}s")
-            if expected is not None and expected.isdigit() and got != int(expected):
-                raise SourceError(f"{shown}: short download ({got} of {expected} bytes)")
+
+                def progress(got: int) -> None:
+                    now = time.monotonic()
+                    if now - shown_at[0] >= self.progress_every:
+                        shown_at[0] = now
+                        total = f" of {expected}" if expected else ""
+                        self.say(f"  fetching {shown}: {got}{total} bytes, {now - started:.0f}s")
+
+                got = client.read(resp, started, cap, sink, progress)
+        except Oversized:
+            raise SourceError(f"{shown}: more than {cap} bytes ({why}) — {fix}") from None
+        except Late as exc:
+            raise SourceError(
+                f"{shown}: not finished after {client.deadline:.0f}s ({exc.got} bytes so far) — "
+                "fix: use a faster mirror, or raise PMREPO_FETCH_DEADLINE"
+            ) from None
+        except BrokenOff as exc:
+            raise SourceError(f"{shown}: download failed: {exc.reason} after {exc.got} bytes") from None
+        if expected is not None and expected.isdigit() and got != int(expected):
+            raise SourceError(f"{shown}: short download ({got} of {expected} bytes)")
 
     def fetch(self, url: str, sha256: str, size: int | None = None) -> Path:
         """Return the cached file for ``sha256``, downloading ``url`` if needed."""

@@ -20,31 +20,14 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from .fsutil import private_dir
 from .records import TIMINGS_SAMPLES, BuildTime, RecordError, TimingRecord
 
 Key = tuple[str, str, str, str]  # component, version, dist, backend
-
-
-def private_dir_problem(path: Path) -> str | None:
-    """Create ``path`` (mode 0700) when missing; what makes it unfit to hold private files, or None."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.mkdir(mode=0o700, exist_ok=True)
-        st = os.lstat(path)
-    except OSError as exc:
-        return f"cannot create it ({exc.strerror})"
-    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
-        return "is a symlink or not a directory"
-    if st.st_uid != os.geteuid():
-        return f"is owned by uid {st.st_uid}, not by you (uid {os.geteuid()})"
-    if st.st_mode & 0o077:
-        return f"is open to other users (mode {stat.S_IMODE(st.st_mode):04o}; it must be 0700)"
-    return None
 
 
 class TimingHistory:
@@ -55,7 +38,7 @@ class TimingHistory:
         self.say = say
 
     def _usable_dir(self) -> bool:
-        problem = private_dir_problem(self.path.parent)
+        problem = private_dir(self.path.parent)
         if problem:
             self.say(
                 f"build time history: {self.path.parent} {problem}: history not used — fix: remove it, or set "

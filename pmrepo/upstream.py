@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import stat
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +20,7 @@ from typing import Any
 
 import tomlkit
 
-from . import manifest
+from . import fsutil, manifest
 from .errors import ManifestError, PmrepoError, UsageError
 from .layout import Layout
 from .manifest import Component, Release, Upstream
@@ -78,30 +75,11 @@ def describe(up: Upstream) -> str:
 
 
 def private_dir(path: Path) -> Path:
-    """``path`` created (0700) or checked: a directory of this user's, not a symlink, not writable by others."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        path.mkdir(mode=0o700)
-    st = os.lstat(path)
-    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
-        raise UpstreamError(
-            f"{path}: not a private directory of yours (a symlink, another owner or group/world access) — fix: remove "
-            "it; pmrepo upstream creates it with mode 0700"
-        )
+    """``path`` created (0700) or checked: a directory of this user's, not a symlink, not open to others."""
+    problem = fsutil.private_dir(path)
+    if problem:
+        raise UpstreamError(f"{path}: {problem} — fix: remove it; pmrepo upstream creates it with mode 0700")
     return path
-
-
-def write_private(path: Path, text: str) -> None:
-    """``text`` into ``path`` (mode 0600) through a new file renamed into place: an existing file
-    or symlink there is replaced, never written through."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def config_entry(comp: Component, timeout: float, log: Path) -> dict[str, Any]:
@@ -133,7 +111,7 @@ def write_config(rel: Release, layout: Layout, timeout: float) -> Path:
     for comp in rel.components:
         if comp.upstream is not None:
             doc[comp.key] = config_entry(comp, timeout, layout.upstream_log(comp.key))
-    write_private(layout.upstream_config, tomlkit.dumps(doc))
+    fsutil.write_atomic(layout.upstream_config, tomlkit.dumps(doc), mode=0o600)
     return layout.upstream_config
 
 

@@ -12,7 +12,8 @@ another index. Here:
   option — with ``GIT_ALLOW_PROTOCOL`` limited to ``https`` (or ``file`` for a repository on this
   host), so no ``ext::`` or ``ssh`` transport can run a command, and no prompt.
 - ``pmrepo_page`` and ``pmrepo_pypi`` read one bounded answer (``MAX_BYTES``, ``identity``
-  encoding, the entry's timeout) with requests; the PyPI index is ``PMREPO_PYPI_URL``
+  encoding, the entry's timeout over the whole answer, its headers too) through
+  :mod:`pmrepo.httpread`; the PyPI index is ``PMREPO_PYPI_URL``
   (default ``https://pypi.org/pypi``).
 
 ``register()`` makes them importable as ``nvchecker_source.<name>``, where nvchecker's dispatcher
@@ -24,15 +25,16 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
-import time
 import types
 from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
 from .errors import summary_line
+from .httpread import BrokenOff, Client, Late, Oversized
 from .run import run
 
 MAX_BYTES = 8 << 20  # a release page or a PyPI answer larger than this is refused
@@ -57,9 +59,11 @@ def ls_remote_argv(location: str) -> tuple[list[str], dict[str, str]]:
 def ls_remote(location: str, timeout: float, log: Path | None = None) -> list[tuple[str, str]]:
     """(tag, commit) of every tag of the repository at ``location``; a one-line error when it cannot."""
     argv, env = ls_remote_argv(location)
-    res = run(argv, env=env, timeout=timeout, check=False, log_file=log)
+    res = run(argv, env=env, timeout=timeout, check=False, log_file=log, max_output=MAX_BYTES)
+    if res.killed == "output":
+        raise _error(f"answered more than {MAX_BYTES} bytes of tags (refused; git was stopped)")
     if res.returncode != 0:
-        why = f"no answer within {timeout:.0f}s" if res.returncode == -9 else git_message(res.output)
+        why = f"no answer within {timeout:.0f}s" if res.killed == "timeout" else git_message(res.output)
         raise _error(f"cannot be reached: {why}")
     out = []
     for line in res.output.splitlines():
@@ -78,26 +82,29 @@ def git_message(output: str) -> str:
 
 
 def fetch_bounded(url: str, timeout: float, max_bytes: int = MAX_BYTES) -> bytes:
-    """One GET of ``url``: at most ``max_bytes`` raw bytes, within ``timeout`` seconds overall."""
-    start = time.monotonic()
+    """One GET of ``url``: at most ``max_bytes`` raw bytes, within ``timeout`` seconds overall, its
+    status line and headers too (httpread: a client of its own per call, as checks run in threads)."""
+    client = Client(timeout, (min(timeout, 10.0), timeout))
+    body = bytearray()
     try:
-        with requests.get(
-            url, stream=True, timeout=(min(timeout, 10.0), timeout), headers={"Accept-Encoding": "identity"}
-        ) as resp:
+        with client.request("GET", url, headers={"Accept-Encoding": "identity"}) as (resp, started):
             if resp.status_code != 200:
                 raise _error(f"cannot be read: HTTP {resp.status_code} {resp.reason}")
             if resp.headers.get("Content-Encoding", "identity") != "identity":
                 raise _error(f"answered {resp.headers['Content-Encoding']}-encoded content (asked for identity)")
-            body = bytearray()
-            for chunk in resp.raw.stream(1 << 16, decode_content=False):
-                body += chunk
-                if len(body) > max_bytes:
-                    raise _error(f"answered more than {max_bytes} bytes")
-                if time.monotonic() - start > timeout:
-                    raise _error(f"cannot be read: no complete answer within {timeout:.0f}s")
-            return bytes(body)
+            client.read(resp, started, max_bytes, body.extend)
+        return bytes(body)
+    except Oversized:
+        raise _error(f"answered more than {max_bytes} bytes") from None
+    except Late:
+        host = urlsplit(url).hostname or url
+        raise _error(f"cannot be read: no complete answer from {host} within {timeout:.0f}s") from None
+    except BrokenOff as exc:
+        raise _error(f"cannot be read: the answer broke off ({exc.reason}) after {exc.got} bytes") from None
     except requests.RequestException as exc:
         raise _error(f"cannot be reached: {http_why(exc, url, timeout)}") from None
+    finally:
+        client.close()
 
 
 _HTTP_CAUSES = (
@@ -112,8 +119,6 @@ _HTTP_CAUSES = (
 
 def http_why(exc: requests.RequestException, url: str, timeout: float) -> str:
     """requests' error in a few words (its text nests urllib3's several deep), with the host."""
-    from urllib.parse import urlsplit
-
     host = urlsplit(url).hostname or url
     if isinstance(exc, requests.Timeout):
         return f"no answer from {host} within {timeout:.0f}s"

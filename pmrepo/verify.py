@@ -7,15 +7,14 @@ createrepo_c run (repository) and by the digest gate.
 
 from __future__ import annotations
 
-import gzip
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import RepositoryError
-from .fsutil import sha256_file
+from .errors import PmrepoError, RepositoryError
+from .fsutil import iter_gzip, sha256_file
+from .limits import METADATA_MAX_BYTES
 from .repomd import read_repomd
 from .run import run
 
@@ -91,16 +90,24 @@ class IndexEntry:
 
 
 def index_entries(repo: Path) -> dict[str, IndexEntry]:
-    """{location href: what primary.xml.gz records of it}."""
+    """{location href: what primary.xml.gz records of it}. The file is where repomd.xml says,
+    inside the repository, a regular file (never through a symlink), inflated to at most
+    METADATA_MAX_BYTES and parsed with defusedxml: a repository from a mirror is input."""
+    from defusedxml import DefusedXmlException  # requirements.txt
+    from defusedxml.ElementTree import DefusedXMLParser, ParseError
+
     md = read_repomd(repo)
     if "primary" not in md.entries:
         raise RepositoryError(f"{md.path}: no primary metadata")
-    primary = repo / md.href("primary")
+    primary = md.location("primary")
     try:
-        with gzip.open(primary) as fh:
-            root = ET.parse(fh).getroot()
-    except (OSError, ET.ParseError, EOFError) as exc:
-        raise RepositoryError(f"{primary}: unreadable primary metadata: {exc}") from None
+        parser = DefusedXMLParser(forbid_dtd=True)
+        for block in iter_gzip(primary, limit=METADATA_MAX_BYTES):  # parsed as it inflates
+            parser.feed(block)
+        root = parser.close()
+    except (OSError, EOFError, ParseError, DefusedXmlException, PmrepoError, ValueError) as exc:
+        why = str(exc).replace(f"{primary}: ", "")
+        raise RepositoryError(f"{primary}: unreadable primary metadata: {why}") from None
     out: dict[str, IndexEntry] = {}
     for pkg in root.findall(f"{COMMON_NS}package"):
         name = pkg.findtext(f"{COMMON_NS}name", "")

@@ -22,11 +22,21 @@ ROOT = Path(__file__).resolve().parent.parent
 _SESSION_CACHE: list[Path] = []
 
 
+#: what sudo sets (SUDO_UID, SUDO_GID, SUDO_USER, SUDO_COMMAND, SUDO_HOME…): the suite runs without them
+SUDO_PREFIX = "SUDO_"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Before any fixture (the session's demo builds too): the session's own host-wide cache
-    (the build time history), so the suite never writes to the user's real ~/.cache."""
+    (the build time history), so the suite never writes to the user's real ~/.cache; and no
+    variable of sudo's. Run through ``sudo`` (the GitHub test workflow), SUDO_UID would make the
+    mock backend hand each job directory to that user, who cannot enter pytest's 0700 base
+    directory, and the stand-in build as that user: every test sees the same host whoever ran
+    the suite. The tests of the sudo case set SUDO_UID themselves (monkeypatch)."""
     _SESSION_CACHE.append(Path(tempfile.mkdtemp(prefix="pmrepo-test-cache-")))
     os.environ["PMREPO_CACHE_DIR"] = str(_SESSION_CACHE[0] / "pmrepo")
+    for var in [v for v in os.environ if v.startswith(SUDO_PREFIX)]:
+        del os.environ[var]
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

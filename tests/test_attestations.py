@@ -113,6 +113,9 @@ def test_provenance_subjects_are_exactly_the_dist_files(demo_build: DemoBuild, d
     assert build["externalParameters"]["manifest"] == {"path": str(DEMO), "digest": {"sha256": sha256(DEMO)}}
     assert build["externalParameters"]["options"]["backend"] == "rpmbuild" and build["internalParameters"]["signed"] is False
     assert "not recorded" in build["internalParameters"]["buildRoots"]  # rpmbuild: the host's packages are not listed
+    # rpmbuild builds against the host: no repository listed (the checks' base_repos are no build input)
+    assert build["internalParameters"]["buildRootRepositories"].startswith("none: the rpmbuild backend builds")
+    assert not [d for d in build["resolvedDependencies"] if "repository" in d["annotations"]["origin"]]
     deps = {d["name"]: d for d in build["resolvedDependencies"]}
     rel = demo_build.release
     for comp in rel.components_for(dist):

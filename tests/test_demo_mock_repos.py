@@ -85,6 +85,99 @@ def test_the_demo_builds_with_the_stand_in_mock_and_each_root_has_its_base_repos
         assert list((tmp_path / "w" / "store" / dist).iterdir()), f"nothing built for {dist}"
 
 
+def _stand_in(monkeypatch: pytest.MonkeyPatch, where: Path) -> None:
+    monkeypatch.setenv("PATH", f"{FAKE_DIR}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_MOCK_RECORD", str(where / "calls.jsonl"))
+    monkeypatch.setenv("FAKE_MOCK_BASEDIR", str(where / "mock-lib"))
+    monkeypatch.setenv("FAKE_MOCK_CACHEDIR", str(where / "mock-cache"))
+    for var in [v for v in os.environ if v.startswith(("PMREPO_MIRROR_", "FAKE_MOCK_"))]:
+        if var not in ("FAKE_MOCK_RECORD", "FAKE_MOCK_BASEDIR", "FAKE_MOCK_CACHEDIR"):
+            monkeypatch.delenv(var)
+
+
+def _one_build(work: Path) -> Any:
+    from pmrepo.pipeline import Options, Pipeline
+
+    opts = Options(release=DEMO, workdir=work / "w", outdir=work / "o", backend="mock", jobs=1, dists=("el7",),
+                   components=("libdemo",), install_check=False, gates=False)
+    p = Pipeline(opts, say=lambda _: None)
+    rendered = p.render()
+    plans = p.plan(rendered)
+    return p.build(rendered, p.fetch_sources(), plans, p.selection(plans))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the case is pmrepo run as root through sudo (this run is not root)")
+@pytest.mark.skipif(not all(shutil.which(t) for t in ("rpmbuild", "createrepo_c")),
+                    reason="needs rpmbuild and createrepo_c (make setup)")
+def test_one_stand_in_pipeline_build_under_sudo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """pmrepo run as root through sudo, SUDO_UID set (the suite itself runs without sudo's variables,
+    tests/conftest.py): the pipeline builds through the stand-in, which builds as that user, where the
+    user can reach the work directory; under pytest's own 0700 base directory it is one line saying so."""
+    import json
+    import pwd
+    import tempfile
+
+    from pmrepo.errors import BuildError
+
+    nobody = pwd.getpwnam("nobody")
+    monkeypatch.setenv("SUDO_UID", str(nobody.pw_uid))
+    monkeypatch.setenv("SUDO_GID", str(nobody.pw_gid))
+    _stand_in(monkeypatch, tmp_path)
+    base = Path(tempfile.mkdtemp(prefix="pmrepo-sudo-", dir="/var/tmp"))
+    try:
+        base.chmod(0o755)  # reachable by SUDO_UID, as a checkout under the user's home is
+        results = _one_build(base)
+        assert [(k, r.status) for k, r in results.items()] == [(("libdemo", "el7"), "built")], results
+        [call] = [json.loads(ln) for ln in (tmp_path / "calls.jsonl").read_text().splitlines()
+                  if json.loads(ln)["mode"] == "rebuild"]
+        assert call["exit"] == 0
+        # what mock wrote as SUDO_UID (results, logs) is in root's store as root's own copies (review N5)
+        stored = [p for p in (base / "w" / "store").rglob("*") if not p.is_dir()]
+        assert any(p.name.endswith(".x86_64.rpm") for p in stored) and any(p.name == "root.log" for p in stored)
+        assert [p for p in stored if p.lstat().st_uid != 0] == []
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    with pytest.raises(BuildError) as exc:  # pytest's base temp as root is /tmp/pytest-of-root, mode 0700
+        _one_build(tmp_path)
+    msg = str(exc.value)
+    assert f"SUDO_UID {nobody.pw_uid}" in msg and "cannot enter" in msg and "fix:" in msg and "\n" not in msg, msg
+
+
+@pytest.mark.skipif(not all(shutil.which(t) for t in ("rpmbuild", "createrepo_c", "rpm2archive")),
+                    reason="needs rpmbuild, createrepo_c and rpm2archive (make setup)")
+def test_the_mock_provenance_records_the_roots_repositories_without_credentials(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`all --backend mock` of the demo (el7, through the stand-in) with a private mirror that needs a
+    password (--mock-opt mirror.base=https://user:s3cret@…): the provenance lists the repositories its
+    roots installed from — the mirror, the manifest's mock_base_repos — with ***@ for the credentials,
+    and names the secret nowhere (review M7: the options were recorded verbatim, the roots'
+    repositories not at all)."""
+    import json
+
+    from pmrepo.builders.mock import MockBuilder
+    from pmrepo.pipeline import Options, Pipeline
+
+    _stand_in(monkeypatch, tmp_path)
+    mirror = "https://user:s3cret@mirror.invalid/centos/7/os/x86_64/"
+    opts = Options(release=DEMO, workdir=tmp_path / "w", outdir=tmp_path / "o", backend="mock", dists=("el7",),
+                   install_check=False, gates=False, backend_options={"mirrors": {"base": mirror}})
+    outputs = Pipeline(opts, say=lambda _: None).run_all()
+    [path] = outputs["el7"].glob("*.provenance.json")
+    text = path.read_text()
+    assert "s3cret" not in text and "user:" not in text
+    build = json.loads(text)["predicate"]["buildDefinition"]
+    assert build["externalParameters"]["options"]["backendOptions"]["mirrors"]["base"] == \
+        "https://***@mirror.invalid/centos/7/os/x86_64/"
+    repos = {d["name"]: d["uri"] for d in build["resolvedDependencies"]
+             if d["annotations"]["origin"] == "build root repository"}
+    el7 = manifest.load(DEMO).dists["el7"]
+    expected = MockBuilder(mirrors={"base": mirror}).build_repositories(el7)
+    assert expected is not None and repos == expected and repos["base"] == "https://***@mirror.invalid/centos/7/os/x86_64/"
+    assert set(el7.mock_base_repos) <= set(repos) and len(repos) >= 4
+    assert "listed in resolvedDependencies" in build["internalParameters"]["buildRootRepositories"]
+    assert not [d for d in build["resolvedDependencies"] if d["annotations"]["origin"] == "base repository"]
+
+
 def test_bad_mock_base_repos_are_one_line_errors(tmp_path: Path) -> None:
     shutil.copytree(DEMO.parent, tmp_path / "demo")
     path = tmp_path / "demo" / "release.toml"

@@ -123,3 +123,22 @@ def test_a_date_after_today_is_refused_before_any_build(tmp_path: Path) -> None:
         assert f"{path}: release.date: {later} is after today ({dt.date.today()}" in errors[0], errors
         assert "fix: write the release's date" in errors[0] and "render specs" not in proc.stdout, proc.stdout
     assert not (tmp_path / "o").exists() and not (tmp_path / "w" / "store").exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="what is tested is pmrepo run as root (as non-root it builds as itself)")
+def test_mock_preflight_refuses_root_without_a_build_user(tmp_path: Path) -> None:
+    """Review N6: with mock, SRPMs, spec parses and rpmlint still run in the sandbox as the build
+    user; root without one is refused in preflight, in one line, not at the first spec parse."""
+    fake = Path(__file__).resolve().parent / "fake_mock"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMREPO_", "SUDO_", "FAKE_MOCK_"))}
+    env.update({"CI": "true", "PATH": f"{fake}:{env['PATH']}", "FAKE_MOCK_BASEDIR": str(tmp_path / "lib"),
+                "FAKE_MOCK_CACHEDIR": str(tmp_path / "cache")})
+    args = [*BUILD, "preflight", "--release", str(DEMO), "--backend", "mock",
+            "--workdir", str(tmp_path / "w"), "--outdir", str(tmp_path / "o")]
+    good = subprocess.run(args, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=120)
+    assert good.returncode == 0, good.stderr  # the stand-in mock and the build user: preflight passes
+    proc = subprocess.run(args, capture_output=True, text=True, env={**env, "PMREPO_BUILD_USER": "pmrepo-no-such-user"},
+                          stdin=subprocess.DEVNULL, timeout=120)
+    errors = _errors(proc.stderr)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert len(errors) == 1 and "no build user 'pmrepo-no-such-user'" in errors[0] and "run `make setup`" in errors[0]

@@ -139,6 +139,12 @@ def _edit_payload(data: dict) -> None:
     data["payload"] = base64.b64encode(json.dumps(stmt).encode()).decode()
 
 
+def _build_definition_string(data: dict) -> None:
+    stmt = json.loads(base64.b64decode(data["payload"]))
+    stmt["predicate"]["buildDefinition"] = "x"
+    data["payload"] = base64.b64encode(json.dumps(stmt).encode()).decode()
+
+
 def _unwrap(path: Path) -> None:
     data = json.loads(path.read_text())
     path.write_bytes(base64.b64decode(data["payload"]))
@@ -189,6 +195,14 @@ TAMPERS: dict[str, tuple[Callable[[Published, Path, Path], None], list[tuple[str
     "the provenance unwrapped from its envelope": (lambda p, c, t: _unwrap(c / PROV), [(PROV, "provenance-signature")]),
     "an extra file": (lambda p, c, t: (c / "el7" / "extra.rpm").write_bytes((c / SRC).read_bytes()),
                       [("el7/extra.rpm", "sums"), ("el7/extra.rpm", "provenance")]),
+    # shapes spdx-tools and securesystemslib do not expect: problems, never a traceback
+    "the SBOM a JSON array": (lambda p, c, t: (c / SBOM).write_text("[]\n"), [(SBOM, "sbom"), (SBOM, "sums")]),
+    "the SBOM's packages a string": (lambda p, c, t: _edit_json(c / SBOM, lambda d: d.update(packages="zz")),
+                                     [(SBOM, "sbom"), (SBOM, "provenance")]),
+    "the provenance's payload a number": (lambda p, c, t: _edit_json(c / PROV, lambda d: d.update(payload=5)),
+                                          [(PROV, "provenance"), (PROV, "provenance-signature")]),
+    "the provenance's buildDefinition a string": (lambda p, c, t: _edit_json(c / PROV, _build_definition_string),
+                                                  [(PROV, "provenance"), (PROV, "provenance-signature")]),
 }
 
 
@@ -241,6 +255,67 @@ def test_a_repository_directory(published: Published, tmp_path: Path) -> None:
            "signature was changed, or another key signed it" in lines
     assert f"FAIL {repo}/rpm/{gone.name}: repodata: listed in primary.xml but not in the repository" in lines
     assert any(ln.startswith(f"FAIL {repo}/rpm/{gone.name}: sbom: listed in ") for ln in lines)
+
+
+def _repository_dir(published: Published, tmp_path: Path) -> Path:
+    shutil.copyfile(published.release / MAIN, tmp_path / "p.rpm")
+    run(["rpm2archive", "-n", str(tmp_path / "p.rpm")])
+    run(["tar", "-xf", str(tmp_path / "p.rpm.tar"), "-C", str(tmp_path)])
+    return tmp_path / "opt" / "pmrepo-demo" / "demo"
+
+
+def _set_locations(repo: Path, hrefs: dict[str, str]) -> None:
+    """repomd.xml of ``repo`` with the location of each metadata type in ``hrefs`` changed."""
+    import xml.etree.ElementTree as ET
+    ns = "http://linux.duke.edu/metadata/repo"
+    ET.register_namespace("", ns)
+    ET.register_namespace("rpm", "http://linux.duke.edu/metadata/rpm")
+    path = repo / "repodata" / "repomd.xml"
+    tree = ET.parse(path)
+    for data in tree.getroot().findall(f"{{{ns}}}data"):
+        if data.get("type") in hrefs:
+            data.find(f"{{{ns}}}location").set("href", hrefs[data.get("type")])  # type: ignore[union-attr]
+    tree.write(path, xml_declaration=True, encoding="UTF-8")
+
+
+def test_a_repository_whose_repomd_leads_outside_or_to_a_fifo(published: Published, tmp_path: Path) -> None:
+    """repomd.xml of a mirrored repository is input: a location outside it (absolute, ``..``) or at a
+    FIFO is a problem, never opened — verify used to wait on the FIFO for good, and hash /etc/shadow."""
+    repo = _repository_dir(published, tmp_path)
+    os.mkfifo(repo / "repodata" / "fifo.xml.gz")
+    os.mkfifo(tmp_path / "opt" / "pmrepo-demo" / "outside.xml.gz")
+    _set_locations(repo, {"primary": "repodata/fifo.xml.gz", "other": "/etc/shadow",
+                          "filelists": "../outside.xml.gz"})
+    res = subprocess.run([sys.executable, str(ROOT / "build.py"), "verify", str(repo)], capture_output=True,
+                         text=True, stdin=subprocess.DEVNULL, timeout=120)
+    assert res.returncode != 0 and "Traceback" not in res.stderr, res.stderr[-2000:]
+    lines = fails(res)
+    assert f"FAIL {repo}/repodata/fifo.xml.gz: repodata: primary: a FIFO, not a regular file" in lines, lines
+    assert f"FAIL {repo}//etc/shadow: repodata: other: its location '/etc/shadow' is outside the repository" in lines
+    assert (f"FAIL {repo}/../outside.xml.gz: repodata: filelists: its location '../outside.xml.gz' is outside "
+            "the repository") in lines, lines
+    assert (f"FAIL {repo}/repodata/repomd.xml: repodata: {repo}/repodata/fifo.xml.gz: unreadable primary metadata: "
+            "a FIFO, not a regular file") in lines, lines  # never opened for reading
+
+
+def test_a_repository_whose_primary_inflates_without_end(published: Published, tmp_path: Path) -> None:
+    """A small primary.xml.gz that inflates past the bound (64 MiB) stops there: one problem line."""
+    import gzip
+    import xml.etree.ElementTree as ET
+    repo = _repository_dir(published, tmp_path)
+    href = ET.parse(repo / "repodata" / "repomd.xml").getroot().find(
+        "{http://linux.duke.edu/metadata/repo}data[@type='primary']/{http://linux.duke.edu/metadata/repo}location")
+    primary = repo / href.get("href")  # type: ignore[union-attr,operator]
+    with gzip.open(primary, "wb", compresslevel=9) as gz:
+        gz.write(b'<?xml version="1.0"?>\n<metadata xmlns="http://linux.duke.edu/metadata/common" packages="1">')
+        for _ in range(80):
+            gz.write(b" " * (1 << 20))
+    assert primary.stat().st_size < 200_000
+    res = subprocess.run([sys.executable, str(ROOT / "build.py"), "verify", str(repo)], capture_output=True,
+                         text=True, stdin=subprocess.DEVNULL, timeout=300)
+    assert res.returncode != 0 and "Traceback" not in res.stderr, res.stderr[-2000:]
+    assert any(ln.startswith(f"FAIL {repo}/repodata/repomd.xml: repodata: ")
+               and "more than 67108864 bytes decompressed" in ln for ln in fails(res)), fails(res)
 
 
 # -- over HTTP -----------------------------------------------------------------------------------
@@ -372,3 +447,35 @@ def test_publish_over_webdav_verifies_through_the_targets_session(published: Pub
     assert "\nprovenance-signature  1       0       0" in "\n".join(lines)
     res = verify(www / "mirror" / RID)
     assert res.returncode == 0, res.stdout[-2000:]
+
+
+def test_publish_verification_pass_meets_the_deadline_of_a_slow_mirror(published: Published, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The verification of the upload goes through the target's session and its watchdog: a mirror
+    that dribbles the headers of its second answer for a file (publish's own sha256 check got the
+    first) stops publish at the deadline, before the switch, its staging removed (review M6: it
+    waited; the publish session follows no redirect either)."""
+    import time
+
+    from pmrepo import publish_targets
+    from pmrepo.errors import PmrepoError
+    from webdav_server import DavServer, DavState
+
+    monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+    monkeypatch.setenv("PMREPO_FETCH_DEADLINE", "3")
+    www = tmp_path / "www"
+    (www / "mirror").mkdir(parents=True)
+    with DavServer(DavState(root=www, slow_get_again=True, trickle=0.2, endless_seconds=60)) as dav:
+        target = publish_targets.make_target(dav.url + "mirror/")
+        assert isinstance(target, publish_targets.HttpTarget)
+        assert target.client.session is target.session and target.client.watchdog is target.watchdog
+        assert target.client.allow_redirects is False
+        opts = Options(release=DEMO, workdir=published.opts.workdir, outdir=published.opts.outdir, dists=("el7",))
+        t0 = time.monotonic()
+        with pytest.raises(PmrepoError) as err:
+            Pipeline(opts, say=lambda _: None).run_publish(dav.url + "mirror/")
+        seconds = time.monotonic() - t0
+    msg = str(err.value)
+    assert "\n" not in msg and "/SHA256SUMS: cannot download it" in msg and "not finished after 3s" in msg, msg
+    assert seconds < 60, seconds
+    assert os.listdir(www / "mirror") == [], "staging (or the release) left on the mirror"

@@ -71,6 +71,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self.end_headers()
                 for _ in range(64 << 10):
                     self.wfile.write(GOOD[:2] + b"\0" * 16382)
+            elif self.path.startswith("/slow/"):  # the status line, then a header byte at a time
+                self.close_connection = True
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                stop = time.monotonic() + 30
+                while time.monotonic() < stop:
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.2)
             elif self.path == "/trickle.tar.gz":
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(GOOD)))
@@ -127,6 +135,34 @@ def test_a_trickling_server_meets_the_overall_deadline_and_progress_is_shown(ser
         fetcher.download(f"{server}/trickle.tar.gz")
     assert time.monotonic() - t0 < 4
     assert said and all("fetching" in s and "bytes" in s for s in said), said
+
+
+def test_a_server_dribbling_its_headers_meets_the_deadline(server: str, tmp_path: Path) -> None:
+    """Every read gets a byte, so no read timeout ends it: the deadline covers the headers too
+    (review M6: the download, `pmrepo upstream`'s page and PyPI reads and `verify URL` waited)."""
+    from pmrepo.upstream_sources import fetch_bounded
+
+    t0 = time.monotonic()
+    with pytest.raises(SourceError, match=r"slow/x-1\.tar\.gz: not finished after 1s \(0 bytes so far\) — fix: .*"
+                                          r"PMREPO_FETCH_DEADLINE"):
+        sources.Fetcher(tmp_path / "cache", deadline=1.0).download(f"{server}/slow/x-1.tar.gz")
+    assert time.monotonic() - t0 < 5
+    t0 = time.monotonic()
+    with pytest.raises(Exception, match=r"cannot be read: no complete answer from 127\.0\.0\.1 within 2s"):
+        fetch_bounded(f"{server}/slow/page.html", 2.0)
+    assert time.monotonic() - t0 < 6
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    t0 = time.monotonic()
+    res = subprocess.run([sys.executable, str(ROOT / "build.py"), "verify", f"{server}/slow/demo-repo-1.0-1/"],
+                         capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120,
+                         env={**os.environ, "PMREPO_FETCH_DEADLINE": "3"})
+    assert time.monotonic() - t0 < 30
+    [line] = res.stderr.strip().splitlines()
+    assert res.returncode != 0 and "SHA256SUMS: cannot download it" in line and "not finished after 3s" in line, line
 
 
 def _url_release(tmp: Path, source: str) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -261,6 +262,23 @@ def test_new_release_from_upstream_refused_when_an_upstream_cannot_be_checked(tm
         ("libdemo", "1.3-1"), ("demod", "1.0-4")]
 
 
+def test_new_release_from_upstream_refuses_its_own_arguments_before_asking_upstream(tmp_path: Path) -> None:
+    """A future --date, an existing --output or a --set given twice is refused in one line before any
+    upstream is checked: no table, nothing written under the work directory (review N1)."""
+    demo = tmp_path / "demo"
+    shutil.copytree(DEMO.parent, demo)
+    (demo / "exists.toml").write_text("")
+    base = ["new-release", "--from", str(demo / "release.toml"), "--version", "1.1", "--release", "1",
+            "--from-upstream", "--workdir", str(tmp_path / "work")]
+    for extra, says in ((["--date", "2099-01-01"], "--date: 2099-01-01 is after today"),
+                        (["--date", "2026-12-01", "--output", str(demo / "exists.toml")], "already exists"),
+                        (["--date", "2026-12-01", "--set", "libdemo=1.3-1", "--set", "libdemo=1.4-1"], "given twice")):
+        res = cli(*base, *extra)
+        assert res.returncode != 0 and len(res.stderr.splitlines()) == 1 and says in res.stderr, res.stderr
+        assert res.stdout == "", res.stdout  # no upstream table: nothing was asked
+        assert not (tmp_path / "work").exists()
+
+
 def test_the_demo_bundles_hold_the_tags_the_script_makes() -> None:
     for name, tags in DEMO_TAGS.items():
         got = sorted(tag for tag, _ in ls_remote(str(DEMO.parent / "upstream" / f"{name}.bundle"), timeout=30))
@@ -288,4 +306,19 @@ def test_a_slow_upstream_is_reported_while_it_runs_and_a_stalled_one_times_out(t
     assert max(gaps) < 2.5, lines
     assert any("still running: upstream checks" in line for _, line in lines)
     assert any("corosync: 3.0.0 (newer than 2.3.5)" in line for _, line in lines)
-    assert any(line.startswith("  pm_ctl: ") and "no answer from 127.0.0.1 within 6s" in line for _, line in lines)
+    assert any(line.startswith("  pm_ctl: ") and re.search(r"no (complete )?answer from 127\.0\.0\.1 within 6s", line)
+               for _, line in lines)
+
+
+def test_a_tag_list_past_the_bound_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review N8: git ls-remote's answer is read at most MAX_BYTES (run.run max_output), and git is
+    stopped past it; the error says so (here the bound is lowered under the demo bundle's tags)."""
+    from nvchecker.api import GetVersionError
+
+    from pmrepo import upstream_sources
+
+    bundle = str(DEMO.parent / "upstream" / "libdemo.bundle")
+    assert len(ls_remote(bundle, timeout=30)) >= 2  # within the bound the tags are read
+    monkeypatch.setattr(upstream_sources, "MAX_BYTES", 60)
+    with pytest.raises(GetVersionError, match="answered more than 60 bytes of tags"):
+        ls_remote(bundle, timeout=30)

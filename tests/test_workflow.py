@@ -216,6 +216,32 @@ def test_sign_and_publish_only_on_release_tags_and_secrets_only_there(every: dic
                 assert cond.startswith("!" + TAG_CONDITION) or f"!{TAG_CONDITION}" in cond, (job_id, step["name"])
 
 
+def test_every_job_that_signs_or_publishes_imports_the_key_and_removes_its_keyring(
+        every: dict[str, dict[str, Any]]) -> None:
+    """`make publish` signs SHA256SUMS and signs the provenance again after the gates rewrote a check
+    report (`make sign` signs everything): each job that runs one has the key, imported into a keyring
+    of its own earlier in the job (a job's runner is its own: the build job's keyring is not there),
+    and removes that keyring at the end, whatever happened."""
+    seen = []
+    for name, wf in every.items():
+        for job_id, job in wf["jobs"].items():
+            job_steps = job.get("steps", [])
+            for i, step in enumerate(job_steps):
+                if not any({"sign", "publish"} & set(ts) for ts, _ in make_calls(step.get("run", ""))):
+                    continue
+                seen.append((name, job_id, step["name"]))
+                where = f"{name} {job_id}: {step['name']!r}"
+                assert step.get("env", {}).get("PMREPO_GPG_KEY") == "${{ secrets.PMREPO_GPG_KEY }}", where
+                imports = [s for s in job_steps[:i] if "--import" in s.get("run", "")
+                           and 'echo "GNUPGHOME=' in s.get("run", "") and "PMREPO_GPG_PRIVATE_KEY" in s.get("env", {})]
+                assert imports and all(str(s.get("if")) == TAG_CONDITION for s in imports), where
+                last = job_steps[-1]
+                assert 'rm -rf "$GNUPGHOME"' in last.get("run", ""), f"{where}: the job's last step removes the keyring"
+                assert str(last.get("if")) == f"always() && {TAG_CONDITION}", where
+    assert ("release.yml", "release", "Publish to the mirror (SHA256SUMS, staged upload, verify, switch)") in seen
+    assert ("release.yml", "build", "Build with mock, sign and verify") in seen
+
+
 def test_release_notes_are_rendered_kept_and_attached(workflow: dict[str, Any]) -> None:
     release = workflow["jobs"]["release"]
     names = [s.get("uses", "") + " " + yaml.safe_dump(s) for s in release["steps"]]
@@ -287,7 +313,10 @@ def test_the_test_workflow_runs_make_check_and_make_test_on_every_push_and_pull_
     assert [ts for r in runs for ts, _ in make_calls(r)] == [["setup"], ["check"]]
     # make test exactly as .ci/run runs it (the README's command), as root like the project's CI
     assert (ROOT / ".ci" / "run").read_text().strip().endswith("make test")
-    assert any(re.search(r"^sudo -n --preserve-env=\S+ bash \.ci/run\b", r) for r in runs), runs
+    # as plain root: none of sudo's variables (with SUDO_UID the mock backend hands its job directories to
+    # that user, who cannot enter pytest's 0700 base directory)
+    assert any(re.search(r"^sudo -n --preserve-env=\S+ env -u SUDO_UID -u SUDO_GID -u SUDO_USER -u SUDO_COMMAND "
+                         r"bash \.ci/run\b", r) for r in runs), runs
     assert job["env"]["PMREPO_BROWSER"] == "/usr/bin/google-chrome"  # Ubuntu's chromium is a snap
     kept = " ".join(str(s["with"]["path"]) for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact"))
     assert "test-output/release-page/" in kept and "test-output/*.log" in kept

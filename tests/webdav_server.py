@@ -10,7 +10,9 @@ Hostile modes (issue 25): ``slow_headers`` — PROPFIND sends its status line, t
 ``trickle`` seconds (every read of the client gets data: no read timeout ends it);
 ``endless_propfind`` — PROPFIND answers 207 and keeps sending
 ``<D:response>`` elements; ``endless_get`` — a GET of a file under a staging directory
-answers 200 and keeps sending bytes. ``trickle`` (seconds) is the pause between two writes
+answers 200 and keeps sending bytes; ``slow_get_again`` — a GET of a file under a staging directory
+that was served once already (publish's own check read it, the verification pass reads it again)
+sends its status line and then one byte of a header per ``trickle`` seconds. ``trickle`` (seconds) is the pause between two writes
 (0: as fast as the socket takes them). Each such answer stops by itself after
 ``endless_seconds`` or ``endless_bytes``, or when the client goes away.
 """
@@ -39,6 +41,8 @@ class DavState:
     endless_propfind: bool = False
     slow_headers: bool = False
     endless_get: bool = False
+    slow_get_again: bool = False
+    served: set[str] = field(default_factory=set)
     trickle: float = 0.0
     endless_seconds: float = 60.0
     endless_bytes: int = 8 << 30
@@ -114,6 +118,21 @@ class DavHandler(BaseHTTPRequestHandler):
         with self.state.lock:
             self.state.endless_sent += sent
 
+    def _slow_headers(self, code: int, reason: str) -> None:
+        """The status line, then a header a byte per ``trickle`` seconds (until the bounds or the client's close)."""
+        with self.state.lock:
+            self.state.log.append((self.command, self.path, code))
+        self.close_connection = True
+        stop = time.monotonic() + self.state.endless_seconds
+        try:
+            self.wfile.write(f"HTTP/1.1 {code} {reason}\r\nX-Slow: ".encode())
+            while time.monotonic() < stop:
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(self.state.trickle or 0.2)
+        except OSError:
+            pass
+
     # methods
     def do_GET(self) -> None:
         if not self._authorized():
@@ -122,6 +141,12 @@ class DavHandler(BaseHTTPRequestHandler):
             self._body()
             return self._endless(200, b"", b"\0" * (64 << 10 if not self.state.trickle else 16),
                                  "application/octet-stream")
+        if self.state.slow_get_again and self.command == "GET" and "/.staging-" in self.path:
+            with self.state.lock:
+                again = self.path in self.state.served
+                self.state.served.add(self.path)
+            if again:
+                return self._slow_headers(200, "OK")
         p = self._fs(self.path)
         if p is None or not p.exists():
             return self._reply(404)
@@ -214,19 +239,7 @@ class DavHandler(BaseHTTPRequestHandler):
             return
         self._body()
         if self.state.slow_headers:
-            with self.state.lock:
-                self.state.log.append((self.command, self.path, 207))
-            self.close_connection = True
-            stop = time.monotonic() + self.state.endless_seconds
-            try:
-                self.wfile.write(b"HTTP/1.1 207 Multi-Status\r\nX-Slow: ")
-                while time.monotonic() < stop:
-                    self.wfile.write(b"x")
-                    self.wfile.flush()
-                    time.sleep(self.state.trickle or 0.2)
-            except OSError:
-                pass
-            return
+            return self._slow_headers(207, "Multi-Status")
         if self.state.endless_propfind:
             one = b"<D:response><D:href>/mirror/x</D:href></D:response>"
             return self._endless(207, b'<?xml version="1.0"?><D:multistatus xmlns:D="DAV:">',

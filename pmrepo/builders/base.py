@@ -7,15 +7,15 @@ import contextlib
 import fcntl
 import os
 import shutil
-import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import fsutil
 from ..errors import BuildError
 from ..manifest import Dist
 from ..run import require_tool, run
-from ..sandbox import Sandbox
+from ..sandbox import Sandbox, build_user
 from ..specs import define_args
 
 MACROS_FILE = Path(__file__).with_name("pmrepo.macros")
@@ -28,23 +28,11 @@ BUILD_TREES = Path(os.environ.get("PMREPO_BUILD_TREES") or f"/var/tmp/pmrepo-bui
 def private_dir(path: Path) -> None:
     """``path`` is a directory of this user's, not a symlink, that nobody else can
     write to: created with mode 0700 if missing, refused in one line otherwise."""
-    try:
-        path.mkdir(mode=0o700)
-    except FileExistsError:
-        pass
-    except OSError as exc:
+    problem = fsutil.private_dir(path, 0o022, parents=False)
+    if problem and problem.startswith(fsutil.CANNOT_CREATE):
         raise BuildError(
-            f"{path}: cannot create the build tree directory ({exc.strerror}) — fix: set "
-            "PMREPO_BUILD_TREES to a directory of your own"
-        ) from None
-    st = os.lstat(path)
-    problem = ""
-    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
-        problem = "is a symlink or not a directory"
-    elif st.st_uid != os.geteuid():
-        problem = f"is owned by uid {st.st_uid}, not by you (uid {os.geteuid()})"
-    elif st.st_mode & 0o022:
-        problem = f"is group- or world-writable (mode {stat.S_IMODE(st.st_mode):04o})"
+            f"{path}: the build tree directory {problem} — fix: set PMREPO_BUILD_TREES to a directory of your own"
+        )
     if problem:
         raise BuildError(
             f"{path}: the build tree directory {problem}, so another user could replace what builds "
@@ -132,12 +120,20 @@ class Builder(abc.ABC):
     remedy: str = "add the component that provides it to the release"
 
     def check_available(self) -> None:
-        """Raise ToolMissingError when the backend cannot run on this host."""
+        """Raise ToolMissingError when the backend cannot run on this host; BuildError when
+        pmrepo is root and has no build user: every backend makes SRPMs, parses specs and lints
+        in the sandbox, as that user (``sandbox.build_user``)."""
         require_tool("rpmbuild")
+        build_user()  # root without a build user: refused in preflight, before anything is built
 
     def check_dists(self, dists: Iterable[Dist], manifest_path: Path | None = None) -> None:  # noqa: B027 - optional hook
         """Raise what a build would refuse about these dists' backend settings (``check`` and
         ``build`` both call it): by default nothing."""
+
+    def build_repositories(self, dist: Dist) -> dict[str, str] | None:
+        """The repositories the dist's build roots install from, {repo id: URL with no credentials}
+        (the provenance records them); None: the builds use the host's installed packages."""
+        return None
 
     def can_provide(self, capability: str) -> bool:
         """Whether a BuildRequires no component of the release provides can be

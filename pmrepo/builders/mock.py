@@ -57,8 +57,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import BuildError, UsageError
-from ..fsutil import write_atomic
-from ..manifest import Dist
+from ..fsutil import NotRegularFileError, copy_regular, write_atomic
+from ..manifest import Dist, redact_url
 from ..run import require_tool, run
 from . import mock_config, mock_roots
 from .base import Builder, BuildOutput, BuildRequest
@@ -92,6 +92,17 @@ __all__ = [
     "mock_error",
     "parse_version",
 ]
+
+
+def _take(src: Path, dest: Path, req: BuildRequest | None) -> Path:
+    """A file mock left in the result dir — the invoking user's under sudo (mock writes it as SUDO_UID)
+    — as root's own copy, only a regular file (``fsutil.copy_regular``), as ``Sandbox.take`` takes a
+    build's results: the store holds nothing another user may change later."""
+    try:
+        return copy_regular(src, dest)
+    except NotRegularFileError as exc:
+        what = f"{req.component} ({req.dist.name}): " if req is not None else ""
+        raise BuildError(f"{what}{exc} — fix: mock leaves its results as regular files; check the mock host") from None
 
 
 @dataclass
@@ -148,6 +159,7 @@ class MockBuilder(Builder):
     # -- backend interface -------------------------------------------------
 
     def check_available(self) -> None:
+        super().check_available()  # SRPMs, spec parses and rpmlint: rpmbuild and the build user
         require_tool(
             self.mock_cmd,
             hint="the mock backend needs a Fedora/RHEL build host with mock installed and "
@@ -253,6 +265,11 @@ class MockBuilder(Builder):
 
     def bootstrap_image_for(self, dist: Dist) -> str:
         return mock_config.bootstrap_image_for(dist, self.bootstrap_images)
+
+    def build_repositories(self, dist: Dist) -> dict[str, str] | None:
+        """The enabled repositories of the dist's roots (``repos_for``: defaults, manifest, mirrors,
+        environment), their URLs without credentials; the jobs' own local repositories are not listed."""
+        return {str(r["id"]): redact_url(str(r["baseurl"])) for r in self.repos_for(dist) if r["enabled"]}
 
     def repos_for(self, dist: Dist) -> list[dict[str, object]]:
         """The dist's repositories (``mock_config.repos_for``) with this backend's mirrors and switches."""
@@ -447,9 +464,7 @@ class MockBuilder(Builder):
         for rpm in sorted(resultdir.glob("*.rpm")):
             if rpm.name.endswith(".src.rpm"):
                 continue  # the SRPM this job built (req's) is the one kept
-            target = outdir / rpm.name
-            rpm.replace(target)
-            rpms.append(target)
+            rpms.append(_take(rpm, outdir / rpm.name, req))
         if not rpms:
             raise BuildError(
                 f"{req.component} ({dist.name}): mock exited 0 but left no binary RPMs in {resultdir}", log=req.log
@@ -463,9 +478,8 @@ class MockBuilder(Builder):
         found: list[Path] = []
         for name in RESULT_LOGS:
             src = resultdir / name
-            if src.is_file():
-                src.replace(outdir / name)
-                found.append(outdir / name)
+            if src.is_file() and not src.is_symlink():
+                found.append(_take(src, outdir / name, None))
         build_log = outdir / "build.log"
         if not build_log.exists():
             build_log.write_text(

@@ -164,3 +164,36 @@ def test_confined_command_runs_from_its_tree_not_a_hidden_cwd(tmp_path: Path, mo
     with private_tree("pmrepo-spec-", [[]]) as (box, _):
         argv, env = box.command(["python3", "-c", "import os; print(os.getcwd())"], {}, quiet=True)
         assert run(argv, env=env).output.strip() == str(box.top)
+
+
+@needs_root
+def test_a_killed_runs_private_tree_is_removed_by_the_next_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A spec or lint tree is handed to the build user; a run killed while rpmspec or rpmlint ran
+    leaves it: the next private tree removes it, though it is not root's (review N3)."""
+    import subprocess
+    from dataclasses import replace
+
+    from pmrepo.owner import Owner
+
+    monkeypatch.delenv("SUDO_UID", raising=False)
+    monkeypatch.setenv("PMREPO_BUILD_USER", "nobody")
+    nobody = pwd.getpwnam("nobody")
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    dead = replace(Owner.me(), pid=proc.pid)
+    left = sandbox.SCRATCH / f"{sandbox.SPEC_TREE_PREFIX}{dead.tag()}-abcd_123"
+    live = sandbox.SCRATCH / f"{sandbox.SPEC_TREE_PREFIX}{Owner.me().tag()}-efgh_456"  # a live run's: kept
+    try:
+        for d in (left, live):
+            (d / "0").mkdir(parents=True)
+            (d / "0" / "x.spec").write_text("Name: x\n")
+            os.lchown(d, nobody.pw_uid, nobody.pw_gid)
+        spec = tmp_path / "y.spec"
+        spec.write_text("Name: y\n")
+        with private_tree(sandbox.SPEC_TREE_PREFIX, [[spec]]) as (box, _):
+            assert box.top is not None and box.top.stat().st_uid == nobody.pw_uid
+        assert not left.exists() and live.is_dir()
+    finally:
+        import shutil
+        for d in (left, live):
+            shutil.rmtree(d, ignore_errors=True)
