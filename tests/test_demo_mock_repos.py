@@ -54,6 +54,7 @@ def test_the_demo_builds_with_the_stand_in_mock_and_each_root_has_its_base_repos
     """Both dists of the demo through the pipeline with --backend mock and the stand-in: every
     build's config has the manifest's repositories, enabled, named as coming from mock_base_repos."""
     from pmrepo.pipeline import Options, Pipeline
+    from pmrepo.pipeline_tasks import component_selection
 
     monkeypatch.setenv("PATH", f"{FAKE_DIR}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("FAKE_MOCK_RECORD", str(tmp_path / "calls.jsonl"))
@@ -103,7 +104,7 @@ def _one_build(work: Path) -> Any:
     p = Pipeline(opts, say=lambda _: None)
     rendered = p.render()
     plans = p.plan(rendered)
-    return p.build(rendered, p.fetch_sources(), plans, p.selection(plans))
+    return p.build(rendered, p.fetch_sources(), plans, component_selection(plans, ("libdemo",), ["el7"]))
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the case is pmrepo run as root through sudo (this run is not root)")
