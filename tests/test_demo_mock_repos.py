@@ -54,7 +54,6 @@ def test_the_demo_builds_with_the_stand_in_mock_and_each_root_has_its_base_repos
     """Both dists of the demo through the pipeline with --backend mock and the stand-in: every
     build's config has the manifest's repositories, enabled, named as coming from mock_base_repos."""
     from pmrepo.pipeline import Options, Pipeline
-    from pmrepo.pipeline_tasks import component_selection
 
     monkeypatch.setenv("PATH", f"{FAKE_DIR}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("FAKE_MOCK_RECORD", str(tmp_path / "calls.jsonl"))
@@ -98,6 +97,7 @@ def _stand_in(monkeypatch: pytest.MonkeyPatch, where: Path) -> None:
 
 def _one_build(work: Path) -> Any:
     from pmrepo.pipeline import Options, Pipeline
+    from pmrepo.pipeline_tasks import component_selection
 
     opts = Options(release=DEMO, workdir=work / "w", outdir=work / "o", backend="mock", jobs=1, dists=("el7",),
                    components=("libdemo",), install_check=False, gates=False)
