@@ -14,6 +14,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from conftest import DEMO, ROOT, DemoBuild
 from google.protobuf import json_format
 from in_toto_attestation.predicates.provenance.v1 import provenance_pb2
 from in_toto_attestation.v1 import statement_pb2
@@ -21,10 +22,9 @@ from in_toto_attestation.v1.statement import Statement
 from spdx_tools.spdx.parser.json import json_parser
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
-from conftest import DEMO, ROOT, DemoBuild
 from pmrepo import checksums
-from pmrepo.release_report import CHECKS
 from pmrepo.run import run
+from pmrepo.verify.report import CHECKS
 
 DISTS = ("el6", "el7")
 

@@ -14,11 +14,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from synthetic import needs_rpmbuild, small_manifest
 
 from pmrepo.builders.rpmbuild import namespace_available
 from pmrepo.errors import BuildError
-from pmrepo.pipeline import Options, Pipeline
-from synthetic import needs_rpmbuild, small_manifest
+from pmrepo.pipeline.orchestrator import Options, Pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 SUB = "pmrepo-synth-sub"

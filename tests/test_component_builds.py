@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from synthetic import make_release, needs_rpmbuild
 
 from pmrepo.errors import PublishError
-from pmrepo.publish import refuse_unshippable
+from pmrepo.publish.upload import refuse_unshippable
 from pmrepo.records import BuildRecord
-from synthetic import make_release, needs_rpmbuild
 
 ROOT = Path(__file__).resolve().parent.parent
 MISSING = "pmrepo-no-such-devel"

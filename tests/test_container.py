@@ -19,22 +19,32 @@ import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
-
 import predecessor
+import pytest
 from conftest import DEMO, DemoBuild
+
 from pmrepo import manifest
+from pmrepo.assemble import repopkg
 from pmrepo.checks import CheckContext, ContainerInstall, run_checks
-from pmrepo.pipeline import Options, Pipeline
-from pmrepo.pipeline_tasks import previous_repo_packages
-from pmrepo.errors import GateError
 from pmrepo.checks.container import (
-    FAIL, PASS, SKIP, ContainerError, ContainerReport, ContainerSettings, Engine, Step,
-    add_excludes, detect_engine, install_test, upgrade_test,
+    FAIL,
+    PASS,
+    SKIP,
+    ContainerError,
+    ContainerReport,
+    ContainerSettings,
+    Engine,
+    Step,
+    add_excludes,
+    detect_engine,
+    install_test,
+    upgrade_test,
 )
-from pmrepo import repopkg
-from pmrepo.layout import Layout, Output
 from pmrepo.checks.container.image import ImageInfo, ImageRecipe, ensure_image
+from pmrepo.errors import GateError
+from pmrepo.layout import Layout, Output
+from pmrepo.pipeline.orchestrator import Options, Pipeline
+from pmrepo.pipeline.tasks import previous_repo_packages
 
 EXPECTED = {
     "el7": {"demo-all": "1.0-1.el7", "libdemo": "1.2-1.el7", "demod": "1.0-3.el7", "demo-plugin": "0.5-1.el7",

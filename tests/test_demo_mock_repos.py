@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import DEMO, ROOT
+
 from pmrepo import manifest
 from pmrepo.checks.freshroot import base_repo_args
 from pmrepo.errors import ManifestError
+from pmrepo.render.specs import render_component
 from pmrepo.run import run
-from pmrepo.specs import render_component
 
 FAKE_DIR = Path(__file__).resolve().parent / "fake_mock"
 PREVIOUS = DEMO.parent / "release-0.9.toml"
@@ -53,7 +53,7 @@ def test_the_demo_builds_with_the_stand_in_mock_and_each_root_has_its_base_repos
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Both dists of the demo through the pipeline with --backend mock and the stand-in: every
     build's config has the manifest's repositories, enabled, named as coming from mock_base_repos."""
-    from pmrepo.pipeline import Options, Pipeline
+    from pmrepo.pipeline.orchestrator import Options, Pipeline
 
     monkeypatch.setenv("PATH", f"{FAKE_DIR}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("FAKE_MOCK_RECORD", str(tmp_path / "calls.jsonl"))
@@ -96,8 +96,8 @@ def _stand_in(monkeypatch: pytest.MonkeyPatch, where: Path) -> None:
 
 
 def _one_build(work: Path) -> Any:
-    from pmrepo.pipeline import Options, Pipeline
-    from pmrepo.pipeline_tasks import component_selection
+    from pmrepo.pipeline.orchestrator import Options, Pipeline
+    from pmrepo.pipeline.tasks import component_selection
 
     opts = Options(release=DEMO, workdir=work / "w", outdir=work / "o", backend="mock", jobs=1, dists=("el7",),
                    components=("libdemo",), install_check=False, gates=False)
@@ -155,8 +155,8 @@ def test_the_mock_provenance_records_the_roots_repositories_without_credentials(
     repositories not at all)."""
     import json
 
-    from pmrepo.builders.mock import MockBuilder
-    from pmrepo.pipeline import Options, Pipeline
+    from pmrepo.builders.mock.builder import MockBuilder
+    from pmrepo.pipeline.orchestrator import Options, Pipeline
 
     _stand_in(monkeypatch, tmp_path)
     mirror = "https://user:s3cret@mirror.invalid/centos/7/os/x86_64/"

@@ -10,9 +10,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from conftest import DemoBuild
-from pmrepo import repository
+
+from pmrepo.assemble import repository
 from pmrepo.checks import freshroot as installcheck
 from pmrepo.errors import InstallCheckError
 from pmrepo.run import run

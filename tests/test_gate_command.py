@@ -5,10 +5,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import DEMO, DemoBuild
+
 from pmrepo.errors import GateError
-from pmrepo.pipeline import Options, Pipeline
+from pmrepo.pipeline.orchestrator import Options, Pipeline
 
 
 def _copy(demo_build: DemoBuild, tmp: Path) -> Options:

@@ -15,12 +15,20 @@ from pathlib import Path
 import pytest
 from conftest import DEMO
 
-from pmrepo.errors import GateError
-from pmrepo.checks import (CheckContext, CheckOptions, ClosureCheck, CompatCheck, RpmlintCheck, Severity,
-                           default_checks, run_checks)
+from pmrepo.checks import (
+    CheckContext,
+    CheckOptions,
+    ClosureCheck,
+    CompatCheck,
+    RpmlintCheck,
+    Severity,
+    default_checks,
+    run_checks,
+)
 from pmrepo.checks.compat import SUPPORT, read_layout
-from pmrepo.checks.rpmquery import query_rpm
 from pmrepo.checks.rpmlint import CONFIG, parse_output, release_filters
+from pmrepo.checks.rpmquery import query_rpm
+from pmrepo.errors import GateError
 from pmrepo.manifest import Dist, load
 from pmrepo.run import run
 

@@ -36,11 +36,11 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from synthetic import needs_rpmbuild
 
 from pmrepo.errors import BuildError
-from pmrepo.pipeline import Options, Pipeline
+from pmrepo.pipeline.orchestrator import Options, Pipeline
 from pmrepo.run import run
-from synthetic import needs_rpmbuild
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKE_DIR = Path(__file__).resolve().parent / "fake_mock"

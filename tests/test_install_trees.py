@@ -14,10 +14,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from install_trees import Replay, mode_bits, read_tsv, replay, replay_spec
 from synthetic import needs_rpmbuild, small_manifest
-from pmrepo import manifest, specs
+
+from pmrepo import manifest
+from pmrepo.render import specs
 
 ROOT = Path(__file__).resolve().parent.parent
 TREES = ROOT.parent / "shared" / "reference" / "install-trees"

@@ -1,4 +1,4 @@
-"""The expected install set (pmrepo.installset): pacemaker-all's Requires
+"""The expected install set (pmrepo.assemble.installset): pacemaker-all's Requires
 resolved over the packages' own Requires/Provides — from the rendered specs
 before a build, from the built RPMs after one — and how the notes use it."""
 from __future__ import annotations
@@ -9,12 +9,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, DemoBuild
-from pmrepo import installset, manifest
+
+from pmrepo import manifest
+from pmrepo.assemble import installset
 from pmrepo.checks import freshroot as installcheck
 from pmrepo.errors import SpecError
-from pmrepo.notes_collect import collect
+from pmrepo.notes.collect import collect
 
 REAL = ROOT / "releases" / "1.1.14-1.1.toml"
 

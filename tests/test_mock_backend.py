@@ -26,23 +26,38 @@ from conftest import DEMO, ROOT
 
 from pmrepo import manifest
 from pmrepo.builders import BuildRequest, get_builder
-from pmrepo.builders.mock import MockBuilder
-from pmrepo.builders.mock import EXIT_CODES
-from pmrepo.builders.mock_exits import (MockArchError, MockArgumentError, MockBootstrapError, MockBuildError,
-                                        MockConfigError, MockError, MockExternalDepsError, MockLockedError,
-                                        MockLvmError, MockPackageError, MockPackageManagerError, MockResultDirError,
-                                        MockRootError, MockStateError, MockTimeoutError, MockUnshareError,
-                                        MockVersionError, MockBuildDepsToolError, MockChainError,
-                                        MockInterruptedError, MockPrivilegeError)
+from pmrepo.builders.mock.builder import EXIT_CODES, MockBuilder
+from pmrepo.builders.mock.exits import (
+    MockArchError,
+    MockArgumentError,
+    MockBootstrapError,
+    MockBuildDepsToolError,
+    MockBuildError,
+    MockChainError,
+    MockConfigError,
+    MockError,
+    MockExternalDepsError,
+    MockInterruptedError,
+    MockLockedError,
+    MockLvmError,
+    MockPackageError,
+    MockPackageManagerError,
+    MockPrivilegeError,
+    MockResultDirError,
+    MockRootError,
+    MockStateError,
+    MockTimeoutError,
+    MockUnshareError,
+    MockVersionError,
+)
 from pmrepo.errors import BuildError, ToolMissingError, UsageError
-from pmrepo.graph import build_graph
+from pmrepo.fsutil import sha256_file, write_atomic
 from pmrepo.progress import Progress
-from pmrepo.fsutil import write_atomic
+from pmrepo.render.specs import inspect, render_component
 from pmrepo.run import run
-from pmrepo.scheduler import JobSpec, Scheduler, Store
-from pmrepo.fsutil import sha256_file
-from pmrepo.sources import Fetcher, prepare
-from pmrepo.specs import inspect, render_component
+from pmrepo.schedule.graph import build_graph
+from pmrepo.schedule.scheduler import JobSpec, Scheduler, Store
+from pmrepo.sources.fetch import Fetcher, prepare
 
 FAKE_DIR = Path(__file__).resolve().parent / "fake_mock"
 NS = {"c": "http://linux.duke.edu/metadata/common", "repo": "http://linux.duke.edu/metadata/repo"}
@@ -237,7 +252,7 @@ def test_config_matches_mocks_own_templates(fake_mock, dist, release) -> None:
 
 def test_config_table_check_can_fail(demo, fake_mock) -> None:
     """The comparison above catches a template that drifts from mock's values."""
-    import pmrepo.builders.mock_config as mockmod
+    import pmrepo.builders.mock.config as mockmod
     rel = demo[0]
     broken = dict(mockmod.TEMPLATE_FACTS)
     broken[6] = {**broken[6], "enabled": {**broken[6]["enabled"], "updates": True}}  # type: ignore[dict-item]
@@ -281,7 +296,7 @@ def test_config_overrides_of_template_values(demo, fake_mock) -> None:
 
 
 def test_mock_opt_parsing() -> None:
-    from pmrepo.builders.mock_options import mock_options
+    from pmrepo.builders.mock.options import mock_options
     opts = mock_options(["enable.el6/updates=1", "bootstrap_image.el7=q.example/c:7", "bootstrap_image=x:1",
                          "keep_roots=1"], clean_roots=True)
     assert opts == {"reuse_roots": False, "keep_roots": True, "repo_enabled": {"el6/updates": True},
@@ -757,7 +772,7 @@ def test_pipeline_build_with_mock_cleans_its_roots_at_the_end(fake_mock, tmp_pat
     """The whole demo (el7) through the pipeline with --backend mock: one root init per slot,
     and at the end of the run every build root is cleaned (mock --clean), logged in
     logs/mock-clean.log; the bootstrap root stays, for the next run."""
-    from pmrepo.pipeline import Options, Pipeline
+    from pmrepo.pipeline.orchestrator import Options, Pipeline
     opts = Options(release=DEMO, workdir=tmp_path / "w", outdir=tmp_path / "o", dists=("el7",), backend="mock",
                    jobs=1, install_check=False, gates=False)
     p = Pipeline(opts, say=lambda _: None)
@@ -972,7 +987,7 @@ def test_misspelt_mirror_variable_is_reported(fake_mock, tmp_path: Path, monkeyp
 def test_mock_errors_live_beside_the_backend_under_one_root() -> None:
     from pmrepo import errors
     for cls, *_ in EXIT_CODES.values():
-        assert cls.__module__ == "pmrepo.builders.mock_exits" and issubclass(cls, errors.BuildError)
+        assert cls.__module__ == "pmrepo.builders.mock.exits" and issubclass(cls, errors.BuildError)
         assert not hasattr(errors, cls.__name__)  # one home: errors.py imports nothing of the backends
 
 

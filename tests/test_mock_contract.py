@@ -26,11 +26,11 @@ from mock_reference import REFERENCE, MockReference, venv_python
 
 from pmrepo import manifest
 from pmrepo.builders import BuildRequest
-from pmrepo.builders.mock import MockBuilder
-from pmrepo.builders.mock_roots import invoker_access, mock_dirs
+from pmrepo.builders.mock.builder import MockBuilder
+from pmrepo.builders.mock.roots import invoker_access, mock_dirs
 from pmrepo.fsutil import write_atomic
-from pmrepo.sources import Fetcher, prepare
-from pmrepo.specs import render_component
+from pmrepo.render.specs import render_component
+from pmrepo.sources.fetch import Fetcher, prepare
 
 FAKE_DIR = Path(__file__).resolve().parent / "fake_mock"
 PAIRED = FAKE_DIR / "paired-mock"

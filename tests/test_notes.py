@@ -1,6 +1,6 @@
 """Release notes, checked line by line against what was built and installed.
 
-The expectations here are computed independently of pmrepo.notes: versions
+The expectations here are computed independently of pmrepo.notes.render: versions
 from the RPM headers of the built repository, the previous release's versions
 straight from its TOML, the installed set from a real install (installed.json
 of the container gate when present, else a real fresh-root rpm+dnf install of
@@ -18,13 +18,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
 from conftest import DEMO, ROOT, DemoBuild
+
 from pmrepo import manifest
 from pmrepo.checks import freshroot as installcheck
 from pmrepo.errors import NotesError
-from pmrepo.notes import render_notes
-from pmrepo.notes_collect import is_separate
+from pmrepo.notes.collect import is_separate
+from pmrepo.notes.render import render_notes
 from pmrepo.run import run
 
 REAL = ROOT / "releases" / "1.1.14-1.1.toml"

@@ -16,7 +16,6 @@ import sys
 from dataclasses import dataclass
 
 import pytest
-
 from conftest import ROOT
 from test_notes import SECTIONS, sections, version_lines
 

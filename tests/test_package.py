@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 # what a checkout holds that is not source: outputs and VCS at its top, caches anywhere

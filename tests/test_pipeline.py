@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from synthetic import make_release
 
 from pmrepo.errors import GateError, PmrepoError
-from pmrepo.pipeline import Options, Pipeline
+from pmrepo.pipeline.orchestrator import Options, Pipeline
 from pmrepo.run import run
-from synthetic import make_release
 
 
 def _run(manifest: Path, tmp: Path, **kw: object) -> tuple[dict[str, Path], list[str]]:

@@ -9,9 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 import gpgkeys
+import pytest
 from conftest import DemoBuild
 
 from pmrepo.defaults import DEMO_RELEASE as DEMO

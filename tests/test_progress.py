@@ -10,7 +10,7 @@ from pathlib import Path
 from conftest import CliRun
 
 from pmrepo.progress import Console, Progress
-from pmrepo.scheduler import JobResult, summary
+from pmrepo.schedule.scheduler import JobResult, summary
 
 STEP = re.compile(r"^(?!\[)(?P<label>.+): (?P<what>started|done in [\d.]+s|failed after [\d.]+s)$")
 JOB = re.compile(r"^\[\s*[\d.]+s\] \[\s*(?P<n>\d+)/(?P<m>\d+)\] (?P<job>\S+ \S+): (?P<status>.+)$")

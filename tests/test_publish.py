@@ -7,12 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from pmrepo import checksums, publish as pub, publish_targets as tg
-from pmrepo.errors import PublishError
-from pmrepo.run import run
-
 from webdav_server import DavServer, DavState
+
+from pmrepo import checksums
+from pmrepo.errors import PublishError
+from pmrepo.publish import mirrors as tg
+from pmrepo.publish import upload as pub
+from pmrepo.run import run
 
 RID = "demo-repo-1.0-1"
 RID2 = "demo-repo-1.0-2"

@@ -23,12 +23,14 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from pmrepo import manifest, repopkg, specs
+from pmrepo import manifest
+from pmrepo.assemble import repopkg
 from pmrepo.builders.base import MACROS_FILE
 from pmrepo.errors import SpecError
-from pmrepo.graph import BuildGraph, build_graph
-from pmrepo.render import render_template
+from pmrepo.render import specs
+from pmrepo.render.environment import render_template
 from pmrepo.run import run
+from pmrepo.schedule.graph import BuildGraph, build_graph
 
 REL14 = ROOT / "releases" / "1.1.14-1.1.toml"
 REL13 = ROOT / "releases" / "1.1.13-1.1.toml"

@@ -11,12 +11,12 @@ import sys
 import tarfile
 from pathlib import Path
 
-import pytest
-
-from conftest import DEMO, ROOT
 import gpgkeys
-from pmrepo import sign
+import pytest
+from conftest import DEMO, ROOT
+
 from pmrepo.run import run
+from pmrepo.sign import signer as sign
 
 
 @pytest.fixture(scope="module")

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from conftest import DEMO
-from pmrepo import manifest
-from pmrepo.newrelease import derive
-from pmrepo.notes_collect import collect
-from pmrepo.pipeline import Options, Pipeline
-from pmrepo.records import BuildRecord
 from synthetic import needs_rpmbuild
+
+from pmrepo import manifest
+from pmrepo.manifest.next_release import derive
+from pmrepo.notes.collect import collect
+from pmrepo.pipeline.orchestrator import Options, Pipeline
+from pmrepo.records import BuildRecord
 
 pytestmark = needs_rpmbuild
 

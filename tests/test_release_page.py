@@ -24,7 +24,7 @@ from typing import Any, Iterator
 import pytest
 
 from pmrepo import manifest
-from pmrepo.notes import html_pages, markdown_to_html, render_notes
+from pmrepo.notes.render import html_pages, markdown_to_html, render_notes
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -16,15 +16,17 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import pytest
-
 import gpgkeys
+import pytest
 from conftest import DEMO, ROOT
-from pmrepo import manifest, repopkg, sign
+
+from pmrepo import manifest
+from pmrepo.assemble import repopkg
 from pmrepo.errors import PublishError
 from pmrepo.layout import DistLayout, Layout, Output
-from pmrepo.pipeline import Options, Pipeline
+from pmrepo.pipeline.orchestrator import Options, Pipeline
 from pmrepo.run import run
+from pmrepo.sign import signer as sign
 
 TOOLS = ("gpg", "rpm", "rpmbuild", "rpmsign", "rpm2archive", "createrepo_c")
 missing = [t for t in TOOLS if shutil.which(t) is None]
@@ -101,7 +103,7 @@ def test_verify_signed_release_all_pass(published: Published) -> None:
 
 
 def test_the_provenance_envelope_verifies_with_securesystemslib_too(published: Published) -> None:
-    """Signed and checked here with gpg through pmrepo.sign; securesystemslib's own pure-Python
+    """Signed and checked here with gpg through pmrepo.sign.signer; securesystemslib's own pure-Python
     OpenPGP verification (cryptography, no gpg) accepts the same envelope."""
     from securesystemslib._gpg import common  # its OpenPGP packet parser: private, used here only
     from securesystemslib.dsse import Envelope
@@ -410,7 +412,7 @@ def test_publish_refuses_an_upload_that_does_not_verify(published: Published, tm
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """The mirror's copy is verified before the switch: a file that appears there during the upload
     (not in SHA256SUMS, which the sha256 check alone never sees) stops the release."""
-    from pmrepo.publish_targets import DirTarget
+    from pmrepo.publish.mirrors import DirTarget
 
     upload = DirTarget.upload
 
@@ -429,8 +431,9 @@ def test_publish_refuses_an_upload_that_does_not_verify(published: Published, tm
 def test_publish_over_webdav_verifies_through_the_targets_session(published: Published, tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """An HTTP mirror: the uploaded copy is verified over HTTP, with publish's own credentials."""
-    from pmrepo import publish_targets
     from webdav_server import DavServer, DavState
+
+    from pmrepo.publish import mirrors as publish_targets
 
     monkeypatch.setenv(publish_targets.ENV_USER, "u")
     monkeypatch.setenv(publish_targets.ENV_PASSWORD, "p")
@@ -457,9 +460,10 @@ def test_publish_verification_pass_meets_the_deadline_of_a_slow_mirror(published
     waited; the publish session follows no redirect either)."""
     import time
 
-    from pmrepo import publish_targets
-    from pmrepo.errors import PmrepoError
     from webdav_server import DavServer, DavState
+
+    from pmrepo.errors import PmrepoError
+    from pmrepo.publish import mirrors as publish_targets
 
     monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
     monkeypatch.setenv("PMREPO_FETCH_DEADLINE", "3")

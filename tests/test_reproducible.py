@@ -69,11 +69,11 @@ def test_an_unchanged_component_is_the_same_build_in_the_next_release(demo_build
     import shutil
 
     import pytest
-
     from conftest import DEMO
+
     from pmrepo.errors import GateError
-    from pmrepo.newrelease import derive
-    from pmrepo.pipeline import Options, Pipeline
+    from pmrepo.manifest.next_release import derive
+    from pmrepo.pipeline.orchestrator import Options, Pipeline
 
     # 1.0-1 follows 0.9-1, never built here: its NEVRA gate said it could not compare (never a silent pass)
     note = BuildRecord.read(demo_build.outputs["el7"] / "build.json").checks["gates"]

@@ -22,17 +22,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 import gpgkeys
+import pytest
 from conftest import DEMO, DemoBuild
-from pmrepo import sign
+
 from pmrepo.errors import BuildError, PmrepoError
-from pmrepo.newrelease import derive
-from pmrepo.pipeline import Options, Pipeline
+from pmrepo.manifest.next_release import derive
+from pmrepo.pipeline.orchestrator import Options, Pipeline
 from pmrepo.records import BuildRecord
 from pmrepo.rpmfile import layout as rpm_layout
 from pmrepo.rpmfile import unsigned_digest
+from pmrepo.sign import signer as sign
 
 TOOLS = ("rpmbuild", "createrepo_c", "rpm2archive", "rpmsign", "gpg")
 missing = [t for t in TOOLS if shutil.which(t) is None]

@@ -12,12 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+from synthetic import make_release
+
 from pmrepo.errors import BuildError, GraphError, LockError
 from pmrepo.lock import WorkdirLock
-from pmrepo.pipeline import Options, Pipeline
-from synthetic import make_release
+from pmrepo.pipeline.orchestrator import Options, Pipeline
 
 DIAMOND = {"base": [], "left": ["base"], "right": ["base"], "top": ["left", "right"]}
 
@@ -172,8 +172,8 @@ def test_a_job_built_after_reused_ones_waits_for_their_whole_chain(tmp_path: Pat
 
     from pmrepo.builders import BuildOutput
     from pmrepo.fsutil import sha256_file
-    from pmrepo.pipeline_tasks import ReusePlan
-    from pmrepo.reuse import DistReuse, Reuse, TakenRpm
+    from pmrepo.pipeline.tasks import ReusePlan
+    from pmrepo.schedule.reuse import DistReuse, Reuse, TakenRpm
 
     m = make_release(tmp_path / "rel", {"a": [], "b": ["a"], "c": ["b"]})
     first = build(pipeline(m, tmp_path / "first"))

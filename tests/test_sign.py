@@ -5,12 +5,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import gpgkeys
 import pytest
 
-import gpgkeys
-from pmrepo import sign
 from pmrepo.errors import SigningError
 from pmrepo.run import run
+from pmrepo.sign import signer as sign
 
 TOOLS = ("gpg", "gpgconf", "rpm", "rpmbuild", "rpmsign", "createrepo_c")
 missing = [t for t in TOOLS if shutil.which(t) is None]

@@ -13,14 +13,15 @@ import json
 from pathlib import Path
 from typing import Iterator
 
-import pytest
-
 import gpgkeys
+import pytest
 from conftest import DEMO
-from pmrepo import manifest, sign
+from test_container import EXPECTED, engine, previous_build, test_image  # noqa: F401 (fixtures)
+
+from pmrepo import manifest
 from pmrepo.cli import main
 from pmrepo.layout import Layout
-from test_container import EXPECTED, engine, previous_build, test_image  # noqa: F401 (fixtures)
+from pmrepo.sign import signer as sign
 
 
 @pytest.fixture(scope="module")

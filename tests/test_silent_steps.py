@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-
-from pmrepo import manifest, pipeline, specs
-from pmrepo.pipeline import Options, Pipeline
 from synthetic import make_release, needs_rpmbuild
+
+from pmrepo import manifest
+from pmrepo.pipeline import orchestrator as pipeline
+from pmrepo.pipeline.orchestrator import Options, Pipeline
+from pmrepo.render import specs
 
 N = 12
 SLOW = 0.3  # seconds per component in each slowed step: 12 x 0.3 = 3.6 s per step, > 2 s of silence before
@@ -110,9 +112,9 @@ def test_new_release_of_a_slow_manifest_is_never_silent(tmp_path: Path, monkeypa
     import shutil
 
     import tomlkit
-
     from conftest import DEMO
-    from pmrepo import newrelease
+
+    from pmrepo.manifest import next_release as newrelease
     from pmrepo.progress import Console
 
     shutil.copytree(DEMO.parent, tmp_path / "demo")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pmrepo import manifest, specs
+from pmrepo import manifest
+from pmrepo.render import specs
 from pmrepo.run import run
 
 ROOT = Path(__file__).resolve().parent.parent

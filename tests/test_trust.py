@@ -20,14 +20,16 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-
 from conftest import DEMO, ROOT
-import pmrepo
-from pmrepo import manifest, repository, sources
-from pmrepo.errors import ManifestError, PmrepoError, RepositoryError, SourceError, SpecError
-from pmrepo.pipeline import Options, Pipeline
-from pmrepo.run import run
 from synthetic import make_release
+
+import pmrepo
+from pmrepo import manifest
+from pmrepo.assemble import repository
+from pmrepo.errors import ManifestError, PmrepoError, RepositoryError, SourceError, SpecError
+from pmrepo.pipeline.orchestrator import Options, Pipeline
+from pmrepo.run import run
+from pmrepo.sources import fetch as sources
 
 # -- helpers ------------------------------------------------------------------------
 
@@ -100,7 +102,7 @@ def test_cache_swap_is_detected_and_refetched(server: str, tmp_path: Path, caplo
     url = f"{server}/x-1.tar.gz"
     entry = f.fetch(url, GOOD_SHA)
     entry.write_bytes(OTHER)  # swapped: same name, other (valid) content
-    with caplog.at_level("WARNING", logger="pmrepo.sources"):
+    with caplog.at_level("WARNING", logger="pmrepo.sources.fetch"):
         assert f.fetch(url, GOOD_SHA).read_bytes() == GOOD
     said = [r.getMessage() for r in caplog.records]
     assert len(said) == 1 and str(entry) in said[0] and "deleted" in said[0], said
@@ -320,7 +322,7 @@ def test_hostile_text_values_stay_text_in_the_built_packages(tmp_path: Path) -> 
 
 
 def test_spec_escaping_doubles_percent_and_indents_continuations(tmp_path: Path) -> None:
-    from pmrepo.render import render_file
+    from pmrepo.render.environment import render_file
 
     t = tmp_path / "t.spec.j2"
     t.write_text("Summary: {{ v }}\n%changelog\n- {{ w }}\n")
@@ -329,7 +331,7 @@ def test_spec_escaping_doubles_percent_and_indents_continuations(tmp_path: Path)
 
 
 def test_repo_escaping_refuses_a_second_line(tmp_path: Path) -> None:
-    from pmrepo.render import render_file
+    from pmrepo.render.environment import render_file
 
     t = tmp_path / "t.repo.j2"
     t.write_text("[r]\nname={{ v }}\n")
@@ -340,7 +342,7 @@ def test_repo_escaping_refuses_a_second_line(tmp_path: Path) -> None:
 
 
 def test_xml_escaping_is_the_shared_filter(tmp_path: Path) -> None:
-    from pmrepo.render import render_file
+    from pmrepo.render.environment import render_file
 
     t = tmp_path / "t.xml.j2"
     t.write_text("<id>{{ v }}</id><n>{{ v|xml }}</n>\n")
@@ -349,7 +351,7 @@ def test_xml_escaping_is_the_shared_filter(tmp_path: Path) -> None:
 
 
 def test_rendered_spec_with_an_extra_section_is_refused(tmp_path: Path) -> None:
-    from pmrepo.render import render_spec
+    from pmrepo.render.environment import render_spec
 
     t = tmp_path / "t.spec.j2"
     t.write_text("Name: x\n%description\n{{ d }}\n%files\n")

@@ -16,9 +16,10 @@ from typing import Iterator
 import pytest
 from synthetic import make_release
 
-from pmrepo import manifest, sources
+from pmrepo import manifest
 from pmrepo.errors import ManifestError, SourceError
-from pmrepo.pipeline import Options, Pipeline
+from pmrepo.pipeline.orchestrator import Options, Pipeline
+from pmrepo.sources import fetch as sources
 
 
 def _tarball() -> bytes:
@@ -140,7 +141,7 @@ def test_a_trickling_server_meets_the_overall_deadline_and_progress_is_shown(ser
 def test_a_server_dribbling_its_headers_meets_the_deadline(server: str, tmp_path: Path) -> None:
     """Every read gets a byte, so no read timeout ends it: the deadline covers the headers too
     (review M6: the download, `pmrepo upstream`'s page and PyPI reads and `verify URL` waited)."""
-    from pmrepo.upstream_sources import fetch_bounded
+    from pmrepo.upstream.sources import fetch_bounded
 
     t0 = time.monotonic()
     with pytest.raises(SourceError, match=r"slow/x-1\.tar\.gz: not finished after 1s \(0 bytes so far\) — fix: .*"

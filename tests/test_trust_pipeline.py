@@ -11,7 +11,7 @@ import pytest
 from synthetic import make_release
 
 from pmrepo.lock import WorkdirLock
-from pmrepo.pipeline import Options, Pipeline
+from pmrepo.pipeline.orchestrator import Options, Pipeline
 
 
 @pytest.mark.parametrize("cmd", ["plan", "sources"])

@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 from test_publish import RID, make_release
 from webdav_server import DavServer, DavState
@@ -110,8 +109,9 @@ def test_a_staging_directory_is_removed_when_the_upload_fails(src: Path, tmp_pat
     import errno
     import shutil
 
-    from pmrepo import publish, publish_targets
     from pmrepo.errors import PublishError
+    from pmrepo.publish import mirrors as publish_targets
+    from pmrepo.publish import upload as publish
 
     mirror = tmp_path / "mirror"
     mirror.mkdir()

@@ -20,11 +20,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
-from pmrepo import manifest, sources
-from pmrepo.errors import ManifestError, PmrepoError, SourceError, SpecError
 from synthetic import make_release
+
+from pmrepo import manifest
+from pmrepo.errors import ManifestError, PmrepoError, SourceError, SpecError
+from pmrepo.sources import fetch as sources
 
 KINDS = {"block device": "a block device", "character device": "a character device", "fifo": "a FIFO",
          "socket": "a socket"}
@@ -179,7 +180,7 @@ def test_a_source_swapped_for_a_fifo_after_loading_is_refused_when_copied(tmp_pa
 
 
 def test_a_spec_template_or_include_swapped_for_a_fifo_is_refused_when_rendered(tmp_path: Path) -> None:
-    from pmrepo.specs import render_component
+    from pmrepo.render.specs import render_component
 
     path, _ = _release(tmp_path, "spec", "a2")
     spec = tmp_path / "rel" / "specs" / "a2.spec.j2"
@@ -216,7 +217,7 @@ def test_a_manifest_or_follows_that_is_not_a_regular_file_is_refused(tmp_path: P
 
 
 def test_a_passphrase_file_that_is_a_fifo_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pmrepo import sign
+    from pmrepo.sign import signer as sign
 
     os.mkfifo(tmp_path / "pass")
     monkeypatch.setattr(sign, "_secret_keys", lambda *a, **k: [{"fpr": "A" * 40, "uid": "x", "algo": "1",

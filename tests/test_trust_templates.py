@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
-from pmrepo import manifest
 from synthetic import make_release
+
+from pmrepo import manifest
 
 LIMIT = 3 << 30
 HOSTILE = {
@@ -81,7 +81,7 @@ RENDER = textwrap.dedent("""
     resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
     from pmrepo import manifest
     from pmrepo.errors import PmrepoError
-    from pmrepo.specs import render_component
+    from pmrepo.render.specs import render_component
     try:
         from pmrepo import render_limits
         render_limits.TEMPLATE_DEADLINE = float(sys.argv[2])
@@ -134,7 +134,7 @@ def test_a_loop_without_a_hook_meets_the_deadline(tmp_path: Path) -> None:
 
 
 def test_a_batch_is_rendered_in_one_child_and_streams_in_order(tmp_path: Path) -> None:
-    from pmrepo.specs import render_components
+    from pmrepo.render.specs import render_components
 
     path = make_release(tmp_path / "rel", {"a": [], "b": ["a"], "c": ["a"]})
     rel = manifest.load(path)

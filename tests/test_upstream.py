@@ -18,14 +18,14 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import DEMO, ROOT
+from upstream_repos import DEMO_TAGS, git_repo, http_server, pypi_json
+
 from pmrepo import manifest
 from pmrepo.layout import Layout
 from pmrepo.progress import Console
-from pmrepo.upstream import check
-from pmrepo.upstream_sources import ls_remote
-from upstream_repos import DEMO_TAGS, git_repo, http_server, pypi_json
+from pmrepo.upstream.check import check
+from pmrepo.upstream.sources import ls_remote
 
 BUILD = [sys.executable, str(ROOT / "build.py")]
 COROSYNC_PAGE = "".join(f'<a href="corosync-{v}.tar.gz">corosync-{v}.tar.gz</a>\n'
@@ -315,7 +315,7 @@ def test_a_tag_list_past_the_bound_is_refused(monkeypatch: pytest.MonkeyPatch) -
     stopped past it; the error says so (here the bound is lowered under the demo bundle's tags)."""
     from nvchecker.api import GetVersionError
 
-    from pmrepo import upstream_sources
+    from pmrepo.upstream import sources as upstream_sources
 
     bundle = str(DEMO.parent / "upstream" / "libdemo.bundle")
     assert len(ls_remote(bundle, timeout=30)) >= 2  # within the bound the tags are read

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import ROOT
+
 from pmrepo.run import run
 
 WORKFLOW = ROOT / ".github" / "workflows" / "upstream.yml"

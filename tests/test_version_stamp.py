@@ -17,12 +17,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from pmrepo import manifest, specs
-from pmrepo.errors import BuildError
-from pmrepo.pipeline import Options, Pipeline
-from pmrepo.run import run
 from synthetic import small_manifest
+
+from pmrepo import manifest
+from pmrepo.errors import BuildError
+from pmrepo.pipeline.orchestrator import Options, Pipeline
+from pmrepo.render import specs
+from pmrepo.run import run
 
 ROOT = Path(__file__).resolve().parent.parent
 REL14 = ROOT / "releases" / "1.1.14-1.1.toml"

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 import yaml
-
 from conftest import ROOT
+
 from pmrepo import manifest
 from pmrepo.run import run
 

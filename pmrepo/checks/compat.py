@@ -8,7 +8,7 @@ primary/filelists/other, sqlite databases (gz/bz2), sha256/sha1 checksums,
 the group file when one is expected, and that each listed file is there
 with the checksum repomd.xml gives.
 
-What each dist supports is table-driven: ``pmrepo.targets.SUPPORT``, keyed by
+What each dist supports is table-driven: ``pmrepo.checks.el_support.SUPPORT``, keyed by
 the dist's RHEL major version, is the one place to change (the repository
 step reads the same table). Headers are read
 with ``rpm -qp --qf`` (``base.query_rpm``); the lead and header sizes
@@ -29,8 +29,8 @@ from ..errors import GateError
 from ..layout import repomd_xml
 from ..manifest import Dist
 from ..repomd import Repomd, RepomdError, read_repomd
-from ..targets import SUPPORT, DistSupport, support_for
 from .base import Check, CheckContext, Findings
+from .el_support import SUPPORT, DistSupport, support_for
 from .rpmquery import RpmHeader, query_rpm
 
 __all__ = ["SUPPORT", "CompatCheck", "DistSupport", "support_for"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 
 from conftest import DEMO
+
 from pmrepo import manifest
-from pmrepo.assemble import _digest, package_shape
+from pmrepo.assemble.assembly import _digest, package_shape
 
 
 def _with_knob(rel: manifest.Release, knob: str) -> manifest.Release:

@@ -5,8 +5,8 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import DEMO
+
 from pmrepo import checks, manifest
 from pmrepo.checks import CheckOptions, default_checks, ids
 from pmrepo.checks.base import Findings, Severity

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import ROOT
-from pmrepo import cli, cli_options, defaults
+
+from pmrepo import cli, defaults
+from pmrepo.cli import option_table as cli_options
 
 
 def options(cmd: str) -> set[str]:
@@ -69,7 +70,7 @@ def test_default_directories_in_the_checkout_and_outside(monkeypatch: pytest.Mon
 
 
 def test_the_demo_release_is_package_data() -> None:
-    assert defaults.DEMO_RELEASE.parent.parent == Path(cli.__file__).resolve().parent
+    assert defaults.DEMO_RELEASE.parent.parent == Path(cli.__file__).resolve().parent.parent
     assert defaults.DEMO_RELEASE.is_file()
 
 

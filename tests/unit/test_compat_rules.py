@@ -10,14 +10,24 @@ import struct
 from pathlib import Path
 
 import pytest
-
 from conftest import DEMO
-from pmrepo import manifest, repository
-from pmrepo.errors import GateError, RepositoryError
+
+from pmrepo import manifest
+from pmrepo.assemble import repository
 from pmrepo.checks import CheckContext, CompatCheck, Findings
+from pmrepo.checks.compat import (
+    RPM_RULES,
+    SUPPORT,
+    DistSupport,
+    RepoRule,
+    RpmFacts,
+    RpmLayout,
+    RpmRule,
+    compression_of,
+    read_layout,
+)
 from pmrepo.checks.rpmquery import RpmHeader, RpmRequire
-from pmrepo.checks.compat import (RPM_RULES, SUPPORT, DistSupport, RepoRule, RpmFacts, RpmLayout, RpmRule,
-                                  compression_of, read_layout)
+from pmrepo.errors import GateError, RepositoryError
 
 DISTS = manifest.load(DEMO).dists
 GOOD_LAYOUT = RpmLayout(lead_major=3, lead_minor=0, signature_type=5, header_version=1, header_tags=60, header_data=4000)
@@ -200,10 +210,10 @@ def test_compression_is_read_from_the_bytes(tmp_path: Path) -> None:
 
 
 def test_one_table_for_the_repository_step_and_the_gate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """pmrepo.targets.SUPPORT is what both read: widen it and both accept bz2 XML."""
+    """pmrepo.checks.el_support.SUPPORT is what both read: widen it and both accept bz2 XML."""
     import dataclasses
 
-    from pmrepo import targets
+    from pmrepo.checks import el_support as targets
 
     repo = _repo(tmp_path, xml="bz2")
     assert "primary compression bz2" in gate_errors(repo, "el6")
@@ -479,7 +489,7 @@ def test_lead_versions_old_rpm_opens(dist: str) -> None:
 
 
 def test_the_table_is_frozen_and_an_unknown_dist_is_one_line() -> None:
-    from pmrepo import targets
+    from pmrepo.checks import el_support as targets
 
     with pytest.raises(dataclasses.FrozenInstanceError):
         SUPPORT[6].rpm = "4.9"  # type: ignore[misc]

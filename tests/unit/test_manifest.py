@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import DEMO, ROOT
+
 from pmrepo import manifest
 from pmrepo.errors import ManifestError
 
@@ -168,7 +168,8 @@ def _with_mirror() -> type[manifest.Repository]:
 
 
 def test_a_new_repository_value_is_one_declaration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pmrepo import assemble, manifest_repos
+    from pmrepo.assemble import assembly as assemble
+    from pmrepo.manifest import repositories as manifest_repos
     monkeypatch.setattr(manifest_repos, "Repository", _with_mirror())
     path = _bad_manifest(tmp_path, 'src_repo_file = "pmrepo-demo-src.repo"',
                          'src_repo_file = "pmrepo-demo-src.repo"\nsrc_mirror = "https://src.example/"')
@@ -190,7 +191,7 @@ def test_a_new_repository_value_is_one_declaration(tmp_path: Path, monkeypatch: 
 
 
 def test_the_loader_reads_exactly_the_declared_repository_values() -> None:
-    from pmrepo import manifest_repos
+    from pmrepo.manifest import repositories as manifest_repos
     declared = [f.name for f in dataclasses.fields(manifest.Repository) if "repo_value" in f.metadata]
     assert declared == list(manifest.repo_values()) == ["prefix", "repo_id", "repo_name", "repo_file"]
     assert manifest_repos.repo_keys() == {n if k == "main" else f"{k}_{n}" for n in declared for k in manifest.REPO_KINDS}

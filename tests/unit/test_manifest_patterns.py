@@ -11,12 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import DEMO
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from conftest import DEMO
-from pmrepo import manifest, manifest_model, manifest_upstream
+from pmrepo import manifest
 from pmrepo.errors import ManifestError
+from pmrepo.manifest import model as manifest_model
+from pmrepo.manifest import upstream as manifest_upstream
 
 # -- 1. bad values, each through the loader ---------------------------------------------------
 

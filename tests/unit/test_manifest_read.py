@@ -1,4 +1,4 @@
-"""The manifest reader's typed field access and confinement (``pmrepo.manifest_read``) at their edges
+"""The manifest reader's typed field access and confinement (``pmrepo.manifest.fields``) at their edges
 (issue 33): each refusal's field and fix, one-line vs multi-line text, lists, a path or file:// URL
 leading out of the release's tree and the project."""
 from __future__ import annotations
@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+
 from pmrepo.errors import ManifestError
-from pmrepo.manifest_read import _confined, _file_url, _opt_text, _Reader
+from pmrepo.manifest.fields import _confined, _file_url, _opt_text, _Reader
 
 R = _Reader(Path("/m/release.toml"))
 NAME = re.compile(r"^[a-z]+\Z")

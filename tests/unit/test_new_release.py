@@ -10,7 +10,7 @@ from conftest import DEMO
 
 from pmrepo import cli, manifest
 from pmrepo.errors import UsageError
-from pmrepo.newrelease import derive, parse_set
+from pmrepo.manifest.next_release import derive, parse_set
 from pmrepo.run import run
 from pmrepo.vercmp import vercmp
 
@@ -186,7 +186,7 @@ def test_three_releases_of_the_real_manifest(tmp_path: Path, monkeypatch: pytest
     from conftest import ROOT
 
     from pmrepo import defaults
-    from pmrepo.notes_collect import collect
+    from pmrepo.notes.collect import collect
     for d in ("releases", "specs"):
         shutil.copytree(ROOT / d, tmp_path / d)
     monkeypatch.setattr(defaults, "checkout", lambda: tmp_path)
@@ -283,7 +283,7 @@ def test_a_new_release_of_the_same_version_keeps_the_pins(small: Path) -> None:
 
 
 def test_pin_after_new_release_on_a_sized_source(tmp_path: Path) -> None:
-    from pmrepo.sources import record_pins
+    from pmrepo.sources.fetch import record_pins
 
     res = derive(_one_url(tmp_path, "https://example.org/v2/foo-2.tar.gz"), "1", "2", "2017-02-01", ["foo=3-1"])
     text = record_pins(res.path.read_text(), res.path, [("foo", "https://example.org/v3/foo-3.tar.gz", "c" * 64)],

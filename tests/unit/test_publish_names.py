@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from pmrepo import checksums, fsutil, publish_targets
+from pmrepo import checksums, fsutil
 from pmrepo.errors import PmrepoError, PublishError
-from pmrepo.publish_targets import RELEASE_ID_RE, TOKEN_HEX, _check_name, _check_rel, _token, old_re, staging_re
+from pmrepo.publish import mirrors as publish_targets
+from pmrepo.publish.mirrors import RELEASE_ID_RE, TOKEN_HEX, _check_name, _check_rel, _token, old_re, staging_re
 
 # -- names under the mirror root -------------------------------------------------------------
 

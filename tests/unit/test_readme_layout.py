@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from conftest import ROOT
+
 from pmrepo.run import run
 
 OUTPUTS = {"work", "repo", "build", "dist", ".git", ".pytest_cache", "__pycache__"}

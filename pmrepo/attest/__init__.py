@@ -1,0 +1,1 @@
+"""attest: a stage package."""

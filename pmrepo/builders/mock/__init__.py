@@ -1,0 +1,1 @@
+"""mock: a stage package."""

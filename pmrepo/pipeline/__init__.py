@@ -1,0 +1,1 @@
+"""pipeline: a stage package."""

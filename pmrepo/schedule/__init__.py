@@ -1,0 +1,1 @@
+"""schedule: a stage package."""

@@ -1,0 +1,1 @@
+"""sign: a stage package."""

@@ -1,0 +1,1 @@
+"""sources: a stage package."""

@@ -1,0 +1,1 @@
+"""upstream: a stage package."""
