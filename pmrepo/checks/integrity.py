@@ -1,5 +1,7 @@
 """Verification of reused and assembled artifacts: RPM digests (``rpm -K``),
-and what createrepo_c really indexed compared with what was put in the tree.
+what createrepo_c really indexed compared with what was put in the tree, and a
+repository package's payload unpacked within bounds (regular files and
+directories only, nothing outside the destination) to read the tree it carries.
 
 Used on every reuse of a build-store entry (scheduler), after every
 createrepo_c run (repository) and by the digest gate.
@@ -7,18 +9,22 @@ createrepo_c run (repository) and by the digest gate.
 
 from __future__ import annotations
 
+import os
 import re
+import tarfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import PmrepoError, RepositoryError
 from ..fsutil import iter_gzip, sha256_file
+from ..layout import safe_relative
 from ..limits import METADATA_MAX_BYTES
 from ..repomd import read_repomd
 from ..run import run
 
 COMMON_NS = "{http://linux.duke.edu/metadata/common}"
+PAYLOAD_MAX_BYTES = int(os.environ.get("PMREPO_FETCH_MAX_BYTES") or 2 << 30)  # what one payload may unpack to
 _K_LINE = re.compile(r"^(?P<path>/.+?):\s+(?P<verdict>.*)$")
 
 
@@ -155,3 +161,48 @@ def check_index(repo: Path, copies: Sequence[Path], log: Path | None = None) -> 
             "file name; fix: rebuild it (--force)"
         )
     return len(got)
+
+
+def unpack_payload(rpm: Path, dest: Path, log: Path | None) -> str | None:
+    """:func:`extract_payload` with its command logged to ``log`` (``pmrepo.schedule.reuse`` takes builds so)."""
+    dest.mkdir(parents=True)
+    link = dest.parent / f".{dest.name}.rpm"
+    os.symlink(rpm.resolve(), link)
+    res = run(["rpm2archive", "-n", str(link)], log_file=log, check=False)
+    archive = link.with_name(link.name + ".tar")
+    link.unlink()
+    if res.returncode != 0 or not archive.is_file():
+        return f"rpm2archive could not read its payload ({res.output.strip().splitlines()[-1:] or ['no output']})"
+    try:
+        return _untar(archive, dest)
+    finally:
+        archive.unlink(missing_ok=True)
+
+
+def _untar(archive: Path, dest: Path) -> str | None:
+    total = 0
+    try:
+        with tarfile.open(archive) as tar:
+            for member in tar:
+                rel = safe_relative(member.name)
+                if rel is None:
+                    return f"payload entry {member.name!r} leaves the package's tree"
+                target = dest.joinpath(*rel.parts)
+                if member.isdir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                if not member.isreg():
+                    return f"payload entry /{rel} is not a regular file or directory"
+                total += member.size
+                if total > PAYLOAD_MAX_BYTES:
+                    return f"payload unpacks to more than {PAYLOAD_MAX_BYTES} bytes (PMREPO_FETCH_MAX_BYTES)"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                src = tar.extractfile(member)
+                assert src is not None
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+                with os.fdopen(fd, "wb") as out, src:
+                    while block := src.read(1 << 20):
+                        out.write(block)
+    except (tarfile.TarError, OSError) as exc:
+        return f"payload not readable: {exc}"
+    return None

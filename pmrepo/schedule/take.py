@@ -4,7 +4,7 @@ Per dist the previous release's three repository packages are checked and unpack
 (:class:`Taker`, under a lock: the scheduler's jobs run in threads): each must be the file its
 ``build.json`` records (sha256), pass ``rpm -K`` (header and payload digests) and, when it was
 signed, verify against the public key its output ships. Their payloads are unpacked as
-``verify`` unpacks one (``release_repo.unpack_payload``: ``rpm2archive``, regular files and
+``verify`` unpacks one (``checks.integrity.unpack_payload``: ``rpm2archive``, regular files and
 directories only, every path confined to the scratch directory, bounded in size). Then each RPM
 a job takes must be a regular file whose sha256 is the one the repository package's header, the
 previous ``build.json`` (``rpms``) and the repository's ``primary.xml`` record, pass ``rpm -K``
@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 
 from ..builders import BuildOutput
-from ..checks.integrity import IndexEntry, index_entries, rpm_digests
+from ..checks.integrity import IndexEntry, index_entries, rpm_digests, unpack_payload
 from ..checks.nevra import Predecessor
 from ..checks.rpmquery import query
 from ..errors import BuildError, PmrepoError
@@ -29,7 +29,6 @@ from ..layout import PUBLIC_KEY_PREFIX, rpm_file_name, safe_relative
 from ..progress import StepFn, quiet_step
 from ..records import BuildRecord, RecordError
 from ..sign.signer import check_rpms
-from ..verify.repository import unpack_payload
 from .reuse import Reuse, TakenRpm
 
 REUSE_LOG = "reused-from.txt"  # in a reused job's store entry: where each of its RPMs came from

@@ -16,23 +16,20 @@ files its header holds.
 from __future__ import annotations
 
 import os
-import tarfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..attest import sbom
-from ..checks.integrity import index_entries, rpm_digests
+from ..checks.integrity import index_entries, rpm_digests, unpack_payload
 from ..checks.rpmquery import query
 from ..errors import PmrepoError, SigningError
 from ..fsutil import NotRegularFileError, file_kind
-from ..layout import REPODATA_DIR, REPOMD_XML, RPM_DIR, SBOM_SUFFIX, inside, repo_rpm_dir, repodata_dir, safe_relative
+from ..layout import REPODATA_DIR, REPOMD_XML, RPM_DIR, SBOM_SUFFIX, inside, repo_rpm_dir, repodata_dir
 from ..repomd import Repomd, RepomdError, read_repomd
-from ..run import run
 from ..sign.signer import check_rpms, verify_repomd
 from .report import Context
 
 RPM_BATCH = 100  # packages per rpm -K call (progress between them)
-PAYLOAD_MAX_BYTES = int(os.environ.get("PMREPO_FETCH_MAX_BYTES") or 2 << 30)  # what one payload may unpack to
 
 
 # -- the payload of a repository package ----------------------------------------------------------
@@ -41,51 +38,6 @@ PAYLOAD_MAX_BYTES = int(os.environ.get("PMREPO_FETCH_MAX_BYTES") or 2 << 30)  # 
 def extract_payload(rpm: Path, dest: Path, ctx: Context) -> str | None:
     """The payload of ``rpm`` under ``dest`` (a new directory); the problem, or None."""
     return unpack_payload(rpm, dest, ctx.log)
-
-
-def unpack_payload(rpm: Path, dest: Path, log: Path | None) -> str | None:
-    """:func:`extract_payload` with its command logged to ``log`` (``pmrepo.schedule.reuse`` takes builds so)."""
-    dest.mkdir(parents=True)
-    link = dest.parent / f".{dest.name}.rpm"
-    os.symlink(rpm.resolve(), link)
-    res = run(["rpm2archive", "-n", str(link)], log_file=log, check=False)
-    archive = link.with_name(link.name + ".tar")
-    link.unlink()
-    if res.returncode != 0 or not archive.is_file():
-        return f"rpm2archive could not read its payload ({res.output.strip().splitlines()[-1:] or ['no output']})"
-    try:
-        return _untar(archive, dest)
-    finally:
-        archive.unlink(missing_ok=True)
-
-
-def _untar(archive: Path, dest: Path) -> str | None:
-    total = 0
-    try:
-        with tarfile.open(archive) as tar:
-            for member in tar:
-                rel = safe_relative(member.name)
-                if rel is None:
-                    return f"payload entry {member.name!r} leaves the package's tree"
-                target = dest.joinpath(*rel.parts)
-                if member.isdir():
-                    target.mkdir(parents=True, exist_ok=True)
-                    continue
-                if not member.isreg():
-                    return f"payload entry /{rel} is not a regular file or directory"
-                total += member.size
-                if total > PAYLOAD_MAX_BYTES:
-                    return f"payload unpacks to more than {PAYLOAD_MAX_BYTES} bytes (PMREPO_FETCH_MAX_BYTES)"
-                target.parent.mkdir(parents=True, exist_ok=True)
-                src = tar.extractfile(member)
-                assert src is not None
-                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
-                with os.fdopen(fd, "wb") as out, src:
-                    while block := src.read(1 << 20):
-                        out.write(block)
-    except (tarfile.TarError, OSError) as exc:
-        return f"payload not readable: {exc}"
-    return None
 
 
 def repository_roots(tree: Path) -> list[Path]:

@@ -213,6 +213,73 @@ def test_no_import_cycle_in_the_package() -> None:
     assert not cycle, f"import cycle: {' -> '.join(cycle)}"
 
 
+# -- the stages are folders, in pipeline order: nothing imports a later stage ----------------------
+
+#: the stage packages in the order the pipeline runs them (README's pipeline; CONTRIBUTING's layout). A
+#: stage imports its own modules, earlier stages and the shared top-level modules; the shared modules
+#: import no stage. checks/ comes before schedule/ and assemble/: reuse verifies a previous release's
+#: builds and assembly gates its own output with the same checks (one package for what verifies a build).
+STAGES = ("manifest", "upstream", "sources", "render", "sign", "builders", "checks", "schedule", "attest",
+          "assemble", "notes", "publish", "verify", "pipeline", "cli")
+ENTRY_POINTS = {"pmrepo.ci"}  # the workflows' `python3 -m pmrepo.ci`: an entry like cli, above every stage
+
+
+def _stage(module: str, stages: tuple[str, ...]) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in stages else None
+
+
+def _layer_violations(paths: list[Path], root: Path = ROOT, stages: tuple[str, ...] = STAGES,
+                      entries: frozenset[str] | set[str] = ENTRY_POINTS) -> list[str]:
+    """Every import that runs back up: a stage importing a later stage, a shared module importing a stage."""
+    modules = {_module_name(p, root): p for p in paths}
+    out = []
+    for name, path in sorted(modules.items()):
+        if name in entries:
+            continue
+        mine = _stage(name, stages)
+        for target in sorted(_imports(path, set(modules), root)):
+            theirs = _stage(target, stages)
+            if theirs is None or theirs == mine:
+                continue
+            if mine is None and name.count(".") >= 1:
+                out.append(f"{name} (shared) imports the stage {target}")
+            elif mine is not None and stages.index(theirs) > stages.index(mine):
+                out.append(f"{name} ({mine}) imports the later stage {target} ({theirs})")
+    return out
+
+
+def test_every_stage_is_a_folder() -> None:
+    for stage in STAGES:
+        assert (PACKAGE / stage / "__init__.py").is_file(), f"pmrepo/{stage}/ is not a package"
+    flat = sorted(p.name for p in PACKAGE.glob("*.py") if p.stem in STAGES)
+    assert flat == [], f"a stage as a flat module: {flat}"
+
+
+def test_nothing_imports_a_later_stage() -> None:
+    bad = _layer_violations(_modules())
+    assert bad == [], "\n".join(bad)
+
+
+def test_the_layer_rule_catches_an_arrow_back_up(tmp_path: Path) -> None:
+    pkg = tmp_path / "pmrepo"
+    for d in ("early", "late"):
+        (pkg / d).mkdir(parents=True)
+        (pkg / d / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "shared.py").write_text("X = 1\n")
+    (pkg / "late" / "b.py").write_text("from ..early.a import f\nfrom .. import shared\n")
+    (pkg / "early" / "a.py").write_text("def f() -> None:\n    pass\n")
+    paths = sorted(pkg.rglob("*.py"))
+    assert _layer_violations(paths, tmp_path, ("early", "late"), set()) == []  # forward and shared: fine
+    (pkg / "early" / "a.py").write_text("def f() -> None:\n    from ..late import b\n")
+    (pkg / "shared.py").write_text("from .late.b import f\n")
+    assert _layer_violations(paths, tmp_path, ("early", "late"), set()) == [
+        "pmrepo.early.a (early) imports the later stage pmrepo.late.b (late)",
+        "pmrepo.shared (shared) imports the stage pmrepo.late.b",
+    ]
+
+
 # -- make setup installs the pinned tools --------------------------------------------------------
 
 def test_setup_installs_the_pinned_linters(tmp_path: Path) -> None:
