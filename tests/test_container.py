@@ -41,10 +41,10 @@ from pmrepo.checks.container import (
     upgrade_test,
 )
 from pmrepo.checks.container.image import ImageInfo, ImageRecipe, ensure_image
+from pmrepo.checks.previous import previous_repo_packages
 from pmrepo.errors import GateError
 from pmrepo.layout import Layout, Output
 from pmrepo.pipeline.orchestrator import Options, Pipeline
-from pmrepo.pipeline.tasks import previous_repo_packages
 
 EXPECTED = {
     "el7": {"demo-all": "1.0-1.el7", "libdemo": "1.2-1.el7", "demod": "1.0-3.el7", "demo-plugin": "0.5-1.el7",

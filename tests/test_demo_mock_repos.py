@@ -97,7 +97,7 @@ def _stand_in(monkeypatch: pytest.MonkeyPatch, where: Path) -> None:
 
 def _one_build(work: Path) -> Any:
     from pmrepo.pipeline.orchestrator import Options, Pipeline
-    from pmrepo.pipeline.tasks import component_selection
+    from pmrepo.schedule.plan import component_selection
 
     opts = Options(release=DEMO, workdir=work / "w", outdir=work / "o", backend="mock", jobs=1, dists=("el7",),
                    components=("libdemo",), install_check=False, gates=False)

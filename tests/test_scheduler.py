@@ -172,7 +172,7 @@ def test_a_job_built_after_reused_ones_waits_for_their_whole_chain(tmp_path: Pat
 
     from pmrepo.builders import BuildOutput
     from pmrepo.fsutil import sha256_file
-    from pmrepo.pipeline.tasks import ReusePlan
+    from pmrepo.schedule.plan import ReusePlan
     from pmrepo.schedule.reuse import DistReuse, Reuse, TakenRpm
 
     m = make_release(tmp_path / "rel", {"a": [], "b": ["a"], "c": ["b"]})

@@ -6,8 +6,9 @@ render → sources → plan (build graphs) → build (scheduler) → assemble
 ordered list, the same for ``all`` and ``gate``) → output under
 ``repo/<release_id>/<dist>/`` (staging directory renamed into place) →
 notes, SHA256SUMS → publish. Every path comes from ``layout.Layout``.
-The pieces that need no ``Pipeline`` (the previous release for the upgrade test, the
-build plan's report, pinning, publishing) are in ``pipeline_tasks``.
+What needs no ``Pipeline`` lives with its stage: the previous release
+(``checks.previous``), a dist's build plan (``schedule.plan``), pinning (``sources.pin``),
+``plan``'s report (``pipeline.plan_report``) and ``publish``'s body (``pipeline.publish_step``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ..attest.provenance import RunInfo, redacted
 from ..builders import Builder, get_builder
 from ..checks import Check, CheckContext, CheckOptions, DistRun, default_checks, run_checks
 from ..checks import summary as check_summary
+from ..checks.previous import predecessor_output, previous_repo_packages
 from ..errors import BuildError, GateError, PmrepoError, SpecError, UnpinnedSourceError, UsageError, step
 from ..fsutil import sha256_file, write_atomic
 from ..layout import Layout, timings_file
@@ -41,24 +43,16 @@ from ..records import BuildRecord
 from ..render import lineage, specs
 from ..render.environment import use_bytecode_cache
 from ..schedule.graph import build_graph
+from ..schedule.plan import DistPlan, ReusePlan, component_selection, plan_reuse
 from ..schedule.scheduler import JobResult, JobSpec, Scheduler, Store, summary
 from ..schedule.timings import TimingHistory
 from ..sign.signer import Signer
 from ..sources import fetch as sources
+from ..sources.pin import pin_sources
 from . import preflight
+from .plan_report import say_lacking, say_plan
 from .preflight import Input as PreflightInput
-from .tasks import (
-    DistPlan,
-    ReusePlan,
-    component_selection,
-    pin_sources,
-    plan_reuse,
-    predecessor_output,
-    previous_repo_packages,
-    publish_outputs,
-    say_lacking,
-    say_plan,
-)
+from .publish_step import publish_outputs
 
 
 class Pipeline:

@@ -4,7 +4,7 @@ never built again.
 A (component, dist) whose entry is unchanged from the release it ``follows`` (``lineage``: the
 same version-release, rendered spec, sources, patches and macros) is the same build. When the
 previous release's published output is there — where the NEVRA gate looks for it
-(``--upgrade-from DIR``, else ``--outdir``; ``pipeline_tasks.predecessor_output``) — and its
+(``--upgrade-from DIR``, else ``--outdir``; ``checks.previous.predecessor_output``) — and its
 repository packages carry every RPM of that build (the SRPM, each binary package rpmspec says
 the spec makes, the debuginfo packages the manifest ships), the job is planned as a
 :class:`Reuse`: the scheduler takes those RPMs out of the repository packages
