@@ -49,7 +49,7 @@ TOOLS: dict[str, tuple[str, str]] = {
     # the release page test renders the notes in a real browser (headless, driven by selenium)
     "chromium": ("chromium", "chromium"),
     "chromedriver": ("chromium-driver", "chromedriver"),
-    # tests/test_workflow.py: actionlint (requirements-test.txt) checks the workflows' run: blocks with it
+    # tests/integration/test_workflow.py: actionlint (requirements-test.txt) checks the workflows' run: blocks with it
     "shellcheck": ("shellcheck", "ShellCheck"),
 }
 # Debian packages Ubuntu does not have as such: its chromium-browser and chromium-chromedriver debs

@@ -386,7 +386,7 @@ def test_integrity_names_a_missing_file_and_a_corrupt_one(tmp_path: Path) -> Non
 def test_an_unreadable_package_and_repository_are_one_finding_each(tmp_path: Path) -> None:
     if shutil.which("rpm") is None:
         pytest.skip("rpm is not installed here (`make setup` installs it): the gate reads headers with rpm -qp; "
-                    "tests/test_gates.py::test_compat_unreadable_rpm_fails covers it with real packages")
+                    "tests/integration/test_gates.py::test_compat_unreadable_rpm_fails covers it with real packages")
     bogus = tmp_path / "bogus-1-1.noarch.rpm"
     bogus.write_bytes(b"not an rpm\n" * 20)
     ctx = CheckContext(release=None, dist=DISTS["el7"], report_dir=tmp_path / "reports", rpms=(bogus,),

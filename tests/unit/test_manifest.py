@@ -1,5 +1,5 @@
 """Manifest loading: valid manifests load; every invalid one is a one-line
-error naming file, field and fix (the CLI's side: tests/test_cli.py)."""
+error naming file, field and fix (the CLI's side: tests/integration/test_cli.py)."""
 from __future__ import annotations
 
 import dataclasses

@@ -52,7 +52,7 @@ VAULT_RELEASE = {6: "6.10", 7: "7.9.2009"}
 
 #: What mock's own eol templates set for these targets, where pmrepo follows them.
 #: Sources: mock-core-configs/etc/mock/eol/templates/centos-6.tpl, epel-6.tpl (ssl_ca_bundle_path),
-#: centos-7.tpl and epel-7.tpl (tag mock-core-configs-44.2-1; held to them by tests/test_mock_contract.py).
+#: centos-7.tpl and epel-7.tpl (tag mock-core-configs-44.2-1; held to them by tests/integration/test_mock_contract.py).
 class TemplateFacts(TypedDict):
     """What mock-core-configs' template of one major release sets that the config must repeat."""
 

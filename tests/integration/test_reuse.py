@@ -38,7 +38,7 @@ TOOLS = ("rpmbuild", "createrepo_c", "rpm2archive", "rpmsign", "gpg")
 missing = [t for t in TOOLS if shutil.which(t) is None]
 pytestmark = pytest.mark.skipif(bool(missing), reason=f"needs {', '.join(missing)} installed (make setup)")
 
-FAKE_DIR = Path(__file__).resolve().parent / "fake_mock"
+FAKE_DIR = Path(__file__).resolve().parents[1] / "fake_mock"
 PREV, NEXT = "demo-repo-1.0-1", "demo-repo-1.1-1"
 UNCHANGED = ["demo-extras", "demo-plugin", "demo-units", "demod", "libdemo"]  # el7; demo-tools 2.0 -> 2.1
 

@@ -8,7 +8,7 @@ RootCache, for the build root and the bootstrap; the result directory put to Uid
 what the stand-in imitates — exit codes of bad input, the root cache's rules — the same input to
 both (tests/fake_mock/paired-mock), the same answer required. A stand-in with a planted divergence
 fails them. Skipped when ``../shared/reference/mock-6.7`` is absent; the stand-in stays for
-everything that needs a chroot (tests/test_mock_backend.py).
+everything that needs a chroot (tests/integration/test_mock_backend.py).
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ from pmrepo.fsutil import write_atomic
 from pmrepo.render.specs import render_component
 from pmrepo.sources.fetch import Fetcher, prepare
 
-FAKE_DIR = Path(__file__).resolve().parent / "fake_mock"
+FAKE_DIR = Path(__file__).resolve().parents[1] / "fake_mock"
 PAIRED = FAKE_DIR / "paired-mock"
 REAL_RELEASES = [ROOT / "releases" / "1.1.14-1.1.toml", ROOT / "releases" / "1.1.13-1.1.toml"]
 # the mock-core-configs config of each target (mock-core-configs/etc/mock/eol/)

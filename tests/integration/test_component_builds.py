@@ -18,7 +18,7 @@ from pmrepo.errors import PublishError
 from pmrepo.publish.upload import refuse_unshippable
 from pmrepo.records import BuildRecord
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MISSING = "pmrepo-no-such-devel"
 
 

@@ -25,7 +25,7 @@ from pmrepo.pipeline.orchestrator import Options, Pipeline
 from pmrepo.render import specs
 from pmrepo.run import run
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REL14 = ROOT / "releases" / "1.1.14-1.1.toml"
 STAMPED = ("libqb", "resource-agents", "fence-agents")
 

@@ -16,7 +16,7 @@ Afterwards: no file of theirs on the host, no byte of /etc/shadow in any RPM
 (SRPMs included), and the builds ran as an unprivileged uid. A strict ``peek``
 (``head /etc/shadow`` without ``|| true``) fails the build with one line.
 Then item 7: a fresh-root check killed with ``kill -9`` leaves its root; the
-next check removes it (the container half is in tests/test_container.py).
+next check removes it (the container half is in tests/integration/test_container.py).
 """
 from __future__ import annotations
 
@@ -42,8 +42,8 @@ from pmrepo.errors import BuildError
 from pmrepo.pipeline.orchestrator import Options, Pipeline
 from pmrepo.run import run
 
-ROOT = Path(__file__).resolve().parent.parent
-FAKE_DIR = Path(__file__).resolve().parent / "fake_mock"
+ROOT = Path(__file__).resolve().parents[2]
+FAKE_DIR = Path(__file__).resolve().parents[1] / "fake_mock"
 
 pytestmark = [
     needs_rpmbuild,

@@ -20,7 +20,7 @@ from synthetic import needs_rpmbuild, small_manifest
 from pmrepo import manifest
 from pmrepo.render import specs
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TREES = ROOT.parent / "shared" / "reference" / "install-trees"
 REL14 = ROOT / "releases" / "1.1.14-1.1.toml"
 DISTS = ("el6", "el7")

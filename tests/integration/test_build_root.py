@@ -20,7 +20,7 @@ from pmrepo.builders.rpmbuild import namespace_available
 from pmrepo.errors import BuildError
 from pmrepo.pipeline.orchestrator import Options, Pipeline
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SUB = "pmrepo-synth-sub"
 
 needs_namespace = pytest.mark.skipif(not namespace_available(),

@@ -15,7 +15,7 @@ from conftest import DemoBuild
 
 from pmrepo.defaults import DEMO_RELEASE as DEMO
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BUILD = [sys.executable, str(ROOT / "build.py")]
 
 
@@ -128,7 +128,7 @@ def test_a_date_after_today_is_refused_before_any_build(tmp_path: Path) -> None:
 def test_mock_preflight_refuses_root_without_a_build_user(tmp_path: Path) -> None:
     """Review N6: with mock, SRPMs, spec parses and rpmlint still run in the sandbox as the build
     user; root without one is refused in preflight, in one line, not at the first spec parse."""
-    fake = Path(__file__).resolve().parent / "fake_mock"
+    fake = Path(__file__).resolve().parents[1] / "fake_mock"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PMREPO_", "SUDO_", "FAKE_MOCK_"))}
     env.update({"CI": "true", "PATH": f"{fake}:{env['PATH']}", "FAKE_MOCK_BASEDIR": str(tmp_path / "lib"),
                 "FAKE_MOCK_CACHEDIR": str(tmp_path / "cache")})

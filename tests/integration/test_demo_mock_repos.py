@@ -20,7 +20,7 @@ from pmrepo.errors import ManifestError
 from pmrepo.render.specs import render_component
 from pmrepo.run import run
 
-FAKE_DIR = Path(__file__).resolve().parent / "fake_mock"
+FAKE_DIR = Path(__file__).resolve().parents[1] / "fake_mock"
 PREVIOUS = DEMO.parent / "release-0.9.toml"
 REAL = manifest.load(ROOT / "releases" / "1.1.14-1.1.toml")
 

@@ -231,7 +231,7 @@ def test_killed_install_test_leaves_a_container_the_next_run_removes(
     rpm = container_build.repo_rpm("el7")
     proc = subprocess.Popen([sys.executable, "-c", KILLED_INSTALL_TEST, str(DEMO), str(rpm), str(tmp_path / "killed"),
                              test_image.ref], stdout=subprocess.PIPE, text=True, start_new_session=True,
-                            env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent)))
+                            env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2])))
     assert proc.stdout is not None
     name = proc.stdout.readline().strip()
 

@@ -9,7 +9,7 @@ no network access. A full-page screenshot of each is kept in
 ``test-output/release-page/``.
 
 Run as a script to check pages built elsewhere (e.g. an older version):
-``PYTHONPATH=. python3 tests/test_release_page.py PAGE.html...`` prints the problems.
+``PYTHONPATH=. python3 tests/integration/test_release_page.py PAGE.html...`` prints the problems.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ import pytest
 from pmrepo import manifest
 from pmrepo.notes.render import html_pages, markdown_to_html, render_notes
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 ARTIFACTS = ROOT / "test-output" / "release-page"
 REAL = ROOT / "releases" / "1.1.14-1.1.toml"

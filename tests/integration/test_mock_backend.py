@@ -59,7 +59,7 @@ from pmrepo.schedule.graph import build_graph
 from pmrepo.schedule.scheduler import JobSpec, Scheduler, Store
 from pmrepo.sources.fetch import Fetcher, prepare
 
-FAKE_DIR = Path(__file__).resolve().parent / "fake_mock"
+FAKE_DIR = Path(__file__).resolve().parents[1] / "fake_mock"
 NS = {"c": "http://linux.duke.edu/metadata/common", "repo": "http://linux.duke.edu/metadata/repo"}
 
 pytestmark = pytest.mark.skipif(not all(shutil.which(t) for t in ("rpmbuild", "createrepo_c", "rpm2archive")),
@@ -916,7 +916,7 @@ def test_two_runs_from_different_work_dirs_keep_apart(fake_mock, tmp_path: Path)
     them overlap): each uses only roots named for its own work directory, both finish, and
     each cleans only its own roots (nothing is left in mock's basedir)."""
     env = dict(os.environ, FAKE_MOCK_INIT_SECONDS="1", CI="true")
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     procs = []
     for name in ("a", "b"):
         argv = [sys.executable, str(root / "build.py"), "build", "--release", str(DEMO), "--dist", "el7",

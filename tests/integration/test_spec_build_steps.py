@@ -13,7 +13,7 @@ from pmrepo import manifest
 from pmrepo.render import specs
 from pmrepo.run import run
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REL = manifest.load(ROOT / "releases" / "1.1.14-1.1.toml")
 
 pytestmark = pytest.mark.skipif(shutil.which("rpmspec") is None,
