@@ -46,7 +46,10 @@ ENVIRONMENT: tuple[tuple[str, str], ...] = (
     ("PMREPO_MIN_FREE_MIB", "the free space preflight wants on the work and output filesystems (default: 1024)."),
     ("PMREPO_PYPI_URL", "the PyPI JSON API upstream asks (default: https://pypi.org/pypi)."),
     ("PMREPO_CONTAINERS_CONF", "podman's containers.conf for the container tests (empty: podman's own)."),
-    ("PMREPO_DEBIAN_MIRROR", "the Debian mirror the local test image is made from (default: http://deb.debian.org/debian)."),
+    (
+        "PMREPO_DEBIAN_MIRROR",
+        "the Debian mirror the local test image is made from (default: http://deb.debian.org/debian).",
+    ),
     ("PMREPO_IMAGE_TMP", "where the local test image is assembled (default: /var/tmp)."),
     ("PMREPO_BROWSER", "the browser setup and the release page test use instead of chromium."),
     ("CI", "true: progress is printed as plain lines, never rewritten in place."),
@@ -139,7 +142,7 @@ def _synopsis(name: str) -> str:
     return " ".join(usage.split())
 
 
-def _options(name: str) -> Iterable[Opt]:
+def command_options(name: str) -> Iterable[Opt]:
     for group in COMMANDS[name].groups:
         yield from GROUPS[group]
 
@@ -169,12 +172,19 @@ def render() -> str:
     ]
     for paragraph in DESCRIPTION:
         lines += [".PP", roff(paragraph)]
-    lines += [".SH OPTIONS", *_tagged([("-v, --verbose", "log every external command line"),
-                                       ("-h, --help", "show the help of pmrepo or of a command")])]
+    lines += [
+        ".SH OPTIONS",
+        *_tagged(
+            [
+                ("-v, --verbose", "log every external command line"),
+                ("-h, --help", "show the help of pmrepo or of a command"),
+            ]
+        ),
+    ]
     lines.append(".SH COMMANDS")
     for name, cmd in COMMANDS.items():
         lines += [f".SS {roff(name)}", roff(cmd.text) + ".", ".PP", r"\fB" + roff(_synopsis(name)) + r"\fR"]
-        lines += _tagged((invocation(o), str(o.kw.get("help", ""))) for o in _options(name))
+        lines += _tagged((invocation(o), str(o.kw.get("help", ""))) for o in command_options(name))
     lines += [".SH EXIT STATUS", *_tagged(EXIT_STATUS)]
     lines += [".SH ENVIRONMENT", *_tagged(ENVIRONMENT)]
     lines += [".SH FILES", *[line for tag, text in FILES for line in (".TP", r"\fI" + roff(tag) + r"\fR", roff(text))]]
