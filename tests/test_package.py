@@ -138,7 +138,7 @@ def test_pip_install_puts_the_man_page_where_man_finds_it(installed: tuple[Path,
     <prefix>/share/man), so an installed pmrepo has its manual."""
     if shutil.which("man") is None:
         pytest.skip("no man command (man-db): `make setup` installs it (pmrepo/hostsetup.py's TOOLS)")
-    pmrepo, cwd = installed
+    pmrepo, _ = installed
     page = pmrepo.parent.parent / "share" / "man" / "man1" / "pmrepo.1"
     assert page.is_file(), sorted(str(p) for p in pmrepo.parent.parent.rglob("*.1"))
     assert page.read_bytes() == (ROOT / "docs" / "pmrepo.1").read_bytes()
