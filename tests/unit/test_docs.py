@@ -75,7 +75,8 @@ def tree_files() -> frozenset[str]:
 def code_words() -> frozenset[str]:
     words: set[str] = set()
     for name in tree_files():
-        if name.startswith(CODE_DIRS) or name == "Makefile":
+        planted_here = name == "tests/unit/test_docs.py"  # its planted names are no code
+        if (name.startswith(CODE_DIRS) or name == "Makefile") and not planted_here:
             path = ROOT / name
             if path.suffix in (".py", ".yml", ".j2", ".toml", ".cfg", "") and path.is_file():
                 words |= set(re.findall(r"\w+", path.read_text(errors="replace")))
