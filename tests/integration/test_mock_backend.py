@@ -209,7 +209,7 @@ MOCK_TEMPLATE_REPO = {"failovermethod": "priority", "skip_if_unavailable": "Fals
 #  - no [centos-sclo-sclo]/[centos-sclo-rh] (enabled for the x86_64 build root in centos-6.tpl and centos-7.tpl;
 #    only the bootstrap's yum_install_command disables them): Software Collections packages are namespaced
 #    (devtoolset-N-*, rh-*) and satisfy no ordinary BuildRequires of the components; leaving them out keeps
-#    the build roots on the repositories the install check and closure gate use (README: mock build host).
+#    the build roots on the repositories the install check and closure gate use (docs/mock-build-host.md).
 #  - no [fastrack]/[centosplus]: disabled in the template.
 QUALIFIED = {"centos:6": "quay.io/centos/centos:6"}
 EPEL_ARCHIVE = {"el6": "https://archives.fedoraproject.org/pub/archive/epel/6/$basearch/",

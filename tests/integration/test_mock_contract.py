@@ -98,7 +98,7 @@ def test_backend_configs_load_in_mock_as_its_templates(ref, templates, home, tmp
                 "use_bootstrap", "use_bootstrap_image", "target_arch", "legal_host_arches"):
         assert ours.get(key) == theirs.get(key), key
     # the template's yum_install_command adds --disablerepo=centos-sclo* for its SCLo repos, which
-    # pmrepo leaves out (README: mock build host): mock's own default is left
+    # pmrepo leaves out (docs/mock-build-host.md): mock's own default is left
     assert theirs["yum_install_command"] == ours["yum_install_command"] + " --disablerepo=centos-sclo*"
     assert ours["bootstrap_image"] == SHORTNAMES.get(theirs["bootstrap_image"], theirs["bootstrap_image"])
     ours_yum, theirs_yum = sections(ours["yum.conf"]), sections(theirs["yum.conf"])

@@ -122,3 +122,41 @@ def test_upstream_of_the_installed_demo_reads_its_bundled_upstreams(installed: t
     data = json.loads(proc.stdout)
     assert "site-packages/pmrepo/demo/upstream/" in data["components"][0]["upstream"]["location"]
     assert data["set"] == ["libdemo=1.3-1", "demod=1.1-1"]
+
+
+def man_warnings(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``man`` with every groff warning on, 80 columns, no pager: what it printed and warned."""
+    env = {**env, "MANWIDTH": "80", "MANPAGER": "cat", "PAGER": "cat", "LC_ALL": "C.UTF-8"}
+    return subprocess.run(["man", "--warnings=all", *argv], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, env=env, timeout=120)
+
+
+def test_pip_install_puts_the_man_page_where_man_finds_it(installed: tuple[Path, Path]) -> None:
+    """`pip install .` installs share/man/man1/pmrepo.1 (the checked-in page, byte for byte); `man -l`
+    renders it without a warning and `man pmrepo` finds it through PATH (man-db maps <prefix>/bin to
+    <prefix>/share/man), so an installed pmrepo has its manual."""
+    if shutil.which("man") is None:
+        pytest.skip("no man command (man-db): `make setup` installs it (pmrepo/hostsetup.py's TOOLS)")
+    pmrepo, _ = installed
+    page = pmrepo.parent.parent / "share" / "man" / "man1" / "pmrepo.1"
+    assert page.is_file(), sorted(str(p) for p in pmrepo.parent.parent.rglob("*.1"))
+    assert page.read_bytes() == (ROOT / "docs" / "pmrepo.1").read_bytes()
+    env = {k: v for k, v in os.environ.items() if k not in ("MANPATH", "PYTHONPATH", "VIRTUAL_ENV")}
+    proc = man_warnings(["-l", str(page)], env)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert "pmrepo - build, check and publish a Pacemaker repository package" in proc.stdout
+    for section in ("SYNOPSIS", "COMMANDS", "ENVIRONMENT", "FILES", "SEE ALSO"):
+        assert f"\n{section}\n" in proc.stdout, section
+    env["PATH"] = f"{pmrepo.parent}:{env.get('PATH', '/usr/bin:/bin')}"
+    proc = man_warnings(["-w", "pmrepo"], env)
+    assert proc.returncode == 0 and proc.stdout.strip() == str(page), proc.stdout + proc.stderr
+
+
+def test_man_warns_on_a_broken_page(tmp_path: Path) -> None:
+    """The warning check above can fail: a page with an unknown request and a bad escape is warned about."""
+    if shutil.which("man") is None:
+        pytest.skip("no man command (man-db): `make setup` installs it (pmrepo/hostsetup.py's TOOLS)")
+    broken = tmp_path / "broken.1"
+    broken.write_text((ROOT / "docs" / "pmrepo.1").read_text() + ".XYZZY not a macro\n\\(zz\n")
+    proc = man_warnings(["-l", str(broken)], dict(os.environ))
+    assert proc.stderr != ""
