@@ -52,10 +52,10 @@ from .publish_targets import (
     DirTarget,
     HttpTarget,
     Target,
-    _token,
     make_target,
     old_re,
     staging_re,
+    staging_token,
 )
 from .records import BuildRecord, CheckResults, RecordError
 
@@ -175,7 +175,7 @@ def plan_actions(
         )
     stale = sorted(e for e in entries if staging_re(release_id).match(e))
     actions: list[Action] = []
-    staging = f".staging-{release_id}-{_token()}"
+    staging = f".staging-{release_id}-{staging_token()}"
     if stale and target.reuse_staging:
         staging, stale = stale[0], stale[1:]
     actions += [Action("remove", s) for s in stale]
@@ -223,7 +223,7 @@ def _execute(target: Target, source_dir: Path, action: Action, expected: dict[st
         target.exchange(action.name, action.dest)  # the new release is in place; the old one has the staging name
         _remove_quietly(target, action.name)
     elif action.op == "swap":
-        old = f".old-{action.dest}-{_token()}"
+        old = f".old-{action.dest}-{staging_token()}"
         target.rename(action.dest, old)
         try:
             target.rename(action.name, action.dest)

@@ -80,7 +80,7 @@ def old_re(release_id: str) -> re.Pattern[str]:
     return re.compile(rf"^\.old-{re.escape(release_id)}-[0-9a-f]{{{TOKEN_HEX}}}\Z")
 
 
-def _token() -> str:
+def staging_token() -> str:
     return secrets.token_hex(TOKEN_HEX // 2)
 
 

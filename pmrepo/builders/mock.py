@@ -75,8 +75,8 @@ from .mock_exits import (
     MockError,
     MockPrivilegeError,
     MockVersionError,
-    _fmt,
     explaining_tail,
+    format_version,
     mock_error,
     parse_version,
 )
@@ -176,7 +176,7 @@ class MockBuilder(Builder):
             res = run([self.mock_cmd, "--version"], check=False)
             text = res.output.strip()
             version = parse_version(text)
-            need = _fmt(MIN_MOCK_VERSION)
+            need = format_version(MIN_MOCK_VERSION)
             if res.returncode != 0 and PLAIN_ROOT_RE.search(text):
                 raise MockPrivilegeError(
                     f"`{self.mock_cmd} --version` refused to run: mock will not run from the "
@@ -200,7 +200,7 @@ class MockBuilder(Builder):
                 )
             if version < MIN_MOCK_VERSION:
                 raise MockVersionError(
-                    f"mock {_fmt(version)} is too old: pmrepo needs mock >= {need} for "
+                    f"mock {format_version(version)} is too old: pmrepo needs mock >= {need} for "
                     f"{MIN_MOCK_REASON} — fix: install mock >= {need} (e.g. from EPEL/Fedora)"
                 )
             self._version = version
