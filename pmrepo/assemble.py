@@ -196,7 +196,7 @@ class Assembly:
         if self.signer:
             for repo in trees.values():
                 self.signer.sign_repo(repo)
-            pubkey = self.signer.public_key(where.public_key(rel.repo_id))
+            pubkey = self.signer.public_key(where.public_key(rel.repo("main").repo_id))
         self.say(
             f"{dist.name}: repositories of {len(ship) + 1} packages, {len(debug)} debuginfo, {len(srpms)} SRPMs "
             f"({time.monotonic() - t0:.1f}s)"

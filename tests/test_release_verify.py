@@ -171,7 +171,7 @@ def _rebuilt_with_edited_repomd(published: Published, copy: Path, tmp: Path) -> 
     repomd.write_text(repomd.read_text().replace("<revision>", "<revision>9"))
     where = DistLayout(tmp / "work", Output(tmp / "out"), tmp / "staging", "el7", RID)
     rpms = repopkg.build_repo_packages(rel, dist, where, trees=trees, log=tmp / "build.log",
-                                       gpg_key=signed_work.public_key(rel.repo_id), sbom_name=where.sbom_name)
+                                       gpg_key=signed_work.public_key(rel.repo("main").repo_id), sbom_name=where.sbom_name)
     shutil.copyfile(next(p for p in rpms if p.name == Path(MAIN).name), copy / MAIN)
 
 

@@ -372,7 +372,7 @@ class Session:
             return False
         names = {n for p in rpms for n in rel.repo_package_names() if p.name.startswith(f"{n}-{rel.version}-")}
         problems, found = [], []
-        for repo in rel.repos:
+        for repo in rel.repositories:
             if repo.package not in names:
                 continue
             repo_file = repo.repo_path
@@ -403,7 +403,7 @@ class Session:
             f"{tool} -y -v {opts}repolist enabled 2>&1; echo {_MARK} $?; "
             + "; ".join(
                 f"echo {shlex.quote(r.repo_id)} $(ls {shlex.quote(r.rpm_dir)} 2>/dev/null | grep -c '\\.rpm$')"
-                for r in rel.repos
+                for r in rel.repositories
             )
         )
         listing, _, after = res.output.partition(_MARK + " ")
@@ -425,7 +425,7 @@ class Session:
                 seen[current] = int(m.group(1).replace(",", ""))
         tree = {parts[0]: int(parts[1]) for parts in (ln.split() for ln in counts.splitlines()) if len(parts) == 2}
         problems = []
-        for repo in rel.repos:
+        for repo in rel.repositories:
             if repo.repo_id not in seen:
                 problems.append(f"[{repo.repo_id}] not listed")
             elif seen[repo.repo_id] != tree.get(repo.repo_id, -1):
@@ -440,7 +440,7 @@ class Session:
         self.record(
             name,
             PASS,
-            ", ".join(f"[{r.repo_id}] {seen[r.repo_id]}" for r in rel.repos)
+            ", ".join(f"[{r.repo_id}] {seen[r.repo_id]}" for r in rel.repositories)
             + (f"; GPG key imported from gpgkey=: {', '.join(keys)}" if keys else ""),
             t0,
         )
@@ -486,7 +486,7 @@ def erase_repo_packages(s: Session, installed: bool, release: Release | None = N
 
 def repo_roots(rels: Sequence[Release]) -> list[str]:
     """The directories the releases' repository packages install under (parent and each root)."""
-    return sorted({d for r in rels for d in (r.parent_dir, *(x.prefix for x in r.repos))})
+    return sorted({d for r in rels for d in (r.parent_dir, *(x.prefix for x in r.repositories))})
 
 
 def paths_under(s: Session, dirs: Sequence[str], limit: int | None = None) -> set[str]:
@@ -518,7 +518,7 @@ def nothing_left(s: Session, ours: Mapping[str, str], also: Sequence[Release] = 
     left_files = sorted(paths_under(s, dirs, limit=50))
     if left_files:
         problems.append(f"left under {', '.join(dirs)}: {some(left_files)}")
-    files = sorted({x.repo_file for r in rels for x in r.repos})
+    files = sorted({x.repo_file for r in rels for x in r.repositories})
     res = s.sh(
         "for f in "
         + " ".join(shlex.quote(f"{YUM_REPOS_D}/{f}") + "*" for f in files)

@@ -236,7 +236,7 @@ def _check_repo_files(r: _Run, new_files: dict[str, tuple[str, str]], old_files:
     t0 = time.monotonic()
     problems: list[str] = []
     notes: list[str] = []
-    for repo in r.new.repos:
+    for repo in r.new.repositories:
         path = repo.repo_path
         want = new_files.get(path, ("", ""))[1]
         if not want:
@@ -253,7 +253,7 @@ def _check_repo_files(r: _Run, new_files: dict[str, tuple[str, str]], old_files:
             problems.append(f"{path} is not the new package's file ({'missing' if path not in sums else 'differs'})")
         else:
             notes.append(f"{repo.repo_file} new")
-    ours_repo = {x.repo_path for x in r.new.repos}
+    ours_repo = {x.repo_path for x in r.new.repositories}
     stale = sorted({p for p in old_files if p.startswith(f"{YUM_REPOS_D}/") and p not in ours_repo})
     if stale:
         res = r.s.sh(
