@@ -19,7 +19,19 @@ def test_default_checks_order_and_switches() -> None:
     everything = default_checks(rel, CheckOptions(container="podman"), previous=lambda d: (rel, []))
     assert [c.id for c in everything] == ["fresh-root-install", "digest", "compat", "closure", "rpmlint", "nevra",
                                           "install", "upgrade"]
-    assert [type(c) for c in everything] == list(checks.CHECK_CLASSES)  # the classes required_records reads
+    # the full list required_records reads is this list, and it holds every check class of the package
+    assert [type(c) for c in checks.every_check()] == [type(c) for c in everything]
+    assert not hasattr(checks, "CHECK_CLASSES")  # one list, not a second that can drift from it
+    import importlib
+    import pkgutil
+    for mod in pkgutil.walk_packages([str(PACKAGE)], "pmrepo.checks."):
+        importlib.import_module(mod.name)
+
+    def subclasses(cls: type) -> set[type]:
+        return {s for c in cls.__subclasses__() for s in (c, *subclasses(c))}
+
+    defined = {c for c in subclasses(checks.Check) if c.__module__.startswith("pmrepo.checks.")}
+    assert defined == {type(c) for c in everything}, "a Check subclass the one list does not make"
     assert [c.name for c in default_checks(rel)] == ["fresh-root install", "digest gate", "compat gate",
                                                      "closure gate", "rpmlint gate", "NEVRA gate"]
     assert [c.id for c in default_checks(rel, CheckOptions(install_check=False, gates=False))] == []
