@@ -17,6 +17,9 @@ from .manifest_model import (
     DIR_RE as DIR_RE,
 )
 from .manifest_model import (
+    HTTP_OR_FILE_URL_RE as HTTP_OR_FILE_URL_RE,
+)
+from .manifest_model import (
     IMAGE_RE as IMAGE_RE,
 )
 from .manifest_model import (
@@ -42,9 +45,6 @@ from .manifest_model import (
 )
 from .manifest_model import (
     TEXT_CONTROL_RE as TEXT_CONTROL_RE,
-)
-from .manifest_model import (
-    URL_RE as URL_RE,
 )
 from .manifest_model import (
     VERSION_RE as VERSION_RE,

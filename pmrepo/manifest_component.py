@@ -7,7 +7,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .manifest_model import NAME_RE, REQUIRE_OPS, SHA256_RE, URL_RE, VERSION_RE, Component, Source, redact_url
+from .manifest_model import (
+    HTTP_OR_FILE_URL_RE,
+    NAME_RE,
+    REQUIRE_OPS,
+    SHA256_RE,
+    VERSION_RE,
+    Component,
+    Source,
+    redact_url,
+)
 from .manifest_read import (
     Reader,
     confined_path,
@@ -41,7 +50,7 @@ def _load_source(r: Reader, root: Path, data: Any, where: str, comp: str, versio
         )
     path: Path | None = None
     if url is not None:
-        if not isinstance(url, str) or not URL_RE.match(url):
+        if not isinstance(url, str) or not HTTP_OR_FILE_URL_RE.match(url):
             raise r.fail(
                 f"{where}.url",
                 f"must be an http(s):// or file:// URL, got {redact_url(url) if isinstance(url, str) else url!r}",

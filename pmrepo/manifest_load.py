@@ -19,9 +19,9 @@ from .manifest_model import (
     ARCH_RE,
     CONTROL_RE,
     DEFAULTS,
+    HTTP_OR_FILE_URL_RE,
     IMAGE_RE,
     NAME_RE,
-    URL_RE,
     VERSION_RE,
     Component,
     Dist,
@@ -110,7 +110,7 @@ def _repos(r: Reader, data: dict[str, Any], key: str, where: str) -> dict[str, s
     for name, value in repos.items():
         if not NAME_RE.match(name):
             raise r.fail(f"{where}.{key}.{name}", f"invalid repo id {name!r}", "use letters, digits and ._+-")
-        if not URL_RE.match(value):
+        if not HTTP_OR_FILE_URL_RE.match(value):
             raise r.fail(
                 f"{where}.{key}.{name}",
                 f"{value!r} is not an http(s):// or file:// URL",
@@ -242,7 +242,7 @@ def _release_values(r: Reader, rel: Mapping[str, Any]) -> dict[str, str]:
         ("metapackage", NAME_RE, "use letters, digits and ._+-"),
         ("group_id", NAME_RE, "use letters, digits and ._+-"),
         ("arch", ARCH_RE, 'write arch = "x86_64"'),
-        ("url", URL_RE, 'write url = "https://…" (no spaces)'),
+        ("url", HTTP_OR_FILE_URL_RE, 'write url = "https://…" (no spaces)'),
     ):
         if not pattern.match(values[key]):
             raise r.fail(f"release.{key}", f"invalid value {values[key]!r}", fix)

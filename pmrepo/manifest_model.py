@@ -32,7 +32,8 @@ SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
 ARCH_RE = re.compile(r"^[A-Za-z0-9_]+\Z")
 REPO_FILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*\.repo\Z")
 IMAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*\Z")  # an image reference, never an option
-URL_RE = re.compile(r"^(https?|file)://[^\s]+\Z")
+# a manifest URL (a source, a dist repository, the project page): http(s):// or file://, no whitespace
+HTTP_OR_FILE_URL_RE = re.compile(r"^(https?|file)://[^\s]+\Z")
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")  # one-line text: no newline, tab or other control character
 TEXT_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # multi-line text: newlines and tabs only
 REQUIRE_OPS = ("=", ">=", "any", "none")

@@ -58,7 +58,7 @@ from pathlib import Path
 
 from ..errors import BuildError, UsageError
 from ..fsutil import NotRegularFileError, copy_regular, write_atomic
-from ..manifest import Dist, redact_url
+from ..manifest import IMAGE_RE, Dist, redact_url
 from ..run import require_tool, run
 from . import mock_config, mock_roots
 from .base import Builder, BuildOutput, BuildRequest
@@ -150,7 +150,7 @@ class MockBuilder(Builder):
         if not re.match(r"^[A-Za-z0-9_.-]+\Z", self.uniqueext_prefix):
             raise UsageError(f"mock uniqueext_prefix {self.uniqueext_prefix!r} — fix: use letters, digits and ._-")
         for key, image in self.bootstrap_images.items():
-            if not mock_config.IMAGE_RE.match(image):
+            if not IMAGE_RE.match(image):
                 raise UsageError(
                     f"mock bootstrap_image{'.' + key if key else ''}={image!r}: not an image "
                     "reference — fix: e.g. quay.io/centos/centos:7"

@@ -161,7 +161,7 @@ def _with_mirror() -> type[manifest.Repository]:
     """A Repository with one more per-repository value, declared in one place (its field)."""
     mirror = manifest.repo_value(main_default=lambda main: f"https://mirror.example/{main['repo_id']}",
                                  default=lambda kind, main, own: f"{main['mirror']}-{kind}",
-                                 pattern=manifest.URL_RE, main_fix="write {key} = \"https://…\"")
+                                 pattern=manifest.HTTP_OR_FILE_URL_RE, main_fix="write {key} = \"https://…\"")
     cls: type[manifest.Repository] = dataclasses.make_dataclass(
         "MirroredRepository", [("mirror", str, mirror)], bases=(manifest.Repository,), frozen=True)
     return cls
