@@ -249,7 +249,7 @@ class Assembly:
                 unchecked=tuple(c for c in REQUIRED_CHECKS if c not in notes),
                 signed=pubkey is not None,
                 backend=self.backend,
-                packages={rpm_name(p): rpm_vr(p) for p in [*ship, meta_rpm]},
+                packages=shipped_versions(content, [*ship, meta_rpm]),
                 files=files,
                 shippable=not self.unshippable,
                 not_shippable=self.unshippable,
@@ -336,9 +336,14 @@ def rpm_name(path: Path) -> str:
     return path.name[: -len(".rpm")].rsplit(".", 1)[0].rsplit("-", 2)[0]
 
 
-def rpm_vr(path: Path) -> str:
-    parts = path.name[: -len(".rpm")].rsplit(".", 1)[0].rsplit("-", 2)
-    return f"{parts[1]}-{parts[2]}"
+def shipped_versions(content: sbom.DistContent, shipped: Sequence[Path]) -> dict[str, str]:
+    """name -> version-release of the ``shipped`` packages (the main repository's), in their order,
+    as their own headers say (the record ``sbom.collect`` read from each RPM), not parsed out of a file name."""
+    main = {r.file_name: r for r in content.rpms if r.repository == "main"}
+    missing = [p.name for p in shipped if p.name not in main]
+    if missing:
+        raise BuildError(f"{content.dist}: no header record of {', '.join(missing)} in the main repository")
+    return {main[p.name].name: f"{main[p.name].version}-{main[p.name].release}" for p in shipped}
 
 
 # Release fields that do not shape the packages of a dist: where the manifest is, the notes' texts,
