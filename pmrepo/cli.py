@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -145,10 +144,6 @@ def _preflight(pipe: Pipeline, args: argparse.Namespace) -> object:
 
 
 def _publish(pipe: Pipeline, args: argparse.Namespace) -> None:
-    from .publish_targets import ENV_INSECURE_AUTH
-
-    if args.allow_insecure_auth:  # read by publish_targets.make_target, also in the preflight run_publish makes
-        os.environ[ENV_INSECURE_AUTH] = "1"
     pipe.run_publish(args.target, dry_run=args.dry_run, replace=args.replace, allow_unchecked=args.allow_unchecked)
 
 

@@ -32,3 +32,4 @@ class Options:
     components: tuple[str, ...] = ()  # `build --component`: only these and what they need from the chain
     json: bool = False  # `upstream --json`: the report as JSON on stdout
     upstream_timeout: float = 30.0  # `upstream --timeout`: seconds per upstream
+    allow_insecure_auth: bool = False  # `publish --allow-insecure-auth`: credentials over plain http://

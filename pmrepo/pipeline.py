@@ -565,6 +565,7 @@ class Pipeline:
                 dry_run=dry_run,
                 replace=replace,
                 allow_unchecked=allow_unchecked,
+                allow_insecure_auth=self.opts.allow_insecure_auth,
             )
         if not dry_run:
             self.say(f"published {result.files} files to {result.url}")

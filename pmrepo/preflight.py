@@ -55,6 +55,7 @@ class Needs:
     sign: bool = False
     target: str | None = None  # publish target (None: not publishing)
     replace: bool = False
+    allow_insecure_auth: bool = False  # publish credentials may go over plain http:// (--allow-insecure-auth)
     container: str = "none"  # engine of the container install test: none, auto, podman, docker
     container_image: str | None = None  # one image for every dist, "local", or None (each dist's image)
 
@@ -190,7 +191,14 @@ def _probe(inp: Input, needs: Needs, log: Path) -> tuple[list[str], list[str]]:
     if needs.target:
         from .publish import preflight as publish_preflight
 
-        mirror = pool.submit(publish_preflight, needs.target, inp.release.release_id, replace=needs.replace, log=log)
+        mirror = pool.submit(
+            publish_preflight,
+            needs.target,
+            inp.release.release_id,
+            replace=needs.replace,
+            log=log,
+            allow_insecure_auth=needs.allow_insecure_auth,
+        )
     pool.shutdown(wait=False)
     bad: list[str] = []
     good: list[str] = []

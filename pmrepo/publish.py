@@ -420,11 +420,18 @@ def _unchecked(out: Output, meta: BuildRecord, manifest: Path, required: Mapping
 # preflight
 
 
-def preflight(target_url: str, release_id: str, *, replace: bool = False, log: Path | None = None) -> list[str]:
+def preflight(
+    target_url: str,
+    release_id: str,
+    *,
+    replace: bool = False,
+    log: Path | None = None,
+    allow_insecure_auth: bool = False,
+) -> list[str]:
     """What publishing ``release_id`` to ``target_url`` needs from the mirror,
     checked without changing anything there: one line per problem (none: ready)."""
     try:
-        target = make_target(target_url, log)
+        target = make_target(target_url, log, allow_insecure_auth=allow_insecure_auth)
         try:
             names = target.list_root()
         finally:
