@@ -376,11 +376,6 @@ class MockBuilder(Builder):
                 write_atomic(path, text.decode())
         return path
 
-    def roots_in_use(self) -> list[tuple[str, str]]:
-        """(root, uniqueext) of every root this run initialised and has not cleaned."""
-        with self._slot_lock:
-            return sorted(self._roots)
-
     def finish(self, log_dir: Path) -> None:
         """End of the run (unless keep_roots): ``mock --clean`` every build root this run left. The
         bootstrap roots and the caches stay: the next run pulls no image and installs nothing from

@@ -83,15 +83,6 @@ class Findings:
     def warning(self, file: str | os.PathLike[str], check: str, message: str, kind: str | None = None) -> Finding:
         return self.add(file, Severity.WARNING, check, message, kind)
 
-    def waive(self, waivers: Mapping[str, str]) -> None:
-        """Turn the errors whose kind id is in ``waivers`` (id -> reason) into notes."""
-        self.findings[:] = [
-            Finding(f.file, Severity.INFO, f.check, f"waived ({waivers[f.id]}): {f.message}", f.id)
-            if f.severity is Severity.ERROR and f.id in waivers
-            else f
-            for f in self.findings
-        ]
-
     @property
     def errors(self) -> list[Finding]:
         return [f for f in self.findings if f.severity is Severity.ERROR]

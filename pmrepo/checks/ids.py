@@ -1,5 +1,5 @@
 """Stable finding ids (rpmlint's model): one id per kind of finding, described
-once here; reports carry them (``<check>-<dist>.json``) and waivers name them.
+once here; reports carry them (``<check>-<dist>.json``).
 
 rpmlint's own ids pass through as ``rpmlint.<its id>`` (described by
 ``rpmlint -e <id>``).
