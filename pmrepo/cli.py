@@ -147,6 +147,13 @@ def _publish(pipe: Pipeline, args: argparse.Namespace) -> None:
     pipe.run_publish(args.target, dry_run=args.dry_run, replace=args.replace, allow_unchecked=args.allow_unchecked)
 
 
+def _explain(args: argparse.Namespace) -> int:  # no pipeline: the descriptions of the finding ids
+    from .checks import explain
+
+    print(explain(args.finding))
+    return 0
+
+
 def _verify(args: argparse.Namespace) -> int:  # no pipeline: it needs no manifest, only what was published
     from .release_verify import run_verify
 
@@ -239,6 +246,12 @@ COMMANDS: dict[str, Command] = {
             "check a published release: SHA256SUMS, signatures, repodata, SBOM and provenance against its files",
             ("verify",),
             standalone=_verify,
+        ),
+        Command(
+            "explain",
+            "print what a finding id of the checks' reports means (as rpmlint -e does)",
+            ("explain",),
+            standalone=_explain,
         ),
         Command(
             "new-release",

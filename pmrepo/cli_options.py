@@ -232,6 +232,14 @@ GROUPS: dict[str, tuple[Opt, ...]] = {
             help="the public key to trust (got from elsewhere; default: the key the release ships)",
         ),
     ),
+    "explain": (
+        opt(
+            "finding",
+            metavar="FINDING-ID",
+            help="a finding id from a check's report (e.g. compat.rpmlib, rpmlint.no-group-tag), "
+            "or a check's prefix (compat) for all of its kinds",
+        ),
+    ),
     "new_release": (
         opt(
             "--from",

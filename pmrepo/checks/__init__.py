@@ -28,8 +28,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import UsageError
 from ..manifest import Dist, Release
 from ..progress import Say, StepFn
+from . import ids
 from .base import Check, CheckContext, DistRun, Finding, Findings, Outcome, Severity, run_checks, summary
 from .closure import ClosureCheck
 from .compat import CompatCheck
@@ -38,6 +40,7 @@ from .digest import DigestCheck
 from .freshroot import FreshRootInstall
 from .nevra import NevraCheck, Predecessor, PredecessorOf
 from .rpmlint import RpmlintCheck, release_filters
+from .rpmlint import explain as rpmlint_explain
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,34 @@ REQUIRED_CHECKS = required_records()
 # the same, check by check: id -> record (publish reads each one's latest result in gates/results.json)
 REQUIRED_CHECK_IDS: dict[str, str] = {c.id: c.record for c in every_check() if c.required}
 
+
+def explain(finding_id: str) -> str:
+    """``pmrepo explain``: what a finding id means (rpmlint's ``-e``). A check's own prefix
+    (``compat`` or ``compat.``) lists its kinds; ``rpmlint.<id>`` is described by rpmlint itself."""
+    check = finding_id.removesuffix(".")
+    mine = [k for k in ids.KINDS if k.startswith(check + ".")]
+    if finding_id in ids.KINDS:
+        return f"{finding_id}: {ids.KINDS[finding_id].description}"
+    if finding_id.startswith(ids.RPMLINT_PREFIX) and check != "rpmlint":
+        name = finding_id.removeprefix(ids.RPMLINT_PREFIX)
+        said = rpmlint_explain([name])
+        if name not in said:
+            raise UsageError(
+                f"explain: rpmlint has no description of {name!r} (`rpmlint -e {name}`) — fix: copy the id "
+                "from a report's finding (its [id] or the JSON's \"id\")"
+            )
+        return f"{finding_id}: {said[name]}"
+    if mine:
+        return "\n".join(f"{k}: {ids.KINDS[k].description}" for k in mine)
+    same_check = [k for k in ids.KINDS if k.split(".", 1)[0] == finding_id.split(".", 1)[0]]
+    fix = (
+        f"use one of {', '.join(same_check)}"
+        if same_check
+        else f"a finding id starts with one of {', '.join(ids.prefixes())} (`pmrepo explain compat` lists a check's)"
+    )
+    raise UsageError(f"explain: no finding kind {finding_id!r} — fix: {fix}")
+
+
 __all__ = [
     "REQUIRED_CHECKS",
     "REQUIRED_CHECK_IDS",
@@ -130,6 +161,7 @@ __all__ = [
     "StepFn",
     "Upgrade",
     "default_checks",
+    "explain",
     "run_checks",
     "summary",
 ]

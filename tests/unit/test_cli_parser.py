@@ -80,7 +80,8 @@ def test_every_option_fills_an_options_field_or_is_read_by_its_command() -> None
     read_by_commands = {"mock_opt", "clean_roots", "host_buildrequires",  # -> backend_options
                         "target", "dry_run", "replace", "allow_unchecked",  # publish/preflight
                         "from_", "version", "new_release", "date", "set", "output", "from_upstream",  # new-release
-                        "location", "key"}  # verify
+                        "location", "key",  # verify
+                        "finding"}  # explain
     names = {f.name for f in fields(Options)}
     dests = {o.dest for group in cli.GROUPS.values() for o in group}
     assert dests - names == read_by_commands
