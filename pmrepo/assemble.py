@@ -125,7 +125,7 @@ class Assembly:
         with self.step(f"{dist.name}: repository and repo packages"):
             meta_rpm, repo_rpms, pubkey, content = self._assemble(ship, debug, srpms, comps_xml)
         inputs = self._build_inputs(results, content)
-        return self._publish_local(key, ship, meta_rpm, repo_rpms, pubkey, (content, inputs, run_info))
+        return self._check_and_place(key, ship, meta_rpm, repo_rpms, pubkey, (content, inputs, run_info))
 
     def _attestations_missing(self) -> str | None:
         """What an earlier output lacks of the SBOM and provenance (None: both there)."""
@@ -215,7 +215,7 @@ class Assembly:
         self.say(f"{dist.name}: built {', '.join(p.name for p in repo_rpms)} ({time.monotonic() - t0:.1f}s)")
         return meta_rpm, repo_rpms, pubkey, content
 
-    def _publish_local(
+    def _check_and_place(
         self,
         key: str,
         ship: list[Path],
@@ -224,6 +224,9 @@ class Assembly:
         pubkey: Path | None,
         attest: tuple[sbom.DistContent, BuildInputs, RunInfo],
     ) -> Path:
+        """Fill a new staging output (the repo packages, the public key, the SBOM), run the checks
+        on it, write its build.json and provenance, then rename it into place as the dist's output
+        (nothing is published: ``publish`` uploads later). A failure leaves no staging behind."""
         rel, dist = self.release, self.dist
         content, inputs, run_info = attest
         staging = self.layout.new_staging()
