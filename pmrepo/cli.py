@@ -111,18 +111,26 @@ def _mock_clean(args: argparse.Namespace) -> int:  # no pipeline: no release is 
 
 
 def _new_release(args: argparse.Namespace) -> int:  # no pipeline: it writes a manifest
-    from .newrelease import check_args, derive, report
+    from .newrelease import check_args, derive, parse_to, report
     from .progress import default_console
 
+    old = [f for f, v in (("--release", args.old_release), ("--version", args.old_version)) if v is not None]
+    if old or args.to is None:
+        given = f"{' and '.join(old)} no longer name{'s' if len(old) == 1 else ''} the new release" if old else ""
+        raise UsageError(
+            f"new-release: {given or '--to is missing'} — fix: give the new release as --to VERSION-RELEASE, "
+            "e.g. --to 1.1.15-1.1 (--release is the manifest in every other command)"
+        )
+    version, release = parse_to(args.to)
     sets = list(args.set)
     if args.from_upstream:  # the newest upstream versions as --set values, then new-release as ever
         from .upstream_report import proposed_sets
 
         # its own arguments first: a wrong --date or --output costs no upstream check
-        check_args(args.from_, args.version, args.new_release, args.date, sets, args.output)
+        check_args(args.from_, version, release, args.date, sets, args.output)
 
         sets = proposed_sets(args.from_, args.workdir.resolve(), args.outdir.resolve(), sets) + sets
-    res = derive(args.from_, args.version, args.new_release, args.date, sets, args.output, console=default_console())
+    res = derive(args.from_, version, release, args.date, sets, args.output, console=default_console())
     print(report(res))
     return 0
 
