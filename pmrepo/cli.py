@@ -2,15 +2,17 @@
 
 ``COMMANDS`` is the one table of subcommands: each names its option groups (``cli_options.GROUPS``:
 one row per option; argparse parent parsers, so ``<step> --help`` lists only its own), its per-command
-policy and its ``Pipeline`` call. An option fills the ``options.Options`` field of its ``dest``:
-a new option is one row in ``GROUPS`` and one field of ``Options``.
+policy and either its ``Pipeline`` call or, for a command that needs no pipeline, its ``standalone``
+function here (``setup``, ``mock-clean``, ``verify``, ``explain``, ``new-release``, ``upstream``).
+An option fills the ``options.Options`` field of its ``dest`` (a new option is one row in ``GROUPS``
+and one field of ``Options``), unless its command reads it from the arguments itself.
 
-Every failure a user can cause ends in one line on stderr and a non-zero exit.
-This module parses arguments and makes one :class:`pmrepo.pipeline.Pipeline`
-call per subcommand; it imports only the pipeline, its options, the errors and the default
-directories (``defaults``) — and, for ``mock-clean`` (which concerns no release), the mock
-backend. The pipeline is imported lazily so that ``setup`` (``hostsetup``, which installs the
-pipeline's dependencies) runs before they exist.
+Every failure a user can cause ends in one line on stderr and a non-zero exit. This module parses
+arguments, turns them into ``Options`` and dispatches: one :class:`pmrepo.pipeline.Pipeline` call per
+pipeline subcommand, or the standalone function. At the top it imports only the option table, the
+options, the errors, the default directories (``defaults``) and the mock backend's option reader;
+the pipeline and what a standalone command uses are imported when that command runs, so that
+``setup`` (``hostsetup``, which installs the pipeline's dependencies) runs before they exist.
 """
 
 from __future__ import annotations

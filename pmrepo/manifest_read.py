@@ -1,5 +1,7 @@
 """Typed, validating access to a manifest's TOML values: every problem a ``ManifestError``
-that names the file, the field and the fix (used by ``manifest_load``)."""
+that names the file, the field and the fix: the ``Reader`` and the field helpers that the
+manifest's loaders share (``manifest_load``, ``manifest_component``, ``manifest_repos``,
+``manifest_upstream``)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
-"""What one run of the pipeline was asked to do: the CLI's options as one value.
+"""What one run was asked to do: the CLI's options as one value (``cli._options`` makes it),
+given to the ``Pipeline`` and to the standalone commands that take it (``upstream``).
 
-A new CLI option is one row of ``cli.COMMANDS``' option groups and one field here.
+A new CLI option is one row of ``cli_options.GROUPS`` and one field here, named by the row's
+``dest``; the options a command reads from its arguments itself (``publish --dry-run``,
+``new-release``'s, ``verify``'s) are not fields here.
 """
 
 from __future__ import annotations

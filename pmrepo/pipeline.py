@@ -1,13 +1,15 @@
-"""The release pipeline: the one orchestrator. Every CLI subcommand is one
-``Pipeline.run_<command>`` method (cli.py only parses arguments).
+"""The release pipeline: the one orchestrator. Every CLI subcommand that works on a release's
+build is one ``Pipeline.run_<command>`` method; the few that need no pipeline (``setup``,
+``mock-clean``, ``verify``, ``explain``, ``new-release``, ``upstream``) are cli.py's own.
 
 render → sources → plan (build graphs) → build (scheduler) → assemble
 (repository, metapackage, repo packages) → the checks (``pmrepo.checks``: one
 ordered list, the same for ``all`` and ``gate``) → output under
 ``repo/<release_id>/<dist>/`` (staging directory renamed into place) →
 notes, SHA256SUMS → publish. Every path comes from ``layout.Layout``.
-The pieces that need no ``Pipeline`` (the previous release for the upgrade test, the
-build plan's report, pinning, publishing) are in ``pipeline_tasks``.
+The pieces that need no ``Pipeline`` (the previous release for the upgrade test and the
+NEVRA gate, the build plan and its report, ``build --component``'s selection, pinning,
+publishing) are in ``pipeline_tasks``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The pipeline's pieces that need no ``Pipeline``: the previous release for the upgrade test
 (located here, handed to ``checks.Upgrade``) and its published output for the NEVRA gate
 (``checks.NevraCheck``) and the builds taken from it (``reuse``), a dist's build plan and
-``plan``'s report of it, pinning sources
+``plan``'s report of it, the jobs ``build --component`` selects, pinning sources
 (``pin``) and publishing the outputs (``publish``: SHA256SUMS, signed when the release is, and
 the verification of the upload). ``pipeline.Pipeline`` calls them with its release, layout and
 console."""

@@ -1,6 +1,7 @@
 """Everything a release run will need, checked before any work starts.
 
-``make release`` (and ``build.py publish``) call :func:`check` first: the
+The ``preflight`` command (``make release`` runs it first) calls :func:`check`;
+``publish`` asks :func:`problems` the same before it writes anything: the
 manifest and its sources, the build backend, the signing key (it must really
 sign), the mirror, the container engine and image, and the free disk space
 for the work and output directories. Every problem found is one line; all

@@ -2,7 +2,9 @@
 and what createrepo_c really indexed compared with what was put in the tree.
 
 Used on every reuse of a build-store entry (scheduler), after every
-createrepo_c run (repository) and by the digest gate.
+createrepo_c run (repository), by the digest gate, for build.json's record of
+every RPM (assemble), for a build taken from the previous release (reuse_take)
+and by ``verify``'s repository check (release_repo).
 """
 
 from __future__ import annotations

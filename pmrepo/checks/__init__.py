@@ -15,11 +15,12 @@ container test) runs only when every check before it passed. After the list,
 the first failure is raised (one line).
 
 ``build.json`` records the notes per ``record`` name: ``fresh-root install``,
-``gates`` (the four release gates, one note) and ``container install`` (the
+``gates`` (the five release gates, one note) and ``container install`` (the
 install test, and the upgrade's note after a ``;``).
 
 A new check: one ``Check`` subclass in this package and one line in
-``default_checks`` (plus its finding kinds in ``ids.py``).
+``default_checks`` (plus its finding kinds in ``ids.py``, which the reports and
+``explain`` describe).
 """
 
 from __future__ import annotations

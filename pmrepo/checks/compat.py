@@ -11,7 +11,7 @@ with the checksum repomd.xml gives.
 What each dist supports is table-driven: ``pmrepo.targets.SUPPORT``, keyed by
 the dist's RHEL major version, is the one place to change (the repository
 step reads the same table). Headers are read
-with ``rpm -qp --qf`` (``base.query_rpm``); the lead and header sizes
+with ``rpm -qp --qf`` (``rpmquery.query_rpm``); the lead and header sizes
 from the file's first bytes; repomd.xml with ``pmrepo.repomd.read_repomd``.
 """
 
