@@ -63,8 +63,8 @@ TARGETS = (
         "pmrepo/manifest/model.py",
         ("tests/unit/test_manifest_patterns.py", "tests/unit/test_manifest.py", "tests/unit/test_trust_boundary.py"),
         scope=(
-            "NAME_RE", "VERSION_RE", "SHA256_RE", "ARCH_RE", "REPO_FILE_RE", "IMAGE_RE", "URL_RE", "CONTROL_RE",
-            "TEXT_CONTROL_RE", "DIR_RE", "PREFIX_RE", "SYSTEM_DIRS", "redact_url",
+            "NAME_RE", "VERSION_RE", "SHA256_RE", "ARCH_RE", "REPO_FILE_RE", "IMAGE_RE", "HTTP_OR_FILE_URL_RE",
+            "CONTROL_RE", "TEXT_CONTROL_RE", "DIR_RE", "PREFIX_RE", "SYSTEM_DIRS", "redact_url",
         ),
         why="manifest validation patterns",
     ),

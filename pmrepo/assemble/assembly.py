@@ -126,7 +126,7 @@ class Assembly:
         with self.step(f"{dist.name}: repository and repo packages"):
             meta_rpm, repo_rpms, pubkey, content = self._assemble(ship, debug, srpms, comps_xml)
         inputs = self._build_inputs(results, content)
-        return self._publish_local(key, ship, meta_rpm, repo_rpms, pubkey, (content, inputs, run_info))
+        return self._check_and_place(key, ship, meta_rpm, repo_rpms, pubkey, (content, inputs, run_info))
 
     def _attestations_missing(self) -> str | None:
         """What an earlier output lacks of the SBOM and provenance (None: both there)."""
@@ -197,7 +197,7 @@ class Assembly:
         if self.signer:
             for repo in trees.values():
                 self.signer.sign_repo(repo)
-            pubkey = self.signer.public_key(where.public_key(rel.repo_id))
+            pubkey = self.signer.public_key(where.public_key(rel.repo("main").repo_id))
         self.say(
             f"{dist.name}: repositories of {len(ship) + 1} packages, {len(debug)} debuginfo, {len(srpms)} SRPMs "
             f"({time.monotonic() - t0:.1f}s)"
@@ -216,7 +216,7 @@ class Assembly:
         self.say(f"{dist.name}: built {', '.join(p.name for p in repo_rpms)} ({time.monotonic() - t0:.1f}s)")
         return meta_rpm, repo_rpms, pubkey, content
 
-    def _publish_local(
+    def _check_and_place(
         self,
         key: str,
         ship: list[Path],
@@ -225,6 +225,9 @@ class Assembly:
         pubkey: Path | None,
         attest: tuple[sbom.DistContent, BuildInputs, RunInfo],
     ) -> Path:
+        """Fill a new staging output (the repo packages, the public key, the SBOM), run the checks
+        on it, write its build.json and provenance, then rename it into place as the dist's output
+        (nothing is published: ``publish`` uploads later). A failure leaves no staging behind."""
         rel, dist = self.release, self.dist
         content, inputs, run_info = attest
         staging = self.layout.new_staging()
@@ -250,7 +253,7 @@ class Assembly:
                 unchecked=tuple(c for c in REQUIRED_CHECKS if c not in notes),
                 signed=pubkey is not None,
                 backend=self.backend,
-                packages={rpm_name(p): rpm_vr(p) for p in [*ship, meta_rpm]},
+                packages=shipped_versions(content, [*ship, meta_rpm]),
                 files=files,
                 shippable=not self.unshippable,
                 not_shippable=self.unshippable,
@@ -337,9 +340,14 @@ def rpm_name(path: Path) -> str:
     return path.name[: -len(".rpm")].rsplit(".", 1)[0].rsplit("-", 2)[0]
 
 
-def rpm_vr(path: Path) -> str:
-    parts = path.name[: -len(".rpm")].rsplit(".", 1)[0].rsplit("-", 2)
-    return f"{parts[1]}-{parts[2]}"
+def shipped_versions(content: sbom.DistContent, shipped: Sequence[Path]) -> dict[str, str]:
+    """name -> version-release of the ``shipped`` packages (the main repository's), in their order,
+    as their own headers say (the record ``sbom.collect`` read from each RPM), not parsed out of a file name."""
+    main = {r.file_name: r for r in content.rpms if r.repository == "main"}
+    missing = [p.name for p in shipped if p.name not in main]
+    if missing:
+        raise BuildError(f"{content.dist}: no header record of {', '.join(missing)} in the main repository")
+    return {main[p.name].name: f"{main[p.name].version}-{main[p.name].release}" for p in shipped}
 
 
 # Release fields that do not shape the packages of a dist: where the manifest is, the notes' texts,

@@ -117,9 +117,9 @@ def build_repo_packages(
     .repo file; with ``sbom_name`` also the SBOM of that name at each tree's root.
     ``spec_text`` may rewrite the rendered spec (tests build deliberately broken packages with it)."""
     trees = where.trees() if trees is None else trees
-    key_name = public_key_name(release.repo_id) if gpg_key else None
+    key_name = public_key_name(release.repo("main").repo_id) if gpg_key else None
     repo_files: dict[str, Path] = {}
-    for repo in release.repos:
+    for repo in release.repositories:
         path = where.spec(repo.repo_file)
         write_atomic(path, render_repo_file(release, dist, repo, key_name))
         repo_files[repo.kind] = path

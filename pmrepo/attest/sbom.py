@@ -225,7 +225,7 @@ def collect(release: Release, dist: Dist, trees: Mapping[str, Path], *, log: Pat
     rpms, srpm_files = _read_rpms(trees, log)
     repo_packages = tuple(
         RepoPackage(r.kind, r.rpm_name(dist), r.package, f"{release.vr}{dist.tag}", release.arch, None)
-        for r in release.repos
+        for r in release.repositories
     )
     return DistContent(
         release_id=release.release_id,

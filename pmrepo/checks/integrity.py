@@ -4,7 +4,9 @@ repository package's payload unpacked within bounds (regular files and
 directories only, nothing outside the destination) to read the tree it carries.
 
 Used on every reuse of a build-store entry (scheduler), after every
-createrepo_c run (repository) and by the digest gate.
+createrepo_c run (repository), by the digest gate, for build.json's record of
+every RPM (assemble), for a build taken from the previous release (reuse_take)
+and by ``verify``'s repository check (release_repo).
 """
 
 from __future__ import annotations

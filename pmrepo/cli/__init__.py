@@ -2,22 +2,23 @@
 
 ``COMMANDS`` is the one table of subcommands: each names its option groups (``cli_options.GROUPS``:
 one row per option; argparse parent parsers, so ``<step> --help`` lists only its own), its per-command
-policy and its ``Pipeline`` call. An option fills the ``options.Options`` field of its ``dest``:
-a new option is one row in ``GROUPS`` and one field of ``Options``.
+policy and either its ``Pipeline`` call or, for a command that needs no pipeline, its ``standalone``
+function here (``setup``, ``mock-clean``, ``verify``, ``explain``, ``new-release``, ``upstream``).
+An option fills the ``options.Options`` field of its ``dest`` (a new option is one row in ``GROUPS``
+and one field of ``Options``), unless its command reads it from the arguments itself.
 
-Every failure a user can cause ends in one line on stderr and a non-zero exit.
-This module parses arguments and makes one :class:`pmrepo.pipeline.orchestrator.Pipeline`
-call per subcommand; it imports only the pipeline, its options, the errors and the default
-directories (``defaults``) — and, for ``mock-clean`` (which concerns no release), the mock
-backend. The pipeline is imported lazily so that ``setup`` (``hostsetup``, which installs the
-pipeline's dependencies) runs before they exist.
+Every failure a user can cause ends in one line on stderr and a non-zero exit. This module parses
+arguments, turns them into ``Options`` and dispatches: one :class:`pmrepo.pipeline.orchestrator.Pipeline` call per
+pipeline subcommand, or the standalone function. At the top it imports only the option table, the
+options, the errors, the default directories (``defaults``) and the mock backend's option reader;
+the pipeline and what a standalone command uses are imported when that command runs, so that
+``setup`` (``hostsetup``, which installs the pipeline's dependencies) runs before they exist.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -112,18 +113,26 @@ def _mock_clean(args: argparse.Namespace) -> int:  # no pipeline: no release is 
 
 
 def _new_release(args: argparse.Namespace) -> int:  # no pipeline: it writes a manifest
-    from ..manifest.next_release import check_args, derive, report
+    from ..manifest.next_release import check_args, derive, parse_to, report
     from ..progress import default_console
 
+    old = [f for f, v in (("--release", args.old_release), ("--version", args.old_version)) if v is not None]
+    if old or args.to is None:
+        given = f"{' and '.join(old)} no longer name{'s' if len(old) == 1 else ''} the new release" if old else ""
+        raise UsageError(
+            f"new-release: {given or '--to is missing'} — fix: give the new release as --to VERSION-RELEASE, "
+            "e.g. --to 1.1.15-1.1 (--release is the manifest in every other command)"
+        )
+    version, release = parse_to(args.to)
     sets = list(args.set)
     if args.from_upstream:  # the newest upstream versions as --set values, then new-release as ever
         from ..upstream.report import proposed_sets
 
         # its own arguments first: a wrong --date or --output costs no upstream check
-        check_args(args.from_, args.version, args.new_release, args.date, sets, args.output)
+        check_args(args.from_, version, release, args.date, sets, args.output)
 
         sets = proposed_sets(args.from_, args.workdir.resolve(), args.outdir.resolve(), sets) + sets
-    res = derive(args.from_, args.version, args.new_release, args.date, sets, args.output, console=default_console())
+    res = derive(args.from_, version, release, args.date, sets, args.output, console=default_console())
     print(report(res))
     return 0
 
@@ -145,11 +154,14 @@ def _preflight(pipe: Pipeline, args: argparse.Namespace) -> object:
 
 
 def _publish(pipe: Pipeline, args: argparse.Namespace) -> None:
-    from ..publish.mirrors import ENV_INSECURE_AUTH
-
-    if args.allow_insecure_auth:  # read by publish_targets.make_target, also in the preflight run_publish makes
-        os.environ[ENV_INSECURE_AUTH] = "1"
     pipe.run_publish(args.target, dry_run=args.dry_run, replace=args.replace, allow_unchecked=args.allow_unchecked)
+
+
+def _explain(args: argparse.Namespace) -> int:  # no pipeline: the descriptions of the finding ids
+    from ..checks import explain
+
+    print(explain(args.finding))
+    return 0
 
 
 def _verify(args: argparse.Namespace) -> int:  # no pipeline: it needs no manifest, only what was published
@@ -244,6 +256,12 @@ COMMANDS: dict[str, Command] = {
             "check a published release: SHA256SUMS, signatures, repodata, SBOM and provenance against its files",
             ("verify",),
             standalone=_verify,
+        ),
+        Command(
+            "explain",
+            "print what a finding id of the checks' reports means (as rpmlint -e does)",
+            ("explain",),
+            standalone=_explain,
         ),
         Command(
             "new-release",

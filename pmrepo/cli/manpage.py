@@ -64,7 +64,6 @@ INTERNAL = frozenset(
         "PMREPO_OVL",
         "PMREPO_PRIVATE",
         "PMREPO_TOP",
-        "PMREPO_ALLOW_INSECURE_AUTH",
     }
 )
 
@@ -143,8 +142,9 @@ def _synopsis(name: str) -> str:
 
 
 def command_options(name: str) -> Iterable[Opt]:
+    """The command's options as --help shows them (a refused old spelling, help=SUPPRESS, is not one)."""
     for group in COMMANDS[name].groups:
-        yield from GROUPS[group]
+        yield from (o for o in GROUPS[group] if o.kw.get("help") is not argparse.SUPPRESS)
 
 
 def _tagged(items: Iterable[tuple[str, str]], bold: bool = True) -> list[str]:

@@ -4,6 +4,7 @@ each subcommand takes."""
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -232,6 +233,14 @@ GROUPS: dict[str, tuple[Opt, ...]] = {
             help="the public key to trust (got from elsewhere; default: the key the release ships)",
         ),
     ),
+    "explain": (
+        opt(
+            "finding",
+            metavar="FINDING-ID",
+            help="a finding id from a check's report (e.g. compat.rpmlib, rpmlint.no-group-tag), "
+            "or a check's prefix (compat) for all of its kinds",
+        ),
+    ),
     "new_release": (
         opt(
             "--from",
@@ -241,8 +250,16 @@ GROUPS: dict[str, tuple[Opt, ...]] = {
             metavar="MANIFEST",
             help="the current release's manifest (the new one follows it)",
         ),
-        opt("--version", required=True, help="the new repository package version, e.g. 1.1.15"),
-        opt("--release", dest="new_release", required=True, help="its release, e.g. 1.1"),
+        opt(
+            "--to",
+            default=None,
+            metavar="VERSION-RELEASE",
+            help="the new release: its repository package's version-release, e.g. 1.1.15-1.1",
+        ),
+        # the old spellings of the new release, refused in one line naming --to (--release is the
+        # manifest in every other command)
+        opt("--release", dest="old_release", default=None, help=argparse.SUPPRESS),
+        opt("--version", dest="old_version", default=None, help=argparse.SUPPRESS),
         opt("--date", required=True, help="the release date, YYYY-MM-DD"),
         opt(
             "--set",

@@ -1,5 +1,5 @@
-"""The release manifest: the model (``manifest_model``) and ``load``, which reads and validates it
-(``manifest_load``). Callers import both from here."""
+"""The release manifest: the model (``model``) and ``load``, which reads and validates it
+(``load``, ``fields``, ``component``, ``repositories``, ``upstream``). Callers import both from here."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from .model import ARCH_RE as ARCH_RE
 from .model import CONTROL_RE as CONTROL_RE
 from .model import DEFAULTS as DEFAULTS
 from .model import DIR_RE as DIR_RE
+from .model import HTTP_OR_FILE_URL_RE as HTTP_OR_FILE_URL_RE
 from .model import IMAGE_RE as IMAGE_RE
 from .model import LANGS as LANGS
 from .model import NAME_RE as NAME_RE
@@ -17,7 +18,6 @@ from .model import REQUIRE_OPS as REQUIRE_OPS
 from .model import SHA256_RE as SHA256_RE
 from .model import SYSTEM_DIRS as SYSTEM_DIRS
 from .model import TEXT_CONTROL_RE as TEXT_CONTROL_RE
-from .model import URL_RE as URL_RE
 from .model import VERSION_RE as VERSION_RE
 from .model import Component as Component
 from .model import Dist as Dist

@@ -8,21 +8,30 @@ from pathlib import Path
 from typing import Any
 
 from .fields import (
-    _confined,
-    _confined_tree,
-    _file_url,
-    _opt_text,
-    _per_dist,
-    _Reader,
-    _regular,
-    _text,
+    Reader,
+    confined_path,
+    confined_tree,
+    file_url,
+    opt_text,
+    per_dist_items,
     per_dist_weight,
+    regular_file,
+    text_field,
 )
-from .model import NAME_RE, REQUIRE_OPS, SHA256_RE, URL_RE, VERSION_RE, Component, Source, redact_url
+from .model import (
+    HTTP_OR_FILE_URL_RE,
+    NAME_RE,
+    REQUIRE_OPS,
+    SHA256_RE,
+    VERSION_RE,
+    Component,
+    Source,
+    redact_url,
+)
 from .upstream import load_upstream
 
 
-def _load_source(r: _Reader, root: Path, data: Any, where: str, comp: str, version: str) -> Source:
+def _load_source(r: Reader, root: Path, data: Any, where: str, comp: str, version: str) -> Source:
     if isinstance(data, str):
         data = {"url": data}
     if not isinstance(data, dict):
@@ -41,7 +50,7 @@ def _load_source(r: _Reader, root: Path, data: Any, where: str, comp: str, versi
         )
     path: Path | None = None
     if url is not None:
-        if not isinstance(url, str) or not URL_RE.match(url):
+        if not isinstance(url, str) or not HTTP_OR_FILE_URL_RE.match(url):
             raise r.fail(
                 f"{where}.url",
                 f"must be an http(s):// or file:// URL, got {redact_url(url) if isinstance(url, str) else url!r}",
@@ -49,15 +58,15 @@ def _load_source(r: _Reader, root: Path, data: Any, where: str, comp: str, versi
             )
         default_name = url.rstrip("/").rsplit("/", 1)[-1].split("?")[0]
         if url.startswith("file:"):
-            _file_url(r, f"{where}.url", root, url)
+            file_url(r, f"{where}.url", root, url)
     else:
         if not isinstance(rel, str) or not rel:
             raise r.fail(f"{where}.path", "must be a path string", 'write path = "src/name"')
-        path = _confined(r, f"{where}.path", root, rel)
+        path = confined_path(r, f"{where}.path", root, rel)
         if path.is_dir():  # resolved: a directory itself, packed (its entries checked by sources.check_packable)
-            _confined_tree(r, f"{where}.path", root, path)
+            confined_tree(r, f"{where}.path", root, path)
         else:
-            _regular(r, f"{where}.path", path, "point path at a regular file or a directory in the release's tree")
+            regular_file(r, f"{where}.path", path, "point path at a regular file or a directory in the release's tree")
         default_name = f"{comp}-{version}.tar.gz" if path.is_dir() else path.name
     filename = data.get("filename", default_name)
     if not isinstance(filename, str) or not NAME_RE.match(filename):
@@ -95,7 +104,7 @@ _COMPONENT_KEYS = {
 }
 
 
-def _component_dists(r: _Reader, data: Any, where: str, all_dists: tuple[str, ...]) -> tuple[str, ...]:
+def _component_dists(r: Reader, data: Any, where: str, all_dists: tuple[str, ...]) -> tuple[str, ...]:
     """A component's ``dists``: declared ones, each once, at least one (default: every dist)."""
     dists, known = r.str_list(data, "dists", where, default=all_dists), ", ".join(all_dists)
     for i, d in enumerate(dists):
@@ -109,9 +118,7 @@ def _component_dists(r: _Reader, data: Any, where: str, all_dists: tuple[str, ..
     return dists
 
 
-def load_component(
-    r: _Reader, root: Path, spec_dir: Path, idx: int, data: Any, all_dists: tuple[str, ...]
-) -> Component:
+def load_component(r: Reader, root: Path, spec_dir: Path, idx: int, data: Any, all_dists: tuple[str, ...]) -> Component:
     where = f"components[{idx}]"
     if not isinstance(data, dict):
         raise r.fail(where, "must be a table", "write [[components]] entries")
@@ -136,15 +143,15 @@ def load_component(
         raise r.fail(f"{where}.sources", f"two sources share a file name: {names}", 'set filename = "…" on one')
     patches: list[Path] = []
     for i, p in enumerate(r.str_list(data, "patches", where)):
-        pp = _confined(r, f"{where}.patches[{i}]", spec_dir, p)
-        _regular(r, f"{where}.patches[{i}]", pp, "put the patch (a regular file) beside the spec templates")
+        pp = confined_path(r, f"{where}.patches[{i}]", spec_dir, p)
+        regular_file(r, f"{where}.patches[{i}]", pp, "put the patch (a regular file) beside the spec templates")
         patches.append(pp)
     spec_name = r.str_(data, "spec", where, default=f"{name}.spec.j2")
-    spec = _confined(r, f"{where}.spec", spec_dir, spec_name)
+    spec = confined_path(r, f"{where}.spec", spec_dir, spec_name)
     if spec.exists() or spec.is_symlink():  # a missing template is reported where it is rendered (check, render)
-        _regular(r, f"{where}.spec", spec, "make the spec template a regular file in spec_dir")
+        regular_file(r, f"{where}.spec", spec, "make the spec template a regular file in spec_dir")
     packages = _load_packages(r, data, where, dists)
-    debuginfo = _per_dist(r, data.get("debuginfo", []), f"{where}.debuginfo", dists)
+    debuginfo = per_dist_items(r, data.get("debuginfo", []), f"{where}.debuginfo", dists)
     require = data.get("require", "none")
     if require not in REQUIRE_OPS:
         raise r.fail(
@@ -164,22 +171,22 @@ def load_component(
         debuginfo=debuginfo,
         require=require,
         group=r.str_(data, "group", where, default="main", pattern=NAME_RE, hint="a key of release.note_groups"),
-        smoke=_opt_text(r, data, "smoke", where) or None,
-        changes=_opt_text(r, data, "changes", where, multiline=True),
-        known_issues=_text(r, data, "known_issues", where),
+        smoke=opt_text(r, data, "smoke", where) or None,
+        changes=opt_text(r, data, "changes", where, multiline=True),
+        known_issues=text_field(r, data, "known_issues", where),
         summary=r.str_(data, "summary", where, default=name),
-        change_notes=_text(r, data, "change_notes", where),
-        upgrade_warnings=_text(r, data, "upgrade_warnings", where),
+        change_notes=text_field(r, data, "change_notes", where),
+        upgrade_warnings=text_field(r, data, "upgrade_warnings", where),
         upstream=load_upstream(r, root, data.get("upstream"), where),
         weight=per_dist_weight(r, data, where, dists, all_dists),
     )
 
 
-def _load_packages(r: _Reader, data: dict[str, Any], where: str, dists: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+def _load_packages(r: Reader, data: dict[str, Any], where: str, dists: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     """A component's ``packages`` per dist: valid names, at least one for every dist it builds for."""
     if "packages" not in data:
         raise r.fail(f"{where}.packages", "missing", 'list the binary packages it ships: packages = ["name"]')
-    packages = _per_dist(r, data["packages"], f"{where}.packages", dists)
+    packages = per_dist_items(r, data["packages"], f"{where}.packages", dists)
     for d, listed in packages.items():
         for pkg in listed:
             if not NAME_RE.match(pkg):
@@ -194,7 +201,7 @@ def _load_packages(r: _Reader, data: dict[str, Any], where: str, dists: tuple[st
     return packages
 
 
-def per_dist_entries(r: _Reader, raw: list[Any], comps: tuple[Component, ...]) -> tuple[Component, ...]:
+def per_dist_entries(r: Reader, raw: list[Any], comps: tuple[Component, ...]) -> tuple[Component, ...]:
     """Several ``[[components]]`` entries may share a name when each names its
     own, disjoint ``dists``: each is the whole component for those dists."""
     by_name: dict[str, list[int]] = {}

@@ -1,5 +1,7 @@
 """Typed, validating access to a manifest's TOML values: every problem a ``ManifestError``
-that names the file, the field and the fix (used by ``manifest_load``)."""
+that names the file, the field and the fix: the ``Reader`` and the field helpers that the
+manifest's loaders share (``manifest_load``, ``manifest_component``, ``manifest_repos``,
+``manifest_upstream``)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from ..fsutil import NotRegularFileError, check_regular, read_regular
 from .model import CONTROL_RE, LANGS, TEXT_CONTROL_RE, NoteSection, Text, redact_url
 
 
-class _Reader:
+class Reader:
     """Typed field access that turns every problem into a ManifestError."""
 
     def __init__(self, path: Path) -> None:
@@ -86,8 +88,8 @@ class _Reader:
                 raise self.fail(fld, "unknown field", f"remove it or use one of: {', '.join(sorted(allowed))}")
 
 
-def _opt_text(
-    r: _Reader, data: Mapping[str, Any], key: str, where: str, multiline: bool = False, default: str = ""
+def opt_text(
+    r: Reader, data: Mapping[str, Any], key: str, where: str, multiline: bool = False, default: str = ""
 ) -> str:
     """Free text. One-line text rejects control characters; multi-line text
     (changes, known_issues, description) allows newlines and tabs, but no line
@@ -113,7 +115,7 @@ def _opt_text(
     return value
 
 
-def _confined(r: _Reader, fld: str, root: Path, rel: str) -> Path:
+def confined_path(r: Reader, fld: str, root: Path, rel: str) -> Path:
     """``root / rel`` resolved (symlinks too); it must stay inside the manifest's
     directory tree or the project (the source checkout pmrepo runs from, if
     any: defaults.checkout()). There is no switch to turn this off."""
@@ -133,7 +135,7 @@ def _confined(r: _Reader, fld: str, root: Path, rel: str) -> Path:
     )
 
 
-def _regular(r: _Reader, fld: str, path: Path, fix: str, *, read: bool = False) -> bytes:
+def regular_file(r: Reader, fld: str, path: Path, fix: str, *, read: bool = False) -> bytes:
     """``path`` (resolved and confined) is a regular file — a FIFO, socket, device or a symlink
     swapped in is refused in one line naming the field, never opened for reading (fsutil.open_regular);
     with ``read``, its bytes."""
@@ -150,7 +152,7 @@ def _regular(r: _Reader, fld: str, path: Path, fix: str, *, read: bool = False) 
         raise r.fail(fld, f"{path} cannot be read ({exc.strerror or exc})", fix) from None
 
 
-def _file_url(r: _Reader, fld: str, root: Path, url: str) -> Path:
+def file_url(r: Reader, fld: str, root: Path, url: str) -> Path:
     """A ``file://`` source URL is a path like ``path =``: on this host, confined
     to the release's tree or the project, a regular file."""
     parts = urlsplit(url)
@@ -160,26 +162,26 @@ def _file_url(r: _Reader, fld: str, root: Path, url: str) -> Path:
             f"{redact_url(url)!r} is not a local file:///path URL",
             'write url = "file:///path/in/the/release" or path = "src/file"',
         )
-    path = _confined(r, fld, root, unquote(parts.path))
-    _regular(r, fld, path, "point the URL at a regular file in the release's tree")
+    path = confined_path(r, fld, root, unquote(parts.path))
+    regular_file(r, fld, path, "point the URL at a regular file in the release's tree")
     return path
 
 
-def _confined_tree(r: _Reader, fld: str, root: Path, tree: Path) -> None:
+def confined_tree(r: Reader, fld: str, root: Path, tree: Path) -> None:
     """Every symlink under a source directory points inside the allowed trees."""
     for dirpath, dirnames, filenames in os.walk(tree, followlinks=False):
         for name in [*dirnames, *filenames]:
             p = Path(dirpath) / name
             if p.is_symlink():
-                _confined(r, f"{fld} ({p.relative_to(tree)})", root, str(p))
+                confined_path(r, f"{fld} ({p.relative_to(tree)})", root, str(p))
 
 
-def _items(r: _Reader, value: Any, fld: str) -> tuple[str, ...]:
+def _items(r: Reader, value: Any, fld: str) -> tuple[str, ...]:
     texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
     where, _, key = fld.rpartition(".")
     for t in texts:
         if isinstance(t, str):  # the same rules as every multi-line text (control characters, '%' lines)
-            _opt_text(r, {key: t}, key, where, multiline=True)
+            opt_text(r, {key: t}, key, where, multiline=True)
     if isinstance(value, str):
         return (value.strip("\n"),) if value.strip() else ()
     if isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value):
@@ -191,7 +193,7 @@ def _items(r: _Reader, value: Any, fld: str) -> tuple[str, ...]:
     )
 
 
-def _text(r: _Reader, data: Mapping[str, Any], key: str, where: str) -> Text:
+def text_field(r: Reader, data: Mapping[str, Any], key: str, where: str) -> Text:
     """Notes text: a string or list (the same in every language), or a table
     ``{ja = …, en = …}`` giving each language its own."""
     fld = f"{where}.{key}"
@@ -208,7 +210,7 @@ def _text(r: _Reader, data: Mapping[str, Any], key: str, where: str) -> Text:
     return Text(items, items)
 
 
-def _sections(r: _Reader, root: Path, value: Any) -> tuple[NoteSection, ...]:
+def note_sections(r: Reader, root: Path, value: Any) -> tuple[NoteSection, ...]:
     if not isinstance(value, list):
         raise r.fail(
             "release.sections",
@@ -234,7 +236,7 @@ def _sections(r: _Reader, root: Path, value: Any) -> tuple[NoteSection, ...]:
                     f"{rel!r} is not a Markdown file next to the manifest",
                     "name a .md file in the manifest's directory or below it",
                 )
-            data = _regular(
+            data = regular_file(
                 r, f"{fld}.{lang}", path, "write the file (a regular Markdown file) or fix the name", read=True
             )
             try:
@@ -248,7 +250,7 @@ def _sections(r: _Reader, root: Path, value: Any) -> tuple[NoteSection, ...]:
     return tuple(out)
 
 
-def _per_dist(r: _Reader, value: Any, fld: str, dists: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+def per_dist_items(r: Reader, value: Any, fld: str, dists: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
     """A package list given as a list (all dists) or a table dist -> list."""
     if isinstance(value, list):
         if not all(isinstance(v, str) and v for v in value):
@@ -306,7 +308,7 @@ TOOL_MACROS = frozenset(
 _MACRO_REF = re.compile(r"%(?:[A-Za-z_][A-Za-z0-9_]*|\{!?\??[A-Za-z_][A-Za-z0-9_]*\})")
 
 
-def _no_template(r: _Reader, fld: str, value: str) -> None:
+def no_template(r: Reader, fld: str, value: str) -> None:
     """Values that reach mock's config are rendered there by jinja: no template syntax."""
     for bad in ("{{", "{%", "{#"):
         if bad in value:
@@ -317,7 +319,7 @@ def _no_template(r: _Reader, fld: str, value: str) -> None:
             )
 
 
-def _check_macro(r: _Reader, fld: str, key: str, value: str, dist: str) -> None:
+def check_macro(r: Reader, fld: str, key: str, value: str, dist: str) -> None:
     """A macro value is data for rpm and for mock's config: it runs nothing
     (no %(…), %{lua:…}, %[…], %{expand:…}; no jinja for mock), redefines no
     macro the tool owns, and is not empty (mock refuses empty macros)."""
@@ -326,7 +328,7 @@ def _check_macro(r: _Reader, fld: str, key: str, value: str, dist: str) -> None:
         raise r.fail(fld, f"{key} is {what}", f"remove it (the dist tag comes from [dists.{dist}] tag, rhel from rhel)")
     if not value.strip():
         raise r.fail(fld, "is empty (mock refuses an empty macro: 'Bad macros')", f"give {key} a value or remove it")
-    _no_template(r, fld, value)
+    no_template(r, fld, value)
     for m in re.finditer("%", value):
         if not _MACRO_REF.match(value, m.start()):
             rest = value[m.start() : m.start() + 8]
@@ -339,7 +341,7 @@ def _check_macro(r: _Reader, fld: str, key: str, value: str, dist: str) -> None:
 
 
 def per_dist_weight(
-    r: _Reader, data: Mapping[str, Any], where: str, dists: tuple[str, ...], declared: tuple[str, ...]
+    r: Reader, data: Mapping[str, Any], where: str, dists: tuple[str, ...], declared: tuple[str, ...]
 ) -> dict[str, float]:
     """A component's ``weight = 80`` (every dist) or ``weight = { el6 = 108, el7 = 82 }``:
     positive numbers, each dist one of the release's (one the component does not build is left out)."""

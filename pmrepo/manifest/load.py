@@ -15,12 +15,32 @@ from .. import defaults
 from ..errors import ManifestError
 from ..fsutil import NotRegularFileError, read_regular
 from .component import load_component, per_dist_entries
-from .fields import _check_macro, _confined, _no_template, _opt_text, _Reader, _regular, _sections, _text
-from .model import ARCH_RE, CONTROL_RE, DEFAULTS, IMAGE_RE, NAME_RE, URL_RE, VERSION_RE, Component, Dist, Release
+from .fields import (
+    Reader,
+    check_macro,
+    confined_path,
+    no_template,
+    note_sections,
+    opt_text,
+    regular_file,
+    text_field,
+)
+from .model import (
+    ARCH_RE,
+    CONTROL_RE,
+    DEFAULTS,
+    HTTP_OR_FILE_URL_RE,
+    IMAGE_RE,
+    NAME_RE,
+    VERSION_RE,
+    Component,
+    Dist,
+    Release,
+)
 from .repositories import load_repositories, repo_keys
 
 
-def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
+def _load_dist(r: Reader, name: str, data: Any) -> Dist:
     where = f"dists.{name}"
     if not isinstance(data, dict):
         raise r.fail(where, "must be a table", f"write [{where}] with tag and rhel")
@@ -58,7 +78,7 @@ def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
                 f"contains a newline or control character: {value!r}",
                 "write the value on one line",
             )
-        _check_macro(r, f"{where}.macros.{key}", key, str(value), name)
+        check_macro(r, f"{where}.macros.{key}", key, str(value), name)
     repos = _repos(r, data, "base_repos", where)
     mock_repos = _repos(r, data, "mock_base_repos", where)
     return Dist(
@@ -82,7 +102,7 @@ def _load_dist(r: _Reader, name: str, data: Any) -> Dist:
     )
 
 
-def _repos(r: _Reader, data: dict[str, Any], key: str, where: str) -> dict[str, str]:
+def _repos(r: Reader, data: dict[str, Any], key: str, where: str) -> dict[str, str]:
     """``[dists.<d>] <key>``: a table of repoid = "baseurl"."""
     repos = data.get(key, {})
     if not isinstance(repos, dict) or not all(isinstance(v, str) for v in repos.values()):
@@ -90,13 +110,13 @@ def _repos(r: _Reader, data: dict[str, Any], key: str, where: str) -> dict[str, 
     for name, value in repos.items():
         if not NAME_RE.match(name):
             raise r.fail(f"{where}.{key}.{name}", f"invalid repo id {name!r}", "use letters, digits and ._+-")
-        if not URL_RE.match(value):
+        if not HTTP_OR_FILE_URL_RE.match(value):
             raise r.fail(
                 f"{where}.{key}.{name}",
                 f"{value!r} is not an http(s):// or file:// URL",
                 'write base = "http://…" (no spaces or newlines)',
             )
-        _no_template(r, f"{where}.{key}.{name}", value)
+        no_template(r, f"{where}.{key}.{name}", value)
     return dict(repos)
 
 
@@ -117,7 +137,7 @@ _RELEASE_KEYS = set(DEFAULTS) | {
 }
 
 
-def _check_tool_names(r: _Reader, values: Mapping[str, str], comps: tuple[Component, ...]) -> None:
+def _check_tool_names(r: Reader, values: Mapping[str, str], comps: tuple[Component, ...]) -> None:
     """No component and no package may take a name of the packages the tool
     builds itself: the three repository packages and the metapackage."""
     name, meta = values["name"], values["metapackage"]
@@ -148,9 +168,7 @@ def _check_tool_names(r: _Reader, values: Mapping[str, str], comps: tuple[Compon
 DATE_MIN, DATE_MAX = _dt.date(1970, 1, 2), _dt.date(2038, 1, 18)
 
 
-def _check_release_range(
-    r: _Reader, path: Path, date: _dt.date, follows: str | None, dists: Mapping[str, Dist]
-) -> None:
+def _check_release_range(r: Reader, path: Path, date: _dt.date, follows: str | None, dists: Mapping[str, Dist]) -> None:
     """A date rpm and createrepo_c can store, one dist per tag, and a ``follows`` chain without a cycle."""
     if not DATE_MIN <= date <= DATE_MAX:
         raise r.fail(
@@ -190,7 +208,7 @@ def _check_release_range(
             return
 
 
-def _read_toml(r: _Reader, path: Path) -> tuple[bytes, dict[str, Any]]:
+def _read_toml(r: Reader, path: Path) -> tuple[bytes, dict[str, Any]]:
     """The manifest's bytes (its key) and its TOML."""
     try:
         raw = read_regular(path)
@@ -215,7 +233,7 @@ def _read_toml(r: _Reader, path: Path) -> tuple[bytes, dict[str, Any]]:
         raise ManifestError(path, "(file)", "not UTF-8 text", "save the manifest as UTF-8") from None
 
 
-def _release_values(r: _Reader, rel: Mapping[str, Any]) -> dict[str, str]:
+def _release_values(r: Reader, rel: Mapping[str, Any]) -> dict[str, str]:
     """``[release]``'s string values with their defaults, each checked."""
     values = {k: r.str_(rel, k, "release", default=v) for k, v in DEFAULTS.items()}
     if not NAME_RE.match(values["name"]):
@@ -224,14 +242,14 @@ def _release_values(r: _Reader, rel: Mapping[str, Any]) -> dict[str, str]:
         ("metapackage", NAME_RE, "use letters, digits and ._+-"),
         ("group_id", NAME_RE, "use letters, digits and ._+-"),
         ("arch", ARCH_RE, 'write arch = "x86_64"'),
-        ("url", URL_RE, 'write url = "https://…" (no spaces)'),
+        ("url", HTTP_OR_FILE_URL_RE, 'write url = "https://…" (no spaces)'),
     ):
         if not pattern.match(values[key]):
             raise r.fail(f"release.{key}", f"invalid value {values[key]!r}", fix)
     return values
 
 
-def _date_follows(r: _Reader, rel: Mapping[str, Any], root: Path) -> tuple[_dt.date, str | None]:
+def _date_follows(r: Reader, rel: Mapping[str, Any], root: Path) -> tuple[_dt.date, str | None]:
     """``release.date`` and ``release.follows`` (the previous manifest, inside the tree)."""
     date = rel.get("date")
     if isinstance(date, str):
@@ -249,12 +267,12 @@ def _date_follows(r: _Reader, rel: Mapping[str, Any], root: Path) -> tuple[_dt.d
             raise r.fail(
                 "release.follows", "must be a path to the previous manifest", 'write follows = "1.1.13-1.1.toml"'
             )
-        previous = _confined(r, "release.follows", root, follows)
-        _regular(r, "release.follows", previous, "point it at the previous release's manifest or remove it")
+        previous = confined_path(r, "release.follows", root, follows)
+        regular_file(r, "release.follows", previous, "point it at the previous release's manifest or remove it")
     return date, follows
 
 
-def _note_groups_filters(r: _Reader, rel: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+def _note_groups_filters(r: Reader, rel: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
     """``release.note_groups`` (key -> title) and ``release.rpmlint_filters`` (regex -> why)."""
     note_groups = rel.get("note_groups", {"main": "Components"})
     if not isinstance(note_groups, dict) or not all(isinstance(v, str) for v in note_groups.values()):
@@ -288,7 +306,7 @@ def _note_groups_filters(r: _Reader, rel: Mapping[str, Any]) -> tuple[dict[str, 
 
 
 def _check_components(
-    r: _Reader, values: Mapping[str, str], comps: tuple[Component, ...], note_groups: Mapping[str, str]
+    r: Reader, values: Mapping[str, str], comps: tuple[Component, ...], note_groups: Mapping[str, str]
 ) -> None:
     """Each component's group exists; each binary package ships from one component, never the tool's own."""
     shipped: dict[tuple[str, str], str] = {}
@@ -318,7 +336,7 @@ def _check_components(
 def load(path: Path | str) -> Release:
     """Load and validate a release manifest."""
     path = Path(path).resolve()
-    r = _Reader(path)
+    r = Reader(path)
     raw, data = _read_toml(r, path)
     r.unknown(data, {"release", "dists", "components"}, "")
     root = path.parent
@@ -335,7 +353,7 @@ def load(path: Path | str) -> Release:
     if not raw_dists:
         raise r.fail("dists", "no target distributions", "add [dists.el7] with tag and rhel")
     dists = {name: _load_dist(r, name, d) for name, d in raw_dists.items()}
-    spec_dir = _confined(r, "release.spec_dir", root, values["spec_dir"])
+    spec_dir = confined_path(r, "release.spec_dir", root, values["spec_dir"])
 
     raw_comps = data.get("components")
     if not isinstance(raw_comps, list) or not raw_comps:
@@ -360,7 +378,7 @@ def load(path: Path | str) -> Release:
         follows=follows,
         date=date,
         summary=r.str_(rel, "summary", "release", default=f"{repos[0].repo_name} package"),
-        description=_opt_text(
+        description=opt_text(
             r,
             rel,
             "description",
@@ -375,10 +393,10 @@ def load(path: Path | str) -> Release:
         dists=dists,
         components=comps,
         key=hashlib.sha256(raw).hexdigest(),
-        change_notes=_text(r, rel, "change_notes", "release"),
-        known_issues=_text(r, rel, "known_issues", "release"),
-        upgrade_warnings=_text(r, rel, "upgrade_warnings", "release"),
-        sections=_sections(r, root, rel.get("sections", [])),
+        change_notes=text_field(r, rel, "change_notes", "release"),
+        known_issues=text_field(r, rel, "known_issues", "release"),
+        upgrade_warnings=text_field(r, rel, "upgrade_warnings", "release"),
+        sections=note_sections(r, root, rel.get("sections", [])),
         repositories=repos,
         parent_dir=parent_dir,
         **{k: v for k, v in values.items() if k != "spec_dir"},

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .. import layout
@@ -32,7 +32,8 @@ SHA256_RE = re.compile(r"^[0-9a-f]{64}\Z")
 ARCH_RE = re.compile(r"^[A-Za-z0-9_]+\Z")
 REPO_FILE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*\.repo\Z")
 IMAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*\Z")  # an image reference, never an option
-URL_RE = re.compile(r"^(https?|file)://[^\s]+\Z")
+# a manifest URL (a source, a dist repository, the project page): http(s):// or file://, no whitespace
+HTTP_OR_FILE_URL_RE = re.compile(r"^(https?|file)://[^\s]+\Z")
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")  # one-line text: no newline, tab or other control character
 TEXT_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # multi-line text: newlines and tabs only
 REQUIRE_OPS = ("=", ">=", "any", "none")
@@ -178,24 +179,6 @@ def repo_values(cls: type[Repository] = Repository) -> dict[str, RepoValue]:
     return {f.name: f.metadata["repo_value"] for f in fields(cls) if "repo_value" in f.metadata}
 
 
-class _Flat:
-    """``rel.<field>`` / ``rel.<kind>_<field>``: the old flat name of one repository's value, read-only."""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        kind, _, rest = name.partition("_")
-        self.kind, self.field = (kind, rest) if kind in REPO_KINDS[1:] else ("main", name)
-
-    @overload
-    def __get__(self, obj: None, owner: type | None = None) -> _Flat: ...
-    @overload
-    def __get__(self, obj: Release, owner: type | None = None) -> str: ...
-    def __get__(self, obj: Release | None, owner: type | None = None) -> str | _Flat:
-        if obj is None:
-            return self
-        value: str = getattr(obj.repo(self.kind), self.field)
-        return value
-
-
 @dataclass(frozen=True)
 class Dist:
     """A target distribution: ``el6`` or ``el7``."""
@@ -319,11 +302,6 @@ class Release:
     upgrade_warnings: Text = Text()
     sections: tuple[NoteSection, ...] = ()
 
-    # The old flat names, read-only views of ``repositories`` (templates and callers use them).
-    prefix, repo_id, repo_name, repo_file = _Flat(), _Flat(), _Flat(), _Flat()
-    debuginfo_prefix, debuginfo_repo_id, debuginfo_repo_name, debuginfo_repo_file = _Flat(), _Flat(), _Flat(), _Flat()
-    src_prefix, src_repo_id, src_repo_name, src_repo_file = _Flat(), _Flat(), _Flat(), _Flat()
-
     def __post_init__(self) -> None:
         kinds = tuple(r.kind for r in self.repositories)
         if kinds != REPO_KINDS:
@@ -338,11 +316,6 @@ class Release:
                 for r in self.repositories
             ),
         )
-
-    @property
-    def repos(self) -> tuple[Repository, ...]:
-        """The three repository packages, main first."""
-        return self.repositories
 
     def repo(self, kind: str) -> Repository:
         return next(r for r in self.repositories if r.kind == kind)

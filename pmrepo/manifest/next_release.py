@@ -1,7 +1,7 @@
 """``new-release``: the next release's manifest derived from the current one.
 
 The manifest is rewritten through tomlkit (comments and layout kept):
-``follows``, version, release and date set; each ``--set [dist:]name=V-R``
+``follows``, version and release (``--to V-R``) and date set; each ``--set [dist:]name=V-R``
 applied to the component's entry for that dist (a ``dist:`` prefix splits a
 component into per-dist entries, or updates the per-dist entry that exists):
 version and release, the old version replaced in the version-bearing parts of
@@ -238,20 +238,33 @@ def _apply(rel: Release, entries: list[Any], s: Setting, res: Result) -> None:
         res.todo.append(f"check that {spec} still builds {s.name} {s.version} (patches, file lists)")
 
 
+def parse_to(value: str) -> tuple[str, str]:
+    """``--to VERSION-RELEASE`` (e.g. 1.1.15-1.1): the new release's version and release
+    (neither has a '-': the one '-' splits them)."""
+    version, sep, release = value.partition("-")
+    if not sep or not version or not release or "-" in release:
+        raise _fail(f"--to {value}", "not VERSION-RELEASE", "write e.g. --to 1.1.15-1.1 (one '-', between the two)")
+    return version, release
+
+
 def _checked_args(
     rel: manifest.Release, version: str, release: str, date: str, sets: list[str], target: Path | None
 ) -> tuple[dt.date, Path, list[Setting]]:
     """The new release's date, manifest path and settings, each refused in one line when wrong."""
-    for what, value in (("--version", version), ("--release", release)):
+    for what, value in (("version", version), ("release", release)):
         if not VERSION_RE.match(value):
-            raise _fail(what, f"invalid value {value!r}", "use letters, digits and ._+ (no '-', '~' or '^')")
+            raise _fail(
+                f"--to {version}-{release}",
+                f"invalid {what} {value!r}",
+                "use letters, digits and ._+ (no '-', '~' or '^')",
+            )
     try:
         day = dt.date.fromisoformat(date)
     except ValueError:
         raise _fail("--date", f"{date!r} is not a date", "write --date YYYY-MM-DD") from None
     if vr_cmp((version, release), (rel.version, rel.release)) <= 0:
         raise _fail(
-            f"--version {version} --release {release}",
+            f"--to {version}-{release}",
             f"does not sort after {rel.vr}",
             "give a newer version or release",
         )
@@ -281,7 +294,7 @@ def _checked_args(
             f"--output {target}", "a release manifest is a .toml file", f"e.g. --output {path.parent / default_name}"
         )
     if path.exists():
-        raise _fail(str(path), "already exists", "remove it or choose another --version/--release")
+        raise _fail(str(path), "already exists", "remove it or choose another --to")
     settings = [parse_set(s) for s in sets]
     seen: set[tuple[str | None, str]] = set()
     for s in settings:
@@ -409,7 +422,7 @@ def _write_checked(path: Path, text: str) -> Release:
         try:
             os.link(tmp, path)
         except FileExistsError:
-            raise _fail(str(path), "already exists", "remove it or choose another --version/--release") from None
+            raise _fail(str(path), "already exists", "remove it or choose another --to") from None
     finally:
         os.unlink(tmp)
     return new

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .fields import _Reader
+from .fields import Reader
 from .model import DIR_RE, REPO_KINDS, SYSTEM_DIRS, Repository, RepoValue, repo_values
 
 
@@ -16,7 +16,7 @@ def repo_keys() -> set[str]:
     return {RepoValue.key(name, kind) for name in repo_values(Repository) for kind in REPO_KINDS}
 
 
-def _read(r: _Reader, rel: Mapping[str, Any], declared: Mapping[str, RepoValue]) -> dict[str, dict[str, str]]:
+def _read(r: Reader, rel: Mapping[str, Any], declared: Mapping[str, RepoValue]) -> dict[str, dict[str, str]]:
     """kind -> field -> value: each key read (a one-line, non-empty string) or its default."""
     out: dict[str, dict[str, str]] = {}
     for kind in REPO_KINDS:
@@ -29,7 +29,7 @@ def _read(r: _Reader, rel: Mapping[str, Any], declared: Mapping[str, RepoValue])
     return out
 
 
-def _check(r: _Reader, values: Mapping[str, Mapping[str, str]], declared: Mapping[str, RepoValue], parent: str) -> None:
+def _check(r: Reader, values: Mapping[str, Mapping[str, str]], declared: Mapping[str, RepoValue], parent: str) -> None:
     """Each value matches its declared pattern; main's are checked first."""
     for kind in REPO_KINDS:
         for name, how in declared.items():
@@ -39,7 +39,7 @@ def _check(r: _Reader, values: Mapping[str, Mapping[str, str]], declared: Mappin
                 raise r.fail(f"release.{key}", how.problem.format(value=value), fix.format(key=key, parent=parent))
 
 
-def _check_roots(r: _Reader, prefixes: Mapping[str, str], parent: str) -> None:
+def _check_roots(r: Reader, prefixes: Mapping[str, str], parent: str) -> None:
     """``parent_dir`` is the tool's own directory and each root lies under it, none inside another."""
     if not DIR_RE.match(parent) or parent in SYSTEM_DIRS:
         raise r.fail(
@@ -66,7 +66,7 @@ def _check_roots(r: _Reader, prefixes: Mapping[str, str], parent: str) -> None:
 
 
 def load_repositories(
-    r: _Reader, rel: Mapping[str, Any], name: str, vr: str, arch: str
+    r: Reader, rel: Mapping[str, Any], name: str, vr: str, arch: str
 ) -> tuple[tuple[Repository, ...], str]:
     """The three repositories (main first) and the ``parent_dir`` they share. Defaults: the
     predecessor's layout, each kind's value derived from main's."""

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .fields import _confined, _Reader
+from .fields import Reader, confined_path
 from .model import Upstream
 
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -45,7 +45,7 @@ def _bad_segments(path: str) -> bool:
     return any(seg in ("..", ".") or seg.startswith("-") for seg in path.split("/")[3:] if seg)
 
 
-def _git(r: _Reader, fld: str, root: Path, value: str) -> str:
+def _git(r: Reader, fld: str, root: Path, value: str) -> str:
     """An https:// URL as given, or a local repository's absolute path (confined like a source path)."""
     if value.startswith("https://"):
         if not GIT_URL_RE.match(value) or _bad_segments(value):
@@ -66,10 +66,10 @@ def _git(r: _Reader, fld: str, root: Path, value: str) -> str:
             f"{value!r} is not an https:// URL or a plain path (letters, digits and ._+/-, no part starting with '-')",
             _GIT_FIX,
         )
-    return str(_confined(r, fld, root, local))
+    return str(confined_path(r, fld, root, local))
 
 
-def _regex(r: _Reader, fld: str, value: Any) -> str:
+def _regex(r: Reader, fld: str, value: Any) -> str:
     if not isinstance(value, str) or not value or len(value) > REGEX_MAX or "\n" in value:
         raise r.fail(
             fld, f"must be a one-line regular expression of at most {REGEX_MAX} characters", "write regex = '…'"
@@ -87,7 +87,7 @@ def _regex(r: _Reader, fld: str, value: Any) -> str:
     return value
 
 
-def load_upstream(r: _Reader, root: Path, data: Any, where: str) -> Upstream | None:
+def load_upstream(r: Reader, root: Path, data: Any, where: str) -> Upstream | None:
     """The ``upstream`` table of a component entry (``where``: ``components.<name>``), or None."""
     if data is None:
         return None

@@ -43,19 +43,21 @@ def changed_repo_files(
     prev_dist = previous.dists.get(dist.name)
     if prev_dist is None:
         return ()
+    old_key = public_key_name(previous.repo("main").repo_id) if previous_signed else None
+    new_key = public_key_name(release.repo("main").repo_id) if signed else None
     before = {
         r.repo_file: (
             r,
-            render_repo_file(previous, prev_dist, r, public_key_name(previous.repo_id) if previous_signed else None),
+            render_repo_file(previous, prev_dist, r, old_key),
         )
-        for r in previous.repos
+        for r in previous.repositories
     }
     out: list[RepoFileChange] = []
-    for repo in release.repos:
+    for repo in release.repositories:
         if repo.repo_file not in before:
             continue
         old = _settings(before[repo.repo_file][1])
-        new = _settings(render_repo_file(release, dist, repo, public_key_name(release.repo_id) if signed else None))
+        new = _settings(render_repo_file(release, dist, repo, new_key))
         if old != new:
             out.append(
                 RepoFileChange(

@@ -1,5 +1,6 @@
-"""The release pipeline: the one orchestrator. Every CLI subcommand is one
-``Pipeline.run_<command>`` method (cli.py only parses arguments).
+"""The release pipeline: the one orchestrator. Every CLI subcommand that works on a release's
+build is one ``Pipeline.run_<command>`` method; the few that need no pipeline (``setup``,
+``mock-clean``, ``verify``, ``explain``, ``new-release``, ``upstream``) are cli.py's own.
 
 render → sources → plan (build graphs) → build (scheduler) → assemble
 (repository, metapackage, repo packages) → the checks (``pmrepo.checks``: one
@@ -7,8 +8,9 @@ ordered list, the same for ``all`` and ``gate``) → output under
 ``repo/<release_id>/<dist>/`` (staging directory renamed into place) →
 notes, SHA256SUMS → publish. Every path comes from ``layout.Layout``.
 What needs no ``Pipeline`` lives with its stage: the previous release
-(``checks.previous``), a dist's build plan (``schedule.plan``), pinning (``sources.pin``),
-``plan``'s report (``pipeline.plan_report``) and ``publish``'s body (``pipeline.publish_step``).
+(``checks.previous``), a dist's build plan and ``build --component``'s selection
+(``schedule.plan``), pinning (``sources.pin``), ``plan``'s report (``pipeline.plan_report``)
+and ``publish``'s body (``pipeline.publish_step``).
 """
 
 from __future__ import annotations
@@ -562,6 +564,7 @@ class Pipeline:
                 dry_run=dry_run,
                 replace=replace,
                 allow_unchecked=allow_unchecked,
+                allow_insecure_auth=self.opts.allow_insecure_auth,
             )
         if not dry_run:
             self.say(f"published {result.files} files to {result.url}")

@@ -1,6 +1,7 @@
 """Everything a release run will need, checked before any work starts.
 
-``make release`` (and ``build.py publish``) call :func:`check` first: the
+The ``preflight`` command (``make release`` runs it first) calls :func:`check`;
+``publish`` asks :func:`problems` the same before it writes anything: the
 manifest and its sources, the build backend, the signing key (it must really
 sign), the mirror, the container engine and image, and the free disk space
 for the work and output directories. Every problem found is one line; all
@@ -55,6 +56,7 @@ class Needs:
     sign: bool = False
     target: str | None = None  # publish target (None: not publishing)
     replace: bool = False
+    allow_insecure_auth: bool = False  # publish credentials may go over plain http:// (--allow-insecure-auth)
     container: str = "none"  # engine of the container install test: none, auto, podman, docker
     container_image: str | None = None  # one image for every dist, "local", or None (each dist's image)
 
@@ -190,7 +192,14 @@ def _probe(inp: Input, needs: Needs, log: Path) -> tuple[list[str], list[str]]:
     if needs.target:
         from ..publish.upload import preflight as publish_preflight
 
-        mirror = pool.submit(publish_preflight, needs.target, inp.release.release_id, replace=needs.replace, log=log)
+        mirror = pool.submit(
+            publish_preflight,
+            needs.target,
+            inp.release.release_id,
+            replace=needs.replace,
+            log=log,
+            allow_insecure_auth=needs.allow_insecure_auth,
+        )
     pool.shutdown(wait=False)
     bad: list[str] = []
     good: list[str] = []

@@ -35,6 +35,7 @@ def publish_outputs(
     dry_run: bool,
     replace: bool,
     allow_unchecked: bool,
+    allow_insecure_auth: bool = False,
 ) -> PublishResult:
     """``publish`` under the run's lock: refuse what is unfinished, unshippable or unvouched for
     (everything at once before anything is written), regenerate the notes and SHA256SUMS, upload."""
@@ -49,7 +50,10 @@ def publish_outputs(
         if missing
         else []
     )
-    found += preflight.problems(preflight_input(), preflight.Needs(build=False, target=target, replace=replace))[0]
+    found += preflight.problems(
+        preflight_input(),
+        preflight.Needs(build=False, target=target, replace=replace, allow_insecure_auth=allow_insecure_auth),
+    )[0]
     if found:  # everything publishing needs, reported at once before anything is written
         raise preflight.PreflightError(found)
     refuse_unshippable(source)  # before anything is written (notes, SHA256SUMS)
@@ -79,6 +83,7 @@ def publish_outputs(
             dry_run=dry_run,
             log=layout.log("publish.log"),
             echo=console.say,
+            allow_insecure_auth=allow_insecure_auth,
             check=None if dry_run else publish_check(source, console),
         )
     return result

@@ -64,7 +64,6 @@ logger = logging.getLogger("pmrepo.publish.upload")
 
 ENV_USER = "PMREPO_PUBLISH_USER"
 ENV_PASSWORD = "PMREPO_PUBLISH_PASSWORD"
-ENV_INSECURE_AUTH = "PMREPO_ALLOW_INSECURE_AUTH"  # "1": credentials over plain http:// (--allow-insecure-auth)
 ENV_SSH = "PMREPO_PUBLISH_SSH"
 
 RELEASE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
@@ -80,7 +79,7 @@ def old_re(release_id: str) -> re.Pattern[str]:
     return re.compile(rf"^\.old-{re.escape(release_id)}-[0-9a-f]{{{TOKEN_HEX}}}\Z")
 
 
-def _token() -> str:
+def staging_token() -> str:
     return secrets.token_hex(TOKEN_HEX // 2)
 
 
@@ -355,7 +354,6 @@ def _credentials(host: str) -> tuple[tuple[str, str] | None, str]:
 
 def _refuse_plain_auth(scheme: str, host: str, has_auth: bool, source: str, allowed: bool) -> None:
     """Credentials go only over https (or ssh): never in clear text, unless the user says so."""
-    allowed = allowed or os.environ.get(ENV_INSECURE_AUTH) == "1"
     if has_auth and scheme.lower() != "https" and not allowed:
         raise PublishError(
             f"publish credentials ({source}) would be sent in clear text over {scheme}:// to {host} — "

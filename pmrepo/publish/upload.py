@@ -48,7 +48,16 @@ from ..fsutil import sha256_file
 from ..layout import Output
 from ..progress import Say
 from ..records import BuildRecord, CheckResults, RecordError
-from .mirrors import RELEASE_ID_RE, DirTarget, HttpTarget, Target, _token, make_target, old_re, staging_re
+from .mirrors import (
+    RELEASE_ID_RE,
+    DirTarget,
+    HttpTarget,
+    Target,
+    make_target,
+    old_re,
+    staging_re,
+    staging_token,
+)
 
 __all__ = [
     "Action",
@@ -166,7 +175,7 @@ def plan_actions(
         )
     stale = sorted(e for e in entries if staging_re(release_id).match(e))
     actions: list[Action] = []
-    staging = f".staging-{release_id}-{_token()}"
+    staging = f".staging-{release_id}-{staging_token()}"
     if stale and target.reuse_staging:
         staging, stale = stale[0], stale[1:]
     actions += [Action("remove", s) for s in stale]
@@ -214,7 +223,7 @@ def _execute(target: Target, source_dir: Path, action: Action, expected: dict[st
         target.exchange(action.name, action.dest)  # the new release is in place; the old one has the staging name
         _remove_quietly(target, action.name)
     elif action.op == "swap":
-        old = f".old-{action.dest}-{_token()}"
+        old = f".old-{action.dest}-{staging_token()}"
         target.rename(action.dest, old)
         try:
             target.rename(action.name, action.dest)
@@ -411,11 +420,18 @@ def _unchecked(out: Output, meta: BuildRecord, manifest: Path, required: Mapping
 # preflight
 
 
-def preflight(target_url: str, release_id: str, *, replace: bool = False, log: Path | None = None) -> list[str]:
+def preflight(
+    target_url: str,
+    release_id: str,
+    *,
+    replace: bool = False,
+    log: Path | None = None,
+    allow_insecure_auth: bool = False,
+) -> list[str]:
     """What publishing ``release_id`` to ``target_url`` needs from the mirror,
     checked without changing anything there: one line per problem (none: ready)."""
     try:
-        target = make_target(target_url, log)
+        target = make_target(target_url, log, allow_insecure_auth=allow_insecure_auth)
         try:
             names = target.list_root()
         finally:

@@ -2,7 +2,7 @@
 rendered spec builds, provides and BuildRequires under that dist's macros.
 
 Template context (all templates, component and tool specs alike):
-  ``rel``      the Release (rel.prefix, rel.repo_id, rel.metapackage, …)
+  ``rel``      the Release (rel.repositories, rel.repo("main").prefix, rel.metapackage, …)
   ``dist``     the Dist (dist.name, dist.tag, dist.rhel, dist.os_requires)
   ``changelog_date``  the release date as %changelog wants it — for a component,
                the date of the release where its NEVRA first appeared (its ``Origin``,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import hashlib
+import json
 import re
 import shutil
 import struct
@@ -375,6 +376,13 @@ class TestRpmlint:
                      "for el6")
         per_pkg = (ctx.report_dir / "rpmlint-el6" / f"{built.nochangelog.name}.txt").read_text()
         assert "FAIL" in per_pkg and "E: no-changelogname-tag" in per_pkg
+        # the report describes rpmlint's own ids in rpmlint's words (`rpmlint -e`), in the text and the JSON
+        said = report.describe("rpmlint.no-changelogname-tag")
+        assert "changelog" in said.lower() and "rpmlint -e" not in said, said
+        written = report.write(ctx.report_dir / "rpmlint-el6.txt")
+        described = {f["id"]: f["description"] for f in json.loads(written.with_suffix(".json").read_text())["findings"]}
+        assert described["rpmlint.no-changelogname-tag"] == said
+        assert f"  rpmlint.no-changelogname-tag: {said.splitlines()[0]}" in written.read_text()
 
 
     def test_release_filters_allow_the_repository_package_layout(self, built: Built) -> None:

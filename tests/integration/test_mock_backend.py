@@ -627,7 +627,7 @@ def test_chain_of_three_initialises_one_root(demo, fake_mock, tmp_path: Path) ->
     assert [n.rsplit("-", 2)[0] for n in sorted(
         i["nvra"] for i in calls[2]["installed"])] == ["demod", "demod-devel"]  # only what was new
     # the end of the run cleans the root it used
-    assert builder.roots_in_use() == [(f"pmrepo-el7-x86_64-{builder.owner}", "pmrepo0")]
+    assert sorted(builder._roots) == [(f"pmrepo-el7-x86_64-{builder.owner}", "pmrepo0")]
     boot = tmp_path / "mock-lib" / f"pmrepo-el7-x86_64-{builder.owner}-bootstrap-pmrepo0"
     assert (boot / "root" / ".initialized").is_file()  # mock's bootstrap root, prepared with the first init
     assert [c.get("bootstrap_from") for c in calls] == ["image", "kept", "kept"]
@@ -635,7 +635,7 @@ def test_chain_of_three_initialises_one_root(demo, fake_mock, tmp_path: Path) ->
     clean = [c for c in fake_mock() if c["mode"] in ("clean", "scrub")]
     assert [c["argv"][-1] for c in clean] == ["--clean"]  # the build root; the bootstrap stays (--scrub
     assert all("pmrepo0" in c["argv"] and c["exit"] == 0 for c in clean)  # removed it with its cache)
-    assert not root.exists() and builder.roots_in_use() == []
+    assert not root.exists() and sorted(builder._roots) == []
 
 
 def test_clean_roots_initialises_a_root_per_job(demo, fake_mock, tmp_path: Path) -> None:
@@ -645,7 +645,7 @@ def test_clean_roots_initialises_a_root_per_job(demo, fake_mock, tmp_path: Path)
     assert [c["init"] for c in calls] == [True, True, True]
     assert all(c["cleaned_after"] for c in calls)  # mock's own cleanup_on_success
     assert not any("--no-clean" in c["argv"] or "--no-cleanup-after" in c["argv"] for c in calls)
-    assert builder.roots_in_use() == []
+    assert sorted(builder._roots) == []
     # a builder without an owner's work dir (a private state dir): no later run can reuse its roots,
     # so its end removes them all, bootstrap and caches too (mock --scrub=all)
     builder.finish(tmp_path / "logs")

@@ -288,17 +288,17 @@ def test_http_credentials_env_and_netrc(src: Path, tmp_path: Path, monkeypatch: 
                                                r"to 127\.0\.0\.1 — fix: use an https:// URL, or pass --allow-insecure-auth") as plain:
             pub.publish(src, url, RID, log=log)
         assert len(server.state.log) == puts and "s3cret" not in str(plain.value)  # nothing was sent
-        monkeypatch.setenv(tg.ENV_INSECURE_AUTH, "1")  # what --allow-insecure-auth sets: this test's server is http
+        insecure = {"allow_insecure_auth": True}  # --allow-insecure-auth: this test's server is http
         monkeypatch.setenv(tg.ENV_PASSWORD, "wrong")
         with pytest.raises(PublishError, match="HTTP 401.*environment"):
-            pub.publish(src, url, RID, log=log)
+            pub.publish(src, url, RID, log=log, **insecure)
         monkeypatch.setenv(tg.ENV_PASSWORD, "s3cret-pw")
-        pub.publish(src, url, RID, log=log)
+        pub.publish(src, url, RID, log=log, **insecure)
         monkeypatch.delenv(tg.ENV_USER)
         monkeypatch.delenv(tg.ENV_PASSWORD)
         netrc_file.write_text("machine 127.0.0.1 login uploader password s3cret-pw\n")
         netrc_file.chmod(0o600)
         src2 = make_release(tmp_path / "repo2", RID2)
-        pub.publish(src2, url, RID2, log=log)
+        pub.publish(src2, url, RID2, log=log, **insecure)
     assert same_tree(src, www / "mirror" / RID) and same_tree(src2, www / "mirror" / RID2)
     assert "s3cret" not in log.read_text() and "s3cret" not in str(err.value)

@@ -216,7 +216,7 @@ def test_release_manifest_fields(rel14: manifest.Release) -> None:
     assert (rel14.name, rel14.version, rel14.release) == ("pacemaker-repo", "1.1.14", "1.1")
     assert rel14.release_id == "pacemaker-repo-1.1.14-1.1"
     assert rel14.follows_path() == REL13.resolve()
-    assert (rel14.prefix, rel14.repo_id, rel14.repo_file) == (
+    assert (rel14.repo("main").prefix, rel14.repo("main").repo_id, rel14.repo("main").repo_file) == (
         "/opt/linux-ha/pacemaker", "linux-ha-ja-pacemaker", "pacemaker.repo")
     assert rel14.metapackage == "pacemaker-all"
     assert list(rel14.note_groups) == ["main", "extension", "additional"]

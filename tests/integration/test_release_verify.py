@@ -173,7 +173,7 @@ def _rebuilt_with_edited_repomd(published: Published, copy: Path, tmp: Path) -> 
     repomd.write_text(repomd.read_text().replace("<revision>", "<revision>9"))
     where = DistLayout(tmp / "work", Output(tmp / "out"), tmp / "staging", "el7", RID)
     rpms = repopkg.build_repo_packages(rel, dist, where, trees=trees, log=tmp / "build.log",
-                                       gpg_key=signed_work.public_key(rel.repo_id), sbom_name=where.sbom_name)
+                                       gpg_key=signed_work.public_key(rel.repo("main").repo_id), sbom_name=where.sbom_name)
     shutil.copyfile(next(p for p in rpms if p.name == Path(MAIN).name), copy / MAIN)
 
 
@@ -437,13 +437,13 @@ def test_publish_over_webdav_verifies_through_the_targets_session(published: Pub
 
     monkeypatch.setenv(publish_targets.ENV_USER, "u")
     monkeypatch.setenv(publish_targets.ENV_PASSWORD, "p")
-    monkeypatch.setenv(publish_targets.ENV_INSECURE_AUTH, "1")  # loopback, plain http
     monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
     www = tmp_path / "www"
     (www / "mirror").mkdir(parents=True)
     lines: list[str] = []
     with DavServer(DavState(root=www, auth=("u", "p"))) as dav:
-        opts = Options(release=DEMO, workdir=published.opts.workdir, outdir=published.opts.outdir, dists=("el7",))
+        opts = Options(release=DEMO, workdir=published.opts.workdir, outdir=published.opts.outdir, dists=("el7",),
+                       allow_insecure_auth=True)  # loopback, plain http
         Pipeline(opts, say=lines.append).run_publish(dav.url + "mirror/")
         gets = [p for m, p, c in dav.state.log if m == "GET" and c == 200 and p.endswith(f"/{Path(PROV).name}")]
     assert len(gets) == 2  # the sha256 check, then the verification of the upload

@@ -521,7 +521,7 @@ def test_publish_regenerates_stale_release_notes(built: Path, tmp_path: Path) ->
 
 KILLER = textwrap.dedent("""\
     import os, shutil, signal, sys
-    from pmrepo import publish, publish_targets  # importable through PYTHONPATH, set by the test
+    from pmrepo.publish import mirrors as publish_targets, upload as publish  # importable through PYTHONPATH
     budget = [int(sys.argv[2])]
     def counted(fn):
         def wrapper(*a, **kw):

@@ -83,7 +83,7 @@ RENDER = textwrap.dedent("""
     from pmrepo.errors import PmrepoError
     from pmrepo.render.specs import render_component
     try:
-        from pmrepo import render_limits
+        from pmrepo.render import limits as render_limits
         render_limits.TEMPLATE_DEADLINE = float(sys.argv[2])
     except ImportError:
         pass

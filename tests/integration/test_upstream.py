@@ -232,7 +232,7 @@ def test_new_release_from_upstream_on_the_demo_passes_check(tmp_path: Path) -> N
     demo = tmp_path / "demo"
     shutil.copytree(DEMO.parent, demo)
     work = str(tmp_path / "work")
-    res = cli("new-release", "--from", str(demo / "release.toml"), "--version", "1.1", "--release", "1",
+    res = cli("new-release", "--from", str(demo / "release.toml"), "--to", "1.1-1",
               "--date", "2026-12-01", "--from-upstream", "--set", "demo-tools=2.0-2", "--workdir", work)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "  --set libdemo=1.3-1 --set demod=1.1-1" in res.stdout
@@ -251,7 +251,7 @@ def test_new_release_from_upstream_refused_when_an_upstream_cannot_be_checked(tm
     demo = tmp_path / "demo"
     shutil.copytree(DEMO.parent, demo)
     (demo / "upstream" / "demod.bundle").unlink()
-    args = ["new-release", "--from", str(demo / "release.toml"), "--version", "1.1", "--release", "1",
+    args = ["new-release", "--from", str(demo / "release.toml"), "--to", "1.1-1",
             "--date", "2026-12-01", "--from-upstream", "--workdir", str(tmp_path / "work")]
     res = cli(*args)
     assert res.returncode == 4 and not (demo / "1.1-1.toml").exists()
@@ -268,7 +268,7 @@ def test_new_release_from_upstream_refuses_its_own_arguments_before_asking_upstr
     demo = tmp_path / "demo"
     shutil.copytree(DEMO.parent, demo)
     (demo / "exists.toml").write_text("")
-    base = ["new-release", "--from", str(demo / "release.toml"), "--version", "1.1", "--release", "1",
+    base = ["new-release", "--from", str(demo / "release.toml"), "--to", "1.1-1",
             "--from-upstream", "--workdir", str(tmp_path / "work")]
     for extra, says in ((["--date", "2099-01-01"], "--date: 2099-01-01 is after today"),
                         (["--date", "2026-12-01", "--output", str(demo / "exists.toml")], "already exists"),

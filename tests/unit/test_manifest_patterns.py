@@ -201,7 +201,7 @@ PATTERNS: list[tuple[str, object, Callable[[str], bool], st.SearchStrategy[str]]
     ("NAME_RE", manifest_model.NAME_RE, name_grammar, _strings(ALNUM + "._+-")),
     ("VERSION_RE", manifest_model.VERSION_RE, version_grammar, _strings(ALNUM + "._+")),
     ("SHA256_RE", manifest_model.SHA256_RE, sha256_grammar, _strings(HEX, min_size=60, max_size=68)),
-    ("URL_RE", manifest_model.URL_RE, url_grammar,
+    ("HTTP_OR_FILE_URL_RE", manifest_model.HTTP_OR_FILE_URL_RE, url_grammar,
      st.one_of(*(_strings(ALNUM + "./-_%?=", lead=s) for s in ("http://", "https://", "file://", "ftp://", "")))),
     ("PREFIX_RE", manifest_model.PREFIX_RE, dir_grammar, _strings(ALNUM[:4] + "09./-_+", lead="/")),
     ("DIR_RE", manifest_model.DIR_RE, dir_grammar, _strings(ALNUM[:4] + "09./-_+", lead="/")),

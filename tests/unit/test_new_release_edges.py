@@ -35,8 +35,8 @@ def _refused(small: Path, *args: object, match: str) -> str:
 
 @pytest.mark.parametrize("args,match", [
     (("2.0", "1", "2017-03-01", []), "does not sort after 2.0-1"),  # the same version-release
-    (("2.1~rc1", "1", "2017-03-01", []), "--version: invalid value '2.1~rc1'"),
-    (("2.1", "1-1", "2017-03-01", []), "--release: invalid value '1-1'"),
+    (("2.1~rc1", "1", "2017-03-01", []), "--to 2.1~rc1-1: invalid version '2.1~rc1'"),
+    (("2.1", "1-1", "2017-03-01", []), "--to 2.1-1-1: invalid release '1-1'"),
     (("2.1", "1", "yesterday", []), "--date: 'yesterday' is not a date"),
     (("2.1", "1", "2017-01-05", []), "--date: 2017-01-05 is before 2.0-1.toml's date 2017-01-06"),
     (("2.1", "1", "2017-03-01", ["pcs=0.9.150-1", "pcs=0.9.151-1"]), "--set pcs: given twice"),

@@ -92,7 +92,7 @@ def test_unsigned_to_signed_changes_every_repo_file() -> None:
     rel = manifest.load(DEMO)
     prev = manifest.load(rel.follows_path())
     changes = changed_repo_files(rel, prev, rel.dists["el7"], signed=True, previous_signed=False)
-    assert [c.path for c in changes] == [f"/etc/yum.repos.d/{r.repo_file}" for r in rel.repos]
+    assert [c.path for c in changes] == [f"/etc/yum.repos.d/{r.repo_file}" for r in rel.repositories]
     assert all(c.removed == ("gpgcheck=0",) and c.added[:2] == ("gpgcheck=1", "repo_gpgcheck=1")
                and c.added[2].startswith("gpgkey=file:///opt/pmrepo-demo/") for c in changes)
     assert changed_repo_files(rel, prev, rel.dists["el7"], signed=True, previous_signed=True) == ()

@@ -33,7 +33,7 @@ def test_every_tool_template_is_package_data_in_one_tree() -> None:
 
 def test_repo_file_parses_and_names_the_release(demo: manifest.Release) -> None:
     """One template, one .repo file per repository: its own section, name= and root."""
-    for repo in demo.repos:
+    for repo in demo.repositories:
         body = repopkg.render_repo_file(demo, demo.dists["el7"], repo, None)
         cfg = configparser.ConfigParser(interpolation=None)
         cfg.read_string(body)

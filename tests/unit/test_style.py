@@ -278,6 +278,88 @@ def test_the_layer_rule_catches_an_arrow_back_up(tmp_path: Path) -> None:
         "pmrepo.early.a (early) imports the later stage pmrepo.late.b (late)",
         "pmrepo.shared (shared) imports the stage pmrepo.late.b",
     ]
+def _private_uses(path: Path, known: set[str], root: Path = ROOT) -> list[str]:
+    """Where ``path`` imports or reads another module's private name (``_name``): ``from .x import _y``,
+    ``x._y`` of an imported module ``x``. A private *module* may be imported inside its own package
+    (the stage's private helper), never from outside it; a module's own private names are its own."""
+    name = _module_name(path, root)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+
+    def private(n: str) -> bool:
+        return n.startswith("_") and not n.startswith("__")
+
+    def foreign(owner: str, attr: str) -> bool:
+        full = f"{owner}.{attr}"
+        if full in known:  # a module: private to the package that holds it
+            return private(attr) and not (name == owner or name.startswith(owner + "."))
+        return private(attr) and owner != name
+
+    found, aliases = [], {}
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                bound = a.name if a.asname else a.name.partition(".")[0]  # `import p.a` binds `p`
+                if bound in known:
+                    aliases[a.asname or bound] = bound
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                target = f"{base}.{node.module}" if node.module else base
+            else:
+                target = node.module or ""
+            if target not in known:
+                continue
+            for a in node.names:
+                if foreign(target, a.name):
+                    found.append(f"{path.relative_to(root)}:{node.lineno}: from {target} import {a.name}")
+                if f"{target}.{a.name}" in known:
+                    aliases[a.asname or a.name] = f"{target}.{a.name}"
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            dotted, value = [node.attr], node.value
+            while isinstance(value, ast.Attribute):
+                dotted.insert(0, value.attr)
+                value = value.value
+            if not isinstance(value, ast.Name) or value.id not in aliases:
+                continue
+            owner = ".".join([aliases[value.id], *dotted[:-1]])
+            if owner in known and foreign(owner, node.attr):
+                found.append(f"{path.relative_to(root)}:{node.lineno}: {owner}.{node.attr}")
+    return found
+
+
+@pytest.mark.parametrize(("files", "flagged"), [
+    # importing a sibling's private function
+    ({"a.py": "def _y(): pass\n", "b.py": "from .a import _y\n"}, ["b.py:1: from pkg.a import _y"]),
+    # reading it through the module, imported either way
+    ({"a.py": "def _y(): pass\n", "b.py": "from . import a\na._y()\n"}, ["b.py:2: pkg.a._y"]),
+    ({"a.py": "def _y(): pass\n", "b.py": "import pkg.a as m\nm._y()\n"}, ["b.py:2: pkg.a._y"]),
+    ({"a.py": "def _y(): pass\n", "b.py": "import pkg.a\npkg.a._y()\n"}, ["b.py:2: pkg.a._y"]),
+    # a private module imported from outside the package that holds it
+    ({"sub/__init__.py": "", "sub/_h.py": "Y = 1\n", "b.py": "from .sub import _h\n"},
+     ["b.py:1: from pkg.sub import _h"]),
+    # clean: a public name, a module's own private name, a private module inside its package,
+    # another library's private name
+    ({"a.py": "def y(): pass\n", "b.py": "from .a import y\nimport os\n_z = 1\nprint(_z)\nos._exit(0)\n"}, []),
+    ({"sub/__init__.py": "from ._h import Y\n", "sub/_h.py": "Y = 1\n", "sub/c.py": "from . import _h\n"}, []),
+])
+def test_the_private_name_finder_flags_another_modules_private_name(
+        tmp_path: Path, files: dict[str, str], flagged: list[str]) -> None:
+    pkg = tmp_path / "pkg"
+    for rel, text in {"__init__.py": "", **files}.items():
+        (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
+        (pkg / rel).write_text(text)
+    paths = sorted(pkg.rglob("*.py"))
+    known = {_module_name(p, tmp_path) for p in paths}
+    found = [f for p in paths for f in _private_uses(p, known, tmp_path)]
+    assert found == [f"pkg/{f}" for f in flagged]
+
+
+def test_no_module_uses_another_modules_private_name() -> None:
+    known = {_module_name(p) for p in _modules()}
+    found = [f for p in _modules() for f in _private_uses(p, known)]
+    assert not found, "a private name used outside its module (make it public where it is owned):\n" + "\n".join(found)
 
 
 # -- make setup installs the pinned tools --------------------------------------------------------

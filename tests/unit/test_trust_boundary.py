@@ -168,13 +168,15 @@ def test_trailing_newline_fails_every_validating_pattern() -> None:
     from pmrepo.builders import rpmbuild
     from pmrepo.builders.mock import config as mock_config
 
-    for pattern, good in [(mock_config.URL_RE, "http://mirror/centos/7/os/x86_64/"), (mock_config.REPOID_RE, "base"),
-                          (mock_config.IMAGE_RE, "centos:7"), (rpmbuild._OVERLAY_SAFE, "/opt/x"),
+    for pattern, good in [(mock_config.BASEURL_RE, "http://mirror/centos/7/os/x86_64/"), (mock_config.REPOID_RE, "base"),
+                          (manifest.IMAGE_RE, "centos:7"), (rpmbuild._OVERLAY_SAFE, "/opt/x"),
                           (publish_targets.RELEASE_ID_RE, "demo-repo-1.0-1"),
                           (publish_targets.staging_re("demo-1"), ".staging-demo-1-0123456789ab"),
                           (publish_targets.old_re("demo-1"), ".old-demo-1-0123456789ab")]:
         assert pattern.match(good), pattern.pattern
         assert not pattern.match(good + "\n"), f"{pattern.pattern} accepts a trailing newline"
+    # one pattern per name: the image reference is the manifest's, the mock baseurl says what it is
+    assert not hasattr(mock_config, "IMAGE_RE") and not hasattr(mock_config, "URL_RE")
     with pytest.raises(PmrepoError, match="not a usable baseurl"):
         mock_config.set_url({}, "base", "http://mirror/x/\n", "environment PMREPO_MIRROR_EL7_BASE")
     with pytest.raises(PmrepoError, match="invalid repository id"):

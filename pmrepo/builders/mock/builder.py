@@ -58,7 +58,7 @@ from pathlib import Path
 
 from ...errors import BuildError, UsageError
 from ...fsutil import NotRegularFileError, copy_regular, write_atomic
-from ...manifest import Dist, redact_url
+from ...manifest import IMAGE_RE, Dist, redact_url
 from ...run import require_tool, run
 from ..base import Builder, BuildOutput, BuildRequest
 from . import config as mock_config
@@ -76,8 +76,8 @@ from .exits import (
     MockError,
     MockPrivilegeError,
     MockVersionError,
-    _fmt,
     explaining_tail,
+    format_version,
     mock_error,
     parse_version,
 )
@@ -151,7 +151,7 @@ class MockBuilder(Builder):
         if not re.match(r"^[A-Za-z0-9_.-]+\Z", self.uniqueext_prefix):
             raise UsageError(f"mock uniqueext_prefix {self.uniqueext_prefix!r} — fix: use letters, digits and ._-")
         for key, image in self.bootstrap_images.items():
-            if not mock_config.IMAGE_RE.match(image):
+            if not IMAGE_RE.match(image):
                 raise UsageError(
                     f"mock bootstrap_image{'.' + key if key else ''}={image!r}: not an image "
                     "reference — fix: e.g. quay.io/centos/centos:7"
@@ -177,7 +177,7 @@ class MockBuilder(Builder):
             res = run([self.mock_cmd, "--version"], check=False)
             text = res.output.strip()
             version = parse_version(text)
-            need = _fmt(MIN_MOCK_VERSION)
+            need = format_version(MIN_MOCK_VERSION)
             if res.returncode != 0 and PLAIN_ROOT_RE.search(text):
                 raise MockPrivilegeError(
                     f"`{self.mock_cmd} --version` refused to run: mock will not run from the "
@@ -201,7 +201,7 @@ class MockBuilder(Builder):
                 )
             if version < MIN_MOCK_VERSION:
                 raise MockVersionError(
-                    f"mock {_fmt(version)} is too old: pmrepo needs mock >= {need} for "
+                    f"mock {format_version(version)} is too old: pmrepo needs mock >= {need} for "
                     f"{MIN_MOCK_REASON} — fix: install mock >= {need} (e.g. from EPEL/Fedora)"
                 )
             self._version = version
@@ -376,11 +376,6 @@ class MockBuilder(Builder):
             if not same:
                 write_atomic(path, text.decode())
         return path
-
-    def roots_in_use(self) -> list[tuple[str, str]]:
-        """(root, uniqueext) of every root this run initialised and has not cleaned."""
-        with self._slot_lock:
-            return sorted(self._roots)
 
     def finish(self, log_dir: Path) -> None:
         """End of the run (unless keep_roots): ``mock --clean`` every build root this run left. The

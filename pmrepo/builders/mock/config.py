@@ -117,10 +117,10 @@ def mirror_env_names(dist: str, repoid: str) -> tuple[str, str]:
 
 
 # A baseurl goes into yum.conf inside a Python triple-quoted string that mock
-# also renders with jinja2: no whitespace, quotes, backslashes or braces.
-URL_RE = re.compile(r"^(https?|ftp|file)://[^\s\"'\\{}]+\Z")
+# also renders with jinja2: no whitespace, quotes, backslashes or braces (stricter than the
+# manifest's HTTP_OR_FILE_URL_RE, and ftp:// too: a mirror may be one).
+BASEURL_RE = re.compile(r"^(https?|ftp|file)://[^\s\"'\\{}]+\Z")
 REPOID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*\Z")
-IMAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@-]*\Z")
 
 
 def isolation_for(dist: Dist, isolation: str | None) -> str | None:
@@ -227,7 +227,7 @@ def check_repoid(repoid: str, where: str) -> None:
 
 def set_url(repos: dict[str, dict[str, object]], repoid: str, url: str, where: str) -> None:
     """Point ``repoid`` at ``url`` (a new repo if it is not in ``repos``), recording where it came from."""
-    if not URL_RE.match(url):
+    if not BASEURL_RE.match(url):
         raise UsageError(
             f"{where}: {redact_url(url)!r} is not a usable baseurl — fix: give an http(s)://, "
             "ftp:// or file:// URL without spaces, quotes, backslashes or braces "

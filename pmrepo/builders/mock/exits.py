@@ -284,7 +284,7 @@ def parse_version(text: str) -> tuple[int, ...] | None:
     return tuple(int(g) for g in m.groups() if g is not None)
 
 
-def _fmt(v: tuple[int, ...]) -> str:
+def format_version(v: tuple[int, ...]) -> str:
     return ".".join(map(str, v))
 
 
@@ -292,7 +292,7 @@ def mock_error(req: BuildRequest, code: int, outdir: Path) -> MockError:
     """The typed error for mock's exit ``code`` (EXIT_CODES), with the log that explains it."""
     mock_log = outdir / "mock.log"
     output = mock_log.read_text(errors="replace") if mock_log.is_file() else ""
-    need = _fmt(MIN_MOCK_VERSION)
+    need = format_version(MIN_MOCK_VERSION)
     # an option this mock does not know: optparse-era mock exits 2; parse_known_args-era
     # mock takes it as an SRPM path and fails to open it (exit 1)
     if code == 2 and EPERM_RE.search(output):

@@ -1,5 +1,6 @@
 """``--mock-opt KEY=VALUE`` (and ``--clean-roots``) read into MockBuilder fields: the mock
-backend's own command-line vocabulary, used by ``build``/``all``/``check`` and ``mock-clean``."""
+backend's own command-line vocabulary, used by every command that takes ``--backend`` and by
+``mock-clean``."""
 
 from __future__ import annotations
 
