@@ -130,8 +130,9 @@ def test_explain_asks_rpmlint_for_its_own_ids(capsys: pytest.CaptureFixture[str]
 
     if shutil.which("rpmlint") is None:
         pytest.skip("rpmlint is not installed (make setup installs it): rpmlint -e cannot be asked")
-    said = rpmlint.explain(["no-group-tag", "pmrepo-no-such-check", "no-group-tag"])
-    assert list(said) == ["no-group-tag"] and "Group tag" in said["no-group-tag"]
+    said = rpmlint.explain(["no-group-tag", "pmrepo-no-such-check", "no-group-tag", "no-%build-section"])
+    assert list(said) == ["no-group-tag", "no-%build-section"] and "Group tag" in said["no-group-tag"]
+    assert "%build section" in said["no-%build-section"]
     assert cli.main(["explain", "rpmlint.no-group-tag"]) == 0
     assert capsys.readouterr().out == f"rpmlint.no-group-tag: {said['no-group-tag']}\n"
     assert cli.main(["explain", "rpmlint.failed"]) == 0  # pmrepo's own rpmlint kind: described here
