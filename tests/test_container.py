@@ -307,7 +307,7 @@ def test_mismatched_manifest_fails_for_the_stated_reasons(container_build: DemoB
         elif c.name == "demod":
             c = replace(c, smoke="demod --version && exit 3")
         elif c.name == "demo-tools":
-            c = replace(c, smoke=f"mkdir -p {rel.repo("main").prefix}/state && touch {rel.repo("main").prefix}/state/stray")
+            c = replace(c, smoke=f"mkdir -p {rel.repo('main').prefix}/state && touch {rel.repo('main').prefix}/state/stray")
         elif c.name == "demo-units":
             continue
         comps.append(c)
@@ -324,7 +324,7 @@ def test_mismatched_manifest_fails_for_the_stated_reasons(container_build: DemoB
     assert "libdemo is 1.2-1.el7, manifest says 1.3-1.el7" in failed["packages at manifest versions"]
     assert "demo-units-1.0-1.el7" in failed["nothing unexpected"]
     assert failed["smoke demod: demod --version && exit 3"].startswith("exit 3")
-    assert f"{rel.repo("main").prefix}/state/stray" in failed["nothing left"]
+    assert f"{rel.repo('main').prefix}/state/stray" in failed["nothing left"]
     assert rep.step("dnf erase stack").status == PASS  # the uninstall still ran
     assert not (outdir / "installed.json").exists()
     assert "install test failed at 'packages at manifest versions'" in rep.summary()
