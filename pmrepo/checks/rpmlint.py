@@ -55,8 +55,8 @@ _LINE = re.compile(r"^(?P<who>\S+?):(?:(?P<lineno>\d+):)?\s+(?P<level>[EWI]):\s+
 _LEVELS = {"E": Severity.ERROR, "W": Severity.WARNING, "I": Severity.INFO}
 
 
-# an rpmlint check name as `rpmlint -e` takes it (never an option)
-CHECK_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*\Z")
+# an rpmlint check name as `rpmlint -e` takes it (never an option; "no-%build-section" has a %)
+CHECK_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9%._+-]*\Z")
 _UNKNOWN = "Unknown message"  # what `rpmlint -e` says of a name it has no description for
 _ENV = {"CONFIG_DISABLE_AUTOLOADING": "1", "LC_ALL": "C.UTF-8"}
 
@@ -229,8 +229,14 @@ class RpmlintCheck(Check):
             self._collect(outcome, report)
         theirs = [f.id for f in report.findings if f.id.startswith(ids.RPMLINT_PREFIX) and f.id not in ids.KINDS]
         if theirs:  # the report describes each of rpmlint's ids in rpmlint's words
-            said = explain([k.removeprefix(ids.RPMLINT_PREFIX) for k in theirs], logdir / "explain.log")
-            report.descriptions |= {ids.RPMLINT_PREFIX + name: text for name, text in said.items()}
+            names = [k.removeprefix(ids.RPMLINT_PREFIX) for k in theirs]
+            said = explain(names, logdir / "explain.log")
+            report.descriptions |= {
+                ids.RPMLINT_PREFIX + name: said.get(
+                    name, f"rpmlint's check {name}; rpmlint -e has no description of it"
+                )
+                for name in names
+            }
         self._write_per_package(ctx, report)
         return report
 

@@ -154,6 +154,14 @@ def _module_name(path: Path, root: Path = ROOT) -> str:
     return ".".join(parts)
 
 
+def _imported_from(node: ast.ImportFrom, package: str) -> str:
+    """The module a ``from … import`` names, resolved against the importing module's ``package``."""
+    if not node.level:
+        return node.module or ""
+    base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+    return f"{base}.{node.module}" if node.module else base
+
+
 def _imports(path: Path, known: set[str], root: Path = ROOT) -> set[str]:
     """The package's modules ``path`` imports (at the top or inside a function: a deferred import
     still ties the two modules together), resolved to module names in ``known``."""
@@ -164,11 +172,7 @@ def _imports(path: Path, known: set[str], root: Path = ROOT) -> set[str]:
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
-                target = f"{base}.{node.module}" if node.module else base
-            else:
-                target = node.module or ""
+            target = _imported_from(node, package)
             # `from . import x` of a submodule x ties this module to x (the package is only its
             # container); `from . import name` of a name defined in the package ties it to the package
             subs = {f"{target}.{a.name}" for a in node.names} & known
@@ -303,11 +307,7 @@ def _private_uses(path: Path, known: set[str], root: Path = ROOT) -> list[str]:
                 if bound in known:
                     aliases[a.asname or bound] = bound
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
-                target = f"{base}.{node.module}" if node.module else base
-            else:
-                target = node.module or ""
+            target = _imported_from(node, package)
             if target not in known:
                 continue
             for a in node.names:
