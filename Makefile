@@ -36,7 +36,7 @@ setup:
 
 test: setup
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/unit
-	$(PYTHON) -m pytest -q -p no:cacheprovider tests --ignore=tests/unit
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
 LINTED = pmrepo bench mutation build.py
 

@@ -53,10 +53,10 @@ from pathlib import Path
 
 from bench.optimal import optimal_makespan
 from pmrepo.layout import CACHE_ENV
-from pmrepo.pipeline import Options, Pipeline
+from pmrepo.pipeline.orchestrator import Options, Pipeline
 from pmrepo.progress import table
 from pmrepo.run import run
-from pmrepo.scheduler import JobResult
+from pmrepo.schedule.scheduler import JobResult
 from tests.synthetic import _work_file, make_release
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -360,7 +360,7 @@ def gcc_time(work: Path, cores: int, parallel: bool) -> float:
 def p4(out: Path, manifest: Path, pairs: int, mib: int) -> tuple[str, str, str, str]:
     """Assembly of the repo package over a tree with ``mib`` MiB of incompressible RPM
     payload (real repositories are RPMs: already compressed) vs copying it, in pairs."""
-    from pmrepo import repopkg
+    from pmrepo.assemble import repopkg
 
     blob_dir = out / "blob"
     (blob_dir / "SOURCES").mkdir(parents=True)

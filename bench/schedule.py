@@ -46,12 +46,12 @@ from pathlib import Path
 
 from bench.optimal import Optimum, lower_bound, optimal_makespan
 from pmrepo.builders import Builder, BuildOutput, BuildRequest
-from pmrepo.graph import BuildGraph
 from pmrepo.manifest import Dist
-from pmrepo.pipeline import Options, Pipeline
+from pmrepo.pipeline.orchestrator import Options, Pipeline
 from pmrepo.progress import Console, Progress, table
-from pmrepo.scheduler import Clock, JobResult, JobSpec, Scheduler, Store
-from pmrepo.timings import TimingHistory
+from pmrepo.schedule.graph import BuildGraph
+from pmrepo.schedule.scheduler import Clock, JobResult, JobSpec, Scheduler, Store
+from pmrepo.schedule.timings import TimingHistory
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = Path(__file__).resolve().parent / "out" / "schedule"

@@ -58,35 +58,35 @@ TARGETS = (
         why="version order",
     ),
     Target("pmrepo/checks/compat.py", ("tests/unit/test_compat_rules.py",), why="el6/el7 compat rules"),
-    Target("pmrepo/targets.py", ("tests/unit/test_compat_rules.py",), why="the compat table"),
+    Target("pmrepo/checks/el_support.py", ("tests/unit/test_compat_rules.py",), why="the compat table"),
     Target(
-        "pmrepo/manifest_model.py",
+        "pmrepo/manifest/model.py",
         ("tests/unit/test_manifest_patterns.py", "tests/unit/test_manifest.py", "tests/unit/test_trust_boundary.py"),
         scope=(
-            "NAME_RE", "VERSION_RE", "SHA256_RE", "ARCH_RE", "REPO_FILE_RE", "IMAGE_RE", "URL_RE", "CONTROL_RE",
-            "TEXT_CONTROL_RE", "DIR_RE", "PREFIX_RE", "SYSTEM_DIRS", "redact_url",
+            "NAME_RE", "VERSION_RE", "SHA256_RE", "ARCH_RE", "REPO_FILE_RE", "IMAGE_RE", "HTTP_OR_FILE_URL_RE",
+            "CONTROL_RE", "TEXT_CONTROL_RE", "DIR_RE", "PREFIX_RE", "SYSTEM_DIRS", "redact_url",
         ),
         why="manifest validation patterns",
     ),
     Target(
-        "pmrepo/manifest_upstream.py",
+        "pmrepo/manifest/upstream.py",
         ("tests/unit/test_upstream_values.py", "tests/unit/test_upstream_manifest.py",
          "tests/unit/test_manifest_patterns.py"),
         why="the upstream field's validation",
     ),
     Target(
-        "pmrepo/newrelease.py",
+        "pmrepo/manifest/next_release.py",
         ("tests/unit/test_new_release_urls.py", "tests/unit/test_new_release_edges.py",
          "tests/unit/test_new_release.py"),
         why="new-release's rewriting",
     ),
     Target(
-        "pmrepo/versionurl.py",
+        "pmrepo/manifest/version_url.py",
         ("tests/unit/test_versionurl.py", "tests/unit/test_new_release_urls.py", "tests/unit/test_new_release.py"),
         why="the version in a source URL",
     ),
     Target(
-        "pmrepo/publish_targets.py",
+        "pmrepo/publish/mirrors.py",
         ("tests/unit/test_publish_names.py", "tests/unit/test_trust_boundary.py"),
         scope=("RELEASE_ID_RE", "TOKEN_HEX", "staging_re", "old_re", "_token", "_check_name", "_check_rel"),
         why="publish's name checks",
@@ -103,13 +103,13 @@ TARGETS = (
         why="regular files only, atomic writes, digests",
     ),
     Target(
-        "pmrepo/render.py",
+        "pmrepo/render/environment.py",
         ("tests/unit/test_escapers.py", "tests/unit/test_render.py", "tests/unit/test_trust_boundary.py"),
         scope=("_CONTROL", "spec_escape", "repo_escape", "xml_escape", "_SCRIPT_SCHEME", "md_escape", "_escaper"),
         why="output-context escaping",
     ),
     Target(
-        "pmrepo/manifest_read.py",
+        "pmrepo/manifest/fields.py",
         ("tests/unit/test_manifest_read.py", "tests/unit/test_trust_boundary.py",
          "tests/unit/test_manifest_patterns.py", "tests/unit/test_manifest.py"),
         scope=("_Reader.str_", "_Reader.str_list", "_opt_text", "_confined", "_file_url", "_confined_tree",
@@ -134,8 +134,8 @@ KEPT_REPLACEMENTS = {
 
 # the relative cost of a target (mutants x seconds per run, last measured): which to start first
 COST = {
-    "pmrepo/manifest_upstream.py": 9,
-    "pmrepo/manifest_model.py": 8,
+    "pmrepo/manifest/upstream.py": 9,
+    "pmrepo/manifest/model.py": 8,
     "pmrepo/checks/compat.py": 3,
     "pmrepo/vercmp.py": 3,
 }

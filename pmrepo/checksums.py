@@ -2,7 +2,7 @@
 
 One line per file, sorted by name, names relative to the directory and using
 ``/`` (``el7/pacemaker-repo-1.1.14-1.1.el7.x86_64.rpm``), so that an operator
-can check a download with ``sha256sum -c SHA256SUMS`` and :mod:`pmrepo.publish`
+can check a download with ``sha256sum -c SHA256SUMS`` and :mod:`pmrepo.publish.upload`
 can check every file on the mirror against the same list.
 
 ``SHA256SUMS`` itself and its detached signature ``SHA256SUMS.asc`` are never

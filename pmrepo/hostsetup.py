@@ -46,10 +46,11 @@ TOOLS: dict[str, tuple[str, str]] = {
     "zstd": ("zstd", "zstd"),  # the compatibility gate's test makes zstd metadata with it
     "sha256sum": ("coreutils", "coreutils"),
     "git": ("git", "git"),  # `upstream` lists a repository's tags with git ls-remote
+    "man": ("man-db", "man-db"),  # tests/test_package.py renders the installed pmrepo(1) with man
     # the release page test renders the notes in a real browser (headless, driven by selenium)
     "chromium": ("chromium", "chromium"),
     "chromedriver": ("chromium-driver", "chromedriver"),
-    # tests/test_workflow.py: actionlint (requirements-test.txt) checks the workflows' run: blocks with it
+    # tests/integration/test_workflow.py: actionlint (requirements-test.txt) checks the workflows' run: blocks with it
     "shellcheck": ("shellcheck", "ShellCheck"),
 }
 # Debian packages Ubuntu does not have as such: its chromium-browser and chromium-chromedriver debs

@@ -18,11 +18,11 @@
           src-tree/                    the SRPM repository
           gates/                       every check's report (+ logs/)
           comps.xml                    the comps group file
-          reuse/                       the previous release's repo packages unpacked, to take its builds (pmrepo.reuse;
-                                       removed after the build step)
+          reuse/                       the previous release's repo packages unpacked, to take its builds
+                                       (pmrepo.schedule.reuse; removed after the build step)
           meta-top/, repo-top/         rpmbuild trees of the metapackage and the repo packages (removed after)
           RPM-GPG-KEY-<repo_id>        the public key of a signed release
-          <release>.<dist>.spdx.json   the SBOM shipped inside the repositories (pmrepo.sbom)
+          <release>.<dist>.spdx.json   the SBOM shipped inside the repositories (pmrepo.attest.sbom)
     <outdir>/                          the output (``--outdir``, default repo/)
       .staging/                        an output being assembled (renamed into place when every check passed)
       <release>/                       what publish uploads: SHA256SUMS, release notes, and per dist:
@@ -254,7 +254,7 @@ class DistLayout:
     @property
     def reuse_scratch(self) -> Path:
         """Where the previous release's repository packages are unpacked to take its builds from
-        (``pmrepo.reuse``; removed after the build step)."""
+        (``pmrepo.schedule.reuse``; removed after the build step)."""
         return self.work / "reuse"
 
     @property

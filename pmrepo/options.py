@@ -1,6 +1,9 @@
-"""What one run of the pipeline was asked to do: the CLI's options as one value.
+"""What one run was asked to do: the CLI's options as one value (``cli._options`` makes it),
+given to the ``Pipeline`` and to the standalone commands that take it (``upstream``).
 
-A new CLI option is one row of ``cli.COMMANDS``' option groups and one field here.
+A new CLI option is one row of ``cli_options.GROUPS`` and one field here, named by the row's
+``dest``; the options a command reads from its arguments itself (``publish --dry-run``,
+``new-release``'s, ``verify``'s) are not fields here.
 """
 
 from __future__ import annotations
@@ -32,3 +35,4 @@ class Options:
     components: tuple[str, ...] = ()  # `build --component`: only these and what they need from the chain
     json: bool = False  # `upstream --json`: the report as JSON on stdout
     upstream_timeout: float = 30.0  # `upstream --timeout`: seconds per upstream
+    allow_insecure_auth: bool = False  # `publish --allow-insecure-auth`: credentials over plain http://

@@ -15,7 +15,7 @@
   run's results replace those of the checks it ran. ``publish`` vouches for it.
 * ``timings.json`` (:class:`TimingRecord`, in the user's cache directory, not
   in an output): how long each (component, version, dist, backend) took to
-  build on this host — the scheduler's estimates (``pmrepo.timings``). The
+  build on this host — the scheduler's estimates (``pmrepo.schedule.timings``). The
   tool's own private file: read without following a symlink, only when it is a
   regular file of at most ``TIMINGS_MAX_BYTES``, written atomically with mode 0600.
 
@@ -124,7 +124,7 @@ class RpmInfo:
 
 @dataclass(frozen=True)
 class ReusedRpm:
-    """One RPM not built but taken from the previous release's published output (``pmrepo.reuse``)."""
+    """One RPM not built but taken from the previous release's published output (``pmrepo.schedule.reuse``)."""
 
     release: str  # the release id that published it
     repo_package: str  # its repository package's file name

@@ -1,6 +1,6 @@
 """The one reader of ``repodata/repomd.xml``, used by the repository step
-(``repository.verify``), the index check (``verify.indexed``) and the compat
-gate: which metadata files a repository lists, where, with which checksums."""
+(``repository.verify``), the index check (``verify.indexed``), the compat
+gate and ``verify`` (``release_repo``): which metadata files a repository lists, where, with which checksums."""
 
 from __future__ import annotations
 

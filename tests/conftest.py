@@ -12,7 +12,7 @@ import pytest
 
 from pmrepo import manifest
 from pmrepo.defaults import DEMO_RELEASE as DEMO
-from pmrepo.pipeline import Options, Pipeline
+from pmrepo.pipeline.orchestrator import Options, Pipeline
 
 # the checkout under test (build.py, releases/, Makefile, .github/); pmrepo itself is imported
 # through pytest's `pythonpath` setting in pyproject.toml, or from an installed package

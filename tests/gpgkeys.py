@@ -1,13 +1,13 @@
 """Throwaway signing keys for the tests (the production key comes from the environment:
-``pmrepo.sign.key_from_env``, which also vets each key made here)."""
+``pmrepo.sign.signer.key_from_env``, which also vets each key made here)."""
 from __future__ import annotations
 
 import shutil
 import tempfile
 from pathlib import Path
 
-from pmrepo import sign
 from pmrepo.run import run
+from pmrepo.sign import signer as sign
 
 
 def generate_key(name: str, email: str) -> sign.Key:

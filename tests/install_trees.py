@@ -31,9 +31,9 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from pmrepo import specs
 from pmrepo.builders.base import MACROS_FILE, rpm_macro_defines
 from pmrepo.manifest import Component, Dist, Release
+from pmrepo.render import specs
 from pmrepo.run import run
 
 DOCDIR = "/usr/share/doc"

@@ -198,7 +198,8 @@ def uid(q: dict[str, Any]) -> dict[str, Any]:
     """Buildroot.create_resultdir (mock's own method, on a stand-in for the rest of the buildroot)."""
     import grp
 
-    from mockbuild import buildroot, uid as mock_uid  # type: ignore[import-not-found]
+    from mockbuild import buildroot  # type: ignore[import-not-found]
+    from mockbuild import uid as mock_uid
 
     real_getgrnam = grp.getgrnam
 

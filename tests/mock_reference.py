@@ -1,4 +1,4 @@
-"""mock 6.7's own code, made runnable for the contract tests (tests/test_mock_contract.py).
+"""mock 6.7's own code, made runnable for the contract tests (tests/integration/test_mock_contract.py).
 
 The code is read from ``../shared/reference/mock-6.7/`` (its README says what it is) and never
 copied into the repository: at test time a private temporary copy of its ``mock/py/`` gets the

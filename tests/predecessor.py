@@ -20,7 +20,7 @@ def build(release: Release, dist: Dist, trees: dict[str, Path], out: Path) -> li
     """The three packages of ``release`` (its names and roots) carrying the RPMs of ``trees[kind]/rpm``."""
     out.mkdir(parents=True, exist_ok=True)
     made = []
-    for repo in release.repos:
+    for repo in release.repositories:
         top = out / f"top-{repo.kind}"
         stage = top / "stage" / repo.kind
         (stage / "rpm").mkdir(parents=True)

@@ -21,7 +21,7 @@ def get_builder(name: str, **options: object) -> Builder:
         # the options are the user's --backend-option values: the backend's constructor takes its own names
         return RpmbuildBuilder(**options)  # type: ignore[arg-type]
     if name == "mock":
-        from .mock import MockBuilder
+        from .mock.builder import MockBuilder
 
         return MockBuilder(**options)  # type: ignore[arg-type]
     raise UsageError(f"unknown backend {name!r} — fix: use --backend rpmbuild or --backend mock")

@@ -14,9 +14,9 @@ from pathlib import Path
 from .. import fsutil
 from ..errors import BuildError
 from ..manifest import Dist
+from ..render.specs import define_args
 from ..run import require_tool, run
 from ..sandbox import Sandbox, build_user
-from ..specs import define_args
 
 MACROS_FILE = Path(__file__).with_name("pmrepo.macros")
 #: Where every rpmbuild tree (_topdir) lives while it builds: a path that depends only on the

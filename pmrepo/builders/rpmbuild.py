@@ -41,9 +41,9 @@ from pathlib import Path
 
 from ..errors import BuildError
 from ..manifest import Dist
+from ..render.specs import define_args
 from ..run import run
 from ..sandbox import Sandbox
-from ..specs import define_args
 from .base import MACROS_FILE, Builder, BuildOutput, BuildRequest, fixed_topdir, rpm_macro_defines
 
 

@@ -15,20 +15,24 @@ container test) runs only when every check before it passed. After the list,
 the first failure is raised (one line).
 
 ``build.json`` records the notes per ``record`` name: ``fresh-root install``,
-``gates`` (the four release gates, one note) and ``container install`` (the
+``gates`` (the five release gates, one note) and ``container install`` (the
 install test, and the upgrade's note after a ``;``).
 
 A new check: one ``Check`` subclass in this package and one line in
-``default_checks`` (plus its finding kinds in ``ids.py``).
+``default_checks`` (plus its finding kinds in ``ids.py``, which the reports and
+``explain`` describe).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-from ..manifest import Release
+from ..errors import UsageError
+from ..manifest import Dist, Release
 from ..progress import Say, StepFn
+from . import ids
 from .base import Check, CheckContext, DistRun, Finding, Findings, Outcome, Severity, run_checks, summary
 from .closure import ClosureCheck
 from .compat import CompatCheck
@@ -37,6 +41,7 @@ from .digest import DigestCheck
 from .freshroot import FreshRootInstall
 from .nevra import NevraCheck, Predecessor, PredecessorOf
 from .rpmlint import RpmlintCheck, release_filters
+from .rpmlint import explain as rpmlint_explain
 
 
 @dataclass(frozen=True)
@@ -86,28 +91,52 @@ def default_checks(
     return [make() for wanted, make in listed if wanted]
 
 
-# the classes of the full list, in its order (a unit test holds default_checks to it)
-CHECK_CLASSES: tuple[type[Check], ...] = (
-    FreshRootInstall,
-    DigestCheck,
-    CompatCheck,
-    ClosureCheck,
-    RpmlintCheck,
-    NevraCheck,
-    ContainerInstall,
-    Upgrade,
-)
+def _no_previous(dist: Dist) -> tuple[Release, list[Path]]:
+    raise AssertionError("the full list is made to read its checks' ids and records, never run")
+
+
+def every_check() -> list[Check]:
+    """The full list, every switch on (made, never run): what the required records are read from."""
+    return default_checks(None, CheckOptions(container="podman"), previous=_no_previous)
 
 
 def required_records() -> tuple[str, ...]:
     """The build.json records of the ``required`` checks of the full list, in its order."""
-    return tuple(dict.fromkeys(c.record for c in CHECK_CLASSES if c.required))
+    return tuple(dict.fromkeys(c.record for c in every_check() if c.required))
 
 
 # the records every published output must have passed (publish refuses the others unless --allow-unchecked)
 REQUIRED_CHECKS = required_records()
 # the same, check by check: id -> record (publish reads each one's latest result in gates/results.json)
-REQUIRED_CHECK_IDS: dict[str, str] = {c.id: c.record for c in CHECK_CLASSES if c.required}
+REQUIRED_CHECK_IDS: dict[str, str] = {c.id: c.record for c in every_check() if c.required}
+
+
+def explain(finding_id: str) -> str:
+    """``pmrepo explain``: what a finding id means (rpmlint's ``-e``). A check's own prefix
+    (``compat`` or ``compat.``) lists its kinds; ``rpmlint.<id>`` is described by rpmlint itself."""
+    check = finding_id.removesuffix(".")
+    mine = [k for k in ids.KINDS if k.startswith(check + ".")]
+    if finding_id in ids.KINDS:
+        return f"{finding_id}: {ids.KINDS[finding_id].description}"
+    if finding_id.startswith(ids.RPMLINT_PREFIX) and check != "rpmlint":
+        name = finding_id.removeprefix(ids.RPMLINT_PREFIX)
+        said = rpmlint_explain([name])
+        if name not in said:
+            raise UsageError(
+                f"explain: rpmlint has no description of {name!r} (`rpmlint -e {name}`) — fix: copy the id "
+                "from a report's finding (its [id] or the JSON's \"id\")"
+            )
+        return f"{finding_id}: {said[name]}"
+    if mine:
+        return "\n".join(f"{k}: {ids.KINDS[k].description}" for k in mine)
+    same_check = [k for k in ids.KINDS if k.split(".", 1)[0] == finding_id.split(".", 1)[0]]
+    fix = (
+        f"use one of {', '.join(same_check)}"
+        if same_check
+        else f"a finding id starts with one of {', '.join(ids.prefixes())} (`pmrepo explain compat` lists a check's)"
+    )
+    raise UsageError(f"explain: no finding kind {finding_id!r} — fix: {fix}")
+
 
 __all__ = [
     "REQUIRED_CHECKS",
@@ -133,6 +162,7 @@ __all__ = [
     "StepFn",
     "Upgrade",
     "default_checks",
+    "explain",
     "run_checks",
     "summary",
 ]

@@ -63,6 +63,8 @@ class Findings:
     failure: PmrepoError | None = None  # a failure that is no finding (e.g. the install check's own error)
     ran: bool = True
     kind: str = ""  # default kind id of what ``add`` records (see ``scoped``)
+    # descriptions of kinds ``ids.KINDS`` does not hold: rpmlint's own ids, in rpmlint's words (``rpmlint -e``)
+    descriptions: dict[str, str] = field(default_factory=dict)
 
     def scoped(self, kind: str) -> Findings:
         """The same findings, recording ``kind`` by default (shares the lists)."""
@@ -82,15 +84,6 @@ class Findings:
 
     def warning(self, file: str | os.PathLike[str], check: str, message: str, kind: str | None = None) -> Finding:
         return self.add(file, Severity.WARNING, check, message, kind)
-
-    def waive(self, waivers: Mapping[str, str]) -> None:
-        """Turn the errors whose kind id is in ``waivers`` (id -> reason) into notes."""
-        self.findings[:] = [
-            Finding(f.file, Severity.INFO, f.check, f"waived ({waivers[f.id]}): {f.message}", f.id)
-            if f.severity is Severity.ERROR and f.id in waivers
-            else f
-            for f in self.findings
-        ]
 
     @property
     def errors(self) -> list[Finding]:
@@ -135,6 +128,10 @@ class Findings:
     def exception(self) -> PmrepoError:
         return self.failure or GateError(self.error_message())
 
+    def describe(self, kind: str) -> str:
+        """What a finding of ``kind`` means (``ids.describe``, or rpmlint's own words for its ids)."""
+        return self.descriptions.get(kind) or ids.describe(kind)
+
     def text(self) -> str:
         lines = [self.summary(), ""]
         by_file: dict[str, list[Finding]] = {}
@@ -144,6 +141,12 @@ class Findings:
             lines += _item_lines(item, by_file.pop(item, []))
         for item, found in by_file.items():  # findings about things not in items (e.g. a repository)
             lines += _item_lines(item, found)
+        kinds = dict.fromkeys(f.id for f in self.findings if f.id)
+        if kinds:
+            lines += ["", "What the findings mean (`pmrepo explain <id>`):"]
+            for kind in kinds:
+                first, *rest = self.describe(kind).splitlines() or [""]
+                lines += [f"  {kind}: {first}", *(f"    {r}" if r else "" for r in rest)]
         return "\n".join(lines) + "\n"
 
     def as_json(self) -> dict[str, object]:
@@ -154,7 +157,14 @@ class Findings:
             "passed": self.passed,
             "checked": len(self.items),
             "findings": [
-                {"id": f.id, "severity": f.severity.name.lower(), "file": f.file, "what": f.check, "message": f.message}
+                {
+                    "id": f.id,
+                    "description": self.describe(f.id),
+                    "severity": f.severity.name.lower(),
+                    "file": f.file,
+                    "what": f.check,
+                    "message": f.message,
+                }
                 for f in self.findings
             ],
         }
@@ -169,7 +179,10 @@ class Findings:
 
 def _item_lines(item: str, found: list[Finding]) -> list[str]:
     status = "FAIL" if any(f.severity is Severity.ERROR for f in found) else "ok"
-    return [f"[{status}] {item}", *(f"    {f.severity.value}: {f.check}: {f.message}" for f in found)]
+    return [
+        f"[{status}] {item}",
+        *(f"    {f.severity.value}: {f.check}: {f.message}{f' [{f.id}]' if f.id else ''}" for f in found),
+    ]
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ primary/filelists/other, sqlite databases (gz/bz2), sha256/sha1 checksums,
 the group file when one is expected, and that each listed file is there
 with the checksum repomd.xml gives.
 
-What each dist supports is table-driven: ``pmrepo.targets.SUPPORT``, keyed by
+What each dist supports is table-driven: ``pmrepo.checks.el_support.SUPPORT``, keyed by
 the dist's RHEL major version, is the one place to change (the repository
 step reads the same table). Headers are read
-with ``rpm -qp --qf`` (``base.query_rpm``); the lead and header sizes
+with ``rpm -qp --qf`` (``rpmquery.query_rpm``); the lead and header sizes
 from the file's first bytes; repomd.xml with ``pmrepo.repomd.read_repomd``.
 """
 
@@ -23,14 +23,13 @@ import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Generic, TypeVar
 
 from ..errors import GateError
 from ..layout import repomd_xml
-from ..manifest import Dist
 from ..repomd import Repomd, RepomdError, read_repomd
-from ..targets import SUPPORT, DistSupport, support_for
 from .base import Check, CheckContext, Findings
+from .el_support import SUPPORT, DistSupport, support_for
 from .rpmquery import RpmHeader, query_rpm
 
 __all__ = ["SUPPORT", "CompatCheck", "DistSupport", "support_for"]
@@ -100,87 +99,92 @@ class RpmFacts:
     layout: RpmLayout
 
 
-class RpmRule(abc.ABC):
-    """One rule about one package; its findings have the kind id ``compat.<name>``."""
+Subject = TypeVar("Subject", RpmFacts, Repomd)
+
+
+class Rule(abc.ABC, Generic[Subject]):
+    """One rule about one subject on the dist of ``ctx``: a package (its ``RpmFacts``) or a
+    repository (its ``Repomd``); its findings have the kind id ``compat.<name>``."""
 
     name: ClassVar[str]
 
-    def check(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: Findings) -> None:
-        self.find(rpm, dist, sup, report.scoped(f"compat.{self.name}"))
+    def check(self, subject: Subject, ctx: CheckContext, sup: DistSupport, report: Findings) -> None:
+        self.find(subject, ctx, sup, report.scoped(f"compat.{self.name}"))
 
     @abc.abstractmethod
-    def find(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: Findings) -> None: ...
+    def find(self, subject: Subject, ctx: CheckContext, sup: DistSupport, report: Findings) -> None: ...
 
 
-class RpmFormatRule(RpmRule):
+class RpmFormatRule(Rule[RpmFacts]):
     """A v4 package old rpm can open: lead v3/v4, header-style signature, v1 header."""
 
     name = "rpm-format"
 
-    def find(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: Findings) -> None:
+    def find(self, rpm: RpmFacts, ctx: CheckContext, sup: DistSupport, report: Findings) -> None:
         lay = rpm.layout
         if lay.lead_major not in sup.lead_majors:
             report.error(
                 rpm.path,
                 "rpm-format",
-                f"lead version {lay.lead_major}.{lay.lead_minor}: {dist.name} "
+                f"lead version {lay.lead_major}.{lay.lead_minor}: {ctx.dist.name} "
                 f"rpm {sup.rpm} reads only v3/v4 packages — fix: build a v4 package (define _rpmformat 4)",
             )
         if lay.signature_type != 5:
             report.error(
                 rpm.path,
                 "rpm-format",
-                f"signature type {lay.signature_type} (not a header signature): {dist.name} rpm {sup.rpm} refuses it",
+                f"signature type {lay.signature_type} (not a header signature): "
+                f"{ctx.dist.name} rpm {sup.rpm} refuses it",
             )
         if lay.header_version != 1:
             report.error(
                 rpm.path,
                 "rpm-format",
-                f"header version {lay.header_version}: {dist.name} rpm {sup.rpm} "
+                f"header version {lay.header_version}: {ctx.dist.name} rpm {sup.rpm} "
                 "reads only version 1 headers — fix: build a v4 package",
             )
         if rpm.header.payload_format not in ("", "cpio"):
             report.error(
                 rpm.path,
                 "payload-format",
-                f"payload format {rpm.header.payload_format!r}: {dist.name} "
+                f"payload format {rpm.header.payload_format!r}: {ctx.dist.name} "
                 f"rpm {sup.rpm} reads only cpio payloads — fix: build a v4 package",
             )
 
 
-class HeaderSizeRule(RpmRule):
+class HeaderSizeRule(Rule[RpmFacts]):
     name = "header-size"
 
-    def find(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: Findings) -> None:
+    def find(self, rpm: RpmFacts, ctx: CheckContext, sup: DistSupport, report: Findings) -> None:
         lay = rpm.layout
         if lay.header_tags > sup.header_max_tags:
             report.error(
                 rpm.path,
                 "header-size",
-                f"{lay.header_tags} header tags exceed {dist.name} rpm {sup.rpm}'s limit of {sup.header_max_tags}",
+                f"{lay.header_tags} header tags exceed {ctx.dist.name} rpm {sup.rpm}'s limit of {sup.header_max_tags}",
             )
         if lay.header_data > sup.header_max_data:
             report.error(
                 rpm.path,
                 "header-size",
-                f"header data store of {lay.header_data} bytes exceeds {dist.name} "
+                f"header data store of {lay.header_data} bytes exceeds {ctx.dist.name} "
                 f"rpm {sup.rpm}'s limit of {sup.header_max_data} — fix: split the package (fewer files)",
             )
         if lay.header_bytes > sup.header_max_bytes:
             report.error(
                 rpm.path,
                 "header-size",
-                f"header of {lay.header_bytes} bytes exceeds {dist.name} rpm "
+                f"header of {lay.header_bytes} bytes exceeds {ctx.dist.name} rpm "
                 f"{sup.rpm}'s limit of {sup.header_max_bytes} (32 MiB) — fix: split the package",
             )
 
 
-class RpmlibRule(RpmRule):
+class RpmlibRule(Rule[RpmFacts]):
     """Every rpmlib(X) requirement must be a feature the dist's rpm provides."""
 
     name = "rpmlib"
 
-    def find(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: Findings) -> None:
+    def find(self, rpm: RpmFacts, ctx: CheckContext, sup: DistSupport, report: Findings) -> None:
         for req in rpm.header.requires:
             if not (req.name.startswith("rpmlib(") and req.name.endswith(")")):
                 continue
@@ -188,40 +192,48 @@ class RpmlibRule(RpmRule):
             if feature in sup.rpmlib:
                 continue
             fix = FEATURE_FIXES.get(feature, "rebuild without it")
-            report.error(rpm.path, req.name, f"{dist.name}'s rpm {sup.rpm} does not support it ({req}) — fix: {fix}")
+            report.error(
+                rpm.path, req.name, f"{ctx.dist.name}'s rpm {sup.rpm} does not support it ({req}) — fix: {fix}"
+            )
 
 
-class PayloadRule(RpmRule):
+class PayloadRule(Rule[RpmFacts]):
     name = "payload"
 
-    def find(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: Findings) -> None:
+    def find(self, rpm: RpmFacts, ctx: CheckContext, sup: DistSupport, report: Findings) -> None:
         comp = rpm.header.payload_compressor or "gzip"  # rpm's default when the tag is absent
         if comp not in sup.payload_compressors:
             report.error(
                 rpm.path,
                 f"payload {comp}",
-                f"{dist.name}'s rpm {sup.rpm} cannot decompress a {comp} payload "
+                f"{ctx.dist.name}'s rpm {sup.rpm} cannot decompress a {comp} payload "
                 f"(it reads {', '.join(sorted(sup.payload_compressors))}) — fix: "
                 f"build with --define '_binary_payload w9.gzdio'",
             )
 
 
-class FileDigestRule(RpmRule):
+class FileDigestRule(Rule[RpmFacts]):
     name = "file-digest"
 
-    def find(self, rpm: RpmFacts, dist: Dist, sup: DistSupport, report: Findings) -> None:
+    def find(self, rpm: RpmFacts, ctx: CheckContext, sup: DistSupport, report: Findings) -> None:
         algo = rpm.header.file_digest_algo
         if algo is None or algo in sup.file_digests:
             return
         report.error(
             rpm.path,
             f"file digest algorithm {algo}",
-            f"{dist.name}'s rpm {sup.rpm} cannot verify it "
+            f"{ctx.dist.name}'s rpm {sup.rpm} cannot verify it "
             f"(it knows {', '.join(sup.file_digests.values())}) — fix: define _binary_filedigest_algorithm 8",
         )
 
 
-RPM_RULES: tuple[RpmRule, ...] = (RpmFormatRule(), HeaderSizeRule(), RpmlibRule(), PayloadRule(), FileDigestRule())
+RPM_RULES: tuple[Rule[RpmFacts], ...] = (
+    RpmFormatRule(),
+    HeaderSizeRule(),
+    RpmlibRule(),
+    PayloadRule(),
+    FileDigestRule(),
+)
 
 # -- repository checks (one class each) ------------------------------------------
 
@@ -256,19 +268,7 @@ def compression_of(path: Path) -> str:
     return "unknown"
 
 
-class RepoRule(abc.ABC):
-    """One rule about one repository's metadata; its findings have the kind id ``compat.<name>``."""
-
-    name: ClassVar[str]
-
-    def check(self, md: Repomd, ctx: CheckContext, sup: DistSupport, report: Findings) -> None:
-        self.find(md, ctx, sup, report.scoped(f"compat.{self.name}"))
-
-    @abc.abstractmethod
-    def find(self, md: Repomd, ctx: CheckContext, sup: DistSupport, report: Findings) -> None: ...
-
-
-class MetadataTypesRule(RepoRule):
+class MetadataTypesRule(Rule[Repomd]):
     """primary/filelists/other and their sqlite databases must all be listed."""
 
     name = "metadata-types"
@@ -287,7 +287,7 @@ class MetadataTypesRule(RepoRule):
                 )
 
 
-class CompressionRule(RepoRule):
+class CompressionRule(Rule[Repomd]):
     """Each listed file is compressed with something the dist's yum reads (by its bytes)."""
 
     name = "metadata-compression"
@@ -321,7 +321,7 @@ class CompressionRule(RepoRule):
                 )
 
 
-class ChecksumTypeRule(RepoRule):
+class ChecksumTypeRule(Rule[Repomd]):
     name = "checksum-type"
 
     def find(self, md: Repomd, ctx: CheckContext, sup: DistSupport, report: Findings) -> None:
@@ -341,7 +341,7 @@ class ChecksumTypeRule(RepoRule):
                 )
 
 
-class GroupFileRule(RepoRule):
+class GroupFileRule(Rule[Repomd]):
     name = "group-file"
 
     def find(self, md: Repomd, ctx: CheckContext, sup: DistSupport, report: Findings) -> None:
@@ -354,7 +354,7 @@ class GroupFileRule(RepoRule):
             )
 
 
-class IntegrityRule(RepoRule):
+class IntegrityRule(Rule[Repomd]):
     """Every file repomd.xml lists exists and matches its checksum."""
 
     name = "metadata-integrity"
@@ -381,7 +381,7 @@ class IntegrityRule(RepoRule):
                 )
 
 
-REPO_RULES: tuple[RepoRule, ...] = (
+REPO_RULES: tuple[Rule[Repomd], ...] = (
     MetadataTypesRule(),
     CompressionRule(),
     ChecksumTypeRule(),
@@ -409,7 +409,7 @@ class CompatCheck(Check):
                 )
                 continue
             for rule in RPM_RULES:
-                rule.check(facts, ctx.dist, sup, report)
+                rule.check(facts, ctx, sup, report)
         for repo in ctx.repos:
             repomd = repomd_xml(repo)
             report.items.append(str(repomd))

@@ -1,13 +1,13 @@
 """Gate 0 — RPM digests: every RPM in every repository of the dist, the
 SRPMs and the repo packages pass ``rpm -K --nosignature`` (header and payload
 digests). Signatures of a signed release are verified against its own key
-by the signing step (pmrepo.sign.verify_rpms) before the gates run."""
+by the signing step (pmrepo.sign.signer.verify_rpms) before the gates run."""
 
 from __future__ import annotations
 
 from ..layout import repo_rpm_dir
-from ..verify import rpm_digests
 from .base import Check, CheckContext, Findings
+from .integrity import rpm_digests
 
 
 class DigestCheck(Check):

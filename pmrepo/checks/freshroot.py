@@ -124,7 +124,7 @@ def _dnf(root: Path, release: Release, dist: Dist, args: list[str], log: Path) -
         )
         return "private mount namespace, .repo files unchanged", res.output
     # Not root (or the parent sits under a system directory): point the repo ids at the root's copies.
-    redirect = [f"--setopt={r.repo_id}.baseurl=file://{root}{r.prefix}/" for r in release.repos]
+    redirect = [f"--setopt={r.repo_id}.baseurl=file://{root}{r.prefix}/" for r in release.repositories]
     res = run([*dnf, *redirect], log_file=log, error=InstallCheckError)
     return "baseurl redirected into the root (no mount namespace available)", res.output
 
@@ -179,13 +179,13 @@ def check(release: Release, dist: Dist, repo_rpms: list[Path], log: Path) -> Ins
             log_file=log,
             error=InstallCheckError,
         )
-        for repo in release.repos:
+        for repo in release.repositories:
             repo_file = root / YUM_REPOS_D.lstrip("/") / repo.repo_file
             if not repo_file.is_file() or f"[{repo.repo_id}]" not in repo_file.read_text().splitlines():
                 raise InstallCheckError(f"{repo.package}: did not install {repo.repo_path} with [{repo.repo_id}]")
         # dnf sees each repository, with every package its tree holds
         qf = "%{name}-%{version}-%{release}.%{arch}"
-        for repo in release.repos:
+        for repo in release.repositories:
             _, out = _dnf(root, release, dist, ["-q", "repoquery", f"--repo={repo.repo_id}", "--qf", qf], log)
             seen = sorted(ln.strip() for ln in out.splitlines() if ln.strip() and " " not in ln.strip())
             want = _tree_rpms(root, repo.prefix)
@@ -229,7 +229,7 @@ def check(release: Release, dist: Dist, repo_rpms: list[Path], log: Path) -> Ins
             ]
         leftovers += [
             f"{YUM_REPOS_D}/{p.name}"
-            for r in release.repos
+            for r in release.repositories
             for p in (root / YUM_REPOS_D.lstrip("/")).glob(r.repo_file + "*")
         ]
         if leftovers:
@@ -267,7 +267,7 @@ class FreshRootInstall(Check):
             return found
         extra = f" + {len(res.os_packages)} from base repositories" if res.os_packages else ""
         found.note = (
-            f"{len(rel.repos)} repositories seen; installed and erased {len(res.installed)} packages"
+            f"{len(rel.repositories)} repositories seen; installed and erased {len(res.installed)} packages"
             f"{extra} ({res.method}); {scriptlet_note(res.scriptlets or {})}"
         )
         report.write_text(

@@ -1,8 +1,9 @@
 """Stable finding ids (rpmlint's model): one id per kind of finding, described
-once here; reports carry them (``<check>-<dist>.json``) and waivers name them.
+once here; reports carry them with their descriptions (``<check>-<dist>.txt``
+and ``.json``) and ``pmrepo explain <id>`` prints one.
 
 rpmlint's own ids pass through as ``rpmlint.<its id>`` (described by
-``rpmlint -e <id>``).
+``rpmlint -e <id>``: ``checks.rpmlint.explain``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Kind:
     id: str
-    text: str
+    description: str  # what a finding of this kind means (the reports and `explain` show it)
 
 
 KINDS: dict[str, Kind] = {
@@ -48,8 +49,27 @@ KINDS: dict[str, Kind] = {
 }
 
 
+RPMLINT_PREFIX = "rpmlint."
+
+
+def describe(kind: str) -> str:
+    """What a finding of ``kind`` means: its description here; for one of rpmlint's own ids,
+    where its description is (rpmlint reports fill in rpmlint's own text: ``Findings.descriptions``)."""
+    if kind in KINDS:
+        return KINDS[kind].description
+    if kind.startswith(RPMLINT_PREFIX):
+        name = kind.removeprefix(RPMLINT_PREFIX)
+        return f"rpmlint's check {name} (`rpmlint -e {name}` describes it)"
+    return ""
+
+
+def prefixes() -> list[str]:
+    """The first part of every finding id (the check that reports it), with its dot."""
+    return sorted({k.split(".", 1)[0] + "." for k in KINDS} | {RPMLINT_PREFIX})
+
+
 def known(kind: str) -> str:
     """``kind`` if it is described (or an rpmlint id); otherwise a programming error."""
-    if kind not in KINDS and not kind.startswith("rpmlint."):
+    if kind not in KINDS and not kind.startswith(RPMLINT_PREFIX):
         raise KeyError(f"finding kind {kind!r} is not described in pmrepo/checks/ids.py")
     return kind

@@ -12,7 +12,7 @@ anew (its unsigned digest, recorded in the previous ``build.json``); other bytes
 are an error naming both files and the fix. Where the previous output is not
 there the gate says it could not compare (a warning), never a silent pass. An
 unchanged entry's RPMs are taken from that output instead of being built
-(``pmrepo.reuse``): they pass by construction.
+(``pmrepo.schedule.reuse``): they pass by construction.
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ class NevraCheck(Check):
                 f"{theirs.sha256[rpm.name][:16]}…): one NEVRA, two builds — fix: bump "
                 f"components.{comp}.release in {rel.path.name} (it is a new build), or reuse the build: leave the "
                 f"entry as {prev.release.path.name} has it, and its RPMs are taken from {prev.release.release_id}'s "
-                "output (pmrepo.reuse)",
+                "output (pmrepo.schedule.reuse)",
             )
         if found.passed:
             found.note = f"NEVRA: {same} package(s) also in {prev.release.release_id}, the same builds" + (

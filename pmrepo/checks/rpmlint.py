@@ -30,7 +30,7 @@ import json
 import re
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +40,7 @@ from ..fsutil import write_atomic
 from ..manifest import Release
 from ..run import require_tool, run
 from ..sandbox import private_tree
+from . import ids
 from .base import Check, CheckContext, Findings, Severity
 from .rpmquery import query_rpm
 
@@ -52,6 +53,39 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # "<name>.<arch>: E: <id> <details>" or "<file>.spec:12: W: <id> <details>"
 _LINE = re.compile(r"^(?P<who>\S+?):(?:(?P<lineno>\d+):)?\s+(?P<level>[EWI]):\s+(?P<id>\S+)(?:\s+(?P<detail>.*))?$")
 _LEVELS = {"E": Severity.ERROR, "W": Severity.WARNING, "I": Severity.INFO}
+
+
+# an rpmlint check name as `rpmlint -e` takes it (never an option; "no-%build-section" has a %)
+CHECK_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9%._+-]*\Z")
+_UNKNOWN = "Unknown message"  # what `rpmlint -e` says of a name it has no description for
+_ENV = {"CONFIG_DISABLE_AUTOLOADING": "1", "LC_ALL": "C.UTF-8"}
+
+
+def explain(names: Sequence[str], log: Path | None = None) -> dict[str, str]:
+    """rpmlint's own description of each of its checks ``names`` (one ``rpmlint -e`` run);
+    a name rpmlint has no description for is left out."""
+    wanted = [n for n in dict.fromkeys(names) if CHECK_NAME_RE.match(n)]
+    if not wanted:
+        return {}
+    require_tool("rpmlint", "install the Debian package rpmlint (make setup)")
+    res = run(
+        ["rpmlint", "-c", str(CONFIG), "-e", *wanted],
+        log_file=log,
+        check=False,
+        env=_ENV,
+        timeout=120,
+        max_output=1 << 20,
+    )
+    texts: dict[str, list[str]] = {}
+    current = None
+    for line in _ANSI.sub("", res.output).splitlines():
+        head = line[:-1] if line.endswith(":") else None
+        if head in wanted and head not in texts:
+            current, texts[head] = head, []
+        elif current is not None:
+            texts[current].append(line)
+    described = {n: "\n".join(lines).strip() for n, lines in texts.items()}
+    return {n: t for n, t in described.items() if t and not t.startswith(_UNKNOWN)}
 
 
 @dataclass(frozen=True)
@@ -166,7 +200,7 @@ class RpmlintCheck(Check):
             conf = placed[0][0].parent if config.is_dir() else placed[0][0]
             argv, env = box.command(
                 ["rpmlint", "-c", str(conf), *(str(g[0]) for g in placed[1:])],
-                {"CONFIG_DISABLE_AUTOLOADING": "1", "LC_ALL": "C.UTF-8"},
+                _ENV,
                 quiet=True,
             )
             res = run(argv, log_file=log, check=False, env=env)
@@ -193,6 +227,16 @@ class RpmlintCheck(Check):
                 )
         for outcome in outcomes:
             self._collect(outcome, report)
+        theirs = [f.id for f in report.findings if f.id.startswith(ids.RPMLINT_PREFIX) and f.id not in ids.KINDS]
+        if theirs:  # the report describes each of rpmlint's ids in rpmlint's words
+            names = [k.removeprefix(ids.RPMLINT_PREFIX) for k in theirs]
+            said = explain(names, logdir / "explain.log")
+            report.descriptions |= {
+                ids.RPMLINT_PREFIX + name: said.get(
+                    name, f"rpmlint's check {name}; rpmlint -e has no description of it"
+                )
+                for name in names
+            }
         self._write_per_package(ctx, report)
         return report
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 
 from conftest import DEMO
+
 from pmrepo import manifest
-from pmrepo.assemble import _digest, package_shape
+from pmrepo.assemble.assembly import _digest, package_shape
 
 
 def _with_knob(rel: manifest.Release, knob: str) -> manifest.Release:
@@ -52,3 +53,32 @@ def test_a_repository_value_changes_the_key() -> None:
         moved = dataclasses.replace(rel, repositories=repos)
         assert getattr(moved.repo(kind), name) == value
         assert _digest(package_shape(moved, dist)) != base, (kind, name)
+
+
+def test_build_json_versions_come_from_the_headers_not_the_file_names() -> None:
+    import datetime as dt
+    from pathlib import Path
+
+    import pytest
+
+    from pmrepo.assemble.assembly import shipped_versions
+    from pmrepo.attest import sbom
+    from pmrepo.errors import BuildError
+
+    def rpm(file_name: str, name: str, version: str, release: str, repository: str = "main") -> sbom.Rpm:
+        return sbom.Rpm(file_name, "0" * 64, name, version, release, "x86_64", "MIT", "", "", repository)
+
+    content = sbom.DistContent(
+        release_id="demo-1-1", dist="el7", vendor="v", license="MIT", date=dt.date(2026, 1, 1), repo_packages=(),
+        rpms=(rpm("libdemo-1.0-1.el7.x86_64.rpm", "libdemo", "1.0", "1.el7"),
+              # a name whose dashes do not split as name-version-release: the header says what it is
+              rpm("demo-tools-2.0-3.el7.x86_64.rpm", "demo-tools", "2.0", "3.el7"),
+              rpm("odd.rpm", "demo-extras", "4.1", "2.el7"),
+              rpm("libdemo-debuginfo-1.0-1.el7.x86_64.rpm", "libdemo-debuginfo", "1.0", "1.el7", "debuginfo")),
+        sources=())
+    shipped = [Path("/t/demo-tools-2.0-3.el7.x86_64.rpm"), Path("/t/libdemo-1.0-1.el7.x86_64.rpm"), Path("/t/odd.rpm")]
+    got = shipped_versions(content, shipped)
+    assert got == {"demo-tools": "2.0-3.el7", "libdemo": "1.0-1.el7", "demo-extras": "4.1-2.el7"}
+    assert list(got) == ["demo-tools", "libdemo", "demo-extras"]  # in the shipped order, as build.json had it
+    with pytest.raises(BuildError, match="no header record of libdemo-debuginfo-1.0-1.el7.x86_64.rpm"):
+        shipped_versions(content, [Path("/t/libdemo-debuginfo-1.0-1.el7.x86_64.rpm")])  # not in main

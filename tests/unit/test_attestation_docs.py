@@ -11,10 +11,11 @@ import pytest
 from spdx_tools.spdx.parser.json import json_parser
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
-from pmrepo import manifest, provenance, sbom
+from pmrepo import manifest
+from pmrepo.attest import provenance, sbom
 from pmrepo.defaults import DEMO_RELEASE
 from pmrepo.errors import AttestationError
-from pmrepo.release_report import CHECKS, Report
+from pmrepo.verify.report import CHECKS, Report
 
 
 def content(**changes: object) -> sbom.DistContent:

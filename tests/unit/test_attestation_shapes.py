@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pmrepo import provenance, sbom
+from pmrepo.attest import provenance, sbom
 
 SBOMS: dict[str, Any] = {
     "an array": [],

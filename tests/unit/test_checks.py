@@ -5,8 +5,8 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-
 from conftest import DEMO
+
 from pmrepo import manifest
 from pmrepo.checks import Check, CheckContext, Findings, run_checks
 from pmrepo.errors import GateError

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+
 from pmrepo import ci, manifest
 
 DEMO = "pmrepo/demo/release.toml"

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import ROOT
-from pmrepo import cli, cli_options, defaults
+
+from pmrepo import cli, defaults
+from pmrepo.cli import option_table as cli_options
 
 
 def options(cmd: str) -> set[str]:
@@ -69,7 +70,7 @@ def test_default_directories_in_the_checkout_and_outside(monkeypatch: pytest.Mon
 
 
 def test_the_demo_release_is_package_data() -> None:
-    assert defaults.DEMO_RELEASE.parent.parent == Path(cli.__file__).resolve().parent
+    assert defaults.DEMO_RELEASE.parent.parent == Path(cli.__file__).resolve().parent.parent
     assert defaults.DEMO_RELEASE.is_file()
 
 
@@ -78,9 +79,10 @@ def test_every_option_fills_an_options_field_or_is_read_by_its_command() -> None
 
     from pmrepo.options import Options
     read_by_commands = {"mock_opt", "clean_roots", "host_buildrequires",  # -> backend_options
-                        "target", "dry_run", "replace", "allow_unchecked", "allow_insecure_auth",  # publish/preflight
-                        "from_", "version", "new_release", "date", "set", "output", "from_upstream",  # new-release
-                        "location", "key"}  # verify
+                        "target", "dry_run", "replace", "allow_unchecked",  # publish/preflight
+                        "from_", "to", "old_release", "old_version", "date", "set", "output", "from_upstream",  # new-release
+                        "location", "key",  # verify
+                        "finding"}  # explain
     names = {f.name for f in fields(Options)}
     dests = {o.dest for group in cli.GROUPS.values() for o in group}
     assert dests - names == read_by_commands
@@ -109,6 +111,22 @@ def test_a_new_option_is_one_row_and_one_options_field(monkeypatch: pytest.Monke
     given = opts("all", "--keep-staging", "--no-gates", "--container", "podman")
     assert given.keep_staging is True and given.gates is False and given.container == "none"
     assert opts("build").keep_staging is False
+
+
+def test_allow_insecure_auth_is_an_option_not_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from pmrepo.errors import PublishError
+    from pmrepo.publish import mirrors as publish_targets
+    before = dict(os.environ)
+    assert opts("publish", "--allow-insecure-auth").allow_insecure_auth is True
+    assert opts("publish").allow_insecure_auth is False
+    assert dict(os.environ) == before  # carried in Options, nothing set in the process environment
+    # the environment variable that carried it is read no more: only the option allows clear-text credentials
+    monkeypatch.setenv("PMREPO_ALLOW_INSECURE_AUTH", "1")
+    with pytest.raises(PublishError, match="--allow-insecure-auth"):
+        publish_targets._refuse_plain_auth("http", "mirror.example", True, "netrc", False)
+    publish_targets._refuse_plain_auth("http", "mirror.example", True, "netrc", True)
 
 
 def test_per_command_policy() -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import ROOT
+
 from pmrepo import cli, manifest
 from pmrepo.checks import CheckOptions, default_checks
 from pmrepo.checks.container import ContainerInstall, ContainerSettings, Session

@@ -1,4 +1,4 @@
-"""The output-context escapers (``pmrepo.render``) held to a parser of their output (issue 33,
+"""The output-context escapers (``pmrepo.render.environment``) held to a parser of their output (issue 33,
 hypothesis): what rpm's macro expander makes of a spec value, what an INI parser (the ``.repo``
 format yum and dnf read) makes of a ``.repo`` line, what an XML parser makes of escaped text and
 attributes — always the value itself, or the escaper refuses it (SpecError)."""
@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pmrepo.errors import SpecError
-from pmrepo.render import md_escape, repo_escape, spec_escape, xml_escape
+from pmrepo.render.environment import md_escape, repo_escape, spec_escape, xml_escape
 from pmrepo.run import run
 
 # the characters that mean something to rpm, an INI parser or XML, control characters, and text

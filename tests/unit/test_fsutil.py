@@ -1,7 +1,7 @@
 """The one way an input file is opened (``fsutil.open_regular``) at the unit layer (issue 33): each kind
 of special file refused by its name, a symlink refused unless followed, a FIFO or symlink swapped in
 after the check caught on the open descriptor without blocking, no descriptor left behind, the file
-handed back blocking. (tests/test_trust_special_files.py drives the same through the pipeline.)"""
+handed back blocking. (tests/integration/test_trust_special_files.py drives the same through the pipeline.)"""
 from __future__ import annotations
 
 import os

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from pmrepo.errors import GraphError
-from pmrepo.graph import build_graph
-from pmrepo.specs import SpecInfo
+from pmrepo.render.specs import SpecInfo
+from pmrepo.schedule.graph import build_graph
 
 
 def info(name: str, packages: tuple[str, ...], brs: tuple[str, ...] = (), provides: dict | None = None) -> SpecInfo:

@@ -6,10 +6,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import DEMO
-from pmrepo import lineage, manifest, specs
-from pmrepo.newrelease import derive
+
+from pmrepo import manifest
+from pmrepo.manifest.next_release import derive
+from pmrepo.render import lineage, specs
 
 
 @pytest.fixture
@@ -70,7 +71,7 @@ def test_no_follows_no_walk(tmp_path: Path) -> None:
 def test_each_release_and_dist_renders_its_specs_in_one_batch(demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The walk renders in one render child per (release, dist), not one per component (a release of
     300 components that follows another spent 33 s forking one child per spec)."""
-    from pmrepo import render_limits
+    from pmrepo.render import limits as render_limits
 
     batches: list[int] = []
     each = render_limits.each

@@ -1,5 +1,5 @@
 """Manifest loading: valid manifests load; every invalid one is a one-line
-error naming file, field and fix (the CLI's side: tests/test_cli.py)."""
+error naming file, field and fix (the CLI's side: tests/integration/test_cli.py)."""
 from __future__ import annotations
 
 import dataclasses
@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import DEMO, ROOT
+
 from pmrepo import manifest
 from pmrepo.errors import ManifestError
 
@@ -44,16 +44,16 @@ packages = ["x"]
     path = tmp_path / "r.toml"
     path.write_text(text)
     rel = manifest.load(path)
-    assert (rel.name, rel.metapackage, rel.prefix, rel.repo_id, rel.repo_file) == (
+    assert (rel.name, rel.metapackage, *(getattr(rel.repo("main"), f) for f in ("prefix", "repo_id", "repo_file"))) == (
         "pacemaker-repo", "pacemaker-all", "/opt/linux-ha/pacemaker", "linux-ha-ja-pacemaker", "pacemaker.repo")
     # the predecessor's three repositories (../shared/reference/predecessor-layout.md)
-    assert [(r.package, r.prefix, r.repo_file, r.repo_id, r.repo_name) for r in rel.repos] == [
+    assert [(r.package, r.prefix, r.repo_file, r.repo_id, r.repo_name) for r in rel.repositories] == [
         ("pacemaker-repo", "/opt/linux-ha/pacemaker", "pacemaker.repo", "linux-ha-ja-pacemaker", "linux-ha-ja-pacemaker"),
         ("pacemaker-repo-debuginfo", "/opt/linux-ha/pacemaker-debuginfo", "pacemaker-debuginfo.repo",
          "linux-ha-ja-pacemaker-debuginfo", "linux-ha-ja-pacemaker-debuginfo"),
         ("pacemaker-repo-src", "/opt/linux-ha/pacemaker-src", "pacemaker-src.repo", "linux-ha-ja-pacemaker-src",
          "linux-ha-ja-pacemaker-src")]
-    assert rel.parent_dir == "/opt/linux-ha" and rel.repos[0].baseurl == "file:///opt/linux-ha/pacemaker/"
+    assert rel.parent_dir == "/opt/linux-ha" and rel.repositories[0].baseurl == "file:///opt/linux-ha/pacemaker/"
     # the repository value: its package's file name per dist and its paths, built once
     el7 = rel.dists["el7"]
     assert rel.repo_rpm_names(el7) == [f"pacemaker-repo{s}-{rel.vr}.el7.x86_64.rpm" for s in ("", "-debuginfo", "-src")]
@@ -61,14 +61,14 @@ packages = ["x"]
     main = rel.repo("main")
     assert (main.rpm_dir, main.repodata_dir, main.repo_path) == (
         "/opt/linux-ha/pacemaker/rpm", "/opt/linux-ha/pacemaker/repodata", "/etc/yum.repos.d/pacemaker.repo")
-    assert rel.repositories is rel.repos  # not folded again on each access
+    assert rel.repo("main") is rel.repositories[0]  # the one value, not a copy folded on each access
     moved = dataclasses.replace(rel, repositories=(dataclasses.replace(main, prefix="/opt/linux-ha/other"),
                                                    *rel.repositories[1:]))
-    assert (moved.prefix, moved.repo("main").rpm_dir) == ("/opt/linux-ha/other", "/opt/linux-ha/other/rpm")
+    assert (moved.repositories[0].prefix, moved.repo("main").rpm_dir) == ("/opt/linux-ha/other", "/opt/linux-ha/other/rpm")
     # a changed release's repositories follow its name, version-release and arch
     bumped = dataclasses.replace(rel, name="other-repo", version="2.0", arch="noarch")
     assert bumped.repo_rpm_names(el7) == [f"other-repo{s}-2.0-1.1.el7.noarch.rpm" for s in ("", "-debuginfo", "-src")]
-    assert (rel.debuginfo_repo_file, rel.src_prefix) == ("pacemaker-debuginfo.repo", "/opt/linux-ha/pacemaker-src")
+    assert (rel.repo("debuginfo").repo_file, rel.repo("src").prefix) == ("pacemaker-debuginfo.repo", "/opt/linux-ha/pacemaker-src")
     assert rel.dists["el7"].tag == ".el7" and rel.dists["el7"].image == "centos:7"
 
 
@@ -161,20 +161,21 @@ def _with_mirror() -> type[manifest.Repository]:
     """A Repository with one more per-repository value, declared in one place (its field)."""
     mirror = manifest.repo_value(main_default=lambda main: f"https://mirror.example/{main['repo_id']}",
                                  default=lambda kind, main, own: f"{main['mirror']}-{kind}",
-                                 pattern=manifest.URL_RE, main_fix="write {key} = \"https://…\"")
+                                 pattern=manifest.HTTP_OR_FILE_URL_RE, main_fix="write {key} = \"https://…\"")
     cls: type[manifest.Repository] = dataclasses.make_dataclass(
         "MirroredRepository", [("mirror", str, mirror)], bases=(manifest.Repository,), frozen=True)
     return cls
 
 
 def test_a_new_repository_value_is_one_declaration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pmrepo import assemble, manifest_repos
+    from pmrepo.assemble import assembly as assemble
+    from pmrepo.manifest import repositories as manifest_repos
     monkeypatch.setattr(manifest_repos, "Repository", _with_mirror())
     path = _bad_manifest(tmp_path, 'src_repo_file = "pmrepo-demo-src.repo"',
                          'src_repo_file = "pmrepo-demo-src.repo"\nsrc_mirror = "https://src.example/"')
     rel = manifest.load(path)  # src_mirror is a known key now: read, not refused
     assert [getattr(r, "mirror") for r in rel.repositories] == [  # main's default, debuginfo's derived from it, src's own
-        f"https://mirror.example/{rel.repo_id}", f"https://mirror.example/{rel.repo_id}-debuginfo", "https://src.example/"]
+        f"https://mirror.example/{rel.repo('main').repo_id}", f"https://mirror.example/{rel.repo('main').repo_id}-debuginfo", "https://src.example/"]
     assert manifest_repos.repo_keys() >= {"mirror", "debuginfo_mirror", "src_mirror"}
     dist = rel.dists["el7"]
     other = dataclasses.replace(rel, repositories=tuple(dataclasses.replace(r, mirror="https://x/") for r in rel.repositories))
@@ -190,13 +191,14 @@ def test_a_new_repository_value_is_one_declaration(tmp_path: Path, monkeypatch: 
 
 
 def test_the_loader_reads_exactly_the_declared_repository_values() -> None:
-    from pmrepo import manifest_repos
+    from pmrepo.manifest import repositories as manifest_repos
     declared = [f.name for f in dataclasses.fields(manifest.Repository) if "repo_value" in f.metadata]
     assert declared == list(manifest.repo_values()) == ["prefix", "repo_id", "repo_name", "repo_file"]
     assert manifest_repos.repo_keys() == {n if k == "main" else f"{k}_{n}" for n in declared for k in manifest.REPO_KINDS}
     rel = manifest.load(DEMO)
-    for kind in manifest.REPO_KINDS:  # the flat names are views of the repositories
+    for kind in manifest.REPO_KINDS:  # one spelling: a repository's value lives on its Repository only
         for name in declared:
-            assert getattr(rel, name if kind == "main" else f"{kind}_{name}") == getattr(rel.repo(kind), name)
+            assert not hasattr(rel, name if kind == "main" else f"{kind}_{name}"), name
+    assert not hasattr(rel, "repos")
     with pytest.raises(AttributeError):
-        rel.prefix = "/x"  # type: ignore[misc]
+        rel.repo("main").prefix = "/x"  # type: ignore[misc]

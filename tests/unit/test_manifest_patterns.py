@@ -11,12 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import DEMO
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from conftest import DEMO
-from pmrepo import manifest, manifest_model, manifest_upstream
+from pmrepo import manifest
 from pmrepo.errors import ManifestError
+from pmrepo.manifest import model as manifest_model
+from pmrepo.manifest import upstream as manifest_upstream
 
 # -- 1. bad values, each through the loader ---------------------------------------------------
 
@@ -199,7 +201,7 @@ PATTERNS: list[tuple[str, object, Callable[[str], bool], st.SearchStrategy[str]]
     ("NAME_RE", manifest_model.NAME_RE, name_grammar, _strings(ALNUM + "._+-")),
     ("VERSION_RE", manifest_model.VERSION_RE, version_grammar, _strings(ALNUM + "._+")),
     ("SHA256_RE", manifest_model.SHA256_RE, sha256_grammar, _strings(HEX, min_size=60, max_size=68)),
-    ("URL_RE", manifest_model.URL_RE, url_grammar,
+    ("HTTP_OR_FILE_URL_RE", manifest_model.HTTP_OR_FILE_URL_RE, url_grammar,
      st.one_of(*(_strings(ALNUM + "./-_%?=", lead=s) for s in ("http://", "https://", "file://", "ftp://", "")))),
     ("PREFIX_RE", manifest_model.PREFIX_RE, dir_grammar, _strings(ALNUM[:4] + "09./-_+", lead="/")),
     ("DIR_RE", manifest_model.DIR_RE, dir_grammar, _strings(ALNUM[:4] + "09./-_+", lead="/")),

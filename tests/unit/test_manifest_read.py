@@ -1,4 +1,4 @@
-"""The manifest reader's typed field access and confinement (``pmrepo.manifest_read``) at their edges
+"""The manifest reader's typed field access and confinement (``pmrepo.manifest.fields``) at their edges
 (issue 33): each refusal's field and fix, one-line vs multi-line text, lists, a path or file:// URL
 leading out of the release's tree and the project."""
 from __future__ import annotations
@@ -7,12 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
-from pmrepo.errors import ManifestError
-from pmrepo.manifest_read import _confined, _file_url, _opt_text, _Reader
 
-R = _Reader(Path("/m/release.toml"))
+from pmrepo.errors import ManifestError
+from pmrepo.manifest.fields import Reader, confined_path, file_url, opt_text
+
+R = Reader(Path("/m/release.toml"))
 NAME = re.compile(r"^[a-z]+\Z")
 
 
@@ -59,20 +59,20 @@ def test_every_list_value_matches_the_pattern() -> None:
 
 
 def test_one_line_text_by_default_multi_line_when_asked() -> None:
-    assert "contains a newline or control character" in refused(_opt_text, R, {"k": "a\nb"}, "k", "w")
-    assert _opt_text(R, {"k": "a\nb\tc"}, "k", "w", multiline=True) == "a\nb\tc"
-    assert "contains a control character" in refused(_opt_text, R, {"k": "a\x7f"}, "k", "w", multiline=True)
-    msg = refused(_opt_text, R, {"k": "one\n  %" + "x" * 60}, "k", "w", multiline=True)
+    assert "contains a newline or control character" in refused(opt_text, R, {"k": "a\nb"}, "k", "w")
+    assert opt_text(R, {"k": "a\nb\tc"}, "k", "w", multiline=True) == "a\nb\tc"
+    assert "contains a control character" in refused(opt_text, R, {"k": "a\x7f"}, "k", "w", multiline=True)
+    msg = refused(opt_text, R, {"k": "one\n  %" + "x" * 60}, "k", "w", multiline=True)
     assert f"line 2 starts with '%' ({('%' + 'x' * 60)[:40]!r})" in msg
-    assert _opt_text(R, {}, "k", "w", default="d") == "d"
+    assert opt_text(R, {}, "k", "w", default="d") == "d"
 
 
 def test_a_path_outside_the_release_and_the_project_names_both(tmp_path: Path) -> None:
-    msg = refused(_confined, R, "f", tmp_path, "../../../etc/passwd")
+    msg = refused(confined_path, R, "f", tmp_path, "../../../etc/passwd")
     assert f"outside the release's tree ({tmp_path.resolve()}) and the project ({ROOT})" in msg
-    assert _confined(R, "f", tmp_path, ".") == tmp_path.resolve()
+    assert confined_path(R, "f", tmp_path, ".") == tmp_path.resolve()
 
 
 @pytest.mark.parametrize("url", ["file://otherhost/x", "file:///x?y=1", "file:///x#f", "file://localhost/x?y"])
 def test_a_file_url_is_a_plain_local_path(tmp_path: Path, url: str) -> None:
-    assert "is not a local file:///path URL" in refused(_file_url, R, "f", tmp_path, url)
+    assert "is not a local file:///path URL" in refused(file_url, R, "f", tmp_path, url)

@@ -1,4 +1,4 @@
-"""pmrepo's table of mock's exit codes (``pmrepo.builders.mock_exits.EXIT_CODES``) against mock 6.7's
+"""pmrepo's table of mock's exit codes (``pmrepo.builders.mock.exits.EXIT_CODES``) against mock 6.7's
 own code (issue 33), not a copy typed into a test: the codes ``mockbuild/exception.py`` gives its
 error classes and ``get_class_by_code`` (the module imported from the reference and asked), and the
 literal exits of ``mock.py`` and ``mockbuild/`` (their syntax trees read with ``ast``), the signals
@@ -13,9 +13,9 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-
 from mock_reference import REFERENCE  # beside the checkout (CI: ../shared) or beside the worktrees' folder
-from pmrepo.builders.mock_exits import EXIT_CODES, MockError
+
+from pmrepo.builders.mock.exits import EXIT_CODES, MockError
 
 PY = REFERENCE / "mock" / "py"
 pytestmark = pytest.mark.skipif(not (PY / "mockbuild" / "exception.py").is_file(),

@@ -10,7 +10,7 @@ from conftest import DEMO
 
 from pmrepo import cli, manifest
 from pmrepo.errors import UsageError
-from pmrepo.newrelease import derive, parse_set
+from pmrepo.manifest.next_release import derive, parse_set
 from pmrepo.run import run
 from pmrepo.vercmp import vercmp
 
@@ -147,16 +147,37 @@ def test_refuses_an_output_outside_the_manifests_directory(small: Path, tmp_path
 def test_cli_new_release_on_the_demo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     shutil.copytree(DEMO.parent, tmp_path / "demo")
     src = tmp_path / "demo" / "release.toml"
-    rc = cli.main(["new-release", "--from", str(src), "--version", "1.1", "--release", "1", "--date", "2026-12-01",
+    rc = cli.main(["new-release", "--from", str(src), "--to", "1.1-1", "--date", "2026-12-01",
                    "--set", "el7:demo-plugin=0.6-1.1f56"])
     out = capsys.readouterr().out
     assert rc == 0 and "demo-plugin (el7): 0.5-1 -> 0.6-1.1f56" in out and "left to do:" in out
     rel = manifest.load(tmp_path / "demo" / "1.1-1.toml")
     assert rel.component_for("demo-plugin", "el7").vr == "0.6-1.1f56"  # type: ignore[union-attr]
     assert rel.component_for("demo-plugin", "el6").vr == "0.5-1"  # type: ignore[union-attr]
-    rc = cli.main(["new-release", "--from", str(src), "--version", "1.1", "--release", "1", "--date", "2026-12-01"])
+    rc = cli.main(["new-release", "--from", str(src), "--to", "1.1-1", "--date", "2026-12-01"])
     err = capsys.readouterr().err
     assert rc == 2 and err.count("\n") == 1 and "already exists" in err
+
+
+@pytest.mark.parametrize(("argv", "named"), [
+    (["--version", "2.1", "--release", "1"], "--release and --version no longer name the new release"),
+    (["--release", "1"], "--release no longer names the new release"),  # the manifest everywhere else
+    (["--version", "2.1", "--to", "2.1-1"], "--version no longer names the new release"),
+    ([], "--to is missing"),
+    (["--to", "2.1"], "--to 2.1: not VERSION-RELEASE"),
+    (["--to", "2.1-1-1"], "--to 2.1-1-1: not VERSION-RELEASE"),
+    (["--to", "2.1~rc1-1"], "--to 2.1~rc1-1: invalid version '2.1~rc1'"),
+])
+def test_cli_new_release_takes_the_target_as_to(small: Path, capsys: pytest.CaptureFixture[str], argv: list[str],
+                                               named: str) -> None:
+    rc = cli.main(["new-release", "--from", str(small), *argv, "--date", "2017-03-01"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and named in err and "— fix:" in err, err
+    if "--to" not in argv or "--version" in argv:
+        assert "--to VERSION-RELEASE, e.g. --to 1.1.15-1.1" in err  # the new spelling, named
+    assert sorted(p.name for p in small.parent.glob("*.toml")) == ["2.0-1.toml"]  # nothing written
+    assert cli.main(["new-release", "--from", str(small), "--to", "2.1-1", "--date", "2017-03-01"]) == 0
+    assert manifest.load(small.parent / "2.1-1.toml").vr == "2.1-1"
 
 
 def test_parse_set() -> None:
@@ -186,7 +207,7 @@ def test_three_releases_of_the_real_manifest(tmp_path: Path, monkeypatch: pytest
     from conftest import ROOT
 
     from pmrepo import defaults
-    from pmrepo.notes_collect import collect
+    from pmrepo.notes.collect import collect
     for d in ("releases", "specs"):
         shutil.copytree(ROOT / d, tmp_path / d)
     monkeypatch.setattr(defaults, "checkout", lambda: tmp_path)
@@ -283,7 +304,7 @@ def test_a_new_release_of_the_same_version_keeps_the_pins(small: Path) -> None:
 
 
 def test_pin_after_new_release_on_a_sized_source(tmp_path: Path) -> None:
-    from pmrepo.sources import record_pins
+    from pmrepo.sources.fetch import record_pins
 
     res = derive(_one_url(tmp_path, "https://example.org/v2/foo-2.tar.gz"), "1", "2", "2017-02-01", ["foo=3-1"])
     text = record_pins(res.path.read_text(), res.path, [("foo", "https://example.org/v3/foo-3.tar.gz", "c" * 64)],
@@ -303,7 +324,7 @@ def test_inline_components_split_per_dist(tmp_path: Path) -> None:
 
 
 def test_set_with_a_newline_is_one_line(small: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rc = cli.main(["new-release", "--from", str(small), "--version", "2.1", "--release", "1", "--date", "2017-03-01",
+    rc = cli.main(["new-release", "--from", str(small), "--to", "2.1-1", "--date", "2017-03-01",
                    "--set", "pcs=0.9.150-1\nx"])
     err = capsys.readouterr().err
     assert rc == 2 and err.count("\n") == 1 and "'pcs=0.9.150-1\\nx'" in err and "fix:" in err, err

@@ -12,7 +12,7 @@ from test_new_release import SHA, SMALL
 
 from pmrepo import manifest
 from pmrepo.errors import UsageError
-from pmrepo.newrelease import derive, parse_set
+from pmrepo.manifest.next_release import derive, parse_set
 
 
 @pytest.fixture
@@ -35,8 +35,8 @@ def _refused(small: Path, *args: object, match: str) -> str:
 
 @pytest.mark.parametrize("args,match", [
     (("2.0", "1", "2017-03-01", []), "does not sort after 2.0-1"),  # the same version-release
-    (("2.1~rc1", "1", "2017-03-01", []), "--version: invalid value '2.1~rc1'"),
-    (("2.1", "1-1", "2017-03-01", []), "--release: invalid value '1-1'"),
+    (("2.1~rc1", "1", "2017-03-01", []), "--to 2.1~rc1-1: invalid version '2.1~rc1'"),
+    (("2.1", "1-1", "2017-03-01", []), "--to 2.1-1-1: invalid release '1-1'"),
     (("2.1", "1", "yesterday", []), "--date: 'yesterday' is not a date"),
     (("2.1", "1", "2017-01-05", []), "--date: 2017-01-05 is before 2.0-1.toml's date 2017-01-06"),
     (("2.1", "1", "2017-03-01", ["pcs=0.9.150-1", "pcs=0.9.151-1"]), "--set pcs: given twice"),
@@ -156,7 +156,7 @@ def test_an_output_elsewhere_gets_an_example_beside_the_manifest(small: Path, tm
 
 
 def test_a_derived_text_that_does_not_load_is_never_written(tmp_path: Path) -> None:
-    from pmrepo.newrelease import _write_checked
+    from pmrepo.manifest.next_release import _write_checked
 
     target = tmp_path / "2.1-1.toml"
     with pytest.raises(UsageError, match=r"pmrepo wrote invalid TOML for 2\.1-1\.toml .* report this as a bug"):
@@ -182,7 +182,7 @@ def test_a_source_written_as_a_table_loses_its_pin(small: Path) -> None:
 
 
 def test_a_target_that_appears_while_writing_is_refused(small: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pmrepo import newrelease
+    from pmrepo.manifest import next_release as newrelease
 
     def link(src: str, dst: str) -> None:
         Path(dst).write_text("someone else's")

@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+
 from pmrepo import defaults, manifest
-from pmrepo.newrelease import derive
+from pmrepo.manifest.next_release import derive
 
 OLD_URL = "https://github.com/ClusterLabs/libqb/releases/download/v1.0/libqb-1.0.tar.xz"
 NEW_URL = "https://github.com/ClusterLabs/libqb/releases/download/v1.0.1/libqb-1.0.1.tar.xz"

@@ -1,7 +1,7 @@
 """The release page's HTML from the Markdown: table of contents, warning blocks, ★, tables, the fragment."""
 from __future__ import annotations
 
-from pmrepo.notes import html_pages, markdown_to_html
+from pmrepo.notes.render import html_pages, markdown_to_html
 
 MD = """# demo 1.0-1 release notes
 

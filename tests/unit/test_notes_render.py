@@ -4,11 +4,11 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-
 from conftest import DEMO, ROOT
+
 from pmrepo import manifest
-from pmrepo.notes import render_texts
-from pmrepo.notes_collect import collect
+from pmrepo.notes.collect import collect
+from pmrepo.notes.render import render_texts
 
 REAL = ROOT / "releases" / "1.1.14-1.1.toml"
 
@@ -88,11 +88,11 @@ def test_upgrade_section_says_nothing_to_merge_when_the_repo_files_are_the_same(
 
 def test_unsigned_to_signed_changes_every_repo_file() -> None:
     """Moving from an unsigned to a signed release: the kept, edited files still say gpgcheck=0."""
-    from pmrepo.repofiles import changed_repo_files
+    from pmrepo.notes.repofiles import changed_repo_files
     rel = manifest.load(DEMO)
     prev = manifest.load(rel.follows_path())
     changes = changed_repo_files(rel, prev, rel.dists["el7"], signed=True, previous_signed=False)
-    assert [c.path for c in changes] == [f"/etc/yum.repos.d/{r.repo_file}" for r in rel.repos]
+    assert [c.path for c in changes] == [f"/etc/yum.repos.d/{r.repo_file}" for r in rel.repositories]
     assert all(c.removed == ("gpgcheck=0",) and c.added[:2] == ("gpgcheck=1", "repo_gpgcheck=1")
                and c.added[2].startswith("gpgkey=file:///opt/pmrepo-demo/") for c in changes)
     assert changed_repo_files(rel, prev, rel.dists["el7"], signed=True, previous_signed=True) == ()

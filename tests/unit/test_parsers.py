@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from pmrepo.checksums import read_sha256sums, render
-from pmrepo.builders.mock_options import mock_options
-from pmrepo.errors import CommandError, ManifestError, PublishError, UsageError, summary_line
+from pmrepo.builders.mock.options import mock_options
 from pmrepo.checks.base import Severity
 from pmrepo.checks.closure import expand_url, parse_repoclosure
 from pmrepo.checks.rpmlint import parse_output
-from pmrepo.sign import _parse_rpm_kv
+from pmrepo.checksums import read_sha256sums, render
+from pmrepo.errors import CommandError, ManifestError, PublishError, UsageError, summary_line
+from pmrepo.sign.signer import _parse_rpm_kv
 
 RPMLINT = """\
 \x1b[1mlibdemo.x86_64: E: library-without-ldconfig-postin /usr/lib64/libdemo.so.1\x1b[0m
@@ -123,7 +123,7 @@ def test_error_lines() -> None:
 
 
 def test_publish_target_urls(tmp_path: Path) -> None:
-    from pmrepo.publish_targets import DirTarget, HttpTarget, RsyncTarget, make_target
+    from pmrepo.publish.mirrors import DirTarget, HttpTarget, RsyncTarget, make_target
 
     assert isinstance(make_target(str(tmp_path)), DirTarget)
     assert isinstance(make_target(f"file://{tmp_path}"), DirTarget)
@@ -137,7 +137,7 @@ def test_publish_target_urls(tmp_path: Path) -> None:
 
 
 def test_mock_log_tail_stops_at_mocks_epilogue(tmp_path: Path) -> None:
-    from pmrepo.builders.mock import explaining_tail
+    from pmrepo.builders.mock.builder import explaining_tail
 
     log = tmp_path / "build.log"
     log.write_text("Executing(%build)\n+ make\ndemod.c:3: error: 'x' undeclared\nmake: *** [demod] Error 1\n"

@@ -53,7 +53,7 @@ def test_per_dist_entries_load(tmp_path: Path) -> None:
 
 
 def test_per_dist_metapackage_requires_its_dists_version(tmp_path: Path) -> None:
-    from pmrepo.repopkg import metapackage_requires
+    from pmrepo.assemble.repopkg import metapackage_requires
     rel = manifest.load(per_dist_demo(tmp_path))
     assert "demo-plugin >= 0.5-1.el6" in metapackage_requires(rel, rel.dists["el6"])
     assert "demo-plugin >= 0.6-1.1f56.el7" in metapackage_requires(rel, rel.dists["el7"])
@@ -86,9 +86,9 @@ def _lines(notes, dist: str, name: str):  # type: ignore[no-untyped-def]
 def test_notes_mark_per_dist(tmp_path: Path) -> None:
     """el7 ships demo-plugin 0.6-1.1f56, el6 keeps 0.5-1 (as in 0.9): bold on el7 only, each line names its dist;
     the next release (new-release alone) bumps el6 only: bold on el6 only, judged against per-dist predecessors."""
-    from pmrepo.newrelease import derive
-    from pmrepo.notes import render_texts
-    from pmrepo.notes_collect import collect
+    from pmrepo.manifest.next_release import derive
+    from pmrepo.notes.collect import collect
+    from pmrepo.notes.render import render_texts
     path = per_dist_demo(tmp_path)
     notes = collect(manifest.load(path), repo_dir=None)
     (l6,), (l7,) = _lines(notes, "el6", "demo-plugin"), _lines(notes, "el7", "demo-plugin")

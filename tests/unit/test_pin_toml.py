@@ -5,11 +5,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
 from conftest import DEMO
+
 from pmrepo import manifest
 from pmrepo.errors import SourceError
-from pmrepo.sources import record_pins
+from pmrepo.sources.fetch import record_pins
 
 A, B = "a" * 64, "b" * 64
 TEXT = """\

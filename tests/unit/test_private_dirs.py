@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pmrepo import fsutil, provenance, sbom
+from pmrepo import fsutil
+from pmrepo.attest import provenance, sbom
 from pmrepo.limits import ATTESTATION_MAX_BYTES, SBOM_MAX_ELEMENTS
 
 

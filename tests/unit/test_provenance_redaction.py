@@ -1,7 +1,7 @@
 """What the provenance records is published and signed: no URL in it keeps a password (review M7)."""
 from __future__ import annotations
 
-from pmrepo.provenance import redacted
+from pmrepo.attest.provenance import redacted
 
 
 def test_every_url_anywhere_loses_its_credentials() -> None:

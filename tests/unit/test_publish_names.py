@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from pmrepo import checksums, fsutil, publish_targets
+from pmrepo import checksums, fsutil
 from pmrepo.errors import PmrepoError, PublishError
-from pmrepo.publish_targets import RELEASE_ID_RE, TOKEN_HEX, _check_name, _check_rel, _token, old_re, staging_re
+from pmrepo.publish import mirrors as publish_targets
+from pmrepo.publish.mirrors import RELEASE_ID_RE, TOKEN_HEX, _check_name, _check_rel, old_re, staging_re, staging_token
 
 # -- names under the mirror root -------------------------------------------------------------
 
@@ -40,9 +41,9 @@ def test_plain_relative_names_pass(rel: str) -> None:
 
 
 def test_the_staging_and_old_names_are_the_releases_own() -> None:
-    token = _token()
+    token = staging_token()
     assert len(token) == TOKEN_HEX == 12 and all(c in "0123456789abcdef" for c in token)
-    assert _token() != token  # random, never reused
+    assert staging_token() != token  # random, never reused
     st, old = staging_re("demo-1.0-1"), old_re("demo-1.0-1")
     assert st.match(f".staging-demo-1.0-1-{token}") and old.match(f".old-demo-1.0-1-{token}")
     for other in (f".staging-demo-1.0-10-{token}", f".staging-demoX1.0-1-{token}", f".staging-demo-1.0-1-{token}0",

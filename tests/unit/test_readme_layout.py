@@ -1,7 +1,8 @@
-"""README's layout section names what the checkout holds."""
+"""docs/layout.md names what the checkout holds and every path pmrepo.layout builds."""
 from __future__ import annotations
 
 from conftest import ROOT
+
 from pmrepo.run import run
 
 OUTPUTS = {"work", "repo", "build", "dist", ".git", ".pytest_cache", "__pycache__"}
@@ -17,24 +18,26 @@ def top_level() -> set[str]:
 
 
 def layout() -> str:
-    text = (ROOT / "README.md").read_text()
-    return text.split("## Layout\n", 1)[1].split("\n## ", 1)[0]
+    """docs/layout.md's checkout and work/output tree sections (the pipeline table above them is
+    held to the tree by tests/unit/test_docs.py)."""
+    text = (ROOT / "docs" / "layout.md").read_text()
+    return text.split("## The checkout\n", 1)[1]
 
 
 def test_every_top_level_entry_and_template_dir_is_described() -> None:
     section = layout()
     missing = sorted(n for n in top_level() - NOT_DESCRIBED if n not in section)
-    assert not missing, f"README's layout section does not mention {missing}"
+    assert not missing, f"docs/layout.md does not mention {missing}"
     for sub in sorted(p.name for p in (ROOT / "pmrepo" / "templates").iterdir() if p.is_dir()):
-        assert f"    {sub}/" in section, f"pmrepo/templates/{sub}/ is not in README's layout"
+        assert f"    {sub}/" in section, f"pmrepo/templates/{sub}/ is not in docs/layout.md"
     for line in section.splitlines():
         word = line.strip().split(" ", 1)[0]
         if line.startswith("    ") and not line.startswith("     ") and word and "," not in word:
-            assert (ROOT / word.rstrip("/")).exists() or word.rstrip("/") in OUTPUTS, f"README names {word}, not in the tree"
+            assert (ROOT / word.rstrip("/")).exists() or word.rstrip("/") in OUTPUTS, f"docs/layout.md names {word}, not in the tree"
 
 
 def test_work_and_output_trees_match_the_layout() -> None:
-    """Every path pmrepo.layout builds is named in README's layout section."""
+    """Every path pmrepo.layout builds is named in docs/layout.md."""
     from pathlib import Path
 
     from pmrepo.layout import DistLayout, Layout, Output
@@ -54,5 +57,5 @@ def test_work_and_output_trees_match_the_layout() -> None:
     for path in paths:
         if path.name in ("REL", "DIST", "work", "out"):
             continue
-        assert path.name in section, f"README's layout section does not name {path.name} ({path})"
+        assert path.name in section, f"docs/layout.md does not name {path.name} ({path})"
     assert "RELEASE-NOTES" in section and "SHA256SUMS" in section

@@ -6,13 +6,14 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from conftest import DEMO
-from pmrepo import manifest, repopkg
-from pmrepo.builders.mock import MockBuilder
+
+from pmrepo import manifest
+from pmrepo.assemble import repopkg
+from pmrepo.builders.mock.builder import MockBuilder
 from pmrepo.errors import SpecError
-from pmrepo.render import ENV, TEMPLATES, render_file, render_template
-from pmrepo.specs import base_context, component_context
+from pmrepo.render.environment import ENV, TEMPLATES, render_file, render_template
+from pmrepo.render.specs import base_context, component_context
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,7 @@ def test_every_tool_template_is_package_data_in_one_tree() -> None:
 
 def test_repo_file_parses_and_names_the_release(demo: manifest.Release) -> None:
     """One template, one .repo file per repository: its own section, name= and root."""
-    for repo in demo.repos:
+    for repo in demo.repositories:
         body = repopkg.render_repo_file(demo, demo.dists["el7"], repo, None)
         cfg = configparser.ConfigParser(interpolation=None)
         cfg.read_string(body)
@@ -137,7 +138,7 @@ def test_escaping_follows_the_file_name_of_the_template_being_rendered(tmp_path:
 def test_release_templates_are_compiled_once_and_kept_in_the_bytecode_cache(tmp_path: Path) -> None:
     """A release's spec templates go through the work directory's template cache like the tool's own
     (a 500-component release compiles each template once, not on every run)."""
-    from pmrepo import render
+    from pmrepo.render import environment as render
 
     spec_dir = tmp_path / "specs"
     spec_dir.mkdir()

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from pmrepo.checks.integrity import index_entries
 from pmrepo.fsutil import FileTooLargeError, iter_gzip, read_regular
 from pmrepo.layout import inside
 from pmrepo.repomd import RepomdError, read_repomd
-from pmrepo.verify import index_entries
 
 REPOMD = """<?xml version="1.0" encoding="UTF-8"?>
 <repomd xmlns="http://linux.duke.edu/metadata/repo">

@@ -1,4 +1,4 @@
-"""Which jobs are taken from the previous release (pmrepo.reuse, issue 26b): unchanged entries whose every
+"""Which jobs are taken from the previous release (pmrepo.schedule.reuse, issue 26b): unchanged entries whose every
 RPM the previous output carries; the lines `plan` and the build print; the keys and records of a reuse."""
 from __future__ import annotations
 
@@ -7,15 +7,17 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import DEMO
-from pmrepo import lineage, manifest, reuse
+
+from pmrepo import manifest
 from pmrepo.checks.nevra import Predecessor
-from pmrepo.graph import BuildGraph
 from pmrepo.layout import Output
+from pmrepo.manifest.next_release import derive
 from pmrepo.records import BuildRecord, FileInfo, RecordError, ReusedRpm
-from pmrepo.specs import SpecInfo
-from pmrepo.newrelease import derive
+from pmrepo.render import lineage
+from pmrepo.render.specs import SpecInfo
+from pmrepo.schedule import reuse
+from pmrepo.schedule.graph import BuildGraph
 
 PREV = "demo-repo-1.0-1"
 

@@ -1,5 +1,5 @@
 """Where a spec's code runs (issue 25 item 2): the build user, the command a build runs as,
-and what the build may hand back. The builds themselves are in tests/test_host_confinement.py."""
+and what the build may hand back. The builds themselves are in tests/integration/test_host_confinement.py."""
 
 from __future__ import annotations
 

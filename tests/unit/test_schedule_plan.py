@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from bench.schedule import SimClock, SleepBuilder
-from pmrepo.graph import BuildGraph
 from pmrepo.manifest import Dist
 from pmrepo.progress import Console, Progress
-from pmrepo.schedule_plan import expected_end, hold, make_plan, review_at, tails
-from pmrepo.scheduler import JobResult, JobSpec, Scheduler, Store
-from pmrepo.timings import TimingHistory
+from pmrepo.schedule.graph import BuildGraph
+from pmrepo.schedule.order import expected_end, hold, make_plan, review_at, tails
+from pmrepo.schedule.scheduler import JobResult, JobSpec, Scheduler, Store
+from pmrepo.schedule.timings import TimingHistory
 
 EL7 = Dist("el7", ".el7", 7, {}, (), {}, "centos:7")
 # bench/run.py's DAG with times measured one job at a time: its optimal 2-slot schedule keeps

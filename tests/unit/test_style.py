@@ -154,6 +154,14 @@ def _module_name(path: Path, root: Path = ROOT) -> str:
     return ".".join(parts)
 
 
+def _imported_from(node: ast.ImportFrom, package: str) -> str:
+    """The module a ``from … import`` names, resolved against the importing module's ``package``."""
+    if not node.level:
+        return node.module or ""
+    base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+    return f"{base}.{node.module}" if node.module else base
+
+
 def _imports(path: Path, known: set[str], root: Path = ROOT) -> set[str]:
     """The package's modules ``path`` imports (at the top or inside a function: a deferred import
     still ties the two modules together), resolved to module names in ``known``."""
@@ -164,11 +172,7 @@ def _imports(path: Path, known: set[str], root: Path = ROOT) -> set[str]:
         if isinstance(node, ast.Import):
             found |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
-                target = f"{base}.{node.module}" if node.module else base
-            else:
-                target = node.module or ""
+            target = _imported_from(node, package)
             # `from . import x` of a submodule x ties this module to x (the package is only its
             # container); `from . import name` of a name defined in the package ties it to the package
             subs = {f"{target}.{a.name}" for a in node.names} & known
@@ -208,9 +212,154 @@ def test_the_cycle_finder_tells_a_cycle_from_a_sibling_import(tmp_path: Path, fi
 
 def test_no_import_cycle_in_the_package() -> None:
     modules = {_module_name(p): p for p in _modules()}
-    assert _imports(modules["pmrepo.pipeline"], set(modules)), "the import graph is empty: the resolver is broken"
+    assert _imports(modules["pmrepo.pipeline.orchestrator"], set(modules)), "the import graph is empty: the resolver is broken"
     cycle = _cycle(_modules())
     assert not cycle, f"import cycle: {' -> '.join(cycle)}"
+
+
+# -- the stages are folders, in pipeline order: nothing imports a later stage ----------------------
+
+#: the stage packages in the order the pipeline runs them (README's pipeline; CONTRIBUTING's layout). A
+#: stage imports its own modules, earlier stages and the shared top-level modules; the shared modules
+#: import no stage. checks/ comes before schedule/ and assemble/: reuse verifies a previous release's
+#: builds and assembly gates its own output with the same checks (one package for what verifies a build).
+STAGES = ("manifest", "upstream", "sources", "render", "sign", "builders", "checks", "schedule", "attest",
+          "assemble", "notes", "publish", "verify", "pipeline", "cli")
+ENTRY_POINTS = {"pmrepo.ci"}  # the workflows' `python3 -m pmrepo.ci`: an entry like cli, above every stage
+
+
+def _stage(module: str, stages: tuple[str, ...]) -> str | None:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in stages else None
+
+
+def _layer_violations(paths: list[Path], root: Path = ROOT, stages: tuple[str, ...] = STAGES,
+                      entries: frozenset[str] | set[str] = ENTRY_POINTS) -> list[str]:
+    """Every import that runs back up: a stage importing a later stage, a shared module importing a stage."""
+    modules = {_module_name(p, root): p for p in paths}
+    out = []
+    for name, path in sorted(modules.items()):
+        if name in entries:
+            continue
+        mine = _stage(name, stages)
+        for target in sorted(_imports(path, set(modules), root)):
+            theirs = _stage(target, stages)
+            if theirs is None or theirs == mine:
+                continue
+            if mine is None and name.count(".") >= 1:
+                out.append(f"{name} (shared) imports the stage {target}")
+            elif mine is not None and stages.index(theirs) > stages.index(mine):
+                out.append(f"{name} ({mine}) imports the later stage {target} ({theirs})")
+    return out
+
+
+def test_every_stage_is_a_folder() -> None:
+    for stage in STAGES:
+        assert (PACKAGE / stage / "__init__.py").is_file(), f"pmrepo/{stage}/ is not a package"
+    flat = sorted(p.name for p in PACKAGE.glob("*.py") if p.stem in STAGES)
+    assert flat == [], f"a stage as a flat module: {flat}"
+
+
+def test_nothing_imports_a_later_stage() -> None:
+    bad = _layer_violations(_modules())
+    assert bad == [], "\n".join(bad)
+
+
+def test_the_layer_rule_catches_an_arrow_back_up(tmp_path: Path) -> None:
+    pkg = tmp_path / "pmrepo"
+    for d in ("early", "late"):
+        (pkg / d).mkdir(parents=True)
+        (pkg / d / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "shared.py").write_text("X = 1\n")
+    (pkg / "late" / "b.py").write_text("from ..early.a import f\nfrom .. import shared\n")
+    (pkg / "early" / "a.py").write_text("def f() -> None:\n    pass\n")
+    paths = sorted(pkg.rglob("*.py"))
+    assert _layer_violations(paths, tmp_path, ("early", "late"), set()) == []  # forward and shared: fine
+    (pkg / "early" / "a.py").write_text("def f() -> None:\n    from ..late import b\n")
+    (pkg / "shared.py").write_text("from .late.b import f\n")
+    assert _layer_violations(paths, tmp_path, ("early", "late"), set()) == [
+        "pmrepo.early.a (early) imports the later stage pmrepo.late.b (late)",
+        "pmrepo.shared (shared) imports the stage pmrepo.late.b",
+    ]
+def _private_uses(path: Path, known: set[str], root: Path = ROOT) -> list[str]:
+    """Where ``path`` imports or reads another module's private name (``_name``): ``from .x import _y``,
+    ``x._y`` of an imported module ``x``. A private *module* may be imported inside its own package
+    (the stage's private helper), never from outside it; a module's own private names are its own."""
+    name = _module_name(path, root)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+
+    def private(n: str) -> bool:
+        return n.startswith("_") and not n.startswith("__")
+
+    def foreign(owner: str, attr: str) -> bool:
+        full = f"{owner}.{attr}"
+        if full in known:  # a module: private to the package that holds it
+            return private(attr) and not (name == owner or name.startswith(owner + "."))
+        return private(attr) and owner != name
+
+    found, aliases = [], {}
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                bound = a.name if a.asname else a.name.partition(".")[0]  # `import p.a` binds `p`
+                if bound in known:
+                    aliases[a.asname or bound] = bound
+        elif isinstance(node, ast.ImportFrom):
+            target = _imported_from(node, package)
+            if target not in known:
+                continue
+            for a in node.names:
+                if foreign(target, a.name):
+                    found.append(f"{path.relative_to(root)}:{node.lineno}: from {target} import {a.name}")
+                if f"{target}.{a.name}" in known:
+                    aliases[a.asname or a.name] = f"{target}.{a.name}"
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            dotted, value = [node.attr], node.value
+            while isinstance(value, ast.Attribute):
+                dotted.insert(0, value.attr)
+                value = value.value
+            if not isinstance(value, ast.Name) or value.id not in aliases:
+                continue
+            owner = ".".join([aliases[value.id], *dotted[:-1]])
+            if owner in known and foreign(owner, node.attr):
+                found.append(f"{path.relative_to(root)}:{node.lineno}: {owner}.{node.attr}")
+    return found
+
+
+@pytest.mark.parametrize(("files", "flagged"), [
+    # importing a sibling's private function
+    ({"a.py": "def _y(): pass\n", "b.py": "from .a import _y\n"}, ["b.py:1: from pkg.a import _y"]),
+    # reading it through the module, imported either way
+    ({"a.py": "def _y(): pass\n", "b.py": "from . import a\na._y()\n"}, ["b.py:2: pkg.a._y"]),
+    ({"a.py": "def _y(): pass\n", "b.py": "import pkg.a as m\nm._y()\n"}, ["b.py:2: pkg.a._y"]),
+    ({"a.py": "def _y(): pass\n", "b.py": "import pkg.a\npkg.a._y()\n"}, ["b.py:2: pkg.a._y"]),
+    # a private module imported from outside the package that holds it
+    ({"sub/__init__.py": "", "sub/_h.py": "Y = 1\n", "b.py": "from .sub import _h\n"},
+     ["b.py:1: from pkg.sub import _h"]),
+    # clean: a public name, a module's own private name, a private module inside its package,
+    # another library's private name
+    ({"a.py": "def y(): pass\n", "b.py": "from .a import y\nimport os\n_z = 1\nprint(_z)\nos._exit(0)\n"}, []),
+    ({"sub/__init__.py": "from ._h import Y\n", "sub/_h.py": "Y = 1\n", "sub/c.py": "from . import _h\n"}, []),
+])
+def test_the_private_name_finder_flags_another_modules_private_name(
+        tmp_path: Path, files: dict[str, str], flagged: list[str]) -> None:
+    pkg = tmp_path / "pkg"
+    for rel, text in {"__init__.py": "", **files}.items():
+        (pkg / rel).parent.mkdir(parents=True, exist_ok=True)
+        (pkg / rel).write_text(text)
+    paths = sorted(pkg.rglob("*.py"))
+    known = {_module_name(p, tmp_path) for p in paths}
+    found = [f for p in paths for f in _private_uses(p, known, tmp_path)]
+    assert found == [f"pkg/{f}" for f in flagged]
+
+
+def test_no_module_uses_another_modules_private_name() -> None:
+    known = {_module_name(p) for p in _modules()}
+    found = [f for p in _modules() for f in _private_uses(p, known)]
+    assert not found, "a private name used outside its module (make it public where it is owned):\n" + "\n".join(found)
 
 
 # -- make setup installs the pinned tools --------------------------------------------------------

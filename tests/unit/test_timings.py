@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from pmrepo import layout
-from pmrepo.estimates import estimate, static_estimates
 from pmrepo.records import TIMINGS_MAX_BYTES, TIMINGS_MAX_ENTRIES, BuildTime, RecordError, TimingRecord
-from pmrepo.timings import TimingHistory
+from pmrepo.schedule.estimates import estimate, static_estimates
+from pmrepo.schedule.timings import TimingHistory
 
 KEY = ("pacemaker", "1.1.14", "el7", "rpmbuild")
 

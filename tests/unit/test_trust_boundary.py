@@ -14,11 +14,14 @@ from typing import Any
 import pytest
 from synthetic import make_release
 
-from pmrepo import manifest, manifest_read, publish, publish_targets
+from pmrepo import manifest
 from pmrepo.builders.base import rpm_macro_defines
 from pmrepo.errors import ManifestError, PmrepoError, SpecError
+from pmrepo.manifest import fields as manifest_read
+from pmrepo.publish import mirrors as publish_targets
+from pmrepo.publish import upload as publish
+from pmrepo.render.specs import render_component
 from pmrepo.run import Result
-from pmrepo.specs import render_component
 
 # -- 1. no shell on the mirror --------------------------------------------------------
 
@@ -162,15 +165,18 @@ def test_base_repo_url_with_jinja_is_refused(tmp_path: Path) -> None:
 
 
 def test_trailing_newline_fails_every_validating_pattern() -> None:
-    from pmrepo.builders import mock_config, rpmbuild
+    from pmrepo.builders import rpmbuild
+    from pmrepo.builders.mock import config as mock_config
 
-    for pattern, good in [(mock_config.URL_RE, "http://mirror/centos/7/os/x86_64/"), (mock_config.REPOID_RE, "base"),
-                          (mock_config.IMAGE_RE, "centos:7"), (rpmbuild._OVERLAY_SAFE, "/opt/x"),
+    for pattern, good in [(mock_config.BASEURL_RE, "http://mirror/centos/7/os/x86_64/"), (mock_config.REPOID_RE, "base"),
+                          (manifest.IMAGE_RE, "centos:7"), (rpmbuild._OVERLAY_SAFE, "/opt/x"),
                           (publish_targets.RELEASE_ID_RE, "demo-repo-1.0-1"),
                           (publish_targets.staging_re("demo-1"), ".staging-demo-1-0123456789ab"),
                           (publish_targets.old_re("demo-1"), ".old-demo-1-0123456789ab")]:
         assert pattern.match(good), pattern.pattern
         assert not pattern.match(good + "\n"), f"{pattern.pattern} accepts a trailing newline"
+    # one pattern per name: the image reference is the manifest's, the mock baseurl says what it is
+    assert not hasattr(mock_config, "IMAGE_RE") and not hasattr(mock_config, "URL_RE")
     with pytest.raises(PmrepoError, match="not a usable baseurl"):
         mock_config.set_url({}, "base", "http://mirror/x/\n", "environment PMREPO_MIRROR_EL7_BASE")
     with pytest.raises(PmrepoError, match="invalid repository id"):
@@ -201,7 +207,7 @@ def test_file_url_outside_the_release_tree_is_refused(tmp_path: Path, where: str
 
 
 def test_copied_sources_keep_no_more_permission_than_the_original(tmp_path: Path) -> None:
-    from pmrepo import sources
+    from pmrepo.sources import fetch as sources
 
     data = b"private source\n"
     path = _with_source(tmp_path, f'{{ url = "file://{tmp_path}/rel/src/a/private.tar.gz", '
@@ -361,8 +367,8 @@ def test_a_manifest_with_a_byte_order_mark_is_named_as_such(tmp_path: Path) -> N
 
 @pytest.mark.parametrize("entry", ["symlink up", "absolute symlink", "fifo"])
 def test_packed_tree_refuses_escaping_symlinks_and_fifos(tmp_path: Path, entry: str) -> None:
-    from pmrepo import sources
     from pmrepo.errors import SourceError
+    from pmrepo.sources import fetch as sources
 
     tree = tmp_path / "tree"
     (tree / "sub").mkdir(parents=True)
@@ -382,7 +388,7 @@ def test_packed_tree_refuses_escaping_symlinks_and_fifos(tmp_path: Path, entry: 
 def test_packed_tree_keeps_a_relative_symlink_inside_it(tmp_path: Path) -> None:
     import tarfile
 
-    from pmrepo import sources
+    from pmrepo.sources import fetch as sources
 
     tree = tmp_path / "tree"
     (tree / "sub").mkdir(parents=True)
@@ -401,8 +407,8 @@ def test_release_notes_markdown_carries_no_script_from_the_manifest() -> None:
 
     from conftest import DEMO
 
-    from pmrepo.notes import render_texts
-    from pmrepo.notes_collect import collect
+    from pmrepo.notes.collect import collect
+    from pmrepo.notes.render import render_texts
 
     rel = manifest.load(DEMO)
     hostile = "<script>alert(1)</script> see [the fix](javascript:alert(2)) or <JavaScript:alert(3)>"
@@ -420,8 +426,8 @@ def test_release_notes_markdown_carries_no_script_from_the_manifest() -> None:
 def test_preflight_log_without_a_workdir_is_private_never_a_shared_name(tmp_path: Path,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """Before issue 18 it was /tmp/pmrepo-preflight-<uid>.log, appended to through a symlink planted there."""
-    from pmrepo import preflight
-    from pmrepo.pipeline import Options, Pipeline
+    from pmrepo.pipeline import preflight
+    from pmrepo.pipeline.orchestrator import Options, Pipeline
 
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     import tempfile
@@ -443,7 +449,7 @@ def test_preflight_log_without_a_workdir_is_private_never_a_shared_name(tmp_path
 
 
 def test_a_mirror_url_with_credentials_is_not_printed_in_the_mock_error() -> None:
-    from pmrepo.builders.mock_config import set_url
+    from pmrepo.builders.mock.config import set_url
     from pmrepo.errors import UsageError
 
     with pytest.raises(UsageError) as exc:

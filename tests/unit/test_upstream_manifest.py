@@ -7,10 +7,10 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-
 from conftest import DEMO, ROOT
+
 from pmrepo import manifest
-from pmrepo.assemble import _digest, package_shape
+from pmrepo.assemble.assembly import _digest, package_shape
 from pmrepo.errors import ManifestError
 
 HEAD = """[release]

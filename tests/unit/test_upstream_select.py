@@ -6,12 +6,12 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-
 from conftest import DEMO
+
 from pmrepo import manifest
-from pmrepo.upstream import EXIT_FAILED, EXIT_NEWER, EXIT_NOTHING_NEW, Check
-from pmrepo.upstream_report import exit_status, render, report_table, set_values, to_json
-from pmrepo.upstream_select import in_series, is_prerelease, pick
+from pmrepo.upstream.check import EXIT_FAILED, EXIT_NEWER, EXIT_NOTHING_NEW, Check
+from pmrepo.upstream.report import exit_status, render, report_table, set_values, to_json
+from pmrepo.upstream.select import in_series, is_prerelease, pick
 
 PACEMAKER = ["Pacemaker-1.1.13", "Pacemaker-1.1.14", "Pacemaker-1.1.15-rc1", "Pacemaker-1.1.15",
              "Pacemaker-1.1.16-rc2", "Pacemaker-2.0.0-rc1", "Pacemaker-2.0.0", "Pacemaker-1.0.13", "ASAN-test"]

@@ -8,7 +8,7 @@ import pytest
 from test_upstream_manifest import load
 
 from pmrepo.errors import ManifestError
-from pmrepo.manifest_upstream import REGEX_MAX
+from pmrepo.manifest.upstream import REGEX_MAX
 
 
 def refused(tmp_path: Path, upstream: str) -> str:

@@ -1,10 +1,10 @@
-"""The version in a source file name and URL (``pmrepo.versionurl``, issue 26's rule) at its token
+"""The version in a source file name and URL (``pmrepo.manifest.version_url``, issue 26's rule) at its token
 boundaries (issue 33): what stands as the version and what does not, exactly as its docstring says."""
 from __future__ import annotations
 
 import pytest
 
-from pmrepo.versionurl import VersionNotFound, _segment, replace_in_name, replace_in_url
+from pmrepo.manifest.version_url import VersionNotFound, _segment, replace_in_name, replace_in_url
 
 
 @pytest.mark.parametrize("name,want,n", [

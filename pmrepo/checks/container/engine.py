@@ -1,6 +1,7 @@
 """Container engines (podman, docker): which one works here, and running its
-commands through :func:`pmrepo.run.run`. Used by the install test
-(``container.py``) and the local test image (``image/``); imports neither."""
+commands through :func:`pmrepo.run.run`. Used by the install and upgrade
+tests (``session.py``, ``install.py``, ``upgrade.py``) and the local test image (``image/``);
+imports none of them."""
 
 from __future__ import annotations
 

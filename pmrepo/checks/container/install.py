@@ -27,9 +27,9 @@ from .session import (
     ContainerReport,
     ContainerSettings,
     Session,
-    _first_lines,
-    _last_lines,
     erase_repo_packages,
+    first_lines,
+    last_lines,
     nothing_left,
     repo_package_set,
 )
@@ -125,7 +125,7 @@ def _run_steps(s: Session, report: ContainerReport, ours: dict[str, str]) -> Non
         gone = sorted(set(before) - set(after))
         name = f"{tool} install {rel.metapackage}"
         if res.returncode != 0:
-            s.record(name, FAIL, _last_lines(res.output, 6), t0)
+            s.record(name, FAIL, last_lines(res.output, 6), t0)
         else:
             install_ok = True
             extra = f"; removed: {', '.join(gone)}" if gone else ""
@@ -153,7 +153,7 @@ def _run_steps(s: Session, report: ContainerReport, ours: dict[str, str]) -> Non
         s.record(
             f"{tool} erase stack",
             PASS if res.returncode == 0 else FAIL,
-            f"{len(stack)} packages" if res.returncode == 0 else _last_lines(res.output, 6),
+            f"{len(stack)} packages" if res.returncode == 0 else last_lines(res.output, 6),
             t0,
         )
     erase_repo_packages(s, repo_ok)
@@ -211,7 +211,7 @@ def _check_verify(s: Session, ours: dict[str, str], added: dict[str, str]) -> No
     names = sorted(n for n in added if n in ours) + s.release.repo_package_names()
     res = s.sh("rpm -V " + " ".join(shlex.quote(n) for n in names))
     if res.returncode != 0 or res.output.strip():
-        s.record("rpm -V", FAIL, _first_lines(res.output, 8) or f"exit {res.returncode}", t0)
+        s.record("rpm -V", FAIL, first_lines(res.output, 8) or f"exit {res.returncode}", t0)
     else:
         s.record("rpm -V", PASS, f"{len(names)} packages clean", t0)
 
@@ -232,9 +232,9 @@ def _check_smoke(s: Session, added: dict[str, str]) -> None:
             name,
             PASS if res.returncode == 0 else FAIL,
             (
-                _first_lines(res.output, 2)
+                first_lines(res.output, 2)
                 if res.returncode == 0
-                else f"exit {res.returncode}: {_last_lines(res.output, 4)}"
+                else f"exit {res.returncode}: {last_lines(res.output, 4)}"
             ),
             t0,
         )

@@ -184,13 +184,13 @@ class ContainerReport:
         return tree
 
 
-def _first_lines(text: str, n: int = 6) -> str:
+def first_lines(text: str, n: int = 6) -> str:
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     more = f" … (+{len(lines) - n} lines)" if len(lines) > n else ""
     return "; ".join(lines[:n]) + more
 
 
-def _last_lines(text: str, n: int = 4) -> str:
+def last_lines(text: str, n: int = 4) -> str:
     """The end of a failed command's output, where yum, dnf and rpm say what went wrong."""
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     return ("… " if len(lines) > n else "") + "; ".join(lines[-n:])
@@ -274,7 +274,7 @@ class Session:
     def rpm_qa(self) -> dict[str, str]:
         res = self.sh(f"rpm -qa --qf '{_QF}'", timeout=300)
         if res.returncode != 0:
-            raise ContainerError(f"rpm -qa failed in {self.image}: {_first_lines(res.output, 2)} (log: {self.log})")
+            raise ContainerError(f"rpm -qa failed in {self.image}: {first_lines(res.output, 2)} (log: {self.log})")
         out: dict[str, str] = {}
         for line in res.output.splitlines():
             parts = line.strip().split("\t")
@@ -308,7 +308,7 @@ class Session:
         res = self.engine.run(args, self.log, check=False, timeout=self.settings.command_timeout)
         if res.returncode != 0:
             self.record(
-                "start container", FAIL, f"{self.engine.name} run {self.image}: {_first_lines(res.output, 3)}", t0
+                "start container", FAIL, f"{self.engine.name} run {self.image}: {first_lines(res.output, 3)}", t0
             )
             return False
         self.started = True
@@ -333,7 +333,7 @@ class Session:
             return
         if res.returncode != 0:
             self.record(
-                "exclude in CentOS-Base.repo", FAIL, f"cannot read {BASE_REPO_FILE}: {_first_lines(res.output, 2)}", t0
+                "exclude in CentOS-Base.repo", FAIL, f"cannot read {BASE_REPO_FILE}: {first_lines(res.output, 2)}", t0
             )
             return
         text, found = add_excludes(_between_marks(res.output), pats)
@@ -344,7 +344,7 @@ class Session:
             self.record(
                 "exclude in CentOS-Base.repo",
                 FAIL,
-                f"could not rewrite {BASE_REPO_FILE}: {_first_lines(wrote.output, 2)}",
+                f"could not rewrite {BASE_REPO_FILE}: {first_lines(wrote.output, 2)}",
                 t0,
             )
         elif missing:
@@ -368,11 +368,11 @@ class Session:
         res = self.sh(f"rpm {verb} " + " ".join(shlex.quote(self.inner[p]) for p in rpms))
         name = f"rpm {verb} {' '.join(p.name for p in rpms)}"
         if res.returncode != 0:
-            self.record(name, FAIL, _last_lines(res.output, 4), t0)
+            self.record(name, FAIL, last_lines(res.output, 4), t0)
             return False
         names = {n for p in rpms for n in rel.repo_package_names() if p.name.startswith(f"{n}-{rel.version}-")}
         problems, found = [], []
-        for repo in rel.repos:
+        for repo in rel.repositories:
             if repo.package not in names:
                 continue
             repo_file = repo.repo_path
@@ -403,14 +403,14 @@ class Session:
             f"{tool} -y -v {opts}repolist enabled 2>&1; echo {_MARK} $?; "
             + "; ".join(
                 f"echo {shlex.quote(r.repo_id)} $(ls {shlex.quote(r.rpm_dir)} 2>/dev/null | grep -c '\\.rpm$')"
-                for r in rel.repos
+                for r in rel.repositories
             )
         )
         listing, _, after = res.output.partition(_MARK + " ")
         status, _, counts = after.partition("\n")
         if status.strip() != "0":  # the listing itself failed (an unknown --container-pm-opt, a dead mirror)
             errors = [ln.strip() for ln in listing.splitlines() if "error" in ln.lower()]  # not the usage text
-            said = "; ".join(errors[-2:]) if errors else _last_lines(listing)
+            said = "; ".join(errors[-2:]) if errors else last_lines(listing)
             self.record(name, FAIL, f"{tool} repolist exit {status.strip() or '?'}: {said}", t0)
             return False
         seen: dict[str, int] = {}
@@ -425,7 +425,7 @@ class Session:
                 seen[current] = int(m.group(1).replace(",", ""))
         tree = {parts[0]: int(parts[1]) for parts in (ln.split() for ln in counts.splitlines()) if len(parts) == 2}
         problems = []
-        for repo in rel.repos:
+        for repo in rel.repositories:
             if repo.repo_id not in seen:
                 problems.append(f"[{repo.repo_id}] not listed")
             elif seen[repo.repo_id] != tree.get(repo.repo_id, -1):
@@ -440,7 +440,7 @@ class Session:
         self.record(
             name,
             PASS,
-            ", ".join(f"[{r.repo_id}] {seen[r.repo_id]}" for r in rel.repos)
+            ", ".join(f"[{r.repo_id}] {seen[r.repo_id]}" for r in rel.repositories)
             + (f"; GPG key imported from gpgkey=: {', '.join(keys)}" if keys else ""),
             t0,
         )
@@ -478,7 +478,7 @@ def erase_repo_packages(s: Session, installed: bool, release: Release | None = N
     if installed:
         res = s.sh("rpm -e " + " ".join(shlex.quote(n) for n in names))
         s.record(
-            step, PASS if res.returncode == 0 else FAIL, "" if res.returncode == 0 else _last_lines(res.output, 4), t0
+            step, PASS if res.returncode == 0 else FAIL, "" if res.returncode == 0 else last_lines(res.output, 4), t0
         )
     else:
         s.record(step, SKIP, "the repository packages were not installed", t0)
@@ -486,7 +486,7 @@ def erase_repo_packages(s: Session, installed: bool, release: Release | None = N
 
 def repo_roots(rels: Sequence[Release]) -> list[str]:
     """The directories the releases' repository packages install under (parent and each root)."""
-    return sorted({d for r in rels for d in (r.parent_dir, *(x.prefix for x in r.repos))})
+    return sorted({d for r in rels for d in (r.parent_dir, *(x.prefix for x in r.repositories))})
 
 
 def paths_under(s: Session, dirs: Sequence[str], limit: int | None = None) -> set[str]:
@@ -518,7 +518,7 @@ def nothing_left(s: Session, ours: Mapping[str, str], also: Sequence[Release] = 
     left_files = sorted(paths_under(s, dirs, limit=50))
     if left_files:
         problems.append(f"left under {', '.join(dirs)}: {some(left_files)}")
-    files = sorted({x.repo_file for r in rels for x in r.repos})
+    files = sorted({x.repo_file for r in rels for x in r.repositories})
     res = s.sh(
         "for f in "
         + " ".join(shlex.quote(f"{YUM_REPOS_D}/{f}") + "*" for f in files)

@@ -27,9 +27,9 @@ from .session import (
     ContainerReport,
     ContainerSettings,
     Session,
-    _first_lines,
-    _last_lines,
     erase_repo_packages,
+    first_lines,
+    last_lines,
     nothing_left,
     paths_under,
     repo_package_set,
@@ -171,7 +171,7 @@ def _install_previous(r: _Run, before: dict[str, str]) -> bool:
     s.record(
         f"{r.tool} install {old.metapackage} (previous)",
         PASS if res.returncode == 0 else FAIL,
-        f"{len(r.old_added)} packages" if res.returncode == 0 else _last_lines(res.output, 6),
+        f"{len(r.old_added)} packages" if res.returncode == 0 else last_lines(res.output, 6),
         t0,
     )
     return res.returncode == 0
@@ -184,7 +184,7 @@ def _edit_repo_file(r: _Run, edit: str) -> None:
     res = r.s.sh(f"echo {shlex.quote(LOCAL_EDIT)} >> {shlex.quote(target)}")
     r.edited = target if res.returncode == 0 else None
     r.s.record(
-        f"edit {target} locally", PASS if r.edited else FAIL, LOCAL_EDIT if r.edited else _last_lines(res.output, 2), t0
+        f"edit {target} locally", PASS if r.edited else FAIL, LOCAL_EDIT if r.edited else last_lines(res.output, 2), t0
     )
 
 
@@ -198,7 +198,7 @@ def _upgrade(r: _Run) -> bool:
     s.record(
         f"{tool} clean all; {tool} update",
         PASS if res.returncode == 0 else FAIL,
-        _last_lines(res.output, 3 if res.returncode == 0 else 6),
+        last_lines(res.output, 3 if res.returncode == 0 else 6),
         t0,
     )
     r.after = s.rpm_qa()
@@ -236,7 +236,7 @@ def _check_repo_files(r: _Run, new_files: dict[str, tuple[str, str]], old_files:
     t0 = time.monotonic()
     problems: list[str] = []
     notes: list[str] = []
-    for repo in r.new.repos:
+    for repo in r.new.repositories:
         path = repo.repo_path
         want = new_files.get(path, ("", ""))[1]
         if not want:
@@ -253,7 +253,7 @@ def _check_repo_files(r: _Run, new_files: dict[str, tuple[str, str]], old_files:
             problems.append(f"{path} is not the new package's file ({'missing' if path not in sums else 'differs'})")
         else:
             notes.append(f"{repo.repo_file} new")
-    ours_repo = {x.repo_path for x in r.new.repos}
+    ours_repo = {x.repo_path for x in r.new.repositories}
     stale = sorted({p for p in old_files if p.startswith(f"{YUM_REPOS_D}/") and p not in ours_repo})
     if stale:
         res = r.s.sh(
@@ -289,7 +289,7 @@ def _check_verify(r: _Run) -> None:
     r.s.record(
         "rpm -V",
         FAIL if lines else PASS,
-        _first_lines("\n".join(lines), 8)
+        first_lines("\n".join(lines), 8)
         if lines
         else f"{len(names)} packages clean" + (f" (but the local edit of {edited})" if edited else ""),
         t0,
@@ -323,7 +323,7 @@ def _uninstall(r: _Run, upgraded: bool) -> None:
         s.record(
             f"{tool} erase stack",
             PASS if res.returncode == 0 else FAIL,
-            f"{len(stack)} packages" if res.returncode == 0 else _last_lines(res.output, 6),
+            f"{len(stack)} packages" if res.returncode == 0 else last_lines(res.output, 6),
             t0,
         )
     erase_repo_packages(s, upgraded or any(n in s.rpm_qa() for n in r.new.repo_package_names()))
