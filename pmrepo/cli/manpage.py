@@ -2,7 +2,7 @@
 table (``cli_options.GROUPS``), so that it says what ``--help`` says.
 
 ``python3 -m pmrepo.cli.manpage --output docs/pmrepo.1`` writes the page the package installs
-(``share/man/man1/pmrepo.1``); ``tests/unit/test_manpage.py`` regenerates it and fails on a
+(``share/man/man1/pmrepo.1``); ``tests/unit/cli/test_manpage.py`` regenerates it and fails on a
 difference. The environment variables a user sets are listed here, in ``ENVIRONMENT``, once; the
 same test holds that list to the ``PMREPO_*`` names the code reads.
 """

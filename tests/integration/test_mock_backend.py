@@ -554,7 +554,7 @@ def test_options_and_jobs() -> None:
     assert isinstance(get_builder("mock", reuse_roots=False), MockBuilder)
 
 
-# The table against mock 6.7's own code (exception.py, mock.py's exits): tests/unit/test_mock_exit_codes.py
+# The table against mock 6.7's own code (exception.py, mock.py's exits): tests/unit/builders/mock/test_exits.py
 
 
 def test_exit_2_without_setuid_wrapper_is_not_a_usage_error(demo, fake_mock, tools_srpm, tmp_path,

@@ -157,7 +157,7 @@ def test_the_table_and_the_three_exit_statuses(tmp_path: Path) -> None:
 
 
 def test_no_manifest_value_reaches_a_shell_even_past_validation(tmp_path: Path) -> None:
-    """The loader refuses these (tests/unit/test_upstream_manifest.py); here they are put into the
+    """The loader refuses these (tests/unit/manifest/test_upstream_manifest.py); here they are put into the
     model directly, past it, and still nothing runs: git gets them as one argument after `--`,
     with no transport that runs commands. nvchecker's own git source runs the first one."""
     owned = tmp_path / "owned"

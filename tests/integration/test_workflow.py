@@ -258,7 +258,7 @@ def test_release_notes_are_rendered_kept_and_attached(workflow: dict[str, Any]) 
 
 
 def test_the_manifest_is_chosen_by_the_tested_step_script(every: dict[str, dict[str, Any]]) -> None:
-    """Every job that uses $RELEASE gets it from `python3 -m pmrepo.ci select-release` (tests/unit/test_ci_steps.py),
+    """Every job that uses $RELEASE gets it from `python3 -m pmrepo.ci select-release` (tests/unit/test_ci.py),
     before any step that reads it; a manual input reaches it through env:, never the script."""
     for name, wf in every.items():
         for job_id, job in wf["jobs"].items():

@@ -8,11 +8,12 @@ import re
 from pathlib import Path
 
 import pytest
-from test_new_release import SHA, SMALL
 
 from pmrepo import manifest
 from pmrepo.errors import UsageError
 from pmrepo.manifest.next_release import derive, parse_set
+
+from .test_next_release import SHA, SMALL
 
 
 @pytest.fixture

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_upstream_manifest import load
 
 from pmrepo.errors import ManifestError
 from pmrepo.manifest.upstream import REGEX_MAX
+
+from .test_upstream_manifest import load
 
 
 def refused(tmp_path: Path, upstream: str) -> str:
