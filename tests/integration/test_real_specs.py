@@ -279,8 +279,10 @@ def test_predecessor_differs_exactly_as_stated(rel14: manifest.Release, rel13: m
                 c.version == old.version and _vercmp(c.release, old.release) > 0), c.name
         assert old.require == c.require and dict(old.packages) == dict(c.packages), c.name
         assert dict(old.debuginfo) == dict(c.debuginfo) and old.group == c.group, c.name
-    same_fields = ("name", "prefix", "repo_id", "repo_file", "metapackage", "group_id", "arch")
+    same_fields = ("name", "metapackage", "group_id", "arch")
     assert all(getattr(rel13, f) == getattr(rel14, f) for f in same_fields)
+    same_repo = ("prefix", "repo_id", "repo_file")  # the main repository's (Release.repositories)
+    assert all(getattr(rel13.repo("main"), f) == getattr(rel14.repo("main"), f) for f in same_repo)
     assert {d: rel13.dists[d].os_requires for d in DISTS} == {d: rel14.dists[d].os_requires for d in DISTS}
 
 

@@ -29,7 +29,7 @@ LIMIT = 1 << 30
 CHILD = textwrap.dedent("""
     import resource, sys
     resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
-    from pmrepo import publish
+    from pmrepo.publish import upload as publish
     from pmrepo.errors import PmrepoError
     try:
         publish.publish(__import__("pathlib").Path(sys.argv[1]), sys.argv[2], sys.argv[3])
