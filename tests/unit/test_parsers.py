@@ -10,7 +10,7 @@ from pmrepo.checks.base import Severity
 from pmrepo.checks.closure import expand_url, parse_repoclosure
 from pmrepo.checks.rpmlint import parse_output
 from pmrepo.checksums import read_sha256sums, render
-from pmrepo.errors import CommandError, ManifestError, PublishError, UsageError, summary_line
+from pmrepo.errors import PublishError, UsageError
 from pmrepo.sign.signer import _parse_rpm_kv
 
 RPMLINT = """\
@@ -109,17 +109,6 @@ def test_mock_options() -> None:
                      ("ccache=yes", "expected 0 or 1"), ("colour=red", "unknown option")]:
         with pytest.raises(UsageError, match=why):
             mock_options([bad])
-
-
-def test_error_lines() -> None:
-    tail = ("+ make\ncc -o demod demod.c\ndemod.c:3: error: 'x' undeclared\nmake: *** [demod] Error 1\n"
-            "error: Bad exit status from /var/tmp/rpm-tmp.1 (%build)\n\nRPM build errors:\n")
-    assert summary_line(tail) == "make: *** [demod] Error 1"
-    assert summary_line("") == "no output"
-    err = CommandError(["rpmbuild", "-bb", "x.spec"], 1, Path("/w/build.log"), tail)
-    assert str(err) == "rpmbuild exited 1 (log: /w/build.log): make: *** [demod] Error 1"
-    merr = ManifestError("/m/r.toml", "components.x.version", "contains '~'", "write 1.0")
-    assert str(merr) == "/m/r.toml: components.x.version: contains '~' — fix: write 1.0" and merr.exit_code == 2
 
 
 def test_publish_target_urls(tmp_path: Path) -> None:

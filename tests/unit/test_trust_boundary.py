@@ -423,31 +423,6 @@ def test_release_notes_markdown_carries_no_script_from_the_manifest() -> None:
         assert not re.search(r'href="javascript', html, re.IGNORECASE)
 
 
-def test_preflight_log_without_a_workdir_is_private_never_a_shared_name(tmp_path: Path,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    """Before issue 18 it was /tmp/pmrepo-preflight-<uid>.log, appended to through a symlink planted there."""
-    from pmrepo.pipeline import preflight
-    from pmrepo.pipeline.orchestrator import Options, Pipeline
-
-    monkeypatch.setenv("TMPDIR", str(tmp_path))
-    import tempfile
-
-    monkeypatch.setattr(tempfile, "tempdir", None)
-    victim = tmp_path / "victim"
-    victim.write_text("precious\n")
-    (tmp_path / f"pmrepo-preflight-{os.getuid()}.log").symlink_to(victim)
-    path = make_release(tmp_path / "rel", {"a": []})
-    pipe = Pipeline(Options(release=path, workdir=tmp_path / "no-work", outdir=tmp_path / "no-out"), say=lambda s: None)
-    preflight.problems(pipe.preflight_input(), preflight.Needs(build=False, target=f"rsync://{tmp_path}/no-mirror"))  # runs sh -c, logged
-    assert victim.read_text() == "precious\n"
-    logs = list(tmp_path.glob("pmrepo-preflight-*/preflight.log"))
-    assert logs and all(p.parent.stat().st_mode & 0o777 == 0o700 for p in logs)
-    # with nothing wrong, the private directory is not left behind
-    bad, _ = preflight.problems(pipe.preflight_input(), preflight.Needs(build=False))
-    dirs = [p for p in tmp_path.glob("pmrepo-preflight-*") if p.is_dir() and not p.is_symlink()]
-    assert bad == [] and len(dirs) == len(logs)
-
-
 def test_a_mirror_url_with_credentials_is_not_printed_in_the_mock_error() -> None:
     from pmrepo.builders.mock.config import set_url
     from pmrepo.errors import UsageError

@@ -1,5 +1,5 @@
 """Each subcommand offers only its own options, with a one-line description; defaults of the
-options a subcommand lacks are the same everywhere; default directories follow the checkout."""
+options a subcommand lacks are the same everywhere."""
 from __future__ import annotations
 
 import argparse
@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT
 
 from pmrepo import cli, defaults
 from pmrepo.cli import option_table as cli_options
@@ -56,22 +55,6 @@ def test_missing_options_get_the_same_defaults() -> None:
     full = vars(cli.parser().parse_args(["all"])) | vars(cli.parser().parse_args(["publish"]))
     assert {k: full[k] for k in fallbacks} == fallbacks
     assert fallbacks["release"] == defaults.DEMO_RELEASE and fallbacks["sign"] is False
-
-
-def test_default_directories_in_the_checkout_and_outside(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    assert defaults.checkout() == ROOT
-    assert defaults.workdir() == ROOT / "work" and defaults.outdir() == ROOT / "repo"
-    installed = tmp_path / "site-packages" / "pmrepo"  # no build.py / pyproject.toml beside it
-    installed.mkdir(parents=True)
-    monkeypatch.setattr(defaults, "PACKAGE", installed)
-    monkeypatch.chdir(tmp_path)
-    assert defaults.checkout() is None
-    assert defaults.workdir() == tmp_path / "work" and defaults.outdir() == tmp_path / "repo"
-
-
-def test_the_demo_release_is_package_data() -> None:
-    assert defaults.DEMO_RELEASE.parent.parent == Path(cli.__file__).resolve().parent.parent
-    assert defaults.DEMO_RELEASE.is_file()
 
 
 def test_every_option_fills_an_options_field_or_is_read_by_its_command() -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from pmrepo import layout
 from pmrepo.records import TIMINGS_MAX_BYTES, TIMINGS_MAX_ENTRIES, BuildTime, RecordError, TimingRecord
 from pmrepo.schedule.estimates import estimate, static_estimates
 from pmrepo.schedule.timings import TimingHistory
@@ -20,18 +19,6 @@ KEY = ("pacemaker", "1.1.14", "el7", "rpmbuild")
 def history(tmp_path: Path) -> tuple[TimingHistory, list[str]]:
     lines: list[str] = []
     return TimingHistory(tmp_path / "cache" / "pmrepo" / "timings.json", lines.append), lines
-
-
-def test_the_cache_directory_follows_the_override_then_xdg_then_home(monkeypatch: pytest.MonkeyPatch,
-                                                                     tmp_path: Path) -> None:
-    monkeypatch.setenv("PMREPO_CACHE_DIR", str(tmp_path / "mine"))
-    assert layout.timings_file() == tmp_path / "mine" / "timings.json"
-    monkeypatch.delenv("PMREPO_CACHE_DIR")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert layout.user_cache() == tmp_path / "xdg" / "pmrepo"
-    monkeypatch.setenv("XDG_CACHE_HOME", "relative/not/allowed")
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert layout.user_cache() == tmp_path / "home" / ".cache" / "pmrepo"
 
 
 def test_the_test_session_never_uses_the_real_cache() -> None:
