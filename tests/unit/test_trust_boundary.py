@@ -15,9 +15,7 @@ import pytest
 from synthetic import make_release
 
 from pmrepo import manifest
-from pmrepo.builders.base import rpm_macro_defines
 from pmrepo.errors import ManifestError, PmrepoError, SpecError
-from pmrepo.manifest import fields as manifest_read
 from pmrepo.publish import mirrors as publish_targets
 from pmrepo.publish import upload as publish
 from pmrepo.render.specs import render_component
@@ -149,11 +147,6 @@ def test_plain_macro_values_and_references_load(tmp_path: Path) -> None:
     assert rel.dists["el7"].rpm_defines()["my_dir"] == "%{_prefix}/lib/%{?name}/%_libdir"
 
 
-def test_every_macro_the_builders_define_is_tool_owned() -> None:
-    dist = manifest.Dist("el7", ".el7", 7, {}, (), {}, "centos:7")
-    assert set(rpm_macro_defines(dist, 0)) - {"el7"} <= manifest_read.TOOL_MACROS
-
-
 def test_base_repo_url_with_jinja_is_refused(tmp_path: Path) -> None:
     path = make_release(tmp_path, {"a": []})
     path.write_text(path.read_text().replace("rhel = 7\n", 'rhel = 7\nbase_repos = { base = "http://x/{{7*7}}/" }\n', 1))
@@ -220,62 +213,6 @@ def test_copied_sources_keep_no_more_permission_than_the_original(tmp_path: Path
     out = sources.prepare(rel.component("a"), rel, dest, sources.Fetcher(tmp_path / "cache"))
     assert out == [dest / "private.tar.gz"] and out[0].read_bytes() == data
     assert out[0].stat().st_mode & 0o777 == 0o640
-
-
-# -- 2. a build tree nobody else can touch ---------------------------------------------
-
-
-def _other_uid() -> int:
-    import pwd
-
-    try:
-        return pwd.getpwnam("nobody").pw_uid
-    except KeyError:
-        return 65534
-
-
-@pytest.mark.parametrize("fault", ["owned by another user", "world-writable", "symlinked top", "symlinked lock"])
-def test_build_tree_that_another_user_could_touch_is_refused(tmp_path: Path, fault: str,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    from pmrepo.builders import base
-    from pmrepo.errors import BuildError
-
-    trees = tmp_path / "trees"
-    victim = tmp_path / "victim"
-    victim.write_text("precious\n")
-    if fault == "symlinked top":
-        real = tmp_path / "elsewhere"
-        real.mkdir(mode=0o700)
-        trees.symlink_to(real)
-    else:
-        trees.mkdir(mode=0o700)
-    if fault == "owned by another user":
-        if os.geteuid() != 0:
-            pytest.skip("chown to another user needs root (this case is what a root build meets)")
-        os.chown(trees, _other_uid(), -1)
-    elif fault == "world-writable":
-        trees.chmod(0o777)
-    elif fault == "symlinked lock":
-        (trees / "el7" / "a").mkdir(parents=True, mode=0o700)
-        (trees / "el7" / "a" / ".srpm.lock").symlink_to(victim)
-    monkeypatch.setattr(base, "BUILD_TREES", trees)
-    with pytest.raises(BuildError) as info, base.fixed_topdir("el7", "a", "srpm"):
-        pass
-    line = str(info.value)
-    assert "\n" not in line and "— fix:" in line and str(trees) in line
-    assert victim.read_text() == "precious\n"
-
-
-def test_build_tree_is_created_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pmrepo.builders import base
-
-    monkeypatch.setattr(base, "BUILD_TREES", tmp_path / "new" / "trees")
-    with base.fixed_topdir("el7", "a", "srpm") as top:
-        assert top.is_dir()
-    for d in (tmp_path / "new" / "trees", tmp_path / "new" / "trees" / "el7", tmp_path / "new" / "trees" / "el7" / "a"):
-        assert d.stat().st_mode & 0o777 == 0o700, d
-    lock = tmp_path / "new" / "trees" / "el7" / "a" / ".srpm.lock"
-    assert lock.stat().st_mode & 0o777 == 0o600
 
 
 # -- 8. names, tags, follows and dates the tool cannot ship ----------------------------
@@ -446,12 +383,3 @@ def test_preflight_log_without_a_workdir_is_private_never_a_shared_name(tmp_path
     bad, _ = preflight.problems(pipe.preflight_input(), preflight.Needs(build=False))
     dirs = [p for p in tmp_path.glob("pmrepo-preflight-*") if p.is_dir() and not p.is_symlink()]
     assert bad == [] and len(dirs) == len(logs)
-
-
-def test_a_mirror_url_with_credentials_is_not_printed_in_the_mock_error() -> None:
-    from pmrepo.builders.mock.config import set_url
-    from pmrepo.errors import UsageError
-
-    with pytest.raises(UsageError) as exc:
-        set_url({}, "base", "https://user:s3cret@mirror.example/centos 6/", "mirrors option")
-    assert "s3cret" not in str(exc.value) and "***@mirror.example" in str(exc.value)
