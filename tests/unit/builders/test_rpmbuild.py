@@ -6,6 +6,8 @@ of a binary build (rpmbuild and rpm2archive replaced by stand-ins that leave wha
 from __future__ import annotations
 
 import io
+import os
+import shutil
 import tarfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,7 +40,7 @@ def _request(tmp_path: Path, deps: tuple[Path, ...] = ()) -> BuildRequest:
 
 
 def test_the_host_has_a_path_that_exists_or_a_command_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rpmbuild.shutil, "which", lambda name: "/usr/bin/sh" if name == "sh" else None)
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/sh" if name == "sh" else None)
     (tmp_path / "header.h").write_text("")
     b = RpmbuildBuilder()
     assert b.host_has(str(tmp_path / "header.h")) and b.host_has("sh")
@@ -52,7 +54,7 @@ def test_the_host_rpmdb_is_asked_for_a_capability(monkeypatch: pytest.MonkeyPatc
         asked.append([str(a) for a in argv])
         return _result(argv, 0 if argv[-1] == "pkgconfig(glib-2.0)" else 1)
 
-    monkeypatch.setattr(rpmbuild.shutil, "which", lambda name: "/usr/bin/rpm" if name == "rpm" else None)
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/rpm" if name == "rpm" else None)
     monkeypatch.setattr(rpmbuild, "run", fake_run)
     b = RpmbuildBuilder()
     assert b.host_has("pkgconfig(glib-2.0)") and not b.host_has("libqb-devel")
@@ -89,7 +91,7 @@ def test_host_buildrequires_assumes_what_is_missing_and_is_not_shippable(monkeyp
 
 
 def test_no_namespace_without_root(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rpmbuild.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
     assert not rpmbuild.namespace_available()
 
 
@@ -218,7 +220,7 @@ def _binary_build(
     fake = FakeTools(rpms)
     monkeypatch.setattr(rpmbuild, "run", fake)
     monkeypatch.setattr(base, "BUILD_TREES", tmp_path / "trees")
-    monkeypatch.setattr(rpmbuild.Sandbox, "for_tree", classmethod(lambda cls, top: Sandbox(top, None)))
+    monkeypatch.setattr(Sandbox, "for_tree", classmethod(lambda cls, top: Sandbox(top, None)))
     monkeypatch.setattr(rpmbuild, "namespace_available", lambda: False)
     req = _request(tmp_path, deps)
     (tmp_path / "a-1-1.el7.src.rpm").write_bytes(b"srpm\n")

@@ -16,7 +16,8 @@ from pmrepo.checks.nevra import Predecessor
 from pmrepo.defaults import DEMO_RELEASE
 from pmrepo.errors import UsageError
 from pmrepo.layout import Layout
-from pmrepo.schedule import plan
+from pmrepo.progress import StepFn
+from pmrepo.schedule import plan, reuse
 from pmrepo.schedule.graph import BuildGraph
 from pmrepo.schedule.plan import DistPlan, ReusePlan, component_selection, plan_reuse
 from pmrepo.schedule.reuse import DistReuse, Reuse, TakenRpm
@@ -76,7 +77,7 @@ def _reuse(component: str, dist: str) -> Reuse:
 
 
 class FakeTaker:
-    def __init__(self, prev: Predecessor, scratch: Path, log: Path | None, step: plan.StepFn) -> None:
+    def __init__(self, prev: Predecessor, scratch: Path, log: Path | None, step: StepFn) -> None:
         self.prev, self.scratch, self.log, self.step = prev, scratch, log, step
         self.taken: list[tuple[Reuse, Path]] = []
         self.closed = False
@@ -115,7 +116,7 @@ def test_a_dist_that_reuses_gets_a_taker_whose_steps_name_it(tmp_path: Path, mon
         "el7": DistReuse("el7", "demo-repo-0.9-1", {"libqb": _reuse("libqb", "el7")}),
         "el6": DistReuse("el6", "x"),
     }
-    monkeypatch.setattr(plan.reuse, "plan_dist", lambda rel, dist, p, o, i, log: reused[dist.name])
+    monkeypatch.setattr(reuse, "plan_dist", lambda rel, dist, p, o, i, log: reused[dist.name])
     monkeypatch.setattr(plan, "Taker", FakeTaker)
     labels: list[str] = []
 

@@ -257,7 +257,9 @@ def test_dependencies_are_built_first_and_given_to_the_build(tmp_path: Path, dig
     assert all(r.source_date_epoch == 1_700_000_000 for r in builder.requests)
     assert res["pacemaker"].entry == tmp_path / "store" / "el7" / "pacemaker" / res["pacemaker"].key
     assert [p.name for p in res["pacemaker"].rpms] == ["pacemaker-1-1.el7.x86_64.rpm", "pacemaker-1-1.src.rpm"]
-    meta = json.loads((res["pacemaker"].entry / "meta.json").read_text())  # type: ignore[operator]
+    entry = res["pacemaker"].entry
+    assert entry is not None
+    meta = json.loads((entry / "meta.json").read_text())
     assert meta["deps"] == deps["pacemaker"] and meta["backend"] == "writer" and meta["shippable"] is True
 
 
@@ -309,7 +311,9 @@ def test_a_reused_job_is_taken_and_waits_for_nothing(tmp_path: Path, digests_ok:
     assert "libqb" not in [r.component for r in builder.requests] and len(taken) == 1
     assert res["libqb"].status == "reused" and res["libqb"].shown == "reused from demo-repo-0.9-1"
     assert res["libqb"].key == job.key
-    meta = json.loads((res["libqb"].entry / "meta.json").read_text())  # type: ignore[operator]
+    entry = res["libqb"].entry
+    assert entry is not None
+    meta = json.loads((entry / "meta.json").read_text())
     assert meta["backend"] == "reused" and meta["reused_from"]["release"] == "demo-repo-0.9-1"
     deps = {r.component: [p.name for p in r.dep_rpms] for r in builder.requests}
     assert deps["corosync"] == ["libqb-1-1.el7.x86_64.rpm"]  # the taken RPMs are what it builds against
@@ -349,3 +353,16 @@ def test_the_summary_is_sorted_by_dist_then_component(tmp_path: Path) -> None:
         tmp_path / "b.log"
     )
     assert JobResult("a", "el7", "built").rpms == [] and JobResult("a", "el7", "built").srpm is None
+
+
+def test_a_reused_job_is_taken_even_when_its_dependency_fails(tmp_path: Path, digests_ok: list[list[Path]]) -> None:
+    src = TakenRpm("corosync-1-1.src.rpm", "r.rpm", "/x/corosync-1-1.src.rpm", "0" * 64)
+    job = Reuse("corosync", "el7", "demo-repo-0.9-1", src, ())
+
+    def take(reuse: Reuse, dest: Path) -> BuildOutput:
+        (dest / src.name).write_bytes(b"srpm\n")
+        return BuildOutput(dest / src.name, (), ())
+
+    res = _run(tmp_path, Writer({"libqb": BuildError("libqb failed")}), reuse={("corosync", "el7"): job}, take=take)
+    assert res["corosync"].status == "reused"  # not built against anything: it needs no build of libqb
+    assert (res["pacemaker"].status, res["pacemaker"].error) == ("skipped", "dependency libqb failed")

@@ -16,6 +16,8 @@ import pytest
 
 from pmrepo.builders.base import BuildRequest
 from pmrepo.builders.mock import builder as mock_builder
+from pmrepo.builders.mock import config as mock_config
+from pmrepo.builders.mock import roots as mock_roots
 from pmrepo.builders.mock.builder import MockBuilder
 from pmrepo.builders.mock.exits import MIN_MOCK_VERSION, MockPackageManagerError, MockPrivilegeError, MockVersionError
 from pmrepo.errors import BuildError, UsageError
@@ -223,7 +225,7 @@ def test_the_stable_config_is_rewritten_only_when_its_bytes_change(tmp_path: Pat
 def test_without_a_state_dir_the_builder_keeps_a_private_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[list[str]] = []
     monkeypatch.setattr(mock_builder, "run", _fake_run({}, calls))
-    monkeypatch.setattr(mock_builder.mock_roots, "run", _fake_run({}, calls))
+    monkeypatch.setattr(mock_roots, "run", _fake_run({}, calls))
     b = MockBuilder()
     state = b.root_config(EL7).parent
     assert state.stat().st_mode & 0o777 == 0o700 and state.name.startswith("pmrepo-mock-state-")
@@ -329,7 +331,7 @@ def test_earlier_results_are_a_local_repository_of_the_jobs_own(
     assert (repo / dep.name).read_bytes() == b"dep\n"
     assert ["createrepo_c", "--general-compress-type=gz", "--database", "--checksum", "sha256", str(repo)] in fake.calls
     text = fake.configs[0][0]
-    repo_id = mock_builder.mock_config.local_repo_id("a", repo)
+    repo_id = mock_config.local_repo_id("a", repo)
     assert f"\n[{repo_id}]\n" in text and f"baseurl={repo.as_uri()}\n" in text
 
 

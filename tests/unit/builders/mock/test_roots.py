@@ -5,6 +5,7 @@ removed only when mock removed everything (mock replaced by a stand-in ``run``).
 
 from __future__ import annotations
 
+import grp
 import os
 import re
 import shutil
@@ -35,10 +36,10 @@ def _no_group(name: str) -> object:
 def test_mock_acts_as_the_sudo_user_only_when_root_under_sudo(
     monkeypatch: pytest.MonkeyPatch, euid: int, sudo_uid: str, expected: int | None
 ) -> None:
-    monkeypatch.setattr(roots.os, "geteuid", lambda: euid)
+    monkeypatch.setattr(os, "geteuid", lambda: euid)
     monkeypatch.setenv("SUDO_UID", sudo_uid)
     monkeypatch.setenv("SUDO_GID", "1001")
-    monkeypatch.setattr(roots.grp, "getgrnam", _no_group)
+    monkeypatch.setattr(grp, "getgrnam", _no_group)
     got = roots.invoker()
     assert got == (None if expected is None else (expected, 1001))
 
@@ -47,10 +48,10 @@ def test_the_mock_group_is_preferred_to_sudo_gid(monkeypatch: pytest.MonkeyPatch
     class Group:
         gr_gid = 135
 
-    monkeypatch.setattr(roots.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
     monkeypatch.setenv("SUDO_UID", "1000")
     monkeypatch.setenv("SUDO_GID", "1001")
-    monkeypatch.setattr(roots.grp, "getgrnam", lambda name: Group())
+    monkeypatch.setattr(grp, "getgrnam", lambda name: Group())
     assert roots.invoker() == (1000, 135)
 
 
