@@ -1,16 +1,14 @@
-"""The host-wide build time history (timings.json) and the estimates made from it."""
+"""The host-wide build time history (timings.json); the estimates made from it: test_estimates.py."""
 from __future__ import annotations
 
 import json
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from pmrepo.records import TIMINGS_MAX_BYTES, TIMINGS_MAX_ENTRIES, BuildTime, RecordError, TimingRecord
-from pmrepo.schedule.estimates import estimate, static_estimates
 from pmrepo.schedule.timings import TimingHistory
 
 KEY = ("pacemaker", "1.1.14", "el7", "rpmbuild")
@@ -105,63 +103,3 @@ def test_the_file_keeps_only_the_newest_entries(tmp_path: Path) -> None:
     path = TimingRecord(times).write(tmp_path / "timings.json")
     kept = TimingRecord.read(path).times
     assert len(kept) == TIMINGS_MAX_ENTRIES and min(t.when for t in kept) == 6.0
-
-
-@dataclass(frozen=True)
-class Job:
-    component: str
-    version: str = "1"
-    weight: float | None = None
-    packages: int = 1
-    sources: Path = Path("/nonexistent")
-
-
-def test_estimates_take_the_first_level_that_knows_the_job(tmp_path: Path) -> None:
-    hist = {
-        ("exact", "1", "el7", "rpmbuild"): BuildTime("exact", "1", "el7", "rpmbuild", (10.0, 30.0, 20.0), 5.0),
-        ("other", "1", "el7", "mock"): BuildTime("other", "1", "el7", "mock", (40.0,), 5.0),
-        ("older", "0.9", "el7", "rpmbuild"): BuildTime("older", "0.9", "el7", "rpmbuild", (50.0,), 5.0),
-        ("older", "0.8", "el7", "rpmbuild"): BuildTime("older", "0.8", "el7", "rpmbuild", (99.0,), 1.0),
-    }
-    jobs = {(n, "el7"): Job(n) for n in ("exact", "other", "older", "stored", "weighed", "new")}
-    jobs[("weighed", "el7")] = Job("weighed", weight=3.0)
-    got = estimate(jobs, "rpmbuild", hist, lambda d, c: 7.0 if c == "stored" else None)
-    assert {j[0]: (e.source, e.seconds) for j, e in got.items()} == {
-        "exact": ("history", 20.0),  # the median of the newest measurements
-        "other": ("history", 40.0),  # another backend's time of the same version
-        "older": ("older version", 50.0),  # the newest other version
-        "stored": ("store", 7.0),
-        # the weight scaled by nothing (no job has both a time and a weight), the static
-        # estimate (1.0: no sources, one package each) by the median time of the known jobs
-        "weighed": ("weight", 3.0),
-        "new": ("static", pytest.approx(30.0)),
-    }
-    assert got[("new", "el7")].timed and not got[("weighed", "el7")].timed
-
-
-def test_weights_and_static_estimates_are_scaled_to_measured_seconds(tmp_path: Path) -> None:
-    hist = {("a", "1", "el7", "b"): BuildTime("a", "1", "el7", "b", (100.0,), 1.0)}
-    jobs = {("a", "el7"): Job("a", weight=10.0), ("w", "el7"): Job("w", weight=30.0), ("s", "el7"): Job("s")}
-    got = estimate(jobs, "b", hist)
-    assert got[("w", "el7")].seconds == pytest.approx(300.0) and got[("w", "el7")].timed
-    assert got[("s", "el7")].source == "static" and got[("s", "el7")].timed
-
-
-def test_without_any_time_nothing_is_timed(tmp_path: Path) -> None:
-    got = estimate({("a", "el7"): Job("a", weight=5.0), ("b", "el7"): Job("b")}, "b", {})
-    assert not any(e.timed for e in got.values())
-
-
-def test_static_estimates_follow_the_sources_size(tmp_path: Path) -> None:
-    sizes = {"small": 1000, "median": 4000, "big": 16000}
-    jobs = {}
-    for name, size in sizes.items():
-        (tmp_path / name).mkdir()
-        (tmp_path / name / "src.tar.gz").write_bytes(b"x" * size)
-        jobs[(name, "el7")] = Job(name, packages=50 if name == "small" else 1, sources=tmp_path / name)
-    got = static_estimates(jobs)
-    assert got[("median", "el7")] == pytest.approx(1.0)
-    assert got[("small", "el7")] < got[("median", "el7")] < got[("big", "el7")] == pytest.approx(0.25 + 0.75 * 4)
-    none = {(n, "el7"): Job(n, packages=p) for n, p in (("one", 1), ("many", 9), ("mid", 3))}
-    by_packages = static_estimates(none)  # no sources: the number of binary packages
-    assert by_packages[("one", "el7")] < by_packages[("mid", "el7")] < by_packages[("many", "el7")]

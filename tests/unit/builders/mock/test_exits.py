@@ -4,6 +4,7 @@ error classes and ``get_class_by_code`` (the module imported from the reference 
 literal exits of ``mock.py`` and ``mockbuild/`` (their syntax trees read with ``ast``), the signals
 ``mock.py`` turns into ``128 + n``. Read from ``../shared/reference/mock-6.7``; skipped, naming that
 path, when it is absent."""
+
 from __future__ import annotations
 
 import ast
@@ -18,8 +19,10 @@ from mock_reference import REFERENCE  # beside the checkout (CI: ../shared) or b
 from pmrepo.builders.mock.exits import EXIT_CODES, MockError
 
 PY = REFERENCE / "mock" / "py"
-pytestmark = pytest.mark.skipif(not (PY / "mockbuild" / "exception.py").is_file(),
-                                reason=f"mock 6.7's code not found at {REFERENCE} (../shared/reference/mock-6.7)")
+pytestmark = pytest.mark.skipif(
+    not (PY / "mockbuild" / "exception.py").is_file(),
+    reason=f"mock 6.7's code not found at {REFERENCE} (../shared/reference/mock-6.7)",
+)
 
 
 def _exception_module() -> ModuleType:
@@ -38,11 +41,19 @@ def _literal_exits(path: Path) -> set[int]:
     """``sys.exit(<int>)`` and ``exitStatus = <int>`` in one of mock's files."""
     codes = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "exit"
-                and node.args and (n := _int(node.args[0])) is not None):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "exit"
+            and node.args
+            and (n := _int(node.args[0])) is not None
+        ):
             codes.add(n)
-        if (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "exitStatus" for t in node.targets)
-                and (n := _int(node.value)) is not None):
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "exitStatus" for t in node.targets)
+            and (n := _int(node.value)) is not None
+        ):
             codes.add(n)
     return codes
 
@@ -52,9 +63,14 @@ def _signal_exits(path: Path) -> set[int]:
     tree = ast.parse(path.read_text())
     handler = next(f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef) and f.name == "handle_signals")
     assert "128 + number" in ast.unparse(handler), "handle_signals no longer exits 128 + number"
-    return {128 + int(getattr(signal, node.args[0].attr)) for node in ast.walk(tree)
-            if isinstance(node, ast.Call) and ast.unparse(node.func) == "signal.signal"
-            and isinstance(node.args[0], ast.Attribute) and "handle_signals" in ast.unparse(node.args[1])}
+    return {
+        128 + int(getattr(signal, node.args[0].attr))
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and ast.unparse(node.func) == "signal.signal"
+        and isinstance(node.args[0], ast.Attribute)
+        and "handle_signals" in ast.unparse(node.args[1])
+    }
 
 
 def mock_exit_codes() -> dict[int, str]:
@@ -64,8 +80,11 @@ def mock_exit_codes() -> dict[int, str]:
     for name, cls in vars(exc).items():  # each error class's own code
         if isinstance(cls, type) and issubclass(cls, exc.Error):
             codes.setdefault(cls("x").resultcode, f"exception.{name}")
-    by_code = next(f for f in ast.walk(ast.parse((PY / "mockbuild" / "exception.py").read_text()))
-                   if isinstance(f, ast.FunctionDef) and f.name == "get_class_by_code")
+    by_code = next(
+        f
+        for f in ast.walk(ast.parse((PY / "mockbuild" / "exception.py").read_text()))
+        if isinstance(f, ast.FunctionDef) and f.name == "get_class_by_code"
+    )
     for node in ast.walk(by_code):  # every code get_class_by_code names, and what it makes of it
         if isinstance(node, ast.Compare) and (n := _int(node.comparators[0])) is not None and n:
             assert exc.get_class_by_code(n).resultcode == n, n
@@ -93,11 +112,24 @@ def test_every_code_mock_exits_with_has_an_entry_and_no_other() -> None:
 def test_the_error_class_of_each_code_matches_mocks_class_for_it() -> None:
     """Where mock has an error class of its own for a code, pmrepo's class is named for the same thing."""
     exc = _exception_module()
-    words = {"BuildError": "Build", "commandTimeoutExpired": "Timeout", "RootError": "Root", "LvmError": "Lvm",
-             "YumError": "PackageManager", "ExternalDepsError": "ExternalDeps", "PkgError": "Package",
-             "BuildRootLocked": "Locked", "LvmLocked": "Lvm", "BadCmdline": "Argument", "InvalidArchitecture": "Arch",
-             "ResultDirNotAccessible": "ResultDir", "UnshareFailed": "Unshare", "BootstrapError": "Bootstrap",
-             "StateError": "State", "ConfigError": "Config"}
+    words = {
+        "BuildError": "Build",
+        "commandTimeoutExpired": "Timeout",
+        "RootError": "Root",
+        "LvmError": "Lvm",
+        "YumError": "PackageManager",
+        "ExternalDepsError": "ExternalDeps",
+        "PkgError": "Package",
+        "BuildRootLocked": "Locked",
+        "LvmLocked": "Lvm",
+        "BadCmdline": "Argument",
+        "InvalidArchitecture": "Arch",
+        "ResultDirNotAccessible": "ResultDir",
+        "UnshareFailed": "Unshare",
+        "BootstrapError": "Bootstrap",
+        "StateError": "State",
+        "ConfigError": "Config",
+    }
     for name, cls in vars(exc).items():
         if isinstance(cls, type) and issubclass(cls, exc.Error) and cls is not exc.Error:
             code = cls("x").resultcode
