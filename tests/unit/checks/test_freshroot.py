@@ -9,6 +9,7 @@ tests/integration/test_gates.py and the demo build)."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import shutil
 import tempfile
@@ -115,7 +116,7 @@ class FakeHost:
 def host(monkeypatch: pytest.MonkeyPatch) -> FakeHost:
     fake = FakeHost()
     monkeypatch.setattr(freshroot, "run", fake)
-    monkeypatch.setattr(freshroot.os, "geteuid", lambda: 1000)  # no mount namespace: the baseurls redirected
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)  # no mount namespace: the baseurls redirected
     return fake
 
 
@@ -149,8 +150,8 @@ def test_install_verify_and_erase_without_a_scriptlet(host: FakeHost, tmp_path: 
 def test_dnf_runs_in_a_private_mount_namespace_when_it_can(
     host: FakeHost, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(freshroot.os, "geteuid", lambda: 0)
-    monkeypatch.setattr(freshroot.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}")
     report = check(RELEASE, EL7, repo_rpms(tmp_path), tmp_path / "install.log")
     assert report.method == "private mount namespace, .repo files unchanged"
     wrapped = [c for c in host.calls if c[0] == "unshare"]
@@ -166,8 +167,8 @@ def test_dnf_runs_in_a_private_mount_namespace_when_it_can(
 
 
 def test_no_mount_over_a_system_directory(host: FakeHost, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(freshroot.os, "geteuid", lambda: 0)
-    monkeypatch.setattr(freshroot.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}")
     under_usr = dataclasses.replace(RELEASE, parent_dir="/usr/pmrepo-demo")
     report = check(under_usr, EL7, repo_rpms(tmp_path), tmp_path / "install.log")
     assert report.method.startswith("baseurl redirected") and not [c for c in host.calls if c[0] == "unshare"]

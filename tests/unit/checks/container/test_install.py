@@ -18,7 +18,7 @@ from conftest import DEMO
 
 from pmrepo import manifest
 from pmrepo.checks import CheckContext, ContainerInstall
-from pmrepo.checks.container import ContainerError, ContainerSettings, install, install_test
+from pmrepo.checks.container import ContainerError, ContainerReport, ContainerSettings, install, install_test
 from pmrepo.checks.container.engine import Engine
 from pmrepo.run import Result
 
@@ -109,11 +109,11 @@ def repo_rpms(tmp_path: Path) -> list[Path]:
     return out
 
 
-def steps(report: install.ContainerReport) -> list[tuple[str, str]]:
+def steps(report: ContainerReport) -> list[tuple[str, str]]:
     return [(s.name, s.status) for s in report.steps]
 
 
-def run_test(tmp_path: Path, box: Box, **settings: object) -> install.ContainerReport:
+def run_test(tmp_path: Path, box: Box, **settings: object) -> ContainerReport:
     return install_test(
         RELEASE,
         EL7,

@@ -7,6 +7,7 @@ import must carry, the outdated image removed (a real build: tests/integration/t
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -142,7 +143,7 @@ def test_the_lock_never_follows_a_link(tmp_path: Path) -> None:
 
 
 def test_building_needs_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(testroot.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
     with pytest.raises(ImageBuildError) as err:
         ensure_image(FakeEngine(None), log_dir=tmp_path, tmp_dir=tmp_path / "tmp")
     assert str(err.value) == (
@@ -152,8 +153,8 @@ def test_building_needs_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_building_names_a_missing_tool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(testroot.os, "geteuid", lambda: 0)
-    monkeypatch.setattr(testroot.shutil, "which", lambda tool: None if tool == "rpmbuild" else f"/usr/bin/{tool}")
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(shutil, "which", lambda tool: None if tool == "rpmbuild" else f"/usr/bin/{tool}")
     with pytest.raises(
         ImageBuildError, match=r"needs 'rpmbuild', which is not installed — fix: run `\./build\.py setup`"
     ):
@@ -199,8 +200,8 @@ class FakeTools:
 def tools(monkeypatch: pytest.MonkeyPatch) -> FakeTools:
     fake = FakeTools()
     monkeypatch.setattr(testroot, "run", fake)
-    monkeypatch.setattr(testroot.os, "geteuid", lambda: 0)
-    monkeypatch.setattr(testroot.shutil, "which", lambda tool: f"/usr/bin/{tool}")
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    monkeypatch.setattr(shutil, "which", lambda tool: f"/usr/bin/{tool}")
     return fake
 
 
