@@ -58,7 +58,11 @@ TARGETS = (
         why="version order",
     ),
     Target("pmrepo/checks/compat.py", ("tests/unit/checks/test_compat.py",), why="el6/el7 compat rules"),
-    Target("pmrepo/checks/el_support.py", ("tests/unit/checks/test_compat.py",), why="the compat table"),
+    Target(
+        "pmrepo/checks/el_support.py",
+        ("tests/unit/checks/test_el_support.py", "tests/unit/checks/test_compat.py"),
+        why="the compat table",
+    ),
     Target(
         "pmrepo/manifest/model.py",
         ("tests/unit/manifest/test_model.py", "tests/unit/manifest/test_load.py", "tests/unit/test_trust_boundary.py"),

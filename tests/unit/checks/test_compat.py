@@ -17,7 +17,7 @@ from pmrepo.assemble import repository
 from pmrepo.checks import CheckContext, CompatCheck, Findings
 from pmrepo.checks.compat import RPM_RULES, SUPPORT, DistSupport, RpmFacts, RpmLayout, Rule, compression_of, read_layout
 from pmrepo.checks.rpmquery import RpmHeader, RpmRequire
-from pmrepo.errors import GateError, RepositoryError
+from pmrepo.errors import RepositoryError
 
 DISTS = manifest.load(DEMO).dists
 GOOD_LAYOUT = RpmLayout(lead_major=3, lead_minor=0, signature_type=5, header_version=1, header_tags=60, header_data=4000)
@@ -198,22 +198,6 @@ def test_compression_is_read_from_the_bytes(tmp_path: Path) -> None:
                              ("c.zst", b"\x28\xb5\x2f\xfd....", "zstd"), ("d.xml.gz", b"<?xml ...", "none")]:
         (tmp_path / name).write_bytes(body)
         assert compression_of(tmp_path / name) == want, name
-
-
-def test_one_table_for_the_repository_step_and_the_gate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """pmrepo.checks.el_support.SUPPORT is what both read: widen it and both accept bz2 XML."""
-    import dataclasses
-
-    from pmrepo.checks import el_support as targets
-
-    repo = _repo(tmp_path, xml="bz2")
-    assert "primary compression bz2" in gate_errors(repo, "el6")
-    with pytest.raises(RepositoryError):
-        repository.verify(repo, group=False)
-    wide = {k: dataclasses.replace(v, xml_compression=frozenset({"gz", "bz2"})) for k, v in targets.SUPPORT.items()}
-    monkeypatch.setattr(targets, "SUPPORT", wide)
-    assert gate_errors(repo, "el6") == []
-    assert repository.verify(repo, group=False).href("primary") == "repodata/primary.xml.bz2"
 
 
 # -- issue 33: what the mutation run found unguarded in the unit layer -------------------------
@@ -479,17 +463,6 @@ def test_file_digest_algorithms_old_rpm_verifies(dist: str) -> None:
 def test_lead_versions_old_rpm_opens(dist: str) -> None:
     majors = {m for m in range(0, 8) if not findings(header(), dist, RpmLayout(m, 0, 5, 1, 60, 4000))}
     assert majors == {3, 4}
-
-
-def test_the_table_is_frozen_and_an_unknown_dist_is_one_line() -> None:
-    from pmrepo.checks import el_support as targets
-
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        SUPPORT[6].rpm = "4.9"  # type: ignore[misc]
-    el5 = dataclasses.replace(DISTS["el6"], name="el5", rhel=5)
-    with pytest.raises(GateError, match=r"no compatibility table for dist el5 \(rhel 5\) — fix: add one to SUPPORT"):
-        targets.support_for(el5)
-    assert targets.support_for(DISTS["el7"]) is SUPPORT[7]
 
 
 def test_a_zchunk_entry_does_not_end_the_compression_walk(tmp_path: Path) -> None:

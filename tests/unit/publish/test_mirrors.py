@@ -212,3 +212,17 @@ def test_a_changed_file_is_named_with_both_digests_short(tmp_path: Path) -> None
         checksums.verify_sha256sums(tmp_path)
     assert str(err.value) == (f"{tmp_path / 'f'}: sha256 {actual[:16]}… differs from SHA256SUMS ({DIGEST[:16]}…) — "
                               "fix: rebuild the release or regenerate SHA256SUMS")
+
+
+def test_publish_target_urls(tmp_path: Path) -> None:
+    from pmrepo.publish.mirrors import DirTarget, HttpTarget, RsyncTarget, make_target
+
+    assert isinstance(make_target(str(tmp_path)), DirTarget)
+    assert isinstance(make_target(f"file://{tmp_path}"), DirTarget)
+    ssh = make_target("ssh://rel@mirror.example:2222/srv/pm/")
+    assert isinstance(ssh, RsyncTarget) and (ssh.remote, ssh.port, ssh.root) == ("rel@mirror.example", 2222, "/srv/pm")
+    assert isinstance(make_target("https://mirror.example/pm/"), HttpTarget)
+    for bad, why in [("", "empty publish target"), ("file://host/x", "must be local"), ("ssh://u:pw@h/x", "password"),
+                     ("ssh:///x", "no host"), ("ftp://h/x", "unsupported publish target scheme")]:
+        with pytest.raises(PublishError, match=why):
+            make_target(bad)

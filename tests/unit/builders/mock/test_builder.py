@@ -18,7 +18,7 @@ from pmrepo.builders.base import BuildRequest
 from pmrepo.builders.mock import builder as mock_builder
 from pmrepo.builders.mock import config as mock_config
 from pmrepo.builders.mock import roots as mock_roots
-from pmrepo.builders.mock.builder import MockBuilder
+from pmrepo.builders.mock.builder import MockBuilder, explaining_tail
 from pmrepo.builders.mock.exits import MIN_MOCK_VERSION, MockPackageManagerError, MockPrivilegeError, MockVersionError
 from pmrepo.errors import BuildError, UsageError
 from pmrepo.manifest import Dist
@@ -364,3 +364,15 @@ def test_a_result_that_is_not_a_regular_file_is_refused(tmp_path: Path, monkeypa
     b, req, srpm = _build(tmp_path, monkeypatch, LinkingMock(0))
     with pytest.raises(BuildError, match=r"^a \(el7\): .* — fix: mock leaves its results as regular files"):
         b.build_binary(req, srpm)
+
+
+def test_mock_log_tail_stops_at_mocks_epilogue(tmp_path: Path) -> None:
+    log = tmp_path / "build.log"
+    log.write_text(
+        "Executing(%build)\n+ make\ndemod.c:3: error: 'x' undeclared\nmake: *** [demod] Error 1\n"
+        "Child return code was: 1\nEXCEPTION: [Error('Command failed')]\nTraceback (most recent call last):\n"
+    )
+    tail, line = explaining_tail(log)
+    assert "Child return code" not in tail and "Traceback" not in tail
+    assert line in ("make: *** [demod] Error 1", "demod.c:3: error: 'x' undeclared")
+    assert explaining_tail(tmp_path / "missing.log") == ("", "no output")
