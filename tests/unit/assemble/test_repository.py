@@ -9,7 +9,7 @@ import bz2
 import gzip
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ def rpm_file(nevra: Nevra) -> str:
     return f"{name}-{version}-{release}.{arch}.rpm"
 
 
-def primary_xml(root: Path, packages: Sequence[Nevra]) -> bytes:
+def primary_xml(root: Path, packages: Sequence[Nevra], sizes: Mapping[str, int] | None = None) -> bytes:
     """primary.xml as createrepo_c writes it for the files in ``root/rpm`` (sha256 and size of each)."""
     body = []
     for nevra in packages:
@@ -45,7 +45,8 @@ def primary_xml(root: Path, packages: Sequence[Nevra]) -> bytes:
             f'<package type="rpm"><name>{name}</name><arch>{arch}</arch>'
             f'<version epoch="0" ver="{version}" rel="{release}"/>'
             f'<checksum type="sha256" pkgid="YES">{hashlib.sha256(data).hexdigest()}</checksum>'
-            f'<size package="{len(data)}"/><location href="rpm/{rpm_file(nevra)}"/></package>'
+            f'<size package="{(sizes or {}).get(rpm_file(nevra), len(data))}"/>'
+            f'<location href="rpm/{rpm_file(nevra)}"/></package>'
         )
     return (
         f'<?xml version="1.0"?><metadata xmlns="{COMMON}" packages="{len(packages)}">' + "".join(body) + "</metadata>"
@@ -62,9 +63,11 @@ def write_repo(
     group: bool = False,
     indexed: Sequence[Nevra] | None = None,
     drop: str = "",
+    sizes: Mapping[str, int] | None = None,
 ) -> Path:
     """A repository at ``root``: ``rpm/`` with ``packages`` (a file's bytes are its name unless it is
-    there already) and ``repodata/`` listing ``indexed`` (default: the packages)."""
+    there already) and ``repodata/`` listing ``indexed`` (default: the packages; ``sizes``: the
+    package sizes primary.xml records where they are not the files')."""
     (root / "rpm").mkdir(parents=True, exist_ok=True)
     for nevra in packages:
         path = root / "rpm" / rpm_file(nevra)
@@ -73,7 +76,7 @@ def write_repo(
     rd = root / "repodata"
     rd.mkdir(exist_ok=True)
     files: list[tuple[str, str, bytes]] = [
-        ("primary", f"primary.xml.{xml}", PACK[xml](primary_xml(root, packages if indexed is None else indexed)))
+        ("primary", f"primary.xml.{xml}", PACK[xml](primary_xml(root, packages if indexed is None else indexed, sizes)))
     ]
     files += [(k, f"{k}.xml.{xml}", PACK[xml](b"<?xml version='1.0'?><x/>")) for k in ("filelists", "other")]
     files += [

@@ -113,6 +113,12 @@ def test_a_file_not_indexed_and_an_index_entry_without_file(tmp_path: Path, ctx:
     assert f"r2/rpm/{rpm_file(DEMOD)}: repodata: listed in primary.xml but not in the repository" in failures(ctx)
 
 
+def test_a_size_other_than_primary_s_fails_even_with_its_sha256(tmp_path: Path, ctx: Context) -> None:
+    repository.check_repository(make(tmp_path / "r", sizes={rpm_file(DEMOD): 7}), "r", ctx)
+    size = len(rpm_file(DEMOD))
+    assert failures(ctx) == [f"r/rpm/{rpm_file(DEMOD)}: repodata: size {size} differs from primary.xml (7)"]
+
+
 def test_metadata_that_differs_from_repomd_or_is_not_sha256(tmp_path: Path, ctx: Context) -> None:
     root = make(tmp_path / "r")
     (root / "repodata" / "other.sqlite.bz2").write_bytes(b"changed")
