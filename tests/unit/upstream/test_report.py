@@ -15,6 +15,7 @@ from pmrepo import manifest
 from pmrepo.defaults import DEMO_RELEASE as DEMO
 from pmrepo.layout import Layout
 from pmrepo.options import Options
+from pmrepo.progress import Console
 from pmrepo.upstream import report
 from pmrepo.upstream.check import EXIT_FAILED, EXIT_NEWER, EXIT_NOTHING_NEW, Check, UpstreamError
 from pmrepo.upstream.report import exit_status, render, report_table, set_values, to_json
@@ -124,6 +125,8 @@ def answers(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         return _checks()
 
     monkeypatch.setattr(report, "check", fake)
+    said: list[str] = []  # the process-wide console would hold on to another test's captured stdout
+    monkeypatch.setattr(report, "default_console", lambda: Console(sink=said.append, live=False))
     return asked
 
 
