@@ -184,15 +184,6 @@ def test_metadata_old_yum_cannot_read_fails(tmp_path: Path, kw: dict, expect: st
     assert expect in got, got
 
 
-def test_repository_verify_refuses_what_el6_cannot_read(tmp_path: Path) -> None:
-    with pytest.raises(RepositoryError, match="yum 3.2.29 reads only gzip XML"):
-        repository.verify(_repo(tmp_path / "a", xml="bz2"), group=False)
-    with pytest.raises(RepositoryError, match="no 'group' metadata"):
-        repository.verify(_repo(tmp_path / "b"), group=True)
-    with pytest.raises(RepositoryError, match="unreadable repository metadata"):
-        repository.verify(tmp_path / "nothing", group=False)
-
-
 def test_compression_is_read_from_the_bytes(tmp_path: Path) -> None:
     for name, body, want in [("a.gz", gzip.compress(b"x"), "gz"), ("b.bz2", bz2.compress(b"x"), "bz2"),
                              ("c.zst", b"\x28\xb5\x2f\xfd....", "zstd"), ("d.xml.gz", b"<?xml ...", "none")]:

@@ -86,18 +86,6 @@ def test_upgrade_section_says_nothing_to_merge_when_the_repo_files_are_the_same(
     assert ".rpmnew;" not in md
 
 
-def test_unsigned_to_signed_changes_every_repo_file() -> None:
-    """Moving from an unsigned to a signed release: the kept, edited files still say gpgcheck=0."""
-    from pmrepo.notes.repofiles import changed_repo_files
-    rel = manifest.load(DEMO)
-    prev = manifest.load(rel.follows_path())
-    changes = changed_repo_files(rel, prev, rel.dists["el7"], signed=True, previous_signed=False)
-    assert [c.path for c in changes] == [f"/etc/yum.repos.d/{r.repo_file}" for r in rel.repositories]
-    assert all(c.removed == ("gpgcheck=0",) and c.added[:2] == ("gpgcheck=1", "repo_gpgcheck=1")
-               and c.added[2].startswith("gpgkey=file:///opt/pmrepo-demo/") for c in changes)
-    assert changed_repo_files(rel, prev, rel.dists["el7"], signed=True, previous_signed=True) == ()
-
-
 def test_each_page_is_reported_as_it_is_made() -> None:
     """Issue 26: a large manifest's pages take seconds each; `notes` says which page is done, n/total."""
     said: list[str] = []

@@ -1,19 +1,16 @@
 """The one jinja environment: the tool's templates by name, a release's by path."""
 from __future__ import annotations
 
-import configparser
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 from conftest import DEMO
 
 from pmrepo import manifest
-from pmrepo.assemble import repopkg
 from pmrepo.builders.mock.builder import MockBuilder
 from pmrepo.errors import SpecError
 from pmrepo.render.environment import ENV, TEMPLATES, render_file, render_template
-from pmrepo.render.specs import base_context, component_context
+from pmrepo.render.specs import component_context
 
 
 @pytest.fixture(scope="module")
@@ -29,41 +26,6 @@ def test_every_tool_template_is_package_data_in_one_tree() -> None:
     # nothing outside the tree: no template beside the modules
     pkg = TEMPLATES.parent
     assert [p for p in pkg.rglob("*.j2") if TEMPLATES not in p.parents and "demo" not in p.relative_to(pkg).parts] == []
-
-
-def test_repo_file_parses_and_names_the_release(demo: manifest.Release) -> None:
-    """One template, one .repo file per repository: its own section, name= and root."""
-    for repo in demo.repositories:
-        body = repopkg.render_repo_file(demo, demo.dists["el7"], repo, None)
-        cfg = configparser.ConfigParser(interpolation=None)
-        cfg.read_string(body)
-        assert cfg.sections() == [repo.repo_id], body
-        assert dict(cfg[repo.repo_id]) == {"name": repo.repo_name, "baseurl": f"file://{repo.prefix}/",
-                                           "enabled": "1", "gpgcheck": "0"}
-        signed = configparser.ConfigParser(interpolation=None)
-        signed.read_string(repopkg.render_repo_file(demo, demo.dists["el7"], repo, "RPM-GPG-KEY-x"))
-        sec = signed[repo.repo_id]
-        assert (sec["gpgcheck"], sec["repo_gpgcheck"], sec["gpgkey"]) == ("1", "1", f"file://{repo.prefix}/RPM-GPG-KEY-x")
-
-
-def test_comps_lists_the_metapackage_as_mandatory(demo: manifest.Release) -> None:
-    root = ET.fromstring(repopkg.render_comps(demo, demo.dists["el7"]))
-    group = root.find("group")
-    assert group is not None and group.findtext("id") == demo.group_id
-    mandatory = [p.text for p in group.iter("packagereq") if p.get("type") == "mandatory"]
-    assert mandatory[0] == demo.metapackage and "libdemo" in mandatory
-
-
-def test_metapackage_spec_requires_per_dist(demo: manifest.Release) -> None:
-    for dname, dist in demo.dists.items():
-        ctx = base_context(demo, dist) | {"requires": repopkg.metapackage_requires(demo, dist)}
-        spec = render_template("specs/pacemaker-all.spec.j2", ctx)
-        tags = [(k, v.strip()) for k, _, v in (ln.partition(":") for ln in spec.splitlines() if ln[:1].isupper())]
-        assert ("Name", demo.metapackage) in tags and ("BuildArch", "noarch") in tags
-        reqs = [v for k, v in tags if k == "Requires"]
-        assert reqs == repopkg.metapackage_requires(demo, dist), dname
-    assert ("demo-units" in " ".join(repopkg.metapackage_requires(demo, demo.dists["el7"]))) != \
-           ("demo-units" in " ".join(repopkg.metapackage_requires(demo, demo.dists["el6"])))
 
 
 def test_component_spec_renders_with_its_sibling_includes(demo: manifest.Release) -> None:

@@ -1,16 +1,10 @@
 """Reading upstream tags (issue 29): spelling, series, pre-releases, rpm's order, a changed
-spelling; and the report made of the answers: statuses, --set values per dist, a table of at
-most 100 columns, the three exit statuses."""
+spelling. (The report made of the answers: tests/unit/upstream/test_report.py.)"""
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
-from conftest import DEMO
 
 from pmrepo import manifest
-from pmrepo.upstream.check import EXIT_FAILED, EXIT_NEWER, EXIT_NOTHING_NEW, Check
-from pmrepo.upstream.report import exit_status, render, report_table, set_values, to_json
 from pmrepo.upstream.select import in_series, is_prerelease, pick
 
 PACEMAKER = ["Pacemaker-1.1.13", "Pacemaker-1.1.14", "Pacemaker-1.1.15-rc1", "Pacemaker-1.1.15",
@@ -76,50 +70,3 @@ def test_prereleases(version: str, pre: bool) -> None:
 ])
 def test_series(version: str, series: str | None, inside: bool) -> None:
     assert in_series(version, series) is inside
-
-
-def _checks() -> tuple[Check, ...]:
-    """Answers for the demo with demo-plugin split per dist."""
-    rel = manifest.load(DEMO)
-    up = manifest.Upstream("git", "https://example.invalid/x")
-    comps = {c.name: dataclasses.replace(c, upstream=up) for c in rel.components}
-    p6 = dataclasses.replace(comps["demo-plugin"], dists=("el6",), split=True)
-    p7 = dataclasses.replace(comps["demo-plugin"], dists=("el7",), version="0.6", split=True)
-    untracked = dataclasses.replace(comps["demo-extras"], upstream=None)
-    return (Check(comps["libdemo"], "1.3"), Check(comps["demod"], problem="x (tags {version}): cannot be reached"),
-            Check(p6, "0.7"), Check(p7, "0.6"), Check(comps["demo-tools"], "1.9"),
-            Check(comps["demo-units"], "1.1-rc1"), Check(untracked))
-
-
-def test_statuses_set_values_per_dist_and_exit_statuses() -> None:
-    checks = _checks()
-    assert [c.status for c in checks] == ["newer", "failed", "newer", "current", "ahead", "newer", "untracked"]
-    # one value per component; per dist where its entries move apart; no value for a non-rpm version
-    assert set_values(checks) == ["libdemo=1.3-1", "el6:demo-plugin=0.7-1"]
-    both = (dataclasses.replace(checks[2], newest="0.7"), dataclasses.replace(checks[3], newest="0.7"))
-    assert set_values(both) == ["demo-plugin=0.7-1"]
-    assert exit_status(checks) == EXIT_FAILED
-    assert exit_status([c for c in checks if c.status != "failed"]) == EXIT_NEWER
-    assert exit_status([checks[3], checks[4], checks[6]]) == EXIT_NOTHING_NEW
-    assert (EXIT_NOTHING_NEW, EXIT_NEWER, EXIT_FAILED) == (0, 3, 4)
-
-
-def test_report_fits_100_columns_one_line_per_failure_and_json() -> None:
-    checks = _checks()
-    long = dataclasses.replace(checks[0].component, name="a-component-with-a-very-long-name-indeed",
-                               version="1.2.3.4.5.6.7.8.9.10.11")
-    text = render((*checks, Check(long, "99.99.99.99.99.99.99.99")))
-    assert max(len(line) for line in report_table(checks).splitlines()) <= 100
-    table_lines = text.split("\n\n")[0].splitlines()
-    assert max(len(line) for line in table_lines) <= 100 and len(table_lines) == 2 + 8
-    assert [line for line in table_lines if line.startswith("demo-plugin")] == [
-        line for line in table_lines if "demo-plugin" in line] and sum("demo-plugin" in x for x in table_lines) == 2
-    assert "could not check 1 upstream(s):\n  demod: x (tags {version}): cannot be reached" in text
-    assert "newer, but not an rpm version (give --set by hand):\n  demo-units: 1.1-rc1" in text
-    assert "  --set libdemo=1.3-1 --set el6:demo-plugin=0.7-1" in text
-    assert text.splitlines()[-1].endswith("could not check (exit 4)")
-    data = to_json(manifest.load(DEMO), checks)
-    assert data["exit_status"] == 4 and data["status"] == "could not check"
-    assert [(c["entry"], c["dists"], c["status"]) for c in data["components"]][2:4] == [
-        ("demo-plugin.el6", ["el6"], "newer"), ("demo-plugin.el7", ["el7"], "current")]
-    assert data["set"] == ["libdemo=1.3-1", "el6:demo-plugin=0.7-1"]
