@@ -22,7 +22,7 @@ BENCH = {"core": [], "util": [], "solo": [], "a1": ["core"], "a2": ["core"], "a3
          "a4": ["util"], "b1": ["a1"], "b2": ["a2", "a3"], "b3": ["a4"], "c1": ["b1", "b2"], "top": ["c1", "b3"]}
 SECONDS = {"core": 8.03, "util": 4.02, "solo": 5.29, "a1": 4.13, "a2": 6.84, "a3": 4.13, "a4": 3.06, "b1": 5.66,
            "b2": 4.34, "b3": 6.61, "c1": 5.63, "top": 4.88}
-OPTIMUM = 32.02  # CP-SAT's, proven (tests/unit/schedule/test_optimal.py)
+OPTIMUM = 32.02  # CP-SAT's, proven (tests/unit/bench/test_optimal.py)
 
 
 def test_tails_are_the_longest_chain_below() -> None:
