@@ -36,7 +36,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     delays: Mapping[str, float] = {}
     hits: list[str] = []
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         self.hits.append(self.path)
         time.sleep(self.delays.get(self.path, 0.0))
         body = self.pages.get(self.path)

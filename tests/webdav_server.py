@@ -53,7 +53,7 @@ class DavState:
 
 class DavHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "DavServer"
+    server: DavServer
 
     def log_message(self, format: str, *args: object) -> None:  # quiet
         pass
@@ -134,7 +134,7 @@ class DavHandler(BaseHTTPRequestHandler):
             pass
 
     # methods
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # http.server's name
         if not self._authorized():
             return
         if self.state.endless_get and self.command == "GET" and "/.staging-" in self.path:
@@ -273,7 +273,7 @@ class DavServer(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/"
 
-    def __enter__(self) -> "DavServer":
+    def __enter__(self) -> DavServer:
         self.thread.start()
         return self
 

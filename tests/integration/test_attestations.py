@@ -94,7 +94,7 @@ def test_the_repo_package_installs_the_sbom_in_each_repository(demo_build: DemoB
     name = sbom_of(demo_build, "el7").name
     for rpm, prefix in zip(demo_build.repo_rpms("el7"), ("demo", "demo-debuginfo", "demo-src"), strict=True):
         assert f"/opt/pmrepo-demo/{prefix}/{name}" in run(["rpm", "-qpl", str(rpm)]).output.split()
-    assert not list(demo_build.outputs["el7"].glob("*.provenance.json"))[0].name in run(
+    assert list(demo_build.outputs["el7"].glob("*.provenance.json"))[0].name not in run(
         ["rpm", "-qpl", str(demo_build.repo_rpm("el7"))]).output  # run times and hosts stay out of the packages
 
 

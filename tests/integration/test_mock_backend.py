@@ -415,7 +415,7 @@ def test_three_deep_chain_sees_earlier_results(demo, fake_mock, tmp_path: Path) 
     sched = Scheduler(builder, Store(tmp_path / "store"), jobs=2, source_date_epoch=rel.epoch,
                       progress=Progress(len(specs), stream=io.StringIO()))
     results = sched.run({"el7": graph}, specs)
-    assert {k: r.status for k, r in results.items()} == {k: "built" for k in specs}, \
+    assert {k: r.status for k, r in results.items()} == dict.fromkeys(specs, "built"), \
         {k: r.error for k, r in results.items()}
 
     calls = {Path(c["argv"][c["argv"].index("--rebuild") + 1]).name.rsplit("-", 2)[0]: c
@@ -601,7 +601,7 @@ def run_chain(demo, builder, tmp_path: Path, chosen: tuple[str, ...], jobs: int)
     sched = Scheduler(builder, Store(tmp_path / "store"), jobs=jobs, source_date_epoch=rel.epoch,
                       progress=Progress(len(specs), stream=io.StringIO()))
     results = sched.run({"el7": graph}, specs)
-    assert {k: r.status for k, r in results.items()} == {k: "built" for k in specs}, \
+    assert {k: r.status for k, r in results.items()} == dict.fromkeys(specs, "built"), \
         {k: r.error for k, r in results.items()}
     return results
 
@@ -1044,7 +1044,7 @@ def test_parallel_jobs_have_their_own_local_repository_ids(demo, fake_mock, tmp_
     def one(req: BuildRequest) -> None:
         try:
             b.build(req)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
     threads = [threading.Thread(target=one, args=(r,)) for r in reqs]
     for th in threads:

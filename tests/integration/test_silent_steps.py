@@ -11,8 +11,8 @@ than about two seconds, that every step says started/done and how far it is
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from synthetic import make_release, needs_rpmbuild

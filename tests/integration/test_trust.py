@@ -16,8 +16,8 @@ import subprocess
 import sys
 import textwrap
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from conftest import DEMO, ROOT
@@ -56,7 +56,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.path == "/x-1.tar.gz":
             self.send_response(200)
             self.send_header("Content-Length", str(len(GOOD)))
@@ -621,9 +621,8 @@ def test_outdir_lock_message_names_the_outdir(tmp_path: Path) -> None:
     from pmrepo.lock import WorkdirLock
 
     m = make_release(tmp_path / "rel", {"a": []})
-    with WorkdirLock(tmp_path / "out"):
-        with pytest.raises(LockError) as exc:
-            _run(m, tmp_path, gates=False, install_check=False)
+    with WorkdirLock(tmp_path / "out"), pytest.raises(LockError) as exc:
+        _run(m, tmp_path, gates=False, install_check=False)
     msg = str(exc.value)
     assert f"output directory {tmp_path / 'out'}" in msg and "--outdir" in msg, msg
 

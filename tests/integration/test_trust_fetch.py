@@ -10,8 +10,8 @@ import io
 import tarfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from synthetic import make_release
@@ -52,7 +52,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         SEEN[self.path] = self.headers.get("Accept-Encoding", "")
         try:
             if self.path == "/x-1.tar.gz":

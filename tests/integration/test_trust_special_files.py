@@ -66,7 +66,7 @@ def _within(seconds: float, fn: Callable[[], object], fifo: Path | None = None) 
     def target() -> None:
         try:
             fn()
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
+        except BaseException as exc:  # handed to the test
             box[0] = exc
 
     t = threading.Thread(target=target, daemon=True)

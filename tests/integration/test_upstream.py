@@ -212,7 +212,7 @@ def test_the_real_release_offline_says_per_component_it_cannot_be_reached(tmp_pa
         argv = ["unshare", "-n", *argv]
     else:
         proxy = f"http://127.0.0.1:{_closed_port()}"
-        env |= {k: proxy for k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")}
+        env |= dict.fromkeys(("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"), proxy)
         env |= {"no_proxy": "", "NO_PROXY": ""}
     t0 = time.monotonic()
     res = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env, stdin=subprocess.DEVNULL)

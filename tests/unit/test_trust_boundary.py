@@ -19,7 +19,6 @@ from pmrepo.builders.base import rpm_macro_defines
 from pmrepo.errors import ManifestError, PmrepoError, SpecError
 from pmrepo.manifest import fields as manifest_read
 from pmrepo.publish import mirrors as publish_targets
-from pmrepo.publish import upload as publish
 from pmrepo.render.specs import render_component
 from pmrepo.run import Result
 

@@ -40,7 +40,7 @@ def test_default_checks_order_and_switches() -> None:
 
 def test_required_records_come_from_the_check_classes() -> None:
     assert checks.REQUIRED_CHECKS == ("fresh-root install", "gates")
-    assert checks.REQUIRED_CHECKS == (checks.FreshRootInstall.record, checks.DigestCheck.record)
+    assert (checks.FreshRootInstall.record, checks.DigestCheck.record) == checks.REQUIRED_CHECKS
     required = [c.id for c in default_checks(None, CheckOptions(container="auto"), lambda d: (None, [])) if c.required]
     assert required == ["fresh-root-install", "digest", "compat", "closure", "rpmlint", "nevra"]  # not the containers
 

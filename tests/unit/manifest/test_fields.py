@@ -16,7 +16,7 @@ R = Reader(Path("/m/release.toml"))
 NAME = re.compile(r"^[a-z]+\Z")
 
 
-def refused(call, *args, **kw) -> str:  # noqa: ANN001, ANN002, ANN003
+def refused(call, *args, **kw) -> str:
     with pytest.raises(ManifestError) as err:
         call(*args, **kw)
     return str(err.value)

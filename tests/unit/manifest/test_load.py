@@ -174,7 +174,7 @@ def test_a_new_repository_value_is_one_declaration(tmp_path: Path, monkeypatch: 
     path = _bad_manifest(tmp_path, 'src_repo_file = "pmrepo-demo-src.repo"',
                          'src_repo_file = "pmrepo-demo-src.repo"\nsrc_mirror = "https://src.example/"')
     rel = manifest.load(path)  # src_mirror is a known key now: read, not refused
-    assert [getattr(r, "mirror") for r in rel.repositories] == [  # main's default, debuginfo's derived from it, src's own
+    assert [r.mirror for r in rel.repositories] == [  # main's default, debuginfo's derived from it, src's own
         f"https://mirror.example/{rel.repo('main').repo_id}", f"https://mirror.example/{rel.repo('main').repo_id}-debuginfo", "https://src.example/"]
     assert manifest_repos.repo_keys() >= {"mirror", "debuginfo_mirror", "src_mirror"}
     dist = rel.dists["el7"]

@@ -213,7 +213,7 @@ PATTERNS: list[tuple[str, object, Callable[[str], bool], st.SearchStrategy[str]]
 
 
 @pytest.mark.parametrize("name,pattern,grammar,strategy", PATTERNS, ids=[p[0] for p in PATTERNS])
-def test_each_pattern_accepts_exactly_its_documented_grammar(name: str, pattern, grammar, strategy) -> None:  # noqa: ANN001
+def test_each_pattern_accepts_exactly_its_documented_grammar(name: str, pattern, grammar, strategy) -> None:
     @SETTINGS
     @given(strategy)
     def check(s: str) -> None:
@@ -227,7 +227,7 @@ def test_each_pattern_accepts_exactly_its_documented_grammar(name: str, pattern,
 
 @pytest.mark.parametrize("name,pattern,grammar", [("CONTROL_RE", manifest_model.CONTROL_RE, control_grammar),
                                                   ("TEXT_CONTROL_RE", manifest_model.TEXT_CONTROL_RE, text_control_grammar)])
-def test_control_character_patterns_find_exactly_the_documented_characters(name: str, pattern, grammar) -> None:  # noqa: ANN001
+def test_control_character_patterns_find_exactly_the_documented_characters(name: str, pattern, grammar) -> None:
     @SETTINGS
     @given(st.text(st.one_of(st.characters(max_codepoint=0xA0), CHARS), max_size=20))
     @example("\x7f")
@@ -367,7 +367,7 @@ UPSTREAM_KNOWN = ["", "-x", "x-", "1.1", "1.", "1.1a", "a1", "v{version}", "{ver
 
 
 @pytest.mark.parametrize("name,pattern,grammar,strategy", UPSTREAM, ids=[u[0] for u in UPSTREAM])
-def test_each_upstream_pattern_accepts_exactly_its_grammar(name: str, pattern, grammar, strategy) -> None:  # noqa: ANN001
+def test_each_upstream_pattern_accepts_exactly_its_grammar(name: str, pattern, grammar, strategy) -> None:
     @SETTINGS
     @given(strategy)
     def check(s: str) -> None:

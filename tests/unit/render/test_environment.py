@@ -23,7 +23,7 @@ TEXT = st.text(st.one_of(st.sampled_from(SPECIAL), st.characters(codec="utf-8"))
 SETTINGS = settings(max_examples=100, derandomize=True, deadline=None, database=None)
 
 
-def _escaped_or_none(escape, value: str) -> str | None:  # noqa: ANN001
+def _escaped_or_none(escape, value: str) -> str | None:
     try:
         return escape(value)
     except SpecError:
@@ -64,7 +64,7 @@ def test_a_multi_line_spec_value_never_starts_a_line_with_a_section_or_tag(value
     escaped = _escaped_or_none(spec_escape, value)
     if escaped is None:
         lines = value.split("\n")
-        assert any(ord(c) < 0x20 and c not in "\t\n" or c == "\x7f" for c in value) or any(
+        assert any((ord(c) < 0x20 and c not in "\t\n") or c == "\x7f" for c in value) or any(
             ln.lstrip().startswith("%") for ln in lines[1:]), value
         return
     assert not any((ord(c) < 0x20 and c not in "\t\n") or c == "\x7f" for c in escaped), escaped
@@ -113,7 +113,7 @@ def test_an_xml_value_parses_back_as_text_and_attribute(value: str) -> None:
 
 @pytest.mark.parametrize("escape", [spec_escape, repo_escape])
 @pytest.mark.parametrize("char", ["\x7f", "\x00", "\x1b", "\r", "\x0b"])
-def test_del_and_control_characters_are_refused(escape, char: str) -> None:  # noqa: ANN001
+def test_del_and_control_characters_are_refused(escape, char: str) -> None:
     with pytest.raises(SpecError, match="control character"):
         escape(f"a{char}b")
 

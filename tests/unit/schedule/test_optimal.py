@@ -8,8 +8,8 @@ import pytest
 
 pytest.importorskip("ortools", reason="ortools (requirements-test.txt) is not installed: `make setup` installs it")
 
-from bench.optimal import critical_path, list_schedule, lower_bound, optimal_makespan  # noqa: E402
-from pmrepo.schedule.order import make_plan  # noqa: E402
+from bench.optimal import critical_path, list_schedule, lower_bound, optimal_makespan
+from pmrepo.schedule.order import make_plan
 
 
 def brute_force(dur: dict[str, int], deps: dict[str, list[str]], slots: int) -> int:

@@ -64,7 +64,7 @@ def test_a_late_job_is_expected_any_moment_then_unknown() -> None:
 
 def run(tmp_path: Path, dag: Mapping[str, list[str]], seconds: Mapping[str, float], slots: int,
         cache: Path, store: str = "store", sizes: Mapping[str, int] | None = None) -> dict[str, JobResult]:
-    graph = BuildGraph("el7", {c: frozenset(d) for c, d in dag.items()}, {c: () for c in dag})
+    graph = BuildGraph("el7", {c: frozenset(d) for c, d in dag.items()}, dict.fromkeys(dag, ()))
     spec = tmp_path / "x.spec"
     spec.write_text("Name: x\n")
     specs = {}
