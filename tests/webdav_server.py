@@ -19,6 +19,7 @@ sends its status line and then one byte of a header per ``trickle`` seconds. ``t
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import shutil
 import socket
@@ -172,10 +173,8 @@ class DavHandler(BaseHTTPRequestHandler):
             with self.state.lock:
                 self.state.log.append(("PUT", self.path, -1))
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         data = self.rfile.read(n)
         if data and any(self.path.endswith(c) for c in self.state.corrupt):

@@ -61,7 +61,7 @@ def test_sbom_is_valid_spdx_and_lists_every_shipped_file(demo_build: DemoBuild, 
     for rpm in demo_build.repo_rpms(dist):
         root = payload(rpm, tmp_path / rpm.name)
         shipped.update({p.name: p for p in root.rglob("rpm/*.rpm")})
-        inner = [p for p in root.rglob("*.spdx.json")]  # the copy inside, at the repository's root
+        inner = list(root.rglob("*.spdx.json"))  # the copy inside, at the repository's root
         assert [p.relative_to(root).parent.parent.name for p in inner] == ["pmrepo-demo"] and inner[0].name == path.name
         inside = json.loads(inner[0].read_text())
         assert [p["packageFileName"] for p in inside["packages"]] == [p["packageFileName"] for p in data["packages"]]
@@ -94,7 +94,7 @@ def test_the_repo_package_installs_the_sbom_in_each_repository(demo_build: DemoB
     name = sbom_of(demo_build, "el7").name
     for rpm, prefix in zip(demo_build.repo_rpms("el7"), ("demo", "demo-debuginfo", "demo-src"), strict=True):
         assert f"/opt/pmrepo-demo/{prefix}/{name}" in run(["rpm", "-qpl", str(rpm)]).output.split()
-    assert list(demo_build.outputs["el7"].glob("*.provenance.json"))[0].name not in run(
+    assert next(iter(demo_build.outputs["el7"].glob("*.provenance.json"))).name not in run(
         ["rpm", "-qpl", str(demo_build.repo_rpm("el7"))]).output  # run times and hosts stay out of the packages
 
 

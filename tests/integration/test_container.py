@@ -300,7 +300,7 @@ def test_upgrade_needs_the_previous_packages(demo: manifest.Release, tmp_path: P
     msg = str(exc.value)
     assert "\n" not in msg and f"{tmp_path}/demo-repo-0.9-1/el7/demo-repo-0.9-1.el7.x86_64.rpm" in msg
     assert "fix: build release-0.9.toml" in msg
-    with pytest.raises(GateError, match="release.follows is not set"):
+    with pytest.raises(GateError, match=r"release\.follows is not set"):
         previous_repo_packages(replace(demo, follows=None), demo.dists["el7"], tmp_path)
 
 

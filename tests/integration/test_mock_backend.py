@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import io
+import itertools
 import json
 import os
 import shutil
@@ -291,7 +292,7 @@ def test_config_overrides_of_template_values(demo, fake_mock) -> None:
     assert yum_conf(exec_config(MockBuilder().render_config(el6m)))["updates"]["enabled"] == "1"
     with pytest.raises(UsageError, match="no repository 'nosuch'"):
         MockBuilder(repo_enabled={"nosuch": True}).render_config(el6)
-    with pytest.raises(UsageError, match="bootstrap_image.el6"):
+    with pytest.raises(UsageError, match=r"bootstrap_image\.el6"):
         MockBuilder(bootstrap_images={"el6": "centos:{{ x }}"})
 
 
@@ -684,7 +685,7 @@ def test_parallel_slots_have_own_roots_and_share_caches(demo, fake_mock, tmp_pat
     assert "network" in [c["init_from"] for c in firsts]
     # the package installs never overlapped: the yum cache lock
     held = sorted((s, e) for c in firsts for what, kind, s, e in c["locks"] if what == "build:yumcache")
-    assert all(a[1] <= b[0] for a, b in zip(held, held[1:]))
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(held))
     builder.finish(tmp_path / "logs")
     assert sorted(p.name for p in lib.iterdir()) == [f"{root}-bootstrap-pmrepo0", f"{root}-bootstrap-pmrepo1"]
 
@@ -703,10 +704,10 @@ def test_stand_in_cleans_after_a_build_unless_told(demo, fake_mock, tools_srpm: 
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == sorted(
         ["build.log", "root.log", "state.log", "hw_info.log", "installed_pkgs.log", tools_srpm.name,
          tools_srpm.name.replace(".src.rpm", ".noarch.rpm")])
-    assert run(base + ["-N"], check=False).returncode == 0
+    assert run([*base, "-N"], check=False).returncode == 0
     assert (root / "root" / ".initialized").is_file()
     cfg.write_text(cfg.read_text() + "config_opts['cleanup_on_success'] = False\n")
-    assert run(base + ["--cleanup-after"], check=False).returncode == 0  # the command line wins
+    assert run([*base, "--cleanup-after"], check=False).returncode == 0  # the command line wins
     assert not (root / "root").exists()
     assert run(base, check=False).returncode == 0  # the config's cleanup_on_success=False
     assert (root / "root").exists()
@@ -721,7 +722,7 @@ def test_stand_in_cleans_after_a_build_unless_told(demo, fake_mock, tools_srpm: 
 
 class ExtraOption(MockBuilder):
     def command(self, *args, **kw):  # type: ignore[no-untyped-def]
-        return super().command(*args, **kw) + ["--frobnicate"]
+        return [*super().command(*args, **kw), "--frobnicate"]
 
 
 def test_unknown_option_is_an_srpm_to_mock(demo, fake_mock, tools_srpm, tmp_path) -> None:
@@ -874,7 +875,7 @@ def test_stand_in_root_cache_age_rule(demo, fake_mock, tools_srpm: Path, tmp_pat
     assert run(base, check=False).returncode == 0
     os.utime(cfg, (1, 1))  # older than the cache: kept
     assert run(base, check=False).returncode == 0
-    assert run(base + ["--disable-plugin=root_cache"], check=False).returncode == 0
+    assert run([*base, "--disable-plugin=root_cache"], check=False).returncode == 0
     assert [c["init_from"] for c in rebuild_calls(fake_mock)] == ["network", "cache", "network", "cache", "network"]
 
 
@@ -899,7 +900,7 @@ def test_stand_in_locks_like_mock(demo, fake_mock, tools_srpm: Path, tmp_path: P
                                 stdout=subprocess.PIPE, text=True)
         try:
             assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
-            assert run(build + ["-n"], check=False).returncode == build_exit, mode
+            assert run([*build, "-n"], check=False).returncode == build_exit, mode
             assert run(build, check=False).returncode == 60, mode  # without -n mock cleans first: exclusive
             assert run(clean, check=False).returncode == 60, mode
         finally:

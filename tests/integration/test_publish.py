@@ -94,7 +94,7 @@ def test_directory_publish_refuse_force(src: Path, mirror: Path, tmp_path: Path)
     assert sorted(os.listdir(mirror)) == [RID]  # no staging left
     # re-publish is refused and changes nothing
     before = tree(mirror)
-    with pytest.raises(PublishError, match="already published.*--replace"):
+    with pytest.raises(PublishError, match=r"already published.*--replace"):
         pub.publish(src, f"file://{mirror}", RID)
     assert tree(mirror) == before
     # --force replaces it with the new content, atomically
@@ -133,11 +133,11 @@ def test_stale_staging_is_cleaned_other_releases_untouched(src: Path, mirror: Pa
 
 def test_source_is_checked_before_upload(src: Path, mirror: Path) -> None:
     (src / "el7" / "stray.rpm").write_bytes(b"not listed")
-    with pytest.raises(PublishError, match="stray.rpm: not listed in SHA256SUMS"):
+    with pytest.raises(PublishError, match=r"stray\.rpm: not listed in SHA256SUMS"):
         pub.publish(src, str(mirror), RID)
     (src / "el7" / "stray.rpm").unlink()
     (src / "notes.en.md").write_text("edited after checksumming\n")
-    with pytest.raises(PublishError, match="notes.en.md: sha256"):
+    with pytest.raises(PublishError, match=r"notes\.en\.md: sha256"):
         pub.publish(src, str(mirror), RID)
     (src / "SHA256SUMS").unlink()
     with pytest.raises(PublishError, match="SHA256SUMS: missing"):
@@ -232,7 +232,7 @@ def test_http_dropped_connection_keeps_mirror_and_rerun_completes(
     src2 = make_release(tmp_path / "repo", RID2)
 
     dav.state.puts, dav.state.drop_put = 0, 4  # the 4th upload breaks off half-way
-    with pytest.raises(PublishError, match="PUT .* failed"):
+    with pytest.raises(PublishError, match=r"PUT .* failed"):
         pub.publish(src2, url, RID2)
     assert ("PUT", next(p for m, p, c in dav.state.log if c == -1), -1) in dav.state.log
     assert tree(www / RID) == previous  # previous release intact
@@ -279,7 +279,7 @@ def test_http_credentials_env_and_netrc(src: Path, tmp_path: Path, monkeypatch: 
     log = tmp_path / "http.log"
     with DavServer(DavState(root=www, auth=("uploader", "s3cret-pw"))) as server:
         url = server.url + "mirror/"
-        with pytest.raises(PublishError, match="HTTP 401.*PMREPO_PUBLISH_USER") as err:
+        with pytest.raises(PublishError, match=r"HTTP 401.*PMREPO_PUBLISH_USER") as err:
             pub.publish(src, url, RID, log=log)
         monkeypatch.setenv(tg.ENV_USER, "uploader")
         monkeypatch.setenv(tg.ENV_PASSWORD, "s3cret-pw")
@@ -290,7 +290,7 @@ def test_http_credentials_env_and_netrc(src: Path, tmp_path: Path, monkeypatch: 
         assert len(server.state.log) == puts and "s3cret" not in str(plain.value)  # nothing was sent
         insecure = {"allow_insecure_auth": True}  # --allow-insecure-auth: this test's server is http
         monkeypatch.setenv(tg.ENV_PASSWORD, "wrong")
-        with pytest.raises(PublishError, match="HTTP 401.*environment"):
+        with pytest.raises(PublishError, match=r"HTTP 401.*environment"):
             pub.publish(src, url, RID, log=log, **insecure)
         monkeypatch.setenv(tg.ENV_PASSWORD, "s3cret-pw")
         pub.publish(src, url, RID, log=log, **insecure)

@@ -193,7 +193,7 @@ def parsed(rel14: manifest.Release, tmp_path_factory: pytest.TempPathFactory) ->
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(lambda j: _parse(j[2], rel14.dists[j[0]]), jobs))
     out: dict[str, dict[str, Parsed]] = {d: {} for d in DISTS}
-    for (d, name, _), res in zip(jobs, results):
+    for (d, name, _), res in zip(jobs, results, strict=True):
         out[d][name] = res
     return out
 

@@ -100,9 +100,10 @@ def test_rerun_runs_no_builder_and_touch_rebuilds_reverse_deps(tmp_path: Path) -
 
 
 def test_second_run_is_refused_by_the_lock(tmp_path: Path) -> None:
-    with WorkdirLock(tmp_path), pytest.raises(LockError, match=rf"in use by pid {os.getpid()} .*--workdir"):
-        with WorkdirLock(tmp_path):
-            pass
+    # held, then taken a second time inside pytest.raises
+    with WorkdirLock(tmp_path), pytest.raises(LockError, match=rf"in use by pid {os.getpid()} .*--workdir"), \
+            WorkdirLock(tmp_path):
+        pass
     with WorkdirLock(tmp_path):  # released: free again
         pass
 

@@ -95,7 +95,7 @@ def test_checksum_mismatch_never_enters_cache(server: str, tmp_path: Path) -> No
 
 def test_partial_download_never_enters_cache(server: str, tmp_path: Path) -> None:
     f = sources.Fetcher(tmp_path / "cache")
-    with pytest.raises(SourceError, match="truncated.tar.gz"):
+    with pytest.raises(SourceError, match=r"truncated\.tar\.gz"):
         f.fetch(f"{server}/truncated.tar.gz", PAYLOAD_SHA)
     assert list((tmp_path / "cache").iterdir()) == []
     with pytest.raises(SourceError, match="404"):

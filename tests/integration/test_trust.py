@@ -134,7 +134,7 @@ def _stored_rpm(tmp: Path, comp: str = "a") -> Path:
 @pytest.mark.parametrize("fault", ["bit-flip", "truncation"])
 def test_damaged_store_entry_is_discarded_and_rebuilt(tmp_path: Path, fault: str, capfd: pytest.CaptureFixture[str]) -> None:
     m = make_release(tmp_path / "rel", {"a": []})
-    first, _ = _run(m, tmp_path, gates=False, install_check=False)
+    _first, _ = _run(m, tmp_path, gates=False, install_check=False)
     stored = _stored_rpm(tmp_path)
     size = stored.stat().st_size
     if fault == "bit-flip":
@@ -144,7 +144,7 @@ def test_damaged_store_entry_is_discarded_and_rebuilt(tmp_path: Path, fault: str
         with open(stored, "r+b") as fh:
             fh.truncate(size // 2)
     capfd.readouterr()
-    outputs, lines = _run(m, tmp_path, gates=False, install_check=False)
+    _outputs, lines = _run(m, tmp_path, gates=False, install_check=False)
     out = capfd.readouterr()
     # said in the run's own output (its progress lines go through the pipeline's console)
     said = [ln for ln in lines + out.err.splitlines() if "build store:" in ln]
@@ -437,7 +437,7 @@ def _publish(m: Path, tmp: Path, *extra: str) -> tuple[int, str]:
 
 
 def test_publish_refuses_an_output_of_another_manifest(built: Path, tmp_path: Path) -> None:
-    m, out = _copy_release(built, tmp_path)
+    m, _out = _copy_release(built, tmp_path)
     m.write_text(m.read_text().replace('release = "1"', 'release = "1"\nvendor = "someone else"', 1))
     code, text = _publish(m, tmp_path)
     assert code != 0 and "different content" in text and "el7" in text and len(text.strip().splitlines()) == 1, text

@@ -125,7 +125,7 @@ def test_a_staging_directory_is_removed_when_the_upload_fails(src: Path, tmp_pat
         return real(a, b)  # type: ignore[arg-type]
 
     monkeypatch.setattr(publish_targets.shutil, "copy2", filling)
-    with pytest.raises(PublishError, match="upload failed .*No space left"):
+    with pytest.raises(PublishError, match=r"upload failed .*No space left"):
         publish.publish(src, str(mirror), RID)
     assert len(calls) == 3 and os.listdir(mirror) == []
 

@@ -8,6 +8,7 @@ Devices need root (mknod): the development VM and CI run as root; elsewhere the 
 cases skip with that reason and the FIFO and socket cases still run."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -74,10 +75,8 @@ def _within(seconds: float, fn: Callable[[], object], fifo: Path | None = None) 
     t.join(seconds)
     if t.is_alive():
         if fifo is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
-            except OSError:
-                pass
         t.join(5)
         pytest.fail(f"still running after {seconds}s: it waits on the special file")
     return box[0]

@@ -7,6 +7,7 @@ the real release offline says per component that its upstream cannot be reached.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import os
 import re
@@ -302,7 +303,7 @@ def test_a_slow_upstream_is_reported_while_it_runs_and_a_stalled_one_times_out(t
         code = proc.wait(timeout=60)
     assert code == 4
     times = [t for t, _ in lines]
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert max(gaps) < 2.5, lines
     assert any("still running: upstream checks" in line for _, line in lines)
     assert any("corosync: 3.0.0 (newer than 2.3.5)" in line for _, line in lines)

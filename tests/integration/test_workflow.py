@@ -265,7 +265,7 @@ def test_the_manifest_is_chosen_by_the_tested_step_script(every: dict[str, dict[
             if "RELEASE" in job.get("env", {}):
                 continue  # a fixed manifest for the whole job (upstream.yml), chosen by no input
             runs = [s.get("run", "") for s in job["steps"]]
-            users = [i for i, (r, s) in enumerate(zip(runs, job["steps"])) if "$RELEASE" in r
+            users = [i for i, (r, s) in enumerate(zip(runs, job["steps"], strict=True)) if "$RELEASE" in r
                      and "RELEASE" not in s.get("env", {})]  # not handed in from another job's outputs
             if not users:
                 continue

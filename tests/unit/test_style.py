@@ -8,6 +8,7 @@ import graphlib
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -282,6 +283,8 @@ def test_the_layer_rule_catches_an_arrow_back_up(tmp_path: Path) -> None:
         "pmrepo.early.a (early) imports the later stage pmrepo.late.b (late)",
         "pmrepo.shared (shared) imports the stage pmrepo.late.b",
     ]
+
+
 def _private_uses(path: Path, known: set[str], root: Path = ROOT) -> list[str]:
     """Where ``path`` imports or reads another module's private name (``_name``): ``from .x import _y``,
     ``x._y`` of an imported module ``x``. A private *module* may be imported inside its own package
@@ -298,23 +301,8 @@ def _private_uses(path: Path, known: set[str], root: Path = ROOT) -> list[str]:
             return private(attr) and not (name == owner or name.startswith(owner + "."))
         return private(attr) and owner != name
 
-    found, aliases = [], {}
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                bound = a.name if a.asname else a.name.partition(".")[0]  # `import p.a` binds `p`
-                if bound in known:
-                    aliases[a.asname or bound] = bound
-        elif isinstance(node, ast.ImportFrom):
-            target = _imported_from(node, package)
-            if target not in known:
-                continue
-            for a in node.names:
-                if foreign(target, a.name):
-                    found.append(f"{path.relative_to(root)}:{node.lineno}: from {target} import {a.name}")
-                if f"{target}.{a.name}" in known:
-                    aliases[a.asname or a.name] = f"{target}.{a.name}"
+    found, aliases = _private_imports(tree, package, known, foreign, path.relative_to(root))
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute):
             dotted, value = [node.attr], node.value
@@ -327,6 +315,29 @@ def _private_uses(path: Path, known: set[str], root: Path = ROOT) -> list[str]:
             if owner in known and foreign(owner, node.attr):
                 found.append(f"{path.relative_to(root)}:{node.lineno}: {owner}.{node.attr}")
     return found
+
+
+def _private_imports(tree: ast.Module, package: str, known: set[str], foreign: Callable[[str, str], bool],
+                     rel: Path) -> tuple[list[str], dict[str, str]]:
+    """The imports of another module's private name in ``tree`` (as _private_uses words them), and
+    the names the imports bind to the package's modules (name -> module)."""
+    found, aliases = [], {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                bound = a.name if a.asname else a.name.partition(".")[0]  # `import p.a` binds `p`
+                if bound in known:
+                    aliases[a.asname or bound] = bound
+        elif isinstance(node, ast.ImportFrom):
+            target = _imported_from(node, package)
+            if target not in known:
+                continue
+            for a in node.names:
+                if foreign(target, a.name):
+                    found.append(f"{rel}:{node.lineno}: from {target} import {a.name}")
+                if f"{target}.{a.name}" in known:
+                    aliases[a.asname or a.name] = f"{target}.{a.name}"
+    return found, aliases
 
 
 @pytest.mark.parametrize(("files", "flagged"), [

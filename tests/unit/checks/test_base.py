@@ -77,7 +77,7 @@ def test_a_failure_runs_the_cheap_checks_skips_the_container_and_raises_the_firs
     assert Fake.ran == ["install", "digest", "compat"]
     assert [r[2] for r in found.rows()] == ["FAILED", "FAILED", "passed", "not run"]
     assert found.notes() == {"gates": "compat passed"}
-    with pytest.raises(GateError, match="^install failed$"):
+    with pytest.raises(GateError, match=r"^install failed$"):
         found.raise_for_failure()
     assert (ctx.output.reports / "install-el7.txt").read_text() == "bad\n"  # reports even of a failed run
 

@@ -328,8 +328,8 @@ def page_url_grammar(s: str) -> bool:
             break
     else:
         return False
-    rest, q, query = rest.partition("?")
-    host, slash, path = rest.partition("/")
+    rest, _q, query = rest.partition("?")
+    host, _slash, path = rest.partition("/")
     name, colon, port = host.partition(":")
     if colon and not (0 < len(port) <= 5 and port.isascii() and port.isdigit()):
         return False

@@ -117,7 +117,7 @@ def test_refusals_are_one_line(small: Path, args: list[str], problem: str) -> No
 
 
 def test_refuses_missing_source(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="--from .*no such manifest — fix: pass the current"):
+    with pytest.raises(UsageError, match=r"--from .*no such manifest — fix: pass the current"):
         derive(tmp_path / "nope.toml", "2.1", "1", "2017-03-01", [])
 
 
@@ -126,7 +126,7 @@ def test_refuses_existing_target_and_older_release(small: Path) -> None:
     with pytest.raises(UsageError, match="already exists"):
         derive(small, "2.1", "1", "2017-03-01", [])
     assert (small.parent / "2.1-1.toml").read_text() == "keep me"
-    with pytest.raises(UsageError, match="does not sort after 2.0-1"):
+    with pytest.raises(UsageError, match=r"does not sort after 2\.0-1"):
         derive(small, "2.0", "0.9", "2017-03-01", [])
 
 

@@ -93,7 +93,7 @@ def test_include_resolves_beside_the_including_file(tmp_path: Path) -> None:
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / "main.j2").write_text('{% include "_part.j2" %}\n')
     assert render_file(tmp_path / "a" / "main.j2", {}).startswith("part of a")
-    with pytest.raises(SpecError, match="_part.j2 not found"):
+    with pytest.raises(SpecError, match=r"_part\.j2 not found"):
         render_file(tmp_path / "b" / "main.j2", {})
 
 
