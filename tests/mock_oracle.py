@@ -66,7 +66,8 @@ def selected(opts: Any) -> dict[str, Any]:
     out["macros"] = dict(opts["macros"])
     out["environment"] = {k: v for k, v in opts["environment"].items() if k != "HOME"}
     out["config_paths"] = sorted(opts["config_paths"])
-    out["plugins_enabled"] = {p: bool(opts["plugin_conf"].get(f"{p}_enable")) for p in ("root_cache", "yum_cache", "ccache")}
+    out["plugins_enabled"] = {p: bool(opts["plugin_conf"].get(f"{p}_enable")) for p in ("root_cache", "yum_cache",
+                                                                                        "ccache")}
     if "legal_host_arches" in out:
         out["legal_host_arches"] = list(out["legal_host_arches"])
     return out

@@ -109,7 +109,8 @@ unsigned long {cname(name)}_w{index}_{k}(unsigned long x)
 
 def make_release(dest: Path, dag: Mapping[str, list[str]], *, work: Mapping[str, int] | int = 0,
                  sleep: Mapping[str, float | str] | None = None, fail: frozenset[str] = frozenset(),
-                 dists: tuple[str, ...] = ("el7",), version: str = "1.0", extra_br: Mapping[str, list[str]] | None = None,
+                 dists: tuple[str, ...] = ("el7",), version: str = "1.0",
+                 extra_br: Mapping[str, list[str]] | None = None,
                  macros: Mapping[str, str] | None = None, requires: Mapping[str, list[str]] | None = None) -> Path:
     """Write a release manifest, specs and sources under ``dest``; return the manifest path."""
     sleep = sleep or {}

@@ -71,7 +71,8 @@ class DavHandler(BaseHTTPRequestHandler):
             return None
         return self.state.root.joinpath(*parts)
 
-    def _reply(self, code: int, body: bytes = b"", ctype: str = "text/plain", headers: dict[str, str] | None = None) -> None:
+    def _reply(self, code: int, body: bytes = b"", ctype: str = "text/plain",
+               headers: dict[str, str] | None = None) -> None:
         with self.state.lock:
             self.state.log.append((self.command, self.path, code))
         self.send_response(code)

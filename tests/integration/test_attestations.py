@@ -80,7 +80,8 @@ def test_sbom_is_valid_spdx_and_lists_every_shipped_file(demo_build: DemoBuild, 
     ids = {p["packageFileName"]: p["SPDXID"] for p in data["packages"]}
     for name, p in shipped.items():
         if name.endswith(".src.rpm"):  # each SRPM holds exactly the sources the SBOM lists, with their sha256
-            held = dict(ln.split() for ln in run(["rpm", "-qp", "--nosignature", "--qf", "[%{FILENAMES} %{FILEDIGESTS}\n]",
+            held = dict(ln.split() for ln in run(["rpm", "-qp", "--nosignature", "--qf",
+                                                  "[%{FILENAMES} %{FILEDIGESTS}\n]",
                                                    str(p)]).output.splitlines())
             sources = {b for a, kind, b in rels if a == ids[name] and kind == "CONTAINS"}
             assert {by_id["packageFileName"]: by_id["checksums"][0]["checksumValue"]
@@ -105,7 +106,8 @@ def test_provenance_subjects_are_exactly_the_dist_files(demo_build: DemoBuild, d
     stmt = json.loads(path.read_text())  # unsigned: the bare statement
     Statement.copy_from_pb(json_format.ParseDict(stmt, statement_pb2.Statement())).validate()
     json_format.ParseDict(stmt["predicate"], provenance_pb2.Provenance())  # a SLSA provenance v1 predicate
-    assert (stmt["_type"], stmt["predicateType"]) == ("https://in-toto.io/Statement/v1", "https://slsa.dev/provenance/v1")
+    assert (stmt["_type"], stmt["predicateType"]) == ("https://in-toto.io/Statement/v1",
+                                                      "https://slsa.dev/provenance/v1")
     files = {f"{dist}/{p.relative_to(out).as_posix()}": sha256(p) for p in out.rglob("*") if p.is_file() and p != path}
     assert {s["name"]: s["digest"]["sha256"] for s in stmt["subject"]} == files
     assert {f"{dist}/{r.name}" for r in demo_build.repo_rpms(dist)} | {f"{dist}/build.json", f"{dist}/{sbom_of(demo_build, dist).name}"} <= set(files)

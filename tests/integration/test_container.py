@@ -91,9 +91,11 @@ def test_add_excludes_edits_base_and_updates_only() -> None:
 
 def test_expected_packages_per_dist(demo: manifest.Release) -> None:
     el7, el6 = demo.dists["el7"], demo.dists["el6"]
-    assert [demo.metapackage, *demo.required_mains(el7)] == ["demo-all", "libdemo", "demod", "demo-plugin", "demo-tools",
+    assert [demo.metapackage, *demo.required_mains(el7)] == ["demo-all", "libdemo", "demod", "demo-plugin",
+                                                             "demo-tools",
                                             "demo-units"]
-    assert [demo.metapackage, *demo.required_mains(el6)] == ["demo-all", "libdemo", "demod", "demo-plugin", "demo-tools"]
+    assert [demo.metapackage, *demo.required_mains(el6)] == ["demo-all", "libdemo", "demod", "demo-plugin",
+                                                             "demo-tools"]
     ours = demo.shipped(el7)
     assert ours["libdemo-devel"] == "1.2-1.el7" and ours["demo-all"] == "1.0-1.el7"
     assert "demo-extras" in ours and "demo-units" not in demo.shipped(el6)
@@ -112,7 +114,8 @@ def test_no_engine_is_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_gate_without_engine(demo: manifest.Release, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No engine: the gate fails with the reason, or (require_engine=False) passes with a warning."""
     dist = demo.dists["el7"]
-    ctx = CheckContext(release=demo, dist=dist, report_dir=tmp_path, rpms=(tmp_path / "demo-repo-1.0-1.el7.x86_64.rpm",))
+    ctx = CheckContext(release=demo, dist=dist, report_dir=tmp_path,
+                       rpms=(tmp_path / "demo-repo-1.0-1.el7.x86_64.rpm",))
     monkeypatch.setenv("PATH", str(tmp_path))
     strict = ContainerInstall().run(ctx)
     assert not strict.passed and "no working container engine" in strict.error_message()
@@ -181,7 +184,8 @@ def test_install_and_uninstall_el7(container_build: DemoBuild, engine: Engine, t
     names = [s.name for s in rep.steps]
     assert names == ["start container", "exclude in CentOS-Base.repo", "rpm -ivh demo-repo-1.0-1.el7.x86_64.rpm "
                      "demo-repo-debuginfo-1.0-1.el7.x86_64.rpm demo-repo-src-1.0-1.el7.x86_64.rpm",
-                     "dnf sees the repositories", "dnf install demo-all", "packages at manifest versions", "nothing unexpected", "rpm -V",
+                     "dnf sees the repositories", "dnf install demo-all", "packages at manifest versions",
+                     "nothing unexpected", "rpm -V",
                      "smoke demod: demod --version", "smoke demo-tools: democtl --version", "dnf erase stack",
                      "rpm -e demo-repo demo-repo-debuginfo demo-repo-src", "nothing left"]
     assert all(s.status == PASS for s in rep.steps), rep.table()
@@ -264,7 +268,8 @@ def test_killed_install_test_leaves_a_container_the_next_run_removes(
 
 
 @pytest.fixture(scope="module")
-def container_build(test_image: ImageInfo, previous_build: DemoBuild, tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
+def container_build(test_image: ImageInfo, previous_build: DemoBuild,
+                    tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
     """The demo release through the real pipeline, the container install test (and the
     upgrade test from the previous release's packages) as its check."""
     base = tmp_path_factory.mktemp("demo-container")
@@ -397,7 +402,8 @@ def test_upgrade_from_the_previous_release(container_build: DemoBuild, previous_
     rep = upgrade_test(old, new, new.dists[dist], olds, news, report_dir=tmp_path,
                        settings=ContainerSettings(image=test_image.ref), engine=engine)
     assert rep.ok, rep.table()
-    assert [s.name for s in rep.steps] == [n.format(old=_names(olds), new=_names(news), edited="pmrepo-demo-debuginfo.repo")
+    assert [s.name for s in rep.steps] == [n.format(old=_names(olds), new=_names(news),
+                                                    edited="pmrepo-demo-debuginfo.repo")
                                            for n in UPGRADE_STEPS], rep.table()
     assert all(s.status == PASS for s in rep.steps), rep.table()
     assert rep.installed == EXPECTED[dist]

@@ -155,7 +155,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 
 def ctx_for(built: Built, dist: Dist, name: str, **kw: object) -> CheckContext:
-    return CheckContext(release=None, dist=dist, report_dir=built.tmp / "reports" / name, **kw)  # type: ignore[arg-type]
+    return CheckContext(release=None, dist=dist, report_dir=built.tmp / "reports" / name,
+                        **kw)  # type: ignore[arg-type]
 
 
 def assert_names(message: str, *parts: str) -> None:
@@ -390,7 +391,8 @@ class TestRpmlint:
         generated TOML beside the project config, both passed as one -c directory."""
         demo = load(DEMO)
         main = dataclasses.replace(demo.repo("main"), prefix="/opt/trepo-prefix/trepo")
-        release = dataclasses.replace(demo, name="trepo", parent_dir="/opt/trepo-prefix", arch=query_rpm(built.repopkg).arch,
+        release = dataclasses.replace(demo, name="trepo", parent_dir="/opt/trepo-prefix",
+                                      arch=query_rpm(built.repopkg).arch,
                                       repositories=(main, *demo.repositories[1:]))
         plain = RpmlintCheck().run(ctx_for(built, EL7, "rpmlint-repopkg", rpms=(built.repopkg,)))
         assert {"dir-or-file-in-opt", "no-binary"} <= {f.check for f in plain.errors}, plain.text()
@@ -407,7 +409,8 @@ def test_run_gates_writes_reports_and_raises_one_line(built: Built) -> None:
     repo = createrepo(built.tmp / "repo-run-gates", [built.good, built.zstd], group=True)
     ctx = ctx_for(built, EL6, "run-gates", rpms=(built.good, built.zstd), repos=(repo,), grouped=(repo,),
                   base_repos={"os": str(built.base_repo)})
-    gates = [g for g in default_checks(None, CheckOptions(install_check=False)) if g.id != "rpmlint"]  # rpmlint is covered above; keep runs few
+    # rpmlint is covered above; keep runs few
+    gates = [g for g in default_checks(None, CheckOptions(install_check=False)) if g.id != "rpmlint"]
     with pytest.raises(GateError) as exc:
         run_checks(gates, ctx).raise_for_failure()
     assert_names(str(exc.value), "compat gate failed for el6", built.zstd.name, "PayloadIsZstd",

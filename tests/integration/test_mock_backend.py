@@ -313,7 +313,8 @@ def test_mirror_overrides(demo, fake_mock, monkeypatch: pytest.MonkeyPatch) -> N
         "updates": "http://manifest.example/centos/7/updates/$basearch/",
         "sclo": "http://manifest.example/centos/7/sclo/$basearch/",
     })
-    b = MockBuilder(mirrors={"el6/extras": "http://option.example/el6-only/", "extras": "http://option.example/extras/"})
+    b = MockBuilder(mirrors={"el6/extras": "http://option.example/el6-only/",
+                             "extras": "http://option.example/extras/"})
     before = b.config_id(el7)
     monkeypatch.setenv("PMREPO_MIRROR_EPEL", "http://env.example/epel/$releasever/$basearch/")
     monkeypatch.setenv("PMREPO_MIRROR_UPDATES", "http://env.example/generic-updates/")

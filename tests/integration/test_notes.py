@@ -385,7 +385,8 @@ def test_real_release_from_manifests_alone(real_pages: dict[str, str], lang: str
         # component, and pssh (not required by pacemaker-all, but by crmsh: `Requires: pssh` in its spec)
         required = {(c["packages"] if isinstance(c["packages"], list) else c["packages"][dist])[0]
                     for c in cur["components"] if c.get("require", "none") != "none"}
-        assert "pssh" not in required and re.search(r"^Requires:\s+pssh$", (ROOT / "specs" / "crmsh.spec.j2").read_text(), re.M)
+        assert "pssh" not in required and re.search(r"^Requires:\s+pssh$",
+                                                    (ROOT / "specs" / "crmsh.spec.j2").read_text(), re.M)
         assert {ln.name for ln in lines if ln.star} == {rel.name, rel.metapackage, "pssh"} | required
         # separately shipped: ldirectord on its own line, right after resource-agents
         names = [ln.name for ln in lines]

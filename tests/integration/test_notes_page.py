@@ -64,7 +64,8 @@ def page() -> list[tuple[str, list[Mark]]]:
 def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """`./build.py notes --release releases/1.1.14-1.1.toml`, manifests only (an empty output root)."""
     out = tmp_path_factory.mktemp("page-notes")
-    proc = subprocess.run([sys.executable, str(ROOT / "build.py"), "notes", "--release", str(REAL), "--outdir", str(out)],
+    proc = subprocess.run([sys.executable, str(ROOT / "build.py"), "notes", "--release", str(REAL), "--outdir",
+                           str(out)],
                           capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600)
     assert proc.returncode == 0, proc.stderr
     d = out / "pacemaker-repo-1.1.14-1.1"

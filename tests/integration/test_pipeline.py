@@ -45,7 +45,8 @@ def test_assembly_is_reused_until_an_input_changes(tmp_path: Path) -> None:
     assert "el7: repository and repo packages unchanged, reused" in "\n".join(lines)
     assert rpm.stat().st_mtime_ns == stamp
     # a manifest change that touches no build (the repository's name) re-assembles
-    m.write_text(m.read_text().replace('repo_file = "pmrepo-synth.repo"', 'repo_file = "pmrepo-synth.repo"\nrepo_name = "Renamed"'))
+    m.write_text(m.read_text().replace('repo_file = "pmrepo-synth.repo"',
+                                       'repo_file = "pmrepo-synth.repo"\nrepo_name = "Renamed"'))
     _, lines = _run(m, tmp_path)
     text = "\n".join(lines)
     assert "unchanged, reused" not in text

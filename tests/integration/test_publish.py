@@ -168,7 +168,8 @@ def test_ssh_command_lines(monkeypatch: pytest.MonkeyPatch) -> None:
     assert argv[0] == "rsync" and "--delete" in argv and "--protect-args" in argv
     assert argv[argv.index("--rsh") + 1] == "ssh -o BatchMode=yes -p 2222"
     assert argv[-2:] == ["/work/repo/r1/", "deploy@mirror.example.org:/srv/mirror/.staging-r1-0123456789ab/"]
-    assert t.shell_argv("ls -1A") == ["ssh", "-o", "BatchMode=yes", "-p", "2222", "--", "deploy@mirror.example.org", "ls -1A"]
+    assert t.shell_argv("ls -1A") == ["ssh", "-o", "BatchMode=yes", "-p", "2222", "--", "deploy@mirror.example.org",
+                                      "ls -1A"]
     monkeypatch.setenv(tg.ENV_SSH, "ssh -i /keys/mirror")
     t = tg.make_target("rsync://mirror.example.org/srv/my mirror")
     assert t.shell_argv("true")[:4] == ["ssh", "-i", "/keys/mirror", "-o"]
@@ -246,7 +247,8 @@ def test_http_dropped_connection_keeps_mirror_and_rerun_completes(
     assert sorted(os.listdir(www)) == [RID, RID2]  # stale staging removed
 
 
-def test_http_forced_replace_survives_drop(src: Path, dav: DavServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_http_forced_replace_survives_drop(src: Path, dav: DavServer, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
     url = dav.url + "mirror/"
     www = dav.state.root / "mirror"
@@ -261,7 +263,8 @@ def test_http_forced_replace_survives_drop(src: Path, dav: DavServer, tmp_path: 
     assert same_tree(src2, www / RID) and os.listdir(www) == [RID]
 
 
-def test_http_verification_catches_corruption(src: Path, dav: DavServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_http_verification_catches_corruption(src: Path, dav: DavServer, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
     dav.state.corrupt = ("el6.x86_64.rpm",)
     with pytest.raises(PublishError, match="on the mirror differs from SHA256SUMS"):

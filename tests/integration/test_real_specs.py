@@ -300,7 +300,8 @@ def test_every_spec_parses_cleanly(rel14: manifest.Release, parsed: dict[str, di
 
 
 @pytest.mark.parametrize("dist", DISTS)
-def test_built_packages_equal_manifest(rel14: manifest.Release, parsed: dict[str, dict[str, Parsed]], dist: str) -> None:
+def test_built_packages_equal_manifest(rel14: manifest.Release, parsed: dict[str, dict[str, Parsed]],
+                                       dist: str) -> None:
     for comp in rel14.components_for(dist):
         p = parsed[dist][comp.name]
         assert p.built == set(comp.packages_for(dist)), f"{comp.name} ({dist})"

@@ -113,7 +113,8 @@ def test_the_provenance_envelope_verifies_with_securesystemslib_too(published: P
     ours = next(iter(envelope.signatures.values()))
     assert ours.keyid == published.key.fingerprint
     packet = common.parse_signature_packet(bytes.fromhex(ours.signature))
-    exported = subprocess.run([sign.GPG, "--homedir", str(published.key.gnupghome), "--export", published.key.fingerprint],
+    exported = subprocess.run([sign.GPG, "--homedir", str(published.key.gnupghome), "--export",
+                               published.key.fingerprint],
                               capture_output=True, check=True).stdout
     bundle = common.get_pubkey_bundle(exported, published.key.fingerprint.lower())
     key = GPGKey(packet["keyid"], bundle["type"], bundle["method"], bundle["keyval"])
@@ -173,7 +174,8 @@ def _rebuilt_with_edited_repomd(published: Published, copy: Path, tmp: Path) -> 
     repomd.write_text(repomd.read_text().replace("<revision>", "<revision>9"))
     where = DistLayout(tmp / "work", Output(tmp / "out"), tmp / "staging", "el7", RID)
     rpms = repopkg.build_repo_packages(rel, dist, where, trees=trees, log=tmp / "build.log",
-                                       gpg_key=signed_work.public_key(rel.repo("main").repo_id), sbom_name=where.sbom_name)
+                                       gpg_key=signed_work.public_key(rel.repo("main").repo_id),
+                                       sbom_name=where.sbom_name)
     shutil.copyfile(next(p for p in rpms if p.name == Path(MAIN).name), copy / MAIN)
 
 

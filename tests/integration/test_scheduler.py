@@ -24,7 +24,8 @@ DIAMOND = {"base": [], "left": ["base"], "right": ["base"], "top": ["left", "rig
 
 def pipeline(manifest: Path, tmp: Path, **kw: object) -> Pipeline:
     lines: list[str] = []
-    opts = Options(release=manifest, workdir=tmp / "work", outdir=tmp / "out", install_check=False, **kw)  # type: ignore[arg-type]
+    opts = Options(release=manifest, workdir=tmp / "work", outdir=tmp / "out", install_check=False,
+                   **kw)  # type: ignore[arg-type]
     p = Pipeline(opts, say=lines.append)
     p.lines = lines  # type: ignore[attr-defined]
     return p
@@ -89,12 +90,14 @@ def test_rerun_runs_no_builder_and_touch_rebuilds_reverse_deps(tmp_path: Path) -
     spec = tmp_path / "rel" / "specs" / "left.spec.j2"
     spec.write_text(spec.read_text().replace("Synthetic component left", "Synthetic component left, touched"))
     third = build(pipeline(m, tmp_path))
-    assert {c: r.status for (c, _), r in third.items()} == {"base": "reused", "left": "built", "right": "reused", "top": "built"}
+    assert {c: r.status for (c, _), r in third.items()} == {"base": "reused", "left": "built", "right": "reused",
+                                                            "top": "built"}
     # a forced rebuild replaces the stored result (here: one that was damaged)
     damaged = third[("right", "el7")].binary_rpms[0]
     damaged.write_bytes(b"not an rpm")
     forced = build(pipeline(m, tmp_path, force=frozenset({"right"})))
-    assert {c: r.status for (c, _), r in forced.items()} == {"base": "reused", "left": "reused", "right": "built", "top": "reused"}
+    assert {c: r.status for (c, _), r in forced.items()} == {"base": "reused", "left": "reused", "right": "built",
+                                                             "top": "reused"}
     assert forced[("right", "el7")].entry == third[("right", "el7")].entry
     assert damaged.read_bytes()[:4] == b"\xed\xab\xee\xdb"  # an RPM again (lead magic)
 
@@ -182,7 +185,8 @@ def test_a_job_built_after_reused_ones_waits_for_their_whole_chain(tmp_path: Pat
     def taken(path: Path) -> TakenRpm:
         return TakenRpm(path.name, "prev-1.el7.x86_64.rpm", f"/opt/prev/rpm/{path.name}", sha256_file(path))
 
-    reused = {c: Reuse(c, "el7", "prev-1", taken(first[(c, "el7")].srpm), tuple(map(taken, first[(c, "el7")].binary_rpms)))
+    reused = {c: Reuse(c, "el7", "prev-1", taken(first[(c, "el7")].srpm),
+                       tuple(map(taken, first[(c, "el7")].binary_rpms)))
               for c in ("a", "b")}
 
     class SlowA:

@@ -174,7 +174,8 @@ def test_pin_after_new_release_on_a_pinned_url(server: str, tmp_path: Path) -> N
     assert pin(path).returncode == 0
     assert f"size = {len(VERSIONED['/v1.0/demo-extras-1.0.tar.gz'])}" in path.read_text()
     proc = subprocess.run([sys.executable, str(ROOT / "build.py"), "new-release", "--from", str(path), "--to", "1.1-1",
-                           "--date", dt.date.today().isoformat(), "--set", "demo-extras=1.1-1"], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+                           "--date", dt.date.today().isoformat(), "--set", "demo-extras=1.1-1"], capture_output=True,
+                           text=True, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
     nxt = path.parent / "1.1-1.toml"
     src = manifest.load(nxt).component("demo-extras").sources[0]

@@ -132,7 +132,8 @@ def _stored_rpm(tmp: Path, comp: str = "a") -> Path:
 
 
 @pytest.mark.parametrize("fault", ["bit-flip", "truncation"])
-def test_damaged_store_entry_is_discarded_and_rebuilt(tmp_path: Path, fault: str, capfd: pytest.CaptureFixture[str]) -> None:
+def test_damaged_store_entry_is_discarded_and_rebuilt(tmp_path: Path, fault: str,
+                                                      capfd: pytest.CaptureFixture[str]) -> None:
     m = make_release(tmp_path / "rel", {"a": []})
     _first, _ = _run(m, tmp_path, gates=False, install_check=False)
     stored = _stored_rpm(tmp_path)
@@ -243,13 +244,16 @@ HOSTILE = [
     ("os_requires newline adds %post", "dist", 'os_requires = ["ipmitool\\n%post"]', "dists.el7.os_requires"),
     ("macro value newline", "dist", 'macros = { x = "1\\n%post" }', "dists.el7.macros.x"),
     ("base_repos url newline", "dist", 'base_repos = { os = "http://x/\\ngpgcheck=0" }', "dists.el7.base_repos.os"),
-    ("changes %post scriptlet", "component", 'changes = "c\\n%post -p <lua>\\nos.execute(\'id\')"', "components.x.changes"),
+    ("changes %post scriptlet", "component", 'changes = "c\\n%post -p <lua>\\nos.execute(\'id\')"',
+     "components.x.changes"),
     ("known_issues %if", "component", 'known_issues = "k\\n  %if 0"', "components.x.known_issues"),
     ("component summary newline", "component", 'summary = "s\\nRequires: evil"', "components.x.summary"),
-    ("note group title newline", "release", 'note_groups = { main = "Main\\nRequires: x" }', "release.note_groups.main"),
+    ("note group title newline", "release", 'note_groups = { main = "Main\\nRequires: x" }',
+     "release.note_groups.main"),
     ("source filename newline", "component", 'sources = [{ url = "https://h/x.tgz", filename = "x.tgz\\n" }]',
      "components.x.sources[0].filename"),
-    ("source url newline", "component", 'sources = [{ url = "https://h/x.tgz\\n%post" }]', "components.x.sources[0].url"),
+    ("source url newline", "component", 'sources = [{ url = "https://h/x.tgz\\n%post" }]',
+     "components.x.sources[0].url"),
 ]
 
 
@@ -290,7 +294,8 @@ def test_hostile_text_values_stay_text_in_the_built_packages(tmp_path: Path) -> 
         f'packager = "p {payload("packager")} <p@x>"',
         'license = "MIT %{?nil}"',
     ]))
-    text = text.replace('require = "="', f'require = "="\nchanges = "c {payload("changes")}\\n* Mon Jan 01 2024 x <x@y> - 0-1\\n'
+    text = text.replace('require = "="',
+                        f'require = "="\nchanges = "c {payload("changes")}\\n* Mon Jan 01 2024 x <x@y> - 0-1\\n'
                                         f'Requires: evil\\n- %%post"')
     m.write_text(text)
     before = _files_outside(tmp_path, (tmp_path / "work", tmp_path / "out"))

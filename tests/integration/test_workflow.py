@@ -202,7 +202,8 @@ def test_sign_and_publish_only_on_release_tags_and_secrets_only_there(every: dic
         for job_id, step in steps(wf):
             calls = make_calls(step.get("run", ""))
             text = yaml.safe_dump(step)
-            releasing = any({"sign", "publish"} & set(ts) for ts, _ in calls) or "action-gh-release" in step.get("uses", "")
+            releasing = any({"sign", "publish"} & set(ts) for ts, _ in calls) or "action-gh-release" in step.get("uses",
+                                                                                                                 "")
             if releasing or "secrets." in text:
                 cond = str(step.get("if", ""))
                 assert TAG_CONDITION in cond and not cond.startswith("!") and "always() ||" not in cond, \
@@ -245,7 +246,8 @@ def test_every_job_that_signs_or_publishes_imports_the_key_and_removes_its_keyri
 def test_release_notes_are_rendered_kept_and_attached(workflow: dict[str, Any]) -> None:
     release = workflow["jobs"]["release"]
     names = [s.get("uses", "") + " " + yaml.safe_dump(s) for s in release["steps"]]
-    notes_at = next(i for i, s in enumerate(release["steps"]) if any("notes" in ts for ts, _ in make_calls(s.get("run", ""))))
+    notes_at = next(i for i, s in enumerate(release["steps"]) if any("notes" in ts for ts, _ in make_calls(s.get("run",
+                                                                                                                 ""))))
     publish_at = next(i for i, s in enumerate(release["steps"]) if any("publish" in ts for ts, _ in make_calls(s.get("run", ""))))
     collect_at = next(i for i, s in enumerate(release["steps"]) if "pmrepo.ci collect-artifacts" in s.get("run", ""))
     assert collect_at < notes_at < publish_at, "the dists' results are in the layout before the notes, published with them"
@@ -253,7 +255,8 @@ def test_release_notes_are_rendered_kept_and_attached(workflow: dict[str, Any]) 
     attached = [s for s in release["steps"] if "action-gh-release" in s.get("uses", "")]
     assert uploads and attached
     files = attached[0]["with"]["files"].split()
-    assert {Path(f).name for f in files} >= {f"RELEASE-NOTES.{lang}.{ext}" for lang in ("ja", "en") for ext in ("md", "html")}
+    assert {Path(f).name for f in files} >= {f"RELEASE-NOTES.{lang}.{ext}" for lang in ("ja", "en") for ext in ("md",
+                                                                                                                "html")}
     assert release["permissions"] == {"contents": "write"} and workflow["permissions"] == {}
 
 
@@ -276,7 +279,8 @@ def test_the_manifest_is_chosen_by_the_tested_step_script(every: dict[str, dict[
                 assert step["env"]["INPUT_RELEASE"] == "${{ inputs.release }}"
 
 
-def test_actions_pinned_with_the_tag_in_a_comment_and_no_persisted_credentials(every: dict[str, dict[str, Any]]) -> None:
+def test_actions_pinned_with_the_tag_in_a_comment_and_no_persisted_credentials(
+        every: dict[str, dict[str, Any]]) -> None:
     known = {}
     for name, wf in every.items():
         text = (WORKFLOWS / name).read_text()

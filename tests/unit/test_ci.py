@@ -70,7 +70,8 @@ def test_the_manifest_a_run_builds(tmp_path: Path, event: dict[str, str], extra:
 
 
 @pytest.mark.parametrize(("event", "extra", "named"), [
-    ({**TAG, "GITHUB_REF": "refs/tags/v9.9-9", "GITHUB_REF_NAME": "v9.9-9"}, {}, "no release manifest releases/9.9-9.toml"),
+    ({**TAG, "GITHUB_REF": "refs/tags/v9.9-9", "GITHUB_REF_NAME": "v9.9-9"}, {},
+     "no release manifest releases/9.9-9.toml"),
     ({**TAG, "GITHUB_REF": "refs/tags/vnext", "GITHUB_REF_NAME": "vnext"}, {}, "not v<version>-<release>"),
     (MANUAL, {"INPUT_RELEASE": "../../etc/passwd"}, "outside the checkout"),
     (MANUAL, {"INPUT_RELEASE": "/etc/hostname"}, "outside the checkout"),

@@ -66,7 +66,8 @@ def _release_with_spec_line(tmp: Path, line: bytes | str) -> tuple[manifest.Rele
     """A one-component synthetic release whose spec template's %description gets ``line``."""
     path = make_release(tmp / "rel", {"a": []})
     spec = tmp / "rel" / "specs" / "a.spec.j2"
-    data = spec.read_bytes().replace(b"%description\n", b"%description\n" + (line.encode() if isinstance(line, str) else line) + b"\n", 1)
+    data = spec.read_bytes().replace(b"%description\n",
+                                     b"%description\n" + (line.encode() if isinstance(line, str) else line) + b"\n", 1)
     spec.write_bytes(data)
     return manifest.load(path), spec
 
@@ -155,7 +156,8 @@ def test_every_macro_the_builders_define_is_tool_owned() -> None:
 
 def test_base_repo_url_with_jinja_is_refused(tmp_path: Path) -> None:
     path = make_release(tmp_path, {"a": []})
-    path.write_text(path.read_text().replace("rhel = 7\n", 'rhel = 7\nbase_repos = { base = "http://x/{{7*7}}/" }\n', 1))
+    path.write_text(path.read_text().replace("rhel = 7\n", 'rhel = 7\nbase_repos = { base = "http://x/{{7*7}}/" }\n',
+                                             1))
     with pytest.raises(ManifestError, match=r"dists\.el7\.base_repos\.base: contains '\{\{'"):
         manifest.load(path)
 
@@ -167,7 +169,8 @@ def test_trailing_newline_fails_every_validating_pattern() -> None:
     from pmrepo.builders import rpmbuild
     from pmrepo.builders.mock import config as mock_config
 
-    for pattern, good in [(mock_config.BASEURL_RE, "http://mirror/centos/7/os/x86_64/"), (mock_config.REPOID_RE, "base"),
+    for pattern, good in [(mock_config.BASEURL_RE, "http://mirror/centos/7/os/x86_64/"),
+                          (mock_config.REPOID_RE, "base"),
                           (manifest.IMAGE_RE, "centos:7"), (rpmbuild._OVERLAY_SAFE, "/opt/x"),
                           (publish_targets.RELEASE_ID_RE, "demo-repo-1.0-1"),
                           (publish_targets.staging_re("demo-1"), ".staging-demo-1-0123456789ab"),
@@ -316,19 +319,22 @@ def test_a_follows_cycle_through_two_manifests_is_refused(tmp_path: Path) -> Non
     path = make_release(tmp_path, {"a": []})
     text = path.read_text()
     path.write_text(text.replace("date = 2026-01-01", 'date = 2026-01-01\nfollows = "older.toml"', 1))
-    (tmp_path / "older.toml").write_text(text.replace("date = 2026-01-01", 'date = 2025-01-01\nfollows = "release.toml"', 1))
+    (tmp_path / "older.toml").write_text(text.replace("date = 2026-01-01",
+                                                      'date = 2025-01-01\nfollows = "release.toml"', 1))
     with pytest.raises(ManifestError, match=r"cycle \(release\.toml → older\.toml → release\.toml\)"):
         manifest.load(path)
 
 
-def test_the_follows_chain_is_not_read_outside_the_release_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_follows_chain_is_not_read_outside_the_release_tree(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """An older manifest whose own follows points out of the tree (a FIFO would hang a read, a huge
     file would be read whole) is not read while loading the current one."""
     tree = tmp_path / "tree"
     path = make_release(tree, {"a": []})
     text = path.read_text()
     path.write_text(text.replace("date = 2026-01-01", 'date = 2026-01-01\nfollows = "older.toml"', 1))
-    (tree / "older.toml").write_text(text.replace("date = 2026-01-01", 'date = 2025-01-01\nfollows = "../outside.toml"', 1))
+    (tree / "older.toml").write_text(text.replace("date = 2026-01-01", 'date = 2025-01-01\nfollows = "../outside.toml"',
+                                                  1))
     outside = tmp_path / "outside.toml"
     outside.write_text('[release]\nfollows = "tree/release.toml"\n')  # would close a cycle if it were read
     read: list[Path] = []
@@ -437,7 +443,8 @@ def test_preflight_log_without_a_workdir_is_private_never_a_shared_name(tmp_path
     (tmp_path / f"pmrepo-preflight-{os.getuid()}.log").symlink_to(victim)
     path = make_release(tmp_path / "rel", {"a": []})
     pipe = Pipeline(Options(release=path, workdir=tmp_path / "no-work", outdir=tmp_path / "no-out"), say=lambda s: None)
-    preflight.problems(pipe.preflight_input(), preflight.Needs(build=False, target=f"rsync://{tmp_path}/no-mirror"))  # runs sh -c, logged
+    # runs sh -c, logged
+    preflight.problems(pipe.preflight_input(), preflight.Needs(build=False, target=f"rsync://{tmp_path}/no-mirror"))
     assert victim.read_text() == "precious\n"
     logs = list(tmp_path.glob("pmrepo-preflight-*/preflight.log"))
     assert logs and all(p.parent.stat().st_mode & 0o777 == 0o700 for p in logs)

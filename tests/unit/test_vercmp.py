@@ -21,7 +21,8 @@ pytestmark = pytest.mark.skipif(
 # no '%' (rpm --eval would expand it), no braces or brackets (the Lua chunk and its long strings)
 VERSION = st.text(st.sampled_from("0000111229aabzZ..._+~~^^é"), min_size=1, max_size=8)
 # versions that differ a little: a shared stem and a short tail each
-STEM = st.text(st.sampled_from("0129.ab"), max_size=5)  # (rpm.vercmp reads an [epoch:]version[-release]: no "-" or ":", not empty)
+# (rpm.vercmp reads an [epoch:]version[-release]: no "-" or ":", not empty)
+STEM = st.text(st.sampled_from("0129.ab"), max_size=5)
 NEAR = st.tuples(STEM, VERSION, VERSION).map(lambda t: (t[0] + t[1], t[0] + t[2]))
 PAIRS = st.lists(st.one_of(st.tuples(VERSION, VERSION), NEAR), min_size=30, max_size=30)
 

@@ -28,8 +28,10 @@ def content(**changes: object) -> sbom.DistContent:
     src = sbom.SourceFile("libdemo-1.2-1.el7.src.rpm", "libdemo-1.2.tar.gz", "d" * 64, "1.2",
                           "https://example.invalid/libdemo-1.2.tar.gz", "upstream source")
     repos = tuple(sbom.RepoPackage(kind, f"demo-repo{suffix}-1.0-1.el7.x86_64.rpm", f"demo-repo{suffix}", "1.0-1.el7",
-                                   "x86_64", None) for kind, suffix in (("main", ""), ("debuginfo", "-debuginfo"), ("src", "-src")))
-    c = sbom.DistContent("demo-repo-1.0-1", "el7", "pmrepo", "MIT", dt.date(2026, 11, 24), repos, (meta, rpm, srpm), (src,))
+                                   "x86_64", None) for kind, suffix in (("main", ""), ("debuginfo", "-debuginfo"),
+                                                                        ("src", "-src")))
+    c = sbom.DistContent("demo-repo-1.0-1", "el7", "pmrepo", "MIT", dt.date(2026, 11, 24), repos, (meta, rpm, srpm),
+                         (src,))
     return dataclasses.replace(c, **changes)  # type: ignore[arg-type]
 
 
@@ -127,7 +129,8 @@ def test_provenance_read_tells_a_bare_statement_from_an_envelope(tmp_path: Path)
     view = provenance.read(path)
     assert not view.signed and view.problems == () and view.subjects() == {"el7/a": "a" * 64}
     import base64
-    envelope = {"payloadType": provenance.PAYLOAD_TYPE, "payload": base64.b64encode(provenance.payload_bytes(stmt)).decode(),
+    envelope = {"payloadType": provenance.PAYLOAD_TYPE,
+                "payload": base64.b64encode(provenance.payload_bytes(stmt)).decode(),
                 "signatures": [{"keyid": "ABC", "sig": base64.b64encode(b"sig").decode()}]}
     path.write_text(json.dumps(envelope))
     view = provenance.read(path)

@@ -20,7 +20,8 @@ from pmrepo.checks.rpmquery import RpmHeader, RpmRequire
 from pmrepo.errors import GateError, RepositoryError
 
 DISTS = manifest.load(DEMO).dists
-GOOD_LAYOUT = RpmLayout(lead_major=3, lead_minor=0, signature_type=5, header_version=1, header_tags=60, header_data=4000)
+GOOD_LAYOUT = RpmLayout(lead_major=3, lead_minor=0, signature_type=5, header_version=1, header_tags=60,
+                        header_data=4000)
 
 
 def header(**kw) -> RpmHeader:
@@ -129,7 +130,8 @@ def test_read_layout_parses_lead_signature_and_header(tmp_path: Path) -> None:
     p = tmp_path / "x.rpm"
     p.write_bytes(_rpm_bytes(lead_major=3, tags=7, data=100))
     lay = read_layout(p)
-    assert (lay.lead_major, lay.signature_type, lay.header_version, lay.header_tags, lay.header_data) == (3, 5, 1, 7, 100)
+    assert (lay.lead_major, lay.signature_type, lay.header_version, lay.header_tags, lay.header_data) == (3, 5, 1, 7,
+                                                                                                          100)
     p.write_bytes(b"not an rpm" * 20)
     with pytest.raises(ValueError, match="bad lead magic"):
         read_layout(p)
@@ -459,7 +461,8 @@ def test_the_gate_runs_every_rule_on_every_package_and_repository(tmp_path: Path
                        repos=repos)
     report = CompatCheck().run(ctx)
     assert [(Path(f.file).name, f.check) for f in report.errors] == [
-        ("bad1.rpm", "rpm-format"), ("bad2.rpm", "rpm-format"), ("zstd.rpm", "payload zstd"), ("big.rpm", "header-size"),
+        ("bad1.rpm", "rpm-format"), ("bad2.rpm", "rpm-format"), ("zstd.rpm", "payload zstd"),
+        ("big.rpm", "header-size"),
         ("repomd.xml", "repomd.xml"), ("repomd.xml", "repomd.xml"), ("primary.xml.bz2", "primary compression bz2"),
         ("filelists.xml.bz2", "filelists compression bz2"), ("other.xml.bz2", "other compression bz2")]
     assert len(report.items) == 7
