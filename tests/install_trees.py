@@ -90,7 +90,8 @@ SECTION_RE = re.compile(
     r"transfiletriggerin|transfiletriggerun|transfiletriggerpostun|verifyscript|sepolicy|generate_buildrequires|conf)"
     r"(\s|$)")
 REPLACED = {"prep", "build", "install", "check"}
-DIRECTIVE_RE = re.compile(r"^\s*%(if|ifarch|ifnarch|ifos|ifnos|elif|elifarch|elifos|else|endif|global|define|undefine)\b")
+DIRECTIVE_RE = re.compile(r"^\s*%(if|ifarch|ifnarch|ifos|ifnos|elif|elifarch|elifos|else|endif"
+                          r"|global|define|undefine)\b")
 
 REPLAY = """\
 %prep

@@ -125,7 +125,8 @@ def make_release(dest: Path, dag: Mapping[str, list[str]], *, work: Mapping[str,
         calls = " + ".join([f"{cname(d)}_value()" for d in deps] or ["0"])
         (src / f"{c}.h").write_text(f"unsigned long {c}_value(void);\n")
         (src / f"{c}.c").write_text(f"{includes}#include <stdlib.h>\n#include \"{c}.h\"\n"
-                                    f"unsigned long {c}_value(void) {{ return (getenv(\"{c.upper()}_OFF\") ? 0 : 1) + {calls}; }}\n")
+                                    f"unsigned long {c}_value(void) "
+                                    f"{{ return (getenv(\"{c.upper()}_OFF\") ? 0 : 1) + {calls}; }}\n")
         n = work if isinstance(work, int) else work.get(name, 0)
         for i in range(n):
             (src / f"work{i}.c").write_text(_work_file(name, i, 120))
@@ -166,7 +167,7 @@ metapackage = "synth-all"
 group_id = "synth-all"
 spec_dir = "specs"
 rpmlint_filters = {{ "library-without-ldconfig-post(in|un) " = "synthetic releases install into bare roots without glibc: no ldconfig scriptlets" }}
-{dist_tables}{''.join(comps)}"""
+{dist_tables}{''.join(comps)}"""  # noqa: E501 (a TOML inline table is one line)
     path = dest / "release.toml"
     path.write_text(manifest)
     return path

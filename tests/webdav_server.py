@@ -12,8 +12,8 @@ Hostile modes (issue 25): ``slow_headers`` — PROPFIND sends its status line, t
 ``<D:response>`` elements; ``endless_get`` — a GET of a file under a staging directory
 answers 200 and keeps sending bytes; ``slow_get_again`` — a GET of a file under a staging directory
 that was served once already (publish's own check read it, the verification pass reads it again)
-sends its status line and then one byte of a header per ``trickle`` seconds. ``trickle`` (seconds) is the pause between two writes
-(0: as fast as the socket takes them). Each such answer stops by itself after
+sends its status line and then one byte of a header per ``trickle`` seconds. ``trickle`` (seconds) is
+the pause between two writes (0: as fast as the socket takes them). Each such answer stops by itself after
 ``endless_seconds`` or ``endless_bytes``, or when the client goes away.
 """
 from __future__ import annotations

@@ -66,7 +66,8 @@ def test_sbom_is_valid_spdx_and_lists_every_shipped_file(demo_build: DemoBuild, 
         inside = json.loads(inner[0].read_text())
         assert [p["packageFileName"] for p in inside["packages"]] == [p["packageFileName"] for p in data["packages"]]
         assert "checksums" not in inside["packages"][0]  # it is part of the repository package's payload
-    listed = {n: p["checksums"][0]["checksumValue"] for n, p in by_file.items() if p["SPDXID"].startswith("SPDXRef-RPM-")}
+    listed = {n: p["checksums"][0]["checksumValue"] for n, p in by_file.items()
+              if p["SPDXID"].startswith("SPDXRef-RPM-")}
     assert listed == {n: sha256(p) for n, p in shipped.items()} and len(listed) >= 16
     for name, p in sorted(shipped.items()):  # what rpm itself says of each
         nm, vr, arch, lic = run(["rpm", "-qp", "--nosignature", "--qf",
@@ -110,10 +111,12 @@ def test_provenance_subjects_are_exactly_the_dist_files(demo_build: DemoBuild, d
                                                       "https://slsa.dev/provenance/v1")
     files = {f"{dist}/{p.relative_to(out).as_posix()}": sha256(p) for p in out.rglob("*") if p.is_file() and p != path}
     assert {s["name"]: s["digest"]["sha256"] for s in stmt["subject"]} == files
-    assert {f"{dist}/{r.name}" for r in demo_build.repo_rpms(dist)} | {f"{dist}/build.json", f"{dist}/{sbom_of(demo_build, dist).name}"} <= set(files)
+    assert {f"{dist}/{r.name}" for r in demo_build.repo_rpms(dist)} | {
+        f"{dist}/build.json", f"{dist}/{sbom_of(demo_build, dist).name}"} <= set(files)
     build = stmt["predicate"]["buildDefinition"]
     assert build["externalParameters"]["manifest"] == {"path": str(DEMO), "digest": {"sha256": sha256(DEMO)}}
-    assert build["externalParameters"]["options"]["backend"] == "rpmbuild" and build["internalParameters"]["signed"] is False
+    assert build["externalParameters"]["options"]["backend"] == "rpmbuild"
+    assert build["internalParameters"]["signed"] is False
     assert "not recorded" in build["internalParameters"]["buildRoots"]  # rpmbuild: the host's packages are not listed
     # rpmbuild builds against the host: no repository listed (the checks' base_repos are no build input)
     assert build["internalParameters"]["buildRootRepositories"].startswith("none: the rpmbuild backend builds")
@@ -154,5 +157,6 @@ def test_verify_unsigned_release_says_what_it_could_not_check(demo_build: DemoBu
     assert res.returncode != 0
     fails = [ln for ln in res.stdout.splitlines() if ln.startswith("FAIL")]
     assert f"FAIL el7/{doc.name}: sums: sha256 differs from SHA256SUMS" in fails
-    assert f"FAIL el7/{doc.name}: provenance: sha256 differs from its subject in el7/{doc.name.replace('.spdx.json', '.provenance.json')}" in fails
+    subject_of = doc.name.replace(".spdx.json", ".provenance.json")
+    assert f"FAIL el7/{doc.name}: provenance: sha256 differs from its subject in el7/{subject_of}" in fails
     assert res.stderr.strip().endswith("download the release again from its publisher")

@@ -198,7 +198,8 @@ def test_install_and_uninstall_el7(container_build: DemoBuild, engine: Engine, t
     suite = ET.parse(rep.junit).getroot().find("testsuite")
     assert suite is not None and suite.get("tests") == str(len(names)) and suite.get("failures") == "0"
     assert "dnf install demo-all" in (tmp_path / "install-el7.table.txt").read_text()
-    assert rep.step("nothing left").detail == "no package of ours, nothing under /opt/pmrepo-demo, no .repo file of ours"
+    assert rep.step("nothing left").detail == ("no package of ours, nothing under /opt/pmrepo-demo, "
+                                                "no .repo file of ours")
     # three repositories, each with every package of its tree
     assert rep.step("dnf sees the repositories").detail == (
         "[pmrepo-demo] 9, [pmrepo-demo-debuginfo] 3, [pmrepo-demo-src] 6")
@@ -322,7 +323,8 @@ def test_mismatched_manifest_fails_for_the_stated_reasons(container_build: DemoB
         elif c.name == "demod":
             c = replace(c, smoke="demod --version && exit 3")
         elif c.name == "demo-tools":
-            c = replace(c, smoke=f"mkdir -p {rel.repo('main').prefix}/state && touch {rel.repo('main').prefix}/state/stray")
+            prefix = rel.repo("main").prefix
+            c = replace(c, smoke=f"mkdir -p {prefix}/state && touch {prefix}/state/stray")
         elif c.name == "demo-units":
             continue
         comps.append(c)
@@ -430,8 +432,8 @@ def test_upgrade_from_the_predecessor_tools_layout(container_build: DemoBuild, p
                        settings=ContainerSettings(image=test_image.ref), engine=engine)
     assert rep.ok, rep.table()
     # name= changed (the section id then, the manifest's repo_name now): the edit stays, the new file is .rpmnew
-    assert rep.step(".repo files").detail == ("pmrepo-demo.repo kept (edited) + .rpmnew, pmrepo-demo-debuginfo.repo new, "
-                                              "pmrepo-demo-src.repo new")
+    assert rep.step(".repo files").detail == ("pmrepo-demo.repo kept (edited) + .rpmnew, "
+                                              "pmrepo-demo-debuginfo.repo new, pmrepo-demo-src.repo new")
     assert rep.installed == EXPECTED["el7"]
 
 
@@ -441,10 +443,12 @@ BROKEN = {
                                                  if "yum.repos.d/pmrepo-demo-debuginfo.repo" not in ln) + "\n",
                           {"rpm -Uvh": "installed, but /etc/yum.repos.d/pmrepo-demo-debuginfo.repo has no "
                                        "[pmrepo-demo-debuginfo] section",
-                           ".repo files": "demo-repo-debuginfo does not carry /etc/yum.repos.d/pmrepo-demo-debuginfo.repo",
+                           ".repo files": "demo-repo-debuginfo does not carry "
+                                          "/etc/yum.repos.d/pmrepo-demo-debuginfo.repo",
                            "dnf sees the repositories": "[pmrepo-demo-debuginfo] not listed"}),
     # the .repo file without %config(noreplace): the operator's edit is overwritten
-    "not noreplace": (lambda text: text.replace("%config(noreplace) %{_sysconfdir}/yum.repos.d/pmrepo-demo-debuginfo.repo",
+    "not noreplace": (lambda text: text.replace("%config(noreplace) "
+                                                "%{_sysconfdir}/yum.repos.d/pmrepo-demo-debuginfo.repo",
                                                 "%{_sysconfdir}/yum.repos.d/pmrepo-demo-debuginfo.repo"),
                       {".repo files": "/etc/yum.repos.d/pmrepo-demo-debuginfo.repo: the local edit was not kept"}),
 }

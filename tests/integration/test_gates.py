@@ -381,7 +381,8 @@ class TestRpmlint:
         said = report.describe("rpmlint.no-changelogname-tag")
         assert "changelog" in said.lower() and "rpmlint -e" not in said, said
         written = report.write(ctx.report_dir / "rpmlint-el6.txt")
-        described = {f["id"]: f["description"] for f in json.loads(written.with_suffix(".json").read_text())["findings"]}
+        findings = json.loads(written.with_suffix(".json").read_text())["findings"]
+        described = {f["id"]: f["description"] for f in findings}
         assert described["rpmlint.no-changelogname-tag"] == said
         assert f"  rpmlint.no-changelogname-tag: {said.splitlines()[0]}" in written.read_text()
 

@@ -21,7 +21,8 @@ from test_notes import SECTIONS, sections, version_lines
 
 PAGE = ROOT.parent / "shared" / "reference" / "pacemaker-1.1.14-1.1-release-page.md"
 REAL = ROOT / "releases" / "1.1.14-1.1.toml"
-PAGE_LINE = re.compile(r"^(?P<indent>\s*)\*\s+(?P<b1>\*\*)?(?P<nvr>[A-Za-z][A-Za-z0-9_.+-]*-[0-9][^*\s]*)(?P<b2>\*\*)?\s*(?P<star>★)?\s*$")
+PAGE_LINE = re.compile(r"^(?P<indent>\s*)\*\s+(?P<b1>\*\*)?(?P<nvr>[A-Za-z][A-Za-z0-9_.+-]*-[0-9][^*\s]*)"
+                       r"(?P<b2>\*\*)?\s*(?P<star>★)?\s*$")
 GROUP_LINE = re.compile(r"^(?P<indent>\s*)\*\s+(?P<title>[^*★]+?)\s*$")
 
 

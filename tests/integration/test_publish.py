@@ -288,7 +288,8 @@ def test_http_credentials_env_and_netrc(src: Path, tmp_path: Path, monkeypatch: 
         monkeypatch.setenv(tg.ENV_PASSWORD, "s3cret-pw")
         puts = len(server.state.log)
         with pytest.raises(PublishError, match=r"credentials \(environment\) would be sent in clear text over http:// "
-                                               r"to 127\.0\.0\.1 — fix: use an https:// URL, or pass --allow-insecure-auth") as plain:
+                                               r"to 127\.0\.0\.1 — fix: use an https:// URL, "
+                                               r"or pass --allow-insecure-auth") as plain:
             pub.publish(src, url, RID, log=log)
         assert len(server.state.log) == puts and "s3cret" not in str(plain.value)  # nothing was sent
         insecure = {"allow_insecure_auth": True}  # --allow-insecure-auth: this test's server is http

@@ -430,5 +430,6 @@ def test_plan_command_prints_order_waves_and_package_list(tmp_path: Path) -> Non
         order = section.split("build order: ")[1].splitlines()[0].split(" -> ")
         assert order.index("libqb") < order.index("corosync") < order.index("pacemaker") < order.index("pm_diskd")
         assert f"pacemaker-repo-1.1.14-1.1.{dist}.x86_64.rpm installs /opt/linux-ha/pacemaker/rpm/:" in section
-        assert f"ldirectord               3.9.7-1.{dist}" in section or f"ldirectord                 3.9.7-1.{dist}" in section
+        assert (f"ldirectord               3.9.7-1.{dist}" in section
+                or f"ldirectord                 3.9.7-1.{dist}" in section)
         assert "pacemaker-all requires: pacemaker = 1.1.14-1." + dist in section

@@ -66,7 +66,8 @@ for (const t of scope.querySelectorAll('table')) {
   const heads = [...t.querySelectorAll('thead th')].map(th => th.textContent.trim());
   const rows = [...t.querySelectorAll('tbody tr')].map(tr => [...tr.children].map(td => {
       const cs = getComputedStyle(td);
-      return {text: td.textContent.trim(), align: cs.textAlign, border: cs.borderTopWidth + ' ' + cs.borderTopStyle}; }));
+      return {text: td.textContent.trim(), align: cs.textAlign,
+              border: cs.borderTopWidth + ' ' + cs.borderTopStyle}; }));
   out.tables.push({heads: heads, rows: rows});
 }
 for (const el of document.body.querySelectorAll('*')) {

@@ -357,7 +357,8 @@ def test_verify_url(published: Published, served: Callable[[Path], str], tmp_pat
     assert fails(res) == []
     # what HTTP cannot show, said: files SHA256SUMS does not name
     assert [ln for ln in res.stdout.splitlines() if ln.startswith("NOT CHECKED")] == [
-        "NOT CHECKED (files not listed): sums: over HTTP there is no listing: files SHA256SUMS does not name are not seen"]
+        "NOT CHECKED (files not listed): sums: over HTTP there is no listing: "
+        "files SHA256SUMS does not name are not seen"]
     copy = tmp_path / "tampered" / RID
     shutil.copytree(published.release, copy)
     _change_sums_line(copy / "SHA256SUMS")

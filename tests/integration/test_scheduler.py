@@ -55,14 +55,16 @@ def test_diamond_order_and_parallel_middle(tmp_path: Path) -> None:
 def test_cycle_is_named(tmp_path: Path) -> None:
     m = make_release(tmp_path / "rel", {"a": ["b"], "b": ["c"], "c": ["a"]})
     p = pipeline(m, tmp_path)
-    with pytest.raises(GraphError, match=r"el7: BuildRequires cycle: (a -> b -> c -> a|b -> c -> a -> b|c -> a -> b -> c|a -> c -> b -> a|c -> b -> a -> c|b -> a -> c -> b)"):
+    with pytest.raises(GraphError, match=r"el7: BuildRequires cycle: (a -> b -> c -> a|b -> c -> a -> b"
+                                         r"|c -> a -> b -> c|a -> c -> b -> a|c -> b -> a -> c|b -> a -> c -> b)"):
         p.plan(p.render())
 
 
 def test_missing_buildrequires_is_a_clear_error(tmp_path: Path) -> None:
     m = make_release(tmp_path / "rel", {"a": [], "b": ["a"]}, extra_br={"b": ["libfrobnicate-devel"]})
     p = pipeline(m, tmp_path)
-    with pytest.raises(GraphError, match=r"b \(el7\): BuildRequires 'libfrobnicate-devel' is built by no component .* --backend mock"):
+    with pytest.raises(GraphError, match=r"b \(el7\): BuildRequires 'libfrobnicate-devel' is built by no component "
+                                         r".* --backend mock"):
         p.plan(p.render())
 
 

@@ -80,7 +80,8 @@ def _run(command: str, path: Path, work: Path) -> Clock:
     pipe = Pipeline(Options(release=path, workdir=work, outdir=work.parent / "out"), say=clock.say)
     getattr(pipe, f"run_{command}")()
     gaps = clock.gaps(time.monotonic())
-    assert not gaps, f"{command}: silent for more than {MAX_GAP}s before: {gaps}\n" + "\n".join(ln for _, ln in clock.lines)
+    said = "\n".join(ln for _, ln in clock.lines)
+    assert not gaps, f"{command}: silent for more than {MAX_GAP}s before: {gaps}\n{said}"
     return clock
 
 

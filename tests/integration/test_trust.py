@@ -180,7 +180,8 @@ def test_digest_gate_fails_on_a_damaged_rpm(tmp_path: Path) -> None:
 
     spec = tmp_path / "p.spec"
     spec.write_text("Name: p\nVersion: 1\nRelease: 1\nSummary: s\nLicense: MIT\nBuildArch: noarch\n"
-                    "%description\nd\n%install\nmkdir -p %{buildroot}/opt\nhead -c 20000 /dev/urandom > %{buildroot}/opt/f\n"
+                    "%description\nd\n%install\nmkdir -p %{buildroot}/opt\n"
+                    "head -c 20000 /dev/urandom > %{buildroot}/opt/f\n"
                     "%files\n/opt/f\n")
     run(["rpmbuild", "-bb", "--define", f"_topdir {tmp_path / 'b'}", str(spec)])
     rpm = next((tmp_path / "b" / "RPMS").rglob("*.rpm"))
@@ -618,7 +619,8 @@ def test_rpmspec_failure_quotes_the_line_and_cause(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as exc:
         _run(m, tmp_path, gates=False, install_check=False)
     msg = str(exc.value)
-    assert re.search(r"line 6: Unknown tag: Frobnicate:\s+yes", msg) and "can't parse" not in msg and "\n" not in msg, msg
+    assert re.search(r"line 6: Unknown tag: Frobnicate:\s+yes", msg), msg
+    assert "can't parse" not in msg and "\n" not in msg, msg
 
 
 def test_outdir_lock_message_names_the_outdir(tmp_path: Path) -> None:

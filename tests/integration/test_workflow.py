@@ -246,11 +246,12 @@ def test_every_job_that_signs_or_publishes_imports_the_key_and_removes_its_keyri
 def test_release_notes_are_rendered_kept_and_attached(workflow: dict[str, Any]) -> None:
     release = workflow["jobs"]["release"]
     names = [s.get("uses", "") + " " + yaml.safe_dump(s) for s in release["steps"]]
-    notes_at = next(i for i, s in enumerate(release["steps"]) if any("notes" in ts for ts, _ in make_calls(s.get("run",
-                                                                                                                 ""))))
-    publish_at = next(i for i, s in enumerate(release["steps"]) if any("publish" in ts for ts, _ in make_calls(s.get("run", ""))))
+    calls = [[ts for ts, _ in make_calls(s.get("run", ""))] for s in release["steps"]]
+    notes_at = next(i for i, targets in enumerate(calls) if any("notes" in ts for ts in targets))
+    publish_at = next(i for i, targets in enumerate(calls) if any("publish" in ts for ts in targets))
     collect_at = next(i for i, s in enumerate(release["steps"]) if "pmrepo.ci collect-artifacts" in s.get("run", ""))
-    assert collect_at < notes_at < publish_at, "the dists' results are in the layout before the notes, published with them"
+    assert collect_at < notes_at < publish_at, ("the dists' results are in the layout before the notes, "
+                                                "published with them")
     uploads = [n for n in names if n.startswith("actions/upload-artifact") and "RELEASE-NOTES" in n]
     attached = [s for s in release["steps"] if "action-gh-release" in s.get("uses", "")]
     assert uploads and attached
@@ -287,7 +288,8 @@ def test_actions_pinned_with_the_tag_in_a_comment_and_no_persisted_credentials(
         uses = re.findall(r"^\s*(?:- )?uses: (\S+)(.*)$", text, re.M)
         assert len(uses) == sum(1 for _, s in steps(wf) if "uses" in s)
         for ref, rest in uses:
-            assert re.match(r"^\s+# v\d+\.\d+\.\d+$", rest), f"{name} {ref}: the tag it pins belongs in a comment ({rest!r})"
+            assert re.match(r"^\s+# v\d+\.\d+\.\d+$", rest), (
+                f"{name} {ref}: the tag it pins belongs in a comment ({rest!r})")
             action, sha = ref.split("@")
             assert known.setdefault(action, (sha, rest.strip())) == (sha, rest.strip()), f"{action}: one SHA everywhere"
         checkouts = [s for _, s in steps(wf) if s.get("uses", "").startswith("actions/checkout@")]
@@ -322,9 +324,10 @@ def test_the_test_workflow_runs_make_check_and_make_test_on_every_push_and_pull_
     assert any(re.search(r"^sudo -n --preserve-env=\S+ env -u SUDO_UID -u SUDO_GID -u SUDO_USER -u SUDO_COMMAND "
                          r"bash \.ci/run\b", r) for r in runs), runs
     assert job["env"]["PMREPO_BROWSER"] == "/usr/bin/google-chrome"  # Ubuntu's chromium is a snap
-    kept = " ".join(str(s["with"]["path"]) for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact"))
+    uploads = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact")]
+    kept = " ".join(str(s["with"]["path"]) for s in uploads)
     assert "test-output/release-page/" in kept and "test-output/*.log" in kept
-    assert all(s.get("if") == "always()" for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact"))
+    assert all(s.get("if") == "always()" for s in uploads)
 
 
 def test_the_pin_workflow_is_manual_and_proposes_what_it_pinned(every: dict[str, dict[str, Any]]) -> None:

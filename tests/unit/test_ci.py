@@ -155,7 +155,8 @@ def test_bad_artifacts_are_refused_before_anything_moves(tmp_path: Path, dists: 
 def test_the_step_script_needs_only_the_standard_library() -> None:
     """The workflows run it before `make setup` (a bare Fedora image has python3, nothing else)."""
     res = subprocess.run([sys.executable, "-S", "-c", "import pmrepo.ci, sys; "
-                          "print(sorted(m for m in sys.modules if m.split('.')[0] in ('jinja2', 'requests', 'tomlkit', 'yaml')))"],
+                          "print(sorted(m for m in sys.modules "
+                          "if m.split('.')[0] in ('jinja2', 'requests', 'tomlkit', 'yaml')))"],
                          cwd=ROOT, env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT)}, capture_output=True,
                          text=True, timeout=60, check=False)
     assert res.returncode == 0 and res.stdout.strip() == "[]", res.stderr

@@ -213,7 +213,8 @@ def test_the_cycle_finder_tells_a_cycle_from_a_sibling_import(tmp_path: Path, fi
 
 def test_no_import_cycle_in_the_package() -> None:
     modules = {_module_name(p): p for p in _modules()}
-    assert _imports(modules["pmrepo.pipeline.orchestrator"], set(modules)), "the import graph is empty: the resolver is broken"
+    assert _imports(modules["pmrepo.pipeline.orchestrator"], set(modules)), (
+        "the import graph is empty: the resolver is broken")
     cycle = _cycle(_modules())
     assert not cycle, f"import cycle: {' -> '.join(cycle)}"
 

@@ -55,7 +55,8 @@ def test_remote_command_lines_quote_every_path(tmp_path: Path, template: str, mo
     assert (root / "c").is_dir()
     target.remove("c")
     assert not (root / "c").exists()
-    assert not canary.exists() and not (root / "canary").exists(), f"the mirror's shell ran a command from the path: {sent}"
+    assert not canary.exists() and not (root / "canary").exists(), (
+        f"the mirror's shell ran a command from the path: {sent}")
     assert len(sent) == 5
 
 

@@ -42,7 +42,8 @@ def test_vercmp_agrees_with_rpm_on_random_versions(pairs: list[tuple[str, str]])
     want = rpm_vercmp(pairs)
     got = [v for a, b in pairs for v in (vercmp(a, b), vercmp(b, a))]
     assert len(want) == 2 * len(pairs)
-    assert got == want, [(a, b, g, w) for (a, b), g, w in zip([p for p in pairs for _ in (0, 1)], got, want, strict=True) if g != w]
+    asked = [p for p in pairs for _ in (0, 1)]
+    assert got == want, [(a, b, g, w) for (a, b), g, w in zip(asked, got, want, strict=True) if g != w]
 
 
 def test_vr_cmp_orders_by_version_then_release() -> None:

@@ -53,7 +53,8 @@ def test_sbom_is_valid_spdx_23_with_sanitised_ids_and_the_release_date(tmp_path:
     assert srpm["licenseDeclared"] == "NOASSERTION" and "GPLv2+ and LGPLv2+" in srpm["licenseComments"]
     assert pkgs["libdemo-1.2.tar.gz"]["downloadLocation"] == "https://example.invalid/libdemo-1.2.tar.gz"
     rels = {(r["spdxElementId"], r["relationshipType"], r["relatedSpdxElement"]) for r in data["relationships"]}
-    assert ("SPDXRef-RPM-libdemo-1.2-1.el7.x86-64.rpm", "GENERATED_FROM", "SPDXRef-RPM-libdemo-1.2-1.el7.src.rpm") in rels
+    assert ("SPDXRef-RPM-libdemo-1.2-1.el7.x86-64.rpm", "GENERATED_FROM",
+            "SPDXRef-RPM-libdemo-1.2-1.el7.src.rpm") in rels
     assert ("SPDXRef-RPM-libdemo-1.2-1.el7.src.rpm", "CONTAINS",
             "SPDXRef-Source-libdemo-1.2-1.el7.src.rpm-libdemo-1.2.tar.gz") in rels
     assert not [r for r in rels if r[0] == "SPDXRef-RPM-demo-all-1.0-1.el7.noarch.rpm"]  # no SRPM shipped: no relation

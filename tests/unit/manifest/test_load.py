@@ -60,7 +60,8 @@ packages = ["x"]
     # the repository value: its package's file name per dist and its paths, built once
     el7 = rel.dists["el7"]
     assert rel.repo_rpm_names(el7) == [f"pacemaker-repo{s}-{rel.vr}.el7.x86_64.rpm" for s in ("", "-debuginfo", "-src")]
-    assert rel.repo_rpm_name(el7, "src") == rel.repo("src").rpm_name(el7) == f"pacemaker-repo-src-{rel.vr}.el7.x86_64.rpm"
+    src_rpm = f"pacemaker-repo-src-{rel.vr}.el7.x86_64.rpm"
+    assert rel.repo_rpm_name(el7, "src") == rel.repo("src").rpm_name(el7) == src_rpm
     main = rel.repo("main")
     assert (main.rpm_dir, main.repodata_dir, main.repo_path) == (
         "/opt/linux-ha/pacemaker/rpm", "/opt/linux-ha/pacemaker/repodata", "/etc/yum.repos.d/pacemaker.repo")
@@ -196,7 +197,8 @@ def test_a_new_repository_value_is_one_declaration(tmp_path: Path, monkeypatch: 
         f"https://mirror.example/{rel.repo('main').repo_id}-debuginfo", "https://src.example/"]
     assert manifest_repos.repo_keys() >= {"mirror", "debuginfo_mirror", "src_mirror"}
     dist = rel.dists["el7"]
-    other = dataclasses.replace(rel, repositories=tuple(dataclasses.replace(r, mirror="https://x/") for r in rel.repositories))
+    other = dataclasses.replace(rel, repositories=tuple(dataclasses.replace(r, mirror="https://x/")
+                                                        for r in rel.repositories))
     assert assemble._digest(assemble.package_shape(other, dist)) != assemble._digest(assemble.package_shape(rel, dist))
     path.write_text(path.read_text().replace('src_mirror = "https://src.example/"', 'src_mirror = "not a url"'))
     with pytest.raises(ManifestError) as err:
@@ -212,7 +214,8 @@ def test_the_loader_reads_exactly_the_declared_repository_values() -> None:
     from pmrepo.manifest import repositories as manifest_repos
     declared = [f.name for f in dataclasses.fields(manifest.Repository) if "repo_value" in f.metadata]
     assert declared == list(manifest.repo_values()) == ["prefix", "repo_id", "repo_name", "repo_file"]
-    assert manifest_repos.repo_keys() == {n if k == "main" else f"{k}_{n}" for n in declared for k in manifest.REPO_KINDS}
+    assert manifest_repos.repo_keys() == {n if k == "main" else f"{k}_{n}"
+                                          for n in declared for k in manifest.REPO_KINDS}
     rel = manifest.load(DEMO)
     for kind in manifest.REPO_KINDS:  # one spelling: a repository's value lives on its Repository only
         for name in declared:

@@ -260,7 +260,8 @@ def test_upstream_patterns_admit_no_space_quote_shell_or_option(name: str) -> No
     @example("Pacemaker-{version}")
     def check(s: str) -> None:
         if pattern.match(s):
-            assert not (set(s) & (SHELL_OR_TOML - allowed - {"{", "}"} if name == "TAG_RE" else SHELL_OR_TOML - allowed))
+            refused = SHELL_OR_TOML - allowed - {"{", "}"} if name == "TAG_RE" else SHELL_OR_TOML - allowed
+            assert not (set(s) & refused)
             assert not s.startswith("-") and all(c.isascii() for c in s), s
 
     check()
@@ -401,7 +402,8 @@ def test_a_source_trees_own_symlinks_are_checked_not_those_of_a_tree_it_links_to
 def test_the_regex_fix_hint_is_an_example_that_works(tmp_path: Path) -> None:
     """The one-group refusal's fix shows a regex: it compiles, has one group and reads a version."""
     path = tmp_path / "r.toml"
-    path.write_text('[release]\nversion = "1"\nrelease = "1"\ndate = 2016-01-22\nspec_dir = "."\n[dists.el7]\nrhel = 7\n'
+    path.write_text('[release]\nversion = "1"\nrelease = "1"\ndate = 2016-01-22\nspec_dir = "."\n'
+                    '[dists.el7]\nrhel = 7\n'
                     '[[components]]\nname = "x"\nversion = "1"\nrelease = "1"\nrequire = "="\npackages = ["x"]\n'
                     "upstream = { page = \"https://h/x/\", regex = 'x-[0-9.]+' }\n")
     with pytest.raises(ManifestError) as err:
