@@ -13,6 +13,7 @@ import json
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -173,7 +174,7 @@ rpmlint_filters = {{ "library-without-ldconfig-post(in|un) " = "synthetic releas
     return path
 
 
-def small_manifest(name: str, components: Sequence[Mapping[str, object]]) -> str:
+def small_manifest(name: str, components: Sequence[Mapping[str, Any]]) -> str:
     """A one-dist (el7) release manifest named ``name`` with its specs in ``specs/``;
     each component: name, version, packages and optionally a source ``path``."""
     out = [f"[release]\nname = {json.dumps(name)}\nversion = \"1\"\nrelease = \"1\"\ndate = 2026-01-01\n"

@@ -195,6 +195,7 @@ def test_install_and_uninstall_el7(container_build: DemoBuild, engine: Engine, t
     assert rep.installed == EXPECTED["el7"] and rep.extras == {}
     data = json.loads((outdir / "installed.json").read_text())
     assert data["dist"] == "el7" and data["packages"] == EXPECTED["el7"]
+    assert rep.junit is not None
     suite = ET.parse(rep.junit).getroot().find("testsuite")
     assert suite is not None and suite.get("tests") == str(len(names)) and suite.get("failures") == "0"
     assert "dnf install demo-all" in (tmp_path / "install-el7.table.txt").read_text()
@@ -345,6 +346,7 @@ def test_mismatched_manifest_fails_for_the_stated_reasons(container_build: DemoB
     assert rep.step("dnf erase stack").status == PASS  # the uninstall still ran
     assert not (outdir / "installed.json").exists()
     assert "install test failed at 'packages at manifest versions'" in rep.summary()
+    assert rep.junit is not None
     junit = ET.parse(rep.junit).getroot().find("testsuite")
     assert junit is not None and junit.get("failures") == "4"
 

@@ -86,7 +86,9 @@ def yum_conf(opts: dict[str, Any]) -> dict[str, dict[str, str]]:
 def primary_packages(repo: Path) -> set[str]:
     """Package names listed in a repository's primary metadata."""
     repomd = ET.parse(repo / "repodata" / "repomd.xml")
-    href = repomd.find("repo:data[@type='primary']/repo:location", NS).get("href")  # type: ignore[union-attr]
+    location = repomd.find("repo:data[@type='primary']/repo:location", NS)
+    href = location.get("href") if location is not None else None
+    assert href is not None, repo
     with gzip.open(repo / href) as fh:
         root = ET.parse(fh).getroot()
     return {p.findtext("c:name", namespaces=NS) or "" for p in root.findall("c:package", NS)}
@@ -163,7 +165,7 @@ def request_for(demo, component: str, dist: str, outdir: Path, deps: tuple[Path,
 #   el6 = epel-6-x86_64.cfg -> templates/epel-6.tpl -> templates/centos-6.tpl (commit 606bb74)
 #   el7 = centos+epel-7-x86_64.cfg -> templates/centos-7.tpl (commit e50bb84) + epel-7.tpl
 # Facts, copied by hand; pmrepo's template must agree with them (or the deviation is listed).
-MOCK_TEMPLATE = {
+MOCK_TEMPLATE: dict[str, dict[str, Any]] = {
     "el6": {
         "opts": {"dist": "el6", "releasever": "6", "package_manager": "yum", "isolation": "simple",
                  "chroot_setup_cmd": "install @buildsys-build",  # epel-6.tpl
@@ -256,7 +258,7 @@ def test_config_table_check_can_fail(demo, fake_mock) -> None:
     import pmrepo.builders.mock.config as mockmod
     rel = demo[0]
     broken = dict(mockmod.TEMPLATE_FACTS)
-    broken[6] = {**broken[6], "enabled": {**broken[6]["enabled"], "updates": True}}  # type: ignore[dict-item]
+    broken[6] = {**broken[6], "enabled": {**broken[6]["enabled"], "updates": True}}
     old = mockmod.TEMPLATE_FACTS
     mockmod.TEMPLATE_FACTS = broken
     try:
@@ -443,8 +445,10 @@ def test_three_deep_chain_sees_earlier_results(demo, fake_mock, tmp_path: Path) 
     # the repo was built in the job's output dir, which then became its store entry;
     # the metadata there lists exactly the earlier results
     assert demod_repo.name == "local-repo" and plugin_repo.name == "local-repo"
-    demod_repo = results[("demod", "el7")].entry / "local-repo"
-    plugin_repo = results[("demo-plugin", "el7")].entry / "local-repo"
+    demod_entry, plugin_entry = results[("demod", "el7")].entry, results[("demo-plugin", "el7")].entry
+    assert demod_entry is not None and plugin_entry is not None
+    demod_repo = demod_entry / "local-repo"
+    plugin_repo = plugin_entry / "local-repo"
     assert primary_packages(demod_repo) == {"libdemo", "libdemo-devel", "libdemo-debuginfo"}
     assert primary_packages(plugin_repo) == {"libdemo", "libdemo-devel", "libdemo-debuginfo",
                                              "demod", "demod-devel", "demod-debuginfo"}
@@ -457,12 +461,12 @@ def test_three_deep_chain_sees_earlier_results(demo, fake_mock, tmp_path: Path) 
     installed = {i["nvra"].rsplit("-", 2)[0]: i["repo"] for i in calls["demod"]["installed"]}
     assert set(installed) == {"libdemo-devel", "libdemo"}
     assert all(r.startswith("pmrepo-local-demod-") for r in installed.values())
-    installed = {i["nvra"].rsplit("-", 2)[0] for i in calls["demo-plugin"]["installed"]}
-    assert "demod-devel" in installed
-    root_log = (results[("demod", "el7")].entry / "root.log").read_text()
+    plugin_installed = {i["nvra"].rsplit("-", 2)[0] for i in calls["demo-plugin"]["installed"]}
+    assert "demod-devel" in plugin_installed
+    root_log = (demod_entry / "root.log").read_text()
     assert "Installing libdemo-devel-1.2-1.el7.x86_64 from pmrepo-local-demod-" in root_log
     # demod really linked the libdemo built earlier in this run
-    demod = results[("demod", "el7")].entry / "demod-1.0-3.el7.x86_64.rpm"
+    demod = demod_entry / "demod-1.0-3.el7.x86_64.rpm"
     assert "libdemo.so.1()(64bit)" in rpm_query(demod, "--requires")
     # concurrent jobs never shared a build root
     spans = [(c["start"], c["end"], c["argv"][c["argv"].index("--uniqueext") + 1]) for c in calls.values()]
@@ -509,7 +513,7 @@ def test_exit_code_mapping(demo, fake_mock, tools_srpm, tmp_path, monkeypatch, c
     with pytest.raises(cls) as exc:
         MockBuilder().build_binary(req, tools_srpm)
     err = exc.value
-    assert type(err) is cls and isinstance(err, BuildError)
+    assert type(err) is cls and isinstance(err, MockError)
     assert err.returncode == code
     assert err.log == req.outdir.resolve() / log
     assert err.tail.strip().splitlines()[-1] == f"FAKE-MOCK-FAILURE code={code}"
@@ -722,7 +726,7 @@ def test_stand_in_cleans_after_a_build_unless_told(demo, fake_mock, tools_srpm: 
 
 
 class ExtraOption(MockBuilder):
-    def command(self, *args, **kw):  # type: ignore[no-untyped-def]
+    def command(self, *args, **kw):
         return [*super().command(*args, **kw), "--frobnicate"]
 
 
@@ -797,7 +801,7 @@ def test_clean_roots_flag(capsys) -> None:
 
 
 class BadIsolation(MockBuilder):
-    def command(self, *args, **kw):  # type: ignore[no-untyped-def]
+    def command(self, *args, **kw):
         return [a.replace("--isolation=simple", "--isolation=chroot") for a in super().command(*args, **kw)]
 
 

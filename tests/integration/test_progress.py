@@ -7,6 +7,7 @@ import itertools
 import re
 import time
 from pathlib import Path
+from typing import TextIO, cast
 
 from conftest import CliRun
 
@@ -58,7 +59,7 @@ def test_one_number_per_job() -> None:
     p.finished("libdemo", "el7", "built", 1.0)
     p.finished("demod", "el7", "reused", 0.0)
     p.finished("libdemo", "el6", "built", 1.2)
-    nums = {}
+    nums: dict[str, set[int]] = {}
     for line in lines:
         m = JOB.match(line)
         assert m, line
@@ -148,7 +149,7 @@ class _Tty:
 def test_live_line_on_a_terminal_plain_lines_under_ci(monkeypatch) -> None:
     monkeypatch.delenv("CI", raising=False)
     tty = _Tty()
-    con = Console(stream=tty, interval=0.2)
+    con = Console(stream=cast(TextIO, tty), interval=0.2)  # a stand-in: what Console uses of a stream
     assert con.live
     with con.step("el7: rpmlint gate"):
         time.sleep(0.7)
@@ -157,4 +158,4 @@ def test_live_line_on_a_terminal_plain_lines_under_ci(monkeypatch) -> None:
     assert reports >= 2 and "still running: el7: rpmlint gate" in tty.written
     assert tty.written.count("\n") == 2  # only "started" and "done" are lines of their own
     monkeypatch.setenv("CI", "true")
-    assert not Console(stream=_Tty()).live
+    assert not Console(stream=cast(TextIO, _Tty())).live

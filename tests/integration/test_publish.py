@@ -172,6 +172,7 @@ def test_ssh_command_lines(monkeypatch: pytest.MonkeyPatch) -> None:
                                       "ls -1A"]
     monkeypatch.setenv(tg.ENV_SSH, "ssh -i /keys/mirror")
     t = tg.make_target("rsync://mirror.example.org/srv/my mirror")
+    assert isinstance(t, tg.RsyncTarget)
     assert t.shell_argv("true")[:4] == ["ssh", "-i", "/keys/mirror", "-o"]
     assert t.shell_argv("true")[-2] == "mirror.example.org"
     assert t.path("r1") == "/srv/my mirror/r1"
@@ -292,17 +293,17 @@ def test_http_credentials_env_and_netrc(src: Path, tmp_path: Path, monkeypatch: 
                                                r"or pass --allow-insecure-auth") as plain:
             pub.publish(src, url, RID, log=log)
         assert len(server.state.log) == puts and "s3cret" not in str(plain.value)  # nothing was sent
-        insecure = {"allow_insecure_auth": True}  # --allow-insecure-auth: this test's server is http
+        # allow_insecure_auth (--allow-insecure-auth) below: this test's server is http
         monkeypatch.setenv(tg.ENV_PASSWORD, "wrong")
         with pytest.raises(PublishError, match=r"HTTP 401.*environment"):
-            pub.publish(src, url, RID, log=log, **insecure)
+            pub.publish(src, url, RID, log=log, allow_insecure_auth=True)
         monkeypatch.setenv(tg.ENV_PASSWORD, "s3cret-pw")
-        pub.publish(src, url, RID, log=log, **insecure)
+        pub.publish(src, url, RID, log=log, allow_insecure_auth=True)
         monkeypatch.delenv(tg.ENV_USER)
         monkeypatch.delenv(tg.ENV_PASSWORD)
         netrc_file.write_text("machine 127.0.0.1 login uploader password s3cret-pw\n")
         netrc_file.chmod(0o600)
         src2 = make_release(tmp_path / "repo2", RID2)
-        pub.publish(src2, url, RID2, log=log, **insecure)
+        pub.publish(src2, url, RID2, log=log, allow_insecure_auth=True)
     assert same_tree(src, www / "mirror" / RID) and same_tree(src2, www / "mirror" / RID2)
     assert "s3cret" not in log.read_text() and "s3cret" not in str(err.value)

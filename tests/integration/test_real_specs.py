@@ -263,7 +263,9 @@ def test_sources_are_upstream_urls_without_invented_checksums(rel14: manifest.Re
     # written as one-line inline tables, so `pin` can insert the sha256
     text = REL14.read_text()
     for comp in rel14.components:
-        assert re.search(r'sources = \[\{ url = "' + re.escape(comp.sources[0].url) + r'"[^\n]*\}\]\n', text), comp.name
+        url = comp.sources[0].url
+        assert url is not None, comp.name
+        assert re.search(r'sources = \[\{ url = "' + re.escape(url) + r'"[^\n]*\}\]\n', text), comp.name
 
 
 def test_predecessor_differs_exactly_as_stated(rel14: manifest.Release, rel13: manifest.Release) -> None:

@@ -52,7 +52,7 @@ def slow(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     real_inspect, real_render, real_load = specs.inspect, specs.render_components, manifest.load
 
     def slowed(fn: Callable, key: str | None = None) -> Callable:
-        def wrapper(*a, **kw):  # type: ignore[no-untyped-def]
+        def wrapper(*a, **kw):
             if key:
                 calls[key] += 1
             time.sleep(SLOW)
@@ -60,14 +60,14 @@ def slow(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         return wrapper
 
     monkeypatch.setattr(specs, "inspect", slowed(real_inspect, "inspect"))
-    def slowed_each(*a, **kw):  # type: ignore[no-untyped-def]  # each spec of the batch, as it arrives
+    def slowed_each(*a, **kw):  # each spec of the batch, as it arrives
         for text in real_render(*a, **kw):
             time.sleep(SLOW)
             yield text
 
     monkeypatch.setattr(specs, "render_components", slowed_each)
 
-    def slow_load(path, *a, **kw):  # type: ignore[no-untyped-def]
+    def slow_load(path, *a, **kw):
         time.sleep(N * SLOW)  # as a manifest of thousands of components takes
         return real_load(path, *a, **kw)
 
@@ -122,7 +122,7 @@ def test_new_release_of_a_slow_manifest_is_never_silent(tmp_path: Path, monkeypa
     real_load, real_parse, real_dumps = manifest.load, tomlkit.parse, tomlkit.dumps
 
     def slowed(fn: Callable) -> Callable:
-        def wrapper(*a, **kw):  # type: ignore[no-untyped-def]
+        def wrapper(*a, **kw):
             time.sleep(MAX_GAP + 0.5)  # each step alone longer than the silence allowed
             return fn(*a, **kw)
         return wrapper

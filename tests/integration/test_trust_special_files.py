@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 
 import pytest
@@ -32,7 +32,7 @@ KINDS = {"block device": "a block device", "character device": "a character devi
          "socket": "a socket"}
 
 
-def _make(path: Path, kind: str) -> Iterator[None]:
+def _make(path: Path, kind: str) -> Generator[None, None, None]:
     """Create ``path`` as ``kind``; a socket stays bound while the test runs."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if kind in ("block device", "character device"):

@@ -79,7 +79,7 @@ def release(tmp_path: Path, base: str, failing: bool = True) -> Path:
     return path
 
 
-PAGES = {"/corosync/releases/": COROSYNC_PAGE,
+PAGES: dict[str, bytes | str | dict] = {"/corosync/releases/": COROSYNC_PAGE,
          "/pypi/pssh/json": pypi_json({"2.3.0": False, "2.3.1": False, "2.3.2": True, "2.4.0rc1": False})}
 
 
@@ -242,7 +242,7 @@ def test_new_release_from_upstream_on_the_demo_passes_check(tmp_path: Path) -> N
         ("libdemo", "1.3-1"), ("demod", "1.1-1"), ("demo-plugin", "0.5-1"), ("demo-tools", "2.0-2"),
         ("demo-units", "1.0-1"), ("demo-extras", "1.0-1")]
     assert new.follows == "release.toml" and new.component("libdemo").changes == ""
-    assert new.component("libdemo").upstream == manifest.load(DEMO).component("libdemo").upstream.__class__(
+    assert new.component("libdemo").upstream == manifest.Upstream(
         "git", str(demo / "upstream" / "libdemo.bundle"), "v{version}", "", "1", False)
     checked = cli("check", "--release", str(demo / "1.1-1.toml"), "--workdir", work)
     assert checked.returncode == 0 and "buildable here" in checked.stdout, checked.stdout + checked.stderr

@@ -81,8 +81,9 @@ def load(path: Path) -> dict[str, Any]:
     return data
 
 
-def triggers(wf: dict[str, Any]) -> dict[str, Any]:
-    return wf.get("on", wf.get(True))  # YAML 1.1 reads a bare `on` as true
+def triggers(wf: dict[Any, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = wf["on"] if "on" in wf else wf[True]  # YAML 1.1 reads a bare `on` as true
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -282,7 +283,7 @@ def test_the_manifest_is_chosen_by_the_tested_step_script(every: dict[str, dict[
 
 def test_actions_pinned_with_the_tag_in_a_comment_and_no_persisted_credentials(
         every: dict[str, dict[str, Any]]) -> None:
-    known = {}
+    known: dict[str, tuple[str, str]] = {}
     for name, wf in every.items():
         text = (WORKFLOWS / name).read_text()
         uses = re.findall(r"^\s*(?:- )?uses: (\S+)(.*)$", text, re.M)

@@ -7,7 +7,9 @@ import gzip
 import hashlib
 import shutil
 import struct
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import DEMO
@@ -25,10 +27,11 @@ GOOD_LAYOUT = RpmLayout(lead_major=3, lead_minor=0, signature_type=5, header_ver
 
 
 def header(**kw) -> RpmHeader:
-    base = {"path": Path("x.rpm"), "name": "x", "epoch": 0, "version": "1", "release": "1.el7", "arch": "x86_64",
-            "payload_compressor": "gzip", "payload_format": "cpio", "file_digest_algo": 8,
-            "requires": (RpmRequire("rpmlib(CompressedFileNames)", "<=", "3.0.4-1"),
-                         RpmRequire("rpmlib(PayloadFilesHavePrefix)", "<=", "4.0-1"))}
+    base: dict[str, Any] = {"path": Path("x.rpm"), "name": "x", "epoch": 0, "version": "1", "release": "1.el7",
+                            "arch": "x86_64", "payload_compressor": "gzip", "payload_format": "cpio",
+                            "file_digest_algo": 8,
+                            "requires": (RpmRequire("rpmlib(CompressedFileNames)", "<=", "3.0.4-1"),
+                                         RpmRequire("rpmlib(PayloadFilesHavePrefix)", "<=", "4.0-1"))}
     return RpmHeader(**(base | kw))
 
 
@@ -94,7 +97,7 @@ def test_header_limits_at_and_one_over_the_table(dist: str, tags: int, data: int
     assert [f.split(":")[0] for f in got] == (["header-size"] if bad else []), got
 
 
-def _narrow(**limits: int) -> DistSupport:
+def _narrow(**limits: Any) -> DistSupport:
     return dataclasses.replace(SUPPORT[6], **limits)
 
 
@@ -144,7 +147,7 @@ def _repo(tmp: Path, *, xml: str = "gz", db: str = "bz2", checksum: str = "sha25
     """A repodata/ as createrepo_c writes it (files with real compression magic)."""
     rd = tmp / "repodata"
     rd.mkdir(parents=True)
-    packers = {"gz": gzip.compress, "bz2": bz2.compress, "none": lambda b: b}
+    packers: dict[str, Callable[[bytes], bytes]] = {"gz": gzip.compress, "bz2": bz2.compress, "none": lambda b: b}
     entries = []
     kinds = [(k, f"{k}.xml.{xml}", xml) for k in ("primary", "filelists", "other")]
     kinds += [(f"{k}_db", f"{k}.sqlite.{db}", db) for k in ("primary", "filelists", "other")]

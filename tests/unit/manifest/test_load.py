@@ -192,12 +192,13 @@ def test_a_new_repository_value_is_one_declaration(tmp_path: Path, monkeypatch: 
     path = _bad_manifest(tmp_path, 'src_repo_file = "pmrepo-demo-src.repo"',
                          'src_repo_file = "pmrepo-demo-src.repo"\nsrc_mirror = "https://src.example/"')
     rel = manifest.load(path)  # src_mirror is a known key now: read, not refused
-    assert [r.mirror for r in rel.repositories] == [  # main's default, debuginfo's derived from it, src's own
+    # main's default, debuginfo's derived from it, src's own (mirror: a field of _with_mirror's Repository only)
+    assert [r.mirror for r in rel.repositories] == [  # type: ignore[attr-defined]
         f"https://mirror.example/{rel.repo('main').repo_id}",
         f"https://mirror.example/{rel.repo('main').repo_id}-debuginfo", "https://src.example/"]
     assert manifest_repos.repo_keys() >= {"mirror", "debuginfo_mirror", "src_mirror"}
     dist = rel.dists["el7"]
-    other = dataclasses.replace(rel, repositories=tuple(dataclasses.replace(r, mirror="https://x/")
+    other = dataclasses.replace(rel, repositories=tuple(dataclasses.replace(r, mirror="https://x/")  # type: ignore[call-arg]
                                                         for r in rel.repositories))
     assert assemble._digest(assemble.package_shape(other, dist)) != assemble._digest(assemble.package_shape(rel, dist))
     path.write_text(path.read_text().replace('src_mirror = "https://src.example/"', 'src_mirror = "not a url"'))

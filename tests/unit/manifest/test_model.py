@@ -411,4 +411,5 @@ def test_the_regex_fix_hint_is_an_example_that_works(tmp_path: Path) -> None:
     example = re.search(r"regex = '([^']+)'", str(err.value).split("fix:", 1)[1])
     assert example, str(err.value)
     pattern = re.compile(example.group(1))
-    assert pattern.groups == 1 and pattern.search("name-1.2.3.tar.gz").group(1) == "1.2.3"
+    found = pattern.search("name-1.2.3.tar.gz")
+    assert pattern.groups == 1 and found and found.group(1) == "1.2.3"

@@ -90,7 +90,9 @@ def test_unsigned_to_signed_changes_every_repo_file() -> None:
     """Moving from an unsigned to a signed release: the kept, edited files still say gpgcheck=0."""
     from pmrepo.notes.repofiles import changed_repo_files
     rel = manifest.load(DEMO)
-    prev = manifest.load(rel.follows_path())
+    follows = rel.follows_path()
+    assert follows is not None
+    prev = manifest.load(follows)
     changes = changed_repo_files(rel, prev, rel.dists["el7"], signed=True, previous_signed=False)
     assert [c.path for c in changes] == [f"/etc/yum.repos.d/{r.repo_file}" for r in rel.repositories]
     assert all(c.removed == ("gpgcheck=0",) and c.added[:2] == ("gpgcheck=1", "repo_gpgcheck=1")

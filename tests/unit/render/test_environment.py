@@ -96,7 +96,7 @@ def test_a_repo_value_is_read_back_by_an_ini_parser(value: str) -> None:
 
 # -- XML: text and attribute values parse back to the value ------------------------------------
 
-XML_CHARS = st.characters(codec="utf-8", exclude_categories=("Cs",)).filter(
+XML_CHARS = st.characters(codec="utf-8", exclude_categories=["Cs"]).filter(
     lambda c: c in "\t\n\r" or (0x20 <= ord(c) <= 0xD7FF) or (0xE000 <= ord(c) <= 0xFFFD) or ord(c) >= 0x10000)
 
 

@@ -77,7 +77,7 @@ def test_each_release_and_dist_renders_its_specs_in_one_batch(demo: Path, monkey
     batches: list[int] = []
     each = render_limits.each
 
-    def counted(jobs):  # type: ignore[no-untyped-def]
+    def counted(jobs):
         todo = list(jobs)
         batches.append(len(todo))
         return each(todo)

@@ -92,7 +92,7 @@ def test_with_the_host_history_a_fresh_work_directory_reaches_the_optimum(tmp_pa
     first = run(tmp_path, BENCH, SECONDS, 2, cache, store="w1")
     assert all(r.status == "built" for r in first.values())
     recorded = TimingHistory(cache / "timings.json").load()
-    assert recorded[("core", "1", "el7", "replay")].seconds == (pytest.approx(8.03),)
+    assert recorded[("core", "1", "el7", "replay")].seconds == pytest.approx((8.03,))
     second = run(tmp_path, BENCH, SECONDS, 2, cache, store="w2")
     assert makespan(second) == pytest.approx(OPTIMUM)
     assert second["a1"].started == second["a2"].started == pytest.approx(8.03)
