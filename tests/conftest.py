@@ -108,7 +108,8 @@ def demo_cli_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
     work, out = base / "w" / "work", base / "r" / "repo"
     env = dict(os.environ, CI="true")
     t0 = time.monotonic()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "demo", "--workdir", str(work), "--outdir", str(out)],
+    proc = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "demo", "--workdir", str(work), "--outdir",
+                             str(out)],
                             cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, bufsize=1)
     assert proc.stdout is not None

@@ -69,11 +69,13 @@ def mode_bits(mode: str) -> int:
     if len(mode) != 10:
         raise ValueError(f"not an ls-style mode: {mode!r}")
     bits = 0
-    table = [(1, stat.S_IRUSR), (2, stat.S_IWUSR), (4, stat.S_IRGRP), (5, stat.S_IWGRP), (7, stat.S_IROTH), (8, stat.S_IWOTH)]
+    table = [(1, stat.S_IRUSR), (2, stat.S_IWUSR), (4, stat.S_IRGRP), (5, stat.S_IWGRP), (7, stat.S_IROTH),
+             (8, stat.S_IWOTH)]
     for i, b in table:
         if mode[i] != "-":
             bits |= b
-    for i, x, special in ((3, stat.S_IXUSR, stat.S_ISUID), (6, stat.S_IXGRP, stat.S_ISGID), (9, stat.S_IXOTH, stat.S_ISVTX)):
+    for i, x, special in ((3, stat.S_IXUSR, stat.S_ISUID), (6, stat.S_IXGRP, stat.S_ISGID),
+                          (9, stat.S_IXOTH, stat.S_ISVTX)):
         c = mode[i]
         if c in "xst":
             bits |= x
@@ -88,7 +90,8 @@ SECTION_RE = re.compile(
     r"transfiletriggerin|transfiletriggerun|transfiletriggerpostun|verifyscript|sepolicy|generate_buildrequires|conf)"
     r"(\s|$)")
 REPLACED = {"prep", "build", "install", "check"}
-DIRECTIVE_RE = re.compile(r"^\s*%(if|ifarch|ifnarch|ifos|ifnos|elif|elifarch|elifos|else|endif|global|define|undefine)\b")
+DIRECTIVE_RE = re.compile(r"^\s*%(if|ifarch|ifnarch|ifos|ifnos|elif|elifarch|elifos|else|endif"
+                          r"|global|define|undefine)\b")
 
 REPLAY = """\
 %prep

@@ -66,7 +66,8 @@ def selected(opts: Any) -> dict[str, Any]:
     out["macros"] = dict(opts["macros"])
     out["environment"] = {k: v for k, v in opts["environment"].items() if k != "HOME"}
     out["config_paths"] = sorted(opts["config_paths"])
-    out["plugins_enabled"] = {p: bool(opts["plugin_conf"].get(f"{p}_enable")) for p in ("root_cache", "yum_cache", "ccache")}
+    out["plugins_enabled"] = {p: bool(opts["plugin_conf"].get(f"{p}_enable")) for p in ("root_cache", "yum_cache",
+                                                                                        "ccache")}
     if "legal_host_arches" in out:
         out["legal_host_arches"] = list(out["legal_host_arches"])
     return out
@@ -161,7 +162,7 @@ def root_cache(q: dict[str, Any]) -> dict[str, Any]:
         return {"exit": code, "message": message}
     shift = float(q.get("time_shift", 0))
     real_time = time.time
-    time.time = lambda: real_time() + shift  # type: ignore[assignment]
+    time.time = lambda: real_time() + shift
     answers: dict[str, Any] = {"exit": 0}
     boot_opts = opts.copy()
     boot_opts["plugin_conf"] = copy.deepcopy(opts["plugin_conf"])
@@ -190,7 +191,7 @@ def root_cache(q: dict[str, Any]) -> dict[str, Any]:
         answers[kind] = {"enabled": True, "cache_file": plugin.rootCacheFile, "existed": existed,
                          "deleted": existed and not os.path.exists(plugin.rootCacheFile),
                          "unpacked": bool(br.chrootWasCached), "log": logs.getvalue()}
-    time.time = real_time  # type: ignore[assignment]
+    time.time = real_time
     return answers
 
 
@@ -198,7 +199,7 @@ def uid(q: dict[str, Any]) -> dict[str, Any]:
     """Buildroot.create_resultdir (mock's own method, on a stand-in for the rest of the buildroot)."""
     import grp
 
-    from mockbuild import buildroot  # type: ignore[import-not-found]
+    from mockbuild import buildroot
     from mockbuild import uid as mock_uid
 
     real_getgrnam = grp.getgrnam

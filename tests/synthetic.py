@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any
 
 import pytest
 
@@ -109,7 +110,8 @@ unsigned long {cname(name)}_w{index}_{k}(unsigned long x)
 
 def make_release(dest: Path, dag: Mapping[str, list[str]], *, work: Mapping[str, int] | int = 0,
                  sleep: Mapping[str, float | str] | None = None, fail: frozenset[str] = frozenset(),
-                 dists: tuple[str, ...] = ("el7",), version: str = "1.0", extra_br: Mapping[str, list[str]] | None = None,
+                 dists: tuple[str, ...] = ("el7",), version: str = "1.0",
+                 extra_br: Mapping[str, list[str]] | None = None,
                  macros: Mapping[str, str] | None = None, requires: Mapping[str, list[str]] | None = None) -> Path:
     """Write a release manifest, specs and sources under ``dest``; return the manifest path."""
     sleep = sleep or {}
@@ -124,7 +126,8 @@ def make_release(dest: Path, dag: Mapping[str, list[str]], *, work: Mapping[str,
         calls = " + ".join([f"{cname(d)}_value()" for d in deps] or ["0"])
         (src / f"{c}.h").write_text(f"unsigned long {c}_value(void);\n")
         (src / f"{c}.c").write_text(f"{includes}#include <stdlib.h>\n#include \"{c}.h\"\n"
-                                    f"unsigned long {c}_value(void) {{ return (getenv(\"{c.upper()}_OFF\") ? 0 : 1) + {calls}; }}\n")
+                                    f"unsigned long {c}_value(void) "
+                                    f"{{ return (getenv(\"{c.upper()}_OFF\") ? 0 : 1) + {calls}; }}\n")
         n = work if isinstance(work, int) else work.get(name, 0)
         for i in range(n):
             (src / f"work{i}.c").write_text(_work_file(name, i, 120))
@@ -165,13 +168,13 @@ metapackage = "synth-all"
 group_id = "synth-all"
 spec_dir = "specs"
 rpmlint_filters = {{ "library-without-ldconfig-post(in|un) " = "synthetic releases install into bare roots without glibc: no ldconfig scriptlets" }}
-{dist_tables}{''.join(comps)}"""
+{dist_tables}{''.join(comps)}"""  # noqa: E501 (a TOML inline table is one line)
     path = dest / "release.toml"
     path.write_text(manifest)
     return path
 
 
-def small_manifest(name: str, components: Sequence[Mapping[str, object]]) -> str:
+def small_manifest(name: str, components: Sequence[Mapping[str, Any]]) -> str:
     """A one-dist (el7) release manifest named ``name`` with its specs in ``specs/``;
     each component: name, version, packages and optionally a source ``path``."""
     out = [f"[release]\nname = {json.dumps(name)}\nversion = \"1\"\nrelease = \"1\"\ndate = 2026-01-01\n"

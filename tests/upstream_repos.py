@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import ClassVar
 
 from pmrepo.run import run
 
@@ -32,11 +33,12 @@ def git_repo(path: Path, tags: Sequence[str], annotated: Sequence[str] = ()) -> 
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    pages: Mapping[str, bytes] = {}
-    delays: Mapping[str, float] = {}
-    hits: list[str] = []
+    # each server's own, set on a subclass (http_server)
+    pages: ClassVar[Mapping[str, bytes]] = {}
+    delays: ClassVar[Mapping[str, float]] = {}
+    hits: ClassVar[list[str]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         self.hits.append(self.path)
         time.sleep(self.delays.get(self.path, 0.0))
         body = self.pages.get(self.path)

@@ -12,13 +12,14 @@ Hostile modes (issue 25): ``slow_headers`` — PROPFIND sends its status line, t
 ``<D:response>`` elements; ``endless_get`` — a GET of a file under a staging directory
 answers 200 and keeps sending bytes; ``slow_get_again`` — a GET of a file under a staging directory
 that was served once already (publish's own check read it, the verification pass reads it again)
-sends its status line and then one byte of a header per ``trickle`` seconds. ``trickle`` (seconds) is the pause between two writes
-(0: as fast as the socket takes them). Each such answer stops by itself after
+sends its status line and then one byte of a header per ``trickle`` seconds. ``trickle`` (seconds) is
+the pause between two writes (0: as fast as the socket takes them). Each such answer stops by itself after
 ``endless_seconds`` or ``endless_bytes``, or when the client goes away.
 """
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import shutil
 import socket
@@ -53,7 +54,7 @@ class DavState:
 
 class DavHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "DavServer"
+    server: DavServer
 
     def log_message(self, format: str, *args: object) -> None:  # quiet
         pass
@@ -70,7 +71,8 @@ class DavHandler(BaseHTTPRequestHandler):
             return None
         return self.state.root.joinpath(*parts)
 
-    def _reply(self, code: int, body: bytes = b"", ctype: str = "text/plain", headers: dict[str, str] | None = None) -> None:
+    def _reply(self, code: int, body: bytes = b"", ctype: str = "text/plain",
+               headers: dict[str, str] | None = None) -> None:
         with self.state.lock:
             self.state.log.append((self.command, self.path, code))
         self.send_response(code)
@@ -134,7 +136,7 @@ class DavHandler(BaseHTTPRequestHandler):
             pass
 
     # methods
-    def do_GET(self) -> None:
+    def do_GET(self) -> None:  # http.server's name
         if not self._authorized():
             return
         if self.state.endless_get and self.command == "GET" and "/.staging-" in self.path:
@@ -172,10 +174,8 @@ class DavHandler(BaseHTTPRequestHandler):
             with self.state.lock:
                 self.state.log.append(("PUT", self.path, -1))
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         data = self.rfile.read(n)
         if data and any(self.path.endswith(c) for c in self.state.corrupt):
@@ -273,7 +273,7 @@ class DavServer(ThreadingHTTPServer):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/"
 
-    def __enter__(self) -> "DavServer":
+    def __enter__(self) -> DavServer:
         self.thread.start()
         return self
 

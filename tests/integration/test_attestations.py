@@ -61,12 +61,13 @@ def test_sbom_is_valid_spdx_and_lists_every_shipped_file(demo_build: DemoBuild, 
     for rpm in demo_build.repo_rpms(dist):
         root = payload(rpm, tmp_path / rpm.name)
         shipped.update({p.name: p for p in root.rglob("rpm/*.rpm")})
-        inner = [p for p in root.rglob("*.spdx.json")]  # the copy inside, at the repository's root
+        inner = list(root.rglob("*.spdx.json"))  # the copy inside, at the repository's root
         assert [p.relative_to(root).parent.parent.name for p in inner] == ["pmrepo-demo"] and inner[0].name == path.name
         inside = json.loads(inner[0].read_text())
         assert [p["packageFileName"] for p in inside["packages"]] == [p["packageFileName"] for p in data["packages"]]
         assert "checksums" not in inside["packages"][0]  # it is part of the repository package's payload
-    listed = {n: p["checksums"][0]["checksumValue"] for n, p in by_file.items() if p["SPDXID"].startswith("SPDXRef-RPM-")}
+    listed = {n: p["checksums"][0]["checksumValue"] for n, p in by_file.items()
+              if p["SPDXID"].startswith("SPDXRef-RPM-")}
     assert listed == {n: sha256(p) for n, p in shipped.items()} and len(listed) >= 16
     for name, p in sorted(shipped.items()):  # what rpm itself says of each
         nm, vr, arch, lic = run(["rpm", "-qp", "--nosignature", "--qf",
@@ -80,7 +81,8 @@ def test_sbom_is_valid_spdx_and_lists_every_shipped_file(demo_build: DemoBuild, 
     ids = {p["packageFileName"]: p["SPDXID"] for p in data["packages"]}
     for name, p in shipped.items():
         if name.endswith(".src.rpm"):  # each SRPM holds exactly the sources the SBOM lists, with their sha256
-            held = dict(ln.split() for ln in run(["rpm", "-qp", "--nosignature", "--qf", "[%{FILENAMES} %{FILEDIGESTS}\n]",
+            held = dict(ln.split() for ln in run(["rpm", "-qp", "--nosignature", "--qf",
+                                                  "[%{FILENAMES} %{FILEDIGESTS}\n]",
                                                    str(p)]).output.splitlines())
             sources = {b for a, kind, b in rels if a == ids[name] and kind == "CONTAINS"}
             assert {by_id["packageFileName"]: by_id["checksums"][0]["checksumValue"]
@@ -94,7 +96,7 @@ def test_the_repo_package_installs_the_sbom_in_each_repository(demo_build: DemoB
     name = sbom_of(demo_build, "el7").name
     for rpm, prefix in zip(demo_build.repo_rpms("el7"), ("demo", "demo-debuginfo", "demo-src"), strict=True):
         assert f"/opt/pmrepo-demo/{prefix}/{name}" in run(["rpm", "-qpl", str(rpm)]).output.split()
-    assert not list(demo_build.outputs["el7"].glob("*.provenance.json"))[0].name in run(
+    assert next(iter(demo_build.outputs["el7"].glob("*.provenance.json"))).name not in run(
         ["rpm", "-qpl", str(demo_build.repo_rpm("el7"))]).output  # run times and hosts stay out of the packages
 
 
@@ -105,13 +107,16 @@ def test_provenance_subjects_are_exactly_the_dist_files(demo_build: DemoBuild, d
     stmt = json.loads(path.read_text())  # unsigned: the bare statement
     Statement.copy_from_pb(json_format.ParseDict(stmt, statement_pb2.Statement())).validate()
     json_format.ParseDict(stmt["predicate"], provenance_pb2.Provenance())  # a SLSA provenance v1 predicate
-    assert (stmt["_type"], stmt["predicateType"]) == ("https://in-toto.io/Statement/v1", "https://slsa.dev/provenance/v1")
+    assert (stmt["_type"], stmt["predicateType"]) == ("https://in-toto.io/Statement/v1",
+                                                      "https://slsa.dev/provenance/v1")
     files = {f"{dist}/{p.relative_to(out).as_posix()}": sha256(p) for p in out.rglob("*") if p.is_file() and p != path}
     assert {s["name"]: s["digest"]["sha256"] for s in stmt["subject"]} == files
-    assert {f"{dist}/{r.name}" for r in demo_build.repo_rpms(dist)} | {f"{dist}/build.json", f"{dist}/{sbom_of(demo_build, dist).name}"} <= set(files)
+    assert {f"{dist}/{r.name}" for r in demo_build.repo_rpms(dist)} | {
+        f"{dist}/build.json", f"{dist}/{sbom_of(demo_build, dist).name}"} <= set(files)
     build = stmt["predicate"]["buildDefinition"]
     assert build["externalParameters"]["manifest"] == {"path": str(DEMO), "digest": {"sha256": sha256(DEMO)}}
-    assert build["externalParameters"]["options"]["backend"] == "rpmbuild" and build["internalParameters"]["signed"] is False
+    assert build["externalParameters"]["options"]["backend"] == "rpmbuild"
+    assert build["internalParameters"]["signed"] is False
     assert "not recorded" in build["internalParameters"]["buildRoots"]  # rpmbuild: the host's packages are not listed
     # rpmbuild builds against the host: no repository listed (the checks' base_repos are no build input)
     assert build["internalParameters"]["buildRootRepositories"].startswith("none: the rpmbuild backend builds")
@@ -152,5 +157,6 @@ def test_verify_unsigned_release_says_what_it_could_not_check(demo_build: DemoBu
     assert res.returncode != 0
     fails = [ln for ln in res.stdout.splitlines() if ln.startswith("FAIL")]
     assert f"FAIL el7/{doc.name}: sums: sha256 differs from SHA256SUMS" in fails
-    assert f"FAIL el7/{doc.name}: provenance: sha256 differs from its subject in el7/{doc.name.replace('.spdx.json', '.provenance.json')}" in fails
+    subject_of = doc.name.replace(".spdx.json", ".provenance.json")
+    assert f"FAIL el7/{doc.name}: provenance: sha256 differs from its subject in el7/{subject_of}" in fails
     assert res.stderr.strip().endswith("download the release again from its publisher")

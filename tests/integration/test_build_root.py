@@ -71,7 +71,7 @@ CONFIGURE = f"""\
 #!/bin/sh
 printf 'checking for /usr/include/{SUB}/x.h... '
 if test -f /usr/include/{SUB}/x.h; then echo yes; else echo no; echo "configure: error: /usr/include/{SUB}/x.h not found" >&2; exit 1; fi
-"""
+"""  # noqa: E501 (the script as configure prints it: one line of shell)
 MAKEFILE = f"""\
 user: user.c
 \t$(CC) -O2 -I/usr/include/{SUB} -o $@ user.c

@@ -107,8 +107,8 @@ def test_publish_refuses_an_unshippable_build_record(tmp_path: Path) -> None:
     refuse_unshippable(tmp_path)  # shippable: nothing to refuse
     (tmp_path / "el7").mkdir()
     _record("el7", shippable=False, not_shippable="because").write(tmp_path / "el7" / "build.json")
-    with pytest.raises(PublishError, match="el7/build.json: not shippable \\(because\\)"):
+    with pytest.raises(PublishError, match=r"el7/build\.json: not shippable \(because\)"):
         refuse_unshippable(tmp_path)
     (tmp_path / "el7" / "build.json").write_text(json.dumps({"shippable": False}))  # no record pmrepo wrote
-    with pytest.raises(PublishError, match="el7/build.json: unreadable build record"):
+    with pytest.raises(PublishError, match=r"el7/build\.json: unreadable build record"):
         refuse_unshippable(tmp_path)

@@ -91,9 +91,11 @@ def test_add_excludes_edits_base_and_updates_only() -> None:
 
 def test_expected_packages_per_dist(demo: manifest.Release) -> None:
     el7, el6 = demo.dists["el7"], demo.dists["el6"]
-    assert [demo.metapackage, *demo.required_mains(el7)] == ["demo-all", "libdemo", "demod", "demo-plugin", "demo-tools",
+    assert [demo.metapackage, *demo.required_mains(el7)] == ["demo-all", "libdemo", "demod", "demo-plugin",
+                                                             "demo-tools",
                                             "demo-units"]
-    assert [demo.metapackage, *demo.required_mains(el6)] == ["demo-all", "libdemo", "demod", "demo-plugin", "demo-tools"]
+    assert [demo.metapackage, *demo.required_mains(el6)] == ["demo-all", "libdemo", "demod", "demo-plugin",
+                                                             "demo-tools"]
     ours = demo.shipped(el7)
     assert ours["libdemo-devel"] == "1.2-1.el7" and ours["demo-all"] == "1.0-1.el7"
     assert "demo-extras" in ours and "demo-units" not in demo.shipped(el6)
@@ -112,7 +114,8 @@ def test_no_engine_is_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_gate_without_engine(demo: manifest.Release, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No engine: the gate fails with the reason, or (require_engine=False) passes with a warning."""
     dist = demo.dists["el7"]
-    ctx = CheckContext(release=demo, dist=dist, report_dir=tmp_path, rpms=(tmp_path / "demo-repo-1.0-1.el7.x86_64.rpm",))
+    ctx = CheckContext(release=demo, dist=dist, report_dir=tmp_path,
+                       rpms=(tmp_path / "demo-repo-1.0-1.el7.x86_64.rpm",))
     monkeypatch.setenv("PATH", str(tmp_path))
     strict = ContainerInstall().run(ctx)
     assert not strict.passed and "no working container engine" in strict.error_message()
@@ -181,7 +184,8 @@ def test_install_and_uninstall_el7(container_build: DemoBuild, engine: Engine, t
     names = [s.name for s in rep.steps]
     assert names == ["start container", "exclude in CentOS-Base.repo", "rpm -ivh demo-repo-1.0-1.el7.x86_64.rpm "
                      "demo-repo-debuginfo-1.0-1.el7.x86_64.rpm demo-repo-src-1.0-1.el7.x86_64.rpm",
-                     "dnf sees the repositories", "dnf install demo-all", "packages at manifest versions", "nothing unexpected", "rpm -V",
+                     "dnf sees the repositories", "dnf install demo-all", "packages at manifest versions",
+                     "nothing unexpected", "rpm -V",
                      "smoke demod: demod --version", "smoke demo-tools: democtl --version", "dnf erase stack",
                      "rpm -e demo-repo demo-repo-debuginfo demo-repo-src", "nothing left"]
     assert all(s.status == PASS for s in rep.steps), rep.table()
@@ -191,10 +195,12 @@ def test_install_and_uninstall_el7(container_build: DemoBuild, engine: Engine, t
     assert rep.installed == EXPECTED["el7"] and rep.extras == {}
     data = json.loads((outdir / "installed.json").read_text())
     assert data["dist"] == "el7" and data["packages"] == EXPECTED["el7"]
+    assert rep.junit is not None
     suite = ET.parse(rep.junit).getroot().find("testsuite")
     assert suite is not None and suite.get("tests") == str(len(names)) and suite.get("failures") == "0"
     assert "dnf install demo-all" in (tmp_path / "install-el7.table.txt").read_text()
-    assert rep.step("nothing left").detail == "no package of ours, nothing under /opt/pmrepo-demo, no .repo file of ours"
+    assert rep.step("nothing left").detail == ("no package of ours, nothing under /opt/pmrepo-demo, "
+                                                "no .repo file of ours")
     # three repositories, each with every package of its tree
     assert rep.step("dnf sees the repositories").detail == (
         "[pmrepo-demo] 9, [pmrepo-demo-debuginfo] 3, [pmrepo-demo-src] 6")
@@ -264,7 +270,8 @@ def test_killed_install_test_leaves_a_container_the_next_run_removes(
 
 
 @pytest.fixture(scope="module")
-def container_build(test_image: ImageInfo, previous_build: DemoBuild, tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
+def container_build(test_image: ImageInfo, previous_build: DemoBuild,
+                    tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
     """The demo release through the real pipeline, the container install test (and the
     upgrade test from the previous release's packages) as its check."""
     base = tmp_path_factory.mktemp("demo-container")
@@ -300,7 +307,7 @@ def test_upgrade_needs_the_previous_packages(demo: manifest.Release, tmp_path: P
     msg = str(exc.value)
     assert "\n" not in msg and f"{tmp_path}/demo-repo-0.9-1/el7/demo-repo-0.9-1.el7.x86_64.rpm" in msg
     assert "fix: build release-0.9.toml" in msg
-    with pytest.raises(GateError, match="release.follows is not set"):
+    with pytest.raises(GateError, match=r"release\.follows is not set"):
         previous_repo_packages(replace(demo, follows=None), demo.dists["el7"], tmp_path)
 
 
@@ -317,7 +324,8 @@ def test_mismatched_manifest_fails_for_the_stated_reasons(container_build: DemoB
         elif c.name == "demod":
             c = replace(c, smoke="demod --version && exit 3")
         elif c.name == "demo-tools":
-            c = replace(c, smoke=f"mkdir -p {rel.repo('main').prefix}/state && touch {rel.repo('main').prefix}/state/stray")
+            prefix = rel.repo("main").prefix
+            c = replace(c, smoke=f"mkdir -p {prefix}/state && touch {prefix}/state/stray")
         elif c.name == "demo-units":
             continue
         comps.append(c)
@@ -338,6 +346,7 @@ def test_mismatched_manifest_fails_for_the_stated_reasons(container_build: DemoB
     assert rep.step("dnf erase stack").status == PASS  # the uninstall still ran
     assert not (outdir / "installed.json").exists()
     assert "install test failed at 'packages at manifest versions'" in rep.summary()
+    assert rep.junit is not None
     junit = ET.parse(rep.junit).getroot().find("testsuite")
     assert junit is not None and junit.get("failures") == "4"
 
@@ -397,7 +406,8 @@ def test_upgrade_from_the_previous_release(container_build: DemoBuild, previous_
     rep = upgrade_test(old, new, new.dists[dist], olds, news, report_dir=tmp_path,
                        settings=ContainerSettings(image=test_image.ref), engine=engine)
     assert rep.ok, rep.table()
-    assert [s.name for s in rep.steps] == [n.format(old=_names(olds), new=_names(news), edited="pmrepo-demo-debuginfo.repo")
+    assert [s.name for s in rep.steps] == [n.format(old=_names(olds), new=_names(news),
+                                                    edited="pmrepo-demo-debuginfo.repo")
                                            for n in UPGRADE_STEPS], rep.table()
     assert all(s.status == PASS for s in rep.steps), rep.table()
     assert rep.installed == EXPECTED[dist]
@@ -424,8 +434,8 @@ def test_upgrade_from_the_predecessor_tools_layout(container_build: DemoBuild, p
                        settings=ContainerSettings(image=test_image.ref), engine=engine)
     assert rep.ok, rep.table()
     # name= changed (the section id then, the manifest's repo_name now): the edit stays, the new file is .rpmnew
-    assert rep.step(".repo files").detail == ("pmrepo-demo.repo kept (edited) + .rpmnew, pmrepo-demo-debuginfo.repo new, "
-                                              "pmrepo-demo-src.repo new")
+    assert rep.step(".repo files").detail == ("pmrepo-demo.repo kept (edited) + .rpmnew, "
+                                              "pmrepo-demo-debuginfo.repo new, pmrepo-demo-src.repo new")
     assert rep.installed == EXPECTED["el7"]
 
 
@@ -435,10 +445,12 @@ BROKEN = {
                                                  if "yum.repos.d/pmrepo-demo-debuginfo.repo" not in ln) + "\n",
                           {"rpm -Uvh": "installed, but /etc/yum.repos.d/pmrepo-demo-debuginfo.repo has no "
                                        "[pmrepo-demo-debuginfo] section",
-                           ".repo files": "demo-repo-debuginfo does not carry /etc/yum.repos.d/pmrepo-demo-debuginfo.repo",
+                           ".repo files": "demo-repo-debuginfo does not carry "
+                                          "/etc/yum.repos.d/pmrepo-demo-debuginfo.repo",
                            "dnf sees the repositories": "[pmrepo-demo-debuginfo] not listed"}),
     # the .repo file without %config(noreplace): the operator's edit is overwritten
-    "not noreplace": (lambda text: text.replace("%config(noreplace) %{_sysconfdir}/yum.repos.d/pmrepo-demo-debuginfo.repo",
+    "not noreplace": (lambda text: text.replace("%config(noreplace) "
+                                                "%{_sysconfdir}/yum.repos.d/pmrepo-demo-debuginfo.repo",
                                                 "%{_sysconfdir}/yum.repos.d/pmrepo-demo-debuginfo.repo"),
                       {".repo files": "/etc/yum.repos.d/pmrepo-demo-debuginfo.repo: the local edit was not kept"}),
 }

@@ -39,7 +39,8 @@ def test_three_repo_packages_and_nothing_else(demo_build: DemoBuild, dist: str) 
     rpms = sorted(p.name for p in out.glob("*.rpm"))
     assert rpms == sorted([f"demo-repo-1.0-1.{dist}.x86_64.rpm", f"demo-repo-debuginfo-1.0-1.{dist}.x86_64.rpm",
                            f"demo-repo-src-1.0-1.{dist}.x86_64.rpm"])
-    assert [p.name for p in demo_build.outdir.iterdir() if p.name.startswith(".")] == [".pmrepo.lock"], "staging left behind"
+    hidden = [p.name for p in demo_build.outdir.iterdir() if p.name.startswith(".")]
+    assert hidden == [".pmrepo.lock"], "staging left behind"
 
 
 @pytest.mark.parametrize("dist", DISTS)
@@ -88,7 +89,8 @@ def test_three_repositories_laid_out_as_the_predecessor(demo_build: DemoBuild, d
         assert by_name[f"/etc/yum.repos.d/{repo_files[suffix]}"][1] == "cn"  # %config(noreplace)
         assert by_name["/opt/pmrepo-demo"][2].startswith("d")  # owns the shared parent
         assert by_name[f"/opt/pmrepo-demo/{root}"][2].startswith("d")
-        others = [n for n in by_name if n.startswith("/opt/") and n not in ("/opt/pmrepo-demo", f"/opt/pmrepo-demo/{root}")]
+        others = [n for n in by_name if n.startswith("/opt/") and n not in ("/opt/pmrepo-demo",
+                                                                            f"/opt/pmrepo-demo/{root}")]
         assert others and all(n.startswith(f"/opt/pmrepo-demo/{root}/") for n in others), suffix
         assert {r[3] for r in rows} == {"root:root"}
         assert all(r[2] == "-rw-r--r--" for r in rows if r[0].endswith(".rpm")), suffix
@@ -99,7 +101,8 @@ def test_three_repositories_laid_out_as_the_predecessor(demo_build: DemoBuild, d
 @pytest.mark.parametrize("dist", DISTS)
 def test_repo_file_contents(demo_build: DemoBuild, dist: str, tmp_path: Path) -> None:
     for suffix, section, name, root in (("", "pmrepo-demo", "pmrepo demo repository", "demo"),
-                                        ("-debuginfo", "pmrepo-demo-debuginfo", "pmrepo-demo-debuginfo", "demo-debuginfo"),
+                                        ("-debuginfo", "pmrepo-demo-debuginfo", "pmrepo-demo-debuginfo",
+                                         "demo-debuginfo"),
                                         ("-src", "pmrepo-demo-src", "pmrepo-demo-src", "demo-src")):
         text = (demo_build.workdir / demo_build.release.release_id / dist / "specs" / f"{section}.repo").read_text()
         cp = configparser.ConfigParser()
@@ -149,7 +152,8 @@ def test_group_in_metadata(demo_build: DemoBuild, dist: str) -> None:
     reqs = {(p.text, p.get("type")) for p in group.iter("packagereq")}
     mandatory = {n for n, t in reqs if t == "mandatory"}
     optional = {n for n, t in reqs if t == "optional"}
-    assert mandatory == {"demo-all", "libdemo", "demod", "demo-plugin", "demo-tools"} | ({"demo-units"} if dist == "el7" else set())
+    units = {"demo-units"} if dist == "el7" else set()
+    assert mandatory == {"demo-all", "libdemo", "demod", "demo-plugin", "demo-tools"} | units
     assert optional == {"libdemo-devel", "demod-devel", "demo-extras"}
 
 
@@ -218,7 +222,8 @@ def test_install_check_catches_a_version_mismatch(demo_build: DemoBuild, tmp_pat
 def test_install_check_catches_a_missing_repository(demo_build: DemoBuild, tmp_path: Path) -> None:
     """Without the -src package's repository in place (its tree gone), the check fails naming it."""
     rpms = demo_build.repo_rpms("el7")
-    with pytest.raises(InstallCheckError, match=r"demo-repo-src: did not install /etc/yum.repos.d/pmrepo-demo-src.repo"):
+    with pytest.raises(InstallCheckError,
+                       match=r"demo-repo-src: did not install /etc/yum.repos.d/pmrepo-demo-src.repo"):
         installcheck.check(demo_build.release, demo_build.release.dists["el7"], rpms[:2], tmp_path / "ic.log")
 
 

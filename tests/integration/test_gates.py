@@ -154,8 +154,15 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
                  nochangelog, repopkg, base_repo, good_repo)
 
 
+def reports(ctx: CheckContext) -> Path:
+    """The context's report directory (ctx_for always sets one)."""
+    assert ctx.report_dir is not None
+    return ctx.report_dir
+
+
 def ctx_for(built: Built, dist: Dist, name: str, **kw: object) -> CheckContext:
-    return CheckContext(release=None, dist=dist, report_dir=built.tmp / "reports" / name, **kw)  # type: ignore[arg-type]
+    return CheckContext(release=None, dist=dist, report_dir=built.tmp / "reports" / name,
+                        **kw)  # type: ignore[arg-type]
 
 
 def assert_names(message: str, *parts: str) -> None:
@@ -363,7 +370,7 @@ class TestRpmlint:
         ids = {f.check for f in report.findings}
         # legacy license names and dist-less changelog entries are accepted by the config
         assert not ids & {"invalid-license", "incoherent-version-in-changelog", "no-signature", "no-packager-tag"}
-        per_pkg = ctx.report_dir / "rpmlint-el7"
+        per_pkg = reports(ctx) / "rpmlint-el7"
         assert {p.name for p in per_pkg.glob("*.txt")} == {f"{built.good.name}.txt", f"{built.good_srpm.name}.txt",
                                                            "tgood.spec.txt"}
         assert ": ok" in (per_pkg / f"{built.good.name}.txt").read_text().splitlines()[0]
@@ -374,13 +381,14 @@ class TestRpmlint:
         assert "no-changelogname-tag" in {f.check for f in report.errors}, report.text()
         assert_names(report.error_message(), built.nochangelog.name, "no-changelogname-tag", "rpmlint gate",
                      "for el6")
-        per_pkg = (ctx.report_dir / "rpmlint-el6" / f"{built.nochangelog.name}.txt").read_text()
+        per_pkg = (reports(ctx) / "rpmlint-el6" / f"{built.nochangelog.name}.txt").read_text()
         assert "FAIL" in per_pkg and "E: no-changelogname-tag" in per_pkg
         # the report describes rpmlint's own ids in rpmlint's words (`rpmlint -e`), in the text and the JSON
         said = report.describe("rpmlint.no-changelogname-tag")
         assert "changelog" in said.lower() and "rpmlint -e" not in said, said
-        written = report.write(ctx.report_dir / "rpmlint-el6.txt")
-        described = {f["id"]: f["description"] for f in json.loads(written.with_suffix(".json").read_text())["findings"]}
+        written = report.write(reports(ctx) / "rpmlint-el6.txt")
+        findings = json.loads(written.with_suffix(".json").read_text())["findings"]
+        described = {f["id"]: f["description"] for f in findings}
         assert described["rpmlint.no-changelogname-tag"] == said
         assert f"  rpmlint.no-changelogname-tag: {said.splitlines()[0]}" in written.read_text()
 
@@ -390,7 +398,8 @@ class TestRpmlint:
         generated TOML beside the project config, both passed as one -c directory."""
         demo = load(DEMO)
         main = dataclasses.replace(demo.repo("main"), prefix="/opt/trepo-prefix/trepo")
-        release = dataclasses.replace(demo, name="trepo", parent_dir="/opt/trepo-prefix", arch=query_rpm(built.repopkg).arch,
+        release = dataclasses.replace(demo, name="trepo", parent_dir="/opt/trepo-prefix",
+                                      arch=query_rpm(built.repopkg).arch,
                                       repositories=(main, *demo.repositories[1:]))
         plain = RpmlintCheck().run(ctx_for(built, EL7, "rpmlint-repopkg", rpms=(built.repopkg,)))
         assert {"dir-or-file-in-opt", "no-binary"} <= {f.check for f in plain.errors}, plain.text()
@@ -407,10 +416,11 @@ def test_run_gates_writes_reports_and_raises_one_line(built: Built) -> None:
     repo = createrepo(built.tmp / "repo-run-gates", [built.good, built.zstd], group=True)
     ctx = ctx_for(built, EL6, "run-gates", rpms=(built.good, built.zstd), repos=(repo,), grouped=(repo,),
                   base_repos={"os": str(built.base_repo)})
-    gates = [g for g in default_checks(None, CheckOptions(install_check=False)) if g.id != "rpmlint"]  # rpmlint is covered above; keep runs few
+    # rpmlint is covered above; keep runs few
+    gates = [g for g in default_checks(None, CheckOptions(install_check=False)) if g.id != "rpmlint"]
     with pytest.raises(GateError) as exc:
         run_checks(gates, ctx).raise_for_failure()
     assert_names(str(exc.value), "compat gate failed for el6", built.zstd.name, "PayloadIsZstd",
                  "compat-el6.txt")
-    assert (ctx.report_dir / "compat-el6.txt").read_text().startswith("compat gate (el6): FAILED")
-    assert (ctx.report_dir / "closure-el6.txt").read_text().startswith("closure gate (el6): PASSED")
+    assert (reports(ctx) / "compat-el6.txt").read_text().startswith("compat gate (el6): FAILED")
+    assert (reports(ctx) / "closure-el6.txt").read_text().startswith("closure gate (el6): PASSED")

@@ -31,9 +31,9 @@ import sys
 import tarfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from synthetic import needs_rpmbuild

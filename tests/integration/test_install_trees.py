@@ -26,8 +26,8 @@ REL14 = ROOT / "releases" / "1.1.14-1.1.toml"
 DISTS = ("el6", "el7")
 
 needs_trees = pytest.mark.skipif(not TREES.is_dir(),
-                                 reason=f"recorded install trees not found at {TREES} (../shared/reference/install-trees "
-                                        "beside the checkout)")
+                                 reason=f"recorded install trees not found at {TREES} "
+                                        "(../shared/reference/install-trees beside the checkout)")
 
 REL = manifest.load(REL14)
 PAIRS = [(c.name, d) for d in DISTS for c in REL.components_for(d)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import io
+import itertools
 import json
 import os
 import shutil
@@ -85,7 +86,9 @@ def yum_conf(opts: dict[str, Any]) -> dict[str, dict[str, str]]:
 def primary_packages(repo: Path) -> set[str]:
     """Package names listed in a repository's primary metadata."""
     repomd = ET.parse(repo / "repodata" / "repomd.xml")
-    href = repomd.find("repo:data[@type='primary']/repo:location", NS).get("href")  # type: ignore[union-attr]
+    location = repomd.find("repo:data[@type='primary']/repo:location", NS)
+    href = location.get("href") if location is not None else None
+    assert href is not None, repo
     with gzip.open(repo / href) as fh:
         root = ET.parse(fh).getroot()
     return {p.findtext("c:name", namespaces=NS) or "" for p in root.findall("c:package", NS)}
@@ -162,7 +165,7 @@ def request_for(demo, component: str, dist: str, outdir: Path, deps: tuple[Path,
 #   el6 = epel-6-x86_64.cfg -> templates/epel-6.tpl -> templates/centos-6.tpl (commit 606bb74)
 #   el7 = centos+epel-7-x86_64.cfg -> templates/centos-7.tpl (commit e50bb84) + epel-7.tpl
 # Facts, copied by hand; pmrepo's template must agree with them (or the deviation is listed).
-MOCK_TEMPLATE = {
+MOCK_TEMPLATE: dict[str, dict[str, Any]] = {
     "el6": {
         "opts": {"dist": "el6", "releasever": "6", "package_manager": "yum", "isolation": "simple",
                  "chroot_setup_cmd": "install @buildsys-build",  # epel-6.tpl
@@ -255,7 +258,7 @@ def test_config_table_check_can_fail(demo, fake_mock) -> None:
     import pmrepo.builders.mock.config as mockmod
     rel = demo[0]
     broken = dict(mockmod.TEMPLATE_FACTS)
-    broken[6] = {**broken[6], "enabled": {**broken[6]["enabled"], "updates": True}}  # type: ignore[dict-item]
+    broken[6] = {**broken[6], "enabled": {**broken[6]["enabled"], "updates": True}}
     old = mockmod.TEMPLATE_FACTS
     mockmod.TEMPLATE_FACTS = broken
     try:
@@ -291,7 +294,7 @@ def test_config_overrides_of_template_values(demo, fake_mock) -> None:
     assert yum_conf(exec_config(MockBuilder().render_config(el6m)))["updates"]["enabled"] == "1"
     with pytest.raises(UsageError, match="no repository 'nosuch'"):
         MockBuilder(repo_enabled={"nosuch": True}).render_config(el6)
-    with pytest.raises(UsageError, match="bootstrap_image.el6"):
+    with pytest.raises(UsageError, match=r"bootstrap_image\.el6"):
         MockBuilder(bootstrap_images={"el6": "centos:{{ x }}"})
 
 
@@ -312,7 +315,8 @@ def test_mirror_overrides(demo, fake_mock, monkeypatch: pytest.MonkeyPatch) -> N
         "updates": "http://manifest.example/centos/7/updates/$basearch/",
         "sclo": "http://manifest.example/centos/7/sclo/$basearch/",
     })
-    b = MockBuilder(mirrors={"el6/extras": "http://option.example/el6-only/", "extras": "http://option.example/extras/"})
+    b = MockBuilder(mirrors={"el6/extras": "http://option.example/el6-only/",
+                             "extras": "http://option.example/extras/"})
     before = b.config_id(el7)
     monkeypatch.setenv("PMREPO_MIRROR_EPEL", "http://env.example/epel/$releasever/$basearch/")
     monkeypatch.setenv("PMREPO_MIRROR_UPDATES", "http://env.example/generic-updates/")
@@ -415,7 +419,7 @@ def test_three_deep_chain_sees_earlier_results(demo, fake_mock, tmp_path: Path) 
     sched = Scheduler(builder, Store(tmp_path / "store"), jobs=2, source_date_epoch=rel.epoch,
                       progress=Progress(len(specs), stream=io.StringIO()))
     results = sched.run({"el7": graph}, specs)
-    assert {k: r.status for k, r in results.items()} == {k: "built" for k in specs}, \
+    assert {k: r.status for k, r in results.items()} == dict.fromkeys(specs, "built"), \
         {k: r.error for k, r in results.items()}
 
     calls = {Path(c["argv"][c["argv"].index("--rebuild") + 1]).name.rsplit("-", 2)[0]: c
@@ -441,8 +445,10 @@ def test_three_deep_chain_sees_earlier_results(demo, fake_mock, tmp_path: Path) 
     # the repo was built in the job's output dir, which then became its store entry;
     # the metadata there lists exactly the earlier results
     assert demod_repo.name == "local-repo" and plugin_repo.name == "local-repo"
-    demod_repo = results[("demod", "el7")].entry / "local-repo"
-    plugin_repo = results[("demo-plugin", "el7")].entry / "local-repo"
+    demod_entry, plugin_entry = results[("demod", "el7")].entry, results[("demo-plugin", "el7")].entry
+    assert demod_entry is not None and plugin_entry is not None
+    demod_repo = demod_entry / "local-repo"
+    plugin_repo = plugin_entry / "local-repo"
     assert primary_packages(demod_repo) == {"libdemo", "libdemo-devel", "libdemo-debuginfo"}
     assert primary_packages(plugin_repo) == {"libdemo", "libdemo-devel", "libdemo-debuginfo",
                                              "demod", "demod-devel", "demod-debuginfo"}
@@ -455,12 +461,12 @@ def test_three_deep_chain_sees_earlier_results(demo, fake_mock, tmp_path: Path) 
     installed = {i["nvra"].rsplit("-", 2)[0]: i["repo"] for i in calls["demod"]["installed"]}
     assert set(installed) == {"libdemo-devel", "libdemo"}
     assert all(r.startswith("pmrepo-local-demod-") for r in installed.values())
-    installed = {i["nvra"].rsplit("-", 2)[0] for i in calls["demo-plugin"]["installed"]}
-    assert "demod-devel" in installed
-    root_log = (results[("demod", "el7")].entry / "root.log").read_text()
+    plugin_installed = {i["nvra"].rsplit("-", 2)[0] for i in calls["demo-plugin"]["installed"]}
+    assert "demod-devel" in plugin_installed
+    root_log = (demod_entry / "root.log").read_text()
     assert "Installing libdemo-devel-1.2-1.el7.x86_64 from pmrepo-local-demod-" in root_log
     # demod really linked the libdemo built earlier in this run
-    demod = results[("demod", "el7")].entry / "demod-1.0-3.el7.x86_64.rpm"
+    demod = demod_entry / "demod-1.0-3.el7.x86_64.rpm"
     assert "libdemo.so.1()(64bit)" in rpm_query(demod, "--requires")
     # concurrent jobs never shared a build root
     spans = [(c["start"], c["end"], c["argv"][c["argv"].index("--uniqueext") + 1]) for c in calls.values()]
@@ -507,7 +513,7 @@ def test_exit_code_mapping(demo, fake_mock, tools_srpm, tmp_path, monkeypatch, c
     with pytest.raises(cls) as exc:
         MockBuilder().build_binary(req, tools_srpm)
     err = exc.value
-    assert type(err) is cls and isinstance(err, BuildError)
+    assert type(err) is cls and isinstance(err, MockError)
     assert err.returncode == code
     assert err.log == req.outdir.resolve() / log
     assert err.tail.strip().splitlines()[-1] == f"FAKE-MOCK-FAILURE code={code}"
@@ -601,7 +607,7 @@ def run_chain(demo, builder, tmp_path: Path, chosen: tuple[str, ...], jobs: int)
     sched = Scheduler(builder, Store(tmp_path / "store"), jobs=jobs, source_date_epoch=rel.epoch,
                       progress=Progress(len(specs), stream=io.StringIO()))
     results = sched.run({"el7": graph}, specs)
-    assert {k: r.status for k, r in results.items()} == {k: "built" for k in specs}, \
+    assert {k: r.status for k, r in results.items()} == dict.fromkeys(specs, "built"), \
         {k: r.error for k, r in results.items()}
     return results
 
@@ -684,7 +690,7 @@ def test_parallel_slots_have_own_roots_and_share_caches(demo, fake_mock, tmp_pat
     assert "network" in [c["init_from"] for c in firsts]
     # the package installs never overlapped: the yum cache lock
     held = sorted((s, e) for c in firsts for what, kind, s, e in c["locks"] if what == "build:yumcache")
-    assert all(a[1] <= b[0] for a, b in zip(held, held[1:]))
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(held))
     builder.finish(tmp_path / "logs")
     assert sorted(p.name for p in lib.iterdir()) == [f"{root}-bootstrap-pmrepo0", f"{root}-bootstrap-pmrepo1"]
 
@@ -703,10 +709,10 @@ def test_stand_in_cleans_after_a_build_unless_told(demo, fake_mock, tools_srpm: 
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == sorted(
         ["build.log", "root.log", "state.log", "hw_info.log", "installed_pkgs.log", tools_srpm.name,
          tools_srpm.name.replace(".src.rpm", ".noarch.rpm")])
-    assert run(base + ["-N"], check=False).returncode == 0
+    assert run([*base, "-N"], check=False).returncode == 0
     assert (root / "root" / ".initialized").is_file()
     cfg.write_text(cfg.read_text() + "config_opts['cleanup_on_success'] = False\n")
-    assert run(base + ["--cleanup-after"], check=False).returncode == 0  # the command line wins
+    assert run([*base, "--cleanup-after"], check=False).returncode == 0  # the command line wins
     assert not (root / "root").exists()
     assert run(base, check=False).returncode == 0  # the config's cleanup_on_success=False
     assert (root / "root").exists()
@@ -720,8 +726,8 @@ def test_stand_in_cleans_after_a_build_unless_told(demo, fake_mock, tools_srpm: 
 
 
 class ExtraOption(MockBuilder):
-    def command(self, *args, **kw):  # type: ignore[no-untyped-def]
-        return super().command(*args, **kw) + ["--frobnicate"]
+    def command(self, *args, **kw):
+        return [*super().command(*args, **kw), "--frobnicate"]
 
 
 def test_unknown_option_is_an_srpm_to_mock(demo, fake_mock, tools_srpm, tmp_path) -> None:
@@ -795,7 +801,7 @@ def test_clean_roots_flag(capsys) -> None:
 
 
 class BadIsolation(MockBuilder):
-    def command(self, *args, **kw):  # type: ignore[no-untyped-def]
+    def command(self, *args, **kw):
         return [a.replace("--isolation=simple", "--isolation=chroot") for a in super().command(*args, **kw)]
 
 
@@ -874,7 +880,7 @@ def test_stand_in_root_cache_age_rule(demo, fake_mock, tools_srpm: Path, tmp_pat
     assert run(base, check=False).returncode == 0
     os.utime(cfg, (1, 1))  # older than the cache: kept
     assert run(base, check=False).returncode == 0
-    assert run(base + ["--disable-plugin=root_cache"], check=False).returncode == 0
+    assert run([*base, "--disable-plugin=root_cache"], check=False).returncode == 0
     assert [c["init_from"] for c in rebuild_calls(fake_mock)] == ["network", "cache", "network", "cache", "network"]
 
 
@@ -899,7 +905,7 @@ def test_stand_in_locks_like_mock(demo, fake_mock, tools_srpm: Path, tmp_path: P
                                 stdout=subprocess.PIPE, text=True)
         try:
             assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
-            assert run(build + ["-n"], check=False).returncode == build_exit, mode
+            assert run([*build, "-n"], check=False).returncode == build_exit, mode
             assert run(build, check=False).returncode == 60, mode  # without -n mock cleans first: exclusive
             assert run(clean, check=False).returncode == 60, mode
         finally:
@@ -965,7 +971,8 @@ def test_check_refuses_what_build_refuses(fake_mock, tmp_path: Path, monkeypatch
         assert proc.returncode == 2, (cmd, proc.stdout, proc.stderr)
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and "buildable" not in proc.stdout, (cmd, proc.stdout, proc.stderr)
-        assert f"{path}: [dists.el7] base_repos: invalid repository id 'main'" in lines[0] and "fix:" in lines[0] and "Traceback" not in lines[0]
+        assert f"{path}: [dists.el7] base_repos: invalid repository id 'main'" in lines[0]
+        assert "fix:" in lines[0] and "Traceback" not in lines[0]
     assert rebuild_calls(fake_mock) == []
 
 
@@ -1044,7 +1051,7 @@ def test_parallel_jobs_have_their_own_local_repository_ids(demo, fake_mock, tmp_
     def one(req: BuildRequest) -> None:
         try:
             b.build(req)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
     threads = [threading.Thread(target=one, args=(r,)) for r in reqs]
     for th in threads:

@@ -284,7 +284,8 @@ def planted(tmp_path: Path, old: str, new: str) -> Path:
 def test_a_planted_exit_divergence_fails_the_contract(paired, tmp_path, monkeypatch) -> None:
     """The stand-in's old answer, exit 2 for a bad --isolation (argparse choices), is caught."""
     monkeypatch.setenv("PAIRED_STAND_IN", str(planted(
-        tmp_path, 'p.add_argument("--isolation")', 'p.add_argument("--isolation", choices=["auto", "nspawn", "simple"])')))
+        tmp_path, 'p.add_argument("--isolation")',
+        'p.add_argument("--isolation", choices=["auto", "nspawn", "simple"])')))
     for argv in bad_inputs(tmp_path, tmp_path / "x.src.rpm"):
         subprocess.run([str(PAIRED), *argv], check=False, capture_output=True)
     mismatches = exit_mismatches(paired()[0])

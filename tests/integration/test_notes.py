@@ -29,8 +29,8 @@ from pmrepo.run import run
 
 REAL = ROOT / "releases" / "1.1.14-1.1.toml"
 PREV_REAL = ROOT / "releases" / "1.1.13-1.1.toml"
-SECTIONS = {"ja": {"list": "収録パッケージ", "prep": "事前準備", "uninstall": "アンインストール", "download": "ダウンロード",
-                   "install": "インストール", "repo_group": "リポジトリパッケージ"},
+SECTIONS = {"ja": {"list": "収録パッケージ", "prep": "事前準備", "uninstall": "アンインストール",
+                   "download": "ダウンロード", "install": "インストール", "repo_group": "リポジトリパッケージ"},
             "en": {"list": "Packages", "prep": "Preparation", "uninstall": "Uninstall", "download": "Download",
                    "install": "Install", "repo_group": "Repository package"}}
 LINE_RE = re.compile(r"^- (?P<star>★ )?(?:\*\*(?P<bold>[^*\s]+)\*\*|(?P<plain>[^*\s]+))(?P<note> .+)?$")
@@ -91,7 +91,7 @@ def sections(md: str, level: str = "## ") -> dict[str, str]:
 
 
 def dist_block(section: str, dist: str) -> str:
-    blocks = {k: v for k, v in sections(section, "### ").items() if k.endswith(f"({dist})") or k.endswith(f"（{dist}）")}
+    blocks = {k: v for k, v in sections(section, "### ").items() if k.endswith((f"({dist})", f"（{dist}）"))}
     assert len(blocks) == 1, f"no single ### block for {dist}: {list(sections(section, '### '))}"
     return next(iter(blocks.values()))
 
@@ -324,7 +324,8 @@ def test_star_follows_installed_json_not_the_manifest(demo_notes: DemoNotes, tmp
     assert "glibc" not in md
     _, before = version_lines((demo_notes.notes_dir / "RELEASE-NOTES.en.md").read_text(), "en", "el7", ".el7")
     _, after = version_lines(md, "en", "el7", ".el7")
-    assert [ln.name for ln in before if ln.star and ln.name not in {ln2.name for ln2 in after if ln2.star}] == ["demo-plugin"]
+    starred_after = {ln2.name for ln2 in after if ln2.star}
+    assert [ln.name for ln in before if ln.star and ln.name not in starred_after] == ["demo-plugin"]
 
 
 def test_stale_build_results_are_refused(demo_notes: DemoNotes, tmp_path: Path) -> None:
@@ -385,7 +386,8 @@ def test_real_release_from_manifests_alone(real_pages: dict[str, str], lang: str
         # component, and pssh (not required by pacemaker-all, but by crmsh: `Requires: pssh` in its spec)
         required = {(c["packages"] if isinstance(c["packages"], list) else c["packages"][dist])[0]
                     for c in cur["components"] if c.get("require", "none") != "none"}
-        assert "pssh" not in required and re.search(r"^Requires:\s+pssh$", (ROOT / "specs" / "crmsh.spec.j2").read_text(), re.M)
+        assert "pssh" not in required and re.search(r"^Requires:\s+pssh$",
+                                                    (ROOT / "specs" / "crmsh.spec.j2").read_text(), re.M)
         assert {ln.name for ln in lines if ln.star} == {rel.name, rel.metapackage, "pssh"} | required
         # separately shipped: ldirectord on its own line, right after resource-agents
         names = [ln.name for ln in lines]
@@ -410,13 +412,15 @@ def test_real_html_titles_split_per_language(real_pages: dict[str, str]) -> None
 
 
 def test_changes_and_known_issues_come_from_the_manifest(tmp_path: Path) -> None:
-    """A known issue (multi-line, with markup) in the manifest lands under its heading in every page, escaped in HTML."""
+    """A known issue (multi-line, with markup) in the manifest lands under its heading in every page,
+    escaped in HTML."""
     demo = tmp_path / "demo"
     shutil.copytree(DEMO.parent, demo)
     text = (demo / "release.toml").read_text()
     anchor = 'group = "tools"\nsmoke = "democtl --version"\n'
     assert anchor in text
-    (demo / "release.toml").write_text(text.replace(anchor, anchor + 'known_issues = """democtl <b>status</b> hangs\nwhen demod is stopped."""\n', 1))
+    issue = 'known_issues = """democtl <b>status</b> hangs\nwhen demod is stopped."""\n'
+    (demo / "release.toml").write_text(text.replace(anchor, anchor + issue, 1))
     rel = manifest.load(demo / "release.toml")
     render_notes(rel, tmp_path / "out", repo_dir=None)
     for lang, known, changes in (("ja", "既知の問題", "変更点"), ("en", "Known issues", "Changes")):

@@ -21,7 +21,8 @@ from test_notes import SECTIONS, sections, version_lines
 
 PAGE = ROOT.parent / "shared" / "reference" / "pacemaker-1.1.14-1.1-release-page.md"
 REAL = ROOT / "releases" / "1.1.14-1.1.toml"
-PAGE_LINE = re.compile(r"^(?P<indent>\s*)\*\s+(?P<b1>\*\*)?(?P<nvr>[A-Za-z][A-Za-z0-9_.+-]*-[0-9][^*\s]*)(?P<b2>\*\*)?\s*(?P<star>★)?\s*$")
+PAGE_LINE = re.compile(r"^(?P<indent>\s*)\*\s+(?P<b1>\*\*)?(?P<nvr>[A-Za-z][A-Za-z0-9_.+-]*-[0-9][^*\s]*)"
+                       r"(?P<b2>\*\*)?\s*(?P<star>★)?\s*$")
 GROUP_LINE = re.compile(r"^(?P<indent>\s*)\*\s+(?P<title>[^*★]+?)\s*$")
 
 
@@ -64,7 +65,8 @@ def page() -> list[tuple[str, list[Mark]]]:
 def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """`./build.py notes --release releases/1.1.14-1.1.toml`, manifests only (an empty output root)."""
     out = tmp_path_factory.mktemp("page-notes")
-    proc = subprocess.run([sys.executable, str(ROOT / "build.py"), "notes", "--release", str(REAL), "--outdir", str(out)],
+    proc = subprocess.run([sys.executable, str(ROOT / "build.py"), "notes", "--release", str(REAL), "--outdir",
+                           str(out)],
                           capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600)
     assert proc.returncode == 0, proc.stderr
     d = out / "pacemaker-repo-1.1.14-1.1"

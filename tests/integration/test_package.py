@@ -101,7 +101,8 @@ def test_demo_builds_from_the_installed_package(installed: tuple[Path, Path]) ->
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = cwd / "repo" / "demo-repo-1.0-1" / "el7"
     assert sorted(p.name for p in out.glob("*.rpm")) == [
-        "demo-repo-1.0-1.el7.x86_64.rpm", "demo-repo-debuginfo-1.0-1.el7.x86_64.rpm", "demo-repo-src-1.0-1.el7.x86_64.rpm"]
+        "demo-repo-1.0-1.el7.x86_64.rpm", "demo-repo-debuginfo-1.0-1.el7.x86_64.rpm",
+        "demo-repo-src-1.0-1.el7.x86_64.rpm"]
     assert (out / "build.json").is_file()
 
 

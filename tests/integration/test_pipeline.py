@@ -45,7 +45,8 @@ def test_assembly_is_reused_until_an_input_changes(tmp_path: Path) -> None:
     assert "el7: repository and repo packages unchanged, reused" in "\n".join(lines)
     assert rpm.stat().st_mtime_ns == stamp
     # a manifest change that touches no build (the repository's name) re-assembles
-    m.write_text(m.read_text().replace('repo_file = "pmrepo-synth.repo"', 'repo_file = "pmrepo-synth.repo"\nrepo_name = "Renamed"'))
+    m.write_text(m.read_text().replace('repo_file = "pmrepo-synth.repo"',
+                                       'repo_file = "pmrepo-synth.repo"\nrepo_name = "Renamed"'))
     _, lines = _run(m, tmp_path)
     text = "\n".join(lines)
     assert "unchanged, reused" not in text
@@ -57,7 +58,8 @@ def _os_repo(tmp: Path, name: str) -> Path:
     top = tmp / "os-build"
     spec = top / f"{name}.spec"
     top.mkdir(parents=True)
-    spec.write_text(f"Name: {name}\nVersion: 1.0\nRelease: 1\nSummary: test OS package\nLicense: MIT\nBuildArch: noarch\n"
+    spec.write_text(f"Name: {name}\nVersion: 1.0\nRelease: 1\nSummary: test OS package\nLicense: MIT\n"
+                    "BuildArch: noarch\n"
                     f"%description\nStands in for an OS package.\n%files\n")
     run(["rpmbuild", "-bb", "--define", f"_topdir {top}", "--define", "_binary_payload w9.gzdio", str(spec)])
     repo = tmp / "os-repo"
@@ -76,7 +78,8 @@ def test_os_requires_come_from_the_dists_base_repositories(tmp_path: Path) -> No
     m = make_release(tmp_path / "rel", {"a": []})
     plain = m.read_text()
     m.write_text(plain.replace("[dists.el7]\nrhel = 7\n",
-                               f'[dists.el7]\nrhel = 7\nos_requires = ["pmrepo-os-tool"]\nbase_repos = {{ os = "file://{repo}" }}\n'))
+                               '[dists.el7]\nrhel = 7\nos_requires = ["pmrepo-os-tool"]\n'
+                               f'base_repos = {{ os = "file://{repo}" }}\n'))
     outputs, lines = _run(m, tmp_path / "with")
     assert "installed and erased 5 packages + 1 from base repositories" in "\n".join(lines)
     assert outputs["el7"].is_dir()

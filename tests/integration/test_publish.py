@@ -94,7 +94,7 @@ def test_directory_publish_refuse_force(src: Path, mirror: Path, tmp_path: Path)
     assert sorted(os.listdir(mirror)) == [RID]  # no staging left
     # re-publish is refused and changes nothing
     before = tree(mirror)
-    with pytest.raises(PublishError, match="already published.*--replace"):
+    with pytest.raises(PublishError, match=r"already published.*--replace"):
         pub.publish(src, f"file://{mirror}", RID)
     assert tree(mirror) == before
     # --force replaces it with the new content, atomically
@@ -133,11 +133,11 @@ def test_stale_staging_is_cleaned_other_releases_untouched(src: Path, mirror: Pa
 
 def test_source_is_checked_before_upload(src: Path, mirror: Path) -> None:
     (src / "el7" / "stray.rpm").write_bytes(b"not listed")
-    with pytest.raises(PublishError, match="stray.rpm: not listed in SHA256SUMS"):
+    with pytest.raises(PublishError, match=r"stray\.rpm: not listed in SHA256SUMS"):
         pub.publish(src, str(mirror), RID)
     (src / "el7" / "stray.rpm").unlink()
     (src / "notes.en.md").write_text("edited after checksumming\n")
-    with pytest.raises(PublishError, match="notes.en.md: sha256"):
+    with pytest.raises(PublishError, match=r"notes\.en\.md: sha256"):
         pub.publish(src, str(mirror), RID)
     (src / "SHA256SUMS").unlink()
     with pytest.raises(PublishError, match="SHA256SUMS: missing"):
@@ -168,9 +168,11 @@ def test_ssh_command_lines(monkeypatch: pytest.MonkeyPatch) -> None:
     assert argv[0] == "rsync" and "--delete" in argv and "--protect-args" in argv
     assert argv[argv.index("--rsh") + 1] == "ssh -o BatchMode=yes -p 2222"
     assert argv[-2:] == ["/work/repo/r1/", "deploy@mirror.example.org:/srv/mirror/.staging-r1-0123456789ab/"]
-    assert t.shell_argv("ls -1A") == ["ssh", "-o", "BatchMode=yes", "-p", "2222", "--", "deploy@mirror.example.org", "ls -1A"]
+    assert t.shell_argv("ls -1A") == ["ssh", "-o", "BatchMode=yes", "-p", "2222", "--", "deploy@mirror.example.org",
+                                      "ls -1A"]
     monkeypatch.setenv(tg.ENV_SSH, "ssh -i /keys/mirror")
     t = tg.make_target("rsync://mirror.example.org/srv/my mirror")
+    assert isinstance(t, tg.RsyncTarget)
     assert t.shell_argv("true")[:4] == ["ssh", "-i", "/keys/mirror", "-o"]
     assert t.shell_argv("true")[-2] == "mirror.example.org"
     assert t.path("r1") == "/srv/my mirror/r1"
@@ -232,7 +234,7 @@ def test_http_dropped_connection_keeps_mirror_and_rerun_completes(
     src2 = make_release(tmp_path / "repo", RID2)
 
     dav.state.puts, dav.state.drop_put = 0, 4  # the 4th upload breaks off half-way
-    with pytest.raises(PublishError, match="PUT .* failed"):
+    with pytest.raises(PublishError, match=r"PUT .* failed"):
         pub.publish(src2, url, RID2)
     assert ("PUT", next(p for m, p, c in dav.state.log if c == -1), -1) in dav.state.log
     assert tree(www / RID) == previous  # previous release intact
@@ -246,7 +248,8 @@ def test_http_dropped_connection_keeps_mirror_and_rerun_completes(
     assert sorted(os.listdir(www)) == [RID, RID2]  # stale staging removed
 
 
-def test_http_forced_replace_survives_drop(src: Path, dav: DavServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_http_forced_replace_survives_drop(src: Path, dav: DavServer, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
     url = dav.url + "mirror/"
     www = dav.state.root / "mirror"
@@ -261,7 +264,8 @@ def test_http_forced_replace_survives_drop(src: Path, dav: DavServer, tmp_path: 
     assert same_tree(src2, www / RID) and os.listdir(www) == [RID]
 
 
-def test_http_verification_catches_corruption(src: Path, dav: DavServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_http_verification_catches_corruption(src: Path, dav: DavServer, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
     dav.state.corrupt = ("el6.x86_64.rpm",)
     with pytest.raises(PublishError, match="on the mirror differs from SHA256SUMS"):
@@ -279,26 +283,27 @@ def test_http_credentials_env_and_netrc(src: Path, tmp_path: Path, monkeypatch: 
     log = tmp_path / "http.log"
     with DavServer(DavState(root=www, auth=("uploader", "s3cret-pw"))) as server:
         url = server.url + "mirror/"
-        with pytest.raises(PublishError, match="HTTP 401.*PMREPO_PUBLISH_USER") as err:
+        with pytest.raises(PublishError, match=r"HTTP 401.*PMREPO_PUBLISH_USER") as err:
             pub.publish(src, url, RID, log=log)
         monkeypatch.setenv(tg.ENV_USER, "uploader")
         monkeypatch.setenv(tg.ENV_PASSWORD, "s3cret-pw")
         puts = len(server.state.log)
         with pytest.raises(PublishError, match=r"credentials \(environment\) would be sent in clear text over http:// "
-                                               r"to 127\.0\.0\.1 — fix: use an https:// URL, or pass --allow-insecure-auth") as plain:
+                                               r"to 127\.0\.0\.1 — fix: use an https:// URL, "
+                                               r"or pass --allow-insecure-auth") as plain:
             pub.publish(src, url, RID, log=log)
         assert len(server.state.log) == puts and "s3cret" not in str(plain.value)  # nothing was sent
-        insecure = {"allow_insecure_auth": True}  # --allow-insecure-auth: this test's server is http
+        # allow_insecure_auth (--allow-insecure-auth) below: this test's server is http
         monkeypatch.setenv(tg.ENV_PASSWORD, "wrong")
-        with pytest.raises(PublishError, match="HTTP 401.*environment"):
-            pub.publish(src, url, RID, log=log, **insecure)
+        with pytest.raises(PublishError, match=r"HTTP 401.*environment"):
+            pub.publish(src, url, RID, log=log, allow_insecure_auth=True)
         monkeypatch.setenv(tg.ENV_PASSWORD, "s3cret-pw")
-        pub.publish(src, url, RID, log=log, **insecure)
+        pub.publish(src, url, RID, log=log, allow_insecure_auth=True)
         monkeypatch.delenv(tg.ENV_USER)
         monkeypatch.delenv(tg.ENV_PASSWORD)
         netrc_file.write_text("machine 127.0.0.1 login uploader password s3cret-pw\n")
         netrc_file.chmod(0o600)
         src2 = make_release(tmp_path / "repo2", RID2)
-        pub.publish(src2, url, RID2, log=log, **insecure)
+        pub.publish(src2, url, RID2, log=log, allow_insecure_auth=True)
     assert same_tree(src, www / "mirror" / RID) and same_tree(src2, www / "mirror" / RID2)
     assert "s3cret" not in log.read_text() and "s3cret" not in str(err.value)

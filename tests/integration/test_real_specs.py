@@ -193,7 +193,7 @@ def parsed(rel14: manifest.Release, tmp_path_factory: pytest.TempPathFactory) ->
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(lambda j: _parse(j[2], rel14.dists[j[0]]), jobs))
     out: dict[str, dict[str, Parsed]] = {d: {} for d in DISTS}
-    for (d, name, _), res in zip(jobs, results):
+    for (d, name, _), res in zip(jobs, results, strict=True):
         out[d][name] = res
     return out
 
@@ -263,7 +263,9 @@ def test_sources_are_upstream_urls_without_invented_checksums(rel14: manifest.Re
     # written as one-line inline tables, so `pin` can insert the sha256
     text = REL14.read_text()
     for comp in rel14.components:
-        assert re.search(r'sources = \[\{ url = "' + re.escape(comp.sources[0].url) + r'"[^\n]*\}\]\n', text), comp.name
+        url = comp.sources[0].url
+        assert url is not None, comp.name
+        assert re.search(r'sources = \[\{ url = "' + re.escape(url) + r'"[^\n]*\}\]\n', text), comp.name
 
 
 def test_predecessor_differs_exactly_as_stated(rel14: manifest.Release, rel13: manifest.Release) -> None:
@@ -302,7 +304,8 @@ def test_every_spec_parses_cleanly(rel14: manifest.Release, parsed: dict[str, di
 
 
 @pytest.mark.parametrize("dist", DISTS)
-def test_built_packages_equal_manifest(rel14: manifest.Release, parsed: dict[str, dict[str, Parsed]], dist: str) -> None:
+def test_built_packages_equal_manifest(rel14: manifest.Release, parsed: dict[str, dict[str, Parsed]],
+                                       dist: str) -> None:
     for comp in rel14.components_for(dist):
         p = parsed[dist][comp.name]
         assert p.built == set(comp.packages_for(dist)), f"{comp.name} ({dist})"
@@ -431,5 +434,6 @@ def test_plan_command_prints_order_waves_and_package_list(tmp_path: Path) -> Non
         order = section.split("build order: ")[1].splitlines()[0].split(" -> ")
         assert order.index("libqb") < order.index("corosync") < order.index("pacemaker") < order.index("pm_diskd")
         assert f"pacemaker-repo-1.1.14-1.1.{dist}.x86_64.rpm installs /opt/linux-ha/pacemaker/rpm/:" in section
-        assert f"ldirectord               3.9.7-1.{dist}" in section or f"ldirectord                 3.9.7-1.{dist}" in section
+        assert (f"ldirectord               3.9.7-1.{dist}" in section
+                or f"ldirectord                 3.9.7-1.{dist}" in section)
         assert "pacemaker-all requires: pacemaker = 1.1.14-1." + dist in section

@@ -32,7 +32,7 @@ def signed(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_signed_build_verifies_everything(signed) -> None:
-    base, key, proc, _ = signed
+    base, _key, proc, _ = signed
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "el7: signed and verified" in proc.stdout
     out = base / "repo" / "demo-repo-1.0-1" / "el7"

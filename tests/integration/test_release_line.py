@@ -93,7 +93,7 @@ def test_each_repository_carries_its_dists_version(line: Line) -> None:
 def test_install_and_upgrade_pass_on_both_dists(line: Line) -> None:
     engine, why = _container()
     if engine == "none":
-        pytest.skip(why)
+        pytest.skip(str(why))
     rel = line.release(1)
     for dist in ("el6", "el7"):
         checks = json.loads((line.outputs[rel.release_id][dist] / "build.json").read_text())["checks"]

@@ -18,8 +18,9 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -65,7 +66,8 @@ for (const t of scope.querySelectorAll('table')) {
   const heads = [...t.querySelectorAll('thead th')].map(th => th.textContent.trim());
   const rows = [...t.querySelectorAll('tbody tr')].map(tr => [...tr.children].map(td => {
       const cs = getComputedStyle(td);
-      return {text: td.textContent.trim(), align: cs.textAlign, border: cs.borderTopWidth + ' ' + cs.borderTopStyle}; }));
+      return {text: td.textContent.trim(), align: cs.textAlign,
+              border: cs.borderTopWidth + ' ' + cs.borderTopStyle}; }));
   out.tables.push({heads: heads, rows: rows});
 }
 for (const el of document.body.querySelectorAll('*')) {
@@ -132,38 +134,55 @@ def problems(facts: dict[str, Any], page: Path, width: int) -> list[str]:
     if not facts["boxes"]:
         out.append("no command/file boxes at all")
     for box in facts["boxes"]:
-        where = f"box {box['text']!r}"
-        if box["display"] == "none" or box["visibility"] != "visible" or box["width"] <= 0 or box["height"] <= 0:
-            out.append(f"{where} is not visible")
-        elif box["left"] < 0 or box["right"] > facts["innerWidth"] + 0.5:
-            out.append(f"{where} reaches past the viewport ({box['left']:.0f}..{box['right']:.0f} px)")
-        if box["scrollWidth"] > box["clientWidth"] + 1 and box["overflowX"] not in ("auto", "scroll"):
-            out.append(f"{where}: text is cut off ({box['scrollWidth']} px in {box['clientWidth']} px, no scrolling)")
-        if box["background"] in ("rgba(0, 0, 0, 0)", "transparent"):
-            out.append(f"{where} is not set apart from the text (no background)")
+        out += _box_problems(box, facts["innerWidth"])
     for link in facts["links"]:
-        href = link["href"]
-        if href.startswith("#"):
-            if not link["anchor"]:
-                out.append(f"link {link['text']!r} -> {href}: no such anchor")
-        elif link["url"].startswith("file:"):
-            from urllib.parse import unquote, urlsplit
-            target = Path(unquote(urlsplit(link["url"]).path))
-            if not target.exists():
-                out.append(f"link {link['text']!r} -> {href}: {target} does not exist")
-        elif not link["url"].startswith(("https://", "http://")):
-            out.append(f"link {link['text']!r} -> {href}: not a web address")
+        out += _link_problems(link)
     for table in facts["tables"]:
+        out += _table_problems(table)
+    return out
+
+
+def _box_problems(box: dict[str, Any], inner_width: float) -> list[str]:
+    out = []
+    where = f"box {box['text']!r}"
+    if box["display"] == "none" or box["visibility"] != "visible" or box["width"] <= 0 or box["height"] <= 0:
+        out.append(f"{where} is not visible")
+    elif box["left"] < 0 or box["right"] > inner_width + 0.5:
+        out.append(f"{where} reaches past the viewport ({box['left']:.0f}..{box['right']:.0f} px)")
+    if box["scrollWidth"] > box["clientWidth"] + 1 and box["overflowX"] not in ("auto", "scroll"):
+        out.append(f"{where}: text is cut off ({box['scrollWidth']} px in {box['clientWidth']} px, no scrolling)")
+    if box["background"] in ("rgba(0, 0, 0, 0)", "transparent"):
+        out.append(f"{where} is not set apart from the text (no background)")
+    return out
+
+
+def _link_problems(link: dict[str, Any]) -> list[str]:
+    href = link["href"]
+    if href.startswith("#"):
+        if not link["anchor"]:
+            return [f"link {link['text']!r} -> {href}: no such anchor"]
+    elif link["url"].startswith("file:"):
+        from urllib.parse import unquote, urlsplit
+        target = Path(unquote(urlsplit(link["url"]).path))
+        if not target.exists():
+            return [f"link {link['text']!r} -> {href}: {target} does not exist"]
+    elif not link["url"].startswith(("https://", "http://")):
+        return [f"link {link['text']!r} -> {href}: not a web address"]
+    return []
+
+
+def _table_problems(table: dict[str, Any]) -> list[str]:
+    out = []
+    for row in table["rows"]:
+        for cell in row:
+            if not cell["border"].startswith(("1px", "0.")) or cell["border"].endswith("none"):
+                out.append(f"table cell {cell['text'][:30]!r} has no border ({cell['border']})")
+                break
+    sizes = [i for i, h in enumerate(table["heads"]) if "size" in h.lower() or "サイズ" in h]
+    for i in sizes:
         for row in table["rows"]:
-            for cell in row:
-                if not cell["border"].startswith(("1px", "0.")) or cell["border"].endswith("none"):
-                    out.append(f"table cell {cell['text'][:30]!r} has no border ({cell['border']})")
-                    break
-        sizes = [i for i, h in enumerate(table["heads"]) if "size" in h.lower() or "サイズ" in h]
-        for i in sizes:
-            for row in table["rows"]:
-                if i < len(row) and row[i]["align"] != "right":
-                    out.append(f"size {row[i]['text']!r} is aligned {row[i]['align']}, not right")
+            if i < len(row) and row[i]["align"] != "right":
+                out.append(f"size {row[i]['text']!r} is aligned {row[i]['align']}, not right")
     return out
 
 

@@ -113,7 +113,8 @@ def test_the_provenance_envelope_verifies_with_securesystemslib_too(published: P
     ours = next(iter(envelope.signatures.values()))
     assert ours.keyid == published.key.fingerprint
     packet = common.parse_signature_packet(bytes.fromhex(ours.signature))
-    exported = subprocess.run([sign.GPG, "--homedir", str(published.key.gnupghome), "--export", published.key.fingerprint],
+    exported = subprocess.run([sign.GPG, "--homedir", str(published.key.gnupghome), "--export",
+                               published.key.fingerprint],
                               capture_output=True, check=True).stdout
     bundle = common.get_pubkey_bundle(exported, published.key.fingerprint.lower())
     key = GPGKey(packet["keyid"], bundle["type"], bundle["method"], bundle["keyval"])
@@ -173,11 +174,12 @@ def _rebuilt_with_edited_repomd(published: Published, copy: Path, tmp: Path) -> 
     repomd.write_text(repomd.read_text().replace("<revision>", "<revision>9"))
     where = DistLayout(tmp / "work", Output(tmp / "out"), tmp / "staging", "el7", RID)
     rpms = repopkg.build_repo_packages(rel, dist, where, trees=trees, log=tmp / "build.log",
-                                       gpg_key=signed_work.public_key(rel.repo("main").repo_id), sbom_name=where.sbom_name)
+                                       gpg_key=signed_work.public_key(rel.repo("main").repo_id),
+                                       sbom_name=where.sbom_name)
     shutil.copyfile(next(p for p in rpms if p.name == Path(MAIN).name), copy / MAIN)
 
 
-TAMPERS: dict[str, tuple[Callable[[Published, Path, Path], None], list[tuple[str, str]]]] = {
+TAMPERS: dict[str, tuple[Callable[[Published, Path, Path], object], list[tuple[str, str]]]] = {
     # name: (what is done to the copy, (file, check) pairs that must each have a FAIL line)
     "an RPM replaced": (lambda p, c, t: shutil.copyfile(c / SRC, c / DEBUG),
                         [(DEBUG, "sums"), (DEBUG, "sbom"), (DEBUG, "provenance")]),
@@ -275,8 +277,10 @@ def _set_locations(repo: Path, hrefs: dict[str, str]) -> None:
     path = repo / "repodata" / "repomd.xml"
     tree = ET.parse(path)
     for data in tree.getroot().findall(f"{{{ns}}}data"):
-        if data.get("type") in hrefs:
-            data.find(f"{{{ns}}}location").set("href", hrefs[data.get("type")])  # type: ignore[union-attr]
+        kind, location = data.get("type"), data.find(f"{{{ns}}}location")
+        if kind in hrefs:
+            assert kind is not None and location is not None, path
+            location.set("href", hrefs[kind])
     tree.write(path, xml_declaration=True, encoding="UTF-8")
 
 
@@ -324,7 +328,7 @@ def test_a_repository_whose_primary_inflates_without_end(published: Published, t
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[Callable[[Path], str]]:
+def served(tmp_path: Path) -> Iterator[Callable[..., str]]:
     """A loopback HTTP server of a directory: the URL of a release in it."""
     root = tmp_path / "www"
     root.mkdir()
@@ -348,14 +352,15 @@ def served(tmp_path: Path) -> Iterator[Callable[[Path], str]]:
         server.server_close()
 
 
-def test_verify_url(published: Published, served: Callable[[Path], str], tmp_path: Path) -> None:
+def test_verify_url(published: Published, served: Callable[..., str], tmp_path: Path) -> None:
     url = served(published.release)
     res = verify(url)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr
     assert fails(res) == []
     # what HTTP cannot show, said: files SHA256SUMS does not name
     assert [ln for ln in res.stdout.splitlines() if ln.startswith("NOT CHECKED")] == [
-        "NOT CHECKED (files not listed): sums: over HTTP there is no listing: files SHA256SUMS does not name are not seen"]
+        "NOT CHECKED (files not listed): sums: over HTTP there is no listing: "
+        "files SHA256SUMS does not name are not seen"]
     copy = tmp_path / "tampered" / RID
     shutil.copytree(published.release, copy)
     _change_sums_line(copy / "SHA256SUMS")
@@ -368,7 +373,7 @@ def test_verify_url(published: Published, served: Callable[[Path], str], tmp_pat
                for ln in fails(capped)), fails(capped)
 
 
-def _publish_copy(published: Published, tmp_path: Path, change: Callable[[Path], None]) -> tuple[Path, list[str]]:
+def _publish_copy(published: Published, tmp_path: Path, change: Callable[[Path], object]) -> tuple[Path, list[str]]:
     """Publish a copy of the signed output, changed by ``change`` first, to a new mirror."""
     outdir = tmp_path / "repo"
     shutil.copytree(published.opts.outdir / RID, outdir / RID)

@@ -93,7 +93,8 @@ def test_an_unchanged_component_is_the_same_build_in_the_next_release(demo_build
     assert "NEVRA: 15 package(s) also in demo-repo-1.0-1, the same builds" in checks, checks
     # not rebuilt: taken from 1.0-1's repository packages (issue 26b: reuse the build), and recorded so
     text = "\n".join(lines)
-    assert "el7: reused from demo-repo-1.0-1, not built (5): demo-extras, demo-plugin, demo-units, demod, libdemo" in text
+    assert ("el7: reused from demo-repo-1.0-1, not built (5): "
+            "demo-extras, demo-plugin, demo-units, demod, libdemo") in text
     assert "el6: reused from demo-repo-1.0-1, not built (4): demo-extras, demo-plugin, demod, libdemo" in text
     (building,) = [ln for ln in lines if ln.startswith("building ")]
     assert building.startswith("building 2 jobs (6 components x 2 dists) with rpmbuild, ") and building.endswith(

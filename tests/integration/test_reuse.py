@@ -128,7 +128,8 @@ def test_mock_rebuilds_differ_so_only_reuse_passes_the_gate(mock_line: MockLine)
     deps = prov["predicate"]["buildDefinition"]["resolvedDependencies"]
     taken_deps = {d["name"]: d for d in deps if d["annotations"]["origin"] == "previous release"}
     assert sorted(taken_deps) == sorted(rec.reused)
-    assert taken_deps["libdemo-1.2-1.el7.x86_64.rpm"]["digest"]["sha256"] == sha256(old_rpms["libdemo-1.2-1.el7.x86_64.rpm"])
+    libdemo = "libdemo-1.2-1.el7.x86_64.rpm"
+    assert taken_deps[libdemo]["digest"]["sha256"] == sha256(old_rpms[libdemo])
     # --force libdemo: taken from 1.0-1's output again, not rebuilt (a rebuild would be another build of the NEVRA)
     lines.clear()
     entry = next((opts.workdir / "store" / "el7" / "libdemo").iterdir())

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import gpgkeys
@@ -47,14 +48,14 @@ def unsigned_rpms(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def key() -> sign.Key:
+def key() -> Iterator[sign.Key]:
     k = gpgkeys.generate_key("pmrepo test", "test@pmrepo.invalid")
     yield k
     gpgkeys.cleanup(k)
 
 
 @pytest.fixture(scope="module")
-def other_key() -> sign.Key:
+def other_key() -> Iterator[sign.Key]:
     k = gpgkeys.generate_key("someone else", "other@pmrepo.invalid")
     yield k
     gpgkeys.cleanup(k)

@@ -10,8 +10,8 @@ prompt and the check failed with "[pmrepo-demo] not listed".
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import gpgkeys
 import pytest

@@ -11,8 +11,8 @@ than about two seconds, that every step says started/done and how far it is
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from synthetic import make_release, needs_rpmbuild
@@ -52,7 +52,7 @@ def slow(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     real_inspect, real_render, real_load = specs.inspect, specs.render_components, manifest.load
 
     def slowed(fn: Callable, key: str | None = None) -> Callable:
-        def wrapper(*a, **kw):  # type: ignore[no-untyped-def]
+        def wrapper(*a, **kw):
             if key:
                 calls[key] += 1
             time.sleep(SLOW)
@@ -60,14 +60,14 @@ def slow(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
         return wrapper
 
     monkeypatch.setattr(specs, "inspect", slowed(real_inspect, "inspect"))
-    def slowed_each(*a, **kw):  # type: ignore[no-untyped-def]  # each spec of the batch, as it arrives
+    def slowed_each(*a, **kw):  # each spec of the batch, as it arrives
         for text in real_render(*a, **kw):
             time.sleep(SLOW)
             yield text
 
     monkeypatch.setattr(specs, "render_components", slowed_each)
 
-    def slow_load(path, *a, **kw):  # type: ignore[no-untyped-def]
+    def slow_load(path, *a, **kw):
         time.sleep(N * SLOW)  # as a manifest of thousands of components takes
         return real_load(path, *a, **kw)
 
@@ -80,7 +80,8 @@ def _run(command: str, path: Path, work: Path) -> Clock:
     pipe = Pipeline(Options(release=path, workdir=work, outdir=work.parent / "out"), say=clock.say)
     getattr(pipe, f"run_{command}")()
     gaps = clock.gaps(time.monotonic())
-    assert not gaps, f"{command}: silent for more than {MAX_GAP}s before: {gaps}\n" + "\n".join(ln for _, ln in clock.lines)
+    said = "\n".join(ln for _, ln in clock.lines)
+    assert not gaps, f"{command}: silent for more than {MAX_GAP}s before: {gaps}\n{said}"
     return clock
 
 
@@ -121,7 +122,7 @@ def test_new_release_of_a_slow_manifest_is_never_silent(tmp_path: Path, monkeypa
     real_load, real_parse, real_dumps = manifest.load, tomlkit.parse, tomlkit.dumps
 
     def slowed(fn: Callable) -> Callable:
-        def wrapper(*a, **kw):  # type: ignore[no-untyped-def]
+        def wrapper(*a, **kw):
             time.sleep(MAX_GAP + 0.5)  # each step alone longer than the silence allowed
             return fn(*a, **kw)
         return wrapper

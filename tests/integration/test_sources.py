@@ -11,8 +11,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from conftest import DEMO, ROOT
@@ -32,7 +32,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:  # keep test output quiet
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.path == "/good.tar.gz":
             self.send_response(200)
             self.send_header("Content-Length", str(len(PAYLOAD)))
@@ -95,7 +95,7 @@ def test_checksum_mismatch_never_enters_cache(server: str, tmp_path: Path) -> No
 
 def test_partial_download_never_enters_cache(server: str, tmp_path: Path) -> None:
     f = sources.Fetcher(tmp_path / "cache")
-    with pytest.raises(SourceError, match="truncated.tar.gz"):
+    with pytest.raises(SourceError, match=r"truncated\.tar\.gz"):
         f.fetch(f"{server}/truncated.tar.gz", PAYLOAD_SHA)
     assert list((tmp_path / "cache").iterdir()) == []
     with pytest.raises(SourceError, match="404"):
@@ -174,7 +174,8 @@ def test_pin_after_new_release_on_a_pinned_url(server: str, tmp_path: Path) -> N
     assert pin(path).returncode == 0
     assert f"size = {len(VERSIONED['/v1.0/demo-extras-1.0.tar.gz'])}" in path.read_text()
     proc = subprocess.run([sys.executable, str(ROOT / "build.py"), "new-release", "--from", str(path), "--to", "1.1-1",
-                           "--date", dt.date.today().isoformat(), "--set", "demo-extras=1.1-1"], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+                           "--date", dt.date.today().isoformat(), "--set", "demo-extras=1.1-1"], capture_output=True,
+                           text=True, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
     nxt = path.parent / "1.1-1.toml"
     src = manifest.load(nxt).component("demo-extras").sources[0]

@@ -16,8 +16,8 @@ import subprocess
 import sys
 import textwrap
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from conftest import DEMO, ROOT
@@ -56,7 +56,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.path == "/x-1.tar.gz":
             self.send_response(200)
             self.send_header("Content-Length", str(len(GOOD)))
@@ -132,9 +132,10 @@ def _stored_rpm(tmp: Path, comp: str = "a") -> Path:
 
 
 @pytest.mark.parametrize("fault", ["bit-flip", "truncation"])
-def test_damaged_store_entry_is_discarded_and_rebuilt(tmp_path: Path, fault: str, capfd: pytest.CaptureFixture[str]) -> None:
+def test_damaged_store_entry_is_discarded_and_rebuilt(tmp_path: Path, fault: str,
+                                                      capfd: pytest.CaptureFixture[str]) -> None:
     m = make_release(tmp_path / "rel", {"a": []})
-    first, _ = _run(m, tmp_path, gates=False, install_check=False)
+    _first, _ = _run(m, tmp_path, gates=False, install_check=False)
     stored = _stored_rpm(tmp_path)
     size = stored.stat().st_size
     if fault == "bit-flip":
@@ -144,7 +145,7 @@ def test_damaged_store_entry_is_discarded_and_rebuilt(tmp_path: Path, fault: str
         with open(stored, "r+b") as fh:
             fh.truncate(size // 2)
     capfd.readouterr()
-    outputs, lines = _run(m, tmp_path, gates=False, install_check=False)
+    _outputs, lines = _run(m, tmp_path, gates=False, install_check=False)
     out = capfd.readouterr()
     # said in the run's own output (its progress lines go through the pipeline's console)
     said = [ln for ln in lines + out.err.splitlines() if "build store:" in ln]
@@ -179,7 +180,8 @@ def test_digest_gate_fails_on_a_damaged_rpm(tmp_path: Path) -> None:
 
     spec = tmp_path / "p.spec"
     spec.write_text("Name: p\nVersion: 1\nRelease: 1\nSummary: s\nLicense: MIT\nBuildArch: noarch\n"
-                    "%description\nd\n%install\nmkdir -p %{buildroot}/opt\nhead -c 20000 /dev/urandom > %{buildroot}/opt/f\n"
+                    "%description\nd\n%install\nmkdir -p %{buildroot}/opt\n"
+                    "head -c 20000 /dev/urandom > %{buildroot}/opt/f\n"
                     "%files\n/opt/f\n")
     run(["rpmbuild", "-bb", "--define", f"_topdir {tmp_path / 'b'}", str(spec)])
     rpm = next((tmp_path / "b" / "RPMS").rglob("*.rpm"))
@@ -243,13 +245,16 @@ HOSTILE = [
     ("os_requires newline adds %post", "dist", 'os_requires = ["ipmitool\\n%post"]', "dists.el7.os_requires"),
     ("macro value newline", "dist", 'macros = { x = "1\\n%post" }', "dists.el7.macros.x"),
     ("base_repos url newline", "dist", 'base_repos = { os = "http://x/\\ngpgcheck=0" }', "dists.el7.base_repos.os"),
-    ("changes %post scriptlet", "component", 'changes = "c\\n%post -p <lua>\\nos.execute(\'id\')"', "components.x.changes"),
+    ("changes %post scriptlet", "component", 'changes = "c\\n%post -p <lua>\\nos.execute(\'id\')"',
+     "components.x.changes"),
     ("known_issues %if", "component", 'known_issues = "k\\n  %if 0"', "components.x.known_issues"),
     ("component summary newline", "component", 'summary = "s\\nRequires: evil"', "components.x.summary"),
-    ("note group title newline", "release", 'note_groups = { main = "Main\\nRequires: x" }', "release.note_groups.main"),
+    ("note group title newline", "release", 'note_groups = { main = "Main\\nRequires: x" }',
+     "release.note_groups.main"),
     ("source filename newline", "component", 'sources = [{ url = "https://h/x.tgz", filename = "x.tgz\\n" }]',
      "components.x.sources[0].filename"),
-    ("source url newline", "component", 'sources = [{ url = "https://h/x.tgz\\n%post" }]', "components.x.sources[0].url"),
+    ("source url newline", "component", 'sources = [{ url = "https://h/x.tgz\\n%post" }]',
+     "components.x.sources[0].url"),
 ]
 
 
@@ -290,7 +295,8 @@ def test_hostile_text_values_stay_text_in_the_built_packages(tmp_path: Path) -> 
         f'packager = "p {payload("packager")} <p@x>"',
         'license = "MIT %{?nil}"',
     ]))
-    text = text.replace('require = "="', f'require = "="\nchanges = "c {payload("changes")}\\n* Mon Jan 01 2024 x <x@y> - 0-1\\n'
+    text = text.replace('require = "="',
+                        f'require = "="\nchanges = "c {payload("changes")}\\n* Mon Jan 01 2024 x <x@y> - 0-1\\n'
                                         f'Requires: evil\\n- %%post"')
     m.write_text(text)
     before = _files_outside(tmp_path, (tmp_path / "work", tmp_path / "out"))
@@ -437,7 +443,7 @@ def _publish(m: Path, tmp: Path, *extra: str) -> tuple[int, str]:
 
 
 def test_publish_refuses_an_output_of_another_manifest(built: Path, tmp_path: Path) -> None:
-    m, out = _copy_release(built, tmp_path)
+    m, _out = _copy_release(built, tmp_path)
     m.write_text(m.read_text().replace('release = "1"', 'release = "1"\nvendor = "someone else"', 1))
     code, text = _publish(m, tmp_path)
     assert code != 0 and "different content" in text and "el7" in text and len(text.strip().splitlines()) == 1, text
@@ -613,7 +619,8 @@ def test_rpmspec_failure_quotes_the_line_and_cause(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as exc:
         _run(m, tmp_path, gates=False, install_check=False)
     msg = str(exc.value)
-    assert re.search(r"line 6: Unknown tag: Frobnicate:\s+yes", msg) and "can't parse" not in msg and "\n" not in msg, msg
+    assert re.search(r"line 6: Unknown tag: Frobnicate:\s+yes", msg), msg
+    assert "can't parse" not in msg and "\n" not in msg, msg
 
 
 def test_outdir_lock_message_names_the_outdir(tmp_path: Path) -> None:
@@ -621,9 +628,8 @@ def test_outdir_lock_message_names_the_outdir(tmp_path: Path) -> None:
     from pmrepo.lock import WorkdirLock
 
     m = make_release(tmp_path / "rel", {"a": []})
-    with WorkdirLock(tmp_path / "out"):
-        with pytest.raises(LockError) as exc:
-            _run(m, tmp_path, gates=False, install_check=False)
+    with WorkdirLock(tmp_path / "out"), pytest.raises(LockError) as exc:
+        _run(m, tmp_path, gates=False, install_check=False)
     msg = str(exc.value)
     assert f"output directory {tmp_path / 'out'}" in msg and "--outdir" in msg, msg
 

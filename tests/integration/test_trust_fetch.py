@@ -10,8 +10,8 @@ import io
 import tarfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from synthetic import make_release
@@ -52,7 +52,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         SEEN[self.path] = self.headers.get("Accept-Encoding", "")
         try:
             if self.path == "/x-1.tar.gz":
@@ -116,7 +116,7 @@ def test_a_body_larger_than_the_pinned_size_stops_at_the_size(server: str, tmp_p
     with pytest.raises(SourceError, match=r"endless\.tar\.gz: more than 354 bytes \(its pinned size\) — fix:"):
         sources.Fetcher(tmp_path / "cache").fetch(f"{server}/endless.tar.gz", "0" * 64, size=354)
     assert time.monotonic() - t0 < 5
-    assert not [p for p in (tmp_path / "cache").iterdir()], "a partial download was left behind"
+    assert not list((tmp_path / "cache").iterdir()), "a partial download was left behind"
 
 
 def test_an_unpinned_size_is_capped_by_the_configured_maximum(server: str, tmp_path: Path,

@@ -19,6 +19,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import ROOT
@@ -91,7 +92,8 @@ def test_a_hostile_webdav_answer_ends_publish_in_one_line(src: Path, tmp_path: P
     www = tmp_path / "www"
     (www / "mirror").mkdir(parents=True)
     deadline = 3.0
-    state = DavState(root=www, trickle=trickle, endless_seconds=90, **{mode: True})
+    answer: dict[str, Any] = {mode: True}  # the misbehaviour under test, one of DavState's flags
+    state = DavState(root=www, trickle=trickle, endless_seconds=90, **answer)
     with DavServer(state) as server:
         code, stderr, seconds, rss_kib = _publish(src, server.url + "mirror/", tmp_path, deadline)
     lines = [ln for ln in stderr.splitlines() if ln.strip()]
@@ -118,14 +120,14 @@ def test_a_staging_directory_is_removed_when_the_upload_fails(src: Path, tmp_pat
     calls: list[str] = []
     real = shutil.copy2
 
-    def filling(a: object, b: object) -> object:
+    def filling(a: Path, b: Path) -> object:
         calls.append(str(a))
         if len(calls) == 3:
             raise OSError(errno.ENOSPC, "No space left on device", str(b))
-        return real(a, b)  # type: ignore[arg-type]
+        return real(a, b)
 
     monkeypatch.setattr(publish_targets.shutil, "copy2", filling)
-    with pytest.raises(PublishError, match="upload failed .*No space left"):
+    with pytest.raises(PublishError, match=r"upload failed .*No space left"):
         publish.publish(src, str(mirror), RID)
     assert len(calls) == 3 and os.listdir(mirror) == []
 

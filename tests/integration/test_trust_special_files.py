@@ -8,6 +8,7 @@ Devices need root (mknod): the development VM and CI run as root; elsewhere the 
 cases skip with that reason and the FIFO and socket cases still run."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -16,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ KINDS = {"block device": "a block device", "character device": "a character devi
          "socket": "a socket"}
 
 
-def _make(path: Path, kind: str) -> Iterator[None]:
+def _make(path: Path, kind: str) -> Generator[None, None, None]:
     """Create ``path`` as ``kind``; a socket stays bound while the test runs."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if kind in ("block device", "character device"):
@@ -66,7 +67,7 @@ def _within(seconds: float, fn: Callable[[], object], fifo: Path | None = None) 
     def target() -> None:
         try:
             fn()
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
+        except BaseException as exc:  # handed to the test
             box[0] = exc
 
     t = threading.Thread(target=target, daemon=True)
@@ -74,10 +75,8 @@ def _within(seconds: float, fn: Callable[[], object], fifo: Path | None = None) 
     t.join(seconds)
     if t.is_alive():
         if fifo is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
-            except OSError:
-                pass
         t.join(5)
         pytest.fail(f"still running after {seconds}s: it waits on the special file")
     return box[0]

@@ -7,6 +7,7 @@ the real release offline says per component that its upstream cannot be reached.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import os
 import re
@@ -78,7 +79,7 @@ def release(tmp_path: Path, base: str, failing: bool = True) -> Path:
     return path
 
 
-PAGES = {"/corosync/releases/": COROSYNC_PAGE,
+PAGES: dict[str, bytes | str | dict] = {"/corosync/releases/": COROSYNC_PAGE,
          "/pypi/pssh/json": pypi_json({"2.3.0": False, "2.3.1": False, "2.3.2": True, "2.4.0rc1": False})}
 
 
@@ -212,7 +213,7 @@ def test_the_real_release_offline_says_per_component_it_cannot_be_reached(tmp_pa
         argv = ["unshare", "-n", *argv]
     else:
         proxy = f"http://127.0.0.1:{_closed_port()}"
-        env |= {k: proxy for k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")}
+        env |= dict.fromkeys(("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"), proxy)
         env |= {"no_proxy": "", "NO_PROXY": ""}
     t0 = time.monotonic()
     res = subprocess.run(argv, capture_output=True, text=True, timeout=300, env=env, stdin=subprocess.DEVNULL)
@@ -241,7 +242,7 @@ def test_new_release_from_upstream_on_the_demo_passes_check(tmp_path: Path) -> N
         ("libdemo", "1.3-1"), ("demod", "1.1-1"), ("demo-plugin", "0.5-1"), ("demo-tools", "2.0-2"),
         ("demo-units", "1.0-1"), ("demo-extras", "1.0-1")]
     assert new.follows == "release.toml" and new.component("libdemo").changes == ""
-    assert new.component("libdemo").upstream == manifest.load(DEMO).component("libdemo").upstream.__class__(
+    assert new.component("libdemo").upstream == manifest.Upstream(
         "git", str(demo / "upstream" / "libdemo.bundle"), "v{version}", "", "1", False)
     checked = cli("check", "--release", str(demo / "1.1-1.toml"), "--workdir", work)
     assert checked.returncode == 0 and "buildable here" in checked.stdout, checked.stdout + checked.stderr
@@ -302,7 +303,7 @@ def test_a_slow_upstream_is_reported_while_it_runs_and_a_stalled_one_times_out(t
         code = proc.wait(timeout=60)
     assert code == 4
     times = [t for t, _ in lines]
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert max(gaps) < 2.5, lines
     assert any("still running: upstream checks" in line for _, line in lines)
     assert any("corosync: 3.0.0 (newer than 2.3.5)" in line for _, line in lines)

@@ -33,7 +33,7 @@ def step(workflow: dict, name: str) -> dict:
 
 
 def test_weekly_least_privilege_and_pinned(workflow: dict) -> None:
-    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+    triggers = workflow["on"] if "on" in workflow else workflow[True]  # YAML 1.1 reads a bare `on` as true
     assert set(triggers) == {"schedule", "workflow_dispatch"}
     (cron,) = [s["cron"] for s in triggers["schedule"]]
     minute, hour, dom, month, dow = cron.split()

@@ -72,7 +72,7 @@ install -D -m 0755 stamped %{buildroot}%{_bindir}/stamped
 MAKEFILE = """\
 all:
 \tV=$$(cat .tarball-version 2>/dev/null || echo UNKNOWN); printf '#!/bin/sh\\necho RELEASE_VERSION=%s\\n' "$$V" > stamped
-"""
+"""  # noqa: E501 (a make recipe line: one shell command)
 
 
 def _build(tmp_path: Path, stamp: bool, tarball_version: str | None = None) -> str:
@@ -97,7 +97,8 @@ def _build(tmp_path: Path, stamp: bool, tarball_version: str | None = None) -> s
     root = tmp_path / "root"
     root.mkdir()
     subprocess.run(f"rpm2cpio {rpm} | cpio -idm --quiet", shell=True, cwd=root, check=True)
-    return subprocess.run(["sh", str(root / "usr/bin/stamped")], capture_output=True, text=True, check=True).stdout.strip()
+    proc = subprocess.run(["sh", str(root / "usr/bin/stamped")], capture_output=True, text=True, check=True)
+    return proc.stdout.strip()
 
 
 @needs_rpm

@@ -81,8 +81,9 @@ def load(path: Path) -> dict[str, Any]:
     return data
 
 
-def triggers(wf: dict[str, Any]) -> dict[str, Any]:
-    return wf.get("on", wf.get(True))  # YAML 1.1 reads a bare `on` as true
+def triggers(wf: dict[Any, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = wf["on"] if "on" in wf else wf[True]  # YAML 1.1 reads a bare `on` as true
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -202,7 +203,8 @@ def test_sign_and_publish_only_on_release_tags_and_secrets_only_there(every: dic
         for job_id, step in steps(wf):
             calls = make_calls(step.get("run", ""))
             text = yaml.safe_dump(step)
-            releasing = any({"sign", "publish"} & set(ts) for ts, _ in calls) or "action-gh-release" in step.get("uses", "")
+            releasing = any({"sign", "publish"} & set(ts) for ts, _ in calls) or "action-gh-release" in step.get("uses",
+                                                                                                                 "")
             if releasing or "secrets." in text:
                 cond = str(step.get("if", ""))
                 assert TAG_CONDITION in cond and not cond.startswith("!") and "always() ||" not in cond, \
@@ -245,15 +247,18 @@ def test_every_job_that_signs_or_publishes_imports_the_key_and_removes_its_keyri
 def test_release_notes_are_rendered_kept_and_attached(workflow: dict[str, Any]) -> None:
     release = workflow["jobs"]["release"]
     names = [s.get("uses", "") + " " + yaml.safe_dump(s) for s in release["steps"]]
-    notes_at = next(i for i, s in enumerate(release["steps"]) if any("notes" in ts for ts, _ in make_calls(s.get("run", ""))))
-    publish_at = next(i for i, s in enumerate(release["steps"]) if any("publish" in ts for ts, _ in make_calls(s.get("run", ""))))
+    calls = [[ts for ts, _ in make_calls(s.get("run", ""))] for s in release["steps"]]
+    notes_at = next(i for i, targets in enumerate(calls) if any("notes" in ts for ts in targets))
+    publish_at = next(i for i, targets in enumerate(calls) if any("publish" in ts for ts in targets))
     collect_at = next(i for i, s in enumerate(release["steps"]) if "pmrepo.ci collect-artifacts" in s.get("run", ""))
-    assert collect_at < notes_at < publish_at, "the dists' results are in the layout before the notes, published with them"
+    assert collect_at < notes_at < publish_at, ("the dists' results are in the layout before the notes, "
+                                                "published with them")
     uploads = [n for n in names if n.startswith("actions/upload-artifact") and "RELEASE-NOTES" in n]
     attached = [s for s in release["steps"] if "action-gh-release" in s.get("uses", "")]
     assert uploads and attached
     files = attached[0]["with"]["files"].split()
-    assert {Path(f).name for f in files} >= {f"RELEASE-NOTES.{lang}.{ext}" for lang in ("ja", "en") for ext in ("md", "html")}
+    assert {Path(f).name for f in files} >= {f"RELEASE-NOTES.{lang}.{ext}" for lang in ("ja", "en") for ext in ("md",
+                                                                                                                "html")}
     assert release["permissions"] == {"contents": "write"} and workflow["permissions"] == {}
 
 
@@ -265,7 +270,7 @@ def test_the_manifest_is_chosen_by_the_tested_step_script(every: dict[str, dict[
             if "RELEASE" in job.get("env", {}):
                 continue  # a fixed manifest for the whole job (upstream.yml), chosen by no input
             runs = [s.get("run", "") for s in job["steps"]]
-            users = [i for i, (r, s) in enumerate(zip(runs, job["steps"])) if "$RELEASE" in r
+            users = [i for i, (r, s) in enumerate(zip(runs, job["steps"], strict=True)) if "$RELEASE" in r
                      and "RELEASE" not in s.get("env", {})]  # not handed in from another job's outputs
             if not users:
                 continue
@@ -276,14 +281,16 @@ def test_the_manifest_is_chosen_by_the_tested_step_script(every: dict[str, dict[
                 assert step["env"]["INPUT_RELEASE"] == "${{ inputs.release }}"
 
 
-def test_actions_pinned_with_the_tag_in_a_comment_and_no_persisted_credentials(every: dict[str, dict[str, Any]]) -> None:
-    known = {}
+def test_actions_pinned_with_the_tag_in_a_comment_and_no_persisted_credentials(
+        every: dict[str, dict[str, Any]]) -> None:
+    known: dict[str, tuple[str, str]] = {}
     for name, wf in every.items():
         text = (WORKFLOWS / name).read_text()
         uses = re.findall(r"^\s*(?:- )?uses: (\S+)(.*)$", text, re.M)
         assert len(uses) == sum(1 for _, s in steps(wf) if "uses" in s)
         for ref, rest in uses:
-            assert re.match(r"^\s+# v\d+\.\d+\.\d+$", rest), f"{name} {ref}: the tag it pins belongs in a comment ({rest!r})"
+            assert re.match(r"^\s+# v\d+\.\d+\.\d+$", rest), (
+                f"{name} {ref}: the tag it pins belongs in a comment ({rest!r})")
             action, sha = ref.split("@")
             assert known.setdefault(action, (sha, rest.strip())) == (sha, rest.strip()), f"{action}: one SHA everywhere"
         checkouts = [s for _, s in steps(wf) if s.get("uses", "").startswith("actions/checkout@")]
@@ -318,9 +325,10 @@ def test_the_test_workflow_runs_make_check_and_make_test_on_every_push_and_pull_
     assert any(re.search(r"^sudo -n --preserve-env=\S+ env -u SUDO_UID -u SUDO_GID -u SUDO_USER -u SUDO_COMMAND "
                          r"bash \.ci/run\b", r) for r in runs), runs
     assert job["env"]["PMREPO_BROWSER"] == "/usr/bin/google-chrome"  # Ubuntu's chromium is a snap
-    kept = " ".join(str(s["with"]["path"]) for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact"))
+    uploads = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact")]
+    kept = " ".join(str(s["with"]["path"]) for s in uploads)
     assert "test-output/release-page/" in kept and "test-output/*.log" in kept
-    assert all(s.get("if") == "always()" for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact"))
+    assert all(s.get("if") == "always()" for s in uploads)
 
 
 def test_the_pin_workflow_is_manual_and_proposes_what_it_pinned(every: dict[str, dict[str, Any]]) -> None:

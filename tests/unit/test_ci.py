@@ -70,7 +70,8 @@ def test_the_manifest_a_run_builds(tmp_path: Path, event: dict[str, str], extra:
 
 
 @pytest.mark.parametrize(("event", "extra", "named"), [
-    ({**TAG, "GITHUB_REF": "refs/tags/v9.9-9", "GITHUB_REF_NAME": "v9.9-9"}, {}, "no release manifest releases/9.9-9.toml"),
+    ({**TAG, "GITHUB_REF": "refs/tags/v9.9-9", "GITHUB_REF_NAME": "v9.9-9"}, {},
+     "no release manifest releases/9.9-9.toml"),
     ({**TAG, "GITHUB_REF": "refs/tags/vnext", "GITHUB_REF_NAME": "vnext"}, {}, "not v<version>-<release>"),
     (MANUAL, {"INPUT_RELEASE": "../../etc/passwd"}, "outside the checkout"),
     (MANUAL, {"INPUT_RELEASE": "/etc/hostname"}, "outside the checkout"),
@@ -154,7 +155,8 @@ def test_bad_artifacts_are_refused_before_anything_moves(tmp_path: Path, dists: 
 def test_the_step_script_needs_only_the_standard_library() -> None:
     """The workflows run it before `make setup` (a bare Fedora image has python3, nothing else)."""
     res = subprocess.run([sys.executable, "-S", "-c", "import pmrepo.ci, sys; "
-                          "print(sorted(m for m in sys.modules if m.split('.')[0] in ('jinja2', 'requests', 'tomlkit', 'yaml')))"],
+                          "print(sorted(m for m in sys.modules "
+                          "if m.split('.')[0] in ('jinja2', 'requests', 'tomlkit', 'yaml')))"],
                          cwd=ROOT, env={"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT)}, capture_output=True,
                          text=True, timeout=60, check=False)
     assert res.returncode == 0 and res.stdout.strip() == "[]", res.stderr

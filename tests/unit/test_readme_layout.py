@@ -33,7 +33,8 @@ def test_every_top_level_entry_and_template_dir_is_described() -> None:
     for line in section.splitlines():
         word = line.strip().split(" ", 1)[0]
         if line.startswith("    ") and not line.startswith("     ") and word and "," not in word:
-            assert (ROOT / word.rstrip("/")).exists() or word.rstrip("/") in OUTPUTS, f"docs/layout.md names {word}, not in the tree"
+            named = word.rstrip("/")
+            assert (ROOT / named).exists() or named in OUTPUTS, f"docs/layout.md names {word}, not in the tree"
 
 
 def test_work_and_output_trees_match_the_layout() -> None:

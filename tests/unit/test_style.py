@@ -1,5 +1,6 @@
 """Style and types are enforced, not hoped for: ruff and mypy (configured in pyproject.toml, pinned in
-requirements-test.txt) pass on the package and fail on a planted violation of each kind; modules stay
+requirements-test.txt) pass on the package and fail on a planted violation of each kind; ruff and a
+non-strict mypy (tests/mypy.ini) pass on the tests, with the tests' profile shown to hold; modules stay
 under 600 lines, functions under 80, and the package has no import cycle."""
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import graphlib
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,11 +29,16 @@ def _tool(*argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", *argv], cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 
-def _linted() -> list[str]:
-    """What `make check` lints: the Makefile's LINTED line (one list, not two that can drift)."""
-    m = re.search(r"^LINTED = (.+)$", (ROOT / "Makefile").read_text(), re.M)
-    assert m, "Makefile: no LINTED = … line for `make check`"
+def _linted(name: str = "LINTED") -> list[str]:
+    """What `make check` lints: the Makefile's LINTED line (one list, not two that can drift), or
+    LINTED_TESTS (what it only checks with ruff, not ruff format: the tests)."""
+    m = re.search(rf"^{name} = (.+)$", (ROOT / "Makefile").read_text(), re.M)
+    assert m, f"Makefile: no {name} = … line for `make check`"
     return m.group(1).split()
+
+
+#: the tests' own mypy configuration (not --strict): `make check` runs it after the package's
+TESTS_MYPY = ROOT / "tests" / "mypy.ini"
 
 
 def _modules() -> list[Path]:
@@ -114,6 +121,42 @@ def test_the_clean_control_passes_both(planted: dict[str, Path], ruff_planted: s
     assert _findings(mypy_planted, planted["clean"]) == ""
 
 
+# -- the tests' profile: no annotations asked, every other rule and every body's types checked ----
+
+#: an unannotated test helper with an unused import, a line of 130 columns and a wrong call inside
+PLANTED_TEST = ("import os\n\n\ndef helper(x):\n    return len(3)\n\n\n"
+                f"X = {'1' * 124}\n")
+
+
+def _ruff_as(path: str, text: str) -> str:
+    """ruff's findings on ``text`` as if it were the checkout's file ``path`` (its per-file rules apply)."""
+    r = subprocess.run([sys.executable, "-m", "ruff", "check", "--config", str(PYPROJECT), "--no-cache",
+                        "--output-format", "concise", "--stdin-filename", path, "-"],
+                       cwd=ROOT, input=text, capture_output=True, text=True, timeout=300)
+    assert r.returncode in (0, 1), r.stdout + r.stderr
+    return r.stdout
+
+
+@pytest.mark.parametrize("where", ["tests/integration/test_planted.py", "tests/planted_helper.py",
+                                   "tests/unit/manifest/test_planted.py"])
+def test_ruff_lints_the_tests_without_asking_for_annotations(where: str) -> None:
+    found = _ruff_as(where, '"""A planted test module."""\n' + PLANTED_TEST)
+    assert "F401" in found and "E501" in found, found
+    assert "ANN" not in found, found  # mypy checks the tests, not ruff's annotation rules
+    # the same text in the package: the annotation rules hold there
+    assert "ANN001" in _ruff_as("pmrepo/planted.py", '"""A planted module."""\n' + PLANTED_TEST)
+
+
+def test_the_tests_mypy_checks_bodies_not_annotations(tmp_path: Path) -> None:
+    (tmp_path / "planted_test.py").write_text('"""A planted test module."""\n' + PLANTED_TEST)
+    (tmp_path / "planted_clean.py").write_text('"""A planted test module."""\n\n\ndef helper(x):\n    return len(x)\n')
+    r = _tool("mypy", "--config-file", str(TESTS_MYPY), "--no-incremental",
+              str(tmp_path / "planted_test.py"), str(tmp_path / "planted_clean.py"))
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "planted_test.py:6: error:" in r.stdout and "[arg-type]" in r.stdout, r.stdout  # len(3)
+    assert "no-untyped-def" not in r.stdout and "planted_clean.py" not in r.stdout, r.stdout
+
+
 # -- the package itself ---------------------------------------------------------------------------
 
 def test_ruff_passes_on_the_package() -> None:
@@ -129,6 +172,18 @@ def test_the_package_is_formatted() -> None:
 def test_mypy_passes_on_the_package() -> None:
     r = _tool("mypy")  # files and strictness from pyproject.toml
     assert r.returncode == 0, f"mypy (pyproject.toml: pmrepo, strict):\n{r.stdout}{r.stderr}"
+
+
+def test_ruff_passes_on_the_tests() -> None:
+    assert _linted("LINTED_TESTS") == ["tests"]
+    r = _tool("ruff", "check", "--output-format", "concise", *_linted("LINTED_TESTS"))
+    assert r.returncode == 0, f"ruff check {' '.join(_linted('LINTED_TESTS'))}:\n{r.stdout}{r.stderr}"
+
+
+def test_mypy_passes_on_the_tests() -> None:
+    assert f"mypy --config-file {TESTS_MYPY.relative_to(ROOT)}" in (ROOT / "Makefile").read_text()
+    r = _tool("mypy", "--config-file", str(TESTS_MYPY))  # files (tests) and options from tests/mypy.ini
+    assert r.returncode == 0, f"mypy --config-file {TESTS_MYPY.relative_to(ROOT)}:\n{r.stdout}{r.stderr}"
 
 
 def test_no_module_over_600_lines_and_no_function_over_80() -> None:
@@ -212,7 +267,8 @@ def test_the_cycle_finder_tells_a_cycle_from_a_sibling_import(tmp_path: Path, fi
 
 def test_no_import_cycle_in_the_package() -> None:
     modules = {_module_name(p): p for p in _modules()}
-    assert _imports(modules["pmrepo.pipeline.orchestrator"], set(modules)), "the import graph is empty: the resolver is broken"
+    assert _imports(modules["pmrepo.pipeline.orchestrator"], set(modules)), (
+        "the import graph is empty: the resolver is broken")
     cycle = _cycle(_modules())
     assert not cycle, f"import cycle: {' -> '.join(cycle)}"
 
@@ -282,6 +338,8 @@ def test_the_layer_rule_catches_an_arrow_back_up(tmp_path: Path) -> None:
         "pmrepo.early.a (early) imports the later stage pmrepo.late.b (late)",
         "pmrepo.shared (shared) imports the stage pmrepo.late.b",
     ]
+
+
 def _private_uses(path: Path, known: set[str], root: Path = ROOT) -> list[str]:
     """Where ``path`` imports or reads another module's private name (``_name``): ``from .x import _y``,
     ``x._y`` of an imported module ``x``. A private *module* may be imported inside its own package
@@ -298,23 +356,8 @@ def _private_uses(path: Path, known: set[str], root: Path = ROOT) -> list[str]:
             return private(attr) and not (name == owner or name.startswith(owner + "."))
         return private(attr) and owner != name
 
-    found, aliases = [], {}
     tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                bound = a.name if a.asname else a.name.partition(".")[0]  # `import p.a` binds `p`
-                if bound in known:
-                    aliases[a.asname or bound] = bound
-        elif isinstance(node, ast.ImportFrom):
-            target = _imported_from(node, package)
-            if target not in known:
-                continue
-            for a in node.names:
-                if foreign(target, a.name):
-                    found.append(f"{path.relative_to(root)}:{node.lineno}: from {target} import {a.name}")
-                if f"{target}.{a.name}" in known:
-                    aliases[a.asname or a.name] = f"{target}.{a.name}"
+    found, aliases = _private_imports(tree, package, known, foreign, path.relative_to(root))
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute):
             dotted, value = [node.attr], node.value
@@ -327,6 +370,29 @@ def _private_uses(path: Path, known: set[str], root: Path = ROOT) -> list[str]:
             if owner in known and foreign(owner, node.attr):
                 found.append(f"{path.relative_to(root)}:{node.lineno}: {owner}.{node.attr}")
     return found
+
+
+def _private_imports(tree: ast.Module, package: str, known: set[str], foreign: Callable[[str, str], bool],
+                     rel: Path) -> tuple[list[str], dict[str, str]]:
+    """The imports of another module's private name in ``tree`` (as _private_uses words them), and
+    the names the imports bind to the package's modules (name -> module)."""
+    found, aliases = [], {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                bound = a.name if a.asname else a.name.partition(".")[0]  # `import p.a` binds `p`
+                if bound in known:
+                    aliases[a.asname or bound] = bound
+        elif isinstance(node, ast.ImportFrom):
+            target = _imported_from(node, package)
+            if target not in known:
+                continue
+            for a in node.names:
+                if foreign(target, a.name):
+                    found.append(f"{rel}:{node.lineno}: from {target} import {a.name}")
+                if f"{target}.{a.name}" in known:
+                    aliases[a.asname or a.name] = f"{target}.{a.name}"
+    return found, aliases
 
 
 @pytest.mark.parametrize(("files", "flagged"), [

@@ -51,7 +51,8 @@ def test_remote_command_lines_quote_every_path(tmp_path: Path, template: str, mo
     assert (root / "c").is_dir()
     target.remove("c")
     assert not (root / "c").exists()
-    assert not canary.exists() and not (root / "canary").exists(), f"the mirror's shell ran a command from the path: {sent}"
+    assert not canary.exists() and not (root / "canary").exists(), (
+        f"the mirror's shell ran a command from the path: {sent}")
     assert len(sent) == 5
 
 
@@ -62,7 +63,8 @@ def _release_with_spec_line(tmp: Path, line: bytes | str) -> tuple[manifest.Rele
     """A one-component synthetic release whose spec template's %description gets ``line``."""
     path = make_release(tmp / "rel", {"a": []})
     spec = tmp / "rel" / "specs" / "a.spec.j2"
-    data = spec.read_bytes().replace(b"%description\n", b"%description\n" + (line.encode() if isinstance(line, str) else line) + b"\n", 1)
+    data = spec.read_bytes().replace(b"%description\n",
+                                     b"%description\n" + (line.encode() if isinstance(line, str) else line) + b"\n", 1)
     spec.write_bytes(data)
     return manifest.load(path), spec
 
@@ -144,9 +146,12 @@ def test_plain_macro_values_and_references_load(tmp_path: Path) -> None:
     assert rel.dists["el7"].rpm_defines()["my_dir"] == "%{_prefix}/lib/%{?name}/%_libdir"
 
 
+
+
 def test_base_repo_url_with_jinja_is_refused(tmp_path: Path) -> None:
     path = make_release(tmp_path, {"a": []})
-    path.write_text(path.read_text().replace("rhel = 7\n", 'rhel = 7\nbase_repos = { base = "http://x/{{7*7}}/" }\n', 1))
+    path.write_text(path.read_text().replace("rhel = 7\n", 'rhel = 7\nbase_repos = { base = "http://x/{{7*7}}/" }\n',
+                                             1))
     with pytest.raises(ManifestError, match=r"dists\.el7\.base_repos\.base: contains '\{\{'"):
         manifest.load(path)
 
@@ -158,7 +163,8 @@ def test_trailing_newline_fails_every_validating_pattern() -> None:
     from pmrepo.builders import rpmbuild
     from pmrepo.builders.mock import config as mock_config
 
-    for pattern, good in [(mock_config.BASEURL_RE, "http://mirror/centos/7/os/x86_64/"), (mock_config.REPOID_RE, "base"),
+    for pattern, good in [(mock_config.BASEURL_RE, "http://mirror/centos/7/os/x86_64/"),
+                          (mock_config.REPOID_RE, "base"),
                           (manifest.IMAGE_RE, "centos:7"), (rpmbuild._OVERLAY_SAFE, "/opt/x"),
                           (publish_targets.RELEASE_ID_RE, "demo-repo-1.0-1"),
                           (publish_targets.staging_re("demo-1"), ".staging-demo-1-0123456789ab"),
@@ -194,6 +200,17 @@ def test_file_url_outside_the_release_tree_is_refused(tmp_path: Path, where: str
     with pytest.raises(ManifestError) as info:
         manifest.load(path)
     assert "release.toml: components.a.sources[0].url: " in str(info.value) and "— fix:" in str(info.value)
+
+
+
+
+# -- 2. a build tree nobody else can touch ---------------------------------------------
+
+
+
+
+
+
 
 
 # -- 8. names, tags, follows and dates the tool cannot ship ----------------------------
@@ -235,19 +252,22 @@ def test_a_follows_cycle_through_two_manifests_is_refused(tmp_path: Path) -> Non
     path = make_release(tmp_path, {"a": []})
     text = path.read_text()
     path.write_text(text.replace("date = 2026-01-01", 'date = 2026-01-01\nfollows = "older.toml"', 1))
-    (tmp_path / "older.toml").write_text(text.replace("date = 2026-01-01", 'date = 2025-01-01\nfollows = "release.toml"', 1))
+    (tmp_path / "older.toml").write_text(text.replace("date = 2026-01-01",
+                                                      'date = 2025-01-01\nfollows = "release.toml"', 1))
     with pytest.raises(ManifestError, match=r"cycle \(release\.toml → older\.toml → release\.toml\)"):
         manifest.load(path)
 
 
-def test_the_follows_chain_is_not_read_outside_the_release_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_follows_chain_is_not_read_outside_the_release_tree(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """An older manifest whose own follows points out of the tree (a FIFO would hang a read, a huge
     file would be read whole) is not read while loading the current one."""
     tree = tmp_path / "tree"
     path = make_release(tree, {"a": []})
     text = path.read_text()
     path.write_text(text.replace("date = 2026-01-01", 'date = 2026-01-01\nfollows = "older.toml"', 1))
-    (tree / "older.toml").write_text(text.replace("date = 2026-01-01", 'date = 2025-01-01\nfollows = "../outside.toml"', 1))
+    (tree / "older.toml").write_text(text.replace("date = 2026-01-01", 'date = 2025-01-01\nfollows = "../outside.toml"',
+                                                  1))
     outside = tmp_path / "outside.toml"
     outside.write_text('[release]\nfollows = "tree/release.toml"\n')  # would close a cycle if it were read
     read: list[Path] = []
@@ -280,6 +300,13 @@ def test_a_manifest_with_a_byte_order_mark_is_named_as_such(tmp_path: Path) -> N
         manifest.load(path)
 
 
+# -- 10. packed trees hold no escaping symlink and no FIFO ------------------------------
+
+
+
+
+
+
 # -- 10. the Markdown notes carry no raw HTML and no script link -------------------------
 
 
@@ -302,5 +329,7 @@ def test_release_notes_markdown_carries_no_script_from_the_manifest() -> None:
         html = pages[f"RELEASE-NOTES.{lang}.html"]
         assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
         assert not re.search(r'href="javascript', html, re.IGNORECASE)
+
+
 
 

@@ -21,7 +21,8 @@ pytestmark = pytest.mark.skipif(
 # no '%' (rpm --eval would expand it), no braces or brackets (the Lua chunk and its long strings)
 VERSION = st.text(st.sampled_from("0000111229aabzZ..._+~~^^é"), min_size=1, max_size=8)
 # versions that differ a little: a shared stem and a short tail each
-STEM = st.text(st.sampled_from("0129.ab"), max_size=5)  # (rpm.vercmp reads an [epoch:]version[-release]: no "-" or ":", not empty)
+# (rpm.vercmp reads an [epoch:]version[-release]: no "-" or ":", not empty)
+STEM = st.text(st.sampled_from("0129.ab"), max_size=5)
 NEAR = st.tuples(STEM, VERSION, VERSION).map(lambda t: (t[0] + t[1], t[0] + t[2]))
 PAIRS = st.lists(st.one_of(st.tuples(VERSION, VERSION), NEAR), min_size=30, max_size=30)
 
@@ -41,7 +42,8 @@ def test_vercmp_agrees_with_rpm_on_random_versions(pairs: list[tuple[str, str]])
     want = rpm_vercmp(pairs)
     got = [v for a, b in pairs for v in (vercmp(a, b), vercmp(b, a))]
     assert len(want) == 2 * len(pairs)
-    assert got == want, [(a, b, g, w) for (a, b), g, w in zip([p for p in pairs for _ in (0, 1)], got, want) if g != w]
+    asked = [p for p in pairs for _ in (0, 1)]
+    assert got == want, [(a, b, g, w) for (a, b), g, w in zip(asked, got, want, strict=True) if g != w]
 
 
 def test_vr_cmp_orders_by_version_then_release() -> None:

@@ -8,8 +8,8 @@ import pytest
 
 pytest.importorskip("ortools", reason="ortools (requirements-test.txt) is not installed: `make setup` installs it")
 
-from bench.optimal import critical_path, list_schedule, lower_bound, optimal_makespan  # noqa: E402
-from pmrepo.schedule.order import make_plan  # noqa: E402
+from bench.optimal import critical_path, list_schedule, lower_bound, optimal_makespan
+from pmrepo.schedule.order import make_plan
 
 
 def brute_force(dur: dict[str, int], deps: dict[str, list[str]], slots: int) -> int:
@@ -25,10 +25,8 @@ def brute_force(dur: dict[str, int], deps: dict[str, list[str]], slots: int) -> 
             return False
         if any(j in deps[k] and start[k] < s + dur[j] for k in start):
             return False
-        for t in range(s, s + dur[j]):
-            if sum(1 for k in start if start[k] <= t < start[k] + dur[k]) >= slots:
-                return False
-        return True
+        return all(sum(1 for k in start if start[k] <= t < start[k] + dur[k]) < slots
+                   for t in range(s, s + dur[j]))
 
     def place(i: int) -> None:
         nonlocal best
@@ -76,7 +74,7 @@ def test_the_planner_finds_the_optimum_of_tiny_dags(seed: int, n: int, slots: in
     assert plan.makespan == pytest.approx(brute_force(dur, deps, slots))
     for j, s in plan.start.items():  # the plan is a schedule: dependencies before, never over slots
         assert all(plan.start[d] + dur[d] <= s + 1e-9 for d in deps[j])
-    for t in {s for s in plan.start.values()}:
+    for t in set(plan.start.values()):
         assert sum(1 for j, s in plan.start.items() if s <= t < s + dur[j]) <= slots
 
 

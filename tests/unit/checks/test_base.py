@@ -37,6 +37,7 @@ class Fake(Check):
 
     def run(self, ctx: CheckContext) -> Findings:
         Fake.ran.append(self._name)
+        assert ctx.layout is not None
         report = ctx.layout.reports / f"{self._name}-{ctx.dist.name}.txt"
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text("ok\n" if self.ok else "bad\n")
@@ -46,6 +47,12 @@ class Fake(Check):
             return Findings(self._name, ctx.dist.name, path=report, note=f"{self._name} passed")
         return Findings(self._name, ctx.dist.name, path=report, note=f"{self._name} failed",
                         failure=GateError(f"{self._name} failed"))
+
+
+def _output(ctx: CheckContext) -> Output:
+    """The context's output (the ctx fixture always has one)."""
+    assert ctx.output is not None
+    return ctx.output
 
 
 @pytest.fixture
@@ -66,7 +73,7 @@ def test_in_order_notes_per_record_reports_copied(ctx: CheckContext) -> None:
     assert found.notes() == {"fresh-root install": "install passed", "gates": "digest passed, compat passed",
                              "container install": "container passed"}
     found.raise_for_failure()  # nothing failed
-    assert sorted(p.name for p in ctx.output.reports.iterdir()) == [
+    assert sorted(p.name for p in _output(ctx).reports.iterdir()) == [
         "compat-el7.txt", "container-el7.txt", "digest-el7.txt", "install-el7.txt", "results.json"]  # no logs/
 
 
@@ -77,9 +84,9 @@ def test_a_failure_runs_the_cheap_checks_skips_the_container_and_raises_the_firs
     assert Fake.ran == ["install", "digest", "compat"]
     assert [r[2] for r in found.rows()] == ["FAILED", "FAILED", "passed", "not run"]
     assert found.notes() == {"gates": "compat passed"}
-    with pytest.raises(GateError, match="^install failed$"):
+    with pytest.raises(GateError, match=r"^install failed$"):
         found.raise_for_failure()
-    assert (ctx.output.reports / "install-el7.txt").read_text() == "bad\n"  # reports even of a failed run
+    assert (_output(ctx).reports / "install-el7.txt").read_text() == "bad\n"  # reports even of a failed run
 
 
 def test_no_step_starts_twice_under_one_label(ctx: CheckContext) -> None:
@@ -110,13 +117,13 @@ def test_results_hold_the_latest_run_of_every_check(ctx: CheckContext) -> None:
     from pmrepo.records import CheckResults
 
     run_checks([Fake("install", "fresh-root install"), Fake("digest", "gates"), Fake("compat", "gates")], ctx, "all")
-    first = CheckResults.read(ctx.output.check_results)
+    first = CheckResults.read(_output(ctx).check_results)
     assert {k: (r.verdict, r.command) for k, r in first.results.items()} == {
         "install": ("passed", "all"), "digest": ("passed", "all"), "compat": ("passed", "all")}
     assert first.failed() == [] and first.missing({"digest": "gates", "closure": "gates"}) == ("gates",)
     run_checks([Fake("digest", "gates", ok=False), Fake("container", "container install", needs_passed=True)],
                ctx, "gate")
-    latest = CheckResults.read(ctx.output.check_results)
+    latest = CheckResults.read(_output(ctx).check_results)
     assert {k: (r.verdict, r.command) for k, r in latest.results.items()} == {
         "install": ("passed", "all"), "digest": ("FAILED", "gate"), "compat": ("passed", "all"),
         "container": ("not run", "gate")}

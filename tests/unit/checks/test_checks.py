@@ -26,7 +26,11 @@ def test_default_checks_order_and_switches() -> None:
         importlib.import_module(mod.name)
 
     def subclasses(cls: type) -> set[type]:
-        return {s for c in cls.__subclasses__() for s in (c, *subclasses(c))}
+        out: set[type] = set()
+        subs: list[type] = cls.__subclasses__()
+        for c in subs:
+            out |= {c, *subclasses(c)}
+        return out
 
     defined = {c for c in subclasses(checks.Check) if c.__module__.startswith("pmrepo.checks.")}
     assert defined == {type(c) for c in everything}, "a Check subclass the one list does not make"
@@ -39,9 +43,13 @@ def test_default_checks_order_and_switches() -> None:
 
 def test_required_records_come_from_the_check_classes() -> None:
     assert checks.REQUIRED_CHECKS == ("fresh-root install", "gates")
-    assert checks.REQUIRED_CHECKS == (checks.FreshRootInstall.record, checks.DigestCheck.record)
-    required = [c.id for c in default_checks(None, CheckOptions(container="auto"), lambda d: (None, [])) if c.required]
+    assert (checks.FreshRootInstall.record, checks.DigestCheck.record) == checks.REQUIRED_CHECKS
+    listed = default_checks(None, CheckOptions(container="auto"),
+                            lambda d: pytest.fail("no previous release is looked up"))
+    required = [c.id for c in listed if c.required]
     assert required == ["fresh-root-install", "digest", "compat", "closure", "rpmlint", "nevra"]  # not the containers
+
+
 
 
 def test_findings_carry_ids_into_the_json_report(tmp_path: Path) -> None:

@@ -7,7 +7,9 @@ import gzip
 import hashlib
 import shutil
 import struct
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import DEMO
@@ -17,17 +19,18 @@ from pmrepo.assemble import repository
 from pmrepo.checks import CheckContext, CompatCheck, Findings
 from pmrepo.checks.compat import RPM_RULES, SUPPORT, DistSupport, RpmFacts, RpmLayout, Rule, compression_of, read_layout
 from pmrepo.checks.rpmquery import RpmHeader, RpmRequire
-from pmrepo.errors import RepositoryError
 
 DISTS = manifest.load(DEMO).dists
-GOOD_LAYOUT = RpmLayout(lead_major=3, lead_minor=0, signature_type=5, header_version=1, header_tags=60, header_data=4000)
+GOOD_LAYOUT = RpmLayout(lead_major=3, lead_minor=0, signature_type=5, header_version=1, header_tags=60,
+                        header_data=4000)
 
 
 def header(**kw) -> RpmHeader:
-    base = dict(path=Path("x.rpm"), name="x", epoch=0, version="1", release="1.el7", arch="x86_64",
-                payload_compressor="gzip", payload_format="cpio", file_digest_algo=8,
-                requires=(RpmRequire("rpmlib(CompressedFileNames)", "<=", "3.0.4-1"),
-                          RpmRequire("rpmlib(PayloadFilesHavePrefix)", "<=", "4.0-1")))
+    base: dict[str, Any] = {"path": Path("x.rpm"), "name": "x", "epoch": 0, "version": "1", "release": "1.el7",
+                            "arch": "x86_64", "payload_compressor": "gzip", "payload_format": "cpio",
+                            "file_digest_algo": 8,
+                            "requires": (RpmRequire("rpmlib(CompressedFileNames)", "<=", "3.0.4-1"),
+                                         RpmRequire("rpmlib(PayloadFilesHavePrefix)", "<=", "4.0-1"))}
     return RpmHeader(**(base | kw))
 
 
@@ -47,10 +50,10 @@ def test_a_package_built_as_pmrepo_builds_passes(dist: str) -> None:
 
 @pytest.mark.parametrize("dist", ["el6", "el7"])
 @pytest.mark.parametrize("bad,expect", [
-    (dict(payload_compressor="zstd"), "payload zstd"),
-    (dict(requires=(RpmRequire("rpmlib(PayloadIsZstd)", "<=", "5.4.18-1"),)), "rpmlib(PayloadIsZstd)"),
-    (dict(payload_format="drpm"), "payload-format"),
-    (dict(file_digest_algo=11), "file digest algorithm 11"),  # sha224: rpm 4.8 and 4.11 know 1, 2, 8, 9, 10
+    ({"payload_compressor": "zstd"}, "payload zstd"),
+    ({"requires": (RpmRequire("rpmlib(PayloadIsZstd)", "<=", "5.4.18-1"),)}, "rpmlib(PayloadIsZstd)"),
+    ({"payload_format": "drpm"}, "payload-format"),
+    ({"file_digest_algo": 11}, "file digest algorithm 11"),  # sha224: rpm 4.8 and 4.11 know 1, 2, 8, 9, 10
 ])
 def test_what_old_rpm_cannot_read_is_an_error(dist: str, bad: dict, expect: str) -> None:
     got = findings(header(**bad), dist)
@@ -93,15 +96,15 @@ def test_header_limits_at_and_one_over_the_table(dist: str, tags: int, data: int
     assert [f.split(":")[0] for f in got] == (["header-size"] if bad else []), got
 
 
-def _narrow(**limits: int) -> DistSupport:
+def _narrow(**limits: Any) -> DistSupport:
     return dataclasses.replace(SUPPORT[6], **limits)
 
 
 @pytest.mark.parametrize("limits,layout", [
-    (dict(header_max_tags=100), RpmLayout(3, 0, 5, 1, 100, 4000)),
-    (dict(header_max_data=5000), RpmLayout(3, 0, 5, 1, 60, 5000)),
+    ({"header_max_tags": 100}, RpmLayout(3, 0, 5, 1, 100, 4000)),
+    ({"header_max_data": 5000}, RpmLayout(3, 0, 5, 1, 60, 5000)),
     # header_bytes = 16 (intro) + 16 per tag (index entry) + the data store
-    (dict(header_max_bytes=16 + 16 * 60 + 4000), RpmLayout(3, 0, 5, 1, 60, 4000)),
+    ({"header_max_bytes": 16 + 16 * 60 + 4000}, RpmLayout(3, 0, 5, 1, 60, 4000)),
 ])
 def test_each_size_limit_is_inclusive(limits: dict, layout: RpmLayout) -> None:
     """Every limit is the largest accepted value: at it passes, one over fails (with the table's
@@ -110,9 +113,9 @@ def test_each_size_limit_is_inclusive(limits: dict, layout: RpmLayout) -> None:
     assert layout.header_bytes == 16 + 16 * layout.header_tags + layout.header_data
     assert findings(header(), "el6", layout, sup) == []
     key = next(iter(limits))
-    over = {"header_max_tags": dict(header_tags=layout.header_tags + 1),
-            "header_max_data": dict(header_data=layout.header_data + 1),
-            "header_max_bytes": dict(header_data=layout.header_data + 1)}[key]
+    over = {"header_max_tags": {"header_tags": layout.header_tags + 1},
+            "header_max_data": {"header_data": layout.header_data + 1},
+            "header_max_bytes": {"header_data": layout.header_data + 1}}[key]
     got = findings(header(), "el6", dataclasses.replace(layout, **over), sup)
     assert [f.split(":")[0] for f in got] == ["header-size"], got
 
@@ -129,7 +132,8 @@ def test_read_layout_parses_lead_signature_and_header(tmp_path: Path) -> None:
     p = tmp_path / "x.rpm"
     p.write_bytes(_rpm_bytes(lead_major=3, tags=7, data=100))
     lay = read_layout(p)
-    assert (lay.lead_major, lay.signature_type, lay.header_version, lay.header_tags, lay.header_data) == (3, 5, 1, 7, 100)
+    assert (lay.lead_major, lay.signature_type, lay.header_version, lay.header_tags, lay.header_data) == (3, 5, 1, 7,
+                                                                                                          100)
     p.write_bytes(b"not an rpm" * 20)
     with pytest.raises(ValueError, match="bad lead magic"):
         read_layout(p)
@@ -142,7 +146,7 @@ def _repo(tmp: Path, *, xml: str = "gz", db: str = "bz2", checksum: str = "sha25
     """A repodata/ as createrepo_c writes it (files with real compression magic)."""
     rd = tmp / "repodata"
     rd.mkdir(parents=True)
-    packers = {"gz": gzip.compress, "bz2": bz2.compress, "none": lambda b: b}
+    packers: dict[str, Callable[[bytes], bytes]] = {"gz": gzip.compress, "bz2": bz2.compress, "none": lambda b: b}
     entries = []
     kinds = [(k, f"{k}.xml.{xml}", xml) for k in ("primary", "filelists", "other")]
     kinds += [(f"{k}_db", f"{k}.sqlite.{db}", db) for k in ("primary", "filelists", "other")]
@@ -174,14 +178,16 @@ def test_createrepo_c_output_with_pmrepo_flags_passes(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("kw,expect", [
-    (dict(xml="bz2"), "primary compression bz2"),
-    (dict(checksum="sha512"), "checksum sha512"),
-    (dict(corrupt="other_db"), "other_db checksum"),
-    (dict(drop="filelists_db"), "filelists_db"),
+    ({"xml": "bz2"}, "primary compression bz2"),
+    ({"checksum": "sha512"}, "checksum sha512"),
+    ({"corrupt": "other_db"}, "other_db checksum"),
+    ({"drop": "filelists_db"}, "filelists_db"),
 ])
 def test_metadata_old_yum_cannot_read_fails(tmp_path: Path, kw: dict, expect: str) -> None:
     got = gate_errors(_repo(tmp_path, **kw), "el6")
     assert expect in got, got
+
+
 
 
 def test_compression_is_read_from_the_bytes(tmp_path: Path) -> None:
@@ -189,6 +195,8 @@ def test_compression_is_read_from_the_bytes(tmp_path: Path) -> None:
                              ("c.zst", b"\x28\xb5\x2f\xfd....", "zstd"), ("d.xml.gz", b"<?xml ...", "none")]:
         (tmp_path / name).write_bytes(body)
         assert compression_of(tmp_path / name) == want, name
+
+
 
 
 # -- issue 33: what the mutation run found unguarded in the unit layer -------------------------
@@ -434,7 +442,8 @@ def test_the_gate_runs_every_rule_on_every_package_and_repository(tmp_path: Path
                        repos=repos)
     report = CompatCheck().run(ctx)
     assert [(Path(f.file).name, f.check) for f in report.errors] == [
-        ("bad1.rpm", "rpm-format"), ("bad2.rpm", "rpm-format"), ("zstd.rpm", "payload zstd"), ("big.rpm", "header-size"),
+        ("bad1.rpm", "rpm-format"), ("bad2.rpm", "rpm-format"), ("zstd.rpm", "payload zstd"),
+        ("big.rpm", "header-size"),
         ("repomd.xml", "repomd.xml"), ("repomd.xml", "repomd.xml"), ("primary.xml.bz2", "primary compression bz2"),
         ("filelists.xml.bz2", "filelists compression bz2"), ("other.xml.bz2", "other compression bz2")]
     assert len(report.items) == 7
@@ -454,6 +463,8 @@ def test_file_digest_algorithms_old_rpm_verifies(dist: str) -> None:
 def test_lead_versions_old_rpm_opens(dist: str) -> None:
     majors = {m for m in range(0, 8) if not findings(header(), dist, RpmLayout(m, 0, 5, 1, 60, 4000))}
     assert majors == {3, 4}
+
+
 
 
 def test_a_zchunk_entry_does_not_end_the_compression_walk(tmp_path: Path) -> None:

@@ -29,7 +29,8 @@ def test_every_kind_used_in_the_package_is_described_once() -> None:
     assert all(ids.known(k) for k in used)  # rpmlint.<its id> pass through
     used = {k for k in used if not k.startswith("rpmlint.") or k in ids.KINDS}
     assert used <= set(ids.KINDS), sorted(used - set(ids.KINDS))
-    rules = {f"compat.{r.name}" for r in (*checks.compat.RPM_RULES, *checks.compat.REPO_RULES)}
+    compat = checks.compat
+    rules = {f"compat.{r.name}" for r in compat.RPM_RULES} | {f"compat.{r.name}" for r in compat.REPO_RULES}
     assert rules <= set(ids.KINDS), sorted(rules - set(ids.KINDS))
 
 

@@ -63,7 +63,8 @@ def test_every_option_fills_an_options_field_or_is_read_by_its_command() -> None
     from pmrepo.options import Options
     read_by_commands = {"mock_opt", "clean_roots", "host_buildrequires",  # -> backend_options
                         "target", "dry_run", "replace", "allow_unchecked",  # publish/preflight
-                        "from_", "to", "old_release", "old_version", "date", "set", "output", "from_upstream",  # new-release
+                        # new-release
+                        "from_", "to", "old_release", "old_version", "date", "set", "output", "from_upstream",
                         "location", "key",  # verify
                         "finding"}  # explain
     names = {f.name for f in fields(Options)}

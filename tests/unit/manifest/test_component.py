@@ -78,7 +78,7 @@ def test_release_with_letters_loads(tmp_path: Path) -> None:
     assert rel.component_for("demo-plugin", "el7").release == "1.2.6f56"  # type: ignore[union-attr]
 
 
-def _lines(notes, dist: str, name: str):  # type: ignore[no-untyped-def]
+def _lines(notes, dist: str, name: str):
     d = next(d for d in notes.dists if d.dist.name == dist)
     return [ln for ln in d.lines if ln.name == name]
 

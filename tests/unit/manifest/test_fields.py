@@ -16,7 +16,7 @@ R = Reader(Path("/m/release.toml"))
 NAME = re.compile(r"^[a-z]+\Z")
 
 
-def refused(call, *args, **kw) -> str:  # noqa: ANN001, ANN002, ANN003
+def refused(call, *args, **kw) -> str:
     with pytest.raises(ManifestError) as err:
         call(*args, **kw)
     return str(err.value)
@@ -53,7 +53,8 @@ def test_a_list_is_of_non_empty_strings(value: object) -> None:
 def test_every_list_value_matches_the_pattern() -> None:
     assert refused(R.str_list, {"k": ["ok", "A"]}, "k", "", pattern=NAME) == (
         f"/m/release.toml: k: invalid value 'A' — fix: use values matching {NAME.pattern}")
-    assert refused(R.str_list, {"k": ["ok", "A"]}, "k", "w", pattern=NAME, hint="lower case").endswith("fix: lower case")
+    hinted = refused(R.str_list, {"k": ["ok", "A"]}, "k", "w", pattern=NAME, hint="lower case")
+    assert hinted.endswith("fix: lower case")
     assert R.str_list({"k": ["ok", "ab"]}, "k", "w", pattern=NAME) == ("ok", "ab")
     assert R.str_list({}, "k", "w", default=("d",)) == ("d",)
 

@@ -18,9 +18,11 @@ def test_demo_manifest_loads() -> None:
     rel = manifest.load(DEMO)
     assert rel.release_id == "demo-repo-1.0-1"
     assert rel.date == dt.date(2026, 11, 24)
-    assert [c.name for c in rel.components] == ["libdemo", "demod", "demo-plugin", "demo-tools", "demo-units", "demo-extras"]
+    assert [c.name for c in rel.components] == ["libdemo", "demod", "demo-plugin", "demo-tools", "demo-units",
+                                                "demo-extras"]
     assert rel.component("demo-units").dists == ("el7",)
-    assert rel.dists["el7"].rpm_defines() == {"dist": ".el7", "rhel": "7", "el7": "1", "_unitdir": "/usr/lib/systemd/system"}
+    assert rel.dists["el7"].rpm_defines() == {"dist": ".el7", "rhel": "7", "el7": "1",
+                                              "_unitdir": "/usr/lib/systemd/system"}
     assert rel.component("libdemo").sources[0].path == DEMO.parent / "src" / "libdemo"
     assert rel.follows_path() == DEMO.parent / "release-0.9.toml"
 
@@ -48,7 +50,8 @@ packages = ["x"]
         "pacemaker-repo", "pacemaker-all", "/opt/linux-ha/pacemaker", "linux-ha-ja-pacemaker", "pacemaker.repo")
     # the predecessor's three repositories (../shared/reference/predecessor-layout.md)
     assert [(r.package, r.prefix, r.repo_file, r.repo_id, r.repo_name) for r in rel.repositories] == [
-        ("pacemaker-repo", "/opt/linux-ha/pacemaker", "pacemaker.repo", "linux-ha-ja-pacemaker", "linux-ha-ja-pacemaker"),
+        ("pacemaker-repo", "/opt/linux-ha/pacemaker", "pacemaker.repo", "linux-ha-ja-pacemaker",
+         "linux-ha-ja-pacemaker"),
         ("pacemaker-repo-debuginfo", "/opt/linux-ha/pacemaker-debuginfo", "pacemaker-debuginfo.repo",
          "linux-ha-ja-pacemaker-debuginfo", "linux-ha-ja-pacemaker-debuginfo"),
         ("pacemaker-repo-src", "/opt/linux-ha/pacemaker-src", "pacemaker-src.repo", "linux-ha-ja-pacemaker-src",
@@ -57,25 +60,30 @@ packages = ["x"]
     # the repository value: its package's file name per dist and its paths, built once
     el7 = rel.dists["el7"]
     assert rel.repo_rpm_names(el7) == [f"pacemaker-repo{s}-{rel.vr}.el7.x86_64.rpm" for s in ("", "-debuginfo", "-src")]
-    assert rel.repo_rpm_name(el7, "src") == rel.repo("src").rpm_name(el7) == f"pacemaker-repo-src-{rel.vr}.el7.x86_64.rpm"
+    src_rpm = f"pacemaker-repo-src-{rel.vr}.el7.x86_64.rpm"
+    assert rel.repo_rpm_name(el7, "src") == rel.repo("src").rpm_name(el7) == src_rpm
     main = rel.repo("main")
     assert (main.rpm_dir, main.repodata_dir, main.repo_path) == (
         "/opt/linux-ha/pacemaker/rpm", "/opt/linux-ha/pacemaker/repodata", "/etc/yum.repos.d/pacemaker.repo")
     assert rel.repo("main") is rel.repositories[0]  # the one value, not a copy folded on each access
     moved = dataclasses.replace(rel, repositories=(dataclasses.replace(main, prefix="/opt/linux-ha/other"),
                                                    *rel.repositories[1:]))
-    assert (moved.repositories[0].prefix, moved.repo("main").rpm_dir) == ("/opt/linux-ha/other", "/opt/linux-ha/other/rpm")
+    assert (moved.repositories[0].prefix, moved.repo("main").rpm_dir) == ("/opt/linux-ha/other",
+                                                                          "/opt/linux-ha/other/rpm")
     # a changed release's repositories follow its name, version-release and arch
     bumped = dataclasses.replace(rel, name="other-repo", version="2.0", arch="noarch")
     assert bumped.repo_rpm_names(el7) == [f"other-repo{s}-2.0-1.1.el7.noarch.rpm" for s in ("", "-debuginfo", "-src")]
-    assert (rel.repo("debuginfo").repo_file, rel.repo("src").prefix) == ("pacemaker-debuginfo.repo", "/opt/linux-ha/pacemaker-src")
+    assert (rel.repo("debuginfo").repo_file, rel.repo("src").prefix) == ("pacemaker-debuginfo.repo",
+                                                                         "/opt/linux-ha/pacemaker-src")
     assert rel.dists["el7"].tag == ".el7" and rel.dists["el7"].image == "centos:7"
 
 
 BAD = [
     # (description, replace-old, replace-new, field in message, fix fragment)
-    ("missing version", 'version = "1.0"\nrelease = "1"\nfollows', 'release = "1"\nfollows', "release.version", "add version"),
-    ("tilde version", 'name = "libdemo"\nversion = "1.2"', 'name = "libdemo"\nversion = "1.2~rc1"', "components.libdemo.version", "no '-', '~'"),
+    ("missing version", 'version = "1.0"\nrelease = "1"\nfollows', 'release = "1"\nfollows', "release.version",
+     "add version"),
+    ("tilde version", 'name = "libdemo"\nversion = "1.2"', 'name = "libdemo"\nversion = "1.2~rc1"',
+     "components.libdemo.version", "no '-', '~'"),
     ("bad operator", 'require = ">="', 'require = "~>"', "components.demo-plugin.require", 'use "="'),
     ("unknown dist", 'dists = ["el7"]', 'dists = ["el8"]', "components.demo-units.dists", "use one of: el6, el7"),
     # issue 26: built nowhere, silently; and "demo-units is also shipped by demo-units"
@@ -83,15 +91,18 @@ BAD = [
     ("dist twice", 'dists = ["el7"]', 'dists = ["el7", "el7"]', "components.demo-units.dists", "list each dist once"),
     ("bad sha256", '{ path = "src/libdemo" }', '{ url = "https://example.org/x.tar.gz", sha256 = "abc" }',
      "components.libdemo.sources[0].sha256", "build.py pin"),
-    ("missing path", '{ path = "src/libdemo" }', '{ path = "src/nope" }', "components.libdemo.sources[0].path", "point path"),
+    ("missing path", '{ path = "src/libdemo" }', '{ path = "src/nope" }', "components.libdemo.sources[0].path",
+     "point path"),
     ("url and path", '{ path = "src/libdemo" }', '{ path = "src/libdemo", url = "https://x/y.tgz" }',
      "components.libdemo.sources[0]", "exactly one"),
     ("unknown key", 'group = "extra"', 'group = "extra"\ncolour = "red"', "components.demo-extras.colour", "remove it"),
-    ("no packages", 'packages = ["demo-extras"]', 'packages = []', "components.demo-extras.packages.el6", "list the packages"),
+    ("no packages", 'packages = ["demo-extras"]', 'packages = []', "components.demo-extras.packages.el6",
+     "list the packages"),
     ("bad date", "date = 2026-11-24", 'date = "yesterday"', "release.date", "YYYY-MM-DD"),
     ("bad prefix", 'prefix = "/opt/pmrepo-demo/demo"', 'prefix = "opt/demo/"', "release.prefix", "absolute"),
     ("duplicate", 'name = "demo-extras"', 'name = "demo-tools"', "components.demo-tools.dists", "its own dists"),
-    ("dup package", 'packages = ["demo-extras"]', 'packages = ["demod"]', "components.demo-extras.packages", "from one component"),
+    ("dup package", 'packages = ["demo-extras"]', 'packages = ["demod"]', "components.demo-extras.packages",
+     "from one component"),
     ("unknown group", 'group = "extra"', 'group = "misc"', "components.demo-extras.group", "note_groups"),
     ("toml syntax", "[release]", "[release", "(syntax)", "fix the TOML syntax"),
     ("missing follows", 'follows = "release-0.9.toml"', 'follows = "nope.toml"', "release.follows", "previous release"),
@@ -106,8 +117,10 @@ BAD = [
      "components.demod.weight.el9", "use one of"),
     ("weight not positive", 'smoke = "demod --version"', 'smoke = "demod --version"\nweight = { el7 = 0 }',
      "components.demod.weight.el7", "positive number"),
-    ("space in prefix", 'prefix = "/opt/pmrepo-demo/demo"', 'prefix = "/opt/pmrepo demo"', "release.prefix", "absolute"),
-    ("parent is /opt", 'parent_dir = "/opt/pmrepo-demo"', 'parent_dir = "/opt"', "release.parent_dir", "a directory of your own"),
+    ("space in prefix", 'prefix = "/opt/pmrepo-demo/demo"', 'prefix = "/opt/pmrepo demo"', "release.prefix",
+     "absolute"),
+    ("parent is /opt", 'parent_dir = "/opt/pmrepo-demo"', 'parent_dir = "/opt"', "release.parent_dir",
+     "a directory of your own"),
     ("root outside parent", 'src_prefix = "/opt/pmrepo-demo/demo-src"', 'src_prefix = "/srv/demo-src"',
      "release.src_prefix", "under /opt/pmrepo-demo/"),
     ("nested roots", 'debuginfo_prefix = "/opt/pmrepo-demo/demo-debuginfo"',
@@ -122,17 +135,21 @@ BAD = [
      "components.demo-extras.known_issues.en", "every language"),
     ("notes text type", 'group = "extra"', 'group = "extra"\nchange_notes = 3', "components.demo-extras.change_notes",
      "list of non-empty strings"),
-    ("section file missing", 'spec_dir = "specs"', 'spec_dir = "specs"\nsections = [{ title = "a / b", ja = "x.ja.md", en = "x.en.md" }]',
+    ("section file missing", 'spec_dir = "specs"',
+     'spec_dir = "specs"\nsections = [{ title = "a / b", ja = "x.ja.md", en = "x.en.md" }]',
      "release.sections[0].ja", "does not exist"),
-    ("section file outside", 'spec_dir = "specs"', 'spec_dir = "specs"\nsections = [{ title = "a / b", ja = "../x.md", en = "x.md" }]',
+    ("section file outside", 'spec_dir = "specs"',
+     'spec_dir = "specs"\nsections = [{ title = "a / b", ja = "../x.md", en = "x.md" }]',
      "release.sections[0].ja", "next to the manifest"),
 ]
 
 
 def test_a_weight_is_one_number_or_one_per_dist(tmp_path: Path) -> None:
     path = _bad_manifest(tmp_path, 'smoke = "demod --version"', 'smoke = "demod --version"\nweight = 12')
+    demod = manifest.load(path).component_for("demod", "el7")
+    assert demod is not None
     assert {c.name: dict(c.weight) for c in manifest.load(path).components if c.weight} == {
-        "demod": dict.fromkeys(manifest.load(path).component_for("demod", "el7").dists, 12.0)}  # type: ignore[union-attr]
+        "demod": dict.fromkeys(demod.dists, 12.0)}
     real = manifest.load(ROOT / "releases" / "1.1.14-1.1.toml")
     assert real.component_for("pacemaker", "el6").weight == {"el6": 108.0, "el7": 82.0}  # type: ignore[union-attr]
 
@@ -147,7 +164,8 @@ def _bad_manifest(tmp_path: Path, old: str, new: str) -> Path:
 
 
 @pytest.mark.parametrize("desc,old,new,field,fix", BAD, ids=[b[0] for b in BAD])
-def test_invalid_manifest_names_file_field_fix(tmp_path: Path, desc: str, old: str, new: str, field: str, fix: str) -> None:
+def test_invalid_manifest_names_file_field_fix(tmp_path: Path, desc: str, old: str, new: str, field: str,
+                                               fix: str) -> None:
     path = _bad_manifest(tmp_path, old, new)
     with pytest.raises(ManifestError) as err:
         manifest.load(path)
@@ -155,3 +173,9 @@ def test_invalid_manifest_names_file_field_fix(tmp_path: Path, desc: str, old: s
     assert "\n" not in msg
     assert msg.startswith(f"{path}: {field}:"), msg
     assert "fix:" in msg and fix in msg, msg
+
+
+
+
+
+

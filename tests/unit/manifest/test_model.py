@@ -63,7 +63,8 @@ BAD_VALUES = [
     ("version with a space", 'name = "libdemo"\nversion = "1.2"', 'name = "libdemo"\nversion = "1.2 3"',
      "components.libdemo.version", "invalid value"),
     ("image with a space", 'tag = ".el7"\n', 'tag = ".el7"\nimage = "centos 7"\n', "dists.el7.image", "invalid value"),
-    ("image as an option", 'tag = ".el7"\n', 'tag = ".el7"\nimage = "--privileged"\n', "dists.el7.image", "invalid value"),
+    ("image as an option", 'tag = ".el7"\n', 'tag = ".el7"\nimage = "--privileged"\n', "dists.el7.image",
+     "invalid value"),
     ("smoke with a newline", 'smoke = "demod --version"', 'smoke = "demod --version\\nrm -rf /"',
      "components.demod.smoke", "contains a newline or control character"),
     ("a % line in changes", 'changes = "Add demo_checksum()."', 'changes = "Add demo_checksum().\\n%prep"',
@@ -123,7 +124,8 @@ CHARS = st.sampled_from(ALNUM + "._+-" + "ABCDEF" + NEAR)
 SETTINGS = settings(max_examples=100, derandomize=True, deadline=None, database=None)
 # the near misses the issue found unguarded, checked on every run whatever hypothesis draws
 KNOWN = ["", "\n", "-x", "A" * 64, "a" * 63, "a" * 65, "ftp://example.org/x", "https://example.org/a b", "/opt/x/../y",
-         "x.repo", ".repo", "/./usr", "/usr/.", "/opt/.x", "/opt/..x", "/a", "x86_64", "centos:7", "-rm", "a b", "1.0 1", "/opt//x", "/",
+         "x.repo", ".repo", "/./usr", "/usr/.", "/opt/.x", "/opt/..x", "/a", "x86_64", "centos:7", "-rm", "a b",
+         "1.0 1", "/opt//x", "/",
          "/opt/x/", "registry.example:5000/c7@sha256", "a" * 63 + "-", "-" + "a" * 63, "a.b_c+d-e.repo", "a+.repo",
          "/opt/a1/2", "/opt/x+y_z-1.2", "x_y", "Name+1.0_2", "a" * 63 + " ", " " + "a" * 63, " x.repo", "x .repo",
          HEX * 4, " centos:7", "centos:7 ", "x86_64 ", "/opt/x ", "https://x/y "]
@@ -213,7 +215,7 @@ PATTERNS: list[tuple[str, object, Callable[[str], bool], st.SearchStrategy[str]]
 
 
 @pytest.mark.parametrize("name,pattern,grammar,strategy", PATTERNS, ids=[p[0] for p in PATTERNS])
-def test_each_pattern_accepts_exactly_its_documented_grammar(name: str, pattern, grammar, strategy) -> None:  # noqa: ANN001
+def test_each_pattern_accepts_exactly_its_documented_grammar(name: str, pattern, grammar, strategy) -> None:
     @SETTINGS
     @given(strategy)
     def check(s: str) -> None:
@@ -226,8 +228,9 @@ def test_each_pattern_accepts_exactly_its_documented_grammar(name: str, pattern,
 
 
 @pytest.mark.parametrize("name,pattern,grammar", [("CONTROL_RE", manifest_model.CONTROL_RE, control_grammar),
-                                                  ("TEXT_CONTROL_RE", manifest_model.TEXT_CONTROL_RE, text_control_grammar)])
-def test_control_character_patterns_find_exactly_the_documented_characters(name: str, pattern, grammar) -> None:  # noqa: ANN001
+                                                  ("TEXT_CONTROL_RE", manifest_model.TEXT_CONTROL_RE,
+                                                   text_control_grammar)])
+def test_control_character_patterns_find_exactly_the_documented_characters(name: str, pattern, grammar) -> None:
     @SETTINGS
     @given(st.text(st.one_of(st.characters(max_codepoint=0xA0), CHARS), max_size=20))
     @example("\x7f")
@@ -257,7 +260,8 @@ def test_upstream_patterns_admit_no_space_quote_shell_or_option(name: str) -> No
     @example("Pacemaker-{version}")
     def check(s: str) -> None:
         if pattern.match(s):
-            assert not (set(s) & (SHELL_OR_TOML - allowed - {"{", "}"} if name == "TAG_RE" else SHELL_OR_TOML - allowed))
+            refused = SHELL_OR_TOML - allowed - {"{", "}"} if name == "TAG_RE" else SHELL_OR_TOML - allowed
+            assert not (set(s) & refused)
             assert not s.startswith("-") and all(c.isascii() for c in s), s
 
     check()
@@ -328,8 +332,8 @@ def page_url_grammar(s: str) -> bool:
             break
     else:
         return False
-    rest, q, query = rest.partition("?")
-    host, slash, path = rest.partition("/")
+    rest, _q, query = rest.partition("?")
+    host, _slash, path = rest.partition("/")
     name, colon, port = host.partition(":")
     if colon and not (0 < len(port) <= 5 and port.isascii() and port.isdigit()):
         return False
@@ -357,7 +361,8 @@ UPSTREAM_KNOWN = ["", "-x", "x-", "1.1", "1.", "1.1a", "a1", "v{version}", "{ver
                   "https://github.com/a/", "https://github.com", "https://github.com/", "https://git-hub.com/a",
                   "https://-github.com/a", "https://github-.com/a", "https://a..b/c", "https://host:8443/a",
                   "https://host:123456/a", "https://host:/a", "https://" + "a" * 63 + ".com/x",
-                  "https://" + "a" * 64 + ".com/x", "https://h/a//b", "https://h/a%20b", "https://h/a b", "https://h/a_b/", "https://h/x?a~b", "https://h/x?a_b=c&d=e",
+                  "https://" + "a" * 64 + ".com/x", "https://h/a//b", "https://h/a%20b", "https://h/a b",
+                  "https://h/a_b/", "https://h/x?a~b", "https://h/x?a_b=c&d=e",
                   "http://h:80", "https://h/x?", "https://h?x=1", "https://h/a~b+c%2F", "https://H/A1?B2=3_c.d~e+f%g-h",
                   "https://GitHub.com/x", "https://gitHub.com/x", "https://git hub.com/x", "https://h:8-0/x",
                   "https://github.com/a1/b2", "py pi", "p.y_p-i", "1. 2", "1.1 ", "1.1a.b2", "v{version}-x_y+z/w",
@@ -367,7 +372,7 @@ UPSTREAM_KNOWN = ["", "-x", "x-", "1.1", "1.", "1.1a", "a1", "v{version}", "{ver
 
 
 @pytest.mark.parametrize("name,pattern,grammar,strategy", UPSTREAM, ids=[u[0] for u in UPSTREAM])
-def test_each_upstream_pattern_accepts_exactly_its_grammar(name: str, pattern, grammar, strategy) -> None:  # noqa: ANN001
+def test_each_upstream_pattern_accepts_exactly_its_grammar(name: str, pattern, grammar, strategy) -> None:
     @SETTINGS
     @given(strategy)
     def check(s: str) -> None:
@@ -397,7 +402,8 @@ def test_a_source_trees_own_symlinks_are_checked_not_those_of_a_tree_it_links_to
 def test_the_regex_fix_hint_is_an_example_that_works(tmp_path: Path) -> None:
     """The one-group refusal's fix shows a regex: it compiles, has one group and reads a version."""
     path = tmp_path / "r.toml"
-    path.write_text('[release]\nversion = "1"\nrelease = "1"\ndate = 2016-01-22\nspec_dir = "."\n[dists.el7]\nrhel = 7\n'
+    path.write_text('[release]\nversion = "1"\nrelease = "1"\ndate = 2016-01-22\nspec_dir = "."\n'
+                    '[dists.el7]\nrhel = 7\n'
                     '[[components]]\nname = "x"\nversion = "1"\nrelease = "1"\nrequire = "="\npackages = ["x"]\n'
                     "upstream = { page = \"https://h/x/\", regex = 'x-[0-9.]+' }\n")
     with pytest.raises(ManifestError) as err:
@@ -405,4 +411,5 @@ def test_the_regex_fix_hint_is_an_example_that_works(tmp_path: Path) -> None:
     example = re.search(r"regex = '([^']+)'", str(err.value).split("fix:", 1)[1])
     assert example, str(err.value)
     pattern = re.compile(example.group(1))
-    assert pattern.groups == 1 and pattern.search("name-1.2.3.tar.gz").group(1) == "1.2.3"
+    found = pattern.search("name-1.2.3.tar.gz")
+    assert pattern.groups == 1 and found and found.group(1) == "1.2.3"

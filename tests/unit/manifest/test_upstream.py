@@ -23,7 +23,8 @@ def refused(tmp_path: Path, upstream: str) -> str:
 @pytest.mark.parametrize("git", ["/srv/git/pm", "~/pm", "host:pm", "ssh://host/pm", "git://host/pm",
                                  "file://otherhost/pm", "file:///pm?x=1", "file:///pm#f", "file://localhost/pm?x",
                                  "https://github.com/-x/pm", "https://github.com/ClusterLabs/-pm",
-                                 "https://github.com/a/../b", "https://h:8-0/x", "https://h:/x", "https://Git Hub.com/x",
+                                 "https://github.com/a/../b", "https://h:8-0/x", "https://h:/x",
+                                 "https://Git Hub.com/x",
                                  "https://github.com/a b"])
 def test_git_locations_that_are_not_a_plain_https_url_or_a_tree_path(tmp_path: Path, git: str) -> None:
     assert "components.pacemaker.upstream.git:" in refused(tmp_path, f'{{ git = "{git}" }}')
@@ -78,7 +79,8 @@ def test_an_absolute_path_is_refused_even_inside_the_release(tmp_path: Path) -> 
     assert "is not an https:// URL or a path in the release's tree" in msg, msg
 
 
-@pytest.mark.parametrize("url", ["file://otherhost{tree}/repos/pm", "file://{tree}/repos/pm?x=1", "file://{tree}/repos/pm#f"])
+@pytest.mark.parametrize("url",
+                         ["file://otherhost{tree}/repos/pm", "file://{tree}/repos/pm?x=1", "file://{tree}/repos/pm#f"])
 def test_a_file_url_inside_the_release_with_a_host_query_or_fragment_is_refused_as_such(tmp_path: Path,
                                                                                            url: str) -> None:
     (tmp_path / "repos" / "pm").mkdir(parents=True)

@@ -22,7 +22,8 @@ def test_the_version_as_a_token_of_its_own(name: str, want: str, n: int) -> None
 
 
 @pytest.mark.parametrize("segment,want", [
-    ("v1.0", "v1.0.1"), ("V1.0", "V1.0.1"), ("1.0", "1.0.1"), ("libqb-1.0", "libqb-1.0.1"), ("libqb_1.0", "libqb_1.0.1"),
+    ("v1.0", "v1.0.1"), ("V1.0", "V1.0.1"), ("1.0", "1.0.1"), ("libqb-1.0", "libqb-1.0.1"),
+    ("libqb_1.0", "libqb_1.0.1"),
     ("LIBQB-1.0", "LIBQB-1.0.1"),
     ("libqb+1.0", "libqb+1.0"), ("libqb 1.0", "libqb 1.0"), ("libqb.1.0", "libqb.1.0"), ("team1.0", "team1.0"),
     ("x-1.0", "x-1.0"), ("1.0-rc", "1.0-rc"), (" 1.0", " 1.0"), ("-1.0", "-1.0"), ("libqb--1.0", "libqb--1.0"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import DEMO
@@ -44,7 +45,7 @@ def plain(demo: manifest.Release) -> dict[str, str]:
 def _hostile(demo: manifest.Release, *items: str, summary: str | None = None) -> manifest.Release:
     comps = tuple(dataclasses.replace(c, change_notes=Text(items, items)) if c.name == "demod" else c
                   for c in demo.components)
-    extra = {"summary": summary} if summary is not None else {}
+    extra: dict[str, Any] = {"summary": summary} if summary is not None else {}
     return dataclasses.replace(demo, components=comps, change_notes=Text(items, items), **extra)
 
 

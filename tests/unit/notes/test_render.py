@@ -86,6 +86,8 @@ def test_upgrade_section_says_nothing_to_merge_when_the_repo_files_are_the_same(
     assert ".rpmnew;" not in md
 
 
+
+
 def test_each_page_is_reported_as_it_is_made() -> None:
     """Issue 26: a large manifest's pages take seconds each; `notes` says which page is done, n/total."""
     said: list[str] = []

@@ -47,7 +47,8 @@ def test_the_staging_and_old_names_are_the_releases_own() -> None:
     st, old = staging_re("demo-1.0-1"), old_re("demo-1.0-1")
     assert st.match(f".staging-demo-1.0-1-{token}") and old.match(f".old-demo-1.0-1-{token}")
     for other in (f".staging-demo-1.0-10-{token}", f".staging-demoX1.0-1-{token}", f".staging-demo-1.0-1-{token}0",
-                  f".staging-demo-1.0-1-{token[:-1]}", f".staging-demo-1.0-1-{token.upper()}", f"x.staging-demo-1.0-1-{token}",
+                  f".staging-demo-1.0-1-{token[:-1]}", f".staging-demo-1.0-1-{token.upper()}",
+                  f"x.staging-demo-1.0-1-{token}",
                   f".old-demo-1.0-1-{token}"):
         assert not st.match(other), other  # another release's (or no release's) entry is never touched
     assert not old.match(f".staging-demo-1.0-1-{token}") and not old.match(f".old-demo-1.0-1-{token}/x")
@@ -182,8 +183,10 @@ def test_a_cleanup_name_is_exactly_dot_kind_release_token(kind: str) -> None:
     good = f".{kind}-demo-1.0-1-0123456789ab"
     assert pattern.match(good)
     for bad in (f"x{kind}-demo-1.0-1-0123456789ab", f"_{kind}-demo-1.0-1-0123456789ab",
-                f".{kind}-demo-1.0-1-0123456789a ", f".{kind}-demo-1.0-1-01234-6789ab", f".{kind}-demo-1.0-1-0123456789AB",
-                f".{kind}-demo-1.0-1-0123456789ab\n", f".{kind}-demo-1.0-1-0123456789abc", f".{kind}-demo-1.0-1-0123456789a"):
+                f".{kind}-demo-1.0-1-0123456789a ", f".{kind}-demo-1.0-1-01234-6789ab",
+                f".{kind}-demo-1.0-1-0123456789AB",
+                f".{kind}-demo-1.0-1-0123456789ab\n", f".{kind}-demo-1.0-1-0123456789abc",
+                f".{kind}-demo-1.0-1-0123456789a"):
         assert not pattern.match(bad), bad
 
 

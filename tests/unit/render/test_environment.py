@@ -23,7 +23,7 @@ TEXT = st.text(st.one_of(st.sampled_from(SPECIAL), st.characters(codec="utf-8"))
 SETTINGS = settings(max_examples=100, derandomize=True, deadline=None, database=None)
 
 
-def _escaped_or_none(escape, value: str) -> str | None:  # noqa: ANN001
+def _escaped_or_none(escape, value: str) -> str | None:
     try:
         return escape(value)
     except SpecError:
@@ -64,7 +64,7 @@ def test_a_multi_line_spec_value_never_starts_a_line_with_a_section_or_tag(value
     escaped = _escaped_or_none(spec_escape, value)
     if escaped is None:
         lines = value.split("\n")
-        assert any(ord(c) < 0x20 and c not in "\t\n" or c == "\x7f" for c in value) or any(
+        assert any((ord(c) < 0x20 and c not in "\t\n") or c == "\x7f" for c in value) or any(
             ln.lstrip().startswith("%") for ln in lines[1:]), value
         return
     assert not any((ord(c) < 0x20 and c not in "\t\n") or c == "\x7f" for c in escaped), escaped
@@ -96,7 +96,7 @@ def test_a_repo_value_is_read_back_by_an_ini_parser(value: str) -> None:
 
 # -- XML: text and attribute values parse back to the value ------------------------------------
 
-XML_CHARS = st.characters(codec="utf-8", exclude_categories=("Cs",)).filter(
+XML_CHARS = st.characters(codec="utf-8", exclude_categories=["Cs"]).filter(
     lambda c: c in "\t\n\r" or (0x20 <= ord(c) <= 0xD7FF) or (0xE000 <= ord(c) <= 0xFFFD) or ord(c) >= 0x10000)
 
 
@@ -113,7 +113,7 @@ def test_an_xml_value_parses_back_as_text_and_attribute(value: str) -> None:
 
 @pytest.mark.parametrize("escape", [spec_escape, repo_escape])
 @pytest.mark.parametrize("char", ["\x7f", "\x00", "\x1b", "\r", "\x0b"])
-def test_del_and_control_characters_are_refused(escape, char: str) -> None:  # noqa: ANN001
+def test_del_and_control_characters_are_refused(escape, char: str) -> None:
     with pytest.raises(SpecError, match="control character"):
         escape(f"a{char}b")
 

@@ -40,7 +40,8 @@ def test_unchanged_entries_come_from_the_release_they_first_appeared_in(demo: Pa
     ('changes = "Add demo_checksum()."', 'changes = "Add demo_checksum()!"'),  # the %changelog text
     ('summary = "Demo C library"', 'summary = "Demo C library, reworded"'),
     ('[dists.el7]\ntag = ".el7"\nrhel = 7\nos_requires = []\nmacros = { _unitdir = "/usr/lib/systemd/system" }',
-     '[dists.el7]\ntag = ".el7"\nrhel = 7\nos_requires = []\nmacros = { _unitdir = "/usr/lib/systemd/system", x = "1" }'),
+     '[dists.el7]\ntag = ".el7"\nrhel = 7\nos_requires = []\n'
+     'macros = { _unitdir = "/usr/lib/systemd/system", x = "1" }'),
 ])
 def test_a_change_that_shapes_the_build_ends_the_walk(demo: Path, edit: tuple[str, str]) -> None:
     path = derive(demo / "release.toml", "1.1", "1", "2026-12-01", []).path
@@ -76,7 +77,7 @@ def test_each_release_and_dist_renders_its_specs_in_one_batch(demo: Path, monkey
     batches: list[int] = []
     each = render_limits.each
 
-    def counted(jobs):  # type: ignore[no-untyped-def]
+    def counted(jobs):
         todo = list(jobs)
         batches.append(len(todo))
         return each(todo)

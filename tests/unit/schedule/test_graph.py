@@ -12,7 +12,7 @@ from pmrepo.schedule.graph import build_graph
 
 def info(name: str, packages: tuple[str, ...], brs: tuple[str, ...] = (), provides: dict | None = None) -> SpecInfo:
     return SpecInfo(path=Path(f"{name}.spec"), source_name=name, packages=packages, evr="1-1.el7",
-                    arches={p: "x86_64" for p in packages}, provides=provides or {}, buildrequires=brs)
+                    arches=dict.fromkeys(packages, "x86_64"), provides=provides or {}, buildrequires=brs)
 
 
 INFOS = {

@@ -64,7 +64,7 @@ def test_a_late_job_is_expected_any_moment_then_unknown() -> None:
 
 def run(tmp_path: Path, dag: Mapping[str, list[str]], seconds: Mapping[str, float], slots: int,
         cache: Path, store: str = "store", sizes: Mapping[str, int] | None = None) -> dict[str, JobResult]:
-    graph = BuildGraph("el7", {c: frozenset(d) for c, d in dag.items()}, {c: () for c in dag})
+    graph = BuildGraph("el7", {c: frozenset(d) for c, d in dag.items()}, dict.fromkeys(dag, ()))
     spec = tmp_path / "x.spec"
     spec.write_text("Name: x\n")
     specs = {}
@@ -92,7 +92,7 @@ def test_with_the_host_history_a_fresh_work_directory_reaches_the_optimum(tmp_pa
     first = run(tmp_path, BENCH, SECONDS, 2, cache, store="w1")
     assert all(r.status == "built" for r in first.values())
     recorded = TimingHistory(cache / "timings.json").load()
-    assert recorded[("core", "1", "el7", "replay")].seconds == (pytest.approx(8.03),)
+    assert recorded[("core", "1", "el7", "replay")].seconds == pytest.approx((8.03,))
     second = run(tmp_path, BENCH, SECONDS, 2, cache, store="w2")
     assert makespan(second) == pytest.approx(OPTIMUM)
     assert second["a1"].started == second["a2"].started == pytest.approx(8.03)

@@ -76,7 +76,8 @@ def test_unchanged_builds_the_previous_output_carries_are_reused(line, tmp_path:
     assert reuse.stale(plan, graph) == {"demod": ["libdemo"]}
     lines = reuse.describe(plan, graph, nxt)
     assert lines[0] == f"el7: reused from {PREV}, not built (4): demo-extras, demo-plugin, demo-tools, demod"
-    assert lines[1] == f"el7: demo-units is built: unchanged, but {PREV} does not publish demo-units-1.0-1.el7.noarch.rpm"
+    assert lines[1] == (f"el7: demo-units is built: unchanged, but {PREV} does not publish "
+                        "demo-units-1.0-1.el7.noarch.rpm")
     assert lines[2].startswith(f"el7: demod is {PREV}'s build, made against its libdemo, which is built anew here "
                                "— fix: bump components.demod.release in 1.1-1.toml")
 

@@ -64,7 +64,8 @@ def test_demo_manifest_round_trips_and_loads(tmp_path: Path) -> None:
 
     shutil.copytree(DEMO.parent, tmp_path / "demo")
     path = tmp_path / "demo" / "release.toml"
-    text = path.read_text().replace('sources = [{ path = "src/demo-extras" }]', 'sources = [{ url = "https://x/e.tgz" }]')
+    text = path.read_text().replace('sources = [{ path = "src/demo-extras" }]',
+                                    'sources = [{ url = "https://x/e.tgz" }]')
     out = record_pins(text, path, [("demo-extras", "https://x/e.tgz", A)])
     assert out == text.replace('{ url = "https://x/e.tgz" }', f'{{ url = "https://x/e.tgz", sha256 = "{A}" }}')
     path.write_text(out)
