@@ -284,9 +284,9 @@ def publish(
     if not RELEASE_ID_RE.match(release_id or ""):
         raise PublishError(f"release id '{release_id}' is not a plain name — fix: use <name>-<version>-<release>")
     source_dir = Path(source_dir)
+    files, expected = _source_files(source_dir)  # a missing directory is one line, before anything else
     refuse_unshippable(source_dir)
     say = echo or (print if dry_run else logger.info)
-    files, expected = _source_files(source_dir)
     size = sum((source_dir / f).stat().st_size for f in files)
     target = make_target(target_url, log=log, allow_insecure_auth=allow_insecure_auth)
     try:

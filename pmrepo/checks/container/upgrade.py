@@ -246,7 +246,12 @@ def _check_repo_files(r: _Run, new_files: dict[str, tuple[str, str]], old_files:
             f"for f in {shlex.quote(path)} {shlex.quote(path + '.rpmnew')}; do "
             'if [ -f "$f" ]; then sha256sum "$f"; else echo "- $f"; fi; done'
         )
-        sums = {ln.split()[1]: ln.split()[0] for ln in res.output.splitlines() if len(ln.split()) == 2}
+        # "<sha256> <file>" for a file there, "- <file>" for one that is not: absent from sums
+        sums = {
+            f: digest
+            for digest, f in (ln.split() for ln in res.output.splitlines() if len(ln.split()) == 2)
+            if digest != "-"
+        }
         if path == r.edited:
             notes.append(_check_edited(r, path, want, sums, old_files, problems))
         elif sums.get(path) != want:

@@ -264,13 +264,6 @@ def test_the_release_directory_is_checked_against_its_sums(source: Path, tmp_pat
         upload.publish(source, str(tmp_path / "no-mirror"), RID)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=FileNotFoundError,
-    reason="bug: publish() runs refuse_unshippable (Path.iterdir) before _source_files' is_dir check, so a missing "
-    "release directory is a FileNotFoundError traceback, not the one-line 'no such release directory' error "
-    "(the pipeline's vouch catches it first; publish() called on its own does not)",
-)
 def test_a_missing_release_directory_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(PublishError, match="no such release directory — fix: build the release first"):
         upload.publish(tmp_path / "nothing", str(tmp_path / "no-mirror"), RID)

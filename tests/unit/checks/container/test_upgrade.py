@@ -122,12 +122,6 @@ def test_a_repo_file_that_differs_or_is_not_carried(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in pmrepo/checks/container/upgrade.py _check_repo_files: the probe prints '- <file>' for a "
-    "missing .repo file, which the parser keeps as the digest '-', so a missing file is reported as "
-    "'(differs)' — the '(missing)' branch is never reached",
-)
 def test_a_missing_repo_file_is_named_missing(tmp_path: Path) -> None:
     box = Box()
     r = a_run(tmp_path, box)
