@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .. import manifest
+from .. import manifest, sources
 from ..assemble.assembly import Assembly, clean_scratch
 from ..attest.provenance import RunInfo, redacted
 from ..builders import Builder, get_builder
@@ -49,7 +49,6 @@ from ..schedule.plan import DistPlan, ReusePlan, component_selection, plan_reuse
 from ..schedule.scheduler import JobResult, JobSpec, Scheduler, Store, summary
 from ..schedule.timings import TimingHistory
 from ..sign.signer import Signer
-from ..sources import fetch as sources
 from ..sources.pin import pin_sources
 from . import preflight
 from .plan_report import say_lacking, say_plan

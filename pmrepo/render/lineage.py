@@ -32,7 +32,7 @@ from .. import manifest
 from ..errors import PmrepoError
 from ..fsutil import sha256_file
 from ..manifest import Component, Release
-from ..sources.fetch import pack_tree
+from ..sources.tree import pack_tree
 from . import specs
 from .specs import Origin
 

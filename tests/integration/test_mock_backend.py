@@ -58,7 +58,7 @@ from pmrepo.render.specs import inspect, render_component
 from pmrepo.run import run
 from pmrepo.schedule.graph import build_graph
 from pmrepo.schedule.scheduler import JobSpec, Scheduler, Store
-from pmrepo.sources.fetch import Fetcher, prepare
+from pmrepo.sources import Fetcher, prepare
 
 FAKE_DIR = Path(__file__).resolve().parents[1] / "fake_mock"
 NS = {"c": "http://linux.duke.edu/metadata/common", "repo": "http://linux.duke.edu/metadata/repo"}

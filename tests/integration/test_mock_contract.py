@@ -30,7 +30,7 @@ from pmrepo.builders.mock.builder import MockBuilder
 from pmrepo.builders.mock.roots import invoker_access, mock_dirs
 from pmrepo.fsutil import write_atomic
 from pmrepo.render.specs import render_component
-from pmrepo.sources.fetch import Fetcher, prepare
+from pmrepo.sources import Fetcher, prepare
 
 FAKE_DIR = Path(__file__).resolve().parents[1] / "fake_mock"
 PAIRED = FAKE_DIR / "paired-mock"

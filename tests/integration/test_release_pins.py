@@ -14,8 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import ROOT
 
-from pmrepo import manifest
-from pmrepo.sources import fetch as sources
+from pmrepo import manifest, sources
 
 PSSH_SHA256 = "539f8d8363b722712310f3296f189d1ae8c690898eca93627fc89a9cb311f6b4"
 PSSH_SIZE = 23427  # bytes of pssh-2.3.1.tar.gz as PyPI serves it

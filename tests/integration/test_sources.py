@@ -17,10 +17,9 @@ from pathlib import Path
 import pytest
 from conftest import DEMO, ROOT
 
-from pmrepo import manifest
+from pmrepo import manifest, sources
 from pmrepo.errors import SourceError, UnpinnedSourceError
 from pmrepo.pipeline.orchestrator import Options, Pipeline
-from pmrepo.sources import fetch as sources
 
 PAYLOAD = b"\x1f\x8b" + os.urandom(300_000)  # gzip's magic: pin checks that a .tar.gz is one
 PAYLOAD_SHA = hashlib.sha256(PAYLOAD).hexdigest()

@@ -24,12 +24,11 @@ from conftest import DEMO, ROOT
 from synthetic import make_release
 
 import pmrepo
-from pmrepo import manifest
+from pmrepo import manifest, sources
 from pmrepo.assemble import repository
 from pmrepo.errors import ManifestError, PmrepoError, RepositoryError, SourceError, SpecError
 from pmrepo.pipeline.orchestrator import Options, Pipeline
 from pmrepo.run import run
-from pmrepo.sources import fetch as sources
 
 # -- helpers ------------------------------------------------------------------------
 
@@ -603,7 +602,9 @@ def test_enospc_names_the_step_and_the_path(tmp_path: Path, monkeypatch: pytest.
     def full(tree: Path, top: str, out: Path, mtime: int) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(out))
 
-    monkeypatch.setattr(sources, "pack_tree", full)
+    import pmrepo.sources.build_dir  # prepare packs through its own name for pack_tree
+
+    monkeypatch.setattr(pmrepo.sources.build_dir, "pack_tree", full)
     with pytest.raises(PmrepoError) as exc:
         _run(m, tmp_path, gates=False, install_check=False)
     msg = str(exc.value)

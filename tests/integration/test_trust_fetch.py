@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 from synthetic import make_release
 
-from pmrepo import manifest
+from pmrepo import manifest, sources
 from pmrepo.errors import ManifestError, SourceError
 from pmrepo.pipeline.orchestrator import Options, Pipeline
-from pmrepo.sources import fetch as sources
 
 
 def _tarball() -> bytes:

@@ -24,9 +24,8 @@ import pytest
 from conftest import ROOT
 from synthetic import make_release
 
-from pmrepo import manifest
+from pmrepo import manifest, sources
 from pmrepo.errors import ManifestError, PmrepoError, SourceError, SpecError
-from pmrepo.sources import fetch as sources
 
 KINDS = {"block device": "a block device", "character device": "a character device", "fifo": "a FIFO",
          "socket": "a socket"}

@@ -307,7 +307,7 @@ def test_a_new_release_of_the_same_version_keeps_the_pins(small: Path) -> None:
 
 
 def test_pin_after_new_release_on_a_sized_source(tmp_path: Path) -> None:
-    from pmrepo.sources.fetch import record_pins
+    from pmrepo.sources.pin import record_pins
 
     res = derive(_one_url(tmp_path, "https://example.org/v2/foo-2.tar.gz"), "1", "2", "2017-02-01", ["foo=3-1"])
     text = record_pins(res.path.read_text(), res.path, [("foo", "https://example.org/v3/foo-3.tar.gz", "c" * 64)],

@@ -1,9 +1,7 @@
-"""``pmrepo.sources.fetch``: project trees packed byte-identically and only with what may be packed;
-downloads bounded (announced size, pinned size, the cap, short bodies), their sha256 checked before
-they enter the content-addressed cache, a corrupt entry replaced with one line; a body that is not the
-archive its name says refused; sources copied with no more permission than the original; ``pin``
-recording what it fetched. HTTP answers come from a stand-in session (no network); ``file://``
-sources are real files. (``record_pins``' own tests are in test_pin.py.)"""
+"""``pmrepo.sources.fetch``: downloads bounded (announced size, pinned size, the cap, short bodies),
+their sha256 checked before they enter the content-addressed cache, a corrupt entry replaced with one
+line; a body that is not the archive its name says refused. HTTP answers come from a stand-in session
+(no network); ``file://`` sources are real files."""
 
 from __future__ import annotations
 
@@ -11,88 +9,19 @@ import gzip
 import hashlib
 import io
 import os
-import tarfile
-import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from synthetic import make_release
 
-from pmrepo import manifest
-from pmrepo.errors import SourceError, UnpinnedSourceError
+from pmrepo import sources
+from pmrepo.errors import SourceError
 from pmrepo.httpread import Client
-from pmrepo.sources import fetch as sources
 from pmrepo.sources.fetch import Fetcher
 
 TARBALL = gzip.compress(b"a tarball's bytes\n" * 100, mtime=0)
 SHA = hashlib.sha256(TARBALL).hexdigest()
-
-
-# -- packing a tree ----------------------------------------------------------------------------
-
-
-def _tree(root: Path) -> Path:
-    (root / "sub").mkdir(parents=True)
-    (root / "README").write_text("x\n")
-    (root / "configure").write_text("#!/bin/sh\n")
-    (root / "configure").chmod(0o750)
-    (root / "sub" / "a.c").write_text("int a;\n")
-    (root / "sub" / "a.o").write_bytes(b"object")
-    (root / "__pycache__").mkdir()
-    (root / "__pycache__" / "x.pyc").write_bytes(b"cache")
-    return root
-
-
-def test_a_packed_tree_is_byte_identical_for_identical_content(tmp_path: Path) -> None:
-    one, two = _tree(tmp_path / "one"), _tree(tmp_path / "two")
-    os.utime(two / "README", (1, 1))
-    if os.geteuid() == 0:  # another owner (as a checkout by another user has): not in the tarball
-        os.chown(two / "README", 65534, 65534)
-    sources.pack_tree(one, "x-1", tmp_path / "one.tar.gz", 1_700_000_000)
-    sources.pack_tree(two, "x-1", tmp_path / "two.tar.gz", 1_700_000_000)
-    data = (tmp_path / "one.tar.gz").read_bytes()
-    assert data == (tmp_path / "two.tar.gz").read_bytes()
-    assert data[4:8] == b"\0\0\0\0"  # no timestamp in the gzip header
-    with tarfile.open(tmp_path / "one.tar.gz") as tar:
-        members = {m.name: m for m in tar.getmembers()}
-    assert list(members) == ["x-1", "x-1/README", "x-1/configure", "x-1/sub", "x-1/sub/a.c"]  # sorted, no .o/cache
-    assert {(m.uid, m.gid, m.uname, m.mtime) for m in members.values()} == {(0, 0, "root", 1_700_000_000)}
-    assert (members["x-1/configure"].mode, members["x-1/README"].mode, members["x-1/sub"].mode) == (0o755, 0o644, 0o755)
-    sources.pack_tree(one, "x-1", tmp_path / "later.tar.gz", 1_700_000_001)
-    assert (tmp_path / "later.tar.gz").read_bytes() != data  # the mtime is the build's SOURCE_DATE_EPOCH
-
-
-@pytest.mark.parametrize("entry", ["symlink up", "absolute symlink", "fifo"])
-def test_packed_tree_refuses_escaping_symlinks_and_fifos(tmp_path: Path, entry: str) -> None:
-    tree = tmp_path / "tree"
-    (tree / "sub").mkdir(parents=True)
-    (tree / "README").write_text("x\n")
-    (tmp_path / "outside").write_text("not part of the source\n")
-    if entry == "symlink up":
-        (tree / "sub" / "link").symlink_to("../../outside")
-    elif entry == "absolute symlink":
-        (tree / "sub" / "link").symlink_to(tree / "README")
-    else:
-        os.mkfifo(tree / "sub" / "link")
-    with pytest.raises(SourceError, match=r"sub/link: .* — fix:"):
-        sources.pack_tree(tree, "x-1", tmp_path / "x.tar.gz", 1_700_000_000)
-    assert not (tmp_path / "x.tar.gz").exists()
-
-
-def test_packed_tree_keeps_a_relative_symlink_inside_it(tmp_path: Path) -> None:
-    tree = tmp_path / "tree"
-    (tree / "sub").mkdir(parents=True)
-    (tree / "README").write_text("x\n")
-    (tree / "sub" / "link").symlink_to("../README")
-    sources.pack_tree(tree, "x-1", tmp_path / "x.tar.gz", 1_700_000_000)
-    with tarfile.open(tmp_path / "x.tar.gz") as tar:
-        assert tar.getmember("x-1/sub/link").linkname == "../README"
-
-
-# -- archives by their names --------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -261,85 +190,3 @@ def test_a_file_url_must_be_a_regular_file(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match=r"— fix: use a regular file as a source or patch$"):
         f.download(fifo.as_uri())
     assert list((tmp_path / "cache").iterdir()) == []
-
-
-# -- preparing a component's sources ----------------------------------------------------------------------
-
-
-def _with_source(tmp: Path, source: str) -> Path:
-    path = make_release(tmp / "rel", {"a": []})
-    path.write_text(path.read_text().replace('sources = [{ path = "src/a" }]', f"sources = [{source}]", 1))
-    return path
-
-
-def test_copied_sources_keep_no_more_permission_than_the_original(tmp_path: Path) -> None:
-    data = b"private source\n"
-    path = _with_source(
-        tmp_path,
-        f'{{ url = "file://{tmp_path}/rel/src/a/private.tar.gz", sha256 = "{hashlib.sha256(data).hexdigest()}" }}',
-    )
-    private = tmp_path / "rel" / "src" / "a" / "private.tar.gz"
-    private.write_bytes(data)
-    private.chmod(0o640)
-    rel = manifest.load(path)
-    dest = tmp_path / "work"
-    out = sources.prepare(rel.component("a"), rel, dest, sources.Fetcher(tmp_path / "cache"))
-    assert out == [dest / "private.tar.gz"] and out[0].read_bytes() == data
-    assert out[0].stat().st_mode & 0o777 == 0o640
-
-
-def test_a_project_tree_is_packed_with_the_builds_epoch(tmp_path: Path) -> None:
-    rel = manifest.load(make_release(tmp_path / "rel", {"a": []}))
-    comp = rel.component("a")
-    out = sources.prepare(comp, rel, tmp_path / "w", Fetcher(tmp_path / "cache"), epoch=1_600_000_000)
-    assert [p.name for p in out] == [comp.sources[0].filename]
-    with tarfile.open(out[0]) as tar:
-        assert {m.mtime for m in tar.getmembers()} == {1_600_000_000}
-        assert tar.getmembers()[0].name == f"a-{comp.version}"
-    again = sources.prepare(comp, rel, tmp_path / "w2", Fetcher(tmp_path / "cache"))
-    with tarfile.open(again[0]) as tar:
-        assert {m.mtime for m in tar.getmembers()} == {rel.epoch}  # default: the release's
-
-
-def test_an_unpinned_url_is_refused_with_the_pin_command(tmp_path: Path) -> None:
-    path = _with_source(tmp_path, '{ url = "https://example.org/a-1.tar.gz" }')
-    rel = manifest.load(path)
-    assert [(c.name, s.url) for c, s in sources.unpinned(rel)] == [("a", "https://example.org/a-1.tar.gz")]
-    with pytest.raises(UnpinnedSourceError) as info:
-        sources.prepare(rel.component("a"), rel, tmp_path / "w", Fetcher(tmp_path / "cache"))
-    assert str(info.value) == (
-        f"{path}: components.a.sources: https://example.org/a-1.tar.gz has no sha256 — fix: run "
-        f'`./build.py pin --release {path}` (trust on first use) or add sha256 = "…"'
-    )
-    assert not (tmp_path / "w" / "a-1.tar.gz").exists()
-
-
-# -- pin --------------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def tarball_source(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
-    tarball = tmp_path / "rel" / "src" / "a" / "a-1.tar.gz"
-    path = _with_source(tmp_path, f'{{ url = "file://{tarball}" }}')
-    yield path, tarball
-
-
-def test_pin_records_the_sha256_and_size_of_what_it_fetched(tmp_path: Path, tarball_source: tuple[Path, Path]) -> None:
-    path, tarball = tarball_source
-    tarball.write_bytes(TARBALL)
-    pinned = sources.pin(manifest.load(path), Fetcher(tmp_path / "cache"))
-    assert pinned == [("a", tarball.as_uri(), SHA)]
-    (src,) = tomllib.loads(path.read_text())["components"][0]["sources"]
-    assert src == {"url": tarball.as_uri(), "sha256": SHA, "size": len(TARBALL)}
-    assert (tmp_path / "cache" / SHA).read_bytes() == TARBALL
-    assert sources.unpinned(manifest.load(path)) == []
-    assert sources.pin(manifest.load(path), Fetcher(tmp_path / "cache")) == []  # nothing left to pin
-
-
-def test_pin_refuses_an_error_page_and_leaves_the_manifest(tmp_path: Path, tarball_source: tuple[Path, Path]) -> None:
-    path, tarball = tarball_source
-    tarball.write_bytes(b"<html>Not Found</html>")
-    before = path.read_text()
-    with pytest.raises(SourceError, match=r"not a \.tar\.gz archive — fix: check the URL"):
-        sources.pin(manifest.load(path), Fetcher(tmp_path / "cache"))
-    assert path.read_text() == before and list((tmp_path / "cache").iterdir()) == []

@@ -1,15 +1,23 @@
-"""pin's TOML editing (tomlkit): the sha256 is added, everything else stays as written."""
+"""``pmrepo.sources.pin``: every unpinned URL downloaded and its sha256 and size recorded (an error page
+refused, the manifest left), and the TOML editing (tomlkit): the sha256 is added, everything else
+stays as written."""
+
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import DEMO
 
-from pmrepo import manifest
+from pmrepo import manifest, sources
 from pmrepo.errors import SourceError
-from pmrepo.sources.fetch import record_pins
+from pmrepo.sources import Fetcher
+from pmrepo.sources.pin import record_pins
+
+from .test_build_dir import with_source
+from .test_fetch import SHA, TARBALL
 
 A, B = "a" * 64, "b" * 64
 TEXT = """\
@@ -101,3 +109,34 @@ def test_a_key_already_there_is_replaced() -> None:
     assert f'sources = [{{ url = "https://x/one.tar.gz", size = 512, sha256 = "{A}" }}]' in out
     data = tomllib.loads(out)
     assert data["components"][1]["sources"][0] == {"url": "https://x/two.tar.gz", "size": 9, "sha256": B}
+
+
+# -- pin: download and record -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tarball_source(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    tarball = tmp_path / "rel" / "src" / "a" / "a-1.tar.gz"
+    path = with_source(tmp_path, f'{{ url = "file://{tarball}" }}')
+    yield path, tarball
+
+
+def test_pin_records_the_sha256_and_size_of_what_it_fetched(tmp_path: Path, tarball_source: tuple[Path, Path]) -> None:
+    path, tarball = tarball_source
+    tarball.write_bytes(TARBALL)
+    pinned = sources.pin(manifest.load(path), Fetcher(tmp_path / "cache"))
+    assert pinned == [("a", tarball.as_uri(), SHA)]
+    (src,) = tomllib.loads(path.read_text())["components"][0]["sources"]
+    assert src == {"url": tarball.as_uri(), "sha256": SHA, "size": len(TARBALL)}
+    assert (tmp_path / "cache" / SHA).read_bytes() == TARBALL
+    assert sources.unpinned(manifest.load(path)) == []
+    assert sources.pin(manifest.load(path), Fetcher(tmp_path / "cache")) == []  # nothing left to pin
+
+
+def test_pin_refuses_an_error_page_and_leaves_the_manifest(tmp_path: Path, tarball_source: tuple[Path, Path]) -> None:
+    path, tarball = tarball_source
+    tarball.write_bytes(b"<html>Not Found</html>")
+    before = path.read_text()
+    with pytest.raises(SourceError, match=r"not a \.tar\.gz archive — fix: check the URL"):
+        sources.pin(manifest.load(path), Fetcher(tmp_path / "cache"))
+    assert path.read_text() == before and list((tmp_path / "cache").iterdir()) == []
