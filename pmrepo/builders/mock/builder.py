@@ -164,7 +164,7 @@ class MockBuilder(Builder):
         require_tool(
             self.mock_cmd,
             hint="the mock backend needs a Fedora/RHEL build host with mock installed and "
-            "the user in the 'mock' group (README: mock build host), or use --backend rpmbuild",
+            "the user in the 'mock' group (docs/mock-build-host.md), or use --backend rpmbuild",
         )
         require_tool("createrepo_c")
         self.check_version()
