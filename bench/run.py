@@ -56,7 +56,7 @@ from pmrepo.layout import CACHE_ENV
 from pmrepo.pipeline.orchestrator import Options, Pipeline
 from pmrepo.progress import table
 from pmrepo.run import run
-from pmrepo.schedule.scheduler import JobResult
+from pmrepo.schedule.jobs import JobResult
 from tests.synthetic import _work_file, make_release
 
 OUT = Path(__file__).resolve().parent / "out"

@@ -50,7 +50,9 @@ from pmrepo.manifest import Dist
 from pmrepo.pipeline.orchestrator import Options, Pipeline
 from pmrepo.progress import Console, Progress, table
 from pmrepo.schedule.graph import BuildGraph
-from pmrepo.schedule.scheduler import Clock, JobResult, JobSpec, Scheduler, Store
+from pmrepo.schedule.jobs import JobResult, JobSpec
+from pmrepo.schedule.scheduler import Clock, Scheduler
+from pmrepo.schedule.store import Store
 from pmrepo.schedule.timings import TimingHistory
 
 ROOT = Path(__file__).resolve().parent.parent

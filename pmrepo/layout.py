@@ -4,7 +4,7 @@
 
     <workdir>/                         work files (``--workdir``, default work/)
       cache/                           fetched sources (content-addressed), specinfo/ (rpmspec results)
-      store/                           finished builds: <dist>/<component>/<key>/ (scheduler.Store)
+      store/                           finished builds: <dist>/<component>/<key>/ (schedule.store.Store)
       logs/                            run-wide logs: sign.log, publish.log, the backend's
       <release>/
         logs/                          build-summary.txt: every job's status and log

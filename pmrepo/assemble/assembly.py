@@ -38,7 +38,7 @@ from ..progress import Say, StepFn, quiet_step
 from ..records import BuildRecord, FileInfo, RecordError, RpmInfo
 from ..render.environment import TEMPLATES
 from ..rpmfile import unsigned_digest
-from ..schedule.scheduler import JobResult
+from ..schedule.jobs import JobResult
 from ..sign.signer import Signer, strip_signatures
 from . import installset, repopkg, repository
 

@@ -45,8 +45,10 @@ from ..records import BuildRecord
 from ..render import lineage, specs
 from ..render.environment import use_bytecode_cache
 from ..schedule.graph import build_graph
+from ..schedule.jobs import JobResult, JobSpec
 from ..schedule.plan import DistPlan, ReusePlan, component_selection, plan_reuse
-from ..schedule.scheduler import JobResult, JobSpec, Scheduler, Store, summary
+from ..schedule.scheduler import Scheduler, summary
+from ..schedule.store import Store
 from ..schedule.timings import TimingHistory
 from ..sign.signer import Signer
 from ..sources.pin import pin_sources

@@ -35,7 +35,7 @@ STATIC_FIXED = 0.25  # of a median job: the part of a build that does not grow w
 
 
 class JobInputs(Protocol):
-    """What an estimate reads of a job (scheduler.JobSpec has it)."""
+    """What an estimate reads of a job (jobs.JobSpec has it)."""
 
     @property
     def component(self) -> str: ...

@@ -1,18 +1,13 @@
-"""Parallel, ordered, incremental builds over (component, dist) jobs.
+"""Parallel, ordered, incremental builds over (component, dist) jobs (``jobs``).
 
 A job starts as soon as its build dependencies for that dist are built; up
 to ``jobs`` run at once, dists in parallel. Which ready job takes a free slot
-follows a plan (``schedule_plan``) made from each job's estimated time
+follows a plan (``order``) made from each job's estimated time
 (``estimates``: this host's build time history, ``timings``, before anything
 else), so a fresh work directory orders its jobs like a warm one; every built
-job's time is added to that history at the end of the run. Each job has a key (rendered
-spec, source digests, dist macros, backend config, keys of its build
-dependencies); a finished job's results live in the store under that key and
-an unchanged key is reused without running the builder. Results enter the
-store only when complete (temporary directory + rename), so a run killed at
-any moment leaves only whole entries behind. An entry records the sha256 of
-every RPM it holds; each reuse checks them again (and ``rpm -K`` digests): a
-damaged entry is discarded, with a line saying why, and the job rebuilt.
+job's time is added to that history at the end of the run. A job whose key
+(``jobs.job_key``) has a whole entry in the store (``store``) is not built
+again; a damaged entry is discarded, with a line saying why, and the job rebuilt.
 
 A job planned as a reuse (``pmrepo.schedule.reuse``: its NEVRA is the previous release's build) is not
 built: ``take`` copies that release's verified RPMs into the job's staging directory, and the
@@ -23,210 +18,27 @@ it is not built against anything; a job built after it waits for its whole closu
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import shutil
 import statistics
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..builders import Builder, BuildOutput, BuildRequest, rpm_macro_defines
+from ..builders import Builder, BuildRequest
 from ..errors import PmrepoError
-from ..fsutil import sha256_file
-from ..manifest import Dist
 from ..progress import Progress, table
 from .estimates import describe, estimate
 from .graph import BuildGraph
+from .jobs import Job, JobResult, JobSpec, Take, job_key
 from .order import expected_end, hold, make_plan, review_at
+from .store import Store
 from .timings import TimingHistory
 
 if TYPE_CHECKING:
     from .reuse import Reuse
-
-Job = tuple[str, str]  # (component, dist)
-# a reused job's RPMs copied into its staging directory (``reuse_take.Taker.take``)
-Take = Callable[["Reuse", Path], BuildOutput]
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """Everything needed to build one component for one dist."""
-
-    component: str
-    dist: Dist
-    spec: Path
-    sources: Path
-    source_digests: tuple[str, ...]
-    # the build's SOURCE_DATE_EPOCH: its origin's date (lineage.origins); None: the scheduler's (the release's)
-    source_date_epoch: int | None = None
-    # what the time estimate reads (estimates.py): the component's version, the manifest's weight,
-    # the number of binary packages the spec builds
-    version: str = ""
-    weight: float | None = None
-    packages: int = 0
-
-
-@dataclass
-class JobResult:
-    component: str
-    dist: str
-    status: str  # built / reused / failed / skipped
-    seconds: float = 0.0
-    key: str = ""
-    entry: Path | None = None  # store entry with the results
-    log: Path | None = None
-    error: str = ""
-    started: float = 0.0  # wall clock, for ordering checks and the benchmark
-    finished: float = 0.0
-    output: BuildOutput | None = None  # what the builder made (paths in the store entry)
-    reused_from: Reuse | None = None  # not built: taken from the previous release's output
-
-    @property
-    def shown(self) -> str:
-        """The status as the summary and progress show it."""
-        if self.reused_from is None:
-            return self.status
-        where = self.reused_from.release_id
-        return f"reused from {where}" if self.status == "reused" else f"{self.status} (not reused from {where})"
-
-    @property
-    def rpms(self) -> list[Path]:
-        return sorted([*self.binary_rpms, *([self.srpm] if self.srpm else [])])
-
-    @property
-    def binary_rpms(self) -> list[Path]:
-        return sorted(self.output.rpms) if self.output else []
-
-    @property
-    def srpm(self) -> Path | None:
-        return self.output.srpm if self.output else None
-
-
-def job_key(job: JobSpec, backend_id: str, dep_keys: Iterable[str], source_date_epoch: int) -> str:
-    payload = {
-        "spec": job.spec.read_text(),
-        "sources": list(job.source_digests),
-        "macros": rpm_macro_defines(job.dist, source_date_epoch),  # the dist's and the build's own
-        "epoch": source_date_epoch,
-        "backend": backend_id,
-        "deps": sorted(dep_keys),
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
-class Store:
-    """Completed build results: ``<root>/<dist>/<component>/<key>/``."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def entry(self, dist: str, component: str, key: str) -> Path:
-        return self.root / dist / component / key
-
-    def lookup(
-        self, dist: str, component: str, key: str, say: Callable[[str], None] | None = None
-    ) -> BuildOutput | None:
-        """The verified entry for ``key`` as the builder's output, or None. A
-        damaged entry is removed (``say`` gets one line naming the file and
-        what was done)."""
-        e = self.entry(dist, component, key)
-        if not e.is_dir():
-            return None
-        problem = self.verify(e)
-        if problem is None:
-            return self.output(e)
-        self.discard(e)
-        (say or print)(f"build store: {problem}: entry {e} discarded, rebuilding {component} ({dist})")
-        return None
-
-    def verify(self, entry: Path) -> str | None:
-        """What is wrong with a stored entry (None: every RPM is the one recorded)."""
-        from ..checks.integrity import recorded_rpms
-
-        try:
-            meta = json.loads((entry / "meta.json").read_text())
-        except (OSError, ValueError):
-            return f"{entry / 'meta.json'} is missing or unreadable"
-        recorded = meta.get("rpms")
-        if not isinstance(recorded, dict) or not recorded:
-            return f"{entry / 'meta.json'} records no RPM checksums"
-        srpm, binary = meta.get("srpm"), meta.get("binary")
-        if not isinstance(srpm, str) or not isinstance(binary, list) or not binary or set(recorded) != {srpm, *binary}:
-            return f"{entry / 'meta.json'} does not say which RPM is the SRPM and which are binary"
-        return recorded_rpms(entry, recorded, entry / "meta.json")
-
-    @staticmethod
-    def output(entry: Path) -> BuildOutput:
-        """A verified entry's BuildOutput, from its meta.json (the files the builder returned)."""
-        meta = json.loads((entry / "meta.json").read_text())
-        return BuildOutput(
-            srpm=entry / meta["srpm"],
-            rpms=tuple(entry / n for n in meta["binary"]),
-            logs=tuple(entry / n for n in meta.get("logs", [])),
-        )
-
-    def discard(self, entry: Path) -> None:
-        shutil.rmtree(entry, ignore_errors=True)
-
-    def last_seconds(self, dist: str, component: str) -> float | None:
-        """How long the newest stored build of ``component`` for ``dist`` took (None: no such build)."""
-        metas = sorted((self.root / dist / component).glob("*/meta.json"), key=lambda p: p.stat().st_mtime)
-        if not metas:
-            return None
-        try:
-            seconds = json.loads(metas[-1].read_text()).get("seconds")
-            return max(0.1, float(seconds)) if isinstance(seconds, int | float) else None
-        except (ValueError, OSError):
-            return None
-
-    def staging(self, dist: str, component: str) -> Path:
-        """A fresh build directory. Its path is fixed per job so that paths a
-        build records (debug info) are the same on every run: one run per work
-        directory at a time (see lock.py) makes that safe."""
-        path = self.root / ".tmp" / dist / component
-        shutil.rmtree(path, ignore_errors=True)
-        path.mkdir(parents=True)
-        return path
-
-    def commit(
-        self, staging: Path, dist: str, component: str, key: str, meta: dict[str, object], out: BuildOutput
-    ) -> BuildOutput:
-        """Rename a finished build into the store; an existing entry under the
-        same key (a forced rebuild) is replaced: moved aside, then removed.
-        Returns ``out`` with its paths in the entry."""
-        for p in (out.srpm, *out.rpms, *out.logs):
-            if p.parent.resolve() != staging.resolve():
-                raise PmrepoError(
-                    f"{component} ({dist}): the builder returned {p}, outside its output directory {staging}"
-                )
-        files = [out.srpm, *out.rpms]
-        meta = dict(
-            meta,
-            rpms={p.name: sha256_file(p) for p in sorted(files)},
-            srpm=out.srpm.name,
-            binary=sorted(p.name for p in out.rpms),
-            logs=sorted(p.name for p in out.logs),
-        )
-        (staging / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True))
-        target = self.entry(dist, component, key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        old = None
-        if target.exists():
-            old = self.root / ".tmp" / "replaced" / dist / component
-            shutil.rmtree(old, ignore_errors=True)
-            old.parent.mkdir(parents=True, exist_ok=True)
-            target.rename(old)
-        staging.rename(target)
-        if old is not None:
-            shutil.rmtree(old)
-        return self.output(target)
-
-    def clean_staging(self) -> None:
-        shutil.rmtree(self.root / ".tmp", ignore_errors=True)
 
 
 class Clock:

@@ -57,7 +57,9 @@ from pmrepo.progress import Progress
 from pmrepo.render.specs import inspect, render_component
 from pmrepo.run import run
 from pmrepo.schedule.graph import build_graph
-from pmrepo.schedule.scheduler import JobSpec, Scheduler, Store
+from pmrepo.schedule.jobs import JobSpec
+from pmrepo.schedule.scheduler import Scheduler
+from pmrepo.schedule.store import Store
 from pmrepo.sources import Fetcher, prepare
 
 FAKE_DIR = Path(__file__).resolve().parents[1] / "fake_mock"

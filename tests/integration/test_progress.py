@@ -12,7 +12,8 @@ from typing import TextIO, cast
 from conftest import CliRun
 
 from pmrepo.progress import Console, Progress
-from pmrepo.schedule.scheduler import JobResult, summary
+from pmrepo.schedule.jobs import JobResult
+from pmrepo.schedule.scheduler import summary
 
 STEP = re.compile(r"^(?!\[)(?P<label>.+): (?P<what>started|done in [\d.]+s|failed after [\d.]+s)$")
 JOB = re.compile(r"^\[\s*[\d.]+s\] \[\s*(?P<n>\d+)/(?P<m>\d+)\] (?P<job>\S+ \S+): (?P<status>.+)$")

@@ -18,8 +18,8 @@ from pmrepo.manifest import Release, Source
 from pmrepo.pipeline import orchestrator, preflight
 from pmrepo.pipeline.orchestrator import Options, Pipeline
 from pmrepo.render.specs import Origin, SpecInfo
+from pmrepo.schedule.jobs import JobResult
 from pmrepo.schedule.plan import DistPlan
-from pmrepo.schedule.scheduler import JobResult
 
 from .fakes import DEMO, FakeBuilder, demo_plan
 

@@ -11,8 +11,10 @@ from bench.schedule import SimClock, SleepBuilder
 from pmrepo.manifest import Dist
 from pmrepo.progress import Console, Progress
 from pmrepo.schedule.graph import BuildGraph
+from pmrepo.schedule.jobs import JobResult, JobSpec
 from pmrepo.schedule.order import expected_end, hold, make_plan, review_at, tails
-from pmrepo.schedule.scheduler import JobResult, JobSpec, Scheduler, Store
+from pmrepo.schedule.scheduler import Scheduler
+from pmrepo.schedule.store import Store
 from pmrepo.schedule.timings import TimingHistory
 
 EL7 = Dist("el7", ".el7", 7, {}, (), {}, "centos:7")

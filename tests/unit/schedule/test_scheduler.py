@@ -1,197 +1,26 @@
-"""``pmrepo.schedule.scheduler``: the job key (every input that changes a build changes it), the store
-(whole entries by rename, each RPM's sha256 recorded and checked again on reuse, a damaged entry
-discarded with one line), and a run's decisions with a builder that only writes files: dependencies
+"""``pmrepo.schedule.scheduler``: a run's decisions with a builder that only writes files: dependencies
 first, a failure skips what needs it, an unchanged key is not built again unless forced, a reused job
-taken rather than built. ``rpm -K`` is replaced where an entry is read back (the files are no RPMs);
-the ordering in time is tests/unit/schedule/test_order.py's."""
+taken rather than built; the summary. ``rpm -K`` is replaced where an entry is read back; the ordering
+in time is tests/unit/schedule/test_order.py's (the key: test_jobs.py, the store: test_store.py)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import re
 import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-import pytest
-
 from pmrepo.builders import Builder, BuildOutput, BuildRequest
-from pmrepo.checks import integrity
-from pmrepo.errors import BuildError, PmrepoError
+from pmrepo.errors import BuildError
 from pmrepo.manifest import Dist
 from pmrepo.progress import Console, Progress
 from pmrepo.schedule.graph import BuildGraph
+from pmrepo.schedule.jobs import JobResult, Take
 from pmrepo.schedule.reuse import Reuse, TakenRpm
-from pmrepo.schedule.scheduler import JobResult, JobSpec, Scheduler, Store, Take, job_key, summary
+from pmrepo.schedule.scheduler import Scheduler, summary
+from pmrepo.schedule.store import Store
 
-EL7 = Dist("el7", ".el7", 7, {}, (), {}, "centos:7")
-EL6 = Dist("el6", ".el6", 6, {}, (), {}, "centos:6")
-
-
-@pytest.fixture
-def digests_ok(monkeypatch: pytest.MonkeyPatch) -> list[list[Path]]:
-    """``rpm -K`` says every file is intact (the recorded sha256 is still checked); the calls are kept."""
-    calls: list[list[Path]] = []
-
-    def fake(rpms: list[Path], **kw: object) -> dict[Path, str]:
-        calls.append(list(rpms))
-        return {}
-
-    monkeypatch.setattr(integrity, "rpm_digests", fake)
-    return calls
-
-
-def _spec(tmp_path: Path, component: str = "a", dist: Dist = EL7, text: str = "Name: a\n") -> JobSpec:
-    spec = tmp_path / "specs" / f"{component}-{dist.name}.spec"
-    spec.parent.mkdir(parents=True, exist_ok=True)
-    spec.write_text(text)
-    return JobSpec(component, dist, spec, tmp_path / "src", ("sha-of-a-tarball",), version="1", packages=1)
-
-
-# -- the job key ---------------------------------------------------------------------------------
-
-
-def test_every_input_of_a_build_changes_its_key(tmp_path: Path) -> None:
-    job = _spec(tmp_path)
-    key = job_key(job, "rpmbuild;x", ["k1", "k2"], 100)
-    assert key == job_key(job, "rpmbuild;x", ["k2", "k1"], 100)  # dependency order does not matter
-    assert len(key) == 64 and all(c in "0123456789abcdef" for c in key)
-    other = [
-        job_key(job, "rpmbuild;y", ["k1", "k2"], 100),
-        job_key(job, "rpmbuild;x", ["k1"], 100),
-        job_key(job, "rpmbuild;x", ["k1", "k2"], 101),
-        job_key(JobSpec("a", EL7, job.spec, job.sources, ("other",)), "rpmbuild;x", ["k1", "k2"], 100),
-        job_key(JobSpec("a", EL6, job.spec, job.sources, job.source_digests), "rpmbuild;x", ["k1", "k2"], 100),
-    ]
-    job.spec.write_text("Name: a\nRelease: 2\n")
-    other.append(job_key(job, "rpmbuild;x", ["k1", "k2"], 100))
-    assert len({key, *other}) == len(other) + 1
-    # what the estimate reads is no input of the build
-    same = JobSpec("a", EL7, job.spec, job.sources, job.source_digests, version="9", weight=3.0, packages=7)
-    assert job_key(same, "b", [], 1) == job_key(job, "b", [], 1)
-
-
-# -- the store -------------------------------------------------------------------------------------
-
-
-def _built(staging: Path, *names: str) -> BuildOutput:
-    for n in names:
-        (staging / n).write_bytes(f"{n}\n".encode())
-    (staging / "build.log").write_text("log\n")
-    return BuildOutput(staging / names[0], tuple(staging / n for n in names[1:]), (staging / "build.log",))
-
-
-def test_a_committed_entry_records_every_rpm_and_reads_back(tmp_path: Path, digests_ok: list[list[Path]]) -> None:
-    store = Store(tmp_path / "store")
-    staging = store.staging("el7", "a")
-    assert staging == tmp_path / "store" / ".tmp" / "el7" / "a" and list(staging.iterdir()) == []
-    out = store.commit(staging, "el7", "a", "k1", {"seconds": 2.5}, _built(staging, "a.src.rpm", "a.x86_64.rpm"))
-    entry = tmp_path / "store" / "el7" / "a" / "k1"
-    assert out == BuildOutput(entry / "a.src.rpm", (entry / "a.x86_64.rpm",), (entry / "build.log",))
-    meta = json.loads((entry / "meta.json").read_text())
-    assert meta["rpms"] == {n: hashlib.sha256(f"{n}\n".encode()).hexdigest() for n in ("a.src.rpm", "a.x86_64.rpm")}
-    assert (meta["srpm"], meta["binary"], meta["logs"], meta["seconds"]) == (
-        "a.src.rpm",
-        ["a.x86_64.rpm"],
-        ["build.log"],
-        2.5,
-    )
-    assert not staging.exists()
-    assert store.lookup("el7", "a", "k1") == out
-    assert digests_ok == [[entry / "a.src.rpm", entry / "a.x86_64.rpm"]]
-    assert store.lookup("el7", "a", "other-key") is None
-
-
-def test_a_forced_rebuild_replaces_the_entry(tmp_path: Path, digests_ok: list[list[Path]]) -> None:
-    store = Store(tmp_path / "store")
-    first = store.staging("el7", "a")
-    store.commit(first, "el7", "a", "k1", {}, _built(first, "a.src.rpm", "old.x86_64.rpm"))
-    second = store.staging("el7", "a")
-    out = store.commit(second, "el7", "a", "k1", {}, _built(second, "a.src.rpm", "new.x86_64.rpm"))
-    assert [p.name for p in out.rpms] == ["new.x86_64.rpm"]
-    assert sorted(p.name for p in out.srpm.parent.iterdir()) == [
-        "a.src.rpm",
-        "build.log",
-        "meta.json",
-        "new.x86_64.rpm",
-    ]
-    assert not (tmp_path / "store" / ".tmp" / "replaced" / "el7" / "a").exists()
-
-
-def test_a_builder_output_outside_its_directory_is_refused(tmp_path: Path) -> None:
-    store = Store(tmp_path / "store")
-    staging = store.staging("el7", "a")
-    (tmp_path / "elsewhere.rpm").write_bytes(b"x")
-    out = BuildOutput(tmp_path / "elsewhere.rpm", (), ())
-    with pytest.raises(PmrepoError, match=r"^a \(el7\): the builder returned .*elsewhere\.rpm, outside its output"):
-        store.commit(staging, "el7", "a", "k1", {}, out)
-    assert not (tmp_path / "store" / "el7").exists()
-
-
-@pytest.mark.parametrize(
-    "damage, problem",
-    [
-        ("changed", r"a\.x86_64\.rpm has sha256 [0-9a-f]{16}…, meta\.json records [0-9a-f]{16}…"),
-        ("removed", r"a\.x86_64\.rpm is missing"),
-        ("added", r"extra\.rpm is not recorded in meta\.json"),
-        ("no meta", r"meta\.json is missing or unreadable"),
-        ("no checksums", r"meta\.json records no RPM checksums"),
-        ("no srpm", r"meta\.json does not say which RPM is the SRPM and which are binary"),
-    ],
-)
-def test_a_damaged_entry_is_discarded_with_one_line(
-    tmp_path: Path, digests_ok: list[list[Path]], damage: str, problem: str
-) -> None:
-    store = Store(tmp_path / "store")
-    staging = store.staging("el7", "a")
-    out = store.commit(staging, "el7", "a", "k1", {}, _built(staging, "a.src.rpm", "a.x86_64.rpm"))
-    entry = out.srpm.parent
-    meta = json.loads((entry / "meta.json").read_text())
-    if damage == "changed":
-        (entry / "a.x86_64.rpm").write_bytes(b"tampered\n")
-    elif damage == "removed":
-        (entry / "a.x86_64.rpm").unlink()
-    elif damage == "added":
-        (entry / "extra.rpm").write_bytes(b"x")
-    elif damage == "no meta":
-        (entry / "meta.json").unlink()
-    else:
-        meta.pop("rpms" if damage == "no checksums" else "srpm")
-        (entry / "meta.json").write_text(json.dumps(meta))
-    said: list[str] = []
-    assert store.lookup("el7", "a", "k1", said.append) is None
-    assert not entry.exists()
-    (line,) = said
-    assert line.startswith("build store: ") and line.endswith(f": entry {entry} discarded, rebuilding a (el7)")
-    assert re.search(problem, line)
-
-
-def test_an_entry_rpm_k_refuses_is_discarded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = Store(tmp_path / "store")
-    staging = store.staging("el7", "a")
-    out = store.commit(staging, "el7", "a", "k1", {}, _built(staging, "a.src.rpm", "a.x86_64.rpm"))
-    monkeypatch.setattr(integrity, "rpm_digests", lambda rpms, **kw: {out.rpms[0]: "digests NOT OK"})
-    said: list[str] = []
-    assert store.lookup("el7", "a", "k1", said.append) is None
-    assert said == [
-        f"build store: {out.rpms[0]}: digests NOT OK: entry {out.srpm.parent} discarded, rebuilding a (el7)"
-    ]
-
-
-def test_the_newest_stored_build_says_how_long_it_took(tmp_path: Path) -> None:
-    store = Store(tmp_path / "store")
-    assert store.last_seconds("el7", "a") is None
-    for key, seconds, mtime in (("old", 50.0, 1000), ("new", 0.01, 2000), ("bad", "x", 500)):
-        meta = tmp_path / "store" / "el7" / "a" / key / "meta.json"
-        meta.parent.mkdir(parents=True)
-        meta.write_text(json.dumps({"seconds": seconds}))
-        os.utime(meta, (mtime, mtime))
-    assert store.last_seconds("el7", "a") == 0.1  # at least 0.1 s
-    (tmp_path / "store" / "el7" / "a" / "new" / "meta.json").write_text("{not json")
-    assert store.last_seconds("el7", "a") is None
-
+from .jobs_for_tests import spec_job
 
 # -- a run ---------------------------------------------------------------------------------------------
 
@@ -237,7 +66,7 @@ def _run(
     take: Take | None = None,
 ) -> dict[str, JobResult]:
     graph = BuildGraph("el7", {c: frozenset(d) for c, d in dag.items()}, dict.fromkeys(dag, ()))
-    specs = {(c, "el7"): _spec(tmp_path, c, text=f"Name: {c}\n") for c in dag}
+    specs = {(c, "el7"): spec_job(tmp_path, c, text=f"Name: {c}\n") for c in dag}
     progress = Progress(len(specs), console=Console(lambda line: None))
     sched = Scheduler(
         builder, Store(tmp_path / "store"), 2, 1_700_000_000, progress, force, reuse=reuse or {}, take=take
