@@ -159,11 +159,15 @@ def write_atomic(path: Path, data: str | bytes, mode: int = 0o644) -> None:
         raise
 
 
-def copy_regular(src: Path, dest: Path) -> Path:
+def copy_regular(src: Path, dest: Path, *, owner: int | None = None) -> Path:
     """Copy the regular file ``src`` (never through a symlink: :func:`open_regular`) to ``dest``,
     a new file of this process's user (mode 0644) renamed into place: what another user wrote
-    is taken as a copy of one's own, never as that user's file."""
+    is taken as a copy of one's own, never as that user's file. ``owner``: ``src`` must also be
+    that uid's (checked on the open descriptor), else NotRegularFileError."""
     with open_regular(src) as fh:
+        uid = os.fstat(fh.fileno()).st_uid
+        if owner is not None and uid != owner:
+            raise NotRegularFileError(src, f"a file of uid {uid}, not of uid {owner}")
         fd, part = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent)
         try:
             with os.fdopen(fd, "wb") as out:

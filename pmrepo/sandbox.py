@@ -47,6 +47,7 @@ from pathlib import Path
 
 from .defaults import BUILD_USER
 from .errors import BuildError
+from .fsutil import NotRegularFileError, copy_regular
 from .owner import owned_name, reap_dirs
 
 __all__ = ["BUILD_USER", "BuildUser", "Sandbox", "build_user"]
@@ -225,27 +226,20 @@ class Sandbox:
 
     def take(self, src: Path, dest: Path) -> Path:
         """Copy a file the build left to ``dest``: only a regular file owned by the build user,
-        never through a symlink; the build's copy stays (the tree is removed afterwards)."""
+        never through a symlink (``fsutil.copy_regular``); the build's copy stays (the tree is
+        removed afterwards)."""
         try:
-            fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+            return copy_regular(src, dest, owner=self.owner_uid)
+        except NotRegularFileError as exc:
+            raise BuildError(
+                f"{src}: this build result is not a regular file of the build user's (uid "
+                f"{self.owner_uid}; {exc.kind}) — fix: the spec must leave its packages as regular files"
+            ) from None
         except OSError as exc:
             raise BuildError(
                 f"{src}: cannot take this build result ({exc.strerror}; a symlink is never followed) "
                 "— fix: the spec must leave its packages as regular files"
             ) from None
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_uid != self.owner_uid:
-            os.close(fd)
-            raise BuildError(
-                f"{src}: this build result is not a regular file of the build user's (uid "
-                f"{self.owner_uid}) — fix: the spec must leave its packages as regular files"
-            )
-        with os.fdopen(fd, "rb") as fh:
-            part = dest.with_name(f".{dest.name}.part")
-            with open(part, "wb") as out:
-                shutil.copyfileobj(fh, out)
-        os.replace(part, dest)
-        return dest
 
 
 @contextlib.contextmanager

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,8 @@ from conftest import DEMO, ROOT
 
 from pmrepo import manifest
 from pmrepo.errors import ManifestError
+
+from .demo_edit import edited_demo
 
 
 def test_demo_manifest_loads() -> None:
@@ -145,7 +146,7 @@ BAD = [
 
 
 def test_a_weight_is_one_number_or_one_per_dist(tmp_path: Path) -> None:
-    path = _bad_manifest(tmp_path, 'smoke = "demod --version"', 'smoke = "demod --version"\nweight = 12')
+    path = edited_demo(tmp_path, 'smoke = "demod --version"', 'smoke = "demod --version"\nweight = 12')
     demod = manifest.load(path).component_for("demod", "el7")
     assert demod is not None
     assert {c.name: dict(c.weight) for c in manifest.load(path).components if c.weight} == {
@@ -154,28 +155,15 @@ def test_a_weight_is_one_number_or_one_per_dist(tmp_path: Path) -> None:
     assert real.component_for("pacemaker", "el6").weight == {"el6": 108.0, "el7": 82.0}  # type: ignore[union-attr]
 
 
-def _bad_manifest(tmp_path: Path, old: str, new: str) -> Path:
-    shutil.copytree(DEMO.parent, tmp_path / "demo")
-    path = tmp_path / "demo" / "release.toml"
-    text = path.read_text()
-    assert old in text, f"fixture drifted: {old!r} not in the demo manifest"
-    path.write_text(text.replace(old, new, 1))
-    return path
-
-
 @pytest.mark.parametrize("desc,old,new,field,fix", BAD, ids=[b[0] for b in BAD])
 def test_invalid_manifest_names_file_field_fix(tmp_path: Path, desc: str, old: str, new: str, field: str,
                                                fix: str) -> None:
-    path = _bad_manifest(tmp_path, old, new)
+    path = edited_demo(tmp_path, old, new)
     with pytest.raises(ManifestError) as err:
         manifest.load(path)
     msg = str(err.value)
     assert "\n" not in msg
     assert msg.startswith(f"{path}: {field}:"), msg
     assert "fix:" in msg and fix in msg, msg
-
-
-
-
 
 

@@ -5,13 +5,11 @@ character rules (no regular expression), so a pattern that drifts from its gramm
 from __future__ import annotations
 
 import re
-import shutil
 import string
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import DEMO
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +17,8 @@ from pmrepo import manifest
 from pmrepo.errors import ManifestError
 from pmrepo.manifest import model as manifest_model
 from pmrepo.manifest import upstream as manifest_upstream
+
+from .demo_edit import edited_demo
 
 # -- 1. bad values, each through the loader ---------------------------------------------------
 
@@ -82,19 +82,10 @@ BAD_VALUES = [
 ]
 
 
-def _edited_demo(tmp_path: Path, old: str, new: str) -> Path:
-    shutil.copytree(DEMO.parent, tmp_path / "demo")
-    path = tmp_path / "demo" / "release.toml"
-    text = path.read_text()
-    assert old in text, f"fixture drifted: {old!r} not in the demo manifest"
-    path.write_text(text.replace(old, new, 1))
-    return path
-
-
 @pytest.mark.parametrize("old,new,field,problem", [b[1:] for b in BAD_VALUES], ids=[b[0] for b in BAD_VALUES])
 def test_a_value_a_loosened_pattern_would_accept_is_refused(tmp_path: Path, old: str, new: str, field: str,
                                                             problem: str) -> None:
-    path = _edited_demo(tmp_path, old, new)
+    path = edited_demo(tmp_path, old, new)
     with pytest.raises(ManifestError) as err:
         manifest.load(path)
     msg = str(err.value)
@@ -103,7 +94,7 @@ def test_a_value_a_loosened_pattern_would_accept_is_refused(tmp_path: Path, old:
 
 def test_the_good_neighbours_of_the_bad_values_load(tmp_path: Path) -> None:
     """The same edits with valid values load: the refusals above are the pattern's, not the edit's."""
-    path = _edited_demo(tmp_path, SRC, _url_source(sha=HEX * 4, extra=', filename = "x_1.0+git.tar.gz"'))
+    path = edited_demo(tmp_path, SRC, _url_source(sha=HEX * 4, extra=', filename = "x_1.0+git.tar.gz"'))
     src = manifest.load(path).component("libdemo").sources[0]
     assert (src.sha256, src.filename) == (HEX * 4, "x_1.0+git.tar.gz")
     for url in ("http://example.org/x.tar.gz", "https://example.org/a%20b.tar.gz?x=1"):
@@ -388,7 +379,7 @@ def test_a_source_trees_own_symlinks_are_checked_not_those_of_a_tree_it_links_to
     """The loader checks every symlink under a source directory (os.walk, not following links): a link
     to another directory of the release is one entry, checked itself; what that directory holds is
     not the source tree's (the packer refuses a link that leads out of the packed tree)."""
-    path = _edited_demo(tmp_path, "x", "x")
+    path = edited_demo(tmp_path, "x", "x")
     other = path.parent / "other"
     other.mkdir()
     (other / "evil").symlink_to("/etc/passwd")

@@ -16,7 +16,7 @@ from pmrepo.errors import ManifestError
 from pmrepo.manifest.fields import Reader
 from pmrepo.manifest.repositories import load_repositories
 
-from .test_load import _bad_manifest
+from .demo_edit import edited_demo
 
 WHERE = Path("/m/release.toml")
 
@@ -105,7 +105,7 @@ def test_a_new_repository_value_is_one_declaration(tmp_path: Path, monkeypatch: 
     from pmrepo.manifest import repositories as manifest_repos
 
     monkeypatch.setattr(manifest_repos, "Repository", _with_mirror())
-    path = _bad_manifest(
+    path = edited_demo(
         tmp_path,
         'src_repo_file = "pmrepo-demo-src.repo"',
         'src_repo_file = "pmrepo-demo-src.repo"\nsrc_mirror = "https://src.example/"',
