@@ -90,7 +90,7 @@ def cname(name: str) -> str:
     return name.replace("-", "_")
 
 
-def _work_file(name: str, index: int, size: int) -> str:
+def work_file(name: str, index: int, size: int) -> str:
     """C code that takes gcc -O2 real time: many small unrollable functions."""
     fns = []
     for k in range(size):
@@ -130,7 +130,7 @@ def make_release(dest: Path, dag: Mapping[str, list[str]], *, work: Mapping[str,
                                     f"{{ return (getenv(\"{c.upper()}_OFF\") ? 0 : 1) + {calls}; }}\n")
         n = work if isinstance(work, int) else work.get(name, 0)
         for i in range(n):
-            (src / f"work{i}.c").write_text(_work_file(name, i, 120))
+            (src / f"work{i}.c").write_text(work_file(name, i, 120))
         libs = " ".join(f"-l{cname(d)}" for d in deps)
         (src / "Makefile").write_text(MAKEFILE.format(cname=c, libs=libs))
         brs = "\n".join(f"BuildRequires:  {d}-devel" for d in deps)
