@@ -17,7 +17,9 @@ busy neighbour on a shared machine moves both halves of a pair alike:
       max(critical path, total work / cores) from the same pair's sequential
       per-job times (and with that pair's P0 effective cores), and vs the
       optimal schedule of those per-job times on `cores` slots (bench/optimal.py,
-      CP-SAT). The scheduler plans with the host-wide build time history the
+      CP-SAT); both plus the sequential run's serial steps (render, fetch and
+      plan before the jobs, the assembly after them, timed apart), which no
+      order overlaps with a job. The scheduler plans with the host-wide build time history the
       pair's sequential run recorded (the bench's own cache under --out, never
       the user's): a fresh work directory on a host that built before. Info
       rows: a third run with an empty history, and the optimum of the
