@@ -19,9 +19,10 @@ busy neighbour on a shared machine moves both halves of a pair alike:
       optimal schedule of those per-job times on `cores` slots (bench/optimal.py,
       CP-SAT); both plus the sequential run's serial steps (render, fetch and
       plan before the jobs, the assembly after them, timed apart), which no
-      order overlaps with a job. The scheduler plans with the host-wide build time history the
-      pair's sequential run recorded (the bench's own cache under --out, never
-      the user's): a fresh work directory on a host that built before. Info
+      order overlaps with a job. The scheduler plans with the host-wide build
+      time history the pair's sequential run recorded (the bench's own cache
+      under --out, never the user's): a fresh work directory on a host that
+      built before. Info
       rows: a third run with an empty history, and the optimum of the
       scheduler run's own per-job times (what contention between two jobs
       costs is then not counted against the order). Each build runs
@@ -54,7 +55,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.optimal import optimal_makespan
+from bench.optimal import critical_path, lower_bound, optimal_makespan
 from pmrepo.layout import CACHE_ENV
 from pmrepo.pipeline.orchestrator import Options, Pipeline
 from pmrepo.progress import table
@@ -128,17 +129,6 @@ def timed_build(manifest: Path, work: Path, jobs: int, fresh: bool = True, cache
     p.assemble(p.dists[0], results)
     t3 = time.monotonic()
     return Timed(t3 - t0, (t1 - t0) + (t3 - t2), results)
-
-
-def critical_path(seconds: dict[str, float]) -> float:
-    memo: dict[str, float] = {}
-
-    def longest(c: str) -> float:
-        if c not in memo:
-            memo[c] = seconds[c] + max((longest(d) for d in DAG[c]), default=0.0)
-        return memo[c]
-
-    return max(longest(c) for c in DAG)
 
 
 def verdict(ok: bool) -> str:
@@ -285,8 +275,7 @@ def p1_pairs(
         noop = timed_build(serial, out / "par", cores, fresh=False, cache=history)
         fresh = timed_build(serial, out / "par-fresh", cores, cache=out / "cache" / f"empty-{i}")
         per_job = {c: r.seconds for (c, _), r in seq.results.items()}
-        total = sum(per_job.values())
-        bound = max(critical_path(per_job), total / cores)
+        bound = lower_bound(per_job, DAG, cores)
         opt = optimal_makespan(per_job, DAG, cores).makespan
         own = optimal_makespan({c: r.seconds for (c, _), r in par.results.items()}, DAG, cores).makespan
         # the optimum of the whole build: the sequential run's serial steps (render, fetch and
@@ -298,7 +287,8 @@ def p1_pairs(
         p0.append(eff)
         p1.append(seq.seconds / par.seconds)
         p1_bound.append(par.seconds / (seq.serial + bound))
-        p1_eff.append(par.seconds / (seq.serial + max(critical_path(per_job), total / min(cores, max(1.0, eff)))))
+        eff_bound = max(critical_path(per_job, DAG), sum(per_job.values()) / min(cores, max(1.0, eff)))
+        p1_eff.append(par.seconds / (seq.serial + eff_bound))
         p1_opt.append(par.seconds / best)
         p1_jobs.append(par_jobs / opt)
         p1_fresh.append(fresh.seconds / best)
